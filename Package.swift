@@ -1,0 +1,34 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "hwgen",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "hwgen", targets: ["hwgen"]),
+        .library(name: "HDL", targets: ["HDL"]),
+        .library(name: "VerilatorBridge", targets: ["VerilatorBridge"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The hardware description DSL: IR, elaboration checks and the Verilog emitter.
+        // Knows nothing about compression.
+        .target(name: "HDL"),
+        // Reusable designs written in the DSL (stream plumbing, the bridge demo).
+        .target(name: "HDLBlocks", dependencies: ["HDL"]),
+        // Builds a Verilator model of a DSL design into a shared object and drives it from Swift.
+        .target(name: "VerilatorBridge", dependencies: ["HDL"]),
+        .executableTarget(
+            name: "hwgen",
+            dependencies: [
+                "HDL", "HDLBlocks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "hwgen-bench", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge"]),
+        .testTarget(name: "HDLTests", dependencies: ["HDL", "HDLBlocks"]),
+        .testTarget(name: "VerilatorBridgeTests", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge"]),
+    ]
+)

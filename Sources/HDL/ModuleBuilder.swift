@@ -1,0 +1,372 @@
+/// Records the declarations and statements of one module while its Swift body runs.
+///
+/// A module body receives a builder, declares ports, wires, registers, ROMs and instances, and
+/// records assignments; `Module.init(_:_:)` then runs the elaboration checks and freezes the
+/// result. Every call takes the caller's `#fileID` and `#line`, which diagnostics report.
+public final class ModuleBuilder {
+    public let name: String
+    var signals: [SignalDecl] = []
+    var roms: [RomDecl] = []
+    var instances: [InstanceDecl] = []
+    var comments: [String] = []
+    var diagnostics: [Diagnostic] = []
+    private var claimedNames: [String: (what: String, location: SourceLocation)] = [:]
+    let root = PendingList()
+    private var current: PendingList
+
+    init(name: String) {
+        self.name = name
+        current = root
+    }
+
+    // MARK: Declarations
+
+    /// Adds a comment line to the top of the emitted module.
+    public func comment(_ line: String) { comments.append(line) }
+
+    /// Declares an input port.
+    public func input(_ name: String, width: Int = 1, file: String = #fileID, line: Int = #line) -> Signal {
+        declare(name, width: width, kind: .input, what: "input", at: SourceLocation(fileID: file, line: line))
+    }
+
+    /// Declares an output port; assign it exactly once unconditionally, or in every branch.
+    public func output(_ name: String, width: Int = 1, file: String = #fileID, line: Int = #line) -> Signal {
+        declare(name, width: width, kind: .output, what: "output", at: SourceLocation(fileID: file, line: line))
+    }
+
+    /// Declares a combinational wire, to be assigned later.
+    public func wire(_ name: String, width: Int, file: String = #fileID, line: Int = #line) -> Signal {
+        declare(name, width: width, kind: .wire, what: "wire", at: SourceLocation(fileID: file, line: line))
+    }
+
+    /// Declares a wire driven by `value`: names a subexpression so the Verilog reads well and
+    /// large expressions are not repeated.
+    public func wire(_ name: String, _ value: Signal, file: String = #fileID, line: Int = #line) -> Signal {
+        let w = wire(name, width: value.width, file: file, line: line)
+        w.assign(value, file: file, line: line)
+        return w
+    }
+
+    /// Declares a register clocked by `clk`. `reset` is its value under synchronous reset (nil for
+    /// a register that is not reset, e.g. a datapath register); `enable` gates every update. A
+    /// register keeps its value in every cycle where no statement assigns it.
+    public func register(
+        _ name: String, width: Int, reset: UInt64? = 0, enable: Signal? = nil,
+        file: String = #fileID, line: Int = #line
+    ) -> Signal {
+        let location = SourceLocation(fileID: file, line: line)
+        var enableExpr: Expr? = nil
+        if let enable {
+            enableExpr = checkedOperand(enable, at: location)
+            if enable.width != 1 {
+                report(.invalidOperand, "enable of register '\(name)' is \(enable.width) bits wide, must be 1", at: location)
+            }
+        }
+        if let reset, width < 64, reset >> UInt64(width) != 0 {
+            report(.invalidOperand, "reset value \(reset) of register '\(name)' does not fit in \(width) bits", at: location)
+        }
+        return declare(
+            name, width: width, kind: .register(reset: reset, enable: enableExpr), what: "register", at: location)
+    }
+
+    /// Declares a ROM with the given contents (one word per entry, each below 2^width) and its
+    /// read port. The address must be exactly ceil(log2(depth)) bits wide. Returns the read data.
+    public func rom(
+        _ name: String, width: Int, contents: [UInt64], style: RomStyle, address: Signal,
+        readEnable: Signal? = nil, synchronous: Bool,
+        file: String = #fileID, line: Int = #line
+    ) -> Signal {
+        let location = SourceLocation(fileID: file, line: line)
+        let addressExpr = checkedOperand(address, at: location)
+        if contents.count < 2 {
+            report(.invalidRom, "ROM '\(name)' needs at least 2 entries, has \(contents.count)", at: location)
+        }
+        let addressWidth = Swift.max(1, bitsToAddress(contents.count))
+        if address.width != addressWidth {
+            report(.widthMismatch, "address of ROM '\(name)' is \(address.width) bits, its \(contents.count) entries need \(addressWidth)", at: location)
+        }
+        if width >= 1, width < 64, let bad = contents.firstIndex(where: { $0 >> UInt64(width) != 0 }) {
+            report(.invalidRom, "entry \(bad) of ROM '\(name)' (\(contents[bad])) does not fit in \(width) bits", at: location)
+        }
+        var read = RomRead.async(address: addressExpr)
+        if synchronous {
+            var enableExpr: Expr? = nil
+            if let readEnable {
+                enableExpr = checkedOperand(readEnable, at: location)
+                if readEnable.width != 1 {
+                    report(.invalidOperand, "read enable of ROM '\(name)' must be 1 bit", at: location)
+                }
+            }
+            read = .sync(address: addressExpr, enable: enableExpr)
+        } else if readEnable != nil {
+            report(.invalidRom, "ROM '\(name)' has a read enable but an asynchronous read", at: location)
+        }
+        if style == .blockMemory && !synchronous {
+            report(.invalidRom, "ROM '\(name)' is a block memory: block RAM needs a synchronous read", at: location)
+        }
+        claim(name + "_mem", what: "ROM '\(name)'", at: location)
+        let data = declare(name + "_rdata", width: width, kind: .romData(rom: roms.count), what: "ROM '\(name)'", at: location, validate: false)
+        claim(name, what: "ROM '\(name)'", at: location)
+        if case .signal(let id) = data.expr.node {
+            roms.append(RomDecl(name: name, width: width, contents: contents, style: style, read: read, data: id, location: location))
+        }
+        return data
+    }
+
+    /// Instantiates `module` under `name`. Its clock and reset follow the parent's; its other ports
+    /// are reached through the returned handle.
+    public func instance(_ module: Module, name: String, file: String = #fileID, line: Int = #line) -> Instance {
+        let location = SourceLocation(fileID: file, line: line)
+        if let problem = VerilogNames.problem(with: name) { report(.invalidName, problem, at: location) }
+        claim(name, what: "instance '\(name)'", at: location)
+        let index = instances.count
+        instances.append(InstanceDecl(name: name, module: module, location: location))
+        var ports: [String: Signal] = [:]
+        for port in module.ports where !VerilogNames.implicitPorts.contains(port.name) {
+            ports[port.name] = declare(
+                "\(name)_\(port.name)", width: port.width,
+                kind: .instancePort(instance: index, port: port.name, direction: port.direction),
+                what: "port \(port.name) of instance '\(name)'", at: location, validate: false)
+        }
+        return Instance(name: name, module: module, builder: self, ports: ports)
+    }
+
+    /// A constant of the given width.
+    public func constant(_ value: UInt64, width: Int, file: String = #fileID, line: Int = #line) -> Signal {
+        let location = SourceLocation(fileID: file, line: line)
+        if width < 1 || width > 64 {
+            report(.invalidWidth, "a constant is 1 to 64 bits wide, not \(width)", at: location)
+            return Signal(Expr(.constant(0), width: Swift.max(1, Swift.min(width, 64))), self)
+        }
+        if width < 64, value >> UInt64(width) != 0 {
+            report(.invalidOperand, "constant \(value) does not fit in \(width) bits", at: location)
+        }
+        return Signal(Expr(.constant(value), width: width), self)
+    }
+
+    // MARK: Control flow
+
+    /// Runs `body` under `condition` (1 bit); chain `.elseWhen` and `.otherwise`.
+    @discardableResult
+    public func when(_ condition: Signal, file: String = #fileID, line: Int = #line, _ body: () -> Void) -> WhenClause {
+        let location = SourceLocation(fileID: file, line: line)
+        let node = PendingWhen(condition: checkedCondition(condition, at: location), location: location)
+        current.items.append(.when(node))
+        within(node.thenBody, body)
+        return WhenClause(node: node, builder: self)
+    }
+
+    /// A `case` over `selector`: register arms with `on(values...)`, and `otherwise` for the rest.
+    public func switchOn(_ selector: Signal, file: String = #fileID, line: Int = #line, _ body: (SwitchBuilder) -> Void) {
+        let location = SourceLocation(fileID: file, line: line)
+        let node = PendingSwitch(selector: checkedOperand(selector, at: location), location: location)
+        current.items.append(.switchOn(node))
+        body(SwitchBuilder(node: node, builder: self))
+    }
+
+    func within(_ list: PendingList, _ body: () -> Void) {
+        let saved = current
+        current = list
+        body()
+        current = saved
+    }
+
+    // MARK: Recording
+
+    func recordAssignment(to target: Signal, _ value: Signal, at location: SourceLocation) {
+        guard target.builder === self else {
+            report(.foreignSignal, "assignment to a signal of module '\(target.builder.name)' inside module '\(name)'", at: location)
+            return
+        }
+        guard case .signal(let id) = target.expr.node else {
+            report(.notAssignable, "only a declared signal can be assigned, not an expression", at: location)
+            return
+        }
+        let decl = signals[id]
+        guard decl.kind.isAssignable else {
+            report(.notAssignable, "'\(decl.name)' is \(describe(decl.kind)) and cannot be assigned", at: location)
+            return
+        }
+        let valueExpr = checkedOperand(value, at: location)
+        guard value.width == decl.width else {
+            report(.widthMismatch, "'\(decl.name)' is \(decl.width) bits wide but the value assigned is \(value.width) bits", at: location)
+            return
+        }
+        current.items.append(.assign(target: id, value: valueExpr, location: location))
+    }
+
+    func report(_ kind: Diagnostic.Kind, _ message: String, at location: SourceLocation) {
+        diagnostics.append(Diagnostic(kind, message, at: location))
+    }
+
+    /// The expression of `operand`, or a constant placeholder (with a diagnostic) if it belongs to another module.
+    func checkedOperand(_ operand: Signal, at location: SourceLocation) -> Expr {
+        if operand.builder !== self {
+            report(.foreignSignal, "a signal of module '\(operand.builder.name)' is used inside module '\(name)'", at: location)
+            return Expr(.constant(0), width: operand.width)
+        }
+        return operand.expr
+    }
+
+    func checkedCondition(_ condition: Signal, at location: SourceLocation) -> Expr {
+        let expr = checkedOperand(condition, at: location)
+        if condition.width != 1 {
+            report(.invalidOperand, "a condition must be 1 bit wide, this one is \(condition.width) bits", at: location)
+            return Expr(.constant(0), width: 1)
+        }
+        return expr
+    }
+
+    private func declare(
+        _ name: String, width: Int, kind: SignalKind, what: String, at location: SourceLocation, validate: Bool = true
+    ) -> Signal {
+        if validate, let problem = VerilogNames.problem(with: name) { report(.invalidName, problem, at: location) }
+        if width < 1 {
+            report(.invalidWidth, "\(what) '\(name)' must be at least 1 bit wide, not \(width)", at: location)
+        }
+        switch kind {
+        case .register:
+            claim(name, what: "register '\(name)'", at: location)
+            claim(name + "_reg", what: "register '\(name)'", at: location)
+            claim(name + "_next", what: "register '\(name)'", at: location)
+        default:
+            claim(name, what: "\(what) '\(name)'", at: location)
+        }
+        let id = signals.count
+        signals.append(SignalDecl(name: name, width: Swift.max(1, width), kind: kind, location: location))
+        return Signal(Expr(.signal(id), width: Swift.max(1, width)), self)
+    }
+
+    private func claim(_ name: String, what: String, at location: SourceLocation) {
+        if let previous = claimedNames[name] {
+            report(.nameClash, "the name '\(name)' of \(what) is already used by \(previous.what) declared at \(previous.location)", at: location)
+        } else {
+            claimedNames[name] = (what, location)
+        }
+    }
+
+    func describe(_ kind: SignalKind) -> String {
+        switch kind {
+        case .input: return "an input"
+        case .output: return "an output"
+        case .wire: return "a wire"
+        case .register: return "a register"
+        case .romData: return "the read data of a ROM"
+        case .instancePort(_, _, let direction): return "an \(direction.rawValue) of an instance"
+        }
+    }
+}
+
+/// Continues a `when` with further branches.
+public struct WhenClause {
+    let node: PendingWhen
+    let builder: ModuleBuilder
+
+    /// A further condition, tried when the previous ones were false.
+    @discardableResult
+    public func elseWhen(_ condition: Signal, file: String = #fileID, line: Int = #line, _ body: () -> Void) -> WhenClause {
+        let location = SourceLocation(fileID: file, line: line)
+        let inner = PendingWhen(condition: builder.checkedCondition(condition, at: location), location: location)
+        node.elseBody.items.append(.when(inner))
+        builder.within(inner.thenBody, body)
+        return WhenClause(node: inner, builder: builder)
+    }
+
+    /// The branch taken when no condition held.
+    public func otherwise(_ body: () -> Void) {
+        builder.within(node.elseBody, body)
+    }
+}
+
+/// Registers the arms of a `switchOn`.
+public struct SwitchBuilder {
+    let node: PendingSwitch
+    let builder: ModuleBuilder
+
+    /// An arm taken when the selector equals any of `values`.
+    public func on(_ values: UInt64..., file: String = #fileID, line: Int = #line, _ body: () -> Void) {
+        let location = SourceLocation(fileID: file, line: line)
+        let width = node.selector.width
+        for value in values where width < 64 && value >> UInt64(width) != 0 {
+            builder.report(.invalidOperand, "case value \(value) does not fit the \(width)-bit selector", at: location)
+        }
+        let list = PendingList()
+        node.cases.append((values, list))
+        builder.within(list, body)
+    }
+
+    /// The arm taken when no value matched.
+    public func otherwise(_ body: () -> Void) {
+        builder.within(node.defaultBody, body)
+    }
+}
+
+/// A submodule instance seen from its parent: its ports as signals.
+public struct Instance {
+    public let name: String
+    public let module: Module
+    let builder: ModuleBuilder
+    let ports: [String: Signal]
+
+    /// The signal of port `port`: read an output, assign an input. An unknown port name is
+    /// reported at elaboration and yields a placeholder.
+    public func port(_ port: String, file: String = #fileID, line: Int = #line) -> Signal {
+        if let signal = ports[port] { return signal }
+        builder.report(.unknownPort, "module '\(module.name)' has no port '\(port)'", at: SourceLocation(fileID: file, line: line))
+        return Signal(Expr(.constant(0), width: 1), builder)
+    }
+
+    public subscript(_ port: String) -> Signal { self.port(port) }
+}
+
+// MARK: Pending statements (mutable while the body runs)
+
+final class PendingList {
+    var items: [PendingStatement] = []
+
+    func frozen() -> [Statement] {
+        items.map { item in
+            switch item {
+            case .assign(let target, let value, let location):
+                return .assign(target: target, value: value, location: location)
+            case .when(let node):
+                return .when(condition: node.condition, then: node.thenBody.frozen(), otherwise: node.elseBody.frozen(), location: node.location)
+            case .switchOn(let node):
+                return .switchOn(
+                    selector: node.selector,
+                    cases: node.cases.map { SwitchCase(values: $0.values, body: $0.body.frozen()) },
+                    defaultBody: node.defaultBody.frozen(), location: node.location)
+            }
+        }
+    }
+}
+
+enum PendingStatement {
+    case assign(target: SignalID, value: Expr, location: SourceLocation)
+    case when(PendingWhen)
+    case switchOn(PendingSwitch)
+}
+
+final class PendingWhen {
+    let condition: Expr
+    let location: SourceLocation
+    let thenBody = PendingList()
+    let elseBody = PendingList()
+
+    init(condition: Expr, location: SourceLocation) {
+        self.condition = condition
+        self.location = location
+    }
+}
+
+final class PendingSwitch {
+    let selector: Expr
+    let location: SourceLocation
+    var cases: [(values: [UInt64], body: PendingList)] = []
+    let defaultBody = PendingList()
+
+    init(selector: Expr, location: SourceLocation) {
+        self.selector = selector
+        self.location = location
+    }
+}

@@ -1,0 +1,438 @@
+/// One emitted Verilog source file.
+public struct VerilogFile: Sendable, Equatable {
+    /// `<module>.v`.
+    public let name: String
+    public let contents: String
+}
+
+extension Module {
+    /// The Verilog of this module and every module below it, one module per file, children first.
+    public func verilogFiles() -> [VerilogFile] {
+        hierarchy.map { VerilogFile(name: "\($0.name).v", contents: VerilogEmitter.emit($0)) }
+    }
+}
+
+/// Writes an elaborated module as readable, deterministic Verilog-2005.
+///
+/// Conventions (after alexforencich/verilog-axis): `default_nettype none`; ports keep the
+/// designer's names; a register `x` is `x_reg` with a combinational `x_next`; each combinational
+/// signal gets one `assign` or one `always @*` block whose first statement is a default, so no
+/// latch can arise; all registers share one `always @(posedge clk)` block with the synchronous
+/// reset last. Temporaries are `_t<n>`. Bits that nothing reads are gathered into `_unused`, which
+/// Verilator's default `--unused-regexp` accepts, so the output lints clean under `-Wall`.
+public enum VerilogEmitter {
+    public static func emit(_ module: Module) -> String {
+        var emitter = ModuleEmitter(module: module)
+        return emitter.emit()
+    }
+}
+
+struct ModuleEmitter {
+    let module: Module
+    private var temporaries: [(name: String, width: Int, value: String)] = []
+    /// For each readable name, which bits were read.
+    private var usedBits: [String: [Bool]] = [:]
+    private var readableOrder: [String] = []
+
+    init(module: Module) { self.module = module }
+
+    // MARK: Names
+
+    private func readName(_ id: SignalID) -> String {
+        let decl = module.signals[id]
+        return decl.kind.isRegister ? decl.name + "_reg" : decl.name
+    }
+
+    private func targetName(_ id: SignalID) -> String {
+        let decl = module.signals[id]
+        return decl.kind.isRegister ? decl.name + "_next" : decl.name
+    }
+
+    private mutating func markUsed(_ name: String, high: Int, low: Int) {
+        guard var bits = usedBits[name] else { return }
+        for i in low...high { bits[i] = true }
+        usedBits[name] = bits
+    }
+
+    private mutating func track(_ name: String, width: Int) {
+        usedBits[name] = Array(repeating: false, count: width)
+        readableOrder.append(name)
+    }
+
+    // MARK: Expressions
+
+    mutating func expression(_ e: Expr, nested: Bool = false) -> String {
+        func wrap(_ s: String) -> String { nested ? "(\(s))" : s }
+        switch e.node {
+        case .signal(let id):
+            let name = readName(id)
+            markUsed(name, high: e.width - 1, low: 0)
+            return name
+        case .constant(let value):
+            return literal(value, width: e.width)
+        case .unary(let op, let a):
+            return op.rawValue + expression(a, nested: true)
+        case .binary(let op, let a, let b):
+            return wrap("\(expression(a, nested: true)) \(op.rawValue) \(expression(b, nested: true))")
+        case .mux(let c, let a, let b):
+            return wrap("\(expression(c, nested: true)) ? \(expression(a, nested: true)) : \(expression(b, nested: true))")
+        case .slice(let a, let high, let low):
+            return slice(a, high: high, low: low)
+        case .concat(let parts):
+            return "{" + parts.map { expression($0) }.joined(separator: ", ") + "}"
+        case .replicate(let a, let count):
+            return "{\(count){\(expression(a))}}"
+        case .shiftConstant(let left, let a, let amount):
+            return wrap("\(expression(a, nested: true)) \(left ? "<<" : ">>") \(amount)")
+        }
+    }
+
+    private mutating func slice(_ a: Expr, high: Int, low: Int) -> String {
+        let range = high == low ? "[\(high)]" : "[\(high):\(low)]"
+        switch a.node {
+        case .signal(let id):
+            let name = readName(id)
+            markUsed(name, high: high, low: low)
+            return name + range
+        case .constant(let value):
+            let width = high - low + 1
+            let mask: UInt64 = width >= 64 ? ~0 : (1 << UInt64(width)) - 1
+            return literal((value >> UInt64(low)) & mask, width: width)
+        default:
+            // Verilog-2005 cannot select bits of an expression: name it first.
+            let name = "_t\(temporaries.count)"
+            let value = expression(a)
+            temporaries.append((name, a.width, value))
+            track(name, width: a.width)
+            markUsed(name, high: high, low: low)
+            return name + range
+        }
+    }
+
+    func literal(_ value: UInt64, width: Int) -> String {
+        value < 10 || width < 8 ? "\(width)'d\(value)" : "\(width)'h\(String(value, radix: 16))"
+    }
+
+    // MARK: Statements
+
+    /// The statements of `list` that affect `target`, in order.
+    static func prune(_ list: [Statement], for target: SignalID) -> [Statement] {
+        list.compactMap { statement in
+            switch statement {
+            case .assign(let t, _, _):
+                return t == target ? statement : nil
+            case .when(let condition, let thenBody, let otherwise, let location):
+                let t = prune(thenBody, for: target)
+                let o = prune(otherwise, for: target)
+                return t.isEmpty && o.isEmpty ? nil : .when(condition: condition, then: t, otherwise: o, location: location)
+            case .switchOn(let selector, let cases, let defaultBody, let location):
+                let c = cases.map { SwitchCase(values: $0.values, body: prune($0.body, for: target)) }
+                let d = prune(defaultBody, for: target)
+                return d.isEmpty && c.allSatisfy({ $0.body.isEmpty })
+                    ? nil : .switchOn(selector: selector, cases: c, defaultBody: d, location: location)
+            }
+        }
+    }
+
+    private mutating func procedural(_ list: [Statement], indent: String, into lines: inout [String]) {
+        for statement in list {
+            switch statement {
+            case .assign(let target, let value, _):
+                lines.append("\(indent)\(targetName(target)) = \(expression(value));")
+            case .when(let condition, let thenBody, let otherwise, _) where thenBody.isEmpty:
+                lines.append("\(indent)if (!\(expression(condition, nested: true))) begin")
+                procedural(otherwise, indent: indent + "    ", into: &lines)
+                lines.append("\(indent)end")
+            case .when(let condition, let thenBody, let otherwise, _):
+                lines.append("\(indent)if (\(expression(condition))) begin")
+                procedural(thenBody, indent: indent + "    ", into: &lines)
+                var elseBody = otherwise
+                while elseBody.count == 1, case .when(let c, let t, let o, _) = elseBody[0] {
+                    lines.append("\(indent)end else if (\(expression(c))) begin")
+                    procedural(t, indent: indent + "    ", into: &lines)
+                    elseBody = o
+                }
+                if !elseBody.isEmpty {
+                    lines.append("\(indent)end else begin")
+                    procedural(elseBody, indent: indent + "    ", into: &lines)
+                }
+                lines.append("\(indent)end")
+            case .switchOn(let selector, let cases, let defaultBody, _):
+                lines.append("\(indent)case (\(expression(selector)))")
+                for arm in cases where !arm.body.isEmpty {
+                    let labels = arm.values.map { literal($0, width: selector.width) }.joined(separator: ", ")
+                    lines.append("\(indent)    \(labels): begin")
+                    procedural(arm.body, indent: indent + "        ", into: &lines)
+                    lines.append("\(indent)    end")
+                }
+                if defaultBody.isEmpty {
+                    lines.append("\(indent)    default: begin")
+                    lines.append("\(indent)    end")
+                } else {
+                    lines.append("\(indent)    default: begin")
+                    procedural(defaultBody, indent: indent + "        ", into: &lines)
+                    lines.append("\(indent)    end")
+                }
+                lines.append("\(indent)endcase")
+            }
+        }
+    }
+
+    // MARK: Module
+
+    private static func range(_ width: Int) -> String { width == 1 ? "" : "[\(width - 1):0] " }
+
+    mutating func emit() -> String {
+        // Which combinational targets need a procedural block.
+        var pruned: [SignalID: [Statement]] = [:]
+        for (id, decl) in module.signals.enumerated() where decl.kind.isAssignable {
+            pruned[id] = Self.prune(module.statements, for: id)
+        }
+        func isContinuous(_ id: SignalID) -> Bool {
+            guard let p = pruned[id], p.count == 1, case .assign = p[0] else { return false }
+            return true
+        }
+
+        for (id, decl) in module.signals.enumerated() {
+            switch decl.kind {
+            case .output: continue
+            case .instancePort(_, _, .input): continue
+            default: track(readName(id), width: decl.width)
+            }
+        }
+
+        var body: [String] = []
+        var declarations: [String] = []
+
+        // ROMs.
+        for rom in module.roms {
+            body.append(contentsOf: romLines(rom))
+            body.append("")
+        }
+
+        // Combinational signals and register next-state logic: continuous assignments first.
+        for (id, decl) in module.signals.enumerated() where decl.kind.isAssignable && isContinuous(id) {
+            guard let statements = pruned[id], case .assign(_, let value, _) = statements[0] else { continue }
+            body.append("assign \(targetName(id)) = \(expression(value));")
+        }
+        for (id, decl) in module.signals.enumerated() where decl.kind.isAssignable && !isContinuous(id) {
+            guard let statements = pruned[id] else { continue }
+            body.append("")
+            body.append("always @* begin")
+            if decl.kind.isRegister && !ElaborationChecker.definitelyAssigns(statements, id) {
+                body.append("    \(targetName(id)) = \(readName(id));")
+                markUsed(readName(id), high: decl.width - 1, low: 0)
+            }
+            var lines: [String] = []
+            procedural(statements, indent: "    ", into: &lines)
+            body.append(contentsOf: lines)
+            body.append("end")
+        }
+
+        // Registers.
+        let registers = module.signals.enumerated().filter { $0.element.kind.isRegister }
+        if !registers.isEmpty {
+            body.append("")
+            body.append("always @(posedge clk) begin")
+            for (id, decl) in registers {
+                guard case .register(_, let enable) = decl.kind else { continue }
+                if let enable {
+                    body.append("    if (\(expression(enable))) begin")
+                    body.append("        \(readName(id)) <= \(targetName(id));")
+                    body.append("    end")
+                } else {
+                    body.append("    \(readName(id)) <= \(targetName(id));")
+                }
+            }
+            let resets = registers.compactMap { (id, decl) -> String? in
+                guard case .register(let reset?, _) = decl.kind else { return nil }
+                return "        \(readName(id)) <= \(literal(reset, width: decl.width));"
+            }
+            if !resets.isEmpty {
+                body.append("")
+                body.append("    if (rst) begin")
+                body.append(contentsOf: resets)
+                body.append("    end")
+            }
+            body.append("end")
+        }
+
+        // Instances.
+        for (index, instance) in module.instances.enumerated() {
+            body.append("")
+            body.append("\(instance.module.name) \(instance.name) (")
+            var connections: [String] = []
+            for port in instance.module.ports {
+                if VerilogNames.implicitPorts.contains(port.name) {
+                    connections.append("    .\(port.name)(\(port.name))")
+                    continue
+                }
+                let id = module.signals.firstIndex {
+                    if case .instancePort(index, port.name, _) = $0.kind { return true } else { return false }
+                }
+                let wire = id.map { readName($0) } ?? "\(instance.name)_\(port.name)"
+                connections.append("    .\(port.name)(\(wire))")
+            }
+            body.append(connections.joined(separator: ",\n"))
+            body.append(");")
+        }
+
+        // Declarations of internal signals.
+        for (id, decl) in module.signals.enumerated() {
+            let range = Self.range(decl.width)
+            switch decl.kind {
+            case .input, .output: continue
+            case .register:
+                declarations.append("reg  \(range)\(decl.name)_reg;")
+                declarations.append("\(isContinuous(id) ? "wire" : "reg ") \(range)\(decl.name)_next;")
+            case .romData(let romIndex):
+                let rom = module.roms[romIndex]
+                let isReg: Bool
+                if case .sync = rom.read { isReg = true } else { isReg = rom.style == .logic }
+                declarations.append("\(isReg ? "reg " : "wire") \(range)\(decl.name);")
+            case .wire, .instancePort:
+                let procedural = decl.kind.isAssignable && !isContinuous(id)
+                declarations.append("\(procedural ? "reg " : "wire") \(range)\(decl.name);")
+            }
+        }
+        for t in temporaries {
+            declarations.append("wire \(Self.range(t.width))\(t.name);")
+        }
+        var temporaryAssigns = temporaries.map { "assign \($0.name) = \($0.value);" }
+        if !temporaryAssigns.isEmpty { temporaryAssigns.append("") }
+
+        // Unread bits.
+        var unused: [String] = []
+        for name in readableOrder {
+            guard let bits = usedBits[name] else { continue }
+            if bits.allSatisfy({ !$0 }) { unused.append(name); continue }
+            var i = 0
+            while i < bits.count {
+                if bits[i] { i += 1; continue }
+                var j = i
+                while j + 1 < bits.count && !bits[j + 1] { j += 1 }
+                unused.append(i == j ? "\(name)[\(i)]" : "\(name)[\(j):\(i)]")
+                i = j + 1
+            }
+        }
+        if !unused.isEmpty {
+            declarations.append("wire _unused = &{1'b0, \(unused.joined(separator: ", "))};")
+        }
+
+        // Assemble.
+        var out: [String] = []
+        out.append("// Generated by hwgen from its Swift HDL description. Do not edit: regenerate instead.")
+        for comment in module.comments { out.append("// \(comment)") }
+        out.append("")
+        out.append("`resetall")
+        out.append("`timescale 1ns / 1ps")
+        out.append("`default_nettype none")
+        out.append("")
+        out.append("module \(module.name) (")
+        var portLines: [String] = []
+        for port in module.ports {
+            let id = module.signals.firstIndex { $0.name == port.name && { if case .output = $0.kind { return true } else { return false } }($0) }
+            let isReg = id.map { !isContinuous($0) } ?? false
+            let kind = port.direction == .input ? "input  wire" : (isReg ? "output reg " : "output wire")
+            portLines.append("    \(kind) \(Self.range(port.width))\(port.name)")
+        }
+        out.append(portLines.joined(separator: ",\n"))
+        out.append(");")
+        out.append("")
+        if !declarations.isEmpty {
+            out.append(contentsOf: declarations)
+            out.append("")
+        }
+        out.append(contentsOf: temporaryAssigns)
+        // Drop a leading blank line of the body and collapse doubled blank lines.
+        var previousBlank = true
+        for line in body {
+            let blank = line.isEmpty
+            if blank && previousBlank { continue }
+            out.append(line)
+            previousBlank = blank
+        }
+        if out.last == "" { out.removeLast() }
+        out.append("")
+        out.append("endmodule")
+        out.append("")
+        out.append("`resetall")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: ROMs
+
+    private mutating func romLines(_ rom: RomDecl) -> [String] {
+        var lines: [String] = []
+        let depth = rom.contents.count
+        let addressWidth = rom.addressWidth
+        let kind: String
+        switch rom.read {
+        case .async: kind = "asynchronous read"
+        case .sync: kind = "synchronous read"
+        }
+        lines.append("// ROM \(rom.name): \(depth) x \(rom.width) bits, \(kind), \(rom.style.rawValue)")
+        let address = expression(rom.read.address)
+        let data = rom.name + "_rdata"
+        let word = { (v: UInt64) in "\(rom.width)'h\(String(v, radix: 16))" }
+        switch rom.style {
+        case .logic:
+            var caseLines: [String] = []
+            let assign: String
+            switch rom.read {
+            case .async:
+                lines.append("always @* begin")
+                assign = "="
+            case .sync(_, let enable):
+                lines.append("always @(posedge clk) begin")
+                if let enable { lines.append("    if (\(expression(enable))) begin") }
+                assign = "<="
+            }
+            var indent = "    "
+            if case .sync(_, let enable) = rom.read, enable != nil { indent = "        " }
+            caseLines.append("\(indent)case (\(address))")
+            for (i, v) in rom.contents.enumerated() {
+                caseLines.append("\(indent)    \(literal(UInt64(i), width: addressWidth)): \(data) \(assign) \(word(v));")
+            }
+            caseLines.append("\(indent)    default: \(data) \(assign) \(word(0));")
+            caseLines.append("\(indent)endcase")
+            lines.append(contentsOf: caseLines)
+            if case .sync(_, let enable) = rom.read, enable != nil { lines.append("    end") }
+            lines.append("end")
+        case .blockMemory, .distributedMemory:
+            // Every address is valid: the array is padded with zeros to a power of two.
+            let padded = 1 << addressWidth
+            let attribute = rom.style == .blockMemory ? "block" : "distributed"
+            lines.append("(* rom_style = \"\(attribute)\" *)")
+            lines.append("reg [\(rom.width - 1):0] \(rom.name)_mem [0:\(padded - 1)];")
+            lines.append("")
+            lines.append("initial begin")
+            let perLine = 4
+            var i = 0
+            while i < padded {
+                let row = (i..<Swift.min(i + perLine, padded)).map { k in
+                    "\(rom.name)_mem[\(k)] = \(word(k < depth ? rom.contents[k] : 0));"
+                }
+                lines.append("    " + row.joined(separator: " "))
+                i += perLine
+            }
+            lines.append("end")
+            lines.append("")
+            switch rom.read {
+            case .async:
+                lines.append("assign \(data) = \(rom.name)_mem[\(address)];")
+            case .sync(_, let enable):
+                lines.append("always @(posedge clk) begin")
+                if let enable {
+                    lines.append("    if (\(expression(enable))) begin")
+                    lines.append("        \(data) <= \(rom.name)_mem[\(address)];")
+                    lines.append("    end")
+                } else {
+                    lines.append("    \(data) <= \(rom.name)_mem[\(address)];")
+                }
+                lines.append("end")
+            }
+        }
+        return lines
+    }
+}
