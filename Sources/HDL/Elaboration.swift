@@ -158,12 +158,16 @@ struct ElaborationChecker {
             stack.append(id)
             for next in checker.dependencies[id].sorted() {
                 if state[next] == 1, let start = stack.firstIndex(of: next) {
-                    let cycle = Array(stack[start...])
+                    var cycle = Array(stack[start...])
                     if reported.insert(Set(cycle)).inserted {
-                        let names = (cycle + [next]).map { checker.builder.signals[$0].name }.joined(separator: " <- ")
-                        let location = checker.firstAssignment[next] ?? checker.builder.signals[next].location
+                        // Start the report at the signal declared first, so it does not depend on the search order.
+                        if let first = cycle.indices.min(by: { cycle[$0] < cycle[$1] }) {
+                            cycle = Array(cycle[first...] + cycle[..<first])
+                        }
+                        let names = (cycle + [cycle[0]]).map { checker.builder.signals[$0].name }.joined(separator: " <- ")
+                        let location = checker.firstAssignment[cycle[0]] ?? checker.builder.signals[cycle[0]].location
                         checker.diagnostics.append(Diagnostic(
-                            .combinationalLoop, "combinational loop: \(names); break it with a register", at: location))
+                            .combinationalLoop, "\(names) (each reads the next without a register between); break it with a register", at: location))
                     }
                 } else if state[next] == 0 {
                     visit(next, &checker)

@@ -78,6 +78,7 @@ public final class ModuleBuilder {
     ) -> Signal {
         let location = SourceLocation(fileID: file, line: line)
         let addressExpr = checkedOperand(address, at: location)
+        if let problem = VerilogNames.problem(with: name) { report(.invalidName, problem, at: location) }
         if contents.count < 2 {
             report(.invalidRom, "ROM '\(name)' needs at least 2 entries, has \(contents.count)", at: location)
         }
@@ -188,9 +189,9 @@ public final class ModuleBuilder {
             return
         }
         let valueExpr = checkedOperand(value, at: location)
-        guard value.width == decl.width else {
+        if value.width != decl.width {
+            // Still recorded, so the signal does not also show up as undriven.
             report(.widthMismatch, "'\(decl.name)' is \(decl.width) bits wide but the value assigned is \(value.width) bits", at: location)
-            return
         }
         current.items.append(.assign(target: id, value: valueExpr, location: location))
     }

@@ -86,6 +86,7 @@ public struct Signal {
 
     static func zeroExtend(_ e: Expr, to width: Int) -> Expr {
         guard width > e.width else { return e }
+        if case .constant(let value) = e.node { return Expr(.constant(value), width: width) }
         return Expr(.concat([Expr(.constant(0), width: width - e.width), e]), width: width)
     }
 
