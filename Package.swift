@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "hwgen", targets: ["hwgen"]),
         .library(name: "HDL", targets: ["HDL"]),
         .library(name: "VerilatorBridge", targets: ["VerilatorBridge"]),
+        .library(name: "TestSupport", targets: ["TestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,7 +29,9 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "hwgen-bench", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge"]),
-        .testTarget(name: "HDLTests", dependencies: ["HDL", "HDLBlocks"]),
-        .testTarget(name: "VerilatorBridgeTests", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge"]),
+        // Helpers shared by the test targets: external tool runners, random expressions.
+        .target(name: "TestSupport", dependencies: ["HDL"], path: "Tests/TestSupport"),
+        .testTarget(name: "HDLTests", dependencies: ["HDL", "HDLBlocks", "TestSupport"]),
+        .testTarget(name: "VerilatorBridgeTests", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge", "TestSupport"]),
     ]
 )

@@ -71,6 +71,8 @@ struct ModuleEmitter {
         case .constant(let value):
             return literal(value, width: e.width)
         case .unary(let op, let a):
+            // A unary operand that is itself unary is parenthesised: `|~x` would not parse everywhere.
+            if case .unary = a.node { return "\(op.rawValue)(\(expression(a)))" }
             return op.rawValue + expression(a, nested: true)
         case .binary(let op, let a, let b):
             return wrap("\(expression(a, nested: true)) \(op.rawValue) \(expression(b, nested: true))")
@@ -100,8 +102,8 @@ struct ModuleEmitter {
             return literal((value >> UInt64(low)) & mask, width: width)
         default:
             // Verilog-2005 cannot select bits of an expression: name it first.
+            let value = expression(a)  // may name temporaries of its own first
             let name = "_t\(temporaries.count)"
-            let value = expression(a)
             temporaries.append((name, a.width, value))
             track(name, width: a.width)
             markUsed(name, high: high, low: low)

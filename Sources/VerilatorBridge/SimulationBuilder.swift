@@ -126,7 +126,7 @@ public struct SimulationBuilder: Sendable {
         let includes = modules.map { "-Iobj/\($0.name)" }.joined(separator: " ")
         return """
             # A Verilator simulation library built by hwgen's bridge. `make` here rebuilds it.
-            \(makeHeader)VFLAGS = --cc -O3 --x-assign fast --x-initial fast --noassert\(trace ? " --trace" : "")
+            \(makeHeader)VFLAGS = --cc -O3 --x-assign fast --x-initial fast --noassert -Wno-fatal\(trace ? " --trace" : "")
             RUNTIME = \(runtime)
 
             libhwsim.so: wrapper.o \(objects.joined(separator: " "))
