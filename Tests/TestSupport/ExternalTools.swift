@@ -12,6 +12,10 @@ public struct MissingTool: Error, CustomStringConvertible {
 public struct ToolFailure: Error, CustomStringConvertible {
     public let command: String
     public let output: String
+    public init(command: String, output: String) {
+        self.command = command
+        self.output = output
+    }
     public var description: String { "\(command) failed:\n\(output)" }
 }
 
