@@ -154,7 +154,7 @@ public final class Simulation {
             try port("\(job.source)_tready").index, try optionalPort("\(job.source)_tlast"),
             try job.stopPort.map { try port($0).index } ?? -1,
         ]
-        let capacity = job.outputCapacity ?? max(job.expectedOutputs ?? 0, job.input.count * 4 + 1024)
+        let capacity = job.outputCapacity ?? job.expectedOutputs ?? (job.input.count * 4 + 1024)
         var outData = [UInt64](repeating: 0, count: capacity)
         var outLast = [UInt8](repeating: 0, count: capacity)
         let inLast = job.inputLast.map { $0.map { UInt8($0 ? 1 : 0) } }

@@ -31,7 +31,7 @@ public struct SimulationBuilder: Sendable {
 
     private var compileFlags: String {
         let t = trace ? 1 : 0
-        return "-std=gnu++17 -O2 -fPIC -fvisibility=hidden -faligned-new -Wno-bool-operation -Wno-sign-compare "
+        return "-std=gnu++17 -O3 -fPIC -fvisibility=hidden -faligned-new -Wno-bool-operation -Wno-sign-compare "
             + "-Wno-uninitialized -Wno-unused-but-set-variable -Wno-unused-parameter -Wno-unused-variable -Wno-shadow "
             + "-I$(VERILATOR_ROOT)/include -I$(VERILATOR_ROOT)/include/vltstd "
             + "-DVM_COVERAGE=0 -DVM_SC=0 -DVM_TRACE=\(t) -DVM_TRACE_VCD=\(t) -DVM_TRACE_FST=0"

@@ -22,7 +22,7 @@ enum WrapperSource {
         }
         out.append("static const HwModel hw_models[] = {")
         for (index, model) in models.enumerated() {
-            out.append("    {\"\(model.name)\", \(model.ports.count), m\(index)_ports, m\(index)_create, m\(index)_destroy, m\(index)_eval, m\(index)_poke, m\(index)_peek, \(model.usesClock ? 1 : 0)},")
+            out.append("    {\"\(model.name)\", \(model.ports.count), m\(index)_ports, m\(index)_create, m\(index)_destroy, m\(index)_eval, m\(index)_poke, m\(index)_peek, m\(index)_ref, \(model.usesClock ? 1 : 0)},")
         }
         out.append("};")
         out.append(exportedFunctions(modelCount: models.count, trace: trace))
@@ -65,6 +65,16 @@ enum WrapperSource {
         out.append("    default: return 0;")
         out.append("    }")
         out.append("}")
+        out.append("static void m\(index)_ref(void* top, int port, HwRef* ref) {")
+        out.append("    auto* m = static_cast<\(cls)*>(top);")
+        out.append("    switch (port) {")
+        for (i, port) in model.ports.enumerated() where port.width <= 64 {
+            let mask = port.width == 64 ? "~0ULL" : "((1ULL << \(port.width)) - 1)"
+            out.append("    case \(i): ref->p = &m->\(port.name); ref->size = sizeof(m->\(port.name)); ref->mask = \(mask); break;")
+        }
+        out.append("    default: ref->p = nullptr; ref->size = 0; ref->mask = 0; break;")
+        out.append("    }")
+        out.append("}")
         if trace {
             // Trace hookup goes through the model table's create path below.
             out.append("static void (*const m\(index)_tracer)(void*, VerilatedVcdC*) = m\(index)_trace;")
@@ -77,6 +87,27 @@ enum WrapperSource {
     #define HW_EXPORT extern "C" __attribute__((visibility("default")))
 
     struct HwPort { const char* name; int width; int is_input; };
+    // Direct access to a port's storage in the model, for the bulk loop.
+    struct HwRef { void* p; int size; uint64_t mask; };
+    static inline uint64_t ref_get(const HwRef& r) {
+        switch (r.size) {
+        case 1: return *static_cast<const uint8_t*>(r.p);
+        case 2: return *static_cast<const uint16_t*>(r.p);
+        case 4: return *static_cast<const uint32_t*>(r.p);
+        case 8: return *static_cast<const uint64_t*>(r.p);
+        default: return 0;
+        }
+    }
+    static inline void ref_set(const HwRef& r, uint64_t v) {
+        v &= r.mask;
+        switch (r.size) {
+        case 1: *static_cast<uint8_t*>(r.p) = (uint8_t)v; break;
+        case 2: *static_cast<uint16_t*>(r.p) = (uint16_t)v; break;
+        case 4: *static_cast<uint32_t*>(r.p) = (uint32_t)v; break;
+        case 8: *static_cast<uint64_t*>(r.p) = v; break;
+        default: break;
+        }
+    }
     struct HwModel {
         const char* name;
         int port_count;
@@ -86,6 +117,7 @@ enum WrapperSource {
         void (*eval)(void*);
         void (*poke)(void*, int, uint64_t);
         uint64_t (*peek)(void*, int);
+        void (*ref)(void*, int, HwRef*);
         int has_clock;
     };
     """
@@ -118,10 +150,15 @@ enum WrapperSource {
             VerilatedContext* context;
             void* top;
             int clk;
+            // The clock was set low after a rising edge but not yet evaluated. Nothing happens on a
+            // falling edge, so that eval is folded into the next settle; a tick must do it only
+            // when no settle came in between (else Verilator would miss the next rising edge).
+            int low_pending;
         \(traceMember)};
 
         static inline void hw_settle(HwSim* s) {
             s->model->eval(s->top);
+            s->low_pending = 0;
         \(traceDump)}
 
         HW_EXPORT int hw_model_count(void) { return \(modelCount); }
@@ -166,10 +203,10 @@ enum WrapperSource {
         HW_EXPORT void hw_tick(void* handle, uint64_t cycles) {
             HwSim* s = static_cast<HwSim*>(handle);
             for (uint64_t i = 0; i < cycles; ++i) {
+                if (s->low_pending) hw_settle(s);
                 if (s->clk >= 0) s->model->poke(s->top, s->clk, 1);
                 hw_settle(s);
-                if (s->clk >= 0) s->model->poke(s->top, s->clk, 0);
-                hw_settle(s);
+                if (s->clk >= 0) { s->model->poke(s->top, s->clk, 0); s->low_pending = 1; }
             }
         }
 
@@ -196,36 +233,40 @@ enum WrapperSource {
         static void hw_stream(void* handle, HwStreamJob* job) {
             HwSim* s = static_cast<HwSim*>(handle);
             const HwModel* m = s->model;
+            HwRef none = {nullptr, 0, 0};
+            auto ref = [&](int port) { HwRef r = none; if (port >= 0) m->ref(s->top, port, &r); return r; };
+            const HwRef s_data = ref(job->s_data), s_valid = ref(job->s_valid), s_ready = ref(job->s_ready), s_last = ref(job->s_last);
+            const HwRef m_data = ref(job->m_data), m_valid = ref(job->m_valid), m_ready = ref(job->m_ready), m_last = ref(job->m_last);
+            const HwRef stop = ref(job->stop_port), clk = ref(s->clk);
             uint64_t rng = job->seed ? job->seed : 0x9E3779B97F4A7C15ULL;
             uint64_t in_pos = 0, out_pos = 0, cycles = 0, quiet = 0, errors = 0;
             bool offering = false;           // our s_valid is up and must stay until taken
             bool pending = false;            // the DUT offered a beat last cycle that was not taken
-            uint64_t pending_data = 0; int pending_last = 0;
+            uint64_t pending_data = 0, pending_last = 0;
+            const bool always_valid = job->valid_per_mille >= 1000, always_ready = job->ready_per_mille >= 1000;
             job->stop_reason = 0;
             while (true) {
-                if (job->stop_port >= 0 && m->peek(s->top, job->stop_port)) { job->stop_reason = 3; break; }
-                if (job->expected_out && out_pos >= job->expected_out && in_pos >= job->in_count) { job->stop_reason = 1; break; }
-                if (!job->expected_out && in_pos >= job->in_count && quiet >= job->drain_cycles) { job->stop_reason = 1; break; }
-                if (out_pos >= job->out_capacity && job->out_capacity) {
-                    if (m->peek(s->top, job->m_valid)) { job->stop_reason = 4; break; }
+                if (stop.p && ref_get(stop)) { job->stop_reason = 3; break; }
+                if (in_pos >= job->in_count) {
+                    if (job->expected_out ? out_pos >= job->expected_out : quiet >= job->drain_cycles) { job->stop_reason = 1; break; }
                 }
                 if (cycles >= job->max_cycles) { job->stop_reason = 2; break; }
-                bool have = in_pos < job->in_count;
-                if (!offering) offering = have && (hw_random(rng) % 1000) < job->valid_per_mille;
-                if (job->s_valid >= 0) m->poke(s->top, job->s_valid, offering ? 1 : 0);
+                if (!offering) offering = in_pos < job->in_count && (always_valid || (hw_random(rng) % 1000) < job->valid_per_mille);
+                ref_set(s_valid, offering ? 1 : 0);
                 if (offering) {
-                    m->poke(s->top, job->s_data, job->in_data[in_pos]);
-                    if (job->s_last >= 0) m->poke(s->top, job->s_last, job->in_last ? job->in_last[in_pos] : 0);
+                    ref_set(s_data, job->in_data[in_pos]);
+                    if (s_last.p) ref_set(s_last, job->in_last ? job->in_last[in_pos] : 0);
                 }
-                bool ready = out_pos < job->out_capacity && (hw_random(rng) % 1000) < job->ready_per_mille;
-                m->poke(s->top, job->m_ready, ready ? 1 : 0);
+                const bool ready = out_pos < job->out_capacity && (always_ready || (hw_random(rng) % 1000) < job->ready_per_mille);
+                ref_set(m_ready, ready ? 1 : 0);
                 hw_settle(s);
-                bool s_fire = offering && (job->s_ready < 0 || m->peek(s->top, job->s_ready));
-                bool valid = m->peek(s->top, job->m_valid) != 0;
-                uint64_t data = valid ? m->peek(s->top, job->m_data) : 0;
-                int last = (valid && job->m_last >= 0) ? (int)m->peek(s->top, job->m_last) : 0;
+                const bool s_fire = offering && (!s_ready.p || ref_get(s_ready));
+                const bool valid = ref_get(m_valid) != 0;
+                const uint64_t data = valid ? ref_get(m_data) : 0;
+                const uint64_t last = (valid && m_last.p) ? ref_get(m_last) : 0;
                 if (pending && (!valid || data != pending_data || last != pending_last)) ++errors;
-                bool m_fire = valid && ready;
+                if (valid && !ready && out_pos >= job->out_capacity) { job->stop_reason = 4; break; }
+                const bool m_fire = valid && ready;
                 if (m_fire) {
                     job->out_data[out_pos] = data;
                     if (job->out_last) job->out_last[out_pos] = (uint8_t)last;
@@ -233,12 +274,15 @@ enum WrapperSource {
                 }
                 pending = valid && !ready;
                 pending_data = data; pending_last = last;
-                hw_tick(s, 1);
+                // Rising edge; the falling edge is folded into the next settle.
+                if (clk.p) ref_set(clk, 1);
+                hw_settle(s);
+                if (clk.p) { ref_set(clk, 0); s->low_pending = 1; }
                 ++cycles;
                 if (s_fire) { ++in_pos; offering = false; }
                 quiet = m_fire || in_pos < job->in_count ? 0 : quiet + 1;
             }
-            if (job->s_valid >= 0) { m->poke(s->top, job->s_valid, 0); }
+            if (s_valid.p) ref_set(s_valid, 0);
             hw_settle(s);
             job->in_consumed = in_pos;
             job->out_produced = out_pos;

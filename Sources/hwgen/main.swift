@@ -1,9 +1,97 @@
+import ArgumentParser
+import Foundation
 import HDL
 import HDLBlocks
-import Foundation
-do {
-    let m = try AxisRomDemo.module()
-    for f in m.verilogFiles() {
-        try f.contents.write(toFile: "/tmp/gen/\(f.name)", atomically: true, encoding: .utf8)
+
+/// The hwgen command line: generates Verilog from DSL designs.
+@main
+struct HWGen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hwgen",
+        abstract: "Generate verified, synthesizable Verilog for entropy-coding hardware.",
+        subcommands: [Generate.self, DemoVectors.self],
+        defaultSubcommand: Generate.self)
+}
+
+/// A failure the user can act on; printed as one line, exit status 1.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// The designs `generate` knows by name.
+enum NamedDesign: String, CaseIterable, ExpressibleByArgument {
+    case axisRomDemo = "axis-rom-demo"
+
+    func module() throws -> Module {
+        switch self {
+        case .axisRomDemo: return try AxisRomDemo.module()
+        }
     }
-} catch { print(error) }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the Verilog of a design, one module per file.")
+
+    @Option(help: "The design to write (\(NamedDesign.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var design: NamedDesign = .axisRomDemo
+
+    @Option(name: .shortAndLong, help: "Folder for the .v files (created if missing).")
+    var output: String = "generated"
+
+    func run() throws {
+        let module: Module
+        do {
+            module = try design.module()
+        } catch let error as ElaborationError {
+            throw CommandError(description: "hwgen: \(error)")
+        }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        for file in module.verilogFiles() {
+            let path = (output as NSString).appendingPathComponent(file.name)
+            try file.contents.write(toFile: path, atomically: true, encoding: .utf8)
+            print("wrote \(path)")
+        }
+    }
+}
+
+struct DemoVectors: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo-vectors",
+        abstract: "Write stimulus and expected output of the bridge demo for the make-sim testbench.",
+        discussion: "Each line is one beat: hex data, a space, tlast (0 or 1).")
+
+    @Option(help: "Number of bytes.")
+    var count: Int = 100_000
+
+    @Option(help: "Seed of the byte sequence.")
+    var seed: UInt64 = 1
+
+    @Option(name: .shortAndLong, help: "Folder for input.txt and expected.txt.")
+    var output: String
+
+    @Option(help: "Bytes per frame (tlast on the last of each).")
+    var frame: Int = 256
+
+    func validate() throws {
+        guard count > 0 else { throw ValidationError("--count must be positive") }
+        guard frame > 0 else { throw ValidationError("--frame must be positive") }
+    }
+
+    func run() throws {
+        var state = seed
+        var input: [String] = []
+        var expected: [String] = []
+        input.reserveCapacity(count)
+        for i in 0..<count {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let byte = UInt8(truncatingIfNeeded: state >> 56)
+            let last = (i % frame == frame - 1 || i == count - 1) ? 1 : 0
+            input.append("\(String(byte, radix: 16)) \(last)")
+            expected.append("\(String(AxisRomDemo.reference(byte), radix: 16)) \(last)")
+        }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try (input.joined(separator: "\n") + "\n").write(toFile: output + "/input.txt", atomically: true, encoding: .utf8)
+        try (expected.joined(separator: "\n") + "\n").write(toFile: output + "/expected.txt", atomically: true, encoding: .utf8)
+    }
+}

