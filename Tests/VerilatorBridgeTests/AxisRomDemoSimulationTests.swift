@@ -1,6 +1,7 @@
 import HDL
 import HDLBlocks
 import Testing
+import TestSupport
 import VerilatorBridge
 
 /// The demo design is built once for the whole suite.
@@ -17,9 +18,10 @@ struct AxisRomDemoSimulationTests {
     func bulkStream(validPerMille: Int, readyPerMille: Int) throws {
         let sim = try DemoLibrary.shared.get().simulation(of: AxisRomDemo.name)
         sim.reset()
-        var rng = SystemRandomNumberGenerator()
-        let bytes = (0..<5000).map { _ in UInt64(UInt8.random(in: 0...255, using: &rng)) }
-        let lasts = (0..<5000).map { $0 % 37 == 36 || $0 == 4999 }
+        let count = TestScale.pick(quick: 5000, long: 1_000_000)
+        var rng = SeededRandom(seed: UInt64(validPerMille * 1000 + readyPerMille))
+        let bytes = (0..<count).map { _ in rng.next() & 0xFF }
+        let lasts = (0..<count).map { $0 % 37 == 36 || $0 == count - 1 }
         var job = StreamJob(input: bytes, inputLast: lasts, expectedOutputs: bytes.count)
         job.validPerMille = validPerMille
         job.readyPerMille = readyPerMille

@@ -11,7 +11,7 @@ import VerilatorBridge
 struct ExpressionSemanticsTests {
     @Test("random expression trees, simulated vs evaluated")
     func randomExpressions() throws {
-        let seeds: [UInt64] = [11, 12, 13, 14, 15, 16]
+        let seeds: [UInt64] = TestScale.pick(quick: Array(11...16), long: Array(100...159))
         let designs = try seeds.map { try randomExpressionModule(seed: $0, outputs: 32, depth: 5) }
         let library = try SimulationBuilder().build(designs.map(\.module))
         var random = SeededRandom(seed: 99)
@@ -19,7 +19,7 @@ struct ExpressionSemanticsTests {
             let sim = try library.simulation(of: design.module.name)
             let inputs = try ["a", "b", "c", "d", "e", "f"].map { try sim.port($0) }
             let outputs = try (0..<design.expressions.count).map { try sim.port("y\($0)") }
-            for _ in 0..<300 {
+            for _ in 0..<TestScale.pick(quick: 300, long: 3000) {
                 var values: [SignalID: UInt64] = [:]
                 for (id, port) in inputs.enumerated() {
                     // Bias towards edge values, where width bugs show.
