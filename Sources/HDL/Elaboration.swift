@@ -108,7 +108,7 @@ struct ElaborationChecker {
             } else if !Self.definitelyAssigns(statements, id) {
                 diagnostics.append(Diagnostic(
                     .latch,
-                    "'\(decl.name)' is not assigned on every path (first assigned at \(firstAssignment[id]!)); give it a default before the when/switchOn",
+                    "'\(decl.name)' is not assigned on every path (first assigned at \(firstAssignment[id] ?? decl.location)); give it a default before the when/switchOn",
                     at: decl.location))
             }
         }
