@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "hwgen", targets: ["hwgen"]),
         .library(name: "HDL", targets: ["HDL"]),
+        .library(name: "Codec", targets: ["Codec"]),
         .library(name: "VerilatorBridge", targets: ["VerilatorBridge"]),
         .library(name: "TestSupport", targets: ["TestSupport"]),
     ],
@@ -17,6 +18,9 @@ let package = Package(
         // The hardware description DSL: IR, elaboration checks and the Verilog emitter.
         // Knows nothing about compression.
         .target(name: "HDL"),
+        // The software reference: codebook format, bit I/O, Huffman and tANS frame coders.
+        // Knows nothing about hardware.
+        .target(name: "Codec"),
         // Reusable designs written in the DSL (stream plumbing, the bridge demo).
         .target(name: "HDLBlocks", dependencies: ["HDL"]),
         // Builds a Verilator model of a DSL design into a shared object and drives it from Swift.
@@ -31,6 +35,9 @@ let package = Package(
         .executableTarget(name: "hwgen-bench", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge"]),
         // Helpers shared by the test targets: external tool runners, random expressions.
         .target(name: "TestSupport", dependencies: ["HDL"], path: "Tests/TestSupport"),
+        .testTarget(
+            name: "CodecTests", dependencies: ["Codec", "TestSupport"],
+            resources: [.copy("Resources/vectors")]),
         .testTarget(name: "HDLTests", dependencies: ["HDL", "HDLBlocks", "TestSupport"]),
         .testTarget(name: "VerilatorBridgeTests", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge", "TestSupport"]),
     ]

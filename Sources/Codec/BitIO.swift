@@ -1,0 +1,104 @@
+/// Writes a bit stream MSB first (FORMAT.md section 4) through a 64-bit container.
+public struct BitWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
+    private var container: UInt64 = 0
+    /// Bits held in `container` (fewer than 32 between writes).
+    private var pending = 0
+
+    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    /// Bits written so far.
+    public var bitCount: Int { bytes.count * 8 + pending }
+
+    /// Appends the low `count` bits of `value` (count 0 to 32; higher bits of value must be 0).
+    @inline(__always)
+    public mutating func write(_ value: UInt32, bits count: Int) {
+        container = (container &<< UInt64(count)) | UInt64(value)
+        pending += count
+        if pending >= 32 {
+            pending -= 32
+            let word = UInt32(truncatingIfNeeded: container &>> UInt64(pending))
+            bytes.append(UInt8(truncatingIfNeeded: word >> 24))
+            bytes.append(UInt8(truncatingIfNeeded: word >> 16))
+            bytes.append(UInt8(truncatingIfNeeded: word >> 8))
+            bytes.append(UInt8(truncatingIfNeeded: word))
+        }
+    }
+
+    /// Zero bits up to the next multiple of 32 (none if already there).
+    public mutating func padToWord() {
+        let extra = bitCount % 32
+        if extra != 0 { write(0, bits: 32 - extra) }
+    }
+
+    /// The bytes written; the bit count must be a multiple of 8 (it is after `padToWord`).
+    public mutating func finish() -> [UInt8] {
+        precondition(pending % 8 == 0, "finish() needs whole bytes; call padToWord() first")
+        while pending > 0 {
+            pending -= 8
+            bytes.append(UInt8(truncatingIfNeeded: container &>> UInt64(pending)))
+        }
+        return bytes
+    }
+}
+
+/// Reads a bit stream MSB first. The buffer behind it must extend 8 readable bytes past the
+/// stream (see `PaddedStream`), so a peek never checks bounds.
+public struct BitReader {
+    private let base: UnsafeRawPointer
+    /// Bits in the stream.
+    public let bitCount: Int
+    /// Bits consumed.
+    public var position: Int
+
+    init(base: UnsafeRawPointer, bitCount: Int) {
+        self.base = base
+        self.bitCount = bitCount
+        position = 0
+    }
+
+    public var remaining: Int { bitCount - position }
+
+    /// The next `count` bits (1 to 57) without consuming them; bits past the end read as 0.
+    @inline(__always)
+    public func peek(_ count: Int) -> UInt64 {
+        let word = base.loadUnaligned(fromByteOffset: position &>> 3, as: UInt64.self).bigEndian
+        return (word &<< UInt64(position & 7)) &>> UInt64(64 - count)
+    }
+
+    /// Consumes `count` bits (0 to 32) and returns them; the caller checks `remaining` first.
+    @inline(__always)
+    public mutating func read(_ count: Int) -> UInt32 {
+        guard count > 0 else { return 0 }
+        let value = UInt32(truncatingIfNeeded: peek(count))
+        position &+= count
+        return value
+    }
+
+    @inline(__always)
+    public mutating func skip(_ count: Int) { position &+= count }
+}
+
+/// A stream's bytes followed by 8 zero bytes, so `BitReader` can load 64 bits anywhere.
+public struct PaddedStream: Sendable {
+    private let storage: [UInt8]
+    public let byteCount: Int
+
+    public init(_ bytes: [UInt8]) {
+        byteCount = bytes.count
+        storage = bytes + [UInt8](repeating: 0, count: 8)
+    }
+
+    /// Runs `body` with a reader at the start of the stream.
+    public func withReader<R, E: Error>(_ body: (inout BitReader) throws(E) -> R) throws(E) -> R {
+        let result: Result<R, E> = storage.withUnsafeBytes { buffer in
+            var reader = BitReader(base: buffer.baseAddress!, bitCount: byteCount * 8)
+            do throws(E) {
+                return .success(try body(&reader))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}

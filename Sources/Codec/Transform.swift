@@ -1,0 +1,55 @@
+/// How a value is split into a coded symbol and raw bits (FORMAT.md section 1).
+public enum Transform: String, Sendable, Codable, CaseIterable {
+    /// The value is the symbol; no raw bits.
+    case identity
+    /// The top `symbolBits` bits are the symbol, the low `rawBits` bits are raw.
+    case split
+    /// bfloat16: the 8 exponent bits are the symbol; sign and mantissa are raw.
+    case bf16Exponent = "bf16-exponent"
+}
+
+/// The split of values into symbols and raw bits for one codebook, ready for inner loops.
+public struct ValueLayout: Sendable, Equatable {
+    public let transform: Transform
+    public let symbolBits: Int
+    public let rawBits: Int
+
+    public init(transform: Transform, symbolBits: Int, rawBits: Int) {
+        self.transform = transform
+        self.symbolBits = symbolBits
+        self.rawBits = rawBits
+    }
+
+    /// Bits per value.
+    public var valueBits: Int { symbolBits + rawBits }
+
+    /// Number of symbols, 2^symbolBits (ESC is entry n, EOF entry n + 1).
+    public var symbolCount: Int { 1 << symbolBits }
+
+    @inline(__always)
+    public func symbol(of value: UInt32) -> UInt32 {
+        switch transform {
+        case .identity: return value
+        case .split: return rawBits == 32 ? 0 : value >> UInt32(rawBits)
+        case .bf16Exponent: return (value >> 7) & 0xFF
+        }
+    }
+
+    @inline(__always)
+    public func raw(of value: UInt32) -> UInt32 {
+        switch transform {
+        case .identity: return 0
+        case .split: return rawBits == 0 ? 0 : value & (UInt32.max >> UInt32(32 - rawBits))
+        case .bf16Exponent: return ((value >> 15) << 7) | (value & 0x7F)
+        }
+    }
+
+    @inline(__always)
+    public func value(symbol: UInt32, raw: UInt32) -> UInt32 {
+        switch transform {
+        case .identity: return symbol
+        case .split: return rawBits == 32 ? raw : (symbol << UInt32(rawBits)) | raw
+        case .bf16Exponent: return ((raw >> 7) << 15) | (symbol << 7) | (raw & 0x7F)
+        }
+    }
+}

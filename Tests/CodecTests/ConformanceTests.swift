@@ -1,0 +1,27 @@
+import Codec
+import Testing
+
+@Suite("FORMAT.md conformance vectors")
+struct ConformanceTests {
+    static let vectors: [ConformanceVector] = (try? ConformanceVector.all()) ?? []
+
+    @Test("all 13 vectors are present")
+    func present() {
+        #expect(Self.vectors.count == 13)
+    }
+
+    @Test("encode gives stream.hex byte for byte", arguments: vectors)
+    func encode(_ vector: ConformanceVector) throws {
+        let codebook = try Codebook.parse(vector.codebookBytes)
+        let stream = try StreamCodec(codebook: codebook).encode(vector.values, frameSizes: vector.frameSizes)
+        #expect(stream == vector.stream)
+    }
+
+    @Test("decode gives values.hex and the frame ends", arguments: vectors)
+    func decode(_ vector: ConformanceVector) throws {
+        let codebook = try Codebook.parse(vector.codebookBytes)
+        let decoded = try StreamCodec(codebook: codebook).decode(vector.stream)
+        #expect(decoded.values == vector.values)
+        #expect(decoded.frameSizes == vector.frameSizes)
+    }
+}
