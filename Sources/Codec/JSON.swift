@@ -72,6 +72,10 @@ public indirect enum JSONValue: Sendable, Equatable {
 public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     public let offset: Int
     public let message: String
+    public init(offset: Int, message: String) {
+        self.offset = offset
+        self.message = message
+    }
     public var description: String { "invalid JSON at byte \(offset): \(message)" }
 }
 
