@@ -21,6 +21,9 @@ let package = Package(
         // The software reference: codebook format, bit I/O, Huffman and tANS frame coders.
         // Knows nothing about hardware.
         .target(name: "Codec"),
+        // Codebook training from tensors: safetensors reading, histograms, length-limited
+        // Huffman (package-merge), tANS normalisation, transform choice, analysis.
+        .target(name: "Training", dependencies: ["Codec"]),
         // Reusable designs written in the DSL (stream plumbing, the bridge demo).
         .target(name: "HDLBlocks", dependencies: ["HDL"]),
         // Builds a Verilator model of a DSL design into a shared object and drives it from Swift.
@@ -28,7 +31,7 @@ let package = Package(
         .executableTarget(
             name: "hwgen",
             dependencies: [
-                "HDL", "HDLBlocks",
+                "HDL", "HDLBlocks", "Codec", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -9,7 +9,7 @@ struct HWGen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hwgen",
         abstract: "Generate verified, synthesizable Verilog for entropy-coding hardware.",
-        subcommands: [Generate.self, DemoVectors.self],
+        subcommands: [Generate.self, Train.self, Analyze.self, Encode.self, Decode.self, DemoVectors.self],
         defaultSubcommand: Generate.self)
 }
 

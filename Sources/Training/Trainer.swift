@@ -1,0 +1,174 @@
+import Codec
+import Foundation
+
+/// What to train.
+public struct TrainingOptions: Sendable {
+    public enum CoderKind: String, Sendable, CaseIterable { case huffman, tans }
+    public enum TransformChoice: Sendable, Equatable {
+        case fixed(Transform, symbolBits: Int?)
+        /// Try every transform and symbolBits; keep the smallest coded size.
+        case auto
+    }
+
+    public var name: String
+    public var coder: CoderKind
+    public var transform: TransformChoice
+    public var maxCodeLength: Int
+    public var tableLog: Int
+    public var shardSize: Int
+
+    public init(name: String, coder: CoderKind, transform: TransformChoice = .fixed(.bf16Exponent, symbolBits: nil),
+                maxCodeLength: Int = 12, tableLog: Int = 11, shardSize: Int = 65536) {
+        self.name = name
+        self.coder = coder
+        self.transform = transform
+        self.maxCodeLength = maxCodeLength
+        self.tableLog = tableLog
+        self.shardSize = shardSize
+    }
+}
+
+/// Options that cannot produce a codebook.
+public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
+    case noValues
+    case invalidOption(String)
+
+    public var description: String {
+        switch self {
+        case .noValues: return "no values to train on"
+        case .invalidOption(let message): return message
+        }
+    }
+}
+
+/// One candidate layout with its trained codebook and coded size on the training data.
+public struct TrainedCandidate: Sendable {
+    public let codebook: Codebook
+    /// Bits to code the training values (symbols, escapes, raw bits, one EOF per shard).
+    public let bits: Double
+    public let values: Int
+    /// Shannon entropy of the symbols plus raw bits, per value.
+    public let entropyBitsPerValue: Double
+    public var bitsPerValue: Double { bits / Double(values) }
+}
+
+/// Trains fixed codebooks from the average statistics of earlier data (the single-stage method).
+public enum Trainer {
+    /// Trains one codebook; with `.auto`, the best of all layouts (the others are returned too).
+    public static func train(_ values: [UInt32], valueBits: Int, options: TrainingOptions) throws -> (best: TrainedCandidate, candidates: [TrainedCandidate]) {
+        guard !values.isEmpty else { throw TrainingError.noValues }
+        guard (1...16).contains(options.maxCodeLength) else { throw TrainingError.invalidOption("--max-code-length must be 1 to 16, is \(options.maxCodeLength)") }
+        guard (5...15).contains(options.tableLog) else { throw TrainingError.invalidOption("--table-log must be 5 to 15, is \(options.tableLog)") }
+        guard options.shardSize > 0 else { throw TrainingError.invalidOption("--shard-size must be positive") }
+        let layouts = try candidateLayouts(valueBits: valueBits, choice: options.transform)
+        var candidates: [TrainedCandidate] = []
+        for layout in layouts {
+            let sharded = ShardedHistogram(values, layout: layout, shardSize: options.shardSize)
+            candidates.append(try train(sharded, layout: layout, options: options))
+        }
+        guard let best = candidates.min(by: { $0.bits < $1.bits }) else { throw TrainingError.noValues }
+        return (best, candidates)
+    }
+
+    /// The layouts to try for `valueBits`-bit values.
+    public static func candidateLayouts(valueBits: Int, choice: TrainingOptions.TransformChoice) throws -> [ValueLayout] {
+        guard (1...32).contains(valueBits) else { throw TrainingError.invalidOption("values of \(valueBits) bits cannot be coded (1 to 32)") }
+        switch choice {
+        case .fixed(.bf16Exponent, _):
+            guard valueBits == 16 else { throw TrainingError.invalidOption("bf16-exponent needs 16-bit values, these have \(valueBits) bits") }
+            return [ValueLayout(transform: .bf16Exponent, symbolBits: 8, rawBits: 8)]
+        case .fixed(.identity, _):
+            guard valueBits <= 12 else { throw TrainingError.invalidOption("identity codes symbols of at most 12 bits; these values have \(valueBits): use split") }
+            return [ValueLayout(transform: .identity, symbolBits: valueBits, rawBits: 0)]
+        case .fixed(.split, let symbolBits):
+            let s = symbolBits ?? min(12, valueBits)
+            guard (1...min(12, valueBits)).contains(s) else {
+                throw TrainingError.invalidOption("--symbol-bits must be 1 to \(min(12, valueBits)) for \(valueBits)-bit values, is \(s)")
+            }
+            return [ValueLayout(transform: .split, symbolBits: s, rawBits: valueBits - s)]
+        case .auto:
+            var layouts: [ValueLayout] = []
+            if valueBits == 16 { layouts.append(ValueLayout(transform: .bf16Exponent, symbolBits: 8, rawBits: 8)) }
+            if valueBits <= 12 { layouts.append(ValueLayout(transform: .identity, symbolBits: valueBits, rawBits: 0)) }
+            for s in 1...min(12, valueBits) where s < valueBits {
+                layouts.append(ValueLayout(transform: .split, symbolBits: s, rawBits: valueBits - s))
+            }
+            return layouts
+        }
+    }
+
+    /// Trains the coder for one layout from its shard histograms.
+    public static func train(_ sharded: ShardedHistogram, layout: ValueLayout, options: TrainingOptions) throws -> TrainedCandidate {
+        let counts = sharded.pooled.counts
+        let n = layout.symbolCount
+        let valueCount = sharded.pooled.total
+        // ESC carries the estimated mass of unseen symbols (Good-Turing: the symbols seen once), at
+        // least 1; EOF is one per frame, a frame per shard.
+        let seenOnce = counts.filter { $0 == 1 }.count
+        let unseenWeight = max(1, seenOnce)
+        let eofWeight = max(1, sharded.shards.count)
+        var escaped = Set<Int>()
+        // Symbols beyond what the code or table can hold are escaped, rarest first.
+        let capacity = options.coder == .huffman ? (1 << options.maxCodeLength) - 2 : (1 << options.tableLog) - 2
+        let seen = counts.indices.filter { counts[$0] > 0 }.sorted { (counts[$0], $0) < (counts[$1], $1) }
+        if seen.count > capacity { escaped.formUnion(seen.prefix(seen.count - capacity)) }
+
+        func weights(_ escaped: Set<Int>) -> [Int] {
+            var w = counts + [0, eofWeight]
+            for s in escaped { w[n] += w[s]; w[s] = 0 }
+            w[n] += unseenWeight
+            return w
+        }
+        func table(_ w: [Int]) -> Codebook.Coder {
+            switch options.coder {
+            case .huffman: return .huffman(codeLengths: LengthLimitedHuffman.lengths(weights: w, maxLength: options.maxCodeLength))
+            case .tans: return .tans(tableLog: options.tableLog, counts: TANSNormalizer.counts(weights: w, tableLog: options.tableLog))
+            }
+        }
+        /// Coded bits of the training symbols (and EOFs) under `coder`.
+        func cost(_ coder: Codebook.Coder) -> Double {
+            let perEntry: [Double]
+            switch coder {
+            case .huffman(let lengths): perEntry = lengths.map(Double.init)
+            case .tans(let r, let c): perEntry = c.map { $0 == 0 ? .infinity : Double(r) - log2(Double($0)) }
+            }
+            var bits = Double(eofWeight) * perEntry[n + 1]
+            for s in 0..<n where counts[s] > 0 {
+                let direct = perEntry[s]
+                bits += Double(counts[s]) * (direct.isFinite && direct > 0 ? direct : perEntry[n] + Double(layout.symbolBits))
+            }
+            return bits
+        }
+
+        var coder = table(weights(escaped))
+        var bits = cost(coder)
+        // Escape symbols whose own code costs more than ESC plus the literal, while that helps.
+        for _ in 0..<32 {
+            let perEntry: [Double]
+            switch coder {
+            case .huffman(let lengths): perEntry = lengths.map(Double.init)
+            case .tans(let r, let c): perEntry = c.map { $0 == 0 ? .infinity : Double(r) - log2(Double($0)) }
+            }
+            let escapeCost = perEntry[n] + Double(layout.symbolBits)
+            let more = (0..<n).filter { counts[$0] > 0 && !escaped.contains($0) && perEntry[$0] > escapeCost }
+            guard !more.isEmpty else { break }
+            let trial = escaped.union(more)
+            let trialCoder = table(weights(trial))
+            let trialBits = cost(trialCoder)
+            guard trialBits < bits else { break }
+            (escaped, coder, bits) = (trial, trialCoder, trialBits)
+        }
+
+        let provenance = JSONValue.object([
+            ("by", .string("hwgen train")),
+            ("method", .string("single-stage: fixed codebook from the pooled histogram of \(sharded.shards.count) shard(s) of \(sharded.shardSize) values")),
+            ("values", .number(text: "\(valueCount)", integer: Int64(valueCount))),
+            ("bitsPerValue", .number(text: String(format: "%.6f", (bits + Double(valueCount * layout.rawBits)) / Double(valueCount)), integer: nil)),
+            ("trainingHistogram", .array(counts.map { .number(text: "\($0)", integer: Int64($0)) })),
+        ])
+        let book = try Codebook(name: options.name, coder: coder, layout: layout, provenance: provenance)
+        return TrainedCandidate(
+            codebook: book, bits: bits + Double(valueCount * layout.rawBits), values: valueCount,
+            entropyBitsPerValue: sharded.pooled.entropy + Double(layout.rawBits))
+    }
+}
