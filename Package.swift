@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "hwgen", targets: ["hwgen"]),
         .library(name: "HDL", targets: ["HDL"]),
         .library(name: "Codec", targets: ["Codec"]),
+        .library(name: "Training", targets: ["Training"]),
         .library(name: "VerilatorBridge", targets: ["VerilatorBridge"]),
         .library(name: "TestSupport", targets: ["TestSupport"]),
     ],
@@ -41,6 +42,7 @@ let package = Package(
         .testTarget(
             name: "CodecTests", dependencies: ["Codec", "TestSupport"],
             resources: [.copy("Resources/vectors")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Codec", "Training", "TestSupport"]),
         .testTarget(name: "HDLTests", dependencies: ["HDL", "HDLBlocks", "TestSupport"]),
         .testTarget(name: "VerilatorBridgeTests", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge", "TestSupport"]),
     ]

@@ -182,10 +182,20 @@ public struct TensorValues: Sendable {
     public struct Part: Sendable {
         public let name: String
         public let values: [UInt32]
+
+        public init(name: String, values: [UInt32]) {
+            self.name = name
+            self.values = values
+        }
     }
 
     public let parts: [Part]
     public let valueBits: Int
+
+    public init(parts: [Part], valueBits: Int) {
+        self.parts = parts
+        self.valueBits = valueBits
+    }
 
     public var all: [UInt32] { parts.count == 1 ? parts[0].values : parts.flatMap(\.values) }
     public var count: Int { parts.reduce(0) { $0 + $1.values.count } }

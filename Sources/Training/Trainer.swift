@@ -142,7 +142,25 @@ public enum Trainer {
 
         var coder = table(weights(escaped))
         var bits = cost(coder)
-        // Escape symbols whose own code costs more than ESC plus the literal, while that helps.
+        // Escaping the rarest symbols frees code space (or tANS states) for all the others: try
+        // escaping more and more of them, rarest first, and keep the best prefix. The cost is
+        // close to unimodal in the number escaped; stop after a run of steps without a gain.
+        let directlyCoded = seen.filter { !escaped.contains($0) }
+        var best = (escaped, coder, bits)
+        var sinceGain = 0
+        for k in 0..<max(0, directlyCoded.count - 1) where sinceGain < 12 {
+            let trial = escaped.union(directlyCoded.prefix(k + 1))
+            let trialCoder = table(weights(trial))
+            let trialBits = cost(trialCoder)
+            if trialBits < best.2 {
+                best = (trial, trialCoder, trialBits)
+                sinceGain = 0
+            } else {
+                sinceGain += 1
+            }
+        }
+        (escaped, coder, bits) = best
+        // Then escape any symbol whose own code still costs more than ESC plus the literal.
         for _ in 0..<32 {
             let perEntry: [Double]
             switch coder {
