@@ -67,7 +67,7 @@ test-long: deps
 # Figures for docs/BENCHMARKS.md: bridge cycles/s and emit time (release build).
 bench: deps
 	swift build -c release --product hwgen-bench
-	.build/release/hwgen-bench
+	.build/release/hwgen-bench all --data ../shared/data
 
 # Synthesis and place-and-route figures for the generated designs.
 synth: hwgen

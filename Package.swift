@@ -36,7 +36,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "hwgen-bench", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge"]),
+        .executableTarget(name: "hwgen-bench", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge", "Codec", "Training"]),
         // Helpers shared by the test targets: external tool runners, random expressions.
         .target(name: "TestSupport", dependencies: ["HDL", "Codec"], path: "Tests/TestSupport"),
         .testTarget(

@@ -1,51 +1,68 @@
-/// Writes a bit stream MSB first (FORMAT.md section 4) through a 64-bit container.
-public struct BitWriter: Sendable {
-    public private(set) var bytes: [UInt8] = []
+/// Writes a bit stream MSB first (FORMAT.md section 4) through a 64-bit container, into a
+/// buffer it owns (a class, so the buffer is never shared by accident).
+public final class BitWriter {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var byteCount = 0
     private var container: UInt64 = 0
     /// Bits held in `container` (fewer than 32 between writes).
     private var pending = 0
 
-    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 0) {
+        self.capacity = max(64, capacity)
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    deinit { storage.deallocate() }
 
     /// Bits written so far.
-    public var bitCount: Int { bytes.count * 8 + pending }
+    public var bitCount: Int { byteCount * 8 + pending }
 
     /// Appends the low `count` bits of `value` (count 0 to 32; higher bits of value must be 0).
     @inline(__always)
-    public mutating func write(_ value: UInt32, bits count: Int) {
+    public func write(_ value: UInt32, bits count: Int) {
         container = (container &<< UInt64(count)) | UInt64(value)
-        pending += count
+        pending &+= count
         if pending >= 32 {
-            pending -= 32
+            pending &-= 32
+            if byteCount &+ 4 > capacity { grow() }
             let word = UInt32(truncatingIfNeeded: container &>> UInt64(pending))
-            bytes.append(UInt8(truncatingIfNeeded: word >> 24))
-            bytes.append(UInt8(truncatingIfNeeded: word >> 16))
-            bytes.append(UInt8(truncatingIfNeeded: word >> 8))
-            bytes.append(UInt8(truncatingIfNeeded: word))
+            UnsafeMutableRawPointer(storage + byteCount).storeBytes(of: word.bigEndian, as: UInt32.self)
+            byteCount &+= 4
         }
     }
 
+    private func grow() {
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: storage, count: byteCount)
+        storage.deallocate()
+        storage = bigger
+        capacity *= 2
+    }
+
     /// Zero bits up to the next multiple of 32 (none if already there).
-    public mutating func padToWord() {
+    public func padToWord() {
         let extra = bitCount % 32
         if extra != 0 { write(0, bits: 32 - extra) }
     }
 
     /// The bytes written; the bit count must be a multiple of 8 (it is after `padToWord`).
-    public mutating func finish() -> [UInt8] {
+    public func finish() -> [UInt8] {
         precondition(pending % 8 == 0, "finish() needs whole bytes; call padToWord() first")
-        while pending > 0 {
-            pending -= 8
-            bytes.append(UInt8(truncatingIfNeeded: container &>> UInt64(pending)))
+        var tail: [UInt8] = []
+        var bits = pending
+        while bits > 0 {
+            bits -= 8
+            tail.append(UInt8(truncatingIfNeeded: container &>> UInt64(bits)))
         }
-        return bytes
+        return Array(UnsafeBufferPointer(start: storage, count: byteCount)) + tail
     }
 }
 
 /// Reads a bit stream MSB first. The buffer behind it must extend 8 readable bytes past the
 /// stream (see `PaddedStream`), so a peek never checks bounds.
 public struct BitReader {
-    private let base: UnsafeRawPointer
+    let base: UnsafeRawPointer
     /// Bits in the stream.
     public let bitCount: Int
     /// Bits consumed.
@@ -77,6 +94,12 @@ public struct BitReader {
 
     @inline(__always)
     public mutating func skip(_ count: Int) { position &+= count }
+
+    /// The 64 stream bits from `position` on, left-aligned; at least 57 of them are real.
+    @inline(__always)
+    func container(at position: Int) -> UInt64 {
+        base.loadUnaligned(fromByteOffset: position &>> 3, as: UInt64.self).bigEndian &<< UInt64(position & 7)
+    }
 }
 
 /// A stream's bytes followed by 8 zero bytes, so `BitReader` can load 64 bits anywhere.

@@ -28,14 +28,21 @@ public struct CanonicalCode: Sendable, Equatable {
 public struct HuffmanCoder: Sendable {
     public let layout: ValueLayout
     public let code: CanonicalCode
-    /// Per symbol (not ESC/EOF): the bits to write for the symbol part, and how many. Escaped
-    /// symbols get the ESC code followed by the literal, as one field.
-    private let symbolField: [UInt32]
-    private let symbolFieldBits: [UInt8]
-    /// Indexed by the next `maxLength` bits: entry << 8 | code length (0: no code starts so).
-    private let decodeTable: [UInt32]
+    /// Per symbol: the bits written for its symbol part (its code, or ESC's code then the
+    /// literal for an escaped symbol) and how many (at most 16 + 12).
+    private let symbolField: FixedTable<UInt32>
+    private let symbolFieldBits: FixedTable<UInt8>
+    /// Indexed by the next `maxLength` bits: code length (bits 0-4, 0: no code starts so),
+    /// ESC (bit 5), EOF (bit 6), no code (bit 7), code length + rawBits (bits 8-13), the entry
+    /// (bits 16-28).
+    private let decodeTable: FixedTable<UInt32>
     private let escape: Int
     private let endOfFrame: Int
+
+    private static let escapeFlag: UInt32 = 1 << 5
+    private static let endFlag: UInt32 = 1 << 6
+    /// Marks bit patterns that start no code (their length is 0).
+    private static let invalidFlag: UInt32 = 1 << 7
 
     public init(layout: ValueLayout, codeLengths: [Int]) {
         self.layout = layout
@@ -49,30 +56,47 @@ public struct HuffmanCoder: Sendable {
                 field[s] = code.codes[s]
                 fieldBits[s] = UInt8(codeLengths[s])
             } else {
-                // ESC (<= 16 bits) then the literal (<= 12 bits): at most 28 bits.
                 field[s] = code.codes[escape] << UInt32(layout.symbolBits) | UInt32(s)
                 fieldBits[s] = UInt8(codeLengths[escape] + layout.symbolBits)
             }
         }
-        symbolField = field
-        symbolFieldBits = fieldBits
+        symbolField = FixedTable(field)
+        symbolFieldBits = FixedTable(fieldBits)
         let bits = code.maxLength
-        var table = [UInt32](repeating: 0, count: 1 << bits)
+        var table = [UInt32](repeating: Self.invalidFlag, count: 1 << bits)
         for entry in codeLengths.indices where codeLengths[entry] > 0 {
             let length = codeLengths[entry]
+            var slot = UInt32(length) | UInt32(length + layout.rawBits) << 8 | UInt32(entry) << 16
+            if entry == layout.symbolCount { slot |= Self.escapeFlag }
+            if entry == layout.symbolCount + 1 { slot |= Self.endFlag }
             let first = Int(code.codes[entry]) << (bits - length)
-            for i in first..<(first + (1 << (bits - length))) { table[i] = UInt32(entry) << 8 | UInt32(length) }
+            for i in first..<(first + (1 << (bits - length))) { table[i] = slot }
         }
-        decodeTable = table
+        decodeTable = FixedTable(table)
     }
 
     /// Appends one frame: the values, EOF, zero padding to 32 bits.
-    public func encodeFrame(_ values: ArraySlice<UInt32>, into writer: inout BitWriter) {
+    public func encodeFrame(_ values: ArraySlice<UInt32>, into writer: BitWriter) {
+        switch layout.transform {
+        case .identity: encodeFrame(values, into: writer, IdentityKernel.self)
+        case .split: encodeFrame(values, into: writer, SplitKernel.self)
+        case .bf16Exponent: encodeFrame(values, into: writer, BF16Kernel.self)
+        }
+    }
+
+    private func encodeFrame<K: TransformKernel>(_ values: ArraySlice<UInt32>, into writer: BitWriter, _: K.Type) {
         let rawBits = layout.rawBits
         for v in values {
-            let s = Int(layout.symbol(of: v))
-            writer.write(symbolField[s], bits: Int(symbolFieldBits[s]))
-            if rawBits > 0 { writer.write(layout.raw(of: v), bits: rawBits) }
+            let s = Int(K.symbol(v, rawBits: rawBits))
+            let field = symbolField[s]
+            let fieldBits = Int(symbolFieldBits[s])
+            let raw = K.raw(v, rawBits: rawBits)
+            if fieldBits + rawBits <= 32 {
+                writer.write(field &<< UInt32(rawBits) | raw, bits: fieldBits + rawBits)
+            } else {
+                writer.write(field, bits: fieldBits)
+                writer.write(raw, bits: rawBits)
+            }
         }
         writer.write(code.codes[endOfFrame], bits: code.lengths[endOfFrame])
         writer.padToWord()
@@ -80,30 +104,81 @@ public struct HuffmanCoder: Sendable {
 
     /// Decodes one frame from the reader's position; appends its values; leaves the reader
     /// after the frame's padding.
-    public func decodeFrame(_ reader: inout BitReader, into values: inout [UInt32]) throws(FrameDecodeError) {
+    func decodeFrame(_ reader: inout BitReader, into sink: inout ValueSink) throws(FrameDecodeError) {
+        switch layout.transform {
+        case .identity: try decodeFrame(&reader, into: &sink, IdentityKernel.self)
+        case .split: try decodeFrame(&reader, into: &sink, SplitKernel.self)
+        case .bf16Exponent: try decodeFrame(&reader, into: &sink, BF16Kernel.self)
+        }
+    }
+
+    private func decodeFrame<K: TransformKernel>(_ reader: inout BitReader, into sink: inout ValueSink, _: K.Type) throws(FrameDecodeError) {
         let bits = code.maxLength
         let symbolBits = layout.symbolBits
         let rawBits = layout.rawBits
+        let rawMask: UInt64 = rawBits == 0 ? 0 : (1 << UInt64(rawBits)) - 1
+        // One 64-bit load serves a code and its raw bits when both fit the peek window.
+        let combined = bits + rawBits <= 57
+        let table = decodeTable.pointer
+        let stopFlags = Self.escapeFlag | Self.endFlag
+        let windowBits = bits + rawBits
+        let codeShift = UInt64(64 - bits)
+        // A slot with length 0 (no code), ESC or EOF leaves the fast path.
+        let stopMask = stopFlags | Self.invalidFlag
         while true {
+            // Fast path: directly coded symbols at least 64 bits from the end of the stream. The
+            // bits sit in a 64-bit container, reloaded from memory only when it runs low, so the
+            // loop-carried chain is container -> table -> shift.
+            if combined {
+                let limit = reader.bitCount - 64
+                while reader.position <= limit {
+                    sink.reserve(256)
+                    var out = sink.base + sink.count
+                    let first = out
+                    var position = reader.position
+                    var container = reader.container(at: position)
+                    var valid = 64 - (position & 7)
+                    var stopped = false
+                    for _ in 0..<256 {
+                        if valid < windowBits {
+                            if position > limit { break }
+                            container = reader.container(at: position)
+                            valid = 64 - (position & 7)
+                        }
+                        // The loop-carried chain: shift, table load, mask, shift.
+                        let slot = table[Int(container &>> codeShift)]
+                        if slot & stopMask != 0 { stopped = true; break }
+                        let used = Int((slot &>> 8) & 0x3F)
+                        let raw = UInt32(truncatingIfNeeded: (container &>> UInt64(64 &- used)) & rawMask)
+                        out.pointee = K.placeSymbol(slot &>> 16, rawBits: rawBits) | K.placeRaw(raw)
+                        out += 1
+                        container &<<= UInt64(used)
+                        valid &-= used
+                        position &+= used
+                    }
+                    reader.position = position
+                    sink.advance(by: out - first)
+                    if stopped { break }
+                }
+            }
+            // General path: escapes, EOF, invalid codes, the end of the stream.
             let start = reader.position
-            let slot = decodeTable[Int(reader.peek(bits))]
-            let length = Int(slot & 0xFF)
+            let slot = table[Int(reader.peek(bits))]
+            let length = Int(slot & 0x1F)
             guard length > 0 else {
-                // No code starts with these bits. If the stream ends first, it is truncated.
                 if reader.remaining < bits { throw .truncated(bit: start) }
                 throw .invalidCode(bit: start)
             }
             guard reader.remaining >= length else { throw .truncated(bit: start) }
             reader.skip(length)
-            var symbol = Int(slot >> 8)
-            if symbol == endOfFrame { break }
-            if symbol == escape {
+            if slot & Self.endFlag != 0 { break }
+            var high = K.placeSymbol(slot &>> 16, rawBits: rawBits)
+            if slot & Self.escapeFlag != 0 {
                 guard reader.remaining >= symbolBits else { throw .truncated(bit: start) }
-                symbol = Int(reader.read(symbolBits))
+                high = layout.value(symbol: reader.read(symbolBits), raw: 0)
             }
             guard reader.remaining >= rawBits else { throw .truncated(bit: start) }
-            let raw = reader.read(rawBits)
-            values.append(layout.value(symbol: UInt32(symbol), raw: raw))
+            sink.append(high | K.placeRaw(reader.read(rawBits)))
         }
         reader.position = min(reader.bitCount, (reader.position + 31) & ~31)
     }

@@ -29,13 +29,13 @@ public struct StreamCodec: Sendable {
         if valueBits < 32, let bad = values.firstIndex(where: { $0 >> UInt32(valueBits) != 0 }) {
             throw .valueTooWide(index: bad, value: values[bad], valueBits: valueBits)
         }
-        var writer = BitWriter(capacity: values.count * (valueBits / 8 + 1) + 4 * frameSizes.count)
+        let writer = BitWriter(capacity: values.count * (valueBits / 8 + 1) + 4 * frameSizes.count)
         var start = 0
         for size in frameSizes {
             let frame = values[start..<(start + size)]
             switch coder {
-            case .huffman(let h): h.encodeFrame(frame, into: &writer)
-            case .tans(let t): t.encodeFrame(frame, into: &writer)
+            case .huffman(let h): h.encodeFrame(frame, into: writer)
+            case .tans(let t): t.encodeFrame(frame, into: writer)
             }
             start += size
         }
@@ -55,22 +55,22 @@ public struct StreamCodec: Sendable {
     public func decode(_ bytes: [UInt8]) throws(StreamError) -> DecodedStream {
         let stream = PaddedStream(bytes)
         return try stream.withReader { (reader: inout BitReader) throws(StreamError) -> DecodedStream in
-            var values: [UInt32] = []
-            values.reserveCapacity(bytes.count)
+            var sink = ValueSink(capacity: bytes.count)
+            defer { sink.release() }
             var frameSizes: [Int] = []
             while reader.remaining > 0 {
-                let before = values.count
+                let before = sink.count
                 do throws(FrameDecodeError) {
                     switch coder {
-                    case .huffman(let h): try h.decodeFrame(&reader, into: &values)
-                    case .tans(let t): try t.decodeFrame(&reader, into: &values)
+                    case .huffman(let h): try h.decodeFrame(&reader, into: &sink)
+                    case .tans(let t): try t.decodeFrame(&reader, into: &sink)
                     }
                 } catch {
                     throw .corruptFrame(frame: frameSizes.count + 1, error)
                 }
-                frameSizes.append(values.count - before)
+                frameSizes.append(sink.count - before)
             }
-            return DecodedStream(values: values, frameSizes: frameSizes)
+            return DecodedStream(values: sink.array, frameSizes: frameSizes)
         }
     }
 }

@@ -61,62 +61,109 @@ public struct TANSTables: Sendable, Equatable {
 public struct TANSCoder: Sendable {
     public let layout: ValueLayout
     public let tables: TANSTables
+    /// Per state: entry << 19 | nb << 15 | base (entry < 2^13, nb <= 15, base < 2^15).
+    private let decodeTable: FixedTable<UInt32>
+    /// Per state, for the fast loop: base (bits 0-15), the shift that leaves the nb state bits
+    /// of a (tableLog + rawBits)-bit window (bits 16-23), nb + rawBits (bits 24-31), the entry
+    /// (bits 32-44), and bit 48 when the entry is ESC or EOF.
+    private let fastTable: FixedTable<UInt64>
+    /// Per entry: the symbol's bits placed in the value.
+    private let entryValue: FixedTable<UInt32>
+    /// Per entry with a count (FSE's trick): nb = (X + deltaBits) >> 16, and the next state is
+    /// T + states[(X >> nb) + deltaState].
+    private let deltaBits: FixedTable<Int32>
+    private let deltaState: FixedTable<Int32>
+    private let states: FixedTable<UInt16>
+    /// Per symbol: whether it has a count (else it is escaped).
+    private let hasCount: FixedTable<Bool>
     private let escape: Int
     private let endOfFrame: Int
 
     public init(layout: ValueLayout, tableLog: Int, counts: [Int]) {
         self.layout = layout
-        tables = TANSTables(tableLog: tableLog, counts: counts)
+        let t = TANSTables(tableLog: tableLog, counts: counts)
+        tables = t
         escape = layout.symbolCount
         endOfFrame = layout.symbolCount + 1
-    }
-
-    /// One coding step of the encoder: from state X in [T, 2T) for `entry`, the state bits to
-    /// emit (value, count) and the next X.
-    @inline(__always)
-    func encodeStep(_ x: Int, entry: Int) -> (bits: UInt32, count: Int, next: Int) {
-        let c = tables.counts[entry]
-        var nb = (Int.bitWidth - x.leadingZeroBitCount) - (Int.bitWidth - c.leadingZeroBitCount)
-        if (x >> nb) < c { nb -= 1 }
-        let k = (x >> nb) - c
-        let state = Int(tables.statesByEntry[tables.stateStart[entry] + k])
-        return (UInt32(x & ((1 << nb) - 1)), nb, tables.tableSize + state)
+        decodeTable = FixedTable((0..<t.tableSize).map { u in
+            UInt32(t.symbol[u]) << 19 | UInt32(t.bitCount[u]) << 15 | UInt32(t.base[u])
+        })
+        fastTable = FixedTable((0..<t.tableSize).map { u in
+            let nb = Int(t.bitCount[u])
+            let entry = Int(t.symbol[u])
+            return UInt64(t.base[u]) | UInt64(64 - nb) << 16 | UInt64(nb + layout.rawBits) << 24
+                | UInt64(entry) << 32 | (entry >= layout.symbolCount ? 1 << 48 : 0)
+        })
+        entryValue = FixedTable((0..<counts.count).map { e in e < layout.symbolCount ? layout.value(symbol: UInt32(e), raw: 0) : 0 })
+        var dBits = [Int32](repeating: 0, count: counts.count)
+        var dState = [Int32](repeating: 0, count: counts.count)
+        for (e, c) in counts.enumerated() where c > 0 {
+            let k = tableLog - (Int.bitWidth - 1 - c.leadingZeroBitCount)
+            dBits[e] = Int32((k << 16) - (c << k))
+            dState[e] = Int32(t.stateStart[e] - c)
+        }
+        deltaBits = FixedTable(dBits)
+        deltaState = FixedTable(dState)
+        states = FixedTable(t.statesByEntry)
+        hasCount = FixedTable(counts.map { $0 > 0 })
     }
 
     /// Appends one frame: the R-bit initial state, the chunks in value order, padding. The code
     /// is built backwards from EOF, so the chunks are collected first.
-    public func encodeFrame(_ values: ArraySlice<UInt32>, into writer: inout BitWriter) {
+    public func encodeFrame(_ values: ArraySlice<UInt32>, into writer: BitWriter) {
+        switch layout.transform {
+        case .identity: encodeFrame(values, into: writer, IdentityKernel.self)
+        case .split: encodeFrame(values, into: writer, SplitKernel.self)
+        case .bf16Exponent: encodeFrame(values, into: writer, BF16Kernel.self)
+        }
+    }
+
+    private func encodeFrame<K: TransformKernel>(_ values: ArraySlice<UInt32>, into writer: BitWriter, _: K.Type) {
         let size = tables.tableSize
-        // Per entry, last first: (state bits, their count, then the literal/raw part and its count).
-        var chunks: [(UInt32, Int, UInt64, Int)] = []
-        chunks.reserveCapacity(values.count + 1)
-        var x = size
-        let eof = encodeStep(x, entry: endOfFrame)
-        chunks.append((eof.bits, eof.count, 0, 0))
-        x = eof.next
         let symbolBits = layout.symbolBits
         let rawBits = layout.rawBits
+        let counts = hasCount
+        // Chunk i (last value first): state bits then literal and raw bits, at most 15 + 12 + 31 bits.
+        let chunks = UnsafeMutablePointer<UInt64>.allocate(capacity: values.count + 1)
+        let chunkBits = UnsafeMutablePointer<UInt8>.allocate(capacity: values.count + 1)
+        defer {
+            chunks.deallocate()
+            chunkBits.deallocate()
+        }
+        var x = size
+        @inline(__always) func step(_ entry: Int) -> (UInt64, Int) {
+            let nb = (x &+ Int(deltaBits[entry])) &>> 16
+            let bits = UInt64(x & ((1 &<< nb) &- 1))
+            x = size &+ Int(states[(x &>> nb) &+ Int(deltaState[entry])])
+            return (bits, nb)
+        }
+        let (eofBits, eofCount) = step(endOfFrame)
+        chunks[0] = eofBits
+        chunkBits[0] = UInt8(eofCount)
+        var i = 1
         for v in values.reversed() {
-            let s = Int(layout.symbol(of: v))
-            let raw = UInt64(layout.raw(of: v))
-            if tables.counts[s] > 0 {
-                let step = encodeStep(x, entry: s)
-                chunks.append((step.bits, step.count, raw, rawBits))
-                x = step.next
+            let s = Int(K.symbol(v, rawBits: rawBits))
+            let raw = UInt64(K.raw(v, rawBits: rawBits))
+            if counts[s] {
+                let (bits, nb) = step(s)
+                chunks[i] = bits &<< UInt64(rawBits) | raw
+                chunkBits[i] = UInt8(nb &+ rawBits)
             } else {
-                let step = encodeStep(x, entry: escape)
-                chunks.append((step.bits, step.count, UInt64(s) << UInt64(rawBits) | raw, symbolBits + rawBits))
-                x = step.next
+                let (bits, nb) = step(escape)
+                chunks[i] = (bits &<< UInt64(symbolBits) | UInt64(s)) &<< UInt64(rawBits) | raw
+                chunkBits[i] = UInt8(nb &+ symbolBits &+ rawBits)
             }
+            i &+= 1
         }
         writer.write(UInt32(x - size), bits: tables.tableLog)
-        for (bits, count, tail, tailCount) in chunks.reversed() {
-            writer.write(bits, bits: count)
-            if tailCount > 32 {
-                writer.write(UInt32(truncatingIfNeeded: tail >> 32), bits: tailCount - 32)
-                writer.write(UInt32(truncatingIfNeeded: tail), bits: 32)
-            } else if tailCount > 0 {
-                writer.write(UInt32(truncatingIfNeeded: tail), bits: tailCount)
+        while i > 0 {
+            i &-= 1
+            let count = Int(chunkBits[i])
+            if count > 32 {
+                writer.write(UInt32(truncatingIfNeeded: chunks[i] &>> 32), bits: count &- 32)
+                writer.write(UInt32(truncatingIfNeeded: chunks[i]), bits: 32)
+            } else {
+                writer.write(UInt32(truncatingIfNeeded: chunks[i]), bits: count)
             }
         }
         writer.padToWord()
@@ -124,33 +171,96 @@ public struct TANSCoder: Sendable {
 
     /// Decodes one frame from the reader's position; appends its values; leaves the reader
     /// after the frame's padding.
-    public func decodeFrame(_ reader: inout BitReader, into values: inout [UInt32]) throws(FrameDecodeError) {
+    func decodeFrame(_ reader: inout BitReader, into sink: inout ValueSink) throws(FrameDecodeError) {
+        switch layout.transform {
+        case .identity: try decodeFrame(&reader, into: &sink, IdentityKernel.self)
+        case .split: try decodeFrame(&reader, into: &sink, SplitKernel.self)
+        case .bf16Exponent: try decodeFrame(&reader, into: &sink, BF16Kernel.self)
+        }
+    }
+
+    private func decodeFrame<K: TransformKernel>(_ reader: inout BitReader, into sink: inout ValueSink, _: K.Type) throws(FrameDecodeError) {
         let frameStart = reader.position
         let tableLog = tables.tableLog
         guard reader.remaining >= tableLog else { throw .truncated(bit: frameStart) }
         var state = Int(reader.read(tableLog))
+        let symbolCount = layout.symbolCount
         let symbolBits = layout.symbolBits
         let rawBits = layout.rawBits
+        let rawMask: UInt64 = rawBits == 0 ? 0 : (1 << UInt64(rawBits)) - 1
+        let window = tableLog + rawBits  // at most 46 bits: state bits and raw bits in one load
+        let table = decodeTable.pointer
+        let fast = fastTable.pointer
+        let values = entryValue.pointer
+        let windowShift = UInt64(64 - window)
+        let tableSize = tables.tableSize
         var stepsWithoutInput = 0
         while true {
+            // Fast path: directly coded symbols far from the end of the stream, in batches that
+            // keep the state, bit position and output pointer in registers.
+            let limit = reader.bitCount - 64
+            while reader.position <= limit {
+                sink.reserve(256)
+                var out = sink.base + sink.count
+                let first = out
+                var position = reader.position
+                var container = reader.container(at: position)
+                var valid = 64 - (position & 7)
+                var stopped = false
+                for _ in 0..<256 {
+                    if valid < window {
+                        if position > limit { break }
+                        container = reader.container(at: position)
+                        valid = 64 - (position & 7)
+                    }
+                    // The loop-carried chain: table load, shift, add.
+                    let slot = fast[state]
+                    if slot >= 1 << 48 { stopped = true; break }
+                    let used = Int((slot &>> 24) & 0xFF)
+                    // The top nb bits of the container are the state bits (a shift by 64 gives 0 here).
+                    let stateBits = Int(truncatingIfNeeded: container &>> ((slot &>> 16) & 0xFF)) & ((1 &<< (used &- rawBits)) &- 1)
+                    state = Int(slot & 0xFFFF) &+ stateBits
+                    let raw = UInt32(truncatingIfNeeded: (container &>> UInt64(64 &- used)) & rawMask)
+                    out.pointee = values[Int((slot &>> 32) & 0x1FFF)] | K.placeRaw(raw)
+                    out += 1
+                    container &<<= UInt64(used)
+                    valid &-= used
+                    position &+= used
+                    // States are a function of the bits read: more steps than states without
+                    // reading a bit means they cycle and EOF never comes.
+                    if used == 0 {
+                        stepsWithoutInput &+= 1
+                        if stepsWithoutInput > tableSize {
+                            reader.position = position
+                            sink.advance(by: out - first)
+                            throw .endless(bit: position)
+                        }
+                    } else {
+                        stepsWithoutInput = 0
+                    }
+                }
+                reader.position = position
+                sink.advance(by: out - first)
+                if stopped { break }
+            }
+            // General path: escapes, EOF, the end of the stream.
             let start = reader.position
-            let entry = Int(tables.symbol[state])
-            let nb = Int(tables.bitCount[state])
+            let slot = table[state]
+            let entry = Int(slot &>> 19)
+            let nb = Int((slot &>> 15) & 0xF)
             guard reader.remaining >= nb else { throw .truncated(bit: start) }
-            state = Int(tables.base[state]) + Int(reader.read(nb))
+            state = Int(slot & 0x7FFF) + Int(reader.read(nb))
             if entry == endOfFrame {
                 guard state == 0 else { throw .badFinalState(bit: start, state: state) }
                 break
             }
-            var symbol = UInt32(entry)
+            var high = entryValue[entry]
             if entry == escape {
                 guard reader.remaining >= symbolBits else { throw .truncated(bit: start) }
-                symbol = reader.read(symbolBits)
+                high = layout.value(symbol: reader.read(symbolBits), raw: 0)
             }
             guard reader.remaining >= rawBits else { throw .truncated(bit: start) }
-            values.append(layout.value(symbol: symbol, raw: reader.read(rawBits)))
-            // States are a function of the bits read; more steps than states without reading
-            // a bit means they cycle and EOF never comes.
+            sink.append(high | K.placeRaw(reader.read(rawBits)))
             if reader.position == start {
                 stepsWithoutInput += 1
                 if stepsWithoutInput > tables.tableSize { throw .endless(bit: start) }

@@ -10,10 +10,26 @@ public struct Histogram: Sendable, Equatable {
     public init(counts: [Int]) { self.counts = counts }
 
     /// Counts the symbols of `values` under `layout`.
-    public init<C: Collection>(_ values: C, layout: ValueLayout) where C.Element == UInt32 {
+    public init(_ values: ArraySlice<UInt32>, layout: ValueLayout) {
+        self = values.withUnsafeBufferPointer { Histogram($0, layout: layout) }
+    }
+
+    /// Counts the symbols of `values` under `layout`.
+    public init(_ values: [UInt32], layout: ValueLayout) {
+        self = values.withUnsafeBufferPointer { Histogram($0, layout: layout) }
+    }
+
+    /// Counts the symbols of `values` under `layout` (the transform is resolved once, outside the loop).
+    public init(_ values: UnsafeBufferPointer<UInt32>, layout: ValueLayout) {
         var counts = [Int](repeating: 0, count: layout.symbolCount)
         counts.withUnsafeMutableBufferPointer { c in
-            for v in values { c[Int(layout.symbol(of: v))] &+= 1 }
+            switch layout.transform {
+            case .identity: for v in values { c[Int(v)] &+= 1 }
+            case .split:
+                let shift = UInt32(layout.rawBits)
+                for v in values { c[Int(v &>> shift)] &+= 1 }
+            case .bf16Exponent: for v in values { c[Int((v &>> 7) & 0xFF)] &+= 1 }
+            }
         }
         self.counts = counts
     }
