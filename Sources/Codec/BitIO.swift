@@ -32,12 +32,28 @@ public final class BitWriter {
         }
     }
 
-    private func grow() {
-        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+    private func grow(atLeast needed: Int = 0) {
+        let newCapacity = max(capacity * 2, needed)
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         bigger.moveInitialize(from: storage, count: byteCount)
         storage.deallocate()
         storage = bigger
-        capacity *= 2
+        capacity = newCapacity
+    }
+
+    /// Runs `body` with a writer whose state lives in locals (registers), for inner loops that
+    /// write at most `maxBits` bits; the state is folded back afterwards.
+    @inline(__always)
+    func withLocalWriter<R>(maxBits: Int, _ body: (inout LocalBitWriter) throws -> R) rethrows -> R {
+        let needed = byteCount + maxBits / 8 + 8
+        if needed > capacity { grow(atLeast: needed) }
+        var local = LocalBitWriter(out: storage + byteCount, container: container, pending: pending)
+        defer {
+            byteCount = local.out - storage
+            container = local.container
+            pending = local.pending
+        }
+        return try body(&local)
     }
 
     /// Zero bits up to the next multiple of 32 (none if already there).
@@ -56,6 +72,26 @@ public final class BitWriter {
             tail.append(UInt8(truncatingIfNeeded: container &>> UInt64(bits)))
         }
         return Array(UnsafeBufferPointer(start: storage, count: byteCount)) + tail
+    }
+}
+
+/// The state of a `BitWriter` held in locals for an inner loop; see `BitWriter.withLocalWriter`.
+public struct LocalBitWriter {
+    var out: UnsafeMutablePointer<UInt8>
+    var container: UInt64
+    var pending: Int
+
+    /// Appends the low `count` bits of `value` (count 0 to 32; higher bits of value must be 0).
+    @inline(__always)
+    public mutating func write(_ value: UInt32, bits count: Int) {
+        container = (container &<< UInt64(count)) | UInt64(value)
+        pending &+= count
+        if pending >= 32 {
+            pending &-= 32
+            let word = UInt32(truncatingIfNeeded: container &>> UInt64(pending))
+            UnsafeMutableRawPointer(out).storeBytes(of: word.bigEndian, as: UInt32.self)
+            out += 4
+        }
     }
 }
 

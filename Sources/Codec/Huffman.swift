@@ -32,17 +32,17 @@ public struct HuffmanCoder: Sendable {
     /// literal for an escaped symbol) and how many (at most 16 + 12).
     private let symbolField: FixedTable<UInt32>
     private let symbolFieldBits: FixedTable<UInt8>
-    /// Indexed by the next `maxLength` bits: code length (bits 0-4, 0: no code starts so),
-    /// ESC (bit 5), EOF (bit 6), no code (bit 7), code length + rawBits (bits 8-13), the entry
-    /// (bits 16-28).
+    /// Indexed by the next `maxLength` bits: code length + rawBits (bits 0-5, so a shift by the
+    /// slot itself consumes a value), code length (bits 6-10, 0: no code starts so), ESC (bit
+    /// 11), EOF (bit 12), no code (bit 13), the entry (bits 16-28).
     private let decodeTable: FixedTable<UInt32>
     private let escape: Int
     private let endOfFrame: Int
 
-    private static let escapeFlag: UInt32 = 1 << 5
-    private static let endFlag: UInt32 = 1 << 6
+    private static let escapeFlag: UInt32 = 1 << 11
+    private static let endFlag: UInt32 = 1 << 12
     /// Marks bit patterns that start no code (their length is 0).
-    private static let invalidFlag: UInt32 = 1 << 7
+    private static let invalidFlag: UInt32 = 1 << 13
 
     public init(layout: ValueLayout, codeLengths: [Int]) {
         self.layout = layout
@@ -66,7 +66,7 @@ public struct HuffmanCoder: Sendable {
         var table = [UInt32](repeating: Self.invalidFlag, count: 1 << bits)
         for entry in codeLengths.indices where codeLengths[entry] > 0 {
             let length = codeLengths[entry]
-            var slot = UInt32(length) | UInt32(length + layout.rawBits) << 8 | UInt32(entry) << 16
+            var slot = UInt32(length + layout.rawBits) | UInt32(length) << 6 | UInt32(entry) << 16
             if entry == layout.symbolCount { slot |= Self.escapeFlag }
             if entry == layout.symbolCount + 1 { slot |= Self.endFlag }
             let first = Int(code.codes[entry]) << (bits - length)
@@ -86,16 +86,19 @@ public struct HuffmanCoder: Sendable {
 
     private func encodeFrame<K: TransformKernel>(_ values: ArraySlice<UInt32>, into writer: BitWriter, _: K.Type) {
         let rawBits = layout.rawBits
-        for v in values {
-            let s = Int(K.symbol(v, rawBits: rawBits))
-            let field = symbolField[s]
-            let fieldBits = Int(symbolFieldBits[s])
-            let raw = K.raw(v, rawBits: rawBits)
-            if fieldBits + rawBits <= 32 {
-                writer.write(field &<< UInt32(rawBits) | raw, bits: fieldBits + rawBits)
-            } else {
-                writer.write(field, bits: fieldBits)
-                writer.write(raw, bits: rawBits)
+        let field = symbolField.pointer
+        let fieldBits = symbolFieldBits.pointer
+        writer.withLocalWriter(maxBits: values.count * (28 + rawBits)) { out in
+            for v in values {
+                let s = Int(K.symbol(v, rawBits: rawBits))
+                let bits = Int(fieldBits[s])
+                let raw = K.raw(v, rawBits: rawBits)
+                if bits &+ rawBits <= 32 {
+                    out.write(field[s] &<< UInt32(rawBits) | raw, bits: bits &+ rawBits)
+                } else {
+                    out.write(field[s], bits: bits)
+                    out.write(raw, bits: rawBits)
+                }
             }
         }
         writer.write(code.codes[endOfFrame], bits: code.lengths[endOfFrame])
@@ -148,11 +151,11 @@ public struct HuffmanCoder: Sendable {
                         // The loop-carried chain: shift, table load, mask, shift.
                         let slot = table[Int(container &>> codeShift)]
                         if slot & stopMask != 0 { stopped = true; break }
-                        let used = Int((slot &>> 8) & 0x3F)
+                        let used = Int(slot & 0x3F)
                         let raw = UInt32(truncatingIfNeeded: (container &>> UInt64(64 &- used)) & rawMask)
                         out.pointee = K.placeSymbol(slot &>> 16, rawBits: rawBits) | K.placeRaw(raw)
                         out += 1
-                        container &<<= UInt64(used)
+                        container &<<= UInt64(slot)  // the shift count is the slot's low 6 bits
                         valid &-= used
                         position &+= used
                     }
@@ -164,7 +167,7 @@ public struct HuffmanCoder: Sendable {
             // General path: escapes, EOF, invalid codes, the end of the stream.
             let start = reader.position
             let slot = table[Int(reader.peek(bits))]
-            let length = Int(slot & 0x1F)
+            let length = Int((slot &>> 6) & 0x1F)
             guard length > 0 else {
                 if reader.remaining < bits { throw .truncated(bit: start) }
                 throw .invalidCode(bit: start)

@@ -63,14 +63,14 @@ public struct TANSCoder: Sendable {
     public let tables: TANSTables
     /// Per state: entry << 19 | nb << 15 | base (entry < 2^13, nb <= 15, base < 2^15).
     private let decodeTable: FixedTable<UInt32>
-    /// Per state, for the fast loop: base (bits 0-15), the shift that leaves the nb state bits
-    /// of a (tableLog + rawBits)-bit window (bits 16-23), nb + rawBits (bits 24-31), the entry
-    /// (bits 32-44), and bit 48 when the entry is ESC or EOF.
+    /// Per state, for the fast loop: 63 - nb (bits 0-5: shifting the container right by one and
+    /// then by the slot itself leaves the nb state bits, 0 when nb is 0), base (bits 8-23),
+    /// nb + rawBits (bits 24-31), the entry (bits 32-44), and bit 48 when the entry is ESC or EOF.
     private let fastTable: FixedTable<UInt64>
     /// Per entry: the symbol's bits placed in the value.
     private let entryValue: FixedTable<UInt32>
-    /// Per entry with a count (FSE's trick): nb = (X + deltaBits) >> 16, and the next state is
-    /// T + states[(X >> nb) + deltaState].
+    /// Per entry with a count (FSE's trick): nb = (X + deltaBits) >> 16, and the next X is
+    /// states[(X >> nb) + deltaState] (the states of each entry in ascending order, plus T).
     private let deltaBits: FixedTable<Int32>
     private let deltaState: FixedTable<Int32>
     private let states: FixedTable<UInt16>
@@ -91,7 +91,7 @@ public struct TANSCoder: Sendable {
         fastTable = FixedTable((0..<t.tableSize).map { u in
             let nb = Int(t.bitCount[u])
             let entry = Int(t.symbol[u])
-            return UInt64(t.base[u]) | UInt64(64 - nb) << 16 | UInt64(nb + layout.rawBits) << 24
+            return UInt64(63 - nb) | UInt64(t.base[u]) << 8 | UInt64(nb + layout.rawBits) << 24
                 | UInt64(entry) << 32 | (entry >= layout.symbolCount ? 1 << 48 : 0)
         })
         entryValue = FixedTable((0..<counts.count).map { e in e < layout.symbolCount ? layout.value(symbol: UInt32(e), raw: 0) : 0 })
@@ -104,7 +104,7 @@ public struct TANSCoder: Sendable {
         }
         deltaBits = FixedTable(dBits)
         deltaState = FixedTable(dState)
-        states = FixedTable(t.statesByEntry)
+        states = FixedTable(t.statesByEntry.map { UInt16(t.tableSize) + $0 })
         hasCount = FixedTable(counts.map { $0 > 0 })
     }
 
@@ -134,7 +134,7 @@ public struct TANSCoder: Sendable {
         @inline(__always) func step(_ entry: Int) -> (UInt64, Int) {
             let nb = (x &+ Int(deltaBits[entry])) &>> 16
             let bits = UInt64(x & ((1 &<< nb) &- 1))
-            x = size &+ Int(states[(x &>> nb) &+ Int(deltaState[entry])])
+            x = Int(states[(x &>> nb) &+ Int(deltaState[entry])])
             return (bits, nb)
         }
         let (eofBits, eofCount) = step(endOfFrame)
@@ -156,14 +156,16 @@ public struct TANSCoder: Sendable {
             i &+= 1
         }
         writer.write(UInt32(x - size), bits: tables.tableLog)
-        while i > 0 {
-            i &-= 1
-            let count = Int(chunkBits[i])
-            if count > 32 {
-                writer.write(UInt32(truncatingIfNeeded: chunks[i] &>> 32), bits: count &- 32)
-                writer.write(UInt32(truncatingIfNeeded: chunks[i]), bits: 32)
-            } else {
-                writer.write(UInt32(truncatingIfNeeded: chunks[i]), bits: count)
+        writer.withLocalWriter(maxBits: i * 58) { out in
+            while i > 0 {
+                i &-= 1
+                let count = Int(chunkBits[i])
+                if count > 32 {
+                    out.write(UInt32(truncatingIfNeeded: chunks[i] &>> 32), bits: count &- 32)
+                    out.write(UInt32(truncatingIfNeeded: chunks[i]), bits: 32)
+                } else {
+                    out.write(UInt32(truncatingIfNeeded: chunks[i]), bits: count)
+                }
             }
         }
         writer.padToWord()
@@ -217,9 +219,9 @@ public struct TANSCoder: Sendable {
                     let slot = fast[state]
                     if slot >= 1 << 48 { stopped = true; break }
                     let used = Int((slot &>> 24) & 0xFF)
-                    // The top nb bits of the container are the state bits (a shift by 64 gives 0 here).
-                    let stateBits = Int(truncatingIfNeeded: container &>> ((slot &>> 16) & 0xFF)) & ((1 &<< (used &- rawBits)) &- 1)
-                    state = Int(slot & 0xFFFF) &+ stateBits
+                    // The top nb bits of the container are the state bits.
+                    let stateBits = Int(truncatingIfNeeded: (container &>> 1) &>> slot)
+                    state = Int((slot &>> 8) & 0xFFFF) &+ stateBits
                     let raw = UInt32(truncatingIfNeeded: (container &>> UInt64(64 &- used)) & rawMask)
                     out.pointee = values[Int((slot &>> 32) & 0x1FFF)] | K.placeRaw(raw)
                     out += 1
