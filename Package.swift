@@ -42,6 +42,7 @@ let package = Package(
         .testTarget(
             name: "CodecTests", dependencies: ["Codec", "TestSupport"],
             resources: [.copy("Resources/vectors")]),
+        .testTarget(name: "CLITests", dependencies: ["hwgen"]),
         .testTarget(name: "TrainingTests", dependencies: ["Codec", "Training", "TestSupport"]),
         .testTarget(name: "HDLTests", dependencies: ["HDL", "HDLBlocks", "TestSupport"]),
         .testTarget(name: "VerilatorBridgeTests", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge", "TestSupport"]),

@@ -42,6 +42,10 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one input file") }
+        guard name.first.map({ $0.isLetter || $0 == "_" }) == true,
+              name.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "_" }) else {
+            throw ValidationError("codebook: 'name': '\(name)' must match [A-Za-z_][A-Za-z0-9_]*")
+        }
     }
 
     func run() throws {

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+/// Runs the built `hwgen` executable (it sits next to the test bundle).
+enum HWGen {
+    struct Result {
+        let status: Int32
+        let output: String
+        let error: String
+    }
+
+    static var executable: String {
+        let testBinary = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath()
+        return testBinary.deletingLastPathComponent().appendingPathComponent("hwgen").path
+    }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, output: String(decoding: o, as: UTF8.self), error: String(decoding: e, as: UTF8.self))
+    }
+
+    static func temporary(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("hwgen-cli-\(UUID().uuidString)-\(name)").path
+    }
+}
+
+@Suite("hwgen command line: train, encode, decode, analyze, and errors")
+struct CLITests {
+    static let tinyBook = """
+        {"format": "hwgen-codebook/1", "name": "tiny", "coder": "huffman", "transform": "split",
+         "symbolBits": 4, "rawBits": 4, "codeLengths": [2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 0, 0, 0, 0, 0, 0, 6, 6]}
+        """
+
+    func write(_ text: String, _ name: String) throws -> String {
+        let path = HWGen.temporary(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("the executable is where the tests expect it")
+    func executableExists() {
+        #expect(FileManager.default.isExecutableFile(atPath: HWGen.executable), "\(HWGen.executable)")
+    }
+
+    @Test("encode then decode a raw file gives it back byte for byte")
+    func rawRoundTrip() throws {
+        let book = try write(Self.tinyBook, "book.json")
+        let values: [UInt8] = (0..<5000).map { UInt8(truncatingIfNeeded: ($0 * 37) ^ ($0 >> 3)) }
+        let input = HWGen.temporary("in.bin"), stream = HWGen.temporary("s.hwgs"), output = HWGen.temporary("out.bin")
+        try Data(values).write(to: URL(fileURLWithPath: input))
+        let enc = try HWGen.run(["encode", "--codebook", book, "--frame-size", "300", input, "-o", stream])
+        #expect(enc.status == 0, "\(enc.error)")
+        #expect(enc.output.contains("5000 values ->"))
+        let dec = try HWGen.run(["decode", "--codebook", book, stream, "-o", output])
+        #expect(dec.status == 0, "\(dec.error)")
+        #expect(dec.output.contains("5000 values in 17 frame(s)"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == Data(values))
+    }
+
+    @Test("train on a real safetensors file, then encode, decode and analyze with the codebook")
+    func trainAndUse() throws {
+        let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/minilm_weights_layers_1_4.bf16.safetensors").path
+        let weights = ProcessInfo.processInfo.environment["HWGEN_DATA"].map { $0 + "/minilm_weights_layers_1_4.bf16.safetensors" } ?? data
+        #expect(FileManager.default.fileExists(atPath: weights), "real data missing at \(weights): clone next to shared/ or set HWGEN_DATA")
+        let book = HWGen.temporary("w.json")
+        let train = try HWGen.run(["train", "--coder", "tans", "--tensors", "layer\\.1\\..*weight", "--name", "w1", "-o", book, weights])
+        #expect(train.status == 0, "\(train.error)")
+        #expect(train.output.contains("wrote \(book): tans bf16-exponent"))
+        let stream = HWGen.temporary("w.hwgs"), decoded = HWGen.temporary("w.bin")
+        #expect(try HWGen.run(["encode", "--codebook", book, "--tensors", "layer\\.4\\..*query\\.weight", weights, "-o", stream]).status == 0)
+        #expect(try HWGen.run(["decode", "--codebook", book, stream, "-o", decoded]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: decoded)).count == 384 * 384 * 2)
+        let analyze = try HWGen.run(["analyze", "--codebook", book, "--tensors", "layer\\.4\\..*dense\\.weight", "--json", weights])
+        #expect(analyze.status == 0, "\(analyze.error)")
+        #expect(analyze.output.contains("\"gapToOptimalHuffmanPercent\""))
+    }
+
+    struct Failure: CustomTestStringConvertible, Sendable {
+        let label: String
+        let arguments: @Sendable (String) throws -> [String]
+        let message: String
+        var testDescription: String { label }
+    }
+
+    @Test("bad input: a one-line error naming the problem and a non-zero exit")
+    func failures() throws {
+        let book = try write(Self.tinyBook, "book.json")
+        let malformed = try write("{\"format\": ", "bad.json")
+        let kraft = try write(Self.tinyBook.replacingOccurrences(of: "[2, 2, 3,", with: "[1, 1, 3,"), "kraft.json")
+        let truncated = HWGen.temporary("t.safetensors")
+        try Data([0x10, 0, 0, 0, 0, 0, 0, 0, 0x7B]).write(to: URL(fileURLWithPath: truncated))
+        let values = HWGen.temporary("v.bin")
+        try Data((0..<100).map { UInt8($0) }).write(to: URL(fileURLWithPath: values))
+        let stream = HWGen.temporary("v.hwgs")
+        #expect(try HWGen.run(["encode", "--codebook", book, "--frame-size", "10", values, "-o", stream]).status == 0)
+        var corrupt = try Data(contentsOf: URL(fileURLWithPath: stream))
+        corrupt = corrupt.prefix(corrupt.count - 2)
+        let corruptPath = HWGen.temporary("c.hwgs")
+        try corrupt.write(to: URL(fileURLWithPath: corruptPath))
+
+        let cases: [([String], String)] = [
+            (["encode", "--codebook", malformed, values, "-o", stream], "invalid JSON"),
+            (["encode", "--codebook", kraft, values, "-o", stream], "Kraft sum"),
+            (["train", "--coder", "huffman", "--name", "x", "-o", HWGen.temporary("o.json"), truncated], "header length 16 runs past the end"),
+            (["decode", "--codebook", book, corruptPath, "-o", HWGen.temporary("x.bin")], "frame 10"),
+            (["decode", "--codebook", HWGen.temporary("missing.json"), corruptPath, "-o", HWGen.temporary("x.bin")], "cannot read"),
+            (["train", "--coder", "huffman", "--name", "9bad", "-o", HWGen.temporary("o.json"), values], "'name'"),
+        ]
+        for (arguments, message) in cases {
+            let result = try HWGen.run(arguments)
+            #expect(result.status != 0, "\(arguments) succeeded")
+            let errorLines = result.error.split(separator: "\n").filter { $0.hasPrefix("Error:") }
+            #expect(errorLines.count == 1, "\(arguments): \(result.error)")
+            #expect(errorLines.first?.contains(message) == true, "\(arguments): \(result.error)")
+        }
+    }
+}
