@@ -15,7 +15,7 @@ READY ?= 60
 TRACE ?= 0
 COUNT ?= 100000
 
-.PHONY: all deps hwgen generated check-generated sim test test-long bench synth clean
+.PHONY: all deps hwgen generated check-generated sim test test-long bench synth fuzz clean
 
 all: hwgen
 
@@ -74,6 +74,14 @@ synth: hwgen
 	@scripts/ensure-tools.sh synth
 	rm -rf $(BUILD)/synth-rtl && $(HWGEN) generate --design axis-rom-demo --output $(BUILD)/synth-rtl >/dev/null
 	scripts/synth.sh $(BUILD)/synth-rtl axis_rom_demo $(BUILD)/synth/axis_rom_demo
+
+# libFuzzer over the reference decoders and the codebook parser (FUZZ_SECONDS, default 60).
+# Leak detection is off: the harness keeps its codec tables for the whole process.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	mkdir -p $(BUILD)/fuzz-corpus && cp Fuzz/corpus/* $(BUILD)/fuzz-corpus/
+	swiftc -sanitize=fuzzer,address -parse-as-library -O Fuzz/CodecFuzz.swift Sources/Codec/*.swift -o $(BUILD)/codec-fuzz
+	cd $(BUILD) && ./codec-fuzz fuzz-corpus -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 -detect_leaks=0 2>&1 | tail -3
 
 clean:
 	rm -rf $(BUILD)
