@@ -45,9 +45,10 @@ public final class BitWriter {
     /// write at most `maxBits` bits; the state is folded back afterwards.
     @inline(__always)
     func withLocalWriter<R>(maxBits: Int, _ body: (inout LocalBitWriter) throws -> R) rethrows -> R {
-        let needed = byteCount + maxBits / 8 + 8
+        let needed = byteCount + maxBits / 8 + 16
         if needed > capacity { grow(atLeast: needed) }
         var local = LocalBitWriter(out: storage + byteCount, container: container, pending: pending)
+        local.flush()
         defer {
             byteCount = local.out - storage
             container = local.container
@@ -76,22 +77,37 @@ public final class BitWriter {
 }
 
 /// The state of a `BitWriter` held in locals for an inner loop; see `BitWriter.withLocalWriter`.
+///
+/// Branchless: every write stores 8 bytes and commits only the whole bytes among them (the rest
+/// is rewritten by the next store), so there is no data-dependent branch to mispredict.
 public struct LocalBitWriter {
     var out: UnsafeMutablePointer<UInt8>
+    /// Pending bits, right-aligned (bits above `pending` are stale and shifted out on store).
     var container: UInt64
+    /// At most 7 between writes.
     var pending: Int
 
     /// Appends the low `count` bits of `value` (count 0 to 32; higher bits of value must be 0).
     @inline(__always)
     public mutating func write(_ value: UInt32, bits count: Int) {
-        container = (container &<< UInt64(count)) | UInt64(value)
+        write64(UInt64(value), bits: count)
+    }
+
+    /// Appends the low `count` bits of `value` (count 0 to 56; higher bits must be 0).
+    @inline(__always)
+    mutating func write64(_ value: UInt64, bits count: Int) {
+        container = (container &<< UInt64(count)) | value
         pending &+= count
-        if pending >= 32 {
-            pending &-= 32
-            let word = UInt32(truncatingIfNeeded: container &>> UInt64(pending))
-            UnsafeMutableRawPointer(out).storeBytes(of: word.bigEndian, as: UInt32.self)
-            out += 4
-        }
+        flush()
+    }
+
+    /// Stores the pending bits left-aligned and commits the whole bytes among them.
+    @inline(__always)
+    mutating func flush() {
+        let aligned = container &<< UInt64(64 &- pending)
+        UnsafeMutableRawPointer(out).storeBytes(of: (pending == 0 ? 0 : aligned).bigEndian, as: UInt64.self)
+        out += pending &>> 3
+        pending &= 7
     }
 }
 

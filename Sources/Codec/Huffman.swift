@@ -93,11 +93,12 @@ public struct HuffmanCoder: Sendable {
                 let s = Int(K.symbol(v, rawBits: rawBits))
                 let bits = Int(fieldBits[s])
                 let raw = K.raw(v, rawBits: rawBits)
-                if bits &+ rawBits <= 32 {
-                    out.write(field[s] &<< UInt32(rawBits) | raw, bits: bits &+ rawBits)
+                // At most 28 + 31 bits: one write when they fit in 56.
+                if bits &+ rawBits <= 56 {
+                    out.write64(UInt64(field[s]) &<< UInt64(rawBits) | UInt64(raw), bits: bits &+ rawBits)
                 } else {
-                    out.write(field[s], bits: bits)
-                    out.write(raw, bits: rawBits)
+                    out.write64(UInt64(field[s]), bits: bits)
+                    out.write64(UInt64(raw), bits: rawBits)
                 }
             }
         }

@@ -160,11 +160,11 @@ public struct TANSCoder: Sendable {
             while i > 0 {
                 i &-= 1
                 let count = Int(chunkBits[i])
-                if count > 32 {
-                    out.write(UInt32(truncatingIfNeeded: chunks[i] &>> 32), bits: count &- 32)
-                    out.write(UInt32(truncatingIfNeeded: chunks[i]), bits: 32)
+                if count > 56 {
+                    out.write64(chunks[i] &>> 32, bits: count &- 32)
+                    out.write64(chunks[i] & 0xFFFF_FFFF, bits: 32)
                 } else {
-                    out.write(UInt32(truncatingIfNeeded: chunks[i]), bits: count)
+                    out.write64(chunks[i], bits: count)
                 }
             }
         }
