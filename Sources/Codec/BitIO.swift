@@ -66,13 +66,15 @@ public final class BitWriter {
     /// The bytes written; the bit count must be a multiple of 8 (it is after `padToWord`).
     public func finish() -> [UInt8] {
         precondition(pending % 8 == 0, "finish() needs whole bytes; call padToWord() first")
-        var tail: [UInt8] = []
-        var bits = pending
-        while bits > 0 {
-            bits -= 8
-            tail.append(UInt8(truncatingIfNeeded: container &>> UInt64(bits)))
+        let tailBytes = pending / 8
+        return [UInt8](unsafeUninitializedCapacity: byteCount + tailBytes) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            base.initialize(from: storage, count: byteCount)
+            for k in 0..<tailBytes {
+                (base + byteCount + k).initialize(to: UInt8(truncatingIfNeeded: container &>> UInt64(pending - 8 * (k + 1))))
+            }
+            initialized = byteCount + tailBytes
         }
-        return Array(UnsafeBufferPointer(start: storage, count: byteCount)) + tail
     }
 }
 

@@ -26,18 +26,25 @@ public struct StreamCodec: Sendable {
             throw .frameSizesMismatch(values: values.count, total: frameSizes.reduce(0, +))
         }
         let valueBits = layout.valueBits
-        if valueBits < 32, let bad = values.firstIndex(where: { $0 >> UInt32(valueBits) != 0 }) {
+        // One vectorisable pass; the index is looked for only when some value is too wide.
+        if valueBits < 32, values.reduce(0, |) >> UInt32(valueBits) != 0,
+           let bad = values.firstIndex(where: { $0 >> UInt32(valueBits) != 0 }) {
             throw .valueTooWide(index: bad, value: values[bad], valueBits: valueBits)
         }
         let writer = BitWriter(capacity: values.count * (valueBits / 8 + 1) + 4 * frameSizes.count)
-        var start = 0
-        for size in frameSizes {
-            let frame = values[start..<(start + size)]
-            switch coder {
-            case .huffman(let h): h.encodeFrame(frame, into: writer)
-            case .tans(let t): t.encodeFrame(frame, into: writer)
+        var starts = [0]
+        for size in frameSizes { starts.append(starts[starts.count - 1] + size) }
+        let frames = frameSizes.indices.map { values[starts[$0]..<starts[$0 + 1]] }
+        switch coder {
+        case .huffman(let h):
+            for frame in frames { h.encodeFrame(frame, into: writer) }
+        case .tans(let t):
+            // tANS frames go in pairs, so two independent state chains overlap.
+            var i = 0
+            while i < frames.count {
+                t.encodeFrames(frames[i], i + 1 < frames.count ? frames[i + 1] : nil, into: writer)
+                i += 2
             }
-            start += size
         }
         return writer.finish()
     }

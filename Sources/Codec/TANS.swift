@@ -71,13 +71,13 @@ public struct TANSCoder: Sendable {
     private let entryValue: FixedTable<UInt32>
     /// Per entry with a count (FSE's trick): nb = (X + deltaBits) >> 16, and the next X is
     /// states[(X >> nb) + deltaState] (the states of each entry in ascending order, plus T).
-    private let deltaBits: FixedTable<Int32>
-    private let deltaState: FixedTable<Int32>
-    private let states: FixedTable<UInt16>
+    fileprivate let deltaBits: FixedTable<Int32>
+    fileprivate let deltaState: FixedTable<Int32>
+    fileprivate let states: FixedTable<UInt16>
     /// Per symbol: whether it has a count (else it is escaped).
-    private let hasCount: FixedTable<Bool>
-    private let escape: Int
-    private let endOfFrame: Int
+    fileprivate let hasCount: FixedTable<Bool>
+    fileprivate let escape: Int
+    fileprivate let endOfFrame: Int
 
     public init(layout: ValueLayout, tableLog: Int, counts: [Int]) {
         self.layout = layout
@@ -111,64 +111,140 @@ public struct TANSCoder: Sendable {
     /// Appends one frame: the R-bit initial state, the chunks in value order, padding. The code
     /// is built backwards from EOF, so the chunks are collected first.
     public func encodeFrame(_ values: ArraySlice<UInt32>, into writer: BitWriter) {
+        encodeFrames(values, nil, into: writer)
+    }
+
+    /// Appends frame `first`, then frame `second` if given. Two frames are coded together
+    /// because their state chains are independent: interleaved, the processor overlaps them.
+    func encodeFrames(_ first: ArraySlice<UInt32>, _ second: ArraySlice<UInt32>?, into writer: BitWriter) {
         switch layout.transform {
-        case .identity: encodeFrame(values, into: writer, IdentityKernel.self)
-        case .split: encodeFrame(values, into: writer, SplitKernel.self)
-        case .bf16Exponent: encodeFrame(values, into: writer, BF16Kernel.self)
+        case .identity: encodeFrames(first, second, into: writer, IdentityKernel.self)
+        case .split: encodeFrames(first, second, into: writer, SplitKernel.self)
+        case .bf16Exponent: encodeFrames(first, second, into: writer, BF16Kernel.self)
         }
     }
 
-    private func encodeFrame<K: TransformKernel>(_ values: ArraySlice<UInt32>, into writer: BitWriter, _: K.Type) {
-        let size = tables.tableSize
-        let symbolBits = layout.symbolBits
-        let rawBits = layout.rawBits
-        let counts = hasCount
-        // Chunk i (last value first): state bits then literal and raw bits, at most 15 + 12 + 31 bits.
-        let chunks = UnsafeMutablePointer<UInt64>.allocate(capacity: values.count + 1)
-        let chunkBits = UnsafeMutablePointer<UInt8>.allocate(capacity: values.count + 1)
+    private func encodeFrames<K: TransformKernel>(_ first: ArraySlice<UInt32>, _ second: ArraySlice<UInt32>?, into writer: BitWriter, _: K.Type) {
+        var a = ChunkBuilder<K>(coder: self, capacity: first.count + 1)
+        var b = ChunkBuilder<K>(coder: self, capacity: (second?.count ?? 0) + 1)
         defer {
+            a.release()
+            b.release()
+        }
+        a.addEnd()
+        var ia = first.endIndex
+        if let second {
+            b.addEnd()
+            var ib = second.endIndex
+            while ia > first.startIndex && ib > second.startIndex {
+                ia &-= 1
+                ib &-= 1
+                a.add(first[ia])
+                b.add(second[ib])
+            }
+            while ib > second.startIndex {
+                ib &-= 1
+                b.add(second[ib])
+            }
+        }
+        while ia > first.startIndex {
+            ia &-= 1
+            a.add(first[ia])
+        }
+        a.write(into: writer)
+        if second != nil { b.write(into: writer) }
+    }
+
+    /// The chunks of one frame, built from the last entry to the first.
+    private struct ChunkBuilder<K: TransformKernel> {
+        let size: Int
+        let tableLog: Int
+        let symbolBits: Int
+        let rawBits: Int
+        let escape: Int
+        let endOfFrame: Int
+        let hasCount: UnsafeMutablePointer<Bool>
+        let deltaBits: UnsafeMutablePointer<Int32>
+        let deltaState: UnsafeMutablePointer<Int32>
+        let states: UnsafeMutablePointer<UInt16>
+        /// Chunk i (last entry first): state bits, then literal and raw bits; at most 15 + 12 + 31 bits.
+        let chunks: UnsafeMutablePointer<UInt64>
+        let chunkBits: UnsafeMutablePointer<UInt8>
+        var count = 0
+        /// The encoder state, in [T, 2T).
+        var x: Int
+
+        init(coder: TANSCoder, capacity: Int) {
+            size = coder.tables.tableSize
+            tableLog = coder.tables.tableLog
+            symbolBits = coder.layout.symbolBits
+            rawBits = coder.layout.rawBits
+            escape = coder.escape
+            endOfFrame = coder.endOfFrame
+            hasCount = coder.hasCount.pointer
+            deltaBits = coder.deltaBits.pointer
+            deltaState = coder.deltaState.pointer
+            states = coder.states.pointer
+            chunks = .allocate(capacity: capacity)
+            chunkBits = .allocate(capacity: capacity)
+            x = size
+        }
+
+        func release() {
             chunks.deallocate()
             chunkBits.deallocate()
         }
-        var x = size
-        @inline(__always) func step(_ entry: Int) -> (UInt64, Int) {
+
+        /// One coding step: the state bits to emit, how many, and the next state.
+        @inline(__always)
+        private mutating func step(_ entry: Int) -> (UInt64, Int) {
             let nb = (x &+ Int(deltaBits[entry])) &>> 16
             let bits = UInt64(x & ((1 &<< nb) &- 1))
             x = Int(states[(x &>> nb) &+ Int(deltaState[entry])])
             return (bits, nb)
         }
-        let (eofBits, eofCount) = step(endOfFrame)
-        chunks[0] = eofBits
-        chunkBits[0] = UInt8(eofCount)
-        var i = 1
-        for v in values.reversed() {
-            let s = Int(K.symbol(v, rawBits: rawBits))
-            let raw = UInt64(K.raw(v, rawBits: rawBits))
-            if counts[s] {
+
+        mutating func addEnd() {
+            let (bits, nb) = step(endOfFrame)
+            chunks[count] = bits
+            chunkBits[count] = UInt8(nb)
+            count &+= 1
+        }
+
+        @inline(__always)
+        mutating func add(_ value: UInt32) {
+            let s = Int(K.symbol(value, rawBits: rawBits))
+            let raw = UInt64(K.raw(value, rawBits: rawBits))
+            if hasCount[s] {
                 let (bits, nb) = step(s)
-                chunks[i] = bits &<< UInt64(rawBits) | raw
-                chunkBits[i] = UInt8(nb &+ rawBits)
+                chunks[count] = bits &<< UInt64(rawBits) | raw
+                chunkBits[count] = UInt8(nb &+ rawBits)
             } else {
                 let (bits, nb) = step(escape)
-                chunks[i] = (bits &<< UInt64(symbolBits) | UInt64(s)) &<< UInt64(rawBits) | raw
-                chunkBits[i] = UInt8(nb &+ symbolBits &+ rawBits)
+                chunks[count] = (bits &<< UInt64(symbolBits) | UInt64(s)) &<< UInt64(rawBits) | raw
+                chunkBits[count] = UInt8(nb &+ symbolBits &+ rawBits)
             }
-            i &+= 1
+            count &+= 1
         }
-        writer.write(UInt32(x - size), bits: tables.tableLog)
-        writer.withLocalWriter(maxBits: i * 58) { out in
-            while i > 0 {
-                i &-= 1
-                let count = Int(chunkBits[i])
-                if count > 56 {
-                    out.write64(chunks[i] &>> 32, bits: count &- 32)
-                    out.write64(chunks[i] & 0xFFFF_FFFF, bits: 32)
-                } else {
-                    out.write64(chunks[i], bits: count)
+
+        /// The frame: X - T in tableLog bits, the chunks in value order, padding.
+        func write(into writer: BitWriter) {
+            writer.write(UInt32(x - size), bits: tableLog)
+            var i = count
+            writer.withLocalWriter(maxBits: count * 58) { out in
+                while i > 0 {
+                    i &-= 1
+                    let bits = Int(chunkBits[i])
+                    if bits > 56 {
+                        out.write64(chunks[i] &>> 32, bits: bits &- 32)
+                        out.write64(chunks[i] & 0xFFFF_FFFF, bits: 32)
+                    } else {
+                        out.write64(chunks[i], bits: bits)
+                    }
                 }
             }
+            writer.padToWord()
         }
-        writer.padToWord()
     }
 
     /// Decodes one frame from the reader's position; appends its values; leaves the reader
