@@ -38,7 +38,7 @@ let package = Package(
         ),
         .executableTarget(name: "hwgen-bench", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge", "Codec", "Training"]),
         // Helpers shared by the test targets: external tool runners, random expressions.
-        .target(name: "TestSupport", dependencies: ["HDL", "Codec"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["HDL", "Codec", "VerilatorBridge"], path: "Tests/TestSupport"),
         .testTarget(
             name: "CodecTests", dependencies: ["Codec", "TestSupport"],
             resources: [.copy("Resources/vectors")]),

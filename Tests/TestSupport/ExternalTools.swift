@@ -1,5 +1,6 @@
 import Foundation
 import HDL
+import VerilatorBridge
 
 /// A tool a test needs is missing: the test fails (never skips) with the install command.
 public struct MissingTool: Error, CustomStringConvertible {
@@ -23,11 +24,8 @@ public struct ToolFailure: Error, CustomStringConvertible {
 public enum ExternalTools {
     /// The path of `tool`, or `MissingTool` naming the Debian or PyPI package.
     public static func require(_ tool: String, install: String) throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/\(tool)") {
-            return "\(dir)/\(tool)"
-        }
-        throw MissingTool(tool: tool, install: install)
+        guard let path = Toolchain.which(tool) else { throw MissingTool(tool: tool, install: install) }
+        return path
     }
 
     /// Writes `files` into a fresh temporary folder and returns its path.
@@ -42,17 +40,7 @@ public enum ExternalTools {
 
     /// Runs `program` in `directory`; returns status and combined output.
     public static func run(_ program: String, _ arguments: [String], in directory: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Toolchain.run(program, arguments, in: directory)
     }
 
     /// `verilator --lint-only -Wall` on the module's files; throws with Verilator's output on any warning.
