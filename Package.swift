@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "HDLBlocks", dependencies: ["HDL"]),
         // Builds a Verilator model of a DSL design into a shared object and drives it from Swift.
         .target(name: "VerilatorBridge", dependencies: ["HDL"]),
+        // The coder cores, written in the DSL from a codebook.
+        .target(name: "Cores", dependencies: ["HDL", "HDLBlocks", "Codec"]),
         .executableTarget(
             name: "hwgen",
             dependencies: [
@@ -38,10 +40,11 @@ let package = Package(
         ),
         .executableTarget(name: "hwgen-bench", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge", "Codec", "Training"]),
         // Helpers shared by the test targets: external tool runners, random expressions.
-        .target(name: "TestSupport", dependencies: ["HDL", "Codec", "VerilatorBridge"], path: "Tests/TestSupport"),
-        .testTarget(
-            name: "CodecTests", dependencies: ["Codec", "TestSupport"],
+        .target(
+            name: "TestSupport", dependencies: ["HDL", "Codec", "VerilatorBridge"], path: "Tests/TestSupport",
             resources: [.copy("Resources/vectors")]),
+        .testTarget(name: "CodecTests", dependencies: ["Codec", "TestSupport"]),
+        .testTarget(name: "CoresTests", dependencies: ["Cores", "Codec", "VerilatorBridge", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["hwgen"]),
         .testTarget(name: "TrainingTests", dependencies: ["Codec", "Training", "TestSupport"]),
         .testTarget(name: "HDLTests", dependencies: ["HDL", "HDLBlocks", "TestSupport"]),

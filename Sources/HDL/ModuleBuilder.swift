@@ -132,12 +132,12 @@ public final class ModuleBuilder {
         return Instance(name: name, module: module, builder: self, ports: ports)
     }
 
-    /// A constant of the given width.
+    /// A constant of the given width (wider than 64 bits: the value zero-extended).
     public func constant(_ value: UInt64, width: Int, file: String = #fileID, line: Int = #line) -> Signal {
         let location = SourceLocation(fileID: file, line: line)
-        if width < 1 || width > 64 {
-            report(.invalidWidth, "a constant is 1 to 64 bits wide, not \(width)", at: location)
-            return Signal(Expr(.constant(0), width: Swift.max(1, Swift.min(width, 64))), self)
+        if width < 1 {
+            report(.invalidWidth, "a constant is at least 1 bit wide, not \(width)", at: location)
+            return Signal(Expr(.constant(0), width: 1), self)
         }
         if width < 64, value >> UInt64(width) != 0 {
             report(.invalidOperand, "constant \(value) does not fit in \(width) bits", at: location)

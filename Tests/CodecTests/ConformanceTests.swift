@@ -1,5 +1,6 @@
 import Codec
 import Testing
+import TestSupport
 
 @Suite("FORMAT.md conformance vectors")
 struct ConformanceTests {

@@ -2,14 +2,14 @@ import Codec
 import Foundation
 
 /// One conformance vector of FORMAT.md (a copy of ../shared/spec/vectors lives in Resources).
-struct ConformanceVector: CustomTestStringConvertible, Sendable {
-    let name: String
-    let codebookBytes: [UInt8]
-    let values: [UInt32]
-    let frameSizes: [Int]
-    let stream: [UInt8]
+public struct ConformanceVector: CustomTestStringConvertible, Sendable {
+    public let name: String
+    public let codebookBytes: [UInt8]
+    public let values: [UInt32]
+    public let frameSizes: [Int]
+    public let stream: [UInt8]
 
-    var testDescription: String { name }
+    public var testDescription: String { name }
 
     static let directory: URL = {
         guard let url = Bundle.module.url(forResource: "vectors", withExtension: nil) else {
@@ -18,7 +18,7 @@ struct ConformanceVector: CustomTestStringConvertible, Sendable {
         return url
     }()
 
-    static func all() throws -> [ConformanceVector] {
+    public static func all() throws -> [ConformanceVector] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { !$0.hasSuffix(".md") }.sorted()
         return try names.map { try load($0) }
@@ -30,12 +30,12 @@ struct ConformanceVector: CustomTestStringConvertible, Sendable {
             try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
                 .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        let words = try lines("stream.hex").map { UInt32($0, radix: 16)! }
+        let words = try lines("stream.hex").compactMap { UInt32($0, radix: 16) }
         return ConformanceVector(
             name: name,
             codebookBytes: Array(try Data(contentsOf: dir.appendingPathComponent("codebook.json"))),
-            values: try lines("values.hex").map { UInt32($0, radix: 16)! },
-            frameSizes: try lines("frames.txt").map { Int($0)! },
+            values: try lines("values.hex").compactMap { UInt32($0, radix: 16) },
+            frameSizes: try lines("frames.txt").compactMap { Int($0) },
             stream: words.flatMap { [UInt8($0 >> 24), UInt8($0 >> 16 & 0xFF), UInt8($0 >> 8 & 0xFF), UInt8($0 & 0xFF)] })
     }
 }

@@ -1,0 +1,145 @@
+import Codec
+import HDL
+import HDLBlocks
+
+/// A problem with a codebook for hardware generation.
+public enum CoreError: Error, Equatable, CustomStringConvertible {
+    case wrongCoder(expected: String, found: String)
+
+    public var description: String {
+        switch self {
+        case .wrongCoder(let expected, let found): return "this core needs a \(expected) codebook, the codebook is \(found)"
+        }
+    }
+}
+
+/// The single-stage Huffman encoder: the codebook is a ROM, no frequency analysis.
+///
+/// Pipeline: (1) the symbol addresses the code ROM (synchronous read, block RAM for large
+/// alphabets) while the raw bits and `tlast` are registered; (2) the code, left-aligned in the ROM,
+/// and the raw bits are appended to a 128-bit accumulator, from which a 32-bit word leaves per
+/// cycle into a registered output and a skid buffer. After the last value of a frame, EOF's code
+/// is appended in the next cycle and the accumulator is padded to a word boundary and drained
+/// (`m_axis_tlast` on the frame's last word); the input waits meanwhile, so a frame costs its
+/// values plus about 2 + (its last bits / 32) cycles. One value per cycle in steady state while
+/// values average at most 32 bits.
+public enum HuffmanEncoderCore {
+    static let accumulatorBits = 128
+
+    public static func module(codebook: Codebook) throws -> Module {
+        guard case .huffman(let lengths) = codebook.coder else {
+            throw CoreError.wrongCoder(expected: "huffman", found: codebook.coder.name)
+        }
+        let layout = codebook.layout
+        let code = CanonicalCode(lengths: lengths)
+        let n = layout.symbolCount
+        let escape = n, endOfFrame = n + 1
+        // Per symbol: its code, or ESC's code then the literal, and the number of those bits.
+        let fields: [(bits: UInt64, count: Int)] = (0..<n).map { s in
+            lengths[s] > 0
+                ? (UInt64(code.codes[s]), lengths[s])
+                : (UInt64(code.codes[escape]) << UInt64(layout.symbolBits) | UInt64(s), lengths[escape] + layout.symbolBits)
+        }
+        let fieldWidth = max(1, fields.map(\.count).max() ?? 1)
+        let countWidth = 5  // up to 28 bits
+        // ROM word: field bits count, then the field left-aligned in fieldWidth bits.
+        let romContents = fields.map { UInt64($0.count) << UInt64(fieldWidth) | $0.bits << UInt64(fieldWidth - $0.count) }
+        let maxChunk = fieldWidth + layout.rawBits
+        let w = accumulatorBits
+        let eofLength = lengths[endOfFrame]
+        let eofLeft = UInt64(code.codes[endOfFrame]) << UInt64(64 - eofLength)
+
+        let skid = try SkidBuffer.module(name: "\(codebook.name)_encoder_skid", dataWidth: 32, hasLast: true)
+        return try Module("\(codebook.name)_encoder") { m in
+            m.comment("Huffman encoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(layout.symbolBits), rawBits \(layout.rawBits).")
+            m.comment("Single-stage: the canonical codes are a ROM. Values in (s_axis), 32-bit stream words out (m_axis, tlast on a frame's last word).")
+            m.comment("Each input frame (ended by s_axis_tlast) becomes one frame: values, EOF, zero padding to 32 bits.")
+            let sData = m.input("s_axis_tdata", width: layout.valueBits)
+            let sValid = m.input("s_axis_tvalid")
+            let sReady = m.output("s_axis_tready")
+            let sLast = m.input("s_axis_tlast")
+            let mData = m.output("m_axis_tdata", width: 32)
+            let mValid = m.output("m_axis_tvalid")
+            let mReady = m.input("m_axis_tready")
+            let mLast = m.output("m_axis_tlast")
+
+            // Stage 1: code ROM read, raw bits and tlast registered alongside.
+            let stageValid = m.register("stage_valid", width: 1, reset: 0)
+            let stageLast = m.register("stage_last", width: 1, reset: nil)
+            let raw = ValueFields.raw(of: sData, layout: layout)
+            let stageRaw = raw.map { m.register("stage_raw", width: $0.width, reset: nil) }
+            let takeStage = m.wire("take_stage", width: 1)
+            let advance = m.wire("advance", !stageValid || takeStage)
+            let romWord = m.rom(
+                "code", width: fieldWidth + countWidth, contents: romContents,
+                style: n >= 64 ? .blockMemory : .logic,
+                address: ValueFields.symbol(of: sData, layout: layout), readEnable: advance, synchronous: true)
+            m.when(advance) {
+                stageValid.assign(sValid)
+                stageLast.assign(sLast)
+                if let stageRaw, let raw { stageRaw.assign(raw) }
+            }
+            sReady.assign(advance)
+
+            // Stage 2: the accumulator. Bits are left-aligned; below `count` it holds zeros.
+            let acc = m.register("acc", width: w, reset: 0)
+            let count = m.register("count", width: 8, reset: 0)
+            let eofPending = m.register("eof_pending", width: 1, reset: 0)
+            let flushing = m.register("flushing", width: 1, reset: 0)
+
+            // Output register, then a skid buffer for a registered m_axis_tready.
+            let outValid = m.register("out_valid", width: 1, reset: 0)
+            let outData = m.register("out_data", width: 32, reset: nil)
+            let outLast = m.register("out_last", width: 1, reset: nil)
+            let out = m.instance(skid, name: "out_skid")
+            let outFree = m.wire("out_free", !outValid || out["s_axis_tready"])
+            let emit = m.wire("emit", (count >= 32) && outFree)
+            let countAfterEmit = m.wire("count_after_emit", mux(emit, count - 32, count))
+            let accAfterEmit = m.wire("acc_after_emit", mux(emit, acc << 32, acc))
+
+            let fieldCount = romWord[fieldWidth + countWidth - 1, fieldWidth]
+            let fieldLeft = romWord[fieldWidth - 1, 0]
+            var valueChunk = cat(fieldLeft, m.constant(0, width: w - fieldWidth))
+            if let stageRaw {
+                let rawLeft = cat(stageRaw, m.constant(0, width: w - stageRaw.width))
+                valueChunk = valueChunk | (rawLeft >> fieldCount)
+            }
+            let valueBits = m.wire("value_bits", fieldCount.zeroExtended(to: 8) + layout.rawBits)
+            let eofChunk = cat(m.constant(eofLeft >> UInt64(64 - eofLength), width: eofLength), m.constant(0, width: w - eofLength))
+
+            let takeValue = m.wire("take_value", stageValid && !eofPending && !flushing && (countAfterEmit <= w - maxChunk))
+            takeStage.assign(takeValue)
+            let takeEof = m.wire("take_eof", eofPending && (countAfterEmit <= w - eofLength))
+            let chunk = m.wire("chunk", mux(takeEof, eofChunk, valueChunk))
+            let chunkBits = m.wire("chunk_bits", mux(takeEof, m.constant(UInt64(eofLength), width: 8), valueBits))
+            let appended = m.wire("appended", takeValue || takeEof)
+            let countAppended = m.wire("count_appended", countAfterEmit + mux(appended, chunkBits, 0))
+
+            acc.assign(accAfterEmit | mux(appended, chunk >> countAfterEmit, 0))
+            count.assign(countAppended)
+            m.when(takeValue && stageLast) { eofPending.assign(1) }
+            m.when(takeEof) {
+                eofPending.assign(0)
+                flushing.assign(1)
+                // Pad to the next word boundary: the bits below are already zero.
+                count.assign(cat((countAppended + 31)[7, 5], m.constant(0, width: 5)))
+            }
+            m.when(emit) {
+                outValid.assign(1)
+                outData.assign(acc[w - 1, w - 32])
+                outLast.assign(flushing && (count == 32))
+                m.when(flushing && (count == 32)) { flushing.assign(0) }
+            }.elseWhen(outFree) {
+                outValid.assign(0)
+            }
+
+            out["s_axis_tdata"].assign(outData)
+            out["s_axis_tvalid"].assign(outValid)
+            out["s_axis_tlast"].assign(outLast)
+            out["m_axis_tready"].assign(mReady)
+            mData.assign(out["m_axis_tdata"])
+            mValid.assign(out["m_axis_tvalid"])
+            mLast.assign(out["m_axis_tlast"])
+        }
+    }
+}
