@@ -1,0 +1,154 @@
+import Codec
+import HDL
+import HDLBlocks
+
+/// The fixed-codebook Huffman decoder: 32-bit stream words in, values out, one value per cycle
+/// whenever the value's bits are buffered and the output can take it.
+///
+/// A 128-bit buffer holds the stream left-aligned (zeros below `count`); a whole word is appended
+/// whenever at least 32 bits are free. Code length detection is canonical and does not ripple:
+/// for every length l a constant range check on the top l bits (codes of one length are
+/// consecutive), so the lengths are tested in parallel, one-hot. ESC and EOF are recognised the
+/// same way, so the bits a value consumes (code, literal, raw bits) follow from the buffer
+/// without a table on the feedback path; the rank of the code then addresses a symbol ROM.
+///
+/// A value is held back one entry so `m_axis_tlast` can be set on it when the next entry is
+/// EOF; after EOF the padding to the word boundary is dropped. An empty frame produces nothing.
+/// A bit pattern that starts no code (an incomplete code) raises `error`, which stays set until
+/// reset; words are still accepted so the input side never hangs.
+public enum HuffmanDecoderCore {
+    static let bufferBits = 128
+
+    public static func module(codebook: Codebook) throws -> Module {
+        guard case .huffman(let lengths) = codebook.coder else {
+            throw CoreError.wrongCoder(expected: "huffman", found: codebook.coder.name)
+        }
+        let layout = codebook.layout
+        let code = CanonicalCode(lengths: lengths)
+        let n = layout.symbolCount
+        let escape = n, endOfFrame = n + 1
+        let maxLength = code.maxLength
+        let w = bufferBits
+        // Canonical ranges: per length, the first code, how many codes, and the rank of the first.
+        let order = lengths.indices.filter { lengths[$0] > 0 }.sorted { (lengths[$0], $0) < (lengths[$1], $1) }
+        var first = [Int: UInt64](), countOf = [Int: Int](), rankOf = [Int: Int]()
+        for (rank, entry) in order.enumerated() {
+            let l = lengths[entry]
+            if first[l] == nil {
+                first[l] = UInt64(code.codes[entry])
+                rankOf[l] = rank
+            }
+            countOf[l, default: 0] += 1
+        }
+        let usedLengths = first.keys.sorted()
+        let rankBits = max(1, bitsToAddress(order.count))
+        let symbolsByRank = order.map { $0 < n ? UInt64($0) : 0 }
+        let escLength = lengths[escape], eofLength = lengths[endOfFrame]
+
+        let skid = try SkidBuffer.module(name: "\(codebook.name)_decoder_skid", dataWidth: layout.valueBits, hasLast: true)
+        return try Module("\(codebook.name)_decoder") { m in
+            m.comment("Huffman decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(layout.symbolBits), rawBits \(layout.rawBits), codes up to \(maxLength) bits.")
+            m.comment("32-bit stream words in (s_axis, first bit at bit 31), values out (m_axis, tlast on a frame's last value); error is sticky until reset.")
+            let sData = m.input("s_axis_tdata", width: 32)
+            let sValid = m.input("s_axis_tvalid")
+            let sReady = m.output("s_axis_tready")
+            let mData = m.output("m_axis_tdata", width: layout.valueBits)
+            let mValid = m.output("m_axis_tvalid")
+            let mReady = m.input("m_axis_tready")
+            let mLast = m.output("m_axis_tlast")
+            let errorOut = m.output("error")
+
+            let buffer = m.register("buffer", width: w, reset: 0)
+            let count = m.register("count", width: 8, reset: 0)
+            // Bits consumed since the frame began, modulo 32: where the padding after EOF ends.
+            let position = m.register("position", width: 5, reset: 0)
+            let failed = m.register("failed", width: 1, reset: 0)
+            let heldValid = m.register("held_valid", width: 1, reset: 0)
+            let heldValue = m.register("held_value", width: layout.valueBits, reset: nil)
+            let outValid = m.register("out_valid", width: 1, reset: 0)
+            let outValue = m.register("out_value", width: layout.valueBits, reset: nil)
+            let outLast = m.register("out_last", width: 1, reset: nil)
+            let out = m.instance(skid, name: "out_skid")
+            let outFree = m.wire("out_free", !outValid || out["s_axis_tready"])
+
+            // Length detection: one range check per code length, all in parallel.
+            let top = buffer[w - 1, w - maxLength]
+            var matches: [(length: Int, hit: Signal)] = []
+            for l in usedLengths {
+                guard let f = first[l], let c = countOf[l] else { continue }
+                let bits = top[maxLength - 1, maxLength - l]
+                let hit = f == 0 ? (bits < c) : ((bits >= Int(f)) && (bits < Int(f) + c))
+                matches.append((l, m.wire("len\(l)", hit)))
+            }
+            let anyCode = m.wire("any_code", matches.map(\.hit).reduce(m.constant(0, width: 1)) { $0 || $1 })
+            let length = m.wire("code_length", matches.reduce(m.constant(0, width: 5)) { acc, e in acc | mux(e.hit, m.constant(UInt64(e.length), width: 5), 0) })
+            let rank = m.wire("code_rank", matches.reduce(m.constant(0, width: rankBits)) { acc, e in
+                guard let f = first[e.length], let r = rankOf[e.length] else { return acc }
+                let offset = (top[maxLength - 1, maxLength - e.length].resized(to: max(rankBits, e.length)) - Int(f) + r).resized(to: rankBits)
+                return acc | mux(e.hit, offset, 0)
+            })
+            let isEscape = m.wire("is_escape", top[maxLength - 1, maxLength - escLength] == Int(code.codes[escape]))
+            let isEnd = m.wire("is_end", top[maxLength - 1, maxLength - eofLength] == Int(code.codes[endOfFrame]))
+
+            // Bits the entry at the head consumes, and whether they are all buffered.
+            let escBits = escLength + layout.symbolBits + layout.rawBits
+            let pad = m.wire("pad", (m.constant(0, width: 5) - (position + eofLength)).resized(to: 5))
+            let valueBits = m.wire("value_bits", length.zeroExtended(to: 8) + layout.rawBits)
+            let consume = m.wire("consume", mux(isEnd, m.constant(UInt64(eofLength), width: 8) + pad.zeroExtended(to: 8),
+                                             mux(isEscape, m.constant(UInt64(escBits), width: 8), valueBits)))
+            let complete = m.wire("complete", anyCode && (count >= consume))
+            let invalid = m.wire("invalid", !anyCode && (count >= maxLength))
+            // A value may leave the held register only when the output register can take it.
+            let step = m.wire("step", complete && !failed && (!heldValid || outFree))
+            let consumed = m.wire("consumed", mux(step, consume, 0))
+
+            // The symbol and raw bits behind the code.
+            let afterCode = m.wire("after_code", buffer << length)
+            let literal = afterCode[w - 1, w - layout.symbolBits]
+            let symbolROM = m.rom("symbols", width: layout.symbolBits, contents: symbolsByRank.count >= 2 ? symbolsByRank : symbolsByRank + [0],
+                                  style: .logic, address: rank.resized(to: max(1, bitsToAddress(max(2, symbolsByRank.count)))), synchronous: false)
+            let symbol = mux(isEscape, literal, symbolROM)
+            var raw: Signal? = nil
+            if layout.rawBits > 0 {
+                let afterSymbol = mux(isEscape, afterCode << layout.symbolBits, afterCode)
+                raw = afterSymbol[w - 1, w - layout.rawBits]
+            }
+            let decoded = m.wire("decoded", ValueFields.value(symbol: symbol, raw: raw, layout: layout))
+
+            // Refill with a whole word when 32 bits are free (also after an error: never hang).
+            let accept = m.wire("accept", failed || (count <= w - 32))
+            sReady.assign(accept)
+            // After an error, words are taken and dropped.
+            let take = m.wire("take", accept && sValid && !failed)
+            let countLeft = m.wire("count_left", count - consumed)
+            let shifted = buffer << consumed
+            let word = cat(sData, m.constant(0, width: w - 32))
+            buffer.assign(mux(take, shifted | (word >> countLeft), shifted))
+            count.assign(mux(take, countLeft + 32, countLeft))
+            position.assign(mux(step && isEnd, m.constant(0, width: 5), position + consumed.resized(to: 5)))
+            m.when(invalid && !failed) { failed.assign(1) }
+
+            // The held value leaves when the next entry is decoded: with tlast if that is EOF.
+            m.when(step && heldValid) {
+                outValid.assign(1)
+                outValue.assign(heldValue)
+                outLast.assign(isEnd)
+            }.elseWhen(outFree) {
+                outValid.assign(0)
+            }
+            m.when(step) {
+                heldValid.assign(!isEnd)
+                heldValue.assign(decoded)
+            }
+
+            out["s_axis_tdata"].assign(outValue)
+            out["s_axis_tvalid"].assign(outValid)
+            out["s_axis_tlast"].assign(outLast)
+            out["m_axis_tready"].assign(mReady)
+            mData.assign(out["m_axis_tdata"])
+            mValid.assign(out["m_axis_tvalid"])
+            mLast.assign(out["m_axis_tlast"])
+            errorOut.assign(failed)
+        }
+    }
+}
