@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "hwgen",
             dependencies: [
-                "HDL", "HDLBlocks", "Codec", "Training",
+                "HDL", "HDLBlocks", "Codec", "Training", "Cores",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -151,7 +151,8 @@ int main(int argc, char** argv) {
     std::printf("beats in:        %zu of %zu\n", in_pos, input.size());
     std::printf("beats out:       %zu of %zu expected\n", out_pos, expected.size());
     std::printf("cycles:          %" PRIu64 " (valid %u%%, ready %u%%)\n", cycles, valid_pct, ready_pct);
-    std::printf("beats/cycle:     %.4f\n", cycles ? (double)out_pos / (double)cycles : 0.0);
+    std::printf("beats in/cycle:  %.4f\n", cycles ? (double)in_pos / (double)cycles : 0.0);
+    std::printf("beats out/cycle: %.4f\n", cycles ? (double)out_pos / (double)cycles : 0.0);
     std::printf("protocol errors: %" PRIu64 "\n", protocol_errors);
     std::printf("verdict:         %s\n", exact ? "BIT-EXACT" : "FAIL");
     return exact ? 0 : 1;

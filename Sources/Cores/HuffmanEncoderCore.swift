@@ -5,10 +5,12 @@ import HDLBlocks
 /// A problem with a codebook for hardware generation.
 public enum CoreError: Error, Equatable, CustomStringConvertible {
     case wrongCoder(expected: String, found: String)
+    case unsupported(String)
 
     public var description: String {
         switch self {
         case .wrongCoder(let expected, let found): return "this core needs a \(expected) codebook, the codebook is \(found)"
+        case .unsupported(let message): return message
         }
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Codec
+import Cores
 import HDL
 import HDLBlocks
 
@@ -9,7 +11,7 @@ struct HWGen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hwgen",
         abstract: "Generate verified, synthesizable Verilog for entropy-coding hardware.",
-        subcommands: [Generate.self, Train.self, Analyze.self, Encode.self, Decode.self, DemoVectors.self],
+        subcommands: [Generate.self, Train.self, Analyze.self, Encode.self, Decode.self, BenchVectors.self, DemoVectors.self],
         defaultSubcommand: Generate.self)
 }
 
@@ -31,23 +33,41 @@ enum NamedDesign: String, CaseIterable, ExpressibleByArgument {
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write the Verilog of a design, one module per file.")
+        abstract: "Write Verilog, one module per file: the cores for a codebook, or a named design.",
+        discussion: "hwgen --codebook x.json writes <name>_decoder.v and <name>_encoder.v (and their skid buffers) into generated/.")
 
-    @Option(help: "The design to write (\(NamedDesign.allCases.map(\.rawValue).joined(separator: ", "))).")
+    @Option(help: "Codebook JSON: generate its decoder and encoder.")
+    var codebook: String?
+
+    @Flag(help: "Only the decoder.") var decoder = false
+    @Flag(help: "Only the encoder.") var encoder = false
+
+    @Option(help: "Without --codebook: the design to write (\(NamedDesign.allCases.map(\.rawValue).joined(separator: ", "))).")
     var design: NamedDesign = .axisRomDemo
 
     @Option(name: .shortAndLong, help: "Folder for the .v files (created if missing).")
     var output: String = "generated"
 
     func run() throws {
-        let module: Module
+        var modules: [Module] = []
         do {
-            module = try design.module()
+            if let codebook {
+                let book = try Codebook.load(path: codebook)
+                let both = decoder == encoder
+                modules = try CoreGenerator.modules(for: book, decoder: both || decoder, encoder: both || encoder)
+            } else {
+                modules = [try design.module()]
+            }
         } catch let error as ElaborationError {
-            throw CommandError(description: "hwgen: \(error)")
+            throw CommandError(description: "\(error)")
+        }
+        // Everything is built before anything is written: a bad codebook writes nothing.
+        var files: [VerilogFile] = []
+        for module in modules {
+            for file in module.verilogFiles() where !files.contains(where: { $0.name == file.name }) { files.append(file) }
         }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        for file in module.verilogFiles() {
+        for file in files {
             let path = (output as NSString).appendingPathComponent(file.name)
             try file.contents.write(toFile: path, atomically: true, encoding: .utf8)
             print("wrote \(path)")

@@ -50,4 +50,15 @@ struct IcarusTests {
             #expect(output.contains("PASS"), "\(c.module.name): \(output)")
         }
     }
+
+    @Test("the decoder of each Huffman conformance vector, under Icarus")
+    func decoderVectors() throws {
+        for c in try DecoderLibrary.cases.get() where !c.module.name.hasPrefix("drand") {
+            let output = try IcarusBench.run(
+                c.module, inWidth: 32, outWidth: c.codebook.layout.valueBits,
+                input: CoreHarness.words(c.stream).map { ($0, false) },
+                expected: zip(c.values.map(UInt64.init), c.last).map { ($0, $1) }, sLast: false, mLast: true)
+            #expect(output.contains("PASS"), "\(c.module.name): \(output)")
+        }
+    }
 }

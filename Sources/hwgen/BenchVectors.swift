@@ -1,0 +1,57 @@
+import ArgumentParser
+import Codec
+import Foundation
+import Training
+
+/// Writes the stimulus and expected output for the make-sim benches of a codebook's cores.
+struct BenchVectors: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-vectors",
+        abstract: "Encode values with the reference coder and write the decoder and encoder bench files.",
+        discussion: """
+            Writes, one beat per line as "<hex data> <tlast>": decoder_in.txt (stream words), \
+            decoder_expected.txt (values), encoder_in.txt (values), encoder_expected.txt (stream words).
+            """)
+
+    @Option(help: "Codebook JSON.") var codebook: String
+    @Option(help: "Values per frame.") var frameSize: Int = 4096
+    @Option(help: "Regular expression selecting tensors of a .safetensors input.") var tensors: String?
+    @Argument(help: "Input values (.safetensors or raw).") var input: String
+    @Option(name: .shortAndLong, help: "Output folder.") var output: String
+
+    func run() throws {
+        let book = try Codebook.load(path: codebook)
+        let values = try TensorValues.load(path: input, tensors: tensors, rawValueBits: book.layout.valueBits).all
+        let codec = StreamCodec(codebook: book)
+        var streamWords: [(UInt32, Bool)] = []
+        var start = 0
+        var bytes = 0
+        while start < values.count {
+            let end = min(values.count, start + frameSize)
+            let frame = try codec.encode(Array(values[start..<end]), frameSizes: [end - start])
+            bytes += frame.count
+            let words: [UInt32] = stride(from: 0, to: frame.count, by: 4).map { (i: Int) -> UInt32 in
+                let high = UInt32(frame[i]) << 24 | UInt32(frame[i + 1]) << 16
+                return high | UInt32(frame[i + 2]) << 8 | UInt32(frame[i + 3])
+            }
+            streamWords += words.enumerated().map { ($1, $0 == words.count - 1) }
+            start = end
+        }
+        let valueLines = values.enumerated().map { i, v in
+            "\(String(v, radix: 16)) \(i % frameSize == frameSize - 1 || i == values.count - 1 ? 1 : 0)"
+        }
+        let wordLines = streamWords.map { "\(String($0.0, radix: 16)) \($0.1 ? 1 : 0)" }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        func write(_ lines: [String], _ name: String) throws {
+            try (lines.joined(separator: "\n") + "\n").write(toFile: output + "/" + name, atomically: true, encoding: .utf8)
+        }
+        try write(wordLines.map { String($0.prefix(while: { $0 != " " })) + " 0" }, "decoder_in.txt")
+        try write(valueLines, "decoder_expected.txt")
+        try write(valueLines, "encoder_in.txt")
+        try write(wordLines, "encoder_expected.txt")
+        let ratio = Double(values.count * book.layout.valueBits) / Double(bytes * 8)
+        print(String(format: "%d values in %d frame(s) of up to %d -> %d stream words; %.4f bits/value, compression ratio %.3f",
+                     values.count, (values.count + frameSize - 1) / frameSize, frameSize, streamWords.count,
+                     Double(bytes * 8) / Double(values.count), ratio))
+    }
+}
