@@ -101,8 +101,16 @@ bench: deps
 # Synthesis and place-and-route figures for the generated designs.
 synth: hwgen
 	@scripts/ensure-tools.sh synth
-	rm -rf $(BUILD)/synth-rtl && $(HWGEN) generate --design axis-rom-demo --output $(BUILD)/synth-rtl >/dev/null
-	scripts/synth.sh $(BUILD)/synth-rtl axis_rom_demo $(BUILD)/synth/axis_rom_demo
+	rm -rf $(BUILD)/synth-rtl && mkdir -p $(BUILD)/synth-rtl/demo $(BUILD)/synth-rtl/decoder $(BUILD)/synth-rtl/encoder
+	$(HWGEN) generate --design axis-rom-demo --output $(BUILD)/synth-rtl/demo >/dev/null
+	$(HWGEN) generate --codebook $(EXAMPLE_BOOK) --decoder --output $(BUILD)/synth-rtl/decoder >/dev/null
+	$(HWGEN) generate --codebook $(EXAMPLE_BOOK) --encoder --output $(BUILD)/synth-rtl/encoder >/dev/null
+	@echo "== $(EXAMPLE_NAME)_decoder"
+	@scripts/synth.sh $(BUILD)/synth-rtl/decoder $(EXAMPLE_NAME)_decoder $(BUILD)/synth/decoder
+	@echo "== $(EXAMPLE_NAME)_encoder"
+	@scripts/synth.sh $(BUILD)/synth-rtl/encoder $(EXAMPLE_NAME)_encoder $(BUILD)/synth/encoder
+	@echo "== axis_rom_demo"
+	@scripts/synth.sh $(BUILD)/synth-rtl/demo axis_rom_demo $(BUILD)/synth/axis_rom_demo
 
 # libFuzzer over the reference decoders and the codebook parser (FUZZ_SECONDS, default 60).
 # Leak detection is off: the harness keeps its codec tables for the whole process, and Swift
