@@ -26,9 +26,17 @@ reg  stage_last_reg;
 reg  stage_last_next;
 reg  [7:0] stage_raw_reg;
 reg  [7:0] stage_raw_next;
-wire take_stage;
+wire advance_chunk;
 wire advance;
 reg  [24:0] code_rdata;
+reg  chunk_valid_reg;
+reg  chunk_valid_next;
+reg  [6:0] chunk_bits_reg;
+reg  [6:0] chunk_bits_next;
+reg  [63:0] chunk_data_reg;
+reg  [63:0] chunk_data_next;
+reg  chunk_last_reg;
+reg  chunk_last_next;
 reg  [127:0] acc_reg;
 wire [127:0] acc_next;
 reg  [7:0] count_reg;
@@ -53,19 +61,20 @@ wire out_skid_m_axis_tready;
 wire out_skid_m_axis_tlast;
 wire out_free;
 wire emit;
-wire [7:0] count_after_emit;
-wire [127:0] acc_after_emit;
-wire [7:0] value_bits;
 wire take_value;
 wire take_eof;
-wire [127:0] chunk;
-wire [7:0] chunk_bits;
+wire [63:0] chunk;
+wire [6:0] append_bits;
 wire appended;
+wire [127:0] placed;
+wire [127:0] merged;
 wire [7:0] count_appended;
 wire [7:0] _t0;
-wire _unused = &{1'b0, _t0[4:0]};
+wire [7:0] _t1;
+wire _unused = &{1'b0, _t0[4:0], _t1[4:0]};
 
 assign _t0 = count_appended + 8'h1f;
+assign _t1 = count_appended + 8'h1f;
 
 // ROM code: 256 x 25 bits, synchronous read, blockMemory
 (* rom_style = "block" *)
@@ -148,24 +157,23 @@ assign s_axis_tready = advance;
 assign m_axis_tdata = out_skid_m_axis_tdata;
 assign m_axis_tvalid = out_skid_m_axis_tvalid;
 assign m_axis_tlast = out_skid_m_axis_tlast;
-assign take_stage = take_value;
-assign advance = ~stage_valid_reg | take_stage;
-assign acc_next = acc_after_emit | (appended ? (chunk >> count_after_emit) : 128'd0);
+assign advance_chunk = ~chunk_valid_reg | take_value;
+assign advance = ~stage_valid_reg | advance_chunk;
+assign acc_next = emit ? (merged << 32) : merged;
 assign out_skid_s_axis_tdata = out_data_reg;
 assign out_skid_s_axis_tvalid = out_valid_reg;
 assign out_skid_s_axis_tlast = out_last_reg;
 assign out_skid_m_axis_tready = m_axis_tready;
 assign out_free = ~out_valid_reg | out_skid_s_axis_tready;
 assign emit = (count_reg >= 8'h20) & out_free;
-assign count_after_emit = emit ? (count_reg - 8'h20) : count_reg;
-assign acc_after_emit = emit ? (acc_reg << 32) : acc_reg;
-assign value_bits = {3'd0, code_rdata[24:20]} + 8'd8;
-assign take_value = ((stage_valid_reg & ~eof_pending_reg) & ~flushing_reg) & (count_after_emit <= 8'h64);
-assign take_eof = eof_pending_reg & (count_after_emit <= 8'h74);
-assign chunk = take_eof ? {12'hfff, 116'd0} : ({code_rdata[19:0], 108'd0} | ({stage_raw_reg, 120'd0} >> code_rdata[24:20]));
-assign chunk_bits = take_eof ? 8'hc : value_bits;
+assign take_value = ((chunk_valid_reg & ~eof_pending_reg) & ~flushing_reg) & (count_reg <= 8'h64);
+assign take_eof = eof_pending_reg & (count_reg <= 8'h74);
+assign chunk = take_eof ? 64'hfff0000000000000 : chunk_data_reg;
+assign append_bits = take_eof ? 7'd12 : chunk_bits_reg;
 assign appended = take_value | take_eof;
-assign count_appended = count_after_emit + (appended ? chunk_bits : 8'd0);
+assign placed = appended ? ({chunk, 64'd0} >> count_reg) : 128'd0;
+assign merged = acc_reg | placed;
+assign count_appended = count_reg + (appended ? {1'd0, append_bits} : 8'd0);
 
 always @* begin
     stage_valid_next = stage_valid_reg;
@@ -189,15 +197,43 @@ always @* begin
 end
 
 always @* begin
-    count_next = count_appended;
+    chunk_valid_next = chunk_valid_reg;
+    if (advance_chunk) begin
+        chunk_valid_next = stage_valid_reg;
+    end
+end
+
+always @* begin
+    chunk_bits_next = chunk_bits_reg;
+    if (advance_chunk) begin
+        chunk_bits_next = {2'd0, code_rdata[24:20]} + 7'd8;
+    end
+end
+
+always @* begin
+    chunk_data_next = chunk_data_reg;
+    if (advance_chunk) begin
+        chunk_data_next = {code_rdata[19:0], 44'd0} | ({stage_raw_reg, 56'd0} >> code_rdata[24:20]);
+    end
+end
+
+always @* begin
+    chunk_last_next = chunk_last_reg;
+    if (advance_chunk) begin
+        chunk_last_next = stage_last_reg;
+    end
+end
+
+always @* begin
+    count_next = emit ? (count_appended - 8'h20) : count_appended;
     if (take_eof) begin
-        count_next = {_t0[7:5], 5'd0};
+        count_next = emit ? ({_t0[7:5], 5'd0} - 8'h20) : {_t1[7:5], 5'd0};
     end
 end
 
 always @* begin
     eof_pending_next = eof_pending_reg;
-    if (take_value & stage_last_reg) begin
+    if (take_value & chunk_last_reg) begin
         eof_pending_next = 1'd1;
     end
     if (take_eof) begin
@@ -244,6 +280,10 @@ always @(posedge clk) begin
     stage_valid_reg <= stage_valid_next;
     stage_last_reg <= stage_last_next;
     stage_raw_reg <= stage_raw_next;
+    chunk_valid_reg <= chunk_valid_next;
+    chunk_bits_reg <= chunk_bits_next;
+    chunk_data_reg <= chunk_data_next;
+    chunk_last_reg <= chunk_last_next;
     acc_reg <= acc_next;
     count_reg <= count_next;
     eof_pending_reg <= eof_pending_next;
@@ -254,6 +294,7 @@ always @(posedge clk) begin
 
     if (rst) begin
         stage_valid_reg <= 1'd0;
+        chunk_valid_reg <= 1'd0;
         acc_reg <= 128'd0;
         count_reg <= 8'd0;
         eof_pending_reg <= 1'd0;

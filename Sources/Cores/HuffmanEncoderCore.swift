@@ -18,9 +18,10 @@ public enum CoreError: Error, Equatable, CustomStringConvertible {
 /// The single-stage Huffman encoder: the codebook is a ROM, no frequency analysis.
 ///
 /// Pipeline: (1) the symbol addresses the code ROM (synchronous read, block RAM for large
-/// alphabets) while the raw bits and `tlast` are registered; (2) the code, left-aligned in the ROM,
-/// and the raw bits are appended to a 128-bit accumulator, from which a 32-bit word leaves per
-/// cycle into a registered output and a skid buffer. After the last value of a frame, EOF's code
+/// alphabets) while the raw bits and `tlast` are registered; (2) the code, left-aligned in the
+/// ROM, and the raw bits are composed into a registered 64-bit chunk; (3) the chunk is appended to
+/// a 128-bit accumulator at its registered fill level, from which a 32-bit word leaves per cycle
+/// into a registered output and a skid buffer. After the last value of a frame, EOF's code
 /// is appended in the next cycle and the accumulator is padded to a word boundary and drained
 /// (`m_axis_tlast` on the frame's last word); the input waits meanwhile, so a frame costs its
 /// values plus about 2 + (its last bits / 32) cycles. One value per cycle in steady state while
@@ -70,8 +71,8 @@ public enum HuffmanEncoderCore {
             let stageLast = m.register("stage_last", width: 1, reset: nil)
             let raw = ValueFields.raw(of: sData, layout: layout)
             let stageRaw = raw.map { m.register("stage_raw", width: $0.width, reset: nil) }
-            let takeStage = m.wire("take_stage", width: 1)
-            let advance = m.wire("advance", !stageValid || takeStage)
+            let advanceChunk = m.wire("advance_chunk", width: 1)
+            let advance = m.wire("advance", !stageValid || advanceChunk)
             let romWord = m.rom(
                 "code", width: fieldWidth + countWidth, contents: romContents,
                 style: n >= 64 ? .blockMemory : .logic,
@@ -83,7 +84,30 @@ public enum HuffmanEncoderCore {
             }
             sReady.assign(advance)
 
-            // Stage 2: the accumulator. Bits are left-aligned; below `count` it holds zeros.
+            // Stage 2: the value's chunk (code or ESC and literal, then raw bits), left-aligned in
+            // 64 bits, with its length: registered so the ROM and the raw-bit shift stay off the
+            // accumulator's path.
+            let chunkValid = m.register("chunk_valid", width: 1, reset: 0)
+            let chunkBitsReg = m.register("chunk_bits", width: 7, reset: nil)
+            let chunkData = m.register("chunk_data", width: 64, reset: nil)
+            let chunkLast = m.register("chunk_last", width: 1, reset: nil)
+            let fieldCount = romWord[fieldWidth + countWidth - 1, fieldWidth]
+            let fieldLeft = romWord[fieldWidth - 1, 0]
+            var composed = cat(fieldLeft, m.constant(0, width: 64 - fieldWidth))
+            if let stageRaw {
+                let rawLeft = cat(stageRaw, m.constant(0, width: 64 - stageRaw.width))
+                composed = composed | (rawLeft >> fieldCount)
+            }
+            m.when(advanceChunk) {
+                chunkValid.assign(stageValid)
+                chunkData.assign(composed)
+                chunkBitsReg.assign(fieldCount.zeroExtended(to: 7) + layout.rawBits)
+                chunkLast.assign(stageLast)
+            }
+
+            // Stage 3: the accumulator. Bits are left-aligned; below `count` it holds zeros. The
+            // chunk is shifted by the registered fill level; when a word leaves in the same cycle
+            // the sum moves up 32 bits (wiring, not a second shifter).
             let acc = m.register("acc", width: w, reset: 0)
             let count = m.register("count", width: 8, reset: 0)
             let eofPending = m.register("eof_pending", width: 1, reset: 0)
@@ -96,35 +120,28 @@ public enum HuffmanEncoderCore {
             let out = m.instance(skid, name: "out_skid")
             let outFree = m.wire("out_free", !outValid || out["s_axis_tready"])
             let emit = m.wire("emit", (count >= 32) && outFree)
-            let countAfterEmit = m.wire("count_after_emit", mux(emit, count - 32, count))
-            let accAfterEmit = m.wire("acc_after_emit", mux(emit, acc << 32, acc))
 
-            let fieldCount = romWord[fieldWidth + countWidth - 1, fieldWidth]
-            let fieldLeft = romWord[fieldWidth - 1, 0]
-            var valueChunk = cat(fieldLeft, m.constant(0, width: w - fieldWidth))
-            if let stageRaw {
-                let rawLeft = cat(stageRaw, m.constant(0, width: w - stageRaw.width))
-                valueChunk = valueChunk | (rawLeft >> fieldCount)
-            }
-            let valueBits = m.wire("value_bits", fieldCount.zeroExtended(to: 8) + layout.rawBits)
-            let eofChunk = cat(m.constant(eofLeft >> UInt64(64 - eofLength), width: eofLength), m.constant(0, width: w - eofLength))
-
-            let takeValue = m.wire("take_value", stageValid && !eofPending && !flushing && (countAfterEmit <= w - maxChunk))
-            takeStage.assign(takeValue)
-            let takeEof = m.wire("take_eof", eofPending && (countAfterEmit <= w - eofLength))
-            let chunk = m.wire("chunk", mux(takeEof, eofChunk, valueChunk))
-            let chunkBits = m.wire("chunk_bits", mux(takeEof, m.constant(UInt64(eofLength), width: 8), valueBits))
+            let takeValue = m.wire("take_value", chunkValid && !eofPending && !flushing && (count <= w - maxChunk))
+            advanceChunk.assign(!chunkValid || takeValue)
+            let takeEof = m.wire("take_eof", eofPending && (count <= w - eofLength))
+            let eofChunk = m.constant(eofLeft, width: 64)
+            let chunk = m.wire("chunk", mux(takeEof, eofChunk, chunkData))
+            let chunkBits = m.wire("append_bits", mux(takeEof, m.constant(UInt64(eofLength), width: 7), chunkBitsReg))
             let appended = m.wire("appended", takeValue || takeEof)
-            let countAppended = m.wire("count_appended", countAfterEmit + mux(appended, chunkBits, 0))
+            let placed = m.wire("placed", mux(appended, cat(chunk, m.constant(0, width: w - 64)) >> count, 0))
+            let merged = m.wire("merged", acc | placed)
+            let countAppended = m.wire("count_appended", count + mux(appended, chunkBits.zeroExtended(to: 8), 0))
 
-            acc.assign(accAfterEmit | mux(appended, chunk >> countAfterEmit, 0))
-            count.assign(countAppended)
-            m.when(takeValue && stageLast) { eofPending.assign(1) }
+            acc.assign(mux(emit, merged << 32, merged))
+            count.assign(mux(emit, countAppended - 32, countAppended))
+            m.when(takeValue && chunkLast) { eofPending.assign(1) }
             m.when(takeEof) {
                 eofPending.assign(0)
                 flushing.assign(1)
-                // Pad to the next word boundary: the bits below are already zero.
-                count.assign(cat((countAppended + 31)[7, 5], m.constant(0, width: 5)))
+                // Pad to the next word boundary: the bits below are already zero. (No word leaves
+                // in this cycle unless one was already complete; that only moves the boundary by 32.)
+                let padded = cat((countAppended + 31)[7, 5], m.constant(0, width: 5))
+                count.assign(mux(emit, padded - 32, padded))
             }
             m.when(emit) {
                 outValid.assign(1)
