@@ -40,7 +40,7 @@ reg  chunk_last_next;
 reg  [127:0] acc_reg;
 wire [127:0] acc_next;
 reg  [7:0] count_reg;
-reg  [7:0] count_next;
+wire [7:0] count_next;
 reg  eof_pending_reg;
 reg  eof_pending_next;
 reg  flushing_reg;
@@ -61,6 +61,10 @@ wire out_skid_m_axis_tready;
 wire out_skid_m_axis_tlast;
 wire out_free;
 wire emit;
+reg  room_for_value_reg;
+wire room_for_value_next;
+reg  room_for_end_reg;
+wire room_for_end_next;
 wire take_value;
 wire take_eof;
 wire [63:0] chunk;
@@ -69,12 +73,12 @@ wire appended;
 wire [127:0] placed;
 wire [127:0] merged;
 wire [7:0] count_appended;
+wire [7:0] filled;
+wire [7:0] count_next_value;
 wire [7:0] _t0;
-wire [7:0] _t1;
-wire _unused = &{1'b0, _t0[4:0], _t1[4:0]};
+wire _unused = &{1'b0, _t0[4:0]};
 
 assign _t0 = count_appended + 8'h1f;
-assign _t1 = count_appended + 8'h1f;
 
 // ROM code: 256 x 25 bits, synchronous read, blockMemory
 (* rom_style = "block" *)
@@ -160,20 +164,25 @@ assign m_axis_tlast = out_skid_m_axis_tlast;
 assign advance_chunk = ~chunk_valid_reg | take_value;
 assign advance = ~stage_valid_reg | advance_chunk;
 assign acc_next = emit ? (merged << 32) : merged;
+assign count_next = count_next_value;
 assign out_skid_s_axis_tdata = out_data_reg;
 assign out_skid_s_axis_tvalid = out_valid_reg;
 assign out_skid_s_axis_tlast = out_last_reg;
 assign out_skid_m_axis_tready = m_axis_tready;
 assign out_free = ~out_valid_reg | out_skid_s_axis_tready;
 assign emit = (count_reg >= 8'h20) & out_free;
-assign take_value = ((chunk_valid_reg & ~eof_pending_reg) & ~flushing_reg) & (count_reg <= 8'h64);
-assign take_eof = eof_pending_reg & (count_reg <= 8'h74);
+assign room_for_value_next = count_next_value <= 8'h64;
+assign room_for_end_next = count_next_value <= 8'h74;
+assign take_value = ((chunk_valid_reg & ~eof_pending_reg) & ~flushing_reg) & room_for_value_reg;
+assign take_eof = eof_pending_reg & room_for_end_reg;
 assign chunk = take_eof ? 64'hfff0000000000000 : chunk_data_reg;
 assign append_bits = take_eof ? 7'd12 : chunk_bits_reg;
 assign appended = take_value | take_eof;
 assign placed = appended ? ({chunk, 64'd0} >> count_reg) : 128'd0;
 assign merged = acc_reg | placed;
 assign count_appended = count_reg + (appended ? {1'd0, append_bits} : 8'd0);
+assign filled = take_eof ? {_t0[7:5], 5'd0} : count_appended;
+assign count_next_value = emit ? (filled - 8'h20) : filled;
 
 always @* begin
     stage_valid_next = stage_valid_reg;
@@ -221,13 +230,6 @@ always @* begin
     chunk_last_next = chunk_last_reg;
     if (advance_chunk) begin
         chunk_last_next = stage_last_reg;
-    end
-end
-
-always @* begin
-    count_next = emit ? (count_appended - 8'h20) : count_appended;
-    if (take_eof) begin
-        count_next = emit ? ({_t0[7:5], 5'd0} - 8'h20) : {_t1[7:5], 5'd0};
     end
 end
 
@@ -291,6 +293,8 @@ always @(posedge clk) begin
     out_valid_reg <= out_valid_next;
     out_data_reg <= out_data_next;
     out_last_reg <= out_last_next;
+    room_for_value_reg <= room_for_value_next;
+    room_for_end_reg <= room_for_end_next;
 
     if (rst) begin
         stage_valid_reg <= 1'd0;
@@ -300,6 +304,8 @@ always @(posedge clk) begin
         eof_pending_reg <= 1'd0;
         flushing_reg <= 1'd0;
         out_valid_reg <= 1'd0;
+        room_for_value_reg <= 1'd1;
+        room_for_end_reg <= 1'd1;
     end
 end
 

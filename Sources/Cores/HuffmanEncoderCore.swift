@@ -121,9 +121,12 @@ public enum HuffmanEncoderCore {
             let outFree = m.wire("out_free", !outValid || out["s_axis_tready"])
             let emit = m.wire("emit", (count >= 32) && outFree)
 
-            let takeValue = m.wire("take_value", chunkValid && !eofPending && !flushing && (count <= w - maxChunk))
+            // Whether a chunk or EOF fits, registered from the next fill level (off the shift path).
+            let roomForValue = m.register("room_for_value", width: 1, reset: 1)
+            let roomForEnd = m.register("room_for_end", width: 1, reset: 1)
+            let takeValue = m.wire("take_value", chunkValid && !eofPending && !flushing && roomForValue)
             advanceChunk.assign(!chunkValid || takeValue)
-            let takeEof = m.wire("take_eof", eofPending && (count <= w - eofLength))
+            let takeEof = m.wire("take_eof", eofPending && roomForEnd)
             let eofChunk = m.constant(eofLeft, width: 64)
             let chunk = m.wire("chunk", mux(takeEof, eofChunk, chunkData))
             let chunkBits = m.wire("append_bits", mux(takeEof, m.constant(UInt64(eofLength), width: 7), chunkBitsReg))
@@ -133,15 +136,18 @@ public enum HuffmanEncoderCore {
             let countAppended = m.wire("count_appended", count + mux(appended, chunkBits.zeroExtended(to: 8), 0))
 
             acc.assign(mux(emit, merged << 32, merged))
-            count.assign(mux(emit, countAppended - 32, countAppended))
+            // After EOF the fill level is padded to the next word boundary: the bits below are
+            // already zero. A word leaving in the same cycle moves everything up by 32.
+            let padded = cat((countAppended + 31)[7, 5], m.constant(0, width: 5))
+            let filled = m.wire("filled", mux(takeEof, padded, countAppended))
+            let countNext = m.wire("count_next_value", mux(emit, filled - 32, filled))
+            count.assign(countNext)
+            roomForValue.assign(countNext <= w - maxChunk)
+            roomForEnd.assign(countNext <= w - eofLength)
             m.when(takeValue && chunkLast) { eofPending.assign(1) }
             m.when(takeEof) {
                 eofPending.assign(0)
                 flushing.assign(1)
-                // Pad to the next word boundary: the bits below are already zero. (No word leaves
-                // in this cycle unless one was already complete; that only moves the boundary by 32.)
-                let padded = cat((countAppended + 31)[7, 5], m.constant(0, width: 5))
-                count.assign(mux(emit, padded - 32, padded))
             }
             m.when(emit) {
                 outValid.assign(1)
