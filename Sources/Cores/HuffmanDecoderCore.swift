@@ -77,7 +77,7 @@ public enum HuffmanDecoderCore {
             for l in usedLengths {
                 guard let f = first[l], let c = countOf[l] else { continue }
                 let bits = top[maxLength - 1, maxLength - l]
-                let hit = f == 0 ? (bits < c) : ((bits >= Int(f)) && (bits < Int(f) + c))
+                let hit = c == 1 ? (bits == Int(f)) : f == 0 ? (bits < c) : ((bits >= Int(f)) && (bits < Int(f) + c))
                 matches.append((l, m.wire("len\(l)", hit)))
             }
             let anyCode = m.wire("any_code", matches.map(\.hit).reduce(m.constant(0, width: 1)) { $0 || $1 })
@@ -90,13 +90,21 @@ public enum HuffmanDecoderCore {
             let isEscape = m.wire("is_escape", top[maxLength - 1, maxLength - escLength] == Int(code.codes[escape]))
             let isEnd = m.wire("is_end", top[maxLength - 1, maxLength - eofLength] == Int(code.codes[endOfFrame]))
 
-            // Bits the entry at the head consumes, and whether they are all buffered.
+            // Bits the entry at the head consumes, and whether they are all buffered: one-hot
+            // selections of constants and of comparisons of the registered fill level with
+            // constants, all in parallel with the length check (no adder after it).
             let escBits = escLength + layout.symbolBits + layout.rawBits
             let pad = m.wire("pad", (m.constant(0, width: 5) - (position + eofLength)).resized(to: 5))
-            let valueBits = m.wire("value_bits", length.zeroExtended(to: 8) + layout.rawBits)
-            let consume = m.wire("consume", mux(isEnd, m.constant(UInt64(eofLength), width: 8) + pad.zeroExtended(to: 8),
-                                             mux(isEscape, m.constant(UInt64(escBits), width: 8), valueBits)))
-            let complete = m.wire("complete", anyCode && (count >= consume))
+            let endBits = m.wire("end_bits", m.constant(UInt64(eofLength), width: 8) + pad.zeroExtended(to: 8))
+            let valueBits = m.wire("value_bits", matches.reduce(m.constant(0, width: 8)) { acc, e in
+                acc | mux(e.hit, m.constant(UInt64(e.length + layout.rawBits), width: 8), 0)
+            })
+            let valueBuffered = m.wire("value_buffered", matches.reduce(m.constant(0, width: 1)) { acc, e in
+                acc || (e.hit && (count >= e.length + layout.rawBits))
+            })
+            let consume = m.wire("consume", mux(isEnd, endBits, mux(isEscape, m.constant(UInt64(escBits), width: 8), valueBits)))
+            let buffered = mux(isEnd, count >= endBits, mux(isEscape, count >= escBits, valueBuffered))
+            let complete = m.wire("complete", anyCode && buffered)
             let invalid = m.wire("invalid", !anyCode && (count >= maxLength))
             // A value may leave the held register only when the output register can take it.
             let step = m.wire("step", complete && !failed && (!heldValid || outFree))
@@ -121,7 +129,8 @@ public enum HuffmanDecoderCore {
             // After an error, words are taken and dropped.
             let take = m.wire("take", accept && sValid && !failed)
             let countLeft = m.wire("count_left", count - consumed)
-            let shifted = buffer << consumed
+            // The shift does not wait for `step`: it shifts by `consume` and `step` picks.
+            let shifted = mux(step, buffer << consume, buffer)
             let word = cat(sData, m.constant(0, width: w - 32))
             buffer.assign(mux(take, shifted | (word >> countLeft), shifted))
             count.assign(mux(take, countLeft + 32, countLeft))

@@ -49,6 +49,10 @@ public struct Signal {
             return Signal(Expr(.constant(0), width: Swift.max(1, high - low + 1)), builder)
         }
         if low == 0 && high == width - 1 { return self }
+        // A slice of a slice is one slice of the inner value.
+        if case .slice(let inner, _, let innerLow) = expr.node {
+            return Signal(Expr(.slice(inner, high: innerLow + high, low: innerLow + low), width: high - low + 1), builder)
+        }
         return Signal(Expr(.slice(expr, high: high, low: low), width: high - low + 1), builder)
     }
 
