@@ -25,7 +25,7 @@ enum EncoderLibrary {
                                      values: vector.values, frameSizes: vector.frameSizes.filter { $0 > 0 }))
         }
         var gen = RandomCodebooks(seed: 4242)
-        for i in 0..<TestScale.pick(quick: 12, long: 120) {
+        for i in 0..<TestScale.pick(quick: 12, long: 220) {
             let book = gen.codebook(coder: "huffman", name: "rand\(i)")
             let values = gen.values(count: 50 + Int(gen.random.next() % 600), for: book)
             let frames = CoreHarness.randomFrames(values.count, maxFrame: 1 + Int(gen.random.next() % 200), random: &gen.random)
