@@ -46,166 +46,44 @@ wire out_skid_m_axis_tvalid;
 wire out_skid_m_axis_tready;
 wire out_skid_m_axis_tlast;
 wire out_free;
-reg  info_valid_reg;
-reg  info_valid_next;
-reg  info_exact_reg;
-reg  info_exact_next;
-reg  info_hit_reg;
-reg  info_hit_next;
-reg  [4:0] info_length_reg;
-reg  [4:0] info_length_next;
-reg  info_escape_reg;
-reg  info_escape_next;
-reg  info_end_reg;
-reg  info_end_next;
-reg  info_take10_reg;
-reg  info_take10_next;
-reg  info_take11_reg;
-reg  info_take11_next;
-reg  info_take12_reg;
-reg  info_take12_next;
-reg  info_take14_reg;
-reg  info_take14_next;
-reg  info_take15_reg;
-reg  info_take15_next;
-reg  info_take16_reg;
-reg  info_take16_next;
-reg  info_take18_reg;
-reg  info_take18_next;
-reg  info_take19_reg;
-reg  info_take19_next;
-reg  info_take20_reg;
-reg  info_take20_next;
-reg  info_take28_reg;
-reg  info_take28_next;
-reg  [7:0] end_bits_reg;
-wire [7:0] end_bits_next;
-wire [7:0] entry_bits;
+wire len2;
+wire len3;
+wire len4;
+wire len6;
+wire len7;
+wire len8;
+wire len10;
+wire len11;
+wire len12;
+wire any_code;
+wire [4:0] code_length;
+wire [4:0] code_rank;
+wire is_escape;
+wire is_end;
+wire [4:0] pad;
+wire [7:0] end_bits;
+wire [7:0] value_bits;
+wire value_buffered;
 wire [7:0] consume;
-wire buffered;
-wire ahead_fits;
 wire complete;
 wire invalid;
 wire step;
-wire accept;
-wire take;
 wire [7:0] consumed;
-wire [7:0] count_left;
-wire [127:0] filled;
-wire [4:0] next_position;
-wire head_len2;
-wire head_len3;
-wire head_len4;
-wire head_len6;
-wire head_len7;
-wire head_len8;
-wire head_len10;
-wire head_len11;
-wire head_len12;
-wire next10_len2;
-wire next10_len3;
-wire next10_len4;
-wire next10_len6;
-wire next10_len7;
-wire next10_len8;
-wire next10_len10;
-wire next10_len11;
-wire next10_len12;
-wire next11_len2;
-wire next11_len3;
-wire next11_len4;
-wire next11_len6;
-wire next11_len7;
-wire next11_len8;
-wire next11_len10;
-wire next11_len11;
-wire next11_len12;
-wire next12_len2;
-wire next12_len3;
-wire next12_len4;
-wire next12_len6;
-wire next12_len7;
-wire next12_len8;
-wire next12_len10;
-wire next12_len11;
-wire next12_len12;
-wire next14_len2;
-wire next14_len3;
-wire next14_len4;
-wire next14_len6;
-wire next14_len7;
-wire next14_len8;
-wire next14_len10;
-wire next14_len11;
-wire next14_len12;
-wire next15_len2;
-wire next15_len3;
-wire next15_len4;
-wire next15_len6;
-wire next15_len7;
-wire next15_len8;
-wire next15_len10;
-wire next15_len11;
-wire next15_len12;
-wire next16_len2;
-wire next16_len3;
-wire next16_len4;
-wire next16_len6;
-wire next16_len7;
-wire next16_len8;
-wire next16_len10;
-wire next16_len11;
-wire next16_len12;
-wire next18_len2;
-wire next18_len3;
-wire next18_len4;
-wire next18_len6;
-wire next18_len7;
-wire next18_len8;
-wire next18_len10;
-wire next18_len11;
-wire next18_len12;
-wire next19_len2;
-wire next19_len3;
-wire next19_len4;
-wire next19_len6;
-wire next19_len7;
-wire next19_len8;
-wire next19_len10;
-wire next19_len11;
-wire next19_len12;
-wire next20_len2;
-wire next20_len3;
-wire next20_len4;
-wire next20_len6;
-wire next20_len7;
-wire next20_len8;
-wire next20_len10;
-wire next20_len11;
-wire next20_len12;
-wire next28_len2;
-wire next28_len3;
-wire next28_len4;
-wire next28_len6;
-wire next28_len7;
-wire next28_len8;
-wire next28_len10;
-wire next28_len11;
-wire next28_len12;
-wire step_ahead;
-wire [63:0] after_code;
-wire [4:0] code_rank;
+wire [127:0] after_code;
 reg  [7:0] symbols_rdata;
 wire [15:0] decoded;
+wire accept;
+wire take;
+wire [7:0] count_left;
 wire [5:0] _t0;
 wire [6:0] _t1;
 wire [7:0] _t2;
 wire [9:0] _t3;
 wire [10:0] _t4;
 wire [11:0] _t5;
-wire [63:0] _t6;
-wire [63:0] _t7;
-wire _unused = &{1'b0, _t0[5], _t1[6:5], _t2[7:5], _t3[9:5], _t4[10:5], _t5[11:5], _t6[62:0], _t7[55:0], _t7[63]};
+wire [127:0] _t6;
+wire [127:0] _t7;
+wire _unused = &{1'b0, _t0[5], _t1[6:5], _t2[7:5], _t3[9:5], _t4[10:5], _t5[11:5], _t6[126:0], _t7[119:0], _t7[127]};
 
 assign _t0 = (buffer_reg[127:122] - 6'd60) + 6'd6;
 assign _t1 = (buffer_reg[127:121] - 7'd126) + 7'd9;
@@ -213,8 +91,8 @@ assign _t2 = (buffer_reg[127:120] - 8'hfe) + 8'ha;
 assign _t3 = (buffer_reg[127:118] - 10'h3fc) + 10'hb;
 assign _t4 = (buffer_reg[127:117] - 11'h7fa) + 11'hc;
 assign _t5 = (buffer_reg[127:116] - 12'hffa) + 12'hf;
-assign _t6 = info_escape_reg ? (after_code << 8) : after_code;
-assign _t7 = info_escape_reg ? (after_code << 8) : after_code;
+assign _t6 = is_escape ? (after_code << 8) : after_code;
+assign _t7 = is_escape ? (after_code << 8) : after_code;
 
 // ROM symbols: 21 x 8 bits, asynchronous read, logic
 always @* begin
@@ -249,131 +127,42 @@ assign m_axis_tdata = out_skid_m_axis_tdata;
 assign m_axis_tvalid = out_skid_m_axis_tvalid;
 assign m_axis_tlast = out_skid_m_axis_tlast;
 assign error = failed_reg;
-assign buffer_next = step ? (filled << consume) : filled;
+assign buffer_next = take ? ((step ? (buffer_reg << consume) : buffer_reg) | ({s_axis_tdata, 96'd0} >> count_left)) : (step ? (buffer_reg << consume) : buffer_reg);
 assign count_next = take ? (count_left + 8'h20) : count_left;
-assign position_next = next_position;
+assign position_next = (step & is_end) ? 5'd0 : (position_reg + consumed[4:0]);
 assign out_skid_s_axis_tdata = out_value_reg;
 assign out_skid_s_axis_tvalid = out_valid_reg;
 assign out_skid_s_axis_tlast = out_last_reg;
 assign out_skid_m_axis_tready = m_axis_tready;
 assign out_free = ~out_valid_reg | out_skid_s_axis_tready;
-assign end_bits_next = 8'hc + {3'd0, 5'd0 - (next_position + 5'd12)};
-assign entry_bits = (((((((((8'd0 | (info_take10_reg ? 8'ha : 8'd0)) | (info_take11_reg ? 8'hb : 8'd0)) | (info_take12_reg ? 8'hc : 8'd0)) | (info_take14_reg ? 8'he : 8'd0)) | (info_take15_reg ? 8'hf : 8'd0)) | (info_take16_reg ? 8'h10 : 8'd0)) | (info_take18_reg ? 8'h12 : 8'd0)) | (info_take19_reg ? 8'h13 : 8'd0)) | (info_take20_reg ? 8'h14 : 8'd0)) | (info_take28_reg ? 8'h1c : 8'd0);
-assign consume = info_end_reg ? end_bits_reg : entry_bits;
-assign buffered = ((((((((((info_end_reg & (count_reg >= end_bits_reg)) | (info_take10_reg & (count_reg >= 8'ha))) | (info_take11_reg & (count_reg >= 8'hb))) | (info_take12_reg & (count_reg >= 8'hc))) | (info_take14_reg & (count_reg >= 8'he))) | (info_take15_reg & (count_reg >= 8'hf))) | (info_take16_reg & (count_reg >= 8'h10))) | (info_take18_reg & (count_reg >= 8'h12))) | (info_take19_reg & (count_reg >= 8'h13))) | (info_take20_reg & (count_reg >= 8'h14))) | (info_take28_reg & (count_reg >= 8'h1c));
-assign ahead_fits = (((((((((1'd0 | (info_take10_reg & (count_reg >= 8'h16))) | (info_take11_reg & (count_reg >= 8'h17))) | (info_take12_reg & (count_reg >= 8'h18))) | (info_take14_reg & (count_reg >= 8'h1a))) | (info_take15_reg & (count_reg >= 8'h1b))) | (info_take16_reg & (count_reg >= 8'h1c))) | (info_take18_reg & (count_reg >= 8'h1e))) | (info_take19_reg & (count_reg >= 8'h1f))) | (info_take20_reg & (count_reg >= 8'h20))) | (info_take28_reg & (count_reg >= 8'h28));
-assign complete = (info_valid_reg & info_hit_reg) & buffered;
-assign invalid = (info_valid_reg & info_exact_reg) & ~info_hit_reg;
+assign len2 = buffer_reg[127:126] < 2'd2;
+assign len3 = (buffer_reg[127:125] >= 3'd4) & (buffer_reg[127:125] < 3'd7);
+assign len4 = buffer_reg[127:124] == 4'd14;
+assign len6 = (buffer_reg[127:122] >= 6'd60) & (buffer_reg[127:122] < 6'd63);
+assign len7 = buffer_reg[127:121] == 7'd126;
+assign len8 = buffer_reg[127:120] == 8'hfe;
+assign len10 = buffer_reg[127:118] == 10'h3fc;
+assign len11 = (buffer_reg[127:117] >= 11'h7fa) & (buffer_reg[127:117] < 11'h7fd);
+assign len12 = (buffer_reg[127:116] >= 12'hffa) & ({1'd0, buffer_reg[127:116]} < 13'h1000);
+assign any_code = ((((((((1'd0 | len2) | len3) | len4) | len6) | len7) | len8) | len10) | len11) | len12;
+assign code_length = ((((((((5'd0 | (len2 ? 5'd2 : 5'd0)) | (len3 ? 5'd3 : 5'd0)) | (len4 ? 5'd4 : 5'd0)) | (len6 ? 5'd6 : 5'd0)) | (len7 ? 5'd7 : 5'd0)) | (len8 ? 5'd8 : 5'd0)) | (len10 ? 5'd10 : 5'd0)) | (len11 ? 5'd11 : 5'd0)) | (len12 ? 5'd12 : 5'd0);
+assign code_rank = ((((((((5'd0 | (len2 ? (({3'd0, buffer_reg[127:126]} - 5'd0) + 5'd0) : 5'd0)) | (len3 ? (({2'd0, buffer_reg[127:125]} - 5'd4) + 5'd2) : 5'd0)) | (len4 ? (({1'd0, buffer_reg[127:124]} - 5'd14) + 5'd5) : 5'd0)) | (len6 ? _t0[4:0] : 5'd0)) | (len7 ? _t1[4:0] : 5'd0)) | (len8 ? _t2[4:0] : 5'd0)) | (len10 ? _t3[4:0] : 5'd0)) | (len11 ? _t4[4:0] : 5'd0)) | (len12 ? _t5[4:0] : 5'd0);
+assign is_escape = buffer_reg[127:116] == 12'hffe;
+assign is_end = buffer_reg[127:116] == 12'hfff;
+assign pad = 5'd0 - (position_reg + 5'd12);
+assign end_bits = 8'hc + {3'd0, pad};
+assign value_bits = ((((((((8'd0 | (len2 ? 8'ha : 8'd0)) | (len3 ? 8'hb : 8'd0)) | (len4 ? 8'hc : 8'd0)) | (len6 ? 8'he : 8'd0)) | (len7 ? 8'hf : 8'd0)) | (len8 ? 8'h10 : 8'd0)) | (len10 ? 8'h12 : 8'd0)) | (len11 ? 8'h13 : 8'd0)) | (len12 ? 8'h14 : 8'd0);
+assign value_buffered = ((((((((1'd0 | (len2 & (count_reg >= 8'ha))) | (len3 & (count_reg >= 8'hb))) | (len4 & (count_reg >= 8'hc))) | (len6 & (count_reg >= 8'he))) | (len7 & (count_reg >= 8'hf))) | (len8 & (count_reg >= 8'h10))) | (len10 & (count_reg >= 8'h12))) | (len11 & (count_reg >= 8'h13))) | (len12 & (count_reg >= 8'h14));
+assign consume = is_end ? end_bits : (is_escape ? 8'h1c : value_bits);
+assign complete = any_code & (is_end ? (count_reg >= end_bits) : (is_escape ? (count_reg >= 8'h1c) : value_buffered));
+assign invalid = ~any_code & (count_reg >= 8'hc);
 assign step = (complete & ~failed_reg) & (~held_valid_reg | out_free);
+assign consumed = step ? consume : 8'd0;
+assign after_code = buffer_reg << code_length;
+assign decoded = {_t6[127], is_escape ? after_code[127:120] : symbols_rdata, _t7[126:120]};
 assign accept = failed_reg | (count_reg <= 8'h60);
 assign take = (accept & s_axis_tvalid) & ~failed_reg;
-assign consumed = step ? consume : 8'd0;
 assign count_left = count_reg - consumed;
-assign filled = take ? (buffer_reg | ({s_axis_tdata, 96'd0} >> count_reg)) : buffer_reg;
-assign next_position = (step & info_end_reg) ? 5'd0 : (position_reg + consumed[4:0]);
-assign head_len2 = buffer_reg[127:126] < 2'd2;
-assign head_len3 = (buffer_reg[127:125] >= 3'd4) & (buffer_reg[127:125] < 3'd7);
-assign head_len4 = buffer_reg[127:124] == 4'd14;
-assign head_len6 = (buffer_reg[127:122] >= 6'd60) & (buffer_reg[127:122] < 6'd63);
-assign head_len7 = buffer_reg[127:121] == 7'd126;
-assign head_len8 = buffer_reg[127:120] == 8'hfe;
-assign head_len10 = buffer_reg[127:118] == 10'h3fc;
-assign head_len11 = (buffer_reg[127:117] >= 11'h7fa) & (buffer_reg[127:117] < 11'h7fd);
-assign head_len12 = (buffer_reg[127:116] >= 12'hffa) & ({1'd0, buffer_reg[127:116]} < 13'h1000);
-assign next10_len2 = buffer_reg[117:116] < 2'd2;
-assign next10_len3 = (buffer_reg[117:115] >= 3'd4) & (buffer_reg[117:115] < 3'd7);
-assign next10_len4 = buffer_reg[117:114] == 4'd14;
-assign next10_len6 = (buffer_reg[117:112] >= 6'd60) & (buffer_reg[117:112] < 6'd63);
-assign next10_len7 = buffer_reg[117:111] == 7'd126;
-assign next10_len8 = buffer_reg[117:110] == 8'hfe;
-assign next10_len10 = buffer_reg[117:108] == 10'h3fc;
-assign next10_len11 = (buffer_reg[117:107] >= 11'h7fa) & (buffer_reg[117:107] < 11'h7fd);
-assign next10_len12 = (buffer_reg[117:106] >= 12'hffa) & ({1'd0, buffer_reg[117:106]} < 13'h1000);
-assign next11_len2 = buffer_reg[116:115] < 2'd2;
-assign next11_len3 = (buffer_reg[116:114] >= 3'd4) & (buffer_reg[116:114] < 3'd7);
-assign next11_len4 = buffer_reg[116:113] == 4'd14;
-assign next11_len6 = (buffer_reg[116:111] >= 6'd60) & (buffer_reg[116:111] < 6'd63);
-assign next11_len7 = buffer_reg[116:110] == 7'd126;
-assign next11_len8 = buffer_reg[116:109] == 8'hfe;
-assign next11_len10 = buffer_reg[116:107] == 10'h3fc;
-assign next11_len11 = (buffer_reg[116:106] >= 11'h7fa) & (buffer_reg[116:106] < 11'h7fd);
-assign next11_len12 = (buffer_reg[116:105] >= 12'hffa) & ({1'd0, buffer_reg[116:105]} < 13'h1000);
-assign next12_len2 = buffer_reg[115:114] < 2'd2;
-assign next12_len3 = (buffer_reg[115:113] >= 3'd4) & (buffer_reg[115:113] < 3'd7);
-assign next12_len4 = buffer_reg[115:112] == 4'd14;
-assign next12_len6 = (buffer_reg[115:110] >= 6'd60) & (buffer_reg[115:110] < 6'd63);
-assign next12_len7 = buffer_reg[115:109] == 7'd126;
-assign next12_len8 = buffer_reg[115:108] == 8'hfe;
-assign next12_len10 = buffer_reg[115:106] == 10'h3fc;
-assign next12_len11 = (buffer_reg[115:105] >= 11'h7fa) & (buffer_reg[115:105] < 11'h7fd);
-assign next12_len12 = (buffer_reg[115:104] >= 12'hffa) & ({1'd0, buffer_reg[115:104]} < 13'h1000);
-assign next14_len2 = buffer_reg[113:112] < 2'd2;
-assign next14_len3 = (buffer_reg[113:111] >= 3'd4) & (buffer_reg[113:111] < 3'd7);
-assign next14_len4 = buffer_reg[113:110] == 4'd14;
-assign next14_len6 = (buffer_reg[113:108] >= 6'd60) & (buffer_reg[113:108] < 6'd63);
-assign next14_len7 = buffer_reg[113:107] == 7'd126;
-assign next14_len8 = buffer_reg[113:106] == 8'hfe;
-assign next14_len10 = buffer_reg[113:104] == 10'h3fc;
-assign next14_len11 = (buffer_reg[113:103] >= 11'h7fa) & (buffer_reg[113:103] < 11'h7fd);
-assign next14_len12 = (buffer_reg[113:102] >= 12'hffa) & ({1'd0, buffer_reg[113:102]} < 13'h1000);
-assign next15_len2 = buffer_reg[112:111] < 2'd2;
-assign next15_len3 = (buffer_reg[112:110] >= 3'd4) & (buffer_reg[112:110] < 3'd7);
-assign next15_len4 = buffer_reg[112:109] == 4'd14;
-assign next15_len6 = (buffer_reg[112:107] >= 6'd60) & (buffer_reg[112:107] < 6'd63);
-assign next15_len7 = buffer_reg[112:106] == 7'd126;
-assign next15_len8 = buffer_reg[112:105] == 8'hfe;
-assign next15_len10 = buffer_reg[112:103] == 10'h3fc;
-assign next15_len11 = (buffer_reg[112:102] >= 11'h7fa) & (buffer_reg[112:102] < 11'h7fd);
-assign next15_len12 = (buffer_reg[112:101] >= 12'hffa) & ({1'd0, buffer_reg[112:101]} < 13'h1000);
-assign next16_len2 = buffer_reg[111:110] < 2'd2;
-assign next16_len3 = (buffer_reg[111:109] >= 3'd4) & (buffer_reg[111:109] < 3'd7);
-assign next16_len4 = buffer_reg[111:108] == 4'd14;
-assign next16_len6 = (buffer_reg[111:106] >= 6'd60) & (buffer_reg[111:106] < 6'd63);
-assign next16_len7 = buffer_reg[111:105] == 7'd126;
-assign next16_len8 = buffer_reg[111:104] == 8'hfe;
-assign next16_len10 = buffer_reg[111:102] == 10'h3fc;
-assign next16_len11 = (buffer_reg[111:101] >= 11'h7fa) & (buffer_reg[111:101] < 11'h7fd);
-assign next16_len12 = (buffer_reg[111:100] >= 12'hffa) & ({1'd0, buffer_reg[111:100]} < 13'h1000);
-assign next18_len2 = buffer_reg[109:108] < 2'd2;
-assign next18_len3 = (buffer_reg[109:107] >= 3'd4) & (buffer_reg[109:107] < 3'd7);
-assign next18_len4 = buffer_reg[109:106] == 4'd14;
-assign next18_len6 = (buffer_reg[109:104] >= 6'd60) & (buffer_reg[109:104] < 6'd63);
-assign next18_len7 = buffer_reg[109:103] == 7'd126;
-assign next18_len8 = buffer_reg[109:102] == 8'hfe;
-assign next18_len10 = buffer_reg[109:100] == 10'h3fc;
-assign next18_len11 = (buffer_reg[109:99] >= 11'h7fa) & (buffer_reg[109:99] < 11'h7fd);
-assign next18_len12 = (buffer_reg[109:98] >= 12'hffa) & ({1'd0, buffer_reg[109:98]} < 13'h1000);
-assign next19_len2 = buffer_reg[108:107] < 2'd2;
-assign next19_len3 = (buffer_reg[108:106] >= 3'd4) & (buffer_reg[108:106] < 3'd7);
-assign next19_len4 = buffer_reg[108:105] == 4'd14;
-assign next19_len6 = (buffer_reg[108:103] >= 6'd60) & (buffer_reg[108:103] < 6'd63);
-assign next19_len7 = buffer_reg[108:102] == 7'd126;
-assign next19_len8 = buffer_reg[108:101] == 8'hfe;
-assign next19_len10 = buffer_reg[108:99] == 10'h3fc;
-assign next19_len11 = (buffer_reg[108:98] >= 11'h7fa) & (buffer_reg[108:98] < 11'h7fd);
-assign next19_len12 = (buffer_reg[108:97] >= 12'hffa) & ({1'd0, buffer_reg[108:97]} < 13'h1000);
-assign next20_len2 = buffer_reg[107:106] < 2'd2;
-assign next20_len3 = (buffer_reg[107:105] >= 3'd4) & (buffer_reg[107:105] < 3'd7);
-assign next20_len4 = buffer_reg[107:104] == 4'd14;
-assign next20_len6 = (buffer_reg[107:102] >= 6'd60) & (buffer_reg[107:102] < 6'd63);
-assign next20_len7 = buffer_reg[107:101] == 7'd126;
-assign next20_len8 = buffer_reg[107:100] == 8'hfe;
-assign next20_len10 = buffer_reg[107:98] == 10'h3fc;
-assign next20_len11 = (buffer_reg[107:97] >= 11'h7fa) & (buffer_reg[107:97] < 11'h7fd);
-assign next20_len12 = (buffer_reg[107:96] >= 12'hffa) & ({1'd0, buffer_reg[107:96]} < 13'h1000);
-assign next28_len2 = buffer_reg[99:98] < 2'd2;
-assign next28_len3 = (buffer_reg[99:97] >= 3'd4) & (buffer_reg[99:97] < 3'd7);
-assign next28_len4 = buffer_reg[99:96] == 4'd14;
-assign next28_len6 = (buffer_reg[99:94] >= 6'd60) & (buffer_reg[99:94] < 6'd63);
-assign next28_len7 = buffer_reg[99:93] == 7'd126;
-assign next28_len8 = buffer_reg[99:92] == 8'hfe;
-assign next28_len10 = buffer_reg[99:90] == 10'h3fc;
-assign next28_len11 = (buffer_reg[99:89] >= 11'h7fa) & (buffer_reg[99:89] < 11'h7fd);
-assign next28_len12 = (buffer_reg[99:88] >= 12'hffa) & ({1'd0, buffer_reg[99:88]} < 13'h1000);
-assign step_ahead = step & ~info_end_reg;
-assign after_code = buffer_reg[127:64] << info_length_reg;
-assign code_rank = ((((((((5'd0 | ((info_length_reg == 5'd2) ? (({3'd0, buffer_reg[127:126]} - 5'd0) + 5'd0) : 5'd0)) | ((info_length_reg == 5'd3) ? (({2'd0, buffer_reg[127:125]} - 5'd4) + 5'd2) : 5'd0)) | ((info_length_reg == 5'd4) ? (({1'd0, buffer_reg[127:124]} - 5'd14) + 5'd5) : 5'd0)) | ((info_length_reg == 5'd6) ? _t0[4:0] : 5'd0)) | ((info_length_reg == 5'd7) ? _t1[4:0] : 5'd0)) | ((info_length_reg == 5'd8) ? _t2[4:0] : 5'd0)) | ((info_length_reg == 5'd10) ? _t3[4:0] : 5'd0)) | ((info_length_reg == 5'd11) ? _t4[4:0] : 5'd0)) | ((info_length_reg == 5'd12) ? _t5[4:0] : 5'd0);
-assign decoded = {_t6[63], info_escape_reg ? after_code[63:56] : symbols_rdata, _t7[62:56]};
 
 always @* begin
     failed_next = failed_reg;
@@ -385,7 +174,7 @@ end
 always @* begin
     held_valid_next = held_valid_reg;
     if (step) begin
-        held_valid_next = ~info_end_reg;
+        held_valid_next = ~is_end;
     end
 end
 
@@ -415,151 +204,7 @@ end
 always @* begin
     out_last_next = out_last_reg;
     if (step & held_valid_reg) begin
-        out_last_next = info_end_reg;
-    end
-end
-
-always @* begin
-    info_valid_next = info_valid_reg;
-    if (step_ahead) begin
-        info_valid_next = ahead_fits;
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_valid_next = ~step & ~(take & ~(count_reg >= 8'hc));
-    end
-end
-
-always @* begin
-    info_exact_next = info_exact_reg;
-    if (step_ahead) begin
-        info_exact_next = 1'd1;
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_exact_next = count_reg >= 8'hc;
-    end
-end
-
-always @* begin
-    info_hit_next = info_hit_reg;
-    if (step_ahead) begin
-        info_hit_next = (((((((((1'd0 | (info_take10_reg ? (((((((((1'd0 | next10_len2) | next10_len3) | next10_len4) | next10_len6) | next10_len7) | next10_len8) | next10_len10) | next10_len11) | next10_len12) : 1'd0)) | (info_take11_reg ? (((((((((1'd0 | next11_len2) | next11_len3) | next11_len4) | next11_len6) | next11_len7) | next11_len8) | next11_len10) | next11_len11) | next11_len12) : 1'd0)) | (info_take12_reg ? (((((((((1'd0 | next12_len2) | next12_len3) | next12_len4) | next12_len6) | next12_len7) | next12_len8) | next12_len10) | next12_len11) | next12_len12) : 1'd0)) | (info_take14_reg ? (((((((((1'd0 | next14_len2) | next14_len3) | next14_len4) | next14_len6) | next14_len7) | next14_len8) | next14_len10) | next14_len11) | next14_len12) : 1'd0)) | (info_take15_reg ? (((((((((1'd0 | next15_len2) | next15_len3) | next15_len4) | next15_len6) | next15_len7) | next15_len8) | next15_len10) | next15_len11) | next15_len12) : 1'd0)) | (info_take16_reg ? (((((((((1'd0 | next16_len2) | next16_len3) | next16_len4) | next16_len6) | next16_len7) | next16_len8) | next16_len10) | next16_len11) | next16_len12) : 1'd0)) | (info_take18_reg ? (((((((((1'd0 | next18_len2) | next18_len3) | next18_len4) | next18_len6) | next18_len7) | next18_len8) | next18_len10) | next18_len11) | next18_len12) : 1'd0)) | (info_take19_reg ? (((((((((1'd0 | next19_len2) | next19_len3) | next19_len4) | next19_len6) | next19_len7) | next19_len8) | next19_len10) | next19_len11) | next19_len12) : 1'd0)) | (info_take20_reg ? (((((((((1'd0 | next20_len2) | next20_len3) | next20_len4) | next20_len6) | next20_len7) | next20_len8) | next20_len10) | next20_len11) | next20_len12) : 1'd0)) | (info_take28_reg ? (((((((((1'd0 | next28_len2) | next28_len3) | next28_len4) | next28_len6) | next28_len7) | next28_len8) | next28_len10) | next28_len11) | next28_len12) : 1'd0);
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_hit_next = ((((((((1'd0 | head_len2) | head_len3) | head_len4) | head_len6) | head_len7) | head_len8) | head_len10) | head_len11) | head_len12;
-    end
-end
-
-always @* begin
-    info_length_next = info_length_reg;
-    if (step_ahead) begin
-        info_length_next = (((((((((5'd0 | (info_take10_reg ? (((((((((5'd0 | (next10_len2 ? 5'd2 : 5'd0)) | (next10_len3 ? 5'd3 : 5'd0)) | (next10_len4 ? 5'd4 : 5'd0)) | (next10_len6 ? 5'd6 : 5'd0)) | (next10_len7 ? 5'd7 : 5'd0)) | (next10_len8 ? 5'd8 : 5'd0)) | (next10_len10 ? 5'd10 : 5'd0)) | (next10_len11 ? 5'd11 : 5'd0)) | (next10_len12 ? 5'd12 : 5'd0)) : 5'd0)) | (info_take11_reg ? (((((((((5'd0 | (next11_len2 ? 5'd2 : 5'd0)) | (next11_len3 ? 5'd3 : 5'd0)) | (next11_len4 ? 5'd4 : 5'd0)) | (next11_len6 ? 5'd6 : 5'd0)) | (next11_len7 ? 5'd7 : 5'd0)) | (next11_len8 ? 5'd8 : 5'd0)) | (next11_len10 ? 5'd10 : 5'd0)) | (next11_len11 ? 5'd11 : 5'd0)) | (next11_len12 ? 5'd12 : 5'd0)) : 5'd0)) | (info_take12_reg ? (((((((((5'd0 | (next12_len2 ? 5'd2 : 5'd0)) | (next12_len3 ? 5'd3 : 5'd0)) | (next12_len4 ? 5'd4 : 5'd0)) | (next12_len6 ? 5'd6 : 5'd0)) | (next12_len7 ? 5'd7 : 5'd0)) | (next12_len8 ? 5'd8 : 5'd0)) | (next12_len10 ? 5'd10 : 5'd0)) | (next12_len11 ? 5'd11 : 5'd0)) | (next12_len12 ? 5'd12 : 5'd0)) : 5'd0)) | (info_take14_reg ? (((((((((5'd0 | (next14_len2 ? 5'd2 : 5'd0)) | (next14_len3 ? 5'd3 : 5'd0)) | (next14_len4 ? 5'd4 : 5'd0)) | (next14_len6 ? 5'd6 : 5'd0)) | (next14_len7 ? 5'd7 : 5'd0)) | (next14_len8 ? 5'd8 : 5'd0)) | (next14_len10 ? 5'd10 : 5'd0)) | (next14_len11 ? 5'd11 : 5'd0)) | (next14_len12 ? 5'd12 : 5'd0)) : 5'd0)) | (info_take15_reg ? (((((((((5'd0 | (next15_len2 ? 5'd2 : 5'd0)) | (next15_len3 ? 5'd3 : 5'd0)) | (next15_len4 ? 5'd4 : 5'd0)) | (next15_len6 ? 5'd6 : 5'd0)) | (next15_len7 ? 5'd7 : 5'd0)) | (next15_len8 ? 5'd8 : 5'd0)) | (next15_len10 ? 5'd10 : 5'd0)) | (next15_len11 ? 5'd11 : 5'd0)) | (next15_len12 ? 5'd12 : 5'd0)) : 5'd0)) | (info_take16_reg ? (((((((((5'd0 | (next16_len2 ? 5'd2 : 5'd0)) | (next16_len3 ? 5'd3 : 5'd0)) | (next16_len4 ? 5'd4 : 5'd0)) | (next16_len6 ? 5'd6 : 5'd0)) | (next16_len7 ? 5'd7 : 5'd0)) | (next16_len8 ? 5'd8 : 5'd0)) | (next16_len10 ? 5'd10 : 5'd0)) | (next16_len11 ? 5'd11 : 5'd0)) | (next16_len12 ? 5'd12 : 5'd0)) : 5'd0)) | (info_take18_reg ? (((((((((5'd0 | (next18_len2 ? 5'd2 : 5'd0)) | (next18_len3 ? 5'd3 : 5'd0)) | (next18_len4 ? 5'd4 : 5'd0)) | (next18_len6 ? 5'd6 : 5'd0)) | (next18_len7 ? 5'd7 : 5'd0)) | (next18_len8 ? 5'd8 : 5'd0)) | (next18_len10 ? 5'd10 : 5'd0)) | (next18_len11 ? 5'd11 : 5'd0)) | (next18_len12 ? 5'd12 : 5'd0)) : 5'd0)) | (info_take19_reg ? (((((((((5'd0 | (next19_len2 ? 5'd2 : 5'd0)) | (next19_len3 ? 5'd3 : 5'd0)) | (next19_len4 ? 5'd4 : 5'd0)) | (next19_len6 ? 5'd6 : 5'd0)) | (next19_len7 ? 5'd7 : 5'd0)) | (next19_len8 ? 5'd8 : 5'd0)) | (next19_len10 ? 5'd10 : 5'd0)) | (next19_len11 ? 5'd11 : 5'd0)) | (next19_len12 ? 5'd12 : 5'd0)) : 5'd0)) | (info_take20_reg ? (((((((((5'd0 | (next20_len2 ? 5'd2 : 5'd0)) | (next20_len3 ? 5'd3 : 5'd0)) | (next20_len4 ? 5'd4 : 5'd0)) | (next20_len6 ? 5'd6 : 5'd0)) | (next20_len7 ? 5'd7 : 5'd0)) | (next20_len8 ? 5'd8 : 5'd0)) | (next20_len10 ? 5'd10 : 5'd0)) | (next20_len11 ? 5'd11 : 5'd0)) | (next20_len12 ? 5'd12 : 5'd0)) : 5'd0)) | (info_take28_reg ? (((((((((5'd0 | (next28_len2 ? 5'd2 : 5'd0)) | (next28_len3 ? 5'd3 : 5'd0)) | (next28_len4 ? 5'd4 : 5'd0)) | (next28_len6 ? 5'd6 : 5'd0)) | (next28_len7 ? 5'd7 : 5'd0)) | (next28_len8 ? 5'd8 : 5'd0)) | (next28_len10 ? 5'd10 : 5'd0)) | (next28_len11 ? 5'd11 : 5'd0)) | (next28_len12 ? 5'd12 : 5'd0)) : 5'd0);
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_length_next = ((((((((5'd0 | (head_len2 ? 5'd2 : 5'd0)) | (head_len3 ? 5'd3 : 5'd0)) | (head_len4 ? 5'd4 : 5'd0)) | (head_len6 ? 5'd6 : 5'd0)) | (head_len7 ? 5'd7 : 5'd0)) | (head_len8 ? 5'd8 : 5'd0)) | (head_len10 ? 5'd10 : 5'd0)) | (head_len11 ? 5'd11 : 5'd0)) | (head_len12 ? 5'd12 : 5'd0);
-    end
-end
-
-always @* begin
-    info_escape_next = info_escape_reg;
-    if (step_ahead) begin
-        info_escape_next = (((((((((1'd0 | (info_take10_reg ? (buffer_reg[117:106] == 12'hffe) : 1'd0)) | (info_take11_reg ? (buffer_reg[116:105] == 12'hffe) : 1'd0)) | (info_take12_reg ? (buffer_reg[115:104] == 12'hffe) : 1'd0)) | (info_take14_reg ? (buffer_reg[113:102] == 12'hffe) : 1'd0)) | (info_take15_reg ? (buffer_reg[112:101] == 12'hffe) : 1'd0)) | (info_take16_reg ? (buffer_reg[111:100] == 12'hffe) : 1'd0)) | (info_take18_reg ? (buffer_reg[109:98] == 12'hffe) : 1'd0)) | (info_take19_reg ? (buffer_reg[108:97] == 12'hffe) : 1'd0)) | (info_take20_reg ? (buffer_reg[107:96] == 12'hffe) : 1'd0)) | (info_take28_reg ? (buffer_reg[99:88] == 12'hffe) : 1'd0);
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_escape_next = buffer_reg[127:116] == 12'hffe;
-    end
-end
-
-always @* begin
-    info_end_next = info_end_reg;
-    if (step_ahead) begin
-        info_end_next = (((((((((1'd0 | (info_take10_reg ? (buffer_reg[117:106] == 12'hfff) : 1'd0)) | (info_take11_reg ? (buffer_reg[116:105] == 12'hfff) : 1'd0)) | (info_take12_reg ? (buffer_reg[115:104] == 12'hfff) : 1'd0)) | (info_take14_reg ? (buffer_reg[113:102] == 12'hfff) : 1'd0)) | (info_take15_reg ? (buffer_reg[112:101] == 12'hfff) : 1'd0)) | (info_take16_reg ? (buffer_reg[111:100] == 12'hfff) : 1'd0)) | (info_take18_reg ? (buffer_reg[109:98] == 12'hfff) : 1'd0)) | (info_take19_reg ? (buffer_reg[108:97] == 12'hfff) : 1'd0)) | (info_take20_reg ? (buffer_reg[107:96] == 12'hfff) : 1'd0)) | (info_take28_reg ? (buffer_reg[99:88] == 12'hfff) : 1'd0);
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_end_next = buffer_reg[127:116] == 12'hfff;
-    end
-end
-
-always @* begin
-    info_take10_next = info_take10_reg;
-    if (step_ahead) begin
-        info_take10_next = (((((((((1'd0 | (info_take10_reg & (((1'd0 | next10_len2) & ~(buffer_reg[117:106] == 12'hffe)) & ~(buffer_reg[117:106] == 12'hfff)))) | (info_take11_reg & (((1'd0 | next11_len2) & ~(buffer_reg[116:105] == 12'hffe)) & ~(buffer_reg[116:105] == 12'hfff)))) | (info_take12_reg & (((1'd0 | next12_len2) & ~(buffer_reg[115:104] == 12'hffe)) & ~(buffer_reg[115:104] == 12'hfff)))) | (info_take14_reg & (((1'd0 | next14_len2) & ~(buffer_reg[113:102] == 12'hffe)) & ~(buffer_reg[113:102] == 12'hfff)))) | (info_take15_reg & (((1'd0 | next15_len2) & ~(buffer_reg[112:101] == 12'hffe)) & ~(buffer_reg[112:101] == 12'hfff)))) | (info_take16_reg & (((1'd0 | next16_len2) & ~(buffer_reg[111:100] == 12'hffe)) & ~(buffer_reg[111:100] == 12'hfff)))) | (info_take18_reg & (((1'd0 | next18_len2) & ~(buffer_reg[109:98] == 12'hffe)) & ~(buffer_reg[109:98] == 12'hfff)))) | (info_take19_reg & (((1'd0 | next19_len2) & ~(buffer_reg[108:97] == 12'hffe)) & ~(buffer_reg[108:97] == 12'hfff)))) | (info_take20_reg & (((1'd0 | next20_len2) & ~(buffer_reg[107:96] == 12'hffe)) & ~(buffer_reg[107:96] == 12'hfff)))) | (info_take28_reg & (((1'd0 | next28_len2) & ~(buffer_reg[99:88] == 12'hffe)) & ~(buffer_reg[99:88] == 12'hfff)));
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_take10_next = ((1'd0 | head_len2) & ~(buffer_reg[127:116] == 12'hffe)) & ~(buffer_reg[127:116] == 12'hfff);
-    end
-end
-
-always @* begin
-    info_take11_next = info_take11_reg;
-    if (step_ahead) begin
-        info_take11_next = (((((((((1'd0 | (info_take10_reg & (((1'd0 | next10_len3) & ~(buffer_reg[117:106] == 12'hffe)) & ~(buffer_reg[117:106] == 12'hfff)))) | (info_take11_reg & (((1'd0 | next11_len3) & ~(buffer_reg[116:105] == 12'hffe)) & ~(buffer_reg[116:105] == 12'hfff)))) | (info_take12_reg & (((1'd0 | next12_len3) & ~(buffer_reg[115:104] == 12'hffe)) & ~(buffer_reg[115:104] == 12'hfff)))) | (info_take14_reg & (((1'd0 | next14_len3) & ~(buffer_reg[113:102] == 12'hffe)) & ~(buffer_reg[113:102] == 12'hfff)))) | (info_take15_reg & (((1'd0 | next15_len3) & ~(buffer_reg[112:101] == 12'hffe)) & ~(buffer_reg[112:101] == 12'hfff)))) | (info_take16_reg & (((1'd0 | next16_len3) & ~(buffer_reg[111:100] == 12'hffe)) & ~(buffer_reg[111:100] == 12'hfff)))) | (info_take18_reg & (((1'd0 | next18_len3) & ~(buffer_reg[109:98] == 12'hffe)) & ~(buffer_reg[109:98] == 12'hfff)))) | (info_take19_reg & (((1'd0 | next19_len3) & ~(buffer_reg[108:97] == 12'hffe)) & ~(buffer_reg[108:97] == 12'hfff)))) | (info_take20_reg & (((1'd0 | next20_len3) & ~(buffer_reg[107:96] == 12'hffe)) & ~(buffer_reg[107:96] == 12'hfff)))) | (info_take28_reg & (((1'd0 | next28_len3) & ~(buffer_reg[99:88] == 12'hffe)) & ~(buffer_reg[99:88] == 12'hfff)));
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_take11_next = ((1'd0 | head_len3) & ~(buffer_reg[127:116] == 12'hffe)) & ~(buffer_reg[127:116] == 12'hfff);
-    end
-end
-
-always @* begin
-    info_take12_next = info_take12_reg;
-    if (step_ahead) begin
-        info_take12_next = (((((((((1'd0 | (info_take10_reg & (((1'd0 | next10_len4) & ~(buffer_reg[117:106] == 12'hffe)) & ~(buffer_reg[117:106] == 12'hfff)))) | (info_take11_reg & (((1'd0 | next11_len4) & ~(buffer_reg[116:105] == 12'hffe)) & ~(buffer_reg[116:105] == 12'hfff)))) | (info_take12_reg & (((1'd0 | next12_len4) & ~(buffer_reg[115:104] == 12'hffe)) & ~(buffer_reg[115:104] == 12'hfff)))) | (info_take14_reg & (((1'd0 | next14_len4) & ~(buffer_reg[113:102] == 12'hffe)) & ~(buffer_reg[113:102] == 12'hfff)))) | (info_take15_reg & (((1'd0 | next15_len4) & ~(buffer_reg[112:101] == 12'hffe)) & ~(buffer_reg[112:101] == 12'hfff)))) | (info_take16_reg & (((1'd0 | next16_len4) & ~(buffer_reg[111:100] == 12'hffe)) & ~(buffer_reg[111:100] == 12'hfff)))) | (info_take18_reg & (((1'd0 | next18_len4) & ~(buffer_reg[109:98] == 12'hffe)) & ~(buffer_reg[109:98] == 12'hfff)))) | (info_take19_reg & (((1'd0 | next19_len4) & ~(buffer_reg[108:97] == 12'hffe)) & ~(buffer_reg[108:97] == 12'hfff)))) | (info_take20_reg & (((1'd0 | next20_len4) & ~(buffer_reg[107:96] == 12'hffe)) & ~(buffer_reg[107:96] == 12'hfff)))) | (info_take28_reg & (((1'd0 | next28_len4) & ~(buffer_reg[99:88] == 12'hffe)) & ~(buffer_reg[99:88] == 12'hfff)));
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_take12_next = ((1'd0 | head_len4) & ~(buffer_reg[127:116] == 12'hffe)) & ~(buffer_reg[127:116] == 12'hfff);
-    end
-end
-
-always @* begin
-    info_take14_next = info_take14_reg;
-    if (step_ahead) begin
-        info_take14_next = (((((((((1'd0 | (info_take10_reg & (((1'd0 | next10_len6) & ~(buffer_reg[117:106] == 12'hffe)) & ~(buffer_reg[117:106] == 12'hfff)))) | (info_take11_reg & (((1'd0 | next11_len6) & ~(buffer_reg[116:105] == 12'hffe)) & ~(buffer_reg[116:105] == 12'hfff)))) | (info_take12_reg & (((1'd0 | next12_len6) & ~(buffer_reg[115:104] == 12'hffe)) & ~(buffer_reg[115:104] == 12'hfff)))) | (info_take14_reg & (((1'd0 | next14_len6) & ~(buffer_reg[113:102] == 12'hffe)) & ~(buffer_reg[113:102] == 12'hfff)))) | (info_take15_reg & (((1'd0 | next15_len6) & ~(buffer_reg[112:101] == 12'hffe)) & ~(buffer_reg[112:101] == 12'hfff)))) | (info_take16_reg & (((1'd0 | next16_len6) & ~(buffer_reg[111:100] == 12'hffe)) & ~(buffer_reg[111:100] == 12'hfff)))) | (info_take18_reg & (((1'd0 | next18_len6) & ~(buffer_reg[109:98] == 12'hffe)) & ~(buffer_reg[109:98] == 12'hfff)))) | (info_take19_reg & (((1'd0 | next19_len6) & ~(buffer_reg[108:97] == 12'hffe)) & ~(buffer_reg[108:97] == 12'hfff)))) | (info_take20_reg & (((1'd0 | next20_len6) & ~(buffer_reg[107:96] == 12'hffe)) & ~(buffer_reg[107:96] == 12'hfff)))) | (info_take28_reg & (((1'd0 | next28_len6) & ~(buffer_reg[99:88] == 12'hffe)) & ~(buffer_reg[99:88] == 12'hfff)));
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_take14_next = ((1'd0 | head_len6) & ~(buffer_reg[127:116] == 12'hffe)) & ~(buffer_reg[127:116] == 12'hfff);
-    end
-end
-
-always @* begin
-    info_take15_next = info_take15_reg;
-    if (step_ahead) begin
-        info_take15_next = (((((((((1'd0 | (info_take10_reg & (((1'd0 | next10_len7) & ~(buffer_reg[117:106] == 12'hffe)) & ~(buffer_reg[117:106] == 12'hfff)))) | (info_take11_reg & (((1'd0 | next11_len7) & ~(buffer_reg[116:105] == 12'hffe)) & ~(buffer_reg[116:105] == 12'hfff)))) | (info_take12_reg & (((1'd0 | next12_len7) & ~(buffer_reg[115:104] == 12'hffe)) & ~(buffer_reg[115:104] == 12'hfff)))) | (info_take14_reg & (((1'd0 | next14_len7) & ~(buffer_reg[113:102] == 12'hffe)) & ~(buffer_reg[113:102] == 12'hfff)))) | (info_take15_reg & (((1'd0 | next15_len7) & ~(buffer_reg[112:101] == 12'hffe)) & ~(buffer_reg[112:101] == 12'hfff)))) | (info_take16_reg & (((1'd0 | next16_len7) & ~(buffer_reg[111:100] == 12'hffe)) & ~(buffer_reg[111:100] == 12'hfff)))) | (info_take18_reg & (((1'd0 | next18_len7) & ~(buffer_reg[109:98] == 12'hffe)) & ~(buffer_reg[109:98] == 12'hfff)))) | (info_take19_reg & (((1'd0 | next19_len7) & ~(buffer_reg[108:97] == 12'hffe)) & ~(buffer_reg[108:97] == 12'hfff)))) | (info_take20_reg & (((1'd0 | next20_len7) & ~(buffer_reg[107:96] == 12'hffe)) & ~(buffer_reg[107:96] == 12'hfff)))) | (info_take28_reg & (((1'd0 | next28_len7) & ~(buffer_reg[99:88] == 12'hffe)) & ~(buffer_reg[99:88] == 12'hfff)));
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_take15_next = ((1'd0 | head_len7) & ~(buffer_reg[127:116] == 12'hffe)) & ~(buffer_reg[127:116] == 12'hfff);
-    end
-end
-
-always @* begin
-    info_take16_next = info_take16_reg;
-    if (step_ahead) begin
-        info_take16_next = (((((((((1'd0 | (info_take10_reg & (((1'd0 | next10_len8) & ~(buffer_reg[117:106] == 12'hffe)) & ~(buffer_reg[117:106] == 12'hfff)))) | (info_take11_reg & (((1'd0 | next11_len8) & ~(buffer_reg[116:105] == 12'hffe)) & ~(buffer_reg[116:105] == 12'hfff)))) | (info_take12_reg & (((1'd0 | next12_len8) & ~(buffer_reg[115:104] == 12'hffe)) & ~(buffer_reg[115:104] == 12'hfff)))) | (info_take14_reg & (((1'd0 | next14_len8) & ~(buffer_reg[113:102] == 12'hffe)) & ~(buffer_reg[113:102] == 12'hfff)))) | (info_take15_reg & (((1'd0 | next15_len8) & ~(buffer_reg[112:101] == 12'hffe)) & ~(buffer_reg[112:101] == 12'hfff)))) | (info_take16_reg & (((1'd0 | next16_len8) & ~(buffer_reg[111:100] == 12'hffe)) & ~(buffer_reg[111:100] == 12'hfff)))) | (info_take18_reg & (((1'd0 | next18_len8) & ~(buffer_reg[109:98] == 12'hffe)) & ~(buffer_reg[109:98] == 12'hfff)))) | (info_take19_reg & (((1'd0 | next19_len8) & ~(buffer_reg[108:97] == 12'hffe)) & ~(buffer_reg[108:97] == 12'hfff)))) | (info_take20_reg & (((1'd0 | next20_len8) & ~(buffer_reg[107:96] == 12'hffe)) & ~(buffer_reg[107:96] == 12'hfff)))) | (info_take28_reg & (((1'd0 | next28_len8) & ~(buffer_reg[99:88] == 12'hffe)) & ~(buffer_reg[99:88] == 12'hfff)));
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_take16_next = ((1'd0 | head_len8) & ~(buffer_reg[127:116] == 12'hffe)) & ~(buffer_reg[127:116] == 12'hfff);
-    end
-end
-
-always @* begin
-    info_take18_next = info_take18_reg;
-    if (step_ahead) begin
-        info_take18_next = (((((((((1'd0 | (info_take10_reg & (((1'd0 | next10_len10) & ~(buffer_reg[117:106] == 12'hffe)) & ~(buffer_reg[117:106] == 12'hfff)))) | (info_take11_reg & (((1'd0 | next11_len10) & ~(buffer_reg[116:105] == 12'hffe)) & ~(buffer_reg[116:105] == 12'hfff)))) | (info_take12_reg & (((1'd0 | next12_len10) & ~(buffer_reg[115:104] == 12'hffe)) & ~(buffer_reg[115:104] == 12'hfff)))) | (info_take14_reg & (((1'd0 | next14_len10) & ~(buffer_reg[113:102] == 12'hffe)) & ~(buffer_reg[113:102] == 12'hfff)))) | (info_take15_reg & (((1'd0 | next15_len10) & ~(buffer_reg[112:101] == 12'hffe)) & ~(buffer_reg[112:101] == 12'hfff)))) | (info_take16_reg & (((1'd0 | next16_len10) & ~(buffer_reg[111:100] == 12'hffe)) & ~(buffer_reg[111:100] == 12'hfff)))) | (info_take18_reg & (((1'd0 | next18_len10) & ~(buffer_reg[109:98] == 12'hffe)) & ~(buffer_reg[109:98] == 12'hfff)))) | (info_take19_reg & (((1'd0 | next19_len10) & ~(buffer_reg[108:97] == 12'hffe)) & ~(buffer_reg[108:97] == 12'hfff)))) | (info_take20_reg & (((1'd0 | next20_len10) & ~(buffer_reg[107:96] == 12'hffe)) & ~(buffer_reg[107:96] == 12'hfff)))) | (info_take28_reg & (((1'd0 | next28_len10) & ~(buffer_reg[99:88] == 12'hffe)) & ~(buffer_reg[99:88] == 12'hfff)));
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_take18_next = ((1'd0 | head_len10) & ~(buffer_reg[127:116] == 12'hffe)) & ~(buffer_reg[127:116] == 12'hfff);
-    end
-end
-
-always @* begin
-    info_take19_next = info_take19_reg;
-    if (step_ahead) begin
-        info_take19_next = (((((((((1'd0 | (info_take10_reg & (((1'd0 | next10_len11) & ~(buffer_reg[117:106] == 12'hffe)) & ~(buffer_reg[117:106] == 12'hfff)))) | (info_take11_reg & (((1'd0 | next11_len11) & ~(buffer_reg[116:105] == 12'hffe)) & ~(buffer_reg[116:105] == 12'hfff)))) | (info_take12_reg & (((1'd0 | next12_len11) & ~(buffer_reg[115:104] == 12'hffe)) & ~(buffer_reg[115:104] == 12'hfff)))) | (info_take14_reg & (((1'd0 | next14_len11) & ~(buffer_reg[113:102] == 12'hffe)) & ~(buffer_reg[113:102] == 12'hfff)))) | (info_take15_reg & (((1'd0 | next15_len11) & ~(buffer_reg[112:101] == 12'hffe)) & ~(buffer_reg[112:101] == 12'hfff)))) | (info_take16_reg & (((1'd0 | next16_len11) & ~(buffer_reg[111:100] == 12'hffe)) & ~(buffer_reg[111:100] == 12'hfff)))) | (info_take18_reg & (((1'd0 | next18_len11) & ~(buffer_reg[109:98] == 12'hffe)) & ~(buffer_reg[109:98] == 12'hfff)))) | (info_take19_reg & (((1'd0 | next19_len11) & ~(buffer_reg[108:97] == 12'hffe)) & ~(buffer_reg[108:97] == 12'hfff)))) | (info_take20_reg & (((1'd0 | next20_len11) & ~(buffer_reg[107:96] == 12'hffe)) & ~(buffer_reg[107:96] == 12'hfff)))) | (info_take28_reg & (((1'd0 | next28_len11) & ~(buffer_reg[99:88] == 12'hffe)) & ~(buffer_reg[99:88] == 12'hfff)));
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_take19_next = ((1'd0 | head_len11) & ~(buffer_reg[127:116] == 12'hffe)) & ~(buffer_reg[127:116] == 12'hfff);
-    end
-end
-
-always @* begin
-    info_take20_next = info_take20_reg;
-    if (step_ahead) begin
-        info_take20_next = (((((((((1'd0 | (info_take10_reg & (((1'd0 | next10_len12) & ~(buffer_reg[117:106] == 12'hffe)) & ~(buffer_reg[117:106] == 12'hfff)))) | (info_take11_reg & (((1'd0 | next11_len12) & ~(buffer_reg[116:105] == 12'hffe)) & ~(buffer_reg[116:105] == 12'hfff)))) | (info_take12_reg & (((1'd0 | next12_len12) & ~(buffer_reg[115:104] == 12'hffe)) & ~(buffer_reg[115:104] == 12'hfff)))) | (info_take14_reg & (((1'd0 | next14_len12) & ~(buffer_reg[113:102] == 12'hffe)) & ~(buffer_reg[113:102] == 12'hfff)))) | (info_take15_reg & (((1'd0 | next15_len12) & ~(buffer_reg[112:101] == 12'hffe)) & ~(buffer_reg[112:101] == 12'hfff)))) | (info_take16_reg & (((1'd0 | next16_len12) & ~(buffer_reg[111:100] == 12'hffe)) & ~(buffer_reg[111:100] == 12'hfff)))) | (info_take18_reg & (((1'd0 | next18_len12) & ~(buffer_reg[109:98] == 12'hffe)) & ~(buffer_reg[109:98] == 12'hfff)))) | (info_take19_reg & (((1'd0 | next19_len12) & ~(buffer_reg[108:97] == 12'hffe)) & ~(buffer_reg[108:97] == 12'hfff)))) | (info_take20_reg & (((1'd0 | next20_len12) & ~(buffer_reg[107:96] == 12'hffe)) & ~(buffer_reg[107:96] == 12'hfff)))) | (info_take28_reg & (((1'd0 | next28_len12) & ~(buffer_reg[99:88] == 12'hffe)) & ~(buffer_reg[99:88] == 12'hfff)));
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_take20_next = ((1'd0 | head_len12) & ~(buffer_reg[127:116] == 12'hffe)) & ~(buffer_reg[127:116] == 12'hfff);
-    end
-end
-
-always @* begin
-    info_take28_next = info_take28_reg;
-    if (step_ahead) begin
-        info_take28_next = (((((((((1'd0 | (info_take10_reg & (((1'd0 & ~(buffer_reg[117:106] == 12'hffe)) & ~(buffer_reg[117:106] == 12'hfff)) | (buffer_reg[117:106] == 12'hffe)))) | (info_take11_reg & (((1'd0 & ~(buffer_reg[116:105] == 12'hffe)) & ~(buffer_reg[116:105] == 12'hfff)) | (buffer_reg[116:105] == 12'hffe)))) | (info_take12_reg & (((1'd0 & ~(buffer_reg[115:104] == 12'hffe)) & ~(buffer_reg[115:104] == 12'hfff)) | (buffer_reg[115:104] == 12'hffe)))) | (info_take14_reg & (((1'd0 & ~(buffer_reg[113:102] == 12'hffe)) & ~(buffer_reg[113:102] == 12'hfff)) | (buffer_reg[113:102] == 12'hffe)))) | (info_take15_reg & (((1'd0 & ~(buffer_reg[112:101] == 12'hffe)) & ~(buffer_reg[112:101] == 12'hfff)) | (buffer_reg[112:101] == 12'hffe)))) | (info_take16_reg & (((1'd0 & ~(buffer_reg[111:100] == 12'hffe)) & ~(buffer_reg[111:100] == 12'hfff)) | (buffer_reg[111:100] == 12'hffe)))) | (info_take18_reg & (((1'd0 & ~(buffer_reg[109:98] == 12'hffe)) & ~(buffer_reg[109:98] == 12'hfff)) | (buffer_reg[109:98] == 12'hffe)))) | (info_take19_reg & (((1'd0 & ~(buffer_reg[108:97] == 12'hffe)) & ~(buffer_reg[108:97] == 12'hfff)) | (buffer_reg[108:97] == 12'hffe)))) | (info_take20_reg & (((1'd0 & ~(buffer_reg[107:96] == 12'hffe)) & ~(buffer_reg[107:96] == 12'hfff)) | (buffer_reg[107:96] == 12'hffe)))) | (info_take28_reg & (((1'd0 & ~(buffer_reg[99:88] == 12'hffe)) & ~(buffer_reg[99:88] == 12'hfff)) | (buffer_reg[99:88] == 12'hffe)));
-    end else if ((step | ~info_valid_reg) | (take & ~info_exact_reg)) begin
-        info_take28_next = ((1'd0 & ~(buffer_reg[127:116] == 12'hffe)) & ~(buffer_reg[127:116] == 12'hfff)) | (buffer_reg[127:116] == 12'hffe);
+        out_last_next = is_end;
     end
 end
 
@@ -573,23 +218,6 @@ always @(posedge clk) begin
     out_valid_reg <= out_valid_next;
     out_value_reg <= out_value_next;
     out_last_reg <= out_last_next;
-    info_valid_reg <= info_valid_next;
-    info_exact_reg <= info_exact_next;
-    info_hit_reg <= info_hit_next;
-    info_length_reg <= info_length_next;
-    info_escape_reg <= info_escape_next;
-    info_end_reg <= info_end_next;
-    info_take10_reg <= info_take10_next;
-    info_take11_reg <= info_take11_next;
-    info_take12_reg <= info_take12_next;
-    info_take14_reg <= info_take14_next;
-    info_take15_reg <= info_take15_next;
-    info_take16_reg <= info_take16_next;
-    info_take18_reg <= info_take18_next;
-    info_take19_reg <= info_take19_next;
-    info_take20_reg <= info_take20_next;
-    info_take28_reg <= info_take28_next;
-    end_bits_reg <= end_bits_next;
 
     if (rst) begin
         buffer_reg <= 128'd0;
@@ -598,8 +226,6 @@ always @(posedge clk) begin
         failed_reg <= 1'd0;
         held_valid_reg <= 1'd0;
         out_valid_reg <= 1'd0;
-        info_valid_reg <= 1'd0;
-        end_bits_reg <= 8'h20;
     end
 end
 
