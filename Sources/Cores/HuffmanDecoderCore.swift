@@ -20,13 +20,9 @@ public enum HuffmanDecoderCore {
     static let bufferBits = 128
 
     public static func module(codebook: Codebook) throws -> Module {
-        guard case .huffman(let lengths) = codebook.coder else {
-            throw CoreError.wrongCoder(expected: "huffman", found: codebook.coder.name)
-        }
-        let layout = codebook.layout
-        let code = CanonicalCode(lengths: lengths)
-        let n = layout.symbolCount
-        let escape = n, endOfFrame = n + 1
+        let tables = try HuffmanTables(codebook)
+        let (layout, lengths, code) = (tables.layout, tables.lengths, tables.code)
+        let (n, escape, endOfFrame) = (layout.symbolCount, tables.escape, tables.endOfFrame)
         let maxLength = code.maxLength
         let w = bufferBits
         // Canonical ranges: per length, the first code, how many codes, and the rank of the first.
@@ -150,13 +146,8 @@ public enum HuffmanDecoderCore {
                 heldValue.assign(decoded)
             }
 
-            out["s_axis_tdata"].assign(outValue)
-            out["s_axis_tvalid"].assign(outValid)
-            out["s_axis_tlast"].assign(outLast)
-            out["m_axis_tready"].assign(mReady)
-            mData.assign(out["m_axis_tdata"])
-            mValid.assign(out["m_axis_tvalid"])
-            mLast.assign(out["m_axis_tlast"])
+            SkidBuffer.connect(out, data: outValue, valid: outValid, last: outLast,
+                               toData: mData, valid: mValid, last: mLast, ready: mReady)
             errorOut.assign(failed)
         }
     }

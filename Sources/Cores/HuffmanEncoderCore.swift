@@ -30,13 +30,9 @@ public enum HuffmanEncoderCore {
     static let accumulatorBits = 128
 
     public static func module(codebook: Codebook) throws -> Module {
-        guard case .huffman(let lengths) = codebook.coder else {
-            throw CoreError.wrongCoder(expected: "huffman", found: codebook.coder.name)
-        }
-        let layout = codebook.layout
-        let code = CanonicalCode(lengths: lengths)
-        let n = layout.symbolCount
-        let escape = n, endOfFrame = n + 1
+        let tables = try HuffmanTables(codebook)
+        let (layout, lengths, code) = (tables.layout, tables.lengths, tables.code)
+        let (n, escape, endOfFrame) = (layout.symbolCount, tables.escape, tables.endOfFrame)
         // Per symbol: its code, or ESC's code then the literal, and the number of those bits.
         let fields: [(bits: UInt64, count: Int)] = (0..<n).map { s in
             lengths[s] > 0
@@ -158,13 +154,8 @@ public enum HuffmanEncoderCore {
                 outValid.assign(0)
             }
 
-            out["s_axis_tdata"].assign(outData)
-            out["s_axis_tvalid"].assign(outValid)
-            out["s_axis_tlast"].assign(outLast)
-            out["m_axis_tready"].assign(mReady)
-            mData.assign(out["m_axis_tdata"])
-            mValid.assign(out["m_axis_tvalid"])
-            mLast.assign(out["m_axis_tlast"])
+            SkidBuffer.connect(out, data: outData, valid: outValid, last: outLast,
+                               toData: mData, valid: mValid, last: mLast, ready: mReady)
         }
     }
 }

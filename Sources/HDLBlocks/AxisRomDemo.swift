@@ -35,13 +35,8 @@ public enum AxisRomDemo {
             }
             sReady.assign(advance)
 
-            out["s_axis_tdata"].assign(mapped)
-            out["s_axis_tvalid"].assign(stageValid)
-            out["s_axis_tlast"].assign(stageLast)
-            out["m_axis_tready"].assign(mReady)
-            mData.assign(out["m_axis_tdata"])
-            mValid.assign(out["m_axis_tvalid"])
-            mLast.assign(out["m_axis_tlast"])
+            SkidBuffer.connect(out, data: mapped, valid: stageValid, last: stageLast,
+                               toData: mData, valid: mValid, last: mLast, ready: mReady)
         }
     }
 

@@ -51,3 +51,21 @@ public enum SkidBuffer {
         }
     }
 }
+
+extension SkidBuffer {
+    /// Wires an instance of a skid buffer (with `tlast`) between a producer inside the parent
+    /// (`data`, `valid`, `last`) and the parent's source ports (`m_axis_*`). The producer sees
+    /// the instance's registered `s_axis_tready` through `instance["s_axis_tready"]`.
+    public static func connect(
+        _ instance: Instance, data: Signal, valid: Signal, last: Signal,
+        toData mData: Signal, valid mValid: Signal, last mLast: Signal, ready mReady: Signal
+    ) {
+        instance["s_axis_tdata"].assign(data)
+        instance["s_axis_tvalid"].assign(valid)
+        instance["s_axis_tlast"].assign(last)
+        instance["m_axis_tready"].assign(mReady)
+        mData.assign(instance["m_axis_tdata"])
+        mValid.assign(instance["m_axis_tvalid"])
+        mLast.assign(instance["m_axis_tlast"])
+    }
+}
