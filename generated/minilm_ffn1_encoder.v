@@ -33,6 +33,10 @@ reg  chunk_valid_reg;
 reg  chunk_valid_next;
 reg  [6:0] chunk_bits_reg;
 reg  [6:0] chunk_bits_next;
+reg  [7:0] value_limit_reg;
+reg  [7:0] value_limit_next;
+reg  [7:0] end_limit_reg;
+reg  [7:0] end_limit_next;
 reg  [63:0] chunk_data_reg;
 reg  [63:0] chunk_data_next;
 reg  chunk_last_reg;
@@ -171,8 +175,8 @@ assign out_skid_s_axis_tlast = out_last_reg;
 assign out_skid_m_axis_tready = m_axis_tready;
 assign out_free = ~out_valid_reg | out_skid_s_axis_tready;
 assign emit = (count_reg >= 8'h20) & out_free;
-assign room_for_value_next = count_next_value <= 8'h64;
-assign room_for_end_next = count_next_value <= 8'h74;
+assign room_for_value_next = ~take_eof & (emit ? ({1'd0, count_reg} <= ({1'd0, take_value ? value_limit_reg : 8'h64} + 9'h20)) : (count_reg <= (take_value ? value_limit_reg : 8'h64)));
+assign room_for_end_next = ~take_eof & (emit ? ({1'd0, count_reg} <= ({1'd0, take_value ? end_limit_reg : 8'h74} + 9'h20)) : (count_reg <= (take_value ? end_limit_reg : 8'h74)));
 assign take_value = ((chunk_valid_reg & ~eof_pending_reg) & ~flushing_reg) & room_for_value_reg;
 assign take_eof = eof_pending_reg & room_for_end_reg;
 assign chunk = take_eof ? 64'hfff0000000000000 : chunk_data_reg;
@@ -216,6 +220,20 @@ always @* begin
     chunk_bits_next = chunk_bits_reg;
     if (advance_chunk) begin
         chunk_bits_next = {2'd0, code_rdata[24:20]} + 7'd8;
+    end
+end
+
+always @* begin
+    value_limit_next = value_limit_reg;
+    if (advance_chunk) begin
+        value_limit_next = 8'h64 - ({3'd0, code_rdata[24:20]} + 8'd8);
+    end
+end
+
+always @* begin
+    end_limit_next = end_limit_reg;
+    if (advance_chunk) begin
+        end_limit_next = 8'h74 - ({3'd0, code_rdata[24:20]} + 8'd8);
     end
 end
 
@@ -284,6 +302,8 @@ always @(posedge clk) begin
     stage_raw_reg <= stage_raw_next;
     chunk_valid_reg <= chunk_valid_next;
     chunk_bits_reg <= chunk_bits_next;
+    value_limit_reg <= value_limit_next;
+    end_limit_reg <= end_limit_next;
     chunk_data_reg <= chunk_data_next;
     chunk_last_reg <= chunk_last_next;
     acc_reg <= acc_next;

@@ -85,6 +85,8 @@ public enum HuffmanEncoderCore {
             // accumulator's path.
             let chunkValid = m.register("chunk_valid", width: 1, reset: 0)
             let chunkBitsReg = m.register("chunk_bits", width: 7, reset: nil)
+            let valueLimit = m.register("value_limit", width: 8, reset: nil)
+            let endLimit = m.register("end_limit", width: 8, reset: nil)
             let chunkData = m.register("chunk_data", width: 64, reset: nil)
             let chunkLast = m.register("chunk_last", width: 1, reset: nil)
             let fieldCount = romWord[fieldWidth + countWidth - 1, fieldWidth]
@@ -98,6 +100,9 @@ public enum HuffmanEncoderCore {
                 chunkValid.assign(stageValid)
                 chunkData.assign(composed)
                 chunkBitsReg.assign(fieldCount.zeroExtended(to: 7) + layout.rawBits)
+                // The fill levels at which this chunk still leaves room for a value or for EOF.
+                valueLimit.assign(m.constant(UInt64(w - maxChunk), width: 8) - (fieldCount.zeroExtended(to: 8) + layout.rawBits))
+                endLimit.assign(m.constant(UInt64(w - eofLength), width: 8) - (fieldCount.zeroExtended(to: 8) + layout.rawBits))
                 chunkLast.assign(stageLast)
             }
 
@@ -138,8 +143,15 @@ public enum HuffmanEncoderCore {
             let filled = m.wire("filled", mux(takeEof, padded, countAppended))
             let countNext = m.wire("count_next_value", mux(emit, filled - 32, filled))
             count.assign(countNext)
-            roomForValue.assign(countNext <= w - maxChunk)
-            roomForEnd.assign(countNext <= w - eofLength)
+            // Room next cycle, from comparisons of the current fill level with registered limits
+            // (no addition before the comparison): count + appended - 32 x emit <= limit.
+            func roomNext(_ fixed: Int, _ afterChunk: Signal) -> Signal {
+                let limit = mux(takeValue, afterChunk, m.constant(UInt64(fixed), width: 8))
+                return mux(emit, count.zeroExtended(to: 9) <= limit.zeroExtended(to: 9) + 32, count <= limit)
+            }
+            // EOF pads the fill level; the checks are off for that one cycle (flushing follows).
+            roomForValue.assign(!takeEof && roomNext(w - maxChunk, valueLimit))
+            roomForEnd.assign(!takeEof && roomNext(w - eofLength, endLimit))
             m.when(takeValue && chunkLast) { eofPending.assign(1) }
             m.when(takeEof) {
                 eofPending.assign(0)
