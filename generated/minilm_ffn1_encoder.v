@@ -27,8 +27,17 @@ reg  stage_last_next;
 reg  [7:0] stage_raw_reg;
 reg  [7:0] stage_raw_next;
 wire advance_chunk;
+wire advance_word;
 wire advance;
 reg  [24:0] code_rdata;
+reg  word_valid_reg;
+reg  word_valid_next;
+reg  [24:0] word_data_reg;
+reg  [24:0] word_data_next;
+reg  word_last_reg;
+reg  word_last_next;
+reg  [7:0] word_raw_reg;
+reg  [7:0] word_raw_next;
 reg  chunk_valid_reg;
 reg  chunk_valid_next;
 reg  [6:0] chunk_bits_reg;
@@ -166,7 +175,8 @@ assign m_axis_tdata = out_skid_m_axis_tdata;
 assign m_axis_tvalid = out_skid_m_axis_tvalid;
 assign m_axis_tlast = out_skid_m_axis_tlast;
 assign advance_chunk = ~chunk_valid_reg | take_value;
-assign advance = ~stage_valid_reg | advance_chunk;
+assign advance_word = ~word_valid_reg | advance_chunk;
+assign advance = ~stage_valid_reg | advance_word;
 assign acc_next = emit ? (merged << 32) : merged;
 assign count_next = count_next_value;
 assign out_skid_s_axis_tdata = out_data_reg;
@@ -210,44 +220,72 @@ always @* begin
 end
 
 always @* begin
+    word_valid_next = word_valid_reg;
+    if (advance_word) begin
+        word_valid_next = stage_valid_reg;
+    end
+end
+
+always @* begin
+    word_data_next = word_data_reg;
+    if (advance_word) begin
+        word_data_next = code_rdata;
+    end
+end
+
+always @* begin
+    word_last_next = word_last_reg;
+    if (advance_word) begin
+        word_last_next = stage_last_reg;
+    end
+end
+
+always @* begin
+    word_raw_next = word_raw_reg;
+    if (advance_word) begin
+        word_raw_next = stage_raw_reg;
+    end
+end
+
+always @* begin
     chunk_valid_next = chunk_valid_reg;
     if (advance_chunk) begin
-        chunk_valid_next = stage_valid_reg;
+        chunk_valid_next = word_valid_reg;
     end
 end
 
 always @* begin
     chunk_bits_next = chunk_bits_reg;
     if (advance_chunk) begin
-        chunk_bits_next = {2'd0, code_rdata[24:20]} + 7'd8;
+        chunk_bits_next = {2'd0, word_data_reg[24:20]} + 7'd8;
     end
 end
 
 always @* begin
     value_limit_next = value_limit_reg;
     if (advance_chunk) begin
-        value_limit_next = 8'h64 - ({3'd0, code_rdata[24:20]} + 8'd8);
+        value_limit_next = 8'h64 - ({3'd0, word_data_reg[24:20]} + 8'd8);
     end
 end
 
 always @* begin
     end_limit_next = end_limit_reg;
     if (advance_chunk) begin
-        end_limit_next = 8'h74 - ({3'd0, code_rdata[24:20]} + 8'd8);
+        end_limit_next = 8'h74 - ({3'd0, word_data_reg[24:20]} + 8'd8);
     end
 end
 
 always @* begin
     chunk_data_next = chunk_data_reg;
     if (advance_chunk) begin
-        chunk_data_next = {code_rdata[19:0], 44'd0} | ({stage_raw_reg, 56'd0} >> code_rdata[24:20]);
+        chunk_data_next = {word_data_reg[19:0], 44'd0} | ({word_raw_reg, 56'd0} >> word_data_reg[24:20]);
     end
 end
 
 always @* begin
     chunk_last_next = chunk_last_reg;
     if (advance_chunk) begin
-        chunk_last_next = stage_last_reg;
+        chunk_last_next = word_last_reg;
     end
 end
 
@@ -300,6 +338,10 @@ always @(posedge clk) begin
     stage_valid_reg <= stage_valid_next;
     stage_last_reg <= stage_last_next;
     stage_raw_reg <= stage_raw_next;
+    word_valid_reg <= word_valid_next;
+    word_data_reg <= word_data_next;
+    word_last_reg <= word_last_next;
+    word_raw_reg <= word_raw_next;
     chunk_valid_reg <= chunk_valid_next;
     chunk_bits_reg <= chunk_bits_next;
     value_limit_reg <= value_limit_next;
@@ -318,6 +360,7 @@ always @(posedge clk) begin
 
     if (rst) begin
         stage_valid_reg <= 1'd0;
+        word_valid_reg <= 1'd0;
         chunk_valid_reg <= 1'd0;
         acc_reg <= 128'd0;
         count_reg <= 8'd0;

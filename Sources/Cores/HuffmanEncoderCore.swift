@@ -18,8 +18,9 @@ public enum CoreError: Error, Equatable, CustomStringConvertible {
 /// The single-stage Huffman encoder: the codebook is a ROM, no frequency analysis.
 ///
 /// Pipeline: (1) the symbol addresses the code ROM (synchronous read, block RAM for large
-/// alphabets) while the raw bits and `tlast` are registered; (2) the code, left-aligned in the
-/// ROM, and the raw bits are composed into a registered 64-bit chunk; (3) the chunk is appended to
+/// alphabets) while the raw bits and `tlast` are registered, and the ROM word is registered
+/// again (the RAM's output register); (2) the code, left-aligned in the ROM, and the raw bits are
+/// composed into a registered 64-bit chunk; (3) the chunk is appended to
 /// a 128-bit accumulator at its registered fill level, from which a 32-bit word leaves per cycle
 /// into a registered output and a skid buffer. After the last value of a frame, EOF's code
 /// is appended in the next cycle and the accumulator is padded to a word boundary and drained
@@ -68,7 +69,8 @@ public enum HuffmanEncoderCore {
             let raw = ValueFields.raw(of: sData, layout: layout)
             let stageRaw = raw.map { m.register("stage_raw", width: $0.width, reset: nil) }
             let advanceChunk = m.wire("advance_chunk", width: 1)
-            let advance = m.wire("advance", !stageValid || advanceChunk)
+            let advanceWord = m.wire("advance_word", width: 1)
+            let advance = m.wire("advance", !stageValid || advanceWord)
             let romWord = m.rom(
                 "code", width: fieldWidth + countWidth, contents: romContents,
                 style: n >= 64 ? .blockMemory : .logic,
@@ -80,8 +82,21 @@ public enum HuffmanEncoderCore {
             }
             sReady.assign(advance)
 
+            // Stage 1b: the ROM word registered (block RAM output register), so the RAM's slow
+            // clock-to-output does not lead into the chunk composition.
+            let wordValid = m.register("word_valid", width: 1, reset: 0)
+            let wordData = m.register("word_data", width: fieldWidth + countWidth, reset: nil)
+            let wordLast = m.register("word_last", width: 1, reset: nil)
+            let wordRaw = stageRaw.map { m.register("word_raw", width: $0.width, reset: nil) }
+            m.when(advanceWord) {
+                wordValid.assign(stageValid)
+                wordData.assign(romWord)
+                wordLast.assign(stageLast)
+                if let wordRaw, let stageRaw { wordRaw.assign(stageRaw) }
+            }
+
             // Stage 2: the value's chunk (code or ESC and literal, then raw bits), left-aligned in
-            // 64 bits, with its length: registered so the ROM and the raw-bit shift stay off the
+            // 64 bits, with its length: registered so the raw-bit shift stays off the
             // accumulator's path.
             let chunkValid = m.register("chunk_valid", width: 1, reset: 0)
             let chunkBitsReg = m.register("chunk_bits", width: 7, reset: nil)
@@ -89,21 +104,22 @@ public enum HuffmanEncoderCore {
             let endLimit = m.register("end_limit", width: 8, reset: nil)
             let chunkData = m.register("chunk_data", width: 64, reset: nil)
             let chunkLast = m.register("chunk_last", width: 1, reset: nil)
-            let fieldCount = romWord[fieldWidth + countWidth - 1, fieldWidth]
-            let fieldLeft = romWord[fieldWidth - 1, 0]
+            let fieldCount = wordData[fieldWidth + countWidth - 1, fieldWidth]
+            let fieldLeft = wordData[fieldWidth - 1, 0]
             var composed = cat(fieldLeft, m.constant(0, width: 64 - fieldWidth))
-            if let stageRaw {
-                let rawLeft = cat(stageRaw, m.constant(0, width: 64 - stageRaw.width))
+            if let wordRaw {
+                let rawLeft = cat(wordRaw, m.constant(0, width: 64 - wordRaw.width))
                 composed = composed | (rawLeft >> fieldCount)
             }
+            advanceWord.assign(!wordValid || advanceChunk)
             m.when(advanceChunk) {
-                chunkValid.assign(stageValid)
+                chunkValid.assign(wordValid)
                 chunkData.assign(composed)
                 chunkBitsReg.assign(fieldCount.zeroExtended(to: 7) + layout.rawBits)
                 // The fill levels at which this chunk still leaves room for a value or for EOF.
                 valueLimit.assign(m.constant(UInt64(w - maxChunk), width: 8) - (fieldCount.zeroExtended(to: 8) + layout.rawBits))
                 endLimit.assign(m.constant(UInt64(w - eofLength), width: 8) - (fieldCount.zeroExtended(to: 8) + layout.rawBits))
-                chunkLast.assign(stageLast)
+                chunkLast.assign(wordLast)
             }
 
             // Stage 3: the accumulator. Bits are left-aligned; below `count` it holds zeros. The
