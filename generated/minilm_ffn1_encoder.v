@@ -42,20 +42,18 @@ reg  chunk_valid_reg;
 reg  chunk_valid_next;
 reg  [6:0] chunk_bits_reg;
 reg  [6:0] chunk_bits_next;
-reg  [7:0] value_limit_reg;
-reg  [7:0] value_limit_next;
-reg  [7:0] end_limit_reg;
-reg  [7:0] end_limit_next;
+reg  [7:0] chunk_limit_reg;
+reg  [7:0] chunk_limit_next;
 reg  [63:0] chunk_data_reg;
 reg  [63:0] chunk_data_next;
 reg  chunk_last_reg;
 reg  chunk_last_next;
+reg  chunk_is_end_reg;
+reg  chunk_is_end_next;
 reg  [127:0] acc_reg;
 wire [127:0] acc_next;
 reg  [7:0] count_reg;
 wire [7:0] count_next;
-reg  eof_pending_reg;
-reg  eof_pending_next;
 reg  flushing_reg;
 reg  flushing_next;
 reg  out_valid_reg;
@@ -74,24 +72,21 @@ wire out_skid_m_axis_tready;
 wire out_skid_m_axis_tlast;
 wire out_free;
 wire emit;
-reg  room_for_value_reg;
-wire room_for_value_next;
-reg  room_for_end_reg;
-wire room_for_end_next;
-wire take_value;
-wire take_eof;
-wire [63:0] chunk;
-wire [6:0] append_bits;
-wire appended;
-wire [127:0] placed;
+reg  room_reg;
+wire room_next;
+wire take;
+wire take_end;
+wire end_next;
+wire [127:0] shifted_chunk;
 wire [127:0] merged;
 wire [7:0] count_appended;
 wire [7:0] filled;
-wire [7:0] count_next_value;
 wire [7:0] _t0;
-wire _unused = &{1'b0, _t0[4:0]};
+wire [7:0] _t1;
+wire _unused = &{1'b0, _t0[4:0], _t1[7]};
 
 assign _t0 = count_appended + 8'h1f;
+assign _t1 = {3'd0, word_data_reg[24:20]} + 8'd8;
 
 // ROM code: 256 x 25 bits, synchronous read, blockMemory
 (* rom_style = "block" *)
@@ -174,29 +169,25 @@ assign s_axis_tready = advance;
 assign m_axis_tdata = out_skid_m_axis_tdata;
 assign m_axis_tvalid = out_skid_m_axis_tvalid;
 assign m_axis_tlast = out_skid_m_axis_tlast;
-assign advance_chunk = ~chunk_valid_reg | take_value;
+assign advance_chunk = ~chunk_valid_reg | (take & ~end_next);
 assign advance_word = ~word_valid_reg | advance_chunk;
 assign advance = ~stage_valid_reg | advance_word;
 assign acc_next = emit ? (merged << 32) : merged;
-assign count_next = count_next_value;
+assign count_next = emit ? (filled - 8'h20) : filled;
 assign out_skid_s_axis_tdata = out_data_reg;
 assign out_skid_s_axis_tvalid = out_valid_reg;
 assign out_skid_s_axis_tlast = out_last_reg;
 assign out_skid_m_axis_tready = m_axis_tready;
 assign out_free = ~out_valid_reg | out_skid_s_axis_tready;
 assign emit = (count_reg >= 8'h20) & out_free;
-assign room_for_value_next = ~take_eof & (emit ? ({1'd0, count_reg} <= ({1'd0, take_value ? value_limit_reg : 8'h64} + 9'h20)) : (count_reg <= (take_value ? value_limit_reg : 8'h64)));
-assign room_for_end_next = ~take_eof & (emit ? ({1'd0, count_reg} <= ({1'd0, take_value ? end_limit_reg : 8'h74} + 9'h20)) : (count_reg <= (take_value ? end_limit_reg : 8'h74)));
-assign take_value = ((chunk_valid_reg & ~eof_pending_reg) & ~flushing_reg) & room_for_value_reg;
-assign take_eof = eof_pending_reg & room_for_end_reg;
-assign chunk = take_eof ? 64'hfff0000000000000 : chunk_data_reg;
-assign append_bits = take_eof ? 7'd12 : chunk_bits_reg;
-assign appended = take_value | take_eof;
-assign placed = appended ? ({chunk, 64'd0} >> count_reg) : 128'd0;
-assign merged = acc_reg | placed;
-assign count_appended = count_reg + (appended ? {1'd0, append_bits} : 8'd0);
-assign filled = take_eof ? {_t0[7:5], 5'd0} : count_appended;
-assign count_next_value = emit ? (filled - 8'h20) : filled;
+assign room_next = ~take_end & (emit ? ({1'd0, count_reg} <= ({1'd0, take ? chunk_limit_reg : 8'h64} + 9'h20)) : (count_reg <= (take ? chunk_limit_reg : 8'h64)));
+assign take = (chunk_valid_reg & ~flushing_reg) & room_reg;
+assign take_end = take & chunk_is_end_reg;
+assign end_next = (take & chunk_last_reg) & ~chunk_is_end_reg;
+assign shifted_chunk = {chunk_data_reg, 64'd0} >> count_reg;
+assign merged = acc_reg | (take ? shifted_chunk : 128'd0);
+assign count_appended = count_reg + (take ? {1'd0, chunk_bits_reg} : 8'd0);
+assign filled = take_end ? {_t0[7:5], 5'd0} : count_appended;
 
 always @* begin
     stage_valid_next = stage_valid_reg;
@@ -249,59 +240,61 @@ end
 
 always @* begin
     chunk_valid_next = chunk_valid_reg;
-    if (advance_chunk) begin
-        chunk_valid_next = word_valid_reg;
+    if (!end_next) begin
+        if (advance_chunk) begin
+            chunk_valid_next = word_valid_reg;
+        end
     end
 end
 
 always @* begin
     chunk_bits_next = chunk_bits_reg;
-    if (advance_chunk) begin
-        chunk_bits_next = {2'd0, word_data_reg[24:20]} + 7'd8;
+    if (end_next) begin
+        chunk_bits_next = 7'd12;
+    end else if (advance_chunk) begin
+        chunk_bits_next = _t1[6:0];
     end
 end
 
 always @* begin
-    value_limit_next = value_limit_reg;
-    if (advance_chunk) begin
-        value_limit_next = 8'h64 - ({3'd0, word_data_reg[24:20]} + 8'd8);
-    end
-end
-
-always @* begin
-    end_limit_next = end_limit_reg;
-    if (advance_chunk) begin
-        end_limit_next = 8'h74 - ({3'd0, word_data_reg[24:20]} + 8'd8);
+    chunk_limit_next = chunk_limit_reg;
+    if (end_next) begin
+        chunk_limit_next = 8'h58;
+    end else if (advance_chunk) begin
+        chunk_limit_next = 8'h64 - ({3'd0, word_data_reg[24:20]} + 8'd8);
     end
 end
 
 always @* begin
     chunk_data_next = chunk_data_reg;
-    if (advance_chunk) begin
+    if (end_next) begin
+        chunk_data_next = 64'hfff0000000000000;
+    end else if (advance_chunk) begin
         chunk_data_next = {word_data_reg[19:0], 44'd0} | ({word_raw_reg, 56'd0} >> word_data_reg[24:20]);
     end
 end
 
 always @* begin
     chunk_last_next = chunk_last_reg;
-    if (advance_chunk) begin
+    if (end_next) begin
+        chunk_last_next = 1'd0;
+    end else if (advance_chunk) begin
         chunk_last_next = word_last_reg;
     end
 end
 
 always @* begin
-    eof_pending_next = eof_pending_reg;
-    if (take_value & chunk_last_reg) begin
-        eof_pending_next = 1'd1;
-    end
-    if (take_eof) begin
-        eof_pending_next = 1'd0;
+    chunk_is_end_next = chunk_is_end_reg;
+    if (end_next) begin
+        chunk_is_end_next = 1'd1;
+    end else if (advance_chunk) begin
+        chunk_is_end_next = 1'd0;
     end
 end
 
 always @* begin
     flushing_next = flushing_reg;
-    if (take_eof) begin
+    if (take_end) begin
         flushing_next = 1'd1;
     end
     if (emit) begin
@@ -344,19 +337,17 @@ always @(posedge clk) begin
     word_raw_reg <= word_raw_next;
     chunk_valid_reg <= chunk_valid_next;
     chunk_bits_reg <= chunk_bits_next;
-    value_limit_reg <= value_limit_next;
-    end_limit_reg <= end_limit_next;
+    chunk_limit_reg <= chunk_limit_next;
     chunk_data_reg <= chunk_data_next;
     chunk_last_reg <= chunk_last_next;
+    chunk_is_end_reg <= chunk_is_end_next;
     acc_reg <= acc_next;
     count_reg <= count_next;
-    eof_pending_reg <= eof_pending_next;
     flushing_reg <= flushing_next;
     out_valid_reg <= out_valid_next;
     out_data_reg <= out_data_next;
     out_last_reg <= out_last_next;
-    room_for_value_reg <= room_for_value_next;
-    room_for_end_reg <= room_for_end_next;
+    room_reg <= room_next;
 
     if (rst) begin
         stage_valid_reg <= 1'd0;
@@ -364,11 +355,9 @@ always @(posedge clk) begin
         chunk_valid_reg <= 1'd0;
         acc_reg <= 128'd0;
         count_reg <= 8'd0;
-        eof_pending_reg <= 1'd0;
         flushing_reg <= 1'd0;
         out_valid_reg <= 1'd0;
-        room_for_value_reg <= 1'd1;
-        room_for_end_reg <= 1'd1;
+        room_reg <= 1'd1;
     end
 end
 

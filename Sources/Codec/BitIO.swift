@@ -169,7 +169,9 @@ public struct PaddedStream: Sendable {
     /// Runs `body` with a reader at the start of the stream.
     public func withReader<R, E: Error>(_ body: (inout BitReader) throws(E) -> R) throws(E) -> R {
         let result: Result<R, E> = storage.withUnsafeBytes { buffer in
-            var reader = BitReader(base: buffer.baseAddress!, bitCount: byteCount * 8)
+            // The storage always holds at least the 8 padding bytes, so it has an address.
+            guard let base = buffer.baseAddress else { preconditionFailure("padded stream without storage") }
+            var reader = BitReader(base: base, bitCount: byteCount * 8)
             do throws(E) {
                 return .success(try body(&reader))
             } catch {

@@ -95,15 +95,17 @@ public enum HuffmanEncoderCore {
                 if let wordRaw, let stageRaw { wordRaw.assign(stageRaw) }
             }
 
-            // Stage 2: the value's chunk (code or ESC and literal, then raw bits), left-aligned in
-            // 64 bits, with its length: registered so the raw-bit shift stays off the
-            // accumulator's path.
+            // Stage 2: the next chunk for the accumulator, left-aligned in 64 bits, with its length:
+            // a value's code (or ESC and literal) and raw bits, or after a frame's last value, EOF.
+            // Registered so the raw-bit shift and the EOF choice stay off the accumulator's path.
+            let maxItem = max(maxChunk, eofLength)
             let chunkValid = m.register("chunk_valid", width: 1, reset: 0)
             let chunkBitsReg = m.register("chunk_bits", width: 7, reset: nil)
-            let valueLimit = m.register("value_limit", width: 8, reset: nil)
-            let endLimit = m.register("end_limit", width: 8, reset: nil)
+            // The fill level up to which there is room for one more chunk after this one.
+            let chunkLimit = m.register("chunk_limit", width: 8, reset: nil)
             let chunkData = m.register("chunk_data", width: 64, reset: nil)
             let chunkLast = m.register("chunk_last", width: 1, reset: nil)
+            let chunkIsEnd = m.register("chunk_is_end", width: 1, reset: nil)
             let fieldCount = wordData[fieldWidth + countWidth - 1, fieldWidth]
             let fieldLeft = wordData[fieldWidth - 1, 0]
             var composed = cat(fieldLeft, m.constant(0, width: 64 - fieldWidth))
@@ -111,23 +113,12 @@ public enum HuffmanEncoderCore {
                 let rawLeft = cat(wordRaw, m.constant(0, width: 64 - wordRaw.width))
                 composed = composed | (rawLeft >> fieldCount)
             }
-            advanceWord.assign(!wordValid || advanceChunk)
-            m.when(advanceChunk) {
-                chunkValid.assign(wordValid)
-                chunkData.assign(composed)
-                chunkBitsReg.assign(fieldCount.zeroExtended(to: 7) + layout.rawBits)
-                // The fill levels at which this chunk still leaves room for a value or for EOF.
-                valueLimit.assign(m.constant(UInt64(w - maxChunk), width: 8) - (fieldCount.zeroExtended(to: 8) + layout.rawBits))
-                endLimit.assign(m.constant(UInt64(w - eofLength), width: 8) - (fieldCount.zeroExtended(to: 8) + layout.rawBits))
-                chunkLast.assign(wordLast)
-            }
 
             // Stage 3: the accumulator. Bits are left-aligned; below `count` it holds zeros. The
             // chunk is shifted by the registered fill level; when a word leaves in the same cycle
             // the sum moves up 32 bits (wiring, not a second shifter).
             let acc = m.register("acc", width: w, reset: 0)
             let count = m.register("count", width: 8, reset: 0)
-            let eofPending = m.register("eof_pending", width: 1, reset: 0)
             let flushing = m.register("flushing", width: 1, reset: 0)
 
             // Output register, then a skid buffer for a registered m_axis_tready.
@@ -138,41 +129,45 @@ public enum HuffmanEncoderCore {
             let outFree = m.wire("out_free", !outValid || out["s_axis_tready"])
             let emit = m.wire("emit", (count >= 32) && outFree)
 
-            // Whether a chunk or EOF fits, registered from the next fill level (off the shift path).
-            let roomForValue = m.register("room_for_value", width: 1, reset: 1)
-            let roomForEnd = m.register("room_for_end", width: 1, reset: 1)
-            let takeValue = m.wire("take_value", chunkValid && !eofPending && !flushing && roomForValue)
-            advanceChunk.assign(!chunkValid || takeValue)
-            let takeEof = m.wire("take_eof", eofPending && roomForEnd)
-            let eofChunk = m.constant(eofLeft, width: 64)
-            let chunk = m.wire("chunk", mux(takeEof, eofChunk, chunkData))
-            let chunkBits = m.wire("append_bits", mux(takeEof, m.constant(UInt64(eofLength), width: 7), chunkBitsReg))
-            let appended = m.wire("appended", takeValue || takeEof)
-            let placed = m.wire("placed", mux(appended, cat(chunk, m.constant(0, width: w - 64)) >> count, 0))
-            let merged = m.wire("merged", acc | placed)
-            let countAppended = m.wire("count_appended", count + mux(appended, chunkBits.zeroExtended(to: 8), 0))
+            // Whether a chunk fits, registered from the next fill level (off the shift path).
+            let room = m.register("room", width: 1, reset: 1)
+            let take = m.wire("take", chunkValid && !flushing && room)
+            let takeEnd = m.wire("take_end", take && chunkIsEnd)
+            let endNext = m.wire("end_next", take && chunkLast && !chunkIsEnd)
+            advanceChunk.assign(!chunkValid || (take && !endNext))
+            advanceWord.assign(!wordValid || advanceChunk)
+            m.when(endNext) {
+                // The frame's last value goes in: EOF is the next chunk.
+                chunkIsEnd.assign(1)
+                chunkLast.assign(0)
+                chunkData.assign(m.constant(eofLeft, width: 64))
+                chunkBitsReg.assign(UInt64(eofLength))
+                chunkLimit.assign(UInt64(w - maxItem - eofLength))
+            }.elseWhen(advanceChunk) {
+                chunkValid.assign(wordValid)
+                chunkIsEnd.assign(0)
+                chunkLast.assign(wordLast)
+                chunkData.assign(composed)
+                let bits = fieldCount.zeroExtended(to: 8) + layout.rawBits
+                chunkBitsReg.assign(bits.truncated(to: 7))
+                chunkLimit.assign(m.constant(UInt64(w - maxItem), width: 8) - bits)
+            }
 
+            let shiftedChunk = m.wire("shifted_chunk", cat(chunkData, m.constant(0, width: w - 64)) >> count)
+            let merged = m.wire("merged", acc | mux(take, shiftedChunk, 0))
+            let countAppended = m.wire("count_appended", count + mux(take, chunkBitsReg.zeroExtended(to: 8), 0))
             acc.assign(mux(emit, merged << 32, merged))
             // After EOF the fill level is padded to the next word boundary: the bits below are
             // already zero. A word leaving in the same cycle moves everything up by 32.
             let padded = cat((countAppended + 31)[7, 5], m.constant(0, width: 5))
-            let filled = m.wire("filled", mux(takeEof, padded, countAppended))
-            let countNext = m.wire("count_next_value", mux(emit, filled - 32, filled))
-            count.assign(countNext)
-            // Room next cycle, from comparisons of the current fill level with registered limits
-            // (no addition before the comparison): count + appended - 32 x emit <= limit.
-            func roomNext(_ fixed: Int, _ afterChunk: Signal) -> Signal {
-                let limit = mux(takeValue, afterChunk, m.constant(UInt64(fixed), width: 8))
-                return mux(emit, count.zeroExtended(to: 9) <= limit.zeroExtended(to: 9) + 32, count <= limit)
-            }
-            // EOF pads the fill level; the checks are off for that one cycle (flushing follows).
-            roomForValue.assign(!takeEof && roomNext(w - maxChunk, valueLimit))
-            roomForEnd.assign(!takeEof && roomNext(w - eofLength, endLimit))
-            m.when(takeValue && chunkLast) { eofPending.assign(1) }
-            m.when(takeEof) {
-                eofPending.assign(0)
-                flushing.assign(1)
-            }
+            let filled = m.wire("filled", mux(takeEnd, padded, countAppended))
+            count.assign(mux(emit, filled - 32, filled))
+            // Room next cycle, from comparisons of the current fill level with a registered limit
+            // (no addition before the comparison): count + taken - 32 x emit <= limit. After EOF
+            // the level is padded; room is off for that one cycle (flushing follows anyway).
+            let limit = mux(take, chunkLimit, m.constant(UInt64(w - maxItem), width: 8))
+            room.assign(!takeEnd && mux(emit, count.zeroExtended(to: 9) <= limit.zeroExtended(to: 9) + 32, count <= limit))
+            m.when(takeEnd) { flushing.assign(1) }
             m.when(emit) {
                 outValid.assign(1)
                 outData.assign(acc[w - 1, w - 32])

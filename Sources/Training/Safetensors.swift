@@ -146,7 +146,8 @@ public struct SafetensorsFile: @unchecked Sendable {
     /// even, NaN kept quiet) only when `roundF32ToBF16` is set.
     public func values(of tensor: Tensor, roundF32ToBF16: Bool = false) -> [UInt32] {
         data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> [UInt32] in
-            let base = buffer.baseAddress!.advanced(by: tensor.range.lowerBound)
+            guard let start = buffer.baseAddress else { return [] }
+            let base = start.advanced(by: tensor.range.lowerBound)
             let n = tensor.count
             switch tensor.dtype {
             case .u8, .i8:
