@@ -50,8 +50,8 @@ reg  chunk_last_reg;
 reg  chunk_last_next;
 reg  chunk_is_end_reg;
 reg  chunk_is_end_next;
-reg  [127:0] acc_reg;
-wire [127:0] acc_next;
+reg  [95:0] acc_reg;
+wire [95:0] acc_next;
 reg  [7:0] count_reg;
 wire [7:0] count_next;
 reg  flushing_reg;
@@ -77,8 +77,8 @@ wire room_next;
 wire take;
 wire take_end;
 wire end_next;
-wire [127:0] shifted_chunk;
-wire [127:0] merged;
+wire [95:0] shifted_chunk;
+wire [95:0] merged;
 wire [7:0] count_appended;
 wire [7:0] filled;
 wire [7:0] _t0;
@@ -180,12 +180,12 @@ assign out_skid_s_axis_tlast = out_last_reg;
 assign out_skid_m_axis_tready = m_axis_tready;
 assign out_free = ~out_valid_reg | out_skid_s_axis_tready;
 assign emit = (count_reg >= 8'h20) & out_free;
-assign room_next = ~take_end & (emit ? ({1'd0, count_reg} <= ({1'd0, take ? chunk_limit_reg : 8'h64} + 9'h20)) : (count_reg <= (take ? chunk_limit_reg : 8'h64)));
+assign room_next = ~take_end & (emit ? ({1'd0, count_reg} <= ({1'd0, take ? chunk_limit_reg : 8'h44} + 9'h20)) : (count_reg <= (take ? chunk_limit_reg : 8'h44)));
 assign take = (chunk_valid_reg & ~flushing_reg) & room_reg;
 assign take_end = take & chunk_is_end_reg;
 assign end_next = (take & chunk_last_reg) & ~chunk_is_end_reg;
-assign shifted_chunk = {chunk_data_reg, 64'd0} >> count_reg;
-assign merged = acc_reg | (take ? shifted_chunk : 128'd0);
+assign shifted_chunk = {chunk_data_reg, 32'd0} >> count_reg;
+assign merged = acc_reg | (take ? shifted_chunk : 96'd0);
 assign count_appended = count_reg + (take ? {1'd0, chunk_bits_reg} : 8'd0);
 assign filled = take_end ? {_t0[7:5], 5'd0} : count_appended;
 
@@ -259,9 +259,9 @@ end
 always @* begin
     chunk_limit_next = chunk_limit_reg;
     if (end_next) begin
-        chunk_limit_next = 8'h58;
+        chunk_limit_next = 8'h38;
     end else if (advance_chunk) begin
-        chunk_limit_next = 8'h64 - ({3'd0, word_data_reg[24:20]} + 8'd8);
+        chunk_limit_next = 8'h44 - ({3'd0, word_data_reg[24:20]} + 8'd8);
     end
 end
 
@@ -316,7 +316,7 @@ end
 always @* begin
     out_data_next = out_data_reg;
     if (emit) begin
-        out_data_next = acc_reg[127:96];
+        out_data_next = acc_reg[95:64];
     end
 end
 
@@ -353,7 +353,7 @@ always @(posedge clk) begin
         stage_valid_reg <= 1'd0;
         word_valid_reg <= 1'd0;
         chunk_valid_reg <= 1'd0;
-        acc_reg <= 128'd0;
+        acc_reg <= 96'd0;
         count_reg <= 8'd0;
         flushing_reg <= 1'd0;
         out_valid_reg <= 1'd0;

@@ -5,7 +5,7 @@ import HDLBlocks
 /// The fixed-codebook Huffman decoder: 32-bit stream words in, values out, one value per cycle
 /// whenever the value's bits are buffered and the output can take it.
 ///
-/// A 128-bit buffer holds the stream left-aligned (zeros below `count`); a whole word is appended
+/// A 96-bit buffer (a worst-case 59-bit value plus a 32-bit word) holds the stream left-aligned (zeros below `count`); a whole word is appended
 /// whenever at least 32 bits are free. Code length detection is canonical and does not ripple:
 /// for every length l a constant range check on the top l bits (codes of one length are
 /// consecutive), so the lengths are tested in parallel, one-hot. ESC and EOF are recognised the
@@ -17,7 +17,7 @@ import HDLBlocks
 /// A bit pattern that starts no code (an incomplete code) raises `error`, which stays set until
 /// reset; words are still accepted so the input side never hangs.
 public enum HuffmanDecoderCore {
-    static let bufferBits = 128
+    static let bufferBits = 96
 
     public static func module(codebook: Codebook) throws -> Module {
         let tables = try HuffmanTables(codebook)

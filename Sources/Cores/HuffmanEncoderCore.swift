@@ -21,14 +21,14 @@ public enum CoreError: Error, Equatable, CustomStringConvertible {
 /// alphabets) while the raw bits and `tlast` are registered, and the ROM word is registered
 /// again (the RAM's output register); (2) the code, left-aligned in the ROM, and the raw bits are
 /// composed into a registered 64-bit chunk; (3) the chunk is appended to
-/// a 128-bit accumulator at its registered fill level, from which a 32-bit word leaves per cycle
+/// a 96-bit accumulator (a 59-bit chunk plus a word and some slack) at its registered fill level, from which a 32-bit word leaves per cycle
 /// into a registered output and a skid buffer. After the last value of a frame, EOF's code
 /// is appended in the next cycle and the accumulator is padded to a word boundary and drained
 /// (`m_axis_tlast` on the frame's last word); the input waits meanwhile, so a frame costs its
 /// values plus about 2 + (its last bits / 32) cycles. One value per cycle in steady state while
 /// values average at most 32 bits.
 public enum HuffmanEncoderCore {
-    static let accumulatorBits = 128
+    static let accumulatorBits = 96
 
     public static func module(codebook: Codebook) throws -> Module {
         let tables = try HuffmanTables(codebook)
