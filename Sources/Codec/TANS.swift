@@ -61,9 +61,7 @@ public struct TANSTables: Sendable, Equatable {
 public struct TANSCoder: Sendable {
     public let layout: ValueLayout
     public let tables: TANSTables
-    /// Per state: entry << 19 | nb << 15 | base (entry < 2^13, nb <= 15, base < 2^15).
-    private let decodeTable: FixedTable<UInt32>
-    /// Per state, for the fast loop: 63 - nb (bits 0-5: shifting the container right by one and
+    /// Per state: 63 - nb (bits 0-5: shifting the container right by one and
     /// then by the slot itself leaves the nb state bits, 0 when nb is 0), base (bits 8-23),
     /// nb + rawBits (bits 24-31), the entry (bits 32-44), and bit 48 when the entry is ESC or EOF.
     private let fastTable: FixedTable<UInt64>
@@ -85,9 +83,6 @@ public struct TANSCoder: Sendable {
         tables = t
         escape = layout.symbolCount
         endOfFrame = layout.symbolCount + 1
-        decodeTable = FixedTable((0..<t.tableSize).map { u in
-            UInt32(t.symbol[u]) << 19 | UInt32(t.bitCount[u]) << 15 | UInt32(t.base[u])
-        })
         fastTable = FixedTable((0..<t.tableSize).map { u in
             let nb = Int(t.bitCount[u])
             let entry = Int(t.symbol[u])
@@ -267,7 +262,6 @@ public struct TANSCoder: Sendable {
         let rawBits = layout.rawBits
         let rawMask: UInt64 = rawBits == 0 ? 0 : (1 << UInt64(rawBits)) - 1
         let window = tableLog + rawBits  // at most 46 bits: state bits and raw bits in one load
-        let table = decodeTable.pointer
         let fast = fastTable.pointer
         let values = entryValue.pointer
         let windowShift = UInt64(64 - window)
@@ -323,11 +317,11 @@ public struct TANSCoder: Sendable {
             }
             // General path: escapes, EOF, the end of the stream.
             let start = reader.position
-            let slot = table[state]
-            let entry = Int(slot &>> 19)
-            let nb = Int((slot &>> 15) & 0xF)
+            let slot = fast[state]
+            let entry = Int((slot &>> 32) & 0x1FFF)
+            let nb = 63 - Int(slot & 0x3F)
             guard reader.remaining >= nb else { throw .truncated(bit: start) }
-            state = Int(slot & 0x7FFF) + Int(reader.read(nb))
+            state = Int((slot &>> 8) & 0xFFFF) + Int(reader.read(nb))
             if entry == endOfFrame {
                 guard state == 0 else { throw .badFinalState(bit: start, state: state) }
                 break
