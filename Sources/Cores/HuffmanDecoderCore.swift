@@ -59,13 +59,7 @@ public enum HuffmanDecoderCore {
             // Bits consumed since the frame began, modulo 32: where the padding after EOF ends.
             let position = m.register("position", width: 5, reset: 0)
             let failed = m.register("failed", width: 1, reset: 0)
-            let heldValid = m.register("held_valid", width: 1, reset: 0)
-            let heldValue = m.register("held_value", width: layout.valueBits, reset: nil)
-            let outValid = m.register("out_valid", width: 1, reset: 0)
-            let outValue = m.register("out_value", width: layout.valueBits, reset: nil)
-            let outLast = m.register("out_last", width: 1, reset: nil)
-            let out = m.instance(skid, name: "out_skid")
-            let outFree = m.wire("out_free", !outValid || out["s_axis_tready"])
+            let output = HeldValueOutput(m, skid: skid, valueBits: layout.valueBits, data: mData, valid: mValid, last: mLast, ready: mReady)
 
             // Length detection: one range check per code length, all in parallel.
             let top = buffer[w - 1, w - maxLength]
@@ -103,7 +97,7 @@ public enum HuffmanDecoderCore {
             let complete = m.wire("complete", anyCode && buffered)
             let invalid = m.wire("invalid", !anyCode && (count >= maxLength))
             // A value may leave the held register only when the output register can take it.
-            let step = m.wire("step", complete && !failed && (!heldValid || outFree))
+            let step = m.wire("step", complete && !failed && output.accepts)
             let consumed = m.wire("consumed", mux(step, consume, 0))
 
             // The symbol and raw bits behind the code.
@@ -134,20 +128,7 @@ public enum HuffmanDecoderCore {
             m.when(invalid && !failed) { failed.assign(1) }
 
             // The held value leaves when the next entry is decoded: with tlast if that is EOF.
-            m.when(step && heldValid) {
-                outValid.assign(1)
-                outValue.assign(heldValue)
-                outLast.assign(isEnd)
-            }.elseWhen(outFree) {
-                outValid.assign(0)
-            }
-            m.when(step) {
-                heldValid.assign(!isEnd)
-                heldValue.assign(decoded)
-            }
-
-            SkidBuffer.connect(out, data: outValue, valid: outValid, last: outLast,
-                               toData: mData, valid: mValid, last: mLast, ready: mReady)
+            output.update(m, step: step, isEnd: isEnd, value: decoded)
             errorOut.assign(failed)
         }
     }

@@ -13,26 +13,38 @@ struct DecoderCase: Sendable {
     let values: [UInt32]
     /// tlast per value (an empty frame leaves no trace).
     let last: [Bool]
+    /// A random codebook rather than a conformance vector.
+    var isRandom: Bool { codebook.name.hasPrefix("dhuffman") || codebook.name.hasPrefix("dtans") }
 }
 
+/// Decoder cases of both coders: every conformance vector and random codebooks, all built into
+/// one Verilator library (one link for all).
 enum DecoderLibrary {
+    static func decoder(_ book: Codebook) throws -> Module {
+        guard let module = try CoreGenerator.modules(for: book, decoder: true, encoder: false).first else {
+            throw CoreError.unsupported("no decoder for \(book.name)")
+        }
+        return module
+    }
+
     static let cases: Result<[DecoderCase], Error> = Result {
         var cases: [DecoderCase] = []
         for vector in try ConformanceVector.all() {
             let book = try Codebook.parse(vector.codebookBytes)
-            guard case .huffman = book.coder else { continue }
-            cases.append(DecoderCase(codebook: book, module: try HuffmanDecoderCore.module(codebook: book), stream: vector.stream,
+            cases.append(DecoderCase(codebook: book, module: try decoder(book), stream: vector.stream,
                                      values: vector.values, last: CoreHarness.lastFlags(frameSizes: vector.frameSizes.filter { $0 > 0 })))
         }
-        var gen = RandomCodebooks(seed: 777)
-        for i in 0..<TestScale.pick(quick: 12, long: 220) {
-            let book = gen.codebook(coder: "huffman", name: "drand\(i)")
-            let values = gen.values(count: 50 + Int(gen.random.next() % 600), for: book)
-            var frames = CoreHarness.randomFrames(values.count, maxFrame: 1 + Int(gen.random.next() % 200), random: &gen.random)
-            if i % 3 == 0 { frames.insert(0, at: Int(gen.random.next() % UInt64(frames.count))) }  // an empty frame
-            let stream = try StreamCodec(codebook: book).encode(values, frameSizes: frames)
-            cases.append(DecoderCase(codebook: book, module: try HuffmanDecoderCore.module(codebook: book), stream: stream,
-                                     values: values, last: CoreHarness.lastFlags(frameSizes: frames.filter { $0 > 0 })))
+        for coder in ["huffman", "tans"] {
+            var gen = RandomCodebooks(seed: coder == "huffman" ? 777 : 778)
+            for i in 0..<TestScale.pick(quick: 12, long: 220) {
+                let book = gen.codebook(coder: coder, name: "d\(coder)\(i)")
+                let values = gen.values(count: 50 + Int(gen.random.next() % 600), for: book)
+                var frames = CoreHarness.randomFrames(values.count, maxFrame: 1 + Int(gen.random.next() % 200), random: &gen.random)
+                if i % 3 == 0 { frames.insert(0, at: Int(gen.random.next() % UInt64(frames.count))) }  // an empty frame
+                let stream = try StreamCodec(codebook: book).encode(values, frameSizes: frames)
+                cases.append(DecoderCase(codebook: book, module: try decoder(book), stream: stream,
+                                         values: values, last: CoreHarness.lastFlags(frameSizes: frames.filter { $0 > 0 })))
+            }
         }
         return cases
     }
@@ -42,8 +54,8 @@ enum DecoderLibrary {
     }
 }
 
-@Suite("Huffman decoder core, bit-exact against the reference decoder")
-struct HuffmanDecoderTests {
+@Suite("Decoder cores (Huffman and tANS), bit-exact against the reference decoder")
+struct DecoderTests {
     @Test("conformance vectors and random codebooks: every value and frame end, under random backpressure")
     func bitExact() throws {
         let library = try DecoderLibrary.library.get()
@@ -68,20 +80,20 @@ struct HuffmanDecoderTests {
         }
     }
 
-    @Test("one value per cycle at full rate on the bf16 vector")
+    @Test("one value per cycle at full rate on the bf16 vectors (Huffman and tANS)")
     func throughput() throws {
         let library = try DecoderLibrary.library.get()
-        guard let c = try DecoderLibrary.cases.get().first(where: { $0.codebook.layout.transform == .bf16Exponent }) else {
-            Issue.record("no bf16 case")
-            return
+        let bf16 = try DecoderLibrary.cases.get().filter { !$0.isRandom && $0.codebook.layout.transform == .bf16Exponent }
+        #expect(Set(bf16.map(\.codebook.coder.name)) == ["huffman", "tans"])
+        for c in bf16 {
+            let values = Array(repeating: c.values, count: 20).flatMap { $0 }
+            let stream = try StreamCodec(codebook: c.codebook).encode(values, frameSizes: [values.count])
+            let sim = try library.simulation(of: c.module.name)
+            sim.reset()
+            let result = try sim.stream(StreamJob(input: CoreHarness.words(stream), expectedOutputs: values.count))
+            #expect(result.outputs == values.map(UInt64.init))
+            #expect(Double(result.cycles) <= Double(values.count) * 1.01 + 20, "\(c.module.name): \(result.cycles) cycles for \(values.count) values")
         }
-        let values = Array(repeating: c.values, count: 20).flatMap { $0 }
-        let stream = try StreamCodec(codebook: c.codebook).encode(values, frameSizes: [values.count])
-        let sim = try library.simulation(of: c.module.name)
-        sim.reset()
-        let result = try sim.stream(StreamJob(input: CoreHarness.words(stream), expectedOutputs: values.count))
-        #expect(result.outputs == values.map(UInt64.init))
-        #expect(Double(result.cycles) <= Double(values.count) * 1.01 + 20, "\(result.cycles) cycles for \(values.count) values")
     }
 
     @Test("a bit pattern that starts no code raises error where the reference decoder reports one")

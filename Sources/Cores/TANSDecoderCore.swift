@@ -1,0 +1,203 @@
+import Codec
+import HDL
+import HDLBlocks
+
+/// The tANS decoder: 32-bit stream words in, values out, one value per cycle while the stream's
+/// bits are buffered and the output can take it (FORMAT.md sections 7 and 8).
+///
+/// **The state loop.** The decode table is a block RAM read synchronously, and its read address
+/// register is the decoder state: in the cycle after a step the RAM shows the new state's entry.
+/// The loop is RAM output -> the top `nb` bits of the bit window (a right shift by R - nb, stored
+/// in the table) -> OR with `base` (whose low `nb` bits are zero, so no adder) -> RAM address.
+///
+/// **The bits.** Stream words wait in a short queue of word slots (an input skid buffer in
+/// front); a bit pointer `p` gives the position of the next bit in slot 0, and the window is the
+/// slots shifted left by `p`. A step consumes the entry's bits (state bits, ESC literal, raw bits:
+/// a count stored in the table) by moving `p`; a word is dropped from the queue when `p` passes
+/// 32 (one per cycle, so a pointer past 63 waits a cycle). A step never waits for the table: it
+/// goes when the window holds the codebook's longest entry, or, near the end of a stream, when a
+/// registered check shows the current entry fits.
+///
+/// **Frames.** A frame starts word-aligned: R bits give the first state (the table's read address
+/// comes from the window instead of the loop). At EOF the new state must be 0, else `error`; the
+/// padding is the rest of the current word. The last value of a frame is held back one entry and
+/// leaves with `tlast` when EOF is decoded.
+///
+/// **Errors.** `error` is sticky until reset: a frame that does not end in state 0, or (only for
+/// codebooks with states that read no bits) more than T consecutive entries that read no bit,
+/// which can only be a corrupt frame cycling forever (the rule of the reference decoder, see
+/// docs/FORMAT.md). After an error, words are taken and dropped so the input never hangs.
+public enum TANSDecoderCore {
+    public static func module(codebook: Codebook) throws -> Module {
+        guard case .tans(let tableLog, let counts) = codebook.coder else {
+            throw CoreError.wrongCoder(expected: "tans", found: codebook.coder.name)
+        }
+        let layout = codebook.layout
+        let tables = TANSTables(tableLog: tableLog, counts: counts)
+        let r = tableLog, size = 1 << tableLog
+        let (n, escape, endOfFrame) = (layout.symbolCount, layout.symbolCount, layout.symbolCount + 1)
+        let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
+
+        // Per state: the bits its entry consumes, and the table word.
+        enum Kind: UInt64 { case symbol = 0, escape = 1, end = 2 }
+        func kind(_ entry: Int) -> Kind { entry == escape ? .escape : entry == endOfFrame ? .end : .symbol }
+        func extraBits(_ k: Kind) -> Int { k == .escape ? symbolBits + rawBits : k == .symbol ? rawBits : 0 }
+        let consumed = (0..<size).map { u in Int(tables.bitCount[u]) + extraBits(kind(Int(tables.symbol[u]))) }
+        let longestEntry = consumed.max() ?? 0
+        let consumedWidth = 6  // at most 15 + 32 bits
+        // Table word, low bits first: R - nb (4), base (R), bits consumed (6), kind (2), symbol.
+        let shiftLow = 0, baseLow = 4, consumedLow = 4 + r, kindLow = 4 + r + consumedWidth, symbolLow = kindLow + 2
+        let tableWidth = symbolLow + symbolBits
+        let contents: [UInt64] = (0..<size).map { u in
+            let entry = Int(tables.symbol[u])
+            let nb = Int(tables.bitCount[u])
+            precondition(Int(tables.base[u]) & ((1 << nb) - 1) == 0, "tANS base with non-zero low bits")
+            return UInt64(r - nb) << UInt64(shiftLow) | UInt64(tables.base[u]) << UInt64(baseLow)
+                | UInt64(consumed[u]) << UInt64(consumedLow) | kind(entry).rawValue << UInt64(kindLow)
+                | UInt64(entry < n ? entry : 0) << UInt64(symbolLow)
+        }
+        // States that read no bit at all can cycle: only then is the run counter needed.
+        let zeroBitStates = (0..<size).contains { consumed[$0] == 0 && kind(Int(tables.symbol[$0])) != .end }
+
+        // The window must hold the longest entry (and the R bits of a first state) from any
+        // pointer position 0-31; one more slot lets a word arrive while the window is full.
+        let windowBits = max(longestEntry, r)
+        let windowSlots = (31 + windowBits + 31) / 32
+        let slots = windowSlots + 1
+
+        let outSkid = try SkidBuffer.module(name: "\(codebook.name)_decoder_skid", dataWidth: layout.valueBits, hasLast: true)
+        let inSkid = try SkidBuffer.module(name: "\(codebook.name)_decoder_in_skid", dataWidth: 32, hasLast: false)
+        return try Module("\(codebook.name)_decoder") { m in
+            m.comment("tANS decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r).")
+            m.comment("32-bit stream words in (s_axis, first bit at bit 31), values out (m_axis, tlast on a frame's last value); error is sticky until reset.")
+            m.comment("The \(size)-state decode table is a block RAM whose registered read address is the decoder state.")
+            let sData = m.input("s_axis_tdata", width: 32)
+            let sValid = m.input("s_axis_tvalid")
+            let sReady = m.output("s_axis_tready")
+            let mData = m.output("m_axis_tdata", width: layout.valueBits)
+            let mValid = m.output("m_axis_tvalid")
+            let mReady = m.input("m_axis_tready")
+            let mLast = m.output("m_axis_tlast")
+            let errorOut = m.output("error")
+
+            let failed = m.register("failed", width: 1, reset: 0)
+            // The table's read data shows the current state's entry.
+            let started = m.register("started", width: 1, reset: 0)
+            // Next bit in slot 0; 32-63 while a consumed word waits to be dropped.
+            let pointer = m.register("pointer", width: 6, reset: 0)
+            let words = (0..<slots).map { m.register("slot\($0)", width: 32, reset: nil) }
+            let present = (0..<slots).map { m.register("slot\($0)_valid", width: 1, reset: 0) }
+            let output = HeldValueOutput(m, skid: outSkid, valueBits: layout.valueBits, data: mData, valid: mValid, last: mLast, ready: mReady)
+
+            // Input: a skid buffer (registered s_axis_tready); after an error, words are dropped.
+            let input = m.instance(inSkid, name: "in_skid")
+            input["s_axis_tdata"].assign(sData)
+            input["s_axis_tvalid"].assign(sValid && !failed)
+            sReady.assign(failed || input["s_axis_tready"])
+
+            // The bit window at the pointer, and the bits available from it (no adder: for each
+            // number of leading valid slots k, a constant comparison of the pointer).
+            let offset = pointer[4, 0]
+            let window = m.wire("window", (cat(Array(words.prefix(windowSlots))) << offset)[32 * windowSlots - 1, 32 * windowSlots - windowBits])
+            let leading = (1...windowSlots).map { k in present.prefix(k).dropFirst().reduce(present[0]) { $0 && $1 } }
+            func available(atLeast bits: Int) -> Signal {
+                (1...windowSlots).reduce(m.constant(0, width: 1)) { acc, k in
+                    32 * k - bits < 0 ? acc : acc || (leading[k - 1] && (offset <= 32 * k - bits))
+                }
+            }
+
+            // The table: address is the next state, data the current state's entry.
+            let tableRead = m.wire("table_read", width: 1)
+            let nextState = m.wire("next_state", width: r)
+            let entry = m.rom("decode_table", width: tableWidth, contents: contents, style: .blockMemory,
+                              address: nextState, readEnable: tableRead, synchronous: true)
+            let rightShift = entry[baseLow - 1, shiftLow]
+            let base = entry[consumedLow - 1, baseLow]
+            let entryBits = entry[kindLow - 1, consumedLow]
+            let entryKind = entry[symbolLow - 1, kindLow]
+            let isEscape = m.wire("is_escape", entryKind == Int(Kind.escape.rawValue))
+            let isEnd = m.wire("is_end", entryKind == Int(Kind.end.rawValue))
+
+            // The state bits: the top nb bits of the window, right-aligned (R - nb is stored).
+            let windowTop = window[windowBits - 1, windowBits - r]
+            let stateBits = m.wire("state_bits", windowTop >> rightShift)
+            nextState.assign(mux(started, base | stateBits, windowTop))
+
+            // The value: symbol (or ESC's literal) and raw bits behind the state bits.
+            let nb = m.wire("nb", m.constant(UInt64(r), width: 4) - rightShift)
+            let afterState = m.wire("after_state", window << nb)
+            let literal = afterState[windowBits - 1, windowBits - symbolBits]
+            let symbol = mux(isEscape, literal, entry[tableWidth - 1, symbolLow])
+            var raw: Signal? = nil
+            if rawBits > 0 {
+                let afterSymbol = mux(isEscape, afterState << symbolBits, afterState)
+                raw = afterSymbol[windowBits - 1, windowBits - rawBits]
+            }
+            let decoded = m.wire("decoded", ValueFields.value(symbol: symbol, raw: raw, layout: layout))
+
+            // When to step. Fast: the window holds the longest entry. Slow (the end of a
+            // stream): the current entry's bits were available last cycle and nothing moved since.
+            let quiet = m.register("quiet", width: 1, reset: 0)
+            let fits = m.register("fits", width: 1, reset: 0)
+            let sum = m.wire("bit_sum", offset.zeroExtended(to: 7) + entryBits.zeroExtended(to: 7))
+            let inWindow = !pointer[5] && !failed
+            let step = m.wire("step", started && inWindow && (available(atLeast: longestEntry) || (quiet && fits)) && output.accepts)
+            let start = m.wire("start", !started && inWindow && (offset == 0) && present[0])
+            // A consumed word leaves: past the pointer, or the rest of a word after EOF (padding).
+            let catchUp = m.wire("catch_up", pointer[5] && !failed)
+            let skipPadding = m.wire("skip_padding", !started && inWindow && (offset != 0))
+            let drop = m.wire("drop", mux(step, sum[6, 5] != 0, catchUp || skipPadding))
+            tableRead.assign(step || start)
+            fits.assign(started && (1...windowSlots).reduce(m.constant(0, width: 1)) { acc, k in
+                acc || (leading[k - 1] && (sum <= 32 * k))
+            })
+            quiet.assign(!(step || start || drop))
+
+            m.when(step) {
+                pointer.assign(mux(sum[6, 5] != 0, sum - 32, sum).truncated(to: 6))
+            }.elseWhen(catchUp) {
+                pointer.assign(pointer - 32)
+            }.elseWhen(skipPadding) {
+                pointer.assign(0)
+            }.elseWhen(start) {
+                pointer.assign(UInt64(r))
+            }
+            m.when(start) { started.assign(1) }
+            m.when(step && isEnd) {
+                started.assign(0)
+                m.when(nextState != 0) { failed.assign(1) }
+            }
+            if zeroBitStates {
+                let run = m.register("zero_run", width: r + 1, reset: 0)
+                m.when(start || (step && entryBits != 0)) {
+                    run.assign(0)
+                }.elseWhen(step && !isEnd) {
+                    run.assign(run + 1)
+                    m.when(run == size) { failed.assign(1) }
+                }
+            }
+
+            // The word queue: a slot takes the next one's word when its own leaves or it is empty.
+            var moves = drop
+            for j in 0..<slots {
+                moves = moves || !present[j]
+                let take = m.wire("slot\(j)_take", moves)
+                if j + 1 < slots {
+                    m.when(take) {
+                        words[j].assign(words[j + 1])
+                        present[j].assign(present[j + 1])
+                    }
+                } else {
+                    input["m_axis_tready"].assign(take)
+                    m.when(take) {
+                        words[j].assign(input["m_axis_tdata"])
+                        present[j].assign(input["m_axis_tvalid"])
+                    }
+                }
+            }
+
+            output.update(m, step: step, isEnd: isEnd, value: decoded)
+            errorOut.assign(failed)
+        }
+    }
+}
