@@ -196,7 +196,4 @@ public enum FrameDecodeError: Error, Sendable, Equatable {
     case truncated(bit: Int)
     /// A tANS frame whose EOF left the state at `state`, not 0.
     case badFinalState(bit: Int, state: Int)
-    /// A tANS frame that runs through more than the table size of entries without reading a
-    /// bit: its states cycle and it would never end.
-    case endless(bit: Int)
 }

@@ -113,8 +113,6 @@ public enum StreamError: Error, Sendable, Equatable, CustomStringConvertible {
                 return "corrupt stream: frame \(frame): the stream ends inside the frame (value starting at bit \(bit))"
             case .badFinalState(let bit, let state):
                 return "corrupt stream: frame \(frame): EOF at bit \(bit) left tANS state \(state), not 0"
-            case .endless(let bit):
-                return "corrupt stream: frame \(frame): tANS states cycle without reading input from bit \(bit); EOF never comes"
             }
         }
     }

@@ -265,8 +265,8 @@ public struct TANSCoder: Sendable {
         let fast = fastTable.pointer
         let values = entryValue.pointer
         let windowShift = UInt64(64 - window)
-        let tableSize = tables.tableSize
-        var stepsWithoutInput = 0
+        // No frame can run forever: an entry that reads no bits (nb = 0, no raw bits) leads from
+        // state u to x - T < u (x = c + rank < T + u), so within u + 1 entries a bit is read.
         while true {
             // Fast path: directly coded symbols far from the end of the stream, in batches that
             // keep the state, bit position and output pointer in registers.
@@ -298,18 +298,6 @@ public struct TANSCoder: Sendable {
                     container &<<= UInt64(used)
                     valid &-= used
                     position &+= used
-                    // States are a function of the bits read: more steps than states without
-                    // reading a bit means they cycle and EOF never comes.
-                    if used == 0 {
-                        stepsWithoutInput &+= 1
-                        if stepsWithoutInput > tableSize {
-                            reader.position = position
-                            sink.advance(by: out - first)
-                            throw .endless(bit: position)
-                        }
-                    } else {
-                        stepsWithoutInput = 0
-                    }
                 }
                 reader.position = position
                 sink.advance(by: out - first)
@@ -333,12 +321,6 @@ public struct TANSCoder: Sendable {
             }
             guard reader.remaining >= rawBits else { throw .truncated(bit: start) }
             sink.append(high | K.placeRaw(reader.read(rawBits)))
-            if reader.position == start {
-                stepsWithoutInput += 1
-                if stepsWithoutInput > tables.tableSize { throw .endless(bit: start) }
-            } else {
-                stepsWithoutInput = 0
-            }
         }
         reader.position = min(reader.bitCount, (reader.position + 31) & ~31)
     }

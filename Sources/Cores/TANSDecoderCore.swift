@@ -23,10 +23,9 @@ import HDLBlocks
 /// padding is the rest of the current word. The last value of a frame is held back one entry and
 /// leaves with `tlast` when EOF is decoded.
 ///
-/// **Errors.** `error` is sticky until reset: a frame that does not end in state 0, or (only for
-/// codebooks with states that read no bits) more than T consecutive entries that read no bit,
-/// which can only be a corrupt frame cycling forever (the rule of the reference decoder, see
-/// docs/FORMAT.md). After an error, words are taken and dropped so the input never hangs.
+/// **Errors.** `error` is sticky until reset: a frame that does not end in state 0. No frame can
+/// run forever (an entry that reads no bits leads to a smaller state, docs/FORMAT.md). After an
+/// error, words are taken and dropped so the input never hangs.
 public enum TANSDecoderCore {
     public static func module(codebook: Codebook) throws -> Module {
         guard case .tans(let tableLog, let counts) = codebook.coder else {
@@ -56,9 +55,6 @@ public enum TANSDecoderCore {
                 | UInt64(consumed[u]) << UInt64(consumedLow) | kind(entry).rawValue << UInt64(kindLow)
                 | UInt64(entry < n ? entry : 0) << UInt64(symbolLow)
         }
-        // States that read no bit at all can cycle: only then is the run counter needed.
-        let zeroBitStates = (0..<size).contains { consumed[$0] == 0 && kind(Int(tables.symbol[$0])) != .end }
-
         // The window must hold the longest entry (and the R bits of a first state) from any
         // pointer position 0-31; one more slot lets a word arrive while the window is full.
         let windowBits = max(longestEntry, r)
@@ -167,16 +163,6 @@ public enum TANSDecoderCore {
                 started.assign(0)
                 m.when(nextState != 0) { failed.assign(1) }
             }
-            if zeroBitStates {
-                let run = m.register("zero_run", width: r + 1, reset: 0)
-                m.when(start || (step && entryBits != 0)) {
-                    run.assign(0)
-                }.elseWhen(step && !isEnd) {
-                    run.assign(run + 1)
-                    m.when(run == size) { failed.assign(1) }
-                }
-            }
-
             // The word queue: a slot takes the next one's word when its own leaves or it is empty.
             var moves = drop
             for j in 0..<slots {

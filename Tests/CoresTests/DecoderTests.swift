@@ -135,3 +135,56 @@ struct DecoderTests {
         #expect(raised > 0)
     }
 }
+
+@Suite("tANS decoder core: corrupt frames")
+struct TANSCorruptStreamTests {
+    /// What the reference decoder makes of a stream, as the hardware must show it.
+    enum Outcome { case decoded([UInt32]), corrupt, truncated }
+
+    static func reference(_ codec: StreamCodec, _ stream: [UInt8]) -> Outcome {
+        do { return .decoded(try codec.decode(stream).values) } catch {
+            if case .corruptFrame(_, .truncated) = error { return .truncated }
+            return .corrupt
+        }
+    }
+
+    /// Runs `stream` through `module` until its words are in and the output drained, or error.
+    static func run(_ library: SimulationLibrary, _ module: Module, _ stream: [UInt8], readyPerMille: Int = 1000) throws -> (outputs: [UInt64], error: Bool) {
+        let sim = try library.simulation(of: module.name)
+        sim.reset()
+        var job = StreamJob(input: CoreHarness.words(stream))
+        job.readyPerMille = readyPerMille
+        job.stopPort = "error"
+        job.maxCycles = UInt64(200_000 + 40 * stream.count)
+        let result = try sim.stream(job)
+        return (result.outputs, try sim.peek(sim.port("error")) == 1)
+    }
+
+    @Test("bit flips: error exactly where the reference reports a corrupt frame, else the reference's values")
+    func bitFlips() throws {
+        let library = try DecoderLibrary.library.get()
+        var random = SeededRandom(seed: 31)
+        var corrupt = 0, decoded = 0
+        for c in try DecoderLibrary.cases.get() where c.codebook.coder.name == "tans" && !c.stream.isEmpty {
+            let codec = StreamCodec(codebook: c.codebook)
+            for _ in 0..<TestScale.pick(quick: 8, long: 40) {
+                var stream = c.stream
+                let bit = Int(random.next() % UInt64(stream.count * 8))
+                stream[bit / 8] ^= 0x80 >> UInt8(bit % 8)
+                let hardware = try Self.run(library, c.module, stream, readyPerMille: 700)
+                switch Self.reference(codec, stream) {
+                case .decoded(let values):
+                    decoded += 1
+                    #expect(!hardware.error, "\(c.module.name) bit \(bit): error, but the reference decodes the stream")
+                    #expect(hardware.outputs == values.map(UInt64.init), "\(c.module.name) bit \(bit)")
+                case .corrupt:
+                    corrupt += 1
+                    #expect(hardware.error, "\(c.module.name) bit \(bit): the reference reports a corrupt frame, error stayed low")
+                case .truncated:
+                    #expect(!hardware.error, "\(c.module.name) bit \(bit): a truncated stream is not an error in hardware")
+                }
+            }
+        }
+        #expect(corrupt > 0 && decoded > 0, "corrupt \(corrupt), decoded \(decoded)")
+    }
+}
