@@ -5,7 +5,9 @@ import HDL
 public enum CoreGenerator {
     /// The decoder and/or encoder modules for `codebook` (each with its submodules).
     /// - Throws: `ElaborationError` if a core fails its checks.
-    public static func modules(for codebook: Codebook, decoder: Bool = true, encoder: Bool = true) throws -> [Module] {
+    /// `maxFrame` is the tANS encoder's MAX_FRAME (values it holds per frame).
+    public static func modules(for codebook: Codebook, decoder: Bool = true, encoder: Bool = true,
+                               maxFrame: Int = TANSEncoderCore.defaultMaxFrame) throws -> [Module] {
         var modules: [Module] = []
         switch codebook.coder {
         case .huffman:
@@ -13,7 +15,7 @@ public enum CoreGenerator {
             if encoder { modules.append(try HuffmanEncoderCore.module(codebook: codebook)) }
         case .tans:
             if decoder { modules.append(try TANSDecoderCore.module(codebook: codebook)) }
-            if encoder { throw CoreError.unsupported("the tANS encoder is not generated yet") }
+            if encoder { modules.append(try TANSEncoderCore.module(codebook: codebook, maxFrame: maxFrame)) }
         }
         return modules
     }

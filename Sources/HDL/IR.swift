@@ -24,13 +24,23 @@ public enum RomRead: Sendable {
     }
 }
 
-/// A read-only memory: a first-class node with its contents.
+/// The write port of a RAM: on a rising edge where `enable` is 1, `data` goes to `address`.
+public struct MemoryWrite: Sendable {
+    public let enable: Expr
+    public let address: Expr
+    public let data: Expr
+}
+
+/// A memory: a ROM with its contents, or (with a write port) a simple dual-port RAM whose
+/// `contents` are its depth in zeros and carry no initial values.
 public struct RomDecl: Sendable {
     public let name: String
     public let width: Int
     public let contents: [UInt64]
     public let style: RomStyle
     public let read: RomRead
+    /// Set for a RAM.
+    public var write: MemoryWrite? = nil
     /// The signal that carries the read data.
     public let data: SignalID
     public let location: SourceLocation

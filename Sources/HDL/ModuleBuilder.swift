@@ -114,6 +114,34 @@ public final class ModuleBuilder {
         return data
     }
 
+    /// Declares a simple dual-port RAM of `depth` words (block RAM): one write port, one
+    /// synchronous read port (read data registered where `readEnable` is 1; a read of the address
+    /// being written returns the old word). Addresses are ceil(log2(depth)) bits. Returns the read data.
+    public func ram(
+        _ name: String, width: Int, depth: Int,
+        writeEnable: Signal, writeAddress: Signal, writeData: Signal,
+        readAddress: Signal, readEnable: Signal?,
+        file: String = #fileID, line: Int = #line
+    ) -> Signal {
+        let location = SourceLocation(fileID: file, line: line)
+        let data = rom(name, width: width, contents: [UInt64](repeating: 0, count: Swift.max(2, depth)), style: .blockMemory,
+                       address: readAddress, readEnable: readEnable, synchronous: true, file: file, line: line)
+        let addressWidth = Swift.max(1, bitsToAddress(Swift.max(2, depth)))
+        if writeAddress.width != addressWidth {
+            report(.widthMismatch, "write address of RAM '\(name)' is \(writeAddress.width) bits, its \(depth) words need \(addressWidth)", at: location)
+        }
+        if writeData.width != width {
+            report(.widthMismatch, "write data of RAM '\(name)' is \(writeData.width) bits, its words are \(width)", at: location)
+        }
+        if writeEnable.width != 1 {
+            report(.invalidOperand, "write enable of RAM '\(name)' must be 1 bit", at: location)
+        }
+        let write = MemoryWrite(enable: checkedOperand(writeEnable, at: location), address: checkedOperand(writeAddress, at: location),
+                                data: checkedOperand(writeData, at: location))
+        if !roms.isEmpty { roms[roms.count - 1].write = write }
+        return data
+    }
+
     /// Instantiates `module` under `name`. Its clock and reset follow the parent's; its other ports
     /// are reached through the returned handle.
     public func instance(_ module: Module, name: String, file: String = #fileID, line: Int = #line) -> Instance {

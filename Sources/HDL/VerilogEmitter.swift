@@ -405,6 +405,20 @@ struct ModuleEmitter {
             // Every address is valid: the array is padded with zeros to a power of two.
             let padded = 1 << addressWidth
             let attribute = rom.style == .blockMemory ? "block" : "distributed"
+            if let write = rom.write {
+                lines[lines.count - 1] = "// RAM \(rom.name): \(depth) x \(rom.width) bits, simple dual port, synchronous read"
+                lines.append("(* ram_style = \"\(attribute)\" *)")
+                lines.append("reg [\(rom.width - 1):0] \(rom.name)_mem [0:\(padded - 1)];")
+                lines.append("")
+                lines.append("always @(posedge clk) begin")
+                lines.append("    if (\(expression(write.enable))) begin")
+                lines.append("        \(rom.name)_mem[\(expression(write.address))] <= \(expression(write.data));")
+                lines.append("    end")
+                lines.append("end")
+                lines.append("")
+                lines.append(contentsOf: readLines(rom, address: address, data: data))
+                return lines
+            }
             lines.append("(* rom_style = \"\(attribute)\" *)")
             lines.append("reg [\(rom.width - 1):0] \(rom.name)_mem [0:\(padded - 1)];")
             lines.append("")
@@ -420,20 +434,27 @@ struct ModuleEmitter {
             }
             lines.append("end")
             lines.append("")
-            switch rom.read {
-            case .async:
-                lines.append("assign \(data) = \(rom.name)_mem[\(address)];")
-            case .sync(_, let enable):
-                lines.append("always @(posedge clk) begin")
-                if let enable {
-                    lines.append("    if (\(expression(enable))) begin")
-                    lines.append("        \(data) <= \(rom.name)_mem[\(address)];")
-                    lines.append("    end")
-                } else {
-                    lines.append("    \(data) <= \(rom.name)_mem[\(address)];")
-                }
-                lines.append("end")
+            lines.append(contentsOf: readLines(rom, address: address, data: data))
+        }
+        return lines
+    }
+
+    /// The read port of a memory array.
+    private mutating func readLines(_ rom: RomDecl, address: String, data: String) -> [String] {
+        var lines: [String] = []
+        switch rom.read {
+        case .async:
+            lines.append("assign \(data) = \(rom.name)_mem[\(address)];")
+        case .sync(_, let enable):
+            lines.append("always @(posedge clk) begin")
+            if let enable {
+                lines.append("    if (\(expression(enable))) begin")
+                lines.append("        \(data) <= \(rom.name)_mem[\(address)];")
+                lines.append("    end")
+            } else {
+                lines.append("    \(data) <= \(rom.name)_mem[\(address)];")
             }
+            lines.append("end")
         }
         return lines
     }

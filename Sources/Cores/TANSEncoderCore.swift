@@ -1,0 +1,201 @@
+import Codec
+import HDL
+import HDLBlocks
+
+/// The tANS encoder: values in, 32-bit stream words out (FORMAT.md sections 7 and 8).
+///
+/// tANS codes a frame backwards, so the encoder holds the frame. Three stages run at once on
+/// three frames, one value per cycle each:
+/// 1. **Fill**: values go into a value buffer (a `ReversingBuffer`: block RAM, frames alternate
+///    between its two ends). A frame ends with `s_axis_tlast` or at `maxFrame` values (the
+///    `MAX_FRAME` of FORMAT.md section 8): a longer input frame is cut into frames of `maxFrame`
+///    values, each a valid frame of its own.
+/// 2. **Encode**: the values come back last first; EOF is coded first of all, then each value:
+///    per entry a symbol-indexed ROM gives the threshold `c << k`, `k` and the offset of the
+///    entry's states, the state loop (state -> nb -> X >> nb + offset -> state ROM -> state) runs
+///    one entry per cycle through a block RAM, and each value's chunk (state bits, ESC literal,
+///    raw bits) goes into a chunk buffer (a second `ReversingBuffer`). EOF's chunk and the final
+///    state (the frame's first R bits) are kept per frame beside it.
+/// 3. **Write**: the chunks come back in value order behind the R-bit state, EOF's chunk last,
+///    into a `WordPacker` (zero padding, `m_axis_tlast` on the frame's last word).
+///
+/// Latency: a frame's first word leaves about its length + 8 cycles after its last value went in
+/// (the frame must be whole before its encoding can start). Throughput: one value per cycle in
+/// steady state while chunks average at most 32 bits, less a few cycles per frame.
+public enum TANSEncoderCore {
+    public static let defaultMaxFrame = 4096
+
+    public static func module(codebook: Codebook, maxFrame: Int = defaultMaxFrame) throws -> Module {
+        guard case .tans(let tableLog, let counts) = codebook.coder else {
+            throw CoreError.wrongCoder(expected: "tans", found: codebook.coder.name)
+        }
+        guard maxFrame >= 1 && maxFrame <= 1 << 20 else {
+            throw CoreError.unsupported("MAX_FRAME must be 1 to \(1 << 20) values, is \(maxFrame)")
+        }
+        let layout = codebook.layout
+        let tables = TANSTables(tableLog: tableLog, counts: counts)
+        let r = tableLog, size = 1 << tableLog
+        let (n, escape, endOfFrame) = (layout.symbolCount, layout.symbolCount, layout.symbolCount + 1)
+        let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
+        let depth = 1 << max(1, bitsToAddress(maxFrame))
+
+        // Per entry with a count: k = R - floor(log2 c), nb = k when X >= c << k else k - 1, and
+        // the next state is states[(X >> nb) + stateStart - c].
+        struct EntryParameters { let threshold: Int; let k: Int; let offset: Int }
+        func parameters(_ e: Int) -> EntryParameters {
+            let c = counts[e]
+            let k = r - (Int.bitWidth - 1 - c.leadingZeroBitCount)
+            return EntryParameters(threshold: c << k, k: k, offset: (tables.stateStart[e] - c) & (size - 1))
+        }
+        // Symbol ROM word, low bits first: offset (R), threshold (R + 1), k (4), escaped (1).
+        let thresholdLow = r, kLow = 2 * r + 1, escapedLow = 2 * r + 5, parameterWidth = 2 * r + 6
+        func word(_ p: EntryParameters, escaped: Bool) -> UInt64 {
+            UInt64(p.offset) | UInt64(p.threshold) << UInt64(thresholdLow) | UInt64(p.k) << UInt64(kLow) | (escaped ? 1 << UInt64(escapedLow) : 0)
+        }
+        let symbolWords = (0..<n).map { s in counts[s] > 0 ? word(parameters(s), escaped: false) : word(parameters(escape), escaped: true) }
+        let endWord = word(parameters(endOfFrame), escaped: false)
+        let maxNb = (0..<size).map { Int(tables.bitCount[$0]) }.max() ?? r
+        let escapeBits = counts.prefix(n).contains(0) ? symbolBits : 0
+        let chunkWidth = max(r, maxNb + escapeBits + rawBits)
+        let lengthWidth = 6
+
+        let skid = try SkidBuffer.module(name: "\(codebook.name)_encoder_skid", dataWidth: 32, hasLast: true)
+        return try Module("\(codebook.name)_encoder") { m in
+            m.comment("tANS encoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r).")
+            m.comment("Values in (s_axis, tlast ends a frame), 32-bit stream words out (m_axis, tlast on a frame's last word).")
+            m.comment("MAX_FRAME = \(maxFrame): a longer input frame is cut into frames of at most \(maxFrame) values, each a valid frame.")
+            m.comment("A frame is coded backwards once it is whole: its words leave about its length + 8 cycles after its last value.")
+            let sData = m.input("s_axis_tdata", width: layout.valueBits)
+            let sValid = m.input("s_axis_tvalid")
+            let sReady = m.output("s_axis_tready")
+            let sLast = m.input("s_axis_tlast")
+            let mData = m.output("m_axis_tdata", width: 32)
+            let mValid = m.output("m_axis_tvalid")
+            let mReady = m.input("m_axis_tready")
+            let mLast = m.output("m_axis_tlast")
+
+            // 1. Fill.
+            let valueReady = m.wire("value_ready", width: 1)
+            let values = ReversingBuffer(m, prefix: "values", depth: depth, maxLength: maxFrame, width: layout.valueBits,
+                                         writeValid: sValid, writeData: sData, writeLast: sLast, readReady: valueReady)
+            sReady.assign(values.writeReady)
+
+            // 2. Encode. Entry register: EOF before a frame's values, then the values last first.
+            let loopStep = m.wire("loop_step", width: 1)
+            let entryValid = m.register("entry_valid", width: 1, reset: 0)
+            let entryIsEnd = m.register("entry_is_end", width: 1, reset: nil)
+            let entryFrameStart = m.register("entry_frame_start", width: 1, reset: nil)
+            let entrySymbol = m.register("entry_symbol", width: symbolBits, reset: nil)
+            let raw = ValueFields.raw(of: values.readData, layout: layout)
+            let entryRaw = raw.map { m.register("entry_raw", width: $0.width, reset: nil) }
+            let endDone = m.register("end_done", width: 1, reset: 0)
+            let entryAdvance = m.wire("entry_advance", !entryValid || loopStep)
+            let needEnd = m.wire("need_end", values.readValid && values.readFirst && !endDone)
+            valueReady.assign(entryAdvance && !needEnd)
+            let symbol = ValueFields.symbol(of: values.readData, layout: layout)
+            let romWord = m.rom("entry_parameters", width: parameterWidth, contents: symbolWords.count >= 2 ? symbolWords : symbolWords + [0],
+                                style: n >= 64 ? .blockMemory : .logic, address: symbol.resized(to: max(1, bitsToAddress(max(2, n)))),
+                                readEnable: entryAdvance, synchronous: true)
+            m.when(entryAdvance) {
+                entryValid.assign(values.readValid)
+                entryIsEnd.assign(needEnd)
+                entryFrameStart.assign(values.readLast && !needEnd)
+                entrySymbol.assign(symbol)
+                if let entryRaw, let raw { entryRaw.assign(raw) }
+                m.when(values.readValid) { endDone.assign(needEnd) }
+            }
+
+            // The state loop: X in [T, 2T); the state ROM's read register holds X - T.
+            let parametersWord = mux(entryIsEnd, m.constant(endWord, width: parameterWidth), romWord)
+            let offset = parametersWord[r - 1, 0]
+            let threshold = parametersWord[kLow - 1, thresholdLow]
+            let k = parametersWord[escapedLow - 1, kLow]
+            let escaped = parametersWord[escapedLow] && !entryIsEnd
+            let stateIndex = m.wire("state_index", width: r)
+            let nextState = m.rom("states", width: r, contents: tables.statesByEntry.map(UInt64.init), style: .blockMemory,
+                                  address: stateIndex, readEnable: loopStep, synchronous: true)
+            // EOF is a frame's first entry: X = T there.
+            let x = m.wire("x", mux(entryIsEnd, m.constant(UInt64(size), width: r + 1), cat(m.constant(1, width: 1), nextState)))
+            let nb = m.wire("nb", mux(x >= threshold, k, k - 1))
+            stateIndex.assign(((x >> nb).truncated(to: r) + offset).truncated(to: r))
+
+            // The chunk, left-aligned in chunkWidth bits: the low nb bits of X, the literal, raw bits.
+            let stateBitsLeft = m.wire("state_bits_left", (x.truncated(to: r) << (m.constant(UInt64(r), width: 4) - nb)))
+            var chunk = cat(stateBitsLeft, m.constant(0, width: chunkWidth - r + 1))[chunkWidth, 1]
+            var extra: Signal? = raw == nil ? nil : entryRaw
+            if escapeBits > 0 {
+                let literal = mux(escaped, entrySymbol, 0)
+                extra = extra.map { mux(escaped, cat(literal, $0), cat($0, m.constant(0, width: symbolBits))) } ?? literal
+            }
+            if let extra {
+                let extraLeft = cat(extra, m.constant(0, width: chunkWidth - extra.width + 1))[chunkWidth, 1]
+                chunk = chunk | (extraLeft >> nb)
+            }
+            let chunkLength = nb.zeroExtended(to: lengthWidth) + mux(escaped, m.constant(UInt64(escapeBits + rawBits), width: lengthWidth),
+                                                                    m.constant(UInt64(rawBits), width: lengthWidth))
+
+            // 3. The chunk register feeds the chunk buffer; EOF's chunk waits beside it.
+            let chunkValid = m.register("coded_valid", width: 1, reset: 0)
+            let chunkData = m.register("coded_chunk", width: chunkWidth + lengthWidth, reset: nil)
+            let chunkLast = m.register("coded_last", width: 1, reset: nil)
+            let endChunk = m.register("end_chunk", width: r + 4, reset: nil)
+            let writeReady = m.wire("coded_write_ready", width: 1)
+            let chunkFree = m.wire("coded_free", !chunkValid || writeReady)
+            loopStep.assign(entryValid && chunkFree)
+            m.when(loopStep && entryIsEnd) {
+                endChunk.assign(cat(nb, stateBitsLeft))
+            }
+            m.when(loopStep && !entryIsEnd) {
+                chunkValid.assign(1)
+                chunkData.assign(cat(chunkLength, chunk))
+                chunkLast.assign(entryFrameStart)
+            }.elseWhen(chunkFree) {
+                chunkValid.assign(0)
+            }
+            let chunkReady = m.wire("chunks_take", width: 1)
+            let chunks = ReversingBuffer(m, prefix: "chunks", depth: depth, maxLength: depth, width: chunkWidth + lengthWidth,
+                                         writeValid: chunkValid, writeData: chunkData, writeLast: chunkLast, readReady: chunkReady)
+            writeReady.assign(chunks.writeReady)
+            // Per frame (by the chunk buffer's parity): the final state and EOF's chunk, stored as
+            // the frame's last chunk is written (the state ROM then shows the final state).
+            let frameState = (0..<2).map { m.register("frame_state\($0)", width: r, reset: nil) }
+            let frameEnd = (0..<2).map { m.register("frame_end\($0)", width: r + 4, reset: nil) }
+            for q in 0..<2 {
+                m.when(chunkValid && chunkLast && writeReady && (chunks.writeParity == q)) {
+                    frameState[q].assign(nextState)
+                    frameEnd[q].assign(endChunk)
+                }
+            }
+
+            // 4. Write: the state, the chunks in value order, EOF's chunk with `last`.
+            let wroteState = m.register("wrote_state", width: 1, reset: 0)
+            let endPending = m.register("end_pending", width: 1, reset: 0)
+            let pendingEnd = m.register("pending_end", width: r + 4, reset: nil)
+            let offerState = m.wire("offer_state", !endPending && chunks.readValid && chunks.readFirst && !wroteState)
+            let q = chunks.readParity
+            let stateItem = mux(q, frameState[1], frameState[0])
+            let endItem = mux(q, frameEnd[1], frameEnd[0])
+            let chunkItem = chunks.readData
+            func left(_ s: Signal) -> Signal { cat(s, m.constant(0, width: 64 - s.width)) }
+            let itemValid = endPending || chunks.readValid
+            let itemData = mux(endPending, left(pendingEnd[r - 1, 0]),
+                               mux(offerState, left(stateItem), left(chunkItem[chunkWidth - 1, 0])))
+            let itemBits = mux(endPending, pendingEnd[r + 3, r].zeroExtended(to: 7),
+                               mux(offerState, m.constant(UInt64(r), width: 7), chunkItem[chunkWidth + lengthWidth - 1, chunkWidth].zeroExtended(to: 7)))
+            let packer = WordPacker(m, skid: skid, maxChunk: chunkWidth, valid: itemValid, data: itemData, bits: itemBits, last: endPending,
+                                    toData: mData, valid: mValid, last: mLast, ready: mReady)
+            chunkReady.assign(packer.accepts && !endPending && !offerState)
+            m.when(packer.accepts && itemValid) {
+                m.when(endPending) {
+                    endPending.assign(0)
+                    wroteState.assign(0)
+                }.elseWhen(offerState) {
+                    wroteState.assign(1)
+                    pendingEnd.assign(endItem)
+                }.elseWhen(chunks.readLast) {
+                    endPending.assign(1)
+                }
+            }
+        }
+    }
+}
