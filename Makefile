@@ -29,23 +29,26 @@ hwgen: deps
 generated: hwgen
 	rm -f generated/*.v
 	$(HWGEN) generate --design axis-rom-demo --output generated
-	$(HWGEN) generate --codebook $(EXAMPLE_BOOK) --output generated
+	$(HWGEN) generate --codebook $(HUFFMAN_BOOK) --output generated
+	$(HWGEN) generate --codebook $(TANS_BOOK) --output generated
 
 check-generated: hwgen
 	rm -rf $(BUILD)/generated-check
 	$(HWGEN) generate --design axis-rom-demo --output $(BUILD)/generated-check >/dev/null
-	$(HWGEN) generate --codebook $(EXAMPLE_BOOK) --output $(BUILD)/generated-check >/dev/null
+	$(HWGEN) generate --codebook $(HUFFMAN_BOOK) --output $(BUILD)/generated-check >/dev/null
+	$(HWGEN) generate --codebook $(TANS_BOOK) --output $(BUILD)/generated-check >/dev/null
 	@if ! diff -u <(cd generated && ls *.v) <(cd $(BUILD)/generated-check && ls *.v) || \
 	    ! for f in $(BUILD)/generated-check/*.v; do diff -u generated/$$(basename $$f) $$f || exit 1; done; then \
 	  echo "error: generated/ is stale: run 'make generated' and commit the result" >&2; exit 1; fi
 	@echo "generated/ is up to date"
 
-# The Huffman cores of the bundled example codebook (trained on MiniLM layer-1 FFN1 activations)
-# on a bundled real sample: the decoder over the whole stream, the encoder over the values, at
-# full rate and with random backpressure (VALID/READY percent), each checked bit for bit.
-EXAMPLE_BOOK := examples/minilm_ffn1_huffman.json
+# The cores of the bundled example codebooks (Huffman and tANS, both trained on MiniLM layer-1
+# FFN1 activations) on a bundled real sample: each decoder over the whole stream, each encoder
+# over the values, at full rate and with random backpressure (VALID/READY percent), each checked
+# bit for bit.
+HUFFMAN_BOOK := examples/minilm_ffn1_huffman.json
+TANS_BOOK    := examples/minilm_ffn1_tans.json
 EXAMPLE_DATA := examples/minilm_l1_ffn1_pre_gelu_sample.bf16.safetensors
-EXAMPLE_NAME := minilm_ffn1
 FRAME ?= 4096
 
 define verilate_bench
@@ -54,24 +57,31 @@ define verilate_bench
 	  $(CURDIR)/testbench/axis_stream_bench.cpp $(4) >$(2).log
 endef
 
+# $(1): codebook, $(2): module name prefix, $(3): output folder.
+define sim_codebook
+	mkdir -p $(3)/rtl
+	$(HWGEN) generate --codebook $(1) --output $(3)/rtl >/dev/null
+	@echo "== $(EXAMPLE_DATA) with $(1), frames of $(FRAME) values (reference coder):"
+	@$(HWGEN) bench-vectors --codebook $(1) --frame-size $(FRAME) $(EXAMPLE_DATA) --output $(3)
+	$(call verilate_bench,$(2)_decoder,$(3)/decoder,-DHAS_M_LAST,$(3)/rtl/$(2)_decoder*.v)
+	$(call verilate_bench,$(2)_encoder,$(3)/encoder,-DHAS_S_LAST -DHAS_M_LAST,$(3)/rtl/$(2)_encoder*.v)
+	@echo "== $(2)_decoder: stream words in, values out, full rate"
+	@$(3)/decoder/bench $(3)/decoder_in.txt $(3)/decoder_expected.txt --seed $(SEED)
+	@echo "== $(2)_decoder: tvalid $(VALID)% / tready $(READY)% of cycles"
+	@$(3)/decoder/bench $(3)/decoder_in.txt $(3)/decoder_expected.txt --seed $(SEED) --valid $(VALID) --ready $(READY) \
+	  $(if $(filter 1,$(TRACE)),--trace $(3)/decoder.vcd)
+	@echo "== $(2)_encoder: values in, stream words out, full rate"
+	@$(3)/encoder/bench $(3)/encoder_in.txt $(3)/encoder_expected.txt --seed $(SEED)
+	@echo "== $(2)_encoder: tvalid $(VALID)% / tready $(READY)% of cycles"
+	@$(3)/encoder/bench $(3)/encoder_in.txt $(3)/encoder_expected.txt --seed $(SEED) --valid $(VALID) --ready $(READY) \
+	  $(if $(filter 1,$(TRACE)),--trace $(3)/encoder.vcd)
+	@if [ "$(TRACE)" = 1 ]; then echo "waveforms: $(3)/decoder.vcd $(3)/encoder.vcd"; fi
+endef
+
 sim: hwgen
-	rm -rf $(SIM_DIR) && mkdir -p $(SIM_DIR)/rtl
-	$(HWGEN) generate --codebook $(EXAMPLE_BOOK) --output $(SIM_DIR)/rtl >/dev/null
-	@echo "== $(EXAMPLE_DATA) with $(EXAMPLE_BOOK), frames of $(FRAME) values (reference coder):"
-	@$(HWGEN) bench-vectors --codebook $(EXAMPLE_BOOK) --frame-size $(FRAME) $(EXAMPLE_DATA) --output $(SIM_DIR)
-	$(call verilate_bench,$(EXAMPLE_NAME)_decoder,$(SIM_DIR)/decoder,-DHAS_M_LAST,$(SIM_DIR)/rtl/$(EXAMPLE_NAME)_decoder*.v)
-	$(call verilate_bench,$(EXAMPLE_NAME)_encoder,$(SIM_DIR)/encoder,-DHAS_S_LAST -DHAS_M_LAST,$(SIM_DIR)/rtl/$(EXAMPLE_NAME)_encoder*.v)
-	@echo "== decoder: stream words in, values out, full rate"
-	@$(SIM_DIR)/decoder/bench $(SIM_DIR)/decoder_in.txt $(SIM_DIR)/decoder_expected.txt --seed $(SEED)
-	@echo "== decoder: tvalid $(VALID)% / tready $(READY)% of cycles"
-	@$(SIM_DIR)/decoder/bench $(SIM_DIR)/decoder_in.txt $(SIM_DIR)/decoder_expected.txt --seed $(SEED) --valid $(VALID) --ready $(READY) \
-	  $(if $(filter 1,$(TRACE)),--trace $(SIM_DIR)/decoder.vcd)
-	@echo "== encoder: values in, stream words out, full rate"
-	@$(SIM_DIR)/encoder/bench $(SIM_DIR)/encoder_in.txt $(SIM_DIR)/encoder_expected.txt --seed $(SEED)
-	@echo "== encoder: tvalid $(VALID)% / tready $(READY)% of cycles"
-	@$(SIM_DIR)/encoder/bench $(SIM_DIR)/encoder_in.txt $(SIM_DIR)/encoder_expected.txt --seed $(SEED) --valid $(VALID) --ready $(READY) \
-	  $(if $(filter 1,$(TRACE)),--trace $(SIM_DIR)/encoder.vcd)
-	@if [ "$(TRACE)" = 1 ]; then echo "waveforms: $(SIM_DIR)/decoder.vcd $(SIM_DIR)/encoder.vcd"; fi
+	rm -rf $(SIM_DIR)
+	$(call sim_codebook,$(HUFFMAN_BOOK),minilm_ffn1,$(SIM_DIR)/huffman)
+	$(call sim_codebook,$(TANS_BOOK),minilm_ffn1_tans,$(SIM_DIR)/tans)
 
 # The bridge demo: an AXI-Stream byte pipeline through the AES S-box ROM in block RAM.
 sim-demo: hwgen
@@ -101,14 +111,16 @@ bench: deps
 # Synthesis and place-and-route figures for the generated designs.
 synth: hwgen
 	@scripts/ensure-tools.sh synth
-	rm -rf $(BUILD)/synth-rtl && mkdir -p $(BUILD)/synth-rtl/demo $(BUILD)/synth-rtl/decoder $(BUILD)/synth-rtl/encoder
+	rm -rf $(BUILD)/synth-rtl && mkdir -p $(BUILD)/synth-rtl/demo
 	$(HWGEN) generate --design axis-rom-demo --output $(BUILD)/synth-rtl/demo >/dev/null
-	$(HWGEN) generate --codebook $(EXAMPLE_BOOK) --decoder --output $(BUILD)/synth-rtl/decoder >/dev/null
-	$(HWGEN) generate --codebook $(EXAMPLE_BOOK) --encoder --output $(BUILD)/synth-rtl/encoder >/dev/null
-	@echo "== $(EXAMPLE_NAME)_decoder"
-	@scripts/synth.sh $(BUILD)/synth-rtl/decoder $(EXAMPLE_NAME)_decoder $(BUILD)/synth/decoder
-	@echo "== $(EXAMPLE_NAME)_encoder"
-	@scripts/synth.sh $(BUILD)/synth-rtl/encoder $(EXAMPLE_NAME)_encoder $(BUILD)/synth/encoder
+	@for book in $(HUFFMAN_BOOK):minilm_ffn1 $(TANS_BOOK):minilm_ffn1_tans; do \
+	  for core in decoder encoder; do \
+	    rtl=$(BUILD)/synth-rtl/$${book#*:}_$$core && mkdir -p $$rtl && \
+	    $(HWGEN) generate --codebook $${book%%:*} --$$core --output $$rtl >/dev/null && \
+	    echo "== $${book#*:}_$$core" && \
+	    scripts/synth.sh $$rtl $${book#*:}_$$core $(BUILD)/synth/$${book#*:}_$$core || exit 1; \
+	  done; \
+	done
 	@echo "== axis_rom_demo"
 	@scripts/synth.sh $(BUILD)/synth-rtl/demo axis_rom_demo $(BUILD)/synth/axis_rom_demo
 

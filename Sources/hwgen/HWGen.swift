@@ -48,17 +48,22 @@ struct Generate: ParsableCommand {
     @Option(name: .shortAndLong, help: "Folder for the .v files (created if missing).")
     var output: String = "generated"
 
+    @Option(help: "tANS encoder: MAX_FRAME, the values it holds per frame; longer input frames are cut into frames of this many values.")
+    var maxFrame: Int = TANSEncoderCore.defaultMaxFrame
+
     func run() throws {
         var modules: [Module] = []
         do {
             if let codebook {
                 let book = try Codebook.load(path: codebook)
                 let both = decoder == encoder
-                modules = try CoreGenerator.modules(for: book, decoder: both || decoder, encoder: both || encoder)
+                modules = try CoreGenerator.modules(for: book, decoder: both || decoder, encoder: both || encoder, maxFrame: maxFrame)
             } else {
                 modules = [try design.module()]
             }
         } catch let error as ElaborationError {
+            throw CommandError(description: "\(error)")
+        } catch let error as CoreError {
             throw CommandError(description: "\(error)")
         }
         // Everything is built before anything is written: a bad codebook writes nothing.
