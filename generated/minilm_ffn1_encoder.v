@@ -26,7 +26,6 @@ reg  stage_last_reg;
 reg  stage_last_next;
 reg  [7:0] stage_raw_reg;
 reg  [7:0] stage_raw_next;
-wire advance_chunk;
 wire advance_word;
 wire advance;
 reg  [24:0] code_rdata;
@@ -38,6 +37,8 @@ reg  word_last_reg;
 reg  word_last_next;
 reg  [7:0] word_raw_reg;
 reg  [7:0] word_raw_next;
+reg  end_pending_reg;
+reg  end_pending_next;
 reg  chunk_valid_reg;
 reg  chunk_valid_next;
 reg  [6:0] chunk_bits_reg;
@@ -48,8 +49,6 @@ reg  [63:0] chunk_data_reg;
 reg  [63:0] chunk_data_next;
 reg  chunk_last_reg;
 reg  chunk_last_next;
-reg  chunk_is_end_reg;
-reg  chunk_is_end_next;
 reg  [95:0] acc_reg;
 wire [95:0] acc_next;
 reg  [7:0] count_reg;
@@ -76,17 +75,19 @@ reg  room_reg;
 wire room_next;
 wire take;
 wire take_end;
-wire end_next;
+wire chunk_load;
 wire [95:0] shifted_chunk;
 wire [95:0] merged;
 wire [7:0] count_appended;
 wire [7:0] filled;
 wire [7:0] _t0;
 wire [7:0] _t1;
-wire _unused = &{1'b0, _t0[4:0], _t1[7]};
+wire [7:0] _t2;
+wire _unused = &{1'b0, _t0[4:0], _t1[7], _t2[7]};
 
 assign _t0 = count_appended + 8'h1f;
 assign _t1 = {3'd0, word_data_reg[24:20]} + 8'd8;
+assign _t2 = {3'd0, word_data_reg[24:20]} + 8'd8;
 
 // ROM code: 256 x 25 bits, synchronous read, blockMemory
 (* rom_style = "block" *)
@@ -169,8 +170,7 @@ assign s_axis_tready = advance;
 assign m_axis_tdata = out_skid_m_axis_tdata;
 assign m_axis_tvalid = out_skid_m_axis_tvalid;
 assign m_axis_tlast = out_skid_m_axis_tlast;
-assign advance_chunk = ~chunk_valid_reg | (take & ~end_next);
-assign advance_word = ~word_valid_reg | advance_chunk;
+assign advance_word = ~word_valid_reg | (chunk_load & ~end_pending_reg);
 assign advance = ~stage_valid_reg | advance_word;
 assign acc_next = emit ? (merged << 32) : merged;
 assign count_next = emit ? (filled - 8'h20) : filled;
@@ -182,8 +182,8 @@ assign out_free = ~out_valid_reg | out_skid_s_axis_tready;
 assign emit = (count_reg >= 8'h20) & out_free;
 assign room_next = ~take_end & (emit ? ({1'd0, count_reg} <= ({1'd0, take ? chunk_limit_reg : 8'h44} + 9'h20)) : (count_reg <= (take ? chunk_limit_reg : 8'h44)));
 assign take = (chunk_valid_reg & ~flushing_reg) & room_reg;
-assign take_end = take & chunk_is_end_reg;
-assign end_next = (take & chunk_last_reg) & ~chunk_is_end_reg;
+assign take_end = take & chunk_last_reg;
+assign chunk_load = ~chunk_valid_reg | take;
 assign shifted_chunk = {chunk_data_reg, 32'd0} >> count_reg;
 assign merged = acc_reg | (take ? shifted_chunk : 96'd0);
 assign count_appended = count_reg + (take ? {1'd0, chunk_bits_reg} : 8'd0);
@@ -239,56 +239,46 @@ always @* begin
 end
 
 always @* begin
+    end_pending_next = end_pending_reg;
+    if (chunk_load & end_pending_reg) begin
+        end_pending_next = 1'd0;
+    end else if ((chunk_load & word_valid_reg) & word_last_reg) begin
+        end_pending_next = 1'd1;
+    end
+end
+
+always @* begin
     chunk_valid_next = chunk_valid_reg;
-    if (!end_next) begin
-        if (advance_chunk) begin
-            chunk_valid_next = word_valid_reg;
-        end
+    if (chunk_load) begin
+        chunk_valid_next = end_pending_reg | word_valid_reg;
     end
 end
 
 always @* begin
     chunk_bits_next = chunk_bits_reg;
-    if (end_next) begin
-        chunk_bits_next = 7'd12;
-    end else if (advance_chunk) begin
-        chunk_bits_next = _t1[6:0];
+    if (chunk_load) begin
+        chunk_bits_next = end_pending_reg ? 7'd12 : _t1[6:0];
     end
 end
 
 always @* begin
     chunk_limit_next = chunk_limit_reg;
-    if (end_next) begin
-        chunk_limit_next = 8'h38;
-    end else if (advance_chunk) begin
-        chunk_limit_next = 8'h44 - ({3'd0, word_data_reg[24:20]} + 8'd8);
+    if (chunk_load) begin
+        chunk_limit_next = 8'h44 - {1'd0, end_pending_reg ? 7'd12 : _t2[6:0]};
     end
 end
 
 always @* begin
     chunk_data_next = chunk_data_reg;
-    if (end_next) begin
-        chunk_data_next = 64'hfff0000000000000;
-    end else if (advance_chunk) begin
-        chunk_data_next = {word_data_reg[19:0], 44'd0} | ({word_raw_reg, 56'd0} >> word_data_reg[24:20]);
+    if (chunk_load) begin
+        chunk_data_next = end_pending_reg ? 64'hfff0000000000000 : ({word_data_reg[19:0], 44'd0} | ({word_raw_reg, 56'd0} >> word_data_reg[24:20]));
     end
 end
 
 always @* begin
     chunk_last_next = chunk_last_reg;
-    if (end_next) begin
-        chunk_last_next = 1'd0;
-    end else if (advance_chunk) begin
-        chunk_last_next = word_last_reg;
-    end
-end
-
-always @* begin
-    chunk_is_end_next = chunk_is_end_reg;
-    if (end_next) begin
-        chunk_is_end_next = 1'd1;
-    end else if (advance_chunk) begin
-        chunk_is_end_next = 1'd0;
+    if (chunk_load) begin
+        chunk_last_next = end_pending_reg;
     end
 end
 
@@ -335,12 +325,12 @@ always @(posedge clk) begin
     word_data_reg <= word_data_next;
     word_last_reg <= word_last_next;
     word_raw_reg <= word_raw_next;
+    end_pending_reg <= end_pending_next;
     chunk_valid_reg <= chunk_valid_next;
     chunk_bits_reg <= chunk_bits_next;
     chunk_limit_reg <= chunk_limit_next;
     chunk_data_reg <= chunk_data_next;
     chunk_last_reg <= chunk_last_next;
-    chunk_is_end_reg <= chunk_is_end_next;
     acc_reg <= acc_next;
     count_reg <= count_next;
     flushing_reg <= flushing_next;
@@ -352,6 +342,7 @@ always @(posedge clk) begin
     if (rst) begin
         stage_valid_reg <= 1'd0;
         word_valid_reg <= 1'd0;
+        end_pending_reg <= 1'd0;
         chunk_valid_reg <= 1'd0;
         acc_reg <= 96'd0;
         count_reg <= 8'd0;

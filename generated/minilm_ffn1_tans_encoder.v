@@ -2,7 +2,7 @@
 // tANS encoder for codebook 'minilm_ffn1_tans': bf16-exponent, symbolBits 8, rawBits 8, tableLog 11.
 // Values in (s_axis, tlast ends a frame), 32-bit stream words out (m_axis, tlast on a frame's last word).
 // MAX_FRAME = 4096: a longer input frame is cut into frames of at most 4096 values, each a valid frame.
-// A frame is coded backwards once it is whole: its words leave about its length + 8 cycles after its last value.
+// A frame is coded backwards once it is whole: its first word leaves about its length + 8 cycles after its last value.
 
 `resetall
 `timescale 1ns / 1ps

@@ -20,16 +20,12 @@ public enum CoreError: Error, Equatable, CustomStringConvertible {
 /// Pipeline: (1) the symbol addresses the code ROM (synchronous read, block RAM for large
 /// alphabets) while the raw bits and `tlast` are registered, and the ROM word is registered
 /// again (the RAM's output register); (2) the code, left-aligned in the ROM, and the raw bits are
-/// composed into a registered 64-bit chunk; (3) the chunk is appended to
-/// a 96-bit accumulator (a 59-bit chunk plus a word and some slack) at its registered fill level, from which a 32-bit word leaves per cycle
-/// into a registered output and a skid buffer. After the last value of a frame, EOF's code
-/// is appended in the next cycle and the accumulator is padded to a word boundary and drained
-/// (`m_axis_tlast` on the frame's last word); the input waits meanwhile, so a frame costs its
-/// values plus about 2 + (its last bits / 32) cycles. One value per cycle in steady state while
-/// values average at most 32 bits.
+/// composed into a 64-bit chunk for the shared `WordPacker` (chunk register, 96-bit accumulator,
+/// one 32-bit word out per cycle, output register and skid buffer). After the last value of a
+/// frame, EOF's code follows as a chunk of its own that ends the frame (padding, `m_axis_tlast`);
+/// the packer drains meanwhile, so a frame costs its values plus about 2 + (its last bits / 32)
+/// cycles. One value per cycle in steady state while values average at most 32 bits.
 public enum HuffmanEncoderCore {
-    static let accumulatorBits = 96
-
     public static func module(codebook: Codebook) throws -> Module {
         let tables = try HuffmanTables(codebook)
         let (layout, lengths, code) = (tables.layout, tables.lengths, tables.code)
@@ -45,7 +41,6 @@ public enum HuffmanEncoderCore {
         // ROM word: field bits count, then the field left-aligned in fieldWidth bits.
         let romContents = fields.map { UInt64($0.count) << UInt64(fieldWidth) | $0.bits << UInt64(fieldWidth - $0.count) }
         let maxChunk = fieldWidth + layout.rawBits
-        let w = accumulatorBits
         let eofLength = lengths[endOfFrame]
         let eofLeft = UInt64(code.codes[endOfFrame]) << UInt64(64 - eofLength)
 
@@ -68,7 +63,6 @@ public enum HuffmanEncoderCore {
             let stageLast = m.register("stage_last", width: 1, reset: nil)
             let raw = ValueFields.raw(of: sData, layout: layout)
             let stageRaw = raw.map { m.register("stage_raw", width: $0.width, reset: nil) }
-            let advanceChunk = m.wire("advance_chunk", width: 1)
             let advanceWord = m.wire("advance_word", width: 1)
             let advance = m.wire("advance", !stageValid || advanceWord)
             let romWord = m.rom(
@@ -95,17 +89,11 @@ public enum HuffmanEncoderCore {
                 if let wordRaw, let stageRaw { wordRaw.assign(stageRaw) }
             }
 
-            // Stage 2: the next chunk for the accumulator, left-aligned in 64 bits, with its length:
-            // a value's code (or ESC and literal) and raw bits, or after a frame's last value, EOF.
-            // Registered so the raw-bit shift and the EOF choice stay off the accumulator's path.
+            // Stage 2: the chunk for the packer, left-aligned in 64 bits, with its length: a
+            // value's code (or ESC and literal) and raw bits, or after a frame's last value, EOF
+            // (which ends the frame: the packer pads it and sets tlast).
             let maxItem = max(maxChunk, eofLength)
-            let chunkValid = m.register("chunk_valid", width: 1, reset: 0)
-            let chunkBitsReg = m.register("chunk_bits", width: 7, reset: nil)
-            // The fill level up to which there is room for one more chunk after this one.
-            let chunkLimit = m.register("chunk_limit", width: 8, reset: nil)
-            let chunkData = m.register("chunk_data", width: 64, reset: nil)
-            let chunkLast = m.register("chunk_last", width: 1, reset: nil)
-            let chunkIsEnd = m.register("chunk_is_end", width: 1, reset: nil)
+            let endPending = m.register("end_pending", width: 1, reset: 0)
             let fieldCount = wordData[fieldWidth + countWidth - 1, fieldWidth]
             let fieldLeft = wordData[fieldWidth - 1, 0]
             var composed = cat(fieldLeft, m.constant(0, width: 64 - fieldWidth))
@@ -113,72 +101,18 @@ public enum HuffmanEncoderCore {
                 let rawLeft = cat(wordRaw, m.constant(0, width: 64 - wordRaw.width))
                 composed = composed | (rawLeft >> fieldCount)
             }
-
-            // Stage 3: the accumulator. Bits are left-aligned; below `count` it holds zeros. The
-            // chunk is shifted by the registered fill level; when a word leaves in the same cycle
-            // the sum moves up 32 bits (wiring, not a second shifter).
-            let acc = m.register("acc", width: w, reset: 0)
-            let count = m.register("count", width: 8, reset: 0)
-            let flushing = m.register("flushing", width: 1, reset: 0)
-
-            // Output register, then a skid buffer for a registered m_axis_tready.
-            let outValid = m.register("out_valid", width: 1, reset: 0)
-            let outData = m.register("out_data", width: 32, reset: nil)
-            let outLast = m.register("out_last", width: 1, reset: nil)
-            let out = m.instance(skid, name: "out_skid")
-            let outFree = m.wire("out_free", !outValid || out["s_axis_tready"])
-            let emit = m.wire("emit", (count >= 32) && outFree)
-
-            // Whether a chunk fits, registered from the next fill level (off the shift path).
-            let room = m.register("room", width: 1, reset: 1)
-            let take = m.wire("take", chunkValid && !flushing && room)
-            let takeEnd = m.wire("take_end", take && chunkIsEnd)
-            let endNext = m.wire("end_next", take && chunkLast && !chunkIsEnd)
-            advanceChunk.assign(!chunkValid || (take && !endNext))
-            advanceWord.assign(!wordValid || advanceChunk)
-            m.when(endNext) {
-                // The frame's last value goes in: EOF is the next chunk.
-                chunkIsEnd.assign(1)
-                chunkLast.assign(0)
-                chunkData.assign(m.constant(eofLeft, width: 64))
-                chunkBitsReg.assign(UInt64(eofLength))
-                chunkLimit.assign(UInt64(w - maxItem - eofLength))
-            }.elseWhen(advanceChunk) {
-                chunkValid.assign(wordValid)
-                chunkIsEnd.assign(0)
-                chunkLast.assign(wordLast)
-                chunkData.assign(composed)
-                let bits = fieldCount.zeroExtended(to: 8) + layout.rawBits
-                chunkBitsReg.assign(bits.truncated(to: 7))
-                chunkLimit.assign(m.constant(UInt64(w - maxItem), width: 8) - bits)
+            let valueBits = (fieldCount.zeroExtended(to: 8) + layout.rawBits).truncated(to: 7)
+            let packer = WordPacker(
+                m, skid: skid, maxChunk: maxItem, valid: endPending || wordValid,
+                data: mux(endPending, m.constant(eofLeft, width: 64), composed),
+                bits: mux(endPending, m.constant(UInt64(eofLength), width: 7), valueBits), last: endPending,
+                toData: mData, valid: mValid, last: mLast, ready: mReady)
+            advanceWord.assign(!wordValid || (packer.accepts && !endPending))
+            m.when(packer.accepts && endPending) {
+                endPending.assign(0)
+            }.elseWhen(packer.accepts && wordValid && wordLast) {
+                endPending.assign(1)
             }
-
-            let shiftedChunk = m.wire("shifted_chunk", cat(chunkData, m.constant(0, width: w - 64)) >> count)
-            let merged = m.wire("merged", acc | mux(take, shiftedChunk, 0))
-            let countAppended = m.wire("count_appended", count + mux(take, chunkBitsReg.zeroExtended(to: 8), 0))
-            acc.assign(mux(emit, merged << 32, merged))
-            // After EOF the fill level is padded to the next word boundary: the bits below are
-            // already zero. A word leaving in the same cycle moves everything up by 32.
-            let padded = cat((countAppended + 31)[7, 5], m.constant(0, width: 5))
-            let filled = m.wire("filled", mux(takeEnd, padded, countAppended))
-            count.assign(mux(emit, filled - 32, filled))
-            // Room next cycle, from comparisons of the current fill level with a registered limit
-            // (no addition before the comparison): count + taken - 32 x emit <= limit. After EOF
-            // the level is padded; room is off for that one cycle (flushing follows anyway).
-            let limit = mux(take, chunkLimit, m.constant(UInt64(w - maxItem), width: 8))
-            room.assign(!takeEnd && mux(emit, count.zeroExtended(to: 9) <= limit.zeroExtended(to: 9) + 32, count <= limit))
-            m.when(takeEnd) { flushing.assign(1) }
-            m.when(emit) {
-                outValid.assign(1)
-                outData.assign(acc[w - 1, w - 32])
-                outLast.assign(flushing && (count == 32))
-                m.when(flushing && (count == 32)) { flushing.assign(0) }
-            }.elseWhen(outFree) {
-                outValid.assign(0)
-            }
-
-            SkidBuffer.connect(out, data: outData, valid: outValid, last: outLast,
-                               toData: mData, valid: mValid, last: mLast, ready: mReady)
         }
     }
 }

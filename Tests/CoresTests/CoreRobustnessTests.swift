@@ -39,36 +39,39 @@ struct CoreRobustnessTests {
         }
     }
 
-    @Test("real MiniLM weights through the example codebook's decoder and encoder, bit-exact")
+    @Test("real MiniLM activations through the example codebooks' decoders and encoders (Huffman and tANS), bit-exact")
     func realTensors() throws {
-        let book = try Codebook.load(path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("examples/minilm_ffn1_huffman.json").path)
-        let dataDir = ProcessInfo.processInfo.environment["HWGEN_DATA"] ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data").path
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let books = try ["minilm_ffn1_huffman.json", "minilm_ffn1_tans.json"].map {
+            try Codebook.load(path: root.appendingPathComponent("examples/\($0)").path)
+        }
+        let dataDir = ProcessInfo.processInfo.environment["HWGEN_DATA"] ?? root.deletingLastPathComponent().appendingPathComponent("shared/data").path
         let path = dataDir + "/minilm_ffn1_acts_layers_1_4.bf16.safetensors"
         #expect(FileManager.default.fileExists(atPath: path), "real data missing at \(path): clone next to shared/ or set HWGEN_DATA")
-        // Layer 4 post-GELU: another tensor than the codebook was trained on, so escapes occur.
+        // Layer 4 post-GELU: another tensor than the codebooks were trained on, so escapes occur.
         let all = try TensorValues.load(path: path, tensors: "layer\\.4\\..*post_gelu").all
         let values = Array(all.prefix(TestScale.pick(quick: 100_000, long: all.count)))
         var random = SeededRandom(seed: 99)
         let frames = CoreHarness.randomFrames(values.count, maxFrame: 4096, random: &random)
-        let codec = StreamCodec(codebook: book)
-        let stream = try codec.encode(values, frameSizes: frames)
-        let library = try SimulationBuilder().build(try CoreGenerator.modules(for: book))
-        let decoder = try library.simulation(of: "\(book.name)_decoder")
-        decoder.reset()
-        var job = StreamJob(input: CoreHarness.words(stream), expectedOutputs: values.count)
-        job.readyPerMille = 900
-        job.stopPort = "error"
-        let decoded = try decoder.stream(job)
-        #expect(decoded.outputs == values.map(UInt64.init))
-        #expect(decoded.outputLast == CoreHarness.lastFlags(frameSizes: frames))
-        let encoder = try library.simulation(of: "\(book.name)_encoder")
-        encoder.reset()
-        let expected = try CoreHarness.referenceWords(codec, values, frameSizes: frames)
-        let encoded = try encoder.stream(StreamJob(input: values.map(UInt64.init), inputLast: CoreHarness.lastFlags(frameSizes: frames),
-                                                   expectedOutputs: expected.words.count))
-        #expect(encoded.outputs == expected.words)
-        #expect(encoded.outputLast == expected.last)
+        let library = try SimulationBuilder().build(try books.flatMap { try CoreGenerator.modules(for: $0) })
+        for book in books {
+            let codec = StreamCodec(codebook: book)
+            let stream = try codec.encode(values, frameSizes: frames)
+            let decoder = try library.simulation(of: "\(book.name)_decoder")
+            decoder.reset()
+            var job = StreamJob(input: CoreHarness.words(stream), expectedOutputs: values.count)
+            job.readyPerMille = 900
+            job.stopPort = "error"
+            let decoded = try decoder.stream(job)
+            #expect(decoded.outputs == values.map(UInt64.init), "\(book.name)")
+            #expect(decoded.outputLast == CoreHarness.lastFlags(frameSizes: frames))
+            let encoder = try library.simulation(of: "\(book.name)_encoder")
+            encoder.reset()
+            let expected = try CoreHarness.referenceWords(codec, values, frameSizes: frames)
+            let encoded = try encoder.stream(StreamJob(input: values.map(UInt64.init), inputLast: CoreHarness.lastFlags(frameSizes: frames),
+                                                       expectedOutputs: expected.words.count))
+            #expect(encoded.outputs == expected.words, "\(book.name)")
+            #expect(encoded.outputLast == expected.last)
+        }
     }
 }
