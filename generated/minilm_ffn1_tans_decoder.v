@@ -86,6 +86,7 @@ wire drop;
 wire slot0_take;
 wire slot1_take;
 wire slot2_take;
+wire in_ready;
 wire [63:0] _t0;
 wire [26:0] _t1;
 wire [26:0] _t2;
@@ -634,7 +635,7 @@ assign out_skid_m_axis_tready = m_axis_tready;
 assign out_free = ~out_valid_reg | out_skid_s_axis_tready;
 assign in_skid_s_axis_tdata = s_axis_tdata;
 assign in_skid_s_axis_tvalid = s_axis_tvalid & ~failed_reg;
-assign in_skid_m_axis_tready = slot2_take;
+assign in_skid_m_axis_tready = in_ready;
 assign window = _t0[63:37];
 assign table_read = step | start;
 assign next_state = started_reg ? (decode_table_rdata[14:4] | state_bits) : window[26:16];
@@ -655,6 +656,7 @@ assign drop = step ? (bit_sum[6:5] != 2'd0) : (catch_up | skip_padding);
 assign slot0_take = drop | ~slot0_valid_reg;
 assign slot1_take = (drop | ~slot0_valid_reg) | ~slot1_valid_reg;
 assign slot2_take = ((drop | ~slot0_valid_reg) | ~slot1_valid_reg) | ~slot2_valid_reg;
+assign in_ready = ~slot2_valid_reg | ~slot1_valid_reg;
 
 always @* begin
     failed_next = failed_reg;
@@ -726,7 +728,7 @@ end
 always @* begin
     slot2_valid_next = slot2_valid_reg;
     if (slot2_take) begin
-        slot2_valid_next = in_skid_m_axis_tvalid;
+        slot2_valid_next = in_skid_m_axis_tvalid & in_ready;
     end
 end
 

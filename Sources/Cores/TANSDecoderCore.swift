@@ -174,10 +174,13 @@ public enum TANSDecoderCore {
                         present[j].assign(present[j + 1])
                     }
                 } else {
-                    input["m_axis_tready"].assign(take)
+                    // The input skid's ready comes from registers (off the table's path): the last
+                    // slot or the one below it is empty, so the last slot surely takes a word.
+                    let ready = m.wire("in_ready", !present[j] || !present[j - 1])
+                    input["m_axis_tready"].assign(ready)
                     m.when(take) {
                         words[j].assign(input["m_axis_tdata"])
-                        present[j].assign(input["m_axis_tvalid"])
+                        present[j].assign(input["m_axis_tvalid"] && ready)
                     }
                 }
             }
