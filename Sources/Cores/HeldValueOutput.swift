@@ -15,8 +15,8 @@ struct HeldValueOutput {
     let outFree: Signal
 
     /// Declares the registers and the skid buffer (`skid`, a module with tlast) in `m` and wires
-    /// them to the `m_axis` ports.
-    init(_ m: ModuleBuilder, skid: Module, valueBits: Int, data: Signal, valid: Signal, last: Signal, ready: Signal) {
+    /// them to the decoder's `m_axis` ports.
+    init(_ m: ModuleBuilder, skid: Module, valueBits: Int, ports: DecoderPorts) {
         heldValid = m.register("held_valid", width: 1, reset: 0)
         heldValue = m.register("held_value", width: valueBits, reset: nil)
         outValid = m.register("out_valid", width: 1, reset: 0)
@@ -25,7 +25,7 @@ struct HeldValueOutput {
         let out = m.instance(skid, name: "out_skid")
         outFree = m.wire("out_free", !outValid || out["s_axis_tready"])
         SkidBuffer.connect(out, data: outValue, valid: outValid, last: outLast,
-                           toData: data, valid: valid, last: last, ready: ready)
+                           toData: ports.mData, valid: ports.mValid, last: ports.mLast, ready: ports.mReady)
     }
 
     /// Whether an entry may be decoded this cycle as far as the output is concerned: the held

@@ -45,21 +45,14 @@ public enum HuffmanDecoderCore {
         return try Module("\(codebook.name)_decoder") { m in
             m.comment("Huffman decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(layout.symbolBits), rawBits \(layout.rawBits), codes up to \(maxLength) bits.")
             m.comment("32-bit stream words in (s_axis, first bit at bit 31), values out (m_axis, tlast on a frame's last value); error is sticky until reset.")
-            let sData = m.input("s_axis_tdata", width: 32)
-            let sValid = m.input("s_axis_tvalid")
-            let sReady = m.output("s_axis_tready")
-            let mData = m.output("m_axis_tdata", width: layout.valueBits)
-            let mValid = m.output("m_axis_tvalid")
-            let mReady = m.input("m_axis_tready")
-            let mLast = m.output("m_axis_tlast")
-            let errorOut = m.output("error")
+            let ports = DecoderPorts(m, valueBits: layout.valueBits)
 
             let buffer = m.register("buffer", width: w, reset: 0)
             let count = m.register("count", width: 8, reset: 0)
             // Bits consumed since the frame began, modulo 32: where the padding after EOF ends.
             let position = m.register("position", width: 5, reset: 0)
             let failed = m.register("failed", width: 1, reset: 0)
-            let output = HeldValueOutput(m, skid: skid, valueBits: layout.valueBits, data: mData, valid: mValid, last: mLast, ready: mReady)
+            let output = HeldValueOutput(m, skid: skid, valueBits: layout.valueBits, ports: ports)
 
             // Length detection: one range check per code length, all in parallel.
             let top = buffer[w - 1, w - maxLength]
@@ -115,13 +108,13 @@ public enum HuffmanDecoderCore {
 
             // Refill with a whole word when 32 bits are free (also after an error: never hang).
             let accept = m.wire("accept", failed || (count <= w - 32))
-            sReady.assign(accept)
+            ports.sReady.assign(accept)
             // After an error, words are taken and dropped.
-            let take = m.wire("take", accept && sValid && !failed)
+            let take = m.wire("take", accept && ports.sValid && !failed)
             let countLeft = m.wire("count_left", count - consumed)
             // The shift does not wait for `step`: it shifts by `consume` and `step` picks.
             let shifted = mux(step, buffer << consume, buffer)
-            let word = cat(sData, m.constant(0, width: w - 32))
+            let word = cat(ports.sData, m.constant(0, width: w - 32))
             buffer.assign(mux(take, shifted | (word >> countLeft), shifted))
             count.assign(mux(take, countLeft + 32, countLeft))
             position.assign(mux(step && isEnd, m.constant(0, width: 5), position + consumed.resized(to: 5)))
@@ -129,7 +122,7 @@ public enum HuffmanDecoderCore {
 
             // The held value leaves when the next entry is decoded: with tlast if that is EOF.
             output.update(m, step: step, isEnd: isEnd, value: decoded)
-            errorOut.assign(failed)
+            ports.error.assign(failed)
         }
     }
 }

@@ -49,32 +49,25 @@ public enum HuffmanEncoderCore {
             m.comment("Huffman encoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(layout.symbolBits), rawBits \(layout.rawBits).")
             m.comment("Single-stage: the canonical codes are a ROM. Values in (s_axis), 32-bit stream words out (m_axis, tlast on a frame's last word).")
             m.comment("Each input frame (ended by s_axis_tlast) becomes one frame: values, EOF, zero padding to 32 bits.")
-            let sData = m.input("s_axis_tdata", width: layout.valueBits)
-            let sValid = m.input("s_axis_tvalid")
-            let sReady = m.output("s_axis_tready")
-            let sLast = m.input("s_axis_tlast")
-            let mData = m.output("m_axis_tdata", width: 32)
-            let mValid = m.output("m_axis_tvalid")
-            let mReady = m.input("m_axis_tready")
-            let mLast = m.output("m_axis_tlast")
+            let ports = EncoderPorts(m, valueBits: layout.valueBits)
 
             // Stage 1: code ROM read, raw bits and tlast registered alongside.
             let stageValid = m.register("stage_valid", width: 1, reset: 0)
             let stageLast = m.register("stage_last", width: 1, reset: nil)
-            let raw = ValueFields.raw(of: sData, layout: layout)
+            let raw = ValueFields.raw(of: ports.sData, layout: layout)
             let stageRaw = raw.map { m.register("stage_raw", width: $0.width, reset: nil) }
             let advanceWord = m.wire("advance_word", width: 1)
             let advance = m.wire("advance", !stageValid || advanceWord)
             let romWord = m.rom(
                 "code", width: fieldWidth + countWidth, contents: romContents,
                 style: n >= 64 ? .blockMemory : .logic,
-                address: ValueFields.symbol(of: sData, layout: layout), readEnable: advance, synchronous: true)
+                address: ValueFields.symbol(of: ports.sData, layout: layout), readEnable: advance, synchronous: true)
             m.when(advance) {
-                stageValid.assign(sValid)
-                stageLast.assign(sLast)
+                stageValid.assign(ports.sValid)
+                stageLast.assign(ports.sLast)
                 if let stageRaw, let raw { stageRaw.assign(raw) }
             }
-            sReady.assign(advance)
+            ports.sReady.assign(advance)
 
             // Stage 1b: the ROM word registered (block RAM output register), so the RAM's slow
             // clock-to-output does not lead into the chunk composition.
@@ -106,7 +99,7 @@ public enum HuffmanEncoderCore {
                 m, skid: skid, maxChunk: maxItem, valid: endPending || wordValid,
                 data: mux(endPending, m.constant(eofLeft, width: 64), composed),
                 bits: mux(endPending, m.constant(UInt64(eofLength), width: 7), valueBits), last: endPending,
-                toData: mData, valid: mValid, last: mLast, ready: mReady)
+                toData: ports.mData, valid: ports.mValid, last: ports.mLast, ready: ports.mReady)
             advanceWord.assign(!wordValid || (packer.accepts && !endPending))
             m.when(packer.accepts && endPending) {
                 endPending.assign(0)

@@ -67,14 +67,7 @@ public enum TANSDecoderCore {
             m.comment("tANS decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r).")
             m.comment("32-bit stream words in (s_axis, first bit at bit 31), values out (m_axis, tlast on a frame's last value); error is sticky until reset.")
             m.comment("The \(size)-state decode table is a block RAM whose registered read address is the decoder state.")
-            let sData = m.input("s_axis_tdata", width: 32)
-            let sValid = m.input("s_axis_tvalid")
-            let sReady = m.output("s_axis_tready")
-            let mData = m.output("m_axis_tdata", width: layout.valueBits)
-            let mValid = m.output("m_axis_tvalid")
-            let mReady = m.input("m_axis_tready")
-            let mLast = m.output("m_axis_tlast")
-            let errorOut = m.output("error")
+            let ports = DecoderPorts(m, valueBits: layout.valueBits)
 
             let failed = m.register("failed", width: 1, reset: 0)
             // The table's read data shows the current state's entry.
@@ -83,13 +76,13 @@ public enum TANSDecoderCore {
             let pointer = m.register("pointer", width: 6, reset: 0)
             let words = (0..<slots).map { m.register("slot\($0)", width: 32, reset: nil) }
             let present = (0..<slots).map { m.register("slot\($0)_valid", width: 1, reset: 0) }
-            let output = HeldValueOutput(m, skid: outSkid, valueBits: layout.valueBits, data: mData, valid: mValid, last: mLast, ready: mReady)
+            let output = HeldValueOutput(m, skid: outSkid, valueBits: layout.valueBits, ports: ports)
 
             // Input: a skid buffer (registered s_axis_tready); after an error, words are dropped.
             let input = m.instance(inSkid, name: "in_skid")
-            input["s_axis_tdata"].assign(sData)
-            input["s_axis_tvalid"].assign(sValid && !failed)
-            sReady.assign(failed || input["s_axis_tready"])
+            input["s_axis_tdata"].assign(ports.sData)
+            input["s_axis_tvalid"].assign(ports.sValid && !failed)
+            ports.sReady.assign(failed || input["s_axis_tready"])
 
             // The bit window at the pointer, and the bits available from it (no adder: for each
             // number of leading valid slots k, a constant comparison of the pointer).
@@ -186,7 +179,7 @@ public enum TANSDecoderCore {
             }
 
             output.update(m, step: step, isEnd: isEnd, value: decoded)
-            errorOut.assign(failed)
+            ports.error.assign(failed)
         }
     }
 }

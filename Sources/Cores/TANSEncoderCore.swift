@@ -67,20 +67,13 @@ public enum TANSEncoderCore {
             m.comment("Values in (s_axis, tlast ends a frame), 32-bit stream words out (m_axis, tlast on a frame's last word).")
             m.comment("MAX_FRAME = \(maxFrame): a longer input frame is cut into frames of at most \(maxFrame) values, each a valid frame.")
             m.comment("A frame is coded backwards once it is whole: its first word leaves about its length + 8 cycles after its last value.")
-            let sData = m.input("s_axis_tdata", width: layout.valueBits)
-            let sValid = m.input("s_axis_tvalid")
-            let sReady = m.output("s_axis_tready")
-            let sLast = m.input("s_axis_tlast")
-            let mData = m.output("m_axis_tdata", width: 32)
-            let mValid = m.output("m_axis_tvalid")
-            let mReady = m.input("m_axis_tready")
-            let mLast = m.output("m_axis_tlast")
+            let ports = EncoderPorts(m, valueBits: layout.valueBits)
 
             // 1. Fill.
             let valueReady = m.wire("value_ready", width: 1)
             let values = ReversingBuffer(m, prefix: "values", depth: depth, maxLength: maxFrame, width: layout.valueBits,
-                                         writeValid: sValid, writeData: sData, writeLast: sLast, readReady: valueReady)
-            sReady.assign(values.writeReady)
+                                         writeValid: ports.sValid, writeData: ports.sData, writeLast: ports.sLast, readReady: valueReady)
+            ports.sReady.assign(values.writeReady)
 
             // 2. Encode. Entry register: EOF before a frame's values, then the values last first.
             let loopStep = m.wire("loop_step", width: 1)
@@ -185,7 +178,7 @@ public enum TANSEncoderCore {
             let itemBits = mux(endPending, pendingEnd[r + 3, r].zeroExtended(to: 7),
                                mux(offerState, m.constant(UInt64(r), width: 7), chunkItem[chunkWidth + lengthWidth - 1, chunkWidth].zeroExtended(to: 7)))
             let packer = WordPacker(m, skid: skid, maxChunk: chunkWidth, valid: itemValid, data: itemData, bits: itemBits, last: endPending,
-                                    toData: mData, valid: mValid, last: mLast, ready: mReady)
+                                    toData: ports.mData, valid: ports.mValid, last: ports.mLast, ready: ports.mReady)
             chunkReady.assign(packer.accepts && !endPending && !offerState)
             m.when(packer.accepts && itemValid) {
                 m.when(endPending) {
