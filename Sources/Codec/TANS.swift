@@ -15,6 +15,23 @@ public struct TANSTables: Sendable, Equatable {
 
     public var tableSize: Int { 1 << tableLog }
 
+    /// The encode rule for an entry with a count c (FORMAT.md section 7), in the form the coders
+    /// use: with k = R - floor(log2 c), a state X in [T, 2T) emits nb = k bits when
+    /// X >= `threshold` (= c << k), else k - 1, and moves to T + statesByEntry[(X >> nb) + `stateOffset`].
+    public struct EncodeStep: Sendable, Equatable {
+        public let k: Int
+        public let threshold: Int
+        /// stateStart[entry] - c (negative for the first entries).
+        public let stateOffset: Int
+    }
+
+    /// The encode rule for `entry`, which must have a non-zero count.
+    public func encodeStep(for entry: Int) -> EncodeStep {
+        let c = counts[entry]
+        let k = tableLog - (Int.bitWidth - 1 - c.leadingZeroBitCount)
+        return EncodeStep(k: k, threshold: c << k, stateOffset: stateStart[entry] - c)
+    }
+
     /// Counts must sum to 2^tableLog (a validated codebook does).
     public init(tableLog: Int, counts: [Int]) {
         self.tableLog = tableLog
@@ -93,9 +110,9 @@ public struct TANSCoder: Sendable {
         var dBits = [Int32](repeating: 0, count: counts.count)
         var dState = [Int32](repeating: 0, count: counts.count)
         for (e, c) in counts.enumerated() where c > 0 {
-            let k = tableLog - (Int.bitWidth - 1 - c.leadingZeroBitCount)
-            dBits[e] = Int32((k << 16) - (c << k))
-            dState[e] = Int32(t.stateStart[e] - c)
+            let rule = t.encodeStep(for: e)
+            dBits[e] = Int32((rule.k << 16) - rule.threshold)
+            dState[e] = Int32(rule.stateOffset)
         }
         deltaBits = FixedTable(dBits)
         deltaState = FixedTable(dState)

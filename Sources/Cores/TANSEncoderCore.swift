@@ -41,21 +41,13 @@ public enum TANSEncoderCore {
         let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
         let depth = 1 << max(1, bitsToAddress(maxFrame))
 
-        // Per entry with a count: k = R - floor(log2 c), nb = k when X >= c << k else k - 1, and
-        // the next state is states[(X >> nb) + stateStart - c].
-        struct EntryParameters { let threshold: Int; let k: Int; let offset: Int }
-        func parameters(_ e: Int) -> EntryParameters {
-            let c = counts[e]
-            let k = r - (Int.bitWidth - 1 - c.leadingZeroBitCount)
-            return EntryParameters(threshold: c << k, k: k, offset: (tables.stateStart[e] - c) & (size - 1))
-        }
-        // Symbol ROM word, low bits first: offset (R), threshold (R + 1), k (4), escaped (1).
+        // Symbol ROM word (the encode rule of the symbol's entry, or ESC's), low bits first: offset (R), threshold (R + 1), k (4), escaped (1).
         let thresholdLow = r, kLow = 2 * r + 1, escapedLow = 2 * r + 5, parameterWidth = 2 * r + 6
-        func word(_ p: EntryParameters, escaped: Bool) -> UInt64 {
-            UInt64(p.offset) | UInt64(p.threshold) << UInt64(thresholdLow) | UInt64(p.k) << UInt64(kLow) | (escaped ? 1 << UInt64(escapedLow) : 0)
+        func word(_ p: TANSTables.EncodeStep, escaped: Bool) -> UInt64 {
+            UInt64(p.stateOffset & (size - 1)) | UInt64(p.threshold) << UInt64(thresholdLow) | UInt64(p.k) << UInt64(kLow) | (escaped ? 1 << UInt64(escapedLow) : 0)
         }
-        let symbolWords = (0..<n).map { s in counts[s] > 0 ? word(parameters(s), escaped: false) : word(parameters(escape), escaped: true) }
-        let endWord = word(parameters(endOfFrame), escaped: false)
+        let symbolWords = (0..<n).map { s in counts[s] > 0 ? word(tables.encodeStep(for: s), escaped: false) : word(tables.encodeStep(for: escape), escaped: true) }
+        let endWord = word(tables.encodeStep(for: endOfFrame), escaped: false)
         let maxNb = (0..<size).map { Int(tables.bitCount[$0]) }.max() ?? r
         let escapeBits = counts.prefix(n).contains(0) ? symbolBits : 0
         let chunkWidth = max(r, maxNb + escapeBits + rawBits)
