@@ -40,7 +40,7 @@ public struct RomDecl: Sendable {
     public let style: RomStyle
     public let read: RomRead
     /// Set for a RAM.
-    public var write: MemoryWrite? = nil
+    public let write: MemoryWrite?
     /// The signal that carries the read data.
     public let data: SignalID
     public let location: SourceLocation

@@ -76,7 +76,15 @@ public final class ModuleBuilder {
         readEnable: Signal? = nil, synchronous: Bool,
         file: String = #fileID, line: Int = #line
     ) -> Signal {
-        let location = SourceLocation(fileID: file, line: line)
+        memory(name, width: width, contents: contents, style: style, address: address, readEnable: readEnable,
+               synchronous: synchronous, write: nil, at: SourceLocation(fileID: file, line: line))
+    }
+
+    /// A ROM, or with `write` a RAM: checks the read port, declares the read data.
+    private func memory(
+        _ name: String, width: Int, contents: [UInt64], style: RomStyle, address: Signal,
+        readEnable: Signal?, synchronous: Bool, write: MemoryWrite?, at location: SourceLocation
+    ) -> Signal {
         let addressExpr = checkedOperand(address, at: location)
         if let problem = VerilogNames.problem(with: name) { report(.invalidName, problem, at: location) }
         if contents.count < 2 {
@@ -109,7 +117,7 @@ public final class ModuleBuilder {
         let data = declare(name + "_rdata", width: width, kind: .romData(rom: roms.count), what: "ROM '\(name)'", at: location, validate: false)
         claim(name, what: "ROM '\(name)'", at: location)
         if case .signal(let id) = data.expr.node {
-            roms.append(RomDecl(name: name, width: width, contents: contents, style: style, read: read, data: id, location: location))
+            roms.append(RomDecl(name: name, width: width, contents: contents, style: style, read: read, write: write, data: id, location: location))
         }
         return data
     }
@@ -124,8 +132,6 @@ public final class ModuleBuilder {
         file: String = #fileID, line: Int = #line
     ) -> Signal {
         let location = SourceLocation(fileID: file, line: line)
-        let data = rom(name, width: width, contents: [UInt64](repeating: 0, count: Swift.max(2, depth)), style: .blockMemory,
-                       address: readAddress, readEnable: readEnable, synchronous: true, file: file, line: line)
         let addressWidth = Swift.max(1, bitsToAddress(Swift.max(2, depth)))
         if writeAddress.width != addressWidth {
             report(.widthMismatch, "write address of RAM '\(name)' is \(writeAddress.width) bits, its \(depth) words need \(addressWidth)", at: location)
@@ -138,8 +144,8 @@ public final class ModuleBuilder {
         }
         let write = MemoryWrite(enable: checkedOperand(writeEnable, at: location), address: checkedOperand(writeAddress, at: location),
                                 data: checkedOperand(writeData, at: location))
-        if !roms.isEmpty { roms[roms.count - 1].write = write }
-        return data
+        return memory(name, width: width, contents: [UInt64](repeating: 0, count: Swift.max(2, depth)), style: .blockMemory,
+                      address: readAddress, readEnable: readEnable, synchronous: true, write: write, at: location)
     }
 
     /// Instantiates `module` under `name`. Its clock and reset follow the parent's; its other ports

@@ -365,6 +365,7 @@ struct ModuleEmitter {
     // MARK: ROMs
 
     private mutating func romLines(_ rom: RomDecl) -> [String] {
+        if let write = rom.write { return ramLines(rom, write: write) }
         var lines: [String] = []
         let depth = rom.contents.count
         let addressWidth = rom.addressWidth
@@ -405,20 +406,6 @@ struct ModuleEmitter {
             // Every address is valid: the array is padded with zeros to a power of two.
             let padded = 1 << addressWidth
             let attribute = rom.style == .blockMemory ? "block" : "distributed"
-            if let write = rom.write {
-                lines[lines.count - 1] = "// RAM \(rom.name): \(depth) x \(rom.width) bits, simple dual port, synchronous read"
-                lines.append("(* ram_style = \"\(attribute)\" *)")
-                lines.append("reg [\(rom.width - 1):0] \(rom.name)_mem [0:\(padded - 1)];")
-                lines.append("")
-                lines.append("always @(posedge clk) begin")
-                lines.append("    if (\(expression(write.enable))) begin")
-                lines.append("        \(rom.name)_mem[\(expression(write.address))] <= \(expression(write.data));")
-                lines.append("    end")
-                lines.append("end")
-                lines.append("")
-                lines.append(contentsOf: readLines(rom, address: address, data: data))
-                return lines
-            }
             lines.append("(* rom_style = \"\(attribute)\" *)")
             lines.append("reg [\(rom.width - 1):0] \(rom.name)_mem [0:\(padded - 1)];")
             lines.append("")
@@ -436,6 +423,23 @@ struct ModuleEmitter {
             lines.append("")
             lines.append(contentsOf: readLines(rom, address: address, data: data))
         }
+        return lines
+    }
+
+    /// A simple dual-port RAM: the array, its write port, its read port.
+    private mutating func ramLines(_ rom: RomDecl, write: MemoryWrite) -> [String] {
+        let padded = 1 << rom.addressWidth
+        var lines = ["// RAM \(rom.name): \(rom.contents.count) x \(rom.width) bits, simple dual port, synchronous read"]
+        lines.append("(* ram_style = \"\(rom.style == .blockMemory ? "block" : "distributed")\" *)")
+        lines.append("reg [\(rom.width - 1):0] \(rom.name)_mem [0:\(padded - 1)];")
+        lines.append("")
+        lines.append("always @(posedge clk) begin")
+        lines.append("    if (\(expression(write.enable))) begin")
+        lines.append("        \(rom.name)_mem[\(expression(write.address))] <= \(expression(write.data));")
+        lines.append("    end")
+        lines.append("end")
+        lines.append("")
+        lines.append(contentsOf: readLines(rom, address: expression(rom.read.address), data: rom.name + "_rdata"))
         return lines
     }
 
