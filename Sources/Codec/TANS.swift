@@ -274,14 +274,12 @@ public struct TANSCoder: Sendable {
         let tableLog = tables.tableLog
         guard reader.remaining >= tableLog else { throw .truncated(bit: frameStart) }
         var state = Int(reader.read(tableLog))
-        let symbolCount = layout.symbolCount
         let symbolBits = layout.symbolBits
         let rawBits = layout.rawBits
         let rawMask: UInt64 = rawBits == 0 ? 0 : (1 << UInt64(rawBits)) - 1
         let window = tableLog + rawBits  // at most 46 bits: state bits and raw bits in one load
         let fast = fastTable.pointer
         let values = entryValue.pointer
-        let windowShift = UInt64(64 - window)
         // No frame can run forever: an entry that reads no bits (nb = 0, no raw bits) leads from
         // state u to x - T < u (x = c + rank < T + u), so within u + 1 entries a bit is read.
         while true {
