@@ -238,13 +238,7 @@ struct ModuleEmitter {
             body.append("always @(posedge clk) begin")
             for (id, decl) in registers {
                 guard case .register(_, let enable) = decl.kind else { continue }
-                if let enable {
-                    body.append("    if (\(expression(enable))) begin")
-                    body.append("        \(readName(id)) <= \(targetName(id));")
-                    body.append("    end")
-                } else {
-                    body.append("    \(readName(id)) <= \(targetName(id));")
-                }
+                body.append(contentsOf: guarded("\(readName(id)) <= \(targetName(id));", by: enable))
             }
             let resets = registers.compactMap { (id, decl) -> String? in
                 guard case .register(let reset?, _) = decl.kind else { return nil }
@@ -434,13 +428,17 @@ struct ModuleEmitter {
         lines.append("reg [\(rom.width - 1):0] \(rom.name)_mem [0:\(padded - 1)];")
         lines.append("")
         lines.append("always @(posedge clk) begin")
-        lines.append("    if (\(expression(write.enable))) begin")
-        lines.append("        \(rom.name)_mem[\(expression(write.address))] <= \(expression(write.data));")
-        lines.append("    end")
+        lines.append(contentsOf: guarded("\(rom.name)_mem[\(expression(write.address))] <= \(expression(write.data));", by: write.enable))
         lines.append("end")
         lines.append("")
         lines.append(contentsOf: readLines(rom, address: expression(rom.read.address), data: rom.name + "_rdata"))
         return lines
+    }
+
+    /// A clocked statement inside `always @(posedge clk)`, under `if (enable)` when there is one.
+    private mutating func guarded(_ statement: String, by enable: Expr?) -> [String] {
+        guard let enable else { return ["    " + statement] }
+        return ["    if (\(expression(enable))) begin", "        " + statement, "    end"]
     }
 
     /// The read port of a memory array.
@@ -451,13 +449,7 @@ struct ModuleEmitter {
             lines.append("assign \(data) = \(rom.name)_mem[\(address)];")
         case .sync(_, let enable):
             lines.append("always @(posedge clk) begin")
-            if let enable {
-                lines.append("    if (\(expression(enable))) begin")
-                lines.append("        \(data) <= \(rom.name)_mem[\(address)];")
-                lines.append("    end")
-            } else {
-                lines.append("    \(data) <= \(rom.name)_mem[\(address)];")
-            }
+            lines.append(contentsOf: guarded("\(data) <= \(rom.name)_mem[\(address)];", by: enable))
             lines.append("end")
         }
         return lines
