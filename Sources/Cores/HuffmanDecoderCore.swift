@@ -5,124 +5,197 @@ import HDLBlocks
 /// The fixed-codebook Huffman decoder: 32-bit stream words in, values out, one value per cycle
 /// whenever the value's bits are buffered and the output can take it.
 ///
-/// A 96-bit buffer (a worst-case 59-bit value plus a 32-bit word) holds the stream left-aligned (zeros below `count`); a whole word is appended
-/// whenever at least 32 bits are free. Code length detection is canonical and does not ripple:
-/// for every length l a constant range check on the top l bits (codes of one length are
-/// consecutive), so the lengths are tested in parallel, one-hot. ESC and EOF are recognised the
-/// same way, so the bits a value consumes (code, literal, raw bits) follow from the buffer
-/// without a table on the feedback path; the rank of the code then addresses a symbol ROM.
+/// **The loop.** Stream words wait in a `BitWindow` (a ring of four words and an 8-bit bit
+/// pointer; words never move). Each cycle the window at the pointer is matched against the
+/// codebook's code classes in parallel: per code length, the canonical codes are consecutive, so
+/// a class is a constant range of the top `l` bits (ESC and EOF are classes of their own). The
+/// one matching class gives, as constants, the bits the entry consumes and whether they are all
+/// buffered (the fill level is compared with constants from registers, in parallel); the pointer
+/// moves by that count in one 8-bit add. EOF moves the pointer on to the next word boundary (the
+/// padding). Nothing else sits on the feedback path: pointer -> window -> class -> add -> pointer.
 ///
-/// A value is held back one entry so `m_axis_tlast` can be set on it when the next entry is
-/// EOF; after EOF the padding to the word boundary is dropped. An empty frame produces nothing.
+/// **The value.** A decoded entry is held back one step (for `tlast`) as raw window bits, its
+/// code length and an ESC flag; the symbol table is a block RAM read with the entry's address
+/// on the step, so its data shows the held entry's symbol. On the way out, the held bits are
+/// shifted past the code to give ESC's literal and the raw bits.
+///
 /// A bit pattern that starts no code (an incomplete code) raises `error`, which stays set until
-/// reset; words are still accepted so the input side never hangs.
+/// reset; words are then taken and dropped so the input side never hangs. An empty frame
+/// produces nothing.
 public enum HuffmanDecoderCore {
-    static let bufferBits = 96
+    /// Longest code for which the symbol table is indexed by the code bits themselves (at most
+    /// 4096 entries); longer codes use a table indexed by canonical rank.
+    static let directTableMaxLength = 12
 
     public static func module(codebook: Codebook) throws -> Module {
         let tables = try HuffmanTables(codebook)
         let (layout, lengths, code) = (tables.layout, tables.lengths, tables.code)
         let (n, escape, endOfFrame) = (layout.symbolCount, tables.escape, tables.endOfFrame)
+        let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
         let maxLength = code.maxLength
-        let w = bufferBits
-        // Canonical ranges: per length, the first code, how many codes, and the rank of the first.
-        let order = lengths.indices.filter { lengths[$0] > 0 }.sorted { (lengths[$0], $0) < (lengths[$1], $1) }
-        var first = [Int: UInt64](), countOf = [Int: Int](), rankOf = [Int: Int]()
-        for (rank, entry) in order.enumerated() {
-            let l = lengths[entry]
-            if first[l] == nil {
-                first[l] = UInt64(code.codes[entry])
-                rankOf[l] = rank
-            }
-            countOf[l, default: 0] += 1
-        }
-        let usedLengths = first.keys.sorted()
-        let rankBits = max(1, bitsToAddress(order.count))
-        let symbolsByRank = order.map { $0 < n ? UInt64($0) : 0 }
+        let classes = CodeClass.classes(lengths: lengths, codes: code.codes, escape: escape, endOfFrame: endOfFrame)
+        let usedLengths = Set(classes.map(\.length)).sorted()
         let escLength = lengths[escape], eofLength = lengths[endOfFrame]
+        let escBits = escLength + symbolBits + rawBits
+        func consumed(_ c: CodeClass) -> Int {
+            switch c.kind { case .symbol: c.length + rawBits; case .escape: escBits; case .end: c.length }
+        }
+        // The window: the detection bits and every entry's bits (ESC: code, literal, raw).
+        let width = max(maxLength, classes.map(consumed).max() ?? 0)
+        let lengthWidth = bitsToAddress(maxLength + 1)
+        let direct = maxLength <= directTableMaxLength
+        let symbolTable = direct ? directSymbols(lengths: lengths, codes: code.codes, symbolCount: n, maxLength: maxLength)
+                                 : rankedSymbols(lengths: lengths, symbolCount: n)
 
         let skid = try SkidBuffer.module(name: "\(codebook.name)_decoder_skid", dataWidth: layout.valueBits, hasLast: true)
         return try Module("\(codebook.name)_decoder") { m in
-            m.comment("Huffman decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(layout.symbolBits), rawBits \(layout.rawBits), codes up to \(maxLength) bits.")
+            m.comment("Huffman decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), codes up to \(maxLength) bits.")
             m.comment("32-bit stream words in (s_axis, first bit at bit 31), values out (m_axis, tlast on a frame's last value); error is sticky until reset.")
+            m.comment("The symbol table (\(symbolTable.count) entries) is indexed by \(direct ? "the next \(maxLength) stream bits" : "canonical code rank").")
             let ports = DecoderPorts(m, valueBits: layout.valueBits)
-
-            let buffer = m.register("buffer", width: w, reset: 0)
-            let count = m.register("count", width: 8, reset: 0)
-            // Bits consumed since the frame began, modulo 32: where the padding after EOF ends.
-            let position = m.register("position", width: 5, reset: 0)
             let failed = m.register("failed", width: 1, reset: 0)
-            let output = HeldValueOutput(m, skid: skid, valueBits: layout.valueBits, ports: ports)
-
-            // Length detection: one range check per code length, all in parallel.
-            let top = buffer[w - 1, w - maxLength]
-            var matches: [(length: Int, hit: Signal)] = []
-            for l in usedLengths {
-                guard let f = first[l], let c = countOf[l] else { continue }
-                let bits = top[maxLength - 1, maxLength - l]
-                let hit = c == 1 ? (bits == Int(f)) : f == 0 ? (bits < c) : ((bits >= Int(f)) && (bits < Int(f) + c))
-                matches.append((l, m.wire("len\(l)", hit)))
-            }
-            let anyCode = m.wire("any_code", matches.map(\.hit).reduce(m.constant(0, width: 1)) { $0 || $1 })
-            let length = m.wire("code_length", matches.reduce(m.constant(0, width: 5)) { acc, e in acc | mux(e.hit, m.constant(UInt64(e.length), width: 5), 0) })
-            let rank = m.wire("code_rank", matches.reduce(m.constant(0, width: rankBits)) { acc, e in
-                guard let f = first[e.length], let r = rankOf[e.length] else { return acc }
-                let offset = (top[maxLength - 1, maxLength - e.length].resized(to: max(rankBits, e.length)) - Int(f) + r).resized(to: rankBits)
-                return acc | mux(e.hit, offset, 0)
-            })
-            let isEscape = m.wire("is_escape", top[maxLength - 1, maxLength - escLength] == Int(code.codes[escape]))
-            let isEnd = m.wire("is_end", top[maxLength - 1, maxLength - eofLength] == Int(code.codes[endOfFrame]))
-
-            // Bits the entry at the head consumes, and whether they are all buffered: one-hot
-            // selections of constants and of comparisons of the registered fill level with
-            // constants, all in parallel with the length check (no adder after it).
-            let escBits = escLength + layout.symbolBits + layout.rawBits
-            let pad = m.wire("pad", (m.constant(0, width: 5) - (position + eofLength)).resized(to: 5))
-            let endBits = m.wire("end_bits", m.constant(UInt64(eofLength), width: 8) + pad.zeroExtended(to: 8))
-            let valueBits = m.wire("value_bits", matches.reduce(m.constant(0, width: 8)) { acc, e in
-                acc | mux(e.hit, m.constant(UInt64(e.length + layout.rawBits), width: 8), 0)
-            })
-            let valueBuffered = m.wire("value_buffered", matches.reduce(m.constant(0, width: 1)) { acc, e in
-                acc || (e.hit && (count >= e.length + layout.rawBits))
-            })
-            let consume = m.wire("consume", mux(isEnd, endBits, mux(isEscape, m.constant(UInt64(escBits), width: 8), valueBits)))
-            let buffered = mux(isEnd, count >= endBits, mux(isEscape, count >= escBits, valueBuffered))
-            let complete = m.wire("complete", anyCode && buffered)
-            let invalid = m.wire("invalid", !anyCode && (count >= maxLength))
-            // A value may leave the held register only when the output register can take it.
-            let step = m.wire("step", complete && !failed && output.accepts)
-            let consumed = m.wire("consumed", mux(step, consume, 0))
-
-            // The symbol and raw bits behind the code.
-            let afterCode = m.wire("after_code", buffer << length)
-            let literal = afterCode[w - 1, w - layout.symbolBits]
-            let symbolROM = m.rom("symbols", width: layout.symbolBits, contents: symbolsByRank.count >= 2 ? symbolsByRank : symbolsByRank + [0],
-                                  style: .logic, address: rank.resized(to: max(1, bitsToAddress(max(2, symbolsByRank.count)))), synchronous: false)
-            let symbol = mux(isEscape, literal, symbolROM)
-            var raw: Signal? = nil
-            if layout.rawBits > 0 {
-                let afterSymbol = mux(isEscape, afterCode << layout.symbolBits, afterCode)
-                raw = afterSymbol[w - 1, w - layout.rawBits]
-            }
-            let decoded = m.wire("decoded", ValueFields.value(symbol: symbol, raw: raw, layout: layout))
-
-            // Refill with a whole word when 32 bits are free (also after an error: never hang).
-            let accept = m.wire("accept", failed || (count <= w - 32))
-            ports.sReady.assign(accept)
             // After an error, words are taken and dropped.
-            let take = m.wire("take", accept && ports.sValid && !failed)
-            let countLeft = m.wire("count_left", count - consumed)
-            // The shift does not wait for `step`: it shifts by `consume` and `step` picks.
-            let shifted = mux(step, buffer << consume, buffer)
-            let word = cat(ports.sData, m.constant(0, width: w - 32))
-            buffer.assign(mux(take, shifted | (word >> countLeft), shifted))
-            count.assign(mux(take, countLeft + 32, countLeft))
-            position.assign(mux(step && isEnd, m.constant(0, width: 5), position + consumed.resized(to: 5)))
-            m.when(invalid && !failed) { failed.assign(1) }
+            let bits = BitWindow(m, width: width, data: ports.sData, valid: ports.sValid, store: !failed)
+            ports.sReady.assign(failed || bits.ready)
+            let output = HeldValueOutput(m, skid: skid, valueBits: layout.valueBits, heldWidth: width + lengthWidth + 1, ports: ports)
 
-            // The held value leaves when the next entry is decoded: with tlast if that is EOF.
-            output.update(m, step: step, isEnd: isEnd, value: decoded)
+            // Class detection: one constant range check per class, all in parallel.
+            let top = m.wire("code_bits", bits.window[width - 1, width - maxLength])
+            func prefix(_ l: Int) -> Signal { top[maxLength - 1, maxLength - l] }
+            let hits = classes.enumerated().map { i, c in
+                m.wire("class\(i)_len\(c.length)\(c.kind.suffix)", c.matches(prefix(c.length), in: m))
+            }
+            func any(_ terms: [Signal]) -> Signal { terms.reduce(m.constant(0, width: 1)) { $0 || $1 } }
+            func select(_ width: Int, _ value: (CodeClass) -> Int) -> Signal {
+                zip(classes, hits).reduce(m.constant(0, width: width)) { acc, e in
+                    value(e.0) == 0 ? acc : acc | mux(e.1, m.constant(UInt64(value(e.0)), width: width), 0)
+                }
+            }
+            let anyCode = m.wire("any_code", any(hits))
+            let isEscape = m.wire("is_escape", any(zip(classes, hits).filter { $0.0.kind == .escape }.map(\.1)))
+            let isEnd = m.wire("is_end", any(zip(classes, hits).filter { $0.0.kind == .end }.map(\.1)))
+            // Bits to move the pointer by (EOF: its code and up to 31 padding bits, rounded below).
+            let advance = m.wire("advance", select(8) { $0.kind == .end ? $0.length + 31 : consumed($0) })
+            let buffered = m.wire("entry_buffered", any(zip(classes, hits).map { $0.1 && bits.available(atLeast: consumed($0.0)) }))
+            let codeLength = m.wire("code_length", select(lengthWidth) { $0.length })
+
+            let step = m.wire("step", anyCode && buffered && !failed && output.accepts)
+            let invalid = m.wire("invalid", !anyCode && bits.available(atLeast: maxLength))
+            m.when(invalid) { failed.assign(1) }
+            let moved = m.wire("moved_pointer", bits.pointer + advance)
+            m.when(step) {
+                bits.pointer.assign(mux(isEnd, cat(moved[7, 5], m.constant(0, width: 5)), moved))
+            }
+
+            // The symbol table, read on the step: its data belongs to the held entry.
+            let address: Signal
+            if direct {
+                address = top
+            } else {
+                address = rank(m, classes: classes, hits: hits, prefix: prefix, lengths: lengths, codes: code.codes, usedLengths: usedLengths,
+                               width: bitsToAddress(symbolTable.count))
+            }
+            let symbolROM = m.rom("symbols", width: symbolBits, contents: symbolTable, style: symbolTable.count >= 64 ? .blockMemory : .logic,
+                                  address: address, readEnable: step, synchronous: true)
+
+            // The held entry's value: past the code come ESC's literal and the raw bits.
+            let heldBits = output.held[width - 1, 0]
+            let heldLength = output.held[width + lengthWidth - 1, width]
+            let heldEscape = output.held[width + lengthWidth]
+            let afterCode = m.wire("after_code", heldBits << heldLength)
+            let symbol = mux(heldEscape, afterCode[width - 1, width - symbolBits], symbolROM)
+            var raw: Signal? = nil
+            if rawBits > 0 {
+                let rawField = mux(heldEscape, afterCode << symbolBits, afterCode)
+                raw = rawField[width - 1, width - rawBits]
+            }
+            let value = m.wire("held_value", ValueFields.value(symbol: symbol, raw: raw, layout: layout))
+            output.update(m, step: step, isEnd: isEnd, entry: cat(isEscape, codeLength, bits.window), value: value)
             ports.error.assign(failed)
         }
+    }
+
+    /// The canonical rank of the matched code: its bits plus a per-length constant.
+    private static func rank(
+        _ m: ModuleBuilder, classes: [CodeClass], hits: [Signal], prefix: (Int) -> Signal,
+        lengths: [Int], codes: [UInt32], usedLengths: [Int], width: Int
+    ) -> Signal {
+        let order = rankOrder(lengths)
+        var total = m.constant(0, width: width), offset = m.constant(0, width: width)
+        for l in usedLengths {
+            guard let firstEntry = order.first(where: { lengths[$0] == l }), let firstRank = order.firstIndex(of: firstEntry) else { continue }
+            let hit = m.wire("length\(l)", zip(classes, hits).filter { $0.0.length == l }.map(\.1).reduce(m.constant(0, width: 1)) { $0 || $1 })
+            let modulus = UInt64(1) << UInt64(width)
+            let constant = (UInt64(firstRank) &- UInt64(codes[firstEntry])) & (modulus - 1)
+            total = total | mux(hit, prefix(l).resized(to: width), 0)
+            offset = offset | mux(hit, m.constant(constant, width: width), 0)
+        }
+        return m.wire("code_rank", total + offset)
+    }
+
+    /// Entries with a code, in canonical order (length, then index).
+    static func rankOrder(_ lengths: [Int]) -> [Int] {
+        lengths.indices.filter { lengths[$0] > 0 }.sorted { (lengths[$0], $0) < (lengths[$1], $1) }
+    }
+
+    /// Symbol by canonical rank (0 for ESC and EOF); at least two entries.
+    static func rankedSymbols(lengths: [Int], symbolCount n: Int) -> [UInt64] {
+        let table = rankOrder(lengths).map { $0 < n ? UInt64($0) : 0 }
+        return table.count >= 2 ? table : table + [UInt64](repeating: 0, count: 2 - table.count)
+    }
+
+    /// Symbol by the next `maxLength` stream bits: every pattern that starts with a symbol's
+    /// code maps to the symbol (0 for ESC, EOF and patterns that start no code).
+    static func directSymbols(lengths: [Int], codes: [UInt32], symbolCount n: Int, maxLength: Int) -> [UInt64] {
+        var table = [UInt64](repeating: 0, count: max(2, 1 << maxLength))
+        for entry in 0..<n where lengths[entry] > 0 {
+            let spread = maxLength - lengths[entry]
+            let first = Int(codes[entry]) << spread
+            for pattern in first..<(first + (1 << spread)) { table[pattern] = UInt64(entry) }
+        }
+        return table
+    }
+}
+
+/// A set of codes of one length that the decoder treats alike: consecutive canonical codes of
+/// symbols, or the ESC code, or the EOF code.
+struct CodeClass: Equatable {
+    enum Kind: Equatable {
+        case symbol, escape, end
+        var suffix: String { self == .symbol ? "" : self == .escape ? "_esc" : "_eof" }
+    }
+    let length: Int
+    /// Codes `low..<high` (as `length`-bit numbers).
+    let low: UInt64
+    let high: UInt64
+    let kind: Kind
+
+    /// The classes of a canonical code: per length, the runs of symbol codes between ESC and EOF.
+    static func classes(lengths: [Int], codes: [UInt32], escape: Int, endOfFrame: Int) -> [CodeClass] {
+        var result: [CodeClass] = []
+        for entry in HuffmanDecoderCore.rankOrder(lengths) {
+            let l = lengths[entry], c = UInt64(codes[entry])
+            let kind: Kind = entry == escape ? .escape : entry == endOfFrame ? .end : .symbol
+            if kind == .symbol, let last = result.last, last.kind == .symbol, last.length == l, last.high == c {
+                result[result.count - 1] = CodeClass(length: l, low: last.low, high: c + 1, kind: .symbol)
+            } else {
+                result.append(CodeClass(length: l, low: c, high: c + 1, kind: kind))
+            }
+        }
+        return result
+    }
+
+    /// Whether `bits` (the next `length` stream bits) hold a code of this class: the range as a
+    /// few aligned blocks, each a prefix comparison (plain LUT logic, no carry chain).
+    func matches(_ bits: Signal, in m: ModuleBuilder) -> Signal {
+        var terms: [Signal] = []
+        var start = low
+        while start < high {
+            var k = 0
+            while k < length, start % (UInt64(2) << UInt64(k)) == 0, start + (UInt64(2) << UInt64(k)) <= high { k += 1 }
+            terms.append(k == length ? m.constant(1, width: 1) : bits[length - 1, k] == Int(start >> UInt64(k)))
+            start += UInt64(1) << UInt64(k)
+        }
+        return terms.dropFirst().reduce(terms[0]) { $0 || $1 }
     }
 }

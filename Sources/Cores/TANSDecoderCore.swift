@@ -178,7 +178,7 @@ public enum TANSDecoderCore {
                 }
             }
 
-            output.update(m, step: step, isEnd: isEnd, value: decoded)
+            output.update(m, step: step, isEnd: isEnd, entry: decoded, value: output.held)
             ports.error.assign(failed)
         }
     }
