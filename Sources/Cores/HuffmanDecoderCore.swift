@@ -102,12 +102,11 @@ public enum HuffmanDecoderCore {
             let heldBits = output.held[width - 1, 0]
             let heldLength = output.held[width + lengthWidth - 1, width]
             let heldEscape = output.held[width + lengthWidth]
-            let afterCode = m.wire("after_code", heldBits << heldLength)
-            let symbol = mux(heldEscape, afterCode[width - 1, width - symbolBits], symbolROM)
+            let payload = m.wire("payload", Funnel.top(symbolBits + rawBits, of: heldBits, shiftedLeftBy: heldLength, in: m))
+            let symbol = mux(heldEscape, payload[symbolBits + rawBits - 1, rawBits], symbolROM)
             var raw: Signal? = nil
             if rawBits > 0 {
-                let rawField = mux(heldEscape, afterCode << symbolBits, afterCode)
-                raw = rawField[width - 1, width - rawBits]
+                raw = mux(heldEscape, payload[rawBits - 1, 0], payload[symbolBits + rawBits - 1, symbolBits])
             }
             let value = m.wire("held_value", ValueFields.value(symbol: symbol, raw: raw, layout: layout))
             output.update(m, step: step, isEnd: isEnd, entry: cat(isEscape, codeLength, bits.window), value: value)

@@ -51,16 +51,11 @@ public struct BitWindow {
         }
         m.when(write) { written.assign(written + 1) }
 
-        // The words the window can span, oldest first (a 4:1 choice per bit), then the bit shift.
+        // The ring read from the pointer on: its words in order, the first ones again after the
+        // last (a window may wrap), shifted left by the pointer's position in the ring.
         let spanned = (31 + width + 31) / 32
-        let first = pointer[6, 5]
-        let span = (0..<spanned).map { k in
-            m.wire("span\(k)", (0..<Self.slots).reduce(m.constant(0, width: 32)) { acc, j in
-                acc | mux(first == ((j - k + Self.slots) % Self.slots), words[j], 0)
-            })
-        }
-        let shifted = cat(span) << pointer[4, 0]
-        window = m.wire("window", shifted[32 * spanned - 1, 32 * spanned - width])
+        let unrolled = cat(words + words.prefix(spanned - 1))
+        window = m.wire("window", Funnel.top(width, of: unrolled, shiftedLeftBy: pointer[6, 0], in: m))
     }
 
     /// Whether at least `bits` bits are buffered from the pointer on (a comparison of registers
