@@ -102,11 +102,11 @@ public enum HuffmanDecoderCore {
             let heldBits = output.held[width - 1, 0]
             let heldLength = output.held[width + lengthWidth - 1, width]
             let heldEscape = output.held[width + lengthWidth]
-            let payload = m.wire("payload", Funnel.top(symbolBits + rawBits, of: heldBits, shiftedLeftBy: heldLength, in: m))
-            let symbol = mux(heldEscape, payload[symbolBits + rawBits - 1, rawBits], symbolROM)
+            let payload = m.wire("payload", Funnel.top(symbolBits + rawBits, of: heldBits, shiftedLeftBy: heldLength, name: "after_code", in: m))
+            let symbol = m.wire("symbol", mux(heldEscape, payload[symbolBits + rawBits - 1, rawBits], symbolROM))
             var raw: Signal? = nil
             if rawBits > 0 {
-                raw = mux(heldEscape, payload[rawBits - 1, 0], payload[symbolBits + rawBits - 1, symbolBits])
+                raw = m.wire("raw_bits", mux(heldEscape, payload[rawBits - 1, 0], payload[symbolBits + rawBits - 1, symbolBits]))
             }
             let value = m.wire("held_value", ValueFields.value(symbol: symbol, raw: raw, layout: layout))
             output.update(m, step: step, isEnd: isEnd, entry: cat(isEscape, codeLength, bits.window), value: value)

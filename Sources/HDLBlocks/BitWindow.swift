@@ -55,7 +55,7 @@ public struct BitWindow {
         // last (a window may wrap), shifted left by the pointer's position in the ring.
         let spanned = (31 + width + 31) / 32
         let unrolled = cat(words + words.prefix(spanned - 1))
-        window = m.wire("window", Funnel.top(width, of: unrolled, shiftedLeftBy: pointer[6, 0], in: m))
+        window = m.wire("window", Funnel.top(width, of: unrolled, shiftedLeftBy: pointer[6, 0], name: "ring_read", in: m))
     }
 
     /// Whether at least `bits` bits are buffered from the pointer on (a comparison of registers

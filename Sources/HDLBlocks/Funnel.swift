@@ -8,11 +8,13 @@ import HDL
 /// Synthesis maps a generic `<<` by a signal to a binary shifter and cannot always prune or pair
 /// its stages; spelling the stages out keeps the cost near `keep + 2^low - 1` LUTs per stage.
 public enum Funnel {
-    /// The top `keep` bits of `value << amount` (zeros shift in from below).
-    public static func top(_ keep: Int, of value: Signal, shiftedLeftBy amount: Signal, in m: ModuleBuilder) -> Signal {
+    /// The top `keep` bits of `value << amount` (zeros shift in from below). The value and each
+    /// stage are wires named `<name>_in`, `<name>_stage<i>`; the result is the last stage.
+    public static func top(_ keep: Int, of value: Signal, shiftedLeftBy amount: Signal, name: String, in m: ModuleBuilder) -> Signal {
         precondition(keep >= 1 && keep <= value.width, "keep 1-\(value.width) bits")
         // Stages from the most significant pair of amount bits down; a lone top bit is a 2:1 stage.
-        var current = value
+        var current = m.wire("\(name)_in", value)
+        var stage = 0
         var high = amount.width
         while high > 0 {
             let low = max(0, high - 2)
@@ -20,11 +22,10 @@ public enum Funnel {
             let step = 1 << low
             let choices = (0..<(1 << (high - low))).map { digit in topSlice(current, skipping: digit * step, width: reach, in: m) }
             let select = amount[high - 1, low]
-            if choices.count == 2 {
-                current = mux(select, choices[1], choices[0])
-            } else {
-                current = mux(select[1], mux(select[0], choices[3], choices[2]), mux(select[0], choices[1], choices[0]))
-            }
+            let chosen = choices.count == 2 ? mux(select, choices[1], choices[0])
+                : mux(select[1], mux(select[0], choices[3], choices[2]), mux(select[0], choices[1], choices[0]))
+            current = m.wire("\(name)_stage\(stage)", chosen)
+            stage += 1
             high = low
         }
         return current
