@@ -25,7 +25,7 @@ import HDLBlocks
 public enum HuffmanDecoderCore {
     /// Longest code for which the symbol table is indexed by the code bits themselves (at most
     /// 4096 entries); longer codes use a table indexed by canonical rank.
-    static let directTableMaxLength = 12
+    public static let directTableMaxLength = 12
 
     public static func module(codebook: Codebook) throws -> Module {
         let tables = try HuffmanTables(codebook)

@@ -57,7 +57,7 @@ public enum TANSDecoderCore {
         }
         // The window must hold the longest entry (and the R bits of a first state) from any
         // pointer position 0-31; one more slot lets a word arrive while the window is full.
-        let windowBits = max(longestEntry, r)
+        let windowBits = max(longestEntry, r, symbolBits + rawBits)
         let windowSlots = (31 + windowBits + 31) / 32
         let slots = windowSlots + 1
 
@@ -87,7 +87,7 @@ public enum TANSDecoderCore {
             // The bit window at the pointer, and the bits available from it (no adder: for each
             // number of leading valid slots k, a constant comparison of the pointer).
             let offset = pointer[4, 0]
-            let window = m.wire("window", (cat(Array(words.prefix(windowSlots))) << offset)[32 * windowSlots - 1, 32 * windowSlots - windowBits])
+            let window = m.wire("window", Funnel.top(windowBits, of: cat(Array(words.prefix(windowSlots))), shiftedLeftBy: offset, name: "slots_read", in: m))
             let leading = (1...windowSlots).map { k in present.prefix(k).dropFirst().reduce(present[0]) { $0 && $1 } }
             func available(atLeast bits: Int) -> Signal {
                 (1...windowSlots).reduce(m.constant(0, width: 1)) { acc, k in
@@ -114,13 +114,12 @@ public enum TANSDecoderCore {
 
             // The value: symbol (or ESC's literal) and raw bits behind the state bits.
             let nb = m.wire("nb", m.constant(UInt64(r), width: 4) - rightShift)
-            let afterState = m.wire("after_state", window << nb)
-            let literal = afterState[windowBits - 1, windowBits - symbolBits]
-            let symbol = mux(isEscape, literal, entry[tableWidth - 1, symbolLow])
+            let payloadBits = symbolBits + rawBits
+            let payload = m.wire("payload", Funnel.top(payloadBits, of: window, shiftedLeftBy: nb, name: "after_state", in: m))
+            let symbol = m.wire("symbol", mux(isEscape, payload[payloadBits - 1, rawBits], entry[tableWidth - 1, symbolLow]))
             var raw: Signal? = nil
             if rawBits > 0 {
-                let afterSymbol = mux(isEscape, afterState << symbolBits, afterState)
-                raw = afterSymbol[windowBits - 1, windowBits - rawBits]
+                raw = m.wire("raw_bits", mux(isEscape, payload[rawBits - 1, 0], payload[payloadBits - 1, symbolBits]))
             }
             let decoded = m.wire("decoded", ValueFields.value(symbol: symbol, raw: raw, layout: layout))
 

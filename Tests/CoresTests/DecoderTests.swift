@@ -59,6 +59,12 @@ struct DecoderTests {
     @Test("conformance vectors and random codebooks: every value and frame end, under random backpressure")
     func bitExact() throws {
         let library = try DecoderLibrary.library.get()
+        let huffmanMaxLengths = try DecoderLibrary.cases.get().compactMap { c -> Int? in
+            if case .huffman(let lengths) = c.codebook.coder { lengths.max() } else { nil }
+        }
+        let direct = HuffmanDecoderCore.directTableMaxLength
+        #expect(huffmanMaxLengths.contains { $0 <= direct } && huffmanMaxLengths.contains { $0 > direct },
+                "both Huffman symbol tables (indexed by code bits, by rank) are exercised: max lengths \(huffmanMaxLengths)")
         var random = SeededRandom(seed: 23)
         for c in try DecoderLibrary.cases.get() {
             for (valid, ready) in [(1000, 1000), (600, 700), (900, 250)] {
