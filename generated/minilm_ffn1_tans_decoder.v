@@ -63,6 +63,10 @@ wire in_skid_s_axis_tready;
 wire [31:0] in_skid_m_axis_tdata;
 wire in_skid_m_axis_tvalid;
 wire in_skid_m_axis_tready;
+wire [63:0] slots_read_in;
+wire [33:0] slots_read_stage0;
+wire [27:0] slots_read_stage1;
+wire [26:0] slots_read_stage2;
 wire [26:0] window;
 wire table_read;
 wire [10:0] next_state;
@@ -71,7 +75,12 @@ wire is_escape;
 wire is_end;
 wire [10:0] state_bits;
 wire [3:0] nb;
-wire [26:0] after_state;
+wire [26:0] after_state_in;
+wire [18:0] after_state_stage0;
+wire [15:0] after_state_stage1;
+wire [15:0] payload;
+wire [7:0] symbol;
+wire [7:0] raw_bits;
 wire [15:0] decoded;
 reg  quiet_reg;
 wire quiet_next;
@@ -87,16 +96,10 @@ wire slot0_take;
 wire slot1_take;
 wire slot2_take;
 wire in_ready;
-wire [63:0] _t0;
-wire [26:0] _t1;
-wire [26:0] _t2;
-wire [6:0] _t3;
-wire _unused = &{1'b0, _t0[36:0], _t1[25:0], _t2[18:0], _t2[26], _t3[6]};
+wire [6:0] _t0;
+wire _unused = &{1'b0, slots_read_in[5:0], _t0[6]};
 
-assign _t0 = {slot0_reg, slot1_reg} << pointer_reg[4:0];
-assign _t1 = is_escape ? (after_state << 8) : after_state;
-assign _t2 = is_escape ? (after_state << 8) : after_state;
-assign _t3 = (bit_sum[6:5] != 2'd0) ? (bit_sum - 7'd32) : bit_sum;
+assign _t0 = (bit_sum[6:5] != 2'd0) ? (bit_sum - 7'd32) : bit_sum;
 
 // ROM decode_table: 2048 x 31 bits, synchronous read, blockMemory
 (* rom_style = "block" *)
@@ -636,15 +639,24 @@ assign out_free = ~out_valid_reg | out_skid_s_axis_tready;
 assign in_skid_s_axis_tdata = s_axis_tdata;
 assign in_skid_s_axis_tvalid = s_axis_tvalid & ~failed_reg;
 assign in_skid_m_axis_tready = in_ready;
-assign window = _t0[63:37];
+assign slots_read_in = {slot0_reg, slot1_reg};
+assign slots_read_stage0 = pointer_reg[4] ? (pointer_reg[3] ? slots_read_in[39:6] : slots_read_in[47:14]) : (pointer_reg[3] ? slots_read_in[55:22] : slots_read_in[63:30]);
+assign slots_read_stage1 = pointer_reg[2] ? (pointer_reg[1] ? slots_read_stage0[27:0] : slots_read_stage0[29:2]) : (pointer_reg[1] ? slots_read_stage0[31:4] : slots_read_stage0[33:6]);
+assign slots_read_stage2 = pointer_reg[0] ? slots_read_stage1[26:0] : slots_read_stage1[27:1];
+assign window = slots_read_stage2;
 assign table_read = step | start;
 assign next_state = started_reg ? (decode_table_rdata[14:4] | state_bits) : window[26:16];
 assign is_escape = decode_table_rdata[22:21] == 2'd1;
 assign is_end = decode_table_rdata[22:21] == 2'd2;
 assign state_bits = window[26:16] >> decode_table_rdata[3:0];
 assign nb = 4'd11 - decode_table_rdata[3:0];
-assign after_state = window << nb;
-assign decoded = {_t1[26], is_escape ? after_state[26:19] : decode_table_rdata[30:23], _t2[25:19]};
+assign after_state_in = window;
+assign after_state_stage0 = nb[3] ? (nb[2] ? {after_state_in[14:0], 4'd0} : after_state_in[18:0]) : (nb[2] ? after_state_in[22:4] : after_state_in[26:8]);
+assign after_state_stage1 = nb[1] ? (nb[0] ? after_state_stage0[15:0] : after_state_stage0[16:1]) : (nb[0] ? after_state_stage0[17:2] : after_state_stage0[18:3]);
+assign payload = after_state_stage1;
+assign symbol = is_escape ? payload[15:8] : decode_table_rdata[30:23];
+assign raw_bits = is_escape ? payload[7:0] : payload[15:8];
+assign decoded = {raw_bits[7], symbol, raw_bits[6:0]};
 assign quiet_next = ~((step | start) | drop);
 assign fits_next = started_reg & ((1'd0 | (slot0_valid_reg & (bit_sum <= 7'd32))) | ((slot0_valid_reg & slot1_valid_reg) & (bit_sum <= 7'd64)));
 assign bit_sum = {2'd0, pointer_reg[4:0]} + {1'd0, decode_table_rdata[20:15]};
@@ -680,7 +692,7 @@ end
 always @* begin
     pointer_next = pointer_reg;
     if (step) begin
-        pointer_next = _t3[5:0];
+        pointer_next = _t0[5:0];
     end else if (catch_up) begin
         pointer_next = pointer_reg - 6'd32;
     end else if (skip_padding) begin
@@ -748,23 +760,21 @@ end
 
 always @* begin
     out_valid_next = out_valid_reg;
-    if (step & held_valid_reg) begin
-        out_valid_next = 1'd1;
-    end else if (out_free) begin
-        out_valid_next = 1'd0;
+    if (out_free) begin
+        out_valid_next = step & held_valid_reg;
     end
 end
 
 always @* begin
     out_value_next = out_value_reg;
-    if (step & held_valid_reg) begin
+    if (out_free) begin
         out_value_next = held_value_reg;
     end
 end
 
 always @* begin
     out_last_next = out_last_reg;
-    if (step & held_valid_reg) begin
+    if (out_free) begin
         out_last_next = is_end;
     end
 end
