@@ -26,13 +26,15 @@ import HDLBlocks
 /// cycles per frame; measured 1.0 on the bundled sample (`make sim`).
 public enum TANSEncoderCore {
     public static let defaultMaxFrame = 4096
+    /// The MAX_FRAME values the encoder can be generated for.
+    public static let maxFrameRange = 1...(1 << 20)
 
     public static func module(codebook: Codebook, maxFrame: Int = defaultMaxFrame) throws -> Module {
         guard case .tans(let tableLog, let counts) = codebook.coder else {
             throw CoreError.wrongCoder(expected: "tans", found: codebook.coder.name)
         }
-        guard maxFrame >= 1 && maxFrame <= 1 << 20 else {
-            throw CoreError.unsupported("MAX_FRAME must be 1 to \(1 << 20) values, is \(maxFrame)")
+        guard maxFrameRange.contains(maxFrame) else {
+            throw CoreError.unsupported("MAX_FRAME must be \(maxFrameRange.lowerBound) to \(maxFrameRange.upperBound) values, is \(maxFrame)")
         }
         let layout = codebook.layout
         let tables = TANSTables(tableLog: tableLog, counts: counts)

@@ -85,17 +85,18 @@ public final class ModuleBuilder {
         _ name: String, width: Int, contents: [UInt64], style: RomStyle, address: Signal,
         readEnable: Signal?, synchronous: Bool, write: MemoryWrite?, at location: SourceLocation
     ) -> Signal {
+        let kind = write == nil ? "ROM" : "RAM"
         let addressExpr = checkedOperand(address, at: location)
         if let problem = VerilogNames.problem(with: name) { report(.invalidName, problem, at: location) }
         if contents.count < 2 {
-            report(.invalidRom, "ROM '\(name)' needs at least 2 entries, has \(contents.count)", at: location)
+            report(.invalidRom, "\(kind) '\(name)' needs at least 2 entries, has \(contents.count)", at: location)
         }
         let addressWidth = Swift.max(1, bitsToAddress(contents.count))
         if address.width != addressWidth {
-            report(.widthMismatch, "address of ROM '\(name)' is \(address.width) bits, its \(contents.count) entries need \(addressWidth)", at: location)
+            report(.widthMismatch, "\(write == nil ? "address" : "read address") of \(kind) '\(name)' is \(address.width) bits, its \(contents.count) entries need \(addressWidth)", at: location)
         }
         if width >= 1, width < 64, let bad = contents.firstIndex(where: { $0 >> UInt64(width) != 0 }) {
-            report(.invalidRom, "entry \(bad) of ROM '\(name)' (\(contents[bad])) does not fit in \(width) bits", at: location)
+            report(.invalidRom, "entry \(bad) of \(kind) '\(name)' (\(contents[bad])) does not fit in \(width) bits", at: location)
         }
         var read = RomRead.async(address: addressExpr)
         if synchronous {
@@ -103,19 +104,19 @@ public final class ModuleBuilder {
             if let readEnable {
                 enableExpr = checkedOperand(readEnable, at: location)
                 if readEnable.width != 1 {
-                    report(.invalidOperand, "read enable of ROM '\(name)' must be 1 bit", at: location)
+                    report(.invalidOperand, "read enable of \(kind) '\(name)' must be 1 bit", at: location)
                 }
             }
             read = .sync(address: addressExpr, enable: enableExpr)
         } else if readEnable != nil {
-            report(.invalidRom, "ROM '\(name)' has a read enable but an asynchronous read", at: location)
+            report(.invalidRom, "\(kind) '\(name)' has a read enable but an asynchronous read", at: location)
         }
         if style == .blockMemory && !synchronous {
-            report(.invalidRom, "ROM '\(name)' is a block memory: block RAM needs a synchronous read", at: location)
+            report(.invalidRom, "\(kind) '\(name)' is a block memory: block RAM needs a synchronous read", at: location)
         }
-        claim(name + "_mem", what: "ROM '\(name)'", at: location)
-        let data = declare(name + "_rdata", width: width, kind: .romData(rom: roms.count), what: "ROM '\(name)'", at: location, validate: false)
-        claim(name, what: "ROM '\(name)'", at: location)
+        claim(name + "_mem", what: "\(kind) '\(name)'", at: location)
+        let data = declare(name + "_rdata", width: width, kind: .romData(rom: roms.count), what: "\(kind) '\(name)'", at: location, validate: false)
+        claim(name, what: "\(kind) '\(name)'", at: location)
         if case .signal(let id) = data.expr.node {
             roms.append(RomDecl(name: name, width: width, contents: contents, style: style, read: read, write: write, data: id, location: location))
         }

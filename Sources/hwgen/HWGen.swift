@@ -51,6 +51,13 @@ struct Generate: ParsableCommand {
     @Option(help: "tANS encoder: MAX_FRAME, the values it holds per frame; longer input frames are cut into frames of this many values.")
     var maxFrame: Int = TANSEncoderCore.defaultMaxFrame
 
+    func validate() throws {
+        let range = TANSEncoderCore.maxFrameRange
+        guard range.contains(maxFrame) else {
+            throw ValidationError("--max-frame must be \(range.lowerBound) to \(range.upperBound) values (MAX_FRAME), is \(maxFrame)")
+        }
+    }
+
     func run() throws {
         var modules: [Module] = []
         do {

@@ -115,6 +115,8 @@ struct CLITests {
             (["decode", "--codebook", book, corruptPath, "-o", HWGen.temporary("x.bin")], "frame 10"),
             (["decode", "--codebook", HWGen.temporary("missing.json"), corruptPath, "-o", HWGen.temporary("x.bin")], "cannot read"),
             (["train", "--coder", "huffman", "--name", "9bad", "-o", HWGen.temporary("o.json"), values], "'name'"),
+            (["generate", "--codebook", book, "--max-frame", "0", "-o", HWGen.temporary("rtl")], "--max-frame must be 1 to"),
+            (["generate", "--codebook", kraft, "-o", HWGen.temporary("rtl")], "Kraft sum"),
         ]
         for (arguments, message) in cases {
             let result = try HWGen.run(arguments)

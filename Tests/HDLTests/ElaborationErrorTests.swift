@@ -257,6 +257,25 @@ struct ElaborationErrorTests {
         expectSingle(found, .invalidRom, line: line, mentioning: "block RAM needs a synchronous read")
     }
 
+    @Test func ramPortWidths() {
+        var line = 0
+        let found = diagnostics { m in
+            let a = m.input("a", width: 3)
+            let d = m.input("d", width: 8)
+            let we = m.input("we", width: 2)
+            line = #line + 1
+            let q = m.ram("fifo", width: 16, depth: 16, writeEnable: we, writeAddress: a, writeData: d, readAddress: a, readEnable: nil)
+            m.output("y", width: 16).assign(q)
+        }
+        #expect(found.count == 4, "\(found)")
+        #expect(found.allSatisfy { $0.location.line == line })
+        let messages = found.map(\.message).joined(separator: "\n")
+        for text in ["write address of RAM 'fifo' is 3 bits, its 16 words need 4", "write data of RAM 'fifo' is 8 bits, its words are 16",
+                     "write enable of RAM 'fifo' must be 1 bit", "read address of RAM 'fifo' is 3 bits"] {
+            #expect(messages.contains(text), "missing: \(text) in \(messages)")
+        }
+    }
+
     @Test func signalOfAnotherModule() throws {
         var stolen: Signal?
         _ = try Module("other") { m in
