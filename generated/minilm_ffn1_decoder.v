@@ -22,27 +22,27 @@ module minilm_ffn1_decoder (
 
 reg  failed_reg;
 reg  failed_next;
-reg  [31:0] ring0_reg;
-reg  [31:0] ring0_next;
-reg  [31:0] ring1_reg;
-reg  [31:0] ring1_next;
-reg  [31:0] ring2_reg;
-reg  [31:0] ring2_next;
-reg  [31:0] ring3_reg;
-reg  [31:0] ring3_next;
-reg  [2:0] ring_written_reg;
-reg  [2:0] ring_written_next;
-reg  [7:0] pointer_reg;
-reg  [7:0] pointer_next;
-wire [7:0] buffered;
-wire [2:0] ring_slots_held;
-wire ring_ready;
-wire ring_write;
-wire [159:0] ring_read_in;
-wire [58:0] ring_read_stage0;
-wire [34:0] ring_read_stage1;
-wire [28:0] ring_read_stage2;
-wire [27:0] ring_read_stage3;
+reg  [31:0] slot0_reg;
+reg  [31:0] slot0_next;
+reg  [31:0] slot1_reg;
+reg  [31:0] slot1_next;
+reg  [31:0] slot2_reg;
+reg  [31:0] slot2_next;
+reg  slot0_valid_reg;
+reg  slot0_valid_next;
+reg  slot1_valid_reg;
+wire slot1_valid_next;
+reg  slot2_valid_reg;
+wire slot2_valid_next;
+reg  [6:0] pointer_reg;
+reg  [6:0] pointer_next;
+wire queue_ready;
+wire readable;
+wire queue_write;
+wire [63:0] slots_read_in;
+wire [34:0] slots_read_stage0;
+wire [28:0] slots_read_stage1;
+wire [27:0] slots_read_stage2;
 wire [27:0] window;
 reg  held_valid_reg;
 reg  held_valid_next;
@@ -78,12 +78,17 @@ wire class10_len12_eof;
 wire any_code;
 wire is_escape;
 wire is_end;
-wire [7:0] advance;
+wire [6:0] advance;
 wire entry_buffered;
 wire [3:0] code_length;
 wire step;
 wire invalid;
-wire [7:0] moved_pointer;
+wire [6:0] moved_pointer;
+wire [6:0] aligned_pointer;
+wire drop;
+wire shift;
+wire slot1_lands;
+wire slot2_lands;
 reg  [7:0] symbols_rdata;
 wire [27:0] after_code_in;
 wire [18:0] after_code_stage0;
@@ -92,7 +97,7 @@ wire [15:0] payload;
 wire [7:0] symbol;
 wire [7:0] raw_bits;
 wire [15:0] held_value;
-wire _unused = &{1'b0, ring_slots_held[1:0], ring_read_in[4:0]};
+wire _unused = &{1'b0, slots_read_in[4:0]};
 
 // ROM symbols: 4096 x 8 bits, synchronous read, blockMemory
 (* rom_style = "block" *)
@@ -1131,21 +1136,21 @@ always @(posedge clk) begin
     end
 end
 
-assign s_axis_tready = failed_reg | ring_ready;
+assign s_axis_tready = failed_reg | queue_ready;
 assign m_axis_tdata = out_skid_m_axis_tdata;
 assign m_axis_tvalid = out_skid_m_axis_tvalid;
 assign m_axis_tlast = out_skid_m_axis_tlast;
 assign error = failed_reg;
-assign buffered = {ring_written_reg, 5'd0} - pointer_reg;
-assign ring_slots_held = ring_written_reg - pointer_reg[7:5];
-assign ring_ready = ring_slots_held[2] == 1'd0;
-assign ring_write = (s_axis_tvalid & ring_ready) & ~failed_reg;
-assign ring_read_in = {ring0_reg, ring1_reg, ring2_reg, ring3_reg, ring0_reg};
-assign ring_read_stage0 = pointer_reg[6] ? (pointer_reg[5] ? ring_read_in[63:5] : ring_read_in[95:37]) : (pointer_reg[5] ? ring_read_in[127:69] : ring_read_in[159:101]);
-assign ring_read_stage1 = pointer_reg[4] ? (pointer_reg[3] ? ring_read_stage0[34:0] : ring_read_stage0[42:8]) : (pointer_reg[3] ? ring_read_stage0[50:16] : ring_read_stage0[58:24]);
-assign ring_read_stage2 = pointer_reg[2] ? (pointer_reg[1] ? ring_read_stage1[28:0] : ring_read_stage1[30:2]) : (pointer_reg[1] ? ring_read_stage1[32:4] : ring_read_stage1[34:6]);
-assign ring_read_stage3 = pointer_reg[0] ? ring_read_stage2[27:0] : ring_read_stage2[28:1];
-assign window = ring_read_stage3;
+assign slot1_valid_next = (shift ? slot2_valid_reg : slot1_valid_reg) | slot1_lands;
+assign slot2_valid_next = (shift ? 1'd0 : slot2_valid_reg) | slot2_lands;
+assign queue_ready = ~slot2_valid_reg;
+assign readable = pointer_reg[6:5] == 2'd0;
+assign queue_write = (s_axis_tvalid & queue_ready) & ~failed_reg;
+assign slots_read_in = {slot0_reg, slot1_reg};
+assign slots_read_stage0 = pointer_reg[4] ? (pointer_reg[3] ? slots_read_in[39:5] : slots_read_in[47:13]) : (pointer_reg[3] ? slots_read_in[55:21] : slots_read_in[63:29]);
+assign slots_read_stage1 = pointer_reg[2] ? (pointer_reg[1] ? slots_read_stage0[28:0] : slots_read_stage0[30:2]) : (pointer_reg[1] ? slots_read_stage0[32:4] : slots_read_stage0[34:6]);
+assign slots_read_stage2 = pointer_reg[0] ? slots_read_stage1[27:0] : slots_read_stage1[28:1];
+assign window = slots_read_stage2;
 assign out_skid_s_axis_tdata = out_value_reg;
 assign out_skid_s_axis_tvalid = out_valid_reg;
 assign out_skid_s_axis_tlast = out_last_reg;
@@ -1166,12 +1171,17 @@ assign class10_len12_eof = code_bits == 12'hfff;
 assign any_code = ((((((((((1'd0 | class0_len2) | class1_len3) | class2_len4) | class3_len6) | class4_len7) | class5_len8) | class6_len10) | class7_len11) | class8_len12) | class9_len12_esc) | class10_len12_eof;
 assign is_escape = 1'd0 | class9_len12_esc;
 assign is_end = 1'd0 | class10_len12_eof;
-assign advance = ((((((((((8'd0 | (class0_len2 ? 8'ha : 8'd0)) | (class1_len3 ? 8'hb : 8'd0)) | (class2_len4 ? 8'hc : 8'd0)) | (class3_len6 ? 8'he : 8'd0)) | (class4_len7 ? 8'hf : 8'd0)) | (class5_len8 ? 8'h10 : 8'd0)) | (class6_len10 ? 8'h12 : 8'd0)) | (class7_len11 ? 8'h13 : 8'd0)) | (class8_len12 ? 8'h14 : 8'd0)) | (class9_len12_esc ? 8'h1c : 8'd0)) | (class10_len12_eof ? 8'h2b : 8'd0);
-assign entry_buffered = ((((((((((1'd0 | (class0_len2 & (buffered >= 8'ha))) | (class1_len3 & (buffered >= 8'hb))) | (class2_len4 & (buffered >= 8'hc))) | (class3_len6 & (buffered >= 8'he))) | (class4_len7 & (buffered >= 8'hf))) | (class5_len8 & (buffered >= 8'h10))) | (class6_len10 & (buffered >= 8'h12))) | (class7_len11 & (buffered >= 8'h13))) | (class8_len12 & (buffered >= 8'h14))) | (class9_len12_esc & (buffered >= 8'h1c))) | (class10_len12_eof & (buffered >= 8'hc));
+assign advance = ((((((((((7'd0 | (class0_len2 ? 7'd10 : 7'd0)) | (class1_len3 ? 7'd11 : 7'd0)) | (class2_len4 ? 7'd12 : 7'd0)) | (class3_len6 ? 7'd14 : 7'd0)) | (class4_len7 ? 7'd15 : 7'd0)) | (class5_len8 ? 7'd16 : 7'd0)) | (class6_len10 ? 7'd18 : 7'd0)) | (class7_len11 ? 7'd19 : 7'd0)) | (class8_len12 ? 7'd20 : 7'd0)) | (class9_len12_esc ? 7'd28 : 7'd0)) | (class10_len12_eof ? 7'd12 : 7'd0);
+assign entry_buffered = ((((((((((1'd0 | (class0_len2 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd22)) | (slot0_valid_reg & slot1_valid_reg)))) | (class1_len3 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd21)) | (slot0_valid_reg & slot1_valid_reg)))) | (class2_len4 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd20)) | (slot0_valid_reg & slot1_valid_reg)))) | (class3_len6 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd18)) | (slot0_valid_reg & slot1_valid_reg)))) | (class4_len7 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd17)) | (slot0_valid_reg & slot1_valid_reg)))) | (class5_len8 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd16)) | (slot0_valid_reg & slot1_valid_reg)))) | (class6_len10 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd14)) | (slot0_valid_reg & slot1_valid_reg)))) | (class7_len11 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd13)) | (slot0_valid_reg & slot1_valid_reg)))) | (class8_len12 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd12)) | (slot0_valid_reg & slot1_valid_reg)))) | (class9_len12_esc & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd4)) | (slot0_valid_reg & slot1_valid_reg)))) | (class10_len12_eof & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd20)) | (slot0_valid_reg & slot1_valid_reg)));
 assign code_length = ((((((((((4'd0 | (class0_len2 ? 4'd2 : 4'd0)) | (class1_len3 ? 4'd3 : 4'd0)) | (class2_len4 ? 4'd4 : 4'd0)) | (class3_len6 ? 4'd6 : 4'd0)) | (class4_len7 ? 4'd7 : 4'd0)) | (class5_len8 ? 4'd8 : 4'd0)) | (class6_len10 ? 4'd10 : 4'd0)) | (class7_len11 ? 4'd11 : 4'd0)) | (class8_len12 ? 4'd12 : 4'd0)) | (class9_len12_esc ? 4'd12 : 4'd0)) | (class10_len12_eof ? 4'd12 : 4'd0);
-assign step = ((any_code & entry_buffered) & ~failed_reg) & (~held_valid_reg | out_free);
-assign invalid = ~any_code & (buffered >= 8'hc);
+assign step = (((readable & any_code) & entry_buffered) & ~failed_reg) & (~held_valid_reg | out_free);
+assign invalid = (readable & ~any_code) & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd20)) | (slot0_valid_reg & slot1_valid_reg));
 assign moved_pointer = pointer_reg + advance;
+assign aligned_pointer = (is_end & (moved_pointer[4:0] != 5'd0)) ? ((moved_pointer + 7'd32) & 7'd96) : moved_pointer;
+assign drop = step ? (aligned_pointer[6:5] != 2'd0) : ~readable;
+assign shift = drop | ~slot0_valid_reg;
+assign slot1_lands = (queue_write & ~(shift ? slot2_valid_reg : slot1_valid_reg)) & ~1'd0;
+assign slot2_lands = (queue_write & ~(shift ? 1'd0 : slot2_valid_reg)) & ~(1'd0 | ~(shift ? slot2_valid_reg : slot1_valid_reg));
 assign after_code_in = held_entry_reg[27:0];
 assign after_code_stage0 = held_entry_reg[31] ? (held_entry_reg[30] ? {after_code_in[15:0], 3'd0} : after_code_in[19:1]) : (held_entry_reg[30] ? after_code_in[23:5] : after_code_in[27:9]);
 assign after_code_stage1 = held_entry_reg[29] ? (held_entry_reg[28] ? after_code_stage0[15:0] : after_code_stage0[16:1]) : (held_entry_reg[28] ? after_code_stage0[17:2] : after_code_stage0[18:3]);
@@ -1188,44 +1198,41 @@ always @* begin
 end
 
 always @* begin
-    ring0_next = ring0_reg;
-    if (ring_write & (ring_written_reg[1:0] == 2'd0)) begin
-        ring0_next = s_axis_tdata;
+    slot0_next = slot0_reg;
+    if (shift) begin
+        slot0_next = slot1_reg;
     end
 end
 
 always @* begin
-    ring1_next = ring1_reg;
-    if (ring_write & (ring_written_reg[1:0] == 2'd1)) begin
-        ring1_next = s_axis_tdata;
+    slot1_next = slot1_reg;
+    if (shift & slot2_valid_reg) begin
+        slot1_next = slot2_reg;
+    end else if (slot1_lands) begin
+        slot1_next = s_axis_tdata;
     end
 end
 
 always @* begin
-    ring2_next = ring2_reg;
-    if (ring_write & (ring_written_reg[1:0] == 2'd2)) begin
-        ring2_next = s_axis_tdata;
+    slot2_next = slot2_reg;
+    if (slot2_lands) begin
+        slot2_next = s_axis_tdata;
     end
 end
 
 always @* begin
-    ring3_next = ring3_reg;
-    if (ring_write & (ring_written_reg[1:0] == 2'd3)) begin
-        ring3_next = s_axis_tdata;
-    end
-end
-
-always @* begin
-    ring_written_next = ring_written_reg;
-    if (ring_write) begin
-        ring_written_next = ring_written_reg + 3'd1;
+    slot0_valid_next = slot0_valid_reg;
+    if (shift) begin
+        slot0_valid_next = slot1_valid_reg;
     end
 end
 
 always @* begin
     pointer_next = pointer_reg;
     if (step) begin
-        pointer_next = is_end ? {moved_pointer[7:5], 5'd0} : moved_pointer;
+        pointer_next = (aligned_pointer[6:5] != 2'd0) ? (aligned_pointer - 7'd32) : aligned_pointer;
+    end else if (~readable) begin
+        pointer_next = pointer_reg - 7'd32;
     end
 end
 
@@ -1266,11 +1273,12 @@ end
 
 always @(posedge clk) begin
     failed_reg <= failed_next;
-    ring0_reg <= ring0_next;
-    ring1_reg <= ring1_next;
-    ring2_reg <= ring2_next;
-    ring3_reg <= ring3_next;
-    ring_written_reg <= ring_written_next;
+    slot0_reg <= slot0_next;
+    slot1_reg <= slot1_next;
+    slot2_reg <= slot2_next;
+    slot0_valid_reg <= slot0_valid_next;
+    slot1_valid_reg <= slot1_valid_next;
+    slot2_valid_reg <= slot2_valid_next;
     pointer_reg <= pointer_next;
     held_valid_reg <= held_valid_next;
     held_entry_reg <= held_entry_next;
@@ -1280,8 +1288,10 @@ always @(posedge clk) begin
 
     if (rst) begin
         failed_reg <= 1'd0;
-        ring_written_reg <= 3'd0;
-        pointer_reg <= 8'd0;
+        slot0_valid_reg <= 1'd0;
+        slot1_valid_reg <= 1'd0;
+        slot2_valid_reg <= 1'd0;
+        pointer_reg <= 7'd0;
         held_valid_reg <= 1'd0;
         out_valid_reg <= 1'd0;
     end

@@ -5,14 +5,15 @@ import HDLBlocks
 /// The fixed-codebook Huffman decoder: 32-bit stream words in, values out, one value per cycle
 /// whenever the value's bits are buffered and the output can take it.
 ///
-/// **The loop.** Stream words wait in a `BitWindow` (a ring of four words and an 8-bit bit
-/// pointer; words never move). Each cycle the window at the pointer is matched against the
-/// codebook's code classes in parallel: per code length, the canonical codes are consecutive, so
-/// a class is a constant range of the top `l` bits (ESC and EOF are classes of their own). The
-/// one matching class gives, as constants, the bits the entry consumes and whether they are all
-/// buffered (the fill level is compared with constants from registers, in parallel); the pointer
-/// moves by that count in one 8-bit add. EOF moves the pointer on to the next word boundary (the
-/// padding). Nothing else sits on the feedback path: pointer -> window -> class -> add -> pointer.
+/// **The loop.** Stream words wait in a `BitQueue` (three word slots and a bit pointer into the
+/// first). Each cycle the window at the pointer is matched against the codebook's code classes in
+/// parallel: per code length, the canonical codes are consecutive, so a class is a constant range
+/// of the top `l` bits (ESC and EOF are classes of their own). The one matching class gives, as
+/// constants, the bits the entry consumes and whether they are all buffered (the fill level is
+/// compared with constants from registers, in parallel); the pointer moves by that count in one
+/// add, and a word it passes leaves the queue. EOF moves the pointer on to the next word boundary
+/// (the padding; a cycle more when EOF's code ends in the second word). The feedback path:
+/// pointer -> window -> class -> add -> pointer.
 ///
 /// **The value.** A decoded entry is held back one step (for `tlast`) as raw window bits, its
 /// code length and an ESC flag; the symbol table is a block RAM read with the entry's address
@@ -55,7 +56,7 @@ public enum HuffmanDecoderCore {
             let ports = DecoderPorts(m, valueBits: layout.valueBits)
             let failed = m.register("failed", width: 1, reset: 0)
             // After an error, words are taken and dropped.
-            let bits = BitWindow(m, width: width, data: ports.sData, valid: ports.sValid, store: !failed)
+            let bits = BitQueue(m, width: width, data: ports.sData, valid: ports.sValid, store: !failed)
             ports.sReady.assign(failed || bits.ready)
             let output = HeldValueOutput(m, skid: skid, valueBits: layout.valueBits, heldWidth: width + lengthWidth + 1, ports: ports)
 
@@ -74,18 +75,15 @@ public enum HuffmanDecoderCore {
             let anyCode = m.wire("any_code", any(hits))
             let isEscape = m.wire("is_escape", any(zip(classes, hits).filter { $0.0.kind == .escape }.map(\.1)))
             let isEnd = m.wire("is_end", any(zip(classes, hits).filter { $0.0.kind == .end }.map(\.1)))
-            // Bits to move the pointer by (EOF: its code and up to 31 padding bits, rounded below).
-            let advance = m.wire("advance", select(8) { $0.kind == .end ? $0.length + 31 : consumed($0) })
+            // Bits to move the pointer by (EOF: its code, then on to the word boundary).
+            let advance = m.wire("advance", select(7) { consumed($0) })
             let buffered = m.wire("entry_buffered", any(zip(classes, hits).map { $0.1 && bits.available(atLeast: consumed($0.0)) }))
             let codeLength = m.wire("code_length", select(lengthWidth) { $0.length })
 
-            let step = m.wire("step", anyCode && buffered && !failed && output.accepts)
-            let invalid = m.wire("invalid", !anyCode && bits.available(atLeast: maxLength))
+            let step = m.wire("step", bits.readable && anyCode && buffered && !failed && output.accepts)
+            let invalid = m.wire("invalid", bits.readable && !anyCode && bits.available(atLeast: maxLength))
             m.when(invalid) { failed.assign(1) }
-            let moved = m.wire("moved_pointer", bits.pointer + advance)
-            m.when(step) {
-                bits.pointer.assign(mux(isEnd, cat(moved[7, 5], m.constant(0, width: 5)), moved))
-            }
+            bits.consume(m, advance: advance, when: step, align: isEnd)
 
             // The symbol table, read on the step: its data belongs to the held entry.
             let address: Signal

@@ -1,0 +1,103 @@
+import HDL
+
+/// The read side of a bit stream: 32-bit words (first bit at bit 31) wait in a short queue of
+/// word slots; a 5-bit pointer names the next bit in slot 0, and `window` shows the stream from
+/// that bit on (the first slots shifted left by the pointer).
+///
+/// Consuming bits adds to the pointer; when it passes the end of slot 0, that word leaves (the
+/// slots move down by one) in the same cycle. A step that passes two words leaves the pointer at
+/// 32 or more and the second word leaves in the next cycle, in which the window cannot be read
+/// (`readable` is low). A word from the input goes to the first free slot from slot 1 on (slot 0
+/// only ever takes slot 1's word), so a slot has at most two sources. `ready` (a free last slot)
+/// comes from a register: one spare slot behind the window keeps one word per cycle flowing.
+///
+/// Declare it, compute the step from `window` and `available(atLeast:)`, then call `consume`
+/// once.
+public struct BitQueue {
+    /// The next `width` bits of the stream, the next bit at the top; bits past the buffered
+    /// ones are unspecified.
+    public let window: Signal
+    /// The input can take a word this cycle; from a register.
+    public let ready: Signal
+    /// The window shows the stream (no word is waiting to leave).
+    public let readable: Signal
+    let words: [Signal]
+    let present: [Signal]
+    let pointer: Signal
+    let windowSlots: Int
+    let data: Signal
+    let write: Signal
+
+    /// Declares the slots and the pointer in `m`. A word is taken when `valid && ready`, and
+    /// kept when `store` is high (else dropped).
+    public init(_ m: ModuleBuilder, width: Int, data: Signal, valid: Signal, store: Signal) {
+        precondition(width >= 1 && width <= 65, "a bit queue window is 1-65 bits wide")
+        precondition(data.width == 32, "a bit queue reads 32-bit words")
+        windowSlots = (31 + width + 31) / 32
+        let slots = windowSlots + 1
+        words = (0..<slots).map { m.register("slot\($0)", width: 32, reset: nil) }
+        present = (0..<slots).map { m.register("slot\($0)_valid", width: 1, reset: 0) }
+        // Bit in slot 0 (bits 4-0); 32 or more while a consumed word waits to leave.
+        pointer = m.register("pointer", width: 7, reset: 0)
+        ready = m.wire("queue_ready", !present[slots - 1])
+        readable = m.wire("readable", pointer[6, 5] == 0)
+        self.data = data
+        write = m.wire("queue_write", valid && ready && store)
+        window = m.wire("window", Funnel.top(width, of: cat(Array(words.prefix(windowSlots))), shiftedLeftBy: pointer[4, 0],
+                                             name: "slots_read", in: m))
+    }
+
+    /// Whether at least `bits` bits are buffered from the pointer on (registers compared with
+    /// constants; meaningful while `readable`).
+    public func available(atLeast bits: Int) -> Signal {
+        let offset = pointer[4, 0]
+        var any: Signal? = nil
+        var leading = present[0]
+        for k in 1...windowSlots {
+            if k > 1 { leading = leading && present[k - 1] }
+            guard 32 * k - bits >= 0 else { continue }
+            // The pointer is at most 31: a limit of 31 or more always holds.
+            let term = 32 * k - bits >= 31 ? leading : leading && (offset <= 32 * k - bits)
+            any = any.map { $0 || term } ?? term
+        }
+        return any ?? (present[0] & 0)
+    }
+
+    /// On `step`, moves past `advance` bits (at most 64 + 31 from the pointer), then with
+    /// `align` on to the next word boundary; a word that is passed leaves. Also moves the words:
+    /// a consumed word leaves, empty slots fill from above or from the input.
+    public func consume(_ m: ModuleBuilder, advance: Signal, when step: Signal, align: Signal) {
+        let sum = m.wire("moved_pointer", pointer + advance.resized(to: 7))
+        let aligned = m.wire("aligned_pointer", mux(align && (sum[4, 0] != 0), (sum + 32) & 0x60, sum))
+        let passed = aligned[6, 5] != 0
+        // A word leaves when the step passes it, or when one left over from the last step waits.
+        let drop = m.wire("drop", mux(step, passed, !readable))
+        m.when(step) {
+            pointer.assign(mux(passed, aligned - 32, aligned))
+        }.elseWhen(!readable) {
+            pointer.assign(pointer - 32)
+        }
+        // Slots move down when slot 0's word leaves or slot 0 is empty.
+        let shift = m.wire("shift", drop || !present[0])
+        let slots = words.count
+        m.when(shift) {
+            words[0].assign(words[1])
+            present[0].assign(present[1])
+        }
+        // After the move: which slots hold a word. The input word takes the first free one
+        // from slot 1 on (the last slot is free: `ready`).
+        var landed: Signal = m.constant(0, width: 1)
+        for j in 1..<slots {
+            let above = j + 1 < slots ? present[j + 1] : m.constant(0, width: 1)
+            let kept = mux(shift, above, present[j])
+            let lands = m.wire("slot\(j)_lands", write && !kept && !landed)
+            landed = landed || !kept
+            if j + 1 < slots {
+                m.when(shift && above) { words[j].assign(words[j + 1]) }.elseWhen(lands) { words[j].assign(data) }
+            } else {
+                m.when(lands) { words[j].assign(data) }
+            }
+            present[j].assign(kept || lands)
+        }
+    }
+}
