@@ -36,7 +36,7 @@ public enum HuffmanDecoderCore {
         let maxLength = code.maxLength
         let classes = CodeClass.classes(lengths: lengths, codes: code.codes, escape: escape, endOfFrame: endOfFrame)
         let usedLengths = Set(classes.map(\.length)).sorted()
-        let escLength = lengths[escape], eofLength = lengths[endOfFrame]
+        let escLength = lengths[escape]
         let escBits = escLength + symbolBits + rawBits
         func consumed(_ c: CodeClass) -> Int {
             switch c.kind { case .symbol: c.length + rawBits; case .escape: escBits; case .end: c.length }
