@@ -63,20 +63,6 @@ public struct BitQueue {
         return any ?? (present[0] & 0)
     }
 
-    /// Whether the `count` bits from the pointer on are buffered, for a count that is a signal
-    /// (an adder and comparisons: for a slow path, not a feedback loop).
-    public func available(_ count: Signal) -> Signal {
-        let sum = pointer[4, 0].zeroExtended(to: 8) + count.resized(to: 8)
-        var any: Signal? = nil
-        var leading = present[0]
-        for k in 1...windowSlots {
-            if k > 1 { leading = leading && present[k - 1] }
-            let term = leading && (sum <= 32 * k)
-            any = any.map { $0 || term } ?? term
-        }
-        return any ?? (present[0] & 0)
-    }
-
     /// On `step`, moves past `advance` bits (at most 64 + 31 from the pointer), then with
     /// `align` on to the next word boundary; a word that is passed leaves. Also moves the words:
     /// a consumed word leaves, empty slots fill from above or from the input.
