@@ -56,13 +56,16 @@ public struct WordPacker {
 
         let shiftedChunk = m.wire("shifted_chunk", cat(chunkData, m.constant(0, width: w - 64)) >> count)
         let merged = m.wire("merged", acc | mux(take, shiftedChunk, 0))
-        let countAppended = m.wire("count_appended", count + mux(take, chunkBits.zeroExtended(to: 8), 0))
         acc.assign(mux(emit, merged << 32, merged))
-        // After a frame's last chunk the fill level is padded to the next word boundary: the bits
-        // below are already zero. A word leaving in the same cycle moves everything up by 32.
-        let padded = cat((countAppended + 31)[7, 5], m.constant(0, width: 5))
-        let filled = m.wire("filled", mux(takeEnd, padded, countAppended))
-        count.assign(mux(emit, filled - 32, filled))
+        // The next fill level, every case computed from registers and then chosen (the take and
+        // emit decisions only steer the final choice): after a chunk the level grows by its
+        // length, after a frame's last chunk it is padded to the next word boundary (the bits
+        // below are already zero), and a word leaving in the same cycle takes 32 off.
+        let appended = m.wire("count_appended", count + chunkBits.zeroExtended(to: 8))
+        let lowBitsSet = appended[4, 0] != 0
+        let padded = m.wire("count_padded", cat(appended[7, 5] + mux(lowBitsSet, m.constant(1, width: 3), 0), m.constant(0, width: 5)))
+        let filled = m.wire("filled", mux(take, mux(chunkLast, padded, appended), count))
+        count.assign(mux(emit, cat(filled[7, 5] - 1, filled[4, 0]), filled))
         // Room next cycle, from comparisons of the current fill level with a registered limit
         // (no addition before the comparison): count + taken - 32 x emit <= limit. After a last
         // chunk room is off for that one cycle (flushing follows anyway).
