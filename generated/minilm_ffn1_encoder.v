@@ -79,15 +79,14 @@ wire chunk_load;
 wire [95:0] shifted_chunk;
 wire [95:0] merged;
 wire [7:0] count_appended;
+wire [7:0] count_padded;
 wire [7:0] filled;
 wire [7:0] _t0;
 wire [7:0] _t1;
-wire [7:0] _t2;
-wire _unused = &{1'b0, _t0[4:0], _t1[7], _t2[7]};
+wire _unused = &{1'b0, _t0[7], _t1[7]};
 
-assign _t0 = count_appended + 8'h1f;
+assign _t0 = {3'd0, word_data_reg[24:20]} + 8'd8;
 assign _t1 = {3'd0, word_data_reg[24:20]} + 8'd8;
-assign _t2 = {3'd0, word_data_reg[24:20]} + 8'd8;
 
 // ROM code: 256 x 25 bits, synchronous read, blockMemory
 (* rom_style = "block" *)
@@ -173,7 +172,7 @@ assign m_axis_tlast = out_skid_m_axis_tlast;
 assign advance_word = ~word_valid_reg | (chunk_load & ~end_pending_reg);
 assign advance = ~stage_valid_reg | advance_word;
 assign acc_next = emit ? (merged << 32) : merged;
-assign count_next = emit ? (filled - 8'h20) : filled;
+assign count_next = emit ? {filled[7:5] - 3'd1, filled[4:0]} : filled;
 assign out_skid_s_axis_tdata = out_data_reg;
 assign out_skid_s_axis_tvalid = out_valid_reg;
 assign out_skid_s_axis_tlast = out_last_reg;
@@ -186,8 +185,9 @@ assign take_end = take & chunk_last_reg;
 assign chunk_load = ~chunk_valid_reg | take;
 assign shifted_chunk = {chunk_data_reg, 32'd0} >> count_reg;
 assign merged = acc_reg | (take ? shifted_chunk : 96'd0);
-assign count_appended = count_reg + (take ? {1'd0, chunk_bits_reg} : 8'd0);
-assign filled = take_end ? {_t0[7:5], 5'd0} : count_appended;
+assign count_appended = count_reg + {1'd0, chunk_bits_reg};
+assign count_padded = {count_appended[7:5] + ((count_appended[4:0] != 5'd0) ? 3'd1 : 3'd0), 5'd0};
+assign filled = take ? (chunk_last_reg ? count_padded : count_appended) : count_reg;
 
 always @* begin
     stage_valid_next = stage_valid_reg;
@@ -257,14 +257,14 @@ end
 always @* begin
     chunk_bits_next = chunk_bits_reg;
     if (chunk_load) begin
-        chunk_bits_next = end_pending_reg ? 7'd12 : _t1[6:0];
+        chunk_bits_next = end_pending_reg ? 7'd12 : _t0[6:0];
     end
 end
 
 always @* begin
     chunk_limit_next = chunk_limit_reg;
     if (chunk_load) begin
-        chunk_limit_next = 8'h44 - {1'd0, end_pending_reg ? 7'd12 : _t2[6:0]};
+        chunk_limit_next = 8'h44 - {1'd0, end_pending_reg ? 7'd12 : _t1[6:0]};
     end
 end
 

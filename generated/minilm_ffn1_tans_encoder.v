@@ -179,31 +179,30 @@ wire chunk_load;
 wire [95:0] shifted_chunk;
 wire [95:0] merged;
 wire [7:0] count_appended;
+wire [7:0] count_padded;
 wire [7:0] filled;
 wire [11:0] _t0;
 wire [27:0] _t1;
 wire [27:0] _t2;
 wire [27:0] _t3;
 wire [27:0] _t4;
-wire [7:0] _t5;
+wire [27:0] _t5;
 wire [27:0] _t6;
 wire [27:0] _t7;
 wire [27:0] _t8;
 wire [27:0] _t9;
-wire [27:0] _t10;
-wire _unused = &{1'b0, _t0[11], _t1[27:11], _t2[10:0], _t2[27:23], _t3[22:0], _t3[27], _t4[22:0], _t4[27], _t5[4:0], _t6[26:0], _t7[0], _t8[26:0], _t9[26:0], _t10[0]};
+wire _unused = &{1'b0, _t0[11], _t1[27:11], _t2[10:0], _t2[27:23], _t3[22:0], _t3[27], _t4[22:0], _t4[27], _t5[26:0], _t6[0], _t7[26:0], _t8[26:0], _t9[0]};
 
 assign _t0 = x >> nb;
 assign _t1 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
 assign _t2 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
 assign _t3 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
 assign _t4 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
-assign _t5 = count_appended + 8'h1f;
-assign _t6 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
-assign _t7 = {state_bits_left, 17'd0};
+assign _t5 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
+assign _t6 = {state_bits_left, 17'd0};
+assign _t7 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
 assign _t8 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
-assign _t9 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
-assign _t10 = {(_t8[27] & ~entry_is_end_reg) ? {(_t9[27] & ~entry_is_end_reg) ? entry_symbol_reg : 8'd0, entry_raw_reg} : {entry_raw_reg, 8'd0}, 12'd0};
+assign _t9 = {(_t7[27] & ~entry_is_end_reg) ? {(_t8[27] & ~entry_is_end_reg) ? entry_symbol_reg : 8'd0, entry_raw_reg} : {entry_raw_reg, 8'd0}, 12'd0};
 
 // RAM values_ram: 4096 x 16 bits, simple dual port, synchronous read
 (* ram_style = "block" *)
@@ -868,7 +867,7 @@ assign chunks_advance = ~chunks_out_valid_reg | chunks_take;
 assign chunks_issue = chunks_r_active_reg & chunks_advance;
 assign offer_state = ((~end_pending_reg & chunks_out_valid_reg) & chunks_out_first_reg) & ~wrote_state_reg;
 assign acc_next = emit ? (merged << 32) : merged;
-assign count_next = emit ? (filled - 8'h20) : filled;
+assign count_next = emit ? {filled[7:5] - 3'd1, filled[4:0]} : filled;
 assign out_skid_s_axis_tdata = out_data_reg;
 assign out_skid_s_axis_tvalid = out_valid_reg;
 assign out_skid_s_axis_tlast = out_last_reg;
@@ -881,8 +880,9 @@ assign take_end = take & chunk_last_reg;
 assign chunk_load = ~chunk_valid_reg | take;
 assign shifted_chunk = {chunk_data_reg, 32'd0} >> count_reg;
 assign merged = acc_reg | (take ? shifted_chunk : 96'd0);
-assign count_appended = count_reg + (take ? {1'd0, chunk_bits_reg} : 8'd0);
-assign filled = take_end ? {_t5[7:5], 5'd0} : count_appended;
+assign count_appended = count_reg + {1'd0, chunk_bits_reg};
+assign count_padded = {count_appended[7:5] + ((count_appended[4:0] != 5'd0) ? 3'd1 : 3'd0), 5'd0};
+assign filled = take ? (chunk_last_reg ? count_padded : count_appended) : count_reg;
 
 always @* begin
     values_w_parity_next = values_w_parity_reg;
@@ -1089,7 +1089,7 @@ end
 always @* begin
     coded_chunk_next = coded_chunk_reg;
     if (loop_step & ~entry_is_end_reg) begin
-        coded_chunk_next = {{2'd0, nb} + ((_t6[27] & ~entry_is_end_reg) ? 6'd16 : 6'd8), _t7[27:1] | (_t10[27:1] >> nb)};
+        coded_chunk_next = {{2'd0, nb} + ((_t5[27] & ~entry_is_end_reg) ? 6'd16 : 6'd8), _t6[27:1] | (_t9[27:1] >> nb)};
     end
 end
 
