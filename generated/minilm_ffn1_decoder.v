@@ -79,6 +79,10 @@ wire any_code;
 wire is_escape;
 wire is_end;
 wire [6:0] advance;
+reg  quiet_reg;
+wire quiet_next;
+reg  fits_reg;
+wire fits_next;
 wire entry_buffered;
 wire [3:0] code_length;
 wire step;
@@ -89,6 +93,7 @@ wire drop;
 wire shift;
 wire slot1_lands;
 wire slot2_lands;
+wire advance_buffered;
 reg  [7:0] symbols_rdata;
 wire [27:0] after_code_in;
 wire [18:0] after_code_stage0;
@@ -1172,7 +1177,9 @@ assign any_code = ((((((((((1'd0 | class0_len2) | class1_len3) | class2_len4) | 
 assign is_escape = 1'd0 | class9_len12_esc;
 assign is_end = 1'd0 | class10_len12_eof;
 assign advance = ((((((((((7'd0 | (class0_len2 ? 7'd10 : 7'd0)) | (class1_len3 ? 7'd11 : 7'd0)) | (class2_len4 ? 7'd12 : 7'd0)) | (class3_len6 ? 7'd14 : 7'd0)) | (class4_len7 ? 7'd15 : 7'd0)) | (class5_len8 ? 7'd16 : 7'd0)) | (class6_len10 ? 7'd18 : 7'd0)) | (class7_len11 ? 7'd19 : 7'd0)) | (class8_len12 ? 7'd20 : 7'd0)) | (class9_len12_esc ? 7'd28 : 7'd0)) | (class10_len12_eof ? 7'd12 : 7'd0);
-assign entry_buffered = ((((((((((1'd0 | (class0_len2 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd22)) | (slot0_valid_reg & slot1_valid_reg)))) | (class1_len3 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd21)) | (slot0_valid_reg & slot1_valid_reg)))) | (class2_len4 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd20)) | (slot0_valid_reg & slot1_valid_reg)))) | (class3_len6 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd18)) | (slot0_valid_reg & slot1_valid_reg)))) | (class4_len7 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd17)) | (slot0_valid_reg & slot1_valid_reg)))) | (class5_len8 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd16)) | (slot0_valid_reg & slot1_valid_reg)))) | (class6_len10 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd14)) | (slot0_valid_reg & slot1_valid_reg)))) | (class7_len11 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd13)) | (slot0_valid_reg & slot1_valid_reg)))) | (class8_len12 & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd12)) | (slot0_valid_reg & slot1_valid_reg)))) | (class9_len12_esc & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd4)) | (slot0_valid_reg & slot1_valid_reg)))) | (class10_len12_eof & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd20)) | (slot0_valid_reg & slot1_valid_reg)));
+assign quiet_next = readable & ~step;
+assign fits_next = advance_buffered;
+assign entry_buffered = ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd4)) | (slot0_valid_reg & slot1_valid_reg)) | (quiet_reg & fits_reg);
 assign code_length = ((((((((((4'd0 | (class0_len2 ? 4'd2 : 4'd0)) | (class1_len3 ? 4'd3 : 4'd0)) | (class2_len4 ? 4'd4 : 4'd0)) | (class3_len6 ? 4'd6 : 4'd0)) | (class4_len7 ? 4'd7 : 4'd0)) | (class5_len8 ? 4'd8 : 4'd0)) | (class6_len10 ? 4'd10 : 4'd0)) | (class7_len11 ? 4'd11 : 4'd0)) | (class8_len12 ? 4'd12 : 4'd0)) | (class9_len12_esc ? 4'd12 : 4'd0)) | (class10_len12_eof ? 4'd12 : 4'd0);
 assign step = (((readable & any_code) & entry_buffered) & ~failed_reg) & (~held_valid_reg | out_free);
 assign invalid = (readable & ~any_code) & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd20)) | (slot0_valid_reg & slot1_valid_reg));
@@ -1182,6 +1189,7 @@ assign drop = step ? (aligned_pointer[6:5] != 2'd0) : ~readable;
 assign shift = drop | ~slot0_valid_reg;
 assign slot1_lands = (queue_write & ~(shift ? slot2_valid_reg : slot1_valid_reg)) & ~1'd0;
 assign slot2_lands = (queue_write & ~(shift ? 1'd0 : slot2_valid_reg)) & ~(1'd0 | ~(shift ? slot2_valid_reg : slot1_valid_reg));
+assign advance_buffered = (1'd0 | (slot0_valid_reg & (moved_pointer <= 7'd32))) | ((slot0_valid_reg & slot1_valid_reg) & (moved_pointer <= 7'd64));
 assign after_code_in = held_entry_reg[27:0];
 assign after_code_stage0 = held_entry_reg[31] ? (held_entry_reg[30] ? {after_code_in[15:0], 3'd0} : after_code_in[19:1]) : (held_entry_reg[30] ? after_code_in[23:5] : after_code_in[27:9]);
 assign after_code_stage1 = held_entry_reg[29] ? (held_entry_reg[28] ? after_code_stage0[15:0] : after_code_stage0[16:1]) : (held_entry_reg[28] ? after_code_stage0[17:2] : after_code_stage0[18:3]);
@@ -1285,6 +1293,8 @@ always @(posedge clk) begin
     out_valid_reg <= out_valid_next;
     out_value_reg <= out_value_next;
     out_last_reg <= out_last_next;
+    quiet_reg <= quiet_next;
+    fits_reg <= fits_next;
 
     if (rst) begin
         failed_reg <= 1'd0;
@@ -1294,6 +1304,8 @@ always @(posedge clk) begin
         pointer_reg <= 7'd0;
         held_valid_reg <= 1'd0;
         out_valid_reg <= 1'd0;
+        quiet_reg <= 1'd0;
+        fits_reg <= 1'd0;
     end
 end
 

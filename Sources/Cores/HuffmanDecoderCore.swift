@@ -77,13 +77,20 @@ public enum HuffmanDecoderCore {
             let isEnd = m.wire("is_end", any(zip(classes, hits).filter { $0.0.kind == .end }.map(\.1)))
             // Bits to move the pointer by (EOF: its code, then on to the word boundary).
             let advance = m.wire("advance", select(7) { consumed($0) })
-            let buffered = m.wire("entry_buffered", any(zip(classes, hits).map { $0.1 && bits.available(atLeast: consumed($0.0)) }))
+            // Whether the entry's bits are buffered. Fast: the window holds the longest entry.
+            // Slow (the end of a stream): the entry's bits were available last cycle and the
+            // pointer has not moved since (a registered check, off the loop).
+            let longest = classes.map(consumed).max() ?? 0
+            let quiet = m.register("quiet", width: 1, reset: 0)
+            let fits = m.register("fits", width: 1, reset: 0)
+            let buffered = m.wire("entry_buffered", bits.available(atLeast: longest) || (quiet && fits))
             let codeLength = m.wire("code_length", select(lengthWidth) { $0.length })
 
             let step = m.wire("step", bits.readable && anyCode && buffered && !failed && output.accepts)
+            quiet.assign(bits.readable && !step)
             let invalid = m.wire("invalid", bits.readable && !anyCode && bits.available(atLeast: maxLength))
             m.when(invalid) { failed.assign(1) }
-            bits.consume(m, advance: advance, when: step, align: isEnd)
+            fits.assign(bits.consume(m, advance: advance, when: step, align: isEnd))
 
             // The symbol table, read on the step: its data belongs to the held entry.
             let address: Signal

@@ -65,9 +65,17 @@ public struct BitQueue {
 
     /// On `step`, moves past `advance` bits (at most 64 + 31 from the pointer), then with
     /// `align` on to the next word boundary; a word that is passed leaves. Also moves the words:
-    /// a consumed word leaves, empty slots fill from above or from the input.
-    public func consume(_ m: ModuleBuilder, advance: Signal, when step: Signal, align: Signal) {
+    /// a consumed word leaves, empty slots fill from above or from the input. Returns whether
+    /// the `advance` bits are all buffered (from the same add; for a registered slow path).
+    @discardableResult
+    public func consume(_ m: ModuleBuilder, advance: Signal, when step: Signal, align: Signal) -> Signal {
         let sum = m.wire("moved_pointer", pointer + advance.resized(to: 7))
+        var leading = present[0]
+        var covered: Signal = m.constant(0, width: 1)
+        for k in 1...windowSlots {
+            if k > 1 { leading = leading && present[k - 1] }
+            covered = covered || (leading && (sum <= 32 * k))
+        }
         let aligned = m.wire("aligned_pointer", mux(align && (sum[4, 0] != 0), (sum + 32) & 0x60, sum))
         let passed = aligned[6, 5] != 0
         // A word leaves when the step passes it, or when one left over from the last step waits.
@@ -99,5 +107,6 @@ public struct BitQueue {
             }
             present[j].assign(kept || lands)
         }
+        return m.wire("advance_buffered", covered)
     }
 }
