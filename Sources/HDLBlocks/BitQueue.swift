@@ -77,6 +77,16 @@ public struct BitQueue {
             covered = covered || (leading && (sum <= 32 * k))
         }
         let aligned = m.wire("aligned_pointer", mux(align && (sum[4, 0] != 0), (sum + 32) & 0x60, sum))
+        if windowSlots >= 3 {
+            moveTwo(m, aligned: aligned, step: step)
+        } else {
+            moveOne(m, aligned: aligned, step: step)
+        }
+        return m.wire("advance_buffered", covered)
+    }
+    /// A window of two slots: a step passes at most one word, except an EOF whose code ends in
+    /// the second word (the pointer then waits a cycle at 32).
+    private func moveOne(_ m: ModuleBuilder, aligned: Signal, step: Signal) {
         let passed = aligned[6, 5] != 0
         // A word leaves when the step passes it, or when one left over from the last step waits.
         let drop = m.wire("drop", mux(step, passed, !readable))
@@ -107,6 +117,34 @@ public struct BitQueue {
             }
             present[j].assign(kept || lands)
         }
-        return m.wire("advance_buffered", covered)
+    }
+
+    /// A window of three slots (entries over 33 bits): a step may pass two words, which leave
+    /// together, so a long entry costs no extra cycle.
+    private func moveTwo(_ m: ModuleBuilder, aligned: Signal, step: Signal) {
+        let passed = aligned[6, 5]
+        let dropTwo = m.wire("drop_two", step && (passed[1, 1] == 1))
+        let dropOne = m.wire("drop_one", mux(step, passed == 1, !readable))
+        m.when(step) {
+            pointer.assign(mux(passed[1, 1] == 1, aligned - 64, mux(passed == 1, aligned - 32, aligned)))
+        }.elseWhen(!readable) {
+            pointer.assign(pointer - 32)
+        }
+        // Slots move down by two when two words leave, by one when one leaves or slot 0 is empty.
+        let byTwo = dropTwo
+        let byOne = m.wire("shift", dropOne || (!dropTwo && !present[0]))
+        let slots = words.count
+        let none = m.constant(0, width: 1)
+        func held(_ j: Int) -> Signal { j < slots ? present[j] : none }
+        var landed: Signal = none
+        for j in 0..<slots {
+            let kept = (byTwo && held(j + 2)) || (byOne && held(j + 1)) || (!byTwo && !byOne && held(j))
+            let lands = j == 0 ? none : m.wire("slot\(j)_lands", write && !kept && !landed)
+            if j > 0 { landed = landed || !kept }
+            var update = m.when(byTwo && held(j + 2)) { words[j].assign(words[min(j + 2, slots - 1)]) }
+            if j + 1 < slots { update = update.elseWhen(byOne && held(j + 1)) { words[j].assign(words[j + 1]) } }
+            if j > 0 { update.elseWhen(lands) { words[j].assign(data) } }
+            present[j].assign(kept || lands)
+        }
     }
 }
