@@ -7,8 +7,8 @@ import HDL
 /// Consuming bits adds to the pointer; when it passes the end of slot 0, that word leaves (the
 /// slots move down) in the same cycle. When the window spans three slots (entries over 33 bits)
 /// two passed words leave together; with a two-slot window (one-word moves only, no extra
-/// multiplexers) a step that passes two words, which only an aligned EOF can, leaves the pointer
-/// at 32 or more and the second word leaves in the next cycle, in which the window cannot be read
+/// multiplexers) a step that passes two words (rare: an aligned EOF whose code ends in the next
+/// word, or a 33-bit entry from a word's last bit) leaves the pointer at 32 or more and the second word leaves in the next cycle, in which the window cannot be read
 /// (`readable` is low). A word from the input goes to the first free slot from slot 1 on (slot 0
 /// only ever takes slot 1's word), so a slot has at most two sources. `ready` (a free last slot)
 /// comes from a register: one spare slot behind the window keeps one word per cycle flowing.
