@@ -136,17 +136,26 @@ public struct BitQueue {
         let byTwo = dropTwo
         let byOne = m.wire("shift", dropOne || (!dropTwo && !present[0]))
         let slots = words.count
-        let none = m.constant(0, width: 1)
-        func held(_ j: Int) -> Signal { j < slots ? present[j] : none }
-        var landed: Signal = none
+        var landed: Signal = m.constant(0, width: 1)
         for j in 0..<slots {
-            let kept = (byTwo && held(j + 2)) || (byOne && held(j + 1)) || (!byTwo && !byOne && held(j))
-            let lands = j == 0 ? none : m.wire("slot\(j)_lands", write && !kept && !landed)
-            if j > 0 { landed = landed || !kept }
-            var update = m.when(byTwo && held(j + 2)) { words[j].assign(words[min(j + 2, slots - 1)]) }
-            if j + 1 < slots { update = update.elseWhen(byOne && held(j + 1)) { words[j].assign(words[j + 1]) } }
-            if j > 0 { update.elseWhen(lands) { words[j].assign(data) } }
-            present[j].assign(kept || lands)
+            // Where slot j's word comes from after the move: two or one slots up, or itself.
+            let sources = [(byTwo, j + 2), (byOne, j + 1)].filter { $0.1 < slots }
+            let kept = sources.reduce(!byTwo && !byOne && present[j]) { $0 || ($1.0 && present[$1.1]) }
+            var clause: WhenClause? = nil
+            for (moves, from) in sources {
+                let condition = moves && present[from]
+                let assign = { words[j].assign(words[from]) }
+                clause = clause.map { $0.elseWhen(condition, assign) } ?? m.when(condition, assign)
+            }
+            if j > 0 {
+                let lands = m.wire("slot\(j)_lands", write && !kept && !landed)
+                landed = landed || !kept
+                let store = { words[j].assign(data) }
+                _ = clause.map { $0.elseWhen(lands, store) } ?? m.when(lands, store)
+                present[j].assign(kept || lands)
+            } else {
+                present[j].assign(kept)
+            }
         }
     }
 }
