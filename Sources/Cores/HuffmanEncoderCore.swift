@@ -89,10 +89,9 @@ public enum HuffmanEncoderCore {
             let endPending = m.register("end_pending", width: 1, reset: 0)
             let fieldCount = wordData[fieldWidth + countWidth - 1, fieldWidth]
             let fieldLeft = wordData[fieldWidth - 1, 0]
-            var composed = cat(fieldLeft, m.constant(0, width: 64 - fieldWidth))
+            var composed = WordPacker.leftAligned(fieldLeft, in: m)
             if let wordRaw {
-                let rawLeft = cat(wordRaw, m.constant(0, width: 64 - wordRaw.width))
-                composed = composed | (rawLeft >> fieldCount)
+                composed = composed | (WordPacker.leftAligned(wordRaw, in: m) >> fieldCount)
             }
             let valueBits = (fieldCount.zeroExtended(to: 8) + layout.rawBits).truncated(to: 7)
             let packer = WordPacker(

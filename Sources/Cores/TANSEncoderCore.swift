@@ -165,7 +165,7 @@ public enum TANSEncoderCore {
             let stateItem = mux(q, frameState[1], frameState[0])
             let endItem = mux(q, frameEnd[1], frameEnd[0])
             let chunkItem = chunks.readData
-            func left(_ s: Signal) -> Signal { cat(s, m.constant(0, width: 64 - s.width)) }
+            func left(_ s: Signal) -> Signal { WordPacker.leftAligned(s, in: m) }
             let itemValid = endPending || chunks.readValid
             let itemData = mux(endPending, left(pendingEnd[r - 1, 0]),
                                mux(offerState, left(stateItem), left(chunkItem[chunkWidth - 1, 0])))

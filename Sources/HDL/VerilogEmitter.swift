@@ -424,7 +424,7 @@ struct ModuleEmitter {
     private mutating func ramLines(_ rom: RomDecl, write: MemoryWrite) -> [String] {
         let padded = 1 << rom.addressWidth
         var lines = ["// RAM \(rom.name): \(rom.contents.count) x \(rom.width) bits, simple dual port, synchronous read"]
-        lines.append("(* ram_style = \"\(rom.style == .blockMemory ? "block" : "distributed")\" *)")
+        lines.append("(* ram_style = \"block\" *)")  // `ModuleBuilder.ram` declares block RAMs only
         lines.append("reg [\(rom.width - 1):0] \(rom.name)_mem [0:\(padded - 1)];")
         lines.append("")
         lines.append("always @(posedge clk) begin")

@@ -25,6 +25,8 @@ public struct BitQueue {
     public let readable: Signal
     let words: [Signal]
     let present: [Signal]
+    /// Per k (index k - 1): the first k slots all hold a word.
+    let leadingPresent: [Signal]
     let pointer: Signal
     let windowSlots: Int
     let data: Signal
@@ -39,6 +41,9 @@ public struct BitQueue {
         let slots = windowSlots + 1
         words = (0..<slots).map { m.register("slot\($0)", width: 32, reset: nil) }
         present = (0..<slots).map { m.register("slot\($0)_valid", width: 1, reset: 0) }
+        var leading: [Signal] = []
+        for k in 1...windowSlots { leading.append(k == 1 ? present[0] : leading[k - 2] && present[k - 1]) }
+        leadingPresent = leading
         // Bit in slot 0 (bits 4-0); 32 or more while a consumed word waits to leave.
         pointer = m.register("pointer", width: 7, reset: 0)
         ready = m.wire("queue_ready", !present[slots - 1])
@@ -54,9 +59,8 @@ public struct BitQueue {
     public func available(atLeast bits: Int) -> Signal {
         let offset = pointer[4, 0]
         var any: Signal? = nil
-        var leading = present[0]
-        for k in 1...windowSlots {
-            if k > 1 { leading = leading && present[k - 1] }
+        for (index, leading) in leadingPresent.enumerated() {
+            let k = index + 1
             guard 32 * k - bits >= 0 else { continue }
             // The pointer is at most 31: a limit of 31 or more always holds.
             let term = 32 * k - bits >= 31 ? leading : leading && (offset <= 32 * k - bits)
@@ -72,11 +76,8 @@ public struct BitQueue {
     @discardableResult
     public func consume(_ m: ModuleBuilder, advance: Signal, when step: Signal, align: Signal) -> Signal {
         let sum = m.wire("moved_pointer", pointer + advance.resized(to: 7))
-        var leading = present[0]
-        var covered: Signal = m.constant(0, width: 1)
-        for k in 1...windowSlots {
-            if k > 1 { leading = leading && present[k - 1] }
-            covered = covered || (leading && (sum <= 32 * k))
+        let covered = leadingPresent.enumerated().reduce(m.constant(0, width: 1)) { acc, e in
+            acc || (e.element && (sum <= 32 * (e.offset + 1)))
         }
         let aligned = m.wire("aligned_pointer", mux(align && (sum[4, 0] != 0), (sum + 32) & 0x60, sum))
         if windowSlots >= 3 {
@@ -86,6 +87,7 @@ public struct BitQueue {
         }
         return m.wire("advance_buffered", covered)
     }
+
     /// A window of two slots: a step passes at most one word, except an EOF whose code ends in
     /// the second word (the pointer then waits a cycle at 32).
     private func moveOne(_ m: ModuleBuilder, aligned: Signal, step: Signal) {

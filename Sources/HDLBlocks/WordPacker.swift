@@ -16,6 +16,11 @@ public struct WordPacker {
     /// The packer takes the offered chunk this cycle.
     public let accepts: Signal
 
+    /// `bits` left-aligned in the 64-bit chunk the packer takes (zeros below).
+    public static func leftAligned(_ bits: Signal, in m: ModuleBuilder) -> Signal {
+        bits.width == 64 ? bits : cat(bits, m.constant(0, width: 64 - bits.width))
+    }
+
     /// Builds the packer into `m`; `skid` is a 32-bit skid buffer module with tlast, wired to
     /// the `m_axis` ports given. The producer offers `valid`, `data` (left-aligned, 64 bits),
     /// `bits` (7 bits, at most `maxChunk`) and `last`.
