@@ -27,7 +27,7 @@ struct BitQueueTests {
             m.output("ready").assign(queue.ready)
             m.output("can_read").assign(queue.readable)
             for n in checked(width) { m.output("avail\(n)").assign(queue.available(atLeast: n)) }
-            queue.consume(m, advance: advance, when: step, align: align)
+            m.output("covered").assign(queue.consume(m, advance: advance, when: step, align: align))
         }
     }
 
@@ -37,14 +37,14 @@ struct BitQueueTests {
         let sim = try library.simulation(of: "bitqueue\(width)")
         let port = { (name: String) in try sim.port(name) }
         let (data, valid, advance, step, align) = (try port("data"), try port("valid"), try port("advance"), try port("step"), try port("align"))
-        let (window, ready, readable) = (try port("shown"), try port("ready"), try port("can_read"))
+        let (window, ready, readable, covered) = (try port("shown"), try port("ready"), try port("can_read"), try port("covered"))
         let checked = Self.checked(width)
         let avail = try checked.map { try port("avail\($0)") }
         sim.reset()
 
         var random = SeededRandom(seed: UInt64(width))
         var stream: [Bool] = []
-        var dropped = 0, pointer = 0, steps = 0
+        var dropped = 0, pointer = 0, steps = 0, coveredSeen = 0
         for _ in 0..<TestScale.pick(quick: 4000, long: 100_000) {
             let offer = random.next() % 10 < 7
             let word = UInt32(truncatingIfNeeded: random.next())
@@ -74,6 +74,12 @@ struct BitQueueTests {
             sim.poke(step, doStep ? 1 : 0)
             sim.poke(advance, UInt64(amount))
             sim.poke(align, doAlign ? 1 : 0)
+            sim.eval()
+            // The slow path's check never claims an advance whose bits have not arrived.
+            if canRead && sim.peek(covered) == 1 {
+                #expect(buffered >= amount, "advance \(amount) reported buffered with \(buffered) bits")
+                coveredSeen += 1
+            }
             sim.tick()
 
             if take { stream += (0..<32).map { (word >> UInt32(31 - $0)) & 1 == 1 } }
@@ -91,6 +97,7 @@ struct BitQueueTests {
             }
         }
         // The queue kept flowing: most of the stream was consumed.
+        #expect(coveredSeen > 1000, "the advance was reported buffered only \(coveredSeen) times")
         #expect(steps > 1000 && 32 * dropped > stream.count / 2, "\(steps) steps, \(dropped) words passed of \(stream.count / 32)")
     }
 }
