@@ -43,12 +43,26 @@ reg  chunk_valid_reg;
 reg  chunk_valid_next;
 reg  [6:0] chunk_bits_reg;
 reg  [6:0] chunk_bits_next;
-reg  [7:0] chunk_limit_reg;
-reg  [7:0] chunk_limit_next;
-reg  [63:0] chunk_data_reg;
-reg  [63:0] chunk_data_next;
+reg  [27:0] chunk_data_reg;
+reg  [27:0] chunk_data_next;
 reg  chunk_last_reg;
 reg  chunk_last_next;
+reg  placed_valid_reg;
+reg  placed_valid_next;
+reg  [58:0] placed_data_reg;
+reg  [58:0] placed_data_next;
+reg  placed_last_reg;
+reg  placed_last_next;
+reg  [7:0] placed_limit_reg;
+reg  [7:0] placed_limit_next;
+reg  [4:0] offset_reg;
+reg  [4:0] offset_next;
+reg  [4:0] placed_end_bit_reg;
+reg  [4:0] placed_end_bit_next;
+reg  [1:0] placed_end_words_reg;
+reg  [1:0] placed_end_words_next;
+reg  [1:0] placed_padded_words_reg;
+reg  [1:0] placed_padded_words_next;
 reg  [95:0] acc_reg;
 wire [95:0] acc_next;
 reg  [7:0] count_reg;
@@ -75,93 +89,302 @@ reg  room_reg;
 wire room_next;
 wire take;
 wire take_end;
+wire place;
 wire chunk_load;
-wire [95:0] shifted_chunk;
+wire [6:0] chunk_end;
+wire [58:0] placing_in;
+wire [65:0] placing_stage0;
+wire [59:0] placing_stage1;
+wire [58:0] placing_stage2;
+wire [95:0] positioned;
 wire [95:0] merged;
 wire [7:0] count_appended;
 wire [7:0] count_padded;
 wire [7:0] filled;
-wire [7:0] _t0;
-wire [7:0] _t1;
-wire _unused = &{1'b0, _t0[7], _t1[7]};
+wire [4:0] _t0;
+wire [4:0] _t1;
+wire [4:0] _t2;
+wire [4:0] _t3;
+wire [4:0] _t4;
+wire [4:0] _t5;
+wire [4:0] _t6;
+wire [7:0] _t7;
+wire [63:0] _t8;
+wire _unused = &{1'b0, _t0[3:0], _t1[2:0], _t1[4], _t2[2:0], _t2[4], _t3[1:0], _t3[4:3], _t4[0], _t4[4:2], _t5[0], _t5[4:2], _t6[4:1], _t7[7], _t8[35:0]};
 
-assign _t0 = {3'd0, word_data_reg[24:20]} + 8'd8;
-assign _t1 = {3'd0, word_data_reg[24:20]} + 8'd8;
+assign _t0 = ~offset_reg;
+assign _t1 = ~offset_reg;
+assign _t2 = ~offset_reg;
+assign _t3 = ~offset_reg;
+assign _t4 = ~offset_reg;
+assign _t5 = ~offset_reg;
+assign _t6 = ~offset_reg;
+assign _t7 = {3'd0, word_data_reg[24:20]} + 8'd8;
+assign _t8 = end_pending_reg ? 64'hfff0000000000000 : ({word_data_reg[19:0], 44'd0} | ({word_raw_reg, 56'd0} >> word_data_reg[24:20]));
 
-// ROM code: 256 x 25 bits, synchronous read, blockMemory
-(* rom_style = "block" *)
-reg [24:0] code_mem [0:255];
-
-initial begin
-    code_mem[0] = 25'h14ffe00; code_mem[1] = 25'h14ffe01; code_mem[2] = 25'h14ffe02; code_mem[3] = 25'h14ffe03;
-    code_mem[4] = 25'h14ffe04; code_mem[5] = 25'h14ffe05; code_mem[6] = 25'h14ffe06; code_mem[7] = 25'h14ffe07;
-    code_mem[8] = 25'h14ffe08; code_mem[9] = 25'h14ffe09; code_mem[10] = 25'h14ffe0a; code_mem[11] = 25'h14ffe0b;
-    code_mem[12] = 25'h14ffe0c; code_mem[13] = 25'h14ffe0d; code_mem[14] = 25'h14ffe0e; code_mem[15] = 25'h14ffe0f;
-    code_mem[16] = 25'h14ffe10; code_mem[17] = 25'h14ffe11; code_mem[18] = 25'h14ffe12; code_mem[19] = 25'h14ffe13;
-    code_mem[20] = 25'h14ffe14; code_mem[21] = 25'h14ffe15; code_mem[22] = 25'h14ffe16; code_mem[23] = 25'h14ffe17;
-    code_mem[24] = 25'h14ffe18; code_mem[25] = 25'h14ffe19; code_mem[26] = 25'h14ffe1a; code_mem[27] = 25'h14ffe1b;
-    code_mem[28] = 25'h14ffe1c; code_mem[29] = 25'h14ffe1d; code_mem[30] = 25'h14ffe1e; code_mem[31] = 25'h14ffe1f;
-    code_mem[32] = 25'h14ffe20; code_mem[33] = 25'h14ffe21; code_mem[34] = 25'h14ffe22; code_mem[35] = 25'h14ffe23;
-    code_mem[36] = 25'h14ffe24; code_mem[37] = 25'h14ffe25; code_mem[38] = 25'h14ffe26; code_mem[39] = 25'h14ffe27;
-    code_mem[40] = 25'h14ffe28; code_mem[41] = 25'h14ffe29; code_mem[42] = 25'h14ffe2a; code_mem[43] = 25'h14ffe2b;
-    code_mem[44] = 25'h14ffe2c; code_mem[45] = 25'h14ffe2d; code_mem[46] = 25'h14ffe2e; code_mem[47] = 25'h14ffe2f;
-    code_mem[48] = 25'h14ffe30; code_mem[49] = 25'h14ffe31; code_mem[50] = 25'h14ffe32; code_mem[51] = 25'h14ffe33;
-    code_mem[52] = 25'h14ffe34; code_mem[53] = 25'h14ffe35; code_mem[54] = 25'h14ffe36; code_mem[55] = 25'h14ffe37;
-    code_mem[56] = 25'h14ffe38; code_mem[57] = 25'h14ffe39; code_mem[58] = 25'h14ffe3a; code_mem[59] = 25'h14ffe3b;
-    code_mem[60] = 25'h14ffe3c; code_mem[61] = 25'h14ffe3d; code_mem[62] = 25'h14ffe3e; code_mem[63] = 25'h14ffe3f;
-    code_mem[64] = 25'h14ffe40; code_mem[65] = 25'h14ffe41; code_mem[66] = 25'h14ffe42; code_mem[67] = 25'h14ffe43;
-    code_mem[68] = 25'h14ffe44; code_mem[69] = 25'h14ffe45; code_mem[70] = 25'h14ffe46; code_mem[71] = 25'h14ffe47;
-    code_mem[72] = 25'h14ffe48; code_mem[73] = 25'h14ffe49; code_mem[74] = 25'h14ffe4a; code_mem[75] = 25'h14ffe4b;
-    code_mem[76] = 25'h14ffe4c; code_mem[77] = 25'h14ffe4d; code_mem[78] = 25'h14ffe4e; code_mem[79] = 25'h14ffe4f;
-    code_mem[80] = 25'h14ffe50; code_mem[81] = 25'h14ffe51; code_mem[82] = 25'h14ffe52; code_mem[83] = 25'h14ffe53;
-    code_mem[84] = 25'h14ffe54; code_mem[85] = 25'h14ffe55; code_mem[86] = 25'h14ffe56; code_mem[87] = 25'h14ffe57;
-    code_mem[88] = 25'h14ffe58; code_mem[89] = 25'h14ffe59; code_mem[90] = 25'h14ffe5a; code_mem[91] = 25'h14ffe5b;
-    code_mem[92] = 25'h14ffe5c; code_mem[93] = 25'h14ffe5d; code_mem[94] = 25'h14ffe5e; code_mem[95] = 25'h14ffe5f;
-    code_mem[96] = 25'h14ffe60; code_mem[97] = 25'h14ffe61; code_mem[98] = 25'h14ffe62; code_mem[99] = 25'h14ffe63;
-    code_mem[100] = 25'h14ffe64; code_mem[101] = 25'h14ffe65; code_mem[102] = 25'h14ffe66; code_mem[103] = 25'h14ffe67;
-    code_mem[104] = 25'h14ffe68; code_mem[105] = 25'h14ffe69; code_mem[106] = 25'h14ffe6a; code_mem[107] = 25'h14ffe6b;
-    code_mem[108] = 25'h14ffe6c; code_mem[109] = 25'h14ffe6d; code_mem[110] = 25'h14ffe6e; code_mem[111] = 25'h14ffe6f;
-    code_mem[112] = 25'h14ffe70; code_mem[113] = 25'hcffa00; code_mem[114] = 25'hcffb00; code_mem[115] = 25'hcffc00;
-    code_mem[116] = 25'hbff400; code_mem[117] = 25'hbff600; code_mem[118] = 25'haff000; code_mem[119] = 25'h8fe000;
-    code_mem[120] = 25'h7fc000; code_mem[121] = 25'h6f0000; code_mem[122] = 25'h6f4000; code_mem[123] = 25'h4e0000;
-    code_mem[124] = 25'h380000; code_mem[125] = 25'h3a0000; code_mem[126] = 25'h200000; code_mem[127] = 25'h240000;
-    code_mem[128] = 25'h3c0000; code_mem[129] = 25'h6f8000; code_mem[130] = 25'hbff800; code_mem[131] = 25'hcffd00;
-    code_mem[132] = 25'h14ffe84; code_mem[133] = 25'h14ffe85; code_mem[134] = 25'h14ffe86; code_mem[135] = 25'h14ffe87;
-    code_mem[136] = 25'h14ffe88; code_mem[137] = 25'h14ffe89; code_mem[138] = 25'h14ffe8a; code_mem[139] = 25'h14ffe8b;
-    code_mem[140] = 25'h14ffe8c; code_mem[141] = 25'h14ffe8d; code_mem[142] = 25'h14ffe8e; code_mem[143] = 25'h14ffe8f;
-    code_mem[144] = 25'h14ffe90; code_mem[145] = 25'h14ffe91; code_mem[146] = 25'h14ffe92; code_mem[147] = 25'h14ffe93;
-    code_mem[148] = 25'h14ffe94; code_mem[149] = 25'h14ffe95; code_mem[150] = 25'h14ffe96; code_mem[151] = 25'h14ffe97;
-    code_mem[152] = 25'h14ffe98; code_mem[153] = 25'h14ffe99; code_mem[154] = 25'h14ffe9a; code_mem[155] = 25'h14ffe9b;
-    code_mem[156] = 25'h14ffe9c; code_mem[157] = 25'h14ffe9d; code_mem[158] = 25'h14ffe9e; code_mem[159] = 25'h14ffe9f;
-    code_mem[160] = 25'h14ffea0; code_mem[161] = 25'h14ffea1; code_mem[162] = 25'h14ffea2; code_mem[163] = 25'h14ffea3;
-    code_mem[164] = 25'h14ffea4; code_mem[165] = 25'h14ffea5; code_mem[166] = 25'h14ffea6; code_mem[167] = 25'h14ffea7;
-    code_mem[168] = 25'h14ffea8; code_mem[169] = 25'h14ffea9; code_mem[170] = 25'h14ffeaa; code_mem[171] = 25'h14ffeab;
-    code_mem[172] = 25'h14ffeac; code_mem[173] = 25'h14ffead; code_mem[174] = 25'h14ffeae; code_mem[175] = 25'h14ffeaf;
-    code_mem[176] = 25'h14ffeb0; code_mem[177] = 25'h14ffeb1; code_mem[178] = 25'h14ffeb2; code_mem[179] = 25'h14ffeb3;
-    code_mem[180] = 25'h14ffeb4; code_mem[181] = 25'h14ffeb5; code_mem[182] = 25'h14ffeb6; code_mem[183] = 25'h14ffeb7;
-    code_mem[184] = 25'h14ffeb8; code_mem[185] = 25'h14ffeb9; code_mem[186] = 25'h14ffeba; code_mem[187] = 25'h14ffebb;
-    code_mem[188] = 25'h14ffebc; code_mem[189] = 25'h14ffebd; code_mem[190] = 25'h14ffebe; code_mem[191] = 25'h14ffebf;
-    code_mem[192] = 25'h14ffec0; code_mem[193] = 25'h14ffec1; code_mem[194] = 25'h14ffec2; code_mem[195] = 25'h14ffec3;
-    code_mem[196] = 25'h14ffec4; code_mem[197] = 25'h14ffec5; code_mem[198] = 25'h14ffec6; code_mem[199] = 25'h14ffec7;
-    code_mem[200] = 25'h14ffec8; code_mem[201] = 25'h14ffec9; code_mem[202] = 25'h14ffeca; code_mem[203] = 25'h14ffecb;
-    code_mem[204] = 25'h14ffecc; code_mem[205] = 25'h14ffecd; code_mem[206] = 25'h14ffece; code_mem[207] = 25'h14ffecf;
-    code_mem[208] = 25'h14ffed0; code_mem[209] = 25'h14ffed1; code_mem[210] = 25'h14ffed2; code_mem[211] = 25'h14ffed3;
-    code_mem[212] = 25'h14ffed4; code_mem[213] = 25'h14ffed5; code_mem[214] = 25'h14ffed6; code_mem[215] = 25'h14ffed7;
-    code_mem[216] = 25'h14ffed8; code_mem[217] = 25'h14ffed9; code_mem[218] = 25'h14ffeda; code_mem[219] = 25'h14ffedb;
-    code_mem[220] = 25'h14ffedc; code_mem[221] = 25'h14ffedd; code_mem[222] = 25'h14ffede; code_mem[223] = 25'h14ffedf;
-    code_mem[224] = 25'h14ffee0; code_mem[225] = 25'h14ffee1; code_mem[226] = 25'h14ffee2; code_mem[227] = 25'h14ffee3;
-    code_mem[228] = 25'h14ffee4; code_mem[229] = 25'h14ffee5; code_mem[230] = 25'h14ffee6; code_mem[231] = 25'h14ffee7;
-    code_mem[232] = 25'h14ffee8; code_mem[233] = 25'h14ffee9; code_mem[234] = 25'h14ffeea; code_mem[235] = 25'h14ffeeb;
-    code_mem[236] = 25'h14ffeec; code_mem[237] = 25'h14ffeed; code_mem[238] = 25'h14ffeee; code_mem[239] = 25'h14ffeef;
-    code_mem[240] = 25'h14ffef0; code_mem[241] = 25'h14ffef1; code_mem[242] = 25'h14ffef2; code_mem[243] = 25'h14ffef3;
-    code_mem[244] = 25'h14ffef4; code_mem[245] = 25'h14ffef5; code_mem[246] = 25'h14ffef6; code_mem[247] = 25'h14ffef7;
-    code_mem[248] = 25'h14ffef8; code_mem[249] = 25'h14ffef9; code_mem[250] = 25'h14ffefa; code_mem[251] = 25'h14ffefb;
-    code_mem[252] = 25'h14ffefc; code_mem[253] = 25'h14ffefd; code_mem[254] = 25'h14ffefe; code_mem[255] = 25'h14ffeff;
-end
-
+// ROM code: 256 x 25 bits, synchronous read, logic
 always @(posedge clk) begin
     if (advance) begin
-        code_rdata <= code_mem[s_axis_tdata[14:7]];
+        (* rom_style = "logic" *)
+        case (s_axis_tdata[14:7])
+            8'd0: code_rdata <= 25'h14ffe00;
+            8'd1: code_rdata <= 25'h14ffe01;
+            8'd2: code_rdata <= 25'h14ffe02;
+            8'd3: code_rdata <= 25'h14ffe03;
+            8'd4: code_rdata <= 25'h14ffe04;
+            8'd5: code_rdata <= 25'h14ffe05;
+            8'd6: code_rdata <= 25'h14ffe06;
+            8'd7: code_rdata <= 25'h14ffe07;
+            8'd8: code_rdata <= 25'h14ffe08;
+            8'd9: code_rdata <= 25'h14ffe09;
+            8'ha: code_rdata <= 25'h14ffe0a;
+            8'hb: code_rdata <= 25'h14ffe0b;
+            8'hc: code_rdata <= 25'h14ffe0c;
+            8'hd: code_rdata <= 25'h14ffe0d;
+            8'he: code_rdata <= 25'h14ffe0e;
+            8'hf: code_rdata <= 25'h14ffe0f;
+            8'h10: code_rdata <= 25'h14ffe10;
+            8'h11: code_rdata <= 25'h14ffe11;
+            8'h12: code_rdata <= 25'h14ffe12;
+            8'h13: code_rdata <= 25'h14ffe13;
+            8'h14: code_rdata <= 25'h14ffe14;
+            8'h15: code_rdata <= 25'h14ffe15;
+            8'h16: code_rdata <= 25'h14ffe16;
+            8'h17: code_rdata <= 25'h14ffe17;
+            8'h18: code_rdata <= 25'h14ffe18;
+            8'h19: code_rdata <= 25'h14ffe19;
+            8'h1a: code_rdata <= 25'h14ffe1a;
+            8'h1b: code_rdata <= 25'h14ffe1b;
+            8'h1c: code_rdata <= 25'h14ffe1c;
+            8'h1d: code_rdata <= 25'h14ffe1d;
+            8'h1e: code_rdata <= 25'h14ffe1e;
+            8'h1f: code_rdata <= 25'h14ffe1f;
+            8'h20: code_rdata <= 25'h14ffe20;
+            8'h21: code_rdata <= 25'h14ffe21;
+            8'h22: code_rdata <= 25'h14ffe22;
+            8'h23: code_rdata <= 25'h14ffe23;
+            8'h24: code_rdata <= 25'h14ffe24;
+            8'h25: code_rdata <= 25'h14ffe25;
+            8'h26: code_rdata <= 25'h14ffe26;
+            8'h27: code_rdata <= 25'h14ffe27;
+            8'h28: code_rdata <= 25'h14ffe28;
+            8'h29: code_rdata <= 25'h14ffe29;
+            8'h2a: code_rdata <= 25'h14ffe2a;
+            8'h2b: code_rdata <= 25'h14ffe2b;
+            8'h2c: code_rdata <= 25'h14ffe2c;
+            8'h2d: code_rdata <= 25'h14ffe2d;
+            8'h2e: code_rdata <= 25'h14ffe2e;
+            8'h2f: code_rdata <= 25'h14ffe2f;
+            8'h30: code_rdata <= 25'h14ffe30;
+            8'h31: code_rdata <= 25'h14ffe31;
+            8'h32: code_rdata <= 25'h14ffe32;
+            8'h33: code_rdata <= 25'h14ffe33;
+            8'h34: code_rdata <= 25'h14ffe34;
+            8'h35: code_rdata <= 25'h14ffe35;
+            8'h36: code_rdata <= 25'h14ffe36;
+            8'h37: code_rdata <= 25'h14ffe37;
+            8'h38: code_rdata <= 25'h14ffe38;
+            8'h39: code_rdata <= 25'h14ffe39;
+            8'h3a: code_rdata <= 25'h14ffe3a;
+            8'h3b: code_rdata <= 25'h14ffe3b;
+            8'h3c: code_rdata <= 25'h14ffe3c;
+            8'h3d: code_rdata <= 25'h14ffe3d;
+            8'h3e: code_rdata <= 25'h14ffe3e;
+            8'h3f: code_rdata <= 25'h14ffe3f;
+            8'h40: code_rdata <= 25'h14ffe40;
+            8'h41: code_rdata <= 25'h14ffe41;
+            8'h42: code_rdata <= 25'h14ffe42;
+            8'h43: code_rdata <= 25'h14ffe43;
+            8'h44: code_rdata <= 25'h14ffe44;
+            8'h45: code_rdata <= 25'h14ffe45;
+            8'h46: code_rdata <= 25'h14ffe46;
+            8'h47: code_rdata <= 25'h14ffe47;
+            8'h48: code_rdata <= 25'h14ffe48;
+            8'h49: code_rdata <= 25'h14ffe49;
+            8'h4a: code_rdata <= 25'h14ffe4a;
+            8'h4b: code_rdata <= 25'h14ffe4b;
+            8'h4c: code_rdata <= 25'h14ffe4c;
+            8'h4d: code_rdata <= 25'h14ffe4d;
+            8'h4e: code_rdata <= 25'h14ffe4e;
+            8'h4f: code_rdata <= 25'h14ffe4f;
+            8'h50: code_rdata <= 25'h14ffe50;
+            8'h51: code_rdata <= 25'h14ffe51;
+            8'h52: code_rdata <= 25'h14ffe52;
+            8'h53: code_rdata <= 25'h14ffe53;
+            8'h54: code_rdata <= 25'h14ffe54;
+            8'h55: code_rdata <= 25'h14ffe55;
+            8'h56: code_rdata <= 25'h14ffe56;
+            8'h57: code_rdata <= 25'h14ffe57;
+            8'h58: code_rdata <= 25'h14ffe58;
+            8'h59: code_rdata <= 25'h14ffe59;
+            8'h5a: code_rdata <= 25'h14ffe5a;
+            8'h5b: code_rdata <= 25'h14ffe5b;
+            8'h5c: code_rdata <= 25'h14ffe5c;
+            8'h5d: code_rdata <= 25'h14ffe5d;
+            8'h5e: code_rdata <= 25'h14ffe5e;
+            8'h5f: code_rdata <= 25'h14ffe5f;
+            8'h60: code_rdata <= 25'h14ffe60;
+            8'h61: code_rdata <= 25'h14ffe61;
+            8'h62: code_rdata <= 25'h14ffe62;
+            8'h63: code_rdata <= 25'h14ffe63;
+            8'h64: code_rdata <= 25'h14ffe64;
+            8'h65: code_rdata <= 25'h14ffe65;
+            8'h66: code_rdata <= 25'h14ffe66;
+            8'h67: code_rdata <= 25'h14ffe67;
+            8'h68: code_rdata <= 25'h14ffe68;
+            8'h69: code_rdata <= 25'h14ffe69;
+            8'h6a: code_rdata <= 25'h14ffe6a;
+            8'h6b: code_rdata <= 25'h14ffe6b;
+            8'h6c: code_rdata <= 25'h14ffe6c;
+            8'h6d: code_rdata <= 25'h14ffe6d;
+            8'h6e: code_rdata <= 25'h14ffe6e;
+            8'h6f: code_rdata <= 25'h14ffe6f;
+            8'h70: code_rdata <= 25'h14ffe70;
+            8'h71: code_rdata <= 25'hcffa00;
+            8'h72: code_rdata <= 25'hcffb00;
+            8'h73: code_rdata <= 25'hcffc00;
+            8'h74: code_rdata <= 25'hbff400;
+            8'h75: code_rdata <= 25'hbff600;
+            8'h76: code_rdata <= 25'haff000;
+            8'h77: code_rdata <= 25'h8fe000;
+            8'h78: code_rdata <= 25'h7fc000;
+            8'h79: code_rdata <= 25'h6f0000;
+            8'h7a: code_rdata <= 25'h6f4000;
+            8'h7b: code_rdata <= 25'h4e0000;
+            8'h7c: code_rdata <= 25'h380000;
+            8'h7d: code_rdata <= 25'h3a0000;
+            8'h7e: code_rdata <= 25'h200000;
+            8'h7f: code_rdata <= 25'h240000;
+            8'h80: code_rdata <= 25'h3c0000;
+            8'h81: code_rdata <= 25'h6f8000;
+            8'h82: code_rdata <= 25'hbff800;
+            8'h83: code_rdata <= 25'hcffd00;
+            8'h84: code_rdata <= 25'h14ffe84;
+            8'h85: code_rdata <= 25'h14ffe85;
+            8'h86: code_rdata <= 25'h14ffe86;
+            8'h87: code_rdata <= 25'h14ffe87;
+            8'h88: code_rdata <= 25'h14ffe88;
+            8'h89: code_rdata <= 25'h14ffe89;
+            8'h8a: code_rdata <= 25'h14ffe8a;
+            8'h8b: code_rdata <= 25'h14ffe8b;
+            8'h8c: code_rdata <= 25'h14ffe8c;
+            8'h8d: code_rdata <= 25'h14ffe8d;
+            8'h8e: code_rdata <= 25'h14ffe8e;
+            8'h8f: code_rdata <= 25'h14ffe8f;
+            8'h90: code_rdata <= 25'h14ffe90;
+            8'h91: code_rdata <= 25'h14ffe91;
+            8'h92: code_rdata <= 25'h14ffe92;
+            8'h93: code_rdata <= 25'h14ffe93;
+            8'h94: code_rdata <= 25'h14ffe94;
+            8'h95: code_rdata <= 25'h14ffe95;
+            8'h96: code_rdata <= 25'h14ffe96;
+            8'h97: code_rdata <= 25'h14ffe97;
+            8'h98: code_rdata <= 25'h14ffe98;
+            8'h99: code_rdata <= 25'h14ffe99;
+            8'h9a: code_rdata <= 25'h14ffe9a;
+            8'h9b: code_rdata <= 25'h14ffe9b;
+            8'h9c: code_rdata <= 25'h14ffe9c;
+            8'h9d: code_rdata <= 25'h14ffe9d;
+            8'h9e: code_rdata <= 25'h14ffe9e;
+            8'h9f: code_rdata <= 25'h14ffe9f;
+            8'ha0: code_rdata <= 25'h14ffea0;
+            8'ha1: code_rdata <= 25'h14ffea1;
+            8'ha2: code_rdata <= 25'h14ffea2;
+            8'ha3: code_rdata <= 25'h14ffea3;
+            8'ha4: code_rdata <= 25'h14ffea4;
+            8'ha5: code_rdata <= 25'h14ffea5;
+            8'ha6: code_rdata <= 25'h14ffea6;
+            8'ha7: code_rdata <= 25'h14ffea7;
+            8'ha8: code_rdata <= 25'h14ffea8;
+            8'ha9: code_rdata <= 25'h14ffea9;
+            8'haa: code_rdata <= 25'h14ffeaa;
+            8'hab: code_rdata <= 25'h14ffeab;
+            8'hac: code_rdata <= 25'h14ffeac;
+            8'had: code_rdata <= 25'h14ffead;
+            8'hae: code_rdata <= 25'h14ffeae;
+            8'haf: code_rdata <= 25'h14ffeaf;
+            8'hb0: code_rdata <= 25'h14ffeb0;
+            8'hb1: code_rdata <= 25'h14ffeb1;
+            8'hb2: code_rdata <= 25'h14ffeb2;
+            8'hb3: code_rdata <= 25'h14ffeb3;
+            8'hb4: code_rdata <= 25'h14ffeb4;
+            8'hb5: code_rdata <= 25'h14ffeb5;
+            8'hb6: code_rdata <= 25'h14ffeb6;
+            8'hb7: code_rdata <= 25'h14ffeb7;
+            8'hb8: code_rdata <= 25'h14ffeb8;
+            8'hb9: code_rdata <= 25'h14ffeb9;
+            8'hba: code_rdata <= 25'h14ffeba;
+            8'hbb: code_rdata <= 25'h14ffebb;
+            8'hbc: code_rdata <= 25'h14ffebc;
+            8'hbd: code_rdata <= 25'h14ffebd;
+            8'hbe: code_rdata <= 25'h14ffebe;
+            8'hbf: code_rdata <= 25'h14ffebf;
+            8'hc0: code_rdata <= 25'h14ffec0;
+            8'hc1: code_rdata <= 25'h14ffec1;
+            8'hc2: code_rdata <= 25'h14ffec2;
+            8'hc3: code_rdata <= 25'h14ffec3;
+            8'hc4: code_rdata <= 25'h14ffec4;
+            8'hc5: code_rdata <= 25'h14ffec5;
+            8'hc6: code_rdata <= 25'h14ffec6;
+            8'hc7: code_rdata <= 25'h14ffec7;
+            8'hc8: code_rdata <= 25'h14ffec8;
+            8'hc9: code_rdata <= 25'h14ffec9;
+            8'hca: code_rdata <= 25'h14ffeca;
+            8'hcb: code_rdata <= 25'h14ffecb;
+            8'hcc: code_rdata <= 25'h14ffecc;
+            8'hcd: code_rdata <= 25'h14ffecd;
+            8'hce: code_rdata <= 25'h14ffece;
+            8'hcf: code_rdata <= 25'h14ffecf;
+            8'hd0: code_rdata <= 25'h14ffed0;
+            8'hd1: code_rdata <= 25'h14ffed1;
+            8'hd2: code_rdata <= 25'h14ffed2;
+            8'hd3: code_rdata <= 25'h14ffed3;
+            8'hd4: code_rdata <= 25'h14ffed4;
+            8'hd5: code_rdata <= 25'h14ffed5;
+            8'hd6: code_rdata <= 25'h14ffed6;
+            8'hd7: code_rdata <= 25'h14ffed7;
+            8'hd8: code_rdata <= 25'h14ffed8;
+            8'hd9: code_rdata <= 25'h14ffed9;
+            8'hda: code_rdata <= 25'h14ffeda;
+            8'hdb: code_rdata <= 25'h14ffedb;
+            8'hdc: code_rdata <= 25'h14ffedc;
+            8'hdd: code_rdata <= 25'h14ffedd;
+            8'hde: code_rdata <= 25'h14ffede;
+            8'hdf: code_rdata <= 25'h14ffedf;
+            8'he0: code_rdata <= 25'h14ffee0;
+            8'he1: code_rdata <= 25'h14ffee1;
+            8'he2: code_rdata <= 25'h14ffee2;
+            8'he3: code_rdata <= 25'h14ffee3;
+            8'he4: code_rdata <= 25'h14ffee4;
+            8'he5: code_rdata <= 25'h14ffee5;
+            8'he6: code_rdata <= 25'h14ffee6;
+            8'he7: code_rdata <= 25'h14ffee7;
+            8'he8: code_rdata <= 25'h14ffee8;
+            8'he9: code_rdata <= 25'h14ffee9;
+            8'hea: code_rdata <= 25'h14ffeea;
+            8'heb: code_rdata <= 25'h14ffeeb;
+            8'hec: code_rdata <= 25'h14ffeec;
+            8'hed: code_rdata <= 25'h14ffeed;
+            8'hee: code_rdata <= 25'h14ffeee;
+            8'hef: code_rdata <= 25'h14ffeef;
+            8'hf0: code_rdata <= 25'h14ffef0;
+            8'hf1: code_rdata <= 25'h14ffef1;
+            8'hf2: code_rdata <= 25'h14ffef2;
+            8'hf3: code_rdata <= 25'h14ffef3;
+            8'hf4: code_rdata <= 25'h14ffef4;
+            8'hf5: code_rdata <= 25'h14ffef5;
+            8'hf6: code_rdata <= 25'h14ffef6;
+            8'hf7: code_rdata <= 25'h14ffef7;
+            8'hf8: code_rdata <= 25'h14ffef8;
+            8'hf9: code_rdata <= 25'h14ffef9;
+            8'hfa: code_rdata <= 25'h14ffefa;
+            8'hfb: code_rdata <= 25'h14ffefb;
+            8'hfc: code_rdata <= 25'h14ffefc;
+            8'hfd: code_rdata <= 25'h14ffefd;
+            8'hfe: code_rdata <= 25'h14ffefe;
+            8'hff: code_rdata <= 25'h14ffeff;
+            default: code_rdata <= 25'h0;
+        endcase
     end
 end
 
@@ -179,15 +402,21 @@ assign out_skid_s_axis_tlast = out_last_reg;
 assign out_skid_m_axis_tready = m_axis_tready;
 assign out_free = ~out_valid_reg | out_skid_s_axis_tready;
 assign emit = (count_reg >= 8'h20) & out_free;
-assign room_next = ~take_end & (emit ? ({1'd0, count_reg} <= ({1'd0, take ? chunk_limit_reg : 8'h44} + 9'h20)) : (count_reg <= (take ? chunk_limit_reg : 8'h44)));
-assign take = (chunk_valid_reg & ~flushing_reg) & room_reg;
-assign take_end = take & chunk_last_reg;
-assign chunk_load = ~chunk_valid_reg | take;
-assign shifted_chunk = {chunk_data_reg, 32'd0} >> count_reg;
-assign merged = acc_reg | (take ? shifted_chunk : 96'd0);
-assign count_appended = count_reg + {1'd0, chunk_bits_reg};
-assign count_padded = {count_appended[7:5] + ((count_appended[4:0] != 5'd0) ? 3'd1 : 3'd0), 5'd0};
-assign filled = take ? (chunk_last_reg ? count_padded : count_appended) : count_reg;
+assign room_next = ~take_end & (emit ? ({1'd0, count_reg} <= ({1'd0, take ? placed_limit_reg : 8'h44} + 9'h20)) : (count_reg <= (take ? placed_limit_reg : 8'h44)));
+assign take = (placed_valid_reg & ~flushing_reg) & room_reg;
+assign take_end = take & placed_last_reg;
+assign place = ~placed_valid_reg | take;
+assign chunk_load = ~chunk_valid_reg | place;
+assign chunk_end = {2'd0, offset_reg} + chunk_bits_reg;
+assign placing_in = {31'd0, chunk_data_reg};
+assign placing_stage0 = _t0[4] ? (_t1[3] ? {placing_in[34:0], 31'd0} : {placing_in[42:0], 23'd0}) : (_t2[3] ? {placing_in[50:0], 15'd0} : {placing_in, 7'd0});
+assign placing_stage1 = _t3[2] ? (_t4[1] ? placing_stage0[59:0] : placing_stage0[61:2]) : (_t5[1] ? placing_stage0[63:4] : placing_stage0[65:6]);
+assign placing_stage2 = _t6[0] ? placing_stage1[58:0] : placing_stage1[59:1];
+assign positioned = count_reg[6] ? ({placed_data_reg, 37'd0} >> 64) : (count_reg[5] ? ({placed_data_reg, 37'd0} >> 32) : {placed_data_reg, 37'd0});
+assign merged = acc_reg | (take ? positioned : 96'd0);
+assign count_appended = {count_reg[7:5] + {1'd0, placed_end_words_reg}, placed_end_bit_reg};
+assign count_padded = {count_reg[7:5] + {1'd0, placed_padded_words_reg}, 5'd0};
+assign filled = take ? (placed_last_reg ? count_padded : count_appended) : count_reg;
 
 always @* begin
     stage_valid_next = stage_valid_reg;
@@ -257,21 +486,14 @@ end
 always @* begin
     chunk_bits_next = chunk_bits_reg;
     if (chunk_load) begin
-        chunk_bits_next = end_pending_reg ? 7'd12 : _t0[6:0];
-    end
-end
-
-always @* begin
-    chunk_limit_next = chunk_limit_reg;
-    if (chunk_load) begin
-        chunk_limit_next = 8'h44 - {1'd0, end_pending_reg ? 7'd12 : _t1[6:0]};
+        chunk_bits_next = end_pending_reg ? 7'd12 : _t7[6:0];
     end
 end
 
 always @* begin
     chunk_data_next = chunk_data_reg;
     if (chunk_load) begin
-        chunk_data_next = end_pending_reg ? 64'hfff0000000000000 : ({word_data_reg[19:0], 44'd0} | ({word_raw_reg, 56'd0} >> word_data_reg[24:20]));
+        chunk_data_next = _t8[63:36];
     end
 end
 
@@ -279,6 +501,64 @@ always @* begin
     chunk_last_next = chunk_last_reg;
     if (chunk_load) begin
         chunk_last_next = end_pending_reg;
+    end
+end
+
+always @* begin
+    placed_valid_next = placed_valid_reg;
+    if (place) begin
+        placed_valid_next = chunk_valid_reg;
+    end
+end
+
+always @* begin
+    placed_data_next = placed_data_reg;
+    if (place) begin
+        placed_data_next = placing_stage2;
+    end
+end
+
+always @* begin
+    placed_last_next = placed_last_reg;
+    if (place) begin
+        placed_last_next = chunk_last_reg;
+    end
+end
+
+always @* begin
+    placed_limit_next = placed_limit_reg;
+    if (place) begin
+        placed_limit_next = 8'h44 - {1'd0, chunk_bits_reg};
+    end
+end
+
+always @* begin
+    offset_next = offset_reg;
+    if (place) begin
+        if (chunk_valid_reg) begin
+            offset_next = chunk_last_reg ? 5'd0 : chunk_end[4:0];
+        end
+    end
+end
+
+always @* begin
+    placed_end_bit_next = placed_end_bit_reg;
+    if (place) begin
+        placed_end_bit_next = chunk_end[4:0];
+    end
+end
+
+always @* begin
+    placed_end_words_next = placed_end_words_reg;
+    if (place) begin
+        placed_end_words_next = chunk_end[6:5];
+    end
+end
+
+always @* begin
+    placed_padded_words_next = placed_padded_words_reg;
+    if (place) begin
+        placed_padded_words_next = chunk_end[6:5] + ((chunk_end[4:0] != 5'd0) ? 2'd1 : 2'd0);
     end
 end
 
@@ -328,9 +608,16 @@ always @(posedge clk) begin
     end_pending_reg <= end_pending_next;
     chunk_valid_reg <= chunk_valid_next;
     chunk_bits_reg <= chunk_bits_next;
-    chunk_limit_reg <= chunk_limit_next;
     chunk_data_reg <= chunk_data_next;
     chunk_last_reg <= chunk_last_next;
+    placed_valid_reg <= placed_valid_next;
+    placed_data_reg <= placed_data_next;
+    placed_last_reg <= placed_last_next;
+    placed_limit_reg <= placed_limit_next;
+    offset_reg <= offset_next;
+    placed_end_bit_reg <= placed_end_bit_next;
+    placed_end_words_reg <= placed_end_words_next;
+    placed_padded_words_reg <= placed_padded_words_next;
     acc_reg <= acc_next;
     count_reg <= count_next;
     flushing_reg <= flushing_next;
@@ -344,6 +631,8 @@ always @(posedge clk) begin
         word_valid_reg <= 1'd0;
         end_pending_reg <= 1'd0;
         chunk_valid_reg <= 1'd0;
+        placed_valid_reg <= 1'd0;
+        offset_reg <= 5'd0;
         acc_reg <= 96'd0;
         count_reg <= 8'd0;
         flushing_reg <= 1'd0;

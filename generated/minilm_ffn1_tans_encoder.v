@@ -143,12 +143,26 @@ reg  chunk_valid_reg;
 reg  chunk_valid_next;
 reg  [6:0] chunk_bits_reg;
 reg  [6:0] chunk_bits_next;
-reg  [7:0] chunk_limit_reg;
-reg  [7:0] chunk_limit_next;
-reg  [63:0] chunk_data_reg;
-reg  [63:0] chunk_data_next;
+reg  [26:0] chunk_data_reg;
+reg  [26:0] chunk_data_next;
 reg  chunk_last_reg;
 reg  chunk_last_next;
+reg  placed_valid_reg;
+reg  placed_valid_next;
+reg  [57:0] placed_data_reg;
+reg  [57:0] placed_data_next;
+reg  placed_last_reg;
+reg  placed_last_next;
+reg  [7:0] placed_limit_reg;
+reg  [7:0] placed_limit_next;
+reg  [4:0] offset_reg;
+reg  [4:0] offset_next;
+reg  [4:0] placed_end_bit_reg;
+reg  [4:0] placed_end_bit_next;
+reg  [1:0] placed_end_words_reg;
+reg  [1:0] placed_end_words_next;
+reg  [1:0] placed_padded_words_reg;
+reg  [1:0] placed_padded_words_next;
 reg  [95:0] acc_reg;
 wire [95:0] acc_next;
 reg  [7:0] count_reg;
@@ -175,8 +189,14 @@ reg  room_reg;
 wire room_next;
 wire take;
 wire take_end;
+wire place;
 wire chunk_load;
-wire [95:0] shifted_chunk;
+wire [6:0] chunk_end;
+wire [57:0] placing_in;
+wire [64:0] placing_stage0;
+wire [58:0] placing_stage1;
+wire [57:0] placing_stage2;
+wire [95:0] positioned;
 wire [95:0] merged;
 wire [7:0] count_appended;
 wire [7:0] count_padded;
@@ -186,23 +206,39 @@ wire [27:0] _t1;
 wire [27:0] _t2;
 wire [27:0] _t3;
 wire [27:0] _t4;
-wire [27:0] _t5;
-wire [27:0] _t6;
-wire [27:0] _t7;
-wire [27:0] _t8;
-wire [27:0] _t9;
-wire _unused = &{1'b0, _t0[11], _t1[27:11], _t2[10:0], _t2[27:23], _t3[22:0], _t3[27], _t4[22:0], _t4[27], _t5[26:0], _t6[0], _t7[26:0], _t8[26:0], _t9[0]};
+wire [4:0] _t5;
+wire [4:0] _t6;
+wire [4:0] _t7;
+wire [4:0] _t8;
+wire [4:0] _t9;
+wire [4:0] _t10;
+wire [4:0] _t11;
+wire [27:0] _t12;
+wire [27:0] _t13;
+wire [27:0] _t14;
+wire [27:0] _t15;
+wire [27:0] _t16;
+wire [63:0] _t17;
+wire _unused = &{1'b0, _t0[11], _t1[27:11], _t2[10:0], _t2[27:23], _t3[22:0], _t3[27], _t4[22:0], _t4[27], _t5[3:0], _t6[2:0], _t6[4], _t7[2:0], _t7[4], _t8[1:0], _t8[4:3], _t9[0], _t9[4:2], _t10[0], _t10[4:2], _t11[4:1], _t12[26:0], _t13[0], _t14[26:0], _t15[26:0], _t16[0], _t17[36:0]};
 
 assign _t0 = x >> nb;
 assign _t1 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
 assign _t2 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
 assign _t3 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
 assign _t4 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
-assign _t5 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
-assign _t6 = {state_bits_left, 17'd0};
-assign _t7 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
-assign _t8 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
-assign _t9 = {(_t7[27] & ~entry_is_end_reg) ? {(_t8[27] & ~entry_is_end_reg) ? entry_symbol_reg : 8'd0, entry_raw_reg} : {entry_raw_reg, 8'd0}, 12'd0};
+assign _t5 = ~offset_reg;
+assign _t6 = ~offset_reg;
+assign _t7 = ~offset_reg;
+assign _t8 = ~offset_reg;
+assign _t9 = ~offset_reg;
+assign _t10 = ~offset_reg;
+assign _t11 = ~offset_reg;
+assign _t12 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
+assign _t13 = {state_bits_left, 17'd0};
+assign _t14 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
+assign _t15 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
+assign _t16 = {(_t14[27] & ~entry_is_end_reg) ? {(_t15[27] & ~entry_is_end_reg) ? entry_symbol_reg : 8'd0, entry_raw_reg} : {entry_raw_reg, 8'd0}, 12'd0};
+assign _t17 = end_pending_reg ? {pending_end_reg[10:0], 53'd0} : (offer_state ? {chunks_out_parity_reg ? frame_state1_reg : frame_state0_reg, 53'd0} : {chunks_ram_rdata[26:0], 37'd0});
 
 // RAM values_ram: 4096 x 16 bits, simple dual port, synchronous read
 (* ram_style = "block" *)
@@ -874,15 +910,21 @@ assign out_skid_s_axis_tlast = out_last_reg;
 assign out_skid_m_axis_tready = m_axis_tready;
 assign out_free = ~out_valid_reg | out_skid_s_axis_tready;
 assign emit = (count_reg >= 8'h20) & out_free;
-assign room_next = ~take_end & (emit ? ({1'd0, count_reg} <= ({1'd0, take ? chunk_limit_reg : 8'h45} + 9'h20)) : (count_reg <= (take ? chunk_limit_reg : 8'h45)));
-assign take = (chunk_valid_reg & ~flushing_reg) & room_reg;
-assign take_end = take & chunk_last_reg;
-assign chunk_load = ~chunk_valid_reg | take;
-assign shifted_chunk = {chunk_data_reg, 32'd0} >> count_reg;
-assign merged = acc_reg | (take ? shifted_chunk : 96'd0);
-assign count_appended = count_reg + {1'd0, chunk_bits_reg};
-assign count_padded = {count_appended[7:5] + ((count_appended[4:0] != 5'd0) ? 3'd1 : 3'd0), 5'd0};
-assign filled = take ? (chunk_last_reg ? count_padded : count_appended) : count_reg;
+assign room_next = ~take_end & (emit ? ({1'd0, count_reg} <= ({1'd0, take ? placed_limit_reg : 8'h45} + 9'h20)) : (count_reg <= (take ? placed_limit_reg : 8'h45)));
+assign take = (placed_valid_reg & ~flushing_reg) & room_reg;
+assign take_end = take & placed_last_reg;
+assign place = ~placed_valid_reg | take;
+assign chunk_load = ~chunk_valid_reg | place;
+assign chunk_end = {2'd0, offset_reg} + chunk_bits_reg;
+assign placing_in = {31'd0, chunk_data_reg};
+assign placing_stage0 = _t5[4] ? (_t6[3] ? {placing_in[33:0], 31'd0} : {placing_in[41:0], 23'd0}) : (_t7[3] ? {placing_in[49:0], 15'd0} : {placing_in, 7'd0});
+assign placing_stage1 = _t8[2] ? (_t9[1] ? placing_stage0[58:0] : placing_stage0[60:2]) : (_t10[1] ? placing_stage0[62:4] : placing_stage0[64:6]);
+assign placing_stage2 = _t11[0] ? placing_stage1[57:0] : placing_stage1[58:1];
+assign positioned = count_reg[6] ? ({placed_data_reg, 38'd0} >> 64) : (count_reg[5] ? ({placed_data_reg, 38'd0} >> 32) : {placed_data_reg, 38'd0});
+assign merged = acc_reg | (take ? positioned : 96'd0);
+assign count_appended = {count_reg[7:5] + {1'd0, placed_end_words_reg}, placed_end_bit_reg};
+assign count_padded = {count_reg[7:5] + {1'd0, placed_padded_words_reg}, 5'd0};
+assign filled = take ? (placed_last_reg ? count_padded : count_appended) : count_reg;
 
 always @* begin
     values_w_parity_next = values_w_parity_reg;
@@ -1089,7 +1131,7 @@ end
 always @* begin
     coded_chunk_next = coded_chunk_reg;
     if (loop_step & ~entry_is_end_reg) begin
-        coded_chunk_next = {{2'd0, nb} + ((_t5[27] & ~entry_is_end_reg) ? 6'd16 : 6'd8), _t6[27:1] | (_t9[27:1] >> nb)};
+        coded_chunk_next = {{2'd0, nb} + ((_t12[27] & ~entry_is_end_reg) ? 6'd16 : 6'd8), _t13[27:1] | (_t16[27:1] >> nb)};
     end
 end
 
@@ -1333,16 +1375,9 @@ always @* begin
 end
 
 always @* begin
-    chunk_limit_next = chunk_limit_reg;
-    if (chunk_load) begin
-        chunk_limit_next = 8'h45 - {1'd0, end_pending_reg ? {3'd0, pending_end_reg[14:11]} : (offer_state ? 7'd11 : {1'd0, chunks_ram_rdata[32:27]})};
-    end
-end
-
-always @* begin
     chunk_data_next = chunk_data_reg;
     if (chunk_load) begin
-        chunk_data_next = end_pending_reg ? {pending_end_reg[10:0], 53'd0} : (offer_state ? {chunks_out_parity_reg ? frame_state1_reg : frame_state0_reg, 53'd0} : {chunks_ram_rdata[26:0], 37'd0});
+        chunk_data_next = _t17[63:37];
     end
 end
 
@@ -1350,6 +1385,64 @@ always @* begin
     chunk_last_next = chunk_last_reg;
     if (chunk_load) begin
         chunk_last_next = end_pending_reg;
+    end
+end
+
+always @* begin
+    placed_valid_next = placed_valid_reg;
+    if (place) begin
+        placed_valid_next = chunk_valid_reg;
+    end
+end
+
+always @* begin
+    placed_data_next = placed_data_reg;
+    if (place) begin
+        placed_data_next = placing_stage2;
+    end
+end
+
+always @* begin
+    placed_last_next = placed_last_reg;
+    if (place) begin
+        placed_last_next = chunk_last_reg;
+    end
+end
+
+always @* begin
+    placed_limit_next = placed_limit_reg;
+    if (place) begin
+        placed_limit_next = 8'h45 - {1'd0, chunk_bits_reg};
+    end
+end
+
+always @* begin
+    offset_next = offset_reg;
+    if (place) begin
+        if (chunk_valid_reg) begin
+            offset_next = chunk_last_reg ? 5'd0 : chunk_end[4:0];
+        end
+    end
+end
+
+always @* begin
+    placed_end_bit_next = placed_end_bit_reg;
+    if (place) begin
+        placed_end_bit_next = chunk_end[4:0];
+    end
+end
+
+always @* begin
+    placed_end_words_next = placed_end_words_reg;
+    if (place) begin
+        placed_end_words_next = chunk_end[6:5];
+    end
+end
+
+always @* begin
+    placed_padded_words_next = placed_padded_words_reg;
+    if (place) begin
+        placed_padded_words_next = chunk_end[6:5] + ((chunk_end[4:0] != 5'd0) ? 2'd1 : 2'd0);
     end
 end
 
@@ -1436,9 +1529,16 @@ always @(posedge clk) begin
     pending_end_reg <= pending_end_next;
     chunk_valid_reg <= chunk_valid_next;
     chunk_bits_reg <= chunk_bits_next;
-    chunk_limit_reg <= chunk_limit_next;
     chunk_data_reg <= chunk_data_next;
     chunk_last_reg <= chunk_last_next;
+    placed_valid_reg <= placed_valid_next;
+    placed_data_reg <= placed_data_next;
+    placed_last_reg <= placed_last_next;
+    placed_limit_reg <= placed_limit_next;
+    offset_reg <= offset_next;
+    placed_end_bit_reg <= placed_end_bit_next;
+    placed_end_words_reg <= placed_end_words_next;
+    placed_padded_words_reg <= placed_padded_words_next;
     acc_reg <= acc_next;
     count_reg <= count_next;
     flushing_reg <= flushing_next;
@@ -1468,6 +1568,8 @@ always @(posedge clk) begin
         wrote_state_reg <= 1'd0;
         end_pending_reg <= 1'd0;
         chunk_valid_reg <= 1'd0;
+        placed_valid_reg <= 1'd0;
+        offset_reg <= 5'd0;
         acc_reg <= 96'd0;
         count_reg <= 8'd0;
         flushing_reg <= 1'd0;

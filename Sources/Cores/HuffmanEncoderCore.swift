@@ -17,15 +17,21 @@ public enum CoreError: Error, Equatable, CustomStringConvertible {
 
 /// The single-stage Huffman encoder: the codebook is a ROM, no frequency analysis.
 ///
-/// Pipeline: (1) the symbol addresses the code ROM (synchronous read, block RAM for large
-/// alphabets) while the raw bits and `tlast` are registered, and the ROM word is registered
-/// again (the RAM's output register); (2) the code, left-aligned in the ROM, and the raw bits are
-/// composed into a 64-bit chunk for the shared `WordPacker` (chunk register, 96-bit accumulator,
-/// one 32-bit word out per cycle, output register and skid buffer). After the last value of a
+/// Pipeline: (1) the symbol addresses the code ROM (synchronous read) while the raw bits and
+/// `tlast` are registered, and the ROM word is registered again; (2) the code, left-aligned in
+/// the ROM, and the raw bits are composed into a chunk for the shared `WordPacker` (chunk
+/// register, placement register, 96-bit accumulator, one 32-bit word out per cycle, output
+/// register and skid buffer). The ROM is LUT logic up to 256 symbols (every 8-bit alphabet,
+/// e.g. bf16 exponents): an ECP5 block RAM read without its output register (which Yosys does not
+/// use) takes 5.8 ns from the clock, so block RAM alone held this core to about 135 MHz. Larger
+/// alphabets use block RAM, the second register then being the RAM's output register. After the last value of a
 /// frame, EOF's code follows as a chunk of its own that ends the frame (padding, `m_axis_tlast`);
 /// the packer drains meanwhile, so a frame costs its values plus about 2 + (its last bits / 32)
 /// cycles. One value per cycle in steady state while values average at most 32 bits.
 public enum HuffmanEncoderCore {
+    /// The largest alphabet whose code ROM is LUT logic rather than block RAM.
+    public static let largestLogicROM = 256
+
     public static func module(codebook: Codebook) throws -> Module {
         let tables = try HuffmanTables(codebook)
         let (layout, lengths, code) = (tables.layout, tables.lengths, tables.code)
@@ -60,7 +66,7 @@ public enum HuffmanEncoderCore {
             let advance = m.wire("advance", !stageValid || advanceWord)
             let romWord = m.rom(
                 "code", width: fieldWidth + countWidth, contents: romContents,
-                style: n >= 64 ? .blockMemory : .logic,
+                style: n > Self.largestLogicROM ? .blockMemory : .logic,
                 address: ValueFields.symbol(of: ports.sData, layout: layout), readEnable: advance, synchronous: true)
             m.when(advance) {
                 stageValid.assign(ports.sValid)

@@ -1,6 +1,7 @@
 /// How a ROM is written out as Verilog.
 public enum RomStyle: String, Sendable {
-    /// A `case` statement: small tables that synthesis turns into LUT logic.
+    /// A `case` statement marked `(* rom_style = "logic" *)`: tables that synthesis keeps in LUT
+    /// logic (Yosys would otherwise turn a large one into a ROM and map it to block RAM).
     case logic
     /// A `reg` array filled by an `initial` block and marked `(* rom_style = "block" *)`, so Yosys
     /// and vendor tools map it to block RAM. Use it with a synchronous read.

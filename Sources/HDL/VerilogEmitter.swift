@@ -387,6 +387,9 @@ struct ModuleEmitter {
             }
             var indent = "    "
             if case .sync(_, let enable) = rom.read, enable != nil { indent = "        " }
+            // Yosys turns large case tables into ROMs and may map those to block RAM; the
+            // attribute keeps them in LUTs as this style promises.
+            caseLines.append("\(indent)(* rom_style = \"logic\" *)")
             caseLines.append("\(indent)case (\(address))")
             for (i, v) in rom.contents.enumerated() {
                 caseLines.append("\(indent)    \(literal(UInt64(i), width: addressWidth)): \(data) \(assign) \(word(v));")

@@ -4,12 +4,14 @@ import HDL
 /// ends a frame: the bits are padded with zeros to a word boundary and the frame's last word
 /// carries `tlast`.
 ///
-/// Stages: a chunk register (the chunk left-aligned in 64 bits, its length, and the fill level
-/// below which the next chunk will fit, computed as the chunk is loaded); a 96-bit accumulator
-/// (a chunk of up to `maxChunk` bits plus a word and slack) into which the chunk is shifted at the
-/// registered fill level, one word leaving per cycle; an output register and a skid buffer. A word
-/// leaving in the same cycle as a chunk arrives moves everything up 32 bits (wiring, not a second
-/// shifter). After a frame's last chunk the accumulator drains before the next chunk goes in.
+/// Stages: a chunk register (the chunk's top `maxChunk` bits and its length); a placement
+/// register holding the chunk shifted right by its offset in the word it starts in (the running
+/// bit count modulo 32, which does not depend on when words leave), with the fill level below
+/// which the next chunk will fit; a 96-bit accumulator into which the placed chunk goes at a
+/// whole-word position (the fill level's word index, a register: no bit shift on this path),
+/// one word leaving per cycle; an output register and a skid buffer. A word leaving in the same
+/// cycle as a chunk arrives moves everything up 32 bits (wiring). After a frame's last chunk the
+/// accumulator drains before the next chunk goes in.
 public struct WordPacker {
     static let accumulatorBits = 96
 
@@ -22,18 +24,33 @@ public struct WordPacker {
     }
 
     /// Builds the packer into `m`; `skid` is a 32-bit skid buffer module with tlast, wired to
-    /// the `m_axis` ports given. The producer offers `valid`, `data` (left-aligned, 64 bits),
-    /// `bits` (7 bits, at most `maxChunk`) and `last`.
+    /// the `m_axis` ports given. The producer offers `valid`, `data` (left-aligned, 64 bits, zero
+    /// below its first `maxChunk` bits), `bits` (7 bits, at most `maxChunk`) and `last`.
     public init(_ m: ModuleBuilder, skid: Module, maxChunk: Int, valid: Signal, data: Signal, bits: Signal, last: Signal,
                 toData mData: Signal, valid mValid: Signal, last mLast: Signal, ready mReady: Signal) {
         let w = Self.accumulatorBits
-        precondition(maxChunk <= 64 && maxChunk + 32 <= w, "chunks of up to 64 bits")
+        precondition(maxChunk >= 1 && maxChunk <= 64 && maxChunk + 32 <= w, "chunks of 1-64 bits")
         let chunkValid = m.register("chunk_valid", width: 1, reset: 0)
         let chunkBits = m.register("chunk_bits", width: 7, reset: nil)
-        // The fill level up to which there is room for one more chunk after this one.
-        let chunkLimit = m.register("chunk_limit", width: 8, reset: nil)
-        let chunkData = m.register("chunk_data", width: 64, reset: nil)
+        let chunkData = m.register("chunk_data", width: maxChunk, reset: nil)
         let chunkLast = m.register("chunk_last", width: 1, reset: nil)
+
+        // The placed chunk: shifted right by the bit offset it starts at (up to 31 + maxChunk
+        // bits, at most three words).
+        let placedWidth = min(w, maxChunk + 31)
+        let placedValid = m.register("placed_valid", width: 1, reset: 0)
+        let placedData = m.register("placed_data", width: placedWidth, reset: nil)
+        let placedLast = m.register("placed_last", width: 1, reset: nil)
+        // The fill level up to which there is room for one more chunk after the placed one.
+        let placedLimit = m.register("placed_limit", width: 8, reset: nil)
+        // Where the next chunk starts in its word: the bits so far modulo 32 (0 after a frame).
+        // The fill level's low five bits equal it whenever that chunk is taken, so the placed
+        // chunk's end is known in advance: its bit in the last word it reaches (0-31), the words
+        // it reaches past its first, and with padding (a frame's last chunk) the words it fills.
+        let offset = m.register("offset", width: 5, reset: 0)
+        let placedEndBit = m.register("placed_end_bit", width: 5, reset: nil)
+        let placedEndWords = m.register("placed_end_words", width: 2, reset: nil)
+        let placedPaddedWords = m.register("placed_padded_words", width: 2, reset: nil)
 
         let acc = m.register("acc", width: w, reset: 0)
         let count = m.register("count", width: 8, reset: 0)
@@ -46,35 +63,56 @@ public struct WordPacker {
         let outFree = m.wire("out_free", !outValid || out["s_axis_tready"])
         let emit = m.wire("emit", (count >= 32) && outFree)
 
-        // Whether a chunk fits, registered from the next fill level (off the shift path).
+        // Whether a chunk fits, registered from the next fill level (off the accumulator's path).
         let room = m.register("room", width: 1, reset: 1)
-        let take = m.wire("take", chunkValid && !flushing && room)
-        let takeEnd = m.wire("take_end", take && chunkLast)
-        let load = m.wire("chunk_load", !chunkValid || take)
+        let take = m.wire("take", placedValid && !flushing && room)
+        let takeEnd = m.wire("take_end", take && placedLast)
+        let place = m.wire("place", !placedValid || take)
+        let load = m.wire("chunk_load", !chunkValid || place)
         m.when(load) {
             chunkValid.assign(valid)
             chunkLast.assign(last)
-            chunkData.assign(data)
+            chunkData.assign(data[63, 64 - maxChunk])
             chunkBits.assign(bits)
-            chunkLimit.assign(m.constant(UInt64(w - maxChunk), width: 8) - bits.zeroExtended(to: 8))
+        }
+        // The chunk shifted right by the offset: the top bits of (31 zeros, chunk) shifted left
+        // by 31 - offset.
+        let end = m.wire("chunk_end", offset.zeroExtended(to: 7) + chunkBits)
+        let shifted = Funnel.top(placedWidth, of: cat(m.constant(0, width: 31), chunkData), shiftedLeftBy: ~offset, name: "placing", in: m)
+        m.when(place) {
+            placedValid.assign(chunkValid)
+            placedLast.assign(chunkLast)
+            placedData.assign(shifted)
+            placedLimit.assign(m.constant(UInt64(w - maxChunk), width: 8) - chunkBits.zeroExtended(to: 8))
+            placedEndBit.assign(end[4, 0])
+            placedEndWords.assign(end[6, 5])
+            placedPaddedWords.assign(end[6, 5] + mux(end[4, 0] != 0, m.constant(1, width: 2), 0))
+            m.when(chunkValid) {
+                offset.assign(mux(chunkLast, m.constant(0, width: 5), end[4, 0]))
+            }
         }
 
-        let shiftedChunk = m.wire("shifted_chunk", cat(chunkData, m.constant(0, width: w - 64)) >> count)
-        let merged = m.wire("merged", acc | mux(take, shiftedChunk, 0))
+        // The placed chunk goes in at the fill level's word: its offset in that word is the fill
+        // level's low bits already.
+        let field = cat(placedData, m.constant(0, width: w - placedWidth))
+        let wordIndex = count[6, 5]
+        let positioned = m.wire("positioned", mux(wordIndex[1], field >> 64, mux(wordIndex[0], field >> 32, field)))
+        let merged = m.wire("merged", acc | mux(take, positioned, 0))
         acc.assign(mux(emit, merged << 32, merged))
         // The next fill level, every case computed from registers and then chosen (the take and
         // emit decisions only steer the final choice): after a chunk the level grows by its
         // length, after a frame's last chunk it is padded to the next word boundary (the bits
-        // below are already zero), and a word leaving in the same cycle takes 32 off.
-        let appended = m.wire("count_appended", count + chunkBits.zeroExtended(to: 8))
-        let lowBitsSet = appended[4, 0] != 0
-        let padded = m.wire("count_padded", cat(appended[7, 5] + mux(lowBitsSet, m.constant(1, width: 3), 0), m.constant(0, width: 5)))
-        let filled = m.wire("filled", mux(take, mux(chunkLast, padded, appended), count))
+        // below are already zero), and a word leaving in the same cycle takes 32 off. The
+        // placed chunk's end is known relative to its first word, so only word counts are added.
+        let words = count[7, 5]
+        let appended = m.wire("count_appended", cat(words + placedEndWords.zeroExtended(to: 3), placedEndBit))
+        let padded = m.wire("count_padded", cat(words + placedPaddedWords.zeroExtended(to: 3), m.constant(0, width: 5)))
+        let filled = m.wire("filled", mux(take, mux(placedLast, padded, appended), count))
         count.assign(mux(emit, cat(filled[7, 5] - 1, filled[4, 0]), filled))
         // Room next cycle, from comparisons of the current fill level with a registered limit
         // (no addition before the comparison): count + taken - 32 x emit <= limit. After a last
         // chunk room is off for that one cycle (flushing follows anyway).
-        let limit = mux(take, chunkLimit, m.constant(UInt64(w - maxChunk), width: 8))
+        let limit = mux(take, placedLimit, m.constant(UInt64(w - maxChunk), width: 8))
         room.assign(!takeEnd && mux(emit, count.zeroExtended(to: 9) <= limit.zeroExtended(to: 9) + 32, count <= limit))
         m.when(takeEnd) { flushing.assign(1) }
         m.when(emit) {

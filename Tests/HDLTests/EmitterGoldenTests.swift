@@ -71,6 +71,7 @@ struct EmitterGoldenTests {
 
             // ROM lut: 5 x 4 bits, asynchronous read, logic
             always @* begin
+                (* rom_style = "logic" *)
                 case (data[2:0])
                     3'd0: lut_rdata = 4'h1;
                     3'd1: lut_rdata = 4'h2;
