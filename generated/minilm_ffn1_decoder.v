@@ -20,8 +20,6 @@ module minilm_ffn1_decoder (
     output wire error
 );
 
-reg  failed_reg;
-reg  failed_next;
 reg  [31:0] slot0_reg;
 reg  [31:0] slot0_next;
 reg  [31:0] slot1_reg;
@@ -35,9 +33,16 @@ wire slot1_valid_next;
 reg  slot2_valid_reg;
 wire slot2_valid_next;
 reg  [6:0] pointer_reg;
-reg  [6:0] pointer_next;
+wire [6:0] pointer_next;
 wire queue_ready;
 wire readable;
+reg  [6:0] previous_sum_reg;
+wire [6:0] previous_sum_next;
+reg  previous_leading1_reg;
+wire previous_leading1_next;
+reg  previous_leading2_reg;
+wire previous_leading2_next;
+wire previous_advance_buffered;
 wire queue_write;
 wire [63:0] slots_read_in;
 wire [34:0] slots_read_stage0;
@@ -75,34 +80,30 @@ wire class7_len11;
 wire class8_len12;
 wire class9_len12_esc;
 wire class10_len12_eof;
-wire any_code;
 wire is_escape;
 wire is_end;
-wire [6:0] advance;
 reg  quiet_reg;
 wire quiet_next;
-reg  fits_reg;
-wire fits_next;
 wire entry_buffered;
 wire [3:0] code_length;
 wire step;
-wire invalid;
+wire [6:0] advance;
 wire [6:0] moved_pointer;
-wire [6:0] aligned_pointer;
+wire passes;
+wire waits;
 wire drop;
 wire shift;
 wire slot1_lands;
 wire slot2_lands;
-wire advance_buffered;
 reg  [7:0] symbols_rdata;
-wire [27:0] after_code_in;
-wire [18:0] after_code_stage0;
-wire [15:0] after_code_stage1;
-wire [15:0] payload;
+wire [15:0] escaped_fields;
 wire [7:0] symbol;
+wire [27:0] after_code_in;
+wire [10:0] after_code_stage0;
+wire [7:0] after_code_stage1;
 wire [7:0] raw_bits;
 wire [15:0] held_value;
-wire _unused = &{1'b0, slots_read_in[4:0]};
+wire _unused = &{1'b0, slots_read_in[4:0], after_code_in[4:0]};
 
 // ROM symbols: 4096 x 8 bits, synchronous read, blockMemory
 (* rom_style = "block" *)
@@ -1141,16 +1142,21 @@ always @(posedge clk) begin
     end
 end
 
-assign s_axis_tready = failed_reg | queue_ready;
+assign s_axis_tready = 1'd0 | queue_ready;
 assign m_axis_tdata = out_skid_m_axis_tdata;
 assign m_axis_tvalid = out_skid_m_axis_tvalid;
 assign m_axis_tlast = out_skid_m_axis_tlast;
-assign error = failed_reg;
+assign error = 1'd0;
 assign slot1_valid_next = (shift ? slot2_valid_reg : slot1_valid_reg) | slot1_lands;
 assign slot2_valid_next = (shift ? 1'd0 : slot2_valid_reg) | slot2_lands;
+assign pointer_next = {1'd0, step & waits, step ? (is_end ? 5'd0 : moved_pointer[4:0]) : pointer_reg[4:0]};
 assign queue_ready = ~slot2_valid_reg;
 assign readable = pointer_reg[6:5] == 2'd0;
-assign queue_write = (s_axis_tvalid & queue_ready) & ~failed_reg;
+assign previous_sum_next = moved_pointer;
+assign previous_leading1_next = slot0_valid_reg;
+assign previous_leading2_next = slot0_valid_reg & slot1_valid_reg;
+assign previous_advance_buffered = (1'd0 | (previous_leading1_reg & (previous_sum_reg <= 7'd32))) | (previous_leading2_reg & (previous_sum_reg <= 7'd64));
+assign queue_write = (s_axis_tvalid & queue_ready) & ~1'd0;
 assign slots_read_in = {slot0_reg, slot1_reg};
 assign slots_read_stage0 = pointer_reg[4] ? (pointer_reg[3] ? slots_read_in[39:5] : slots_read_in[47:13]) : (pointer_reg[3] ? slots_read_in[55:21] : slots_read_in[63:29]);
 assign slots_read_stage1 = pointer_reg[2] ? (pointer_reg[1] ? slots_read_stage0[28:0] : slots_read_stage0[30:2]) : (pointer_reg[1] ? slots_read_stage0[32:4] : slots_read_stage0[34:6]);
@@ -1173,37 +1179,27 @@ assign class7_len11 = (code_bits[11:2] == 10'h3fd) | (code_bits[11:1] == 11'h7fc
 assign class8_len12 = (code_bits[11:1] == 11'h7fd) | (code_bits[11:1] == 11'h7fe);
 assign class9_len12_esc = code_bits == 12'hffe;
 assign class10_len12_eof = code_bits == 12'hfff;
-assign any_code = ((((((((((1'd0 | class0_len2) | class1_len3) | class2_len4) | class3_len6) | class4_len7) | class5_len8) | class6_len10) | class7_len11) | class8_len12) | class9_len12_esc) | class10_len12_eof;
 assign is_escape = 1'd0 | class9_len12_esc;
 assign is_end = 1'd0 | class10_len12_eof;
-assign advance = ((((((((((7'd0 | (class0_len2 ? 7'd10 : 7'd0)) | (class1_len3 ? 7'd11 : 7'd0)) | (class2_len4 ? 7'd12 : 7'd0)) | (class3_len6 ? 7'd14 : 7'd0)) | (class4_len7 ? 7'd15 : 7'd0)) | (class5_len8 ? 7'd16 : 7'd0)) | (class6_len10 ? 7'd18 : 7'd0)) | (class7_len11 ? 7'd19 : 7'd0)) | (class8_len12 ? 7'd20 : 7'd0)) | (class9_len12_esc ? 7'd28 : 7'd0)) | (class10_len12_eof ? 7'd12 : 7'd0);
-assign quiet_next = readable & ~step;
-assign fits_next = advance_buffered;
-assign entry_buffered = ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd4)) | (slot0_valid_reg & slot1_valid_reg)) | (quiet_reg & fits_reg);
+assign quiet_next = (readable & ~step) & 1'd1;
+assign entry_buffered = ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd4)) | (slot0_valid_reg & slot1_valid_reg)) | (quiet_reg & previous_advance_buffered);
 assign code_length = ((((((((((4'd0 | (class0_len2 ? 4'd2 : 4'd0)) | (class1_len3 ? 4'd3 : 4'd0)) | (class2_len4 ? 4'd4 : 4'd0)) | (class3_len6 ? 4'd6 : 4'd0)) | (class4_len7 ? 4'd7 : 4'd0)) | (class5_len8 ? 4'd8 : 4'd0)) | (class6_len10 ? 4'd10 : 4'd0)) | (class7_len11 ? 4'd11 : 4'd0)) | (class8_len12 ? 4'd12 : 4'd0)) | (class9_len12_esc ? 4'd12 : 4'd0)) | (class10_len12_eof ? 4'd12 : 4'd0);
-assign step = (((readable & any_code) & entry_buffered) & ~failed_reg) & (~held_valid_reg | out_free);
-assign invalid = (readable & ~any_code) & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd20)) | (slot0_valid_reg & slot1_valid_reg));
+assign step = (((readable & 1'd1) & entry_buffered) & ~1'd0) & (~held_valid_reg | out_free);
+assign advance = (((((((((7'd0 | (class0_len2 ? 7'd10 : 7'd0)) | (class1_len3 ? 7'd11 : 7'd0)) | ((class2_len4 | is_end) ? 7'd12 : 7'd0)) | (class3_len6 ? 7'd14 : 7'd0)) | (class4_len7 ? 7'd15 : 7'd0)) | (class5_len8 ? 7'd16 : 7'd0)) | (class6_len10 ? 7'd18 : 7'd0)) | (class7_len11 ? 7'd19 : 7'd0)) | (class8_len12 ? 7'd20 : 7'd0)) | (class9_len12_esc ? 7'd28 : 7'd0);
 assign moved_pointer = pointer_reg + advance;
-assign aligned_pointer = (is_end & (moved_pointer[4:0] != 5'd0)) ? ((moved_pointer + 7'd32) & 7'd96) : moved_pointer;
-assign drop = step ? (aligned_pointer[6:5] != 2'd0) : ~readable;
+assign passes = ((((((((((1'd0 | is_end) | (class0_len2 & (pointer_reg[4:0] >= 5'd22))) | (class1_len3 & (pointer_reg[4:0] >= 5'd21))) | (class2_len4 & (pointer_reg[4:0] >= 5'd20))) | (class3_len6 & (pointer_reg[4:0] >= 5'd18))) | (class4_len7 & (pointer_reg[4:0] >= 5'd17))) | (class5_len8 & (pointer_reg[4:0] >= 5'd16))) | (class6_len10 & (pointer_reg[4:0] >= 5'd14))) | (class7_len11 & (pointer_reg[4:0] >= 5'd13))) | (class8_len12 & (pointer_reg[4:0] >= 5'd12))) | (class9_len12_esc & (pointer_reg[4:0] >= 5'd4));
+assign waits = 1'd0 | (is_end & (pointer_reg[4:0] >= 5'd21));
+assign drop = step ? passes : ~readable;
 assign shift = drop | ~slot0_valid_reg;
 assign slot1_lands = (queue_write & ~(shift ? slot2_valid_reg : slot1_valid_reg)) & ~1'd0;
 assign slot2_lands = (queue_write & ~(shift ? 1'd0 : slot2_valid_reg)) & ~(1'd0 | ~(shift ? slot2_valid_reg : slot1_valid_reg));
-assign advance_buffered = (1'd0 | (slot0_valid_reg & (moved_pointer <= 7'd32))) | ((slot0_valid_reg & slot1_valid_reg) & (moved_pointer <= 7'd64));
+assign escaped_fields = held_entry_reg[15:0];
+assign symbol = held_entry_reg[32] ? escaped_fields[15:8] : symbols_rdata;
 assign after_code_in = held_entry_reg[27:0];
-assign after_code_stage0 = held_entry_reg[31] ? (held_entry_reg[30] ? {after_code_in[15:0], 3'd0} : after_code_in[19:1]) : (held_entry_reg[30] ? after_code_in[23:5] : after_code_in[27:9]);
-assign after_code_stage1 = held_entry_reg[29] ? (held_entry_reg[28] ? after_code_stage0[15:0] : after_code_stage0[16:1]) : (held_entry_reg[28] ? after_code_stage0[17:2] : after_code_stage0[18:3]);
-assign payload = after_code_stage1;
-assign symbol = held_entry_reg[32] ? payload[15:8] : symbols_rdata;
-assign raw_bits = held_entry_reg[32] ? payload[7:0] : payload[15:8];
+assign after_code_stage0 = held_entry_reg[31] ? (held_entry_reg[30] ? after_code_in[15:5] : after_code_in[19:9]) : (held_entry_reg[30] ? after_code_in[23:13] : after_code_in[27:17]);
+assign after_code_stage1 = held_entry_reg[29] ? (held_entry_reg[28] ? after_code_stage0[7:0] : after_code_stage0[8:1]) : (held_entry_reg[28] ? after_code_stage0[9:2] : after_code_stage0[10:3]);
+assign raw_bits = held_entry_reg[32] ? escaped_fields[7:0] : after_code_stage1;
 assign held_value = {raw_bits[7], symbol, raw_bits[6:0]};
-
-always @* begin
-    failed_next = failed_reg;
-    if (invalid) begin
-        failed_next = 1'd1;
-    end
-end
 
 always @* begin
     slot0_next = slot0_reg;
@@ -1232,15 +1228,6 @@ always @* begin
     slot0_valid_next = slot0_valid_reg;
     if (shift) begin
         slot0_valid_next = slot1_valid_reg;
-    end
-end
-
-always @* begin
-    pointer_next = pointer_reg;
-    if (step) begin
-        pointer_next = (aligned_pointer[6:5] != 2'd0) ? (aligned_pointer - 7'd32) : aligned_pointer;
-    end else if (~readable) begin
-        pointer_next = pointer_reg - 7'd32;
     end
 end
 
@@ -1280,7 +1267,6 @@ always @* begin
 end
 
 always @(posedge clk) begin
-    failed_reg <= failed_next;
     slot0_reg <= slot0_next;
     slot1_reg <= slot1_next;
     slot2_reg <= slot2_next;
@@ -1288,24 +1274,27 @@ always @(posedge clk) begin
     slot1_valid_reg <= slot1_valid_next;
     slot2_valid_reg <= slot2_valid_next;
     pointer_reg <= pointer_next;
+    previous_sum_reg <= previous_sum_next;
+    previous_leading1_reg <= previous_leading1_next;
+    previous_leading2_reg <= previous_leading2_next;
     held_valid_reg <= held_valid_next;
     held_entry_reg <= held_entry_next;
     out_valid_reg <= out_valid_next;
     out_value_reg <= out_value_next;
     out_last_reg <= out_last_next;
     quiet_reg <= quiet_next;
-    fits_reg <= fits_next;
 
     if (rst) begin
-        failed_reg <= 1'd0;
         slot0_valid_reg <= 1'd0;
         slot1_valid_reg <= 1'd0;
         slot2_valid_reg <= 1'd0;
         pointer_reg <= 7'd0;
+        previous_sum_reg <= 7'd0;
+        previous_leading1_reg <= 1'd0;
+        previous_leading2_reg <= 1'd0;
         held_valid_reg <= 1'd0;
         out_valid_reg <= 1'd0;
         quiet_reg <= 1'd0;
-        fits_reg <= 1'd0;
     end
 end
 

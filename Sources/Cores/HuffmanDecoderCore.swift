@@ -9,20 +9,25 @@ import HDLBlocks
 /// first). Each cycle the window at the pointer is matched against the codebook's code classes in
 /// parallel: per code length, the canonical codes are consecutive, so a class is a constant range
 /// of the top `l` bits (ESC and EOF are classes of their own). The one matching class gives, as
-/// constants, the bits the entry consumes and whether they are all buffered (the fill level is
-/// compared with constants from registers, in parallel); the pointer moves by that count in one
-/// add, and a word it passes leaves the queue. EOF moves the pointer on to the next word boundary
-/// (the padding; a cycle more when EOF's code ends in the second word). The feedback path:
-/// pointer -> window -> class -> add -> pointer.
+/// constants, the bits the entry consumes; the pointer moves by that count in one add, and
+/// whether the entry passes the end of the first word is a comparison of the pointer register
+/// with that class's constant, made beside the add, so the word leaves the queue in the same
+/// cycle without waiting for the sum. EOF moves the pointer on to the next word boundary (the
+/// padding; a cycle more when EOF's code ends in the second word). Whether an entry's bits are
+/// buffered: the window holds the longest entry (registers compared with constants), or near
+/// the end of a stream, a registered check of the last cycle's sum. The feedback path: pointer ->
+/// window -> class -> add (and word move) -> pointer.
 ///
 /// **The value.** A decoded entry is held back one step (for `tlast`) as raw window bits, its
 /// code length and an ESC flag; the symbol table is a block RAM read with the entry's address
-/// on the step, so its data shows the held entry's symbol. On the way out, the held bits are
-/// shifted past the code to give ESC's literal and the raw bits.
+/// on the step, so its data shows the held entry's symbol. On the way out, a symbol's raw bits
+/// are shifted out past its code; ESC's literal and raw bits sit at a fixed place behind ESC's
+/// code.
 ///
 /// A bit pattern that starts no code (an incomplete code) raises `error`, which stays set until
-/// reset; words are then taken and dropped so the input side never hangs. An empty frame
-/// produces nothing.
+/// reset; words are then taken and dropped so the input side never hangs. A complete code (Kraft
+/// sum 1, as Huffman codes trained by hwgen are) has no such pattern: that check is left out and
+/// `error` stays low. An empty frame produces nothing.
 public enum HuffmanDecoderCore {
     /// Longest code for which the symbol table is indexed by the code bits themselves (at most
     /// 4096 entries); longer codes use a table indexed by canonical rank.
@@ -54,7 +59,9 @@ public enum HuffmanDecoderCore {
             m.comment("32-bit stream words in (s_axis, first bit at bit 31), values out (m_axis, tlast on a frame's last value); error is sticky until reset.")
             m.comment("The symbol table (\(symbolTable.count) entries) is indexed by \(direct ? "the next \(maxLength) stream bits" : "canonical code rank").")
             let ports = DecoderPorts(m, valueBits: layout.valueBits)
-            let failed = m.register("failed", width: 1, reset: 0)
+            // With a complete code every bit pattern starts a code: nothing can be invalid.
+            let complete = tables.isComplete
+            let failed = complete ? m.constant(0, width: 1) : m.register("failed", width: 1, reset: 0)
             // After an error, words are taken and dropped.
             let bits = BitQueue(m, width: width, data: ports.sData, valid: ports.sValid, store: !failed)
             ports.sReady.assign(failed || bits.ready)
@@ -72,25 +79,30 @@ public enum HuffmanDecoderCore {
                     value(e.0) == 0 ? acc : acc | mux(e.1, m.constant(UInt64(value(e.0)), width: width), 0)
                 }
             }
-            let anyCode = m.wire("any_code", any(hits))
+            // With a complete code some class always matches (and a slow-path step only follows
+            // a match whose bits were all buffered), so neither the check nor `error` is needed.
+            let anyCode = complete ? m.constant(1, width: 1) : m.wire("any_code", any(hits))
             let isEscape = m.wire("is_escape", any(zip(classes, hits).filter { $0.0.kind == .escape }.map(\.1)))
             let isEnd = m.wire("is_end", any(zip(classes, hits).filter { $0.0.kind == .end }.map(\.1)))
-            // Bits to move the pointer by (EOF: its code, then on to the word boundary).
-            let advance = m.wire("advance", select(7) { consumed($0) })
             // Whether the entry's bits are buffered. Fast: the window holds the longest entry.
             // Slow (the end of a stream): the entry's bits were available last cycle and the
             // pointer has not moved since (a registered check, off the loop).
             let longest = classes.map(consumed).max() ?? 0
             let quiet = m.register("quiet", width: 1, reset: 0)
-            let fits = m.register("fits", width: 1, reset: 0)
-            let buffered = m.wire("entry_buffered", bits.available(atLeast: longest) || (quiet && fits))
+            let buffered = m.wire("entry_buffered", bits.available(atLeast: longest) || (quiet && bits.previousAdvanceBuffered))
             let codeLength = m.wire("code_length", select(lengthWidth) { $0.length })
 
             let step = m.wire("step", bits.readable && anyCode && buffered && !failed && output.accepts)
-            quiet.assign(bits.readable && !step)
-            let invalid = m.wire("invalid", bits.readable && !anyCode && bits.available(atLeast: maxLength))
-            m.when(invalid) { failed.assign(1) }
-            fits.assign(bits.consume(m, advance: advance, when: step, align: isEnd))
+            // The slow path trusts only a class that matched: its bits were then all buffered.
+            quiet.assign(bits.readable && !step && anyCode)
+            if !complete {
+                let invalid = m.wire("invalid", bits.readable && !anyCode && bits.available(atLeast: maxLength))
+                m.when(invalid) { failed.assign(1) }
+            }
+            // The pointer moves by the matching class's bits (EOF: its code, then on to the word
+            // boundary).
+            let choices = zip(classes, hits).filter { $0.0.kind != .end }.map { (when: $0.1, bits: consumed($0.0)) }
+            bits.consume(m, choices: choices, end: (when: isEnd, bits: lengths[endOfFrame]), when: step)
 
             // The symbol table, read on the step: its data belongs to the held entry.
             let address: Signal
@@ -103,15 +115,17 @@ public enum HuffmanDecoderCore {
             let symbolROM = m.rom("symbols", width: symbolBits, contents: symbolTable, style: symbolTable.count >= 64 ? .blockMemory : .logic,
                                   address: address, readEnable: step, synchronous: true)
 
-            // The held entry's value: past the code come ESC's literal and the raw bits.
+            // The held entry's value: ESC's literal and raw bits sit at a fixed place behind
+            // ESC's code; a symbol's raw bits follow its code (a shift by the code length).
             let heldBits = output.held[width - 1, 0]
             let heldLength = output.held[width + lengthWidth - 1, width]
             let heldEscape = output.held[width + lengthWidth]
-            let payload = m.wire("payload", Funnel.top(symbolBits + rawBits, of: heldBits, shiftedLeftBy: heldLength, name: "after_code", in: m))
-            let symbol = m.wire("symbol", mux(heldEscape, payload[symbolBits + rawBits - 1, rawBits], symbolROM))
+            let escaped = m.wire("escaped_fields", heldBits[width - 1 - escLength, width - escBits])
+            let symbol = m.wire("symbol", mux(heldEscape, escaped[symbolBits + rawBits - 1, rawBits], symbolROM))
             var raw: Signal? = nil
             if rawBits > 0 {
-                raw = m.wire("raw_bits", mux(heldEscape, payload[rawBits - 1, 0], payload[symbolBits + rawBits - 1, symbolBits]))
+                let afterCode = Funnel.top(rawBits, of: heldBits, shiftedLeftBy: heldLength, name: "after_code", in: m)
+                raw = m.wire("raw_bits", mux(heldEscape, escaped[rawBits - 1, 0], afterCode))
             }
             let value = m.wire("held_value", ValueFields.value(symbol: symbol, raw: raw, layout: layout))
             output.update(m, step: step, isEnd: isEnd, entry: cat(isEscape, codeLength, bits.window), value: value)

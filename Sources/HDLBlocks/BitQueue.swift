@@ -23,6 +23,15 @@ public struct BitQueue {
     public let ready: Signal
     /// The window shows the stream (no word is waiting to leave).
     public let readable: Signal
+    /// The `advance` offered to `consume` in the previous cycle was buffered then, from the
+    /// pointer of that cycle: a registered check for a slow path, off the consumer's loop. (It
+    /// speaks of the last cycle's window, so a consumer that computed the advance from that
+    /// window may step on it while the pointer has not moved since.)
+    public let previousAdvanceBuffered: Signal
+    /// The pointer plus the offered advance, and which leading slots held a word, registered
+    /// every cycle.
+    let previousSum: Signal
+    let previousLeading: [Signal]
     let words: [Signal]
     let present: [Signal]
     /// Per k (index k - 1): the first k slots all hold a word.
@@ -48,6 +57,12 @@ public struct BitQueue {
         pointer = m.register("pointer", width: 7, reset: 0)
         ready = m.wire("queue_ready", !present[slots - 1])
         readable = m.wire("readable", pointer[6, 5] == 0)
+        previousSum = m.register("previous_sum", width: 7, reset: 0)
+        previousLeading = leading.indices.map { m.register("previous_leading\($0 + 1)", width: 1, reset: 0) }
+        for (register, now) in zip(previousLeading, leading) { register.assign(now) }
+        var covered: Signal = m.constant(0, width: 1)
+        for (index, leadingK) in previousLeading.enumerated() { covered = covered || (leadingK && (previousSum <= 32 * (index + 1))) }
+        previousAdvanceBuffered = m.wire("previous_advance_buffered", covered)
         self.data = data
         write = m.wire("queue_write", valid && ready && store)
         window = m.wire("window", Funnel.top(width, of: cat(Array(words.prefix(windowSlots))), shiftedLeftBy: pointer[4, 0],
@@ -69,36 +84,62 @@ public struct BitQueue {
         return any ?? (present[0] & 0)
     }
 
-    /// On `step`, moves past `advance` bits (at most 64 + 31 from the pointer), then with
-    /// `align` on to the next word boundary; a word that is passed leaves. Also moves the words:
-    /// a consumed word leaves, empty slots fill from above or from the input. Returns whether
-    /// the `advance` bits are all buffered (from the same add; for a registered slow path).
-    @discardableResult
-    public func consume(_ m: ModuleBuilder, advance: Signal, when step: Signal, align: Signal) -> Signal {
-        let sum = m.wire("moved_pointer", pointer + advance.resized(to: 7))
-        let covered = leadingPresent.enumerated().reduce(m.constant(0, width: 1)) { acc, e in
-            acc || (e.element && (sum <= 32 * (e.offset + 1)))
+    /// One way a step consumes bits: when `when` is high, `bits` bits.
+    public typealias Choice = (when: Signal, bits: Int)
+
+    /// On `step`, moves past the bits of the one choice whose `when` is high (at most 64 + 31
+    /// from the pointer; the choices are mutually exclusive), or with `end` past its bits and on
+    /// to the next word boundary; a word that is passed leaves. Also moves the words: a consumed
+    /// word leaves, empty slots fill from above or from the input.
+    ///
+    /// With a two-slot window, whether a word is passed is decided per choice by comparing the
+    /// pointer register with constants, beside the add rather than after it, and the new pointer
+    /// is the sum's bits: the consumer's loop ends one multiplexer after the add.
+    public func consume(_ m: ModuleBuilder, choices: [Choice], end: Choice, when step: Signal) {
+        // The choices grouped by their bit counts (several classes consume alike).
+        func grouped(_ list: [Choice]) -> [(bits: Int, when: Signal)] {
+            var groups: [(bits: Int, when: Signal)] = []
+            for c in list {
+                if let i = groups.firstIndex(where: { $0.bits == c.bits }) {
+                    groups[i].when = groups[i].when || c.when
+                } else {
+                    groups.append((c.bits, c.when))
+                }
+            }
+            return groups.sorted { $0.bits < $1.bits }
         }
-        let aligned = m.wire("aligned_pointer", mux(align && (sum[4, 0] != 0), (sum + 32) & 0x60, sum))
+        let advance = m.wire("advance", grouped(choices + [end]).reduce(m.constant(0, width: 7)) { acc, g in
+            g.bits == 0 ? acc : acc | mux(g.when, m.constant(UInt64(g.bits), width: 7), 0)
+        })
+        let sum = m.wire("moved_pointer", pointer + advance)
+        previousSum.assign(sum)
         if windowSlots >= 3 {
+            let aligned = m.wire("aligned_pointer", mux(end.when && (sum[4, 0] != 0), (sum + 32) & 0x60, sum))
             moveTwo(m, aligned: aligned, step: step)
-        } else {
-            moveOne(m, aligned: aligned, step: step)
+            return
         }
-        return m.wire("advance_buffered", covered)
+        // Two slots: the sum is at most 64; 32-63 passes slot 0, 64 also the next word (the
+        // pointer waits at 32). An end always passes slot 0 and waits when its bits reach into
+        // the next word.
+        let offset = pointer[4, 0]
+        // `when` and the offset at least `limit` (nothing when the offset never is).
+        func when(_ when: Signal, atLeast limit: Int) -> Signal? {
+            limit <= 0 ? when : limit > 31 ? nil : when && (offset >= limit)
+        }
+        func any(_ terms: [Signal?]) -> Signal { terms.compactMap { $0 }.reduce(m.constant(0, width: 1)) { $0 || $1 } }
+        let groups = grouped(choices)
+        let passes = m.wire("passes", any([end.when] + groups.map { when($0.when, atLeast: 32 - $0.bits) }))
+        let waits = m.wire("waits", any([when(end.when, atLeast: 33 - end.bits)] + groups.map { when($0.when, atLeast: 64 - $0.bits) }))
+        // A word leaves when the step passes it, or when one left over from the last step waits.
+        let drop = m.wire("drop", mux(step, passes, !readable))
+        let low = mux(step, mux(end.when, m.constant(0, width: 5), sum[4, 0]), offset)
+        pointer.assign(cat(m.constant(0, width: 1), step && waits, low))
+        moveDown(m, drop: drop)
     }
 
-    /// A window of two slots: a step passes at most one word, except an EOF whose code ends in
-    /// the second word (the pointer then waits a cycle at 32).
-    private func moveOne(_ m: ModuleBuilder, aligned: Signal, step: Signal) {
-        let passed = aligned[6, 5] != 0
-        // A word leaves when the step passes it, or when one left over from the last step waits.
-        let drop = m.wire("drop", mux(step, passed, !readable))
-        m.when(step) {
-            pointer.assign(mux(passed, aligned - 32, aligned))
-        }.elseWhen(!readable) {
-            pointer.assign(pointer - 32)
-        }
+    /// Moves the slots down by one word when `drop` or when slot 0 is empty, and lands an input
+    /// word in the first free slot from slot 1 on.
+    private func moveDown(_ m: ModuleBuilder, drop: Signal) {
         // Slots move down when slot 0's word leaves or slot 0 is empty.
         let shift = m.wire("shift", drop || !present[0])
         let slots = words.count
