@@ -1219,7 +1219,7 @@ end
 
 always @* begin
     slot2_next = slot2_reg;
-    if (slot2_lands) begin
+    if (queue_write) begin
         slot2_next = s_axis_tdata;
     end
 end

@@ -158,7 +158,10 @@ public struct BitQueue {
             if j + 1 < slots {
                 m.when(shift && above) { words[j].assign(words[j + 1]) }.elseWhen(lands) { words[j].assign(data) }
             } else {
-                m.when(lands) { words[j].assign(data) }
+                // The last slot is free whenever a word is taken (`ready`), so it may copy every
+                // taken word: only its flag says whether the word landed there, and its 32
+                // enables do not wait for the move.
+                m.when(write) { words[j].assign(data) }
             }
             present[j].assign(kept || lands)
         }
