@@ -658,7 +658,7 @@ assign symbol = is_escape ? payload[15:8] : decode_table_rdata[30:23];
 assign raw_bits = is_escape ? payload[7:0] : payload[15:8];
 assign decoded = {raw_bits[7], symbol, raw_bits[6:0]};
 assign quiet_next = ~((step | start) | drop);
-assign fits_next = started_reg & ((1'd0 | (slot0_valid_reg & (bit_sum <= 7'd32))) | ((slot0_valid_reg & slot1_valid_reg) & (bit_sum <= 7'd64)));
+assign fits_next = started_reg & (((decode_table_rdata[20:15] == 6'd0) | (slot0_valid_reg & (bit_sum <= 7'd32))) | ((slot0_valid_reg & slot1_valid_reg) & (bit_sum <= 7'd64)));
 assign bit_sum = {2'd0, pointer_reg[4:0]} + {1'd0, decode_table_rdata[20:15]};
 assign step = ((started_reg & (~pointer_reg[5] & ~failed_reg)) & (((1'd0 | (slot0_valid_reg & (pointer_reg[4:0] <= 5'd5))) | ((slot0_valid_reg & slot1_valid_reg) & ({1'd0, pointer_reg[4:0]} <= 6'd37))) | (quiet_reg & fits_reg))) & (~held_valid_reg | out_free);
 assign start = ((~started_reg & (~pointer_reg[5] & ~failed_reg)) & (pointer_reg[4:0] == 5'd0)) & slot0_valid_reg;

@@ -955,11 +955,9 @@ always @* begin
             end
         end
     end
-    if (values_issue) begin
-        if (values_r_index_reg == 13'd0) begin
-            if (values_r_parity_reg == 1'd0) begin
-                values_complete0_next = 1'd0;
-            end
+    if ((values_out_valid_reg & value_ready) & values_out_last_reg) begin
+        if (values_out_parity_reg == 1'd0) begin
+            values_complete0_next = 1'd0;
         end
     end
 end
@@ -973,11 +971,9 @@ always @* begin
             end
         end
     end
-    if (values_issue) begin
-        if (values_r_index_reg == 13'd0) begin
-            if (values_r_parity_reg == 1'd1) begin
-                values_complete1_next = 1'd0;
-            end
+    if ((values_out_valid_reg & value_ready) & values_out_last_reg) begin
+        if (values_out_parity_reg == 1'd1) begin
+            values_complete1_next = 1'd0;
         end
     end
 end
@@ -1178,11 +1174,9 @@ always @* begin
             end
         end
     end
-    if (chunks_issue) begin
-        if (chunks_r_index_reg == 13'd0) begin
-            if (chunks_r_parity_reg == 1'd0) begin
-                chunks_complete0_next = 1'd0;
-            end
+    if ((chunks_out_valid_reg & chunks_take) & chunks_out_last_reg) begin
+        if (chunks_out_parity_reg == 1'd0) begin
+            chunks_complete0_next = 1'd0;
         end
     end
 end
@@ -1196,11 +1190,9 @@ always @* begin
             end
         end
     end
-    if (chunks_issue) begin
-        if (chunks_r_index_reg == 13'd0) begin
-            if (chunks_r_parity_reg == 1'd1) begin
-                chunks_complete1_next = 1'd0;
-            end
+    if ((chunks_out_valid_reg & chunks_take) & chunks_out_last_reg) begin
+        if (chunks_out_parity_reg == 1'd1) begin
+            chunks_complete1_next = 1'd0;
         end
     end
 end

@@ -136,7 +136,9 @@ public enum TANSDecoderCore {
             let skipPadding = m.wire("skip_padding", !started && inWindow && (offset != 0))
             let drop = m.wire("drop", mux(step, sum[6, 5] != 0, catchUp || skipPadding))
             tableRead.assign(step || start)
-            fits.assign(started && (1...windowSlots).reduce(m.constant(0, width: 1)) { acc, k in
+            // An entry that reads no bits always fits, even at a word boundary with no word left
+            // (a frame's last bits ending a word, then an EOF state with nb = 0).
+            fits.assign(started && (1...windowSlots).reduce(entryBits == 0) { acc, k in
                 acc || (leading[k - 1] && (sum <= 32 * k))
             })
             quiet.assign(!(step || start || drop))

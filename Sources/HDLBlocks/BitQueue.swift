@@ -87,9 +87,9 @@ public struct BitQueue {
     /// One way a step consumes bits: when `when` is high, `bits` bits.
     public typealias Choice = (when: Signal, bits: Int)
 
-    /// On `step`, moves past the bits of the one choice whose `when` is high (at most 64 + 31
-    /// from the pointer; the choices are mutually exclusive), or with `end` past its bits and on
-    /// to the next word boundary; a word that is passed leaves. Also moves the words: a consumed
+    /// On `step` (only while `readable`), moves past the bits of the one choice whose `when` is
+    /// high (at most 64 + 31 from the pointer; the choices are mutually exclusive), or with `end`
+    /// past its bits and on to the next word boundary; a word that is passed leaves. Also moves the words: a consumed
     /// word leaves, empty slots fill from above or from the input.
     ///
     /// With a two-slot window, whether a word is passed is decided per choice by comparing the

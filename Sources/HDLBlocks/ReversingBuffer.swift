@@ -14,7 +14,9 @@ import HDL
 /// `readFirst` (the first element given back, i.e. the sequence's last written), `readLast` (the
 /// sequence's first written), `readParity` (which sequence: alternates from 0), taken where
 /// `readReady` is 1. Reading a sequence starts the cycle after it is complete; the RAM's read
-/// register is the output register.
+/// register is the output register. A sequence's end of the RAM takes a new sequence only after
+/// its last element has been taken, so per-sequence data a consumer keeps by parity (written as
+/// the sequence completes) lives until the consumer is done with it.
 public struct ReversingBuffer {
     public let writeReady: Signal
     public let readValid: Signal
@@ -97,12 +99,17 @@ public struct ReversingBuffer {
             m.when(rIndex == 0) {
                 rActive.assign(0)
                 rParity.assign(!rParity)
-                for q in 0..<2 {
-                    m.when(rParity == q) { complete[q].assign(0) }
-                }
             }
         }.elseWhen(advance) {
             outValid.assign(0)
+        }
+        // A sequence's end of the RAM is free again once its last element is taken from the
+        // output register (not merely issued): until then the consumer may still be working on
+        // that sequence, and whatever it keeps per sequence (by `readParity`) stays valid.
+        m.when(outValid && readReady && outLast) {
+            for q in 0..<2 {
+                m.when(outParity == q) { complete[q].assign(0) }
+            }
         }
         m.when(!rActive && waiting) {
             rActive.assign(1)

@@ -46,6 +46,15 @@ enum DecoderLibrary {
                                          values: values, last: CoreHarness.lastFlags(frameSizes: frames.filter { $0 > 0 })))
             }
         }
+        // EOF holds 22 of 32 states, so its entry often reads no bits: a frame whose bits end
+        // with a word then ends with a step that needs no buffered word.
+        let eofHeavy = try Codebook(name: "dtans_eof_heavy", coder: .tans(tableLog: 5, counts: [3, 3, 2, 0, 2, 22]),
+                                    layout: ValueLayout(transform: .identity, symbolBits: 2, rawBits: 0))
+        var gen = RandomCodebooks(seed: 779)
+        let values = gen.values(count: 300, for: eofHeavy)
+        let frames = CoreHarness.randomFrames(values.count, maxFrame: 12, random: &gen.random)
+        cases.append(DecoderCase(codebook: eofHeavy, module: try decoder(eofHeavy), stream: try StreamCodec(codebook: eofHeavy).encode(values, frameSizes: frames),
+                                 values: values, last: CoreHarness.lastFlags(frameSizes: frames)))
         return cases
     }
 
@@ -67,7 +76,9 @@ struct DecoderTests {
                 "both Huffman symbol tables (indexed by code bits, by rank) are exercised: max lengths \(huffmanMaxLengths)")
         var random = SeededRandom(seed: 23)
         for c in try DecoderLibrary.cases.get() {
-            for (valid, ready) in [(1000, 1000), (600, 700), (900, 250)] {
+            // Full rate, both sides throttled, output throttled, and input starved (the decoder
+            // then waits at the edge of the buffered bits: the slow path).
+            for (valid, ready) in [(1000, 1000), (600, 700), (900, 250), (150, 1000)] {
                 let sim = try library.simulation(of: c.module.name)
                 sim.reset()
                 var job = StreamJob(input: CoreHarness.words(c.stream), expectedOutputs: c.values.count)
@@ -82,6 +93,35 @@ struct DecoderTests {
                 #expect(result.outputs == c.values.map(UInt64.init), "\(c.module.name) valid \(valid) ready \(ready)")
                 #expect(result.outputLast == c.last, "\(c.module.name) tlast")
                 if result.outputs != c.values.map(UInt64.init) { return }
+            }
+        }
+    }
+
+    @Test("short one-frame streams decode to their end (entries that read no bits after a word's last bit)")
+    func streamEnds() throws {
+        // A stream ends where its last word ends; when a frame's bits end exactly there and the
+        // entries left (a tANS EOF state with nb = 0, say) read no bits, the decoder must still
+        // take those steps with no word buffered. Short frames cut from each case's values make
+        // that common.
+        let library = try DecoderLibrary.library.get()
+        var random = SeededRandom(seed: 41)
+        for c in try DecoderLibrary.cases.get() where !c.values.isEmpty {
+            let codec = StreamCodec(codebook: c.codebook)
+            let sim = try library.simulation(of: c.module.name)
+            let heavy = c.codebook.name == "dtans_eof_heavy"
+            for _ in 0..<(heavy ? TestScale.pick(quick: 800, long: 5000) : TestScale.pick(quick: 60, long: 400)) {
+                let count = 1 + Int(random.next() % (heavy ? 16 : 6))
+                let start = Int(random.next() % UInt64(c.values.count))
+                let values = Array((c.values + c.values).dropFirst(start).prefix(count))
+                let stream = try codec.encode(values, frameSizes: [values.count])
+                guard try codec.decode(stream).values == values else { Issue.record("reference round trip failed"); return }
+                sim.reset()
+                var job = StreamJob(input: CoreHarness.words(stream), expectedOutputs: values.count)
+                job.maxCycles = UInt64(1000 + 100 * stream.count)
+                let result = try sim.stream(job)
+                #expect(result.outputs == values.map(UInt64.init), "\(c.module.name): \(values.count) values, \(stream.count) bytes")
+                #expect(result.outputLast == CoreHarness.lastFlags(frameSizes: [values.count]), "\(c.module.name) tlast")
+                if result.outputs != values.map(UInt64.init) { return }
             }
         }
     }

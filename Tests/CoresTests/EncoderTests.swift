@@ -94,6 +94,34 @@ struct EncoderTests {
         }
     }
 
+    @Test("frames of one or two values back to back: each frame keeps its own state and EOF")
+    func tinyFrames() throws {
+        // The tANS encoder keeps a frame's final state and EOF chunk beside the chunk buffer
+        // until the frame is written; with one-value frames the coding side runs two frames
+        // ahead of the writing side, so those must not be overwritten early.
+        let library = try EncoderLibrary.library.get()
+        var random = SeededRandom(seed: 43)
+        for c in try EncoderLibrary.cases.get() where c.isRandom && c.maxFrame == nil {
+            let values = Array(c.values.prefix(60))
+            var frames: [Int] = []
+            while frames.reduce(0, +) < values.count { frames.append(min(1 + Int(random.next() % 4 / 3), values.count - frames.reduce(0, +))) }
+            let expected = try CoreHarness.referenceWords(StreamCodec(codebook: c.codebook), values, frameSizes: frames)
+            for (valid, ready) in [(1000, 1000), (1000, 300)] {
+                let sim = try library.simulation(of: c.module.name)
+                sim.reset()
+                var job = StreamJob(input: values.map(UInt64.init), inputLast: CoreHarness.lastFlags(frameSizes: frames),
+                                    expectedOutputs: expected.words.count)
+                job.validPerMille = valid
+                job.readyPerMille = ready
+                job.maxCycles = UInt64(100 * (values.count + expected.words.count) + 1000)
+                let result = try sim.stream(job)
+                #expect(result.outputs == expected.words, "\(c.module.name) valid \(valid) ready \(ready)")
+                #expect(result.outputLast == expected.last, "\(c.module.name) tlast")
+                if result.outputs != expected.words { return }
+            }
+        }
+    }
+
     @Test("full rate: one value per cycle in steady state on the bf16 vectors (Huffman and tANS)")
     func throughput() throws {
         let library = try EncoderLibrary.library.get()
