@@ -63,6 +63,8 @@ reg  [1:0] placed_end_words_reg;
 reg  [1:0] placed_end_words_next;
 reg  [1:0] placed_padded_words_reg;
 reg  [1:0] placed_padded_words_next;
+reg  placed_ends_off_boundary_reg;
+reg  placed_ends_off_boundary_next;
 reg  [95:0] acc_reg;
 wire [95:0] acc_next;
 reg  [7:0] count_reg;
@@ -84,6 +86,8 @@ wire out_skid_m_axis_tvalid;
 wire out_skid_m_axis_tready;
 wire out_skid_m_axis_tlast;
 wire out_free;
+reg  count_off_boundary_reg;
+wire count_off_boundary_next;
 wire emit;
 reg  room_reg;
 wire room_next;
@@ -401,7 +405,8 @@ assign out_skid_s_axis_tvalid = out_valid_reg;
 assign out_skid_s_axis_tlast = out_last_reg;
 assign out_skid_m_axis_tready = m_axis_tready;
 assign out_free = ~out_valid_reg | out_skid_s_axis_tready;
-assign emit = (count_reg >= 8'h20) & out_free;
+assign count_off_boundary_next = take ? (~placed_last_reg & placed_ends_off_boundary_reg) : count_off_boundary_reg;
+assign emit = ((count_reg[7:6] != 2'd0) | (count_reg[5] & (count_off_boundary_reg | flushing_reg))) & out_free;
 assign room_next = ~take_end & (emit ? ({1'd0, count_reg} <= ({1'd0, take ? placed_limit_reg : 8'h44} + 9'h20)) : (count_reg <= (take ? placed_limit_reg : 8'h44)));
 assign take = (placed_valid_reg & ~flushing_reg) & room_reg;
 assign take_end = take & placed_last_reg;
@@ -563,6 +568,13 @@ always @* begin
 end
 
 always @* begin
+    placed_ends_off_boundary_next = placed_ends_off_boundary_reg;
+    if (place) begin
+        placed_ends_off_boundary_next = chunk_end[4:0] != 5'd0;
+    end
+end
+
+always @* begin
     flushing_next = flushing_reg;
     if (take_end) begin
         flushing_next = 1'd1;
@@ -618,12 +630,14 @@ always @(posedge clk) begin
     placed_end_bit_reg <= placed_end_bit_next;
     placed_end_words_reg <= placed_end_words_next;
     placed_padded_words_reg <= placed_padded_words_next;
+    placed_ends_off_boundary_reg <= placed_ends_off_boundary_next;
     acc_reg <= acc_next;
     count_reg <= count_next;
     flushing_reg <= flushing_next;
     out_valid_reg <= out_valid_next;
     out_data_reg <= out_data_next;
     out_last_reg <= out_last_next;
+    count_off_boundary_reg <= count_off_boundary_next;
     room_reg <= room_next;
 
     if (rst) begin
@@ -637,6 +651,7 @@ always @(posedge clk) begin
         count_reg <= 8'd0;
         flushing_reg <= 1'd0;
         out_valid_reg <= 1'd0;
+        count_off_boundary_reg <= 1'd0;
         room_reg <= 1'd1;
     end
 end

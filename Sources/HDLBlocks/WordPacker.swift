@@ -51,6 +51,7 @@ public struct WordPacker {
         let placedEndBit = m.register("placed_end_bit", width: 5, reset: nil)
         let placedEndWords = m.register("placed_end_words", width: 2, reset: nil)
         let placedPaddedWords = m.register("placed_padded_words", width: 2, reset: nil)
+        let placedEndsOffBoundary = m.register("placed_ends_off_boundary", width: 1, reset: nil)
 
         let acc = m.register("acc", width: w, reset: 0)
         let count = m.register("count", width: 8, reset: 0)
@@ -61,7 +62,13 @@ public struct WordPacker {
         let outLast = m.register("out_last", width: 1, reset: nil)
         let out = m.instance(skid, name: "out_skid")
         let outFree = m.wire("out_free", !outValid || out["s_axis_tready"])
-        let emit = m.wire("emit", (count >= 32) && outFree)
+        // A word leaves once a bit of its frame follows it (more than 32 bits held), or the frame
+        // is finished: so a frame's last word waits for the word-boundary case where the frame
+        // ends with chunks of no bits (a tANS EOF with nb = 0), and still gets `tlast`.
+        // (Whether the level is off a word boundary is kept in a register of its own, so the
+        // test is one LUT: the level is 33 or more, or 32 with the frame finished.)
+        let offBoundary = m.register("count_off_boundary", width: 1, reset: 0)
+        let emit = m.wire("emit", ((count[7, 6] != 0) || (count[5] && (offBoundary || flushing))) && outFree)
 
         // Whether a chunk fits, registered from the next fill level (off the accumulator's path).
         let room = m.register("room", width: 1, reset: 1)
@@ -87,6 +94,7 @@ public struct WordPacker {
             placedEndBit.assign(end[4, 0])
             placedEndWords.assign(end[6, 5])
             placedPaddedWords.assign(end[6, 5] + mux(end[4, 0] != 0, m.constant(1, width: 2), 0))
+            placedEndsOffBoundary.assign(end[4, 0] != 0)
             m.when(chunkValid) {
                 offset.assign(mux(chunkLast, m.constant(0, width: 5), end[4, 0]))
             }
@@ -109,6 +117,7 @@ public struct WordPacker {
         let padded = m.wire("count_padded", cat(words + placedPaddedWords.zeroExtended(to: 3), m.constant(0, width: 5)))
         let filled = m.wire("filled", mux(take, mux(placedLast, padded, appended), count))
         count.assign(mux(emit, cat(filled[7, 5] - 1, filled[4, 0]), filled))
+        offBoundary.assign(mux(take, !placedLast && placedEndsOffBoundary, offBoundary))
         // Room next cycle, from comparisons of the current fill level with a registered limit
         // (no addition before the comparison): count + taken - 32 x emit <= limit. After a last
         // chunk room is off for that one cycle (flushing follows anyway).

@@ -52,6 +52,14 @@ enum EncoderLibrary {
                 cases.append(EncoderCase(codebook: book, module: try encoder(book), values: values, frameSizes: frames))
             }
         }
+        // EOF holds 22 of 32 states, so its chunk often has no bits: a frame's last word is
+        // then the one before it (and must still carry tlast).
+        let eofHeavy = try Codebook(name: "etans_eof_heavy", coder: .tans(tableLog: 5, counts: [3, 3, 2, 0, 2, 22]),
+                                    layout: ValueLayout(transform: .identity, symbolBits: 2, rawBits: 0))
+        var heavyGen = RandomCodebooks(seed: 780)
+        let heavyValues = heavyGen.values(count: 1500, for: eofHeavy)
+        cases.append(EncoderCase(codebook: eofHeavy, module: try encoder(eofHeavy), values: heavyValues,
+                                 frameSizes: CoreHarness.randomFrames(heavyValues.count, maxFrame: 8, random: &heavyGen.random)))
         // A small MAX_FRAME: input frames longer than it are cut into frames of MAX_FRAME values.
         var gen = RandomCodebooks(seed: 99)
         let book = gen.codebook(coder: "tans", name: "ecut")
