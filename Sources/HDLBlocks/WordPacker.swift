@@ -9,7 +9,9 @@ import HDL
 /// bit count modulo 32, which does not depend on when words leave), with the fill level below
 /// which the next chunk will fit; a 96-bit accumulator into which the placed chunk goes at a
 /// whole-word position (the fill level's word index, a register: no bit shift on this path),
-/// one word leaving per cycle; an output register and a skid buffer. A word leaving in the same
+/// one word leaving per cycle once a bit of its frame follows it or the frame is finished (so a
+/// frame ending in chunks of no bits still marks its last word); an output register and a skid
+/// buffer. A word leaving in the same
 /// cycle as a chunk arrives moves everything up 32 bits (wiring). After a frame's last chunk the
 /// accumulator drains before the next chunk goes in.
 public struct WordPacker {
