@@ -46,6 +46,17 @@ enum DecoderLibrary {
                                          values: values, last: CoreHarness.lastFlags(frameSizes: frames.filter { $0 > 0 })))
             }
         }
+        // An incomplete code ("11" starts nothing) with 30 raw bits: at the edge of the buffered
+        // bits, a code's first bit plus stale bits of an empty slot can match no class, and the
+        // class matched a cycle later, once a word lands, may still lack bits.
+        let incomplete = try Codebook(name: "dhuffman_incomplete_raw30", coder: .huffman(codeLengths: [1, 4, 4, 3]),
+                                      layout: ValueLayout(transform: .split, symbolBits: 1, rawBits: 30))
+        var incompleteGen = RandomCodebooks(seed: 781)
+        let incompleteValues = incompleteGen.values(count: 4000, for: incomplete)
+        let incompleteFrames = CoreHarness.randomFrames(incompleteValues.count, maxFrame: 60, random: &incompleteGen.random)
+        cases.append(DecoderCase(codebook: incomplete, module: try decoder(incomplete),
+                                 stream: try StreamCodec(codebook: incomplete).encode(incompleteValues, frameSizes: incompleteFrames),
+                                 values: incompleteValues, last: CoreHarness.lastFlags(frameSizes: incompleteFrames)))
         // EOF holds 22 of 32 states, so its entry often reads no bits: a frame whose bits end
         // with a word then ends with a step that needs no buffered word.
         let eofHeavy = try Codebook(name: "dtans_eof_heavy", coder: .tans(tableLog: 5, counts: [3, 3, 2, 0, 2, 22]),
