@@ -163,8 +163,6 @@ reg  [1:0] placed_end_words_reg;
 reg  [1:0] placed_end_words_next;
 reg  [1:0] placed_padded_words_reg;
 reg  [1:0] placed_padded_words_next;
-reg  placed_ends_off_boundary_reg;
-reg  placed_ends_off_boundary_next;
 reg  [95:0] acc_reg;
 wire [95:0] acc_next;
 reg  [7:0] count_reg;
@@ -913,7 +911,7 @@ assign out_skid_s_axis_tvalid = out_valid_reg;
 assign out_skid_s_axis_tlast = out_last_reg;
 assign out_skid_m_axis_tready = m_axis_tready;
 assign out_free = ~out_valid_reg | out_skid_s_axis_tready;
-assign count_off_boundary_next = take ? (~placed_last_reg & placed_ends_off_boundary_reg) : count_off_boundary_reg;
+assign count_off_boundary_next = take ? (~placed_last_reg & (placed_end_bit_reg != 5'd0)) : count_off_boundary_reg;
 assign emit = ((count_reg[7:6] != 2'd0) | (count_reg[5] & (count_off_boundary_reg | flushing_reg))) & out_free;
 assign room_next = ~take_end & (emit ? ({1'd0, count_reg} <= ({1'd0, take ? placed_limit_reg : 8'h45} + 9'h20)) : (count_reg <= (take ? placed_limit_reg : 8'h45)));
 assign take = (placed_valid_reg & ~flushing_reg) & room_reg;
@@ -1444,13 +1442,6 @@ always @* begin
 end
 
 always @* begin
-    placed_ends_off_boundary_next = placed_ends_off_boundary_reg;
-    if (place) begin
-        placed_ends_off_boundary_next = chunk_end[4:0] != 5'd0;
-    end
-end
-
-always @* begin
     flushing_next = flushing_reg;
     if (take_end) begin
         flushing_next = 1'd1;
@@ -1543,7 +1534,6 @@ always @(posedge clk) begin
     placed_end_bit_reg <= placed_end_bit_next;
     placed_end_words_reg <= placed_end_words_next;
     placed_padded_words_reg <= placed_padded_words_next;
-    placed_ends_off_boundary_reg <= placed_ends_off_boundary_next;
     acc_reg <= acc_next;
     count_reg <= count_next;
     flushing_reg <= flushing_next;

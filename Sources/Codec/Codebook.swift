@@ -70,7 +70,7 @@ public struct Codebook: Sendable, Equatable {
             }
             guard lengths[escape] > 0 else { throw .invalid(key: "codeLengths", rule: "ESC (entry \(escape)) must have a non-zero length") }
             guard lengths[endOfFrame] > 0 else { throw .invalid(key: "codeLengths", rule: "EOF (entry \(endOfFrame)) must have a non-zero length") }
-            let kraft = lengths.reduce(0) { $0 + ($1 == 0 ? 0 : 1 << (16 - $1)) }
+            let kraft = CanonicalCode.kraftSum(lengths)
             guard kraft <= 1 << 16 else {
                 throw .invalid(key: "codeLengths", rule: "Kraft sum \(Double(kraft) / 65536) exceeds 1: no prefix code has these lengths")
             }

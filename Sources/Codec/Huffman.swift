@@ -22,6 +22,15 @@ public struct CanonicalCode: Sendable, Equatable {
         self.codes = codes
         maxLength = lengths.max() ?? 0
     }
+
+    /// The Kraft sum of code lengths 0-16 (0: no code), in units of 2^-16: at most 65536 for a
+    /// prefix code, exactly 65536 for a complete one.
+    public static func kraftSum(_ lengths: [Int]) -> Int {
+        lengths.reduce(0) { $0 + ($1 == 0 ? 0 : 1 << (16 - $1)) }
+    }
+
+    /// Every bit pattern starts a code (Kraft sum exactly 1).
+    public var isComplete: Bool { Self.kraftSum(lengths) == 1 << 16 }
 }
 
 /// Huffman encoding and decoding of frames with one codebook.

@@ -60,7 +60,7 @@ public enum HuffmanDecoderCore {
             m.comment("The symbol table (\(symbolTable.count) entries) is indexed by \(direct ? "the next \(maxLength) stream bits" : "canonical code rank").")
             let ports = DecoderPorts(m, valueBits: layout.valueBits)
             // With a complete code every bit pattern starts a code: nothing can be invalid.
-            let complete = tables.isComplete
+            let complete = code.isComplete
             let failed = complete ? m.constant(0, width: 1) : m.register("failed", width: 1, reset: 0)
             // After an error, words are taken and dropped.
             let bits = BitQueue(m, width: width, data: ports.sData, valid: ports.sValid, store: !failed)

@@ -8,12 +8,6 @@ struct HuffmanTables {
     /// Entry index of ESC (n) and of EOF (n + 1).
     let escape: Int
     let endOfFrame: Int
-    /// The code is complete (Kraft sum exactly 1): every bit pattern starts a code.
-    var isComplete: Bool {
-        let longest = lengths.max() ?? 0
-        guard longest > 0, longest < 63 else { return false }
-        return lengths.filter { $0 > 0 }.reduce(UInt64(0)) { $0 + (UInt64(1) << UInt64(longest - $1)) } == UInt64(1) << UInt64(longest)
-    }
 
     /// - Throws: `CoreError.wrongCoder` for a tANS codebook.
     init(_ codebook: Codebook) throws {

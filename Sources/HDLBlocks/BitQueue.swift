@@ -8,8 +8,8 @@ import HDL
 /// slots move down) in the same cycle. When the window spans three slots (entries over 33 bits)
 /// two passed words leave together; with a two-slot window (one-word moves only, no extra
 /// multiplexers) a step that passes two words (rare: an aligned EOF whose code ends in the next
-/// word, or a 33-bit entry from a word's last bit) leaves the pointer at 32 or more and the second word leaves in the next cycle, in which the window cannot be read
-/// (`readable` is low). A word from the input goes to the first free slot from slot 1 on (slot 0
+/// word, or a 33-bit entry from a word's last bit) leaves the pointer at 32 and the second word
+/// leaves in the next cycle, in which the window cannot be read (`readable` is low). A word from the input goes to the first free slot from slot 1 on (slot 0
 /// only ever takes slot 1's word), so a slot has at most two sources. `ready` (a free last slot)
 /// comes from a register: one spare slot behind the window keeps one word per cycle flowing.
 ///
@@ -89,8 +89,8 @@ public struct BitQueue {
 
     /// On `step` (only while `readable`), moves past the bits of the one choice whose `when` is
     /// high (at most 64 + 31 from the pointer; the choices are mutually exclusive), or with `end`
-    /// past its bits and on to the next word boundary; a word that is passed leaves. Also moves the words: a consumed
-    /// word leaves, empty slots fill from above or from the input.
+    /// past its bits and on to the next word boundary; a word that is passed leaves. Also moves
+    /// the words: a consumed word leaves, empty slots fill from above or from the input.
     ///
     /// With a two-slot window, whether a word is passed is decided per choice by comparing the
     /// pointer register with constants, beside the add rather than after it, and the new pointer

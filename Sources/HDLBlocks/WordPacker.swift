@@ -11,9 +11,8 @@ import HDL
 /// whole-word position (the fill level's word index, a register: no bit shift on this path),
 /// one word leaving per cycle once a bit of its frame follows it or the frame is finished (so a
 /// frame ending in chunks of no bits still marks its last word); an output register and a skid
-/// buffer. A word leaving in the same
-/// cycle as a chunk arrives moves everything up 32 bits (wiring). After a frame's last chunk the
-/// accumulator drains before the next chunk goes in.
+/// buffer. A word leaving in the same cycle as a chunk arrives moves everything up 32 bits
+/// (wiring). After a frame's last chunk the accumulator drains before the next chunk goes in.
 public struct WordPacker {
     static let accumulatorBits = 96
 
@@ -53,7 +52,6 @@ public struct WordPacker {
         let placedEndBit = m.register("placed_end_bit", width: 5, reset: nil)
         let placedEndWords = m.register("placed_end_words", width: 2, reset: nil)
         let placedPaddedWords = m.register("placed_padded_words", width: 2, reset: nil)
-        let placedEndsOffBoundary = m.register("placed_ends_off_boundary", width: 1, reset: nil)
 
         let acc = m.register("acc", width: w, reset: 0)
         let count = m.register("count", width: 8, reset: 0)
@@ -96,7 +94,6 @@ public struct WordPacker {
             placedEndBit.assign(end[4, 0])
             placedEndWords.assign(end[6, 5])
             placedPaddedWords.assign(end[6, 5] + mux(end[4, 0] != 0, m.constant(1, width: 2), 0))
-            placedEndsOffBoundary.assign(end[4, 0] != 0)
             m.when(chunkValid) {
                 offset.assign(mux(chunkLast, m.constant(0, width: 5), end[4, 0]))
             }
@@ -119,7 +116,7 @@ public struct WordPacker {
         let padded = m.wire("count_padded", cat(words + placedPaddedWords.zeroExtended(to: 3), m.constant(0, width: 5)))
         let filled = m.wire("filled", mux(take, mux(placedLast, padded, appended), count))
         count.assign(mux(emit, cat(filled[7, 5] - 1, filled[4, 0]), filled))
-        offBoundary.assign(mux(take, !placedLast && placedEndsOffBoundary, offBoundary))
+        offBoundary.assign(mux(take, !placedLast && (placedEndBit != 0), offBoundary))
         // Room next cycle, from comparisons of the current fill level with a registered limit
         // (no addition before the comparison): count + taken - 32 x emit <= limit. After a last
         // chunk room is off for that one cycle (flushing follows anyway).

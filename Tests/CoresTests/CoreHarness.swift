@@ -28,6 +28,13 @@ enum CoreHarness {
         return (words, last)
     }
 
+    /// A tANS codebook whose EOF holds 22 of 32 states: EOF's entry often reads no bits (nb =
+    /// 0), so a frame's bits can end on a word boundary before its last step.
+    static func eofHeavyTANS(name: String) throws -> Codebook {
+        try Codebook(name: name, coder: .tans(tableLog: 5, counts: [3, 3, 2, 0, 2, 22]),
+                     layout: ValueLayout(transform: .identity, symbolBits: 2, rawBits: 0))
+    }
+
     /// tlast per value for frames of `frameSizes`.
     static func lastFlags(frameSizes: [Int]) -> [Bool] {
         frameSizes.flatMap { size in (0..<size).map { $0 == size - 1 } }

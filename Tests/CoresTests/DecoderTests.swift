@@ -57,10 +57,8 @@ enum DecoderLibrary {
         cases.append(DecoderCase(codebook: incomplete, module: try decoder(incomplete),
                                  stream: try StreamCodec(codebook: incomplete).encode(incompleteValues, frameSizes: incompleteFrames),
                                  values: incompleteValues, last: CoreHarness.lastFlags(frameSizes: incompleteFrames)))
-        // EOF holds 22 of 32 states, so its entry often reads no bits: a frame whose bits end
-        // with a word then ends with a step that needs no buffered word.
-        let eofHeavy = try Codebook(name: "dtans_eof_heavy", coder: .tans(tableLog: 5, counts: [3, 3, 2, 0, 2, 22]),
-                                    layout: ValueLayout(transform: .identity, symbolBits: 2, rawBits: 0))
+        // A frame whose bits end with a word then ends with a step that needs no buffered word.
+        let eofHeavy = try CoreHarness.eofHeavyTANS(name: "dtans_eof_heavy")
         var gen = RandomCodebooks(seed: 779)
         let values = gen.values(count: 300, for: eofHeavy)
         let frames = CoreHarness.randomFrames(values.count, maxFrame: 12, random: &gen.random)
@@ -123,7 +121,7 @@ struct DecoderTests {
             for _ in 0..<(heavy ? TestScale.pick(quick: 800, long: 5000) : TestScale.pick(quick: 60, long: 400)) {
                 let count = 1 + Int(random.next() % (heavy ? 16 : 6))
                 let start = Int(random.next() % UInt64(c.values.count))
-                let values = Array((c.values + c.values).dropFirst(start).prefix(count))
+                let values = (0..<count).map { c.values[(start + $0) % c.values.count] }
                 let stream = try codec.encode(values, frameSizes: [values.count])
                 guard try codec.decode(stream).values == values else { Issue.record("reference round trip failed"); return }
                 sim.reset()

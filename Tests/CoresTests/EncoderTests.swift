@@ -52,10 +52,9 @@ enum EncoderLibrary {
                 cases.append(EncoderCase(codebook: book, module: try encoder(book), values: values, frameSizes: frames))
             }
         }
-        // EOF holds 22 of 32 states, so its chunk often has no bits: a frame's last word is
-        // then the one before it (and must still carry tlast).
-        let eofHeavy = try Codebook(name: "etans_eof_heavy", coder: .tans(tableLog: 5, counts: [3, 3, 2, 0, 2, 22]),
-                                    layout: ValueLayout(transform: .identity, symbolBits: 2, rawBits: 0))
+        // EOF's chunk often has no bits: a frame's last word is then the one before it (and must
+        // still carry tlast).
+        let eofHeavy = try CoreHarness.eofHeavyTANS(name: "etans_eof_heavy")
         var heavyGen = RandomCodebooks(seed: 780)
         let heavyValues = heavyGen.values(count: 1500, for: eofHeavy)
         cases.append(EncoderCase(codebook: eofHeavy, module: try encoder(eofHeavy), values: heavyValues,
@@ -111,8 +110,11 @@ struct EncoderTests {
         var random = SeededRandom(seed: 43)
         for c in try EncoderLibrary.cases.get() where c.isRandom && c.maxFrame == nil {
             let values = Array(c.values.prefix(60))
-            var frames: [Int] = []
-            while frames.reduce(0, +) < values.count { frames.append(min(1 + Int(random.next() % 4 / 3), values.count - frames.reduce(0, +))) }
+            var frames: [Int] = [], framed = 0
+            while framed < values.count {
+                frames.append(min(1 + Int(random.next() % 4 / 3), values.count - framed))
+                framed += frames[frames.count - 1]
+            }
             let expected = try CoreHarness.referenceWords(StreamCodec(codebook: c.codebook), values, frameSizes: frames)
             for (valid, ready) in [(1000, 1000), (1000, 300)] {
                 let sim = try library.simulation(of: c.module.name)
