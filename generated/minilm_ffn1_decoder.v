@@ -26,12 +26,16 @@ reg  [31:0] slot1_reg;
 reg  [31:0] slot1_next;
 reg  [31:0] slot2_reg;
 reg  [31:0] slot2_next;
+reg  [31:0] slot3_reg;
+reg  [31:0] slot3_next;
 reg  slot0_valid_reg;
 reg  slot0_valid_next;
 reg  slot1_valid_reg;
-wire slot1_valid_next;
+reg  slot1_valid_next;
 reg  slot2_valid_reg;
-wire slot2_valid_next;
+reg  slot2_valid_next;
+reg  slot3_valid_reg;
+wire slot3_valid_next;
 reg  [6:0] pointer_reg;
 wire [6:0] pointer_next;
 wire queue_ready;
@@ -92,9 +96,9 @@ wire [6:0] moved_pointer;
 wire passes;
 wire waits;
 wire drop;
-wire shift;
-wire slot1_lands;
-wire slot2_lands;
+wire slot0_moves;
+wire slot1_moves;
+wire slot2_moves;
 reg  [7:0] symbols_rdata;
 wire [15:0] escaped_fields;
 wire [7:0] symbol;
@@ -1147,10 +1151,9 @@ assign m_axis_tdata = out_skid_m_axis_tdata;
 assign m_axis_tvalid = out_skid_m_axis_tvalid;
 assign m_axis_tlast = out_skid_m_axis_tlast;
 assign error = 1'd0;
-assign slot1_valid_next = (shift ? slot2_valid_reg : slot1_valid_reg) | slot1_lands;
-assign slot2_valid_next = (shift ? 1'd0 : slot2_valid_reg) | slot2_lands;
+assign slot3_valid_next = queue_write | (slot3_valid_reg & ~slot2_moves);
 assign pointer_next = {1'd0, step & waits, step ? (is_end ? 5'd0 : moved_pointer[4:0]) : pointer_reg[4:0]};
-assign queue_ready = ~slot2_valid_reg;
+assign queue_ready = ~slot3_valid_reg;
 assign readable = pointer_reg[6:5] == 2'd0;
 assign previous_sum_next = moved_pointer;
 assign previous_leading1_next = slot0_valid_reg;
@@ -1190,9 +1193,9 @@ assign moved_pointer = pointer_reg + advance;
 assign passes = ((((((((((1'd0 | is_end) | (class0_len2 & (pointer_reg[4:0] >= 5'd22))) | (class1_len3 & (pointer_reg[4:0] >= 5'd21))) | (class2_len4 & (pointer_reg[4:0] >= 5'd20))) | (class3_len6 & (pointer_reg[4:0] >= 5'd18))) | (class4_len7 & (pointer_reg[4:0] >= 5'd17))) | (class5_len8 & (pointer_reg[4:0] >= 5'd16))) | (class6_len10 & (pointer_reg[4:0] >= 5'd14))) | (class7_len11 & (pointer_reg[4:0] >= 5'd13))) | (class8_len12 & (pointer_reg[4:0] >= 5'd12))) | (class9_len12_esc & (pointer_reg[4:0] >= 5'd4));
 assign waits = 1'd0 | (is_end & (pointer_reg[4:0] >= 5'd21));
 assign drop = step ? passes : ~readable;
-assign shift = drop | ~slot0_valid_reg;
-assign slot1_lands = (queue_write & ~(shift ? slot2_valid_reg : slot1_valid_reg)) & ~1'd0;
-assign slot2_lands = (queue_write & ~(shift ? 1'd0 : slot2_valid_reg)) & ~(1'd0 | ~(shift ? slot2_valid_reg : slot1_valid_reg));
+assign slot0_moves = drop | ~slot0_valid_reg;
+assign slot1_moves = slot0_moves | ~slot1_valid_reg;
+assign slot2_moves = slot1_moves | ~slot2_valid_reg;
 assign escaped_fields = held_entry_reg[15:0];
 assign symbol = held_entry_reg[32] ? escaped_fields[15:8] : symbols_rdata;
 assign after_code_in = held_entry_reg[27:0];
@@ -1203,31 +1206,50 @@ assign held_value = {raw_bits[7], symbol, raw_bits[6:0]};
 
 always @* begin
     slot0_next = slot0_reg;
-    if (shift) begin
+    if (slot0_moves) begin
         slot0_next = slot1_reg;
     end
 end
 
 always @* begin
     slot1_next = slot1_reg;
-    if (shift & slot2_valid_reg) begin
+    if (slot1_moves) begin
         slot1_next = slot2_reg;
-    end else if (slot1_lands) begin
-        slot1_next = s_axis_tdata;
     end
 end
 
 always @* begin
     slot2_next = slot2_reg;
+    if (slot2_moves) begin
+        slot2_next = slot3_reg;
+    end
+end
+
+always @* begin
+    slot3_next = slot3_reg;
     if (queue_write) begin
-        slot2_next = s_axis_tdata;
+        slot3_next = s_axis_tdata;
     end
 end
 
 always @* begin
     slot0_valid_next = slot0_valid_reg;
-    if (shift) begin
+    if (slot0_moves) begin
         slot0_valid_next = slot1_valid_reg;
+    end
+end
+
+always @* begin
+    slot1_valid_next = slot1_valid_reg;
+    if (slot1_moves) begin
+        slot1_valid_next = slot2_valid_reg;
+    end
+end
+
+always @* begin
+    slot2_valid_next = slot2_valid_reg;
+    if (slot2_moves) begin
+        slot2_valid_next = slot3_valid_reg;
     end
 end
 
@@ -1270,9 +1292,11 @@ always @(posedge clk) begin
     slot0_reg <= slot0_next;
     slot1_reg <= slot1_next;
     slot2_reg <= slot2_next;
+    slot3_reg <= slot3_next;
     slot0_valid_reg <= slot0_valid_next;
     slot1_valid_reg <= slot1_valid_next;
     slot2_valid_reg <= slot2_valid_next;
+    slot3_valid_reg <= slot3_valid_next;
     pointer_reg <= pointer_next;
     previous_sum_reg <= previous_sum_next;
     previous_leading1_reg <= previous_leading1_next;
@@ -1288,6 +1312,7 @@ always @(posedge clk) begin
         slot0_valid_reg <= 1'd0;
         slot1_valid_reg <= 1'd0;
         slot2_valid_reg <= 1'd0;
+        slot3_valid_reg <= 1'd0;
         pointer_reg <= 7'd0;
         previous_sum_reg <= 7'd0;
         previous_leading1_reg <= 1'd0;

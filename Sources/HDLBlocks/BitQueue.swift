@@ -9,9 +9,15 @@ import HDL
 /// two passed words leave together; with a two-slot window (one-word moves only, no extra
 /// multiplexers) a step that passes two words (rare: an aligned EOF whose code ends in the next
 /// word, or a 33-bit entry from a word's last bit) leaves the pointer at 32 and the second word
-/// leaves in the next cycle, in which the window cannot be read (`readable` is low). A word from the input goes to the first free slot from slot 1 on (slot 0
-/// only ever takes slot 1's word), so a slot has at most two sources. `ready` (a free last slot)
-/// comes from a register: one spare slot behind the window keeps one word per cycle flowing.
+/// leaves in the next cycle, in which the window cannot be read (`readable` is low).
+///
+/// Input words: with a two-slot window the slots are a plain chain with two spare slots behind
+/// the window. A word enters the last slot and moves down one slot per cycle while the slot
+/// below is free or emptying, so every slot has one source and needs enables only, no
+/// multiplexer (32 LUTs fewer than landing words in the first free slot, and the enables come
+/// one level sooner). The two spare slots keep the window full while words leave in
+/// consecutive cycles. A three-slot window takes an input word into the first free slot from
+/// slot 1 on and keeps one spare slot. `ready` (a free last slot) comes from a register.
 ///
 /// Declare it, compute the step from `window` and `available(atLeast:)`, then call `consume`
 /// once.
@@ -47,7 +53,9 @@ public struct BitQueue {
         precondition(width >= 1 && width <= 65, "a bit queue window is 1-65 bits wide")
         precondition(data.width == 32, "a bit queue reads 32-bit words")
         windowSlots = (31 + width + 31) / 32
-        let slots = windowSlots + 1
+        // A three-slot window moves two words at once and takes input words into any free
+        // slot; a narrower one is a plain chain with two spare slots (input into the last).
+        let slots = windowSlots >= 3 ? windowSlots + 1 : windowSlots + 2
         words = (0..<slots).map { m.register("slot\($0)", width: 32, reset: nil) }
         present = (0..<slots).map { m.register("slot\($0)_valid", width: 1, reset: 0) }
         var leading: [Signal] = []
@@ -137,34 +145,22 @@ public struct BitQueue {
         moveDown(m, drop: drop)
     }
 
-    /// Moves the slots down by one word when `drop` or when slot 0 is empty, and lands an input
-    /// word in the first free slot from slot 1 on.
+    /// Moves the slots down one place from the first slot whose word leaves (`drop`) or that is
+    /// empty, and takes an input word into the last slot (free whenever one is taken: `ready`).
+    /// A word moves one slot per cycle, through registers with enables only.
     private func moveDown(_ m: ModuleBuilder, drop: Signal) {
-        // Slots move down when slot 0's word leaves or slot 0 is empty.
-        let shift = m.wire("shift", drop || !present[0])
-        let slots = words.count
-        m.when(shift) {
-            words[0].assign(words[1])
-            present[0].assign(present[1])
-        }
-        // After the move: which slots hold a word. The input word takes the first free one
-        // from slot 1 on (the last slot is free: `ready`).
-        var landed: Signal = m.constant(0, width: 1)
-        for j in 1..<slots {
-            let above = j + 1 < slots ? present[j + 1] : m.constant(0, width: 1)
-            let kept = mux(shift, above, present[j])
-            let lands = m.wire("slot\(j)_lands", write && !kept && !landed)
-            landed = landed || !kept
-            if j + 1 < slots {
-                m.when(shift && above) { words[j].assign(words[j + 1]) }.elseWhen(lands) { words[j].assign(data) }
-            } else {
-                // The last slot is free whenever a word is taken (`ready`), so it may copy every
-                // taken word: only its flag says whether the word landed there, and its 32
-                // enables do not wait for the move.
-                m.when(write) { words[j].assign(data) }
+        let last = words.count - 1
+        var moves: Signal = m.wire("slot0_moves", drop || !present[0])
+        for j in 0..<last {
+            if j > 0 { moves = m.wire("slot\(j)_moves", moves || !present[j]) }
+            m.when(moves) {
+                words[j].assign(words[j + 1])
+                present[j].assign(present[j + 1])
             }
-            present[j].assign(kept || lands)
         }
+        // The last slot is free whenever a word is taken (`ready`), and empties when it moves.
+        m.when(write) { words[last].assign(data) }
+        present[last].assign(write || (present[last] && !moves))
     }
 
     /// A window of three slots (entries over 33 bits): a step may pass two words, which leave
