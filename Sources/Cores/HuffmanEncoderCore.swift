@@ -22,12 +22,13 @@ public enum CoreError: Error, Equatable, CustomStringConvertible {
 /// the ROM, and the raw bits are composed into a chunk for the shared `WordPacker` (chunk
 /// register, placement register, 96-bit accumulator, one 32-bit word out per cycle, output
 /// register and skid buffer). The ROM is LUT logic up to 256 symbols (every 8-bit alphabet,
-/// e.g. bf16 exponents): an ECP5 block RAM read without its output register (which Yosys does not
-/// use) takes 5.8 ns from the clock, so block RAM alone held this core to about 135 MHz. Larger
-/// alphabets use block RAM, the second register then being the RAM's output register. After the last value of a
-/// frame, EOF's code follows as a chunk of its own that ends the frame (padding, `m_axis_tlast`);
-/// the packer drains meanwhile, so a frame costs its values plus about 2 + (its last bits / 32)
-/// cycles. One value per cycle in steady state while values average at most 32 bits.
+/// e.g. bf16 exponents): an ECP5 block RAM read without its output register (which Yosys does
+/// not use) takes 5.8 ns from the clock, so block RAM alone held this core to about 135 MHz.
+/// Larger alphabets use block RAM, the second register then being the RAM's output register.
+/// After the last value of a frame, EOF's code follows as a chunk of its own that ends the
+/// frame (padding, `m_axis_tlast`); the packer drains meanwhile, so a frame costs its values plus
+/// about 2 + (its last bits / 32) cycles. One value per cycle in steady state while values
+/// average at most 32 bits.
 public enum HuffmanEncoderCore {
     /// The largest alphabet whose code ROM is LUT logic rather than block RAM.
     public static let largestLogicROM = 256

@@ -16,8 +16,9 @@ import HDL
 /// below is free or emptying, so every slot has one source and needs enables only, no
 /// multiplexer: 27 Xilinx LUTs fewer in the example decoder than landing words in the first
 /// free slot, for a third slot whose enables wait for the step (about 3% of its clock on ECP5).
-/// The two spare slots keep the window full while words leave in consecutive cycles. A three-slot window takes an input word into the first free slot from
-/// slot 1 on and keeps one spare slot. `ready` (a free last slot) comes from a register.
+/// The two spare slots keep the window full while words leave in consecutive cycles. A
+/// three-slot window takes an input word into the first free slot from slot 1 on and keeps one
+/// spare slot. `ready` (a free last slot) comes from a register.
 ///
 /// Declare it, compute the step from `window` and `available(atLeast:)`, then call `consume`
 /// once.
@@ -44,6 +45,8 @@ public struct BitQueue {
     let leadingPresent: [Signal]
     let pointer: Signal
     let windowSlots: Int
+    /// A step may pass two words (a three-slot window), which then leave together.
+    let movesTwo: Bool
     let data: Signal
     let write: Signal
 
@@ -53,9 +56,10 @@ public struct BitQueue {
         precondition(width >= 1 && width <= 65, "a bit queue window is 1-65 bits wide")
         precondition(data.width == 32, "a bit queue reads 32-bit words")
         windowSlots = (31 + width + 31) / 32
-        // A three-slot window moves two words at once and takes input words into any free
-        // slot; a narrower one is a plain chain with two spare slots (input into the last).
-        let slots = windowSlots >= 3 ? windowSlots + 1 : windowSlots + 2
+        movesTwo = windowSlots >= 3
+        // Moving two words at once, input words go to any free slot behind one spare; else the
+        // slots are a plain chain with two spare slots (input into the last).
+        let slots = movesTwo ? windowSlots + 1 : windowSlots + 2
         words = (0..<slots).map { m.register("slot\($0)", width: 32, reset: nil) }
         present = (0..<slots).map { m.register("slot\($0)_valid", width: 1, reset: 0) }
         var leading: [Signal] = []
@@ -121,7 +125,7 @@ public struct BitQueue {
         })
         let sum = m.wire("moved_pointer", pointer + advance)
         previousSum.assign(sum)
-        if windowSlots >= 3 {
+        if movesTwo {
             let aligned = m.wire("aligned_pointer", mux(end.when && (sum[4, 0] != 0), (sum + 32) & 0x60, sum))
             moveTwo(m, aligned: aligned, step: step)
             return

@@ -8,10 +8,11 @@ import VerilatorBridge
 /// random consumption (steps that pass two words, word alignment), and at every
 /// cycle `readable` compared with the model, the availability checks (and the slow path's check
 /// of the last cycle's advance) never claiming bits that have not arrived, and the window equal
-/// to the stream over the bits it claims. A word becomes
-/// visible a cycle or two after it is taken (it enters at slot 1), so the model bounds rather than
-/// predicts availability; a final check that most of the stream was consumed catches a queue that
-/// stops. A lost, repeated or reordered word, a wrong drop or a wrong window bit is a mismatch.
+/// to the stream over the bits it claims. A word becomes visible some cycles after it is taken
+/// (it enters behind the window: the last slot of a two-slot window's chain, the first free slot
+/// of a three-slot one), so the model bounds rather than predicts availability; a final check
+/// that most of the stream was consumed catches a queue that stops. A lost, repeated or
+/// reordered word, a wrong drop or a wrong window bit is a mismatch.
 @Suite("BitQueue: the window follows the stream")
 struct BitQueueTests {
     static func checked(_ width: Int) -> [Int] { [1, 7, 20, width] }
