@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "HDL", targets: ["HDL"]),
         .library(name: "Codec", targets: ["Codec"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "FileIO", targets: ["FileIO"]),
         .library(name: "VerilatorBridge", targets: ["VerilatorBridge"]),
         .library(name: "TestSupport", targets: ["TestSupport"]),
     ],
@@ -22,9 +23,12 @@ let package = Package(
         // The software reference: codebook format, bit I/O, Huffman and tANS frame coders.
         // Knows nothing about hardware.
         .target(name: "Codec"),
+        // Files for the command line: inputs read in chunks or at offsets, outputs that are
+        // complete or absent (temporary file, rename; removed on a signal), all-or-none folders.
+        .target(name: "FileIO", dependencies: ["Codec"]),
         // Codebook training from tensors: safetensors reading, histograms, length-limited
         // Huffman (package-merge), tANS normalisation, transform choice, analysis.
-        .target(name: "Training", dependencies: ["Codec"]),
+        .target(name: "Training", dependencies: ["Codec", "FileIO"]),
         // Reusable designs written in the DSL (stream plumbing, the bridge demo).
         .target(name: "HDLBlocks", dependencies: ["HDL"]),
         // Builds a Verilator model of a DSL design into a shared object and drives it from Swift.
@@ -34,7 +38,7 @@ let package = Package(
         .executableTarget(
             name: "hwgen",
             dependencies: [
-                "HDL", "HDLBlocks", "Codec", "Training", "Cores",
+                "HDL", "HDLBlocks", "Codec", "Training", "Cores", "FileIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

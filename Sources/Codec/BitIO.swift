@@ -158,12 +158,38 @@ public struct BitReader {
 
 /// A stream's bytes followed by 8 zero bytes, so `BitReader` can load 64 bits anywhere.
 public struct PaddedStream: Sendable {
+    /// Zero bytes kept after the stream.
+    public static let padding = 8
     private let storage: [UInt8]
     public let byteCount: Int
 
     public init(_ bytes: [UInt8]) {
         byteCount = bytes.count
-        storage = bytes + [UInt8](repeating: 0, count: 8)
+        storage = bytes + [UInt8](repeating: 0, count: Self.padding)
+    }
+
+    public init(_ bytes: ArraySlice<UInt8>) {
+        byteCount = bytes.count
+        var storage = [UInt8]()
+        storage.reserveCapacity(bytes.count + Self.padding)
+        storage.append(contentsOf: bytes)
+        storage.append(contentsOf: repeatElement(0, count: Self.padding))
+        self.storage = storage
+    }
+
+    /// Takes `storage` whose last `padding` bytes follow the stream (their values are replaced
+    /// by zeros), without copying it.
+    init(paddedStorage storage: [UInt8]) {
+        var storage = storage
+        if storage.count < Self.padding { storage.append(contentsOf: repeatElement(0, count: Self.padding - storage.count)) }
+        byteCount = storage.count - Self.padding
+        for i in byteCount..<storage.count { storage[i] = 0 }
+        self.storage = storage
+    }
+
+    /// Runs `body` with the stream's bytes (without the padding).
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<byteCount])) }
     }
 
     /// Runs `body` with a reader at the start of the stream.

@@ -84,7 +84,15 @@ public struct Codebook: Sendable, Equatable {
             }
             guard counts[escape] > 0 else { throw .invalid(key: "counts", rule: "ESC (entry \(escape)) must have a non-zero count") }
             guard counts[endOfFrame] > 0 else { throw .invalid(key: "counts", rule: "EOF (entry \(endOfFrame)) must have a non-zero count") }
-            let sum = counts.reduce(0, +)
+            // Counts come from a file: a sum past Int.max is simply not 2^tableLog.
+            var sum = 0
+            for c in counts {
+                let (next, overflow) = sum.addingReportingOverflow(c)
+                guard !overflow else {
+                    throw .invalid(key: "counts", rule: "must sum to 2^tableLog = \(1 << tableLog), sum to more than \(Int.max)")
+                }
+                sum = next
+            }
             guard sum == 1 << tableLog else {
                 throw .invalid(key: "counts", rule: "must sum to 2^tableLog = \(1 << tableLog), sum to \(sum)")
             }
@@ -204,10 +212,42 @@ extension Codebook {
 
     /// Reads and parses a codebook file.
     public static func load(path: String) throws -> Codebook {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        try parse(try loadText(path: path))
+    }
+
+    /// The bytes of a codebook file (at most `StreamLimits.maxCodebookBytes`).
+    public static func loadText(path: String) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CodecIOError.unreadable(path: path) }
+        defer { try? handle.close() }
+        let data: Data?
+        do {
+            data = try handle.read(upToCount: StreamLimits.maxCodebookBytes + 1)
+        } catch {
             throw CodecIOError.unreadable(path: path)
         }
-        return try parse(Array(data))
+        let bytes = Array(data ?? Data())
+        guard bytes.count <= StreamLimits.maxCodebookBytes else {
+            throw CodecIOError.tooLarge(path: path, limit: StreamLimits.maxCodebookBytes)
+        }
+        return bytes
+    }
+
+    /// The first field in which `other` codes differently (coder, transform, symbolBits,
+    /// rawBits, codeLengths, tableLog, counts), or nil when both code the same bits; the name and
+    /// the provenance do not count.
+    public func codingDifference(from other: Codebook) -> String? {
+        if layout.transform != other.layout.transform { return "transform" }
+        if layout.symbolBits != other.layout.symbolBits { return "symbolBits" }
+        if layout.rawBits != other.layout.rawBits { return "rawBits" }
+        switch (coder, other.coder) {
+        case (.huffman(let a), .huffman(let b)):
+            return a == b ? nil : "codeLengths"
+        case (.tans(let ra, let ca), .tans(let rb, let cb)):
+            if ra != rb { return "tableLog" }
+            return ca == cb ? nil : "counts"
+        default:
+            return "coder"
+        }
     }
 
     private static func requireIntegers(_ value: JSONValue, key: String) throws(CodebookError) {
@@ -262,11 +302,13 @@ extension Codebook {
 /// A file that could not be read or written.
 public enum CodecIOError: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadable(path: String)
+    case tooLarge(path: String, limit: Int)
     case unwritable(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .unreadable(let path): return "cannot read \(path)"
+        case .tooLarge(let path, let limit): return "\(path): larger than the \(limit) bytes a codebook may have"
         case .unwritable(let path, let reason): return "cannot write \(path): \(reason)"
         }
     }

@@ -84,8 +84,9 @@ public struct HuffmanCoder: Sendable {
         decodeTable = FixedTable(table)
     }
 
-    /// Appends one frame: the values, EOF, zero padding to 32 bits.
-    public func encodeFrame(_ values: ArraySlice<UInt32>, into writer: BitWriter) {
+    /// Appends one frame: the values, EOF, zero padding to 32 bits. The values must fit the
+    /// layout's value bits (`StreamCodec` checks them).
+    func encodeFrame(_ values: ArraySlice<UInt32>, into writer: BitWriter) {
         switch layout.transform {
         case .identity: encodeFrame(values, into: writer, IdentityKernel.self)
         case .split: encodeFrame(values, into: writer, SplitKernel.self)
@@ -116,16 +117,17 @@ public struct HuffmanCoder: Sendable {
     }
 
     /// Decodes one frame from the reader's position; appends its values; leaves the reader
-    /// after the frame's padding.
-    func decodeFrame(_ reader: inout BitReader, into sink: inout ValueSink) throws(FrameDecodeError) {
+    /// after the frame's padding. A frame that would take the sink past `limit` values is an
+    /// error (`tooManyValues`) before it can.
+    func decodeFrame(_ reader: inout BitReader, into sink: inout ValueSink, limit valueLimit: Int) throws(FrameDecodeError) {
         switch layout.transform {
-        case .identity: try decodeFrame(&reader, into: &sink, IdentityKernel.self)
-        case .split: try decodeFrame(&reader, into: &sink, SplitKernel.self)
-        case .bf16Exponent: try decodeFrame(&reader, into: &sink, BF16Kernel.self)
+        case .identity: try decodeFrame(&reader, into: &sink, limit: valueLimit, IdentityKernel.self)
+        case .split: try decodeFrame(&reader, into: &sink, limit: valueLimit, SplitKernel.self)
+        case .bf16Exponent: try decodeFrame(&reader, into: &sink, limit: valueLimit, BF16Kernel.self)
         }
     }
 
-    private func decodeFrame<K: TransformKernel>(_ reader: inout BitReader, into sink: inout ValueSink, _: K.Type) throws(FrameDecodeError) {
+    private func decodeFrame<K: TransformKernel>(_ reader: inout BitReader, into sink: inout ValueSink, limit valueLimit: Int, _: K.Type) throws(FrameDecodeError) {
         let bits = code.maxLength
         let symbolBits = layout.symbolBits
         let rawBits = layout.rawBits
@@ -171,6 +173,7 @@ public struct HuffmanCoder: Sendable {
                     }
                     reader.position = position
                     sink.advance(by: out - first)
+                    if sink.count > valueLimit { throw .tooManyValues(bit: position, limit: valueLimit) }
                     if stopped { break }
                 }
             }
@@ -191,6 +194,7 @@ public struct HuffmanCoder: Sendable {
                 high = layout.value(symbol: reader.read(symbolBits), raw: 0)
             }
             guard reader.remaining >= rawBits else { throw .truncated(bit: start) }
+            guard sink.count < valueLimit else { throw .tooManyValues(bit: start, limit: valueLimit) }
             sink.append(high | K.placeRaw(reader.read(rawBits)))
         }
         reader.position = min(reader.bitCount, (reader.position + 31) & ~31)
@@ -205,4 +209,7 @@ public enum FrameDecodeError: Error, Sendable, Equatable {
     case truncated(bit: Int)
     /// A tANS frame whose EOF left the state at `state`, not 0.
     case badFinalState(bit: Int, state: Int)
+    /// The frame goes on past `limit` values (a stored frame's value count, or the most any
+    /// frame may hold), by bit `bit`.
+    case tooManyValues(bit: Int, limit: Int)
 }

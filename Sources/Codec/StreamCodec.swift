@@ -22,31 +22,46 @@ public struct StreamCodec: Sendable {
     /// `values.count`; a 0 is an empty frame).
     /// - Throws: `StreamError.valueTooWide` for a value that does not fit in valueBits.
     public func encode(_ values: [UInt32], frameSizes: [Int]) throws(StreamError) -> [UInt8] {
-        guard frameSizes.allSatisfy({ $0 >= 0 }), frameSizes.reduce(0, +) == values.count else {
-            throw .frameSizesMismatch(values: values.count, total: frameSizes.reduce(0, +))
+        try encodeFrames(values[...], frameSizes: frameSizes).bytes
+    }
+
+    /// Encodes `values` cut into frames of `frameSizes` values each, and says where each frame
+    /// ends in the bytes.
+    /// - Throws: `StreamError.valueTooWide` for a value that does not fit in valueBits (naming
+    ///   its index in `values`), `frameSizesMismatch`, or `frameTooLarge`.
+    public func encodeFrames(_ values: ArraySlice<UInt32>, frameSizes: [Int]) throws(StreamError) -> EncodedFrames {
+        var total = 0
+        for size in frameSizes {
+            guard size >= 0 else { throw .frameSizesMismatch(values: values.count, total: -1) }
+            guard size <= StreamLimits.maxFrameValues else { throw .frameTooLarge(size) }
+            total += size
         }
+        guard total == values.count else { throw .frameSizesMismatch(values: values.count, total: total) }
+        try Self.checkWidth(values, valueBits: layout.valueBits)
         let valueBits = layout.valueBits
-        // One vectorisable pass; the index is looked for only when some value is too wide.
-        if valueBits < 32, values.reduce(0, |) >> UInt32(valueBits) != 0,
-           let bad = values.firstIndex(where: { $0 >> UInt32(valueBits) != 0 }) {
-            throw .valueTooWide(index: bad, value: values[bad], valueBits: valueBits)
-        }
         let writer = BitWriter(capacity: values.count * (valueBits / 8 + 1) + 4 * frameSizes.count)
-        var starts = [0]
+        var starts = [values.startIndex]
         for size in frameSizes { starts.append(starts[starts.count - 1] + size) }
         let frames = frameSizes.indices.map { values[starts[$0]..<starts[$0 + 1]] }
+        var ends: [Int] = []
+        ends.reserveCapacity(frames.count)
         switch coder {
         case .huffman(let h):
-            for frame in frames { h.encodeFrame(frame, into: writer) }
+            for frame in frames {
+                h.encodeFrame(frame, into: writer)
+                ends.append(writer.bitCount / 8)
+            }
         case .tans(let t):
             // tANS frames go in pairs, so two independent state chains overlap.
             var i = 0
             while i < frames.count {
-                t.encodeFrames(frames[i], i + 1 < frames.count ? frames[i + 1] : nil, into: writer)
+                let firstEnd = t.encodeFrames(frames[i], i + 1 < frames.count ? frames[i + 1] : nil, into: writer)
+                ends.append(firstEnd / 8)
+                if i + 1 < frames.count { ends.append(writer.bitCount / 8) }
                 i += 2
             }
         }
-        return writer.finish()
+        return EncodedFrames(bytes: writer.finish(), frameEnds: ends)
     }
 
     /// Encodes `values` in frames of `frameSize` (the last may be shorter; no values: no frame).
@@ -57,21 +72,26 @@ public struct StreamCodec: Sendable {
         return try encode(values, frameSizes: sizes)
     }
 
-    /// Decodes a whole stream: every frame until the bytes end.
+    /// Throws `valueTooWide` for the first value of `values` that does not fit in `valueBits`.
+    static func checkWidth(_ values: ArraySlice<UInt32>, valueBits: Int) throws(StreamError) {
+        // One vectorisable pass; the index is looked for only when some value is too wide.
+        guard valueBits < 32, values.reduce(0, |) >> UInt32(valueBits) != 0,
+              let bad = values.firstIndex(where: { $0 >> UInt32(valueBits) != 0 }) else { return }
+        throw .valueTooWide(index: bad - values.startIndex, value: values[bad], valueBits: valueBits)
+    }
+
+    /// Decodes a whole bare stream: every frame until the bytes end.
     /// - Throws: `StreamError.corruptFrame` naming the frame (counted from 1) and the bit.
     public func decode(_ bytes: [UInt8]) throws(StreamError) -> DecodedStream {
         let stream = PaddedStream(bytes)
         return try stream.withReader { (reader: inout BitReader) throws(StreamError) -> DecodedStream in
-            var sink = ValueSink(capacity: bytes.count)
+            var sink = ValueSink(capacity: min(bytes.count, StreamLimits.maxFrameValues))
             defer { sink.release() }
             var frameSizes: [Int] = []
             while reader.remaining > 0 {
                 let before = sink.count
                 do throws(FrameDecodeError) {
-                    switch coder {
-                    case .huffman(let h): try h.decodeFrame(&reader, into: &sink)
-                    case .tans(let t): try t.decodeFrame(&reader, into: &sink)
-                    }
+                    try decodeFrame(&reader, into: &sink, limit: before + StreamLimits.maxFrameValues)
                 } catch {
                     throw .corruptFrame(frame: frameSizes.count + 1, error)
                 }
@@ -80,6 +100,72 @@ public struct StreamCodec: Sendable {
             return DecodedStream(values: sink.array, frameSizes: frameSizes)
         }
     }
+
+    /// Decodes the frame that starts at byte `byteOffset` of `stream` (bare frames, sections
+    /// 5-9; the offset is a multiple of 4, where an earlier frame ended).
+    /// - Returns: the frame's values and the byte offset just past its padding.
+    /// - Throws: `FrameDecodeError` with bit positions counted from the start of `stream`;
+    ///   `truncated` when the bytes end inside the frame (with more bytes it may decode).
+    public func decodeFrame(at stream: PaddedStream, byteOffset: Int) throws(FrameDecodeError) -> (values: [UInt32], end: Int) {
+        try stream.withReader { (reader: inout BitReader) throws(FrameDecodeError) -> ([UInt32], Int) in
+            reader.position = min(8 * max(0, byteOffset), reader.bitCount)
+            var sink = ValueSink(capacity: min(4096, StreamLimits.maxFrameValues))
+            defer { sink.release() }
+            try decodeFrame(&reader, into: &sink, limit: StreamLimits.maxFrameValues)
+            return (sink.array, reader.position / 8)
+        }
+    }
+
+    /// Decodes a frame stored with its word count and value count (a stream file's frame,
+    /// section 11): it must decode to exactly `valueCount` values, and its EOF and padding must
+    /// end exactly at the end of `words`.
+    public func decodeStoredFrame(_ words: PaddedStream, valueCount: Int) throws(StoredFrameError) -> [UInt32] {
+        try words.withReader { (reader: inout BitReader) throws(StoredFrameError) -> [UInt32] in
+            var sink = ValueSink(capacity: valueCount)
+            defer { sink.release() }
+            do throws(FrameDecodeError) {
+                try decodeFrame(&reader, into: &sink, limit: valueCount)
+            } catch {
+                switch error {
+                case .truncated(let bit): throw .runsPastWords(bit: bit, words: words.byteCount / 4)
+                case .tooManyValues: throw .moreValues(stored: valueCount)
+                default: throw .corrupt(error)
+                }
+            }
+            guard sink.count == valueCount else { throw .fewerValues(decoded: sink.count, stored: valueCount) }
+            guard reader.position == reader.bitCount else {
+                throw .endsBeforeWords(endWord: reader.position / 32, words: reader.bitCount / 32)
+            }
+            return sink.array
+        }
+    }
+
+    /// Decodes one frame, whichever the coder.
+    func decodeFrame(_ reader: inout BitReader, into sink: inout ValueSink, limit: Int) throws(FrameDecodeError) {
+        switch coder {
+        case .huffman(let h): try h.decodeFrame(&reader, into: &sink, limit: limit)
+        case .tans(let t): try t.decodeFrame(&reader, into: &sink, limit: limit)
+        }
+    }
+}
+
+/// Frames encoded back to back, with where each ends.
+public struct EncodedFrames: Sendable, Equatable {
+    /// The frames' bytes (a whole number of 32-bit words).
+    public let bytes: [UInt8]
+    /// Per frame, the byte offset just past its padding.
+    public let frameEnds: [Int]
+}
+
+/// The most a frame, a stream file's frame or a codebook may hold: bounds on memory that no
+/// file can push past.
+public enum StreamLimits {
+    /// Values in one frame (the encoder's frame size is at most this).
+    public static let maxFrameValues = 1 << 24
+    /// 32-bit words in one stored frame: 16 Mi values of at most 48 bits each fit.
+    public static let maxFrameWords = 1 << 25
+    /// Bytes of codebook text (a codebook file, or the one a stream file holds).
+    public static let maxCodebookBytes = 4 << 20
 }
 
 /// The result of decoding a stream.
@@ -94,6 +180,7 @@ public enum StreamError: Error, Sendable, Equatable, CustomStringConvertible {
     case valueTooWide(index: Int, value: UInt32, valueBits: Int)
     case frameSizesMismatch(values: Int, total: Int)
     case invalidFrameSize(Int)
+    case frameTooLarge(Int)
     /// Frame `frame` (counted from 1) is corrupt.
     case corruptFrame(frame: Int, FrameDecodeError)
 
@@ -105,15 +192,46 @@ public enum StreamError: Error, Sendable, Equatable, CustomStringConvertible {
             return "frame sizes add up to \(total) but there are \(values) values"
         case .invalidFrameSize(let size):
             return "frame size must be positive, is \(size)"
+        case .frameTooLarge(let size):
+            return "a frame of \(size) values is larger than the most a frame may hold (\(StreamLimits.maxFrameValues))"
         case .corruptFrame(let frame, let error):
-            switch error {
-            case .invalidCode(let bit):
-                return "corrupt stream: frame \(frame): no code starts at bit \(bit) (byte \(bit / 8))"
-            case .truncated(let bit):
-                return "corrupt stream: frame \(frame): the stream ends inside the frame (value starting at bit \(bit))"
-            case .badFinalState(let bit, let state):
-                return "corrupt stream: frame \(frame): EOF at bit \(bit) left tANS state \(state), not 0"
-            }
+            return "corrupt stream: frame \(frame): \(error)"
+        }
+    }
+}
+
+extension FrameDecodeError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .invalidCode(let bit):
+            return "no code starts at bit \(bit) (byte \(bit / 8))"
+        case .truncated(let bit):
+            return "the stream ends inside the frame (value starting at bit \(bit))"
+        case .badFinalState(let bit, let state):
+            return "EOF at bit \(bit) left tANS state \(state), not 0"
+        case .tooManyValues(let bit, let limit):
+            return "the frame goes on past \(limit) values (by bit \(bit))"
+        }
+    }
+}
+
+/// Why a stored frame (word count, value count, words) does not decode as stored.
+public enum StoredFrameError: Error, Sendable, Equatable, CustomStringConvertible {
+    case corrupt(FrameDecodeError)
+    /// The frame's bits run past its words.
+    case runsPastWords(bit: Int, words: Int)
+    case moreValues(stored: Int)
+    case fewerValues(decoded: Int, stored: Int)
+    /// EOF and padding end at word `endWord` of `words`.
+    case endsBeforeWords(endWord: Int, words: Int)
+
+    public var description: String {
+        switch self {
+        case .corrupt(let error): return "\(error)"
+        case .runsPastWords(let bit, let words): return "the frame runs past its \(words) word(s) (value starting at bit \(bit))"
+        case .moreValues(let stored): return "decodes to more values than the \(stored) its header says"
+        case .fewerValues(let decoded, let stored): return "decodes to \(decoded) values, its header says \(stored)"
+        case .endsBeforeWords(let end, let words): return "its EOF ends the frame after word \(end) of its \(words)"
         }
     }
 }

@@ -120,15 +120,12 @@ public struct TANSCoder: Sendable {
         hasCount = FixedTable(counts.map { $0 > 0 })
     }
 
-    /// Appends one frame: the R-bit initial state, the chunks in value order, padding. The code
-    /// is built backwards from EOF, so the chunks are collected first.
-    public func encodeFrame(_ values: ArraySlice<UInt32>, into writer: BitWriter) {
-        encodeFrames(values, nil, into: writer)
-    }
-
-    /// Appends frame `first`, then frame `second` if given. Two frames are coded together
-    /// because their state chains are independent: interleaved, the processor overlaps them.
-    func encodeFrames(_ first: ArraySlice<UInt32>, _ second: ArraySlice<UInt32>?, into writer: BitWriter) {
+    /// Appends frame `first`, then frame `second` if given, and returns the writer's bit count
+    /// after the first. Two frames are coded together because their state chains are
+    /// independent: interleaved, the processor overlaps them. The values must fit the layout's
+    /// value bits (`StreamCodec` checks them).
+    @discardableResult
+    func encodeFrames(_ first: ArraySlice<UInt32>, _ second: ArraySlice<UInt32>?, into writer: BitWriter) -> Int {
         switch layout.transform {
         case .identity: encodeFrames(first, second, into: writer, IdentityKernel.self)
         case .split: encodeFrames(first, second, into: writer, SplitKernel.self)
@@ -136,7 +133,7 @@ public struct TANSCoder: Sendable {
         }
     }
 
-    private func encodeFrames<K: TransformKernel>(_ first: ArraySlice<UInt32>, _ second: ArraySlice<UInt32>?, into writer: BitWriter, _: K.Type) {
+    private func encodeFrames<K: TransformKernel>(_ first: ArraySlice<UInt32>, _ second: ArraySlice<UInt32>?, into writer: BitWriter, _: K.Type) -> Int {
         var a = ChunkBuilder<K>(coder: self, capacity: first.count + 1)
         var b = ChunkBuilder<K>(coder: self, capacity: (second?.count ?? 0) + 1)
         defer {
@@ -164,7 +161,9 @@ public struct TANSCoder: Sendable {
             a.add(first[ia])
         }
         a.write(into: writer)
+        let firstEnd = writer.bitCount
         if second != nil { b.write(into: writer) }
+        return firstEnd
     }
 
     /// The chunks of one frame, built from the last entry to the first.
@@ -260,16 +259,17 @@ public struct TANSCoder: Sendable {
     }
 
     /// Decodes one frame from the reader's position; appends its values; leaves the reader
-    /// after the frame's padding.
-    func decodeFrame(_ reader: inout BitReader, into sink: inout ValueSink) throws(FrameDecodeError) {
+    /// after the frame's padding. A frame that would take the sink past `limit` values is an
+    /// error (`tooManyValues`) before it can.
+    func decodeFrame(_ reader: inout BitReader, into sink: inout ValueSink, limit valueLimit: Int) throws(FrameDecodeError) {
         switch layout.transform {
-        case .identity: try decodeFrame(&reader, into: &sink, IdentityKernel.self)
-        case .split: try decodeFrame(&reader, into: &sink, SplitKernel.self)
-        case .bf16Exponent: try decodeFrame(&reader, into: &sink, BF16Kernel.self)
+        case .identity: try decodeFrame(&reader, into: &sink, limit: valueLimit, IdentityKernel.self)
+        case .split: try decodeFrame(&reader, into: &sink, limit: valueLimit, SplitKernel.self)
+        case .bf16Exponent: try decodeFrame(&reader, into: &sink, limit: valueLimit, BF16Kernel.self)
         }
     }
 
-    private func decodeFrame<K: TransformKernel>(_ reader: inout BitReader, into sink: inout ValueSink, _: K.Type) throws(FrameDecodeError) {
+    private func decodeFrame<K: TransformKernel>(_ reader: inout BitReader, into sink: inout ValueSink, limit valueLimit: Int, _: K.Type) throws(FrameDecodeError) {
         let frameStart = reader.position
         let tableLog = tables.tableLog
         guard reader.remaining >= tableLog else { throw .truncated(bit: frameStart) }
@@ -316,6 +316,7 @@ public struct TANSCoder: Sendable {
                 }
                 reader.position = position
                 sink.advance(by: out - first)
+                if sink.count > valueLimit { throw .tooManyValues(bit: position, limit: valueLimit) }
                 if stopped { break }
             }
             // General path: escapes, EOF, the end of the stream.
@@ -335,6 +336,7 @@ public struct TANSCoder: Sendable {
                 high = layout.value(symbol: reader.read(symbolBits), raw: 0)
             }
             guard reader.remaining >= rawBits else { throw .truncated(bit: start) }
+            guard sink.count < valueLimit else { throw .tooManyValues(bit: start, limit: valueLimit) }
             sink.append(high | K.placeRaw(reader.read(rawBits)))
         }
         reader.position = min(reader.bitCount, (reader.position + 31) & ~31)

@@ -26,38 +26,18 @@ public struct AnalysisRow: Sendable, Codable, Equatable {
 
 /// Measures how a fixed codebook does on data, shard by shard, against per-shard optimal codes.
 public enum Analyzer {
+    /// The rows for values held in memory.
     public static func analyze(_ data: TensorValues, codebook: Codebook, shardSize: Int) throws -> [AnalysisRow] {
-        let layout = codebook.layout
-        guard data.valueBits == layout.valueBits else {
-            throw TrainingError.invalidOption("the data has \(data.valueBits)-bit values but the codebook codes \(layout.valueBits)-bit values")
-        }
-        guard shardSize > 0 else { throw TrainingError.invalidOption("--shard-size must be positive") }
-        let codec = StreamCodec(codebook: codebook)
-        let training = trainingHistogram(codebook)
-        var rows: [AnalysisRow] = []
-        var grand = Accumulator()
-        for part in data.parts {
-            var tensor = Accumulator()
-            var start = 0
-            var index = 0
-            while start < part.values.count {
-                let end = min(part.values.count, start + shardSize)
-                let slice = Array(part.values[start..<end])
-                let histogram = Histogram(slice, layout: layout)
-                let codedBits = Double(try codec.encode(slice, frameSizes: [slice.count]).count * 8)
-                let shard = Accumulator(histogram: histogram, codedBits: codedBits, layout: layout)
-                rows.append(shard.row(name: part.name, shard: index, layout: layout, training: training, valueBits: data.valueBits))
-                tensor.add(shard)
-                start = end
-                index += 1
-            }
-            rows.append(tensor.row(name: part.name, shard: nil, layout: layout, training: training, valueBits: data.valueBits))
-            grand.add(tensor)
-        }
-        if data.parts.count > 1 {
-            rows.append(grand.row(name: "(all)", shard: nil, layout: layout, training: training, valueBits: data.valueBits))
-        }
-        return rows
+        var accumulator = try AnalysisAccumulator(codebook: codebook, valueBits: data.valueBits, shardSize: shardSize)
+        for part in data.parts { try accumulator.add(part: part.name, part.values) }
+        return try accumulator.finish()
+    }
+
+    /// The rows for an input streamed through in chunks (memory: one shard).
+    public static func analyze(_ input: TensorInput, codebook: Codebook, shardSize: Int) throws -> [AnalysisRow] {
+        var accumulator = try AnalysisAccumulator(codebook: codebook, valueBits: input.valueBits, shardSize: shardSize)
+        try input.forEachChunk { part, values in try accumulator.add(part: input.parts[part].name, values) }
+        return try accumulator.finish()
     }
 
     /// The training histogram stored in the codebook's provenance by `hwgen train`, if any.
@@ -116,5 +96,82 @@ public enum Analyzer {
                 gapToEntropyPercent: (coded - entropy) / entropy * 100,
                 compressionRatio: Double(valueBits) / coded)
         }
+    }
+}
+
+/// Builds the analysis rows from values handed over in chunks: a row per shard, one per part
+/// (tensor) and, for several parts, one for all of them. Holds one shard of values at a time.
+public struct AnalysisAccumulator {
+    private let codec: StreamCodec
+    private let layout: ValueLayout
+    private let valueBits: Int
+    private let shardSize: Int
+    private let training: Histogram?
+    private var rows: [AnalysisRow] = []
+    private var grand = Analyzer.Accumulator()
+    private var parts = 0
+    private var currentPart: String?
+    private var tensor = Analyzer.Accumulator()
+    private var shard: [UInt32] = []
+    private var shardIndex = 0
+
+    public init(codebook: Codebook, valueBits: Int, shardSize: Int) throws {
+        layout = codebook.layout
+        guard valueBits == layout.valueBits else {
+            throw TrainingError.invalidOption("the data has \(valueBits)-bit values but the codebook codes \(layout.valueBits)-bit values")
+        }
+        guard shardSize > 0, shardSize <= StreamLimits.maxFrameValues else {
+            throw TrainingError.invalidOption("--shard-size must be 1 to \(StreamLimits.maxFrameValues), is \(shardSize)")
+        }
+        codec = StreamCodec(codebook: codebook)
+        self.valueBits = valueBits
+        self.shardSize = shardSize
+        training = Analyzer.trainingHistogram(codebook)
+    }
+
+    /// Adds values of the part named `part` (a new name ends the part before).
+    public mutating func add(part: String, _ values: [UInt32]) throws {
+        if currentPart != part {
+            try endPart()
+            currentPart = part
+        }
+        var start = 0
+        while start < values.count {
+            let take = min(values.count - start, shardSize - shard.count)
+            shard.append(contentsOf: values[start..<(start + take)])
+            start += take
+            if shard.count == shardSize { try endShard() }
+        }
+    }
+
+    /// Every row, in order.
+    public mutating func finish() throws -> [AnalysisRow] {
+        try endPart()
+        if parts > 1 {
+            rows.append(grand.row(name: "(all)", shard: nil, layout: layout, training: training, valueBits: valueBits))
+        }
+        return rows
+    }
+
+    private mutating func endShard() throws {
+        guard !shard.isEmpty, let name = currentPart else { return }
+        let histogram = Histogram(shard, layout: layout)
+        let codedBits = Double(try codec.encode(shard, frameSizes: [shard.count]).count * 8)
+        let row = Analyzer.Accumulator(histogram: histogram, codedBits: codedBits, layout: layout)
+        rows.append(row.row(name: name, shard: shardIndex, layout: layout, training: training, valueBits: valueBits))
+        tensor.add(row)
+        shardIndex += 1
+        shard.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func endPart() throws {
+        guard let name = currentPart else { return }
+        try endShard()
+        rows.append(tensor.row(name: name, shard: nil, layout: layout, training: training, valueBits: valueBits))
+        grand.add(tensor)
+        tensor = Analyzer.Accumulator()
+        shardIndex = 0
+        parts += 1
+        currentPart = nil
     }
 }

@@ -19,19 +19,28 @@ public struct Histogram: Sendable, Equatable {
         self = values.withUnsafeBufferPointer { Histogram($0, layout: layout) }
     }
 
-    /// Counts the symbols of `values` under `layout` (the transform is resolved once, outside the loop).
+    /// Counts the symbols of `values` under `layout` (the transform is resolved once, outside
+    /// the loop). Values must fit the layout's value bits (the readers check that); a symbol is
+    /// masked to symbolBits before it indexes the counts, so no value can reach outside them.
     public init(_ values: UnsafeBufferPointer<UInt32>, layout: ValueLayout) {
         var counts = [Int](repeating: 0, count: layout.symbolCount)
+        let mask = UInt32(layout.symbolCount - 1)
         counts.withUnsafeMutableBufferPointer { c in
             switch layout.transform {
-            case .identity: for v in values { c[Int(v)] &+= 1 }
+            case .identity: for v in values { c[Int(v & mask)] &+= 1 }
             case .split:
                 let shift = UInt32(layout.rawBits)
-                for v in values { c[Int(v &>> shift)] &+= 1 }
+                for v in values { c[Int((v &>> shift) & mask)] &+= 1 }
             case .bf16Exponent: for v in values { c[Int((v &>> 7) & 0xFF)] &+= 1 }
             }
         }
         self.counts = counts
+    }
+
+    /// Adds the symbols of `values` under `layout` (as `init(_:layout:)`).
+    public mutating func add(_ values: UnsafeBufferPointer<UInt32>, layout: ValueLayout) {
+        let more = Histogram(values, layout: layout)
+        for i in counts.indices { counts[i] &+= more.counts[i] }
     }
 
     public static func + (a: Histogram, b: Histogram) -> Histogram {
@@ -63,24 +72,66 @@ public struct Histogram: Sendable, Equatable {
     }
 }
 
-/// Splits values into shards (the paper's batches) and histograms each.
-public struct ShardedHistogram: Sendable {
+/// What training needs from its data: the pooled histogram of all values (the average of the
+/// shard histograms scaled by the values seen) and how many shards of `shardSize` they make.
+public struct PooledHistogram: Sendable, Equatable {
+    public var histogram: Histogram
     public let shardSize: Int
-    public let shards: [Histogram]
-    /// The pooled histogram: the average of the shard histograms scaled by the values seen
-    /// (equal to their plain average when all shards are full).
-    public let pooled: Histogram
+    public var shardCount: Int { (histogram.total + shardSize - 1) / shardSize }
+
+    public init(histogram: Histogram, shardSize: Int) {
+        self.histogram = histogram
+        self.shardSize = max(1, shardSize)
+    }
 
     public init(_ values: [UInt32], layout: ValueLayout, shardSize: Int) {
-        self.shardSize = shardSize
-        var shards: [Histogram] = []
-        var start = 0
-        while start < values.count {
-            let end = min(values.count, start + shardSize)
-            shards.append(Histogram(values[start..<end], layout: layout))
-            start = end
+        self.init(histogram: Histogram(values, layout: layout), shardSize: shardSize)
+    }
+}
+
+/// Histograms of values streamed through in chunks, for several layouts at once.
+///
+/// For values of up to 16 bits it keeps one count per value, so every layout's histogram comes
+/// from one pass (a split's symbol is a run of whole values); wider values are counted per layout.
+public struct HistogramAccumulator: Sendable {
+    public let valueBits: Int
+    public let layouts: [ValueLayout]
+    private var byValue: [Int]
+    private var byLayout: [Histogram]
+    public private(set) var count = 0
+
+    public init(valueBits: Int, layouts: [ValueLayout]) {
+        self.valueBits = valueBits
+        self.layouts = layouts
+        byValue = valueBits <= 16 ? [Int](repeating: 0, count: 1 << valueBits) : []
+        byLayout = valueBits <= 16 ? [] : layouts.map { Histogram(symbolCount: $0.symbolCount) }
+    }
+
+    /// Adds `values`; a value wider than `valueBits` is an error naming its index in the stream.
+    public mutating func add(_ values: [UInt32]) throws(StreamError) {
+        if valueBits < 32, values.reduce(0, |) >> UInt32(valueBits) != 0,
+           let bad = values.firstIndex(where: { $0 >> UInt32(valueBits) != 0 }) {
+            throw .valueTooWide(index: count + bad, value: values[bad], valueBits: valueBits)
         }
-        self.shards = shards
-        pooled = shards.reduce(Histogram(symbolCount: layout.symbolCount), +)
+        values.withUnsafeBufferPointer { v in
+            if byValue.isEmpty {
+                for i in byLayout.indices { byLayout[i].add(v, layout: layouts[i]) }
+            } else {
+                let mask = UInt32(byValue.count - 1)
+                byValue.withUnsafeMutableBufferPointer { c in for x in v { c[Int(x & mask)] &+= 1 } }
+            }
+        }
+        count += values.count
+    }
+
+    /// The histogram of every value added so far under `layouts[index]`.
+    public func histogram(_ index: Int) -> Histogram {
+        guard !byValue.isEmpty else { return byLayout[index] }
+        let layout = layouts[index]
+        var counts = [Int](repeating: 0, count: layout.symbolCount)
+        for (v, c) in byValue.enumerated() where c > 0 {
+            counts[Int(layout.symbol(of: UInt32(v)))] += c
+        }
+        return Histogram(counts: counts)
     }
 }

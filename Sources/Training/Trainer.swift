@@ -56,18 +56,34 @@ public struct TrainedCandidate: Sendable {
 public enum Trainer {
     /// Trains one codebook; with `.auto`, the best of all layouts (the others are returned too).
     public static func train(_ values: [UInt32], valueBits: Int, options: TrainingOptions) throws -> (best: TrainedCandidate, candidates: [TrainedCandidate]) {
-        guard !values.isEmpty else { throw TrainingError.noValues }
-        guard (1...16).contains(options.maxCodeLength) else { throw TrainingError.invalidOption("--max-code-length must be 1 to 16, is \(options.maxCodeLength)") }
-        guard (5...15).contains(options.tableLog) else { throw TrainingError.invalidOption("--table-log must be 5 to 15, is \(options.tableLog)") }
-        guard options.shardSize > 0 else { throw TrainingError.invalidOption("--shard-size must be positive") }
-        let layouts = try candidateLayouts(valueBits: valueBits, choice: options.transform)
+        var statistics = try accumulator(valueBits: valueBits, options: options)
+        try statistics.add(values)
+        return try train(statistics, options: options)
+    }
+
+    /// An accumulator for the layouts `options` asks to try, to stream training values through.
+    public static func accumulator(valueBits: Int, options: TrainingOptions) throws -> HistogramAccumulator {
+        try check(options)
+        return HistogramAccumulator(valueBits: valueBits, layouts: try candidateLayouts(valueBits: valueBits, choice: options.transform))
+    }
+
+    /// Trains from streamed statistics: one codebook per layout of `statistics`, the best first.
+    public static func train(_ statistics: HistogramAccumulator, options: TrainingOptions) throws -> (best: TrainedCandidate, candidates: [TrainedCandidate]) {
+        try check(options)
+        guard statistics.count > 0 else { throw TrainingError.noValues }
         var candidates: [TrainedCandidate] = []
-        for layout in layouts {
-            let sharded = ShardedHistogram(values, layout: layout, shardSize: options.shardSize)
-            candidates.append(try train(sharded, layout: layout, options: options))
+        for (i, layout) in statistics.layouts.enumerated() {
+            let pooled = PooledHistogram(histogram: statistics.histogram(i), shardSize: options.shardSize)
+            candidates.append(try train(pooled, layout: layout, options: options))
         }
         guard let best = candidates.min(by: { $0.bits < $1.bits }) else { throw TrainingError.noValues }
         return (best, candidates)
+    }
+
+    private static func check(_ options: TrainingOptions) throws {
+        guard (1...16).contains(options.maxCodeLength) else { throw TrainingError.invalidOption("--max-code-length must be 1 to 16, is \(options.maxCodeLength)") }
+        guard (5...15).contains(options.tableLog) else { throw TrainingError.invalidOption("--table-log must be 5 to 15, is \(options.tableLog)") }
+        guard options.shardSize > 0 else { throw TrainingError.invalidOption("--shard-size must be positive") }
     }
 
     /// The layouts to try for `valueBits`-bit values.
@@ -97,16 +113,16 @@ public enum Trainer {
         }
     }
 
-    /// Trains the coder for one layout from its shard histograms.
-    public static func train(_ sharded: ShardedHistogram, layout: ValueLayout, options: TrainingOptions) throws -> TrainedCandidate {
-        let counts = sharded.pooled.counts
+    /// Trains the coder for one layout from the pooled histogram of its shards.
+    public static func train(_ sharded: PooledHistogram, layout: ValueLayout, options: TrainingOptions) throws -> TrainedCandidate {
+        let counts = sharded.histogram.counts
         let n = layout.symbolCount
-        let valueCount = sharded.pooled.total
+        let valueCount = sharded.histogram.total
         // ESC carries the estimated mass of unseen symbols (Good-Turing: the symbols seen once), at
         // least 1; EOF is one per frame, a frame per shard.
         let seenOnce = counts.filter { $0 == 1 }.count
         let unseenWeight = max(1, seenOnce)
-        let eofWeight = max(1, sharded.shards.count)
+        let eofWeight = max(1, sharded.shardCount)
         var escaped = Set<Int>()
         // Symbols beyond what the code or table can hold are escaped, rarest first.
         let capacity = options.coder == .huffman ? (1 << options.maxCodeLength) - 2 : (1 << options.tableLog) - 2
@@ -179,7 +195,7 @@ public enum Trainer {
 
         let provenance = JSONValue.object([
             ("by", .string("hwgen train")),
-            ("method", .string("single-stage: fixed codebook from the pooled histogram of \(sharded.shards.count) shard(s) of \(sharded.shardSize) values")),
+            ("method", .string("single-stage: fixed codebook from the pooled histogram of \(sharded.shardCount) shard(s) of \(sharded.shardSize) values")),
             ("values", .number(text: "\(valueCount)", integer: Int64(valueCount))),
             ("bitsPerValue", .number(text: String(format: "%.6f", (bits + Double(valueCount * layout.rawBits)) / Double(valueCount)), integer: nil)),
             ("trainingHistogram", .array(counts.map { .number(text: "\($0)", integer: Int64($0)) })),
@@ -187,6 +203,6 @@ public enum Trainer {
         let book = try Codebook(name: options.name, coder: coder, layout: layout, provenance: provenance)
         return TrainedCandidate(
             codebook: book, bits: bits + Double(valueCount * layout.rawBits), values: valueCount,
-            entropyBitsPerValue: sharded.pooled.entropy + Double(layout.rawBits))
+            entropyBitsPerValue: sharded.histogram.entropy + Double(layout.rawBits))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Codec
+import FileIO
 import Foundation
 import Training
 
@@ -41,14 +42,13 @@ struct BenchVectors: ParsableCommand {
             "\(String(v, radix: 16)) \(i % frameSize == frameSize - 1 || i == values.count - 1 ? 1 : 0)"
         }
         let wordLines = streamWords.map { "\(String($0.0, radix: 16)) \($0.1 ? 1 : 0)" }
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        func write(_ lines: [String], _ name: String) throws {
-            try (lines.joined(separator: "\n") + "\n").write(toFile: output + "/" + name, atomically: true, encoding: .utf8)
-        }
-        try write(wordLines.map { String($0.prefix(while: { $0 != " " })) + " 0" }, "decoder_in.txt")
-        try write(valueLines, "decoder_expected.txt")
-        try write(valueLines, "encoder_in.txt")
-        try write(wordLines, "encoder_expected.txt")
+        func text(_ lines: [String]) -> [UInt8] { Array((lines.joined(separator: "\n") + "\n").utf8) }
+        _ = try OutputFolder.write([
+            ("decoder_in.txt", text(wordLines.map { String($0.prefix(while: { $0 != " " })) + " 0" })),
+            ("decoder_expected.txt", text(valueLines)),
+            ("encoder_in.txt", text(valueLines)),
+            ("encoder_expected.txt", text(wordLines)),
+        ], into: output, inputs: [input, codebook])
         let ratio = Double(values.count * book.layout.valueBits) / Double(bytes * 8)
         print(String(format: "%d values in %d frame(s) of up to %d -> %d stream words; %.4f bits/value, compression ratio %.3f",
                      values.count, (values.count + frameSize - 1) / frameSize, frameSize, streamWords.count,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Codec
+import FileIO
 import Foundation
 import Training
 
@@ -17,28 +18,63 @@ func progress(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
-func writeFile(_ bytes: [UInt8], to path: String) throws {
-    guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-        throw CodecIOError.unwritable(path: path, reason: "could not create the file")
+/// Writes a whole small output (a codebook, a report) through `OutputFile`.
+func writeOutput(_ bytes: [UInt8], to path: String, inputs: [String]) throws {
+    let file = try OutputFile.open(path, inputs: inputs)
+    try file.write(bytes)
+    try file.commit()
+}
+
+/// Options every command that reads tensors or raw values shares.
+struct ValueInputOptions: ParsableArguments {
+    @Option(help: "Regular expression selecting tensors of .safetensors inputs.") var tensors: String?
+    @Flag(help: "Round F32 tensors to bf16 (round to nearest even; lossy).") var roundF32 = false
+    @Flag(help: ArgumentHelp(
+        "Raw inputs: keep only the low value bits of each value.",
+        discussion: "Without it, a raw value that does not fit the value bits is an error naming the value and its byte offset."))
+    var maskValues = false
+
+    func open(_ path: String, valueBits: Int) throws -> TensorInput {
+        try TensorInput.open(path: path, tensors: tensors, roundF32ToBF16: roundF32,
+                             raw: RawInputOptions(valueBits: valueBits, maskWideValues: maskValues))
+    }
+}
+
+/// `--threads` and `--stats`.
+struct RunOptions: ParsableArguments {
+    @Option(help: "Threads for coding frames (default: every core).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Print the run time and peak memory on standard error.") var stats = false
+
+    func validate() throws {
+        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be 1 to 1024, is \(threads)") }
+    }
+
+    func report(since start: Date) {
+        guard stats else { return }
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        progress(String(format: "stats: %.2f s, peak memory %.1f MiB", Date().timeIntervalSince(start), Double(usage.ru_maxrss) / 1024))
     }
 }
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a fixed codebook from tensors (the single-stage method: the average histogram of earlier data).")
+        abstract: "Train a fixed codebook from tensors (the single-stage method: the average histogram of earlier data).",
+        discussion: "Inputs are read in chunks: memory grows with the histograms, not with the data.")
 
     @Option(help: "huffman or tans.") var coder: TrainingOptions.CoderKind
     @Option(help: "bf16-exponent, split, identity, or auto (the smallest coded size).") var transform: TransformArgument = .bf16Exponent
     @Option(help: "Symbol bits for split (default: up to 12).") var symbolBits: Int?
     @Option(help: "Longest Huffman code.") var maxCodeLength: Int = 12
     @Option(help: "tANS table size, log2.") var tableLog: Int = 11
-    @Option(help: "Regular expression selecting tensors of .safetensors inputs.") var tensors: String?
+    @OptionGroup var input: ValueInputOptions
     @Option(help: "Values per shard (histograms are per shard).") var shardSize: Int = 65536
     @Option(help: "Bits per value of raw (non-safetensors) inputs.") var valueBits: Int = 16
-    @Flag(help: "Round F32 tensors to bf16 (round to nearest even).") var roundF32 = false
     @Option(help: "Codebook name: the generated modules are <name>_decoder and <name>_encoder.") var name: String
-    @Option(name: .shortAndLong, help: "Output codebook JSON.") var output: String
-    @Argument(help: "Training inputs (.safetensors or raw little-endian values).") var files: [String]
+    @Option(name: .shortAndLong, help: "Output codebook JSON (- for standard output).") var output: String
+    @OptionGroup var runOptions: RunOptions
+    @Argument(help: "Training inputs (.safetensors, or raw little-endian values; - reads standard input).") var files: [String]
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one input file") }
@@ -46,20 +82,11 @@ struct Train: ParsableCommand {
               name.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "_" }) else {
             throw ValidationError("codebook: 'name': '\(name)' must match [A-Za-z_][A-Za-z0-9_]*")
         }
+        guard (1...32).contains(valueBits) else { throw ValidationError("--value-bits must be 1 to 32, is \(valueBits)") }
     }
 
     func run() throws {
-        var values: [UInt32] = []
-        var bits: Int?
-        for file in files {
-            let data = try TensorValues.load(path: file, tensors: tensors, roundF32ToBF16: roundF32, rawValueBits: valueBits)
-            if let bits, bits != data.valueBits {
-                throw TrainingError.invalidOption("\(file) has \(data.valueBits)-bit values, earlier inputs \(bits)-bit")
-            }
-            bits = data.valueBits
-            progress("read \(file): \(data.parts.count) tensor(s), \(data.count) values of \(data.valueBits) bits")
-            values.append(contentsOf: data.all)
-        }
+        let start = Date()
         let choice: TrainingOptions.TransformChoice
         switch transform {
         case .auto: choice = .auto
@@ -69,17 +96,35 @@ struct Train: ParsableCommand {
         }
         let options = TrainingOptions(name: name, coder: coder, transform: choice, maxCodeLength: maxCodeLength,
                                       tableLog: tableLog, shardSize: shardSize)
-        let result = try Trainer.train(values, valueBits: bits ?? valueBits, options: options)
+        // Open every input first: a bad one fails before any reading.
+        let inputs = try files.map { try input.open($0, valueBits: valueBits) }
+        guard let bits = inputs.first?.valueBits else { throw ValidationError("give at least one input file") }
+        for (file, data) in zip(files, inputs) where data.valueBits != bits {
+            throw TrainingError.invalidOption("\(file) has \(data.valueBits)-bit values, \(files[0]) \(bits)-bit")
+        }
+        var statistics = try Trainer.accumulator(valueBits: bits, options: options)
+        for (file, data) in zip(files, inputs) {
+            let before = statistics.count
+            do {
+                try data.forEachChunk { _, values in try statistics.add(values) }
+            } catch let StreamError.valueTooWide(index, value, valueBits) {
+                throw TrainingError.invalidOption("\(file): value \(value) (value \(index - before) of the file) does not fit in \(valueBits) bits")
+            }
+            progress("read \(file): \(data.parts.count) tensor(s), \(statistics.count - before) values of \(bits) bits")
+        }
+        let result = try Trainer.train(statistics, options: options)
         for c in result.candidates where result.candidates.count > 1 {
             progress(String(format: "  %@ symbolBits %2d: %.4f bits/value (entropy bound %.4f), ratio %.3f",
                             c.codebook.layout.transform.rawValue, c.codebook.layout.symbolBits, c.bitsPerValue,
-                            c.entropyBitsPerValue, Double(bits ?? 16) / c.bitsPerValue))
+                            c.entropyBitsPerValue, Double(bits) / c.bitsPerValue))
         }
         let best = result.best
-        try writeFile(Array(best.codebook.jsonText().utf8), to: output)
-        print(String(format: "wrote %@: %@ %@ symbolBits %d, %.4f bits/value on %d training values (entropy bound %.4f), ratio %.3f",
-                     output, best.codebook.coder.name, best.codebook.layout.transform.rawValue, best.codebook.layout.symbolBits,
-                     best.bitsPerValue, best.values, best.entropyBitsPerValue, Double(bits ?? 16) / best.bitsPerValue))
+        try writeOutput(Array(best.codebook.jsonText().utf8), to: output, inputs: files)
+        let summary = String(format: "wrote %@: %@ %@ symbolBits %d, %.4f bits/value on %d training values (entropy bound %.4f), ratio %.3f",
+                             output, best.codebook.coder.name, best.codebook.layout.transform.rawValue, best.codebook.layout.symbolBits,
+                             best.bitsPerValue, best.values, best.entropyBitsPerValue, Double(bits) / best.bitsPerValue)
+        if output == "-" { progress(summary) } else { print(summary) }
+        runOptions.report(since: start)
     }
 }
 
@@ -89,23 +134,25 @@ struct Analyze: ParsableCommand {
 
     @Option(help: "Codebook JSON.") var codebook: String
     @Option(help: "Values per shard.") var shardSize: Int = 65536
-    @Option(help: "Regular expression selecting tensors of .safetensors inputs.") var tensors: String?
-    @Flag(help: "Round F32 tensors to bf16.") var roundF32 = false
+    @OptionGroup var input: ValueInputOptions
     @Flag(help: "Print JSON instead of a table.") var json = false
     @Flag(help: "Print tensor totals only, not every shard.") var totals = false
-    @Argument(help: "Inputs (.safetensors or raw values).") var files: [String]
+    @OptionGroup var runOptions: RunOptions
+    @Argument(help: "Inputs (.safetensors or raw values; - reads standard input).") var files: [String]
 
     func run() throws {
+        let start = Date()
         let book = try Codebook.load(path: codebook)
+        let inputs = try files.map { try input.open($0, valueBits: book.layout.valueBits) }
         var rows: [AnalysisRow] = []
-        for file in files {
-            let data = try TensorValues.load(path: file, tensors: tensors, roundF32ToBF16: roundF32, rawValueBits: book.layout.valueBits)
+        for data in inputs {
             rows += try Analyzer.analyze(data, codebook: book, shardSize: shardSize)
         }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            runOptions.report(since: start)
             return
         }
         print("codebook \(book.name): \(book.coder.name), \(book.layout.transform.rawValue), symbolBits \(book.layout.symbolBits), rawBits \(book.layout.rawBits)")
@@ -120,46 +167,109 @@ struct Analyze: ParsableCommand {
                            row.divergenceFromTraining.map { String(format: "%.5f", $0) } ?? "-",
                            row.gapToOptimalHuffmanPercent, row.gapToEntropyPercent, row.compressionRatio))
         }
+        runOptions.report(since: start)
     }
 }
 
 struct Encode: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Compress values with a codebook into a .hwgs stream.")
+    static let configuration = CommandConfiguration(
+        abstract: "Compress values with a codebook into a stream file (.hwgs: FORMAT.md section 11), or bare frames with --bare.",
+        discussion: "The input is read in chunks and frames are written as they are coded: memory does not grow with the input.")
 
     @Option(help: "Codebook JSON.") var codebook: String
-    @Option(help: "Values per frame (the last may be shorter).") var frameSize: Int = 65536
-    @Option(help: "Regular expression selecting tensors of a .safetensors input.") var tensors: String?
-    @Flag(help: "Round F32 tensors to bf16.") var roundF32 = false
-    @Argument(help: "Input: .safetensors, or raw little-endian values (1, 2 or 4 bytes each, by valueBits).") var input: String
-    @Option(name: .shortAndLong, help: "Output stream.") var output: String
+    @Option(help: "Values per frame (the last may be shorter; at most \(StreamLimits.maxFrameValues)).") var frameSize: Int = 65536
+    @OptionGroup var input: ValueInputOptions
+    @Flag(help: "Write bare frames (what a hardware decoder takes) instead of a stream file: no codebook, counts or CRCs.")
+    var bare = false
+    @OptionGroup var runOptions: RunOptions
+    @Argument(help: "Input: .safetensors, or raw little-endian values (1, 2 or 4 bytes each, by valueBits; - reads standard input).")
+    var inputPath: String
+    @Option(name: .shortAndLong, help: "Output stream (- for standard output).") var output: String
+
+    func validate() throws {
+        guard (1...StreamLimits.maxFrameValues).contains(frameSize) else {
+            throw ValidationError("--frame-size must be 1 to \(StreamLimits.maxFrameValues), is \(frameSize)")
+        }
+    }
 
     func run() throws {
-        let book = try Codebook.load(path: codebook)
-        let data = try TensorValues.load(path: input, tensors: tensors, roundF32ToBF16: roundF32, rawValueBits: book.layout.valueBits)
+        let start = Date()
+        let text = try Codebook.loadText(path: codebook)
+        let book = try Codebook.parse(text)
+        let data = try input.open(inputPath, valueBits: book.layout.valueBits)
         guard data.valueBits <= book.layout.valueBits else {
-            throw TrainingError.invalidOption("\(input) has \(data.valueBits)-bit values; the codebook codes \(book.layout.valueBits)-bit values")
+            throw TrainingError.invalidOption("\(inputPath) has \(data.valueBits)-bit values; the codebook codes \(book.layout.valueBits)-bit values")
         }
-        let values = data.all
-        let stream = try StreamCodec(codebook: book).encode(values, frameSize: frameSize)
-        try writeFile(stream, to: output)
-        let inBits = Double(values.count * book.layout.valueBits)
-        print(String(format: "%d values -> %d bytes (%.4f bits/value, ratio %.3f)", values.count, stream.count,
-                     Double(stream.count * 8) / Double(max(1, values.count)), inBits / Double(max(1, stream.count * 8))))
+        let file = try OutputFile.open(output, inputs: [inputPath, codebook])
+        let encoder = try StreamEncoder(codec: StreamCodec(codebook: book), frameSize: frameSize, threads: runOptions.threads,
+                                        container: bare ? .bare : .file(codebookText: text), sink: file)
+        do {
+            try data.forEachChunk { _, values in try encoder.add(values) }
+        } catch let StreamError.valueTooWide(index, value, bits) {
+            throw TrainingError.invalidOption("\(inputPath): value \(value) at index \(index) does not fit in the codebook's \(bits) value bits")
+        }
+        let summary = try encoder.finish()
+        try file.commit()
+        let inBits = Double(summary.values) * Double(book.layout.valueBits)
+        let line = String(format: "%llu values -> %llu bytes in %d frame(s) (%.4f bits/value, ratio %.3f)", summary.values, summary.bytes, summary.frames,
+                          Double(summary.bytes * 8) / Double(max(1, summary.values)), inBits / Double(max(1, summary.bytes * 8)))
+        if output == "-" { progress(line) } else { print(line) }
+        runOptions.report(since: start)
     }
 }
 
 struct Decode: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Decompress a .hwgs stream into raw little-endian values.")
+    static let configuration = CommandConfiguration(
+        abstract: "Decompress a stream file (.hwgs) into raw little-endian values; --bare reads bare frames.",
+        discussion: """
+            A stream file carries its codebook: --codebook is optional, and when given the file's codebook must code the same.             Every frame is checked (CRC-32C, value count, its EOF ending its words) and the file's counts and CRC at the end;             any damage is an error naming the frame, and no output is left behind.
+            """)
 
-    @Option(help: "Codebook JSON.") var codebook: String
-    @Argument(help: "Input stream (.hwgs).") var input: String
-    @Option(name: .shortAndLong, help: "Output raw values (1, 2 or 4 bytes each, by valueBits).") var output: String
+    @Option(help: "Codebook JSON (needed with --bare; otherwise checked against the file's).") var codebook: String?
+    @Flag(help: "The input is bare frames (no header, counts or CRCs): only truncation and invalid codes can be detected.")
+    var bare = false
+    @OptionGroup var runOptions: RunOptions
+    @Argument(help: "Input stream (.hwgs; - reads standard input).") var inputPath: String
+    @Option(name: .shortAndLong, help: "Output raw values, 1, 2 or 4 bytes each by valueBits (- for standard output).") var output: String
+
+    func validate() throws {
+        if bare && codebook == nil { throw ValidationError("--bare needs --codebook: bare frames do not say how they were coded") }
+    }
 
     func run() throws {
-        let book = try Codebook.load(path: codebook)
-        guard let data = FileManager.default.contents(atPath: input) else { throw CodecIOError.unreadable(path: input) }
-        let decoded = try StreamCodec(codebook: book).decode(Array(data))
-        try writeFile(RawValues.encode(decoded.values, valueBits: book.layout.valueBits), to: output)
-        print("\(decoded.values.count) values in \(decoded.frameSizes.count) frame(s)")
+        let start = Date()
+        let given = try codebook.map { try Codebook.load(path: $0) }
+        let input = try InputFile(path: inputPath)
+        let inputs = [inputPath] + (codebook.map { [$0] } ?? [])
+        let summary: DecodeSummary
+        let file: OutputFile
+        do {
+            if bare, let book = given {
+                file = try OutputFile.open(output, inputs: inputs)
+                var source = input
+                let bits = book.layout.valueBits
+                summary = try StreamFileDecoder.decodeBare(&source, codec: StreamCodec(codebook: book)) { values in
+                    try file.write(RawValues.encode(values, valueBits: bits))
+                }
+            } else {
+                var reader = try StreamFileReader(input)
+                if let given, let field = reader.codebook.codingDifference(from: given) {
+                    throw StreamFileError.codebookDiffers(field: field)
+                }
+                file = try OutputFile.open(output, inputs: inputs)
+                let bits = reader.codebook.layout.valueBits
+                summary = try StreamFileDecoder.decode(&reader, codec: StreamCodec(codebook: reader.codebook), threads: runOptions.threads,
+                                                       convert: { RawValues.encode($0, valueBits: bits) },
+                                                       output: { try file.write($0) })
+            }
+        } catch let error as StreamFileError {
+            throw CommandError(description: "\(inputPath): \(error)")
+        } catch let error as StreamError {
+            throw CommandError(description: "\(inputPath): \(error)")
+        }
+        try file.commit()
+        let line = "\(summary.values) values in \(summary.frames) frame(s)"
+        if output == "-" { progress(line) } else { print(line) }
+        runOptions.report(since: start)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Codec
 import Cores
+import FileIO
 import HDL
 import HDLBlocks
 
@@ -13,6 +14,12 @@ struct HWGen: ParsableCommand {
         abstract: "Generate verified, synthesizable Verilog for entropy-coding hardware.",
         subcommands: [Generate.self, Train.self, Analyze.self, Encode.self, Decode.self, BenchVectors.self, DemoVectors.self],
         defaultSubcommand: Generate.self)
+
+    /// Interrupted runs remove their temporary files (see `TemporaryFiles`).
+    static func main() {
+        TemporaryFiles.installSignalHandlers()
+        main(nil)
+    }
 }
 
 /// A failure the user can act on; printed as one line, exit status 1.
@@ -73,17 +80,15 @@ struct Generate: ParsableCommand {
         } catch let error as CoreError {
             throw CommandError(description: "\(error)")
         }
-        // Everything is built before anything is written: a bad codebook writes nothing.
+        // Everything is built before anything is written, and the files are written all or
+        // none: a bad codebook or an unwritable target leaves the folder as it was.
         var files: [VerilogFile] = []
         for module in modules {
             for file in module.verilogFiles() where !files.contains(where: { $0.name == file.name }) { files.append(file) }
         }
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        for file in files {
-            let path = (output as NSString).appendingPathComponent(file.name)
-            try file.contents.write(toFile: path, atomically: true, encoding: .utf8)
-            print("wrote \(path)")
-        }
+        let written = try OutputFolder.write(files.map { ($0.name, Array($0.contents.utf8)) }, into: output,
+                                             inputs: codebook.map { [$0] } ?? [])
+        for path in written { print("wrote \(path)") }
     }
 }
 
@@ -122,8 +127,7 @@ struct DemoVectors: ParsableCommand {
             input.append("\(String(byte, radix: 16)) \(last)")
             expected.append("\(String(AxisRomDemo.reference(byte), radix: 16)) \(last)")
         }
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        try (input.joined(separator: "\n") + "\n").write(toFile: output + "/input.txt", atomically: true, encoding: .utf8)
-        try (expected.joined(separator: "\n") + "\n").write(toFile: output + "/expected.txt", atomically: true, encoding: .utf8)
+        _ = try OutputFolder.write([("input.txt", Array((input.joined(separator: "\n") + "\n").utf8)),
+                                    ("expected.txt", Array((expected.joined(separator: "\n") + "\n").utf8))], into: output)
     }
 }

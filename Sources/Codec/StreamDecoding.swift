@@ -1,0 +1,156 @@
+import Dispatch
+
+/// What a whole decode saw.
+public struct DecodeSummary: Sendable, Equatable {
+    public var frames = 0
+    public var values: UInt64 = 0
+    public init() {}
+}
+
+/// Runs work over the items of a batch on up to `threads` threads and keeps results in item order.
+enum ParallelBatch {
+    /// `work(i)` for every i in 0 ..< count; results in order, or the error of the lowest i that failed.
+    static func map<T, E: Error>(count: Int, threads: Int, _ work: @Sendable (Int) throws(E) -> T) throws(E) -> [T] {
+        let results = ResultSlots<T, E>(count: count)
+        let workers = max(1, min(threads, count))
+        if workers == 1 {
+            for i in 0..<count { results.set(i, Result { () throws(E) -> T in try work(i) }) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var i = w
+                while i < count {
+                    results.set(i, Result { () throws(E) -> T in try work(i) })
+                    i += workers
+                }
+            }
+        }
+        return try results.collect()
+    }
+}
+
+/// One slot per item, each written by exactly one worker before `collect`.
+private final class ResultSlots<T, E: Error>: @unchecked Sendable {
+    private var slots: [Result<T, E>?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: Result<T, E>) { slots[i] = r }
+    func collect() throws(E) -> [T] {
+        var out: [T] = []
+        out.reserveCapacity(slots.count)
+        for slot in slots {
+            guard let slot else { continue }
+            out.append(try slot.get())
+        }
+        return out
+    }
+}
+
+/// Decodes stream files (section 11) with their frames spread over threads, and bare streams
+/// (sections 5-9) frame by frame; both in bounded memory, handing each frame's result on in order.
+public enum StreamFileDecoder {
+    /// Decodes every frame of `reader`'s file on `threads` threads, then checks the trailer.
+    /// Frames are gathered into batches of about `batchBytes` of words (or `batchValues`
+    /// values) per thread. `convert` runs on the worker with each frame's values (to turn them
+    /// into output bytes, say); `output` gets the results in frame order on the calling thread.
+    /// Nothing is handed to `output` for a frame that fails, nor for any frame after it.
+    public static func decode<Source: ByteSource, T>(
+        _ reader: inout StreamFileReader<Source>, codec: StreamCodec, threads: Int,
+        batchBytes: Int = 4 << 20, batchValues: Int = 4 << 20,
+        convert: @escaping @Sendable ([UInt32]) -> T, output: (T) throws -> Void
+    ) throws -> DecodeSummary {
+        var summary = DecodeSummary()
+        let threads = max(1, threads)
+        var done = false
+        while !done {
+            var batch: [StoredFrame] = []
+            var bytes = 0, values = 0
+            var readError: StreamFileError?
+            while bytes < batchBytes * threads, values < batchValues * threads {
+                do throws(StreamFileError) {
+                    guard let frame = try reader.nextFrame() else {
+                        done = true
+                        break
+                    }
+                    bytes += frame.words.byteCount
+                    values += frame.valueCount
+                    batch.append(frame)
+                } catch {
+                    // The frames read before a damaged header are checked first: the damage
+                    // may be theirs (a word count that took the next header's bytes).
+                    readError = error
+                    break
+                }
+            }
+            let frames = batch
+            let results = try ParallelBatch.map(count: frames.count, threads: threads) { (i: Int) throws(StreamFileError) -> T in
+                convert(try frames[i].decode(with: codec))
+            }
+            if let readError { throw readError }
+            for (frame, result) in zip(frames, results) {
+                try output(result)
+                summary.frames += 1
+                summary.values += UInt64(frame.valueCount)
+            }
+        }
+        try reader.finish()
+        return summary
+    }
+
+    /// Decodes bare frames read from `source` one by one (they have no headers to find them by,
+    /// so on one thread), handing each frame's values to `output`. The buffer holds a few MiB of
+    /// stream, more only while one frame is longer than that.
+    public static func decodeBare<Source: ByteSource>(
+        _ source: inout Source, codec: StreamCodec, output: ([UInt32]) throws -> Void
+    ) throws -> DecodeSummary {
+        var summary = DecodeSummary()
+        var pending: [UInt8] = []
+        var atEnd = false
+        let chunk = 4 << 20
+        var consumedBits = 0  // stream bit position of pending[0], for messages
+        func more() throws {
+            let have = pending.count
+            pending.append(contentsOf: repeatElement(0, count: chunk))
+            let n = try pending.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[have...])) }
+            pending.removeLast(chunk - n)
+            if n == 0 { atEnd = true }
+        }
+        while !(atEnd && pending.isEmpty) {
+            if !atEnd && pending.count < chunk { try more() }
+            let stream = PaddedStream(pending)
+            var offset = 0
+            var needMore = false
+            while offset < stream.byteCount {
+                let decoded: (values: [UInt32], end: Int)
+                do throws(FrameDecodeError) {
+                    decoded = try codec.decodeFrame(at: stream, byteOffset: offset)
+                } catch {
+                    if case .truncated = error, !atEnd, stream.byteCount - offset <= 4 * StreamLimits.maxFrameWords {
+                        needMore = true
+                        break
+                    }
+                    throw StreamError.corruptFrame(frame: summary.frames + 1, error.shifted(by: consumedBits))
+                }
+                try output(decoded.values)
+                summary.frames += 1
+                summary.values += UInt64(decoded.values.count)
+                offset = decoded.end
+            }
+            pending.removeFirst(offset)
+            consumedBits += 8 * offset
+            if needMore { try more() }
+        }
+        return summary
+    }
+}
+
+extension FrameDecodeError {
+    /// The same error with its bit position moved by `bits` (a frame decoded from a buffer that
+    /// starts `bits` into the stream).
+    func shifted(by bits: Int) -> FrameDecodeError {
+        switch self {
+        case .invalidCode(let bit): return .invalidCode(bit: bit + bits)
+        case .truncated(let bit): return .truncated(bit: bit + bits)
+        case .badFinalState(let bit, let state): return .badFinalState(bit: bit + bits, state: state)
+        case .tooManyValues(let bit, let limit): return .tooManyValues(bit: bit + bits, limit: limit)
+        }
+    }
+}
