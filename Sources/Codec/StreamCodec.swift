@@ -173,6 +173,11 @@ public struct DecodedStream: Sendable, Equatable {
     public let values: [UInt32]
     /// Values per frame, in order (0 for an empty frame).
     public let frameSizes: [Int]
+
+    public init(values: [UInt32], frameSizes: [Int]) {
+        self.values = values
+        self.frameSizes = frameSizes
+    }
 }
 
 /// A stream that cannot be encoded or decoded.

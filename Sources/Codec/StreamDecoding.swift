@@ -106,12 +106,19 @@ public enum StreamFileDecoder {
         var atEnd = false
         let chunk = 4 << 20
         var consumedBits = 0  // stream bit position of pending[0], for messages
+        var block = [UInt8](repeating: 0, count: 1 << 16)
+        /// Reads up to `chunk` more bytes (until the source ends or they are there).
         func more() throws {
-            let have = pending.count
-            pending.append(contentsOf: repeatElement(0, count: chunk))
-            let n = try pending.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[have...])) }
-            pending.removeLast(chunk - n)
-            if n == 0 { atEnd = true }
+            var got = 0
+            while got < chunk {
+                let n = try block.withUnsafeMutableBytes { try source.read(into: $0) }
+                if n == 0 {
+                    atEnd = true
+                    break
+                }
+                pending.append(contentsOf: block[0..<n])
+                got += n
+            }
         }
         while !(atEnd && pending.isEmpty) {
             if !atEnd && pending.count < chunk { try more() }

@@ -278,7 +278,7 @@ struct BufferedInput<Source: ByteSource> {
             start += n
             offset += n
         }
-        out.append(contentsOf: repeatElement(0, count: extra))
+        if extra > 0 { out.append(contentsOf: [UInt8](repeating: 0, count: extra)) }
         return out
     }
 
@@ -287,12 +287,19 @@ struct BufferedInput<Source: ByteSource> {
     private mutating func readDirectly(into out: inout [UInt8], upTo count: Int) throws(StreamFileError) {
         let have = out.count
         let chunk = min(count - have, max(1 << 20, have))
-        out.append(contentsOf: repeatElement(0, count: chunk))
+        out.append(contentsOf: [UInt8](repeating: 0, count: chunk))
         do {
-            let n = try out.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[have...])) }
-            out.removeLast(chunk - n)
-            offset += n
-            if n == 0 { atEnd = true }
+            var got = 0
+            while got < chunk {
+                let n = try out.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[(have + got)...])) }
+                if n == 0 {
+                    atEnd = true
+                    break
+                }
+                got += n
+            }
+            out.removeLast(chunk - got)
+            offset += got
         } catch {
             out.removeLast(chunk)
             throw .io("\(error)")

@@ -8,6 +8,8 @@ public struct ConformanceVector: CustomTestStringConvertible, Sendable {
     public let values: [UInt32]
     public let frameSizes: [Int]
     public let stream: [UInt8]
+    /// The stream file of section 11 (`file.hex`).
+    public let file: [UInt8]
 
     public var testDescription: String { name }
 
@@ -31,12 +33,17 @@ public struct ConformanceVector: CustomTestStringConvertible, Sendable {
                 .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         let words = try lines("stream.hex").compactMap { UInt32($0, radix: 16) }
+        let fileWords = try lines("file.hex").compactMap { UInt32($0, radix: 16) }
+        func bytes(_ words: [UInt32]) -> [UInt8] {
+            words.flatMap { [UInt8($0 >> 24), UInt8($0 >> 16 & 0xFF), UInt8($0 >> 8 & 0xFF), UInt8($0 & 0xFF)] }
+        }
         return ConformanceVector(
             name: name,
             codebookBytes: Array(try Data(contentsOf: dir.appendingPathComponent("codebook.json"))),
             values: try lines("values.hex").compactMap { UInt32($0, radix: 16) },
             frameSizes: try lines("frames.txt").compactMap { Int($0) },
-            stream: words.flatMap { [UInt8($0 >> 24), UInt8($0 >> 16 & 0xFF), UInt8($0 >> 8 & 0xFF), UInt8($0 & 0xFF)] })
+            stream: bytes(words),
+            file: bytes(fileWords))
     }
 }
 
