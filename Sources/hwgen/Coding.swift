@@ -52,9 +52,21 @@ struct RunOptions: ParsableArguments {
 
     func report(since start: Date) {
         guard stats else { return }
+        progress(String(format: "stats: %.2f s, peak memory %.1f MiB", Date().timeIntervalSince(start), Self.peakMemoryKiB() / 1024))
+    }
+
+    /// The process's peak resident memory in KiB: VmHWM of /proc/self/status (this program's
+    /// own; getrusage's ru_maxrss would also count the parent's memory that was copied before
+    /// exec), else getrusage.
+    static func peakMemoryKiB() -> Double {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kib = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) {
+            return kib
+        }
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        progress(String(format: "stats: %.2f s, peak memory %.1f MiB", Date().timeIntervalSince(start), Double(usage.ru_maxrss) / 1024))
+        return Double(usage.ru_maxrss)
     }
 }
 

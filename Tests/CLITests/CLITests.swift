@@ -15,18 +15,37 @@ enum HWGen {
     }
 
     static func run(_ arguments: [String]) throws -> Result {
+        let (status, output, error) = try runBinary(arguments)
+        return Result(status: status, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
+    }
+
+    /// Runs hwgen with `input` on standard input; returns the exit status, standard output's
+    /// bytes and standard error's.
+    static func runBinary(_ arguments: [String], input: Data? = nil) throws -> (Int32, Data, Data) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe(), err = Pipe(), inPipe = Pipe()
         process.standardOutput = out
         process.standardError = err
+        if input != nil { process.standardInput = inPipe }
         try process.run()
+        // Feed standard input and drain both outputs on their own threads, so no pipe fills up.
+        let feeder = Thread {
+            if let input { inPipe.fileHandleForWriting.write(input) }
+            try? inPipe.fileHandleForWriting.close()
+        }
+        feeder.start()
+        let errorData = ErrorBox()
+        let drainer = Thread { errorData.data = err.fileHandleForReading.readDataToEndOfFile() }
+        drainer.start()
         let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: o, as: UTF8.self), error: String(decoding: e, as: UTF8.self))
+        while drainer.isExecuting || !drainer.isFinished { usleep(1000) }
+        return (process.terminationStatus, o, errorData.data)
     }
+
+    final class ErrorBox: @unchecked Sendable { var data = Data() }
 
     static func temporary(_ name: String) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("hwgen-cli-\(UUID().uuidString)-\(name)").path
@@ -66,12 +85,20 @@ struct CLITests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == Data(values))
     }
 
+    /// A file of the real MiniLM data in ../shared/data (or $HWGEN_DATA); missing data fails the test.
+    static func dataPath(_ name: String) throws -> String {
+        let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/" + name).path
+        let path = ProcessInfo.processInfo.environment["HWGEN_DATA"].map { $0 + "/" + name } ?? shared
+        try #require(FileManager.default.fileExists(atPath: path), "real data missing at \(path): clone next to shared/ or set HWGEN_DATA")
+        return path
+    }
+
+    static func weightsPath() throws -> String { try dataPath("minilm_weights_layers_1_4.bf16.safetensors") }
+
     @Test("train on a real safetensors file, then encode, decode and analyze with the codebook")
     func trainAndUse() throws {
-        let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/minilm_weights_layers_1_4.bf16.safetensors").path
-        let weights = ProcessInfo.processInfo.environment["HWGEN_DATA"].map { $0 + "/minilm_weights_layers_1_4.bf16.safetensors" } ?? data
-        #expect(FileManager.default.fileExists(atPath: weights), "real data missing at \(weights): clone next to shared/ or set HWGEN_DATA")
+        let weights = try Self.weightsPath()
         let book = HWGen.temporary("w.json")
         let train = try HWGen.run(["train", "--coder", "tans", "--tensors", "layer\\.1\\..*weight", "--name", "w1", "-o", book, weights])
         #expect(train.status == 0, "\(train.error)")
