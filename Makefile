@@ -15,7 +15,7 @@ READY ?= 60
 TRACE ?= 0
 COUNT ?= 100000
 
-.PHONY: all deps hwgen generated check-generated sim sim-demo test test-long bench synth fuzz clean
+.PHONY: all deps hwgen generated check-generated sim sim-demo test test-long bench synth fuzz fuzz-ci clean
 
 all: hwgen
 
@@ -94,9 +94,9 @@ sim-demo: hwgen
 	@echo "== axis_rom_demo: tvalid $(VALID)% / tready $(READY)% of cycles"
 	@$(SIM_DIR)-demo/obj/bench $(SIM_DIR)-demo/input.txt $(SIM_DIR)-demo/expected.txt --seed $(SEED) --valid $(VALID) --ready $(READY)
 
-# Everything CI runs: the make-sim demo, generated/ freshness, then the Swift test suites
-# (Verilator co-simulation, lint, Icarus, Yosys). The Swift summary is the last line.
-test: sim sim-demo check-generated
+# Everything CI runs: the make-sim demo, generated/ freshness, a short fuzz run, then the Swift
+# test suites (Verilator co-simulation, lint, Icarus, Yosys). The Swift summary is the last line.
+test: sim sim-demo check-generated fuzz-ci
 	swift test --disable-xctest
 
 # Longer random sweeps (more seeds and beats); report their results in closing notes.
@@ -124,14 +124,40 @@ synth: hwgen
 	@echo "== axis_rom_demo"
 	@scripts/synth.sh $(BUILD)/synth-rtl/demo axis_rom_demo $(BUILD)/synth/axis_rom_demo
 
-# libFuzzer over the reference decoders and the codebook parser (FUZZ_SECONDS, default 60).
-# Leak detection is off: the harness keeps its codec tables for the whole process, and Swift
-# packs enum tags into pointer bits that LeakSanitizer cannot follow (a false report at exit).
+# libFuzzer over every parser of untrusted input (Fuzz/HWGenFuzz.swift): codebook JSON, bare
+# streams, stream files, safetensors, raw value files, training histograms. Codec, FileIO and
+# Training are compiled as modules with coverage and AddressSanitizer, then the harness against
+# them. FUZZ_SECONDS bounds the run (make test runs it for FUZZ_CI_SECONDS). Leak detection is off:
+# the harness keeps its codec tables for the whole process, and Swift packs enum tags into
+# pointer bits that LeakSanitizer cannot follow (a false report at exit).
 FUZZ_SECONDS ?= 60
-fuzz: deps
-	mkdir -p $(BUILD)/fuzz-corpus && cp Fuzz/corpus/* $(BUILD)/fuzz-corpus/
-	swiftc -sanitize=fuzzer,address -parse-as-library -O Fuzz/CodecFuzz.swift Sources/Codec/*.swift -o $(BUILD)/codec-fuzz
-	cd $(BUILD) && ASAN_OPTIONS=detect_leaks=0 ./codec-fuzz fuzz-corpus -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 -detect_leaks=0 2>&1 | tail -3
+FUZZ_CI_SECONDS ?= 20
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_FLAGS := -sanitize=fuzzer,address -parse-as-library -O -I $(FUZZ_DIR)
+# ld.gold warns once per ASan helper symbol; the warnings say nothing about the harness.
+FUZZ_QUIET := 2>&1 | { grep -v "Cannot export local symbol" || true; }
+define fuzz_module
+	swiftc -emit-library -static -module-name $(1) -emit-module -emit-module-path $(FUZZ_DIR)/$(1).swiftmodule \
+	  $(FUZZ_FLAGS) Sources/$(1)/*.swift -o $(FUZZ_DIR)/lib$(1).a $(FUZZ_QUIET)
+endef
+
+$(FUZZ_DIR)/hwgen-fuzz: Fuzz/HWGenFuzz.swift $(wildcard Sources/Codec/*.swift Sources/FileIO/*.swift Sources/Training/*.swift)
+	@scripts/ensure-tools.sh
+	mkdir -p $(FUZZ_DIR)
+	$(call fuzz_module,Codec)
+	$(call fuzz_module,FileIO)
+	$(call fuzz_module,Training)
+	swiftc $(FUZZ_FLAGS) Fuzz/HWGenFuzz.swift $(FUZZ_DIR)/libTraining.a $(FUZZ_DIR)/libFileIO.a $(FUZZ_DIR)/libCodec.a \
+	  -o $@ $(FUZZ_QUIET)
+
+fuzz: $(FUZZ_DIR)/hwgen-fuzz
+	mkdir -p $(FUZZ_DIR)/corpus && cp Fuzz/corpus/* $(FUZZ_DIR)/corpus/
+	cd $(FUZZ_DIR) && ASAN_OPTIONS=detect_leaks=0 ./hwgen-fuzz corpus -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -timeout=5 -rss_limit_mb=2048 -detect_leaks=0 2>&1 | tail -3
+
+# The short fuzz run of make test.
+fuzz-ci:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
 
 clean:
 	rm -rf $(BUILD)
