@@ -108,14 +108,22 @@ struct Train: ParsableCommand {
         }
         let options = TrainingOptions(name: name, coder: coder, transform: choice, maxCodeLength: maxCodeLength,
                                       tableLog: tableLog, shardSize: shardSize)
-        // Open every input first: a bad one fails before any reading.
-        let inputs = try files.map { try input.open($0, valueBits: valueBits) }
-        guard let bits = inputs.first?.valueBits else { throw ValidationError("give at least one input file") }
-        for (file, data) in zip(files, inputs) where data.valueBits != bits {
-            throw TrainingError.invalidOption("\(file) has \(data.valueBits)-bit values, \(files[0]) \(bits)-bit")
+        // Check every input's header first (a bad one fails before any reading), closing each
+        // again: a model of thousands of files must not hold thousands open.
+        var bits = valueBits
+        for (i, file) in files.enumerated() where file != "-" {
+            let data = try input.open(file, valueBits: valueBits)
+            if i == 0 { bits = data.valueBits }
+            guard data.valueBits == bits else {
+                throw TrainingError.invalidOption("\(file) has \(data.valueBits)-bit values, \(files[0]) \(bits)-bit")
+            }
         }
         var statistics = try Trainer.accumulator(valueBits: bits, options: options)
-        for (file, data) in zip(files, inputs) {
+        for file in files {
+            let data = try input.open(file, valueBits: valueBits)
+            guard data.valueBits == bits else {
+                throw TrainingError.invalidOption("\(file) has \(data.valueBits)-bit values, \(files[0]) \(bits)-bit")
+            }
             let before = statistics.count
             do {
                 try data.forEachChunk { _, values in try statistics.add(values) }
@@ -155,10 +163,16 @@ struct Analyze: ParsableCommand {
     func run() throws {
         let start = Date()
         let book = try Codebook.load(path: codebook)
-        let inputs = try files.map { try input.open($0, valueBits: book.layout.valueBits) }
+        for file in files where file != "-" {
+            // Every header checked before any reading; each file closed again.
+            let data = try input.open(file, valueBits: book.layout.valueBits)
+            guard data.valueBits == book.layout.valueBits else {
+                throw TrainingError.invalidOption("\(file): the data has \(data.valueBits)-bit values but the codebook codes \(book.layout.valueBits)-bit values")
+            }
+        }
         var rows: [AnalysisRow] = []
-        for data in inputs {
-            rows += try Analyzer.analyze(data, codebook: book, shardSize: shardSize)
+        for file in files {
+            rows += try Analyzer.analyze(try input.open(file, valueBits: book.layout.valueBits), codebook: book, shardSize: shardSize)
         }
         if json {
             let encoder = JSONEncoder()

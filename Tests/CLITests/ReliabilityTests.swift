@@ -20,6 +20,12 @@ struct ReliabilityTests {
 
     static func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }
 
+    /// No temporary file or folder of an output (`.hwgen-*`) is left in `dir`.
+    static func expectNoTemporaries(_ dir: String, _ when: String = "", sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".hwgen") }
+        #expect(leftovers.isEmpty, "\(when): \(leftovers)", sourceLocation: sourceLocation)
+    }
+
     /// Checks the failure shape: exit 1 (not a signal), one `Error:` line containing `message`.
     static func expectFailure(_ result: HWGen.Result, _ message: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(result.status == 1, "\(what): exit \(result.status): \(result.error)", sourceLocation: sourceLocation)
@@ -182,8 +188,7 @@ struct ReliabilityTests {
         ]
         for (arguments, name) in runs { Self.expectFailure(try HWGen.run(arguments), "refusing to write", name) }
         #expect(try Self.read(book) == before.0 && (try Self.read(values)) == before.1 && (try Self.read(stream)) == before.2)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".hwgen") }
-        #expect(leftovers.isEmpty, "\(leftovers)")
+        try Self.expectNoTemporaries(dir)
     }
 
     @Test("outputs onto a device, a FIFO or a symlink write through them; a long name is a one-line error")
@@ -226,8 +231,7 @@ struct ReliabilityTests {
         Self.expectFailure(try HWGen.run(["encode", "--codebook", book, values, "-o", long]), "File name too long", "long name")
         Self.expectFailure(try HWGen.run(["encode", "--codebook", book, values, "-o", dir + "/missing/x.hwgs"]), "No such file or directory", "no folder")
         Self.expectFailure(try HWGen.run(["encode", "--codebook", book, values, "-o", dir]), "it is a folder", "a folder")
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".hwgen") }
-        #expect(leftovers.isEmpty, "\(leftovers)")
+        try Self.expectNoTemporaries(dir)
     }
 
     @Test("- reads standard input and writes standard output; --bare writes and reads bare frames")
@@ -285,8 +289,7 @@ struct ReliabilityTests {
         for name in names where name != "tiny_encoder.v" {
             #expect(try String(contentsOfFile: rtl + "/" + name, encoding: .utf8) == "old \(name)\n", "\(name) was replaced")
         }
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: rtl).filter { $0.hasPrefix(".hwgen") }
-        #expect(leftovers.isEmpty, "\(leftovers)")
+        try Self.expectNoTemporaries(rtl)
         // A codebook that breaks a rule: no folder is created.
         let bad = try Self.book(dir, CLITests.tinyBook.replacingOccurrences(of: "[2, 2, 3,", with: "[1, 1, 3,"), "bad.json")
         Self.expectFailure(try HWGen.run(["generate", "--codebook", bad, "-o", dir + "/new"]), "Kraft sum", "bad codebook")
@@ -316,8 +319,7 @@ struct ReliabilityTests {
             usleep(useconds_t(delay))
             kill(process.processIdentifier, signal)
             process.waitUntilExit()
-            let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".hwgen") }
-            #expect(leftovers.isEmpty, "after \(delay) us: \(leftovers)")
+            try Self.expectNoTemporaries(dir, "after \(delay) us")
             if FileManager.default.fileExists(atPath: output) {
                 // Finished before the signal: then it must be whole.
                 #expect(process.terminationStatus == 0)
