@@ -18,19 +18,27 @@ public struct Codebook: Sendable, Equatable {
         }
     }
 
+    /// The format tag of version 1 (one lane, no `lanes` key).
     public static let formatTag = "hwgen-codebook/1"
+    /// The format tag of version 2 (FORMAT.md section 9: `lanes` required).
+    public static let formatTagV2 = "hwgen-codebook/2"
+    /// Lanes a version-2 codebook may have.
+    public static let laneRange = 1...32
 
     public var name: String
     public var coder: Coder
     public var layout: ValueLayout
+    /// K: a frame's entry j belongs to lane j mod K (1: version 1's single stream).
+    public var lanes: Int
     /// Informative only: changes no bit.
     public var provenance: JSONValue?
 
     /// Makes a codebook and checks it against every rule of the format.
-    public init(name: String, coder: Coder, layout: ValueLayout, provenance: JSONValue? = nil) throws(CodebookError) {
+    public init(name: String, coder: Coder, layout: ValueLayout, lanes: Int = 1, provenance: JSONValue? = nil) throws(CodebookError) {
         self.name = name
         self.coder = coder
         self.layout = layout
+        self.lanes = lanes
         self.provenance = provenance
         try validate()
     }
@@ -43,6 +51,9 @@ public struct Codebook: Sendable, Equatable {
 
     /// Checks every rule of FORMAT.md section 3 except those of the JSON text itself.
     public func validate() throws(CodebookError) {
+        guard Self.laneRange.contains(lanes) else {
+            throw .invalid(key: "lanes", rule: "must be \(Self.laneRange.lowerBound) to \(Self.laneRange.upperBound), is \(lanes)")
+        }
         guard Self.isValidName(name) else {
             throw .invalid(key: "name", rule: "'\(name)' must match [A-Za-z_][A-Za-z0-9_]*")
         }
@@ -140,6 +151,7 @@ private struct CodebookFile: Codable {
     var codeLengths: [Int]?
     var tableLog: Int?
     var counts: [Int]?
+    var lanes: Int?
 }
 
 extension Codebook {
@@ -155,7 +167,7 @@ extension Codebook {
             throw .syntax(error)
         }
         guard case .object(let members) = document else { throw .notAnObject }
-        let common = ["format", "name", "coder", "transform", "symbolBits", "rawBits", "provenance"]
+        let common = ["format", "name", "coder", "transform", "symbolBits", "rawBits", "provenance", "lanes"]
         let byCoder = ["huffman": ["codeLengths"], "tans": ["tableLog", "counts"]]
         var coderName: String?
         for (key, value) in members where key == "coder" {
@@ -175,7 +187,7 @@ extension Codebook {
             if key == "provenance" { provenance = value; continue }
             try requireIntegers(value, key: key)
         }
-        for key in common where key != "provenance" && !members.contains(where: { $0.key == key }) {
+        for key in common where key != "provenance" && key != "lanes" && !members.contains(where: { $0.key == key }) {
             throw .missingKey(key)
         }
         for key in byCoder[coderName] ?? [] where !members.contains(where: { $0.key == key }) {
@@ -194,8 +206,18 @@ extension Codebook {
         } catch {
             throw .invalid(key: "(document)", rule: "\(error)")
         }
-        guard file.format == formatTag else {
-            throw .invalid(key: "format", rule: "must be \"\(formatTag)\", is \"\(file.format)\"")
+        let lanes: Int
+        switch file.format {
+        case formatTag:
+            guard file.lanes == nil else {
+                throw .unknownKey("lanes", reason: "version 1 (\(formatTag)) has one lane and no 'lanes' key; lanes need \(formatTagV2)")
+            }
+            lanes = 1
+        case formatTagV2:
+            guard let count = file.lanes else { throw .missingKey("lanes") }
+            lanes = count
+        default:
+            throw .invalid(key: "format", rule: "must be \"\(formatTag)\" or \"\(formatTagV2)\", is \"\(file.format)\"")
         }
         guard let transform = Transform(rawValue: file.transform) else {
             throw .invalid(key: "transform", rule: "must be identity, split or bf16-exponent, is \"\(file.transform)\"")
@@ -207,7 +229,7 @@ extension Codebook {
             coder = .tans(tableLog: file.tableLog ?? 0, counts: file.counts ?? [])
         }
         let layout = ValueLayout(transform: transform, symbolBits: file.symbolBits, rawBits: file.rawBits)
-        return try Codebook(name: file.name, coder: coder, layout: layout, provenance: provenance)
+        return try Codebook(name: file.name, coder: coder, layout: layout, lanes: lanes, provenance: provenance)
     }
 
     /// Reads and parses a codebook file.
@@ -236,6 +258,7 @@ extension Codebook {
     /// rawBits, codeLengths, tableLog, counts), or nil when both code the same bits; the name and
     /// the provenance do not count.
     public func codingDifference(from other: Codebook) -> String? {
+        if lanes != other.lanes { return "lanes" }
         if layout.transform != other.layout.transform { return "transform" }
         if layout.symbolBits != other.layout.symbolBits { return "symbolBits" }
         if layout.rawBits != other.layout.rawBits { return "rawBits" }
@@ -277,16 +300,18 @@ extension Codebook {
         return "\(type)"
     }
 
-    /// The codebook as JSON, keys in the order of FORMAT.md, one line per key.
+    /// The codebook as JSON, keys in the order of FORMAT.md, one line per key: version 1 for
+    /// one lane, version 2 with `lanes` for more.
     public func jsonText() -> String {
         var lines = [
-            "  \"format\": \(JSONValue.quote(Self.formatTag))",
+            "  \"format\": \(JSONValue.quote(lanes == 1 ? Self.formatTag : Self.formatTagV2))",
             "  \"name\": \(JSONValue.quote(name))",
             "  \"coder\": \(JSONValue.quote(coder.name))",
             "  \"transform\": \(JSONValue.quote(layout.transform.rawValue))",
             "  \"symbolBits\": \(layout.symbolBits)",
             "  \"rawBits\": \(layout.rawBits)",
         ]
+        if lanes > 1 { lines.append("  \"lanes\": \(lanes)") }
         switch coder {
         case .huffman(let lengths):
             lines.append("  \"codeLengths\": [\(lengths.map(String.init).joined(separator: ", "))]")

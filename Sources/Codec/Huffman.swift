@@ -39,22 +39,26 @@ public struct HuffmanCoder: Sendable {
     public let code: CanonicalCode
     /// Per symbol: the bits written for its symbol part (its code, or ESC's code then the
     /// literal for an escaped symbol) and how many (at most 16 + 12).
-    private let symbolField: FixedTable<UInt32>
-    private let symbolFieldBits: FixedTable<UInt8>
+    let symbolField: FixedTable<UInt32>
+    let symbolFieldBits: FixedTable<UInt8>
     /// Indexed by the next `maxLength` bits: code length + rawBits (bits 0-5, so a shift by the
     /// slot itself consumes a value), code length (bits 6-10, 0: no code starts so), ESC (bit
     /// 11), EOF (bit 12), no code (bit 13), the entry (bits 16-28).
-    private let decodeTable: FixedTable<UInt32>
-    private let escape: Int
-    private let endOfFrame: Int
+    let decodeTable: FixedTable<UInt32>
+    let escape: Int
+    let endOfFrame: Int
 
-    private static let escapeFlag: UInt32 = 1 << 11
-    private static let endFlag: UInt32 = 1 << 12
+    static let escapeFlag: UInt32 = 1 << 11
+    static let endFlag: UInt32 = 1 << 12
     /// Marks bit patterns that start no code (their length is 0).
-    private static let invalidFlag: UInt32 = 1 << 13
+    static let invalidFlag: UInt32 = 1 << 13
 
-    public init(layout: ValueLayout, codeLengths: [Int]) {
+    /// K (section 9); 1 is version 1's single stream.
+    public let lanes: Int
+
+    public init(layout: ValueLayout, codeLengths: [Int], lanes: Int = 1) {
         self.layout = layout
+        self.lanes = max(1, lanes)
         code = CanonicalCode(lengths: codeLengths)
         escape = layout.symbolCount
         endOfFrame = layout.symbolCount + 1
@@ -87,10 +91,13 @@ public struct HuffmanCoder: Sendable {
     /// Appends one frame: the values, EOF, zero padding to 32 bits. The values must fit the
     /// layout's value bits (`StreamCodec` checks them).
     func encodeFrame(_ values: ArraySlice<UInt32>, into writer: BitWriter) {
-        switch layout.transform {
-        case .identity: encodeFrame(values, into: writer, IdentityKernel.self)
-        case .split: encodeFrame(values, into: writer, SplitKernel.self)
-        case .bf16Exponent: encodeFrame(values, into: writer, BF16Kernel.self)
+        switch (layout.transform, lanes) {
+        case (.identity, 1): encodeFrame(values, into: writer, IdentityKernel.self)
+        case (.split, 1): encodeFrame(values, into: writer, SplitKernel.self)
+        case (.bf16Exponent, 1): encodeFrame(values, into: writer, BF16Kernel.self)
+        case (.identity, _): encodeLanes(values, lanes: lanes, into: writer, IdentityKernel.self)
+        case (.split, _): encodeLanes(values, lanes: lanes, into: writer, SplitKernel.self)
+        case (.bf16Exponent, _): encodeLanes(values, lanes: lanes, into: writer, BF16Kernel.self)
         }
     }
 
@@ -120,10 +127,13 @@ public struct HuffmanCoder: Sendable {
     /// after the frame's padding. A frame that would take the sink past `limit` values is an
     /// error (`tooManyValues`) before it can.
     func decodeFrame(_ reader: inout BitReader, into sink: inout ValueSink, limit valueLimit: Int) throws(FrameDecodeError) {
-        switch layout.transform {
-        case .identity: try decodeFrame(&reader, into: &sink, limit: valueLimit, IdentityKernel.self)
-        case .split: try decodeFrame(&reader, into: &sink, limit: valueLimit, SplitKernel.self)
-        case .bf16Exponent: try decodeFrame(&reader, into: &sink, limit: valueLimit, BF16Kernel.self)
+        switch (layout.transform, lanes) {
+        case (.identity, 1): try decodeFrame(&reader, into: &sink, limit: valueLimit, IdentityKernel.self)
+        case (.split, 1): try decodeFrame(&reader, into: &sink, limit: valueLimit, SplitKernel.self)
+        case (.bf16Exponent, 1): try decodeFrame(&reader, into: &sink, limit: valueLimit, BF16Kernel.self)
+        case (.identity, _): try decodeLanes(&reader, lanes: lanes, into: &sink, limit: valueLimit, IdentityKernel.self)
+        case (.split, _): try decodeLanes(&reader, lanes: lanes, into: &sink, limit: valueLimit, SplitKernel.self)
+        case (.bf16Exponent, _): try decodeLanes(&reader, lanes: lanes, into: &sink, limit: valueLimit, BF16Kernel.self)
         }
     }
 
@@ -202,7 +212,7 @@ public struct HuffmanCoder: Sendable {
 }
 
 /// Why one frame could not be decoded; `bit` is the stream position where the problem starts.
-public enum FrameDecodeError: Error, Sendable, Equatable {
+public indirect enum FrameDecodeError: Error, Sendable, Equatable {
     /// The bits at `bit` start no code of an incomplete Huffman code.
     case invalidCode(bit: Int)
     /// The stream ends inside the frame.
@@ -212,4 +222,12 @@ public enum FrameDecodeError: Error, Sendable, Equatable {
     /// The frame goes on past `limit` values (a stored frame's value count, or the most any
     /// frame may hold), by bit `bit`.
     case tooManyValues(bit: Int, limit: Int)
+    /// The problem met by lane `lane` (0 first) decoding entry `entry` of the frame (K lanes).
+    case inLane(lane: Int, entry: Int, FrameDecodeError)
+
+    /// The problem itself, whatever lane met it.
+    public var root: FrameDecodeError {
+        if case .inLane(_, _, let inner) = self { return inner.root }
+        return self
+    }
 }

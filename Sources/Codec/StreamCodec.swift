@@ -11,8 +11,9 @@ public struct StreamCodec: Sendable {
     public init(codebook: Codebook) {
         self.codebook = codebook
         switch codebook.coder {
-        case .huffman(let lengths): coder = .huffman(HuffmanCoder(layout: codebook.layout, codeLengths: lengths))
-        case .tans(let tableLog, let counts): coder = .tans(TANSCoder(layout: codebook.layout, tableLog: tableLog, counts: counts))
+        case .huffman(let lengths): coder = .huffman(HuffmanCoder(layout: codebook.layout, codeLengths: lengths, lanes: codebook.lanes))
+        case .tans(let tableLog, let counts):
+            coder = .tans(TANSCoder(layout: codebook.layout, tableLog: tableLog, counts: counts, lanes: codebook.lanes))
         }
     }
 
@@ -49,6 +50,11 @@ public struct StreamCodec: Sendable {
         case .huffman(let h):
             for frame in frames {
                 h.encodeFrame(frame, into: writer)
+                ends.append(writer.bitCount / 8)
+            }
+        case .tans(let t) where t.lanes > 1:
+            for frame in frames {
+                t.encodeLaneFrame(frame, into: writer)
                 ends.append(writer.bitCount / 8)
             }
         case .tans(let t):
@@ -126,7 +132,7 @@ public struct StreamCodec: Sendable {
             do throws(FrameDecodeError) {
                 try decodeFrame(&reader, into: &sink, limit: valueCount)
             } catch {
-                switch error {
+                switch error.root {
                 case .truncated(let bit): throw .runsPastWords(bit: bit, words: words.byteCount / 4)
                 case .tooManyValues: throw .moreValues(stored: valueCount)
                 default: throw .corrupt(error)
@@ -216,6 +222,8 @@ extension FrameDecodeError: CustomStringConvertible {
             return "EOF at bit \(bit) left tANS state \(state), not 0"
         case .tooManyValues(let bit, let limit):
             return "the frame goes on past \(limit) values (by bit \(bit))"
+        case .inLane(let lane, let entry, let error):
+            return "lane \(lane), entry \(entry): \(error)"
         }
     }
 }

@@ -130,7 +130,7 @@ public enum StreamFileDecoder {
                 do throws(FrameDecodeError) {
                     decoded = try codec.decodeFrame(at: stream, byteOffset: offset)
                 } catch {
-                    if case .truncated = error, !atEnd, stream.byteCount - offset <= 4 * StreamLimits.maxFrameWords {
+                    if case .truncated = error.root, !atEnd, stream.byteCount - offset <= 4 * StreamLimits.maxFrameWords {
                         needMore = true
                         break
                     }
@@ -158,6 +158,7 @@ extension FrameDecodeError {
         case .truncated(let bit): return .truncated(bit: bit + bits)
         case .badFinalState(let bit, let state): return .badFinalState(bit: bit + bits, state: state)
         case .tooManyValues(let bit, let limit): return .tooManyValues(bit: bit + bits, limit: limit)
+        case .inLane(let lane, let entry, let inner): return .inLane(lane: lane, entry: entry, inner.shifted(by: bits))
         }
     }
 }

@@ -81,21 +81,25 @@ public struct TANSCoder: Sendable {
     /// Per state: 63 - nb (bits 0-5: shifting the container right by one and
     /// then by the slot itself leaves the nb state bits, 0 when nb is 0), base (bits 8-23),
     /// nb + rawBits (bits 24-31), the entry (bits 32-44), and bit 48 when the entry is ESC or EOF.
-    private let fastTable: FixedTable<UInt64>
+    let fastTable: FixedTable<UInt64>
     /// Per entry: the symbol's bits placed in the value.
-    private let entryValue: FixedTable<UInt32>
+    let entryValue: FixedTable<UInt32>
     /// Per entry with a count (FSE's trick): nb = (X + deltaBits) >> 16, and the next X is
     /// states[(X >> nb) + deltaState] (the states of each entry in ascending order, plus T).
-    fileprivate let deltaBits: FixedTable<Int32>
-    fileprivate let deltaState: FixedTable<Int32>
-    fileprivate let states: FixedTable<UInt16>
+    let deltaBits: FixedTable<Int32>
+    let deltaState: FixedTable<Int32>
+    let states: FixedTable<UInt16>
     /// Per symbol: whether it has a count (else it is escaped).
-    fileprivate let hasCount: FixedTable<Bool>
-    fileprivate let escape: Int
-    fileprivate let endOfFrame: Int
+    let hasCount: FixedTable<Bool>
+    let escape: Int
+    let endOfFrame: Int
 
-    public init(layout: ValueLayout, tableLog: Int, counts: [Int]) {
+    /// K (section 9); 1 is version 1's single stream.
+    public let lanes: Int
+
+    public init(layout: ValueLayout, tableLog: Int, counts: [Int], lanes: Int = 1) {
         self.layout = layout
+        self.lanes = max(1, lanes)
         let t = TANSTables(tableLog: tableLog, counts: counts)
         tables = t
         escape = layout.symbolCount
@@ -167,7 +171,7 @@ public struct TANSCoder: Sendable {
     }
 
     /// The chunks of one frame, built from the last entry to the first.
-    private struct ChunkBuilder<K: TransformKernel> {
+    struct ChunkBuilder<K: TransformKernel> {
         let size: Int
         let tableLog: Int
         let symbolBits: Int
@@ -205,6 +209,10 @@ public struct TANSCoder: Sendable {
             chunks.deallocate()
             chunkBits.deallocate()
         }
+
+        /// Chunk `i` (0: the last entry's) and its bit count.
+        @inline(__always)
+        func chunk(_ i: Int) -> (UInt64, Int) { (chunks[i], Int(chunkBits[i])) }
 
         /// One coding step: the state bits to emit, how many, and the next state.
         @inline(__always)
@@ -262,10 +270,22 @@ public struct TANSCoder: Sendable {
     /// after the frame's padding. A frame that would take the sink past `limit` values is an
     /// error (`tooManyValues`) before it can.
     func decodeFrame(_ reader: inout BitReader, into sink: inout ValueSink, limit valueLimit: Int) throws(FrameDecodeError) {
+        switch (layout.transform, lanes) {
+        case (.identity, 1): try decodeFrame(&reader, into: &sink, limit: valueLimit, IdentityKernel.self)
+        case (.split, 1): try decodeFrame(&reader, into: &sink, limit: valueLimit, SplitKernel.self)
+        case (.bf16Exponent, 1): try decodeFrame(&reader, into: &sink, limit: valueLimit, BF16Kernel.self)
+        case (.identity, _): try decodeLanes(&reader, lanes: lanes, into: &sink, limit: valueLimit, IdentityKernel.self)
+        case (.split, _): try decodeLanes(&reader, lanes: lanes, into: &sink, limit: valueLimit, SplitKernel.self)
+        case (.bf16Exponent, _): try decodeLanes(&reader, lanes: lanes, into: &sink, limit: valueLimit, BF16Kernel.self)
+        }
+    }
+
+    /// Appends one K-lane frame (K > 1).
+    func encodeLaneFrame(_ values: ArraySlice<UInt32>, into writer: BitWriter) {
         switch layout.transform {
-        case .identity: try decodeFrame(&reader, into: &sink, limit: valueLimit, IdentityKernel.self)
-        case .split: try decodeFrame(&reader, into: &sink, limit: valueLimit, SplitKernel.self)
-        case .bf16Exponent: try decodeFrame(&reader, into: &sink, limit: valueLimit, BF16Kernel.self)
+        case .identity: encodeLanes(values, lanes: lanes, into: writer, IdentityKernel.self)
+        case .split: encodeLanes(values, lanes: lanes, into: writer, SplitKernel.self)
+        case .bf16Exponent: encodeLanes(values, lanes: lanes, into: writer, BF16Kernel.self)
         }
     }
 

@@ -8,6 +8,9 @@ public enum CoreGenerator {
     /// `maxFrame` is the tANS encoder's MAX_FRAME (values it holds per frame).
     public static func modules(for codebook: Codebook, decoder: Bool = true, encoder: Bool = true,
                                maxFrame: Int = TANSEncoderCore.defaultMaxFrame) throws -> [Module] {
+        guard codebook.lanes == 1 else {
+            throw CoreError.unsupported("codebook '\(codebook.name)' has \(codebook.lanes) lanes: the generated cores decode and encode one lane (version 1) so far; train with --lanes 1 for hardware")
+        }
         var modules: [Module] = []
         switch codebook.coder {
         case .huffman:

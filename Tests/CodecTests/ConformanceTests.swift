@@ -6,9 +6,12 @@ import TestSupport
 struct ConformanceTests {
     static let vectors: [ConformanceVector] = (try? ConformanceVector.all()) ?? []
 
-    @Test("all 13 vectors are present")
+    @Test("all 21 vectors are present, 14-21 with lanes")
     func present() {
-        #expect(Self.vectors.count == 13)
+        #expect(Self.vectors.count == 21)
+        let withLanes: [String] = Self.vectors.filter { $0.hasLanes }.map { String($0.name.prefix(2)) }
+        let expected: [String] = (14...21).map { String($0) }
+        #expect(withLanes == expected)
     }
 
     @Test("encode gives stream.hex byte for byte", arguments: vectors)

@@ -13,6 +13,9 @@ public struct ConformanceVector: CustomTestStringConvertible, Sendable {
 
     public var testDescription: String { name }
 
+    /// A version-2 case with more than one lane (cases 14-21): no hardware for those yet.
+    public var hasLanes: Bool { ((try? Codebook.parse(codebookBytes))?.lanes ?? 1) > 1 }
+
     static let directory: URL = {
         guard let url = Bundle.module.url(forResource: "vectors", withExtension: nil) else {
             fatalError("the vectors resource is missing from the test bundle")
