@@ -87,10 +87,19 @@ public struct StreamCodec: Sendable {
     }
 
     /// Decodes a whole bare stream: every frame until the bytes end.
-    /// - Throws: `StreamError.corruptFrame` naming the frame (counted from 1) and the bit.
+    /// - Throws: `StreamError.corruptFrame` naming the frame (counted from 1), the lane and the bit.
     public func decode(_ bytes: [UInt8]) throws(StreamError) -> DecodedStream {
+        let outcome = decodeUntilError(bytes)
+        if let error = outcome.error { throw error }
+        return outcome.decoded
+    }
+
+    /// Decodes a bare stream as far as it is good: the values of every frame before an error
+    /// and of the damaged frame up to it (`decoded.frameSizes` counts only whole frames), and the
+    /// error, if any.
+    public func decodeUntilError(_ bytes: [UInt8]) -> (decoded: DecodedStream, error: StreamError?) {
         let stream = PaddedStream(bytes)
-        return try stream.withReader { (reader: inout BitReader) throws(StreamError) -> DecodedStream in
+        return stream.withReader { (reader: inout BitReader) -> (DecodedStream, StreamError?) in
             var sink = ValueSink(capacity: min(bytes.count, StreamLimits.maxFrameValues))
             defer { sink.release() }
             var frameSizes: [Int] = []
@@ -99,11 +108,11 @@ public struct StreamCodec: Sendable {
                 do throws(FrameDecodeError) {
                     try decodeFrame(&reader, into: &sink, limit: before + StreamLimits.maxFrameValues)
                 } catch {
-                    throw .corruptFrame(frame: frameSizes.count + 1, error)
+                    return (DecodedStream(values: sink.array, frameSizes: frameSizes), .corruptFrame(frame: frameSizes.count + 1, error))
                 }
                 frameSizes.append(sink.count - before)
             }
-            return DecodedStream(values: sink.array, frameSizes: frameSizes)
+            return (DecodedStream(values: sink.array, frameSizes: frameSizes), nil)
         }
     }
 
