@@ -33,11 +33,16 @@ public enum Analyzer {
         return try accumulator.finish()
     }
 
-    /// The rows for an input streamed through in chunks (memory: one shard).
-    public static func analyze(_ input: TensorInput, codebook: Codebook, shardSize: Int) throws -> [AnalysisRow] {
+    /// The rows for an input streamed through in chunks (memory: one shard), and its first
+    /// `sampleSize` values (for `LaneCost.table`).
+    public static func analyze(_ input: TensorInput, codebook: Codebook, shardSize: Int, sampleSize: Int = 0) throws -> (rows: [AnalysisRow], sample: [UInt32]) {
         var accumulator = try AnalysisAccumulator(codebook: codebook, valueBits: input.valueBits, shardSize: shardSize)
-        try input.forEachChunk { part, values in try accumulator.add(part: input.parts[part].name, values) }
-        return try accumulator.finish()
+        var sample: [UInt32] = []
+        try input.forEachChunk { part, values in
+            if sample.count < sampleSize { sample += values.prefix(sampleSize - sample.count) }
+            try accumulator.add(part: input.parts[part].name, values)
+        }
+        return (try accumulator.finish(), sample)
     }
 
     /// The training histogram stored in the codebook's provenance by `hwgen train`, if any.
@@ -173,5 +178,33 @@ public struct AnalysisAccumulator {
         shardIndex = 0
         parts += 1
         currentPart = nil
+    }
+}
+
+/// What lanes cost: bits per value, the lanes' padding and tANS initial states included, for
+/// several lane counts and frame sizes, measured by coding values for real.
+public struct LaneCost: Sendable, Codable, Equatable {
+    public let lanes: Int
+    public let frameSize: Int
+    public let bitsPerValue: Double
+    public let values: Int
+
+    /// The lane counts and frame sizes the table shows.
+    public static let laneCounts = [1, 2, 4, 8, 16, 32]
+    public static let frameSizes = [4096, 65536]
+
+    /// The cost of `codebook`'s code with each lane count and frame size, on `values`.
+    public static func table(_ codebook: Codebook, values: [UInt32], lanes: [Int] = laneCounts, frameSizes: [Int] = frameSizes) throws -> [LaneCost] {
+        guard !values.isEmpty else { return [] }
+        var costs: [LaneCost] = []
+        for frameSize in frameSizes {
+            for k in lanes {
+                var book = codebook
+                book.lanes = k
+                let bytes = try StreamCodec(codebook: book).encode(values, frameSize: frameSize).count
+                costs.append(LaneCost(lanes: k, frameSize: frameSize, bitsPerValue: Double(bytes * 8) / Double(values.count), values: values.count))
+            }
+        }
+        return costs
     }
 }

@@ -16,15 +16,18 @@ public struct TrainingOptions: Sendable {
     public var maxCodeLength: Int
     public var tableLog: Int
     public var shardSize: Int
+    /// K of the codebook (FORMAT.md section 9): 1 writes version 1, more version 2.
+    public var lanes: Int
 
     public init(name: String, coder: CoderKind, transform: TransformChoice = .fixed(.bf16Exponent, symbolBits: nil),
-                maxCodeLength: Int = 12, tableLog: Int = 11, shardSize: Int = 65536) {
+                maxCodeLength: Int = 12, tableLog: Int = 11, shardSize: Int = 65536, lanes: Int = 1) {
         self.name = name
         self.coder = coder
         self.transform = transform
         self.maxCodeLength = maxCodeLength
         self.tableLog = tableLog
         self.shardSize = shardSize
+        self.lanes = lanes
     }
 }
 
@@ -84,6 +87,9 @@ public enum Trainer {
         guard (1...16).contains(options.maxCodeLength) else { throw TrainingError.invalidOption("--max-code-length must be 1 to 16, is \(options.maxCodeLength)") }
         guard (5...15).contains(options.tableLog) else { throw TrainingError.invalidOption("--table-log must be 5 to 15, is \(options.tableLog)") }
         guard options.shardSize > 0 else { throw TrainingError.invalidOption("--shard-size must be positive") }
+        guard Codebook.laneRange.contains(options.lanes) else {
+            throw TrainingError.invalidOption("--lanes must be \(Codebook.laneRange.lowerBound) to \(Codebook.laneRange.upperBound), is \(options.lanes)")
+        }
     }
 
     /// The layouts to try for `valueBits`-bit values.
@@ -200,7 +206,7 @@ public enum Trainer {
             ("bitsPerValue", .number(text: String(format: "%.6f", (bits + Double(valueCount * layout.rawBits)) / Double(valueCount)), integer: nil)),
             ("trainingHistogram", .array(counts.map { .number(text: "\($0)", integer: Int64($0)) })),
         ])
-        let book = try Codebook(name: options.name, coder: coder, layout: layout, provenance: provenance)
+        let book = try Codebook(name: options.name, coder: coder, layout: layout, lanes: options.lanes, provenance: provenance)
         return TrainedCandidate(
             codebook: book, bits: bits + Double(valueCount * layout.rawBits), values: valueCount,
             entropyBitsPerValue: sharded.histogram.entropy + Double(layout.rawBits))

@@ -80,6 +80,8 @@ struct Train: ParsableCommand {
     @Option(help: "Symbol bits for split (default: up to 12).") var symbolBits: Int?
     @Option(help: "Longest Huffman code.") var maxCodeLength: Int = 12
     @Option(help: "tANS table size, log2.") var tableLog: Int = 11
+    @Option(help: "Lanes (FORMAT.md section 9): 1 writes a version-1 codebook, 2-32 version 2 (see analyze's lane table).")
+    var lanes: Int = 1
     @OptionGroup var input: ValueInputOptions
     @Option(help: "Values per shard (histograms are per shard).") var shardSize: Int = 65536
     @Option(help: "Bits per value of raw (non-safetensors) inputs.") var valueBits: Int = 16
@@ -95,6 +97,7 @@ struct Train: ParsableCommand {
             throw ValidationError("codebook: 'name': '\(name)' must match [A-Za-z_][A-Za-z0-9_]*")
         }
         guard (1...32).contains(valueBits) else { throw ValidationError("--value-bits must be 1 to 32, is \(valueBits)") }
+        guard Codebook.laneRange.contains(lanes) else { throw ValidationError("--lanes must be 1 to 32, is \(lanes)") }
     }
 
     func run() throws {
@@ -107,7 +110,7 @@ struct Train: ParsableCommand {
         case .identity: choice = .fixed(.identity, symbolBits: nil)
         }
         let options = TrainingOptions(name: name, coder: coder, transform: choice, maxCodeLength: maxCodeLength,
-                                      tableLog: tableLog, shardSize: shardSize)
+                                      tableLog: tableLog, shardSize: shardSize, lanes: lanes)
         // Check every input's header first (a bad one fails before any reading), closing each
         // again: a model of thousands of files must not hold thousands open.
         var bits = valueBits
@@ -140,8 +143,8 @@ struct Train: ParsableCommand {
         }
         let best = result.best
         try writeOutput(Array(best.codebook.jsonText().utf8), to: output, inputs: files)
-        let summary = String(format: "wrote %@: %@ %@ symbolBits %d, %.4f bits/value on %d training values (entropy bound %.4f), ratio %.3f",
-                             output, best.codebook.coder.name, best.codebook.layout.transform.rawValue, best.codebook.layout.symbolBits,
+        let summary = String(format: "wrote %@: %@ %@ symbolBits %d, %d lane(s), %.4f bits/value on %d training values (entropy bound %.4f), ratio %.3f",
+                             output, best.codebook.coder.name, best.codebook.layout.transform.rawValue, best.codebook.layout.symbolBits, lanes,
                              best.bitsPerValue, best.values, best.entropyBitsPerValue, Double(bits) / best.bitsPerValue)
         if output == "-" { progress(summary) } else { print(summary) }
         runOptions.report(since: start)
@@ -171,13 +174,18 @@ struct Analyze: ParsableCommand {
             }
         }
         var rows: [AnalysisRow] = []
+        var sample: [UInt32] = []
         for file in files {
-            rows += try Analyzer.analyze(try input.open(file, valueBits: book.layout.valueBits), codebook: book, shardSize: shardSize)
+            let result = try Analyzer.analyze(try input.open(file, valueBits: book.layout.valueBits), codebook: book, shardSize: shardSize,
+                                              sampleSize: laneSample - sample.count)
+            rows += result.rows
+            sample += result.sample
         }
+        let laneCost = try LaneCost.table(book, values: sample)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            print(String(decoding: try encoder.encode(AnalysisReport(rows: rows, laneCost: laneCost)), as: UTF8.self))
             runOptions.report(since: start)
             return
         }
@@ -193,8 +201,30 @@ struct Analyze: ParsableCommand {
                            row.divergenceFromTraining.map { String(format: "%.5f", $0) } ?? "-",
                            row.gapToOptimalHuffmanPercent, row.gapToEntropyPercent, row.compressionRatio))
         }
+        printLaneCost(laneCost, book: book)
         runOptions.report(since: start)
     }
+
+    /// Values the lane table is measured on (the first ones read).
+    var laneSample: Int { 1 << 22 }
+
+    /// The lane table: bits per value for K lanes and two frame sizes, padding and states included.
+    func printLaneCost(_ costs: [LaneCost], book: Codebook) {
+        guard let first = costs.first else { return }
+        print("")
+        print("lanes: bits per value with each lane's padding\(book.coder.name == "tans" ? " and initial state" : "") (first \(first.values) values; this codebook has \(book.lanes))")
+        print("frame size " + LaneCost.laneCounts.map { "K=\($0)".padding(toLength: 9, withPad: " ", startingAt: 0) }.joined())
+        for frame in LaneCost.frameSizes {
+            let row = costs.filter { $0.frameSize == frame }.map { String(format: "%-9.4f", $0.bitsPerValue) }.joined()
+            print(String(frame).padding(toLength: 11, withPad: " ", startingAt: 0) + row)
+        }
+    }
+}
+
+/// `analyze --json`: the rows and the lane table.
+struct AnalysisReport: Codable {
+    let rows: [AnalysisRow]
+    let laneCost: [LaneCost]
 }
 
 struct Encode: ParsableCommand {
