@@ -41,9 +41,9 @@ public struct HuffmanCoder: Sendable {
     /// literal for an escaped symbol) and how many (at most 16 + 12).
     let symbolField: FixedTable<UInt32>
     let symbolFieldBits: FixedTable<UInt8>
-    /// Indexed by the next `maxLength` bits: code length + rawBits (bits 0-5, so a shift by the
-    /// slot itself consumes a value), code length (bits 6-10, 0: no code starts so), ESC (bit
-    /// 11), EOF (bit 12), no code (bit 13), the entry (bits 16-28).
+    /// Indexed by the next `maxLength` bits: for a symbol, code length + rawBits (bits 0-5, so a
+    /// shift by the slot itself consumes a value); code length (bits 6-10, 0: no code starts
+    /// so), ESC (bit 11), EOF (bit 12), no code (bit 13), the entry (bits 16-28).
     let decodeTable: FixedTable<UInt32>
     let escape: Int
     let endOfFrame: Int
@@ -77,9 +77,14 @@ public struct HuffmanCoder: Sendable {
         symbolFieldBits = FixedTable(fieldBits)
         let bits = code.maxLength
         var table = [UInt32](repeating: Self.invalidFlag, count: 1 << bits)
+        // Bits 0-5 of an ESC, EOF or no-code slot say how many bits a lane must hold before the
+        // slot can be trusted (the code's length; for no code, the longest): a K-lane decoder
+        // takes a word exactly when the bits it holds are fewer.
+        for i in table.indices { table[i] |= UInt32(bits) }
         for entry in codeLengths.indices where codeLengths[entry] > 0 {
             let length = codeLengths[entry]
-            var slot = UInt32(length + layout.rawBits) | UInt32(length) << 6 | UInt32(entry) << 16
+            let direct = entry < layout.symbolCount
+            var slot = UInt32(direct ? length + layout.rawBits : length) | UInt32(length) << 6 | UInt32(entry) << 16
             if entry == layout.symbolCount { slot |= Self.escapeFlag }
             if entry == layout.symbolCount + 1 { slot |= Self.endFlag }
             let first = Int(code.codes[entry]) << (bits - length)

@@ -6,130 +6,152 @@
 
 /// The words of K lanes in section 9's order, built as the entries are written in frame order.
 ///
-/// Appending an entry's bits to a lane first reserves, at the end of the frame's word list, a
-/// place for every word of the lane the entry reaches into and that has none yet; the bits then
-/// land in their word's place. A lane has at most three words open at once (an entry is at
-/// most 64 bits), kept in a ring of four places per lane.
+/// Each lane fills one word at a time in a 64-bit accumulator. A word gets its place at the end
+/// of the frame's word list when the first entry that reaches into it is written, and its bits
+/// when it is full (or at the end of the frame, padded with zeros), so the list is the stream.
 struct LaneWordWriter {
     let lanes: Int
-    /// The frame's words in stream order.
-    private(set) var words: [UInt32] = []
-    /// Per lane: bits written.
-    private var bitCount: [Int]
-    /// Per lane: words that have a place in `words`.
-    private var reserved: [Int]
-    /// Per lane, 4 places: where word w of lane L sits in `words` is `places[4 L + w % 4]`.
-    private var places: [Int]
+    /// The frame's words in stream order (room for `capacity`).
+    private let words: UnsafeMutablePointer<UInt32>
+    private let capacity: Int
+    private(set) var count = 0
+    /// Per lane: pending bits (right-aligned), how many (0 to 31), the place of the word they go to.
+    private let pending: UnsafeMutablePointer<UInt64>
+    private let pendingBits: UnsafeMutablePointer<Int>
+    private let place: UnsafeMutablePointer<Int>
 
-    init(lanes: Int, capacity: Int = 0) {
+    /// Room for a frame of at most `maxBits` bits of entries.
+    init(lanes: Int, maxBits: Int) {
         self.lanes = lanes
-        bitCount = [Int](repeating: 0, count: lanes)
-        reserved = [Int](repeating: 0, count: lanes)
-        places = [Int](repeating: 0, count: 4 * lanes)
-        words.reserveCapacity(capacity)
+        capacity = maxBits / 32 + 2 * lanes + 2
+        words = .allocate(capacity: capacity)
+        pending = .allocate(capacity: lanes)
+        pending.initialize(repeating: 0, count: lanes)
+        pendingBits = .allocate(capacity: lanes)
+        pendingBits.initialize(repeating: 0, count: lanes)
+        place = .allocate(capacity: lanes)
+        place.initialize(repeating: 0, count: lanes)
+    }
+
+    func release() {
+        words.deallocate()
+        pending.deallocate()
+        pendingBits.deallocate()
+        place.deallocate()
     }
 
     /// Appends the low `count` bits of `value` (count 0 to 64) to `lane`: one entry, or a part of
     /// one (the parts of an entry are appended before any other entry).
     @inline(__always)
     mutating func append(lane: Int, _ value: UInt64, bits count: Int) {
-        let start = bitCount[lane]
-        let end = start &+ count
-        while reserved[lane] &* 32 < end {
-            places[4 &* lane &+ (reserved[lane] & 3)] = words.count
-            words.append(0)
-            reserved[lane] &+= 1
+        if count > 32 {
+            append32(lane: lane, value &>> 32, bits: count &- 32)
+            append32(lane: lane, value & 0xFFFF_FFFF, bits: 32)
+        } else {
+            append32(lane: lane, value, bits: count)
         }
-        var position = start
-        var left = count
-        while left > 0 {
-            let offset = position & 31
-            let take = min(left, 32 &- offset)
-            let piece = UInt32(truncatingIfNeeded: (value &>> UInt64(left &- take)) & ((1 &<< UInt64(take)) &- 1))
-            words[places[4 &* lane &+ ((position &>> 5) & 3)]] |= piece &<< UInt32(32 &- offset &- take)
-            position &+= take
-            left &-= take
-        }
-        bitCount[lane] = end
     }
 
-    /// Writes the frame's words (every lane's last word is padded with zeros already).
+    @inline(__always)
+    private mutating func append32(lane: Int, _ value: UInt64, bits n: Int) {
+        guard n > 0 else { return }
+        var held = pendingBits[lane]
+        if held == 0 {
+            // This entry is the first to reach into the lane's next word.
+            place[lane] = count
+            count &+= 1
+        }
+        var acc = pending[lane] &<< UInt64(n) | value
+        held &+= n
+        if held >= 32 {
+            held &-= 32
+            words[place[lane]] = UInt32(truncatingIfNeeded: acc &>> UInt64(held))
+            acc &= (1 &<< UInt64(held)) &- 1
+            if held > 0 {
+                place[lane] = count
+                count &+= 1
+            }
+        }
+        pending[lane] = acc
+        pendingBits[lane] = held
+    }
+
+    /// Pads every lane's last word with zeros and writes the frame's words.
     func write(into writer: BitWriter) {
-        writer.withLocalWriter(maxBits: words.count * 32) { out in
-            for word in words { out.write(word, bits: 32) }
+        for lane in 0..<lanes where pendingBits[lane] > 0 {
+            words[place[lane]] = UInt32(truncatingIfNeeded: pending[lane] &<< UInt64(32 &- pendingBits[lane]))
+        }
+        let words = self.words, count = self.count
+        writer.withLocalWriter(maxBits: count * 32) { out in
+            for i in 0..<count { out.write(words[i], bits: 32) }
         }
     }
 }
 
-/// The lanes of a decoder over one stream: per lane a 64-bit container (the lane's next bits,
-/// left-aligned, zeros below) and how many bits it holds; a lane takes the stream's next word
-/// only when it needs a bit it lacks.
+/// One lane of a decoder: its next bits, left-aligned in a 64-bit container with zeros below,
+/// how many it holds, and the stream words of the last two words it took (to name positions).
+struct LaneState {
+    var container: UInt64 = 0
+    var available = 0
+    var lastWord = 0
+    var previousWord = 0
+}
+
+/// The lanes of a decoder over one stream; a lane takes the stream's next word only when it
+/// needs a bit it lacks.
 struct LaneContainers {
     let lanes: Int
-    let containers: UnsafeMutablePointer<UInt64>
-    let available: UnsafeMutablePointer<Int>
-    /// Per lane, the stream words of its last two words taken (to name stream positions).
-    let lastWord: UnsafeMutablePointer<Int>
-    let previousWord: UnsafeMutablePointer<Int>
+    let state: UnsafeMutablePointer<LaneState>
 
     init(lanes: Int) {
         self.lanes = lanes
-        containers = .allocate(capacity: lanes)
-        available = .allocate(capacity: lanes)
-        lastWord = .allocate(capacity: lanes)
-        previousWord = .allocate(capacity: lanes)
-        clear()
+        state = .allocate(capacity: lanes)
+        state.initialize(repeating: LaneState(), count: lanes)
     }
 
-    func release() {
-        containers.deallocate()
-        available.deallocate()
-        lastWord.deallocate()
-        previousWord.deallocate()
-    }
-
-    /// Every lane empty (a frame starts; the bits left in a lane's word are its padding).
-    func clear() {
-        containers.initialize(repeating: 0, count: lanes)
-        available.initialize(repeating: 0, count: lanes)
-        lastWord.initialize(repeating: 0, count: lanes)
-        previousWord.initialize(repeating: 0, count: lanes)
-    }
+    func release() { state.deallocate() }
 
     /// Moves the stream's next word into `lane` (which holds at most 32 bits).
     @inline(__always)
     func take(_ lane: Int, _ reader: inout BitReader) throws(FrameDecodeError) {
         guard reader.remaining >= 32 else { throw .truncated(bit: position(lane, reader)) }
         let word = UInt64(reader.read(32))
-        containers[lane] |= word &<< UInt64(32 &- available[lane])
-        available[lane] &+= 32
-        previousWord[lane] = lastWord[lane]
-        lastWord[lane] = reader.position / 32 - 1
+        state[lane].container |= word &<< UInt64(32 &- state[lane].available)
+        state[lane].available &+= 32
+        state[lane].previousWord = state[lane].lastWord
+        state[lane].lastWord = reader.position / 32 - 1
     }
 
     /// Reads `count` bits (0 to 32) of `lane`, taking a word when it lacks them.
     @inline(__always)
     func read(_ lane: Int, _ count: Int, _ reader: inout BitReader) throws(FrameDecodeError) -> UInt32 {
         guard count > 0 else { return 0 }
-        if available[lane] < count { try take(lane, &reader) }
-        let value = UInt32(truncatingIfNeeded: containers[lane] &>> UInt64(64 &- count))
+        if state[lane].available < count { try take(lane, &reader) }
+        let value = UInt32(truncatingIfNeeded: state[lane].container &>> UInt64(64 &- count))
         consume(lane, count)
         return value
     }
 
     @inline(__always)
     func consume(_ lane: Int, _ count: Int) {
-        containers[lane] = count >= 64 ? 0 : containers[lane] &<< UInt64(count)
-        available[lane] &-= count
+        state[lane].container = count >= 64 ? 0 : state[lane].container &<< UInt64(count)
+        state[lane].available &-= count
     }
 
     /// The stream bit of the lane's next unread bit (the start of its next entry), or where its
     /// next word would be when it holds no bits.
     func position(_ lane: Int, _ reader: BitReader) -> Int {
-        let held = available[lane]
+        let held = state[lane].available
         if held == 0 { return reader.position }
-        if held <= 32 { return 32 * lastWord[lane] + 32 - held }
-        return 32 * previousWord[lane] + 64 - held
+        if held <= 32 { return 32 * state[lane].lastWord + 32 - held }
+        return 32 * state[lane].previousWord + 64 - held
+    }
+
+    /// Where the fast loops may run: `entries` more entries that take at most one word each fit
+    /// in the stream.
+    @inline(__always)
+    static func roomFor(_ entries: Int, _ reader: BitReader) -> Bool {
+        reader.position &+ 32 &* entries <= reader.bitCount
     }
 }
 
@@ -140,7 +162,8 @@ extension HuffmanCoder {
         let rawBits = layout.rawBits
         let field = symbolField.pointer
         let fieldBits = symbolFieldBits.pointer
-        var out = LaneWordWriter(lanes: lanes, capacity: values.count / 2 + 2 * lanes)
+        var out = LaneWordWriter(lanes: lanes, maxBits: (values.count + 1) * (28 + rawBits))
+        defer { out.release() }
         var lane = 0
         for v in values {
             let s = Int(K.symbol(v, rawBits: rawBits))
@@ -162,19 +185,73 @@ extension HuffmanCoder {
         let codeShift = UInt64(64 - bits)
         let table = decodeTable.pointer
         let symbolBits = layout.symbolBits, rawBits = layout.rawBits
+        let rawMask: UInt64 = rawBits == 0 ? 0 : (1 << UInt64(rawBits)) - 1
+        let stopMask = Self.escapeFlag | Self.endFlag | Self.invalidFlag
+        // The fast loop takes at most one word per entry: every symbol's code and raw bits fit
+        // in 32.
+        let fastOK = bits + rawBits <= 32
+        let lanesState = state.state
         var lane = 0
         var entry = 0
         while true {
+            // Fast loop: directly coded symbols, 64 entries at a time while the stream has a word
+            // for each. Per entry: the slot of the lane's bits (zero-filled) says how many bits
+            // the lane must hold (a symbol's code and raw bits; for ESC, EOF or no code, what
+            // makes the slot sure); a lane holding fewer takes the stream's next word (a select,
+            // no branch); the slot of the filled container is the entry.
+            if fastOK {
+                while LaneContainers.roomFor(64, reader) {
+                    sink.reserve(64)
+                    var out = sink.base + sink.count
+                    let first = out
+                    var position = reader.position
+                    var stopped = false
+                    for _ in 0..<64 {
+                        let p = lanesState + lane
+                        var c = p.pointee.container
+                        var a = p.pointee.available
+                        let need = Int(table[Int(c &>> codeShift)] & 0x3F) > a
+                        let mask = 0 &- UInt64(need ? 1 : 0)
+                        let word = UInt64(reader.word(atBit: position))
+                        c |= (word &<< UInt64((32 &- a) & 63)) & mask
+                        a &+= Int(truncatingIfNeeded: mask & 32)
+                        p.pointee.previousWord = need ? p.pointee.lastWord : p.pointee.previousWord
+                        p.pointee.lastWord = need ? position &>> 5 : p.pointee.lastWord
+                        position &+= Int(truncatingIfNeeded: mask & 32)
+                        let slot = table[Int(c &>> codeShift)]
+                        if slot & stopMask != 0 {
+                            p.pointee.container = c
+                            p.pointee.available = a
+                            stopped = true
+                            break
+                        }
+                        let used = Int(slot & 0x3F)
+                        let raw = UInt32(truncatingIfNeeded: (c &>> UInt64(64 &- used)) & rawMask)
+                        out.pointee = K.placeSymbol(slot &>> 16, rawBits: rawBits) | K.placeRaw(raw)
+                        out += 1
+                        p.pointee.container = c &<< UInt64(used)
+                        p.pointee.available = a &- used
+                        entry &+= 1
+                        lane &+= 1
+                        if lane == lanes { lane = 0 }
+                    }
+                    reader.position = position
+                    sink.advance(by: out - first)
+                    if sink.count > limit { throw .inLane(lane: lane, entry: entry, .tooManyValues(bit: position, limit: limit)) }
+                    if stopped { break }
+                }
+            }
+            // One entry, exactly as the spec reads it: escapes, EOF, invalid codes, the stream's end.
             let start = state.position(lane, reader)
             do throws(FrameDecodeError) {
                 // The code: the lane's bits, zero-filled, name it once the code fits in what the
                 // lane holds; else the entry needs a bit the lane lacks.
-                var slot = table[Int(state.containers[lane] &>> codeShift)]
+                var slot = table[Int(state.state[lane].container &>> codeShift)]
                 var length = Int((slot &>> 6) & 0x1F)
-                while length == 0 || length > state.available[lane] {
-                    if length == 0 && state.available[lane] >= bits { throw FrameDecodeError.invalidCode(bit: start) }
+                while length == 0 || length > state.state[lane].available {
+                    if length == 0 && state.state[lane].available >= bits { throw FrameDecodeError.invalidCode(bit: start) }
                     try state.take(lane, &reader)
-                    slot = table[Int(state.containers[lane] &>> codeShift)]
+                    slot = table[Int(state.state[lane].container &>> codeShift)]
                     length = Int((slot &>> 6) & 0x1F)
                 }
                 state.consume(lane, length)
@@ -215,18 +292,14 @@ extension TANSCoder {
             builders[lane].add(values[j])
         }
         // Forwards: each entry's chunk into its lane, the lane's state first.
-        var out = LaneWordWriter(lanes: lanes, capacity: values.count / 2 + 2 * lanes)
+        var out = LaneWordWriter(lanes: lanes, maxBits: entries * 58 + lanes * tables.tableLog)
+        defer { out.release() }
         let size = tables.tableSize
         for e in 0..<entries {
             let l = e % lanes
             if e < lanes { out.append(lane: l, UInt64(builders[l].x - size), bits: tables.tableLog) }
             let (chunk, count) = builders[l].chunk(builders[l].count - 1 - e / lanes)
-            if count > 56 {
-                out.append(lane: l, chunk &>> 32, bits: count - 32)
-                out.append(lane: l, chunk & 0xFFFF_FFFF, bits: 32)
-            } else {
-                out.append(lane: l, chunk, bits: count)
-            }
+            out.append(lane: l, chunk, bits: count)
         }
         out.write(into: writer)
     }
@@ -241,9 +314,58 @@ extension TANSCoder {
         let tableLog = tables.tableLog
         let symbolBits = layout.symbolBits, rawBits = layout.rawBits
         let fast = fastTable.pointer
+        let values = entryValue.pointer
+        let rawMask: UInt64 = rawBits == 0 ? 0 : (1 << UInt64(rawBits)) - 1
+        // The fast loop takes at most one word per entry: state bits and raw bits fit in 32.
+        let fastOK = tableLog + rawBits <= 32
+        let lanesState = containers.state
         var lane = 0
         var entry = 0
         while true {
+            // Fast loop: after each lane's first entry (its initial state), directly coded
+            // symbols 64 at a time while the stream has a word for each. The state's slot says
+            // how many bits the entry reads; a lane holding fewer takes the next word (a
+            // select, no branch).
+            if fastOK && entry >= lanes {
+                while LaneContainers.roomFor(64, reader) {
+                    sink.reserve(64)
+                    var out = sink.base + sink.count
+                    let first = out
+                    var position = reader.position
+                    var stopped = false
+                    for _ in 0..<64 {
+                        let slot = fast[states[lane]]
+                        if slot >= 1 << 48 { stopped = true; break }
+                        let p = lanesState + lane
+                        var c = p.pointee.container
+                        var a = p.pointee.available
+                        let used = Int((slot &>> 24) & 0xFF)
+                        let need = used > a
+                        let mask = 0 &- UInt64(need ? 1 : 0)
+                        let word = UInt64(reader.word(atBit: position))
+                        c |= (word &<< UInt64((32 &- a) & 63)) & mask
+                        a &+= Int(truncatingIfNeeded: mask & 32)
+                        p.pointee.previousWord = need ? p.pointee.lastWord : p.pointee.previousWord
+                        p.pointee.lastWord = need ? position &>> 5 : p.pointee.lastWord
+                        position &+= Int(truncatingIfNeeded: mask & 32)
+                        // The top nb bits of the container are the state bits.
+                        let stateBits = Int(truncatingIfNeeded: (c &>> 1) &>> slot)
+                        states[lane] = Int((slot &>> 8) & 0xFFFF) &+ stateBits
+                        let raw = UInt32(truncatingIfNeeded: (c &>> UInt64(64 &- used)) & rawMask)
+                        out.pointee = values[Int((slot &>> 32) & 0x1FFF)] | K.placeRaw(raw)
+                        out += 1
+                        p.pointee.container = c &<< UInt64(used)
+                        p.pointee.available = a &- used
+                        entry &+= 1
+                        lane &+= 1
+                        if lane == lanes { lane = 0 }
+                    }
+                    reader.position = position
+                    sink.advance(by: out - first)
+                    if sink.count > limit { throw .inLane(lane: lane, entry: entry, .tooManyValues(bit: position, limit: limit)) }
+                    if stopped { break }
+                }
+            }
             let start = containers.position(lane, reader)
             do throws(FrameDecodeError) {
                 if entry < lanes { states[lane] = Int(try containers.read(lane, tableLog, &reader)) }

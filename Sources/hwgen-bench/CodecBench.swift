@@ -2,35 +2,113 @@ import Codec
 import Foundation
 import Training
 
-/// Reference-coder speed on real bf16 tensors, one core: encode and decode in M values/s for
-/// Huffman and tANS, against two baselines from the same run (a byte copy and a histogram pass).
+/// huff0 and FSE figures from `../shared/peers` (built there by `cc`, never copied): M symbols/s.
+struct PeerFigures {
+    var huffmanEncode = 0.0, huffmanDecode = 0.0, tansEncode = 0.0, tansDecode = 0.0
+    var huffmanBits = 0.0, tansBits = 0.0
+
+    /// Builds `entropy_bench` into `buildDirectory` and runs it on `symbols` (one byte each).
+    static func measure(symbols: [UInt8], peers: String, buildDirectory: String) throws -> PeerFigures {
+        try FileManager.default.createDirectory(atPath: buildDirectory, withIntermediateDirectories: true)
+        let lib = peers + "/FiniteStateEntropy/lib"
+        let binary = buildDirectory + "/entropy_bench"
+        let sources = ["huf_compress", "huf_decompress", "fse_compress", "fse_decompress", "entropy_common", "hist"].map { "\(lib)/\($0).c" }
+        try run("/usr/bin/env", ["cc", "-O3", "-march=native", "-DNDEBUG", "-I", lib, peers + "/entropy_bench.c"] + sources + ["-o", binary])
+        let input = buildDirectory + "/exponents.bin"
+        try Data(symbols).write(to: URL(fileURLWithPath: input))
+        let output = try run(binary, [input, "65536"])
+        var figures = PeerFigures()
+        for field in output.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            let parts = field.split(separator: "=")
+            guard parts.count == 2, let value = Double(parts[1]) else { continue }
+            switch parts[0] {
+            case "huf_enc": figures.huffmanEncode = value
+            case "huf_dec": figures.huffmanDecode = value
+            case "huf_bits_per_symbol": figures.huffmanBits = value
+            case "fse_enc": figures.tansEncode = value
+            case "fse_dec": figures.tansDecode = value
+            case "fse_bits_per_symbol": figures.tansBits = value
+            default: break
+            }
+        }
+        return figures
+    }
+
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TrainingError.invalidOption("\(tool) \(arguments.prefix(3).joined(separator: " ")) ... failed (exit \(process.terminationStatus))")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Reference-coder speed on real bf16 tensors, one core, against huff0 and FSE run on the
+/// exponent bytes of the same values in the same run, for K = 1, 2, 4, 8, 16 lanes; then the
+/// whole decode of a stream file (frames read, checked, decoded, turned into bytes) on one thread.
 func codecBench(dataDirectory: String?) throws {
     let dir = dataDirectory ?? "../shared/data"
     let path = dir + "/minilm_ffn1_acts_layers_1_4.bf16.safetensors"
     let values = try TensorValues.load(path: path, tensors: "layer\\.1\\..*pre_gelu").all
     let n = Double(values.count)
-    print("codec: \(values.count) bf16 values (MiniLM layer 1 FFN1 pre-GELU), best of 15 runs")
-
-    var sink: UInt64 = 0
-    let copy = bestOf(15) { let c = values.withUnsafeBufferPointer { Array($0) }; sink &+= UInt64(c[c.count / 2]) }
-    report("baseline: copy the values", String(format: "%8.1f M values/s", n / copy / 1e6))
-    let layout = ValueLayout(transform: .bf16Exponent, symbolBits: 8, rawBits: 8)
-    let histogram = bestOf(15) { sink &+= UInt64(Histogram(values, layout: layout).counts[127]) }
-    report("baseline: exponent histogram pass", String(format: "%8.1f M values/s", n / histogram / 1e6))
+    print("codec: \(values.count) bf16 values (MiniLM layer 1 FFN1 pre-GELU), frames of 65,536, one core, best of 9 runs")
+    let peers = try PeerFigures.measure(symbols: values.map { UInt8(($0 >> 7) & 0xFF) },
+                                        peers: URL(fileURLWithPath: dir).deletingLastPathComponent().appendingPathComponent("peers").path,
+                                        buildDirectory: "build/bench")
+    print(String(format: "peers on the exponent bytes: huff0 encode %.0f, decode %.0f M symbols/s (%.3f bits); FSE encode %.0f, decode %.0f (%.3f bits)",
+                 peers.huffmanEncode, peers.huffmanDecode, peers.huffmanBits, peers.tansEncode, peers.tansDecode, peers.tansBits))
+    print("hwgen codes whole bf16 values (exponent coded, sign and mantissa carried, 16-bit values rebuilt); the peers code the exponent bytes only")
 
     for coder in [TrainingOptions.CoderKind.huffman, .tans] {
-        let book = try Trainer.train(values, valueBits: 16, options: TrainingOptions(name: "bench", coder: coder)).best.codebook
-        let codec = StreamCodec(codebook: book)
-        var stream: [UInt8] = []
-        let encode = try bestOf(15) { stream = try codec.encode(values, frameSize: 65536) }
-        var decoded: DecodedStream? = nil
-        let decode = try bestOf(15) { decoded = try codec.decode(stream) }
-        guard decoded?.values == values else { throw TrainingError.invalidOption("\(coder) round trip failed in the benchmark") }
-        let ratio = Double(values.count * 16) / Double(stream.count * 8)
-        report("\(coder.rawValue) encode (ratio \(String(format: "%.3f", ratio)))",
-               String(format: "%8.1f M values/s  (%.2f x histogram pass; target >= 200)", n / encode / 1e6, histogram / encode))
-        report("\(coder.rawValue) decode",
-               String(format: "%8.1f M values/s  (%.2f x histogram pass; target >= %d)", n / decode / 1e6, histogram / decode, coder == .huffman ? 300 : 250))
+        let trained = try Trainer.train(values, valueBits: 16, options: TrainingOptions(name: "bench", coder: coder)).best.codebook
+        let peerEncode = coder == .huffman ? peers.huffmanEncode : peers.tansEncode
+        let peerDecode = coder == .huffman ? peers.huffmanDecode : peers.tansDecode
+        let (encodeTarget, decodeTarget) = coder == .huffman ? (0.5, 0.5) : (1.0, 1.0)
+        for lanes in [1, 2, 4, 8, 16] {
+            var book = trained
+            book.lanes = lanes
+            let codec = StreamCodec(codebook: book)
+            var stream: [UInt8] = []
+            let encode = try bestOf(9) { stream = try codec.encode(values, frameSize: 65536) }
+            var decoded: DecodedStream? = nil
+            let decode = try bestOf(9) { decoded = try codec.decode(stream) }
+            guard decoded?.values == values else { throw TrainingError.invalidOption("\(coder) K=\(lanes) round trip failed in the benchmark") }
+            let e = n / encode / 1e6, d = n / decode / 1e6
+            report("\(coder.rawValue) K=\(lanes) (\(String(format: "%.4f", Double(stream.count * 8) / n)) bits/value)",
+                   String(format: "encode %7.1f (%.2f x peer, target %.1f)  decode %7.1f M values/s (%.2f x peer, target %.1f)",
+                          e, e / peerEncode, encodeTarget, d, d / peerDecode, decodeTarget))
+        }
     }
-    _ = sink
+
+    // End to end on one thread: a stream file of the values, decoded to bytes as `hwgen decode`
+    // does (read, CRC-32C, decode, little-endian bytes), for both coders at K = 1 and 8.
+    for coder in [TrainingOptions.CoderKind.huffman, .tans] {
+        let trained = try Trainer.train(values, valueBits: 16, options: TrainingOptions(name: "bench", coder: coder)).best.codebook
+        for lanes in [1, 8] {
+            var book = trained
+            book.lanes = lanes
+            let encoder = try StreamEncoder(codec: StreamCodec(codebook: book), frameSize: 65536, threads: 1,
+                                            container: .file(codebookText: Array(book.jsonText().utf8)), sink: MemorySink())
+            try encoder.add(values)
+            try encoder.finish()
+            let file = encoder.sink?.bytes ?? []
+            var outputBytes = 0
+            let time = try bestOf(9) {
+                var reader = try StreamFileReader(MemorySource(file))
+                outputBytes = 0
+                _ = try StreamFileDecoder.decode(&reader, codec: StreamCodec(codebook: reader.codebook), threads: 1,
+                                                 convert: { RawValues.encode($0, valueBits: 16) }, output: { outputBytes += $0.count })
+            }
+            report("end to end: decode a stream file, \(coder.rawValue) K=\(lanes)",
+                   String(format: "%7.0f MB/s of bf16 output on one thread (target >= 1,000)", Double(outputBytes) / time / 1e6))
+        }
+    }
 }
