@@ -33,6 +33,13 @@ func makeBooks() -> [Codebook] {
         lengths[257] = 14
         books.append(try Codebook(name: "h3", coder: .huffman(codeLengths: lengths), layout: layouts[2]))
         books.append(try Codebook(name: "t3", coder: .tans(tableLog: 6, counts: [40, 20, 3, 1]), layout: layouts[3]))
+        // The same tables with lanes (section 9): K-lane word order, per-lane states.
+        for (i, lanes) in [3, 5, 2, 8, 4, 32].enumerated() {
+            var book = books[i]
+            book.name += "_k\(lanes)"
+            book.lanes = lanes
+            books.append(book)
+        }
     } catch {
         fatalError("fuzz codebooks are invalid: \(error)")
     }
@@ -46,7 +53,7 @@ let scratch = (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" :
 
 func fits(_ values: [UInt32], _ bits: Int) -> Bool { bits == 32 || values.allSatisfy { $0 >> UInt32(bits) == 0 } }
 
-/// Codebook JSON: parse; a codebook that parses must code a few values both ways.
+/// Codebook JSON: parse; a codebook that parses must code a few values both ways (with its lanes).
 func fuzzCodebook(_ bytes: [UInt8]) {
     guard let book = try? Codebook.parse(bytes) else { return }
     precondition((try? Codebook.parse(Array(book.jsonText().utf8))) == book, "jsonText does not parse back to the codebook")

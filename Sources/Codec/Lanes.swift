@@ -215,9 +215,12 @@ extension HuffmanCoder {
                         let word = UInt64(reader.word(atBit: position))
                         c |= (word &<< UInt64((32 &- a) & 63)) & mask
                         a &+= Int(truncatingIfNeeded: mask & 32)
-                        p.pointee.previousWord = need ? p.pointee.lastWord : p.pointee.previousWord
-                        p.pointee.lastWord = need ? position &>> 5 : p.pointee.lastWord
-                        position &+= Int(truncatingIfNeeded: mask & 32)
+                        // Stream words of the lane's last two words (selects by mask, no branch).
+                        let m = Int(truncatingIfNeeded: mask)
+                        let last = p.pointee.lastWord
+                        p.pointee.previousWord ^= (p.pointee.previousWord ^ last) & m
+                        p.pointee.lastWord = last ^ ((last ^ (position &>> 5)) & m)
+                        position &+= 32 & m
                         let slot = table[Int(c &>> codeShift)]
                         if slot & stopMask != 0 {
                             p.pointee.container = c
@@ -231,11 +234,11 @@ extension HuffmanCoder {
                         out += 1
                         p.pointee.container = c &<< UInt64(used)
                         p.pointee.available = a &- used
-                        entry &+= 1
                         lane &+= 1
                         if lane == lanes { lane = 0 }
                     }
                     reader.position = position
+                    entry &+= out - first
                     sink.advance(by: out - first)
                     if sink.count > limit { throw .inLane(lane: lane, entry: entry, .tooManyValues(bit: position, limit: limit)) }
                     if stopped { break }
@@ -345,9 +348,12 @@ extension TANSCoder {
                         let word = UInt64(reader.word(atBit: position))
                         c |= (word &<< UInt64((32 &- a) & 63)) & mask
                         a &+= Int(truncatingIfNeeded: mask & 32)
-                        p.pointee.previousWord = need ? p.pointee.lastWord : p.pointee.previousWord
-                        p.pointee.lastWord = need ? position &>> 5 : p.pointee.lastWord
-                        position &+= Int(truncatingIfNeeded: mask & 32)
+                        // Stream words of the lane's last two words (selects by mask, no branch).
+                        let m = Int(truncatingIfNeeded: mask)
+                        let last = p.pointee.lastWord
+                        p.pointee.previousWord ^= (p.pointee.previousWord ^ last) & m
+                        p.pointee.lastWord = last ^ ((last ^ (position &>> 5)) & m)
+                        position &+= 32 & m
                         // The top nb bits of the container are the state bits.
                         let stateBits = Int(truncatingIfNeeded: (c &>> 1) &>> slot)
                         states[lane] = Int((slot &>> 8) & 0xFFFF) &+ stateBits
@@ -356,11 +362,11 @@ extension TANSCoder {
                         out += 1
                         p.pointee.container = c &<< UInt64(used)
                         p.pointee.available = a &- used
-                        entry &+= 1
                         lane &+= 1
                         if lane == lanes { lane = 0 }
                     }
                     reader.position = position
+                    entry &+= out - first
                     sink.advance(by: out - first)
                     if sink.count > limit { throw .inLane(lane: lane, entry: entry, .tooManyValues(bit: position, limit: limit)) }
                     if stopped { break }
