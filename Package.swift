@@ -20,9 +20,11 @@ let package = Package(
         // The hardware description DSL: IR, elaboration checks and the Verilog emitter.
         // Knows nothing about compression.
         .target(name: "HDL"),
+        // CRC-32C with the processor's instruction where it has one (Codec falls back to Swift).
+        .target(name: "CCRC32C"),
         // The software reference: codebook format, bit I/O, Huffman and tANS frame coders.
         // Knows nothing about hardware.
-        .target(name: "Codec"),
+        .target(name: "Codec", dependencies: ["CCRC32C"]),
         // Files for the command line: inputs read in chunks or at offsets, outputs that are
         // complete or absent (temporary file, rename; removed on a signal), all-or-none folders.
         .target(name: "FileIO", dependencies: ["Codec"]),

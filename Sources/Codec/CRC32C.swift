@@ -1,3 +1,5 @@
+import CCRC32C
+
 /// CRC-32C (Castagnoli, iSCSI, RFC 3720) as FORMAT.md section 11 uses it: polynomial 0x1EDC6F41
 /// processed reflected (0x82F63B78), initial value 0xFFFFFFFF, final XOR 0xFFFFFFFF.
 ///
@@ -37,8 +39,18 @@ public enum CRC32C {
         return Array(bytes).withUnsafeBytes { checksum(of: $0) }
     }
 
+    /// Whether the processor's CRC-32C instruction is used (x86-64 SSE4.2, AArch64 CRC).
+    public static let usesHardware = hwgen_crc32c_hardware() == 1
+
     /// The checksum of the bytes behind `crc` followed by `bytes` (start with 0 for no bytes).
     public static func update(_ crc: UInt32, with bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress else { return crc }
+        if usesHardware { return ~hwgen_crc32c_update(~crc, base, bytes.count) }
+        return softwareUpdate(crc, with: bytes)
+    }
+
+    /// `update` by slicing-by-8 tables, on any processor.
+    public static func softwareUpdate(_ crc: UInt32, with bytes: UnsafeRawBufferPointer) -> UInt32 {
         let t = tables.pointer
         var c = ~crc
         var i = 0

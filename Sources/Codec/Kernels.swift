@@ -40,10 +40,24 @@ struct ValueSink {
     private(set) var count = 0
     private var capacity: Int
 
+    /// Whether `base` belongs to the sink (else it is a caller's buffer, never freed here).
+    private var owned = true
+
     init(capacity: Int) {
         self.capacity = max(capacity, 1024)
         base = .allocate(capacity: self.capacity)
     }
+
+    /// A sink writing into a caller's buffer of `capacity` values; should it need more, it moves
+    /// to memory of its own (`isBorrowing` turns false) and the caller must copy from `base`.
+    init(borrowing buffer: UnsafeMutablePointer<UInt32>, capacity: Int) {
+        base = buffer
+        self.capacity = capacity
+        owned = false
+    }
+
+    /// Still writing into the caller's buffer.
+    var isBorrowing: Bool { !owned }
 
     /// Makes room for `extra` more values.
     @inline(__always)
@@ -55,9 +69,10 @@ struct ValueSink {
         let newCapacity = max(needed, capacity * 2)
         let bigger = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
         bigger.moveInitialize(from: base, count: count)
-        base.deallocate()
+        if owned { base.deallocate() }
         base = bigger
         capacity = newCapacity
+        owned = true
     }
 
     /// Counts `n` values written directly at `base + count` (after `reserve`).
@@ -80,8 +95,8 @@ struct ValueSink {
     /// The values appended so far.
     var array: [UInt32] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
-    /// Frees the buffer; the sink must not be used afterwards.
-    func release() { base.deallocate() }
+    /// Frees the buffer (if its own); the sink must not be used afterwards.
+    func release() { if owned { base.deallocate() } }
 }
 
 /// A read-only table in memory the inner loops index without bounds checks (indices come from

@@ -135,9 +135,31 @@ public struct StreamCodec: Sendable {
     /// section 11): it must decode to exactly `valueCount` values, and its EOF and padding must
     /// end exactly at the end of `words`.
     public func decodeStoredFrame(_ words: PaddedStream, valueCount: Int) throws(StoredFrameError) -> [UInt32] {
-        try words.withReader { (reader: inout BitReader) throws(StoredFrameError) -> [UInt32] in
-            var sink = ValueSink(capacity: valueCount)
-            defer { sink.release() }
+        // Decoded straight into the array (the fast loops may write up to 256 values past the
+        // count before they stop, so it has that much room).
+        var failure: StoredFrameError?
+        let values = [UInt32](unsafeUninitializedCapacity: valueCount + 256) { buffer, initialized in
+            initialized = 0
+            guard let base = buffer.baseAddress else { return }
+            do throws(StoredFrameError) {
+                var sink = ValueSink(borrowing: base, capacity: buffer.count)
+                defer { sink.release() }
+                try decodeStoredFrame(words, valueCount: valueCount, into: &sink)
+                if sink.isBorrowing {
+                    initialized = sink.count
+                } else {
+                    failure = .moreValues(stored: valueCount)
+                }
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        return values
+    }
+
+    private func decodeStoredFrame(_ words: PaddedStream, valueCount: Int, into sink: inout ValueSink) throws(StoredFrameError) {
+        try words.withReader { (reader: inout BitReader) throws(StoredFrameError) in
             do throws(FrameDecodeError) {
                 try decodeFrame(&reader, into: &sink, limit: valueCount)
             } catch {
@@ -151,7 +173,6 @@ public struct StreamCodec: Sendable {
             guard reader.position == reader.bitCount else {
                 throw .endsBeforeWords(endWord: reader.position / 32, words: reader.bitCount / 32)
             }
-            return sink.array
         }
     }
 

@@ -55,7 +55,7 @@ public enum StreamFileDecoder {
     public static func decode<Source: ByteSource, T>(
         _ reader: inout StreamFileReader<Source>, codec: StreamCodec, threads: Int,
         batchBytes: Int = 4 << 20, batchValues: Int = 4 << 20,
-        convert: @escaping @Sendable ([UInt32]) -> T, output: (T) throws -> Void
+        convert: @escaping @Sendable (consuming [UInt32]) -> T, output: (T) throws -> Void
     ) throws -> DecodeSummary {
         var summary = DecodeSummary()
         let threads = max(1, threads)

@@ -407,6 +407,29 @@ public enum RawValues {
         return Array(bytes).withUnsafeBytes(read)
     }
 
+    /// The bytes of `values` (`byteWidth(valueBits:)` little-endian bytes each), packed in the
+    /// values' own storage: no second buffer when the array is not shared.
+    public static func packed(_ values: consuming [UInt32], valueBits: Int) -> PackedValues {
+        var storage = values
+        let size = byteWidth(valueBits: valueBits)
+        let count = storage.count
+        storage.withUnsafeMutableBytes { raw in
+            switch size {
+            case 1:
+                for i in 0..<count { raw.storeBytes(of: UInt8(truncatingIfNeeded: raw.load(fromByteOffset: 4 * i, as: UInt32.self)), toByteOffset: i, as: UInt8.self) }
+            case 2:
+                // Element i moves from byte 4i to byte 2i: never over an element not yet moved.
+                for i in 0..<count {
+                    let v = UInt16(truncatingIfNeeded: raw.load(fromByteOffset: 4 * i, as: UInt32.self))
+                    raw.storeBytes(of: v.littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+                }
+            default:
+                for i in 0..<count { raw.storeBytes(of: raw.load(fromByteOffset: 4 * i, as: UInt32.self).littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+            }
+        }
+        return PackedValues(storage: storage, byteCount: count * size)
+    }
+
     /// The bytes of `values`, each in `byteWidth(valueBits:)` little-endian bytes.
     public static func encode(_ values: [UInt32], valueBits: Int) -> [UInt8] {
         let size = byteWidth(valueBits: valueBits)
@@ -419,5 +442,16 @@ public enum RawValues {
             }
             initialized = values.count * size
         }
+    }
+}
+
+/// Raw value bytes kept in the storage the values came in (`RawValues.packed`).
+public struct PackedValues: Sendable {
+    let storage: [UInt32]
+    public let byteCount: Int
+
+    /// Runs `body` with the bytes.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<byteCount])) }
     }
 }

@@ -105,7 +105,7 @@ func codecBench(dataDirectory: String?) throws {
                 var reader = try StreamFileReader(MemorySource(file))
                 outputBytes = 0
                 _ = try StreamFileDecoder.decode(&reader, codec: StreamCodec(codebook: reader.codebook), threads: 1,
-                                                 convert: { RawValues.encode($0, valueBits: 16) }, output: { outputBytes += $0.count })
+                                                 convert: { RawValues.packed($0, valueBits: 16) }, output: { outputBytes += $0.byteCount })
             }
             report("end to end: decode a stream file, \(coder.rawValue) K=\(lanes)",
                    String(format: "%7.0f MB/s of bf16 output on one thread (target >= 1,000)", Double(outputBytes) / time / 1e6))

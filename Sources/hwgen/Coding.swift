@@ -315,8 +315,8 @@ struct Decode: ParsableCommand {
                 file = try OutputFile.open(output, inputs: inputs)
                 let bits = reader.codebook.layout.valueBits
                 summary = try StreamFileDecoder.decode(&reader, codec: StreamCodec(codebook: reader.codebook), threads: runOptions.threads,
-                                                       convert: { RawValues.encode($0, valueBits: bits) },
-                                                       output: { try file.write($0) })
+                                                       convert: { RawValues.packed($0, valueBits: bits) },
+                                                       output: { packed in try packed.withUnsafeBytes { try file.writeChecked($0) } })
             }
         } catch let error as StreamFileError {
             throw CommandError(description: "\(inputPath): \(error)")

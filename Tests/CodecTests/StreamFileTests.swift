@@ -55,6 +55,14 @@ struct StreamFileTests {
             for _ in 0..<8 { register = register & 1 != 0 ? (register >> 1) ^ 0x82F6_3B78 : register >> 1 }
         }
         #expect(~register == CRC32C.checksum(of: bytes))
+        // The processor's instruction (where used) and the tables agree on every length and alignment.
+        for start in 0..<9 {
+            for length in [0, 1, 7, 8, 9, 63, 64, 65, 500] where start + length <= bytes.count {
+                let piece = bytes[start..<(start + length)]
+                let software = piece.withUnsafeBytes { CRC32C.softwareUpdate(0x1234_5678, with: $0) }
+                #expect(CRC32C.update(0x1234_5678, with: piece) == software, "start \(start), length \(length)")
+            }
+        }
     }
 
     @Test("the writer gives file.hex byte for byte", arguments: vectors)
