@@ -11,7 +11,7 @@
 /// when it is full (or at the end of the frame, padded with zeros), so the list is the stream.
 struct LaneWordWriter {
     let lanes: Int
-    /// The frame's words in stream order (room for `capacity`).
+    /// The frame's words in stream order (room for `capacity`, and a scratch word after them).
     private let words: UnsafeMutablePointer<UInt32>
     private let capacity: Int
     private(set) var count = 0
@@ -24,7 +24,7 @@ struct LaneWordWriter {
     init(lanes: Int, maxBits: Int) {
         self.lanes = lanes
         capacity = maxBits / 32 + 2 * lanes + 2
-        words = .allocate(capacity: capacity)
+        words = .allocate(capacity: capacity + 1)  // + the scratch place
         pending = .allocate(capacity: lanes)
         pending.initialize(repeating: 0, count: lanes)
         pendingBits = .allocate(capacity: lanes)
@@ -52,28 +52,27 @@ struct LaneWordWriter {
         }
     }
 
+    /// Appends 0 to 32 bits, without a branch on the data: a word that is not full is stored to
+    /// a scratch place past the end, and places are taken by selects.
     @inline(__always)
     private mutating func append32(lane: Int, _ value: UInt64, bits n: Int) {
-        guard n > 0 else { return }
-        var held = pendingBits[lane]
-        if held == 0 {
-            // This entry is the first to reach into the lane's next word.
-            place[lane] = count
-            count &+= 1
-        }
-        var acc = pending[lane] &<< UInt64(n) | value
-        held &+= n
-        if held >= 32 {
-            held &-= 32
-            words[place[lane]] = UInt32(truncatingIfNeeded: acc &>> UInt64(held))
-            acc &= (1 &<< UInt64(held)) &- 1
-            if held > 0 {
-                place[lane] = count
-                count &+= 1
-            }
-        }
-        pending[lane] = acc
-        pendingBits[lane] = held
+        let held = pendingBits[lane]
+        // A lane at a word boundary gets its next word's place from this entry.
+        let starts = held == 0 && n > 0
+        var at = starts ? count : place[lane]
+        count &+= starts ? 1 : 0
+        let acc = pending[lane] &<< UInt64(n) | value
+        let total = held &+ n
+        let full = total >= 32
+        let rest = full ? total &- 32 : total
+        words[full ? at : capacity] = UInt32(truncatingIfNeeded: acc &>> UInt64(rest))
+        // The entry reached into the next word: it gets a place now.
+        let more = full && rest > 0
+        at = more ? count : at
+        count &+= more ? 1 : 0
+        place[lane] = at
+        pending[lane] = acc & ((1 &<< UInt64(rest)) &- 1)
+        pendingBits[lane] = rest
     }
 
     /// Pads every lane's last word with zeros and writes the frame's words.
