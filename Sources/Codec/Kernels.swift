@@ -75,6 +75,9 @@ struct ValueSink {
         owned = true
     }
 
+    /// Forgets the values after the first `n`.
+    mutating func truncate(to n: Int) { count = min(count, max(0, n)) }
+
     /// Counts `n` values written directly at `base + count` (after `reserve`).
     @inline(__always)
     mutating func advance(by n: Int) { count &+= n }

@@ -88,10 +88,12 @@ struct LaneWordWriter {
 }
 
 /// One lane of a decoder: its next bits, left-aligned in a 64-bit container with zeros below,
-/// how many it holds, and the stream words of the last two words it took (to name positions).
+/// how many it holds, its tANS state, and (in the exact path only) the stream words of the
+/// last two words it took, to name positions.
 struct LaneState {
     var container: UInt64 = 0
     var available = 0
+    var state = 0
     var lastWord = 0
     var previousWord = 0
 }
@@ -178,6 +180,20 @@ extension HuffmanCoder {
     /// Decodes one K-lane frame from the reader's position (a word boundary); appends its
     /// values; leaves the reader after the frame's last word.
     func decodeLanes<K: TransformKernel>(_ reader: inout BitReader, lanes: Int, into sink: inout ValueSink, limit: Int, _: K.Type) throws(FrameDecodeError) {
+        // The fast loops keep no word positions; a frame that fails is decoded again on the
+        // exact path alone, which names the stream bit where the failing entry starts.
+        let start = reader.position, count = sink.count
+        do {
+            try decodeLanes(&reader, lanes: lanes, into: &sink, limit: limit, fast: true, K.self)
+        } catch {
+            reader.position = start
+            sink.truncate(to: count)
+            try decodeLanes(&reader, lanes: lanes, into: &sink, limit: limit, fast: false, K.self)
+            throw error
+        }
+    }
+
+    private func decodeLanes<K: TransformKernel>(_ reader: inout BitReader, lanes: Int, into sink: inout ValueSink, limit: Int, fast: Bool, _: K.Type) throws(FrameDecodeError) {
         let state = LaneContainers(lanes: lanes)
         defer { state.release() }
         let bits = code.maxLength
@@ -188,7 +204,7 @@ extension HuffmanCoder {
         let stopMask = Self.escapeFlag | Self.endFlag | Self.invalidFlag
         // The fast loop takes at most one word per entry: every symbol's code and raw bits fit
         // in 32.
-        let fastOK = bits + rawBits <= 32
+        let fastOK = fast && bits + rawBits <= 32
         let lanesState = state.state
         var lane = 0
         var entry = 0
@@ -214,12 +230,7 @@ extension HuffmanCoder {
                         let word = UInt64(reader.word(atBit: position))
                         c |= (word &<< UInt64((32 &- a) & 63)) & mask
                         a &+= Int(truncatingIfNeeded: mask & 32)
-                        // Stream words of the lane's last two words (selects by mask, no branch).
-                        let m = Int(truncatingIfNeeded: mask)
-                        let last = p.pointee.lastWord
-                        p.pointee.previousWord ^= (p.pointee.previousWord ^ last) & m
-                        p.pointee.lastWord = last ^ ((last ^ (position &>> 5)) & m)
-                        position &+= 32 & m
+                        position &+= Int(truncatingIfNeeded: mask & 32)
                         let slot = table[Int(c &>> codeShift)]
                         if slot & stopMask != 0 {
                             p.pointee.container = c
@@ -310,16 +321,28 @@ extension TANSCoder {
     /// values; checks that every lane that had an entry ends in state 0; leaves the reader after
     /// the frame's last word.
     func decodeLanes<K: TransformKernel>(_ reader: inout BitReader, lanes: Int, into sink: inout ValueSink, limit: Int, _: K.Type) throws(FrameDecodeError) {
+        // As for Huffman: a failing frame is decoded again on the exact path to name positions.
+        let start = reader.position, count = sink.count
+        do {
+            try decodeLanes(&reader, lanes: lanes, into: &sink, limit: limit, fast: true, K.self)
+        } catch {
+            reader.position = start
+            sink.truncate(to: count)
+            try decodeLanes(&reader, lanes: lanes, into: &sink, limit: limit, fast: false, K.self)
+            throw error
+        }
+    }
+
+    private func decodeLanes<K: TransformKernel>(_ reader: inout BitReader, lanes: Int, into sink: inout ValueSink, limit: Int, fast: Bool, _: K.Type) throws(FrameDecodeError) {
         let containers = LaneContainers(lanes: lanes)
         defer { containers.release() }
-        var states = [Int](repeating: 0, count: lanes)
         let tableLog = tables.tableLog
         let symbolBits = layout.symbolBits, rawBits = layout.rawBits
-        let fast = fastTable.pointer
+        let slotTable = fastTable.pointer
         let values = entryValue.pointer
         let rawMask: UInt64 = rawBits == 0 ? 0 : (1 << UInt64(rawBits)) - 1
         // The fast loop takes at most one word per entry: state bits and raw bits fit in 32.
-        let fastOK = tableLog + rawBits <= 32
+        let fastOK = fast && tableLog + rawBits <= 32
         let lanesState = containers.state
         var lane = 0
         var entry = 0
@@ -336,9 +359,9 @@ extension TANSCoder {
                     var position = reader.position
                     var stopped = false
                     for _ in 0..<64 {
-                        let slot = fast[states[lane]]
-                        if slot >= 1 << 48 { stopped = true; break }
                         let p = lanesState + lane
+                        let slot = slotTable[p.pointee.state]
+                        if slot >= 1 << 48 { stopped = true; break }
                         var c = p.pointee.container
                         var a = p.pointee.available
                         let used = Int((slot &>> 24) & 0xFF)
@@ -347,15 +370,10 @@ extension TANSCoder {
                         let word = UInt64(reader.word(atBit: position))
                         c |= (word &<< UInt64((32 &- a) & 63)) & mask
                         a &+= Int(truncatingIfNeeded: mask & 32)
-                        // Stream words of the lane's last two words (selects by mask, no branch).
-                        let m = Int(truncatingIfNeeded: mask)
-                        let last = p.pointee.lastWord
-                        p.pointee.previousWord ^= (p.pointee.previousWord ^ last) & m
-                        p.pointee.lastWord = last ^ ((last ^ (position &>> 5)) & m)
-                        position &+= 32 & m
+                        position &+= Int(truncatingIfNeeded: mask & 32)
                         // The top nb bits of the container are the state bits.
                         let stateBits = Int(truncatingIfNeeded: (c &>> 1) &>> slot)
-                        states[lane] = Int((slot &>> 8) & 0xFFFF) &+ stateBits
+                        p.pointee.state = Int((slot &>> 8) & 0xFFFF) &+ stateBits
                         let raw = UInt32(truncatingIfNeeded: (c &>> UInt64(64 &- used)) & rawMask)
                         out.pointee = values[Int((slot &>> 32) & 0x1FFF)] | K.placeRaw(raw)
                         out += 1
@@ -373,11 +391,11 @@ extension TANSCoder {
             }
             let start = containers.position(lane, reader)
             do throws(FrameDecodeError) {
-                if entry < lanes { states[lane] = Int(try containers.read(lane, tableLog, &reader)) }
-                let slot = fast[states[lane]]
+                if entry < lanes { lanesState[lane].state = Int(try containers.read(lane, tableLog, &reader)) }
+                let slot = slotTable[lanesState[lane].state]
                 let decoded = Int((slot &>> 32) & 0x1FFF)
                 let nb = 63 - Int(slot & 0x3F)
-                states[lane] = Int((slot &>> 8) & 0xFFFF) + Int(try containers.read(lane, nb, &reader))
+                lanesState[lane].state = Int((slot &>> 8) & 0xFFFF) + Int(try containers.read(lane, nb, &reader))
                 if decoded == endOfFrame { break }
                 var high = entryValue[decoded]
                 if decoded == escape {
@@ -394,8 +412,8 @@ extension TANSCoder {
             if lane == lanes { lane = 0 }
         }
         // Every lane that had an entry (lanes 0 ..< min(K, N + 1)) must be back in state 0.
-        for l in 0..<min(lanes, entry + 1) where states[l] != 0 {
-            throw .inLane(lane: l, entry: entry, .badFinalState(bit: containers.position(lane, reader), state: states[l]))
+        for l in 0..<min(lanes, entry + 1) where lanesState[l].state != 0 {
+            throw .inLane(lane: l, entry: entry, .badFinalState(bit: containers.position(l, reader), state: lanesState[l].state))
         }
     }
 }
