@@ -112,6 +112,25 @@ struct CLITests {
         #expect(analyze.output.contains("\"gapToOptimalHuffmanPercent\""))
     }
 
+    @Test("train --lanes 8 writes a version-2 codebook; encode, decode and analyze use its lanes")
+    func lanes() throws {
+        let weights = try Self.weightsPath()
+        let book = HWGen.temporary("l8.json"), stream = HWGen.temporary("l8.hwgs"), decoded = HWGen.temporary("l8.bin")
+        let train = try HWGen.run(["train", "--coder", "huffman", "--lanes", "8", "--tensors", "layer\\.1\\..*weight", "--name", "w8", "-o", book, weights])
+        #expect(train.status == 0, "\(train.error)")
+        let text = try String(contentsOfFile: book, encoding: .utf8)
+        #expect(text.contains("\"hwgen-codebook/2\"") && text.contains("\"lanes\": 8"))
+        #expect(try HWGen.run(["encode", "--codebook", book, "--tensors", "layer\\.4\\..*query\\.weight", weights, "-o", stream]).status == 0)
+        #expect(try HWGen.run(["decode", stream, "-o", decoded]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: decoded)).count == 384 * 384 * 2)
+        let analyze = try HWGen.run(["analyze", "--codebook", book, "--tensors", "layer\\.4\\..*query\\.weight", "--totals", weights])
+        #expect(analyze.status == 0, "\(analyze.error)")
+        #expect(analyze.output.contains("this codebook has 8") && analyze.output.contains("K=32"))
+        let generate = try HWGen.run(["generate", "--codebook", book, "-o", HWGen.temporary("rtl")])
+        #expect(generate.status == 1 && generate.error.contains("has 8 lanes"))
+        #expect(try HWGen.run(["train", "--coder", "huffman", "--lanes", "33", "--name", "x", "-o", book, weights]).status != 0)
+    }
+
     struct Failure: CustomTestStringConvertible, Sendable {
         let label: String
         let arguments: @Sendable (String) throws -> [String]
