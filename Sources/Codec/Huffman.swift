@@ -176,7 +176,7 @@ public struct HuffmanCoder: Sendable {
                             valid = 64 - (position & 7)
                         }
                         // The loop-carried chain: shift, table load, mask, shift.
-                        let slot = table[Int(container &>> codeShift)]
+                        let slot = table[Int(truncatingIfNeeded: container &>> codeShift)]
                         if slot & stopMask != 0 { stopped = true; break }
                         let used = Int(slot & 0x3F)
                         let raw = UInt32(truncatingIfNeeded: (container &>> UInt64(64 &- used)) & rawMask)

@@ -225,13 +225,13 @@ extension HuffmanCoder {
                         let p = lanesState + lane
                         var c = p.pointee.container
                         var a = p.pointee.available
-                        let need = Int(table[Int(c &>> codeShift)] & 0x3F) > a
+                        let need = Int(table[Int(truncatingIfNeeded: c &>> codeShift)] & 0x3F) > a
                         let mask = 0 &- UInt64(need ? 1 : 0)
                         let word = UInt64(reader.word(atBit: position))
                         c |= (word &<< UInt64((32 &- a) & 63)) & mask
                         a &+= Int(truncatingIfNeeded: mask & 32)
                         position &+= Int(truncatingIfNeeded: mask & 32)
-                        let slot = table[Int(c &>> codeShift)]
+                        let slot = table[Int(truncatingIfNeeded: c &>> codeShift)]
                         if slot & stopMask != 0 {
                             p.pointee.container = c
                             p.pointee.available = a
@@ -364,7 +364,7 @@ extension TANSCoder {
                         if slot >= 1 << 48 { stopped = true; break }
                         var c = p.pointee.container
                         var a = p.pointee.available
-                        let used = Int((slot &>> 24) & 0xFF)
+                        let used = Int(truncatingIfNeeded: (slot &>> 24) & 0xFF)
                         let need = used > a
                         let mask = 0 &- UInt64(need ? 1 : 0)
                         let word = UInt64(reader.word(atBit: position))
@@ -373,9 +373,9 @@ extension TANSCoder {
                         position &+= Int(truncatingIfNeeded: mask & 32)
                         // The top nb bits of the container are the state bits.
                         let stateBits = Int(truncatingIfNeeded: (c &>> 1) &>> slot)
-                        p.pointee.state = Int((slot &>> 8) & 0xFFFF) &+ stateBits
+                        p.pointee.state = Int(truncatingIfNeeded: (slot &>> 8) & 0xFFFF) &+ stateBits
                         let raw = UInt32(truncatingIfNeeded: (c &>> UInt64(64 &- used)) & rawMask)
-                        out.pointee = values[Int((slot &>> 32) & 0x1FFF)] | K.placeRaw(raw)
+                        out.pointee = values[Int(truncatingIfNeeded: (slot &>> 32) & 0x1FFF)] | K.placeRaw(raw)
                         out += 1
                         p.pointee.container = c &<< UInt64(used)
                         p.pointee.available = a &- used
