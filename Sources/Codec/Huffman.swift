@@ -34,7 +34,7 @@ public struct CanonicalCode: Sendable, Equatable {
 }
 
 /// Huffman encoding and decoding of frames with one codebook.
-public struct HuffmanCoder: Sendable {
+public struct HuffmanCoder: Sendable, FrameDecoding {
     public let layout: ValueLayout
     public let code: CanonicalCode
     /// Per symbol: the bits written for its symbol part (its code, or ESC's code then the
@@ -128,21 +128,8 @@ public struct HuffmanCoder: Sendable {
         writer.padToWord()
     }
 
-    /// Decodes one frame from the reader's position; appends its values; leaves the reader
-    /// after the frame's padding. A frame that would take the sink past `limit` values is an
-    /// error (`tooManyValues`) before it can.
-    func decodeFrame(_ reader: inout BitReader, into sink: inout ValueSink, limit valueLimit: Int) throws(FrameDecodeError) {
-        switch (layout.transform, lanes) {
-        case (.identity, 1): try decodeFrame(&reader, into: &sink, limit: valueLimit, IdentityKernel.self)
-        case (.split, 1): try decodeFrame(&reader, into: &sink, limit: valueLimit, SplitKernel.self)
-        case (.bf16Exponent, 1): try decodeFrame(&reader, into: &sink, limit: valueLimit, BF16Kernel.self)
-        case (.identity, _): try decodeLanes(&reader, lanes: lanes, into: &sink, limit: valueLimit, IdentityKernel.self)
-        case (.split, _): try decodeLanes(&reader, lanes: lanes, into: &sink, limit: valueLimit, SplitKernel.self)
-        case (.bf16Exponent, _): try decodeLanes(&reader, lanes: lanes, into: &sink, limit: valueLimit, BF16Kernel.self)
-        }
-    }
-
-    private func decodeFrame<K: TransformKernel>(_ reader: inout BitReader, into sink: inout ValueSink, limit valueLimit: Int, _: K.Type) throws(FrameDecodeError) {
+    /// Decodes one version-1 (one-lane) frame; see `FrameDecoding.decodeFrame`.
+    func decodeSingle<K: TransformKernel>(_ reader: inout BitReader, into sink: inout ValueSink, limit valueLimit: Int, _: K.Type) throws(FrameDecodeError) {
         let bits = code.maxLength
         let symbolBits = layout.symbolBits
         let rawBits = layout.rawBits

@@ -178,22 +178,8 @@ extension HuffmanCoder {
     }
 
     /// Decodes one K-lane frame from the reader's position (a word boundary); appends its
-    /// values; leaves the reader after the frame's last word.
-    func decodeLanes<K: TransformKernel>(_ reader: inout BitReader, lanes: Int, into sink: inout ValueSink, limit: Int, _: K.Type) throws(FrameDecodeError) {
-        // The fast loops keep no word positions; a frame that fails is decoded again on the
-        // exact path alone, which names the stream bit where the failing entry starts.
-        let start = reader.position, count = sink.count
-        do {
-            try decodeLanes(&reader, lanes: lanes, into: &sink, limit: limit, fast: true, K.self)
-        } catch {
-            reader.position = start
-            sink.truncate(to: count)
-            try decodeLanes(&reader, lanes: lanes, into: &sink, limit: limit, fast: false, K.self)
-            throw error
-        }
-    }
-
-    private func decodeLanes<K: TransformKernel>(_ reader: inout BitReader, lanes: Int, into sink: inout ValueSink, limit: Int, fast: Bool, _: K.Type) throws(FrameDecodeError) {
+    /// values; leaves the reader after the frame's last word. `fast`: use the fast loop.
+    func decodeLanes<K: TransformKernel>(_ reader: inout BitReader, lanes: Int, into sink: inout ValueSink, limit: Int, fast: Bool, _: K.Type) throws(FrameDecodeError) {
         let state = LaneContainers(lanes: lanes)
         defer { state.release() }
         let bits = code.maxLength
@@ -319,21 +305,8 @@ extension TANSCoder {
 
     /// Decodes one K-lane frame from the reader's position (a word boundary); appends its
     /// values; checks that every lane that had an entry ends in state 0; leaves the reader after
-    /// the frame's last word.
-    func decodeLanes<K: TransformKernel>(_ reader: inout BitReader, lanes: Int, into sink: inout ValueSink, limit: Int, _: K.Type) throws(FrameDecodeError) {
-        // As for Huffman: a failing frame is decoded again on the exact path to name positions.
-        let start = reader.position, count = sink.count
-        do {
-            try decodeLanes(&reader, lanes: lanes, into: &sink, limit: limit, fast: true, K.self)
-        } catch {
-            reader.position = start
-            sink.truncate(to: count)
-            try decodeLanes(&reader, lanes: lanes, into: &sink, limit: limit, fast: false, K.self)
-            throw error
-        }
-    }
-
-    private func decodeLanes<K: TransformKernel>(_ reader: inout BitReader, lanes: Int, into sink: inout ValueSink, limit: Int, fast: Bool, _: K.Type) throws(FrameDecodeError) {
+    /// the frame's last word. `fast`: use the fast loop.
+    func decodeLanes<K: TransformKernel>(_ reader: inout BitReader, lanes: Int, into sink: inout ValueSink, limit: Int, fast: Bool, _: K.Type) throws(FrameDecodeError) {
         let containers = LaneContainers(lanes: lanes)
         defer { containers.release() }
         let tableLog = tables.tableLog
@@ -414,6 +387,42 @@ extension TANSCoder {
         // Every lane that had an entry (lanes 0 ..< min(K, N + 1)) must be back in state 0.
         for l in 0..<min(lanes, entry + 1) where lanesState[l].state != 0 {
             throw .inLane(lane: l, entry: entry, .badFinalState(bit: containers.position(l, reader), state: lanesState[l].state))
+        }
+    }
+}
+
+/// A coder that decodes frames of one lane (version 1) and of K lanes, specialised per transform.
+protocol FrameDecoding {
+    var layout: ValueLayout { get }
+    var lanes: Int { get }
+    func decodeSingle<K: TransformKernel>(_ reader: inout BitReader, into sink: inout ValueSink, limit: Int, _: K.Type) throws(FrameDecodeError)
+    func decodeLanes<K: TransformKernel>(_ reader: inout BitReader, lanes: Int, into sink: inout ValueSink, limit: Int, fast: Bool, _: K.Type) throws(FrameDecodeError)
+}
+
+extension FrameDecoding {
+    /// Decodes one frame from the reader's position; appends its values; leaves the reader
+    /// after the frame (its padding, or its lanes' last words). A frame that would take the sink
+    /// past `limit` values is an error (`tooManyValues`) before it can.
+    func decodeFrame(_ reader: inout BitReader, into sink: inout ValueSink, limit: Int) throws(FrameDecodeError) {
+        switch layout.transform {
+        case .identity: try decodeFrame(&reader, into: &sink, limit: limit, IdentityKernel.self)
+        case .split: try decodeFrame(&reader, into: &sink, limit: limit, SplitKernel.self)
+        case .bf16Exponent: try decodeFrame(&reader, into: &sink, limit: limit, BF16Kernel.self)
+        }
+    }
+
+    private func decodeFrame<K: TransformKernel>(_ reader: inout BitReader, into sink: inout ValueSink, limit: Int, _: K.Type) throws(FrameDecodeError) {
+        guard lanes > 1 else { return try decodeSingle(&reader, into: &sink, limit: limit, K.self) }
+        // The fast lane loops keep no word positions; a frame that fails is decoded again on
+        // the exact path alone, which names the stream bit where the failing entry starts.
+        let start = reader.position, count = sink.count
+        do throws(FrameDecodeError) {
+            try decodeLanes(&reader, lanes: lanes, into: &sink, limit: limit, fast: true, K.self)
+        } catch {
+            reader.position = start
+            sink.truncate(to: count)
+            try decodeLanes(&reader, lanes: lanes, into: &sink, limit: limit, fast: false, K.self)
+            throw error
         }
     }
 }

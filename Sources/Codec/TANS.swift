@@ -75,7 +75,7 @@ public struct TANSTables: Sendable, Equatable {
 }
 
 /// tANS encoding and decoding of frames with one codebook.
-public struct TANSCoder: Sendable {
+public struct TANSCoder: Sendable, FrameDecoding {
     public let layout: ValueLayout
     public let tables: TANSTables
     /// Per state: 63 - nb (bits 0-5: shifting the container right by one and
@@ -266,20 +266,6 @@ public struct TANSCoder: Sendable {
         }
     }
 
-    /// Decodes one frame from the reader's position; appends its values; leaves the reader
-    /// after the frame's padding. A frame that would take the sink past `limit` values is an
-    /// error (`tooManyValues`) before it can.
-    func decodeFrame(_ reader: inout BitReader, into sink: inout ValueSink, limit valueLimit: Int) throws(FrameDecodeError) {
-        switch (layout.transform, lanes) {
-        case (.identity, 1): try decodeFrame(&reader, into: &sink, limit: valueLimit, IdentityKernel.self)
-        case (.split, 1): try decodeFrame(&reader, into: &sink, limit: valueLimit, SplitKernel.self)
-        case (.bf16Exponent, 1): try decodeFrame(&reader, into: &sink, limit: valueLimit, BF16Kernel.self)
-        case (.identity, _): try decodeLanes(&reader, lanes: lanes, into: &sink, limit: valueLimit, IdentityKernel.self)
-        case (.split, _): try decodeLanes(&reader, lanes: lanes, into: &sink, limit: valueLimit, SplitKernel.self)
-        case (.bf16Exponent, _): try decodeLanes(&reader, lanes: lanes, into: &sink, limit: valueLimit, BF16Kernel.self)
-        }
-    }
-
     /// Appends one K-lane frame (K > 1).
     func encodeLaneFrame(_ values: ArraySlice<UInt32>, into writer: BitWriter) {
         switch layout.transform {
@@ -289,7 +275,8 @@ public struct TANSCoder: Sendable {
         }
     }
 
-    private func decodeFrame<K: TransformKernel>(_ reader: inout BitReader, into sink: inout ValueSink, limit valueLimit: Int, _: K.Type) throws(FrameDecodeError) {
+    /// Decodes one version-1 (one-lane) frame; see `FrameDecoding.decodeFrame`.
+    func decodeSingle<K: TransformKernel>(_ reader: inout BitReader, into sink: inout ValueSink, limit valueLimit: Int, _: K.Type) throws(FrameDecodeError) {
         let frameStart = reader.position
         let tableLog = tables.tableLog
         guard reader.remaining >= tableLog else { throw .truncated(bit: frameStart) }
