@@ -148,11 +148,56 @@ struct LaneContainers {
         return 32 * state[lane].previousWord + 64 - held
     }
 
-    /// Where the fast loops may run: `entries` more entries that take at most one word each fit
-    /// in the stream.
+    /// Runs a fast loop: batches of 64 entries, lane after lane, while the stream holds a word
+    /// for each (an entry of the fast loop takes at most one). `entry` gets the lane's state, the
+    /// stream bit of the next word and the output slot, writes the value and returns true, or
+    /// returns false to leave the loop at that lane (the exact path takes the entry over).
     @inline(__always)
-    static func roomFor(_ entries: Int, _ reader: BitReader) -> Bool {
-        reader.position &+ 32 &* entries <= reader.bitCount
+    func fastBatches(_ reader: inout BitReader, into sink: inout ValueSink, lane: inout Int, entry: inout Int, limit: Int,
+                     _ step: (UnsafeMutablePointer<LaneState>, inout Int, UnsafeMutablePointer<UInt32>) -> Bool) throws(FrameDecodeError) {
+        while reader.position &+ 32 &* 64 <= reader.bitCount {
+            sink.reserve(64)
+            var out = sink.base + sink.count
+            let first = out
+            var position = reader.position
+            var stopped = false
+            for _ in 0..<64 {
+                guard step(state + lane, &position, out) else {
+                    stopped = true
+                    break
+                }
+                out += 1
+                lane &+= 1
+                if lane == lanes { lane = 0 }
+            }
+            reader.position = position
+            entry &+= out - first
+            sink.advance(by: out - first)
+            if sink.count > limit { throw .inLane(lane: lane, entry: entry, .tooManyValues(bit: position, limit: limit)) }
+            if stopped { return }
+        }
+    }
+
+    /// The rest of an entry on the exact path, once its code (or state) is read: the literal
+    /// after ESC (replacing `placed`, the symbol's bits), the raw bits; appends the value.
+    @inline(__always)
+    func appendValue<K: TransformKernel>(_ lane: Int, _ placed: UInt32, escaped: Bool, _ layout: ValueLayout, _ reader: inout BitReader,
+                                         into sink: inout ValueSink, limit: Int, start: Int, _: K.Type) throws(FrameDecodeError) {
+        var high = placed
+        if escaped { high = layout.value(symbol: try read(lane, layout.symbolBits, &reader), raw: 0) }
+        let raw = try read(lane, layout.rawBits, &reader)
+        guard sink.count < limit else { throw .tooManyValues(bit: start, limit: limit) }
+        sink.append(high | K.placeRaw(raw))
+    }
+
+    /// The fast loops' refill: the stream's next word into the lane when `need`, by selects.
+    @inline(__always)
+    static func takeIf(_ need: Bool, _ c: inout UInt64, _ a: inout Int, _ position: inout Int, _ reader: BitReader) {
+        let mask = 0 &- UInt64(need ? 1 : 0)
+        let word = UInt64(reader.word(atBit: position))
+        c |= (word &<< UInt64((32 &- a) & 63)) & mask
+        a &+= Int(truncatingIfNeeded: mask & 32)
+        position &+= Int(truncatingIfNeeded: mask & 32)
     }
 }
 
@@ -185,13 +230,12 @@ extension HuffmanCoder {
         let bits = code.maxLength
         let codeShift = UInt64(64 - bits)
         let table = decodeTable.pointer
-        let symbolBits = layout.symbolBits, rawBits = layout.rawBits
+        let rawBits = layout.rawBits
         let rawMask: UInt64 = rawBits == 0 ? 0 : (1 << UInt64(rawBits)) - 1
         let stopMask = Self.escapeFlag | Self.endFlag | Self.invalidFlag
         // The fast loop takes at most one word per entry: every symbol's code and raw bits fit
         // in 32.
         let fastOK = fast && bits + rawBits <= 32
-        let lanesState = state.state
         var lane = 0
         var entry = 0
         while true {
@@ -201,43 +245,24 @@ extension HuffmanCoder {
             // makes the slot sure); a lane holding fewer takes the stream's next word (a select,
             // no branch); the slot of the filled container is the entry.
             if fastOK {
-                while LaneContainers.roomFor(64, reader) {
-                    sink.reserve(64)
-                    var out = sink.base + sink.count
-                    let first = out
-                    var position = reader.position
-                    var stopped = false
-                    for _ in 0..<64 {
-                        let p = lanesState + lane
-                        var c = p.pointee.container
-                        var a = p.pointee.available
-                        let need = Int(table[Int(truncatingIfNeeded: c &>> codeShift)] & 0x3F) > a
-                        let mask = 0 &- UInt64(need ? 1 : 0)
-                        let word = UInt64(reader.word(atBit: position))
-                        c |= (word &<< UInt64((32 &- a) & 63)) & mask
-                        a &+= Int(truncatingIfNeeded: mask & 32)
-                        position &+= Int(truncatingIfNeeded: mask & 32)
-                        let slot = table[Int(truncatingIfNeeded: c &>> codeShift)]
-                        if slot & stopMask != 0 {
-                            p.pointee.container = c
-                            p.pointee.available = a
-                            stopped = true
-                            break
-                        }
-                        let used = Int(slot & 0x3F)
-                        let raw = UInt32(truncatingIfNeeded: (c &>> UInt64(64 &- used)) & rawMask)
-                        out.pointee = K.placeSymbol(slot &>> 16, rawBits: rawBits) | K.placeRaw(raw)
-                        out += 1
-                        p.pointee.container = c &<< UInt64(used)
-                        p.pointee.available = a &- used
-                        lane &+= 1
-                        if lane == lanes { lane = 0 }
+                let words = reader  // the same bytes, for loading words inside the loop
+                try state.fastBatches(&reader, into: &sink, lane: &lane, entry: &entry, limit: limit) { p, position, out in
+                    var c = p.pointee.container
+                    var a = p.pointee.available
+                    let need = Int(table[Int(truncatingIfNeeded: c &>> codeShift)] & 0x3F) > a
+                    LaneContainers.takeIf(need, &c, &a, &position, words)
+                    let slot = table[Int(truncatingIfNeeded: c &>> codeShift)]
+                    if slot & stopMask != 0 {
+                        p.pointee.container = c
+                        p.pointee.available = a
+                        return false
                     }
-                    reader.position = position
-                    entry &+= out - first
-                    sink.advance(by: out - first)
-                    if sink.count > limit { throw .inLane(lane: lane, entry: entry, .tooManyValues(bit: position, limit: limit)) }
-                    if stopped { break }
+                    let used = Int(slot & 0x3F)
+                    let raw = UInt32(truncatingIfNeeded: (c &>> UInt64(64 &- used)) & rawMask)
+                    out.pointee = K.placeSymbol(slot &>> 16, rawBits: rawBits) | K.placeRaw(raw)
+                    p.pointee.container = c &<< UInt64(used)
+                    p.pointee.available = a &- used
+                    return true
                 }
             }
             // One entry, exactly as the spec reads it: escapes, EOF, invalid codes, the stream's end.
@@ -255,13 +280,8 @@ extension HuffmanCoder {
                 }
                 state.consume(lane, length)
                 if slot & Self.endFlag != 0 { break }
-                var high = K.placeSymbol(slot &>> 16, rawBits: rawBits)
-                if slot & Self.escapeFlag != 0 {
-                    high = layout.value(symbol: try state.read(lane, symbolBits, &reader), raw: 0)
-                }
-                let raw = try state.read(lane, rawBits, &reader)
-                guard sink.count < limit else { throw FrameDecodeError.tooManyValues(bit: start, limit: limit) }
-                sink.append(high | K.placeRaw(raw))
+                try state.appendValue(lane, K.placeSymbol(slot &>> 16, rawBits: rawBits), escaped: slot & Self.escapeFlag != 0,
+                                      layout, &reader, into: &sink, limit: limit, start: start, K.self)
             } catch {
                 throw .inLane(lane: lane, entry: entry, error)
             }
@@ -310,7 +330,7 @@ extension TANSCoder {
         let containers = LaneContainers(lanes: lanes)
         defer { containers.release() }
         let tableLog = tables.tableLog
-        let symbolBits = layout.symbolBits, rawBits = layout.rawBits
+        let rawBits = layout.rawBits
         let slotTable = fastTable.pointer
         let values = entryValue.pointer
         let rawMask: UInt64 = rawBits == 0 ? 0 : (1 << UInt64(rawBits)) - 1
@@ -325,41 +345,22 @@ extension TANSCoder {
             // how many bits the entry reads; a lane holding fewer takes the next word (a
             // select, no branch).
             if fastOK && entry >= lanes {
-                while LaneContainers.roomFor(64, reader) {
-                    sink.reserve(64)
-                    var out = sink.base + sink.count
-                    let first = out
-                    var position = reader.position
-                    var stopped = false
-                    for _ in 0..<64 {
-                        let p = lanesState + lane
-                        let slot = slotTable[p.pointee.state]
-                        if slot >= 1 << 48 { stopped = true; break }
-                        var c = p.pointee.container
-                        var a = p.pointee.available
-                        let used = Int(truncatingIfNeeded: (slot &>> 24) & 0xFF)
-                        let need = used > a
-                        let mask = 0 &- UInt64(need ? 1 : 0)
-                        let word = UInt64(reader.word(atBit: position))
-                        c |= (word &<< UInt64((32 &- a) & 63)) & mask
-                        a &+= Int(truncatingIfNeeded: mask & 32)
-                        position &+= Int(truncatingIfNeeded: mask & 32)
-                        // The top nb bits of the container are the state bits.
-                        let stateBits = Int(truncatingIfNeeded: (c &>> 1) &>> slot)
-                        p.pointee.state = Int(truncatingIfNeeded: (slot &>> 8) & 0xFFFF) &+ stateBits
-                        let raw = UInt32(truncatingIfNeeded: (c &>> UInt64(64 &- used)) & rawMask)
-                        out.pointee = values[Int(truncatingIfNeeded: (slot &>> 32) & 0x1FFF)] | K.placeRaw(raw)
-                        out += 1
-                        p.pointee.container = c &<< UInt64(used)
-                        p.pointee.available = a &- used
-                        lane &+= 1
-                        if lane == lanes { lane = 0 }
-                    }
-                    reader.position = position
-                    entry &+= out - first
-                    sink.advance(by: out - first)
-                    if sink.count > limit { throw .inLane(lane: lane, entry: entry, .tooManyValues(bit: position, limit: limit)) }
-                    if stopped { break }
+                let words = reader  // the same bytes, for loading words inside the loop
+                try containers.fastBatches(&reader, into: &sink, lane: &lane, entry: &entry, limit: limit) { p, position, out in
+                    let slot = slotTable[p.pointee.state]
+                    if slot >= 1 << 48 { return false }
+                    var c = p.pointee.container
+                    var a = p.pointee.available
+                    let used = Int(truncatingIfNeeded: (slot &>> 24) & 0xFF)
+                    LaneContainers.takeIf(used > a, &c, &a, &position, words)
+                    // The top nb bits of the container are the state bits.
+                    let stateBits = Int(truncatingIfNeeded: (c &>> 1) &>> slot)
+                    p.pointee.state = Int(truncatingIfNeeded: (slot &>> 8) & 0xFFFF) &+ stateBits
+                    let raw = UInt32(truncatingIfNeeded: (c &>> UInt64(64 &- used)) & rawMask)
+                    out.pointee = values[Int(truncatingIfNeeded: (slot &>> 32) & 0x1FFF)] | K.placeRaw(raw)
+                    p.pointee.container = c &<< UInt64(used)
+                    p.pointee.available = a &- used
+                    return true
                 }
             }
             let start = containers.position(lane, reader)
@@ -370,13 +371,8 @@ extension TANSCoder {
                 let nb = 63 - Int(slot & 0x3F)
                 lanesState[lane].state = Int((slot &>> 8) & 0xFFFF) + Int(try containers.read(lane, nb, &reader))
                 if decoded == endOfFrame { break }
-                var high = entryValue[decoded]
-                if decoded == escape {
-                    high = layout.value(symbol: try containers.read(lane, symbolBits, &reader), raw: 0)
-                }
-                let raw = try containers.read(lane, rawBits, &reader)
-                guard sink.count < limit else { throw FrameDecodeError.tooManyValues(bit: start, limit: limit) }
-                sink.append(high | K.placeRaw(raw))
+                try containers.appendValue(lane, entryValue[decoded], escaped: decoded == escape,
+                                           layout, &reader, into: &sink, limit: limit, start: start, K.self)
             } catch {
                 throw .inLane(lane: lane, entry: entry, error)
             }
