@@ -167,7 +167,9 @@ extension Codebook {
             throw .syntax(error)
         }
         guard case .object(let members) = document else { throw .notAnObject }
-        let common = ["format", "name", "coder", "transform", "symbolBits", "rawBits", "provenance", "lanes"]
+        // `lanes` is a key of version 2 only.
+        let isVersion2 = members.contains { $0.key == "format" && $0.value == .string(formatTagV2) }
+        let common = ["format", "name", "coder", "transform", "symbolBits", "rawBits", "provenance"] + (isVersion2 ? ["lanes"] : [])
         let byCoder = ["huffman": ["codeLengths"], "tans": ["tableLog", "counts"]]
         var coderName: String?
         for (key, value) in members where key == "coder" {
@@ -179,6 +181,9 @@ extension Codebook {
         let allowed = Set(common + (byCoder[coderName] ?? []))
         var provenance: JSONValue?
         for (key, value) in members {
+            if key == "lanes" && !isVersion2 {
+                throw .unknownKey("lanes", reason: "version 1 (\(formatTag)) has one lane and no 'lanes' key; lanes need \(formatTagV2)")
+            }
             guard allowed.contains(key) else {
                 let other = byCoder.first { $0.value.contains(key) }?.key
                 throw .unknownKey(key, reason: other.map { "it belongs to the \($0) coder, this codebook is \(coderName)" }
