@@ -267,8 +267,10 @@ struct Encode: ParsableCommand {
         let summary = try encoder.finish()
         try file.commit()
         let inBits = Double(summary.values) * Double(book.layout.valueBits)
-        let line = String(format: "%llu values -> %llu bytes in %d frame(s) (%.4f bits/value, ratio %.3f)", summary.values, summary.bytes, summary.frames,
-                          Double(summary.bytes * 8) / Double(max(1, summary.values)), inBits / Double(max(1, summary.bytes * 8)))
+        let line = summary.values == 0
+            ? "0 values -> \(summary.bytes) bytes (no frames)"
+            : String(format: "%llu values -> %llu bytes in %d frame(s) (%.4f bits/value, ratio %.3f)", summary.values, summary.bytes, summary.frames,
+                     Double(summary.bytes * 8) / Double(summary.values), inBits / Double(max(1, summary.bytes * 8)))
         if output == "-" { progress(line) } else { print(line) }
         runOptions.report(since: start)
     }
