@@ -175,15 +175,6 @@ public struct PaddedStream: Sendable {
         storage = bytes + [UInt8](repeating: 0, count: Self.padding)
     }
 
-    public init(_ bytes: ArraySlice<UInt8>) {
-        byteCount = bytes.count
-        var storage = [UInt8]()
-        storage.reserveCapacity(bytes.count + Self.padding)
-        storage.append(contentsOf: bytes)
-        storage.append(contentsOf: repeatElement(0, count: Self.padding))
-        self.storage = storage
-    }
-
     /// Takes `storage` whose last `padding` bytes follow the stream (their values are replaced
     /// by zeros), without copying it.
     init(paddedStorage storage: [UInt8]) {

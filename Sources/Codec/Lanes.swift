@@ -149,7 +149,7 @@ struct LaneContainers {
     }
 
     /// Runs a fast loop: batches of 64 entries, lane after lane, while the stream holds a word
-    /// for each (an entry of the fast loop takes at most one). `entry` gets the lane's state, the
+    /// for each (an entry of the fast loop takes at most one). `step` gets the lane's state, the
     /// stream bit of the next word and the output slot, writes the value and returns true, or
     /// returns false to leave the loop at that lane (the exact path takes the entry over).
     @inline(__always)

@@ -52,13 +52,8 @@ public struct StreamCodec: Sendable {
                 h.encodeFrame(frame, into: writer)
                 ends.append(writer.bitCount / 8)
             }
-        case .tans(let t) where t.lanes > 1:
-            for frame in frames {
-                t.encodeLaneFrame(frame, into: writer)
-                ends.append(writer.bitCount / 8)
-            }
         case .tans(let t):
-            // tANS frames go in pairs, so two independent state chains overlap.
+            // tANS frames go in pairs (one lane: two independent state chains overlap).
             var i = 0
             while i < frames.count {
                 let firstEnd = t.encodeFrames(frames[i], i + 1 < frames.count ? frames[i + 1] : nil, into: writer)
@@ -80,9 +75,7 @@ public struct StreamCodec: Sendable {
 
     /// Throws `valueTooWide` for the first value of `values` that does not fit in `valueBits`.
     static func checkWidth(_ values: ArraySlice<UInt32>, valueBits: Int) throws(StreamError) {
-        // One vectorisable pass; the index is looked for only when some value is too wide.
-        guard valueBits < 32, values.reduce(0, |) >> UInt32(valueBits) != 0,
-              let bad = values.firstIndex(where: { $0 >> UInt32(valueBits) != 0 }) else { return }
+        guard let bad = firstValueTooWide(values, valueBits: valueBits) else { return }
         throw .valueTooWide(index: bad - values.startIndex, value: values[bad], valueBits: valueBits)
     }
 

@@ -125,9 +125,10 @@ public struct TANSCoder: Sendable, FrameDecoding {
     }
 
     /// Appends frame `first`, then frame `second` if given, and returns the writer's bit count
-    /// after the first. Two frames are coded together because their state chains are
-    /// independent: interleaved, the processor overlaps them. The values must fit the layout's
-    /// value bits (`StreamCodec` checks them).
+    /// after the first. With one lane the two frames are coded together because their state
+    /// chains are independent: interleaved, the processor overlaps them; with K lanes each frame
+    /// already has K chains. The values must fit the layout's value bits (`StreamCodec` checks
+    /// them).
     @discardableResult
     func encodeFrames(_ first: ArraySlice<UInt32>, _ second: ArraySlice<UInt32>?, into writer: BitWriter) -> Int {
         switch layout.transform {
@@ -138,6 +139,14 @@ public struct TANSCoder: Sendable, FrameDecoding {
     }
 
     private func encodeFrames<K: TransformKernel>(_ first: ArraySlice<UInt32>, _ second: ArraySlice<UInt32>?, into writer: BitWriter, _: K.Type) -> Int {
+        guard lanes > 1 else { return encodePair(first, second, into: writer, K.self) }
+        encodeLanes(first, lanes: lanes, into: writer, K.self)
+        let firstEnd = writer.bitCount
+        if let second { encodeLanes(second, lanes: lanes, into: writer, K.self) }
+        return firstEnd
+    }
+
+    private func encodePair<K: TransformKernel>(_ first: ArraySlice<UInt32>, _ second: ArraySlice<UInt32>?, into writer: BitWriter, _: K.Type) -> Int {
         var a = ChunkBuilder<K>(coder: self, capacity: first.count + 1)
         var b = ChunkBuilder<K>(coder: self, capacity: (second?.count ?? 0) + 1)
         defer {
@@ -263,15 +272,6 @@ public struct TANSCoder: Sendable, FrameDecoding {
                 }
             }
             writer.padToWord()
-        }
-    }
-
-    /// Appends one K-lane frame (K > 1).
-    func encodeLaneFrame(_ values: ArraySlice<UInt32>, into writer: BitWriter) {
-        switch layout.transform {
-        case .identity: encodeLanes(values, lanes: lanes, into: writer, IdentityKernel.self)
-        case .split: encodeLanes(values, lanes: lanes, into: writer, SplitKernel.self)
-        case .bf16Exponent: encodeLanes(values, lanes: lanes, into: writer, BF16Kernel.self)
         }
     }
 

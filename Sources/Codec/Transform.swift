@@ -8,6 +8,13 @@ public enum Transform: String, Sendable, Codable, CaseIterable {
     case bf16Exponent = "bf16-exponent"
 }
 
+/// The index of the first of `values` that does not fit in `valueBits` bits, or nil. One
+/// vectorisable pass; the index is looked for only when some value is too wide.
+public func firstValueTooWide<C: Collection>(_ values: C, valueBits: Int) -> C.Index? where C.Element == UInt32 {
+    guard valueBits < 32, values.reduce(0, |) >> UInt32(valueBits) != 0 else { return nil }
+    return values.firstIndex { $0 >> UInt32(valueBits) != 0 }
+}
+
 /// The split of values into symbols and raw bits for one codebook, ready for inner loops.
 public struct ValueLayout: Sendable, Equatable {
     public let transform: Transform

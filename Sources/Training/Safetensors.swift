@@ -337,7 +337,7 @@ public struct TensorInput: Sendable {
                 if options.maskWideValues {
                     let mask = UInt32.max >> UInt32(32 - bits)
                     for i in values.indices { values[i] &= mask }
-                } else if values.reduce(0, |) >> UInt32(bits) != 0, let bad = values.firstIndex(where: { $0 >> UInt32(bits) != 0 }) {
+                } else if let bad = firstValueTooWide(values, valueBits: bits) {
                     throw TensorFileError.rawValueTooWide(path: path, value: values[bad], byteOffset: offset + bad * width, valueBits: bits)
                 }
             }

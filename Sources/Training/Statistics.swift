@@ -83,10 +83,6 @@ public struct PooledHistogram: Sendable, Equatable {
         self.histogram = histogram
         self.shardSize = max(1, shardSize)
     }
-
-    public init(_ values: [UInt32], layout: ValueLayout, shardSize: Int) {
-        self.init(histogram: Histogram(values, layout: layout), shardSize: shardSize)
-    }
 }
 
 /// Histograms of values streamed through in chunks, for several layouts at once.
@@ -109,8 +105,7 @@ public struct HistogramAccumulator: Sendable {
 
     /// Adds `values`; a value wider than `valueBits` is an error naming its index in the stream.
     public mutating func add(_ values: [UInt32]) throws(StreamError) {
-        if valueBits < 32, values.reduce(0, |) >> UInt32(valueBits) != 0,
-           let bad = values.firstIndex(where: { $0 >> UInt32(valueBits) != 0 }) {
+        if let bad = firstValueTooWide(values, valueBits: valueBits) {
             throw .valueTooWide(index: count + bad, value: values[bad], valueBits: valueBits)
         }
         values.withUnsafeBufferPointer { v in

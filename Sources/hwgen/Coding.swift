@@ -38,6 +38,21 @@ struct ValueInputOptions: ParsableArguments {
         try TensorInput.open(path: path, tensors: tensors, roundF32ToBF16: roundF32,
                              raw: RawInputOptions(valueBits: valueBits, maskWideValues: maskValues))
     }
+
+    /// Opens every input's header (a bad one fails before any reading) and closes it again (a
+    /// model of thousands of files must not hold thousands open); returns their common width,
+    /// `expected` if given (else the first file's; raw inputs read at `rawValueBits`).
+    func commonValueBits(_ files: [String], rawValueBits: Int, expected: Int? = nil) throws -> Int {
+        var bits = expected
+        for file in files where file != "-" {
+            let width = try open(file, valueBits: rawValueBits).valueBits
+            guard let known = bits else { bits = width; continue }
+            guard width == known else {
+                throw TrainingError.invalidOption("\(file) has \(width)-bit values, " + (expected == nil ? "the inputs before it \(known)-bit" : "the codebook codes \(known)-bit values"))
+            }
+        }
+        return bits ?? rawValueBits
+    }
 }
 
 /// `--threads` and `--stats`.
@@ -111,21 +126,12 @@ struct Train: ParsableCommand {
         }
         let options = TrainingOptions(name: name, coder: coder, transform: choice, maxCodeLength: maxCodeLength,
                                       tableLog: tableLog, shardSize: shardSize, lanes: lanes)
-        // Check every input's header first (a bad one fails before any reading), closing each
-        // again: a model of thousands of files must not hold thousands open.
-        var bits = valueBits
-        for (i, file) in files.enumerated() where file != "-" {
-            let data = try input.open(file, valueBits: valueBits)
-            if i == 0 { bits = data.valueBits }
-            guard data.valueBits == bits else {
-                throw TrainingError.invalidOption("\(file) has \(data.valueBits)-bit values, \(files[0]) \(bits)-bit")
-            }
-        }
+        let bits = try input.commonValueBits(files, rawValueBits: valueBits)
         var statistics = try Trainer.accumulator(valueBits: bits, options: options)
         for file in files {
             let data = try input.open(file, valueBits: valueBits)
-            guard data.valueBits == bits else {
-                throw TrainingError.invalidOption("\(file) has \(data.valueBits)-bit values, \(files[0]) \(bits)-bit")
+            guard data.valueBits == bits else {  // standard input is read here only
+                throw TrainingError.invalidOption("\(file) has \(data.valueBits)-bit values, the other inputs \(bits)-bit")
             }
             let before = statistics.count
             do {
@@ -166,13 +172,7 @@ struct Analyze: ParsableCommand {
     func run() throws {
         let start = Date()
         let book = try Codebook.load(path: codebook)
-        for file in files where file != "-" {
-            // Every header checked before any reading; each file closed again.
-            let data = try input.open(file, valueBits: book.layout.valueBits)
-            guard data.valueBits == book.layout.valueBits else {
-                throw TrainingError.invalidOption("\(file): the data has \(data.valueBits)-bit values but the codebook codes \(book.layout.valueBits)-bit values")
-            }
-        }
+        _ = try input.commonValueBits(files, rawValueBits: book.layout.valueBits, expected: book.layout.valueBits)
         var rows: [AnalysisRow] = []
         var sample: [UInt32] = []
         for file in files {
