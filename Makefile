@@ -104,9 +104,11 @@ test-long: deps
 	HWGEN_LONG_TESTS=1 swift test --disable-xctest
 
 # Figures for docs/BENCHMARKS.md: bridge cycles/s and emit time (release build).
+# The coders are compiled for this processor, as the peers are (-march=native), in a build
+# folder of their own.
 bench: deps
-	swift build -c release --product hwgen-bench
-	.build/release/hwgen-bench all --data ../shared/data
+	HWGEN_TARGET_CPU=native swift build -c release --product hwgen-bench --build-path .build-native
+	.build-native/release/hwgen-bench all --data ../shared/data
 
 # Synthesis and place-and-route figures for the generated designs.
 synth: hwgen

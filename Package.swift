@@ -1,6 +1,11 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// `HWGEN_TARGET_CPU=native swift build ...` compiles the coders for this machine's processor
+/// (BMI2 shifts and the like on x86-64), as the peers in `make bench` are; the default build
+/// runs on any processor of the architecture.
+let codecSettings: [SwiftSetting] = Context.environment["HWGEN_TARGET_CPU"].map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
+
 let package = Package(
     name: "hwgen",
     platforms: [.macOS(.v13)],
@@ -24,7 +29,7 @@ let package = Package(
         .target(name: "CCRC32C"),
         // The software reference: codebook format, bit I/O, Huffman and tANS frame coders.
         // Knows nothing about hardware.
-        .target(name: "Codec", dependencies: ["CCRC32C"]),
+        .target(name: "Codec", dependencies: ["CCRC32C"], swiftSettings: codecSettings),
         // Files for the command line: inputs read in chunks or at offsets, outputs that are
         // complete or absent (temporary file, rename; removed on a signal), all-or-none folders.
         .target(name: "FileIO", dependencies: ["Codec"]),

@@ -244,7 +244,15 @@ extension HuffmanCoder {
             // the lane must hold (a symbol's code and raw bits; for ESC, EOF or no code, what
             // makes the slot sure); a lane holding fewer takes the stream's next word (a select,
             // no branch); the slot of the filled container is the entry.
-            if fastOK {
+            if fastOK && state.hasRegisterGroup {
+                // All K lanes in registers, in rounds from lane 0 (after an entry of the exact
+                // path, the exact path goes on to lane 0).
+                if lane == 0 {
+                    let step = HuffmanLaneStep<K>(table: table, words: reader.base, codeShift: codeShift, rawBits: rawBits,
+                                                  rawMask: rawMask, stopMask: stopMask)
+                    try state.fastRounds(step, &reader, into: &sink, lane: &lane, entry: &entry, limit: limit)
+                }
+            } else if fastOK {
                 let words = reader  // the same bytes, for loading words inside the loop
                 try state.fastBatches(&reader, into: &sink, lane: &lane, entry: &entry, limit: limit) { p, position, out in
                     var c = p.pointee.container
@@ -344,7 +352,12 @@ extension TANSCoder {
             // symbols 64 at a time while the stream has a word for each. The state's slot says
             // how many bits the entry reads; a lane holding fewer takes the next word (a
             // select, no branch).
-            if fastOK && entry >= lanes {
+            if fastOK && entry >= lanes && containers.hasRegisterGroup {
+                if lane == 0 {
+                    let step = TANSLaneStep<K>(slots: slotTable, values: values, words: reader.base, rawMask: rawMask)
+                    try containers.fastRounds(step, &reader, into: &sink, lane: &lane, entry: &entry, limit: limit)
+                }
+            } else if fastOK && entry >= lanes {
                 let words = reader  // the same bytes, for loading words inside the loop
                 try containers.fastBatches(&reader, into: &sink, lane: &lane, entry: &entry, limit: limit) { p, position, out in
                     let slot = slotTable[p.pointee.state]

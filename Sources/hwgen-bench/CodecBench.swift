@@ -54,7 +54,9 @@ struct PeerFigures {
 /// Reference-coder speed on real bf16 tensors, one core, against huff0 and FSE run on the
 /// exponent bytes of the same values in the same run, for K = 1, 2, 4, 8, 16 lanes; then the
 /// whole decode of a stream file (frames read, checked, decoded, turned into bytes) on one thread.
-func codecBench(dataDirectory: String?) throws {
+///
+/// `coders` and `laneCounts` narrow the run (`--coder huffman --lanes 4`, for profiling one loop).
+func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.huffman, .tans], laneCounts: [Int] = [1, 2, 4, 8, 16]) throws {
     let dir = dataDirectory ?? "../shared/data"
     let path = dir + "/minilm_ffn1_acts_layers_1_4.bf16.safetensors"
     let values = try TensorValues.load(path: path, tensors: "layer\\.1\\..*pre_gelu").all
@@ -67,19 +69,19 @@ func codecBench(dataDirectory: String?) throws {
                  peers.huffmanEncode, peers.huffmanDecode, peers.huffmanBits, peers.tansEncode, peers.tansDecode, peers.tansBits))
     print("hwgen codes whole bf16 values (exponent coded, sign and mantissa carried, 16-bit values rebuilt); the peers code the exponent bytes only")
 
-    for coder in [TrainingOptions.CoderKind.huffman, .tans] {
+    for coder in coders {
         let trained = try Trainer.train(values, valueBits: 16, options: TrainingOptions(name: "bench", coder: coder)).best.codebook
         let peerEncode = coder == .huffman ? peers.huffmanEncode : peers.tansEncode
         let peerDecode = coder == .huffman ? peers.huffmanDecode : peers.tansDecode
         let (encodeTarget, decodeTarget) = coder == .huffman ? (0.5, 0.5) : (1.0, 1.0)
-        for lanes in [1, 2, 4, 8, 16] {
+        for lanes in laneCounts {
             var book = trained
             book.lanes = lanes
             let codec = StreamCodec(codebook: book)
             var stream: [UInt8] = []
             let encode = try bestOf(9) { stream = try codec.encode(values, frameSize: 65536) }
             var decoded: DecodedStream? = nil
-            let decode = try bestOf(9) { decoded = try codec.decode(stream) }
+            let decode = try bestOf(Int(ProcessInfo.processInfo.environment["HWGEN_BENCH_RUNS"] ?? "") ?? 9) { decoded = try codec.decode(stream) }
             guard decoded?.values == values else { throw TrainingError.invalidOption("\(coder) K=\(lanes) round trip failed in the benchmark") }
             let e = n / encode / 1e6, d = n / decode / 1e6
             report("\(coder.rawValue) K=\(lanes) (\(String(format: "%.4f", Double(stream.count * 8) / n)) bits/value)",
@@ -90,9 +92,9 @@ func codecBench(dataDirectory: String?) throws {
 
     // End to end on one thread: a stream file of the values, decoded to bytes as `hwgen decode`
     // does (read, CRC-32C, decode, little-endian bytes), for both coders at K = 1 and 8.
-    for coder in [TrainingOptions.CoderKind.huffman, .tans] {
+    for coder in coders {
         let trained = try Trainer.train(values, valueBits: 16, options: TrainingOptions(name: "bench", coder: coder)).best.codebook
-        for lanes in [1, 8] {
+        for lanes in [1, 8] where laneCounts.contains(lanes) {
             var book = trained
             book.lanes = lanes
             let encoder = try StreamEncoder(codec: StreamCodec(codebook: book), frameSize: 65536, threads: 1,

@@ -1,7 +1,8 @@
 // Benchmarks behind `make bench`. Each prints figures and ratios against baselines measured in
 // the same run; docs/BENCHMARKS.md records them.
-//   hwgen-bench [bridge|codec|all] [--data DIR]
+//   hwgen-bench [bridge|codec|all] [--data DIR] [--coder huffman|tans] [--lanes K]
 import Foundation
+import Training
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -23,10 +24,15 @@ func report(_ label: String, _ value: String) {
 let arguments = Array(CommandLine.arguments.dropFirst())
 let which = arguments.first { !$0.hasPrefix("--") && !$0.hasPrefix("/") && !$0.hasPrefix(".") } ?? "all"
 let dataDir = arguments.firstIndex(of: "--data").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
+func option(_ name: String) -> String? {
+    arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
+}
+let coders = option("--coder").map { [TrainingOptions.CoderKind(rawValue: $0)].compactMap { $0 } } ?? [.huffman, .tans]
+let laneCounts = option("--lanes").map { [Int($0)].compactMap { $0 } } ?? [1, 2, 4, 8, 16]
 do {
     print("hwgen-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores")
     if which == "bridge" || which == "all" { try bridgeBench() }
-    if which == "codec" || which == "all" { try codecBench(dataDirectory: dataDir) }
+    if which == "codec" || which == "all" { try codecBench(dataDirectory: dataDir, coders: coders, laneCounts: laneCounts) }
 } catch {
     FileHandle.standardError.write(Data("hwgen-bench: \(error)\n".utf8))
     exit(1)

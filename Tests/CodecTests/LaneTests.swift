@@ -228,6 +228,46 @@ struct LaneTests {
         #expect(transforms == ["identity", "split", "bf16-exponent"])
     }
 
+    @Test("long frames (the fast loops: K lanes in registers for K = 2, 4, 8, 16, in memory for other K) decode to what the spec-literal decoder reads")
+    func longFrames() throws {
+        var gen = RandomCodebooks(seed: 77)
+        let laneCounts = [2, 4, 8, 16, 3, 5, 32]
+        for round in 0..<TestScale.pick(quick: 28, long: 280) {
+            var book = gen.codebook(name: "long\(round)")
+            book.lanes = laneCounts[round % laneCounts.count]
+            let codec = StreamCodec(codebook: book)
+            // Frames long enough that most entries run in the fast loops, with escapes among them
+            // (one value in ten), an empty frame and one shorter than K between.
+            let values = gen.values(count: 3000 + Int(gen.random.next() % 3000), for: book)
+            let sizes = [values.count / 2, 0, book.lanes - 1, values.count - values.count / 2 - (book.lanes - 1)]
+            let stream = try codec.encode(values, frameSizes: sizes)
+            var words: [UInt32] = []
+            var start = 0
+            for size in sizes {
+                words += LaneOracle.frameWords(book, Array(values[start..<(start + size)]))
+                start += size
+            }
+            #expect(stream == Self.bytes(words), "\(book.name) K=\(book.lanes): encoder against the spec's words")
+            let decoded = try codec.decode(stream)
+            #expect(decoded.values == values && decoded.frameSizes == sizes, "\(book.name) K=\(book.lanes) \(book.coder.name)")
+            // A flipped bit far into the first frame: the error (if any) names a lane, and the
+            // values before it are the encoded ones.
+            var damaged = stream
+            let bit = stream.count * 2 + Int(gen.random.next() % UInt64(stream.count * 2))
+            damaged[bit / 8] ^= 0x80 >> UInt8(bit % 8)
+            let outcome = codec.decodeUntilError(damaged)
+            if let error = outcome.error { #expect("\(error)".contains("lane "), "\(error)") }
+            let bits = book.layout.valueBits
+            #expect(outcome.decoded.values.allSatisfy { bits == 32 || $0 >> UInt32(bits) == 0 })
+            // The first frame's values up to the flipped bit's word come out as encoded: at
+            // least the entries wholly in the words before it (each entry is at most 64 bits).
+            let safeEntries = max(0, (bit / 32 * 32) / 64 - book.lanes)
+            let safe = min(safeEntries, sizes[0], outcome.decoded.values.count)
+            #expect(Array(outcome.decoded.values.prefix(safe)) == Array(values.prefix(safe)), "\(book.name): values before the flip")
+            if outcome.error != nil { #expect(outcome.decoded.values.count >= min(safeEntries, sizes[0])) }
+        }
+    }
+
     @Test("corrupt K-lane streams: an error naming the frame, lane and entry, or values that fit; cut streams keep the values before the cut")
     func corrupt() throws {
         var gen = RandomCodebooks(seed: 31)
