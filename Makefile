@@ -15,7 +15,7 @@ READY ?= 60
 TRACE ?= 0
 COUNT ?= 100000
 
-.PHONY: all deps hwgen generated check-generated sim sim-demo test test-long bench synth fuzz fuzz-ci clean
+.PHONY: all deps hwgen generated check-generated sim sim-demo test test-long bench synth formal fuzz fuzz-ci clean
 
 all: hwgen
 
@@ -102,6 +102,16 @@ test: sim sim-demo check-generated fuzz-ci
 # Longer random sweeps (more seeds and beats); report their results in closing notes.
 test-long: deps
 	HWGEN_LONG_TESTS=1 swift test --disable-xctest
+
+# Formal proofs (SymbiYosys, docs/FORMAL.md): every core of the small formal codebooks and of
+# the bundled examples, with its property wrapper; bmc and cover to FORMAL_DEPTH cycles from
+# reset, k-induction for the unbounded proof. Logs and counterexample traces in build/formal/.
+FORMAL_DEPTH     ?= 24
+FORMAL_MAX_FRAME ?= 4096
+FORMAL_BOOKS     ?= $(sort $(wildcard testbench/formal/*.json)) $(HUFFMAN_BOOK) $(TANS_BOOK)
+formal: hwgen
+	@scripts/ensure-tools.sh
+	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_DEPTH) $(FORMAL_MAX_FRAME) $(FORMAL_BOOKS)
 
 # Figures for docs/BENCHMARKS.md: bridge cycles/s and emit time (release build).
 # The coders are compiled for this processor, as the peers are (-march=native), in a build

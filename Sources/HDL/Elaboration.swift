@@ -21,7 +21,7 @@ extension Module {
             || builder.instances.contains { $0.module.usesClock }
         let usesReset = builder.signals.contains {
             if case .register(let reset, _) = $0.kind { return reset != nil } else { return false }
-        } || builder.instances.contains { $0.module.usesReset }
+        } || builder.instances.contains { $0.module.usesReset } || builder.properties.contains { $0.condition == nil }
         var ports: [Port] = []
         if usesClock { ports.append(Port(name: "clk", direction: .input, width: 1)) }
         if usesReset { ports.append(Port(name: "rst", direction: .input, width: 1)) }
@@ -34,7 +34,7 @@ extension Module {
         }
         self.init(
             name: name, ports: ports, signals: builder.signals, roms: builder.roms, instances: builder.instances,
-            statements: statements, usesClock: usesClock, usesReset: usesReset,
+            statements: statements, properties: builder.properties, usesClock: usesClock, usesReset: usesReset,
             combinationalPaths: checker.combinationalPaths(), comments: builder.comments)
     }
 }

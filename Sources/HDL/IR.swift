@@ -118,6 +118,33 @@ public struct SwitchCase: Sendable {
     public let body: [Statement]
 }
 
+/// What a formal property asks of a solver (SymbiYosys): to prove it, to take it as given, or
+/// to show a trace that reaches it.
+public enum PropertyKind: String, Sendable {
+    /// Must hold in every reachable state after the initial one.
+    case assert
+    /// Taken as given in every state after the initial one (constrains the inputs).
+    case assume
+    /// Must be reachable: a proof whose covers cannot all be reached is vacuous.
+    case cover
+    /// Taken as given in the initial state only (for example: reset is high).
+    case initialAssume
+}
+
+/// A formal property: a 1-bit condition checked in every state, written into the Verilog under
+/// `ifdef FORMAL` (so simulators and synthesis never see it) with its label, which names it in
+/// the solver's report.
+public struct PropertyDecl: Sendable {
+    public let label: String
+    public let kind: PropertyKind
+    /// nil: the module's reset input itself (an initial assumption that the design starts in reset).
+    public let condition: Expr?
+    /// A Verilog macro the property is written under (besides FORMAL), so that a job can leave
+    /// it out: for example a bounded-only property in an unbounded proof.
+    public let define: String?
+    public let location: SourceLocation
+}
+
 /// A port of an elaborated module.
 public struct Port: Sendable {
     public let name: String
@@ -134,6 +161,8 @@ public final class Module: Sendable {
     public let roms: [RomDecl]
     public let instances: [InstanceDecl]
     public let statements: [Statement]
+    /// Formal properties, in declaration order (empty for a design without any).
+    public let properties: [PropertyDecl]
     public let usesClock: Bool
     public let usesReset: Bool
     /// For each output port, the input ports it depends on without a register in between.
@@ -143,9 +172,10 @@ public final class Module: Sendable {
 
     init(
         name: String, ports: [Port], signals: [SignalDecl], roms: [RomDecl], instances: [InstanceDecl],
-        statements: [Statement], usesClock: Bool, usesReset: Bool,
+        statements: [Statement], properties: [PropertyDecl], usesClock: Bool, usesReset: Bool,
         combinationalPaths: [String: Set<String>], comments: [String]
     ) {
+        self.properties = properties
         self.name = name
         self.ports = ports
         self.signals = signals

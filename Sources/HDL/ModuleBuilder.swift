@@ -9,6 +9,7 @@ public final class ModuleBuilder {
     var roms: [RomDecl] = []
     var instances: [InstanceDecl] = []
     var comments: [String] = []
+    var properties: [PropertyDecl] = []
     var diagnostics: [Diagnostic] = []
     private var claimedNames: [String: (what: String, location: SourceLocation)] = [:]
     let root = PendingList()
@@ -178,6 +179,49 @@ public final class ModuleBuilder {
             report(.invalidOperand, "constant \(value) does not fit in \(width) bits", at: location)
         }
         return Signal(Expr(.constant(value), width: width), self)
+    }
+
+    // MARK: Formal properties
+
+    /// Asserts that `condition` (1 bit) holds in every state after the initial one: SymbiYosys
+    /// proves it or shows a trace that breaks it, named by `label`. Properties stand outside
+    /// `when` blocks: fold a guard into the condition (`!guard | claim`). They are written under
+    /// `ifdef FORMAL`, so simulation and synthesis do not see them, and with `define` also under
+    /// `ifdef define`, so a job can leave them out.
+    public func assert(_ condition: Signal, _ label: String, ifDefined define: String? = nil, file: String = #fileID, line: Int = #line) {
+        property(.assert, condition, label, define: define, at: SourceLocation(fileID: file, line: line))
+    }
+
+    /// Takes `condition` as given in every state after the initial one (a rule the inputs keep).
+    public func assume(_ condition: Signal, _ label: String, ifDefined define: String? = nil, file: String = #fileID, line: Int = #line) {
+        property(.assume, condition, label, define: define, at: SourceLocation(fileID: file, line: line))
+    }
+
+    /// Asks for a trace that reaches `condition`, so that a proof cannot pass vacuously.
+    public func cover(_ condition: Signal, _ label: String, ifDefined define: String? = nil, file: String = #fileID, line: Int = #line) {
+        property(.cover, condition, label, define: define, at: SourceLocation(fileID: file, line: line))
+    }
+
+    /// Takes as given that the design starts in reset (`rst` high in the initial state); the
+    /// other properties are checked from the state after it.
+    public func assumeResetInitially(_ label: String = "starts_in_reset", file: String = #fileID, line: Int = #line) {
+        let location = SourceLocation(fileID: file, line: line)
+        checkLabel(label, at: location)
+        properties.append(PropertyDecl(label: label, kind: .initialAssume, condition: nil, define: nil, location: location))
+    }
+
+    private func property(_ kind: PropertyKind, _ condition: Signal, _ label: String, define: String?, at location: SourceLocation) {
+        checkLabel(label, at: location)
+        if current !== root {
+            report(.invalidOperand, "property '\(label)' is inside a when or switch block; fold the guard into its condition", at: location)
+        }
+        if let define, let problem = VerilogNames.problem(with: define) { report(.invalidName, "macro of property '\(label)': \(problem)", at: location) }
+        properties.append(PropertyDecl(label: label, kind: kind, condition: checkedCondition(condition, at: location), define: define, location: location))
+    }
+
+    private func checkLabel(_ label: String, at location: SourceLocation) {
+        if let problem = VerilogNames.problem(with: label) { report(.invalidName, "property label: \(problem)", at: location) }
+        claim(label, what: "property '\(label)'", at: location)
     }
 
     // MARK: Control flow

@@ -273,6 +273,15 @@ struct ModuleEmitter {
             body.append(");")
         }
 
+        // Formal properties, under `ifdef FORMAL`. What they read does not count as used: without
+        // FORMAL defined, those bits are unread, and the lint must say so through `_unused`.
+        if !module.properties.isEmpty {
+            let usedOutsideProperties = usedBits
+            body.append("")
+            body.append(contentsOf: formalLines())
+            usedBits = usedOutsideProperties
+        }
+
         // Declarations of internal signals.
         for (id, decl) in module.signals.enumerated() {
             let range = Self.range(decl.width)
@@ -354,6 +363,45 @@ struct ModuleEmitter {
         out.append("")
         out.append("`resetall")
         return out.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: Formal properties
+
+    /// The properties as immediate assertions in one `always @*` block for SymbiYosys: initial
+    /// assumptions in the initial state (`$initstate`), the others in every state after it.
+    private mutating func formalLines() -> [String] {
+        var lines = ["`ifdef FORMAL", "always @* begin"]
+        let initial = module.properties.filter { $0.kind == .initialAssume }
+        // Those under a macro after the others, grouped by macro in order of first use.
+        let rest = module.properties.filter { $0.kind != .initialAssume }
+        let macros = rest.compactMap(\.define).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let always = rest.filter { $0.define == nil } + macros.flatMap { m in rest.filter { $0.define == m } }
+        func statement(_ p: PropertyDecl, _ emitter: inout ModuleEmitter) -> String {
+            let condition = p.condition.map { emitter.expression($0) } ?? "rst"
+            let verb = p.kind == .initialAssume ? "assume" : p.kind.rawValue
+            return "\(p.label): \(verb) (\(condition));"
+        }
+        if !initial.isEmpty {
+            lines.append("    if ($initstate) begin")
+            for p in initial { lines.append("        " + statement(p, &self)) }
+            lines.append(always.isEmpty ? "    end" : "    end else begin")
+        } else {
+            lines.append("    if (!$initstate) begin")
+        }
+        var open: String? = nil
+        for p in always {
+            if p.define != open {
+                if let open { lines.append("`endif  // \(open)") }
+                if let define = p.define { lines.append("`ifdef \(define)") }
+                open = p.define
+            }
+            lines.append("        " + statement(p, &self))
+        }
+        if let open { lines.append("`endif  // \(open)") }
+        if !always.isEmpty || initial.isEmpty { lines.append("    end") }
+        lines.append("end")
+        lines.append("`endif")
+        return lines
     }
 
     // MARK: ROMs

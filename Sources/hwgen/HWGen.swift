@@ -12,7 +12,7 @@ struct HWGen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hwgen",
         abstract: "Generate verified, synthesizable Verilog for entropy-coding hardware.",
-        subcommands: [Generate.self, Train.self, Analyze.self, Encode.self, Decode.self, BenchVectors.self, DemoVectors.self],
+        subcommands: [Generate.self, Train.self, Analyze.self, Encode.self, Decode.self, Formal.self, BenchVectors.self, DemoVectors.self],
         defaultSubcommand: Generate.self)
 
     /// Interrupted runs remove their temporary files (see `TemporaryFiles`).

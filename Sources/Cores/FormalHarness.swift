@@ -1,0 +1,183 @@
+import Codec
+import HDL
+
+/// A property wrapper around a generated core, for SymbiYosys: the core instantiated with its
+/// ports brought out, AXI-Stream rules assumed on its inputs and asserted on its outputs
+/// (FORMAT.md section 8), and covers that show the interesting states are reachable, so that a
+/// proof cannot pass vacuously. Written in the DSL like the cores; the properties are emitted
+/// under `ifdef FORMAL`.
+///
+/// Properties (labels as the solver reports them):
+/// - `s_holds_offered_beat` (assumed): an input beat offered and not taken stays offered, with
+///   the same data (and `tlast`), unless a reset edge came between.
+/// - `m_holds_offered_beat`: the same for the core's output.
+/// - `m_quiet_after_reset`: `m_axis_tvalid` is 0 after every edge with `rst` high.
+/// - decoders: `error_sticky` (stays 1 until reset), `error_clears_on_reset`, `drains_after_error`
+///   (while `error` is 1 and the output is taken, `s_axis_tready` is never low for more than
+///   `drainBound` cycles in a row), `values_bounded_by_words` (each value needs at least the
+///   codebook's shortest entry in bits, so values out x that <= 32 x words in).
+/// - encoders: `no_frame_end_without_input_end` (words with `tlast` out never outnumber the frames
+///   the input has ended, counting a tANS encoder's MAX_FRAME cuts).
+public enum FormalHarness {
+    public enum Role: String, Sendable {
+        case decoder, encoder
+    }
+
+    /// The macro of the counting properties: they hold in bounded checks (bmc, cover) but are
+    /// not inductive on their own (the counters' relation rests on the core's internal state),
+    /// so the unbounded proof leaves them out.
+    public static let countsMacro = "HWGEN_FORMAL_COUNTS"
+
+    /// How many cycles in a row a decoder whose `error` is set may refuse a word.
+    public static let drainBound = 4
+
+    /// The wrapper module `<core>_formal` around `core` (a decoder or encoder generated for
+    /// `codebook`; `maxFrame` is a tANS encoder's MAX_FRAME). `countWidth` bounds the counters
+    /// of the counting properties (enough for the proof depth).
+    public static func module(core: Module, codebook: Codebook, role: Role, maxFrame: Int = TANSEncoderCore.defaultMaxFrame,
+                              countWidth: Int = 10) throws -> Module {
+        let layout = codebook.layout
+        let escaped = escapedSymbols(codebook)
+        return try Module("\(core.name)_formal") { m in
+            m.comment("Formal property wrapper of \(core.name) (\(role.rawValue), codebook '\(codebook.name)'): for SymbiYosys, see docs/FORMAL.md.")
+            m.comment("Inputs of the core are free inputs here; AXI-Stream rules are assumed on them and asserted on the core's outputs.")
+            let dut = m.instance(core, name: "dut")
+            // Every core input comes from a wrapper input, every output goes to a wrapper output.
+            var inputs: [String: Signal] = [:]
+            var outputs: [String: Signal] = [:]
+            for port in core.ports where port.name != "clk" && port.name != "rst" {
+                if port.direction == .input {
+                    let input = m.input(port.name, width: port.width)
+                    dut.port(port.name).assign(input)
+                    inputs[port.name] = input
+                } else {
+                    let output = m.output(port.name, width: port.width)
+                    output.assign(dut.port(port.name))
+                    outputs[port.name] = dut.port(port.name)
+                }
+            }
+            func port(_ name: String, _ from: [String: Signal]) -> Signal {
+                from[name] ?? m.constant(0, width: 1)
+            }
+            let sValid = port("s_axis_tvalid", inputs), sData = port("s_axis_tdata", inputs)
+            let sReady = port("s_axis_tready", outputs)
+            let mValid = port("m_axis_tvalid", outputs), mData = port("m_axis_tdata", outputs)
+            let mReady = port("m_axis_tready", inputs), mLast = port("m_axis_tlast", outputs)
+            let sLast = inputs["s_axis_tlast"]
+
+            m.assumeResetInitially()
+            // 1 in the cycle after an edge with rst high (reset registers hold their reset value).
+            let afterReset = m.register("after_reset", width: 1, reset: 1)
+            afterReset.assign(0)
+            /// The value of `signal` in the previous cycle.
+            func past(_ signal: Signal, _ name: String) -> Signal {
+                let r = m.register("past_\(name)", width: signal.width, reset: nil)
+                r.assign(signal)
+                return r
+            }
+
+            // An offered beat holds until taken.
+            let sOffered = past(sValid & !sReady, "s_offered")
+            var sSame = sData == past(sData, "s_data")
+            if let sLast { sSame = sSame & (sLast == past(sLast, "s_last")) }
+            m.assume(!(sOffered & !afterReset) | (sValid & sSame), "s_holds_offered_beat")
+            let mOffered = past(mValid & !mReady, "m_offered")
+            let mSame = (mData == past(mData, "m_data")) & (mLast == past(mLast, "m_last"))
+            m.assert(!(mOffered & !afterReset) | (mValid & mSame), "m_holds_offered_beat")
+            m.assert(!afterReset | !mValid, "m_quiet_after_reset")
+
+            let sTaken = sValid & sReady, mTaken = mValid & mReady
+            /// A counter of `event`, reset with the core, that stops at its largest value; the
+            /// counting properties hold only while no counter has stopped (`counting`), so
+            /// they stay true in traces of any length.
+            let largest = (1 << countWidth) - 1
+            var counters: [Signal] = []
+            func count(_ event: Signal, _ name: String) -> Signal {
+                let r = m.register(name, width: countWidth, reset: 0)
+                m.when(event & (r != largest)) { r.assign(r + 1) }
+                counters.append(r)
+                return r
+            }
+            func counting() -> Signal {
+                counters.map { $0 != largest }.reduce(m.constant(1, width: 1), &)
+            }
+            let framesOut = count(mTaken & mLast, "frames_out")
+            m.cover(sValid & !sReady, "cover_input_stall")
+            m.cover(mValid & !mReady, "cover_output_stall")
+            m.cover(mTaken & mLast, "cover_frame_end")
+            m.cover(framesOut == 2, "cover_two_frames")
+
+            switch role {
+            case .decoder:
+                let error = port("error", outputs)
+                let errorBefore = past(error, "error")
+                m.assert(!(errorBefore & !afterReset) | error, "error_sticky")
+                m.assert(!afterReset | !error, "error_clears_on_reset")
+                let refused = m.register("refused_after_error", width: 4, reset: 0)
+                m.when(error & sValid & !sReady & mReady) {
+                    m.when(refused != 15) { refused.assign(refused + 1) }
+                }.otherwise { refused.assign(0) }
+                m.assert(refused <= drainBound, "drains_after_error")
+                if Self.canFail(codebook) { m.cover(error, "cover_error") }
+                let minBits = shortestEntryBits(codebook)
+                if minBits > 0 {
+                    let values = count(mTaken, "values_out")
+                    let words = count(sTaken, "words_in")
+                    let wide = countWidth + 6
+                    m.assert(!counting() | (values.zeroExtended(to: wide) * m.constant(UInt64(minBits), width: 6)
+                             <= (words.zeroExtended(to: wide) << 5).zeroExtended(to: wide + 6)), "values_bounded_by_words", ifDefined: countsMacro)
+                }
+                if let escaped {
+                    let symbol = ValueFields.symbol(of: mData, layout: layout)
+                    let isEscaped = m.rom("escaped_symbol", width: 1, contents: escaped, style: .logic, address: symbol, synchronous: false)
+                    m.cover(mTaken & isEscaped, "cover_escaped_value")
+                }
+            case .encoder:
+                // Frames the input has ended: a tlast, or (tANS) the MAX_FRAME-th value of a frame.
+                let cuts = codebook.coder.name == "tans"
+                let run = m.register("input_run", width: bitsToAddress(maxFrame + 1), reset: 0)
+                let ends = sTaken & ((sLast ?? m.constant(0, width: 1)) | (cuts ? run == maxFrame - 1 : m.constant(0, width: 1)))
+                m.when(ends) { run.assign(0) }.elseWhen(sTaken) { run.assign(run + 1) }
+                let framesIn = count(ends, "frames_in")
+                m.assert(!counting() | (framesOut <= framesIn), "no_frame_end_without_input_end", ifDefined: countsMacro)
+                if let escaped {
+                    let symbol = ValueFields.symbol(of: sData, layout: layout)
+                    let isEscaped = m.rom("escaped_symbol", width: 1, contents: escaped, style: .logic, address: symbol, synchronous: false)
+                    m.cover(sTaken & isEscaped, "cover_escaped_value")
+                }
+            }
+        }
+    }
+
+    /// Per symbol, 1 where the codebook escapes it; nil when it escapes none.
+    static func escapedSymbols(_ codebook: Codebook) -> [UInt64]? {
+        let count = codebook.layout.symbolCount
+        let weights: [Int]
+        switch codebook.coder {
+        case .huffman(let lengths): weights = Array(lengths.prefix(count))
+        case .tans(_, let counts): weights = Array(counts.prefix(count))
+        }
+        let escaped = weights.map { $0 == 0 ? UInt64(1) : 0 }
+        return escaped.contains(1) ? escaped : nil
+    }
+
+    /// Whether a decoder of this codebook can raise `error`: an incomplete Huffman code, or tANS.
+    static func canFail(_ codebook: Codebook) -> Bool {
+        switch codebook.coder {
+        case .huffman(let lengths): return !CanonicalCode(lengths: lengths).isComplete
+        case .tans: return true
+        }
+    }
+
+    /// The fewest stream bits any value takes (0 when a tANS entry may read no bits).
+    static func shortestEntryBits(_ codebook: Codebook) -> Int {
+        let layout = codebook.layout
+        switch codebook.coder {
+        case .huffman(let lengths):
+            let coded = lengths.prefix(layout.symbolCount + 1).filter { $0 > 0 }.min() ?? 0
+            return coded + layout.rawBits
+        case .tans:
+            return layout.rawBits
+        }
+    }
+}

