@@ -138,6 +138,22 @@ struct CLITests {
         var testDescription: String { label }
     }
 
+    @Test("formal writes each core, its property wrapper and a SymbiYosys job naming the wrapper's files")
+    func formal() throws {
+        let book = try write(Self.tinyBook, "book.json")
+        let out = HWGen.temporary("formal")
+        let result = try HWGen.run(["formal", "--codebook", book, "--depth", "20", "-o", out])
+        #expect(result.status == 0, "\(result.error)")
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: out))
+        for core in ["tiny_decoder", "tiny_encoder"] {
+            #expect(files.isSuperset(of: ["\(core).v", "\(core)_skid.v", "\(core)_formal.v", "\(core)_formal.sby"]), "\(files)")
+            let job = try String(contentsOfFile: "\(out)/\(core)_formal.sby", encoding: .utf8)
+            #expect(job.contains("prep -top \(core)_formal") && job.contains("bmc: depth 20") && job.contains("\n\(core)_formal.v\n"), "\(job)")
+            let wrapper = try String(contentsOfFile: "\(out)/\(core)_formal.v", encoding: .utf8)
+            #expect(wrapper.contains("`ifdef FORMAL") && wrapper.contains("\(core) dut ("), "\(wrapper)")
+        }
+    }
+
     @Test("bad input: a one-line error naming the problem and a non-zero exit")
     func failures() throws {
         let book = try write(Self.tinyBook, "book.json")
@@ -163,6 +179,8 @@ struct CLITests {
             (["train", "--coder", "huffman", "--name", "9bad", "-o", HWGen.temporary("o.json"), values], "'name'"),
             (["generate", "--codebook", book, "--max-frame", "0", "-o", HWGen.temporary("rtl")], "--max-frame must be 1 to"),
             (["generate", "--codebook", kraft, "-o", HWGen.temporary("rtl")], "Kraft sum"),
+            (["formal", "--codebook", kraft, "-o", HWGen.temporary("formal")], "Kraft sum"),
+            (["formal", "--codebook", book, "--depth", "1", "-o", HWGen.temporary("formal")], "--depth must be 2 to 200"),
         ]
         for (arguments, message) in cases {
             let result = try HWGen.run(arguments)
