@@ -103,16 +103,18 @@ test: sim sim-demo check-generated fuzz-ci
 test-long: deps
 	HWGEN_LONG_TESTS=1 swift test --disable-xctest
 
-# Formal proofs (SymbiYosys, docs/FORMAL.md): every core of the small formal codebooks (bmc and
-# cover to FORMAL_DEPTH cycles from reset: two frames and more; the tANS encoder with MAX_FRAME
-# 16) and of the bundled examples (FORMAL_EXAMPLE_DEPTH: their 2048- and 4096-entry tables make
-# each step dearer), k-induction for the unbounded proof. Logs and traces in build/formal/.
+# Formal proofs (SymbiYosys, docs/FORMAL.md): every core of the small formal codebooks and of the
+# bundled examples; bmc and cover to FORMAL_DEPTH cycles from reset (two frames and more: a tANS
+# encoder's first frame ends at step 17), the example decoders to FORMAL_DECODER_DEPTH (their
+# 4096- and 2048-entry tables make each step dearer); k-induction for the unbounded proof.
+# Logs and traces in build/formal/.
 FORMAL_DEPTH         ?= 24
-FORMAL_EXAMPLE_DEPTH ?= 16
+FORMAL_DECODER_DEPTH ?= 16
 formal: hwgen
 	@scripts/ensure-tools.sh
-	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_DEPTH) 16 $(sort $(wildcard testbench/formal/*.json))
-	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_EXAMPLE_DEPTH) 4096 $(HUFFMAN_BOOK) $(TANS_BOOK)
+	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_DEPTH) 16 both $(sort $(wildcard testbench/formal/*.json))
+	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_DECODER_DEPTH) 4096 decoder $(HUFFMAN_BOOK) $(TANS_BOOK)
+	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_DEPTH) 4096 encoder $(HUFFMAN_BOOK) $(TANS_BOOK)
 
 # Figures for docs/BENCHMARKS.md: bridge cycles/s and emit time (release build).
 # The coders are compiled for this processor, as the peers are (-march=native), in a build

@@ -47,8 +47,11 @@ let package = Package(
             dependencies: [
                 "HDL", "HDLBlocks", "Codec", "Training", "Cores", "FileIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["SourceRevision"]
         ),
+        // Writes the git revision into hwgen (`hwgen --version`) before each build.
+        .plugin(name: "SourceRevision", capability: .buildTool()),
         .executableTarget(name: "hwgen-bench", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge", "Codec", "Training"]),
         // Helpers shared by the test targets: external tool runners, random expressions.
         .target(

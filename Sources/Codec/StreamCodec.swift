@@ -189,6 +189,9 @@ public struct EncodedFrames: Sendable, Equatable {
 /// The most a frame, a stream file's frame or a codebook may hold: bounds on memory that no
 /// file can push past.
 public enum StreamLimits {
+    /// The frame size of `hwgen encode` and the hardware tANS encoder's MAX_FRAME alike, so the
+    /// software and hardware encoders write the same stream by default.
+    public static let defaultFrameValues = 4096
     /// Values in one frame (the encoder's frame size is at most this).
     public static let maxFrameValues = 1 << 24
     /// 32-bit words in one stored frame: 16 Mi values of at most 48 bits each fit.

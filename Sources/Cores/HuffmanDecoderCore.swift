@@ -58,6 +58,9 @@ public enum HuffmanDecoderCore {
             m.comment("Huffman decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), codes up to \(maxLength) bits.")
             m.comment("32-bit stream words in (s_axis, first bit at bit 31), values out (m_axis, tlast on a frame's last value); error is sticky until reset.")
             m.comment("The symbol table (\(symbolTable.count) entries) is indexed by \(direct ? "the next \(maxLength) stream bits" : "canonical code rank").")
+            CoreHeader.describe(m, codebook: codebook, timing: [
+                "Throughput: one value per cycle while codes and raw bits average at most 32 bits per value; measured 1.0 on the bundled sample (make sim).",
+            ])
             let ports = DecoderPorts(m, valueBits: layout.valueBits)
             // With a complete code every bit pattern starts a code: nothing can be invalid.
             let complete = code.isComplete

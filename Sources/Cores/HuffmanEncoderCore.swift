@@ -56,6 +56,9 @@ public enum HuffmanEncoderCore {
             m.comment("Huffman encoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(layout.symbolBits), rawBits \(layout.rawBits).")
             m.comment("Single-stage: the canonical codes are a ROM. Values in (s_axis), 32-bit stream words out (m_axis, tlast on a frame's last word).")
             m.comment("Each input frame (ended by s_axis_tlast) becomes one frame: values, EOF, zero padding to 32 bits.")
+            CoreHeader.describe(m, codebook: codebook, timing: [
+                "Throughput: one value per cycle; measured 1.0 on the bundled sample (make sim).",
+            ])
             let ports = EncoderPorts(m, valueBits: layout.valueBits)
 
             // Stage 1: code ROM read, raw bits and tlast registered alongside.

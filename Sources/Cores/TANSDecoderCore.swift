@@ -67,6 +67,9 @@ public enum TANSDecoderCore {
             m.comment("tANS decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r).")
             m.comment("32-bit stream words in (s_axis, first bit at bit 31), values out (m_axis, tlast on a frame's last value); error is sticky until reset.")
             m.comment("The \(size)-state decode table is a block RAM whose registered read address is the decoder state.")
+            CoreHeader.describe(m, codebook: codebook, timing: [
+                "Throughput: one value per cycle while state and raw bits average at most 32 bits per value; measured 1.0 on the bundled sample (make sim).",
+            ])
             let ports = DecoderPorts(m, valueBits: layout.valueBits)
 
             let failed = m.register("failed", width: 1, reset: 0)

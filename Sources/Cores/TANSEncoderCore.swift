@@ -25,7 +25,7 @@ import HDLBlocks
 /// (the three stages overlap on three frames) while chunks average at most 32 bits, less a few
 /// cycles per frame; measured 1.0 on the bundled sample (`make sim`).
 public enum TANSEncoderCore {
-    public static let defaultMaxFrame = 4096
+    public static let defaultMaxFrame = StreamLimits.defaultFrameValues
     /// The MAX_FRAME values the encoder can be generated for.
     public static let maxFrameRange = 1...(1 << 20)
 
@@ -60,7 +60,10 @@ public enum TANSEncoderCore {
             m.comment("tANS encoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r).")
             m.comment("Values in (s_axis, tlast ends a frame), 32-bit stream words out (m_axis, tlast on a frame's last word).")
             m.comment("MAX_FRAME = \(maxFrame): a longer input frame is cut into frames of at most \(maxFrame) values, each a valid frame.")
-            m.comment("A frame is coded backwards once it is whole: its first word leaves about its length + 8 cycles after its last value.")
+            CoreHeader.describe(m, codebook: codebook, timing: [
+                "Latency: a frame is coded backwards once it is whole: its first word leaves about its length + 8 cycles after its last value.",
+                "Throughput: one value per cycle in steady state (three frames overlap); measured 1.0 on the bundled sample (make sim).",
+            ])
             let ports = EncoderPorts(m, valueBits: layout.valueBits)
 
             // 1. Fill.

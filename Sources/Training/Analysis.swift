@@ -3,6 +3,9 @@ import Foundation
 
 /// The paper's comparison for one group of values (a shard, a tensor, or everything).
 public struct AnalysisRow: Sendable, Codable, Equatable {
+    /// The input file the row's values came from (set by the caller that read it; nil for rows
+    /// over several files).
+    public var file: String? = nil
     public let tensor: String
     /// Shard index within the tensor, or nil for a tensor's or the grand total.
     public let shard: Int?

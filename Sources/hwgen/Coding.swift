@@ -178,9 +178,15 @@ struct Analyze: ParsableCommand {
         for file in files {
             let result = try Analyzer.analyze(try input.open(file, valueBits: book.layout.valueBits), codebook: book, shardSize: shardSize,
                                               sampleSize: laneSample - sample.count)
-            rows += result.rows
+            rows += result.rows.map { row in
+                var labelled = row
+                labelled.file = file
+                return labelled
+            }
             sample += result.sample
         }
+        // --totals: tensor totals only, in the table and in JSON alike.
+        if totals { rows = rows.filter { $0.shard == nil } }
         let laneCost = try LaneCost.table(book, values: sample)
         if json {
             let encoder = JSONEncoder()
@@ -191,9 +197,12 @@ struct Analyze: ParsableCommand {
         }
         print("codebook \(book.name): \(book.coder.name), \(book.layout.transform.rawValue), symbolBits \(book.layout.symbolBits), rawBits \(book.layout.rawBits)")
         print("bits per value: entropy = Shannon bound of the symbols + raw bits; optimal = a Huffman code built for that shard alone")
-        print("tensor".padding(toLength: 52, withPad: " ", startingAt: 0) + "  shard    values  entropy  optimal  codebook  KL(bits)  gap-opt%  gap-H%   ratio")
-        for row in rows where !totals || row.shard == nil {
-            let name = row.tensor.count > 52 ? "..." + row.tensor.suffix(49) : row.tensor
+        print("file: tensor".padding(toLength: 52, withPad: " ", startingAt: 0) + "  shard    values  entropy  optimal  codebook  KL(bits)  gap-opt%  gap-H%   ratio")
+        for row in rows {
+            // Each row names its file: tensors of different files may share a name, and raw
+            // files have one unnamed tensor.
+            let label = (row.file.map { URL(fileURLWithPath: $0).lastPathComponent + ": " } ?? "") + row.tensor
+            let name = label.count > 52 ? "..." + label.suffix(49) : label
             print(name.padding(toLength: 52, withPad: " ", startingAt: 0)
                   + String(format: "  %5@ %9d  %7.4f  %7.4f  %8.4f  %8@  %8.3f  %6.3f  %6.3f",
                            row.shard.map { "\($0)" } ?? "total", row.values, row.entropyBitsPerValue,
@@ -233,7 +242,8 @@ struct Encode: ParsableCommand {
         discussion: "The input is read in chunks and frames are written as they are coded: memory does not grow with the input.")
 
     @Option(help: "Codebook JSON.") var codebook: String
-    @Option(help: "Values per frame (the last may be shorter; at most \(StreamLimits.maxFrameValues)).") var frameSize: Int = 65536
+    @Option(help: "Values per frame (the last may be shorter; at most \(StreamLimits.maxFrameValues)); the default is the hardware tANS encoder's MAX_FRAME, so both write the same stream.")
+    var frameSize: Int = StreamLimits.defaultFrameValues
     @OptionGroup var input: ValueInputOptions
     @Flag(help: "Write bare frames (what a hardware decoder takes) instead of a stream file: no codebook, counts or CRCs.")
     var bare = false

@@ -19,6 +19,9 @@ struct Formal: ParsableCommand {
     @Option(name: .shortAndLong, help: "Folder for the .v and .sby files (created if missing).")
     var output: String
 
+    @Flag(help: "Only the decoder.") var decoder = false
+    @Flag(help: "Only the encoder.") var encoder = false
+
     @Option(help: "Cycles from reset that bmc checks and cover searches.")
     var depth: Int = 24
 
@@ -41,7 +44,10 @@ struct Formal: ParsableCommand {
         var files: [(String, [UInt8])] = []
         do {
             let book = try Codebook.load(path: codebook)
-            for (core, role) in zip(try CoreGenerator.modules(for: book, maxFrame: maxFrame), [FormalHarness.Role.decoder, .encoder]) {
+            let both = decoder == encoder
+            let roles = [FormalHarness.Role.decoder, .encoder].filter { both || ($0 == .decoder ? decoder : encoder) }
+            let cores = try CoreGenerator.modules(for: book, decoder: both || decoder, encoder: both || encoder, maxFrame: maxFrame)
+            for (core, role) in zip(cores, roles) {
                 let wrapper = try FormalHarness.module(core: core, codebook: book, role: role, maxFrame: maxFrame,
                                                        countWidth: bitsToAddress(depth + 1) + 1)
                 let verilog = wrapper.verilogFiles()

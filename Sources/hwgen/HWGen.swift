@@ -12,6 +12,7 @@ struct HWGen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hwgen",
         abstract: "Generate verified, synthesizable Verilog for entropy-coding hardware.",
+        version: HWGenVersion.description,
         subcommands: [Generate.self, Train.self, Analyze.self, Encode.self, Decode.self, Formal.self, BenchVectors.self, DemoVectors.self],
         defaultSubcommand: Generate.self)
 
@@ -20,6 +21,11 @@ struct HWGen: ParsableCommand {
         TemporaryFiles.installSignalHandlers()
         main(nil)
     }
+}
+
+/// hwgen's version and the source revision it was built from (`Sources/hwgen/Revision.swift`).
+enum HWGenVersion {
+    static var description: String { "hwgen \(HWGenRelease.version) (source revision \(sourceRevision))" }
 }
 
 /// A failure the user can act on; printed as one line, exit status 1.
@@ -41,26 +47,33 @@ enum NamedDesign: String, CaseIterable, ExpressibleByArgument {
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write Verilog, one module per file: the cores for a codebook, or a named design.",
-        discussion: "hwgen --codebook x.json writes <name>_decoder.v and <name>_encoder.v (and their skid buffers) into generated/.")
+        discussion: "hwgen --codebook x.json writes <name>_decoder.v and <name>_encoder.v (and their skid buffers) into the current folder, or the one --output names. Bare hwgen prints this help and writes nothing.")
 
     @Option(help: "Codebook JSON: generate its decoder and encoder.")
     var codebook: String?
 
-    @Flag(help: "Only the decoder.") var decoder = false
-    @Flag(help: "Only the encoder.") var encoder = false
+    @Flag(help: "Only the decoder (needs --codebook).") var decoder = false
+    @Flag(help: "Only the encoder (needs --codebook).") var encoder = false
 
     @Option(help: "Without --codebook: the design to write (\(NamedDesign.allCases.map(\.rawValue).joined(separator: ", "))).")
-    var design: NamedDesign = .axisRomDemo
+    var design: NamedDesign?
 
     @Option(name: .shortAndLong, help: "Folder for the .v files (created if missing).")
-    var output: String = "generated"
+    var output: String = "."
 
     @Option(help: "tANS encoder: MAX_FRAME, the values it holds per frame; longer input frames are cut into frames of this many values.")
-    var maxFrame: Int = TANSEncoderCore.defaultMaxFrame
+    var maxFrame: Int?
 
     func validate() throws {
+        if codebook == nil {
+            if decoder || encoder { throw ValidationError("--\(decoder ? "decoder" : "encoder") needs --codebook") }
+            if maxFrame != nil { throw ValidationError("--max-frame needs --codebook") }
+        } else if design != nil {
+            throw ValidationError("--design and --codebook name two different things to write; give one")
+        }
+        if codebook == nil && design == nil { throw CleanExit.helpRequest(HWGen.self) }
         let range = TANSEncoderCore.maxFrameRange
-        guard range.contains(maxFrame) else {
+        if let maxFrame, !range.contains(maxFrame) {
             throw ValidationError("--max-frame must be \(range.lowerBound) to \(range.upperBound) values (MAX_FRAME), is \(maxFrame)")
         }
     }
@@ -71,8 +84,9 @@ struct Generate: ParsableCommand {
             if let codebook {
                 let book = try Codebook.load(path: codebook)
                 let both = decoder == encoder
-                modules = try CoreGenerator.modules(for: book, decoder: both || decoder, encoder: both || encoder, maxFrame: maxFrame)
-            } else {
+                modules = try CoreGenerator.modules(for: book, decoder: both || decoder, encoder: both || encoder,
+                                                   maxFrame: maxFrame ?? TANSEncoderCore.defaultMaxFrame)
+            } else if let design {
                 modules = [try design.module()]
             }
         } catch let error as ElaborationError {

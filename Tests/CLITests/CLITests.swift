@@ -149,9 +149,35 @@ struct CLITests {
             #expect(files.isSuperset(of: ["\(core).v", "\(core)_skid.v", "\(core)_formal.v", "\(core)_formal.sby"]), "\(files)")
             let job = try String(contentsOfFile: "\(out)/\(core)_formal.sby", encoding: .utf8)
             #expect(job.contains("prep -top \(core)_formal") && job.contains("bmc: depth 20") && job.contains("\n\(core)_formal.v\n"), "\(job)")
+            // The core states its codebook's fingerprint (docs/FORMAT.md's example codebook).
+            let verilog = try String(contentsOfFile: "\(out)/\(core).v", encoding: .utf8)
+            #expect(verilog.contains("// Codebook fingerprint: CRC-32C 0x3fc202a7"), "\(verilog.prefix(800))")
             let wrapper = try String(contentsOfFile: "\(out)/\(core)_formal.v", encoding: .utf8)
             #expect(wrapper.contains("`ifdef FORMAL") && wrapper.contains("\(core) dut ("), "\(wrapper)")
         }
+    }
+
+    @Test("conventions: --version names the revision, bare hwgen prints help and writes nothing, an option without the one it needs is a usage error")
+    func conventions() throws {
+        let version = try HWGen.run(["--version"])
+        #expect(version.status == 0 && version.output.hasPrefix("hwgen ") && version.output.contains("source revision"), "\(version.output)")
+        let folder = HWGen.temporary("bare")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: HWGen.executable)
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let help = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0 && help.contains("SUBCOMMANDS"), "\(help)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+        for arguments in [["--decoder"], ["generate", "--encoder"], ["--max-frame", "64"], ["--design", "axis-rom-demo", "--codebook", "x.json"]] {
+            let result = try HWGen.run(arguments + ["-o", folder])
+            #expect(result.status == 64, "\(arguments): \(result.error)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
     }
 
     @Test("bad input: a one-line error naming the problem and a non-zero exit")

@@ -18,6 +18,25 @@ struct CodebookParsingTests {
         #expect(try Codebook.parse(Array(book.jsonText().utf8)) == book)
     }
 
+    @Test("the fingerprint: CRC-32C of the canonical coding line, the same for the same bits, different for any coding field")
+    func fingerprint() throws {
+        let text = """
+            {"format": "hwgen-codebook/1", "name": "tiny", "coder": "huffman", "transform": "split",
+             "symbolBits": 4, "rawBits": 4, "codeLengths": [2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 0, 0, 0, 0, 0, 0, 6, 6]}
+            """
+        let book = try parse(text)
+        // docs/FORMAT.md's example, its CRC computed bit by bit outside this project (Python).
+        #expect(book.canonicalCodingText == #"{"coder":"huffman","transform":"split","symbolBits":4,"rawBits":4,"lanes":1,"codeLengths":[2,2,3,3,4,4,5,5,6,6,0,0,0,0,0,0,6,6]}"#)
+        #expect(book.fingerprint == 0x3fc2_02a7)
+        // Name, provenance, key order and spacing change no bit and no fingerprint.
+        let renamed = try parse(#"{"rawBits":4,"symbolBits":4,"name":"other","provenance":{"by":"me"},"format":"hwgen-codebook/1","coder":"huffman","transform":"split","codeLengths":[2,2,3,3,4,4,5,5,6,6,0,0,0,0,0,0,6,6]}"#)
+        #expect(renamed.fingerprint == book.fingerprint)
+        var lanes = book
+        lanes.lanes = 2
+        let changed = try parse(text.replacingOccurrences(of: "[2, 2, 3, 3", with: "[2, 2, 3, 4").replacingOccurrences(of: "5, 5, 6, 6, 0", with: "5, 5, 5, 6, 0"))
+        #expect(Set([book.fingerprint, lanes.fingerprint, changed.fingerprint]).count == 3)
+    }
+
     @Test("provenance may hold anything, floats included")
     func provenance() throws {
         let text = tinyHuffman.replacingOccurrences(of: "}", with: ", \"provenance\": {\"gap\": 0.25, \"ok\": true, \"list\": [1.5, null]}}")
