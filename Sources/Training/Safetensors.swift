@@ -5,11 +5,13 @@ import Foundation
 /// Element types of safetensors tensors that hwgen can code.
 public enum TensorDType: String, Sendable, CaseIterable {
     case bf16 = "BF16", f16 = "F16", f32 = "F32", u8 = "U8", i8 = "I8", u16 = "U16", i16 = "I16"
+    /// 8-bit floats (OCP FP8): 4 exponent and 3 mantissa bits, or 5 and 2.
+    case f8e4m3 = "F8_E4M3", f8e5m2 = "F8_E5M2"
 
     /// Bytes per element.
     public var size: Int {
         switch self {
-        case .u8, .i8: return 1
+        case .u8, .i8, .f8e4m3, .f8e5m2: return 1
         case .bf16, .f16, .u16, .i16: return 2
         case .f32: return 4
         }
@@ -197,7 +199,7 @@ public struct SafetensorsFile: @unchecked Sendable {
         let bytes = try Self.read(file, at: tensor.range.lowerBound + elements.lowerBound * size, count: elements.count * size, path: path)
         return bytes.withUnsafeBytes { raw -> [UInt32] in
             switch tensor.dtype {
-            case .u8, .i8:
+            case .u8, .i8, .f8e4m3, .f8e5m2:
                 return raw.map { UInt32($0) }
             case .bf16, .f16, .u16, .i16:
                 return (0..<elements.count).map { UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }

@@ -18,6 +18,20 @@ public struct TrainingOptions: Sendable {
     public var shardSize: Int
     /// K of the codebook (FORMAT.md section 9): 1 writes version 1, more version 2.
     public var lanes: Int
+    /// The dtype of the training tensors (safetensors' name, e.g. "BF16"), recorded in the
+    /// codebook's provenance; nil for raw values.
+    public var sourceDType: String? = nil
+
+    /// The transform to train when none is asked for: `bf16-exponent` for bf16, identity for
+    /// 8-bit types, the best split or identity (`auto`) for other dtypes; raw values of 16 bits
+    /// keep `bf16-exponent` (the common case), other raw widths `auto`.
+    public static func defaultTransform(dtype: String?, valueBits: Int) -> TransformChoice {
+        switch dtype {
+        case "BF16"?: return .fixed(.bf16Exponent, symbolBits: nil)
+        case nil: return valueBits == 16 ? .fixed(.bf16Exponent, symbolBits: nil) : .auto
+        default: return valueBits == 8 ? .fixed(.identity, symbolBits: nil) : .auto
+        }
+    }
 
     public init(name: String, coder: CoderKind, transform: TransformChoice = .fixed(.bf16Exponent, symbolBits: nil),
                 maxCodeLength: Int = 12, tableLog: Int = 11, shardSize: Int = 65536, lanes: Int = 1) {
@@ -102,8 +116,12 @@ public enum Trainer {
         case .fixed(.identity, _):
             guard valueBits <= 12 else { throw TrainingError.invalidOption("identity codes symbols of at most 12 bits; these values have \(valueBits): use split") }
             return [ValueLayout(transform: .identity, symbolBits: valueBits, rawBits: 0)]
-        case .fixed(.split, let symbolBits):
-            let s = symbolBits ?? min(12, valueBits)
+        case .fixed(.split, nil):
+            // No symbol width asked for: every split, as auto tries them.
+            return (1...min(12, valueBits)).filter { $0 < valueBits }.map {
+                ValueLayout(transform: .split, symbolBits: $0, rawBits: valueBits - $0)
+            }
+        case .fixed(.split, let s?):
             guard (1...min(12, valueBits)).contains(s) else {
                 throw TrainingError.invalidOption("--symbol-bits must be 1 to \(min(12, valueBits)) for \(valueBits)-bit values, is \(s)")
             }
@@ -199,8 +217,9 @@ public enum Trainer {
             (escaped, coder, bits) = (trial, trialCoder, trialBits)
         }
 
-        let provenance = JSONValue.object([
-            ("by", .string("hwgen train")),
+        var members: [(key: String, value: JSONValue)] = [("by", .string("hwgen train"))]
+        if let dtype = options.sourceDType { members.append(("dtype", .string(dtype))) }
+        let provenance = JSONValue.object(members + [
             ("method", .string("single-stage: fixed codebook from the pooled histogram of \(sharded.shardCount) shard(s) of \(sharded.shardSize) values")),
             ("values", .number(text: "\(valueCount)", integer: Int64(valueCount))),
             ("bitsPerValue", .number(text: String(format: "%.6f", (bits + Double(valueCount * layout.rawBits)) / Double(valueCount)), integer: nil)),

@@ -28,11 +28,13 @@ func writeOutput(_ bytes: [UInt8], to path: String, inputs: [String]) throws {
 /// Options every command that reads tensors or raw values shares.
 struct ValueInputOptions: ParsableArguments {
     @Option(help: "Regular expression selecting tensors of .safetensors inputs.") var tensors: String?
-    @Flag(help: "Round F32 tensors to bf16 (round to nearest even; lossy).") var roundF32 = false
+    @Flag(help: "Round F32 tensors to bf16 (round to nearest even): LOSSY, the decoded values are the rounded ones.") var roundF32 = false
     @Flag(help: ArgumentHelp(
         "Raw inputs: keep only the low value bits of each value.",
         discussion: "Without it, a raw value that does not fit the value bits is an error naming the value and its byte offset."))
     var maskValues = false
+    @Flag(name: .customLong("mix-dtypes"), help: "Accept safetensors inputs of different dtypes of the same width (for example BF16 and F16) together.")
+    var mixDTypes = false
 
     func open(_ path: String, valueBits: Int) throws -> TensorInput {
         try TensorInput.open(path: path, tensors: tensors, roundF32ToBF16: roundF32,
@@ -41,17 +43,28 @@ struct ValueInputOptions: ParsableArguments {
 
     /// Opens every input's header (a bad one fails before any reading) and closes it again (a
     /// model of thousands of files must not hold thousands open); returns their common width,
-    /// `expected` if given (else the first file's; raw inputs read at `rawValueBits`).
-    func commonValueBits(_ files: [String], rawValueBits: Int, expected: Int? = nil) throws -> Int {
+    /// `expected` if given (else the first file's; raw inputs read at `rawValueBits`), and the
+    /// dtype of the safetensors inputs. Inputs of different dtypes (BF16 and F16 have the same
+    /// width but code differently) are an error unless `--mix-dtypes`.
+    func commonInput(_ files: [String], rawValueBits: Int, expected: Int? = nil) throws -> (valueBits: Int, dtype: TensorDType?) {
         var bits = expected
+        var dtype: (TensorDType, String)? = nil
         for file in files where file != "-" {
-            let width = try open(file, valueBits: rawValueBits).valueBits
+            let input = try open(file, valueBits: rawValueBits)
+            if let d = input.dtype {
+                if let (known, first) = dtype, known != d, !mixDTypes {
+                    throw TrainingError.invalidOption("\(file) holds \(d.rawValue) tensors, \(first) \(known.rawValue): give inputs of one dtype, or --mix-dtypes")
+                }
+                if dtype == nil { dtype = (d, file) }
+            }
+            let width = input.valueBits
             guard let known = bits else { bits = width; continue }
             guard width == known else {
-                throw TrainingError.invalidOption("\(file) has \(width)-bit values, " + (expected == nil ? "the inputs before it \(known)-bit" : "the codebook codes \(known)-bit values"))
+                throw TrainingError.invalidOption("\(file) has \(width)-bit values\(input.dtype.map { " (\($0.rawValue))" } ?? ""), "
+                                                  + (expected == nil ? "the inputs before it \(known)-bit" : "the codebook codes \(known)-bit values"))
             }
         }
-        return bits ?? rawValueBits
+        return (bits ?? rawValueBits, dtype?.0)
     }
 }
 
@@ -91,8 +104,9 @@ struct Train: ParsableCommand {
         discussion: "Inputs are read in chunks: memory grows with the histograms, not with the data.")
 
     @Option(help: "huffman or tans.") var coder: TrainingOptions.CoderKind
-    @Option(help: "bf16-exponent, split, identity, or auto (the smallest coded size).") var transform: TransformArgument = .bf16Exponent
-    @Option(help: "Symbol bits for split (default: up to 12).") var symbolBits: Int?
+    @Option(help: "bf16-exponent, split, identity, or auto (the smallest coded size). Default: from the dtype (BF16: bf16-exponent; 8-bit types: identity; other dtypes: auto; raw 16-bit values: bf16-exponent).")
+    var transform: TransformArgument?
+    @Option(help: "Symbol bits for split (default: the best of 1 to 12).") var symbolBits: Int?
     @Option(help: "Longest Huffman code.") var maxCodeLength: Int = 12
     @Option(help: "tANS table size, log2.") var tableLog: Int = 11
     @Option(help: "Lanes (FORMAT.md section 9): 1 writes a version-1 codebook, 2-32 version 2 (see analyze's lane table).")
@@ -117,16 +131,18 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let start = Date()
+        let (bits, dtype) = try input.commonInput(files, rawValueBits: valueBits)
         let choice: TrainingOptions.TransformChoice
         switch transform {
-        case .auto: choice = .auto
-        case .bf16Exponent: choice = .fixed(.bf16Exponent, symbolBits: nil)
-        case .split: choice = .fixed(.split, symbolBits: symbolBits)
-        case .identity: choice = .fixed(.identity, symbolBits: nil)
+        case nil: choice = TrainingOptions.defaultTransform(dtype: dtype?.rawValue, valueBits: bits)
+        case .auto?: choice = .auto
+        case .bf16Exponent?: choice = .fixed(.bf16Exponent, symbolBits: nil)
+        case .split?: choice = .fixed(.split, symbolBits: symbolBits)
+        case .identity?: choice = .fixed(.identity, symbolBits: nil)
         }
-        let options = TrainingOptions(name: name, coder: coder, transform: choice, maxCodeLength: maxCodeLength,
+        var options = TrainingOptions(name: name, coder: coder, transform: choice, maxCodeLength: maxCodeLength,
                                       tableLog: tableLog, shardSize: shardSize, lanes: lanes)
-        let bits = try input.commonValueBits(files, rawValueBits: valueBits)
+        options.sourceDType = dtype.map { input.roundF32 && $0 == .f32 ? "F32 rounded to BF16" : $0.rawValue }
         var statistics = try Trainer.accumulator(valueBits: bits, options: options)
         for file in files {
             let data = try input.open(file, valueBits: valueBits)
@@ -152,6 +168,8 @@ struct Train: ParsableCommand {
         let summary = String(format: "wrote %@: %@ %@ symbolBits %d, %d lane(s), %.4f bits/value on %d training values (entropy bound %.4f), ratio %.3f",
                              output, best.codebook.coder.name, best.codebook.layout.transform.rawValue, best.codebook.layout.symbolBits, lanes,
                              best.bitsPerValue, best.values, best.entropyBitsPerValue, Double(bits) / best.bitsPerValue)
+            + (input.roundF32 && dtype == .f32
+               ? String(format: " against bf16; LOSSY: F32 rounded to bf16, ratio %.3f against the F32 input", 32 / best.bitsPerValue) : "")
         if output == "-" { progress(summary) } else { print(summary) }
         runOptions.report(since: start)
     }
@@ -172,7 +190,7 @@ struct Analyze: ParsableCommand {
     func run() throws {
         let start = Date()
         let book = try Codebook.load(path: codebook)
-        _ = try input.commonValueBits(files, rawValueBits: book.layout.valueBits, expected: book.layout.valueBits)
+        _ = try input.commonInput(files, rawValueBits: book.layout.valueBits, expected: book.layout.valueBits)
         var rows: [AnalysisRow] = []
         var sample: [UInt32] = []
         for file in files {
@@ -263,8 +281,8 @@ struct Encode: ParsableCommand {
         let text = try Codebook.loadText(path: codebook)
         let book = try Codebook.parse(text)
         let data = try input.open(inputPath, valueBits: book.layout.valueBits)
-        guard data.valueBits <= book.layout.valueBits else {
-            throw TrainingError.invalidOption("\(inputPath) has \(data.valueBits)-bit values; the codebook codes \(book.layout.valueBits)-bit values")
+        guard data.valueBits == book.layout.valueBits else {
+            throw TrainingError.invalidOption("\(inputPath) has \(data.valueBits)-bit values\(data.dtype.map { " (\($0.rawValue))" } ?? ""); the codebook codes \(book.layout.valueBits)-bit values")
         }
         let file = try OutputFile.open(output, inputs: [inputPath, codebook])
         let encoder = try StreamEncoder(codec: StreamCodec(codebook: book), frameSize: frameSize, threads: runOptions.threads,

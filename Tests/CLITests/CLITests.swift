@@ -217,3 +217,73 @@ struct CLITests {
         }
     }
 }
+
+/// Dtypes, explicitly (issue 16): each safetensors dtype trains its own default transform and
+/// records itself; dtypes do not mix unless told; widths must match the codebook's.
+@Suite("hwgen and tensor dtypes")
+struct DTypeTests {
+    /// A one-tensor safetensors file of `dtype` holding `bytes`.
+    static func safetensors(_ dtype: String, elementSize: Int, bytes: [UInt8]) throws -> String {
+        let header = #"{"t": {"dtype": "\#(dtype)", "shape": [\#(bytes.count / elementSize)], "data_offsets": [0, \#(bytes.count)]}}"#
+        var data = Data()
+        var length = UInt64(header.utf8.count).littleEndian
+        data.append(Data(bytes: &length, count: 8))
+        data.append(Data(header.utf8))
+        data.append(Data(bytes))
+        let path = HWGen.temporary("\(dtype).safetensors")
+        try data.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Values with a skewed distribution, little-endian, `width` bytes each.
+    static func values(_ count: Int, width: Int) -> [UInt8] {
+        var state: UInt64 = 12345
+        return (0..<count).flatMap { _ -> [UInt8] in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let small = UInt64((state >> 33) % 7) * UInt64((state >> 40) % 5)
+            let value = (0x3F00 + small * 3) & ((1 << (8 * UInt64(width))) - 1)
+            return (0..<width).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
+        }
+    }
+
+    static func train(_ file: String, _ extra: [String] = []) throws -> (HWGen.Result, [String: Any]) {
+        let out = HWGen.temporary("book.json")
+        let result = try HWGen.run(["train", "--coder", "huffman", "--name", "d", "-o", out] + extra + [file])
+        let json = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out)))) as? [String: Any] ?? [:]
+        return (result, json)
+    }
+
+    @Test("the default transform follows the dtype, which the provenance records; F8 is accepted")
+    func defaults() throws {
+        let cases: [(String, Int, String)] = [("BF16", 2, "bf16-exponent"), ("F16", 2, "split"), ("F8_E4M3", 1, "identity"),
+                                              ("F8_E5M2", 1, "identity"), ("F32", 4, "split")]
+        for (dtype, size, transform) in cases {
+            let file = try Self.safetensors(dtype, elementSize: size, bytes: Self.values(4000, width: size))
+            let (result, book) = try Self.train(file)
+            #expect(result.status == 0, "\(dtype): \(result.error)")
+            #expect(book["transform"] as? String == transform, "\(dtype): \(book["transform"] ?? "none")")
+            #expect((book["provenance"] as? [String: Any])?["dtype"] as? String == dtype)
+        }
+    }
+
+    @Test("BF16 and F16 do not train together unless --mix-dtypes; encode refuses data of another width; --round-f32 says it is lossy")
+    func mixingAndWidths() throws {
+        let bf16 = try Self.safetensors("BF16", elementSize: 2, bytes: Self.values(3000, width: 2))
+        let f16 = try Self.safetensors("F16", elementSize: 2, bytes: Self.values(3000, width: 2))
+        let f32 = try Self.safetensors("F32", elementSize: 4, bytes: Self.values(3000, width: 4))
+        let out = HWGen.temporary("mixed.json")
+        let mixed = try HWGen.run(["train", "--coder", "huffman", "--name", "m", "-o", out, bf16, f16])
+        #expect(mixed.status == 1 && mixed.error.contains("F16") && mixed.error.contains("BF16") && mixed.error.contains("--mix-dtypes"), "\(mixed.error)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(try HWGen.run(["train", "--coder", "huffman", "--name", "m", "--mix-dtypes", "-o", out, bf16, f16]).status == 0)
+
+        let wide = HWGen.temporary("wide.json")
+        #expect(try HWGen.run(["train", "--coder", "huffman", "--name", "w", "-o", wide, f32]).status == 0)
+        let refused = try HWGen.run(["encode", "--codebook", wide, bf16, "-o", HWGen.temporary("x.hwgs")])
+        #expect(refused.status == 1 && refused.error.contains("16-bit values (BF16)") && refused.error.contains("32-bit"), "\(refused.error)")
+
+        let (rounded, book) = try Self.train(f32, ["--round-f32"])
+        #expect(rounded.status == 0 && rounded.output.contains("LOSSY") && rounded.output.contains("against the F32 input"), "\(rounded.output)")
+        #expect((book["provenance"] as? [String: Any])?["dtype"] as? String == "F32 rounded to BF16")
+    }
+}
