@@ -231,10 +231,14 @@ public struct RawInputOptions: Sendable, Equatable {
     public var valueBits: Int
     /// Keep only the low `valueBits` bits of each value instead of refusing values that do not fit.
     public var maskWideValues: Bool
+    /// Read any file as raw values, even one whose name or first bytes say it is another
+    /// format (a PyTorch checkpoint, an ONNX model, JSON, ...), which is otherwise refused.
+    public var forceRaw: Bool
 
-    public init(valueBits: Int = 16, maskWideValues: Bool = false) {
+    public init(valueBits: Int = 16, maskWideValues: Bool = false, forceRaw: Bool = false) {
         self.valueBits = valueBits
         self.maskWideValues = maskWideValues
+        self.forceRaw = forceRaw
     }
 }
 
@@ -276,14 +280,22 @@ public struct TensorInput: Sendable {
                                valueBits: SafetensorsFile.valueBits(of: dtype, roundF32ToBF16: roundF32ToBF16), dtype: dtype,
                                origin: .safetensors(file, chosen, roundF32ToBF16: roundF32ToBF16))
         }
-        guard (1...32).contains(raw.valueBits) else {
-            throw TrainingError.invalidOption("--value-bits must be 1 to 32, is \(raw.valueBits)")
-        }
         let file: InputFile
         do {
             file = try InputFile(path: path)
         } catch {
             throw TensorFileError.io(error)
+        }
+        if !raw.forceRaw && path.lowercased().hasSuffix(".npy") { return try openNpy(file, path: path) }
+        if !raw.forceRaw && file.isSeekable {
+            var first = [UInt8](repeating: 0, count: 8)
+            let n = try ioErrors { try first.withUnsafeMutableBytes { try file.read(into: $0, at: 0) } }
+            if let what = ModelInputs.foreignFormat(path: path, firstBytes: Array(first.prefix(n))) {
+                throw ModelInputError.unsupportedFormat(path: path, what: what)
+            }
+        }
+        guard (1...32).contains(raw.valueBits) else {
+            throw TrainingError.invalidOption("--value-bits must be 1 to 32, is \(raw.valueBits)")
         }
         let width = RawValues.byteWidth(valueBits: raw.valueBits)
         if let size = file.size, size % width != 0 {
@@ -292,6 +304,34 @@ public struct TensorInput: Sendable {
         let name = path == "-" ? "(standard input)" : (path as NSString).lastPathComponent
         return TensorInput(path: path, parts: [Part(name: name, count: file.size.map { $0 / width })], valueBits: raw.valueBits,
                            dtype: nil, origin: .raw(file, raw))
+    }
+
+    /// Runs `body`, turning a file error into `TensorFileError.io`.
+    private static func ioErrors<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as FileIOError { throw TensorFileError.io(error) }
+    }
+
+    /// A NumPy array: its header parsed and skipped, its data read as raw values of its dtype.
+    private static func openNpy(_ file: InputFile, path: String) throws -> TensorInput {
+        guard let size = file.size else { throw ModelInputError.badNpy(path: path, reason: "give the file's path, not a pipe") }
+        var head = [UInt8](repeating: 0, count: min(size, 1 << 16))
+        let n = try ioErrors { try head.withUnsafeMutableBytes { try file.read(into: $0, at: 0) } }
+        let header = try NpyHeader.parse(Array(head.prefix(n)), path: path)
+        let (bytes, overflow) = header.count.multipliedReportingOverflow(by: header.dtype.size)
+        guard !overflow, header.dataOffset + bytes == size else {
+            throw ModelInputError.badNpy(path: path, reason: "shape needs \(header.count) values of \(header.dtype.size) bytes after the \(header.dataOffset)-byte header, the file has \(size) bytes")
+        }
+        // Skip the header: the raw reader goes on from the file's position.
+        var skip = [UInt8](repeating: 0, count: header.dataOffset)
+        var done = 0
+        while done < skip.count {
+            let got = try ioErrors { try skip.withUnsafeMutableBytes { try file.readChecked(into: UnsafeMutableRawBufferPointer(rebasing: $0[done...])) } }
+            guard got > 0 else { throw ModelInputError.badNpy(path: path, reason: "ends inside its header") }
+            done += got
+        }
+        let bits = header.dtype.size * 8
+        return TensorInput(path: path, parts: [Part(name: (path as NSString).lastPathComponent, count: header.count)], valueBits: bits,
+                           dtype: header.dtype, origin: .raw(file, RawInputOptions(valueBits: bits)))
     }
 
     /// Values per chunk handed to `forEachChunk`'s body by default.

@@ -33,12 +33,14 @@ struct ValueInputOptions: ParsableArguments {
         "Raw inputs: keep only the low value bits of each value.",
         discussion: "Without it, a raw value that does not fit the value bits is an error naming the value and its byte offset."))
     var maskValues = false
+    @Flag(help: "Read every input as raw values, even one whose name or first bytes say it is another format (.pt, .onnx, .json, a pickle, ...).")
+    var raw = false
     @Flag(name: .customLong("mix-dtypes"), help: "Accept safetensors inputs of different dtypes of the same width (for example BF16 and F16) together.")
     var mixDTypes = false
 
     func open(_ path: String, valueBits: Int) throws -> TensorInput {
         try TensorInput.open(path: path, tensors: tensors, roundF32ToBF16: roundF32,
-                             raw: RawInputOptions(valueBits: valueBits, maskWideValues: maskValues))
+                             raw: RawInputOptions(valueBits: valueBits, maskWideValues: maskValues, forceRaw: raw))
     }
 
     /// Opens every input's header (a bad one fails before any reading) and closes it again (a
@@ -117,7 +119,7 @@ struct Train: ParsableCommand {
     @Option(help: "Codebook name: the generated modules are <name>_decoder and <name>_encoder.") var name: String
     @Option(name: .shortAndLong, help: "Output codebook JSON (- for standard output).") var output: String
     @OptionGroup var runOptions: RunOptions
-    @Argument(help: "Training inputs (.safetensors, or raw little-endian values; - reads standard input).") var files: [String]
+    @Argument(help: "Training inputs: .safetensors, .npy, model folders (their .safetensors in index order), or raw little-endian values (- reads standard input).") var files: [String]
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one input file") }
@@ -131,6 +133,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let start = Date()
+        let files = try ModelInputs.expand(self.files)
         let (bits, dtype) = try input.commonInput(files, rawValueBits: valueBits)
         let choice: TrainingOptions.TransformChoice
         switch transform {
@@ -185,11 +188,12 @@ struct Analyze: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.") var json = false
     @Flag(help: "Print tensor totals only, not every shard.") var totals = false
     @OptionGroup var runOptions: RunOptions
-    @Argument(help: "Inputs (.safetensors or raw values; - reads standard input).") var files: [String]
+    @Argument(help: "Inputs: .safetensors, .npy, model folders, or raw values (- reads standard input).") var files: [String]
 
     func run() throws {
         let start = Date()
         let book = try Codebook.load(path: codebook)
+        let files = try ModelInputs.expand(self.files)
         _ = try input.commonInput(files, rawValueBits: book.layout.valueBits, expected: book.layout.valueBits)
         var rows: [AnalysisRow] = []
         var sample: [UInt32] = []
@@ -266,7 +270,7 @@ struct Encode: ParsableCommand {
     @Flag(help: "Write bare frames (what a hardware decoder takes) instead of a stream file: no codebook, counts or CRCs.")
     var bare = false
     @OptionGroup var runOptions: RunOptions
-    @Argument(help: "Input: .safetensors, or raw little-endian values (1, 2 or 4 bytes each, by valueBits; - reads standard input).")
+    @Argument(help: "Input: .safetensors, .npy, a model folder (its .safetensors in index order, one stream), or raw little-endian values (1, 2 or 4 bytes each, by valueBits; - reads standard input).")
     var inputPath: String
     @Option(name: .shortAndLong, help: "Output stream (- for standard output).") var output: String
 
@@ -280,17 +284,23 @@ struct Encode: ParsableCommand {
         let start = Date()
         let text = try Codebook.loadText(path: codebook)
         let book = try Codebook.parse(text)
-        let data = try input.open(inputPath, valueBits: book.layout.valueBits)
-        guard data.valueBits == book.layout.valueBits else {
-            throw TrainingError.invalidOption("\(inputPath) has \(data.valueBits)-bit values\(data.dtype.map { " (\($0.rawValue))" } ?? ""); the codebook codes \(book.layout.valueBits)-bit values")
-        }
-        let file = try OutputFile.open(output, inputs: [inputPath, codebook])
+        // A model folder is its safetensors files in index order, coded into one stream.
+        let inputs = try ModelInputs.expand([inputPath])
+        // Every header is checked (widths against the codebook's) before the output is opened.
+        _ = try input.commonInput(inputs, rawValueBits: book.layout.valueBits, expected: book.layout.valueBits)
+        let file = try OutputFile.open(output, inputs: inputs + [codebook])
         let encoder = try StreamEncoder(codec: StreamCodec(codebook: book), frameSize: frameSize, threads: runOptions.threads,
                                         container: bare ? .bare : .file(codebookText: text), sink: file)
-        do {
-            try data.forEachChunk { _, values in try encoder.add(values) }
-        } catch let StreamError.valueTooWide(index, value, bits) {
-            throw TrainingError.invalidOption("\(inputPath): value \(value) at index \(index) does not fit in the codebook's \(bits) value bits")
+        for path in inputs {
+            let data = try input.open(path, valueBits: book.layout.valueBits)
+            guard data.valueBits == book.layout.valueBits else {
+                throw TrainingError.invalidOption("\(path) has \(data.valueBits)-bit values\(data.dtype.map { " (\($0.rawValue))" } ?? ""); the codebook codes \(book.layout.valueBits)-bit values")
+            }
+            do {
+                try data.forEachChunk { _, values in try encoder.add(values) }
+            } catch let StreamError.valueTooWide(index, value, bits) {
+                throw TrainingError.invalidOption("\(path): value \(value) at index \(index) does not fit in the codebook's \(bits) value bits")
+            }
         }
         let summary = try encoder.finish()
         try file.commit()

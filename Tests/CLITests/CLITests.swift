@@ -287,3 +287,70 @@ struct DTypeTests {
         #expect((book["provenance"] as? [String: Any])?["dtype"] as? String == "F32 rounded to BF16")
     }
 }
+
+/// Model folders, .npy files and formats hwgen does not read (issue 16).
+@Suite("hwgen inputs: model folders, .npy, foreign formats")
+struct ModelInputTests {
+    static func folder() throws -> (path: String, inIndexOrder: [UInt8]) {
+        let dir = HWGen.temporary("model")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let first = DTypeTests.values(2000, width: 2), second = DTypeTests.values(3000, width: 2).reversed().map { $0 }
+        // The index lists shard 2 first: that is the order the model is read in, not the names'.
+        try FileManager.default.moveItem(atPath: try DTypeTests.safetensors("BF16", elementSize: 2, bytes: first), toPath: dir + "/model-00001-of-00002.safetensors")
+        try FileManager.default.moveItem(atPath: try DTypeTests.safetensors("BF16", elementSize: 2, bytes: second), toPath: dir + "/model-00002-of-00002.safetensors")
+        try #"{"metadata": {"total_size": 10000}, "weight_map": {"b": "model-00002-of-00002.safetensors", "a": "model-00001-of-00002.safetensors"}}"#
+            .write(toFile: dir + "/model.safetensors.index.json", atomically: true, encoding: .utf8)
+        return (dir, second + first)
+    }
+
+    @Test("a model folder is its shards in index order: train, encode and decode take it; a shard the index names must be there")
+    func folders() throws {
+        let (dir, expected) = try Self.folder()
+        let book = HWGen.temporary("book.json")
+        #expect(try HWGen.run(["train", "--coder", "tans", "--name", "m", "-o", book, dir]).status == 0)
+        let stream = HWGen.temporary("m.hwgs"), back = HWGen.temporary("m.bin")
+        #expect(try HWGen.run(["encode", "--codebook", book, dir, "-o", stream]).status == 0)
+        #expect(try HWGen.run(["decode", stream, "-o", back]).status == 0)
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: back))) == expected)
+        let analyzed = try HWGen.run(["analyze", "--codebook", book, "--totals", dir])
+        #expect(analyzed.status == 0 && analyzed.output.contains("model-00002-of-00002.safetensors: t"), "\(analyzed.output)")
+        try FileManager.default.removeItem(atPath: dir + "/model-00001-of-00002.safetensors")
+        let missing = try HWGen.run(["train", "--coder", "tans", "--name", "m", "-o", HWGen.temporary("x.json"), dir])
+        #expect(missing.status == 1 && missing.error.contains("names model-00001-of-00002.safetensors, which is not in the folder"), "\(missing.error)")
+    }
+
+    @Test(".npy arrays are read by their header; a bad one is an error; other formats are refused by name unless --raw")
+    func formats() throws {
+        let values = DTypeTests.values(1000, width: 2)
+        var header = "{'descr': '<f2', 'fortran_order': False, 'shape': (10, 100), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
+        npy.append(Data(header.utf8))
+        let path = HWGen.temporary("a.npy")
+        try (npy + Data(values)).write(to: URL(fileURLWithPath: path))
+        let book = HWGen.temporary("npy.json")
+        let trained = try HWGen.run(["train", "--coder", "huffman", "--name", "n", "-o", book, path])
+        #expect(trained.status == 0 && trained.error.contains("1000 values of 16 bits"), "\(trained.error)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: book))) as? [String: Any]
+        #expect((json?["provenance"] as? [String: Any])?["dtype"] as? String == "F16")
+        let stream = HWGen.temporary("n.hwgs"), back = HWGen.temporary("n.bin")
+        #expect(try HWGen.run(["encode", "--codebook", book, path, "-o", stream]).status == 0)
+        #expect(try HWGen.run(["decode", stream, "-o", back]).status == 0)
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: back))) == values)
+
+        let short = HWGen.temporary("short.npy")
+        try (npy + Data(values.dropLast(2))).write(to: URL(fileURLWithPath: short))
+        let bad = try HWGen.run(["train", "--coder", "huffman", "--name", "n", "-o", HWGen.temporary("b.json"), short])
+        #expect(bad.status == 1 && bad.error.contains("malformed .npy file: shape needs 1000 values"), "\(bad.error)")
+
+        let checkpoint = HWGen.temporary("model.pt"), zipped = HWGen.temporary("pytorch_model.bin")
+        try Data(values).write(to: URL(fileURLWithPath: checkpoint))
+        try (Data([0x50, 0x4B, 0x03, 0x04]) + Data(values)).write(to: URL(fileURLWithPath: zipped))
+        for (file, what) in [(checkpoint, "a PyTorch checkpoint"), (zipped, "a zip archive")] {
+            let refused = try HWGen.run(["train", "--coder", "huffman", "--name", "p", "-o", HWGen.temporary("p.json"), file])
+            #expect(refused.status == 1 && refused.error.contains(what) && refused.error.contains("--raw"), "\(refused.error)")
+        }
+        #expect(try HWGen.run(["train", "--coder", "huffman", "--name", "p", "--raw", "-o", HWGen.temporary("p.json"), checkpoint]).status == 0)
+    }
+}
