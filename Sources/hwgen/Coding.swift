@@ -70,6 +70,82 @@ struct ValueInputOptions: ParsableArguments {
     }
 }
 
+extension ValueInputOptions {
+    /// Reads every input into `statistics`, naming each file as it is read.
+    func add(_ files: [String], valueBits: Int, expectedBits bits: Int, to statistics: inout HistogramAccumulator) throws {
+        for file in files {
+            let data = try open(file, valueBits: valueBits)
+            guard data.valueBits == bits else {  // standard input is read here only
+                throw TrainingError.invalidOption("\(file) has \(data.valueBits)-bit values, the other inputs \(bits)-bit")
+            }
+            let before = statistics.count
+            do {
+                try data.forEachChunk { _, values in try statistics.add(values) }
+            } catch let StreamError.valueTooWide(index, value, valueBits) {
+                throw TrainingError.invalidOption("\(file): value \(value) (value \(index - before) of the file) does not fit in \(valueBits) bits")
+            }
+            progress("read \(file): \(data.parts.count) tensor(s), \(statistics.count - before) values of \(bits) bits")
+        }
+    }
+}
+
+/// Histogram files given to `train`.
+enum HistogramInputs {
+    /// The sum of the files' statistics, or nil when there are none.
+    static func merge(_ paths: [String]) throws -> HistogramFile? {
+        var merged: HistogramFile? = nil
+        for path in paths {
+            let file = try HistogramFile.parse(try read(path), path: path)
+            if merged == nil { merged = file } else { try merged?.merge(file, path: path) }
+        }
+        return merged
+    }
+
+    /// The whole file (at most 64 MiB: a histogram of 16-bit values is under 1 MiB).
+    static func read(_ path: String) throws -> [UInt8] {
+        let file = try InputFile(path: path)
+        let limit = 64 << 20
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try file.readChecked(into: $0) }
+            if n == 0 { return bytes }
+            bytes += chunk[0..<n]
+            guard bytes.count <= limit else { throw TrainingError.invalidOption("\(path): larger than a histogram file can be (64 MiB)") }
+        }
+    }
+}
+
+struct Histogram: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "histogram",
+        abstract: "Count the values of tensors into a histogram file that train reads and that merges by addition.",
+        discussion: """
+            Training over more data than one machine reads: run hwgen histogram on each part of the data (any scheduler), \
+            then hwgen train on all the .histogram.json files; the codebook is the one training on all the data gives.
+            """)
+
+    @OptionGroup var input: ValueInputOptions
+    @Option(help: "Bits per value of raw (non-safetensors) inputs.") var valueBits: Int = 16
+    @Option(name: .shortAndLong, help: "Output file; its name must end in \(HistogramFile.suffix).") var output: String
+    @Argument(help: "Inputs: .safetensors, .npy, model folders, or raw little-endian values (- reads standard input).") var files: [String]
+
+    func validate() throws {
+        guard output.hasSuffix(HistogramFile.suffix) else { throw ValidationError("--output must end in \(HistogramFile.suffix), so train knows it") }
+        guard (1...32).contains(valueBits) else { throw ValidationError("--value-bits must be 1 to 32, is \(valueBits)") }
+    }
+
+    func run() throws {
+        let files = try ModelInputs.expand(self.files)
+        let (bits, dtype) = try input.commonInput(files, rawValueBits: valueBits)
+        var statistics = HistogramFile.accumulator(valueBits: bits)
+        try input.add(files, valueBits: valueBits, expectedBits: bits, to: &statistics)
+        let file = HistogramFile(statistics, dtype: dtype.map { input.roundF32 && $0 == .f32 ? "F32 rounded to BF16" : $0.rawValue })
+        try writeOutput(Array(file.jsonText.utf8), to: output, inputs: files)
+        print("wrote \(output): \(file.values) values of \(bits) bits")
+    }
+}
+
 /// `--threads` and `--stats`.
 struct RunOptions: ParsableArguments {
     @Option(help: "Threads for coding frames (default: every core).")
@@ -134,10 +210,21 @@ struct Train: ParsableCommand {
     func run() throws {
         let start = Date()
         let files = try ModelInputs.expand(self.files)
-        let (bits, dtype) = try input.commonInput(files, rawValueBits: valueBits)
+        let histograms = files.filter { $0.hasSuffix(HistogramFile.suffix) }
+        guard histograms.isEmpty || histograms.count == files.count else {
+            throw TrainingError.invalidOption("give histogram files (\(HistogramFile.suffix)) or tensor inputs, not both: \(histograms[0]) is a histogram file, \(files.first { !$0.hasSuffix(HistogramFile.suffix) } ?? "") is not")
+        }
+        let merged = try HistogramInputs.merge(histograms)
+        let (bits, dtype): (Int, String?)
+        if let merged {
+            (bits, dtype) = (merged.valueBits, merged.dtype)
+        } else {
+            let common = try input.commonInput(files, rawValueBits: valueBits)
+            (bits, dtype) = (common.valueBits, common.dtype.map { input.roundF32 && $0 == .f32 ? "F32 rounded to BF16" : $0.rawValue })
+        }
         let choice: TrainingOptions.TransformChoice
         switch transform {
-        case nil: choice = TrainingOptions.defaultTransform(dtype: dtype?.rawValue, valueBits: bits)
+        case nil: choice = TrainingOptions.defaultTransform(dtype: dtype == "F32 rounded to BF16" ? "BF16" : dtype, valueBits: bits)
         case .auto?: choice = .auto
         case .bf16Exponent?: choice = .fixed(.bf16Exponent, symbolBits: nil)
         case .split?: choice = .fixed(.split, symbolBits: symbolBits)
@@ -145,20 +232,14 @@ struct Train: ParsableCommand {
         }
         var options = TrainingOptions(name: name, coder: coder, transform: choice, maxCodeLength: maxCodeLength,
                                       tableLog: tableLog, shardSize: shardSize, lanes: lanes)
-        options.sourceDType = dtype.map { input.roundF32 && $0 == .f32 ? "F32 rounded to BF16" : $0.rawValue }
-        var statistics = try Trainer.accumulator(valueBits: bits, options: options)
-        for file in files {
-            let data = try input.open(file, valueBits: valueBits)
-            guard data.valueBits == bits else {  // standard input is read here only
-                throw TrainingError.invalidOption("\(file) has \(data.valueBits)-bit values, the other inputs \(bits)-bit")
-            }
-            let before = statistics.count
-            do {
-                try data.forEachChunk { _, values in try statistics.add(values) }
-            } catch let StreamError.valueTooWide(index, value, valueBits) {
-                throw TrainingError.invalidOption("\(file): value \(value) (value \(index - before) of the file) does not fit in \(valueBits) bits")
-            }
-            progress("read \(file): \(data.parts.count) tensor(s), \(statistics.count - before) values of \(bits) bits")
+        options.sourceDType = dtype
+        var statistics: HistogramAccumulator
+        if let merged {
+            statistics = try merged.accumulator(for: try Trainer.candidateLayouts(valueBits: bits, choice: choice))
+            progress("read \(histograms.count) histogram file(s): \(merged.values) values of \(bits) bits")
+        } else {
+            statistics = try Trainer.accumulator(valueBits: bits, options: options)
+            try input.add(files, valueBits: valueBits, expectedBits: bits, to: &statistics)
         }
         let result = try Trainer.train(statistics, options: options)
         for c in result.candidates where result.candidates.count > 1 {
@@ -171,7 +252,7 @@ struct Train: ParsableCommand {
         let summary = String(format: "wrote %@: %@ %@ symbolBits %d, %d lane(s), %.4f bits/value on %d training values (entropy bound %.4f), ratio %.3f",
                              output, best.codebook.coder.name, best.codebook.layout.transform.rawValue, best.codebook.layout.symbolBits, lanes,
                              best.bitsPerValue, best.values, best.entropyBitsPerValue, Double(bits) / best.bitsPerValue)
-            + (input.roundF32 && dtype == .f32
+            + (dtype == "F32 rounded to BF16"
                ? String(format: " against bf16; LOSSY: F32 rounded to bf16, ratio %.3f against the F32 input", 32 / best.bitsPerValue) : "")
         if output == "-" { progress(summary) } else { print(summary) }
         runOptions.report(since: start)
@@ -187,6 +268,8 @@ struct Analyze: ParsableCommand {
     @OptionGroup var input: ValueInputOptions
     @Flag(help: "Print JSON instead of a table.") var json = false
     @Flag(help: "Print tensor totals only, not every shard.") var totals = false
+    @Option(help: "Also write SVG plots into this folder: symbol probabilities against the codebook's, code lengths or counts, per-shard KL divergence and ratio.")
+    var svg: String?
     @OptionGroup var runOptions: RunOptions
     @Argument(help: "Inputs: .safetensors, .npy, model folders, or raw values (- reads standard input).") var files: [String]
 
@@ -206,6 +289,12 @@ struct Analyze: ParsableCommand {
                 return labelled
             }
             sample += result.sample
+        }
+        if let svg {
+            let plots = AnalysisPlots.files(codebook: book, sample: sample, rows: rows)
+            for path in try OutputFolder.write(plots.map { ($0.name, Array($0.text.utf8)) }, into: svg, inputs: files + [codebook]) {
+                progress("wrote \(path)")
+            }
         }
         // --totals: tensor totals only, in the table and in JSON alike.
         if totals { rows = rows.filter { $0.shard == nil } }

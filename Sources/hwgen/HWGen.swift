@@ -13,7 +13,7 @@ struct HWGen: ParsableCommand {
         commandName: "hwgen",
         abstract: "Generate verified, synthesizable Verilog for entropy-coding hardware.",
         version: HWGenVersion.description,
-        subcommands: [Generate.self, Train.self, Analyze.self, Encode.self, Decode.self, Formal.self, BenchVectors.self, DemoVectors.self],
+        subcommands: [Generate.self, Train.self, Analyze.self, Encode.self, Decode.self, Histogram.self, Formal.self, BenchVectors.self, DemoVectors.self],
         defaultSubcommand: Generate.self)
 
     /// Interrupted runs remove their temporary files (see `TemporaryFiles`).
@@ -64,10 +64,14 @@ struct Generate: ParsableCommand {
     @Option(help: "tANS encoder: MAX_FRAME, the values it holds per frame; longer input frames are cut into frames of this many values.")
     var maxFrame: Int?
 
+    @Flag(help: "Also write <name>.core, a FuseSoC (CAPI 2) description of the files (needs --codebook).")
+    var fusesoc = false
+
     func validate() throws {
         if codebook == nil {
             if decoder || encoder { throw ValidationError("--\(decoder ? "decoder" : "encoder") needs --codebook") }
             if maxFrame != nil { throw ValidationError("--max-frame needs --codebook") }
+            if fusesoc { throw ValidationError("--fusesoc needs --codebook") }
         } else if design != nil {
             throw ValidationError("--design and --codebook name two different things to write; give one")
         }
@@ -80,9 +84,11 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         var modules: [Module] = []
+        var loaded: Codebook? = nil
         do {
             if let codebook {
                 let book = try Codebook.load(path: codebook)
+                loaded = book
                 let both = decoder == encoder
                 modules = try CoreGenerator.modules(for: book, decoder: both || decoder, encoder: both || encoder,
                                                    maxFrame: maxFrame ?? TANSEncoderCore.defaultMaxFrame)
@@ -100,8 +106,12 @@ struct Generate: ParsableCommand {
         for module in modules {
             for file in module.verilogFiles() where !files.contains(where: { $0.name == file.name }) { files.append(file) }
         }
-        let written = try OutputFolder.write(files.map { ($0.name, Array($0.contents.utf8)) }, into: output,
-                                             inputs: codebook.map { [$0] } ?? [])
+        var contents = files.map { ($0.name, Array($0.contents.utf8)) }
+        if fusesoc, let loaded {
+            let core = FuseSoCCore(codebook: loaded, files: files.map(\.name), tops: modules.map(\.name))
+            contents.append((core.fileName, Array(core.text.utf8)))
+        }
+        let written = try OutputFolder.write(contents, into: output, inputs: codebook.map { [$0] } ?? [])
         for path in written { print("wrote \(path)") }
     }
 }

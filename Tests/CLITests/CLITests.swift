@@ -1,5 +1,10 @@
+import Cores
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
+import VerilatorBridge
 
 /// Runs the built `hwgen` executable (it sits next to the test bundle).
 enum HWGen {
@@ -136,6 +141,21 @@ struct CLITests {
         let arguments: @Sendable (String) throws -> [String]
         let message: String
         var testDescription: String { label }
+    }
+
+    @Test("--fusesoc writes a CAPI 2 core that FuseSoC itself reads and lints with Verilator")
+    func fusesoc() throws {
+        let book = try write(Self.tinyBook, "book.json")
+        let out = HWGen.temporary("fusesoc")
+        #expect(try HWGen.run(["--codebook", book, "--fusesoc", "-o", out]).status == 0)
+        guard let tool = Toolchain.which("fusesoc") else {
+            Issue.record("fusesoc is not installed; this test needs it. Install it with: pip install fusesoc")
+            return
+        }
+        let info = try Toolchain.run(tool, ["--cores-root", ".", "core-info", "hwgen:cores:tiny:\(HWGenRelease.version)"], in: out)
+        #expect(info.status == 0 && info.output.contains("lint_decoder") && info.output.contains("lint_encoder"), "\(info.output)")
+        let lint = try Toolchain.run(tool, ["--cores-root", ".", "run", "--target", "lint_encoder", "hwgen:cores:tiny:\(HWGenRelease.version)"], in: out)
+        #expect(lint.status == 0 && !lint.output.contains("%Warning") && !lint.output.contains("%Error"), "\(lint.output)")
     }
 
     @Test("formal writes each core, its property wrapper and a SymbiYosys job naming the wrapper's files")
@@ -352,5 +372,83 @@ struct ModelInputTests {
             #expect(refused.status == 1 && refused.error.contains(what) && refused.error.contains("--raw"), "\(refused.error)")
         }
         #expect(try HWGen.run(["train", "--coder", "huffman", "--name", "p", "--raw", "-o", HWGen.temporary("p.json"), checkpoint]).status == 0)
+    }
+}
+
+/// Scale-out training (issue 16): histograms of parts of the data, merged by train, give the
+/// codebook that training on all of it gives.
+@Suite("hwgen histogram: mergeable statistics for training")
+struct HistogramFileTests {
+    @Test("train on the histogram files of two halves writes the codebook train on both files writes; bad histogram files are errors",
+          arguments: [("BF16", 2), ("F32", 4)])
+    func mergeEqualsWhole(dtype: String, size: Int) throws {
+        let first = try DTypeTests.safetensors(dtype, elementSize: size, bytes: DTypeTests.values(3000, width: size))
+        let second = try DTypeTests.safetensors(dtype, elementSize: size, bytes: DTypeTests.values(5000, width: size).reversed())
+        let h1 = HWGen.temporary("a.histogram.json"), h2 = HWGen.temporary("b.histogram.json")
+        #expect(try HWGen.run(["histogram", first, "-o", h1]).status == 0)
+        #expect(try HWGen.run(["histogram", second, "-o", h2]).status == 0)
+        let fromHistograms = HWGen.temporary("h.json"), fromData = HWGen.temporary("d.json")
+        let merged = try HWGen.run(["train", "--coder", "tans", "--name", "m", "-o", fromHistograms, h1, h2])
+        #expect(merged.status == 0 && merged.error.contains("read 2 histogram file(s): 8000 values"), "\(merged.error)")
+        #expect(try HWGen.run(["train", "--coder", "tans", "--name", "m", "-o", fromData, first, second]).status == 0)
+        #expect(try String(contentsOfFile: fromHistograms, encoding: .utf8) == String(contentsOfFile: fromData, encoding: .utf8))
+
+        var text = try String(contentsOfFile: h1, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"values\": 3000", with: "\"values\": 3001")
+        let damaged = HWGen.temporary("bad.histogram.json")
+        try text.write(toFile: damaged, atomically: true, encoding: .utf8)
+        let refused = try HWGen.run(["train", "--coder", "tans", "--name", "m", "-o", HWGen.temporary("x.json"), damaged])
+        #expect(refused.status == 1 && refused.error.contains("'values' says 3001"), "\(refused.error)")
+        let mixed = try HWGen.run(["train", "--coder", "tans", "--name", "m", "-o", HWGen.temporary("x.json"), h1, first])
+        #expect(mixed.status == 1 && mixed.error.contains("not both"), "\(mixed.error)")
+    }
+}
+
+/// `analyze --svg` (issue 16): pictures that are valid SVG and show the data.
+@Suite("hwgen analyze --svg")
+struct PlotTests {
+    /// Parses `text` as XML; returns the root element's name and the count of each element.
+    final class Counter: NSObject, XMLParserDelegate {
+        var root: String?
+        var elements: [String: Int] = [:]
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+            if root == nil { root = name }
+            elements[name, default: 0] += 1
+        }
+    }
+
+    @Test("four well-formed SVG files: data bars and codebook points per symbol, code lengths, a point per shard")
+    func plots() throws {
+        let file = try DTypeTests.safetensors("BF16", elementSize: 2, bytes: DTypeTests.values(20000, width: 2))
+        let book = HWGen.temporary("book.json")
+        #expect(try HWGen.run(["train", "--coder", "huffman", "--name", "p", "-o", book, file]).status == 0)
+        let dir = HWGen.temporary("svg")
+        let result = try HWGen.run(["analyze", "--codebook", book, "--shard-size", "4000", "--svg", dir, file])
+        #expect(result.status == 0, "\(result.error)")
+        var found: [String: Counter] = [:]
+        for name in ["symbols.svg", "code.svg", "kl.svg", "ratio.svg"] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(name)"))
+            let parser = XMLParser(data: data)
+            let counter = Counter()
+            parser.delegate = counter
+            #expect(parser.parse(), "\(name): \(parser.parserError.map { "\($0)" } ?? "")")
+            #expect(counter.root == "svg", "\(name)")
+            found[name] = counter
+        }
+        let symbols = DTypeTests.values(20000, width: 2).chunks(2).map { Array($0) }.map { (Int($0[1]) << 8 | Int($0[0])) >> 7 & 0xFF }
+        let distinct = Set(symbols).count
+        // Bars: the background, the legend squares and one per symbol in the data.
+        #expect(found["symbols.svg"]?.elements["rect"] == 1 + 2 + distinct)
+        #expect((found["symbols.svg"]?.elements["circle"] ?? 0) >= distinct)
+        #expect(found["kl.svg"]?.elements["polyline"] == 1 && found["ratio.svg"]?.elements["polyline"] == 2)
+        let kl = try String(contentsOfFile: "\(dir)/kl.svg", encoding: .utf8)
+        let points = kl.components(separatedBy: "points=\"").dropFirst().first?.prefix { $0 != "\"" }.split(separator: " ").count
+        #expect(points == 5, "20000 values in shards of 4000")
+    }
+}
+
+extension Array {
+    func chunks(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min(count, $0 + size)] }
     }
 }
