@@ -12,6 +12,9 @@ VERILATOR_FLAGS := -O3 --x-assign fast --x-initial fast --noassert -Wno-fatal
 SEED  ?= 1
 VALID ?= 70
 READY ?= 60
+# make sim CODEBOOK=...: full rate unless VALID/READY are given on the command line.
+VALID_SIM := $(if $(filter command line,$(origin VALID)),$(VALID),100)
+READY_SIM := $(if $(filter command line,$(origin READY)),$(READY),100)
 TRACE ?= 0
 COUNT ?= 100000
 
@@ -78,10 +81,19 @@ define sim_codebook
 	@if [ "$(TRACE)" = 1 ]; then echo "waveforms: $(3)/decoder.vcd $(3)/encoder.vcd"; fi
 endef
 
+# With CODEBOOK=x.json (and DATA=files or folders, default the bundled sample): your codebook's
+# cores over your data through hwgen sim, with VALID/READY/SEED, and TRACE=1 for VCDs.
+CODEBOOK ?=
+DATA     ?= $(EXAMPLE_DATA)
 sim: hwgen
 	rm -rf $(SIM_DIR)
+ifneq ($(CODEBOOK),)
+	$(HWGEN) sim --codebook $(CODEBOOK) --valid $(VALID_SIM) --ready $(READY_SIM) --seed $(SEED) \
+	  $(if $(filter 1,$(TRACE)),--trace $(SIM_DIR)/trace) $(DATA)
+else
 	$(call sim_codebook,$(HUFFMAN_BOOK),minilm_ffn1,$(SIM_DIR)/huffman)
 	$(call sim_codebook,$(TANS_BOOK),minilm_ffn1_tans,$(SIM_DIR)/tans)
+endif
 
 # The bridge demo: an AXI-Stream byte pipeline through the AES S-box ROM in block RAM.
 sim-demo: hwgen

@@ -42,10 +42,12 @@ let package = Package(
         .target(name: "VerilatorBridge", dependencies: ["HDL"]),
         // The coder cores, written in the DSL from a codebook.
         .target(name: "Cores", dependencies: ["HDL", "HDLBlocks", "Codec"]),
+        // Runs a codebook's generated cores over real values under Verilator (hwgen sim).
+        .target(name: "CoreSim", dependencies: ["Codec", "Cores", "HDL", "VerilatorBridge"]),
         .executableTarget(
             name: "hwgen",
             dependencies: [
-                "HDL", "HDLBlocks", "Codec", "Training", "Cores", "FileIO",
+                "HDL", "HDLBlocks", "Codec", "Training", "Cores", "FileIO", "CoreSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             plugins: ["SourceRevision"]

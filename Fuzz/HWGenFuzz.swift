@@ -1,5 +1,6 @@
 // libFuzzer harness for every parser of untrusted input (`make fuzz`): codebook JSON, bare
-// streams, stream files, safetensors files, raw value files and the training histograms.
+// streams, stream files, safetensors files, raw value files, the training histograms, .npy
+// files and histogram files.
 // Built against the Codec, FileIO and Training modules compiled with coverage (see the Makefile).
 //
 // The first byte of an input picks the target, the rest is that target's input. Nothing may
@@ -152,18 +153,44 @@ func fuzzTraining(_ bytes: [UInt8]) {
     precondition((try? codec.decode(stream))?.values == values, "a trained codebook does not round-trip its training values")
 }
 
+/// NumPy files: the header parsed, the data read as values of its dtype, which must fit it.
+func fuzzNpy(_ bytes: [UInt8]) {
+    withScratch(bytes[...], suffix: ".npy") { path in
+        guard let input = try? TensorInput.open(path: path) else { return }
+        var seen = 0
+        _ = try? input.forEachChunk(7) { _, values in
+            precondition(fits(values, input.valueBits), "an .npy value wider than its dtype got through")
+            seen += values.count
+        }
+        precondition(input.parts.first?.count.map { $0 == seen } ?? true, "an .npy file gave another number of values than its shape says")
+    }
+}
+
+/// Histogram files: a file that parses trains (or fails with an error) and merges with itself.
+func fuzzHistogramFile(_ bytes: [UInt8]) {
+    guard let file = try? HistogramFile.parse(bytes, path: "fuzz") else { return }
+    var doubled = file
+    try? doubled.merge(file, path: "fuzz")
+    precondition(doubled.values == 2 * file.values, "a histogram merged with itself does not double")
+    guard file.valueBits <= 12, let layouts = try? Trainer.candidateLayouts(valueBits: file.valueBits, choice: .auto),
+          let statistics = try? file.accumulator(for: layouts) else { return }
+    _ = try? Trainer.train(statistics, options: TrainingOptions(name: "f", coder: file.values % 2 == 0 ? .huffman : .tans, transform: .auto))
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard let target = bytes.first else { return 0 }
     let rest = Array(bytes.dropFirst())
-    switch target % 6 {
+    switch target % 8 {
     case 0: fuzzCodebook(rest)
     case 1: fuzzBare(rest)
     case 2: fuzzStreamFile(rest)
     case 3: fuzzSafetensors(rest)
     case 4: fuzzRaw(rest)
-    default: fuzzTraining(rest)
+    case 5: fuzzTraining(rest)
+    case 6: fuzzNpy(rest)
+    default: fuzzHistogramFile(rest)
     }
     return 0
 }

@@ -13,7 +13,7 @@ struct HWGen: ParsableCommand {
         commandName: "hwgen",
         abstract: "Generate verified, synthesizable Verilog for entropy-coding hardware.",
         version: HWGenVersion.description,
-        subcommands: [Generate.self, Train.self, Analyze.self, Encode.self, Decode.self, Histogram.self, Formal.self, BenchVectors.self, DemoVectors.self],
+        subcommands: [Generate.self, Train.self, Analyze.self, Encode.self, Decode.self, Histogram.self, Formal.self, Sim.self, BenchVectors.self, DemoVectors.self],
         defaultSubcommand: Generate.self)
 
     /// Interrupted runs remove their temporary files (see `TemporaryFiles`).

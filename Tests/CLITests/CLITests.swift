@@ -143,6 +143,26 @@ struct CLITests {
         var testDescription: String { label }
     }
 
+    @Test("sim runs the generated cores over the data under Verilator, bit-exact both ways, at full rate and with random valid/ready")
+    func sim() throws {
+        let book = try write(Self.tinyBook, "book.json")
+        let values = HWGen.temporary("v.bin")
+        var state: UInt64 = 7
+        try Data((0..<6000).map { _ -> UInt8 in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: (state >> 60) * (state >> 61)) & 0x9F  // symbols 0-9 only: coded, none escaped
+        }).write(to: URL(fileURLWithPath: values))
+        for rates in [[String](), ["--valid", "50", "--ready", "40", "--seed", "9", "--frame-size", "1000"]] {
+            let result = try HWGen.run(["sim", "--codebook", book] + rates + [values])
+            #expect(result.status == 0, "\(result.error)")
+            let verdicts = result.output.split(separator: "\n").filter { $0.contains("BIT-EXACT") }
+            #expect(verdicts.count == 2 && verdicts.allSatisfy { $0.contains("6000") }, "\(result.output)")
+        }
+        let wide = HWGen.temporary("w.safetensors")
+        try Data([16, 0, 0, 0, 0, 0, 0, 0] + Array(#"{"t": {"dtype": "BF16", "shape": [1], "data_offsets": [0, 2]}}"#.utf8).prefix(16)).write(to: URL(fileURLWithPath: wide))
+        #expect(try HWGen.run(["sim", "--codebook", book, wide]).status == 1)
+    }
+
     @Test("--fusesoc writes a CAPI 2 core that FuseSoC itself reads and lints with Verilator")
     func fusesoc() throws {
         let book = try write(Self.tinyBook, "book.json")

@@ -1,0 +1,90 @@
+import Codec
+import Cores
+import Foundation
+import HDL
+import VerilatorBridge
+
+/// One run of a codebook's generated cores over real values under Verilator: the reference
+/// coder encodes the values; the decoder core must give them back and the encoder core must
+/// write the reference stream, word for word, with random `tvalid`/`tready` if asked.
+public struct CoreCheck: Sendable {
+    /// What one core did.
+    public struct Outcome: Sendable {
+        public let core: String
+        public let beatsIn: Int
+        public let beatsOut: Int
+        public let cycles: Int
+        /// Values per cycle (decoded values out, or values taken in by an encoder).
+        public let valuesPerCycle: Double
+        /// nil when bit-exact; else the first difference.
+        public let mismatch: String?
+    }
+
+    public let codebook: Codebook
+    public let frameSize: Int
+    /// Chance in percent that the bench offers a beat (`tvalid`) or takes one (`tready`) in a cycle.
+    public var validPercent = 100
+    public var readyPercent = 100
+    public var seed: UInt64 = 1
+    /// Write a VCD of each core here (`<folder>/<core>.vcd`).
+    public var traceFolder: String? = nil
+
+    public init(codebook: Codebook, frameSize: Int) {
+        self.codebook = codebook
+        self.frameSize = frameSize
+    }
+
+    /// Runs the decoder and the encoder over `values`; returns their outcomes and the bits per
+    /// value of the reference stream.
+    public func run(_ values: [UInt32]) throws -> (outcomes: [Outcome], bitsPerValue: Double) {
+        let codec = StreamCodec(codebook: codebook)
+        var sizes: [Int] = []
+        var left = values.count
+        while left > 0 { sizes.append(min(frameSize, left)); left -= sizes[sizes.count - 1] }
+        // The reference stream, frame by frame: its words and the last word of each frame.
+        var words: [UInt64] = [], wordLast: [Bool] = []
+        var start = 0
+        for size in sizes {
+            let bytes = try codec.encode(Array(values[start..<(start + size)]), frameSizes: [size])
+            let frame = stride(from: 0, to: bytes.count, by: 4).map { i -> UInt64 in
+                let high = UInt64(bytes[i]) << 24 | UInt64(bytes[i + 1]) << 16
+                return high | UInt64(bytes[i + 2]) << 8 | UInt64(bytes[i + 3])
+            }
+            words += frame
+            wordLast += frame.indices.map { $0 == frame.count - 1 }
+            start += size
+        }
+        let valueLast = sizes.flatMap { size in (0..<size).map { $0 == size - 1 } }
+        let modules = try CoreGenerator.modules(for: codebook, maxFrame: max(frameSize, 1))
+        let library = try SimulationBuilder(trace: traceFolder != nil).build(modules)
+        var outcomes: [Outcome] = []
+        for module in modules {
+            let isDecoder = module.name.hasSuffix("_decoder")
+            let sim = try library.simulation(of: module.name, tracePath: traceFolder.map { "\($0)/\(module.name).vcd" })
+            sim.reset()
+            var job = StreamJob(input: isDecoder ? words : values.map(UInt64.init), inputLast: isDecoder ? nil : valueLast,
+                                expectedOutputs: isDecoder ? values.count : words.count)
+            job.validPerMille = validPercent * 10
+            job.readyPerMille = readyPercent * 10
+            job.seed = seed
+            job.stopPort = isDecoder ? "error" : nil
+            let result = try sim.stream(job)
+            let expected = isDecoder ? values.map(UInt64.init) : words
+            let expectedLast = isDecoder ? valueLast : wordLast
+            var mismatch: String? = nil
+            if result.protocolErrors > 0 {
+                mismatch = "\(result.protocolErrors) cycle(s) where an offered output beat changed before it was taken"
+            } else if result.stop == .stopPort {
+                mismatch = "error rose after \(result.outputs.count) values"
+            } else if let i = (0..<min(result.outputs.count, expected.count)).first(where: { result.outputs[$0] != expected[$0] || result.outputLast[$0] != expectedLast[$0] }) {
+                mismatch = String(format: "beat %d: 0x%llx tlast %d, expected 0x%llx tlast %d", i, result.outputs[i], result.outputLast[i] ? 1 : 0,
+                                  expected[i], expectedLast[i] ? 1 : 0)
+            } else if result.outputs.count != expected.count {
+                mismatch = "\(result.outputs.count) beats out, expected \(expected.count) (\(result.stop))"
+            }
+            outcomes.append(Outcome(core: module.name, beatsIn: result.consumed, beatsOut: result.outputs.count, cycles: result.cycles,
+                                    valuesPerCycle: Double(values.count) / Double(max(1, result.cycles)), mismatch: mismatch))
+        }
+        return (outcomes, Double(words.count * 32) / Double(max(1, values.count)))
+    }
+}

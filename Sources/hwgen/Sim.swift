@@ -1,0 +1,54 @@
+import ArgumentParser
+import Codec
+import CoreSim
+import Cores
+import Foundation
+import Training
+
+struct Sim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate a codebook's cores, run them under Verilator over your data, and check them bit-exact against the reference coder.",
+        discussion: "Prints per core the values, cycles, values per cycle and the verdict; exit 1 if a core is not bit-exact.")
+
+    @Option(help: "Codebook JSON.") var codebook: String
+    @Option(help: "Values per frame (the tANS encoder is generated with this MAX_FRAME).") var frameSize: Int = StreamLimits.defaultFrameValues
+    @Option(help: "Percent of cycles in which the bench offers a beat (tvalid).") var valid: Int = 100
+    @Option(help: "Percent of cycles in which the bench takes a beat (tready).") var ready: Int = 100
+    @Option(help: "Seed of the valid/ready pattern.") var seed: UInt64 = 1
+    @Option(help: "Write a VCD waveform of each core into this folder.") var trace: String?
+    @Option(help: "At most this many values (the first ones read).") var limit: Int = 1 << 20
+    @OptionGroup var input: ValueInputOptions
+    @Argument(help: "Data: .safetensors, .npy, model folders, or raw values.") var files: [String]
+
+    func validate() throws {
+        guard (1...100).contains(valid), (1...100).contains(ready) else { throw ValidationError("--valid and --ready are percentages, 1 to 100") }
+        guard TANSEncoderCore.maxFrameRange.contains(frameSize) else {
+            throw ValidationError("--frame-size must be \(TANSEncoderCore.maxFrameRange.lowerBound) to \(TANSEncoderCore.maxFrameRange.upperBound)")
+        }
+        guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() throws {
+        let book = try Codebook.load(path: codebook)
+        let files = try ModelInputs.expand(self.files)
+        _ = try input.commonInput(files, rawValueBits: book.layout.valueBits, expected: book.layout.valueBits)
+        var values: [UInt32] = []
+        for file in files where values.count < limit {
+            try input.open(file, valueBits: book.layout.valueBits).forEachChunk { _, chunk in
+                values += chunk.prefix(limit - values.count)
+            }
+        }
+        guard !values.isEmpty else { throw CommandError(description: "the data holds no values") }
+        if let trace { try FileManager.default.createDirectory(atPath: trace, withIntermediateDirectories: true) }
+        var check = CoreCheck(codebook: book, frameSize: frameSize)
+        (check.validPercent, check.readyPercent, check.seed, check.traceFolder) = (valid, ready, seed, trace)
+        let (outcomes, bits) = try check.run(values)
+        print(String(format: "%@: %d values in frames of %d, %.4f bits/value, ratio %.3f; tvalid %d%%, tready %d%%",
+                     book.name, values.count, frameSize, bits, Double(book.layout.valueBits) / bits, valid, ready))
+        for o in outcomes {
+            print(String(format: "  %-32@ %9d beats in %9d out %10d cycles  %.3f values/cycle  %@", o.core, o.beatsIn, o.beatsOut, o.cycles,
+                         o.valuesPerCycle, o.mismatch.map { "MISMATCH: " + $0 } ?? "BIT-EXACT"))
+        }
+        if outcomes.contains(where: { $0.mismatch != nil }) { throw CommandError(description: "a core is not bit-exact against the reference coder") }
+    }
+}
