@@ -136,16 +136,19 @@ bench: deps
 	.build-native/release/hwgen-bench all --data ../shared/data
 
 # Synthesis and place-and-route figures for the generated designs.
+# The codebooks make synth builds: the bundled examples, or CODEBOOK=x.json.
+SYNTH_BOOKS := $(if $(CODEBOOK),$(CODEBOOK),$(HUFFMAN_BOOK) $(TANS_BOOK))
 synth: hwgen
 	@scripts/ensure-tools.sh synth
 	rm -rf $(BUILD)/synth-rtl && mkdir -p $(BUILD)/synth-rtl/demo
 	$(HWGEN) generate --design axis-rom-demo --output $(BUILD)/synth-rtl/demo >/dev/null
-	@for book in $(HUFFMAN_BOOK):minilm_ffn1 $(TANS_BOOK):minilm_ffn1_tans; do \
+	@for book in $(SYNTH_BOOKS); do \
 	  for core in decoder encoder; do \
-	    rtl=$(BUILD)/synth-rtl/$${book#*:}_$$core && mkdir -p $$rtl && \
-	    $(HWGEN) generate --codebook $${book%%:*} --$$core --output $$rtl >/dev/null && \
-	    echo "== $${book#*:}_$$core" && \
-	    scripts/synth.sh $$rtl $${book#*:}_$$core $(BUILD)/synth/$${book#*:}_$$core || exit 1; \
+	    rtl=$(BUILD)/synth-rtl/$$(basename $$book .json)_$$core && mkdir -p $$rtl && \
+	    $(HWGEN) generate --codebook $$book --$$core --output $$rtl >/dev/null && \
+	    top=$$(cd $$rtl && ls *_$$core.v | sed 's/\.v$$//') && \
+	    echo "== $$top" && \
+	    scripts/synth.sh $$rtl $$top $(BUILD)/synth/$$top || exit 1; \
 	  done; \
 	done
 	@echo "== axis_rom_demo"
