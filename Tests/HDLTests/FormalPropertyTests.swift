@@ -7,12 +7,7 @@ import TestSupport
 @Suite("Formal properties (assert, assume, cover) in the DSL")
 struct FormalPropertyTests {
     static func counter() throws -> Module {
-        try Module("counter_props") { m in
-            let go = m.input("go")
-            let count = m.output("count", width: 4)
-            let r = m.register("r", width: 4, reset: 0)
-            m.when(go) { r.assign(r + 1) }
-            count.assign(r)
+        try GoldenModules.counter(name: "counter_props") { m, go, r in
             m.assumeResetInitially()
             m.assume(go, "always_going")
             m.assert(r != 15, "never_fifteen", ifDefined: "BOUNDED_ONLY")
@@ -30,11 +25,11 @@ struct FormalPropertyTests {
                 if ($initstate) begin
                     starts_in_reset: assume (rst);
                 end else begin
-                    always_going: assume (go);
-                    reaches_three: cover (r_reg == 4'd3);
-                    fits: assert (r_reg <= 4'd15);
+                    always_going: assume (enable);
+                    reaches_three: cover (value_reg == 4'd3);
+                    fits: assert (value_reg <= 4'd15);
             `ifdef BOUNDED_ONLY
-                    never_fifteen: assert (r_reg != 4'd15);
+                    never_fifteen: assert (value_reg != 4'd15);
             `endif  // BOUNDED_ONLY
                 end
             end

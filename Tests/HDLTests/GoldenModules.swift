@@ -2,13 +2,15 @@ import HDL
 
 /// Small modules whose emitted Verilog is pinned by golden-text tests.
 enum GoldenModules {
-    static func counter() throws -> Module {
-        try Module("counter") { m in
+    /// A 4-bit counter; `extra` may add to its body (given the builder, `enable` and the count register).
+    static func counter(name: String = "counter", _ extra: (ModuleBuilder, Signal, Signal) -> Void = { _, _, _ in }) throws -> Module {
+        try Module(name) { m in
             let enable = m.input("enable")
             let count = m.output("count", width: 4)
             let value = m.register("value", width: 4, reset: 0)
             m.when(enable) { value.assign(value + 1) }
             count.assign(value)
+            extra(m, enable, value)
         }
     }
 
