@@ -16,6 +16,11 @@ READY ?= 60
 VALID_SIM := $(if $(filter command line,$(origin VALID)),$(VALID),100)
 READY_SIM := $(if $(filter command line,$(origin READY)),$(READY),100)
 TRACE ?= 0
+# TRACE=1 writes VCD, TRACE=fst FST; TRACE_FROM / TRACE_TO keep only those clock cycles.
+TRACE_FROM ?= 0
+TRACE_TO   ?=
+TRACE_EXT  := $(if $(filter fst,$(TRACE)),fst,vcd)
+TRACE_ARGS  = $(if $(filter 1 fst,$(TRACE)),--trace $(1).$(TRACE_EXT) --trace-from $(TRACE_FROM) $(if $(TRACE_TO),--trace-to $(TRACE_TO)))
 COUNT ?= 100000
 
 .PHONY: all deps hwgen generated check-generated sim sim-demo test test-long bench synth formal fuzz fuzz-ci clean
@@ -55,7 +60,7 @@ EXAMPLE_DATA := examples/minilm_l1_ffn1_pre_gelu_sample.bf16.safetensors
 FRAME ?= 4096
 
 define verilate_bench
-	verilator --cc --exe --build -j 2 $(VERILATOR_FLAGS) $(if $(filter 1,$(TRACE)),--trace) \
+	verilator --cc --exe --build -j 2 $(VERILATOR_FLAGS) $(if $(filter 1,$(TRACE)),--trace) $(if $(filter fst,$(TRACE)),--trace-fst) \
 	  --prefix Vtop --top-module $(1) --Mdir $(2) -o bench -CFLAGS "$(3)" \
 	  $(CURDIR)/testbench/axis_stream_bench.cpp $(4) >$(2).log
 endef
@@ -72,13 +77,13 @@ define sim_codebook
 	@$(3)/decoder/bench $(3)/decoder_in.txt $(3)/decoder_expected.txt --seed $(SEED)
 	@echo "== $(2)_decoder: tvalid $(VALID)% / tready $(READY)% of cycles"
 	@$(3)/decoder/bench $(3)/decoder_in.txt $(3)/decoder_expected.txt --seed $(SEED) --valid $(VALID) --ready $(READY) \
-	  $(if $(filter 1,$(TRACE)),--trace $(3)/decoder.vcd)
+	  $(call TRACE_ARGS,$(3)/decoder)
 	@echo "== $(2)_encoder: values in, stream words out, full rate"
 	@$(3)/encoder/bench $(3)/encoder_in.txt $(3)/encoder_expected.txt --seed $(SEED)
 	@echo "== $(2)_encoder: tvalid $(VALID)% / tready $(READY)% of cycles"
 	@$(3)/encoder/bench $(3)/encoder_in.txt $(3)/encoder_expected.txt --seed $(SEED) --valid $(VALID) --ready $(READY) \
-	  $(if $(filter 1,$(TRACE)),--trace $(3)/encoder.vcd)
-	@if [ "$(TRACE)" = 1 ]; then echo "waveforms: $(3)/decoder.vcd $(3)/encoder.vcd"; fi
+	  $(call TRACE_ARGS,$(3)/encoder)
+	@if [ "$(TRACE)" = 1 ] || [ "$(TRACE)" = fst ]; then echo "waveforms: $(3)/decoder.$(TRACE_EXT) $(3)/encoder.$(TRACE_EXT)"; fi
 endef
 
 # With CODEBOOK=x.json (and DATA=files or folders, default the bundled sample): your codebook's

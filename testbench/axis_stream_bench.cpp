@@ -5,7 +5,10 @@
 // tvalid/tready, plus s_axis_tlast (-DHAS_S_LAST) and m_axis_tlast (-DHAS_M_LAST).
 // Files: one beat per line, "<hex data> <tlast>".
 //
-// usage: bench INPUT EXPECTED [--seed N] [--valid PERCENT] [--ready PERCENT] [--trace FILE.vcd]
+// usage: bench INPUT EXPECTED [--seed N] [--valid PERCENT] [--ready PERCENT] [--trace FILE]
+//              [--trace-from CYCLE] [--trace-to CYCLE]
+// The waveform is VCD, or FST when Verilated with --trace-fst; only cycles in the window
+// [--trace-from, --trace-to] are written.
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -16,8 +19,12 @@
 
 #include "Vtop.h"
 #include "verilated.h"
-#if VM_TRACE
+#if VM_TRACE_FST
+#include "verilated_fst_c.h"
+typedef VerilatedFstC Tracer;
+#elif VM_TRACE
 #include "verilated_vcd_c.h"
+typedef VerilatedVcdC Tracer;
 #endif
 
 struct Beat {
@@ -63,11 +70,14 @@ int main(int argc, char** argv) {
     }
     unsigned valid_pct = 100, ready_pct = 100;
     const char* trace_path = nullptr;
+    uint64_t trace_from = 0, trace_to = UINT64_MAX;
     for (int i = 3; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--seed")) rng_state = std::strtoull(argv[i + 1], nullptr, 0) | 1;
         else if (!std::strcmp(argv[i], "--valid")) valid_pct = (unsigned)std::atoi(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--ready")) ready_pct = (unsigned)std::atoi(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--trace")) trace_path = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--trace-from")) trace_from = std::strtoull(argv[i + 1], nullptr, 0);
+        else if (!std::strcmp(argv[i], "--trace-to")) trace_to = std::strtoull(argv[i + 1], nullptr, 0);
         else { std::fprintf(stderr, "bench: unknown option %s\n", argv[i]); return 2; }
     }
     const std::vector<Beat> input = read_beats(argv[1]);
@@ -76,20 +86,24 @@ int main(int argc, char** argv) {
     auto context = std::make_unique<VerilatedContext>();
     auto top = std::make_unique<Vtop>(context.get());
 #if VM_TRACE
-    std::unique_ptr<VerilatedVcdC> vcd;
+    std::unique_ptr<Tracer> vcd;
     if (trace_path) {
         context->traceEverOn(true);
-        vcd = std::make_unique<VerilatedVcdC>();
+        vcd = std::make_unique<Tracer>();
         top->trace(vcd.get(), 99);
         vcd->open(trace_path);
     }
 #else
-    if (trace_path) std::fprintf(stderr, "bench: built without tracing; rebuild with TRACE=1\n");
+    if (trace_path) std::fprintf(stderr, "bench: built without tracing; rebuild with TRACE=1 or TRACE=fst\n");
 #endif
+    uint64_t half_cycles = 0;  // two per clock cycle
     auto settle = [&]() {
         top->eval();
+        ++half_cycles;
 #if VM_TRACE
-        if (vcd) { context->timeInc(1); vcd->dump(context->time()); }
+        const uint64_t cycle = (half_cycles - 1) / 2;
+        context->timeInc(1);
+        if (vcd && cycle >= trace_from && cycle <= trace_to) vcd->dump(context->time());
 #endif
     };
     auto tick = [&]() {
