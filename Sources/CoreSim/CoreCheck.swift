@@ -14,6 +14,9 @@ public struct CoreCheck: Sendable {
         public let beatsIn: Int
         public let beatsOut: Int
         public let cycles: Int
+        /// Clock cycles from the first input beat taken to the first output beat offered, at
+        /// full rate on both sides (nil if no output came within 100,000 cycles).
+        public let latency: Int?
         /// Values per cycle (decoded values out, or values taken in by an encoder).
         public let valuesPerCycle: Double
         /// nil when bit-exact; else the first difference.
@@ -60,6 +63,8 @@ public struct CoreCheck: Sendable {
         var outcomes: [Outcome] = []
         for module in modules {
             let isDecoder = module.name.hasSuffix("_decoder")
+            let latency = try Self.firstOutputLatency(try library.simulation(of: module.name),
+                                                      input: isDecoder ? words : values.map(UInt64.init), last: isDecoder ? nil : valueLast)
             let sim = try library.simulation(of: module.name, tracePath: traceFolder.map { "\($0)/\(module.name).vcd" })
             sim.reset()
             var job = StreamJob(input: isDecoder ? words : values.map(UInt64.init), inputLast: isDecoder ? nil : valueLast,
@@ -83,8 +88,35 @@ public struct CoreCheck: Sendable {
                 mismatch = "\(result.outputs.count) beats out, expected \(expected.count) (\(result.stop))"
             }
             outcomes.append(Outcome(core: module.name, beatsIn: result.consumed, beatsOut: result.outputs.count, cycles: result.cycles,
-                                    valuesPerCycle: Double(values.count) / Double(max(1, result.cycles)), mismatch: mismatch))
+                                    latency: latency, valuesPerCycle: Double(values.count) / Double(max(1, result.cycles)), mismatch: mismatch))
         }
         return (outcomes, Double(words.count * 32) / Double(max(1, values.count)))
+    }
+
+    /// Offers `input` at full rate with the output always taken, cycle by cycle, and counts the
+    /// clock edges from the one that takes the first input beat to the first cycle with an
+    /// output beat offered.
+    static func firstOutputLatency(_ sim: Simulation, input: [UInt64], last: [Bool]?) throws -> Int? {
+        let sData = try sim.port("s_axis_tdata"), sValid = try sim.port("s_axis_tvalid"), sReady = try sim.port("s_axis_tready")
+        let mValid = try sim.port("m_axis_tvalid"), mReady = try sim.port("m_axis_tready")
+        let sLast = sim.module.port(named: "s_axis_tlast") == nil ? nil : try sim.port("s_axis_tlast")
+        sim.reset()
+        sim.poke(mReady, 1)
+        var next = 0
+        var firstTaken: Int? = nil
+        for cycle in 0..<100_000 {
+            let offering = next < input.count
+            sim.poke(sValid, offering ? 1 : 0)
+            sim.poke(sData, offering ? input[next] : 0)
+            if let sLast { sim.poke(sLast, offering && (last?[next] ?? false) ? 1 : 0) }
+            sim.eval()
+            if let first = firstTaken, sim.peek(mValid) == 1 { return cycle - first }
+            if offering && sim.peek(sReady) == 1 {
+                if firstTaken == nil { firstTaken = cycle }
+                next += 1
+            }
+            sim.tick()
+        }
+        return nil
     }
 }

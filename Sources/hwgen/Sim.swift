@@ -46,8 +46,8 @@ struct Sim: ParsableCommand {
         print(String(format: "%@: %d values in frames of %d, %.4f bits/value, ratio %.3f; tvalid %d%%, tready %d%%",
                      book.name, values.count, frameSize, bits, Double(book.layout.valueBits) / bits, valid, ready))
         for o in outcomes {
-            print(String(format: "  %-32@ %9d beats in %9d out %10d cycles  %.3f values/cycle  %@", o.core, o.beatsIn, o.beatsOut, o.cycles,
-                         o.valuesPerCycle, o.mismatch.map { "MISMATCH: " + $0 } ?? "BIT-EXACT"))
+            print(String(format: "  %@: %d beats in, %d out, %d cycles, %.3f values/cycle, latency %@ cycles: %@", o.core, o.beatsIn, o.beatsOut,
+                         o.cycles, o.valuesPerCycle, o.latency.map(String.init) ?? "-", o.mismatch.map { "MISMATCH: " + $0 } ?? "BIT-EXACT"))
         }
         if outcomes.contains(where: { $0.mismatch != nil }) { throw CommandError(description: "a core is not bit-exact against the reference coder") }
     }
