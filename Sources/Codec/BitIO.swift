@@ -149,13 +149,6 @@ public struct BitReader {
     @inline(__always)
     public mutating func skip(_ count: Int) { position &+= count }
 
-    /// The 32-bit word at stream bit `bit` (a multiple of 8; bits past the end read as 0 within
-    /// the 8 padding bytes).
-    @inline(__always)
-    func word(atBit bit: Int) -> UInt32 {
-        base.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt32.self).bigEndian
-    }
-
     /// The 64 stream bits from `position` on, left-aligned; at least 57 of them are real.
     @inline(__always)
     func container(at position: Int) -> UInt64 {

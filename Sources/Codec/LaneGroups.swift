@@ -84,13 +84,20 @@ typealias EightLanes = LanePair<FourLanes, FourLanes>
 typealias SixteenLanes = LanePair<EightLanes, EightLanes>
 
 extension LaneContainers {
-    /// Whether `fastRounds` has a register group for this K.
-    var hasRegisterGroup: Bool { lanes == 2 || lanes == 4 || lanes == 8 || lanes == 16 }
+    /// The fast loop of a K-lane decoder: register rounds from lane 0 where K has a register
+    /// group (after an entry of the exact path, the exact path goes on to lane 0), else batches
+    /// with the lanes' state in memory. Both stop at the first entry `step` refuses.
+    func fastLoop<S: FastLaneStep>(_ step: S, _ reader: inout BitReader, into sink: inout ValueSink, lane: inout Int, entry: inout Int, limit: Int) throws(FrameDecodeError) {
+        switch lanes {
+        case 2, 4, 8, 16: if lane == 0 { try fastRounds(step, &reader, into: &sink, lane: &lane, entry: &entry, limit: limit) }
+        default: try fastBatches(step, &reader, into: &sink, lane: &lane, entry: &entry, limit: limit)
+        }
+    }
 
-    /// Runs rounds of all K lanes from lane 0 in registers while the stream holds a word for
-    /// each entry of the next batch (an entry of a fast loop takes at most one); stops at the
-    /// first entry `step` refuses, leaving `lane` there for the exact path.
-    func fastRounds<S: FastLaneStep>(_ step: S, _ reader: inout BitReader, into sink: inout ValueSink, lane: inout Int, entry: inout Int, limit: Int) throws(FrameDecodeError) {
+    /// Rounds of all K lanes from lane 0 in registers while the stream holds a word for each
+    /// entry of the next batch (an entry of a fast loop takes at most one); stops at the first
+    /// entry `step` refuses, leaving `lane` there for the exact path.
+    private func fastRounds<S: FastLaneStep>(_ step: S, _ reader: inout BitReader, into sink: inout ValueSink, lane: inout Int, entry: inout Int, limit: Int) throws(FrameDecodeError) {
         switch lanes {
         case 2: try fastRounds(TwoLanes.self, step, &reader, into: &sink, lane: &lane, entry: &entry, limit: limit)
         case 4: try fastRounds(FourLanes.self, step, &reader, into: &sink, lane: &lane, entry: &entry, limit: limit)

@@ -148,32 +148,34 @@ struct LaneContainers {
         return 32 * state[lane].previousWord + 64 - held
     }
 
-    /// Runs a fast loop: batches of 64 entries, lane after lane, while the stream holds a word
-    /// for each (an entry of the fast loop takes at most one). `step` gets the lane's state, the
-    /// stream bit of the next word and the output slot, writes the value and returns true, or
-    /// returns false to leave the loop at that lane (the exact path takes the entry over).
-    @inline(__always)
-    func fastBatches(_ reader: inout BitReader, into sink: inout ValueSink, lane: inout Int, entry: inout Int, limit: Int,
-                     _ step: (UnsafeMutablePointer<LaneState>, inout Int, UnsafeMutablePointer<UInt32>) -> Bool) throws(FrameDecodeError) {
-        while reader.position &+ 32 &* 64 <= reader.bitCount {
+    /// The fast loop for K without a register group: batches of 64 entries, lane after lane,
+    /// each lane's state loaded from memory for its entry and stored back, while the stream
+    /// holds a word for each entry (an entry of the fast loop takes at most one); stops at the
+    /// first entry `step` refuses, leaving `lane` there for the exact path.
+    func fastBatches<S: FastLaneStep>(_ step: S, _ reader: inout BitReader, into sink: inout ValueSink, lane: inout Int, entry: inout Int,
+                                      limit: Int) throws(FrameDecodeError) {
+        var word = reader.position / 32
+        defer { reader.position = word * 32 }
+        while word <= reader.bitCount / 32 - 64 {
             sink.reserve(64)
             var out = sink.base + sink.count
             let first = out
-            var position = reader.position
             var stopped = false
             for _ in 0..<64 {
-                guard step(state + lane, &position, out) else {
+                let p = state + lane
+                var register = LaneRegister(container: p.pointee.container, available: p.pointee.available, state: p.pointee.state)
+                guard step.step(&register, &word, out) else {
                     stopped = true
                     break
                 }
+                (p.pointee.container, p.pointee.available, p.pointee.state) = (register.container, register.available, register.state)
                 out += 1
                 lane &+= 1
                 if lane == lanes { lane = 0 }
             }
-            reader.position = position
             entry &+= out - first
             sink.advance(by: out - first)
-            if sink.count > limit { throw .inLane(lane: lane, entry: entry, .tooManyValues(bit: position, limit: limit)) }
+            if sink.count > limit { throw .inLane(lane: lane, entry: entry, .tooManyValues(bit: word * 32, limit: limit)) }
             if stopped { return }
         }
     }
@@ -188,16 +190,6 @@ struct LaneContainers {
         let raw = try read(lane, layout.rawBits, &reader)
         guard sink.count < limit else { throw .tooManyValues(bit: start, limit: limit) }
         sink.append(high | K.placeRaw(raw))
-    }
-
-    /// The fast loops' refill: the stream's next word into the lane when `need`, by selects.
-    @inline(__always)
-    static func takeIf(_ need: Bool, _ c: inout UInt64, _ a: inout Int, _ position: inout Int, _ reader: BitReader) {
-        let mask = 0 &- UInt64(need ? 1 : 0)
-        let word = UInt64(reader.word(atBit: position))
-        c |= (word &<< UInt64((32 &- a) & 63)) & mask
-        a &+= Int(truncatingIfNeeded: mask & 32)
-        position &+= Int(truncatingIfNeeded: mask & 32)
     }
 }
 
@@ -244,34 +236,10 @@ extension HuffmanCoder {
             // the lane must hold (a symbol's code and raw bits; for ESC, EOF or no code, what
             // makes the slot sure); a lane holding fewer takes the stream's next word (a select,
             // no branch); the slot of the filled container is the entry.
-            if fastOK && state.hasRegisterGroup {
-                // All K lanes in registers, in rounds from lane 0 (after an entry of the exact
-                // path, the exact path goes on to lane 0).
-                if lane == 0 {
-                    let step = HuffmanLaneStep<K>(table: table, words: reader.base, codeShift: codeShift, rawBits: rawBits,
-                                                  rawMask: rawMask, stopMask: stopMask)
-                    try state.fastRounds(step, &reader, into: &sink, lane: &lane, entry: &entry, limit: limit)
-                }
-            } else if fastOK {
-                let words = reader  // the same bytes, for loading words inside the loop
-                try state.fastBatches(&reader, into: &sink, lane: &lane, entry: &entry, limit: limit) { p, position, out in
-                    var c = p.pointee.container
-                    var a = p.pointee.available
-                    let need = Int(table[Int(truncatingIfNeeded: c &>> codeShift)] & 0x3F) > a
-                    LaneContainers.takeIf(need, &c, &a, &position, words)
-                    let slot = table[Int(truncatingIfNeeded: c &>> codeShift)]
-                    if slot & stopMask != 0 {
-                        p.pointee.container = c
-                        p.pointee.available = a
-                        return false
-                    }
-                    let used = Int(slot & 0x3F)
-                    let raw = UInt32(truncatingIfNeeded: (c &>> UInt64(64 &- used)) & rawMask)
-                    out.pointee = K.placeSymbol(slot &>> 16, rawBits: rawBits) | K.placeRaw(raw)
-                    p.pointee.container = c &<< UInt64(used)
-                    p.pointee.available = a &- used
-                    return true
-                }
+            if fastOK {
+                let step = HuffmanLaneStep<K>(table: table, words: reader.base, codeShift: codeShift, rawBits: rawBits,
+                                              rawMask: rawMask, stopMask: stopMask)
+                try state.fastLoop(step, &reader, into: &sink, lane: &lane, entry: &entry, limit: limit)
             }
             // One entry, exactly as the spec reads it: escapes, EOF, invalid codes, the stream's end.
             let start = state.position(lane, reader)
@@ -352,29 +320,9 @@ extension TANSCoder {
             // symbols 64 at a time while the stream has a word for each. The state's slot says
             // how many bits the entry reads; a lane holding fewer takes the next word (a
             // select, no branch).
-            if fastOK && entry >= lanes && containers.hasRegisterGroup {
-                if lane == 0 {
-                    let step = TANSLaneStep<K>(slots: slotTable, values: values, words: reader.base, rawMask: rawMask)
-                    try containers.fastRounds(step, &reader, into: &sink, lane: &lane, entry: &entry, limit: limit)
-                }
-            } else if fastOK && entry >= lanes {
-                let words = reader  // the same bytes, for loading words inside the loop
-                try containers.fastBatches(&reader, into: &sink, lane: &lane, entry: &entry, limit: limit) { p, position, out in
-                    let slot = slotTable[p.pointee.state]
-                    if slot >= 1 << 48 { return false }
-                    var c = p.pointee.container
-                    var a = p.pointee.available
-                    let used = Int(truncatingIfNeeded: (slot &>> 24) & 0xFF)
-                    LaneContainers.takeIf(used > a, &c, &a, &position, words)
-                    // The top nb bits of the container are the state bits.
-                    let stateBits = Int(truncatingIfNeeded: (c &>> 1) &>> slot)
-                    p.pointee.state = Int(truncatingIfNeeded: (slot &>> 8) & 0xFFFF) &+ stateBits
-                    let raw = UInt32(truncatingIfNeeded: (c &>> UInt64(64 &- used)) & rawMask)
-                    out.pointee = values[Int(truncatingIfNeeded: (slot &>> 32) & 0x1FFF)] | K.placeRaw(raw)
-                    p.pointee.container = c &<< UInt64(used)
-                    p.pointee.available = a &- used
-                    return true
-                }
+            if fastOK && entry >= lanes {
+                let step = TANSLaneStep<K>(slots: slotTable, values: values, words: reader.base, rawMask: rawMask)
+                try containers.fastLoop(step, &reader, into: &sink, lane: &lane, entry: &entry, limit: limit)
             }
             let start = containers.position(lane, reader)
             do throws(FrameDecodeError) {

@@ -67,10 +67,16 @@ public struct StreamCodec: Sendable {
 
     /// Encodes `values` in frames of `frameSize` (the last may be shorter; no values: no frame).
     public func encode(_ values: [UInt32], frameSize: Int) throws(StreamError) -> [UInt8] {
+        try encode(values, frameSizes: try Self.frameSizes(count: values.count, frameSize: frameSize))
+    }
+
+    /// The sizes of frames of `frameSize` values holding `count` values (the last may be
+    /// shorter; none for no values).
+    public static func frameSizes(count: Int, frameSize: Int) throws(StreamError) -> [Int] {
         guard frameSize > 0 else { throw .invalidFrameSize(frameSize) }
-        var sizes = Array(repeating: frameSize, count: values.count / frameSize)
-        if values.count % frameSize != 0 { sizes.append(values.count % frameSize) }
-        return try encode(values, frameSizes: sizes)
+        var sizes = Array(repeating: frameSize, count: count / frameSize)
+        if count % frameSize != 0 { sizes.append(count % frameSize) }
+        return sizes
     }
 
     /// Throws `valueTooWide` for the first value of `values` that does not fit in `valueBits`.
@@ -184,6 +190,16 @@ public struct EncodedFrames: Sendable, Equatable {
     public let bytes: [UInt8]
     /// Per frame, the byte offset just past its padding.
     public let frameEnds: [Int]
+
+    /// The bytes as 32-bit stream words (the first stream bit in bit 31), each with whether it
+    /// is the last word of its frame: the beats a decoder core takes and an encoder core writes.
+    public var words: [(word: UInt32, endsFrame: Bool)] {
+        let ends = Set(frameEnds)
+        return stride(from: 0, to: bytes.count, by: 4).map { i in
+            let high = UInt32(bytes[i]) << 24 | UInt32(bytes[i + 1]) << 16
+            return (high | UInt32(bytes[i + 2]) << 8 | UInt32(bytes[i + 3]), ends.contains(i + 4))
+        }
+    }
 }
 
 /// The most a frame, a stream file's frame or a codebook may hold: bounds on memory that no

@@ -41,22 +41,10 @@ public struct CoreCheck: Sendable {
     /// value of the reference stream.
     public func run(_ values: [UInt32]) throws -> (outcomes: [Outcome], bitsPerValue: Double) {
         let codec = StreamCodec(codebook: codebook)
-        var sizes: [Int] = []
-        var left = values.count
-        while left > 0 { sizes.append(min(frameSize, left)); left -= sizes[sizes.count - 1] }
-        // The reference stream, frame by frame: its words and the last word of each frame.
-        var words: [UInt64] = [], wordLast: [Bool] = []
-        var start = 0
-        for size in sizes {
-            let bytes = try codec.encode(Array(values[start..<(start + size)]), frameSizes: [size])
-            let frame = stride(from: 0, to: bytes.count, by: 4).map { i -> UInt64 in
-                let high = UInt64(bytes[i]) << 24 | UInt64(bytes[i + 1]) << 16
-                return high | UInt64(bytes[i + 2]) << 8 | UInt64(bytes[i + 3])
-            }
-            words += frame
-            wordLast += frame.indices.map { $0 == frame.count - 1 }
-            start += size
-        }
+        let sizes = try StreamCodec.frameSizes(count: values.count, frameSize: frameSize)
+        // The reference stream: its words and the last word of each frame.
+        let stream = try codec.encodeFrames(values[...], frameSizes: sizes).words
+        let words = stream.map { UInt64($0.word) }, wordLast = stream.map(\.endsFrame)
         let valueLast = sizes.flatMap { size in (0..<size).map { $0 == size - 1 } }
         let modules = try CoreGenerator.modules(for: codebook, maxFrame: max(frameSize, 1))
         let library = try SimulationBuilder(trace: traceFolder != nil).build(modules)

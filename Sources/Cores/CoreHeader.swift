@@ -2,6 +2,9 @@ import Codec
 import HDL
 
 /// hwgen's release number, stated in every generated core and by `hwgen --version`.
+///
+/// Headers state only this, not the source revision (which `--version` adds), so that committed
+/// Verilog does not change with every commit.
 public enum HWGenRelease {
     public static let version = "0.7.0"
 }
@@ -9,15 +12,11 @@ public enum HWGenRelease {
 /// The lines every generated core states about itself at the top of its Verilog: which codebook
 /// it was built from (name, fingerprint, provenance), by which hwgen, and its timing.
 enum CoreHeader {
-    /// hwgen's version (the command line's `--version` adds the source revision; headers leave
-    /// it out so that committed Verilog does not change with every commit).
-    static var hwgenVersion: String { HWGenRelease.version }
-
     /// Adds the lines: the fingerprint (FORMAT.md, "Codebook fingerprint"), the codebook's
     /// provenance (its string and number fields, one line), the version, and `timing`.
     static func describe(_ m: ModuleBuilder, codebook: Codebook, timing: [String]) {
         m.comment(String(format: "Codebook fingerprint: CRC-32C 0x%08x of its canonical coding fields (docs/FORMAT.md); hwgen %@.",
-                         codebook.fingerprint, hwgenVersion))
+                         codebook.fingerprint, HWGenRelease.version))
         if let provenance = provenanceLine(codebook.provenance) { m.comment("Provenance: " + provenance) }
         for line in timing { m.comment(line) }
     }

@@ -42,28 +42,20 @@ public enum FormalHarness {
             m.comment("Formal property wrapper of \(core.name) (\(role.rawValue), codebook '\(codebook.name)'): for SymbiYosys, see docs/FORMAL.md.")
             m.comment("Inputs of the core are free inputs here; AXI-Stream rules are assumed on them and asserted on the core's outputs.")
             let dut = m.instance(core, name: "dut")
-            // Every core input comes from a wrapper input, every output goes to a wrapper output.
-            var inputs: [String: Signal] = [:]
-            var outputs: [String: Signal] = [:]
+            // Every core input comes from a wrapper input, every output goes to a wrapper output;
+            // the properties read the instance's ports (a port the core lacks is an elaboration
+            // error naming it).
             for port in core.ports where port.name != "clk" && port.name != "rst" {
                 if port.direction == .input {
-                    let input = m.input(port.name, width: port.width)
-                    dut.port(port.name).assign(input)
-                    inputs[port.name] = input
+                    dut.port(port.name).assign(m.input(port.name, width: port.width))
                 } else {
-                    let output = m.output(port.name, width: port.width)
-                    output.assign(dut.port(port.name))
-                    outputs[port.name] = dut.port(port.name)
+                    m.output(port.name, width: port.width).assign(dut.port(port.name))
                 }
             }
-            func port(_ name: String, _ from: [String: Signal]) -> Signal {
-                from[name] ?? m.constant(0, width: 1)
-            }
-            let sValid = port("s_axis_tvalid", inputs), sData = port("s_axis_tdata", inputs)
-            let sReady = port("s_axis_tready", outputs)
-            let mValid = port("m_axis_tvalid", outputs), mData = port("m_axis_tdata", outputs)
-            let mReady = port("m_axis_tready", inputs), mLast = port("m_axis_tlast", outputs)
-            let sLast = inputs["s_axis_tlast"]
+            let sValid = dut.port("s_axis_tvalid"), sData = dut.port("s_axis_tdata"), sReady = dut.port("s_axis_tready")
+            let mValid = dut.port("m_axis_tvalid"), mData = dut.port("m_axis_tdata")
+            let mReady = dut.port("m_axis_tready"), mLast = dut.port("m_axis_tlast")
+            let sLast = core.port(named: "s_axis_tlast").map { _ in dut.port("s_axis_tlast") }
 
             m.assumeResetInitially()
             // 1 in the cycle after an edge with rst high (reset registers hold their reset value).
@@ -109,7 +101,7 @@ public enum FormalHarness {
 
             switch role {
             case .decoder:
-                let error = port("error", outputs)
+                let error = dut.port("error")
                 let errorBefore = past(error, "error")
                 m.assert(!(errorBefore & !afterReset) | error, "error_sticky")
                 m.assert(!afterReset | !error, "error_clears_on_reset")

@@ -116,12 +116,15 @@ public struct HistogramFile: Sendable, Equatable {
             }
         }
         for c in counts {
-            let (sum, overflow) = c.reduce((0, false)) { acc, n in let r = acc.0.addingReportingOverflow(n); return (r.partialValue, acc.1 || r.overflow) }
-            guard !overflow, sum == total else { throw bad("the counts sum to \(sum), 'values' says \(total)") }
+            var sum = 0
+            for n in c {
+                let (next, overflow) = sum.addingReportingOverflow(n)
+                guard !overflow, next <= total else { throw bad("the counts sum to more than \(total), 'values' says \(total)") }
+                sum = next
+            }
+            guard sum == total else { throw bad("the counts sum to \(sum), 'values' says \(total)") }
         }
-        var file = HistogramFile(valueBits: valueBits, dtype: dtype, values: Int(total), counts: counts, layouts: layouts)
-        file.counts = counts
-        return file
+        return HistogramFile(valueBits: valueBits, dtype: dtype, values: Int(total), counts: counts, layouts: layouts)
     }
 
     private init(valueBits: Int, dtype: String?, values: Int, counts: [[Int]], layouts: [ValueLayout]) {

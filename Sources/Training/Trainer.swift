@@ -22,12 +22,15 @@ public struct TrainingOptions: Sendable {
     /// codebook's provenance; nil for raw values.
     public var sourceDType: String? = nil
 
+    /// The dtype recorded for F32 tensors that `--round-f32` rounded to bf16 (they train as BF16).
+    public static let roundedF32DType = "F32 rounded to BF16"
+
     /// The transform to train when none is asked for: `bf16-exponent` for bf16, identity for
     /// 8-bit types, the best split or identity (`auto`) for other dtypes; raw values of 16 bits
     /// keep `bf16-exponent` (the common case), other raw widths `auto`.
     public static func defaultTransform(dtype: String?, valueBits: Int) -> TransformChoice {
         switch dtype {
-        case "BF16"?: return .fixed(.bf16Exponent, symbolBits: nil)
+        case "BF16"?, roundedF32DType?: return .fixed(.bf16Exponent, symbolBits: nil)
         case nil: return valueBits == 16 ? .fixed(.bf16Exponent, symbolBits: nil) : .auto
         default: return valueBits == 8 ? .fixed(.identity, symbolBits: nil) : .auto
         }

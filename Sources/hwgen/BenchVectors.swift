@@ -24,24 +24,13 @@ struct BenchVectors: ParsableCommand {
         let book = try Codebook.load(path: codebook)
         let values = try TensorValues.load(path: input, tensors: tensors, rawValueBits: book.layout.valueBits).all
         let codec = StreamCodec(codebook: book)
-        var streamWords: [(UInt32, Bool)] = []
-        var start = 0
-        var bytes = 0
-        while start < values.count {
-            let end = min(values.count, start + frameSize)
-            let frame = try codec.encode(Array(values[start..<end]), frameSizes: [end - start])
-            bytes += frame.count
-            let words: [UInt32] = stride(from: 0, to: frame.count, by: 4).map { (i: Int) -> UInt32 in
-                let high = UInt32(frame[i]) << 24 | UInt32(frame[i + 1]) << 16
-                return high | UInt32(frame[i + 2]) << 8 | UInt32(frame[i + 3])
-            }
-            streamWords += words.enumerated().map { ($1, $0 == words.count - 1) }
-            start = end
-        }
+        let encoded = try codec.encodeFrames(values[...], frameSizes: try StreamCodec.frameSizes(count: values.count, frameSize: frameSize))
+        let bytes = encoded.bytes.count
+        let streamWords = encoded.words
         let valueLines = values.enumerated().map { i, v in
             "\(String(v, radix: 16)) \(i % frameSize == frameSize - 1 || i == values.count - 1 ? 1 : 0)"
         }
-        let wordLines = streamWords.map { "\(String($0.0, radix: 16)) \($0.1 ? 1 : 0)" }
+        let wordLines = streamWords.map { "\(String($0.word, radix: 16)) \($0.endsFrame ? 1 : 0)" }
         func text(_ lines: [String]) -> [UInt8] { Array((lines.joined(separator: "\n") + "\n").utf8) }
         _ = try OutputFolder.write([
             ("decoder_in.txt", text(wordLines.map { String($0.prefix(while: { $0 != " " })) + " 0" })),

@@ -71,6 +71,11 @@ struct ValueInputOptions: ParsableArguments {
 }
 
 extension ValueInputOptions {
+    /// The name recorded for the dtype of the inputs: F32 that `--round-f32` rounds says so.
+    func dtypeName(_ dtype: TensorDType?) -> String? {
+        dtype.map { roundF32 && $0 == .f32 ? TrainingOptions.roundedF32DType : $0.rawValue }
+    }
+
     /// Reads every input into `statistics`, naming each file as it is read.
     func add(_ files: [String], valueBits: Int, expectedBits bits: Int, to statistics: inout HistogramAccumulator) throws {
         for file in files {
@@ -140,7 +145,7 @@ struct Histogram: ParsableCommand {
         let (bits, dtype) = try input.commonInput(files, rawValueBits: valueBits)
         var statistics = HistogramFile.accumulator(valueBits: bits)
         try input.add(files, valueBits: valueBits, expectedBits: bits, to: &statistics)
-        let file = HistogramFile(statistics, dtype: dtype.map { input.roundF32 && $0 == .f32 ? "F32 rounded to BF16" : $0.rawValue })
+        let file = HistogramFile(statistics, dtype: input.dtypeName(dtype))
         try writeOutput(Array(file.jsonText.utf8), to: output, inputs: files)
         print("wrote \(output): \(file.values) values of \(bits) bits")
     }
@@ -220,11 +225,11 @@ struct Train: ParsableCommand {
             (bits, dtype) = (merged.valueBits, merged.dtype)
         } else {
             let common = try input.commonInput(files, rawValueBits: valueBits)
-            (bits, dtype) = (common.valueBits, common.dtype.map { input.roundF32 && $0 == .f32 ? "F32 rounded to BF16" : $0.rawValue })
+            (bits, dtype) = (common.valueBits, input.dtypeName(common.dtype))
         }
         let choice: TrainingOptions.TransformChoice
         switch transform {
-        case nil: choice = TrainingOptions.defaultTransform(dtype: dtype == "F32 rounded to BF16" ? "BF16" : dtype, valueBits: bits)
+        case nil: choice = TrainingOptions.defaultTransform(dtype: dtype, valueBits: bits)
         case .auto?: choice = .auto
         case .bf16Exponent?: choice = .fixed(.bf16Exponent, symbolBits: nil)
         case .split?: choice = .fixed(.split, symbolBits: symbolBits)
@@ -252,7 +257,7 @@ struct Train: ParsableCommand {
         let summary = String(format: "wrote %@: %@ %@ symbolBits %d, %d lane(s), %.4f bits/value on %d training values (entropy bound %.4f), ratio %.3f",
                              output, best.codebook.coder.name, best.codebook.layout.transform.rawValue, best.codebook.layout.symbolBits, lanes,
                              best.bitsPerValue, best.values, best.entropyBitsPerValue, Double(bits) / best.bitsPerValue)
-            + (dtype == "F32 rounded to BF16"
+            + (dtype == TrainingOptions.roundedF32DType
                ? String(format: " against bf16; LOSSY: F32 rounded to bf16, ratio %.3f against the F32 input", 32 / best.bitsPerValue) : "")
         if output == "-" { progress(summary) } else { print(summary) }
         runOptions.report(since: start)
