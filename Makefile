@@ -1,6 +1,9 @@
 # hwgen: make sim (watch the hardware run), make test (everything CI runs).
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
+# pip puts the tools it installs (yowasp-*, fusesoc) in ~/.local/bin when it installs for the
+# user (Debian 12's Python, PEP 668): every recipe sees them.
+export PATH := $(HOME)/.local/bin:$(PATH)
 
 BUILD     := build
 SIM_DIR   := $(BUILD)/sim

@@ -18,20 +18,21 @@ module axis_rom_demo (
     output wire m_axis_tlast
 );
 
-wire [7:0] out_stage_s_axis_tdata;
-wire out_stage_s_axis_tvalid;
-wire out_stage_s_axis_tready;
-wire out_stage_s_axis_tlast;
-wire [7:0] out_stage_m_axis_tdata;
-wire out_stage_m_axis_tvalid;
-wire out_stage_m_axis_tready;
-wire out_stage_m_axis_tlast;
 reg  stage_valid_reg;
 reg  stage_valid_next;
 reg  stage_last_reg;
 reg  stage_last_next;
+wire stage_ready;
 wire advance;
 reg  [7:0] sbox_rdata;
+wire [7:0] skid_s_axis_tdata;
+wire skid_s_axis_tvalid;
+wire skid_s_axis_tready;
+wire skid_s_axis_tlast;
+wire [7:0] skid_m_axis_tdata;
+wire skid_m_axis_tvalid;
+wire skid_m_axis_tready;
+wire skid_m_axis_tlast;
 
 // ROM sbox: 256 x 8 bits, synchronous read, blockMemory
 (* rom_style = "block" *)
@@ -111,14 +112,15 @@ always @(posedge clk) begin
 end
 
 assign s_axis_tready = advance;
-assign m_axis_tdata = out_stage_m_axis_tdata;
-assign m_axis_tvalid = out_stage_m_axis_tvalid;
-assign m_axis_tlast = out_stage_m_axis_tlast;
-assign out_stage_s_axis_tdata = sbox_rdata;
-assign out_stage_s_axis_tvalid = stage_valid_reg;
-assign out_stage_s_axis_tlast = stage_last_reg;
-assign out_stage_m_axis_tready = m_axis_tready;
-assign advance = ~stage_valid_reg | out_stage_s_axis_tready;
+assign m_axis_tdata = skid_m_axis_tdata;
+assign m_axis_tvalid = skid_m_axis_tvalid;
+assign m_axis_tlast = skid_m_axis_tlast;
+assign stage_ready = skid_s_axis_tready;
+assign advance = ~stage_valid_reg | stage_ready;
+assign skid_s_axis_tdata = sbox_rdata;
+assign skid_s_axis_tvalid = stage_valid_reg;
+assign skid_s_axis_tlast = stage_last_reg;
+assign skid_m_axis_tready = m_axis_tready;
 
 always @* begin
     stage_valid_next = stage_valid_reg;
@@ -143,17 +145,17 @@ always @(posedge clk) begin
     end
 end
 
-axis_rom_demo_skid out_stage (
+axis_rom_demo_skid skid (
     .clk(clk),
     .rst(rst),
-    .s_axis_tdata(out_stage_s_axis_tdata),
-    .s_axis_tvalid(out_stage_s_axis_tvalid),
-    .s_axis_tready(out_stage_s_axis_tready),
-    .s_axis_tlast(out_stage_s_axis_tlast),
-    .m_axis_tdata(out_stage_m_axis_tdata),
-    .m_axis_tvalid(out_stage_m_axis_tvalid),
-    .m_axis_tready(out_stage_m_axis_tready),
-    .m_axis_tlast(out_stage_m_axis_tlast)
+    .s_axis_tdata(skid_s_axis_tdata),
+    .s_axis_tvalid(skid_s_axis_tvalid),
+    .s_axis_tready(skid_s_axis_tready),
+    .s_axis_tlast(skid_s_axis_tlast),
+    .m_axis_tdata(skid_m_axis_tdata),
+    .m_axis_tvalid(skid_m_axis_tvalid),
+    .m_axis_tready(skid_m_axis_tready),
+    .m_axis_tlast(skid_m_axis_tlast)
 );
 
 endmodule

@@ -14,11 +14,13 @@ public enum HWGenRelease {
 enum CoreHeader {
     /// Adds the lines: the fingerprint (FORMAT.md, "Codebook fingerprint"), the codebook's
     /// provenance (its string and number fields, one line), the version, and `timing`.
-    static func describe(_ m: ModuleBuilder, codebook: Codebook, timing: [String]) {
+    /// `tables` names each packed table word (ROM or register) with its field layout.
+    static func describe(_ m: ModuleBuilder, codebook: Codebook, timing: [String], tables: [(name: String, layout: WordLayout)] = []) {
         m.comment(String(format: "Codebook fingerprint: CRC-32C 0x%08x of its canonical coding fields (docs/FORMAT.md); hwgen %@.",
                          codebook.fingerprint, HWGenRelease.version))
         if let provenance = provenanceLine(codebook.provenance) { m.comment("Provenance: " + provenance) }
         for line in timing { m.comment(line) }
+        for (name, layout) in tables { m.comment("Word of \(name) (\(layout.width) bits): \(layout).") }
     }
 
     /// The provenance's top-level strings and numbers as `key: value; ...` (long values cut, no

@@ -49,11 +49,12 @@ public enum HuffmanDecoderCore {
         // The window: the detection bits and every entry's bits (ESC: code, literal, raw).
         let width = max(maxLength, classes.map(consumed).max() ?? 0)
         let lengthWidth = bitsToAddress(maxLength + 1)
+        // The held entry: the window's bits, the code length and whether it is ESC.
+        let heldLayout = WordLayout([("window", width), ("length", lengthWidth), ("escape", 1)])
         let direct = maxLength <= directTableMaxLength
         let symbolTable = direct ? directSymbols(lengths: lengths, codes: code.codes, symbolCount: n, maxLength: maxLength)
                                  : rankedSymbols(lengths: lengths, symbolCount: n)
 
-        let skid = try SkidBuffer.module(name: "\(codebook.name)_decoder_skid", dataWidth: layout.valueBits, hasLast: true)
         return try Module("\(codebook.name)_decoder") { m in
             m.comment("Huffman decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), codes up to \(maxLength) bits.")
             m.comment("32-bit stream words in (s_axis, first bit at bit 31), values out (m_axis, tlast on a frame's last value); error is sticky until reset.")
@@ -61,15 +62,15 @@ public enum HuffmanDecoderCore {
             CoreHeader.describe(m, codebook: codebook, timing: [
                 "Throughput: one value per cycle while codes and raw bits average at most 32 bits per value; measured 1.0 on the bundled sample (make sim).",
                 "Latency: 7 cycles from the first word taken to the first value offered, measured on the bundled sample (hwgen sim measures yours).",
-            ])
+            ], tables: [("symbols", WordLayout([("symbol", symbolBits)])), ("out_held_entry", heldLayout)])
             let ports = DecoderPorts(m, valueBits: layout.valueBits)
             // With a complete code every bit pattern starts a code: nothing can be invalid.
             let complete = code.isComplete
             let failed = complete ? m.constant(0, width: 1) : m.register("failed", width: 1, reset: 0)
             // After an error, words are taken and dropped.
-            let bits = BitQueue(m, width: width, data: ports.sData, valid: ports.sValid, store: !failed)
-            ports.sReady.assign(failed || bits.ready)
-            let output = HeldValueOutput(m, skid: skid, valueBits: layout.valueBits, heldWidth: width + lengthWidth + 1, ports: ports)
+            let bits = BitQueue(m, name: "bits", width: width, data: ports.words.data, valid: ports.words.valid, store: !failed)
+            ports.words.ready.assign(failed || bits.ready)
+            let output = HeldValueOutput(m, name: "out", valueBits: layout.valueBits, heldWidth: heldLayout.width, to: ports.values)
 
             // Class detection: one constant range check per class, all in parallel.
             let top = m.wire("code_bits", bits.window[width - 1, width - maxLength])
@@ -121,9 +122,9 @@ public enum HuffmanDecoderCore {
 
             // The held entry's value: ESC's literal and raw bits sit at a fixed place behind
             // ESC's code; a symbol's raw bits follow its code (a shift by the code length).
-            let heldBits = output.held[width - 1, 0]
-            let heldLength = output.held[width + lengthWidth - 1, width]
-            let heldEscape = output.held[width + lengthWidth]
+            let heldBits = heldLayout.field("window", of: output.held)
+            let heldLength = heldLayout.field("length", of: output.held)
+            let heldEscape = heldLayout.field("escape", of: output.held)
             let escaped = m.wire("escaped_fields", heldBits[width - 1 - escLength, width - escBits])
             let symbol = m.wire("symbol", mux(heldEscape, escaped[symbolBits + rawBits - 1, rawBits], symbolROM))
             var raw: Signal? = nil
@@ -132,7 +133,7 @@ public enum HuffmanDecoderCore {
                 raw = m.wire("raw_bits", mux(heldEscape, escaped[rawBits - 1, 0], afterCode))
             }
             let value = m.wire("held_value", ValueFields.value(symbol: symbol, raw: raw, layout: layout))
-            output.update(m, step: step, isEnd: isEnd, entry: cat(isEscape, codeLength, bits.window), value: value)
+            output.update(m, step: step, isEnd: isEnd, entry: heldLayout.word(["window": bits.window, "length": codeLength, "escape": isEscape], in: m), value: value)
             ports.error.assign(failed)
         }
     }

@@ -45,13 +45,13 @@ public enum HuffmanEncoderCore {
         }
         let fieldWidth = max(1, fields.map(\.count).max() ?? 1)
         let countWidth = 5  // up to 28 bits
-        // ROM word: field bits count, then the field left-aligned in fieldWidth bits.
-        let romContents = fields.map { UInt64($0.count) << UInt64(fieldWidth) | $0.bits << UInt64(fieldWidth - $0.count) }
+        // ROM word: the field left-aligned in fieldWidth bits, and its bit count.
+        let codeLayout = WordLayout([("code", fieldWidth), ("length", countWidth)])
+        let romContents = try fields.map { try codeLayout.pack(["code": $0.bits << UInt64(fieldWidth - $0.count), "length": UInt64($0.count)]) }
         let maxChunk = fieldWidth + layout.rawBits
         let eofLength = lengths[endOfFrame]
         let eofLeft = UInt64(code.codes[endOfFrame]) << UInt64(64 - eofLength)
 
-        let skid = try SkidBuffer.module(name: "\(codebook.name)_encoder_skid", dataWidth: 32, hasLast: true)
         return try Module("\(codebook.name)_encoder") { m in
             m.comment("Huffman encoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(layout.symbolBits), rawBits \(layout.rawBits).")
             m.comment("Single-stage: the canonical codes are a ROM. Values in (s_axis), 32-bit stream words out (m_axis, tlast on a frame's last word).")
@@ -59,31 +59,31 @@ public enum HuffmanEncoderCore {
             CoreHeader.describe(m, codebook: codebook, timing: [
                 "Throughput: one value per cycle; measured 1.0 on the bundled sample (make sim).",
                 "Latency: 9 cycles from the first value taken to the first word offered, measured on the bundled sample (hwgen sim measures yours).",
-            ])
+            ], tables: [("code", codeLayout)])
             let ports = EncoderPorts(m, valueBits: layout.valueBits)
 
             // Stage 1: code ROM read, raw bits and tlast registered alongside.
             let stageValid = m.register("stage_valid", width: 1, reset: 0)
             let stageLast = m.register("stage_last", width: 1, reset: nil)
-            let raw = ValueFields.raw(of: ports.sData, layout: layout)
+            let raw = ValueFields.raw(of: ports.values.data, layout: layout)
             let stageRaw = raw.map { m.register("stage_raw", width: $0.width, reset: nil) }
             let advanceWord = m.wire("advance_word", width: 1)
             let advance = m.wire("advance", !stageValid || advanceWord)
             let romWord = m.rom(
-                "code", width: fieldWidth + countWidth, contents: romContents,
+                "code", width: codeLayout.width, contents: romContents,
                 style: n > Self.largestLogicROM ? .blockMemory : .logic,
-                address: ValueFields.symbol(of: ports.sData, layout: layout), readEnable: advance, synchronous: true)
+                address: ValueFields.symbol(of: ports.values.data, layout: layout), readEnable: advance, synchronous: true)
             m.when(advance) {
-                stageValid.assign(ports.sValid)
-                stageLast.assign(ports.sLast)
+                stageValid.assign(ports.values.valid)
+                stageLast.assign(ports.valuesLast)
                 if let stageRaw, let raw { stageRaw.assign(raw) }
             }
-            ports.sReady.assign(advance)
+            ports.values.ready.assign(advance)
 
             // Stage 1b: the ROM word registered (block RAM output register), so the RAM's slow
             // clock-to-output does not lead into the chunk composition.
             let wordValid = m.register("word_valid", width: 1, reset: 0)
-            let wordData = m.register("word_data", width: fieldWidth + countWidth, reset: nil)
+            let wordData = m.register("word_data", width: codeLayout.width, reset: nil)
             let wordLast = m.register("word_last", width: 1, reset: nil)
             let wordRaw = stageRaw.map { m.register("word_raw", width: $0.width, reset: nil) }
             m.when(advanceWord) {
@@ -98,18 +98,17 @@ public enum HuffmanEncoderCore {
             // (which ends the frame: the packer pads it and sets tlast).
             let maxItem = max(maxChunk, eofLength)
             let endPending = m.register("end_pending", width: 1, reset: 0)
-            let fieldCount = wordData[fieldWidth + countWidth - 1, fieldWidth]
-            let fieldLeft = wordData[fieldWidth - 1, 0]
+            let fieldCount = codeLayout.field("length", of: wordData)
+            let fieldLeft = codeLayout.field("code", of: wordData)
             var composed = WordPacker.leftAligned(fieldLeft, in: m)
             if let wordRaw {
                 composed = composed | (WordPacker.leftAligned(wordRaw, in: m) >> fieldCount)
             }
             let valueBits = (fieldCount.zeroExtended(to: 8) + layout.rawBits).truncated(to: 7)
-            let packer = WordPacker(
-                m, skid: skid, maxChunk: maxItem, valid: endPending || wordValid,
-                data: mux(endPending, m.constant(eofLeft, width: 64), composed),
-                bits: mux(endPending, m.constant(UInt64(eofLength), width: 7), valueBits), last: endPending,
-                toData: ports.mData, valid: ports.mValid, last: ports.mLast, ready: ports.mReady)
+            let chunk = WordPacker.Chunk(
+                valid: endPending || wordValid, data: mux(endPending, m.constant(eofLeft, width: 64), composed),
+                bits: mux(endPending, m.constant(UInt64(eofLength), width: 7), valueBits), last: endPending)
+            let packer = WordPacker(m, name: "packer", maxChunk: maxItem, chunk: chunk, to: ports.words)
             advanceWord.assign(!wordValid || (packer.accepts && !endPending))
             m.when(packer.accepts && endPending) {
                 endPending.assign(0)

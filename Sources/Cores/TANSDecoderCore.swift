@@ -44,16 +44,18 @@ public enum TANSDecoderCore {
         let consumed = (0..<size).map { u in Int(tables.bitCount[u]) + extraBits(kind(Int(tables.symbol[u]))) }
         let longestEntry = consumed.max() ?? 0
         let consumedWidth = 6  // at most 15 + 32 bits
-        // Table word, low bits first: R - nb (4), base (R), bits consumed (6), kind (2), symbol.
-        let shiftLow = 0, baseLow = 4, consumedLow = 4 + r, kindLow = 4 + r + consumedWidth, symbolLow = kindLow + 2
-        let tableWidth = symbolLow + symbolBits
-        let contents: [UInt64] = (0..<size).map { u in
+        // Table word: R - nb (a right shift), base, bits consumed, kind, symbol.
+        let tableLayout = WordLayout([("shift", 4), ("base", r), ("consumed", consumedWidth), ("kind", 2), ("symbol", symbolBits)])
+        let contents: [UInt64] = try (0..<size).map { u in
             let entry = Int(tables.symbol[u])
             let nb = Int(tables.bitCount[u])
-            precondition(Int(tables.base[u]) & ((1 << nb) - 1) == 0, "tANS base with non-zero low bits")
-            return UInt64(r - nb) << UInt64(shiftLow) | UInt64(tables.base[u]) << UInt64(baseLow)
-                | UInt64(consumed[u]) << UInt64(consumedLow) | kind(entry).rawValue << UInt64(kindLow)
-                | UInt64(entry < n ? entry : 0) << UInt64(symbolLow)
+            guard Int(tables.base[u]) & ((1 << nb) - 1) == 0 else {
+                throw CoreError.unsupported("internal error: tANS state \(u) has a base with non-zero low bits")
+            }
+            return try tableLayout.pack([
+                "shift": UInt64(r - nb), "base": UInt64(tables.base[u]), "consumed": UInt64(consumed[u]),
+                "kind": kind(entry).rawValue, "symbol": UInt64(entry < n ? entry : 0),
+            ])
         }
         // The window must hold the longest entry (and the R bits of a first state) from any
         // pointer position 0-31; one more slot lets a word arrive while the window is full.
@@ -61,8 +63,6 @@ public enum TANSDecoderCore {
         let windowSlots = (31 + windowBits + 31) / 32
         let slots = windowSlots + 1
 
-        let outSkid = try SkidBuffer.module(name: "\(codebook.name)_decoder_skid", dataWidth: layout.valueBits, hasLast: true)
-        let inSkid = try SkidBuffer.module(name: "\(codebook.name)_decoder_in_skid", dataWidth: 32, hasLast: false)
         return try Module("\(codebook.name)_decoder") { m in
             m.comment("tANS decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r).")
             m.comment("32-bit stream words in (s_axis, first bit at bit 31), values out (m_axis, tlast on a frame's last value); error is sticky until reset.")
@@ -70,7 +70,7 @@ public enum TANSDecoderCore {
             CoreHeader.describe(m, codebook: codebook, timing: [
                 "Throughput: one value per cycle while state and raw bits average at most 32 bits per value; measured 1.0 on the bundled sample (make sim).",
                 "Latency: 8 cycles from the first word taken to the first value offered, measured on the bundled sample (hwgen sim measures yours).",
-            ])
+            ], tables: [("decode_table", tableLayout)])
             let ports = DecoderPorts(m, valueBits: layout.valueBits)
 
             let failed = m.register("failed", width: 1, reset: 0)
@@ -80,18 +80,19 @@ public enum TANSDecoderCore {
             let pointer = m.register("pointer", width: 6, reset: 0)
             let words = (0..<slots).map { m.register("slot\($0)", width: 32, reset: nil) }
             let present = (0..<slots).map { m.register("slot\($0)_valid", width: 1, reset: 0) }
-            let output = HeldValueOutput(m, skid: outSkid, valueBits: layout.valueBits, ports: ports)
+            let output = HeldValueOutput(m, name: "out", valueBits: layout.valueBits, to: ports.values)
 
-            // Input: a skid buffer (registered s_axis_tready); after an error, words are dropped.
-            let input = m.instance(inSkid, name: "in_skid")
-            input["s_axis_tdata"].assign(ports.sData)
-            input["s_axis_tvalid"].assign(ports.sValid && !failed)
-            ports.sReady.assign(failed || input["s_axis_tready"])
+            // Input: a skid stage (registered s_axis_tready); after an error, words are dropped.
+            let accepted = m.stream("accepted", StreamShape(dataWidth: 32))
+            accepted.data.assign(ports.words.data)
+            accepted.valid.assign(ports.words.valid && !failed)
+            ports.words.ready.assign(failed || accepted.ready)
+            let input = m.skidStage(accepted, name: "in_skid")
 
             // The bit window at the pointer, and the bits available from it (no adder: for each
             // number of leading valid slots k, a constant comparison of the pointer).
             let offset = pointer[4, 0]
-            let window = m.wire("window", Funnel.top(windowBits, of: cat(Array(words.prefix(windowSlots))), shiftedLeftBy: offset, name: "slots_read", in: m))
+            let window = m.wire("window", Funnel.top(windowBits, of: m.cat(Array(words.prefix(windowSlots))), shiftedLeftBy: offset, name: "slots_read", in: m))
             let leading = (1...windowSlots).map { k in present.prefix(k).dropFirst().reduce(present[0]) { $0 && $1 } }
             func available(atLeast bits: Int) -> Signal {
                 (1...windowSlots).reduce(m.constant(0, width: 1)) { acc, k in
@@ -102,12 +103,12 @@ public enum TANSDecoderCore {
             // The table: address is the next state, data the current state's entry.
             let tableRead = m.wire("table_read", width: 1)
             let nextState = m.wire("next_state", width: r)
-            let entry = m.rom("decode_table", width: tableWidth, contents: contents, style: .blockMemory,
+            let entry = m.rom("decode_table", width: tableLayout.width, contents: contents, style: .blockMemory,
                               address: nextState, readEnable: tableRead, synchronous: true)
-            let rightShift = entry[baseLow - 1, shiftLow]
-            let base = entry[consumedLow - 1, baseLow]
-            let entryBits = entry[kindLow - 1, consumedLow]
-            let entryKind = entry[symbolLow - 1, kindLow]
+            let rightShift = tableLayout.field("shift", of: entry)
+            let base = tableLayout.field("base", of: entry)
+            let entryBits = tableLayout.field("consumed", of: entry)
+            let entryKind = tableLayout.field("kind", of: entry)
             let isEscape = m.wire("is_escape", entryKind == Int(Kind.escape.rawValue))
             let isEnd = m.wire("is_end", entryKind == Int(Kind.end.rawValue))
 
@@ -120,7 +121,7 @@ public enum TANSDecoderCore {
             let nb = m.wire("nb", m.constant(UInt64(r), width: 4) - rightShift)
             let payloadBits = symbolBits + rawBits
             let payload = m.wire("payload", Funnel.top(payloadBits, of: window, shiftedLeftBy: nb, name: "after_state", in: m))
-            let symbol = m.wire("symbol", mux(isEscape, payload[payloadBits - 1, rawBits], entry[tableWidth - 1, symbolLow]))
+            let symbol = m.wire("symbol", mux(isEscape, payload[payloadBits - 1, rawBits], tableLayout.field("symbol", of: entry)))
             var raw: Signal? = nil
             if rawBits > 0 {
                 raw = m.wire("raw_bits", mux(isEscape, payload[rawBits - 1, 0], payload[payloadBits - 1, symbolBits]))
@@ -175,10 +176,10 @@ public enum TANSDecoderCore {
                     // The input skid's ready comes from registers (off the table's path): the last
                     // slot or the one below it is empty, so the last slot surely takes a word.
                     let ready = m.wire("in_ready", !present[j] || !present[j - 1])
-                    input["m_axis_tready"].assign(ready)
+                    input.ready.assign(ready)
                     m.when(take) {
-                        words[j].assign(input["m_axis_tdata"])
-                        present[j].assign(input["m_axis_tvalid"] && ready)
+                        words[j].assign(input.data)
+                        present[j].assign(input.valid && ready)
                     }
                 }
             }

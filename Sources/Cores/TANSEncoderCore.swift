@@ -43,19 +43,27 @@ public enum TANSEncoderCore {
         let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
         let depth = 1 << max(1, bitsToAddress(maxFrame))
 
-        // Symbol ROM word (the encode rule of the symbol's entry, or ESC's), low bits first: offset (R), threshold (R + 1), k (4), escaped (1).
-        let thresholdLow = r, kLow = 2 * r + 1, escapedLow = 2 * r + 5, parameterWidth = 2 * r + 6
-        func word(_ p: TANSTables.EncodeStep, escaped: Bool) -> UInt64 {
-            UInt64(p.stateOffset & (size - 1)) | UInt64(p.threshold) << UInt64(thresholdLow) | UInt64(p.k) << UInt64(kLow) | (escaped ? 1 << UInt64(escapedLow) : 0)
+        // Symbol ROM word: the encode rule of the symbol's entry (or ESC's).
+        let parameters = WordLayout([("offset", r), ("threshold", r + 1), ("k", 4), ("escaped", 1)])
+        let parameterWidth = parameters.width
+        func word(_ p: TANSTables.EncodeStep, escaped: Bool) throws -> UInt64 {
+            try parameters.pack([
+                "offset": UInt64(p.stateOffset & (size - 1)), "threshold": UInt64(p.threshold), "k": UInt64(p.k), "escaped": escaped ? 1 : 0,
+            ])
         }
-        let symbolWords = (0..<n).map { s in counts[s] > 0 ? word(tables.encodeStep(for: s), escaped: false) : word(tables.encodeStep(for: escape), escaped: true) }
-        let endWord = word(tables.encodeStep(for: endOfFrame), escaped: false)
+        let symbolWords = try (0..<n).map { s in
+            counts[s] > 0 ? try word(tables.encodeStep(for: s), escaped: false) : try word(tables.encodeStep(for: escape), escaped: true)
+        }
+        let endWord = try word(tables.encodeStep(for: endOfFrame), escaped: false)
+        // Chunk buffer word: the chunk left-aligned, and its length.
         let maxNb = (0..<size).map { Int(tables.bitCount[$0]) }.max() ?? r
         let escapeBits = counts.prefix(n).contains(0) ? symbolBits : 0
         let chunkWidth = max(r, maxNb + escapeBits + rawBits)
         let lengthWidth = 6
+        let chunkLayout = WordLayout([("chunk", chunkWidth), ("length", lengthWidth)])
+        // EOF's chunk as kept per frame: its state bits left-aligned in R bits, and their count.
+        let endLayout = WordLayout([("state_bits", r), ("count", 4)])
 
-        let skid = try SkidBuffer.module(name: "\(codebook.name)_encoder_skid", dataWidth: 32, hasLast: true)
         return try Module("\(codebook.name)_encoder") { m in
             m.comment("tANS encoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r).")
             m.comment("Values in (s_axis, tlast ends a frame), 32-bit stream words out (m_axis, tlast on a frame's last word).")
@@ -63,14 +71,14 @@ public enum TANSEncoderCore {
             CoreHeader.describe(m, codebook: codebook, timing: [
                 "Latency: a frame is coded backwards once it is whole: its first word leaves about its length + 8 cycles after its last value.",
                 "Throughput: one value per cycle in steady state (three frames overlap); measured 1.0 on the bundled sample (make sim).",
-            ])
+            ], tables: [("entry_parameters", parameters), ("the chunk buffer", chunkLayout), ("frame_end", endLayout)])
             let ports = EncoderPorts(m, valueBits: layout.valueBits)
 
             // 1. Fill.
             let valueReady = m.wire("value_ready", width: 1)
-            let values = ReversingBuffer(m, prefix: "values", depth: depth, maxLength: maxFrame, width: layout.valueBits,
-                                         writeValid: ports.sValid, writeData: ports.sData, writeLast: ports.sLast, readReady: valueReady)
-            ports.sReady.assign(values.writeReady)
+            let values = ReversingBuffer(m, name: "values", depth: depth, maxLength: maxFrame, width: layout.valueBits,
+                                         writeValid: ports.values.valid, writeData: ports.values.data, writeLast: ports.valuesLast, readReady: valueReady)
+            ports.values.ready.assign(values.writeReady)
 
             // 2. Encode. Entry register: EOF before a frame's values, then the values last first.
             let loopStep = m.wire("loop_step", width: 1)
@@ -99,10 +107,10 @@ public enum TANSEncoderCore {
 
             // The state loop: X in [T, 2T); the state ROM's read register holds X - T.
             let parametersWord = mux(entryIsEnd, m.constant(endWord, width: parameterWidth), romWord)
-            let offset = parametersWord[r - 1, 0]
-            let threshold = parametersWord[kLow - 1, thresholdLow]
-            let k = parametersWord[escapedLow - 1, kLow]
-            let escaped = parametersWord[escapedLow] && !entryIsEnd
+            let offset = parameters.field("offset", of: parametersWord)
+            let threshold = parameters.field("threshold", of: parametersWord)
+            let k = parameters.field("k", of: parametersWord)
+            let escaped = parameters.field("escaped", of: parametersWord) && !entryIsEnd
             let stateIndex = m.wire("state_index", width: r)
             let nextState = m.rom("states", width: r, contents: tables.statesByEntry.map(UInt64.init), style: .blockMemory,
                                   address: stateIndex, readEnable: loopStep, synchronous: true)
@@ -128,30 +136,30 @@ public enum TANSEncoderCore {
 
             // 3. The chunk register feeds the chunk buffer; EOF's chunk waits beside it.
             let chunkValid = m.register("coded_valid", width: 1, reset: 0)
-            let chunkData = m.register("coded_chunk", width: chunkWidth + lengthWidth, reset: nil)
+            let chunkData = m.register("coded_chunk", width: chunkLayout.width, reset: nil)
             let chunkLast = m.register("coded_last", width: 1, reset: nil)
-            let endChunk = m.register("end_chunk", width: r + 4, reset: nil)
+            let endChunk = m.register("end_chunk", width: endLayout.width, reset: nil)
             let writeReady = m.wire("coded_write_ready", width: 1)
             let chunkFree = m.wire("coded_free", !chunkValid || writeReady)
             loopStep.assign(entryValid && chunkFree)
             m.when(loopStep && entryIsEnd) {
-                endChunk.assign(cat(nb, stateBitsLeft))
+                endChunk.assign(endLayout.word(["state_bits": stateBitsLeft, "count": nb], in: m))
             }
             m.when(loopStep && !entryIsEnd) {
                 chunkValid.assign(1)
-                chunkData.assign(cat(chunkLength, chunk))
+                chunkData.assign(chunkLayout.word(["chunk": chunk, "length": chunkLength], in: m))
                 chunkLast.assign(entryFrameStart)
             }.elseWhen(chunkFree) {
                 chunkValid.assign(0)
             }
             let chunkReady = m.wire("chunks_take", width: 1)
-            let chunks = ReversingBuffer(m, prefix: "chunks", depth: depth, maxLength: depth, width: chunkWidth + lengthWidth,
+            let chunks = ReversingBuffer(m, name: "chunks", depth: depth, maxLength: depth, width: chunkLayout.width,
                                          writeValid: chunkValid, writeData: chunkData, writeLast: chunkLast, readReady: chunkReady)
             writeReady.assign(chunks.writeReady)
             // Per frame (by the chunk buffer's parity): the final state and EOF's chunk, stored as
             // the frame's last chunk is written (the state ROM then shows the final state).
             let frameState = (0..<2).map { m.register("frame_state\($0)", width: r, reset: nil) }
-            let frameEnd = (0..<2).map { m.register("frame_end\($0)", width: r + 4, reset: nil) }
+            let frameEnd = (0..<2).map { m.register("frame_end\($0)", width: endLayout.width, reset: nil) }
             for q in 0..<2 {
                 m.when(chunkValid && chunkLast && writeReady && (chunks.writeParity == q)) {
                     frameState[q].assign(nextState)
@@ -162,7 +170,7 @@ public enum TANSEncoderCore {
             // 4. Write: the state, the chunks in value order, EOF's chunk with `last`.
             let wroteState = m.register("wrote_state", width: 1, reset: 0)
             let endPending = m.register("end_pending", width: 1, reset: 0)
-            let pendingEnd = m.register("pending_end", width: r + 4, reset: nil)
+            let pendingEnd = m.register("pending_end", width: endLayout.width, reset: nil)
             let offerState = m.wire("offer_state", !endPending && chunks.readValid && chunks.readFirst && !wroteState)
             let q = chunks.readParity
             let stateItem = mux(q, frameState[1], frameState[0])
@@ -170,12 +178,12 @@ public enum TANSEncoderCore {
             let chunkItem = chunks.readData
             func left(_ s: Signal) -> Signal { WordPacker.leftAligned(s, in: m) }
             let itemValid = endPending || chunks.readValid
-            let itemData = mux(endPending, left(pendingEnd[r - 1, 0]),
-                               mux(offerState, left(stateItem), left(chunkItem[chunkWidth - 1, 0])))
-            let itemBits = mux(endPending, pendingEnd[r + 3, r].zeroExtended(to: 7),
-                               mux(offerState, m.constant(UInt64(r), width: 7), chunkItem[chunkWidth + lengthWidth - 1, chunkWidth].zeroExtended(to: 7)))
-            let packer = WordPacker(m, skid: skid, maxChunk: chunkWidth, valid: itemValid, data: itemData, bits: itemBits, last: endPending,
-                                    toData: ports.mData, valid: ports.mValid, last: ports.mLast, ready: ports.mReady)
+            let itemData = mux(endPending, left(endLayout.field("state_bits", of: pendingEnd)),
+                               mux(offerState, left(stateItem), left(chunkLayout.field("chunk", of: chunkItem))))
+            let itemBits = mux(endPending, endLayout.field("count", of: pendingEnd).zeroExtended(to: 7),
+                               mux(offerState, m.constant(UInt64(r), width: 7), chunkLayout.field("length", of: chunkItem).zeroExtended(to: 7)))
+            let offer = WordPacker.Chunk(valid: itemValid, data: itemData, bits: itemBits, last: endPending)
+            let packer = WordPacker(m, name: "packer", maxChunk: chunkWidth, chunk: offer, to: ports.words)
             chunkReady.assign(packer.accepts && !endPending && !offerState)
             m.when(packer.accepts && itemValid) {
                 m.when(endPending) {

@@ -48,6 +48,9 @@ struct ElaborationChecker {
     var dependencies: [Set<SignalID>]
     /// Where each signal is assigned (first assignment), for messages.
     var firstAssignment: [SignalID: SourceLocation] = [:]
+    /// Every assignment to a combinational signal with the conditions guarding it, for the
+    /// bit-level loop check.
+    var combinationalAssignments: [(target: SignalID, value: Expr, conditions: [Expr])] = []
 
     init(builder: ModuleBuilder, statements: [Statement]) {
         self.builder = builder
@@ -80,6 +83,7 @@ struct ElaborationChecker {
                 }
                 unconditional[target] = location
                 guard !builder.signals[target].kind.isRegister else { continue }
+                combinationalAssignments.append((target, value, conditions))
                 value.forEachSignal { dependencies[target].insert($0) }
                 for condition in conditions { condition.forEachSignal { dependencies[target].insert($0) } }
             case .when(let condition, let thenBody, let otherwise, _):
@@ -148,35 +152,68 @@ struct ElaborationChecker {
         }
     }
 
+    /// Reports every combinational loop. Signals that depend on each other (a strongly
+    /// connected component of the signal graph) are then checked bit by bit: a bus whose bit 1
+    /// is computed from its bit 0 is not a loop; a bit that depends on itself is.
     private mutating func findLoops() {
-        // 0 = unvisited, 1 = on the stack, 2 = done.
-        var state = Array(repeating: 0, count: builder.signals.count)
-        var stack: [SignalID] = []
-        var reported: Set<Set<SignalID>> = []
-        func visit(_ id: SignalID, _ checker: inout ElaborationChecker) {
-            state[id] = 1
-            stack.append(id)
-            for next in checker.dependencies[id].sorted() {
-                if state[next] == 1, let start = stack.firstIndex(of: next) {
-                    var cycle = Array(stack[start...])
-                    if reported.insert(Set(cycle)).inserted {
-                        // Start the report at the signal declared first, so it does not depend on the search order.
-                        if let first = cycle.indices.min(by: { cycle[$0] < cycle[$1] }) {
-                            cycle = Array(cycle[first...] + cycle[..<first])
-                        }
-                        let names = (cycle + [cycle[0]]).map { checker.builder.signals[$0].name }.joined(separator: " <- ")
-                        let location = checker.firstAssignment[cycle[0]] ?? checker.builder.signals[cycle[0]].location
-                        checker.diagnostics.append(Diagnostic(
-                            .combinationalLoop, "\(names) (each reads the next without a register between); break it with a register", at: location))
+        for component in stronglyConnectedComponents() {
+            let members = Set(component)
+            guard component.count > 1 || dependencies[component[0]].contains(component[0]) else { continue }
+            var bits = BitGraph(checker: self, members: members)
+            guard let cycle = bits.cycle() else { continue }
+            // Name each signal once per stretch of the cycle through it; start at the signal
+            // declared first, so the report does not depend on the search order.
+            var names: [SignalID] = []
+            for node in cycle where names.last != node.signal { names.append(node.signal) }
+            if names.count > 1, names.first == names.last { names.removeLast() }
+            if let first = names.indices.min(by: { names[$0] < names[$1] }) { names = Array(names[first...] + names[..<first]) }
+            let text = (names + [names[0]]).map { builder.signals[$0].name }.joined(separator: " <- ")
+            let location = firstAssignment[names[0]] ?? builder.signals[names[0]].location
+            diagnostics.append(Diagnostic(
+                .combinationalLoop, "\(text) (each reads the next without a register between); break it with a register", at: location))
+        }
+    }
+
+    /// Tarjan's strongly connected components of the signal dependency graph, each sorted, in
+    /// order of their first signal.
+    private func stronglyConnectedComponents() -> [[SignalID]] {
+        let count = builder.signals.count
+        var index = Array(repeating: -1, count: count), low = Array(repeating: 0, count: count)
+        var onStack = Array(repeating: false, count: count)
+        var stack: [SignalID] = [], components: [[SignalID]] = [], next = 0
+        let edges = dependencies.map { $0.sorted() }
+        // Iterative, so a long chain of wires cannot overflow the call stack.
+        for root in 0..<count where index[root] < 0 {
+            var work: [(node: SignalID, edge: Int)] = [(root, 0)]
+            index[root] = next; low[root] = next; next += 1
+            stack.append(root); onStack[root] = true
+            while let (node, edge) = work.last {
+                if edge < edges[node].count {
+                    work[work.count - 1].edge += 1
+                    let to = edges[node][edge]
+                    if index[to] < 0 {
+                        index[to] = next; low[to] = next; next += 1
+                        stack.append(to); onStack[to] = true
+                        work.append((to, 0))
+                    } else if onStack[to] {
+                        low[node] = Swift.min(low[node], index[to])
                     }
-                } else if state[next] == 0 {
-                    visit(next, &checker)
+                    continue
+                }
+                work.removeLast()
+                if let parent = work.last { low[parent.node] = Swift.min(low[parent.node], low[node]) }
+                if low[node] == index[node] {
+                    var component: [SignalID] = []
+                    while let top = stack.popLast() {
+                        onStack[top] = false
+                        component.append(top)
+                        if top == node { break }
+                    }
+                    components.append(component.sorted())
                 }
             }
-            stack.removeLast()
-            state[id] = 2
         }
-        for id in builder.signals.indices where state[id] == 0 { visit(id, &self) }
+        return components.sorted { $0[0] < $1[0] }
     }
 
     /// For each output port, the input ports it reaches through combinational logic only.
@@ -196,5 +233,130 @@ struct ElaborationChecker {
             result[decl.name] = inputs
         }
         return result
+    }
+}
+
+/// One bit of a signal, a node of the bit-level dependency graph.
+struct BitNode: Hashable {
+    let signal: SignalID
+    let bit: Int
+}
+
+/// The bit-level dependencies among a set of signals that depend on each other: which bits of
+/// those signals each of their bits is computed from (outside signals are left out: they cannot
+/// close a loop through the set).
+struct BitGraph {
+    private var edges: [BitNode: Set<BitNode>] = [:]
+
+    init(checker: ElaborationChecker, members: Set<SignalID>) {
+        let signals = checker.builder.signals
+        func allBits(_ e: Expr) -> Set<BitNode> {
+            var result: Set<BitNode> = []
+            e.forEachSignal { id in
+                if members.contains(id) { for b in 0..<signals[id].width { result.insert(BitNode(signal: id, bit: b)) } }
+            }
+            return result
+        }
+        for (target, value, conditions) in checker.combinationalAssignments where members.contains(target) {
+            let guarded = conditions.reduce(into: Set<BitNode>()) { $0.formUnion(allBits($1)) }
+            let perBit = Self.bits(of: value, members: members, signals: signals)
+            for b in 0..<signals[target].width {
+                let node = BitNode(signal: target, bit: b)
+                edges[node, default: []].formUnion(guarded)
+                if b < perBit.count { edges[node, default: []].formUnion(perBit[b]) }
+            }
+        }
+        // Asynchronous ROM reads and instance paths: every bit from every bit.
+        for rom in checker.builder.roms where members.contains(rom.data) {
+            if case .async(let address) = rom.read {
+                let from = allBits(address)
+                for b in 0..<signals[rom.data].width { edges[BitNode(signal: rom.data, bit: b), default: []].formUnion(from) }
+            }
+        }
+        for id in members where { if case .instancePort(_, _, .output) = signals[id].kind { return true } else { return false } }() {
+            let from = checker.dependencies[id].filter { members.contains($0) }.reduce(into: Set<BitNode>()) { set, dep in
+                for b in 0..<signals[dep].width { set.insert(BitNode(signal: dep, bit: b)) }
+            }
+            for b in 0..<signals[id].width { edges[BitNode(signal: id, bit: b), default: []].formUnion(from) }
+        }
+    }
+
+    /// For each bit of `e` (least significant first), the member bits it is computed from.
+    static func bits(of e: Expr, members: Set<SignalID>, signals: [SignalDecl]) -> [Set<BitNode>] {
+        func recurse(_ e: Expr) -> [Set<BitNode>] { bits(of: e, members: members, signals: signals) }
+        func all(_ parts: [[Set<BitNode>]]) -> Set<BitNode> { parts.reduce(into: Set<BitNode>()) { for s in $1 { $0.formUnion(s) } } }
+        switch e.node {
+        case .signal(let id):
+            return (0..<e.width).map { members.contains(id) ? [BitNode(signal: id, bit: $0)] : [] }
+        case .constant:
+            return Array(repeating: [], count: e.width)
+        case .unary(.not, let a):
+            return recurse(a)
+        case .unary(_, let a):
+            return [all([recurse(a)])]
+        case .binary(let op, let a, let b):
+            let (x, y) = (recurse(a), recurse(b))
+            switch op {
+            case .and, .or, .xor:
+                return (0..<e.width).map { i in (i < x.count ? x[i] : []).union(i < y.count ? y[i] : []) }
+            case .add, .sub:
+                // Carries run upward: bit i reads bits 0...i of both.
+                var prefix: Set<BitNode> = []
+                return (0..<e.width).map { i in
+                    if i < x.count { prefix.formUnion(x[i]) }
+                    if i < y.count { prefix.formUnion(y[i]) }
+                    return prefix
+                }
+            default:
+                return Array(repeating: all([x, y]), count: e.width)
+            }
+        case .mux(let c, let a, let b):
+            let condition = all([recurse(c)])
+            let (x, y) = (recurse(a), recurse(b))
+            return (0..<e.width).map { i in condition.union(i < x.count ? x[i] : []).union(i < y.count ? y[i] : []) }
+        case .slice(let a, let high, let low):
+            return Array(recurse(a)[low...high])
+        case .concat(let parts):
+            return parts.reversed().flatMap { recurse($0) }
+        case .replicate(let a, let count):
+            let x = recurse(a)
+            return (0..<count).flatMap { _ in x }
+        case .shiftConstant(let left, let a, let amount):
+            let x = recurse(a)
+            return (0..<e.width).map { i in
+                let from = left ? i - amount : i + amount
+                return from >= 0 && from < x.count ? x[from] : []
+            }
+        }
+    }
+
+    /// A cycle of bits, each computed from the next, if there is one.
+    mutating func cycle() -> [BitNode]? {
+        var state: [BitNode: Int] = [:]  // 1: on the path, 2: done
+        let nodes = edges.keys.sorted { ($0.signal, $0.bit) < ($1.signal, $1.bit) }
+        for start in nodes where state[start] == nil {
+            var path: [BitNode] = [start]
+            var iterators: [[BitNode]] = [(edges[start] ?? []).sorted { ($0.signal, $0.bit) < ($1.signal, $1.bit) }]
+            state[start] = 1
+            while let node = path.last {
+                if let next = iterators[iterators.count - 1].popLast() {
+                    switch state[next] {
+                    case 1:
+                        if let from = path.firstIndex(of: next) { return Array(path[from...]) }
+                    case nil:
+                        state[next] = 1
+                        path.append(next)
+                        iterators.append((edges[next] ?? []).sorted { ($0.signal, $0.bit) < ($1.signal, $1.bit) })
+                    default:
+                        break
+                    }
+                } else {
+                    state[node] = 2
+                    path.removeLast()
+                    iterators.removeLast()
+                }
+            }
+        }
+        return nil
     }
 }

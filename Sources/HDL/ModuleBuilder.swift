@@ -12,13 +12,65 @@ public final class ModuleBuilder {
     var properties: [PropertyDecl] = []
     var diagnostics: [Diagnostic] = []
     private var claimedNames: [String: (what: String, location: SourceLocation)] = [:]
+    private var openedScopes: [String: SourceLocation] = [:]
     let root = PendingList()
     private var current: PendingList
+    /// The scope declarations are made in; its path prefixes their names.
+    public private(set) var currentScope = Scope.root
 
     init(name: String) {
         self.name = name
         current = root
     }
+
+    // MARK: Scopes
+
+    /// A new scope named `name` inside the current one. Declarations made within it (see
+    /// `within(_:_:)`) are named `<path>_<name>`, so a block can be used any number of times in
+    /// one module under different scopes (`lane3` gives `lane3_pointer`). A scope path may be
+    /// opened once per module.
+    public func scope(_ name: String, file: String = #fileID, line: Int = #line) -> Scope {
+        let location = SourceLocation(fileID: file, line: line)
+        let child = currentScope.child(name)
+        if let problem = VerilogNames.problem(with: name) {
+            report(.invalidName, "scope name: \(problem)", at: location)
+        } else if let previous = openedScopes[child.path] {
+            report(.nameClash, "the scope '\(child.path)' is already used by a block declared at \(previous); give each use its own name", at: location)
+        } else {
+            openedScopes[child.path] = location
+        }
+        return child
+    }
+
+    /// Runs `body` with `scope` as the current scope (re-entering a block's scope to add to it).
+    @discardableResult
+    public func within<T>(_ scope: Scope, _ body: () -> T) -> T {
+        let saved = currentScope
+        currentScope = scope
+        defer { currentScope = saved }
+        return body()
+    }
+
+    /// Makes `scope` current until `restoreScope` is given the scope this returns (for an
+    /// initializer that declares its block's signals straight into stored properties):
+    /// `let saved = m.enterScope(s); defer { m.restoreScope(saved) }`.
+    public func enterScope(_ scope: Scope) -> Scope {
+        let saved = currentScope
+        currentScope = scope
+        return saved
+    }
+
+    /// Makes `scope` (from `enterScope`) current again.
+    public func restoreScope(_ scope: Scope) { currentScope = scope }
+
+    /// Opens scope `name` inside the current one and runs `body` in it.
+    @discardableResult
+    public func scope<T>(_ name: String, file: String = #fileID, line: Int = #line, _ body: () -> T) -> T {
+        within(scope(name, file: file, line: line), body)
+    }
+
+    /// `name` as declared in the current scope (its Verilog name).
+    public func scoped(_ name: String) -> String { currentScope.path.isEmpty ? name : currentScope.path + "_" + name }
 
     // MARK: Declarations
 
@@ -83,12 +135,13 @@ public final class ModuleBuilder {
 
     /// A ROM, or with `write` a RAM: checks the read port, declares the read data.
     private func memory(
-        _ name: String, width: Int, contents: [UInt64], style: RomStyle, address: Signal,
+        _ localName: String, width: Int, contents: [UInt64], style: RomStyle, address: Signal,
         readEnable: Signal?, synchronous: Bool, write: MemoryWrite?, at location: SourceLocation
     ) -> Signal {
+        if let problem = VerilogNames.problem(with: localName) { report(.invalidName, problem, at: location) }
+        let name = scoped(localName)
         let kind = write == nil ? "ROM" : "RAM"
         let addressExpr = checkedOperand(address, at: location)
-        if let problem = VerilogNames.problem(with: name) { report(.invalidName, problem, at: location) }
         if contents.count < 2 {
             report(.invalidRom, "\(kind) '\(name)' needs at least 2 entries, has \(contents.count)", at: location)
         }
@@ -152,9 +205,10 @@ public final class ModuleBuilder {
 
     /// Instantiates `module` under `name`. Its clock and reset follow the parent's; its other ports
     /// are reached through the returned handle.
-    public func instance(_ module: Module, name: String, file: String = #fileID, line: Int = #line) -> Instance {
+    public func instance(_ module: Module, name localName: String, file: String = #fileID, line: Int = #line) -> Instance {
         let location = SourceLocation(fileID: file, line: line)
-        if let problem = VerilogNames.problem(with: name) { report(.invalidName, problem, at: location) }
+        if let problem = VerilogNames.problem(with: localName) { report(.invalidName, problem, at: location) }
+        let name = scoped(localName)
         claim(name, what: "instance '\(name)'", at: location)
         let index = instances.count
         instances.append(InstanceDecl(name: name, module: module, location: location))
@@ -275,12 +329,15 @@ public final class ModuleBuilder {
         current.items.append(.assign(target: id, value: valueExpr, location: location))
     }
 
-    func report(_ kind: Diagnostic.Kind, _ message: String, at location: SourceLocation) {
+    /// Records a problem found while building, reported when the module is elaborated: blocks
+    /// use it to report misuse at their caller's line instead of stopping the program.
+    public func report(_ kind: Diagnostic.Kind, _ message: String, at location: SourceLocation) {
         diagnostics.append(Diagnostic(kind, message, at: location))
     }
 
     /// The expression of `operand`, or a constant placeholder (with a diagnostic) if it belongs to another module.
     func checkedOperand(_ operand: Signal, at location: SourceLocation) -> Expr {
+        for problem in operand.poison { report(problem.kind, problem.message, at: location) }
         if operand.builder !== self {
             report(.foreignSignal, "a signal of module '\(operand.builder.name)' is used inside module '\(name)'", at: location)
             return Expr(.constant(0), width: operand.width)
@@ -298,9 +355,11 @@ public final class ModuleBuilder {
     }
 
     private func declare(
-        _ name: String, width: Int, kind: SignalKind, what: String, at location: SourceLocation, validate: Bool = true
+        _ localName: String, width: Int, kind: SignalKind, what: String, at location: SourceLocation, validate: Bool = true
     ) -> Signal {
-        if validate, let problem = VerilogNames.problem(with: name) { report(.invalidName, problem, at: location) }
+        if validate, let problem = VerilogNames.problem(with: localName) { report(.invalidName, problem, at: location) }
+        // Names made from an already scoped name (ROM data, instance ports) are not scoped again.
+        let name = validate ? scoped(localName) : localName
         if width < 1 {
             report(.invalidWidth, "\(what) '\(name)' must be at least 1 bit wide, not \(width)", at: location)
         }
@@ -335,6 +394,19 @@ public final class ModuleBuilder {
         case .instancePort(_, _, let direction): return "an \(direction.rawValue) of an instance"
         }
     }
+}
+
+/// A naming scope inside a module: the path of scope names that prefixes the names of what is
+/// declared in it (empty at the module's top).
+public struct Scope: Sendable, Hashable, CustomStringConvertible {
+    /// The scope names from the module's top, joined by `_`.
+    public let path: String
+
+    static let root = Scope(path: "")
+
+    func child(_ name: String) -> Scope { Scope(path: path.isEmpty ? name : path + "_" + name) }
+
+    public var description: String { path.isEmpty ? "(module top)" : path }
 }
 
 /// Continues a `when` with further branches.

@@ -30,6 +30,8 @@ public enum VerilogEmitter {
 struct ModuleEmitter {
     let module: Module
     private var temporaries: [(name: String, width: Int, value: String)] = []
+    /// Temporaries by width and expression text.
+    private var temporaryNames: [String: String] = [:]
     /// For each readable name, which bits were read.
     private var usedBits: [String: [Bool]] = [:]
     private var readableOrder: [String] = []
@@ -75,7 +77,10 @@ struct ModuleEmitter {
             if case .unary = a.node { return "\(op.rawValue)(\(expression(a)))" }
             return op.rawValue + expression(a, nested: true)
         case .binary(let op, let a, let b):
-            return wrap("\(expression(a, nested: true)) \(op.rawValue) \(expression(b, nested: true))")
+            // A chain of one associative bitwise operator reads without nested parentheses.
+            let chain: Bool
+            if [.and, .or, .xor].contains(op), case .binary(let inner, _, _) = a.node, inner == op { chain = true } else { chain = false }
+            return wrap("\(expression(a, nested: !chain)) \(op.rawValue) \(expression(b, nested: true))")
         case .mux(let c, let a, let b):
             return wrap("\(expression(c, nested: true)) ? \(expression(a, nested: true)) : \(expression(b, nested: true))")
         case .slice(let a, let high, let low):
@@ -101,11 +106,19 @@ struct ModuleEmitter {
             let mask: UInt64 = width >= 64 ? ~0 : (1 << UInt64(width)) - 1
             return literal((value >> UInt64(low)) & mask, width: width)
         default:
-            // Verilog-2005 cannot select bits of an expression: name it first.
+            // Verilog-2005 cannot select bits of an expression: name it first, once per
+            // distinct expression.
             let value = expression(a)  // may name temporaries of its own first
-            let name = "_t\(temporaries.count)"
-            temporaries.append((name, a.width, value))
-            track(name, width: a.width)
+            let key = "\(a.width):\(value)"
+            let name: String
+            if let existing = temporaryNames[key] {
+                name = existing
+            } else {
+                name = "_t\(temporaries.count)"
+                temporaries.append((name, a.width, value))
+                temporaryNames[key] = name
+                track(name, width: a.width)
+            }
             markUsed(name, high: high, low: low)
             return name + range
         }
@@ -362,7 +375,39 @@ struct ModuleEmitter {
         out.append("endmodule")
         out.append("")
         out.append("`resetall")
-        return out.joined(separator: "\n") + "\n"
+        let lines = out.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+        return lines.flatMap { Self.wrapped($0) }.joined(separator: "\n") + "\n"
+    }
+
+    /// Longest emitted line, where a statement can be broken.
+    static let lineLimit = 110
+
+    /// A code line longer than `lineLimit`, broken at spaces (which never fall inside a Verilog
+    /// token) into lines of at most the limit where possible, continued four spaces deeper (a
+    /// comment as a comment). Attributes and directives stay whole.
+    static func wrapped(_ line: String) -> [String] {
+        guard line.count > lineLimit else { return [line] }
+        let trimmed = line.drop { $0 == " " }
+        if trimmed.hasPrefix("(*") || trimmed.hasPrefix("`") { return [line] }
+        let lead = String(repeating: " ", count: line.count - trimmed.count)
+        // A comment goes on as a comment.
+        let indent = lead + (trimmed.hasPrefix("//") ? "//   " : "    ")
+        var lines: [String] = []
+        var current = lead
+        var wordsOnLine = 0
+        for (i, word) in trimmed.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
+            let piece = (i == 0 ? "" : " ") + word
+            if wordsOnLine > 0 && !word.isEmpty && current.count + piece.count > lineLimit {
+                lines.append(current)
+                current = indent + word
+                wordsOnLine = 1
+            } else {
+                current += piece
+                wordsOnLine += 1
+            }
+        }
+        lines.append(current)
+        return lines
     }
 
     // MARK: Formal properties

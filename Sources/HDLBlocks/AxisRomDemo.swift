@@ -9,34 +9,27 @@ public enum AxisRomDemo {
 
     /// The demo's top module (it instantiates `axis_rom_demo_skid`).
     public static func module() throws -> Module {
-        let skid = try SkidBuffer.module(name: "\(name)_skid", dataWidth: 8, hasLast: true)
-        return try Module(name) { m in
+        try Module(name) { m in
             m.comment("Bridge demo: maps each byte through the AES S-box ROM (block RAM), one byte per cycle.")
-            let sData = m.input("s_axis_tdata", width: 8)
-            let sValid = m.input("s_axis_tvalid")
-            let sReady = m.output("s_axis_tready")
-            let sLast = m.input("s_axis_tlast")
-            let mData = m.output("m_axis_tdata", width: 8)
-            let mValid = m.output("m_axis_tvalid")
-            let mReady = m.input("m_axis_tready")
-            let mLast = m.output("m_axis_tlast")
+            let bytes = m.sinkPort("s_axis", StreamShape(dataWidth: 8, hasLast: true))
+            let mappedBytes = m.sourcePort("m_axis", StreamShape(dataWidth: 8, hasLast: true))
 
-            let out = m.instance(skid, name: "out_stage")
+            // The ROM stage: the ROM's read register holds the data, so valid and last are
+            // registered beside it; it moves when it is empty or its beat leaves this cycle.
             let stageValid = m.register("stage_valid", width: 1, reset: 0)
             let stageLast = m.register("stage_last", width: 1, reset: nil)
-            // The ROM stage moves when it is empty or its beat leaves this cycle.
-            let advance = m.wire("advance", !stageValid || out["s_axis_tready"])
+            let stageReady = m.wire("stage_ready", width: 1)
+            let advance = m.wire("advance", !stageValid || stageReady)
             let mapped = m.rom(
                 "sbox", width: 8, contents: sbox.map(UInt64.init), style: .blockMemory,
-                address: sData, readEnable: advance, synchronous: true)
+                address: bytes.data, readEnable: advance, synchronous: true)
             m.when(advance) {
-                stageValid.assign(sValid)
-                stageLast.assign(sLast)
+                stageValid.assign(bytes.valid)
+                stageLast.assign(bytes.last ?? bytes.valid)
             }
-            sReady.assign(advance)
-
-            SkidBuffer.connect(out, data: mapped, valid: stageValid, last: stageLast,
-                               toData: mData, valid: mValid, last: mLast, ready: mReady)
+            bytes.ready.assign(advance)
+            let stage = Stream(data: mapped, valid: stageValid, ready: stageReady, last: stageLast)
+            m.connect(mappedBytes, from: m.skidStage(stage, name: "skid"))
         }
     }
 

@@ -49,12 +49,27 @@ public struct BitQueue {
     let movesTwo: Bool
     let data: Signal
     let write: Signal
+    /// Where its names live (`<scope>_pointer`, `<scope>_slot0`, ...).
+    let scope: Scope
 
-    /// Declares the slots and the pointer in `m`. A word is taken when `valid && ready`, and
-    /// kept when `store` is high (else dropped).
-    public init(_ m: ModuleBuilder, width: Int, data: Signal, valid: Signal, store: Signal) {
-        precondition(width >= 1 && width <= 65, "a bit queue window is 1-65 bits wide")
-        precondition(data.width == 32, "a bit queue reads 32-bit words")
+    /// Declares the slots and the pointer in `m`, named in scope `name`. A word is taken when
+    /// `valid && ready`, and kept when `store` is high (else dropped).
+    public init(_ m: ModuleBuilder, name: String, width requested: Int, data: Signal, valid: Signal, store: Signal,
+                file: String = #fileID, line: Int = #line) {
+        let location = SourceLocation(fileID: file, line: line)
+        var width = requested
+        if !(1...65).contains(width) {
+            m.report(.invalidWidth, "bit queue '\(name)': a window is 1-65 bits wide, not \(width)", at: location)
+            width = Swift.min(65, Swift.max(1, width))
+        }
+        var words32 = data
+        if data.width != 32 {
+            m.report(.widthMismatch, "bit queue '\(name)' reads 32-bit words, not \(data.width)-bit ones", at: location)
+            words32 = data.resized(to: 32)  // so the block itself adds no further reports
+        }
+        scope = m.scope(name, file: file, line: line)
+        let saved = m.enterScope(scope)
+        defer { m.restoreScope(saved) }
         windowSlots = (31 + width + 31) / 32
         movesTwo = windowSlots >= 3
         // Moving two words at once, input words go to any free slot behind one spare; else the
@@ -67,7 +82,7 @@ public struct BitQueue {
         leadingPresent = leading
         // Bit in slot 0 (bits 4-0); 32 or more while a consumed word waits to leave.
         pointer = m.register("pointer", width: 7, reset: 0)
-        ready = m.wire("queue_ready", !present[slots - 1])
+        ready = m.wire("ready", !present[slots - 1])
         readable = m.wire("readable", pointer[6, 5] == 0)
         previousSum = m.register("previous_sum", width: 7, reset: 0)
         previousLeading = leading.indices.map { m.register("previous_leading\($0 + 1)", width: 1, reset: 0) }
@@ -75,9 +90,9 @@ public struct BitQueue {
         var covered: Signal = m.constant(0, width: 1)
         for (index, leadingK) in previousLeading.enumerated() { covered = covered || (leadingK && (previousSum <= 32 * (index + 1))) }
         previousAdvanceBuffered = m.wire("previous_advance_buffered", covered)
-        self.data = data
-        write = m.wire("queue_write", valid && ready && store)
-        window = m.wire("window", Funnel.top(width, of: cat(Array(words.prefix(windowSlots))), shiftedLeftBy: pointer[4, 0],
+        self.data = words32
+        write = m.wire("write", valid && ready && store)
+        window = m.wire("window", Funnel.top(width, of: m.cat(Array(words.prefix(windowSlots))), shiftedLeftBy: pointer[4, 0],
                                              name: "slots_read", in: m))
     }
 
@@ -108,6 +123,10 @@ public struct BitQueue {
     /// pointer register with constants, beside the add rather than after it, and the new pointer
     /// is the sum's bits: the consumer's loop ends one multiplexer after the add.
     public func consume(_ m: ModuleBuilder, choices: [Choice], end: Choice, when step: Signal) {
+        m.within(scope) { consumeInScope(m, choices: choices, end: end, when: step) }
+    }
+
+    private func consumeInScope(_ m: ModuleBuilder, choices: [Choice], end: Choice, when step: Signal) {
         // The choices grouped by their bit counts (several classes consume alike).
         func grouped(_ list: [Choice]) -> [(bits: Int, when: Signal)] {
             var groups: [(bits: Int, when: Signal)] = []

@@ -10,8 +10,12 @@ import HDL
 public enum Funnel {
     /// The top `keep` bits of `value << amount` (zeros shift in from below). The value and each
     /// stage are wires named `<name>_in`, `<name>_stage<i>`; the result is the last stage.
-    public static func top(_ keep: Int, of value: Signal, shiftedLeftBy amount: Signal, name: String, in m: ModuleBuilder) -> Signal {
-        precondition(keep >= 1 && keep <= value.width, "keep 1-\(value.width) bits")
+    public static func top(_ keep: Int, of value: Signal, shiftedLeftBy amount: Signal, name: String, in m: ModuleBuilder,
+                           file: String = #fileID, line: Int = #line) -> Signal {
+        guard keep >= 1 && keep <= value.width else {
+            m.report(.invalidWidth, "funnel '\(name)' keeps 1-\(value.width) bits of its value, not \(keep)", at: SourceLocation(fileID: file, line: line))
+            return m.constant(0, width: Swift.max(1, keep))
+        }
         // Stages from the most significant pair of amount bits down; a lone top bit is a 2:1 stage.
         var current = m.wire("\(name)_in", value)
         var stage = 0

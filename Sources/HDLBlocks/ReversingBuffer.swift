@@ -27,50 +27,61 @@ public struct ReversingBuffer {
     /// The parity of the sequence being written.
     public let writeParity: Signal
 
-    /// Builds the buffer into `m` with names starting `prefix`. The write-side signals and
+    /// Builds the buffer into `m` with its names in scope `name`. The write-side signals and
     /// `readReady` are the producer's and consumer's.
-    public init(_ m: ModuleBuilder, prefix: String, depth: Int, maxLength: Int, width: Int,
-                writeValid: Signal, writeData: Signal, writeLast: Signal, readReady: Signal) {
-        precondition(depth >= 2 && depth & (depth - 1) == 0, "depth must be a power of two")
-        precondition(maxLength >= 1 && maxLength <= depth, "maxLength must be 1 to depth")
+    public init(_ m: ModuleBuilder, name: String, depth requestedDepth: Int, maxLength requestedLength: Int, width: Int,
+                writeValid: Signal, writeData: Signal, writeLast: Signal, readReady: Signal,
+                file: String = #fileID, line: Int = #line) {
+        let location = SourceLocation(fileID: file, line: line)
+        var (depth, maxLength) = (requestedDepth, requestedLength)
+        if depth < 2 || depth & (depth - 1) != 0 {
+            m.report(.invalidOperand, "reversing buffer '\(name)': depth \(depth) is not a power of two of at least 2", at: location)
+            depth = 2
+        }
+        if maxLength < 1 || maxLength > depth {
+            m.report(.invalidOperand, "reversing buffer '\(name)': maxLength \(maxLength) is not 1 to the depth \(depth)", at: location)
+            maxLength = depth
+        }
+        let saved = m.enterScope(m.scope(name, file: file, line: line))
+        defer { m.restoreScope(saved) }
         let a = bitsToAddress(depth)
         let countWidth = a + 1
         func const(_ v: Int) -> Signal { m.constant(UInt64(v), width: countWidth) }
 
         // Writer.
-        let wParity = m.register("\(prefix)_w_parity", width: 1, reset: 0)
-        let wCount = m.register("\(prefix)_w_count", width: countWidth, reset: 0)
+        let wParity = m.register("w_parity", width: 1, reset: 0)
+        let wCount = m.register("w_count", width: countWidth, reset: 0)
         // Per parity: a complete sequence not yet wholly issued to the read port, and its length.
-        let complete = (0..<2).map { m.register("\(prefix)_complete\($0)", width: 1, reset: 0) }
-        let length = (0..<2).map { m.register("\(prefix)_length\($0)", width: countWidth, reset: nil) }
+        let complete = (0..<2).map { m.register("complete\($0)", width: 1, reset: 0) }
+        let length = (0..<2).map { m.register("length\($0)", width: countWidth, reset: nil) }
 
         // Reader: the sequence it reads (or waits for) and the next index to issue.
-        let rParity = m.register("\(prefix)_r_parity", width: 1, reset: 0)
-        let rActive = m.register("\(prefix)_r_active", width: 1, reset: 0)
-        let rIndex = m.register("\(prefix)_r_index", width: countWidth, reset: nil)
-        let rFresh = m.register("\(prefix)_r_fresh", width: 1, reset: nil)
-        let outValid = m.register("\(prefix)_out_valid", width: 1, reset: 0)
-        let outFirst = m.register("\(prefix)_out_first", width: 1, reset: nil)
-        let outLast = m.register("\(prefix)_out_last", width: 1, reset: nil)
-        let outParity = m.register("\(prefix)_out_parity", width: 1, reset: nil)
+        let rParity = m.register("r_parity", width: 1, reset: 0)
+        let rActive = m.register("r_active", width: 1, reset: 0)
+        let rIndex = m.register("r_index", width: countWidth, reset: nil)
+        let rFresh = m.register("r_fresh", width: 1, reset: nil)
+        let outValid = m.register("out_valid", width: 1, reset: 0)
+        let outFirst = m.register("out_first", width: 1, reset: nil)
+        let outLast = m.register("out_last", width: 1, reset: nil)
+        let outParity = m.register("out_parity", width: 1, reset: nil)
 
         // Elements of the other sequence not yet issued: the writer may not reach them.
         let otherComplete = mux(wParity, complete[0], complete[1])
         let otherLength = mux(wParity, length[0], length[1])
         let readingOther = rActive && (rParity != wParity)
-        let unreadOther = m.wire("\(prefix)_unread_other", mux(otherComplete, mux(readingOther, rIndex + 1, otherLength), const(0)))
+        let unreadOther = m.wire("unread_other", mux(otherComplete, mux(readingOther, rIndex + 1, otherLength), const(0)))
         let sameComplete = mux(wParity, complete[1], complete[0])
-        let ready = m.wire("\(prefix)_w_ready", !sameComplete && ((wCount +& unreadOther) < depth))
-        let write = m.wire("\(prefix)_write", writeValid && ready)
-        let ends = m.wire("\(prefix)_w_ends", writeLast || (wCount == maxLength - 1))
+        let ready = m.wire("w_ready", !sameComplete && ((wCount +& unreadOther) < depth))
+        let write = m.wire("write", writeValid && ready)
+        let ends = m.wire("w_ends", writeLast || (wCount == maxLength - 1))
         let mask = wParity.replicated(a)
         let writeAddress = wCount[a - 1, 0] ^ mask
 
         // Issue: read one element per cycle while the output register moves on.
-        let advance = m.wire("\(prefix)_advance", !outValid || readReady)
-        let issue = m.wire("\(prefix)_issue", rActive && advance)
+        let advance = m.wire("advance", !outValid || readReady)
+        let issue = m.wire("issue", rActive && advance)
         let readAddress = rIndex[a - 1, 0] ^ rParity.replicated(a)
-        let data = m.ram("\(prefix)_ram", width: width, depth: depth, writeEnable: write, writeAddress: writeAddress,
+        let data = m.ram("ram", width: width, depth: depth, writeEnable: write, writeAddress: writeAddress,
                          writeData: writeData, readAddress: readAddress, readEnable: issue)
 
         m.when(write) {

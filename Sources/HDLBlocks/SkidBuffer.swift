@@ -6,20 +6,16 @@ import HDL
 /// accepted in the cycle the consumer stalled. Modelled on verilog-axis `axis_register`
 /// (REG_TYPE = 2).
 public enum SkidBuffer {
-    /// A skid buffer module named `name` for `dataWidth`-bit beats, with `tlast` if `hasLast`.
-    public static func module(name: String, dataWidth: Int, hasLast: Bool) throws -> Module {
+    /// A skid buffer module named `name` for beats of `shape` (data, last and keep all travel).
+    public static func module(name: String, shape: StreamShape) throws -> Module {
         try Module(name) { m in
-            m.comment("Skid buffer: fully registered AXI-Stream stage, \(dataWidth)-bit tdata\(hasLast ? " with tlast" : "").")
-            let sData = m.input("s_axis_tdata", width: dataWidth)
-            let sValid = m.input("s_axis_tvalid")
-            let sReady = m.output("s_axis_tready")
-            let sLast = hasLast ? m.input("s_axis_tlast") : nil
-            let mData = m.output("m_axis_tdata", width: dataWidth)
-            let mValid = m.output("m_axis_tvalid")
-            let mReady = m.input("m_axis_tready")
-            let mLast = hasLast ? m.output("m_axis_tlast") : nil
+            let extras = [shape.hasLast ? "tlast" : nil, shape.keepWidth.map { "\($0)-bit tkeep" }].compactMap { $0 }
+            m.comment("Skid buffer: fully registered AXI-Stream stage, \(shape.dataWidth)-bit tdata\(extras.isEmpty ? "" : " with " + extras.joined(separator: " and ")).")
+            let s = m.sinkPort("s_axis", shape)
+            let out = m.sourcePort("m_axis", shape)
 
-            let payloadIn = sLast.map { cat($0, sData) } ?? sData
+            // Payload, low bits first: data, keep, last.
+            let payloadIn = m.cat([s.last, s.keep, s.data].compactMap { $0 })
             let width = payloadIn.width
             let readyReg = m.register("s_ready", width: 1, reset: 0)
             let outValid = m.register("m_valid", width: 1, reset: 0)
@@ -29,43 +25,55 @@ public enum SkidBuffer {
 
             // Accept next cycle if the output will be free or the temporary slot is empty and
             // will stay empty.
-            readyReg.assign(mReady || (!tempValid && (!outValid || !sValid)))
+            readyReg.assign(out.ready || (!tempValid && (!outValid || !s.valid)))
             m.when(readyReg) {
-                m.when(mReady || !outValid) {
-                    outValid.assign(sValid)
+                m.when(out.ready || !outValid) {
+                    outValid.assign(s.valid)
                     outPayload.assign(payloadIn)
                 }.otherwise {
-                    tempValid.assign(sValid)
+                    tempValid.assign(s.valid)
                     tempPayload.assign(payloadIn)
                 }
-            }.elseWhen(mReady) {
+            }.elseWhen(out.ready) {
                 outValid.assign(tempValid)
                 tempValid.assign(0)
                 outPayload.assign(tempPayload)
             }
 
-            sReady.assign(readyReg)
-            mValid.assign(outValid)
-            mData.assign(outPayload.bits(dataWidth - 1, 0))
-            if let mLast { mLast.assign(outPayload[dataWidth]) }
+            s.ready.assign(readyReg)
+            out.valid.assign(outValid)
+            let dataWidth = shape.dataWidth
+            out.data.assign(outPayload.bits(dataWidth - 1, 0))
+            var next = dataWidth
+            if let keep = out.keep {
+                keep.assign(outPayload.bits(next + keep.width - 1, next))
+                next += keep.width
+            }
+            if let last = out.last { last.assign(outPayload[next]) }
         }
     }
 }
 
-extension SkidBuffer {
-    /// Wires an instance of a skid buffer (with `tlast`) between a producer inside the parent
-    /// (`data`, `valid`, `last`) and the parent's source ports (`m_axis_*`). The producer sees
-    /// the instance's registered `s_axis_tready` through `instance["s_axis_tready"]`.
-    public static func connect(
-        _ instance: Instance, data: Signal, valid: Signal, last: Signal,
-        toData mData: Signal, valid mValid: Signal, last mLast: Signal, ready mReady: Signal
-    ) {
-        instance["s_axis_tdata"].assign(data)
-        instance["s_axis_tvalid"].assign(valid)
-        instance["s_axis_tlast"].assign(last)
-        instance["m_axis_tready"].assign(mReady)
-        mData.assign(instance["m_axis_tdata"])
-        mValid.assign(instance["m_axis_tvalid"])
-        mLast.assign(instance["m_axis_tlast"])
+extension ModuleBuilder {
+    /// A skid buffer stage `name` after `source` (a submodule instance `name` of its own module,
+    /// `<module>_<scope>_<name>`): its `ready` and `valid` come from registers, cutting every
+    /// combinational path through it. Returns the stream out of the buffer, whose `ready` its
+    /// consumer drives (`connect`).
+    public func skidStage(_ source: Stream, name: String, file: String = #fileID, line: Int = #line) -> Stream {
+        let location = SourceLocation(fileID: file, line: line)
+        let shape = StreamShape(dataWidth: source.data.width, hasLast: source.last != nil, keepWidth: source.keep?.width)
+        let module: Module
+        do {
+            module = try SkidBuffer.module(name: "\(self.name)_\(scoped(name))", shape: shape)
+        } catch let error as ElaborationError {
+            for d in error.diagnostics { report(d.kind, "skid stage '\(name)': \(d.message)", at: location) }
+            return source
+        } catch {
+            report(.invalidOperand, "skid stage '\(name)': \(error)", at: location)
+            return source
+        }
+        let buffer = instance(module, name: name, file: file, line: line)
+        connect(buffer.stream("s_axis", file: file, line: line), from: source, file: file, line: line)
+        return buffer.stream("m_axis", file: file, line: line)
     }
 }

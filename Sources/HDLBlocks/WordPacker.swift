@@ -24,13 +24,35 @@ public struct WordPacker {
         bits.width == 64 ? bits : cat(bits, m.constant(0, width: 64 - bits.width))
     }
 
-    /// Builds the packer into `m`; `skid` is a 32-bit skid buffer module with tlast, wired to
-    /// the `m_axis` ports given. The producer offers `valid`, `data` (left-aligned, 64 bits, zero
-    /// below its first `maxChunk` bits), `bits` (7 bits, at most `maxChunk`) and `last`.
-    public init(_ m: ModuleBuilder, skid: Module, maxChunk: Int, valid: Signal, data: Signal, bits: Signal, last: Signal,
-                toData mData: Signal, valid mValid: Signal, last mLast: Signal, ready mReady: Signal) {
+    /// A chunk offered to the packer.
+    public struct Chunk {
+        public let valid: Signal
+        /// Left-aligned in 64 bits, zero below its first `maxChunk` bits.
+        public let data: Signal
+        /// 7 bits, at most `maxChunk`.
+        public let bits: Signal
+        /// The chunk ends a frame.
+        public let last: Signal
+
+        public init(valid: Signal, data: Signal, bits: Signal, last: Signal) {
+            (self.valid, self.data, self.bits, self.last) = (valid, data, bits, last)
+        }
+    }
+
+    /// Builds the packer into `m`, named in scope `name`, taking `chunk` (of at most `maxChunk`
+    /// bits) and producing 32-bit words with `last` into `words` (through a register stage and
+    /// a skid stage).
+    public init(_ m: ModuleBuilder, name: String, maxChunk requested: Int, chunk: Chunk, to words: Stream,
+                file: String = #fileID, line: Int = #line) {
         let w = Self.accumulatorBits
-        precondition(maxChunk >= 1 && maxChunk <= 64 && maxChunk + 32 <= w, "chunks of 1-64 bits")
+        var maxChunk = requested
+        if !(1...64).contains(maxChunk) {
+            m.report(.invalidWidth, "word packer '\(name)' takes chunks of 1-64 bits, not \(maxChunk)", at: SourceLocation(fileID: file, line: line))
+            maxChunk = Swift.min(64, Swift.max(1, maxChunk))
+        }
+        let (valid, data, bits, last) = (chunk.valid, chunk.data, chunk.bits, chunk.last)
+        let saved = m.enterScope(m.scope(name, file: file, line: line))
+        defer { m.restoreScope(saved) }
         let chunkValid = m.register("chunk_valid", width: 1, reset: 0)
         let chunkBits = m.register("chunk_bits", width: 7, reset: nil)
         let chunkData = m.register("chunk_data", width: maxChunk, reset: nil)
@@ -57,11 +79,10 @@ public struct WordPacker {
         let count = m.register("count", width: 8, reset: 0)
         let flushing = m.register("flushing", width: 1, reset: 0)
 
-        let outValid = m.register("out_valid", width: 1, reset: 0)
-        let outData = m.register("out_data", width: 32, reset: nil)
-        let outLast = m.register("out_last", width: 1, reset: nil)
-        let out = m.instance(skid, name: "out_skid")
-        let outFree = m.wire("out_free", !outValid || out["s_axis_tready"])
+        // Words leave through a register stage and a skid stage.
+        let leaving = m.stream("word", StreamShape(dataWidth: 32, hasLast: true))
+        m.connect(words, from: m.skidStage(m.registerStage(leaving, name: "stage"), name: "skid"))
+        let outFree = leaving.ready
         // A word leaves once a bit of its frame follows it (more than 32 bits held), or the frame
         // is finished: so a frame's last word waits for the word-boundary case where the frame
         // ends with chunks of no bits (a tANS EOF with nb = 0), and still gets `tlast`.
@@ -123,17 +144,12 @@ public struct WordPacker {
         let limit = mux(take, placedLimit, m.constant(UInt64(w - maxChunk), width: 8))
         room.assign(!takeEnd && mux(emit, count.zeroExtended(to: 9) <= limit.zeroExtended(to: 9) + 32, count <= limit))
         m.when(takeEnd) { flushing.assign(1) }
-        m.when(emit) {
-            outValid.assign(1)
-            outData.assign(acc[w - 1, w - 32])
-            outLast.assign(flushing && (count == 32))
-            m.when(flushing && (count == 32)) { flushing.assign(0) }
-        }.elseWhen(outFree) {
-            outValid.assign(0)
-        }
-
-        SkidBuffer.connect(out, data: outData, valid: outValid, last: outLast,
-                           toData: mData, valid: mValid, last: mLast, ready: mReady)
+        // `emit` implies a free stage: the stage loads every word that leaves.
+        let frameDone = m.wire("frame_done", flushing && (count == 32))
+        leaving.valid.assign(emit)
+        leaving.data.assign(acc[w - 1, w - 32])
+        leaving.last?.assign(frameDone)
+        m.when(emit && frameDone) { flushing.assign(0) }
         accepts = load
     }
 }

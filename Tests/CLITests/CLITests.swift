@@ -185,8 +185,8 @@ struct CLITests {
         let result = try HWGen.run(["formal", "--codebook", book, "--depth", "20", "-o", out])
         #expect(result.status == 0, "\(result.error)")
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: out))
-        for core in ["tiny_decoder", "tiny_encoder"] {
-            #expect(files.isSuperset(of: ["\(core).v", "\(core)_skid.v", "\(core)_formal.v", "\(core)_formal.sby"]), "\(files)")
+        for (core, skid) in [("tiny_decoder", "out_skid"), ("tiny_encoder", "packer_skid")] {
+            #expect(files.isSuperset(of: ["\(core).v", "\(core)_\(skid).v", "\(core)_formal.v", "\(core)_formal.sby"]), "\(files)")
             let job = try String(contentsOfFile: "\(out)/\(core)_formal.sby", encoding: .utf8)
             #expect(job.contains("prep -top \(core)_formal") && job.contains("bmc: depth 20") && job.contains("\n\(core)_formal.v\n"), "\(job)")
             // The core states its codebook's fingerprint (docs/FORMAT.md's example codebook).

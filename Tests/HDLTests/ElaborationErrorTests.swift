@@ -1,4 +1,5 @@
 import HDL
+import HDLBlocks
 import Testing
 
 /// Elaborates `body` expecting failure; returns the diagnostics.
@@ -146,6 +147,106 @@ struct ElaborationErrorTests {
             m.output("y").assign(c["y"])
         }
         #expect(found.map(\.kind) == [.combinationalLoop])
+    }
+
+    @Test("a bus whose upper bits are computed from its lower bits is not a loop")
+    func busFeedingItsOtherBits() throws {
+        // A ripple chain through one wire: bit i is bit i-1 of the same wire xor an input bit.
+        let module = try Module("ripple") { m in
+            let a = m.input("a", width: 4)
+            let chain = m.wire("chain", width: 4)
+            chain.assign(cat(chain[2, 0] ^ a[3, 1], a[0]))
+            m.output("y").assign(chain[3])
+        }
+        #expect(module.signals.contains { $0.name == "chain" })
+        // A carry chain (an add) from the bus's low half into its high half is no loop either.
+        _ = try Module("halves") { m in
+            let a = m.input("a", width: 4)
+            let bus = m.wire("bus", width: 8)
+            bus.assign(cat(bus[3, 0] + a, a))
+            m.output("y", width: 8).assign(bus)
+        }
+    }
+
+    @Test("a bit that depends on itself through other bits of its bus is still a loop")
+    func busBitLoop() {
+        var line = 0
+        let found = diagnostics { m in
+            let a = m.input("a")
+            let bus = m.wire("bus", width: 2)
+            let other = m.wire("other", width: 1)
+            line = #line + 1
+            bus.assign(cat(other, a))
+            other.assign(bus[1] & a)
+            m.output("y", width: 2).assign(bus)
+        }
+        expectSingle(found, .combinationalLoop, line: line, mentioning: "bus <- other <- bus")
+        // Through the add's carry: bit 0 of the sum feeds bit 1, bit 1 feeds bit 0.
+        let carried = diagnostics { m in
+            let a = m.input("a", width: 2)
+            let bus = m.wire("bus", width: 2)
+            bus.assign((bus + a) ^ cat(m.constant(0, width: 1), bus[1]))
+            m.output("y", width: 2).assign(bus)
+        }
+        #expect(carried.map(\.kind) == [.combinationalLoop])
+    }
+
+    @Test("a misused operator is reported at the line that uses its result")
+    func operatorMisuseAtTheUsersLine() {
+        var line = 0
+        let found = diagnostics { m in
+            let a = m.input("a", width: 4)
+            let y = m.output("y")
+            let bad = !a  // `!` on a 4-bit bus: poisons the value
+            line = #line + 1
+            y.assign(bad[0])
+        }
+        expectSingle(found, .invalidOperand, line: line, mentioning: "'!' takes a 1-bit value")
+        var negativeLine = 0
+        let negative = diagnostics { m in
+            let a = m.input("a", width: 4)
+            negativeLine = #line + 1
+            m.output("y", width: 4).assign(a + (-1))
+        }
+        expectSingle(negative, .invalidOperand, line: negativeLine, mentioning: "negative")
+    }
+
+    @Test("a signal of another module inside an operator is reported where the expression is used")
+    func foreignOperand() throws {
+        var other: Signal? = nil
+        _ = try Module("other") { m in
+            let x = m.input("x")
+            other = x
+            m.output("y").assign(x)
+        }
+        var line = 0
+        let found = diagnostics { m in
+            let a = m.input("a")
+            guard let other else { return }
+            line = #line + 1
+            m.output("y").assign(a & other)
+        }
+        expectSingle(found, .foreignSignal, line: line, mentioning: "module 'other'")
+    }
+
+    @Test("blocks report misuse at the caller's line instead of stopping")
+    func blockMisuseIsReported() {
+        var line = 0
+        let found = diagnostics { m in
+            let words = m.input("words", width: 16)
+            line = #line + 1
+            let queue = BitQueue(m, name: "bits", width: 80, data: words, valid: m.constant(1, width: 1), store: m.constant(1, width: 1))
+            m.output("y", width: queue.window.width).assign(queue.window)
+            queue.consume(m, choices: [], end: (when: m.constant(0, width: 1), bits: 0), when: m.constant(0, width: 1))
+        }
+        #expect(found.count == 2, "\(found)")
+        #expect(found.allSatisfy { $0.location.line == line })
+        #expect(found.contains { $0.message.contains("1-65 bits") })
+        #expect(found.contains { $0.message.contains("32-bit words") })
+        let empty = diagnostics { m in
+            m.output("y").assign(m.cat([]))
+        }
+        #expect(empty.map(\.message) == ["cat of no parts"])
     }
 
     @Test func registerBreaksALoop() throws {

@@ -8,7 +8,7 @@ struct LintTests {
     static func modules() throws -> [Module] {
         [
             try GoldenModules.counter(), try GoldenModules.decode(), try GoldenModules.memory(),
-            try AxisRomDemo.module(), try SkidBuffer.module(name: "skid32", dataWidth: 32, hasLast: false),
+            try AxisRomDemo.module(), try SkidBuffer.module(name: "skid32", shape: StreamShape(dataWidth: 32)),
         ] + (try (1...4).map { try randomExpressionModule(seed: UInt64($0)).module })
     }
 

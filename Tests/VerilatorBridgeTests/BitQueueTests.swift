@@ -26,7 +26,7 @@ struct BitQueueTests {
             let advance = m.input("amount", width: 7)
             let step = m.input("step")
             let align = m.input("align")
-            let queue = BitQueue(m, width: width, data: data, valid: valid, store: m.constant(1, width: 1))
+            let queue = BitQueue(m, name: "queue", width: width, data: data, valid: valid, store: m.constant(1, width: 1))
             m.output("shown", width: width).assign(queue.window)
             m.output("ready").assign(queue.ready)
             m.output("can_read").assign(queue.readable)

@@ -5,7 +5,7 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
-module minilm_ffn1_decoder_skid (
+module minilm_ffn1_decoder_out_skid (
     input  wire clk,
     input  wire rst,
     input  wire [15:0] s_axis_tdata,
