@@ -33,20 +33,6 @@ reg  failed_reg;
 reg  failed_next;
 reg  started_reg;
 reg  started_next;
-reg  [5:0] pointer_reg;
-reg  [5:0] pointer_next;
-reg  [31:0] slot0_reg;
-reg  [31:0] slot0_next;
-reg  [31:0] slot1_reg;
-reg  [31:0] slot1_next;
-reg  [31:0] slot2_reg;
-reg  [31:0] slot2_next;
-reg  slot0_valid_reg;
-reg  slot0_valid_next;
-reg  slot1_valid_reg;
-reg  slot1_valid_next;
-reg  slot2_valid_reg;
-reg  slot2_valid_next;
 reg  out_held_valid_reg;
 reg  out_held_valid_next;
 reg  [15:0] out_held_value_reg;
@@ -71,20 +57,42 @@ wire [15:0] out_skid_m_axis_tdata;
 wire out_skid_m_axis_tvalid;
 wire out_skid_m_axis_tready;
 wire out_skid_m_axis_tlast;
-wire [31:0] accepted_data;
-wire accepted_valid;
-wire accepted_ready;
-wire [31:0] in_skid_s_axis_tdata;
-wire in_skid_s_axis_tvalid;
-wire in_skid_s_axis_tready;
-wire [31:0] in_skid_m_axis_tdata;
-wire in_skid_m_axis_tvalid;
-wire in_skid_m_axis_tready;
-wire [63:0] slots_read_in;
-wire [33:0] slots_read_stage0;
-wire [27:0] slots_read_stage1;
-wire [26:0] slots_read_stage2;
-wire [26:0] window;
+reg  [31:0] bits_slot0_reg;
+reg  [31:0] bits_slot0_next;
+reg  [31:0] bits_slot1_reg;
+reg  [31:0] bits_slot1_next;
+reg  [31:0] bits_slot2_reg;
+reg  [31:0] bits_slot2_next;
+reg  bits_slot0_valid_reg;
+reg  bits_slot0_valid_next;
+reg  bits_slot1_valid_reg;
+reg  bits_slot1_valid_next;
+reg  bits_slot2_valid_reg;
+reg  bits_slot2_valid_next;
+reg  [5:0] bits_pointer_reg;
+reg  [5:0] bits_pointer_next;
+wire [31:0] bits_accepted_data;
+wire bits_accepted_valid;
+wire bits_accepted_ready;
+wire [31:0] bits_in_skid_s_axis_tdata;
+wire bits_in_skid_s_axis_tvalid;
+wire bits_in_skid_s_axis_tready;
+wire [31:0] bits_in_skid_m_axis_tdata;
+wire bits_in_skid_m_axis_tvalid;
+wire bits_in_skid_m_axis_tready;
+wire bits_readable;
+reg  [6:0] bits_previous_sum_reg;
+wire [6:0] bits_previous_sum_next;
+reg  bits_previous_leading1_reg;
+wire bits_previous_leading1_next;
+reg  bits_previous_leading2_reg;
+wire bits_previous_leading2_next;
+wire bits_previous_advance_buffered;
+wire [63:0] bits_slots_read_in;
+wire [33:0] bits_slots_read_stage0;
+wire [27:0] bits_slots_read_stage1;
+wire [26:0] bits_slots_read_stage2;
+wire [26:0] bits_window;
 wire table_read;
 wire [10:0] next_state;
 reg  [30:0] decode_table_rdata;
@@ -103,20 +111,20 @@ reg  quiet_reg;
 wire quiet_next;
 reg  fits_reg;
 wire fits_next;
-wire [6:0] bit_sum;
 wire step;
 wire start;
-wire catch_up;
 wire skip_padding;
-wire drop;
-wire slot0_take;
-wire slot1_take;
-wire slot2_take;
-wire in_ready;
+wire [6:0] bits_sum;
+wire bits_catch_up;
+wire bits_drop;
+wire bits_slot0_moves;
+wire bits_slot1_moves;
+wire bits_slot2_moves;
+wire bits_takes;
 wire [6:0] _t0;
-wire _unused = &{1'b0, slots_read_in[5:0], _t0[6]};
+wire _unused = &{1'b0, bits_previous_advance_buffered, bits_slots_read_in[5:0], _t0[6]};
 
-assign _t0 = (bit_sum[6:5] != 2'd0) ? (bit_sum - 7'd32) : bit_sum;
+assign _t0 = (bits_sum[6:5] != 2'd0) ? (bits_sum - 7'd32) : bits_sum;
 
 // ROM decode_table: 2048 x 31 bits, synchronous read, blockMemory
 (* rom_style = "block" *)
@@ -1155,7 +1163,7 @@ always @(posedge clk) begin
     end
 end
 
-assign s_axis_tready = failed_reg | accepted_ready;
+assign s_axis_tready = failed_reg | bits_accepted_ready;
 assign m_axis_tdata = out_skid_m_axis_tdata;
 assign m_axis_tvalid = out_skid_m_axis_tvalid;
 assign m_axis_tlast = out_skid_m_axis_tlast;
@@ -1170,26 +1178,35 @@ assign out_skid_s_axis_tdata = out_stage_data_reg;
 assign out_skid_s_axis_tvalid = out_stage_valid_reg;
 assign out_skid_s_axis_tlast = out_stage_last_reg;
 assign out_skid_m_axis_tready = m_axis_tready;
-assign accepted_data = s_axis_tdata;
-assign accepted_valid = s_axis_tvalid & ~failed_reg;
-assign accepted_ready = in_skid_s_axis_tready;
-assign in_skid_s_axis_tdata = accepted_data;
-assign in_skid_s_axis_tvalid = accepted_valid;
-assign in_skid_m_axis_tready = in_ready;
-assign slots_read_in = {slot0_reg, slot1_reg};
-assign slots_read_stage0 = pointer_reg[4] ? (pointer_reg[3] ? slots_read_in[39:6] : slots_read_in[47:14]) :
-    (pointer_reg[3] ? slots_read_in[55:22] : slots_read_in[63:30]);
-assign slots_read_stage1 = pointer_reg[2] ? (pointer_reg[1] ? slots_read_stage0[27:0] :
-    slots_read_stage0[29:2]) : (pointer_reg[1] ? slots_read_stage0[31:4] : slots_read_stage0[33:6]);
-assign slots_read_stage2 = pointer_reg[0] ? slots_read_stage1[26:0] : slots_read_stage1[27:1];
-assign window = slots_read_stage2;
+assign bits_accepted_data = s_axis_tdata;
+assign bits_accepted_valid = s_axis_tvalid & ~failed_reg;
+assign bits_accepted_ready = bits_in_skid_s_axis_tready;
+assign bits_in_skid_s_axis_tdata = bits_accepted_data;
+assign bits_in_skid_s_axis_tvalid = bits_accepted_valid;
+assign bits_in_skid_m_axis_tready = bits_takes;
+assign bits_readable = ~bits_pointer_reg[5];
+assign bits_previous_sum_next = bits_sum;
+assign bits_previous_leading1_next = bits_slot0_valid_reg;
+assign bits_previous_leading2_next = bits_slot0_valid_reg & bits_slot1_valid_reg;
+assign bits_previous_advance_buffered = (bits_previous_leading1_reg & (bits_previous_sum_reg <= 7'd32)) |
+    (bits_previous_leading2_reg & (bits_previous_sum_reg <= 7'd64));
+assign bits_slots_read_in = {bits_slot0_reg, bits_slot1_reg};
+assign bits_slots_read_stage0 = bits_pointer_reg[4] ? (bits_pointer_reg[3] ? bits_slots_read_in[39:6] :
+    bits_slots_read_in[47:14]) : (bits_pointer_reg[3] ? bits_slots_read_in[55:22] :
+    bits_slots_read_in[63:30]);
+assign bits_slots_read_stage1 = bits_pointer_reg[2] ? (bits_pointer_reg[1] ? bits_slots_read_stage0[27:0] :
+    bits_slots_read_stage0[29:2]) : (bits_pointer_reg[1] ? bits_slots_read_stage0[31:4] :
+    bits_slots_read_stage0[33:6]);
+assign bits_slots_read_stage2 = bits_pointer_reg[0] ? bits_slots_read_stage1[26:0] :
+    bits_slots_read_stage1[27:1];
+assign bits_window = bits_slots_read_stage2;
 assign table_read = step | start;
-assign next_state = started_reg ? (decode_table_rdata[14:4] | state_bits) : window[26:16];
+assign next_state = started_reg ? (decode_table_rdata[14:4] | state_bits) : bits_window[26:16];
 assign is_escape = decode_table_rdata[22:21] == 2'd1;
 assign is_end = decode_table_rdata[22:21] == 2'd2;
-assign state_bits = window[26:16] >> decode_table_rdata[3:0];
+assign state_bits = bits_window[26:16] >> decode_table_rdata[3:0];
 assign nb = 4'd11 - decode_table_rdata[3:0];
-assign after_state_in = window;
+assign after_state_in = bits_window;
 assign after_state_stage0 = nb[3] ? (nb[2] ? {after_state_in[14:0], 4'd0} : after_state_in[18:0]) : (nb[2] ?
     after_state_in[22:4] : after_state_in[26:8]);
 assign after_state_stage1 = nb[1] ? (nb[0] ? after_state_stage0[15:0] : after_state_stage0[16:1]) : (nb[0] ?
@@ -1198,21 +1215,22 @@ assign payload = after_state_stage1;
 assign symbol = is_escape ? payload[15:8] : decode_table_rdata[30:23];
 assign raw_bits = is_escape ? payload[7:0] : payload[15:8];
 assign decoded = {raw_bits[7], symbol, raw_bits[6:0]};
-assign quiet_next = ~(step | start | drop);
-assign fits_next = started_reg & ((decode_table_rdata[20:15] == 6'd0) | (slot0_valid_reg & (bit_sum <= 7'd32))
-    | (slot0_valid_reg & slot1_valid_reg & (bit_sum <= 7'd64)));
-assign bit_sum = {2'd0, pointer_reg[4:0]} + {1'd0, decode_table_rdata[20:15]};
-assign step = started_reg & (~pointer_reg[5] & ~failed_reg) & ((slot0_valid_reg & (pointer_reg[4:0] <= 5'd5))
-    | (slot0_valid_reg & slot1_valid_reg & ({1'd0, pointer_reg[4:0]} <= 6'd37)) | (quiet_reg & fits_reg)) &
-    (~out_held_valid_reg | out_value_ready);
-assign start = ~started_reg & (~pointer_reg[5] & ~failed_reg) & (pointer_reg[4:0] == 5'd0) & slot0_valid_reg;
-assign catch_up = pointer_reg[5] & ~failed_reg;
-assign skip_padding = ~started_reg & (~pointer_reg[5] & ~failed_reg) & (pointer_reg[4:0] != 5'd0);
-assign drop = step ? (bit_sum[6:5] != 2'd0) : (catch_up | skip_padding);
-assign slot0_take = drop | ~slot0_valid_reg;
-assign slot1_take = drop | ~slot0_valid_reg | ~slot1_valid_reg;
-assign slot2_take = drop | ~slot0_valid_reg | ~slot1_valid_reg | ~slot2_valid_reg;
-assign in_ready = ~slot2_valid_reg | ~slot1_valid_reg;
+assign quiet_next = ~(step | start | bits_drop);
+assign fits_next = started_reg & ((decode_table_rdata[20:15] == 6'd0) | ((bits_slot0_valid_reg & (bits_sum <=
+    7'd32)) | (bits_slot0_valid_reg & bits_slot1_valid_reg & (bits_sum <= 7'd64))));
+assign step = started_reg & (bits_readable & ~failed_reg) & ((bits_slot0_valid_reg & (bits_pointer_reg[4:0] <=
+    5'd5)) | (bits_slot0_valid_reg & bits_slot1_valid_reg) | (quiet_reg & fits_reg)) & (~out_held_valid_reg |
+    out_value_ready);
+assign start = ~started_reg & (bits_readable & ~failed_reg) & (bits_pointer_reg[4:0] == 5'd0) &
+    bits_slot0_valid_reg;
+assign skip_padding = ~started_reg & (bits_readable & ~failed_reg) & (bits_pointer_reg[4:0] != 5'd0);
+assign bits_sum = {2'd0, bits_pointer_reg[4:0]} + {1'd0, decode_table_rdata[20:15]};
+assign bits_catch_up = ~bits_readable;
+assign bits_drop = step ? (bits_sum[6:5] != 2'd0) : (bits_catch_up | skip_padding);
+assign bits_slot0_moves = bits_drop | ~bits_slot0_valid_reg;
+assign bits_slot1_moves = bits_slot0_moves | ~bits_slot1_valid_reg;
+assign bits_slot2_moves = bits_slot1_moves | ~bits_slot2_valid_reg;
+assign bits_takes = ~bits_slot2_valid_reg | ~bits_slot1_valid_reg;
 
 always @* begin
     failed_next = failed_reg;
@@ -1230,61 +1248,6 @@ always @* begin
     end
     if (step & is_end) begin
         started_next = 1'd0;
-    end
-end
-
-always @* begin
-    pointer_next = pointer_reg;
-    if (step) begin
-        pointer_next = _t0[5:0];
-    end else if (catch_up) begin
-        pointer_next = pointer_reg - 6'd32;
-    end else if (skip_padding) begin
-        pointer_next = 6'd0;
-    end else if (start) begin
-        pointer_next = 6'd11;
-    end
-end
-
-always @* begin
-    slot0_next = slot0_reg;
-    if (slot0_take) begin
-        slot0_next = slot1_reg;
-    end
-end
-
-always @* begin
-    slot1_next = slot1_reg;
-    if (slot1_take) begin
-        slot1_next = slot2_reg;
-    end
-end
-
-always @* begin
-    slot2_next = slot2_reg;
-    if (slot2_take) begin
-        slot2_next = in_skid_m_axis_tdata;
-    end
-end
-
-always @* begin
-    slot0_valid_next = slot0_valid_reg;
-    if (slot0_take) begin
-        slot0_valid_next = slot1_valid_reg;
-    end
-end
-
-always @* begin
-    slot1_valid_next = slot1_valid_reg;
-    if (slot1_take) begin
-        slot1_valid_next = slot2_valid_reg;
-    end
-end
-
-always @* begin
-    slot2_valid_next = slot2_valid_reg;
-    if (slot2_take) begin
-        slot2_valid_next = in_skid_m_axis_tvalid & in_ready;
     end
 end
 
@@ -1323,33 +1286,94 @@ always @* begin
     end
 end
 
+always @* begin
+    bits_slot0_next = bits_slot0_reg;
+    if (bits_slot0_moves) begin
+        bits_slot0_next = bits_slot1_reg;
+    end
+end
+
+always @* begin
+    bits_slot1_next = bits_slot1_reg;
+    if (bits_slot1_moves) begin
+        bits_slot1_next = bits_slot2_reg;
+    end
+end
+
+always @* begin
+    bits_slot2_next = bits_slot2_reg;
+    if (bits_slot2_moves) begin
+        bits_slot2_next = bits_in_skid_m_axis_tdata;
+    end
+end
+
+always @* begin
+    bits_slot0_valid_next = bits_slot0_valid_reg;
+    if (bits_slot0_moves) begin
+        bits_slot0_valid_next = bits_slot1_valid_reg;
+    end
+end
+
+always @* begin
+    bits_slot1_valid_next = bits_slot1_valid_reg;
+    if (bits_slot1_moves) begin
+        bits_slot1_valid_next = bits_slot2_valid_reg;
+    end
+end
+
+always @* begin
+    bits_slot2_valid_next = bits_slot2_valid_reg;
+    if (bits_slot2_moves) begin
+        bits_slot2_valid_next = bits_in_skid_m_axis_tvalid & bits_takes;
+    end
+end
+
+always @* begin
+    bits_pointer_next = bits_pointer_reg;
+    if (step) begin
+        bits_pointer_next = _t0[5:0];
+    end else if (bits_catch_up) begin
+        bits_pointer_next = bits_pointer_reg - 6'd32;
+    end else if (skip_padding) begin
+        bits_pointer_next = 6'd0;
+    end else if (start) begin
+        bits_pointer_next = 6'd11;
+    end
+end
+
 always @(posedge clk) begin
     failed_reg <= failed_next;
     started_reg <= started_next;
-    pointer_reg <= pointer_next;
-    slot0_reg <= slot0_next;
-    slot1_reg <= slot1_next;
-    slot2_reg <= slot2_next;
-    slot0_valid_reg <= slot0_valid_next;
-    slot1_valid_reg <= slot1_valid_next;
-    slot2_valid_reg <= slot2_valid_next;
     out_held_valid_reg <= out_held_valid_next;
     out_held_value_reg <= out_held_value_next;
     out_stage_valid_reg <= out_stage_valid_next;
     out_stage_data_reg <= out_stage_data_next;
     out_stage_last_reg <= out_stage_last_next;
+    bits_slot0_reg <= bits_slot0_next;
+    bits_slot1_reg <= bits_slot1_next;
+    bits_slot2_reg <= bits_slot2_next;
+    bits_slot0_valid_reg <= bits_slot0_valid_next;
+    bits_slot1_valid_reg <= bits_slot1_valid_next;
+    bits_slot2_valid_reg <= bits_slot2_valid_next;
+    bits_pointer_reg <= bits_pointer_next;
+    bits_previous_sum_reg <= bits_previous_sum_next;
+    bits_previous_leading1_reg <= bits_previous_leading1_next;
+    bits_previous_leading2_reg <= bits_previous_leading2_next;
     quiet_reg <= quiet_next;
     fits_reg <= fits_next;
 
     if (rst) begin
         failed_reg <= 1'd0;
         started_reg <= 1'd0;
-        pointer_reg <= 6'd0;
-        slot0_valid_reg <= 1'd0;
-        slot1_valid_reg <= 1'd0;
-        slot2_valid_reg <= 1'd0;
         out_held_valid_reg <= 1'd0;
         out_stage_valid_reg <= 1'd0;
+        bits_slot0_valid_reg <= 1'd0;
+        bits_slot1_valid_reg <= 1'd0;
+        bits_slot2_valid_reg <= 1'd0;
+        bits_pointer_reg <= 6'd0;
+        bits_previous_sum_reg <= 7'd0;
+        bits_previous_leading1_reg <= 1'd0;
+        bits_previous_leading2_reg <= 1'd0;
         quiet_reg <= 1'd0;
         fits_reg <= 1'd0;
     end
@@ -1368,15 +1392,15 @@ minilm_ffn1_tans_decoder_out_skid out_skid (
     .m_axis_tlast(out_skid_m_axis_tlast)
 );
 
-minilm_ffn1_tans_decoder_in_skid in_skid (
+minilm_ffn1_tans_decoder_bits_in_skid bits_in_skid (
     .clk(clk),
     .rst(rst),
-    .s_axis_tdata(in_skid_s_axis_tdata),
-    .s_axis_tvalid(in_skid_s_axis_tvalid),
-    .s_axis_tready(in_skid_s_axis_tready),
-    .m_axis_tdata(in_skid_m_axis_tdata),
-    .m_axis_tvalid(in_skid_m_axis_tvalid),
-    .m_axis_tready(in_skid_m_axis_tready)
+    .s_axis_tdata(bits_in_skid_s_axis_tdata),
+    .s_axis_tvalid(bits_in_skid_s_axis_tvalid),
+    .s_axis_tready(bits_in_skid_s_axis_tready),
+    .m_axis_tdata(bits_in_skid_m_axis_tdata),
+    .m_axis_tvalid(bits_in_skid_m_axis_tvalid),
+    .m_axis_tready(bits_in_skid_m_axis_tready)
 );
 
 endmodule

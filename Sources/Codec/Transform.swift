@@ -33,6 +33,28 @@ public struct ValueLayout: Sendable, Equatable {
     /// Number of symbols, 2^symbolBits (ESC is entry n, EOF entry n + 1).
     public var symbolCount: Int { 1 << symbolBits }
 
+    /// Where a value bit goes: a bit of the symbol or a bit of the raw field.
+    public enum FieldBit: Sendable, Equatable {
+        case symbol(Int)
+        case raw(Int)
+    }
+
+    /// The definition of the transform: for each value bit, least significant first, the symbol
+    /// or raw bit it is. The kernels below (`symbol(of:)`, `raw(of:)`, `value(symbol:raw:)` and
+    /// the coders' specialised `TransformKernel`s) are fast spellings of this map, held to it by
+    /// tests; the hardware cores wire their fields from it.
+    public var bitMap: [FieldBit] {
+        switch transform {
+        case .identity:
+            return (0..<symbolBits).map { .symbol($0) }
+        case .split:
+            return (0..<rawBits).map { .raw($0) } + (0..<symbolBits).map { .symbol($0) }
+        case .bf16Exponent:
+            // bfloat16: mantissa (raw 0-6), exponent (the symbol), sign (raw 7).
+            return (0..<7).map { .raw($0) } + (0..<8).map { .symbol($0) } + [.raw(7)]
+        }
+    }
+
     @inline(__always)
     public func symbol(of value: UInt32) -> UInt32 {
         switch transform {

@@ -117,7 +117,7 @@ public enum HuffmanDecoderCore {
                 address = rank(m, classes: classes, hits: hits, prefix: prefix, lengths: lengths, codes: code.codes, usedLengths: usedLengths,
                                width: bitsToAddress(symbolTable.count))
             }
-            let symbolROM = m.rom("symbols", width: symbolBits, contents: symbolTable, style: symbolTable.count >= 64 ? .blockMemory : .logic,
+            let symbolROM = m.rom("symbols", width: symbolBits, contents: symbolTable, style: TablePlacement.style(entries: symbolTable.count),
                                   address: address, readEnable: step, synchronous: true)
 
             // The held entry's value: ESC's literal and raw bits sit at a fixed place behind

@@ -31,7 +31,7 @@ public enum CoreError: Error, Equatable, CustomStringConvertible {
 /// average at most 32 bits.
 public enum HuffmanEncoderCore {
     /// The largest alphabet whose code ROM is LUT logic rather than block RAM.
-    public static let largestLogicROM = 256
+    public static var largestLogicROM: Int { TablePlacement.largestLogicOnFastPath }
 
     public static func module(codebook: Codebook) throws -> Module {
         let tables = try HuffmanTables(codebook)
@@ -71,7 +71,7 @@ public enum HuffmanEncoderCore {
             let advance = m.wire("advance", !stageValid || advanceWord)
             let romWord = m.rom(
                 "code", width: codeLayout.width, contents: romContents,
-                style: n > Self.largestLogicROM ? .blockMemory : .logic,
+                style: TablePlacement.style(entries: n, fastPath: true),
                 address: ValueFields.symbol(of: ports.values.data, layout: layout), readEnable: advance, synchronous: true)
             m.when(advance) {
                 stageValid.assign(ports.values.valid)

@@ -60,8 +60,6 @@ public enum TANSDecoderCore {
         // The window must hold the longest entry (and the R bits of a first state) from any
         // pointer position 0-31; one more slot lets a word arrive while the window is full.
         let windowBits = max(longestEntry, r, symbolBits + rawBits)
-        let windowSlots = (31 + windowBits + 31) / 32
-        let slots = windowSlots + 1
 
         return try Module("\(codebook.name)_decoder") { m in
             m.comment("tANS decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r).")
@@ -76,29 +74,15 @@ public enum TANSDecoderCore {
             let failed = m.register("failed", width: 1, reset: 0)
             // The table's read data shows the current state's entry.
             let started = m.register("started", width: 1, reset: 0)
-            // Next bit in slot 0; 32-63 while a consumed word waits to be dropped.
-            let pointer = m.register("pointer", width: 6, reset: 0)
-            let words = (0..<slots).map { m.register("slot\($0)", width: 32, reset: nil) }
-            let present = (0..<slots).map { m.register("slot\($0)_valid", width: 1, reset: 0) }
             let output = HeldValueOutput(m, name: "out", valueBits: layout.valueBits, to: ports.values)
 
-            // Input: a skid stage (registered s_axis_tready); after an error, words are dropped.
-            let accepted = m.stream("accepted", StreamShape(dataWidth: 32))
-            accepted.data.assign(ports.words.data)
-            accepted.valid.assign(ports.words.valid && !failed)
-            ports.words.ready.assign(failed || accepted.ready)
-            let input = m.skidStage(accepted, name: "in_skid")
-
-            // The bit window at the pointer, and the bits available from it (no adder: for each
-            // number of leading valid slots k, a constant comparison of the pointer).
-            let offset = pointer[4, 0]
-            let window = m.wire("window", Funnel.top(windowBits, of: m.cat(Array(words.prefix(windowSlots))), shiftedLeftBy: offset, name: "slots_read", in: m))
-            let leading = (1...windowSlots).map { k in present.prefix(k).dropFirst().reduce(present[0]) { $0 && $1 } }
-            func available(atLeast bits: Int) -> Signal {
-                (1...windowSlots).reduce(m.constant(0, width: 1)) { acc, k in
-                    32 * k - bits < 0 ? acc : acc || (leading[k - 1] && (offset <= 32 * k - bits))
-                }
-            }
+            // The bits: a skid stage (registered s_axis_tready) in front of the word slots;
+            // after an error, words are taken and dropped.
+            let bits = BitQueue(m, name: "bits", width: windowBits, data: ports.words.data, valid: ports.words.valid, store: !failed,
+                                feed: .throughSkid)
+            ports.words.ready.assign(failed || bits.ready)
+            let window = bits.window
+            let offset = bits.offset
 
             // The table: address is the next state, data the current state's entry.
             let tableRead = m.wire("table_read", width: 1)
@@ -132,56 +116,22 @@ public enum TANSDecoderCore {
             // stream): the current entry's bits were available last cycle and nothing moved since.
             let quiet = m.register("quiet", width: 1, reset: 0)
             let fits = m.register("fits", width: 1, reset: 0)
-            let sum = m.wire("bit_sum", offset.zeroExtended(to: 7) + entryBits.zeroExtended(to: 7))
-            let inWindow = !pointer[5] && !failed
-            let step = m.wire("step", started && inWindow && (available(atLeast: longestEntry) || (quiet && fits)) && output.accepts)
-            let start = m.wire("start", !started && inWindow && (offset == 0) && present[0])
+            let inWindow = bits.readable && !failed
+            let step = m.wire("step", started && inWindow && (bits.available(atLeast: longestEntry) || (quiet && fits)) && output.accepts)
+            let start = m.wire("start", !started && inWindow && (offset == 0) && bits.hasWord)
             // A consumed word leaves: past the pointer, or the rest of a word after EOF (padding).
-            let catchUp = m.wire("catch_up", pointer[5] && !failed)
             let skipPadding = m.wire("skip_padding", !started && inWindow && (offset != 0))
-            let drop = m.wire("drop", mux(step, sum[6, 5] != 0, catchUp || skipPadding))
+            let (sum, drop) = bits.consume(m, advance: entryBits, when: step, align: skipPadding, restart: (bits: r, when: start))
             tableRead.assign(step || start)
             // An entry that reads no bits always fits, even at a word boundary with no word left
             // (a frame's last bits ending a word, then an EOF state with nb = 0).
-            fits.assign(started && (1...windowSlots).reduce(entryBits == 0) { acc, k in
-                acc || (leading[k - 1] && (sum <= 32 * k))
-            })
+            fits.assign(started && ((entryBits == 0) || bits.holds(bitsTo: sum)))
             quiet.assign(!(step || start || drop))
 
-            m.when(step) {
-                pointer.assign(mux(sum[6, 5] != 0, sum - 32, sum).truncated(to: 6))
-            }.elseWhen(catchUp) {
-                pointer.assign(pointer - 32)
-            }.elseWhen(skipPadding) {
-                pointer.assign(0)
-            }.elseWhen(start) {
-                pointer.assign(UInt64(r))
-            }
             m.when(start) { started.assign(1) }
             m.when(step && isEnd) {
                 started.assign(0)
                 m.when(nextState != 0) { failed.assign(1) }
-            }
-            // The word queue: a slot takes the next one's word when its own leaves or it is empty.
-            var moves = drop
-            for j in 0..<slots {
-                moves = moves || !present[j]
-                let take = m.wire("slot\(j)_take", moves)
-                if j + 1 < slots {
-                    m.when(take) {
-                        words[j].assign(words[j + 1])
-                        present[j].assign(present[j + 1])
-                    }
-                } else {
-                    // The input skid's ready comes from registers (off the table's path): the last
-                    // slot or the one below it is empty, so the last slot surely takes a word.
-                    let ready = m.wire("in_ready", !present[j] || !present[j - 1])
-                    input.ready.assign(ready)
-                    m.when(take) {
-                        words[j].assign(input.data)
-                        present[j].assign(input.valid && ready)
-                    }
-                }
             }
 
             output.update(m, step: step, isEnd: isEnd, entry: decoded, value: output.held)

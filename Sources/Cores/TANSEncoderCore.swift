@@ -94,7 +94,7 @@ public enum TANSEncoderCore {
             valueReady.assign(entryAdvance && !needEnd)
             let symbol = ValueFields.symbol(of: values.readData, layout: layout)
             let romWord = m.rom("entry_parameters", width: parameterWidth, contents: symbolWords.count >= 2 ? symbolWords : symbolWords + [0],
-                                style: n >= 64 ? .blockMemory : .logic, address: symbol.resized(to: max(1, bitsToAddress(max(2, n)))),
+                                style: TablePlacement.style(entries: n), address: symbol.resized(to: max(1, bitsToAddress(max(2, n)))),
                                 readEnable: entryAdvance, synchronous: true)
             m.when(entryAdvance) {
                 entryValid.assign(values.readValid)

@@ -336,6 +336,11 @@ public func cat(_ first: Signal, _ rest: Signal..., file: String = #fileID, line
     first.builder.cat([first] + rest, file: file, line: line)
 }
 
+/// Concatenation of `first` and then `rest`, most significant part first.
+public func cat(_ first: Signal, _ rest: [Signal], file: String = #fileID, line: Int = #line) -> Signal {
+    first.builder.cat([first] + rest, file: file, line: line)
+}
+
 extension ModuleBuilder {
     /// Concatenation of an array, most significant part first; an empty array is reported (and
     /// gives a 1-bit zero).

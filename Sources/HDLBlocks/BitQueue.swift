@@ -20,9 +20,24 @@ import HDL
 /// three-slot window takes an input word into the first free slot from slot 1 on and keeps one
 /// spare slot. `ready` (a free last slot) comes from a register.
 ///
-/// Declare it, compute the step from `window` and `available(atLeast:)`, then call `consume`
-/// once.
+/// Two feeds: `.direct` (above: ready from a free last slot) and `.throughSkid`, for a consumer
+/// whose steps consume a variable number of bits read from a table (the tANS decoder): a skid
+/// stage in front, one spare slot, and a word entering the last slot as the chain moves (ready
+/// when the last slot or the one below it is free, from registers); one word leaves per cycle,
+/// and a step past a second word leaves the pointer at 32 or more until it catches up.
+///
+/// Declare it, compute the step from `window` and `available(atLeast:)`, then call one of the
+/// `consume` methods once.
 public struct BitQueue {
+    /// How input words reach the slots.
+    public enum Feed: Sendable {
+        /// Straight into the last slot when it is free; two spare slots behind a two-slot
+        /// window (one behind a three-slot window, whose steps may pass two words at once).
+        case direct
+        /// Through a skid stage; one spare slot; the last slot takes a word as the chain moves.
+        case throughSkid
+    }
+
     /// The next `width` bits of the stream, the next bit at the top; bits past the buffered
     /// ones are unspecified.
     public let window: Signal
@@ -48,14 +63,22 @@ public struct BitQueue {
     /// A step may pass two words (a three-slot window), which then leave together.
     let movesTwo: Bool
     let data: Signal
+    /// `.direct`: a word is written into the last slot. `.throughSkid`: the skid stage's output.
     let write: Signal
+    let fed: Stream?
+    let feed: Feed
     /// Where its names live (`<scope>_pointer`, `<scope>_slot0`, ...).
     let scope: Scope
+
+    /// The bit of slot 0 the pointer names (meaningful while `readable`).
+    public var offset: Signal { pointer[4, 0] }
+    /// Slot 0 holds a word.
+    public var hasWord: Signal { present[0] }
 
     /// Declares the slots and the pointer in `m`, named in scope `name`. A word is taken when
     /// `valid && ready`, and kept when `store` is high (else dropped).
     public init(_ m: ModuleBuilder, name: String, width requested: Int, data: Signal, valid: Signal, store: Signal,
-                file: String = #fileID, line: Int = #line) {
+                feed: Feed = .direct, file: String = #fileID, line: Int = #line) {
         let location = SourceLocation(fileID: file, line: line)
         var width = requested
         if !(1...65).contains(width) {
@@ -70,28 +93,41 @@ public struct BitQueue {
         scope = m.scope(name, file: file, line: line)
         let saved = m.enterScope(scope)
         defer { m.restoreScope(saved) }
+        self.feed = feed
         windowSlots = (31 + width + 31) / 32
-        movesTwo = windowSlots >= 3
+        movesTwo = feed == .direct && windowSlots >= 3
         // Moving two words at once, input words go to any free slot behind one spare; else the
-        // slots are a plain chain with two spare slots (input into the last).
-        let slots = movesTwo ? windowSlots + 1 : windowSlots + 2
+        // slots are a plain chain with two spare slots (input into the last), or behind a skid
+        // stage one.
+        let slots = movesTwo || feed == .throughSkid ? windowSlots + 1 : windowSlots + 2
         words = (0..<slots).map { m.register("slot\($0)", width: 32, reset: nil) }
         present = (0..<slots).map { m.register("slot\($0)_valid", width: 1, reset: 0) }
         var leading: [Signal] = []
         for k in 1...windowSlots { leading.append(k == 1 ? present[0] : leading[k - 2] && present[k - 1]) }
         leadingPresent = leading
-        // Bit in slot 0 (bits 4-0); 32 or more while a consumed word waits to leave.
-        pointer = m.register("pointer", width: 7, reset: 0)
-        ready = m.wire("ready", !present[slots - 1])
-        readable = m.wire("readable", pointer[6, 5] == 0)
+        // Bit in slot 0 (bits 4-0); 32 or more while a consumed word waits to leave (up to 95
+        // with constant choices, up to 62 with variable advances of at most 63 bits).
+        pointer = m.register("pointer", width: feed == .direct ? 7 : 6, reset: 0)
+        switch feed {
+        case .direct:
+            ready = m.wire("ready", !present[slots - 1])
+            fed = nil
+        case .throughSkid:
+            let accepted = m.stream("accepted", StreamShape(dataWidth: 32))
+            accepted.data.assign(words32)
+            accepted.valid.assign(valid && store)
+            ready = accepted.ready
+            fed = m.skidStage(accepted, name: "in_skid")
+        }
+        readable = m.wire("readable", feed == .direct ? pointer[6, 5] == 0 : !pointer[5])
         previousSum = m.register("previous_sum", width: 7, reset: 0)
         previousLeading = leading.indices.map { m.register("previous_leading\($0 + 1)", width: 1, reset: 0) }
         for (register, now) in zip(previousLeading, leading) { register.assign(now) }
         var covered: Signal = m.constant(0, width: 1)
         for (index, leadingK) in previousLeading.enumerated() { covered = covered || (leadingK && (previousSum <= 32 * (index + 1))) }
         previousAdvanceBuffered = m.wire("previous_advance_buffered", covered)
-        self.data = words32
-        write = m.wire("write", valid && ready && store)
+        self.data = fed?.data ?? words32
+        write = fed?.valid ?? m.wire("write", valid && ready && store)
         window = m.wire("window", Funnel.top(width, of: m.cat(Array(words.prefix(windowSlots))), shiftedLeftBy: pointer[4, 0],
                                              name: "slots_read", in: m))
     }
@@ -168,22 +204,72 @@ public struct BitQueue {
         moveDown(m, drop: drop)
     }
 
+    /// Variable advances (`.throughSkid` or a two-slot window): on `step` (while `readable`),
+    /// moves past `advance` bits (at most 63); one word leaves per cycle, so a step that passes a
+    /// second word leaves the pointer at 32 or more (not `readable`) until it catches up in the
+    /// next cycle. Otherwise, on `align` (the pointer inside a word, no step) the rest of the
+    /// word is skipped; on `restart.when` (at a word boundary) the pointer moves to
+    /// `restart.bits`. Returns the pointer's bit plus the advance (7 bits), for the consumer's
+    /// own slow-path check (`holds(bitsTo:)`), and whether a word leaves this cycle.
+    @discardableResult
+    public func consume(_ m: ModuleBuilder, advance: Signal, when step: Signal, align: Signal, restart: (bits: Int, when: Signal),
+                        file: String = #fileID, line: Int = #line) -> (sum: Signal, drop: Signal) {
+        if movesTwo {
+            m.report(.invalidOperand, "bit queue \(scope): a three-slot window with a direct feed takes constant choices only", at: SourceLocation(fileID: file, line: line))
+        }
+        return m.within(scope) {
+            let sum = m.wire("sum", offset.zeroExtended(to: 7) + advance.zeroExtended(to: 7))
+            previousSum.assign(sum)
+            let catchUp = m.wire("catch_up", !readable)
+            let drop = m.wire("drop", mux(step, sum[6, 5] != 0, catchUp || align))
+            m.when(step) {
+                pointer.assign(mux(sum[6, 5] != 0, sum - 32, sum).resized(to: pointer.width))
+            }.elseWhen(catchUp) {
+                pointer.assign(pointer - 32)
+            }.elseWhen(align) {
+                pointer.assign(0)
+            }.elseWhen(restart.when) {
+                pointer.assign(UInt64(restart.bits))
+            }
+            moveDown(m, drop: drop)
+            return (sum, drop)
+        }
+    }
+
+    /// Whether the bits up to `sum` (the pointer's bit plus an advance) are all buffered.
+    public func holds(bitsTo sum: Signal) -> Signal {
+        leadingPresent.enumerated().reduce(present[0] & 0) { acc, e in acc || (e.element && (sum <= 32 * (e.offset + 1))) }
+    }
+
     /// Moves the slots down one place from the first slot whose word leaves (`drop`) or that is
-    /// empty, and takes an input word into the last slot (free whenever one is taken: `ready`).
-    /// A word moves one slot per cycle, through registers with enables only.
+    /// empty, and takes an input word into the last slot. A word moves one slot per cycle,
+    /// through registers with enables only.
     private func moveDown(_ m: ModuleBuilder, drop: Signal) {
         let last = words.count - 1
-        var moves: Signal = m.wire("slot0_moves", drop || !present[0])
+        var moves: Signal = drop
         for j in 0..<last {
-            if j > 0 { moves = m.wire("slot\(j)_moves", moves || !present[j]) }
+            moves = m.wire("slot\(j)_moves", moves || !present[j])
             m.when(moves) {
                 words[j].assign(words[j + 1])
                 present[j].assign(present[j + 1])
             }
         }
-        // The last slot is free whenever a word is taken (`ready`), and empties when it moves.
-        m.when(write) { words[last].assign(data) }
-        present[last].assign(write || (present[last] && !moves))
+        switch feed {
+        case .direct:
+            // The last slot is free whenever a word is taken (`ready`), and empties when it moves.
+            m.when(write) { words[last].assign(data) }
+            present[last].assign(write || (present[last] && !moves))
+        case .throughSkid:
+            // The skid's ready comes from registers: the last slot or the one below it is free,
+            // so the last slot surely takes a word this cycle.
+            let lastMoves = m.wire("slot\(last)_moves", moves || !present[last])
+            let takes = m.wire("takes", !present[last] || !present[last - 1])
+            fed?.ready.assign(takes)
+            m.when(lastMoves) {
+                words[last].assign(data)
+                present[last].assign(write && takes)
+            }
+        }
     }
 
     /// A window of three slots (entries over 33 bits): a step may pass two words, which leave

@@ -5,7 +5,7 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
-module minilm_ffn1_tans_decoder_in_skid (
+module minilm_ffn1_tans_decoder_bits_in_skid (
     input  wire clk,
     input  wire rst,
     input  wire [31:0] s_axis_tdata,
