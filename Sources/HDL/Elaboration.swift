@@ -6,7 +6,7 @@ extension Module {
         _ name: String, file: String = #fileID, line: Int = #line, _ body: (ModuleBuilder) -> Void
     ) throws {
         let builder = ModuleBuilder(name: name)
-        if let problem = VerilogNames.problem(with: name) {
+        if let problem = VerilogNames.moduleNameProblem(with: name) {
             builder.report(.invalidName, "module name: \(problem)", at: SourceLocation(fileID: file, line: line))
         }
         body(builder)

@@ -35,7 +35,19 @@ public enum VerilogNames {
     /// Names the emitter itself uses for every module with state.
     public static let implicitPorts: Set<String> = ["clk", "rst"]
 
-    /// Why `name` cannot be used for a designer's signal, module or instance, or nil if it can.
+    /// Why `name` cannot be used for a module, or nil if it can. Module names live apart from
+    /// the names inside a module, so a leading `_` (legal Verilog, and allowed for codebook names
+    /// by FORMAT.md) is fine here.
+    public static func moduleNameProblem(with name: String) -> String? {
+        guard name.hasPrefix("_") else { return problem(with: name) }
+        let rest = name.dropFirst()
+        if rest.isEmpty { return "'_' alone is not a module name" }
+        let isWord = { (c: Unicode.Scalar) in ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "_" }
+        guard rest.unicodeScalars.allSatisfy(isWord) else { return "'\(name)' may hold only letters, digits and '_'" }
+        return nil
+    }
+
+    /// Why `name` cannot be used for a designer's signal or instance, or nil if it can.
     /// Names start with a letter (a leading `_` is kept for the emitter's temporaries).
     public static func problem(with name: String) -> String? {
         guard let first = name.unicodeScalars.first else { return "a name may not be empty" }

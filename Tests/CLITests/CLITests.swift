@@ -163,6 +163,24 @@ struct CLITests {
         #expect(try HWGen.run(["sim", "--codebook", book, wide]).status == 1)
     }
 
+    @Test("a codebook whose name starts with '_' (valid by FORMAT.md) generates lint-clean cores")
+    func underscoreName() throws {
+        let book = try write(Self.tinyBook.replacingOccurrences(of: "\"tiny\"", with: "\"_x\""), "book.json")
+        let out = HWGen.temporary("rtl")
+        let result = try HWGen.run(["generate", "--codebook", book, "-o", out])
+        #expect(result.status == 0 && result.error.isEmpty, "\(result.error)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(files == ["_x_decoder.v", "_x_decoder_out_skid.v", "_x_encoder.v", "_x_encoder_packer_skid.v"])
+        guard let verilator = Toolchain.which("verilator") else {
+            Issue.record("verilator is not installed; this test needs it (apt-get install verilator)")
+            return
+        }
+        for top in ["_x_decoder", "_x_encoder"] {
+            let lint = try Toolchain.run(verilator, ["--lint-only", "-Wall", "--top-module", top] + files, in: out)
+            #expect(lint.status == 0 && lint.output.isEmpty, "\(lint.output)")
+        }
+    }
+
     @Test("--fusesoc writes a CAPI 2 core that FuseSoC itself reads and lints with Verilator")
     func fusesoc() throws {
         let book = try write(Self.tinyBook, "book.json")

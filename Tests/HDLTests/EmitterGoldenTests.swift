@@ -178,3 +178,29 @@ struct EmitterGoldenTests {
         #expect(parent.ports.map(\.name) == ["clk", "rst", "go", "out"])
     }
 }
+
+@Suite("The printable IR")
+struct IRDumpTests {
+    @Test("dump lists ports, declarations and the statement tree with prefix expressions")
+    func counterDump() throws {
+        #expect(try GoldenModules.counter().dump() == """
+            module counter
+              port input clk 1
+              port input rst 1
+              port input enable 1
+              port output count 4
+              register value 4 reset 0
+              when enable
+                value = (+ value 4'd1)
+              count = value
+
+            """)
+    }
+
+    @Test("a module name may start with '_' (signal names may not)")
+    func underscoreModule() throws {
+        let module = try Module("_x_decoder") { m in m.output("y").assign(m.input("a")) }
+        #expect(module.name == "_x_decoder")
+        #expect(throws: ElaborationError.self) { try Module("_") { m in m.output("y").assign(m.input("a")) } }
+    }
+}
