@@ -144,7 +144,10 @@ bench: deps
 	.build-native/release/hwgen-bench all --data ../shared/data
 
 # Synthesis and place-and-route figures for the generated designs.
-# The codebooks make synth builds: the bundled examples, or CODEBOOK=x.json.
+# The codebooks make synth builds: the bundled examples, or CODEBOOK=x.json. SEEDS="1 2 3" places
+# and routes ECP5 once per seed and reports the mean Fmax.
+SEEDS ?= 1
+export SEEDS
 SYNTH_BOOKS := $(if $(CODEBOOK),$(CODEBOOK),$(HUFFMAN_BOOK) $(TANS_BOOK))
 synth: hwgen
 	@scripts/ensure-tools.sh synth

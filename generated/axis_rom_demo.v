@@ -124,14 +124,9 @@ assign skid_m_axis_tready = m_axis_tready;
 
 always @* begin
     stage_valid_next = stage_valid_reg;
-    if (advance) begin
-        stage_valid_next = s_axis_tvalid;
-    end
-end
-
-always @* begin
     stage_last_next = stage_last_reg;
     if (advance) begin
+        stage_valid_next = s_axis_tvalid;
         stage_last_next = s_axis_tlast;
     end
 end

@@ -2022,22 +2022,28 @@ assign held_value = {raw_bits[7], symbol, raw_bits[6:0]};
 
 always @* begin
     bits_slot0_next = bits_slot0_reg;
+    bits_slot0_valid_next = bits_slot0_valid_reg;
     if (bits_slot0_moves) begin
         bits_slot0_next = bits_slot1_reg;
+        bits_slot0_valid_next = bits_slot1_valid_reg;
     end
 end
 
 always @* begin
     bits_slot1_next = bits_slot1_reg;
+    bits_slot1_valid_next = bits_slot1_valid_reg;
     if (bits_slot1_moves) begin
         bits_slot1_next = bits_slot2_reg;
+        bits_slot1_valid_next = bits_slot2_valid_reg;
     end
 end
 
 always @* begin
     bits_slot2_next = bits_slot2_reg;
+    bits_slot2_valid_next = bits_slot2_valid_reg;
     if (bits_slot2_moves) begin
         bits_slot2_next = bits_slot3_reg;
+        bits_slot2_valid_next = bits_slot3_valid_reg;
     end
 end
 
@@ -2049,57 +2055,21 @@ always @* begin
 end
 
 always @* begin
-    bits_slot0_valid_next = bits_slot0_valid_reg;
-    if (bits_slot0_moves) begin
-        bits_slot0_valid_next = bits_slot1_valid_reg;
-    end
-end
-
-always @* begin
-    bits_slot1_valid_next = bits_slot1_valid_reg;
-    if (bits_slot1_moves) begin
-        bits_slot1_valid_next = bits_slot2_valid_reg;
-    end
-end
-
-always @* begin
-    bits_slot2_valid_next = bits_slot2_valid_reg;
-    if (bits_slot2_moves) begin
-        bits_slot2_valid_next = bits_slot3_valid_reg;
-    end
-end
-
-always @* begin
     out_held_valid_next = out_held_valid_reg;
-    if (step) begin
-        out_held_valid_next = ~is_end;
-    end
-end
-
-always @* begin
     out_held_entry_next = out_held_entry_reg;
     if (step) begin
+        out_held_valid_next = ~is_end;
         out_held_entry_next = {is_escape, code_length, bits_window};
     end
 end
 
 always @* begin
     out_stage_valid_next = out_stage_valid_reg;
-    if (out_stage_loads) begin
-        out_stage_valid_next = out_value_valid;
-    end
-end
-
-always @* begin
     out_stage_data_next = out_stage_data_reg;
-    if (out_stage_loads) begin
-        out_stage_data_next = out_value_data;
-    end
-end
-
-always @* begin
     out_stage_last_next = out_stage_last_reg;
     if (out_stage_loads) begin
+        out_stage_valid_next = out_value_valid;
+        out_stage_data_next = out_value_data;
         out_stage_last_next = out_value_last;
     end
 end

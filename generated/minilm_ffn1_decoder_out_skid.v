@@ -37,43 +37,21 @@ assign s_ready_next = m_axis_tready | (~temp_valid_reg & (~m_valid_reg | ~s_axis
 
 always @* begin
     m_valid_next = m_valid_reg;
+    temp_valid_next = temp_valid_reg;
+    m_payload_next = m_payload_reg;
+    temp_payload_next = temp_payload_reg;
     if (s_ready_reg) begin
         if (m_axis_tready | ~m_valid_reg) begin
             m_valid_next = s_axis_tvalid;
+            m_payload_next = {s_axis_tlast, s_axis_tdata};
+        end else begin
+            temp_valid_next = s_axis_tvalid;
+            temp_payload_next = {s_axis_tlast, s_axis_tdata};
         end
     end else if (m_axis_tready) begin
         m_valid_next = temp_valid_reg;
-    end
-end
-
-always @* begin
-    temp_valid_next = temp_valid_reg;
-    if (s_ready_reg) begin
-        if (!(m_axis_tready | ~m_valid_reg)) begin
-            temp_valid_next = s_axis_tvalid;
-        end
-    end else if (m_axis_tready) begin
         temp_valid_next = 1'd0;
-    end
-end
-
-always @* begin
-    m_payload_next = m_payload_reg;
-    if (s_ready_reg) begin
-        if (m_axis_tready | ~m_valid_reg) begin
-            m_payload_next = {s_axis_tlast, s_axis_tdata};
-        end
-    end else if (m_axis_tready) begin
         m_payload_next = temp_payload_reg;
-    end
-end
-
-always @* begin
-    temp_payload_next = temp_payload_reg;
-    if (s_ready_reg) begin
-        if (!(m_axis_tready | ~m_valid_reg)) begin
-            temp_payload_next = {s_axis_tlast, s_axis_tdata};
-        end
     end
 end
 

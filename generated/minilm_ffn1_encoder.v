@@ -120,14 +120,14 @@ wire [7:0] packer_count_padded;
 wire [7:0] packer_filled;
 wire packer_frame_done;
 wire [4:0] _t0;
-wire [7:0] _t1;
-wire [63:0] _t2;
-wire _unused = &{1'b0, _t1[7], _t2[35:0]};
+wire [63:0] _t1;
+wire [7:0] _t2;
+wire _unused = &{1'b0, _t1[35:0], _t2[7]};
 
 assign _t0 = ~packer_offset_reg;
-assign _t1 = {3'd0, word_data_reg[24:20]} + 8'd8;
-assign _t2 = end_pending_reg ? 64'hfff0000000000000 : ({word_data_reg[19:0], 44'd0} | ({word_raw_reg, 56'd0}
+assign _t1 = end_pending_reg ? 64'hfff0000000000000 : ({word_data_reg[19:0], 44'd0} | ({word_raw_reg, 56'd0}
     >> word_data_reg[24:20]));
+assign _t2 = {3'd0, word_data_reg[24:20]} + 8'd8;
 
 // ROM code: 256 x 25 bits, synchronous read, logic
 always @(posedge clk) begin
@@ -443,49 +443,24 @@ assign packer_frame_done = packer_flushing_reg & (packer_count_reg == 8'h20);
 
 always @* begin
     stage_valid_next = stage_valid_reg;
-    if (advance) begin
-        stage_valid_next = s_axis_tvalid;
-    end
-end
-
-always @* begin
     stage_last_next = stage_last_reg;
-    if (advance) begin
-        stage_last_next = s_axis_tlast;
-    end
-end
-
-always @* begin
     stage_raw_next = stage_raw_reg;
     if (advance) begin
+        stage_valid_next = s_axis_tvalid;
+        stage_last_next = s_axis_tlast;
         stage_raw_next = {s_axis_tdata[15], s_axis_tdata[6:0]};
     end
 end
 
 always @* begin
     word_valid_next = word_valid_reg;
-    if (advance_word) begin
-        word_valid_next = stage_valid_reg;
-    end
-end
-
-always @* begin
     word_data_next = word_data_reg;
-    if (advance_word) begin
-        word_data_next = code_rdata;
-    end
-end
-
-always @* begin
     word_last_next = word_last_reg;
-    if (advance_word) begin
-        word_last_next = stage_last_reg;
-    end
-end
-
-always @* begin
     word_raw_next = word_raw_reg;
     if (advance_word) begin
+        word_valid_next = stage_valid_reg;
+        word_data_next = code_rdata;
+        word_last_next = stage_last_reg;
         word_raw_next = stage_raw_reg;
     end
 end
@@ -501,88 +476,38 @@ end
 
 always @* begin
     packer_chunk_valid_next = packer_chunk_valid_reg;
-    if (packer_chunk_load) begin
-        packer_chunk_valid_next = end_pending_reg | word_valid_reg;
-    end
-end
-
-always @* begin
     packer_chunk_bits_next = packer_chunk_bits_reg;
-    if (packer_chunk_load) begin
-        packer_chunk_bits_next = end_pending_reg ? 7'd12 : _t1[6:0];
-    end
-end
-
-always @* begin
     packer_chunk_data_next = packer_chunk_data_reg;
-    if (packer_chunk_load) begin
-        packer_chunk_data_next = _t2[63:36];
-    end
-end
-
-always @* begin
     packer_chunk_last_next = packer_chunk_last_reg;
     if (packer_chunk_load) begin
+        packer_chunk_valid_next = end_pending_reg | word_valid_reg;
         packer_chunk_last_next = end_pending_reg;
+        packer_chunk_data_next = _t1[63:36];
+        packer_chunk_bits_next = end_pending_reg ? 7'd12 : _t2[6:0];
     end
 end
 
 always @* begin
     packer_placed_valid_next = packer_placed_valid_reg;
+    packer_placed_data_next = packer_placed_data_reg;
+    packer_placed_last_next = packer_placed_last_reg;
+    packer_placed_limit_next = packer_placed_limit_reg;
+    packer_offset_next = packer_offset_reg;
+    packer_placed_end_bit_next = packer_placed_end_bit_reg;
+    packer_placed_end_words_next = packer_placed_end_words_reg;
+    packer_placed_padded_words_next = packer_placed_padded_words_reg;
     if (packer_place) begin
         packer_placed_valid_next = packer_chunk_valid_reg;
-    end
-end
-
-always @* begin
-    packer_placed_data_next = packer_placed_data_reg;
-    if (packer_place) begin
-        packer_placed_data_next = packer_placing_stage2;
-    end
-end
-
-always @* begin
-    packer_placed_last_next = packer_placed_last_reg;
-    if (packer_place) begin
         packer_placed_last_next = packer_chunk_last_reg;
-    end
-end
-
-always @* begin
-    packer_placed_limit_next = packer_placed_limit_reg;
-    if (packer_place) begin
+        packer_placed_data_next = packer_placing_stage2;
         packer_placed_limit_next = 8'h44 - {1'd0, packer_chunk_bits_reg};
-    end
-end
-
-always @* begin
-    packer_offset_next = packer_offset_reg;
-    if (packer_place) begin
+        packer_placed_end_bit_next = packer_chunk_end[4:0];
+        packer_placed_end_words_next = packer_chunk_end[6:5];
+        packer_placed_padded_words_next = packer_chunk_end[6:5] + ((packer_chunk_end[4:0] != 5'd0) ? 2'd1 :
+            2'd0);
         if (packer_chunk_valid_reg) begin
             packer_offset_next = packer_chunk_last_reg ? 5'd0 : packer_chunk_end[4:0];
         end
-    end
-end
-
-always @* begin
-    packer_placed_end_bit_next = packer_placed_end_bit_reg;
-    if (packer_place) begin
-        packer_placed_end_bit_next = packer_chunk_end[4:0];
-    end
-end
-
-always @* begin
-    packer_placed_end_words_next = packer_placed_end_words_reg;
-    if (packer_place) begin
-        packer_placed_end_words_next = packer_chunk_end[6:5];
-    end
-end
-
-always @* begin
-    packer_placed_padded_words_next = packer_placed_padded_words_reg;
-    if (packer_place) begin
-        packer_placed_padded_words_next = packer_chunk_end[6:5] + ((packer_chunk_end[4:0] != 5'd0) ? 2'd1 :
-            2'd0);
     end
 end
 
@@ -598,21 +523,11 @@ end
 
 always @* begin
     packer_stage_valid_next = packer_stage_valid_reg;
-    if (packer_stage_loads) begin
-        packer_stage_valid_next = packer_word_valid;
-    end
-end
-
-always @* begin
     packer_stage_data_next = packer_stage_data_reg;
-    if (packer_stage_loads) begin
-        packer_stage_data_next = packer_word_data;
-    end
-end
-
-always @* begin
     packer_stage_last_next = packer_stage_last_reg;
     if (packer_stage_loads) begin
+        packer_stage_valid_next = packer_word_valid;
+        packer_stage_data_next = packer_word_data;
         packer_stage_last_next = packer_word_last;
     end
 end

@@ -1253,77 +1253,47 @@ end
 
 always @* begin
     out_held_valid_next = out_held_valid_reg;
-    if (step) begin
-        out_held_valid_next = ~is_end;
-    end
-end
-
-always @* begin
     out_held_value_next = out_held_value_reg;
     if (step) begin
+        out_held_valid_next = ~is_end;
         out_held_value_next = decoded;
     end
 end
 
 always @* begin
     out_stage_valid_next = out_stage_valid_reg;
-    if (out_stage_loads) begin
-        out_stage_valid_next = out_value_valid;
-    end
-end
-
-always @* begin
     out_stage_data_next = out_stage_data_reg;
-    if (out_stage_loads) begin
-        out_stage_data_next = out_value_data;
-    end
-end
-
-always @* begin
     out_stage_last_next = out_stage_last_reg;
     if (out_stage_loads) begin
+        out_stage_valid_next = out_value_valid;
+        out_stage_data_next = out_value_data;
         out_stage_last_next = out_value_last;
     end
 end
 
 always @* begin
     bits_slot0_next = bits_slot0_reg;
-    if (bits_slot0_moves) begin
-        bits_slot0_next = bits_slot1_reg;
-    end
-end
-
-always @* begin
-    bits_slot1_next = bits_slot1_reg;
-    if (bits_slot1_moves) begin
-        bits_slot1_next = bits_slot2_reg;
-    end
-end
-
-always @* begin
-    bits_slot2_next = bits_slot2_reg;
-    if (bits_slot2_moves) begin
-        bits_slot2_next = bits_in_skid_m_axis_tdata;
-    end
-end
-
-always @* begin
     bits_slot0_valid_next = bits_slot0_valid_reg;
     if (bits_slot0_moves) begin
+        bits_slot0_next = bits_slot1_reg;
         bits_slot0_valid_next = bits_slot1_valid_reg;
     end
 end
 
 always @* begin
+    bits_slot1_next = bits_slot1_reg;
     bits_slot1_valid_next = bits_slot1_valid_reg;
     if (bits_slot1_moves) begin
+        bits_slot1_next = bits_slot2_reg;
         bits_slot1_valid_next = bits_slot2_valid_reg;
     end
 end
 
 always @* begin
+    bits_slot2_next = bits_slot2_reg;
     bits_slot2_valid_next = bits_slot2_valid_reg;
     if (bits_slot2_moves) begin
+        bits_slot2_next = bits_in_skid_m_axis_tdata;
         bits_slot2_valid_next = bits_in_skid_m_axis_tvalid & bits_takes;
     end
 end

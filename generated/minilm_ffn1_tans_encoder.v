@@ -1462,18 +1462,19 @@ assign packer_frame_done = packer_flushing_reg & (packer_count_reg == 8'h20);
 
 always @* begin
     values_w_parity_next = values_w_parity_reg;
-    if (values_write) begin
-        if (values_w_ends) begin
-            values_w_parity_next = ~values_w_parity_reg;
-        end
-    end
-end
-
-always @* begin
     values_w_count_next = values_w_count_reg;
+    values_length0_next = values_length0_reg;
+    values_length1_next = values_length1_reg;
     if (values_write) begin
         if (values_w_ends) begin
             values_w_count_next = 13'd0;
+            values_w_parity_next = ~values_w_parity_reg;
+            if (values_w_parity_reg == 1'd0) begin
+                values_length0_next = values_w_count_reg + 13'd1;
+            end
+            if (values_w_parity_reg == 1'd1) begin
+                values_length1_next = values_w_count_reg + 13'd1;
+            end
         end else begin
             values_w_count_next = values_w_count_reg + 13'd1;
         end
@@ -1482,10 +1483,14 @@ end
 
 always @* begin
     values_complete0_next = values_complete0_reg;
+    values_complete1_next = values_complete1_reg;
     if (values_write) begin
         if (values_w_ends) begin
             if (values_w_parity_reg == 1'd0) begin
                 values_complete0_next = 1'd1;
+            end
+            if (values_w_parity_reg == 1'd1) begin
+                values_complete1_next = 1'd1;
             end
         end
     end
@@ -1493,19 +1498,6 @@ always @* begin
         if (values_out_parity_reg == 1'd0) begin
             values_complete0_next = 1'd0;
         end
-    end
-end
-
-always @* begin
-    values_complete1_next = values_complete1_reg;
-    if (values_write) begin
-        if (values_w_ends) begin
-            if (values_w_parity_reg == 1'd1) begin
-                values_complete1_next = 1'd1;
-            end
-        end
-    end
-    if (values_out_valid_reg & value_ready & values_out_last_reg) begin
         if (values_out_parity_reg == 1'd1) begin
             values_complete1_next = 1'd0;
         end
@@ -1513,136 +1505,55 @@ always @* begin
 end
 
 always @* begin
-    values_length0_next = values_length0_reg;
-    if (values_write) begin
-        if (values_w_ends) begin
-            if (values_w_parity_reg == 1'd0) begin
-                values_length0_next = values_w_count_reg + 13'd1;
-            end
-        end
-    end
-end
-
-always @* begin
-    values_length1_next = values_length1_reg;
-    if (values_write) begin
-        if (values_w_ends) begin
-            if (values_w_parity_reg == 1'd1) begin
-                values_length1_next = values_w_count_reg + 13'd1;
-            end
-        end
-    end
-end
-
-always @* begin
     values_r_parity_next = values_r_parity_reg;
+    values_out_valid_next = values_out_valid_reg;
+    values_out_first_next = values_out_first_reg;
+    values_out_last_next = values_out_last_reg;
+    values_out_parity_next = values_out_parity_reg;
     if (values_issue) begin
+        values_out_valid_next = 1'd1;
+        values_out_first_next = values_r_fresh_reg;
+        values_out_last_next = values_r_index_reg == 13'd0;
+        values_out_parity_next = values_r_parity_reg;
         if (values_r_index_reg == 13'd0) begin
             values_r_parity_next = ~values_r_parity_reg;
         end
-    end
-end
-
-always @* begin
-    values_r_active_next = values_r_active_reg;
-    if (values_issue) begin
-        if (values_r_index_reg == 13'd0) begin
-            values_r_active_next = 1'd0;
-        end
-    end
-    if (~values_r_active_reg & (values_r_parity_reg ? values_complete1_reg : values_complete0_reg)) begin
-        values_r_active_next = 1'd1;
-    end
-end
-
-always @* begin
-    values_r_index_next = values_r_index_reg;
-    if (values_issue) begin
-        values_r_index_next = values_r_index_reg - 13'd1;
-    end
-    if (~values_r_active_reg & (values_r_parity_reg ? values_complete1_reg : values_complete0_reg)) begin
-        values_r_index_next = (values_r_parity_reg ? values_length1_reg : values_length0_reg) - 13'd1;
-    end
-end
-
-always @* begin
-    values_r_fresh_next = values_r_fresh_reg;
-    if (values_issue) begin
-        values_r_fresh_next = 1'd0;
-    end
-    if (~values_r_active_reg & (values_r_parity_reg ? values_complete1_reg : values_complete0_reg)) begin
-        values_r_fresh_next = 1'd1;
-    end
-end
-
-always @* begin
-    values_out_valid_next = values_out_valid_reg;
-    if (values_issue) begin
-        values_out_valid_next = 1'd1;
     end else if (values_advance) begin
         values_out_valid_next = 1'd0;
     end
 end
 
 always @* begin
-    values_out_first_next = values_out_first_reg;
+    values_r_active_next = values_r_active_reg;
+    values_r_index_next = values_r_index_reg;
+    values_r_fresh_next = values_r_fresh_reg;
     if (values_issue) begin
-        values_out_first_next = values_r_fresh_reg;
+        values_r_fresh_next = 1'd0;
+        values_r_index_next = values_r_index_reg - 13'd1;
+        if (values_r_index_reg == 13'd0) begin
+            values_r_active_next = 1'd0;
+        end
     end
-end
-
-always @* begin
-    values_out_last_next = values_out_last_reg;
-    if (values_issue) begin
-        values_out_last_next = values_r_index_reg == 13'd0;
-    end
-end
-
-always @* begin
-    values_out_parity_next = values_out_parity_reg;
-    if (values_issue) begin
-        values_out_parity_next = values_r_parity_reg;
+    if (~values_r_active_reg & (values_r_parity_reg ? values_complete1_reg : values_complete0_reg)) begin
+        values_r_active_next = 1'd1;
+        values_r_fresh_next = 1'd1;
+        values_r_index_next = (values_r_parity_reg ? values_length1_reg : values_length0_reg) - 13'd1;
     end
 end
 
 always @* begin
     entry_valid_next = entry_valid_reg;
-    if (entry_advance) begin
-        entry_valid_next = values_out_valid_reg;
-    end
-end
-
-always @* begin
     entry_is_end_next = entry_is_end_reg;
-    if (entry_advance) begin
-        entry_is_end_next = need_end;
-    end
-end
-
-always @* begin
     entry_frame_start_next = entry_frame_start_reg;
-    if (entry_advance) begin
-        entry_frame_start_next = values_out_last_reg & ~need_end;
-    end
-end
-
-always @* begin
     entry_symbol_next = entry_symbol_reg;
-    if (entry_advance) begin
-        entry_symbol_next = values_ram_rdata[14:7];
-    end
-end
-
-always @* begin
     entry_raw_next = entry_raw_reg;
-    if (entry_advance) begin
-        entry_raw_next = {values_ram_rdata[15], values_ram_rdata[6:0]};
-    end
-end
-
-always @* begin
     end_done_next = end_done_reg;
     if (entry_advance) begin
+        entry_valid_next = values_out_valid_reg;
+        entry_is_end_next = need_end;
+        entry_frame_start_next = values_out_last_reg & ~need_end;
+        entry_symbol_next = values_ram_rdata[14:7];
+        entry_raw_next = {values_ram_rdata[15], values_ram_rdata[6:0]};
         if (values_out_valid_reg) begin
             end_done_next = need_end;
         end
@@ -1651,25 +1562,15 @@ end
 
 always @* begin
     coded_valid_next = coded_valid_reg;
-    if (loop_step & ~entry_is_end_reg) begin
-        coded_valid_next = 1'd1;
-    end else if (coded_free) begin
-        coded_valid_next = 1'd0;
-    end
-end
-
-always @* begin
     coded_chunk_next = coded_chunk_reg;
-    if (loop_step & ~entry_is_end_reg) begin
-        coded_chunk_next = {{2'd0, nb} + ((_t1[27] & ~entry_is_end_reg) ? 6'd16 : 6'd8), _t3[27:1] |
-            (_t4[27:1] >> nb)};
-    end
-end
-
-always @* begin
     coded_last_next = coded_last_reg;
     if (loop_step & ~entry_is_end_reg) begin
+        coded_valid_next = 1'd1;
+        coded_chunk_next = {{2'd0, nb} + ((_t1[27] & ~entry_is_end_reg) ? 6'd16 : 6'd8), _t3[27:1] |
+            (_t4[27:1] >> nb)};
         coded_last_next = entry_frame_start_reg;
+    end else if (coded_free) begin
+        coded_valid_next = 1'd0;
     end
 end
 
@@ -1682,18 +1583,19 @@ end
 
 always @* begin
     chunks_w_parity_next = chunks_w_parity_reg;
-    if (chunks_write) begin
-        if (chunks_w_ends) begin
-            chunks_w_parity_next = ~chunks_w_parity_reg;
-        end
-    end
-end
-
-always @* begin
     chunks_w_count_next = chunks_w_count_reg;
+    chunks_length0_next = chunks_length0_reg;
+    chunks_length1_next = chunks_length1_reg;
     if (chunks_write) begin
         if (chunks_w_ends) begin
             chunks_w_count_next = 13'd0;
+            chunks_w_parity_next = ~chunks_w_parity_reg;
+            if (chunks_w_parity_reg == 1'd0) begin
+                chunks_length0_next = chunks_w_count_reg + 13'd1;
+            end
+            if (chunks_w_parity_reg == 1'd1) begin
+                chunks_length1_next = chunks_w_count_reg + 13'd1;
+            end
         end else begin
             chunks_w_count_next = chunks_w_count_reg + 13'd1;
         end
@@ -1702,10 +1604,14 @@ end
 
 always @* begin
     chunks_complete0_next = chunks_complete0_reg;
+    chunks_complete1_next = chunks_complete1_reg;
     if (chunks_write) begin
         if (chunks_w_ends) begin
             if (chunks_w_parity_reg == 1'd0) begin
                 chunks_complete0_next = 1'd1;
+            end
+            if (chunks_w_parity_reg == 1'd1) begin
+                chunks_complete1_next = 1'd1;
             end
         end
     end
@@ -1713,19 +1619,6 @@ always @* begin
         if (chunks_out_parity_reg == 1'd0) begin
             chunks_complete0_next = 1'd0;
         end
-    end
-end
-
-always @* begin
-    chunks_complete1_next = chunks_complete1_reg;
-    if (chunks_write) begin
-        if (chunks_w_ends) begin
-            if (chunks_w_parity_reg == 1'd1) begin
-                chunks_complete1_next = 1'd1;
-            end
-        end
-    end
-    if (chunks_out_valid_reg & chunks_take & chunks_out_last_reg) begin
         if (chunks_out_parity_reg == 1'd1) begin
             chunks_complete1_next = 1'd0;
         end
@@ -1733,143 +1626,71 @@ always @* begin
 end
 
 always @* begin
-    chunks_length0_next = chunks_length0_reg;
-    if (chunks_write) begin
-        if (chunks_w_ends) begin
-            if (chunks_w_parity_reg == 1'd0) begin
-                chunks_length0_next = chunks_w_count_reg + 13'd1;
-            end
-        end
-    end
-end
-
-always @* begin
-    chunks_length1_next = chunks_length1_reg;
-    if (chunks_write) begin
-        if (chunks_w_ends) begin
-            if (chunks_w_parity_reg == 1'd1) begin
-                chunks_length1_next = chunks_w_count_reg + 13'd1;
-            end
-        end
-    end
-end
-
-always @* begin
     chunks_r_parity_next = chunks_r_parity_reg;
+    chunks_out_valid_next = chunks_out_valid_reg;
+    chunks_out_first_next = chunks_out_first_reg;
+    chunks_out_last_next = chunks_out_last_reg;
+    chunks_out_parity_next = chunks_out_parity_reg;
     if (chunks_issue) begin
+        chunks_out_valid_next = 1'd1;
+        chunks_out_first_next = chunks_r_fresh_reg;
+        chunks_out_last_next = chunks_r_index_reg == 13'd0;
+        chunks_out_parity_next = chunks_r_parity_reg;
         if (chunks_r_index_reg == 13'd0) begin
             chunks_r_parity_next = ~chunks_r_parity_reg;
         end
-    end
-end
-
-always @* begin
-    chunks_r_active_next = chunks_r_active_reg;
-    if (chunks_issue) begin
-        if (chunks_r_index_reg == 13'd0) begin
-            chunks_r_active_next = 1'd0;
-        end
-    end
-    if (~chunks_r_active_reg & (chunks_r_parity_reg ? chunks_complete1_reg : chunks_complete0_reg)) begin
-        chunks_r_active_next = 1'd1;
-    end
-end
-
-always @* begin
-    chunks_r_index_next = chunks_r_index_reg;
-    if (chunks_issue) begin
-        chunks_r_index_next = chunks_r_index_reg - 13'd1;
-    end
-    if (~chunks_r_active_reg & (chunks_r_parity_reg ? chunks_complete1_reg : chunks_complete0_reg)) begin
-        chunks_r_index_next = (chunks_r_parity_reg ? chunks_length1_reg : chunks_length0_reg) - 13'd1;
-    end
-end
-
-always @* begin
-    chunks_r_fresh_next = chunks_r_fresh_reg;
-    if (chunks_issue) begin
-        chunks_r_fresh_next = 1'd0;
-    end
-    if (~chunks_r_active_reg & (chunks_r_parity_reg ? chunks_complete1_reg : chunks_complete0_reg)) begin
-        chunks_r_fresh_next = 1'd1;
-    end
-end
-
-always @* begin
-    chunks_out_valid_next = chunks_out_valid_reg;
-    if (chunks_issue) begin
-        chunks_out_valid_next = 1'd1;
     end else if (chunks_advance) begin
         chunks_out_valid_next = 1'd0;
     end
 end
 
 always @* begin
-    chunks_out_first_next = chunks_out_first_reg;
+    chunks_r_active_next = chunks_r_active_reg;
+    chunks_r_index_next = chunks_r_index_reg;
+    chunks_r_fresh_next = chunks_r_fresh_reg;
     if (chunks_issue) begin
-        chunks_out_first_next = chunks_r_fresh_reg;
+        chunks_r_fresh_next = 1'd0;
+        chunks_r_index_next = chunks_r_index_reg - 13'd1;
+        if (chunks_r_index_reg == 13'd0) begin
+            chunks_r_active_next = 1'd0;
+        end
     end
-end
-
-always @* begin
-    chunks_out_last_next = chunks_out_last_reg;
-    if (chunks_issue) begin
-        chunks_out_last_next = chunks_r_index_reg == 13'd0;
-    end
-end
-
-always @* begin
-    chunks_out_parity_next = chunks_out_parity_reg;
-    if (chunks_issue) begin
-        chunks_out_parity_next = chunks_r_parity_reg;
+    if (~chunks_r_active_reg & (chunks_r_parity_reg ? chunks_complete1_reg : chunks_complete0_reg)) begin
+        chunks_r_active_next = 1'd1;
+        chunks_r_fresh_next = 1'd1;
+        chunks_r_index_next = (chunks_r_parity_reg ? chunks_length1_reg : chunks_length0_reg) - 13'd1;
     end
 end
 
 always @* begin
     frame_state0_next = frame_state0_reg;
-    if (coded_valid_reg & coded_last_reg & coded_write_ready & (chunks_w_parity_reg == 1'd0)) begin
-        frame_state0_next = states_rdata;
-    end
-end
-
-always @* begin
-    frame_state1_next = frame_state1_reg;
-    if (coded_valid_reg & coded_last_reg & coded_write_ready & (chunks_w_parity_reg == 1'd1)) begin
-        frame_state1_next = states_rdata;
-    end
-end
-
-always @* begin
     frame_end0_next = frame_end0_reg;
     if (coded_valid_reg & coded_last_reg & coded_write_ready & (chunks_w_parity_reg == 1'd0)) begin
+        frame_state0_next = states_rdata;
         frame_end0_next = end_chunk_reg;
     end
 end
 
 always @* begin
+    frame_state1_next = frame_state1_reg;
     frame_end1_next = frame_end1_reg;
     if (coded_valid_reg & coded_last_reg & coded_write_ready & (chunks_w_parity_reg == 1'd1)) begin
+        frame_state1_next = states_rdata;
         frame_end1_next = end_chunk_reg;
     end
 end
 
 always @* begin
     wrote_state_next = wrote_state_reg;
-    if (packer_chunk_load & (end_pending_reg | chunks_out_valid_reg)) begin
-        if (end_pending_reg) begin
-            wrote_state_next = 1'd0;
-        end else if (offer_state) begin
-            wrote_state_next = 1'd1;
-        end
-    end
-end
-
-always @* begin
     end_pending_next = end_pending_reg;
+    pending_end_next = pending_end_reg;
     if (packer_chunk_load & (end_pending_reg | chunks_out_valid_reg)) begin
         if (end_pending_reg) begin
             end_pending_next = 1'd0;
+            wrote_state_next = 1'd0;
         end else if (offer_state) begin
+            wrote_state_next = 1'd1;
+            pending_end_next = chunks_out_parity_reg ? frame_end1_reg : frame_end0_reg;
         end else if (chunks_out_last_reg) begin
             end_pending_next = 1'd1;
         end
@@ -1877,101 +1698,40 @@ always @* begin
 end
 
 always @* begin
-    pending_end_next = pending_end_reg;
-    if (packer_chunk_load & (end_pending_reg | chunks_out_valid_reg)) begin
-        if (!end_pending_reg) begin
-            if (offer_state) begin
-                pending_end_next = chunks_out_parity_reg ? frame_end1_reg : frame_end0_reg;
-            end
-        end
-    end
-end
-
-always @* begin
     packer_chunk_valid_next = packer_chunk_valid_reg;
+    packer_chunk_bits_next = packer_chunk_bits_reg;
+    packer_chunk_data_next = packer_chunk_data_reg;
+    packer_chunk_last_next = packer_chunk_last_reg;
     if (packer_chunk_load) begin
         packer_chunk_valid_next = end_pending_reg | chunks_out_valid_reg;
-    end
-end
-
-always @* begin
-    packer_chunk_bits_next = packer_chunk_bits_reg;
-    if (packer_chunk_load) begin
+        packer_chunk_last_next = end_pending_reg;
+        packer_chunk_data_next = _t5[63:37];
         packer_chunk_bits_next = end_pending_reg ? {3'd0, pending_end_reg[14:11]} : (offer_state ? 7'd11 :
             {1'd0, chunks_ram_rdata[32:27]});
     end
 end
 
 always @* begin
-    packer_chunk_data_next = packer_chunk_data_reg;
-    if (packer_chunk_load) begin
-        packer_chunk_data_next = _t5[63:37];
-    end
-end
-
-always @* begin
-    packer_chunk_last_next = packer_chunk_last_reg;
-    if (packer_chunk_load) begin
-        packer_chunk_last_next = end_pending_reg;
-    end
-end
-
-always @* begin
     packer_placed_valid_next = packer_placed_valid_reg;
+    packer_placed_data_next = packer_placed_data_reg;
+    packer_placed_last_next = packer_placed_last_reg;
+    packer_placed_limit_next = packer_placed_limit_reg;
+    packer_offset_next = packer_offset_reg;
+    packer_placed_end_bit_next = packer_placed_end_bit_reg;
+    packer_placed_end_words_next = packer_placed_end_words_reg;
+    packer_placed_padded_words_next = packer_placed_padded_words_reg;
     if (packer_place) begin
         packer_placed_valid_next = packer_chunk_valid_reg;
-    end
-end
-
-always @* begin
-    packer_placed_data_next = packer_placed_data_reg;
-    if (packer_place) begin
-        packer_placed_data_next = packer_placing_stage2;
-    end
-end
-
-always @* begin
-    packer_placed_last_next = packer_placed_last_reg;
-    if (packer_place) begin
         packer_placed_last_next = packer_chunk_last_reg;
-    end
-end
-
-always @* begin
-    packer_placed_limit_next = packer_placed_limit_reg;
-    if (packer_place) begin
+        packer_placed_data_next = packer_placing_stage2;
         packer_placed_limit_next = 8'h45 - {1'd0, packer_chunk_bits_reg};
-    end
-end
-
-always @* begin
-    packer_offset_next = packer_offset_reg;
-    if (packer_place) begin
+        packer_placed_end_bit_next = packer_chunk_end[4:0];
+        packer_placed_end_words_next = packer_chunk_end[6:5];
+        packer_placed_padded_words_next = packer_chunk_end[6:5] + ((packer_chunk_end[4:0] != 5'd0) ? 2'd1 :
+            2'd0);
         if (packer_chunk_valid_reg) begin
             packer_offset_next = packer_chunk_last_reg ? 5'd0 : packer_chunk_end[4:0];
         end
-    end
-end
-
-always @* begin
-    packer_placed_end_bit_next = packer_placed_end_bit_reg;
-    if (packer_place) begin
-        packer_placed_end_bit_next = packer_chunk_end[4:0];
-    end
-end
-
-always @* begin
-    packer_placed_end_words_next = packer_placed_end_words_reg;
-    if (packer_place) begin
-        packer_placed_end_words_next = packer_chunk_end[6:5];
-    end
-end
-
-always @* begin
-    packer_placed_padded_words_next = packer_placed_padded_words_reg;
-    if (packer_place) begin
-        packer_placed_padded_words_next = packer_chunk_end[6:5] + ((packer_chunk_end[4:0] != 5'd0) ? 2'd1 :
-            2'd0);
     end
 end
 
@@ -1987,21 +1747,11 @@ end
 
 always @* begin
     packer_stage_valid_next = packer_stage_valid_reg;
-    if (packer_stage_loads) begin
-        packer_stage_valid_next = packer_word_valid;
-    end
-end
-
-always @* begin
     packer_stage_data_next = packer_stage_data_reg;
-    if (packer_stage_loads) begin
-        packer_stage_data_next = packer_word_data;
-    end
-end
-
-always @* begin
     packer_stage_last_next = packer_stage_last_reg;
     if (packer_stage_loads) begin
+        packer_stage_valid_next = packer_word_valid;
+        packer_stage_data_next = packer_word_data;
         packer_stage_last_next = packer_word_last;
     end
 end

