@@ -10,12 +10,16 @@ public struct FuseSoCCore: Sendable {
     public let codebook: Codebook
     /// The Verilog files, submodules before the modules that use them.
     public let files: [String]
+    /// ROM contents files read by `$readmemh` (`generate --rom-files`), copied next to the
+    /// tools' work folder so the relative paths resolve.
+    public let dataFiles: [String]
     /// The top modules: `<name>_decoder` and/or `<name>_encoder`.
     public let tops: [String]
 
-    public init(codebook: Codebook, files: [String], tops: [String]) {
+    public init(codebook: Codebook, files: [String], dataFiles: [String] = [], tops: [String]) {
         self.codebook = codebook
         self.files = files
+        self.dataFiles = dataFiles
         self.tops = tops
     }
 
@@ -37,11 +41,16 @@ public struct FuseSoCCore: Sendable {
                      "    file_type: verilogSource",
                      "    files:"]
         lines += files.map { "      - \($0)" }
-        lines += ["", "targets:", "  default:", "    filesets: [rtl]"]
+        if !dataFiles.isEmpty {
+            lines += ["  roms:", "    files:"]
+            lines += dataFiles.map { "      - \($0): {file_type: user, copyto: \($0)}" }
+        }
+        let sets = dataFiles.isEmpty ? "[rtl]" : "[rtl, roms]"
+        lines += ["", "targets:", "  default:", "    filesets: \(sets)"]
         for top in tops {
             let role = top.hasSuffix("_decoder") ? "decoder" : "encoder"
-            lines += ["  \(role):", "    filesets: [rtl]", "    toplevel: \(top)",
-                      "  lint_\(role):", "    default_tool: verilator", "    filesets: [rtl]", "    toplevel: \(top)",
+            lines += ["  \(role):", "    filesets: \(sets)", "    toplevel: \(top)",
+                      "  lint_\(role):", "    default_tool: verilator", "    filesets: \(sets)", "    toplevel: \(top)",
                       "    tools:", "      verilator:", "        mode: lint-only", "        verilator_options: [-Wall]"]
         }
         return lines.joined(separator: "\n") + "\n"

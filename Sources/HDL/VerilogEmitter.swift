@@ -1,14 +1,37 @@
 /// One emitted Verilog source file.
 public struct VerilogFile: Sendable, Equatable {
-    /// `<module>.v`.
+    /// `<module>.v` (or a ROM's `<module>_<rom>.hex`).
     public let name: String
     public let contents: String
+
+    public init(name: String, contents: String) {
+        self.name = name
+        self.contents = contents
+    }
+}
+
+/// Where the contents of memory-array ROMs (block and distributed styles) go.
+public enum RomContents: Sendable, Equatable {
+    /// In the Verilog, as assignments in an `initial` block.
+    case inline
+    /// In a file `<module>_<rom>.hex` per ROM (one hex word per line), read by
+    /// `$readmemh("<prefix><module>_<rom>.hex", ...)`. Yosys, Verilator, Icarus and Vivado all take
+    /// it; the path is relative to where the tool runs unless `prefix` makes it absolute.
+    case hexFiles(prefix: String)
 }
 
 extension Module {
-    /// The Verilog of this module and every module below it, one module per file, children first.
-    public func verilogFiles() -> [VerilogFile] {
-        hierarchy.map { VerilogFile(name: "\($0.name).v", contents: VerilogEmitter.emit($0)) }
+    /// The Verilog of this module and every module below it, one module per file, children first,
+    /// and with `.hexFiles` the ROM contents files after them.
+    public func verilogFiles(romContents: RomContents = .inline) -> [VerilogFile] {
+        var files: [VerilogFile] = []
+        var hexFiles: [VerilogFile] = []
+        for module in hierarchy {
+            var emitter = ModuleEmitter(module: module, romContents: romContents)
+            files.append(VerilogFile(name: "\(module.name).v", contents: emitter.emit()))
+            hexFiles += emitter.romFiles
+        }
+        return files + hexFiles
     }
 }
 
@@ -22,13 +45,16 @@ extension Module {
 /// Verilator's default `--unused-regexp` accepts, so the output lints clean under `-Wall`.
 public enum VerilogEmitter {
     public static func emit(_ module: Module) -> String {
-        var emitter = ModuleEmitter(module: module)
+        var emitter = ModuleEmitter(module: module, romContents: .inline)
         return emitter.emit()
     }
 }
 
 struct ModuleEmitter {
     let module: Module
+    let romContents: RomContents
+    /// The contents files of the ROMs written with `.hexFiles`.
+    private(set) var romFiles: [VerilogFile] = []
     private var temporaries: [(name: String, width: Int, value: String)] = []
     /// Temporaries by width and expression text.
     private var temporaryNames: [String: String] = [:]
@@ -36,7 +62,10 @@ struct ModuleEmitter {
     private var usedBits: [String: [Bool]] = [:]
     private var readableOrder: [String] = []
 
-    init(module: Module) { self.module = module }
+    init(module: Module, romContents: RomContents) {
+        self.module = module
+        self.romContents = romContents
+    }
 
     // MARK: Names
 
@@ -522,17 +551,30 @@ struct ModuleEmitter {
             lines.append("(* rom_style = \"\(attribute)\" *)")
             lines.append("reg [\(rom.width - 1):0] \(rom.name)_mem [0:\(padded - 1)];")
             lines.append("")
-            lines.append("initial begin")
-            let perLine = 4
-            var i = 0
-            while i < padded {
-                let row = (i..<Swift.min(i + perLine, padded)).map { k in
-                    "\(rom.name)_mem[\(k)] = \(word(k < depth ? rom.contents[k] : 0));"
+            switch romContents {
+            case .inline:
+                lines.append("initial begin")
+                let perLine = 4
+                var i = 0
+                while i < padded {
+                    let row = (i..<Swift.min(i + perLine, padded)).map { k in
+                        "\(rom.name)_mem[\(k)] = \(word(k < depth ? rom.contents[k] : 0));"
+                    }
+                    lines.append("    " + row.joined(separator: " "))
+                    i += perLine
                 }
-                lines.append("    " + row.joined(separator: " "))
-                i += perLine
+                lines.append("end")
+            case .hexFiles(let prefix):
+                let file = "\(module.name)_\(rom.name).hex"
+                let digits = (rom.width + 3) / 4
+                let text = (0..<padded).map { k in
+                    let hex = String(k < depth ? rom.contents[k] : 0, radix: 16)
+                    return String(repeating: "0", count: Swift.max(0, digits - hex.count)) + hex
+                }.joined(separator: "\n") + "\n"
+                romFiles.append(VerilogFile(name: file, contents: text))
+                lines.append("// \(padded) words of \(rom.width) bits in \(file), one hex word per line.")
+                lines.append("initial $readmemh(\"\(prefix)\(file)\", \(rom.name)_mem);")
             }
-            lines.append("end")
             lines.append("")
             lines.append(contentsOf: readLines(rom, address: address, data: data))
         }

@@ -67,6 +67,9 @@ struct Generate: ParsableCommand {
     @Flag(help: "Also write <name>.core, a FuseSoC (CAPI 2) description of the files (needs --codebook).")
     var fusesoc = false
 
+    @Flag(help: "Write block-RAM ROM contents to <module>_<rom>.hex files read by $readmemh (run the tools from the output folder), not into the Verilog.")
+    var romFiles = false
+
     func validate() throws {
         if codebook == nil {
             if decoder || encoder { throw ValidationError("--\(decoder ? "decoder" : "encoder") needs --codebook") }
@@ -104,11 +107,13 @@ struct Generate: ParsableCommand {
         // none: a bad codebook or an unwritable target leaves the folder as it was.
         var files: [VerilogFile] = []
         for module in modules {
-            for file in module.verilogFiles() where !files.contains(where: { $0.name == file.name }) { files.append(file) }
+            for file in module.verilogFiles(romContents: romFiles ? .hexFiles(prefix: "") : .inline)
+            where !files.contains(where: { $0.name == file.name }) { files.append(file) }
         }
         var contents = files.map { ($0.name, Array($0.contents.utf8)) }
         if fusesoc, let loaded {
-            let core = FuseSoCCore(codebook: loaded, files: files.map(\.name), tops: modules.map(\.name))
+            let core = FuseSoCCore(codebook: loaded, files: files.map(\.name).filter { $0.hasSuffix(".v") },
+                                   dataFiles: files.map(\.name).filter { $0.hasSuffix(".hex") }, tops: modules.map(\.name))
             contents.append((core.fileName, Array(core.text.utf8)))
         }
         let written = try OutputFolder.write(contents, into: output, inputs: codebook.map { [$0] } ?? [])
