@@ -1,0 +1,85 @@
+import HDL
+
+/// A window onto a stream of 32-bit words that arrive several per beat: the front of the
+/// stream in slots 0, 1, 2, ..., from which a consumer removes up to `maxTake` words per cycle
+/// (FORMAT.md section 10: a K-lane decoder takes a word for each lane that needs a bit it lacks,
+/// so up to K words in one cycle).
+///
+/// Input: beats of `q` words (`tdata` 32 q bits, word i at bits [32 i + 31 : 32 i], the first
+/// stream word first) with `tkeep` (q bits, the kept words i = 0 .. k-1). Holds up to
+/// `capacity` = `maxTake` + `q` words; `ready` is a comparison of the word count register with a
+/// constant, so it does not depend on what is taken this cycle (room for a whole beat after
+/// any take).
+///
+/// Each slot's next word is one multiplexer: the slot `take` places further up, or a word of the
+/// beat arriving this cycle, placed behind the words that stay. Declare it, read `words` and
+/// `count`, then call `take` once.
+public struct WordWindow {
+    /// The held words, slot 0 first (slots at or past `count` are unspecified).
+    public let words: [Signal]
+    /// Number of words held (0 ... capacity).
+    public let count: Signal
+    /// The input can take a beat this cycle.
+    public let ready: Signal
+    public let capacity: Int
+    public let maxTake: Int
+    let input: Stream
+    let beatWords: Int
+    let scope: Scope
+
+    /// Builds the window in `m` (names in scope `name`) over `input`, a stream of `q`-word beats
+    /// with `keep`; assigns `input.ready`.
+    public init(_ m: ModuleBuilder, name: String, input: Stream, maxTake requested: Int, file: String = #fileID, line: Int = #line) {
+        let location = SourceLocation(fileID: file, line: line)
+        scope = m.scope(name, file: file, line: line)
+        let saved = m.enterScope(scope)
+        defer { m.restoreScope(saved) }
+        let q = Swift.max(1, input.data.width / 32)
+        if input.data.width % 32 != 0 {
+            m.report(.widthMismatch, "word window '\(name)': beats are whole 32-bit words, not \(input.data.width) bits", at: location)
+        }
+        if let keep = input.keep, keep.width != q {
+            m.report(.widthMismatch, "word window '\(name)': tkeep has \(keep.width) bits for \(q) words", at: location)
+        }
+        maxTake = Swift.max(1, requested)
+        if requested < 1 { m.report(.invalidOperand, "word window '\(name)': maxTake must be at least 1", at: location) }
+        beatWords = q
+        capacity = maxTake + q
+        self.input = input
+        let countWidth = bitsToAddress(capacity + 1)
+        words = (0..<capacity).map { m.register("slot\($0)", width: 32, reset: nil) }
+        count = m.register("count", width: countWidth, reset: 0)
+        ready = m.wire("ready", count <= capacity - q)
+        input.ready.assign(ready)
+    }
+
+    /// Removes the first `amount` words (at most `maxTake` and `count`) this cycle, and takes
+    /// the offered beat when `ready`.
+    public func take(_ m: ModuleBuilder, _ amount: Signal) {
+        m.within(scope) {
+            let countWidth = count.width
+            let taken = m.wire("taken", amount.resized(to: countWidth))
+            let staying = m.wire("staying", count - taken)
+            let arrives = m.wire("arrives", input.valid && ready)
+            // The beat's kept words: tkeep is 1 for words 0 ..< k.
+            var kept: Signal = m.constant(UInt64(beatWords), width: countWidth)
+            if let keep = input.keep {
+                kept = (0..<beatWords).reduce(m.constant(0, width: countWidth)) { sum, i in sum + keep[i].zeroExtended(to: countWidth) }
+                kept = m.wire("kept", kept)
+            }
+            count.assign(staying + mux(arrives, kept, 0))
+            for (i, slot) in words.enumerated() {
+                // Moved up from slot i + t for the take t, or word i - staying of the beat.
+                var moved: Signal = slot
+                for t in stride(from: maxTake, through: 1, by: -1) where i + t < capacity {
+                    moved = mux(taken == t, words[i + t], moved)
+                }
+                var incoming: Signal = moved
+                for w in stride(from: beatWords - 1, through: 0, by: -1) where i - w >= 0 {
+                    incoming = mux(staying == i - w, input.data.bits(32 * w + 31, 32 * w), incoming)
+                }
+                slot.assign(mux(staying > i, moved, mux(arrives, incoming, moved)))
+            }
+        }
+    }
+}
