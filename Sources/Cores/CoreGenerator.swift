@@ -6,10 +6,19 @@ public enum CoreGenerator {
     /// The decoder and/or encoder modules for `codebook` (each with its submodules).
     /// - Throws: `ElaborationError` if a core fails its checks.
     /// `maxFrame` is the tANS encoder's MAX_FRAME (values it holds per frame).
+    /// `wordsPerBeat` is a K-lane decoder's Q (nil: its default).
     public static func modules(for codebook: Codebook, decoder: Bool = true, encoder: Bool = true,
-                               maxFrame: Int = TANSEncoderCore.defaultMaxFrame) throws -> [Module] {
+                               maxFrame: Int = TANSEncoderCore.defaultMaxFrame, wordsPerBeat: Int? = nil) throws -> [Module] {
+        if codebook.lanes == 1, let q = wordsPerBeat, q != 1 {
+            throw CoreError.unsupported("--words-per-beat \(q): a one-lane codebook's cores move one word per beat (section 8); Q > 1 needs a K-lane codebook")
+        }
         guard codebook.lanes == 1 else {
-            throw CoreError.unsupported("codebook '\(codebook.name)' has \(codebook.lanes) lanes: the generated cores decode and encode one lane (version 1) so far; train with --lanes 1 for hardware")
+            // K lanes: the Huffman decoder (P = K values per beat) so far.
+            if case .huffman = codebook.coder, decoder && !encoder {
+                return [try HuffmanLaneDecoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)]
+            }
+            let what = codebook.coder.name == "huffman" ? "a K-lane Huffman encoder" : "K-lane tANS cores"
+            throw CoreError.unsupported("codebook '\(codebook.name)' has \(codebook.lanes) lanes: hwgen does not generate \(what) yet; the K-lane Huffman decoder is there (--decoder), or train with --lanes 1 for every core")
         }
         var modules: [Module] = []
         switch codebook.coder {

@@ -139,7 +139,7 @@ public enum HuffmanDecoderCore {
     }
 
     /// The canonical rank of the matched code: its bits plus a per-length constant.
-    private static func rank(
+    static func rank(
         _ m: ModuleBuilder, classes: [CodeClass], hits: [Signal], prefix: (Int) -> Signal,
         lengths: [Int], codes: [UInt32], usedLengths: [Int], width: Int
     ) -> Signal {

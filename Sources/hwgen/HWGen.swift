@@ -67,6 +67,9 @@ struct Generate: ParsableCommand {
     @Flag(help: "Also write <name>.core, a FuseSoC (CAPI 2) description of the files (needs --codebook).")
     var fusesoc = false
 
+    @Option(help: "K-lane decoder: 32-bit words per input beat (default: what K values of the codebook's average length need).")
+    var wordsPerBeat: Int?
+
     @Flag(help: "Write block-RAM ROM contents to <module>_<rom>.hex files read by $readmemh (run the tools from the output folder), not into the Verilog.")
     var romFiles = false
 
@@ -75,6 +78,7 @@ struct Generate: ParsableCommand {
             if decoder || encoder { throw ValidationError("--\(decoder ? "decoder" : "encoder") needs --codebook") }
             if maxFrame != nil { throw ValidationError("--max-frame needs --codebook") }
             if fusesoc { throw ValidationError("--fusesoc needs --codebook") }
+            if wordsPerBeat != nil { throw ValidationError("--words-per-beat needs --codebook") }
         } else if design != nil {
             throw ValidationError("--design and --codebook name two different things to write; give one")
         }
@@ -94,7 +98,7 @@ struct Generate: ParsableCommand {
                 loaded = book
                 let both = decoder == encoder
                 modules = try CoreGenerator.modules(for: book, decoder: both || decoder, encoder: both || encoder,
-                                                   maxFrame: maxFrame ?? TANSEncoderCore.defaultMaxFrame)
+                                                   maxFrame: maxFrame ?? TANSEncoderCore.defaultMaxFrame, wordsPerBeat: wordsPerBeat)
             } else if let design {
                 modules = [try design.module()]
             }

@@ -13,7 +13,7 @@ public struct ConformanceVector: CustomTestStringConvertible, Sendable {
 
     public var testDescription: String { name }
 
-    /// A version-2 case with more than one lane (cases 14-21): no hardware for those yet.
+    /// A version-2 case with more than one lane (cases 14-21).
     public var hasLanes: Bool { ((try? Codebook.parse(codebookBytes))?.lanes ?? 1) > 1 }
 
     static let directory: URL = {

@@ -1,0 +1,227 @@
+import Codec
+import HDL
+import HDLBlocks
+
+/// The K-lane Huffman decoder (FORMAT.md sections 9 and 10), P = K values per beat: each cycle
+/// it decodes one round, the entries j = rK ... rK + K - 1, one in each lane.
+///
+/// **Words to lanes.** A lane holds the bits left from its last word (left-aligned, fewer than
+/// 32: an entry takes at most one word, so entries must be at most 32 bits). Whether the lane
+/// needs the stream's next word for its entry is known from those bits alone: the code is
+/// prefix-free, so if the held bits start with a whole entry, a class matches them with its bits
+/// all held, and if they do not, none does. The lanes that need a word take the window's next
+/// words in lane order (a prefix count of the needs picks each lane's word), exactly the order
+/// of section 9. Words arrive Q per beat into a `WordWindow`.
+///
+/// **The round.** Each lane matches its held bits and its new word against the code classes (as
+/// the one-lane decoder does), and shifts the entry out. The round stops at the first lane whose
+/// word has not arrived (it waits) or whose entry is EOF (the frame ends: every lane drops its
+/// bits, and the next frame starts in lane 0). The lanes after EOF take no word.
+///
+/// **The values.** A round is held back one step as raw bits (so that `tlast` can go on it when
+/// the next round starts with EOF); each lane's symbol table is read on the step. The values of a
+/// round leave as one beat, lane 0 at the bottom, `tkeep` set for the lanes before EOF; a round
+/// that ends its frame leaves with `tlast` without waiting for the next.
+///
+/// A bit pattern that starts no code raises `error` (sticky; words are then taken and dropped).
+public enum HuffmanLaneDecoderCore {
+    /// The widest entry a lane can take from one word.
+    public static let longestEntry = 32
+
+    /// The decoder for a K-lane Huffman codebook, `wordsPerBeat` 32-bit words in per beat
+    /// (default: what K values of the codebook's implied average length need, at most what the
+    /// longest entries need).
+    public static func module(codebook: Codebook, wordsPerBeat: Int? = nil) throws -> Module {
+        let tables = try HuffmanTables(codebook)
+        let k = codebook.lanes
+        let (layout, lengths, code) = (tables.layout, tables.lengths, tables.code)
+        let (n, escape, endOfFrame) = (layout.symbolCount, tables.escape, tables.endOfFrame)
+        let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
+        let maxLength = code.maxLength
+        let classes = CodeClass.classes(lengths: lengths, codes: code.codes, escape: escape, endOfFrame: endOfFrame)
+        let escBits = lengths[escape] + symbolBits + rawBits
+        func consumed(_ c: CodeClass) -> Int {
+            switch c.kind { case .symbol: c.length + rawBits; case .escape: escBits; case .end: c.length }
+        }
+        let longest = classes.map(consumed).max() ?? 0
+        guard longest <= longestEntry else {
+            throw CoreError.unsupported("codebook '\(codebook.name)' has entries of up to \(longest) bits; the K-lane decoder takes at most one word per lane and entry, so entries must be at most \(longestEntry) bits so far")
+        }
+        let q = wordsPerBeat ?? defaultWordsPerBeat(lanes: k, lengths: lengths, rawBits: rawBits, escBits: escBits, longest: longest)
+        guard (1...k).contains(q) else {
+            throw CoreError.unsupported("words per beat must be 1 to the \(k) lanes, is \(q)")
+        }
+        let width = max(maxLength, longest)
+        let lengthWidth = bitsToAddress(maxLength + 1)
+        let heldLayout = WordLayout([("window", width), ("length", lengthWidth), ("escape", 1)])
+        let direct = maxLength <= HuffmanDecoderCore.directTableMaxLength
+        let symbolTable = direct ? HuffmanDecoderCore.directSymbols(lengths: lengths, codes: code.codes, symbolCount: n, maxLength: maxLength)
+                                 : HuffmanDecoderCore.rankedSymbols(lengths: lengths, symbolCount: n)
+        let bufferBits = 63  // fewer than 32 held bits and one word
+        let countWidth = bitsToAddress(k + 1)
+
+        return try Module("\(codebook.name)_decoder") { m in
+            m.comment("Huffman decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), codes up to \(maxLength) bits, \(k) lanes.")
+            m.comment("K = \(k) lanes, P = \(k) values per beat (m_axis, lane 0 at bits \(layout.valueBits - 1)-0, tkeep per value, tlast on a frame's last beat),")
+            m.comment("Q = \(q) words per beat (s_axis, word 0 at bits 31-0, tkeep per word); error is sticky until reset.")
+            CoreHeader.describe(m, codebook: codebook, timing: [
+                "Throughput: one round of \(k) values per cycle while the window holds the words its lanes need (Q words arrive per cycle).",
+                "Latency: the round's values leave two cycles after it is decoded (held round, output stage, skid stage).",
+            ], tables: [("each lane's symbols", WordLayout([("symbol", symbolBits)])), ("each lane's held entry", heldLayout)])
+            let words = m.sinkPort("s_axis", StreamShape(dataWidth: 32 * q, keepWidth: q))
+            let values = m.sourcePort("m_axis", StreamShape(dataWidth: k * layout.valueBits, hasLast: true, keepWidth: k))
+            let errorPort = m.output("error")
+
+            let complete = code.isComplete
+            let failed = complete ? m.constant(0, width: 1) : m.register("failed", width: 1, reset: 0)
+            // After an error, words are taken and dropped.
+            let accepted = m.stream("accepted", StreamShape(dataWidth: 32 * q, keepWidth: q))
+            accepted.data.assign(words.data)
+            if let keep = accepted.keep, let inKeep = words.keep { keep.assign(inKeep) }
+            accepted.valid.assign(words.valid && !failed)
+            words.ready.assign(failed || accepted.ready)
+            let window = WordWindow(m, name: "words", input: accepted, maxTake: k)
+
+            // The output side: the held round, a register stage and a skid stage.
+            let heldValid = m.register("held_valid", width: 1, reset: 0)
+            let heldLast = m.register("held_last", width: 1, reset: nil)
+            let heldKeep = m.register("held_keep", width: k, reset: nil)
+            let leaving = m.stream("round", StreamShape(dataWidth: k * layout.valueBits, hasLast: true, keepWidth: k))
+            m.connect(values, from: m.skidStage(m.registerStage(leaving, name: "stage"), name: "skid"))
+            let accepts = m.wire("accepts", !heldValid || leaving.ready)
+            let step = m.wire("step", width: 1)
+
+            func any(_ terms: [Signal]) -> Signal { terms.reduce(m.constant(0, width: 1)) { $0 || $1 } }
+            func select(_ hits: [Signal], _ width: Int, _ value: (CodeClass) -> Int) -> Signal {
+                zip(classes, hits).reduce(m.constant(0, width: width)) { acc, e in
+                    value(e.0) == 0 ? acc : acc | mux(e.1, m.constant(UInt64(value(e.0)), width: width), 0)
+                }
+            }
+            func classHits(_ top: Signal) -> [Signal] {
+                classes.map { c in c.matches(top[maxLength - 1, maxLength - c.length], in: m) }
+            }
+
+            // Per lane, in lane order: whether it needs a word, which word, and its entry.
+            var prefix = m.constant(0, width: countWidth)
+            var blocked: Signal = m.constant(0, width: 1)
+            var missingFirst: [Signal] = [], invalidFirst: [Signal] = [], endAt: [Signal] = [], takes: [Signal] = []
+            var keep: [Signal] = []
+            var laneValues: [Signal] = []
+            var laneUpdates: [() -> Void] = []
+            for lane in 0..<k {
+                m.scope("lane\(lane)") {
+                    let held = m.register("held_bits", width: bufferBits, reset: 0)
+                    let heldCount = m.register("held_count", width: 5, reset: 0)
+                    // Whether the held bits start with a whole entry.
+                    let heldHits = classHits(held[bufferBits - 1, bufferBits - maxLength])
+                    let whole = any(zip(classes, heldHits).map { c, hit in consumed(c) > 31 ? m.constant(0, width: 1) : hit && (heldCount >= consumed(c)) })
+                    let needs = m.wire("needs", !whole)
+                    let myPrefix = m.wire("word_index", prefix)
+                    prefix = m.wire("words_before_next", myPrefix + needs.zeroExtended(to: countWidth))
+                    // Its word: the window's word at the number of needing lanes before it.
+                    var word = window.words[0]
+                    for i in stride(from: lane, through: 1, by: -1) where i < window.words.count { word = mux(myPrefix == i, window.words[i], word) }
+                    let present = m.wire("present", !needs || (myPrefix.resized(to: window.count.width) < window.count))
+                    // The word placed behind the held bits: the top bits of (31 zeros, word, 31
+                    // zeros) shifted left by 31 - count.
+                    let placed = Funnel.top(bufferBits, of: m.cat([m.constant(0, width: 31), m.wire("word", word), m.constant(0, width: 31)]),
+                                            shiftedLeftBy: ~heldCount, name: "placing", in: m)
+                    let merged = m.wire("merged", held | mux(needs, placed, 0))
+                    let top = m.wire("code_bits", merged[bufferBits - 1, bufferBits - maxLength])
+                    let hits = classHits(top).enumerated().map { i, hit in m.wire("class\(i)", hit) }
+                    let anyCode = complete ? m.constant(1, width: 1) : m.wire("any_code", any(hits))
+                    let isEscape = m.wire("is_escape", any(zip(classes, hits).filter { $0.0.kind == .escape }.map(\.1)))
+                    let isEnd = m.wire("is_end", any(zip(classes, hits).filter { $0.0.kind == .end }.map(\.1)))
+                    let entryBits = m.wire("entry_bits", select(hits, 6) { consumed($0) })
+                    let codeLength = m.wire("code_length", select(hits, lengthWidth) { $0.length })
+                    let shifted = Funnel.top(bufferBits, of: merged, shiftedLeftBy: entryBits, name: "after_entry", in: m)
+                    let remaining = m.wire("remaining", (heldCount.zeroExtended(to: 6) + cat(needs, m.constant(0, width: 5)) - entryBits).truncated(to: 5))
+
+                    // The round stops here when the word is missing, the code invalid, or at EOF.
+                    let invalid = complete ? m.constant(0, width: 1) : m.wire("invalid", present && !anyCode)
+                    missingFirst.append(!present && !blocked)
+                    invalidFirst.append(invalid && !blocked)
+                    let ends = m.wire("ends_frame", present && !invalid && isEnd && !blocked)
+                    endAt.append(ends)
+                    takes.append(needs && !blocked)
+                    keep.append(m.wire("keeps", !blocked && !(present && isEnd)))
+                    blocked = m.wire("stops_after", blocked || !present || invalid || isEnd)
+
+                    // The symbol table, read on the step; the held entry's value on the way out.
+                    let entry = m.register("held_entry", width: heldLayout.width, reset: nil)
+                    let address: Signal
+                    if direct {
+                        address = top
+                    } else {
+                        let usedLengths = Set(classes.map(\.length)).sorted()
+                        address = HuffmanDecoderCore.rank(m, classes: classes, hits: hits, prefix: { top[maxLength - 1, maxLength - $0] },
+                                                          lengths: lengths, codes: code.codes, usedLengths: usedLengths,
+                                                          width: bitsToAddress(symbolTable.count))
+                    }
+                    let symbols = m.rom("symbols", width: symbolBits, contents: symbolTable, style: TablePlacement.style(entries: symbolTable.count),
+                                        address: address, readEnable: step, synchronous: true)
+                    let heldBits = heldLayout.field("window", of: entry)
+                    let heldEscape = heldLayout.field("escape", of: entry)
+                    let escaped = heldBits[width - 1 - lengths[escape], width - escBits]
+                    let symbol = m.wire("symbol", mux(heldEscape, escaped[symbolBits + rawBits - 1, rawBits], symbols))
+                    var raw: Signal? = nil
+                    if rawBits > 0 {
+                        let afterCode = Funnel.top(rawBits, of: heldBits, shiftedLeftBy: heldLayout.field("length", of: entry), name: "after_code", in: m)
+                        raw = m.wire("raw_bits", mux(heldEscape, escaped[rawBits - 1, 0], afterCode))
+                    }
+                    laneValues.append(m.wire("value", ValueFields.value(symbol: symbol, raw: raw, layout: layout)))
+                    let newEntry = heldLayout.word(["window": merged[bufferBits - 1, bufferBits - width], "length": codeLength, "escape": isEscape], in: m)
+                    laneUpdates.append {
+                        m.when(step) {
+                            entry.assign(newEntry)
+                            held.assign(mux(any(endAt), m.constant(0, width: bufferBits), shifted))
+                            heldCount.assign(mux(any(endAt), m.constant(0, width: 5), remaining))
+                        }
+                    }
+                }
+            }
+            let frameEnds = m.wire("frame_ends", any(endAt))
+            let waits = m.wire("waits", any(missingFirst))
+            let bad = m.wire("bad_code", any(invalidFirst))
+            step.assign(!waits && !bad && !failed && accepts)
+            for update in laneUpdates { update() }
+            if !complete { m.when(bad && !failed) { failed.assign(1) } }
+            // Words the round takes: those of the lanes up to EOF.
+            let taken = takes.reduce(m.constant(0, width: countWidth)) { $0 + $1.zeroExtended(to: countWidth) }
+            window.take(m, mux(step, m.wire("taken", taken), 0))
+
+            // The held round leaves when the next round steps, or at once when it ends its frame.
+            let roundKeep = m.wire("keeps", m.cat(keep.reversed()))
+            let leaves = m.wire("leaves", heldValid && leaving.ready && (heldLast || step))
+            leaving.valid.assign(leaves)
+            leaving.data.assign(m.cat(laneValues.reversed()))
+            leaving.keep?.assign(heldKeep)
+            leaving.last?.assign(heldLast || (step && frameEnds && !keep[0]))
+            m.when(step) {
+                heldValid.assign(keep[0])
+                heldLast.assign(frameEnds)
+                heldKeep.assign(roundKeep)
+            }.elseWhen(leaves) {
+                heldValid.assign(0)
+            }
+            errorPort.assign(failed)
+        }
+    }
+
+    /// Q from the code's implied distribution (a code of length l stands for probability 2^-l):
+    /// the words K entries of the average length need, rounded up, and at most what K of the
+    /// longest entries need.
+    static func defaultWordsPerBeat(lanes k: Int, lengths: [Int], rawBits: Int, escBits: Int, longest: Int) -> Int {
+        let n = lengths.count - 2
+        var weight = 0.0, bits = 0.0
+        for (entry, length) in lengths.enumerated() where length > 0 && entry != n + 1 {
+            let p = 1.0 / Double(1 << length)
+            weight += p
+            bits += p * Double(entry == n ? escBits : length + rawBits)
+        }
+        let average = weight > 0 ? bits / weight : Double(longest)
+        let needed = Int((Double(k) * average / 32).rounded(.up))
+        let most = (k * longest + 31) / 32
+        return max(1, min(k, most, needed))
+    }
+}
