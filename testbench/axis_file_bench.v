@@ -2,9 +2,11 @@
 // output beat against a second hex file, with pseudo-random tvalid/tready (a second simulator
 // next to Verilator). Compile with:
 //   iverilog -g2005 -DDUT=<module> -DIN_WIDTH=<bits> -DOUT_WIDTH=<bits> [-DHAS_S_LAST] [-DHAS_M_LAST]
-//            -o bench testbench/axis_file_bench.v <design files>
+//            [-DS_KEEP_PORT -DS_KEEP=<bits>] [-DM_KEEP_PORT -DM_KEEP=<bits> -DM_PART=<bits>] -o bench testbench/axis_file_bench.v <design files>
 // Run: vvp bench +input=in.hex +expected=out.hex +inputs=N +outputs=M
-// Each hex line is one beat: {tlast, tdata} (tlast in the bit above tdata).
+// Each hex line is one beat: {tkeep, tlast, tdata} (tlast in the bit above tdata, tkeep above
+// it when the side has one: S_KEEP / M_KEEP bits). With M_KEEP, tdata is M_KEEP parts of M_PART
+// bits and only the kept parts are compared (FORMAT.md section 10).
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -14,8 +16,20 @@ localparam MAX_BEATS = 1 << 20;
 
 reg clk = 1'b0;
 reg rst = 1'b1;
-reg [`IN_WIDTH:0] in_mem [0:MAX_BEATS-1];
-reg [`OUT_WIDTH:0] out_mem [0:MAX_BEATS-1];
+`ifndef S_KEEP
+`define S_KEEP 0
+`endif
+`ifndef M_KEEP
+`define M_KEEP 0
+`endif
+`ifndef M_PART
+`define M_PART `OUT_WIDTH
+`endif
+reg [`IN_WIDTH+`S_KEEP:0] in_mem [0:MAX_BEATS-1];
+reg [`OUT_WIDTH+`M_KEEP:0] out_mem [0:MAX_BEATS-1];
+integer part;
+reg differs;
+wire [`OUT_WIDTH-1:0] part_mask = {`M_PART{1'b1}};
 reg [1023:0] input_path;
 reg [1023:0] expected_path;
 integer inputs, outputs, in_pos, out_pos, cycles, errors;
@@ -28,6 +42,9 @@ wire [`OUT_WIDTH-1:0] m_data;
 wire m_valid;
 reg m_ready;
 wire m_last;
+`ifdef M_KEEP_PORT
+wire [`M_KEEP-1:0] m_keep;
+`endif
 
 `DUT dut (
     .clk(clk),
@@ -37,6 +54,12 @@ wire m_last;
     .s_axis_tready(s_ready),
 `ifdef HAS_S_LAST
     .s_axis_tlast(in_mem[in_pos][`IN_WIDTH]),
+`endif
+`ifdef S_KEEP_PORT
+    .s_axis_tkeep(in_mem[in_pos][`IN_WIDTH+`S_KEEP:`IN_WIDTH+1]),
+`endif
+`ifdef M_KEEP_PORT
+    .m_axis_tkeep(m_keep),
 `endif
     .m_axis_tdata(m_data),
     .m_axis_tvalid(m_valid),
@@ -67,7 +90,18 @@ initial begin
         @(negedge clk);
         s_fire = s_valid && s_ready;
         m_fire = m_valid && m_ready;
-        if (m_fire && {m_last, m_data} !== out_mem[out_pos]) begin
+        differs = m_fire && (m_last !== out_mem[out_pos][`OUT_WIDTH]);
+`ifdef M_KEEP_PORT
+        if (m_fire) begin
+            if (m_keep !== out_mem[out_pos][`OUT_WIDTH+`M_KEEP:`OUT_WIDTH+1]) differs = 1'b1;
+            for (part = 0; part < `M_KEEP; part = part + 1)
+                if (m_keep[part] && ((m_data >> (part * `M_PART)) & part_mask) !== ((out_mem[out_pos][`OUT_WIDTH-1:0] >> (part * `M_PART)) & part_mask))
+                    differs = 1'b1;
+        end
+`else
+        if (m_fire && m_data !== out_mem[out_pos][`OUT_WIDTH-1:0]) differs = 1'b1;
+`endif
+        if (differs) begin
             if (errors < 5) $display("mismatch at beat %0d: got %h last %b, expected %h", out_pos, m_data, m_last, out_mem[out_pos]);
             errors = errors + 1;
         end

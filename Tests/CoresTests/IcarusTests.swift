@@ -16,21 +16,25 @@ enum IcarusBench {
     /// the bench's summary line.
     static func run(_ module: Module, inWidth: Int, outWidth: Int, input: [(UInt64, Bool)], expected: [(UInt64, Bool)],
                     sLast: Bool, mLast: Bool) throws -> String {
+        func hex(_ beats: [(UInt64, Bool)], width: Int) -> [String] {
+            beats.map { String(($1 ? 1 : 0) << UInt64(width) | $0, radix: 16) }
+        }
+        return try run(module, inWidth: inWidth, outWidth: outWidth, inputLines: hex(input, width: inWidth),
+                       expectedLines: hex(expected, width: outWidth), defines: (sLast ? ["-DHAS_S_LAST"] : []) + (mLast ? ["-DHAS_M_LAST"] : []))
+    }
+
+    /// The same with the hex lines given ({tkeep, tlast, tdata} each) and extra defines.
+    static func run(_ module: Module, inWidth: Int, outWidth: Int, inputLines: [String], expectedLines: [String], defines extra: [String]) throws -> String {
         let iverilog = try ExternalTools.require("iverilog", install: "apt-get install -y iverilog")
         let vvp = try ExternalTools.require("vvp", install: "apt-get install -y iverilog")
         let dir = try ExternalTools.writeTemporary(module.verilogFiles())
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        func hex(_ beats: [(UInt64, Bool)], width: Int) -> String {
-            beats.map { String(($1 ? 1 : 0) << UInt64(width) | $0, radix: 16) }.joined(separator: "\n") + "\n"
-        }
-        try hex(input, width: inWidth).write(toFile: dir + "/in.hex", atomically: true, encoding: .utf8)
-        try hex(expected, width: outWidth).write(toFile: dir + "/out.hex", atomically: true, encoding: .utf8)
-        var defines = ["-DDUT=\(module.name)", "-DIN_WIDTH=\(inWidth)", "-DOUT_WIDTH=\(outWidth)"]
-        if sLast { defines.append("-DHAS_S_LAST") }
-        if mLast { defines.append("-DHAS_M_LAST") }
+        try (inputLines.joined(separator: "\n") + "\n").write(toFile: dir + "/in.hex", atomically: true, encoding: .utf8)
+        try (expectedLines.joined(separator: "\n") + "\n").write(toFile: dir + "/out.hex", atomically: true, encoding: .utf8)
+        let defines = ["-DDUT=\(module.name)", "-DIN_WIDTH=\(inWidth)", "-DOUT_WIDTH=\(outWidth)"] + extra
         let compile = try ExternalTools.run(iverilog, ["-g2005"] + defines + ["-o", "bench", benchPath] + module.verilogFiles().map(\.name), in: dir)
         guard compile.status == 0 else { throw ToolFailure(command: "iverilog", output: compile.output) }
-        let run = try ExternalTools.run(vvp, ["bench", "+input=in.hex", "+expected=out.hex", "+inputs=\(input.count)", "+outputs=\(expected.count)"], in: dir)
+        let run = try ExternalTools.run(vvp, ["bench", "+input=in.hex", "+expected=out.hex", "+inputs=\(inputLines.count)", "+outputs=\(expectedLines.count)"], in: dir)
         return run.output
     }
 }

@@ -162,3 +162,62 @@ struct LaneDecoderTests {
         return cycles
     }
 }
+
+extension LaneDecoderTests {
+    @Test("the lane vectors under Icarus: beats of Q words in, K-value beats out with tkeep and tlast")
+    func icarus() throws {
+        for c in try Self.cases.get() where !c.codebook.name.hasPrefix("lanes") && c.codebook.name != "minilm_ffn1_lanes8" {
+            let core = try HuffmanLaneDecoderCore.module(codebook: c.codebook)
+            let q = core.port(named: "s_axis_tkeep")?.width ?? 1
+            let k = c.codebook.lanes, bits = c.codebook.layout.valueBits
+            // Input beats of 1 to Q words, cycling, so frames start anywhere in a beat. A line is
+            // {tkeep, tlast, tdata} (tlast unused by a decoder).
+            var input: [String] = [], position = 0, size = 1
+            while position < c.words.count {
+                let count = min(size, c.words.count - position)
+                var line = BigBits(width: 32 * q + 1 + q)
+                for i in 0..<count { line.set(UInt64(c.words[position + i]), at: 32 * i, width: 32) }
+                line.set(UInt64((1 << count) - 1), at: 32 * q + 1, width: q)
+                input.append(line.hex)
+                position += count
+                size = size % q + 1
+            }
+            // Output beats: per frame, K values per beat, the last beat partial, with tlast.
+            var expected: [String] = []
+            var start = 0
+            for frame in c.frameSizes where frame > 0 {
+                var offset = 0
+                while offset < frame {
+                    let kept = min(k, frame - offset)
+                    var line = BigBits(width: k * bits + 1 + k)
+                    for s in 0..<kept { line.set(UInt64(c.values[start + offset + s]), at: s * bits, width: bits) }
+                    line.set(offset + kept == frame ? 1 : 0, at: k * bits, width: 1)
+                    line.set(UInt64((1 << kept) - 1), at: k * bits + 1, width: k)
+                    expected.append(line.hex)
+                    offset += kept
+                }
+                start += frame
+            }
+            let output = try IcarusBench.run(core, inWidth: 32 * q, outWidth: k * bits, inputLines: input, expectedLines: expected,
+                                             defines: ["-DS_KEEP_PORT", "-DS_KEEP=\(q)", "-DM_KEEP_PORT", "-DM_KEEP=\(k)", "-DM_PART=\(bits)", "-DHAS_M_LAST"])
+            #expect(output.contains("PASS"), "\(c.testDescription): \(output)")
+        }
+    }
+}
+
+/// A bit vector of any width, written as hex (most significant digit first, whole digits).
+struct BigBits {
+    var bits: [Bool]
+    init(width: Int) { bits = Array(repeating: false, count: width) }
+    mutating func set(_ value: UInt64, at low: Int, width: Int) {
+        for i in 0..<width { bits[low + i] = (value >> UInt64(i)) & 1 == 1 }
+    }
+    var hex: String {
+        let digits = (bits.count + 3) / 4
+        return String((0..<digits).reversed().map { d -> Character in
+            var v = 0
+            for b in 0..<4 where 4 * d + b < bits.count && bits[4 * d + b] { v |= 1 << b }
+            return Character(String(v, radix: 16))
+        })
+    }
+}
