@@ -5,8 +5,8 @@ import HDLBlocks
 /// The K-lane Huffman decoder (FORMAT.md sections 9 and 10), P = K values per beat: each cycle
 /// it decodes one round, the entries j = rK ... rK + K - 1, one in each lane.
 ///
-/// **Words to lanes.** A lane holds the bits left from its last word (left-aligned, fewer than
-/// 32: an entry takes at most one word, so entries must be at most 32 bits). Whether the lane
+/// **Words to lanes.** A lane holds the rest of its last word (the word and a pointer to its
+/// next bit; an entry takes at most one word, so entries must be at most 32 bits). Whether the lane
 /// needs the stream's next word for its entry is known from those bits alone: the code is
 /// prefix-free, so if the held bits start with a whole entry, a class matches them with its bits
 /// all held, and if they do not, none does. The lanes that need a word take the window's next
@@ -57,7 +57,6 @@ public enum HuffmanLaneDecoderCore {
         let direct = maxLength <= HuffmanDecoderCore.directTableMaxLength
         let symbolTable = direct ? HuffmanDecoderCore.directSymbols(lengths: lengths, codes: code.codes, symbolCount: n, maxLength: maxLength)
                                  : HuffmanDecoderCore.rankedSymbols(lengths: lengths, symbolCount: n)
-        let bufferBits = 63  // fewer than 32 held bits and one word
         let countWidth = bitsToAddress(k + 1)
 
         return try Module("\(codebook.name)_decoder") { m in
@@ -110,32 +109,33 @@ public enum HuffmanLaneDecoderCore {
             var laneUpdates: [() -> Void] = []
             for lane in 0..<k {
                 m.scope("lane\(lane)") {
-                    let held = m.register("held_bits", width: bufferBits, reset: 0)
-                    let heldCount = m.register("held_count", width: 5, reset: 0)
-                    // Whether the held bits start with a whole entry.
-                    let heldHits = classHits(held[bufferBits - 1, bufferBits - maxLength])
-                    let whole = any(zip(classes, heldHits).map { c, hit in consumed(c) > 31 ? m.constant(0, width: 1) : hit && (heldCount >= consumed(c)) })
+                    // The lane's current word and the next bit in it (32: none left).
+                    let current = m.register("word", width: 32, reset: nil)
+                    let pointer = m.register("pointer", width: 6, reset: 32)
+                    // Whether the held bits (the word from the pointer on) start with a whole entry.
+                    let heldTop = Funnel.top(maxLength, of: current, shiftedLeftBy: pointer, name: "held", in: m)
+                    let heldHits = classHits(heldTop)
+                    let whole = any(zip(classes, heldHits).map { c, hit in hit && (pointer <= 32 - consumed(c)) })
                     let needs = m.wire("needs", !whole)
                     let myPrefix = m.wire("word_index", prefix)
                     prefix = m.wire("words_before_next", myPrefix + needs.zeroExtended(to: countWidth))
                     // Its word: the window's word at the number of needing lanes before it.
-                    var word = window.words[0]
-                    for i in stride(from: lane, through: 1, by: -1) where i < window.words.count { word = mux(myPrefix == i, window.words[i], word) }
+                    var next = window.words[0]
+                    for i in stride(from: lane, through: 1, by: -1) where i < window.words.count { next = mux(myPrefix == i, window.words[i], next) }
+                    let arriving = m.wire("next_word", next)
                     let present = m.wire("present", !needs || (myPrefix.resized(to: window.count.width) < window.count))
-                    // The word placed behind the held bits: the top bits of (31 zeros, word, 31
-                    // zeros) shifted left by 31 - count.
-                    let placed = Funnel.top(bufferBits, of: m.cat([m.constant(0, width: 31), m.wire("word", word), m.constant(0, width: 31)]),
-                                            shiftedLeftBy: ~heldCount, name: "placing", in: m)
-                    let merged = m.wire("merged", held | mux(needs, placed, 0))
-                    let top = m.wire("code_bits", merged[bufferBits - 1, bufferBits - maxLength])
+                    // The entry's bits: the held bits and then the next word (which a lane that does
+                    // not need it never reads: its entry lies in the held bits).
+                    let merged = m.wire("merged", Funnel.top(width, of: cat(current, arriving), shiftedLeftBy: pointer, name: "entry", in: m))
+                    let top = m.wire("code_bits", merged[width - 1, width - maxLength])
                     let hits = classHits(top).enumerated().map { i, hit in m.wire("class\(i)", hit) }
                     let anyCode = complete ? m.constant(1, width: 1) : m.wire("any_code", any(hits))
                     let isEscape = m.wire("is_escape", any(zip(classes, hits).filter { $0.0.kind == .escape }.map(\.1)))
                     let isEnd = m.wire("is_end", any(zip(classes, hits).filter { $0.0.kind == .end }.map(\.1)))
-                    let entryBits = m.wire("entry_bits", select(hits, 6) { consumed($0) })
+                    let entryBits = m.wire("entry_bits", select(hits, 7) { consumed($0) })
                     let codeLength = m.wire("code_length", select(hits, lengthWidth) { $0.length })
-                    let shifted = Funnel.top(bufferBits, of: merged, shiftedLeftBy: entryBits, name: "after_entry", in: m)
-                    let remaining = m.wire("remaining", (heldCount.zeroExtended(to: 6) + cat(needs, m.constant(0, width: 5)) - entryBits).truncated(to: 5))
+                    let sum = m.wire("sum", pointer.zeroExtended(to: 7) + entryBits)
+                    let moved = m.wire("moved_pointer", mux(needs, sum - 32, sum).truncated(to: 6))
 
                     // The round stops here when the word is missing, the code invalid, or at EOF.
                     let invalid = complete ? m.constant(0, width: 1) : m.wire("invalid", present && !anyCode)
@@ -170,12 +170,12 @@ public enum HuffmanLaneDecoderCore {
                         raw = m.wire("raw_bits", mux(heldEscape, escaped[rawBits - 1, 0], afterCode))
                     }
                     laneValues.append(m.wire("value", ValueFields.value(symbol: symbol, raw: raw, layout: layout)))
-                    let newEntry = heldLayout.word(["window": merged[bufferBits - 1, bufferBits - width], "length": codeLength, "escape": isEscape], in: m)
+                    let newEntry = heldLayout.word(["window": merged, "length": codeLength, "escape": isEscape], in: m)
                     laneUpdates.append {
                         m.when(step) {
                             entry.assign(newEntry)
-                            held.assign(mux(any(endAt), m.constant(0, width: bufferBits), shifted))
-                            heldCount.assign(mux(any(endAt), m.constant(0, width: 5), remaining))
+                            m.when(needs) { current.assign(arriving) }
+                            pointer.assign(mux(any(endAt), m.constant(32, width: 6), moved))
                         }
                     }
                 }
