@@ -42,12 +42,14 @@ generated: hwgen
 	$(HWGEN) generate --design axis-rom-demo --output generated
 	$(HWGEN) generate --codebook $(HUFFMAN_BOOK) --output generated
 	$(HWGEN) generate --codebook $(TANS_BOOK) --output generated
+	$(HWGEN) generate --codebook $(LANES_BOOK) --decoder --output generated
 
 check-generated: hwgen
 	rm -rf $(BUILD)/generated-check
 	$(HWGEN) generate --design axis-rom-demo --output $(BUILD)/generated-check >/dev/null
 	$(HWGEN) generate --codebook $(HUFFMAN_BOOK) --output $(BUILD)/generated-check >/dev/null
 	$(HWGEN) generate --codebook $(TANS_BOOK) --output $(BUILD)/generated-check >/dev/null
+	$(HWGEN) generate --codebook $(LANES_BOOK) --decoder --output $(BUILD)/generated-check >/dev/null
 	@if ! diff -u <(cd generated && ls *.v) <(cd $(BUILD)/generated-check && ls *.v) || \
 	    ! for f in $(BUILD)/generated-check/*.v; do diff -u generated/$$(basename $$f) $$f || exit 1; done; then \
 	  echo "error: generated/ is stale: run 'make generated' and commit the result" >&2; exit 1; fi
@@ -59,6 +61,8 @@ check-generated: hwgen
 # bit for bit.
 HUFFMAN_BOOK := examples/minilm_ffn1_huffman.json
 TANS_BOOK    := examples/minilm_ffn1_tans.json
+# The Huffman example's code in 8 lanes (FORMAT.md section 9): the K-lane decoder.
+LANES_BOOK   := examples/minilm_ffn1_huffman_lanes8.json
 EXAMPLE_DATA := examples/minilm_l1_ffn1_pre_gelu_sample.bf16.safetensors
 FRAME ?= 4096
 
@@ -101,6 +105,9 @@ ifneq ($(CODEBOOK),)
 else
 	$(call sim_codebook,$(HUFFMAN_BOOK),minilm_ffn1,$(SIM_DIR)/huffman)
 	$(call sim_codebook,$(TANS_BOOK),minilm_ffn1_tans,$(SIM_DIR)/tans)
+	@echo "== $(LANES_BOOK): the K = 8 lane Huffman decoder (8 values per beat), full rate, then tvalid $(VALID)% / tready $(READY)%"
+	@$(HWGEN) sim --codebook $(LANES_BOOK) --seed $(SEED) $(EXAMPLE_DATA)
+	@$(HWGEN) sim --codebook $(LANES_BOOK) --seed $(SEED) --valid $(VALID) --ready $(READY) $(EXAMPLE_DATA)
 endif
 
 # The bridge demo: an AXI-Stream byte pipeline through the AES S-box ROM in block RAM.

@@ -132,7 +132,14 @@ struct CLITests {
         #expect(analyze.status == 0, "\(analyze.error)")
         #expect(analyze.output.contains("this codebook has 8") && analyze.output.contains("K=32"))
         let generate = try HWGen.run(["generate", "--codebook", book, "-o", HWGen.temporary("rtl")])
-        #expect(generate.status == 1 && generate.error.contains("has 8 lanes"))
+        #expect(generate.status == 1 && generate.error.contains("has 8 lanes") && generate.error.contains("--decoder"))
+        // The K-lane Huffman decoder: P = 8 values per beat, Q as asked.
+        let rtl = HWGen.temporary("rtl")
+        let decoder = try HWGen.run(["generate", "--codebook", book, "--decoder", "--words-per-beat", "2", "-o", rtl])
+        #expect(decoder.status == 0, "\(decoder.error)")
+        let verilog = try String(contentsOfFile: rtl + "/w8_decoder.v", encoding: .utf8)
+        #expect(verilog.contains("input  wire [63:0] s_axis_tdata") && verilog.contains("output wire [7:0] m_axis_tkeep"), "\(verilog.prefix(3000))")
+        #expect(try HWGen.run(["generate", "--codebook", book, "--decoder", "--words-per-beat", "9", "-o", rtl]).status == 1)
         #expect(try HWGen.run(["train", "--coder", "huffman", "--lanes", "33", "--name", "x", "-o", book, weights]).status != 0)
     }
 

@@ -1,0 +1,95 @@
+import Codec
+import Cores
+import HDL
+import VerilatorBridge
+
+/// A run of a K-lane codebook's decoder (P = K values per beat, Q words per beat) over real
+/// values under Verilator, driven cycle by cycle: input beats of Q words (fewer when `tvalid`
+/// is offered at random, and at the stream's end), output beats checked value by value against
+/// the reference, with section 10's `tkeep` and `tlast` rules.
+struct LaneDecoderCheck {
+    let codebook: Codebook
+    let validPercent: Int
+    let readyPercent: Int
+    let seed: UInt64
+
+    /// A top with every port at most 32 bits wide, for per-cycle driving through the bridge.
+    static func top(_ core: Module, q: Int, k: Int, valueBits: Int) throws -> Module {
+        try Module("\(core.name)_narrow") { m in
+            let dut = m.instance(core, name: "dut")
+            let words = (0..<q).map { m.input("in_w\($0)", width: 32) }
+            dut["s_axis_tdata"].assign(cat(words.last ?? words[0], Array(words.reversed().dropFirst())))
+            dut["s_axis_tkeep"].assign(m.input("in_keep", width: q))
+            dut["s_axis_tvalid"].assign(m.input("in_valid"))
+            m.output("in_ready").assign(dut["s_axis_tready"])
+            let data = dut["m_axis_tdata"]
+            for s in 0..<k { m.output("out_v\(s)", width: valueBits).assign(data.bits(s * valueBits + valueBits - 1, s * valueBits)) }
+            m.output("out_keep", width: k).assign(dut["m_axis_tkeep"])
+            m.output("out_valid").assign(dut["m_axis_tvalid"])
+            m.output("out_last").assign(dut["m_axis_tlast"])
+            dut["m_axis_tready"].assign(m.input("out_ready"))
+            m.output("error").assign(dut["error"])
+        }
+    }
+
+    func run(values: [UInt32], words: [UInt32], frameSizes: [Int]) throws -> CoreCheck.Outcome {
+        let core = try HuffmanLaneDecoderCore.module(codebook: codebook)
+        let k = codebook.lanes, bits = codebook.layout.valueBits
+        let q = core.port(named: "s_axis_tkeep")?.width ?? 1
+        let narrow = try Self.top(core, q: q, k: k, valueBits: bits)
+        let sim = try SimulationBuilder().build([narrow]).simulation(of: narrow.name)
+        let inWords = try (0..<q).map { try sim.port("in_w\($0)") }
+        let outValues = try (0..<k).map { try sim.port("out_v\($0)") }
+        let (inKeep, inValid, inReady) = (try sim.port("in_keep"), try sim.port("in_valid"), try sim.port("in_ready"))
+        let (outKeep, outValid, outLast, outReady, error) = (try sim.port("out_keep"), try sim.port("out_valid"), try sim.port("out_last"),
+                                                              try sim.port("out_ready"), try sim.port("error"))
+        sim.reset()
+        var state = seed | 1
+        func percent() -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int(state % 100)
+        }
+        var lastAt: Set<Int> = []
+        var total = 0
+        for size in frameSizes where size > 0 { total += size; lastAt.insert(total - 1) }
+        var received = 0, beatsIn = 0, beatsOut = 0, cycles = 0, position = 0
+        var beat: Int? = nil  // words in the offered beat
+        var mismatch: String? = nil
+        let limit = 40 * (words.count + values.count) + 1000
+        while received < values.count && mismatch == nil && cycles < limit {
+            cycles += 1
+            if beat == nil, position < words.count, percent() < validPercent { beat = min(q, words.count - position) }
+            for (i, port) in inWords.enumerated() { sim.poke(port, UInt64(beat.map { i < $0 ? words[position + i] : 0 } ?? 0)) }
+            sim.poke(inKeep, UInt64((1 << (beat ?? 0)) - 1))
+            sim.poke(inValid, beat == nil ? 0 : 1)
+            let take = percent() < readyPercent
+            sim.poke(outReady, take ? 1 : 0)
+            sim.eval()
+            if sim.peek(error) != 0 { mismatch = "error rose after \(received) values"; break }
+            if sim.peek(outValid) == 1 && take {
+                beatsOut += 1
+                let keep = sim.peek(outKeep), last = sim.peek(outLast) == 1
+                let kept = (0..<k).filter { keep >> UInt64($0) & 1 == 1 }.count
+                if keep != (UInt64(1) << UInt64(kept)) - 1 || kept == 0 { mismatch = "beat \(beatsOut - 1): tkeep \(keep) does not keep values 0 to k-1" }
+                else if kept < k && !last { mismatch = "beat \(beatsOut - 1): keeps \(kept) of \(k) values without tlast" }
+                for s in 0..<kept where mismatch == nil {
+                    let value = UInt32(sim.peek(outValues[s]))
+                    if received >= values.count || value != values[received] {
+                        mismatch = String(format: "value %d: 0x%x, expected 0x%x", received, value, received < values.count ? values[received] : 0)
+                    }
+                    let endsHere = s == kept - 1 && last, frameEnds = lastAt.contains(received)
+                    if mismatch == nil && endsHere != frameEnds {
+                        mismatch = "value \(received): \(endsHere ? "tlast" : "no tlast") where the frame \(frameEnds ? "ends" : "goes on")"
+                    }
+                    received += 1
+                }
+            }
+            let fired = beat != nil && sim.peek(inReady) == 1
+            sim.tick()
+            if fired, let b = beat { position += b; beatsIn += 1; beat = nil }
+        }
+        if mismatch == nil && received < values.count { mismatch = "\(received) of \(values.count) values after \(cycles) cycles" }
+        return CoreCheck.Outcome(core: core.name, beatsIn: beatsIn, beatsOut: beatsOut, cycles: cycles, latency: nil,
+                                 valuesPerCycle: Double(values.count) / Double(max(1, cycles)), mismatch: mismatch)
+    }
+}
