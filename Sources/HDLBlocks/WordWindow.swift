@@ -11,8 +11,9 @@ import HDL
 /// constant, so it does not depend on what is taken this cycle (room for a whole beat after
 /// any take).
 ///
-/// Each slot's next word is one multiplexer: the slot `take` places further up, or a word of the
-/// beat arriving this cycle, placed behind the words that stay. Declare it, read `words` and
+/// Each slot's next word is the slot `take` places further up (a barrel shift over whole words,
+/// log2(maxTake + 1) stages of 2:1), or a word of the beat arriving this cycle, placed behind the
+/// words that stay. Declare it, read `words` and
 /// `count`, then call `take` once.
 public struct WordWindow {
     /// The held words, slot 0 first (slots at or past `count` are unspecified).
@@ -68,17 +69,20 @@ public struct WordWindow {
                 kept = m.wire("kept", kept)
             }
             count.assign(staying + mux(arrives, kept, 0))
+            // The words moved up by `taken`: a barrel shift over whole words, one 2:1 stage per bit
+            // of the amount (a slot that nothing can reach keeps its word: it is refilled or unused).
+            var moved = words
+            for b in 0..<taken.width where (1 << b) <= maxTake {
+                let step = 1 << b
+                moved = moved.indices.map { i in i + step < capacity ? mux(taken[b], moved[i + step], moved[i]) : moved[i] }
+            }
             for (i, slot) in words.enumerated() {
-                // Moved up from slot i + t for the take t, or word i - staying of the beat.
-                var moved: Signal = slot
-                for t in stride(from: maxTake, through: 1, by: -1) where i + t < capacity {
-                    moved = mux(taken == t, words[i + t], moved)
-                }
-                var incoming: Signal = moved
+                // Or word i - staying of the beat.
+                var incoming: Signal = moved[i]
                 for w in stride(from: beatWords - 1, through: 0, by: -1) where i - w >= 0 {
                     incoming = mux(staying == i - w, input.data.bits(32 * w + 31, 32 * w), incoming)
                 }
-                slot.assign(mux(staying > i, moved, mux(arrives, incoming, moved)))
+                slot.assign(mux(staying > i, moved[i], mux(arrives, incoming, moved[i])))
             }
         }
     }
