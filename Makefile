@@ -101,7 +101,7 @@ sim: hwgen
 	rm -rf $(SIM_DIR)
 ifneq ($(CODEBOOK),)
 	$(HWGEN) sim --codebook $(CODEBOOK) --valid $(VALID_SIM) --ready $(READY_SIM) --seed $(SEED) \
-	  $(if $(filter 1,$(TRACE)),--trace $(SIM_DIR)/trace) $(DATA)
+	  $(if $(filter 1 fst,$(TRACE)),--trace $(SIM_DIR)/trace --trace-format $(TRACE_EXT)) $(DATA)
 else
 	$(call sim_codebook,$(HUFFMAN_BOOK),minilm_ffn1,$(SIM_DIR)/huffman)
 	$(call sim_codebook,$(TANS_BOOK),minilm_ffn1_tans,$(SIM_DIR)/tans)

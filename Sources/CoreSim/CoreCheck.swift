@@ -29,8 +29,9 @@ public struct CoreCheck: Sendable {
     public var validPercent = 100
     public var readyPercent = 100
     public var seed: UInt64 = 1
-    /// Write a VCD of each core here (`<folder>/<core>.vcd`).
+    /// Write a waveform of each core here (`<folder>/<core>.vcd` or `.fst`).
     public var traceFolder: String? = nil
+    public var traceFormat: TraceFormat = .vcd
 
     public init(codebook: Codebook, frameSize: Int) {
         self.codebook = codebook
@@ -54,13 +55,13 @@ public struct CoreCheck: Sendable {
             return ([outcome], Double(words.count * 32) / Double(max(1, values.count)))
         }
         let modules = try CoreGenerator.modules(for: codebook, maxFrame: max(frameSize, 1))
-        let library = try SimulationBuilder(trace: traceFolder != nil).build(modules)
+        let library = try SimulationBuilder(trace: traceFolder != nil, traceFormat: traceFormat).build(modules)
         var outcomes: [Outcome] = []
         for module in modules {
             let isDecoder = module.name.hasSuffix("_decoder")
             let latency = try Self.firstOutputLatency(try library.simulation(of: module.name),
                                                       input: isDecoder ? words : values.map(UInt64.init), last: isDecoder ? nil : valueLast)
-            let sim = try library.simulation(of: module.name, tracePath: traceFolder.map { "\($0)/\(module.name).vcd" })
+            let sim = try library.simulation(of: module.name, tracePath: traceFolder.map { "\($0)/\(module.name).\(traceFormat.rawValue)" })
             sim.reset()
             var job = StreamJob(input: isDecoder ? words : values.map(UInt64.init), inputLast: isDecoder ? nil : valueLast,
                                 expectedOutputs: isDecoder ? values.count : words.count)

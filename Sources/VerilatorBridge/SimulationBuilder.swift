@@ -1,6 +1,11 @@
 import Foundation
 import HDL
 
+/// A waveform format of the bridge's traces.
+public enum TraceFormat: String, Sendable {
+    case vcd, fst
+}
+
 /// Builds DSL modules into a Verilator shared library, once per content hash.
 ///
 /// Several modules go into one build (one Verilator run each, one C++ link), which amortises
@@ -18,23 +23,27 @@ public struct SimulationBuilder: Sendable {
     }
 
     public let cacheDirectory: String
-    /// Build with VCD tracing support (`Simulation` can then write a waveform).
+    /// Build with tracing support (`Simulation` can then write a waveform).
     public let trace: Bool
+    /// The waveform format when `trace`: VCD, or FST (compressed; needs zlib).
+    public let traceFormat: TraceFormat
     public let toolchain: Toolchain
 
     /// - Throws: `SimulationError.toolMissing` when Verilator, make or g++ is not installed.
-    public init(cacheDirectory: String = SimulationBuilder.defaultCacheDirectory, trace: Bool = false) throws {
+    public init(cacheDirectory: String = SimulationBuilder.defaultCacheDirectory, trace: Bool = false, traceFormat: TraceFormat = .vcd) throws {
         self.cacheDirectory = cacheDirectory
         self.trace = trace
+        self.traceFormat = traceFormat
         toolchain = try Toolchain.locate()
     }
 
     private var compileFlags: String {
         let t = trace ? 1 : 0
+        let (vcd, fst) = trace ? (traceFormat == .vcd ? (1, 0) : (0, 1)) : (0, 0)
         return "-std=gnu++17 -O3 -fPIC -fvisibility=hidden -faligned-new -Wno-bool-operation -Wno-sign-compare "
             + "-Wno-uninitialized -Wno-unused-but-set-variable -Wno-unused-parameter -Wno-unused-variable -Wno-shadow "
             + "-I$(VERILATOR_ROOT)/include -I$(VERILATOR_ROOT)/include/vltstd "
-            + "-DVM_COVERAGE=0 -DVM_SC=0 -DVM_TRACE=\(t) -DVM_TRACE_VCD=\(t) -DVM_TRACE_FST=0"
+            + "-DVM_COVERAGE=0 -DVM_SC=0 -DVM_TRACE=\(t) -DVM_TRACE_VCD=\(vcd) -DVM_TRACE_FST=\(fst)"
     }
 
     private var makeHeader: String {
@@ -55,7 +64,7 @@ public struct SimulationBuilder: Sendable {
             throw SimulationError.duplicateModel(module.name)
         }
         let runtime = try buildRuntime()
-        let wrapper = WrapperSource.generate(models: modules, trace: trace)
+        let wrapper = WrapperSource.generate(models: modules, trace: trace, format: traceFormat)
         let makefile = designMakefile(modules, runtime: runtime)
         var hash = ContentHash()
         hash.add(toolchain.verilatorVersion)
@@ -90,7 +99,7 @@ public struct SimulationBuilder: Sendable {
     /// Compiles Verilator's runtime once per cache, Verilator version and flags.
     private func buildRuntime() throws -> String {
         var sources = ["verilated", "verilated_threads"]
-        if trace { sources.append("verilated_vcd_c") }
+        if trace { sources.append(traceFormat == .vcd ? "verilated_vcd_c" : "verilated_fst_c") }
         let objects = sources.map { "\($0).o" }.joined(separator: " ")
         let makefile = """
             # Verilator's runtime, compiled once and linked into every hwgen simulation library.
@@ -143,11 +152,11 @@ public struct SimulationBuilder: Sendable {
         let includes = modules.map { "-Iobj/\($0.name)" }.joined(separator: " ")
         return """
             # A Verilator simulation library built by hwgen's bridge. `make` here rebuilds it.
-            \(makeHeader)VFLAGS = --cc -O3 --x-assign fast --x-initial fast --noassert -Wno-fatal\(trace ? " --trace" : "")
+            \(makeHeader)VFLAGS = --cc -O3 --x-assign fast --x-initial fast --noassert -Wno-fatal\(trace ? (traceFormat == .vcd ? " --trace" : " --trace-fst") : "")
             RUNTIME = \(runtime)
 
             libhwsim.so: wrapper.o \(objects.joined(separator: " "))
-            \t$(CXX) -shared -o $@ $^ $(RUNTIME)/libverilated.a -pthread -latomic
+            \t$(CXX) -shared -o $@ $^ $(RUNTIME)/libverilated.a -pthread -latomic\(trace && traceFormat == .fst ? " -lz" : "")
 
             wrapper.o: wrapper.cpp \(headers.joined(separator: " "))
             \t$(CXX) $(CXXFLAGS) \(includes) -c -o $@ wrapper.cpp

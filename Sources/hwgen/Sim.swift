@@ -4,6 +4,7 @@ import CoreSim
 import Cores
 import Foundation
 import Training
+import VerilatorBridge
 
 struct Sim: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,8 @@ struct Sim: ParsableCommand {
     @Option(help: "Percent of cycles in which the bench offers a beat (tvalid).") var valid: Int = 100
     @Option(help: "Percent of cycles in which the bench takes a beat (tready).") var ready: Int = 100
     @Option(help: "Seed of the valid/ready pattern.") var seed: UInt64 = 1
-    @Option(help: "Write a VCD waveform of each core into this folder.") var trace: String?
+    @Option(help: "Write a waveform of each core into this folder.") var trace: String?
+    @Option(help: "Waveform format with --trace: vcd or fst.") var traceFormat: String = "vcd"
     @Option(help: "At most this many values (the first ones read).") var limit: Int = 1 << 20
     @OptionGroup var input: ValueInputOptions
     @Argument(help: "Data: .safetensors, .npy, model folders, or raw values.") var files: [String]
@@ -26,6 +28,7 @@ struct Sim: ParsableCommand {
             throw ValidationError("--frame-size must be \(TANSEncoderCore.maxFrameRange.lowerBound) to \(TANSEncoderCore.maxFrameRange.upperBound)")
         }
         guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        guard TraceFormat(rawValue: traceFormat) != nil else { throw ValidationError("--trace-format must be vcd or fst, not '\(traceFormat)'") }
     }
 
     func run() throws {
@@ -42,6 +45,7 @@ struct Sim: ParsableCommand {
         if let trace { try FileManager.default.createDirectory(atPath: trace, withIntermediateDirectories: true) }
         var check = CoreCheck(codebook: book, frameSize: frameSize)
         (check.validPercent, check.readyPercent, check.seed, check.traceFolder) = (valid, ready, seed, trace)
+        check.traceFormat = TraceFormat(rawValue: traceFormat) ?? .vcd
         let (outcomes, bits) = try check.run(values)
         print(String(format: "%@: %d values in frames of %d, %.4f bits/value, ratio %.3f; tvalid %d%%, tready %d%%",
                      book.name, values.count, frameSize, bits, Double(book.layout.valueBits) / bits, valid, ready))

@@ -91,6 +91,24 @@ struct PerCycleTests {
         #expect(vcd.contains("#10"))
     }
 
+    @Test("a build traced in FST writes an FST file: its header block, and an end time past the cycles run")
+    func traceFST() throws {
+        let library = try SimulationBuilder(trace: true, traceFormat: .fst).build([try AxisRomDemo.module()])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hwgen-trace-\(UUID().uuidString).fst").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let sim = try library.simulation(of: AxisRomDemo.name, tracePath: path)
+            sim.reset()
+            _ = try sim.stream(StreamJob(input: [0x00, 0x53], expectedOutputs: 2))
+        }
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        // FST: a header block (type 0, then its 64-bit big-endian length, start and end time).
+        try #require(bytes.count > 33)
+        #expect(bytes[0] == 0)
+        let end = bytes[17..<25].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        #expect(end >= 10, "end time \(end)")
+    }
+
     @Test("asking for a port that does not exist is a clear error")
     func unknownPort() throws {
         let sim = try DemoLibrary.shared.get().simulation(of: AxisRomDemo.name)
