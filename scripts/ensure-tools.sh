@@ -30,6 +30,8 @@ missing_apt=()
 for tool in "${needed[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing_apt+=("${apt_package[$tool]}")
 done
+# zlib's headers: FST waveforms (the Verilator bridge's FST writer, tested by make test).
+[[ -f /usr/include/zlib.h ]] || missing_apt+=(zlib1g-dev)
 missing_pip=()
 for tool in "${pip_needed[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing_pip+=("${pip_package[$tool]}")
@@ -72,6 +74,10 @@ if ((${#missing_pip[@]})); then
   fi
 fi
 
+if [[ ! -f /usr/include/zlib.h ]]; then
+  echo "error: zlib's headers (/usr/include/zlib.h) are still missing after installing; check apt-get's output" >&2
+  exit 1
+fi
 for tool in "${needed[@]}" "${pip_needed[@]}"; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "error: $tool is still not on PATH after installing; check the package manager's output" >&2
