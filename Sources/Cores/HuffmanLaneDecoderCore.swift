@@ -219,7 +219,7 @@ public enum HuffmanLaneDecoderCore {
     /// Q from the code's implied distribution (a code of length l stands for probability 2^-l):
     /// the words K entries of the average length need, rounded up, and at most what K of the
     /// longest entries need.
-    static func defaultWordsPerBeat(lanes k: Int, lengths: [Int], rawBits: Int, escBits: Int, longest: Int) -> Int {
+    public static func defaultWordsPerBeat(lanes k: Int, lengths: [Int], rawBits: Int, escBits: Int, longest: Int) -> Int {
         let n = lengths.count - 2
         var weight = 0.0, bits = 0.0
         for (entry, length) in lengths.enumerated() where length > 0 && entry != n + 1 {

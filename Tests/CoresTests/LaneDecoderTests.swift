@@ -86,6 +86,23 @@ struct LaneDecoderTests {
         return try SimulationBuilder().build(tops)
     }
 
+    @Test("Q by default: the words K values of the code's implied average length need, at most what K of the longest need")
+    func defaultWordsPerBeat() throws {
+        // Lengths 1, 2, 3, 3 (symbols 0 and 1, ESC, EOF), 4 raw bits, ESC 8 bits in all:
+        // implied average (0.5 x 5 + 0.25 x 6 + 0.125 x 8) / 0.875 = 5.71 bits.
+        let lengths = [1, 2, 3, 3]
+        let q = { (k: Int) in HuffmanLaneDecoderCore.defaultWordsPerBeat(lanes: k, lengths: lengths, rawBits: 4, escBits: 8, longest: 8) }
+        #expect(q(2) == 1)
+        #expect(q(8) == 2)   // 8 x 5.71 = 45.7 bits
+        #expect(q(16) == 3)  // 91.4 bits
+        // Never more than K of the longest entries need: 4 x 8 bits = 1 word.
+        #expect(q(4) == 1)
+        let book = try Codebook.load(path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/minilm_ffn1_huffman_lanes8.json").path)
+        let core = try HuffmanLaneDecoderCore.module(codebook: book)
+        #expect(core.port(named: "s_axis_tdata")?.width == 96 && core.port(named: "m_axis_tdata")?.width == 128)
+    }
+
     @Test("the lane vectors: entries over 32 bits are refused by name")
     func refusesLongEntries() throws {
         let vector = try ConformanceVector.all().first { $0.name.hasPrefix("17-") }
