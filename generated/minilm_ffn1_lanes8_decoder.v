@@ -106,7 +106,6 @@ wire [14:0] lane0_held_stage1;
 wire [11:0] lane0_held_stage2;
 wire lane0_needs;
 wire [3:0] lane0_word_index;
-wire [3:0] lane0_words_before_next;
 wire [31:0] lane0_next_word;
 wire lane0_present;
 wire [63:0] lane0_entry_in;
@@ -154,7 +153,6 @@ wire [14:0] lane1_held_stage1;
 wire [11:0] lane1_held_stage2;
 wire lane1_needs;
 wire [3:0] lane1_word_index;
-wire [3:0] lane1_words_before_next;
 wire [31:0] lane1_next_word;
 wire lane1_present;
 wire [63:0] lane1_entry_in;
@@ -202,7 +200,6 @@ wire [14:0] lane2_held_stage1;
 wire [11:0] lane2_held_stage2;
 wire lane2_needs;
 wire [3:0] lane2_word_index;
-wire [3:0] lane2_words_before_next;
 wire [31:0] lane2_next_word;
 wire lane2_present;
 wire [63:0] lane2_entry_in;
@@ -250,7 +247,6 @@ wire [14:0] lane3_held_stage1;
 wire [11:0] lane3_held_stage2;
 wire lane3_needs;
 wire [3:0] lane3_word_index;
-wire [3:0] lane3_words_before_next;
 wire [31:0] lane3_next_word;
 wire lane3_present;
 wire [63:0] lane3_entry_in;
@@ -298,7 +294,6 @@ wire [14:0] lane4_held_stage1;
 wire [11:0] lane4_held_stage2;
 wire lane4_needs;
 wire [3:0] lane4_word_index;
-wire [3:0] lane4_words_before_next;
 wire [31:0] lane4_next_word;
 wire lane4_present;
 wire [63:0] lane4_entry_in;
@@ -346,7 +341,6 @@ wire [14:0] lane5_held_stage1;
 wire [11:0] lane5_held_stage2;
 wire lane5_needs;
 wire [3:0] lane5_word_index;
-wire [3:0] lane5_words_before_next;
 wire [31:0] lane5_next_word;
 wire lane5_present;
 wire [63:0] lane5_entry_in;
@@ -394,7 +388,6 @@ wire [14:0] lane6_held_stage1;
 wire [11:0] lane6_held_stage2;
 wire lane6_needs;
 wire [3:0] lane6_word_index;
-wire [3:0] lane6_words_before_next;
 wire [31:0] lane6_next_word;
 wire lane6_present;
 wire [63:0] lane6_entry_in;
@@ -442,7 +435,6 @@ wire [14:0] lane7_held_stage1;
 wire [11:0] lane7_held_stage2;
 wire lane7_needs;
 wire [3:0] lane7_word_index;
-wire [3:0] lane7_words_before_next;
 wire [31:0] lane7_next_word;
 wire lane7_present;
 wire [63:0] lane7_entry_in;
@@ -500,8 +492,8 @@ wire [6:0] _t6;
 wire [6:0] _t7;
 wire _unused = &{1'b0, lane0_after_code_in[4:0], lane1_after_code_in[4:0], lane2_after_code_in[4:0],
     lane3_after_code_in[4:0], lane4_after_code_in[4:0], lane5_after_code_in[4:0], lane6_after_code_in[4:0],
-    lane7_words_before_next, lane7_stops_after, lane7_after_code_in[4:0], _t0[6], _t1[6], _t2[6], _t3[6],
-    _t4[6], _t5[6], _t6[6], _t7[6]};
+    lane7_stops_after, lane7_after_code_in[4:0], _t0[6], _t1[6], _t2[6], _t3[6], _t4[6], _t5[6], _t6[6],
+    _t7[6]};
 
 assign _t0 = lane0_needs ? (lane0_sum - 7'd32) : lane0_sum;
 assign _t1 = lane1_needs ? (lane1_sum - 7'd32) : lane1_sum;
@@ -17141,7 +17133,6 @@ assign lane0_needs = ~(((lane0_held_stage2[11] == 1'd0) & (lane0_pointer_reg <= 
     (lane0_pointer_reg <= 6'd12)) | ((lane0_held_stage2 == 12'hffe) & (lane0_pointer_reg <= 6'd4)) |
     ((lane0_held_stage2 == 12'hfff) & (lane0_pointer_reg <= 6'd20)));
 assign lane0_word_index = 4'd0;
-assign lane0_words_before_next = lane0_word_index + {3'd0, lane0_needs};
 assign lane0_next_word = words_slot0_reg;
 assign lane0_present = ~lane0_needs | (lane0_word_index < words_count_reg);
 assign lane0_entry_in = {lane0_word_reg, lane0_next_word};
@@ -17206,8 +17197,7 @@ assign lane1_needs = ~(((lane1_held_stage2[11] == 1'd0) & (lane1_pointer_reg <= 
     6'd13)) | (((lane1_held_stage2[11:1] == 11'h7fd) | (lane1_held_stage2[11:1] == 11'h7fe)) &
     (lane1_pointer_reg <= 6'd12)) | ((lane1_held_stage2 == 12'hffe) & (lane1_pointer_reg <= 6'd4)) |
     ((lane1_held_stage2 == 12'hfff) & (lane1_pointer_reg <= 6'd20)));
-assign lane1_word_index = lane0_words_before_next;
-assign lane1_words_before_next = lane1_word_index + {3'd0, lane1_needs};
+assign lane1_word_index = {3'd0, lane0_needs};
 assign lane1_next_word = lane1_word_index[0] ? words_slot1_reg : words_slot0_reg;
 assign lane1_present = ~lane1_needs | (lane1_word_index < words_count_reg);
 assign lane1_entry_in = {lane1_word_reg, lane1_next_word};
@@ -17272,8 +17262,7 @@ assign lane2_needs = ~(((lane2_held_stage2[11] == 1'd0) & (lane2_pointer_reg <= 
     6'd13)) | (((lane2_held_stage2[11:1] == 11'h7fd) | (lane2_held_stage2[11:1] == 11'h7fe)) &
     (lane2_pointer_reg <= 6'd12)) | ((lane2_held_stage2 == 12'hffe) & (lane2_pointer_reg <= 6'd4)) |
     ((lane2_held_stage2 == 12'hfff) & (lane2_pointer_reg <= 6'd20)));
-assign lane2_word_index = lane1_words_before_next;
-assign lane2_words_before_next = lane2_word_index + {3'd0, lane2_needs};
+assign lane2_word_index = {3'd0, lane0_needs} + {3'd0, lane1_needs};
 assign lane2_next_word = lane2_word_index[1] ? words_slot2_reg : (lane2_word_index[0] ? words_slot1_reg :
     words_slot0_reg);
 assign lane2_present = ~lane2_needs | (lane2_word_index < words_count_reg);
@@ -17339,8 +17328,7 @@ assign lane3_needs = ~(((lane3_held_stage2[11] == 1'd0) & (lane3_pointer_reg <= 
     6'd13)) | (((lane3_held_stage2[11:1] == 11'h7fd) | (lane3_held_stage2[11:1] == 11'h7fe)) &
     (lane3_pointer_reg <= 6'd12)) | ((lane3_held_stage2 == 12'hffe) & (lane3_pointer_reg <= 6'd4)) |
     ((lane3_held_stage2 == 12'hfff) & (lane3_pointer_reg <= 6'd20)));
-assign lane3_word_index = lane2_words_before_next;
-assign lane3_words_before_next = lane3_word_index + {3'd0, lane3_needs};
+assign lane3_word_index = {3'd0, lane0_needs} + ({3'd0, lane1_needs} + {3'd0, lane2_needs});
 assign lane3_next_word = lane3_word_index[1] ? (lane3_word_index[0] ? words_slot3_reg : words_slot2_reg) :
     (lane3_word_index[0] ? words_slot1_reg : words_slot0_reg);
 assign lane3_present = ~lane3_needs | (lane3_word_index < words_count_reg);
@@ -17406,8 +17394,8 @@ assign lane4_needs = ~(((lane4_held_stage2[11] == 1'd0) & (lane4_pointer_reg <= 
     6'd13)) | (((lane4_held_stage2[11:1] == 11'h7fd) | (lane4_held_stage2[11:1] == 11'h7fe)) &
     (lane4_pointer_reg <= 6'd12)) | ((lane4_held_stage2 == 12'hffe) & (lane4_pointer_reg <= 6'd4)) |
     ((lane4_held_stage2 == 12'hfff) & (lane4_pointer_reg <= 6'd20)));
-assign lane4_word_index = lane3_words_before_next;
-assign lane4_words_before_next = lane4_word_index + {3'd0, lane4_needs};
+assign lane4_word_index = ({3'd0, lane0_needs} + {3'd0, lane1_needs}) + ({3'd0, lane2_needs} + {3'd0,
+    lane3_needs});
 assign lane4_next_word = lane4_word_index[2] ? words_slot4_reg : (lane4_word_index[1] ? (lane4_word_index[0] ?
     words_slot3_reg : words_slot2_reg) : (lane4_word_index[0] ? words_slot1_reg : words_slot0_reg));
 assign lane4_present = ~lane4_needs | (lane4_word_index < words_count_reg);
@@ -17473,8 +17461,8 @@ assign lane5_needs = ~(((lane5_held_stage2[11] == 1'd0) & (lane5_pointer_reg <= 
     6'd13)) | (((lane5_held_stage2[11:1] == 11'h7fd) | (lane5_held_stage2[11:1] == 11'h7fe)) &
     (lane5_pointer_reg <= 6'd12)) | ((lane5_held_stage2 == 12'hffe) & (lane5_pointer_reg <= 6'd4)) |
     ((lane5_held_stage2 == 12'hfff) & (lane5_pointer_reg <= 6'd20)));
-assign lane5_word_index = lane4_words_before_next;
-assign lane5_words_before_next = lane5_word_index + {3'd0, lane5_needs};
+assign lane5_word_index = ({3'd0, lane0_needs} + {3'd0, lane1_needs}) + ({3'd0, lane2_needs} + ({3'd0,
+    lane3_needs} + {3'd0, lane4_needs}));
 assign lane5_next_word = lane5_word_index[2] ? (lane5_word_index[0] ? words_slot5_reg : words_slot4_reg) :
     (lane5_word_index[1] ? (lane5_word_index[0] ? words_slot3_reg : words_slot2_reg) : (lane5_word_index[0] ?
     words_slot1_reg : words_slot0_reg));
@@ -17541,8 +17529,8 @@ assign lane6_needs = ~(((lane6_held_stage2[11] == 1'd0) & (lane6_pointer_reg <= 
     6'd13)) | (((lane6_held_stage2[11:1] == 11'h7fd) | (lane6_held_stage2[11:1] == 11'h7fe)) &
     (lane6_pointer_reg <= 6'd12)) | ((lane6_held_stage2 == 12'hffe) & (lane6_pointer_reg <= 6'd4)) |
     ((lane6_held_stage2 == 12'hfff) & (lane6_pointer_reg <= 6'd20)));
-assign lane6_word_index = lane5_words_before_next;
-assign lane6_words_before_next = lane6_word_index + {3'd0, lane6_needs};
+assign lane6_word_index = ({3'd0, lane0_needs} + ({3'd0, lane1_needs} + {3'd0, lane2_needs})) + ({3'd0,
+    lane3_needs} + ({3'd0, lane4_needs} + {3'd0, lane5_needs}));
 assign lane6_next_word = lane6_word_index[2] ? (lane6_word_index[1] ? words_slot6_reg : (lane6_word_index[0] ?
     words_slot5_reg : words_slot4_reg)) : (lane6_word_index[1] ? (lane6_word_index[0] ? words_slot3_reg :
     words_slot2_reg) : (lane6_word_index[0] ? words_slot1_reg : words_slot0_reg));
@@ -17609,8 +17597,8 @@ assign lane7_needs = ~(((lane7_held_stage2[11] == 1'd0) & (lane7_pointer_reg <= 
     6'd13)) | (((lane7_held_stage2[11:1] == 11'h7fd) | (lane7_held_stage2[11:1] == 11'h7fe)) &
     (lane7_pointer_reg <= 6'd12)) | ((lane7_held_stage2 == 12'hffe) & (lane7_pointer_reg <= 6'd4)) |
     ((lane7_held_stage2 == 12'hfff) & (lane7_pointer_reg <= 6'd20)));
-assign lane7_word_index = lane6_words_before_next;
-assign lane7_words_before_next = lane7_word_index + {3'd0, lane7_needs};
+assign lane7_word_index = ({3'd0, lane0_needs} + ({3'd0, lane1_needs} + {3'd0, lane2_needs})) + (({3'd0,
+    lane3_needs} + {3'd0, lane4_needs}) + ({3'd0, lane5_needs} + {3'd0, lane6_needs}));
 assign lane7_next_word = lane7_word_index[2] ? (lane7_word_index[1] ? (lane7_word_index[0] ? words_slot7_reg :
     words_slot6_reg) : (lane7_word_index[0] ? words_slot5_reg : words_slot4_reg)) : (lane7_word_index[1] ?
     (lane7_word_index[0] ? words_slot3_reg : words_slot2_reg) : (lane7_word_index[0] ? words_slot1_reg :
@@ -17667,10 +17655,10 @@ assign waits = ~lane0_present | (~lane1_present & ~lane0_stops_after) | (~lane2_
     | (~lane3_present & ~lane2_stops_after) | (~lane4_present & ~lane3_stops_after) | (~lane5_present &
     ~lane4_stops_after) | (~lane6_present & ~lane5_stops_after) | (~lane7_present & ~lane6_stops_after);
 assign bad_code = 1'd0;
-assign taken = (((((({3'd0, lane0_needs} + {3'd0, lane1_needs & ~lane0_stops_after}) + {3'd0, lane2_needs &
-    ~lane1_stops_after}) + {3'd0, lane3_needs & ~lane2_stops_after}) + {3'd0, lane4_needs &
-    ~lane3_stops_after}) + {3'd0, lane5_needs & ~lane4_stops_after}) + {3'd0, lane6_needs &
-    ~lane5_stops_after}) + {3'd0, lane7_needs & ~lane6_stops_after};
+assign taken = (({3'd0, lane0_needs} + {3'd0, lane1_needs & ~lane0_stops_after}) + ({3'd0, lane2_needs &
+    ~lane1_stops_after} + {3'd0, lane3_needs & ~lane2_stops_after})) + (({3'd0, lane4_needs &
+    ~lane3_stops_after} + {3'd0, lane5_needs & ~lane4_stops_after}) + ({3'd0, lane6_needs &
+    ~lane5_stops_after} + {3'd0, lane7_needs & ~lane6_stops_after}));
 assign words_taken = step ? taken : 4'd0;
 assign words_staying = words_count_reg - words_taken;
 assign words_arrives = accepted_valid & words_ready;

@@ -111,7 +111,15 @@ public enum HuffmanLaneDecoderCore {
             }
 
             // Per lane, in lane order: whether it needs a word, which word, and its entry.
-            var prefix = m.constant(0, width: countWidth)
+            var needsSoFar: [Signal] = []
+            // The number of ones among `bits`, as a balanced tree of adds (a chain of K adds
+            // would sit on the round's path).
+            func count(_ bits: [Signal]) -> Signal {
+                if bits.isEmpty { return m.constant(0, width: countWidth) }
+                if bits.count == 1 { return bits[0].zeroExtended(to: countWidth) }
+                let half = bits.count / 2
+                return count(Array(bits[..<half])) + count(Array(bits[half...]))
+            }
             var blocked: Signal = m.constant(0, width: 1)
             var missingFirst: [Signal] = [], invalidFirst: [Signal] = [], endAt: [Signal] = [], takes: [Signal] = []
             var keep: [Signal] = []
@@ -127,8 +135,8 @@ public enum HuffmanLaneDecoderCore {
                     let heldHits = classHits(heldTop)
                     let whole = any(zip(classes, heldHits).map { c, hit in hit && (pointer <= 32 - consumed(c)) })
                     let needs = m.wire("needs", !whole)
-                    let myPrefix = m.wire("word_index", prefix)
-                    prefix = m.wire("words_before_next", myPrefix + needs.zeroExtended(to: countWidth))
+                    let myPrefix = m.wire("word_index", count(needsSoFar))
+                    needsSoFar.append(needs)
                     // Its word: the window's word at the number of needing lanes before it.
                     let arriving = m.wire("next_word", pick(Array(window.words.prefix(lane + 1)), by: myPrefix))
                     let present = m.wire("present", !needs || (myPrefix.resized(to: window.count.width) < window.count))
@@ -195,7 +203,7 @@ public enum HuffmanLaneDecoderCore {
             for update in laneUpdates { update() }
             if !complete { m.when(bad && !failed) { failed.assign(1) } }
             // Words the round takes: those of the lanes up to EOF.
-            let taken = takes.reduce(m.constant(0, width: countWidth)) { $0 + $1.zeroExtended(to: countWidth) }
+            let taken = count(takes)
             window.take(m, mux(step, m.wire("taken", taken), 0))
 
             // The held round leaves when the next round steps, or at once when it ends its frame.
