@@ -32,6 +32,29 @@ struct LaneDecoderCheck {
         }
     }
 
+    /// Clock edges from the one that takes the first input beat to the first cycle with an
+    /// output beat offered, with full beats offered every cycle and the output always taken.
+    static func latency(_ sim: Simulation, inputs: [PortHandle], keep: PortHandle, valid: PortHandle, ready: PortHandle, outValid: PortHandle, outReady: PortHandle,
+                        words: [UInt32], q: Int) -> Int? {
+        sim.reset()
+        sim.poke(outReady, 1)
+        var position = 0, firstTaken: Int? = nil
+        for cycle in 0..<10_000 {
+            let count = min(q, words.count - position)
+            for (i, port) in inputs.enumerated() { sim.poke(port, UInt64(i < count ? words[position + i] : 0)) }
+            sim.poke(keep, UInt64((1 << count) - 1))
+            sim.poke(valid, count > 0 ? 1 : 0)
+            sim.eval()
+            if let first = firstTaken, sim.peek(outValid) == 1 { return cycle - first }
+            if count > 0 && sim.peek(ready) == 1 {
+                if firstTaken == nil { firstTaken = cycle }
+                position += count
+            }
+            sim.tick()
+        }
+        return nil
+    }
+
     func run(values: [UInt32], words: [UInt32], frameSizes: [Int]) throws -> CoreCheck.Outcome {
         let core = try HuffmanLaneDecoderCore.module(codebook: codebook)
         let k = codebook.lanes, bits = codebook.layout.valueBits
@@ -43,6 +66,8 @@ struct LaneDecoderCheck {
         let (inKeep, inValid, inReady) = (try sim.port("in_keep"), try sim.port("in_valid"), try sim.port("in_ready"))
         let (outKeep, outValid, outLast, outReady, error) = (try sim.port("out_keep"), try sim.port("out_valid"), try sim.port("out_last"),
                                                               try sim.port("out_ready"), try sim.port("error"))
+        let latency = Self.latency(sim, inputs: inWords, keep: inKeep, valid: inValid, ready: inReady, outValid: outValid,
+                                   outReady: outReady, words: words, q: q)
         sim.reset()
         var state = seed | 1
         func percent() -> Int {
@@ -89,7 +114,7 @@ struct LaneDecoderCheck {
             if fired, let b = beat { position += b; beatsIn += 1; beat = nil }
         }
         if mismatch == nil && received < values.count { mismatch = "\(received) of \(values.count) values after \(cycles) cycles" }
-        return CoreCheck.Outcome(core: core.name, beatsIn: beatsIn, beatsOut: beatsOut, cycles: cycles, latency: nil,
+        return CoreCheck.Outcome(core: core.name, beatsIn: beatsIn, beatsOut: beatsOut, cycles: cycles, latency: latency,
                                  valuesPerCycle: Double(values.count) / Double(max(1, cycles)), mismatch: mismatch)
     }
 }
