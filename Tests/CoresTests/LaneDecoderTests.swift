@@ -103,6 +103,13 @@ struct LaneDecoderTests {
         #expect(core.port(named: "s_axis_tdata")?.width == 96 && core.port(named: "m_axis_tdata")?.width == 128)
     }
 
+    @Test("the lane vectors' decoders pass verilator --lint-only -Wall")
+    func lint() throws {
+        for c in try Self.cases.get() where !c.codebook.name.hasPrefix("lanes") {
+            try ExternalTools.lint(try HuffmanLaneDecoderCore.module(codebook: c.codebook))
+        }
+    }
+
     @Test("the lane vectors: entries over 32 bits are refused by name")
     func refusesLongEntries() throws {
         let vector = try ConformanceVector.all().first { $0.name.hasPrefix("17-") }
