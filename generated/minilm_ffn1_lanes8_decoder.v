@@ -138,6 +138,7 @@ wire lane0_stops_after;
 reg  [32:0] lane0_held_entry_reg;
 reg  [32:0] lane0_held_entry_next;
 reg  [7:0] lane0_symbols_rdata;
+wire [15:0] lane0_escaped_fields;
 wire [7:0] lane0_symbol;
 wire [27:0] lane0_after_code_in;
 wire [10:0] lane0_after_code_stage0;
@@ -185,6 +186,7 @@ wire lane1_stops_after;
 reg  [32:0] lane1_held_entry_reg;
 reg  [32:0] lane1_held_entry_next;
 reg  [7:0] lane1_symbols_rdata;
+wire [15:0] lane1_escaped_fields;
 wire [7:0] lane1_symbol;
 wire [27:0] lane1_after_code_in;
 wire [10:0] lane1_after_code_stage0;
@@ -232,6 +234,7 @@ wire lane2_stops_after;
 reg  [32:0] lane2_held_entry_reg;
 reg  [32:0] lane2_held_entry_next;
 reg  [7:0] lane2_symbols_rdata;
+wire [15:0] lane2_escaped_fields;
 wire [7:0] lane2_symbol;
 wire [27:0] lane2_after_code_in;
 wire [10:0] lane2_after_code_stage0;
@@ -279,6 +282,7 @@ wire lane3_stops_after;
 reg  [32:0] lane3_held_entry_reg;
 reg  [32:0] lane3_held_entry_next;
 reg  [7:0] lane3_symbols_rdata;
+wire [15:0] lane3_escaped_fields;
 wire [7:0] lane3_symbol;
 wire [27:0] lane3_after_code_in;
 wire [10:0] lane3_after_code_stage0;
@@ -326,6 +330,7 @@ wire lane4_stops_after;
 reg  [32:0] lane4_held_entry_reg;
 reg  [32:0] lane4_held_entry_next;
 reg  [7:0] lane4_symbols_rdata;
+wire [15:0] lane4_escaped_fields;
 wire [7:0] lane4_symbol;
 wire [27:0] lane4_after_code_in;
 wire [10:0] lane4_after_code_stage0;
@@ -373,6 +378,7 @@ wire lane5_stops_after;
 reg  [32:0] lane5_held_entry_reg;
 reg  [32:0] lane5_held_entry_next;
 reg  [7:0] lane5_symbols_rdata;
+wire [15:0] lane5_escaped_fields;
 wire [7:0] lane5_symbol;
 wire [27:0] lane5_after_code_in;
 wire [10:0] lane5_after_code_stage0;
@@ -420,6 +426,7 @@ wire lane6_stops_after;
 reg  [32:0] lane6_held_entry_reg;
 reg  [32:0] lane6_held_entry_next;
 reg  [7:0] lane6_symbols_rdata;
+wire [15:0] lane6_escaped_fields;
 wire [7:0] lane6_symbol;
 wire [27:0] lane6_after_code_in;
 wire [10:0] lane6_after_code_stage0;
@@ -467,6 +474,7 @@ wire lane7_stops_after;
 reg  [32:0] lane7_held_entry_reg;
 reg  [32:0] lane7_held_entry_next;
 reg  [7:0] lane7_symbols_rdata;
+wire [15:0] lane7_escaped_fields;
 wire [7:0] lane7_symbol;
 wire [27:0] lane7_after_code_in;
 wire [10:0] lane7_after_code_stage0;
@@ -17171,7 +17179,8 @@ assign lane0_moved_pointer = _t0[5:0];
 assign lane0_ends_frame = lane0_present & lane0_is_end;
 assign lane0_keeps = ~(lane0_present & lane0_is_end);
 assign lane0_stops_after = ~lane0_present | lane0_is_end;
-assign lane0_symbol = lane0_held_entry_reg[32] ? lane0_held_entry_reg[15:8] : lane0_symbols_rdata;
+assign lane0_escaped_fields = lane0_held_entry_reg[15:0];
+assign lane0_symbol = lane0_held_entry_reg[32] ? lane0_escaped_fields[15:8] : lane0_symbols_rdata;
 assign lane0_after_code_in = lane0_held_entry_reg[27:0];
 assign lane0_after_code_stage0 = lane0_held_entry_reg[31] ? (lane0_held_entry_reg[30] ?
     lane0_after_code_in[15:5] : lane0_after_code_in[19:9]) : (lane0_held_entry_reg[30] ?
@@ -17179,7 +17188,7 @@ assign lane0_after_code_stage0 = lane0_held_entry_reg[31] ? (lane0_held_entry_re
 assign lane0_after_code_stage1 = lane0_held_entry_reg[29] ? (lane0_held_entry_reg[28] ?
     lane0_after_code_stage0[7:0] : lane0_after_code_stage0[8:1]) : (lane0_held_entry_reg[28] ?
     lane0_after_code_stage0[9:2] : lane0_after_code_stage0[10:3]);
-assign lane0_raw_bits = lane0_held_entry_reg[32] ? lane0_held_entry_reg[7:0] : lane0_after_code_stage1;
+assign lane0_raw_bits = lane0_held_entry_reg[32] ? lane0_escaped_fields[7:0] : lane0_after_code_stage1;
 assign lane0_value = {lane0_raw_bits[7], lane0_symbol, lane0_raw_bits[6:0]};
 assign lane1_held_in = lane1_word_reg;
 assign lane1_held_stage0 = lane1_pointer_reg[5] ? (lane1_pointer_reg[4] ? 27'd0 : 27'd0) :
@@ -17236,7 +17245,8 @@ assign lane1_moved_pointer = _t1[5:0];
 assign lane1_ends_frame = lane1_present & lane1_is_end & ~lane0_stops_after;
 assign lane1_keeps = ~lane0_stops_after & ~(lane1_present & lane1_is_end);
 assign lane1_stops_after = lane0_stops_after | ~lane1_present | lane1_is_end;
-assign lane1_symbol = lane1_held_entry_reg[32] ? lane1_held_entry_reg[15:8] : lane1_symbols_rdata;
+assign lane1_escaped_fields = lane1_held_entry_reg[15:0];
+assign lane1_symbol = lane1_held_entry_reg[32] ? lane1_escaped_fields[15:8] : lane1_symbols_rdata;
 assign lane1_after_code_in = lane1_held_entry_reg[27:0];
 assign lane1_after_code_stage0 = lane1_held_entry_reg[31] ? (lane1_held_entry_reg[30] ?
     lane1_after_code_in[15:5] : lane1_after_code_in[19:9]) : (lane1_held_entry_reg[30] ?
@@ -17244,7 +17254,7 @@ assign lane1_after_code_stage0 = lane1_held_entry_reg[31] ? (lane1_held_entry_re
 assign lane1_after_code_stage1 = lane1_held_entry_reg[29] ? (lane1_held_entry_reg[28] ?
     lane1_after_code_stage0[7:0] : lane1_after_code_stage0[8:1]) : (lane1_held_entry_reg[28] ?
     lane1_after_code_stage0[9:2] : lane1_after_code_stage0[10:3]);
-assign lane1_raw_bits = lane1_held_entry_reg[32] ? lane1_held_entry_reg[7:0] : lane1_after_code_stage1;
+assign lane1_raw_bits = lane1_held_entry_reg[32] ? lane1_escaped_fields[7:0] : lane1_after_code_stage1;
 assign lane1_value = {lane1_raw_bits[7], lane1_symbol, lane1_raw_bits[6:0]};
 assign lane2_held_in = lane2_word_reg;
 assign lane2_held_stage0 = lane2_pointer_reg[5] ? (lane2_pointer_reg[4] ? 27'd0 : 27'd0) :
@@ -17302,7 +17312,8 @@ assign lane2_moved_pointer = _t2[5:0];
 assign lane2_ends_frame = lane2_present & lane2_is_end & ~lane1_stops_after;
 assign lane2_keeps = ~lane1_stops_after & ~(lane2_present & lane2_is_end);
 assign lane2_stops_after = lane1_stops_after | ~lane2_present | lane2_is_end;
-assign lane2_symbol = lane2_held_entry_reg[32] ? lane2_held_entry_reg[15:8] : lane2_symbols_rdata;
+assign lane2_escaped_fields = lane2_held_entry_reg[15:0];
+assign lane2_symbol = lane2_held_entry_reg[32] ? lane2_escaped_fields[15:8] : lane2_symbols_rdata;
 assign lane2_after_code_in = lane2_held_entry_reg[27:0];
 assign lane2_after_code_stage0 = lane2_held_entry_reg[31] ? (lane2_held_entry_reg[30] ?
     lane2_after_code_in[15:5] : lane2_after_code_in[19:9]) : (lane2_held_entry_reg[30] ?
@@ -17310,7 +17321,7 @@ assign lane2_after_code_stage0 = lane2_held_entry_reg[31] ? (lane2_held_entry_re
 assign lane2_after_code_stage1 = lane2_held_entry_reg[29] ? (lane2_held_entry_reg[28] ?
     lane2_after_code_stage0[7:0] : lane2_after_code_stage0[8:1]) : (lane2_held_entry_reg[28] ?
     lane2_after_code_stage0[9:2] : lane2_after_code_stage0[10:3]);
-assign lane2_raw_bits = lane2_held_entry_reg[32] ? lane2_held_entry_reg[7:0] : lane2_after_code_stage1;
+assign lane2_raw_bits = lane2_held_entry_reg[32] ? lane2_escaped_fields[7:0] : lane2_after_code_stage1;
 assign lane2_value = {lane2_raw_bits[7], lane2_symbol, lane2_raw_bits[6:0]};
 assign lane3_held_in = lane3_word_reg;
 assign lane3_held_stage0 = lane3_pointer_reg[5] ? (lane3_pointer_reg[4] ? 27'd0 : 27'd0) :
@@ -17368,7 +17379,8 @@ assign lane3_moved_pointer = _t3[5:0];
 assign lane3_ends_frame = lane3_present & lane3_is_end & ~lane2_stops_after;
 assign lane3_keeps = ~lane2_stops_after & ~(lane3_present & lane3_is_end);
 assign lane3_stops_after = lane2_stops_after | ~lane3_present | lane3_is_end;
-assign lane3_symbol = lane3_held_entry_reg[32] ? lane3_held_entry_reg[15:8] : lane3_symbols_rdata;
+assign lane3_escaped_fields = lane3_held_entry_reg[15:0];
+assign lane3_symbol = lane3_held_entry_reg[32] ? lane3_escaped_fields[15:8] : lane3_symbols_rdata;
 assign lane3_after_code_in = lane3_held_entry_reg[27:0];
 assign lane3_after_code_stage0 = lane3_held_entry_reg[31] ? (lane3_held_entry_reg[30] ?
     lane3_after_code_in[15:5] : lane3_after_code_in[19:9]) : (lane3_held_entry_reg[30] ?
@@ -17376,7 +17388,7 @@ assign lane3_after_code_stage0 = lane3_held_entry_reg[31] ? (lane3_held_entry_re
 assign lane3_after_code_stage1 = lane3_held_entry_reg[29] ? (lane3_held_entry_reg[28] ?
     lane3_after_code_stage0[7:0] : lane3_after_code_stage0[8:1]) : (lane3_held_entry_reg[28] ?
     lane3_after_code_stage0[9:2] : lane3_after_code_stage0[10:3]);
-assign lane3_raw_bits = lane3_held_entry_reg[32] ? lane3_held_entry_reg[7:0] : lane3_after_code_stage1;
+assign lane3_raw_bits = lane3_held_entry_reg[32] ? lane3_escaped_fields[7:0] : lane3_after_code_stage1;
 assign lane3_value = {lane3_raw_bits[7], lane3_symbol, lane3_raw_bits[6:0]};
 assign lane4_held_in = lane4_word_reg;
 assign lane4_held_stage0 = lane4_pointer_reg[5] ? (lane4_pointer_reg[4] ? 27'd0 : 27'd0) :
@@ -17435,7 +17447,8 @@ assign lane4_moved_pointer = _t4[5:0];
 assign lane4_ends_frame = lane4_present & lane4_is_end & ~lane3_stops_after;
 assign lane4_keeps = ~lane3_stops_after & ~(lane4_present & lane4_is_end);
 assign lane4_stops_after = lane3_stops_after | ~lane4_present | lane4_is_end;
-assign lane4_symbol = lane4_held_entry_reg[32] ? lane4_held_entry_reg[15:8] : lane4_symbols_rdata;
+assign lane4_escaped_fields = lane4_held_entry_reg[15:0];
+assign lane4_symbol = lane4_held_entry_reg[32] ? lane4_escaped_fields[15:8] : lane4_symbols_rdata;
 assign lane4_after_code_in = lane4_held_entry_reg[27:0];
 assign lane4_after_code_stage0 = lane4_held_entry_reg[31] ? (lane4_held_entry_reg[30] ?
     lane4_after_code_in[15:5] : lane4_after_code_in[19:9]) : (lane4_held_entry_reg[30] ?
@@ -17443,7 +17456,7 @@ assign lane4_after_code_stage0 = lane4_held_entry_reg[31] ? (lane4_held_entry_re
 assign lane4_after_code_stage1 = lane4_held_entry_reg[29] ? (lane4_held_entry_reg[28] ?
     lane4_after_code_stage0[7:0] : lane4_after_code_stage0[8:1]) : (lane4_held_entry_reg[28] ?
     lane4_after_code_stage0[9:2] : lane4_after_code_stage0[10:3]);
-assign lane4_raw_bits = lane4_held_entry_reg[32] ? lane4_held_entry_reg[7:0] : lane4_after_code_stage1;
+assign lane4_raw_bits = lane4_held_entry_reg[32] ? lane4_escaped_fields[7:0] : lane4_after_code_stage1;
 assign lane4_value = {lane4_raw_bits[7], lane4_symbol, lane4_raw_bits[6:0]};
 assign lane5_held_in = lane5_word_reg;
 assign lane5_held_stage0 = lane5_pointer_reg[5] ? (lane5_pointer_reg[4] ? 27'd0 : 27'd0) :
@@ -17503,7 +17516,8 @@ assign lane5_moved_pointer = _t5[5:0];
 assign lane5_ends_frame = lane5_present & lane5_is_end & ~lane4_stops_after;
 assign lane5_keeps = ~lane4_stops_after & ~(lane5_present & lane5_is_end);
 assign lane5_stops_after = lane4_stops_after | ~lane5_present | lane5_is_end;
-assign lane5_symbol = lane5_held_entry_reg[32] ? lane5_held_entry_reg[15:8] : lane5_symbols_rdata;
+assign lane5_escaped_fields = lane5_held_entry_reg[15:0];
+assign lane5_symbol = lane5_held_entry_reg[32] ? lane5_escaped_fields[15:8] : lane5_symbols_rdata;
 assign lane5_after_code_in = lane5_held_entry_reg[27:0];
 assign lane5_after_code_stage0 = lane5_held_entry_reg[31] ? (lane5_held_entry_reg[30] ?
     lane5_after_code_in[15:5] : lane5_after_code_in[19:9]) : (lane5_held_entry_reg[30] ?
@@ -17511,7 +17525,7 @@ assign lane5_after_code_stage0 = lane5_held_entry_reg[31] ? (lane5_held_entry_re
 assign lane5_after_code_stage1 = lane5_held_entry_reg[29] ? (lane5_held_entry_reg[28] ?
     lane5_after_code_stage0[7:0] : lane5_after_code_stage0[8:1]) : (lane5_held_entry_reg[28] ?
     lane5_after_code_stage0[9:2] : lane5_after_code_stage0[10:3]);
-assign lane5_raw_bits = lane5_held_entry_reg[32] ? lane5_held_entry_reg[7:0] : lane5_after_code_stage1;
+assign lane5_raw_bits = lane5_held_entry_reg[32] ? lane5_escaped_fields[7:0] : lane5_after_code_stage1;
 assign lane5_value = {lane5_raw_bits[7], lane5_symbol, lane5_raw_bits[6:0]};
 assign lane6_held_in = lane6_word_reg;
 assign lane6_held_stage0 = lane6_pointer_reg[5] ? (lane6_pointer_reg[4] ? 27'd0 : 27'd0) :
@@ -17571,7 +17585,8 @@ assign lane6_moved_pointer = _t6[5:0];
 assign lane6_ends_frame = lane6_present & lane6_is_end & ~lane5_stops_after;
 assign lane6_keeps = ~lane5_stops_after & ~(lane6_present & lane6_is_end);
 assign lane6_stops_after = lane5_stops_after | ~lane6_present | lane6_is_end;
-assign lane6_symbol = lane6_held_entry_reg[32] ? lane6_held_entry_reg[15:8] : lane6_symbols_rdata;
+assign lane6_escaped_fields = lane6_held_entry_reg[15:0];
+assign lane6_symbol = lane6_held_entry_reg[32] ? lane6_escaped_fields[15:8] : lane6_symbols_rdata;
 assign lane6_after_code_in = lane6_held_entry_reg[27:0];
 assign lane6_after_code_stage0 = lane6_held_entry_reg[31] ? (lane6_held_entry_reg[30] ?
     lane6_after_code_in[15:5] : lane6_after_code_in[19:9]) : (lane6_held_entry_reg[30] ?
@@ -17579,7 +17594,7 @@ assign lane6_after_code_stage0 = lane6_held_entry_reg[31] ? (lane6_held_entry_re
 assign lane6_after_code_stage1 = lane6_held_entry_reg[29] ? (lane6_held_entry_reg[28] ?
     lane6_after_code_stage0[7:0] : lane6_after_code_stage0[8:1]) : (lane6_held_entry_reg[28] ?
     lane6_after_code_stage0[9:2] : lane6_after_code_stage0[10:3]);
-assign lane6_raw_bits = lane6_held_entry_reg[32] ? lane6_held_entry_reg[7:0] : lane6_after_code_stage1;
+assign lane6_raw_bits = lane6_held_entry_reg[32] ? lane6_escaped_fields[7:0] : lane6_after_code_stage1;
 assign lane6_value = {lane6_raw_bits[7], lane6_symbol, lane6_raw_bits[6:0]};
 assign lane7_held_in = lane7_word_reg;
 assign lane7_held_stage0 = lane7_pointer_reg[5] ? (lane7_pointer_reg[4] ? 27'd0 : 27'd0) :
@@ -17640,7 +17655,8 @@ assign lane7_moved_pointer = _t7[5:0];
 assign lane7_ends_frame = lane7_present & lane7_is_end & ~lane6_stops_after;
 assign lane7_keeps = ~lane6_stops_after & ~(lane7_present & lane7_is_end);
 assign lane7_stops_after = lane6_stops_after | ~lane7_present | lane7_is_end;
-assign lane7_symbol = lane7_held_entry_reg[32] ? lane7_held_entry_reg[15:8] : lane7_symbols_rdata;
+assign lane7_escaped_fields = lane7_held_entry_reg[15:0];
+assign lane7_symbol = lane7_held_entry_reg[32] ? lane7_escaped_fields[15:8] : lane7_symbols_rdata;
 assign lane7_after_code_in = lane7_held_entry_reg[27:0];
 assign lane7_after_code_stage0 = lane7_held_entry_reg[31] ? (lane7_held_entry_reg[30] ?
     lane7_after_code_in[15:5] : lane7_after_code_in[19:9]) : (lane7_held_entry_reg[30] ?
@@ -17648,7 +17664,7 @@ assign lane7_after_code_stage0 = lane7_held_entry_reg[31] ? (lane7_held_entry_re
 assign lane7_after_code_stage1 = lane7_held_entry_reg[29] ? (lane7_held_entry_reg[28] ?
     lane7_after_code_stage0[7:0] : lane7_after_code_stage0[8:1]) : (lane7_held_entry_reg[28] ?
     lane7_after_code_stage0[9:2] : lane7_after_code_stage0[10:3]);
-assign lane7_raw_bits = lane7_held_entry_reg[32] ? lane7_held_entry_reg[7:0] : lane7_after_code_stage1;
+assign lane7_raw_bits = lane7_held_entry_reg[32] ? lane7_escaped_fields[7:0] : lane7_after_code_stage1;
 assign lane7_value = {lane7_raw_bits[7], lane7_symbol, lane7_raw_bits[6:0]};
 assign frame_ends = lane0_ends_frame | lane1_ends_frame | lane2_ends_frame | lane3_ends_frame |
     lane4_ends_frame | lane5_ends_frame | lane6_ends_frame | lane7_ends_frame;

@@ -7,14 +7,16 @@ import VerilatorBridge
 /// values under Verilator, driven cycle by cycle: input beats of Q words (fewer when `tvalid`
 /// is offered at random, and at the stream's end), output beats checked value by value against
 /// the reference, with section 10's `tkeep` and `tlast` rules.
-struct LaneDecoderCheck {
+public struct LaneDecoderCheck {
     let codebook: Codebook
     let validPercent: Int
     let readyPercent: Int
     let seed: UInt64
 
-    /// A top with every port at most 32 bits wide, for per-cycle driving through the bridge.
-    static func top(_ core: Module, q: Int, k: Int, valueBits: Int) throws -> Module {
+    /// A top with every port at most 32 bits wide, for per-cycle driving through the bridge:
+    /// `in_w<i>` (word i of the beat), `in_keep`, `in_valid`, `in_ready`, `out_v<s>` (value s),
+    /// `out_keep`, `out_valid`, `out_last`, `out_ready`, `error`.
+    public static func top(_ core: Module, q: Int, k: Int, valueBits: Int) throws -> Module {
         try Module("\(core.name)_narrow") { m in
             let dut = m.instance(core, name: "dut")
             let words = (0..<q).map { m.input("in_w\($0)", width: 32) }

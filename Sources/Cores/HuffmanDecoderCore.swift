@@ -36,24 +36,13 @@ public enum HuffmanDecoderCore {
     public static func module(codebook: Codebook) throws -> Module {
         let tables = try HuffmanTables(codebook)
         let (layout, lengths, code) = (tables.layout, tables.lengths, tables.code)
-        let (n, escape, endOfFrame) = (layout.symbolCount, tables.escape, tables.endOfFrame)
+        let endOfFrame = tables.endOfFrame
         let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
         let maxLength = code.maxLength
-        let classes = CodeClass.classes(lengths: lengths, codes: code.codes, escape: escape, endOfFrame: endOfFrame)
-        let usedLengths = Set(classes.map(\.length)).sorted()
-        let escLength = lengths[escape]
-        let escBits = escLength + symbolBits + rawBits
-        func consumed(_ c: CodeClass) -> Int {
-            switch c.kind { case .symbol: c.length + rawBits; case .escape: escBits; case .end: c.length }
-        }
-        // The window: the detection bits and every entry's bits (ESC: code, literal, raw).
-        let width = max(maxLength, classes.map(consumed).max() ?? 0)
+        let entries = HuffmanEntryDecoding(tables)
+        let (classes, consumed) = (entries.classes, entries.consumed)
+        let (width, heldLayout, direct, symbolTable) = (entries.width, entries.heldLayout, entries.direct, entries.symbolTable)
         let lengthWidth = bitsToAddress(maxLength + 1)
-        // The held entry: the window's bits, the code length and whether it is ESC.
-        let heldLayout = WordLayout([("window", width), ("length", lengthWidth), ("escape", 1)])
-        let direct = maxLength <= directTableMaxLength
-        let symbolTable = direct ? directSymbols(lengths: lengths, codes: code.codes, symbolCount: n, maxLength: maxLength)
-                                 : rankedSymbols(lengths: lengths, symbolCount: n)
 
         return try Module("\(codebook.name)_decoder") { m in
             m.comment("Huffman decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), codes up to \(maxLength) bits.")
@@ -110,29 +99,9 @@ public enum HuffmanDecoderCore {
             bits.consume(m, choices: choices, end: (when: isEnd, bits: lengths[endOfFrame]), when: step)
 
             // The symbol table, read on the step: its data belongs to the held entry.
-            let address: Signal
-            if direct {
-                address = top
-            } else {
-                address = rank(m, classes: classes, hits: hits, prefix: prefix, lengths: lengths, codes: code.codes, usedLengths: usedLengths,
-                               width: bitsToAddress(symbolTable.count))
-            }
             let symbolROM = m.rom("symbols", width: symbolBits, contents: symbolTable, style: TablePlacement.style(entries: symbolTable.count),
-                                  address: address, readEnable: step, synchronous: true)
-
-            // The held entry's value: ESC's literal and raw bits sit at a fixed place behind
-            // ESC's code; a symbol's raw bits follow its code (a shift by the code length).
-            let heldBits = heldLayout.field("window", of: output.held)
-            let heldLength = heldLayout.field("length", of: output.held)
-            let heldEscape = heldLayout.field("escape", of: output.held)
-            let escaped = m.wire("escaped_fields", heldBits[width - 1 - escLength, width - escBits])
-            let symbol = m.wire("symbol", mux(heldEscape, escaped[symbolBits + rawBits - 1, rawBits], symbolROM))
-            var raw: Signal? = nil
-            if rawBits > 0 {
-                let afterCode = Funnel.top(rawBits, of: heldBits, shiftedLeftBy: heldLength, name: "after_code", in: m)
-                raw = m.wire("raw_bits", mux(heldEscape, escaped[rawBits - 1, 0], afterCode))
-            }
-            let value = m.wire("held_value", ValueFields.value(symbol: symbol, raw: raw, layout: layout))
+                                  address: entries.symbolAddress(m, top: top, hits: hits), readEnable: step, synchronous: true)
+            let value = entries.value(m, held: output.held, symbols: symbolROM, name: "held_value")
             output.update(m, step: step, isEnd: isEnd, entry: heldLayout.word(["window": bits.window, "length": codeLength, "escape": isEscape], in: m), value: value)
             ports.error.assign(failed)
         }

@@ -35,15 +35,11 @@ public enum HuffmanLaneDecoderCore {
         let tables = try HuffmanTables(codebook)
         let k = codebook.lanes
         let (layout, lengths, code) = (tables.layout, tables.lengths, tables.code)
-        let (n, escape, endOfFrame) = (layout.symbolCount, tables.escape, tables.endOfFrame)
         let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
         let maxLength = code.maxLength
-        let classes = CodeClass.classes(lengths: lengths, codes: code.codes, escape: escape, endOfFrame: endOfFrame)
-        let escBits = lengths[escape] + symbolBits + rawBits
-        func consumed(_ c: CodeClass) -> Int {
-            switch c.kind { case .symbol: c.length + rawBits; case .escape: escBits; case .end: c.length }
-        }
-        let longest = classes.map(consumed).max() ?? 0
+        let entries = HuffmanEntryDecoding(tables)
+        let (classes, consumed, escBits) = (entries.classes, entries.consumed, entries.escapeBits)
+        let longest = entries.longest
         guard longest <= longestEntry else {
             throw CoreError.unsupported("codebook '\(codebook.name)' has entries of up to \(longest) bits; the K-lane decoder takes at most one word per lane and entry, so entries must be at most \(longestEntry) bits so far")
         }
@@ -51,12 +47,8 @@ public enum HuffmanLaneDecoderCore {
         guard (1...k).contains(q) else {
             throw CoreError.unsupported("words per beat must be 1 to the \(k) lanes, is \(q)")
         }
-        let width = max(maxLength, longest)
+        let (width, heldLayout, symbolTable) = (entries.width, entries.heldLayout, entries.symbolTable)
         let lengthWidth = bitsToAddress(maxLength + 1)
-        let heldLayout = WordLayout([("window", width), ("length", lengthWidth), ("escape", 1)])
-        let direct = maxLength <= HuffmanDecoderCore.directTableMaxLength
-        let symbolTable = direct ? HuffmanDecoderCore.directSymbols(lengths: lengths, codes: code.codes, symbolCount: n, maxLength: maxLength)
-                                 : HuffmanDecoderCore.rankedSymbols(lengths: lengths, symbolCount: n)
         let countWidth = bitsToAddress(k + 1)
 
         return try Module("\(codebook.name)_decoder") { m in
@@ -165,27 +157,9 @@ public enum HuffmanLaneDecoderCore {
 
                     // The symbol table, read on the step; the held entry's value on the way out.
                     let entry = m.register("held_entry", width: heldLayout.width, reset: nil)
-                    let address: Signal
-                    if direct {
-                        address = top
-                    } else {
-                        let usedLengths = Set(classes.map(\.length)).sorted()
-                        address = HuffmanDecoderCore.rank(m, classes: classes, hits: hits, prefix: { top[maxLength - 1, maxLength - $0] },
-                                                          lengths: lengths, codes: code.codes, usedLengths: usedLengths,
-                                                          width: bitsToAddress(symbolTable.count))
-                    }
                     let symbols = m.rom("symbols", width: symbolBits, contents: symbolTable, style: TablePlacement.style(entries: symbolTable.count),
-                                        address: address, readEnable: step, synchronous: true)
-                    let heldBits = heldLayout.field("window", of: entry)
-                    let heldEscape = heldLayout.field("escape", of: entry)
-                    let escaped = heldBits[width - 1 - lengths[escape], width - escBits]
-                    let symbol = m.wire("symbol", mux(heldEscape, escaped[symbolBits + rawBits - 1, rawBits], symbols))
-                    var raw: Signal? = nil
-                    if rawBits > 0 {
-                        let afterCode = Funnel.top(rawBits, of: heldBits, shiftedLeftBy: heldLayout.field("length", of: entry), name: "after_code", in: m)
-                        raw = m.wire("raw_bits", mux(heldEscape, escaped[rawBits - 1, 0], afterCode))
-                    }
-                    laneValues.append(m.wire("value", ValueFields.value(symbol: symbol, raw: raw, layout: layout)))
+                                        address: entries.symbolAddress(m, top: top, hits: hits), readEnable: step, synchronous: true)
+                    laneValues.append(entries.value(m, held: entry, symbols: symbols, name: "value"))
                     let newEntry = heldLayout.word(["window": merged, "length": codeLength, "escape": isEscape], in: m)
                     laneUpdates.append {
                         m.when(step) {

@@ -1,4 +1,6 @@
 import Codec
+import HDL
+import HDLBlocks
 
 /// A Huffman codebook as the cores need it: lengths, canonical codes, ESC and EOF indices.
 struct HuffmanTables {
@@ -19,5 +21,74 @@ struct HuffmanTables {
         code = CanonicalCode(lengths: lengths)
         escape = layout.symbolCount
         endOfFrame = layout.symbolCount + 1
+    }
+}
+
+/// What both Huffman decoders derive from a codebook to decode one entry: the code classes,
+/// the bits each consumes, the held entry's layout, the symbol table, and the DSL that turns a
+/// held entry into its value.
+struct HuffmanEntryDecoding {
+    let tables: HuffmanTables
+    let classes: [CodeClass]
+    /// ESC's code, literal and raw bits.
+    let escapeBits: Int
+    /// The longest entry, in bits.
+    let longest: Int
+    /// The entry window: the detection bits and every entry's bits.
+    let width: Int
+    /// The held entry: the window's bits, the code length and whether it is ESC.
+    let heldLayout: WordLayout
+    /// The symbol table is indexed by the next maxLength bits (else by canonical rank).
+    let direct: Bool
+    let symbolTable: [UInt64]
+
+    init(_ tables: HuffmanTables) {
+        self.tables = tables
+        let (layout, lengths, code) = (tables.layout, tables.lengths, tables.code)
+        classes = CodeClass.classes(lengths: lengths, codes: code.codes, escape: tables.escape, endOfFrame: tables.endOfFrame)
+        escapeBits = lengths[tables.escape] + layout.symbolBits + layout.rawBits
+        let rawBits = layout.rawBits, escapeBits = escapeBits
+        longest = classes.map { c in
+            switch c.kind { case .symbol: c.length + rawBits; case .escape: escapeBits; case .end: c.length }
+        }.max() ?? 0
+        width = max(code.maxLength, longest)
+        heldLayout = WordLayout([("window", width), ("length", bitsToAddress(code.maxLength + 1)), ("escape", 1)])
+        direct = code.maxLength <= HuffmanDecoderCore.directTableMaxLength
+        symbolTable = direct
+            ? HuffmanDecoderCore.directSymbols(lengths: lengths, codes: code.codes, symbolCount: layout.symbolCount, maxLength: code.maxLength)
+            : HuffmanDecoderCore.rankedSymbols(lengths: lengths, symbolCount: layout.symbolCount)
+    }
+
+    /// The bits an entry of class `c` consumes (EOF: its code; the padding comes after).
+    func consumed(_ c: CodeClass) -> Int {
+        switch c.kind { case .symbol: c.length + tables.layout.rawBits; case .escape: escapeBits; case .end: c.length }
+    }
+
+    /// The symbol table's read address for the entry whose code bits are `top` (maxLength bits)
+    /// and whose classes matched `hits`.
+    func symbolAddress(_ m: ModuleBuilder, top: Signal, hits: [Signal]) -> Signal {
+        guard !direct else { return top }
+        let maxLength = tables.code.maxLength
+        return HuffmanDecoderCore.rank(m, classes: classes, hits: hits, prefix: { top[maxLength - 1, maxLength - $0] },
+                                       lengths: tables.lengths, codes: tables.code.codes,
+                                       usedLengths: Set(classes.map(\.length)).sorted(), width: bitsToAddress(symbolTable.count))
+    }
+
+    /// The held entry's value (a wire named `name`): ESC's literal and raw bits sit at a fixed
+    /// place behind ESC's code; a symbol's raw bits follow its code (a shift by the code length),
+    /// its symbol is `symbols`, the table's data.
+    func value(_ m: ModuleBuilder, held: Signal, symbols: Signal, name: String) -> Signal {
+        let (symbolBits, rawBits) = (tables.layout.symbolBits, tables.layout.rawBits)
+        let heldBits = heldLayout.field("window", of: held)
+        let heldLength = heldLayout.field("length", of: held)
+        let heldEscape = heldLayout.field("escape", of: held)
+        let escaped = m.wire("escaped_fields", heldBits[width - 1 - tables.lengths[tables.escape], width - escapeBits])
+        let symbol = m.wire("symbol", mux(heldEscape, escaped[symbolBits + rawBits - 1, rawBits], symbols))
+        var raw: Signal? = nil
+        if rawBits > 0 {
+            let afterCode = Funnel.top(rawBits, of: heldBits, shiftedLeftBy: heldLength, name: "after_code", in: m)
+            raw = m.wire("raw_bits", mux(heldEscape, escaped[rawBits - 1, 0], afterCode))
+        }
+        return m.wire(name, ValueFields.value(symbol: symbol, raw: raw, layout: tables.layout))
     }
 }

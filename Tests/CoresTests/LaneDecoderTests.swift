@@ -1,4 +1,5 @@
 import Codec
+import CoreSim
 import Cores
 import Foundation
 import HDL
@@ -19,25 +20,6 @@ struct LaneDecoderTests {
         let values: [UInt32]
         let frameSizes: [Int]
         var testDescription: String { "\(codebook.name) K=\(codebook.lanes)" }
-    }
-
-    /// A test top with every port at most 32 bits wide, so the bridge can drive it per cycle.
-    static func top(_ core: Module, q: Int, k: Int, valueBits: Int) throws -> Module {
-        try Module("\(core.name)_tb") { m in
-            let dut = m.instance(core, name: "dut")
-            let words = (0..<q).map { m.input("in_w\($0)", width: 32) }
-            dut["s_axis_tdata"].assign(cat(words.last ?? words[0], Array(words.reversed().dropFirst())))
-            dut["s_axis_tkeep"].assign(m.input("in_keep", width: q))
-            dut["s_axis_tvalid"].assign(m.input("in_valid"))
-            m.output("in_ready").assign(dut["s_axis_tready"])
-            let data = dut["m_axis_tdata"]
-            for s in 0..<k { m.output("out_v\(s)", width: valueBits).assign(data.bits(s * valueBits + valueBits - 1, s * valueBits)) }
-            m.output("out_keep", width: k).assign(dut["m_axis_tkeep"])
-            m.output("out_valid").assign(dut["m_axis_tvalid"])
-            m.output("out_last").assign(dut["m_axis_tlast"])
-            dut["m_axis_tready"].assign(m.input("out_ready"))
-            m.output("error").assign(dut["error"])
-        }
     }
 
     static func words(_ bytes: [UInt8]) -> [UInt32] { CoreHarness.words(bytes).map { UInt32($0) } }
@@ -81,7 +63,7 @@ struct LaneDecoderTests {
     static let library: Result<SimulationLibrary, Error> = Result {
         let tops = try cases.get().map { c in
             let core = try HuffmanLaneDecoderCore.module(codebook: c.codebook)
-            return try top(core, q: core.port(named: "s_axis_tkeep")?.width ?? 1, k: c.codebook.lanes, valueBits: c.codebook.layout.valueBits)
+            return try LaneDecoderCheck.top(core, q: core.port(named: "s_axis_tkeep")?.width ?? 1, k: c.codebook.lanes, valueBits: c.codebook.layout.valueBits)
         }
         return try SimulationBuilder().build(tops)
     }
@@ -138,7 +120,7 @@ struct LaneDecoderTests {
     @discardableResult
     func run(_ c: Case, library: SimulationLibrary, valid: Int, ready: Int, fullBeats: Bool = false) throws -> Int {
         let k = c.codebook.lanes
-        let sim = try library.simulation(of: "\(c.codebook.name)_decoder_tb")
+        let sim = try library.simulation(of: "\(c.codebook.name)_decoder_narrow")
         let q = (0..<16).filter { (try? sim.port("in_w\($0)")) != nil }.count
         let inWords = try (0..<q).map { try sim.port("in_w\($0)") }
         let outValues = try (0..<k).map { try sim.port("out_v\($0)") }
