@@ -6,19 +6,38 @@ public enum CoreGenerator {
     /// The decoder and/or encoder modules for `codebook` (each with its submodules).
     /// - Throws: `ElaborationError` if a core fails its checks.
     /// `maxFrame` is the tANS encoder's MAX_FRAME (values it holds per frame).
-    /// `wordsPerBeat` is a K-lane decoder's Q (nil: its default).
+    /// `valuesPerBeat` and `wordsPerBeat` are a K-lane decoder's P and Q (nil: its defaults; a
+    /// K-lane Huffman decoder moves P = K values per beat, a K-lane tANS decoder P = 1).
     public static func modules(for codebook: Codebook, decoder: Bool = true, encoder: Bool = true,
-                               maxFrame: Int = TANSEncoderCore.defaultMaxFrame, wordsPerBeat: Int? = nil) throws -> [Module] {
-        if codebook.lanes == 1, let q = wordsPerBeat, q != 1 {
-            throw CoreError.unsupported("--words-per-beat \(q): a one-lane codebook's cores move one word per beat (section 8); Q > 1 needs a K-lane codebook")
-        }
-        guard codebook.lanes == 1 else {
-            // K lanes: the Huffman decoder (P = K values per beat) so far.
-            if case .huffman = codebook.coder, decoder && !encoder {
-                return [try HuffmanLaneDecoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)]
+                               maxFrame: Int = TANSEncoderCore.defaultMaxFrame, valuesPerBeat: Int? = nil,
+                               wordsPerBeat: Int? = nil) throws -> [Module] {
+        let k = codebook.lanes
+        if k == 1 {
+            if let q = wordsPerBeat, q != 1 {
+                throw CoreError.unsupported("--words-per-beat \(q): a one-lane codebook's cores move one word per beat (section 8); Q > 1 needs a K-lane codebook")
             }
-            let what = codebook.coder.name == "huffman" ? "a K-lane Huffman encoder" : "K-lane tANS cores"
-            throw CoreError.unsupported("codebook '\(codebook.name)' has \(codebook.lanes) lanes: hwgen does not generate \(what) yet; the K-lane Huffman decoder is there (--decoder), or train with --lanes 1 for every core")
+            if let p = valuesPerBeat, p != 1 {
+                throw CoreError.unsupported("--values-per-beat \(p): a one-lane codebook's cores move one value per beat (section 8); P > 1 needs a K-lane codebook")
+            }
+        } else {
+            guard decoder && !encoder else {
+                throw CoreError.unsupported("codebook '\(codebook.name)' has \(k) lanes: hwgen does not generate K-lane encoders yet; its K-lane decoder is there (--decoder), or train with --lanes 1 for every core")
+            }
+            switch codebook.coder {
+            case .huffman:
+                if let p = valuesPerBeat, p != k {
+                    throw CoreError.unsupported("--values-per-beat \(p): the K-lane Huffman decoder moves P = K = \(k) values per beat so far")
+                }
+                return [try HuffmanLaneDecoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)]
+            case .tans:
+                if let p = valuesPerBeat, p != 1 {
+                    throw CoreError.unsupported("--values-per-beat \(p): the K-lane tANS decoder is pipelined at P = 1 value per beat so far")
+                }
+                if let q = wordsPerBeat, q != 1 {
+                    throw CoreError.unsupported("--words-per-beat \(q): the K-lane tANS decoder at P = 1 takes Q = 1 word per beat")
+                }
+                return [try TANSLaneDecoderCore.module(codebook: codebook)]
+            }
         }
         var modules: [Module] = []
         switch codebook.coder {

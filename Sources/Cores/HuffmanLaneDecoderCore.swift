@@ -88,16 +88,6 @@ public enum HuffmanLaneDecoderCore {
                     value(e.0) == 0 ? acc : acc | mux(e.1, m.constant(UInt64(value(e.0)), width: width), 0)
                 }
             }
-            // items[index] as a tree of 2:1 multiplexers on the index's bits (index < items.count).
-            func pick(_ items: [Signal], by index: Signal) -> Signal {
-                var layer = items, bit = 0
-                while layer.count > 1 {
-                    let b = bit
-                    layer = stride(from: 0, to: layer.count, by: 2).map { j in j + 1 < layer.count ? mux(index[b], layer[j + 1], layer[j]) : layer[j] }
-                    bit += 1
-                }
-                return layer[0]
-            }
             func classHits(_ top: Signal) -> [Signal] {
                 classes.map { c in c.matches(top[maxLength - 1, maxLength - c.length], in: m) }
             }
@@ -130,7 +120,7 @@ public enum HuffmanLaneDecoderCore {
                     let myPrefix = m.wire("word_index", count(needsSoFar))
                     needsSoFar.append(needs)
                     // Its word: the window's word at the number of needing lanes before it.
-                    let arriving = m.wire("next_word", pick(Array(window.words.prefix(lane + 1)), by: myPrefix))
+                    let arriving = m.wire("next_word", LaneSelect.pick(Array(window.words.prefix(lane + 1)), by: myPrefix))
                     let present = m.wire("present", !needs || (myPrefix.resized(to: window.count.width) < window.count))
                     // The entry's bits: the held bits and then the next word (which a lane that does
                     // not need it never reads: its entry lies in the held bits).

@@ -32,31 +32,10 @@ public enum TANSDecoderCore {
             throw CoreError.wrongCoder(expected: "tans", found: codebook.coder.name)
         }
         let layout = codebook.layout
-        let tables = TANSTables(tableLog: tableLog, counts: counts)
+        let table = try TANSDecodeTable(tableLog: tableLog, counts: counts, layout: layout)
+        let (tableLayout, contents, longestEntry) = (table.layout, table.contents, table.longestEntry)
         let r = tableLog, size = 1 << tableLog
-        let (n, escape, endOfFrame) = (layout.symbolCount, layout.symbolCount, layout.symbolCount + 1)
         let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
-
-        // Per state: the bits its entry consumes, and the table word.
-        enum Kind: UInt64 { case symbol = 0, escape = 1, end = 2 }
-        func kind(_ entry: Int) -> Kind { entry == escape ? .escape : entry == endOfFrame ? .end : .symbol }
-        func extraBits(_ k: Kind) -> Int { k == .escape ? symbolBits + rawBits : k == .symbol ? rawBits : 0 }
-        let consumed = (0..<size).map { u in Int(tables.bitCount[u]) + extraBits(kind(Int(tables.symbol[u]))) }
-        let longestEntry = consumed.max() ?? 0
-        let consumedWidth = 6  // at most 15 + 32 bits
-        // Table word: R - nb (a right shift), base, bits consumed, kind, symbol.
-        let tableLayout = WordLayout([("shift", 4), ("base", r), ("consumed", consumedWidth), ("kind", 2), ("symbol", symbolBits)])
-        let contents: [UInt64] = try (0..<size).map { u in
-            let entry = Int(tables.symbol[u])
-            let nb = Int(tables.bitCount[u])
-            guard Int(tables.base[u]) & ((1 << nb) - 1) == 0 else {
-                throw CoreError.unsupported("internal error: tANS state \(u) has a base with non-zero low bits")
-            }
-            return try tableLayout.pack([
-                "shift": UInt64(r - nb), "base": UInt64(tables.base[u]), "consumed": UInt64(consumed[u]),
-                "kind": kind(entry).rawValue, "symbol": UInt64(entry < n ? entry : 0),
-            ])
-        }
         // The window must hold the longest entry (and the R bits of a first state) from any
         // pointer position 0-31; one more slot lets a word arrive while the window is full.
         let windowBits = max(longestEntry, r, symbolBits + rawBits)
@@ -93,8 +72,8 @@ public enum TANSDecoderCore {
             let base = tableLayout.field("base", of: entry)
             let entryBits = tableLayout.field("consumed", of: entry)
             let entryKind = tableLayout.field("kind", of: entry)
-            let isEscape = m.wire("is_escape", entryKind == Int(Kind.escape.rawValue))
-            let isEnd = m.wire("is_end", entryKind == Int(Kind.end.rawValue))
+            let isEscape = m.wire("is_escape", entryKind == Int(TANSDecodeTable.Kind.escape.rawValue))
+            let isEnd = m.wire("is_end", entryKind == Int(TANSDecodeTable.Kind.end.rawValue))
 
             // The state bits: the top nb bits of the window, right-aligned (R - nb is stored).
             let windowTop = window[windowBits - 1, windowBits - r]

@@ -67,7 +67,10 @@ struct Generate: ParsableCommand {
     @Flag(help: "Also write <name>.core, a FuseSoC (CAPI 2) description of the files (needs --codebook).")
     var fusesoc = false
 
-    @Option(help: "K-lane decoder: 32-bit words per input beat (default: what K values of the codebook's average length need).")
+    @Option(help: "K-lane decoder: values per output beat (default: K for Huffman, 1 for the pipelined tANS decoder).")
+    var valuesPerBeat: Int?
+
+    @Option(help: "K-lane decoder: 32-bit words per input beat (default: what P values of the codebook's average length need).")
     var wordsPerBeat: Int?
 
     @Flag(help: "Write block-RAM ROM contents to <module>_<rom>.hex files read by $readmemh (run the tools from the output folder), not into the Verilog.")
@@ -79,6 +82,7 @@ struct Generate: ParsableCommand {
             if maxFrame != nil { throw ValidationError("--max-frame needs --codebook") }
             if fusesoc { throw ValidationError("--fusesoc needs --codebook") }
             if wordsPerBeat != nil { throw ValidationError("--words-per-beat needs --codebook") }
+            if valuesPerBeat != nil { throw ValidationError("--values-per-beat needs --codebook") }
         } else if design != nil {
             throw ValidationError("--design and --codebook name two different things to write; give one")
         }
@@ -98,7 +102,8 @@ struct Generate: ParsableCommand {
                 loaded = book
                 let both = decoder == encoder
                 modules = try CoreGenerator.modules(for: book, decoder: both || decoder, encoder: both || encoder,
-                                                   maxFrame: maxFrame ?? TANSEncoderCore.defaultMaxFrame, wordsPerBeat: wordsPerBeat)
+                                                   maxFrame: maxFrame ?? TANSEncoderCore.defaultMaxFrame, valuesPerBeat: valuesPerBeat,
+                                                   wordsPerBeat: wordsPerBeat)
             } else if let design {
                 modules = [try design.module()]
             }
