@@ -70,11 +70,17 @@ public enum TANSLaneDecoderCore {
             accepted.data.assign(ports.words.data)
             accepted.valid.assign(ports.words.valid && !failed)
             ports.words.ready.assign(failed || accepted.ready)
-            // Room for three words (a take of at most one per cycle): at full rate two steps in a
-            // row can take a word and still find the next one held.
-            let words = WordWindow(m, name: "words", input: accepted, maxTake: 2)
-            let hasWord = m.wire("has_word", words.count != 0)
-            let hasTwoWords = m.wire("has_two_words", words.count > 1)
+            // A step's take leaves the window a cycle later (`pending`), so the window's shift
+            // does not wait for the step's comparison; until then the words are seen one slot up.
+            // Room for four words: at full rate two steps in a row can take a word and still
+            // find the next one held.
+            let words = WordWindow(m, name: "words", input: accepted, maxTake: 3)
+            let pending = m.register("pending_take", width: 1, reset: 0)
+            let front = [m.wire("front0", mux(pending, words.words[1], words.words[0])),
+                         m.wire("front1", mux(pending, words.words[2], words.words[1]))]
+            let waiting = m.wire("words_waiting", words.count - pending.zeroExtended(to: words.count.width))
+            let hasWord = m.wire("has_word", waiting != 0)
+            let hasTwoWords = m.wire("has_two_words", waiting > 1)
 
             let output = HeldValueOutput(m, name: "out", valueBits: layout.valueBits, heldWidth: heldLayout.width, to: ports.values)
             let advance = m.wire("advance", width: 1)
@@ -82,20 +88,22 @@ public enum TANSLaneDecoderCore {
             let entry = m.rom("decode_table", width: tableLayout.width, contents: table.contents, style: .blockMemory,
                               address: tableAddress, readEnable: advance, synchronous: true)
 
-            // Each lane: the rest of its word (left-aligned, zeros below), the count of those bits
+            // Each lane: the rest of its word (left-aligned; what follows is ignored), the count of those bits
             // (`have`) and 32 - have (`gap`, the shift that puts a word behind them), its state,
             // and whether it started in this frame.
             struct Lane { let bits, have, gap, state, started: Signal }
             let lanes = (0..<k).map { lane in
                 m.scope("lane\(lane)") {
-                    Lane(bits: m.register("bits", width: 32, reset: 0), have: m.register("have", width: 6, reset: 0),
+                    Lane(bits: m.register("bits", width: 32, reset: nil), have: m.register("have", width: 6, reset: 0),
                          gap: m.register("gap", width: 6, reset: 32), state: m.register("state", width: r, reset: nil),
                          started: m.register("started", width: 1, reset: 0))
                 }
             }
-            func merge(_ held: Signal, gap: Signal, word: Signal, name: String) -> Signal {
+            // The lane's bits (the first `have` of `held`; the rest is ignored) and then `word`.
+            func merge(_ held: Signal, have: Signal, gap: Signal, word: Signal, name: String) -> Signal {
                 let placed = Funnel.top(64, of: cat(m.constant(0, width: 32), word), shiftedLeftBy: gap, name: name, in: m)
-                return m.wire("\(name)_merged", cat(held, m.constant(0, width: 32)) | placed)
+                let kept = m.wire("\(name)_kept", held & ~(m.constant(0xFFFF_FFFF, width: 32) >> have))
+                return m.wire("\(name)_merged", cat(kept, m.constant(0, width: 32)) | placed)
             }
 
             // The next step to issue: its lane, whether it is the lane's start, and whether the
@@ -112,8 +120,8 @@ public enum TANSLaneDecoderCore {
                         m.wire("bits", LaneSelect.pick(lanes.map(\.bits), by: lane)), m.wire("have", LaneSelect.pick(lanes.map(\.have), by: lane)),
                         m.wire("gap", LaneSelect.pick(lanes.map(\.gap), by: lane)))
             }
-            let mergedFirst = merge(readBits, gap: readGap, word: words.words[0], name: "read_first")
-            let mergedSecond = merge(readBits, gap: readGap, word: words.words[1], name: "read_second")
+            let mergedFirst = merge(readBits, have: readHave, gap: readGap, word: front[0], name: "read_first")
+            let mergedSecond = merge(readBits, have: readHave, gap: readGap, word: front[1], name: "read_second")
 
             // Step stage.
             let stepValid = m.register("step_valid", width: 1, reset: 0)
@@ -133,27 +141,33 @@ public enum TANSLaneDecoderCore {
             let isEscape = m.wire("is_escape", kind == Int(TANSDecodeTable.Kind.escape.rawValue))
             // A start step always needs a word: lanes start the frame empty.
             let needs = m.wire("needs", stepStart || (consumed > stepHave))
-            let heldWide = cat(stepBits, m.constant(0, width: 32))
-            let chosen = m.wire("chosen", mux(needs, stepMerged, heldWide))
-            // The state bits from both candidates, chosen last (the comparison runs beside the shifts).
-            let fromHeld = m.wire("state_bits_held", stepBits[31, 32 - r] >> shift)
-            let fromMerged = m.wire("state_bits_merged", stepMerged[63, 64 - r] >> shift)
-            let newState = m.wire("new_state", mux(stepStart, stepMerged[63, 64 - r],
-                                                   tableLayout.field("base", of: stepEntry) | mux(needs, fromMerged, fromHeld)))
+            // The step's bits: the lane's bits and then the next word. Their first `have` bits are
+            // the lane's whether or not the word is the one the step would take (or arrived), so
+            // the state bits and the lane's rest come from them whether or not the step needs the
+            // word: the comparison is off the table's loop and the lane's datapath.
+            let chosen = stepMerged
+            let topBits = stepMerged[63, 64 - r]
+            let newState = m.wire("new_state", mux(stepStart, topBits, tableLayout.field("base", of: stepEntry) | (topBits >> shift)))
             let newHave = m.wire("new_have", mux(stepStart, m.constant(UInt64(32 - r), width: 6),
                                                  mux(needs, stepHave + 32 - consumed, stepHave - consumed)))
             let afterStart = chosen[63 - r, 32 - r]
             let newBits = m.wire("new_bits", mux(stepStart, afterStart, Funnel.top(32, of: chosen, shiftedLeftBy: consumed, name: "rest", in: m)))
 
-            let bitsReady = m.wire("bits_ready", !needs || stepMergedValid)
+            // The step goes when its next word is merged, or (a cycle after it found it needs no
+            // word: the end of a stream, or a word late) when it fits in the lane's bits. So
+            // whether the whole pipeline moves does not wait for the comparison.
+            let fits = m.register("step_fits", width: 1, reset: 0)
+            let bitsReady = m.wire("bits_ready", stepMergedValid || fits)
             let complete = m.wire("complete", stepValid && !failed && bitsReady && (stepStart || output.accepts))
             let frameEnds = m.wire("frame_ends", complete && isEnd)
             let takes = m.wire("takes", complete && needs)
             advance.assign(!failed && (!stepValid || complete))
-            words.take(m, takes)
+            words.take(m, pending)
+            pending.assign(takes)
 
+            m.when(advance) { fits.assign(0) }.otherwise { fits.assign(stepValid && !needs) }
             // A step waiting for a word that had not arrived when it left the read stage merges it here.
-            let lateMerged = merge(stepBits, gap: stepGap, word: words.words[0], name: "late")
+            let lateMerged = merge(stepBits, have: stepHave, gap: stepGap, word: front[0], name: "late")
             m.when(stepValid && needs && !stepMergedValid && hasWord) {
                 stepMerged.assign(lateMerged)
                 stepMergedValid.assign(1)
@@ -207,7 +221,6 @@ public enum TANSLaneDecoderCore {
             // The lane of the step: its new bits and state; at EOF every lane drops its bits.
             for (index, lane) in lanes.enumerated() {
                 m.when(frameEnds) {
-                    lane.bits.assign(0)
                     lane.have.assign(0)
                     lane.gap.assign(32)
                     lane.started.assign(0)
