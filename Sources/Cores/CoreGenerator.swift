@@ -25,18 +25,16 @@ public enum CoreGenerator {
             }
             switch codebook.coder {
             case .huffman:
+                if valuesPerBeat == 1 { return [try pipelined(codebook, wordsPerBeat: wordsPerBeat)] }
                 if let p = valuesPerBeat, p != k {
-                    throw CoreError.unsupported("--values-per-beat \(p): the K-lane Huffman decoder moves P = K = \(k) values per beat so far")
+                    throw CoreError.unsupported("--values-per-beat \(p): the K-lane Huffman decoder moves P = K = \(k) values per beat, or P = 1 (pipelined), so far")
                 }
                 return [try HuffmanLaneDecoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)]
             case .tans:
                 if let p = valuesPerBeat, p != 1 {
                     throw CoreError.unsupported("--values-per-beat \(p): the K-lane tANS decoder is pipelined at P = 1 value per beat so far")
                 }
-                if let q = wordsPerBeat, q != 1 {
-                    throw CoreError.unsupported("--words-per-beat \(q): the K-lane tANS decoder at P = 1 takes Q = 1 word per beat")
-                }
-                return [try TANSLaneDecoderCore.module(codebook: codebook)]
+                return [try pipelined(codebook, wordsPerBeat: wordsPerBeat)]
             }
         }
         var modules: [Module] = []
@@ -49,5 +47,13 @@ public enum CoreGenerator {
             if encoder { modules.append(try TANSEncoderCore.module(codebook: codebook, maxFrame: maxFrame)) }
         }
         return modules
+    }
+
+    /// The pipelined K-lane decoder (P = Q = 1).
+    static func pipelined(_ codebook: Codebook, wordsPerBeat: Int?) throws -> Module {
+        if let q = wordsPerBeat, q != 1 {
+            throw CoreError.unsupported("--words-per-beat \(q): the pipelined K-lane decoder (P = 1) takes Q = 1 word per beat")
+        }
+        return try PipelinedLaneDecoderCore.module(codebook: codebook)
     }
 }

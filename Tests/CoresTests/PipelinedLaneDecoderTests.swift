@@ -7,11 +7,11 @@ import TestSupport
 import Training
 import VerilatorBridge
 
-/// The pipelined K-lane tANS decoder (P = Q = 1) against the reference coder: the tANS lane
-/// vectors, random K-lane codebooks and real activations, under random backpressure, with bit
-/// flips, resets in mid-frame, Icarus and lint.
-@Suite("K-lane tANS decoder (pipelined, P = 1) through Verilator", .serialized)
-struct TANSLaneDecoderTests {
+/// The pipelined K-lane decoders (P = Q = 1, Huffman and tANS) against the reference coder: the
+/// lane vectors, random K-lane codebooks and real activations, under random backpressure, with
+/// bit flips, resets in mid-frame, Icarus and lint.
+@Suite("Pipelined K-lane decoders (P = 1, Huffman and tANS) through Verilator", .serialized)
+struct PipelinedLaneDecoderTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let codebook: Codebook
         let stream: [UInt8]
@@ -27,33 +27,36 @@ struct TANSLaneDecoderTests {
         var cases: [Case] = []
         for vector in try ConformanceVector.all() where vector.hasLanes {
             let book = try Codebook.parse(vector.codebookBytes)
-            guard case .tans = book.coder else { continue }
+            guard (try? PipelinedLaneDecoderCore.module(codebook: book)) != nil else { continue }
             cases.append(Case(codebook: book, stream: vector.stream, values: vector.values, frameSizes: vector.frameSizes, isVector: true))
         }
-        // Real MiniLM activations (layer 4 post-GELU) through the example tANS table in 2 and 4 lanes.
+        // Real MiniLM activations (layer 4 post-GELU) through the example tables in 2 and 4 lanes.
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let example = try Codebook.load(path: root.appendingPathComponent("examples/minilm_ffn1_tans.json").path)
         let dataDir = ProcessInfo.processInfo.environment["HWGEN_DATA"] ?? root.deletingLastPathComponent().appendingPathComponent("shared/data").path
         let all = try TensorValues.load(path: dataDir + "/minilm_ffn1_acts_layers_1_4.bf16.safetensors", tensors: "layer\\.4\\..*post_gelu").all
         let real = Array(all.prefix(TestScale.pick(quick: 24_576, long: all.count)))
         let realFrames = Array(repeating: 4096, count: real.count / 4096) + (real.count % 4096 > 0 ? [real.count % 4096] : [])
-        for k in [2, 4] {
-            let book = try Codebook(name: "minilm_ffn1_tans_lanes\(k)", coder: example.coder, layout: example.layout, lanes: k)
+        for (file, k) in [("minilm_ffn1_tans", 2), ("minilm_ffn1_tans", 4), ("minilm_ffn1_huffman", 2)] {
+            let example = try Codebook.load(path: root.appendingPathComponent("examples/\(file).json").path)
+            let book = try Codebook(name: "\(file)_p1_lanes\(k)", coder: example.coder, layout: example.layout, lanes: k)
             cases.append(Case(codebook: book, stream: try StreamCodec(codebook: book).encode(real, frameSizes: realFrames), values: real, frameSizes: realFrames))
         }
-        var gen = RandomCodebooks(seed: 1515)
-        var made = 0
-        while made < TestScale.pick(quick: 10, long: 200) {
-            let base = gen.codebook(coder: "tans", name: "tlanes\(made)")
-            let k = [2, 3, 4, 5, 8, 32][made % 6]
-            guard let book = try? Codebook(name: base.name, coder: base.coder, layout: base.layout, lanes: k),
-                  (try? TANSLaneDecoderCore.module(codebook: book)) != nil else { continue }
-            let values = gen.values(count: 40 + Int(gen.random.next() % 500), for: book)
-            var frames = CoreHarness.randomFrames(values.count, maxFrame: 1 + Int(gen.random.next() % 90), random: &gen.random)
-            if made % 2 == 0 { frames.insert(0, at: Int(gen.random.next() % UInt64(frames.count))) }
-            cases.append(Case(codebook: book, stream: try StreamCodec(codebook: book).encode(values, frameSizes: frames), values: values, frameSizes: frames))
-            made += 1
+        for coder in ["tans", "huffman"] {
+            var gen = RandomCodebooks(seed: coder == "tans" ? 1515 : 1516)
+            var made = 0
+            while made < TestScale.pick(quick: 10, long: 100) {
+                let base = gen.codebook(coder: coder, name: "p1\(coder)\(made)")
+                let k = [2, 3, 4, 5, 8, 32][made % 6]
+                guard let book = try? Codebook(name: base.name, coder: base.coder, layout: base.layout, lanes: k),
+                      (try? PipelinedLaneDecoderCore.module(codebook: book)) != nil else { continue }
+                let values = gen.values(count: 40 + Int(gen.random.next() % 500), for: book)
+                var frames = CoreHarness.randomFrames(values.count, maxFrame: 1 + Int(gen.random.next() % 90), random: &gen.random)
+                if made % 2 == 0 { frames.insert(0, at: Int(gen.random.next() % UInt64(frames.count))) }
+                cases.append(Case(codebook: book, stream: try StreamCodec(codebook: book).encode(values, frameSizes: frames), values: values, frameSizes: frames))
+                made += 1
+            }
         }
+        var gen = RandomCodebooks(seed: 1517)
         // EOF in 22 of 32 states (often nb = 0): frames whose bits end on a word boundary before
         // their last steps, in 3 lanes.
         let heavy = try CoreHarness.eofHeavyTANS(name: "tlanes_eof_heavy")
@@ -66,7 +69,7 @@ struct TANSLaneDecoderTests {
     }
 
     static let library: Result<SimulationLibrary, Error> = Result {
-        try SimulationBuilder().build(try cases.get().map { try TANSLaneDecoderCore.module(codebook: $0.codebook) })
+        try SimulationBuilder().build(try cases.get().map { try PipelinedLaneDecoderCore.module(codebook: $0.codebook) })
     }
 
     static func run(_ sim: Simulation, _ stream: [UInt8], expected: Int? = nil, valid: Int = 1000, ready: Int = 1000, seed: UInt64 = 1,
@@ -85,7 +88,8 @@ struct TANSLaneDecoderTests {
     func decodes() throws {
         let library = try Self.library.get()
         let cases = try Self.cases.get()
-        #expect(cases.filter(\.isVector).count == 3, "vectors 19, 20 and 21")
+        // Vectors 14, 15, 16 and 18 (Huffman; 17 has entries over 32 bits), 19, 20 and 21 (tANS).
+        #expect(cases.filter(\.isVector).count == 7, "lane vectors: \(cases.filter(\.isVector).map(\.codebook.name))")
         #expect(Set(cases.map(\.codebook.lanes)).isSuperset(of: [2, 3, 4, 5, 8, 32]))
         var random = SeededRandom(seed: 77)
         for c in cases {
@@ -114,9 +118,10 @@ struct TANSLaneDecoderTests {
             #expect(result.outputs == c.values.map(UInt64.init))
             let frames = c.frameSizes.count, k = c.codebook.lanes
             let perCycle = Double(c.values.count) / Double(result.cycles)
-            print("K-lane tANS decoder \(c.testDescription): \(c.values.count) values in \(result.cycles) cycles, \(perCycle) values per cycle")
-            // Per frame: EOF, each lane's start and bubble, the flushed step; a few cycles to fill.
-            #expect(result.cycles <= c.values.count + frames * (2 * k + 3) + 30, "\(c.testDescription): \(result.cycles) cycles")
+            print("Pipelined K-lane decoder \(c.testDescription): \(c.values.count) values in \(result.cycles) cycles, \(perCycle) values per cycle")
+            // Per frame: EOF, the flushed step, (tANS) each lane's start and bubble; a few cycles to fill.
+            let perFrame = c.codebook.coder.name == "tans" ? 2 * k + 3 : 3
+            #expect(result.cycles <= c.values.count + frames * perFrame + 30, "\(c.testDescription): \(result.cycles) cycles")
         }
     }
 
@@ -173,7 +178,7 @@ struct TANSLaneDecoderTests {
     @Test("the lane vectors under Icarus")
     func icarus() throws {
         for c in try Self.cases.get() where c.isVector {
-            let core = try TANSLaneDecoderCore.module(codebook: c.codebook)
+            let core = try PipelinedLaneDecoderCore.module(codebook: c.codebook)
             let words = CoreHarness.words(c.stream)
             let output = try IcarusBench.run(core, inWidth: 32, outWidth: c.codebook.layout.valueBits, input: words.map { ($0, false) },
                                              expected: zip(c.values.map(UInt64.init), c.last).map { ($0, $1) }, sLast: false, mLast: true)
@@ -184,19 +189,22 @@ struct TANSLaneDecoderTests {
     @Test("lint-clean under verilator -Wall")
     func lint() throws {
         for c in try Self.cases.get() where c.isVector {
-            try ExternalTools.lint(try TANSLaneDecoderCore.module(codebook: c.codebook))
+            try ExternalTools.lint(try PipelinedLaneDecoderCore.module(codebook: c.codebook))
         }
     }
 
     @Test("entries over 32 bits, one-lane codebooks and other beat widths are refused by name")
     func refuses() throws {
-        // Vector 12's table (1 symbol bit, 31 raw bits) in 2 lanes: entries of up to 38 bits.
-        let vector = try #require(try ConformanceVector.all().first { $0.name.hasPrefix("12-") })
-        let one = try Codebook.parse(vector.codebookBytes)
+        // Vector 12's table (1 symbol bit, 31 raw bits) in 2 lanes: entries of up to 38 bits;
+        // vector 17 (Huffman, 3 lanes): ESC entries of 44 bits.
+        let vectors = try ConformanceVector.all()
+        let one = try Codebook.parse(try #require(vectors.first { $0.name.hasPrefix("12-") }).codebookBytes)
         let two = try Codebook(name: "wide", coder: one.coder, layout: one.layout, lanes: 2)
-        #expect(throws: CoreError.self) { try TANSLaneDecoderCore.module(codebook: two) }
-        #expect(throws: CoreError.self) { try TANSLaneDecoderCore.module(codebook: one) }
-        let book = try #require(try Self.cases.get().first { $0.isVector }).codebook
+        #expect(throws: CoreError.self) { try PipelinedLaneDecoderCore.module(codebook: two) }
+        #expect(throws: CoreError.self) { try PipelinedLaneDecoderCore.module(codebook: one) }
+        let seventeen = try Codebook.parse(try #require(vectors.first { $0.name.hasPrefix("17-") }).codebookBytes)
+        #expect(throws: CoreError.self) { try CoreGenerator.modules(for: seventeen, decoder: true, encoder: false, valuesPerBeat: 1) }
+        let book = try #require(try Self.cases.get().first { $0.isVector && $0.codebook.coder.name == "tans" }).codebook
         #expect(throws: CoreError.self) { try CoreGenerator.modules(for: book, decoder: true, encoder: false, valuesPerBeat: 2) }
         #expect(throws: CoreError.self) { try CoreGenerator.modules(for: book, decoder: true, encoder: false, wordsPerBeat: 2) }
         #expect(throws: CoreError.self) { try CoreGenerator.modules(for: book, decoder: true, encoder: true) }
