@@ -32,6 +32,9 @@ public struct CoreCheck: Sendable {
     /// Write a waveform of each core here (`<folder>/<core>.vcd` or `.fst`).
     public var traceFolder: String? = nil
     public var traceFormat: TraceFormat = .vcd
+    /// A K-lane codebook's decoder: values per output beat (nil: the core's default; 1: the
+    /// pipelined decoder).
+    public var valuesPerBeat: Int? = nil
 
     public init(codebook: Codebook, frameSize: Int) {
         self.codebook = codebook
@@ -47,15 +50,16 @@ public struct CoreCheck: Sendable {
         let stream = try codec.encodeFrames(values[...], frameSizes: sizes).words
         let words = stream.map { UInt64($0.word) }, wordLast = stream.map(\.endsFrame)
         let valueLast = sizes.flatMap { size in (0..<size).map { $0 == size - 1 } }
-        if codebook.lanes > 1, case .huffman = codebook.coder {
+        if codebook.lanes > 1, case .huffman = codebook.coder, valuesPerBeat != 1 {
             // The K-lane Huffman decoder (P = K values per beat); K-lane encoders are refused by name.
             _ = try CoreGenerator.modules(for: codebook, decoder: true, encoder: false)
             let lanes = LaneDecoderCheck(codebook: codebook, validPercent: validPercent, readyPercent: readyPercent, seed: seed)
             let outcome = try lanes.run(values: values, words: stream.map(\.word), frameSizes: sizes)
             return ([outcome], Double(words.count * 32) / Double(max(1, values.count)))
         }
-        // One lane: both cores; K-lane tANS: the pipelined decoder (P = Q = 1, section 8's ports).
-        let modules = try CoreGenerator.modules(for: codebook, encoder: codebook.lanes == 1, maxFrame: max(frameSize, 1))
+        // One lane: both cores; K lanes at P = 1: the pipelined decoder (section 8's ports).
+        let modules = try CoreGenerator.modules(for: codebook, encoder: codebook.lanes == 1, maxFrame: max(frameSize, 1),
+                                                valuesPerBeat: valuesPerBeat)
         let library = try SimulationBuilder(trace: traceFolder != nil, traceFormat: traceFormat).build(modules)
         var outcomes: [Outcome] = []
         for module in modules {

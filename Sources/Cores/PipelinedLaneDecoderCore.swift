@@ -89,8 +89,8 @@ public enum PipelinedLaneDecoderCore {
             if isTANS { m.comment("The decode table is a block RAM whose read data is registered in the fabric.") }
             CoreHeader.describe(m, codebook: codebook, timing: [
                 isTANS ? "Throughput: one value per cycle, less 2K + 2 cycles per frame (each lane's start step and bubble, EOF's flush) and a cycle when a needed word is late; measured 0.998 values/cycle at K = 2 on the bundled sample (make sim)."
-                    : "Throughput: one value per cycle, less 2 cycles per frame (EOF's flush) and a cycle when a needed word is late.",
-                "Latency: \(isTANS ? "9 cycles from the first word taken to the first value offered at K = 2" : "measured by hwgen sim") on the bundled sample (hwgen sim measures yours).",
+                    : "Throughput: one value per cycle, less 2 cycles per frame (EOF's flush) and a cycle when a needed word is late; measured 0.999 values/cycle at K = 2 on the bundled sample (hwgen sim --values-per-beat 1).",
+                "Latency: \(isTANS ? 9 : 5) cycles from the first word taken to the first value offered at K = 2 on the bundled sample (hwgen sim measures yours).",
             ], tables: tables)
             let ports = DecoderPorts(m, valueBits: layout.valueBits)
             let failed = m.register("failed", width: 1, reset: 0)

@@ -19,6 +19,8 @@ struct Sim: ParsableCommand {
     @Option(help: "Write a waveform of each core into this folder.") var trace: String?
     @Option(help: "Waveform format with --trace: vcd or fst.") var traceFormat: String = "vcd"
     @Option(help: "At most this many values (the first ones read).") var limit: Int = 1 << 20
+    @Option(help: "K-lane codebook: values per decoder output beat (1: the pipelined decoder; default: K for Huffman, 1 for tANS).")
+    var valuesPerBeat: Int?
     @OptionGroup var input: ValueInputOptions
     @Argument(help: "Data: .safetensors, .npy, model folders, or raw values.") var files: [String]
 
@@ -46,6 +48,7 @@ struct Sim: ParsableCommand {
         var check = CoreCheck(codebook: book, frameSize: frameSize)
         (check.validPercent, check.readyPercent, check.seed, check.traceFolder) = (valid, ready, seed, trace)
         check.traceFormat = TraceFormat(rawValue: traceFormat) ?? .vcd
+        check.valuesPerBeat = valuesPerBeat
         let (outcomes, bits) = try check.run(values)
         print(String(format: "%@: %d values in frames of %d, %.4f bits/value, ratio %.3f; tvalid %d%%, tready %d%%",
                      book.name, values.count, frameSize, bits, Double(book.layout.valueBits) / bits, valid, ready))

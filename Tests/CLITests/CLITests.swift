@@ -140,6 +140,16 @@ struct CLITests {
         let verilog = try String(contentsOfFile: rtl + "/w8_decoder.v", encoding: .utf8)
         #expect(verilog.contains("input  wire [63:0] s_axis_tdata") && verilog.contains("output wire [7:0] m_axis_tkeep"), "\(verilog.prefix(3000))")
         #expect(try HWGen.run(["generate", "--codebook", book, "--decoder", "--words-per-beat", "9", "-o", rtl]).status == 1)
+        // The pipelined decoder: section 8's ports (one value and one word per beat, no tkeep).
+        let pipelined = HWGen.temporary("rtl")
+        let p1 = try HWGen.run(["generate", "--codebook", book, "--decoder", "--values-per-beat", "1", "-o", pipelined])
+        #expect(p1.status == 0, "\(p1.error)")
+        let p1Verilog = try String(contentsOfFile: pipelined + "/w8_decoder.v", encoding: .utf8)
+        #expect(p1Verilog.contains("input  wire [31:0] s_axis_tdata") && !p1Verilog.contains("tkeep") && p1Verilog.contains("P = 1 value per beat"))
+        let p3 = try HWGen.run(["generate", "--codebook", book, "--decoder", "--values-per-beat", "3", "-o", pipelined])
+        #expect(p3.status == 1 && p3.error.contains("--values-per-beat 3"), "\(p3.error)")
+        let p1q2 = try HWGen.run(["generate", "--codebook", book, "--decoder", "--values-per-beat", "1", "--words-per-beat", "2", "-o", pipelined])
+        #expect(p1q2.status == 1 && p1q2.error.contains("--words-per-beat 2"), "\(p1q2.error)")
         #expect(try HWGen.run(["train", "--coder", "huffman", "--lanes", "33", "--name", "x", "-o", book, weights]).status != 0)
     }
 
