@@ -368,7 +368,15 @@ public enum PipelinedLaneDecoderCore {
         func classHits(_ top: Signal) -> [Signal] { classes.map { c in c.matches(top[maxLength - 1, maxLength - c.length], in: m) } }
 
         let readHits = classHits(readBits[31, 32 - maxLength])
-        let readWhole = any(zip(classes, readHits).map { c, hit in hit && (readHave >= decoding.consumed(c)) })
+        var readWhole = any(zip(classes, readHits).map { c, hit in hit && (readHave >= decoding.consumed(c)) })
+        // An incomplete code's unused codes are the top of the space (canonical order): held bits
+        // that start no code whatever follows need no word; the step then finds the invalid code
+        // (at a stream's end too, as the reference decoder does).
+        let space = decoding.tables.lengths.reduce(0) { $0 + ($1 > 0 ? 1 << (maxLength - $1) : 0) }
+        if !complete && space < 1 << maxLength {
+            let held = readBits & ~(m.constant(0xFFFF_FFFF, width: 32) >> readHave)
+            readWhole = readWhole || m.wire("read_starts_no_code", held[31, 32 - maxLength] >= space)
+        }
         let stepNeeds = m.register("step_needs", width: 1, reset: nil)
         let top = m.wire("code_bits", chosen[63, 64 - maxLength])
         let hits = classHits(top).enumerated().map { i, hit in m.wire("class\(i)", hit) }
