@@ -117,17 +117,16 @@ reg  read_start_next;
 wire [31:0] read_bits;
 wire [5:0] read_have;
 wire [5:0] read_gap;
+wire [31:0] read_kept;
 wire [63:0] read_first_in;
 wire [78:0] read_first_stage0;
 wire [66:0] read_first_stage1;
 wire [63:0] read_first_stage2;
-wire [31:0] read_first_kept;
 wire [63:0] read_first_merged;
 wire [63:0] read_second_in;
 wire [78:0] read_second_stage0;
 wire [66:0] read_second_stage1;
 wire [63:0] read_second_stage2;
-wire [31:0] read_second_kept;
 wire [63:0] read_second_merged;
 reg  step_valid_reg;
 reg  step_valid_next;
@@ -176,11 +175,11 @@ wire takes;
 wire [2:0] words_taken;
 wire [2:0] words_staying;
 wire words_arrives;
+wire [31:0] step_kept;
 wire [63:0] late_in;
 wire [78:0] late_stage0;
 wire [66:0] late_stage1;
 wire [63:0] late_stage2;
-wire [31:0] late_kept;
 wire [63:0] late_merged;
 wire hazard;
 wire states_at_zero;
@@ -1267,6 +1266,7 @@ assign advance = ~failed_reg & (~step_valid_reg | complete);
 assign read_bits = read_lane_reg ? lane1_bits_reg : lane0_bits_reg;
 assign read_have = read_lane_reg ? lane1_have_reg : lane0_have_reg;
 assign read_gap = read_lane_reg ? lane1_gap_reg : lane0_gap_reg;
+assign read_kept = read_bits & ~(32'hffffffff >> read_have);
 assign read_first_in = {32'd0, front0};
 assign read_first_stage0 = read_gap[5] ? (read_gap[4] ? {read_first_in[15:0], 63'd0} : {read_first_in[31:0],
     47'd0}) : (read_gap[4] ? {read_first_in[47:0], 31'd0} : {read_first_in, 15'd0});
@@ -1274,8 +1274,7 @@ assign read_first_stage1 = read_gap[3] ? (read_gap[2] ? read_first_stage0[66:0] 
     (read_gap[2] ? read_first_stage0[74:8] : read_first_stage0[78:12]);
 assign read_first_stage2 = read_gap[1] ? (read_gap[0] ? read_first_stage1[63:0] : read_first_stage1[64:1]) :
     (read_gap[0] ? read_first_stage1[65:2] : read_first_stage1[66:3]);
-assign read_first_kept = read_bits & ~(32'hffffffff >> read_have);
-assign read_first_merged = {read_first_kept, 32'd0} | read_first_stage2;
+assign read_first_merged = {read_kept, 32'd0} | read_first_stage2;
 assign read_second_in = {32'd0, front1};
 assign read_second_stage0 = read_gap[5] ? (read_gap[4] ? {read_second_in[15:0], 63'd0} :
     {read_second_in[31:0], 47'd0}) : (read_gap[4] ? {read_second_in[47:0], 31'd0} : {read_second_in, 15'd0});
@@ -1283,8 +1282,7 @@ assign read_second_stage1 = read_gap[3] ? (read_gap[2] ? read_second_stage0[66:0
     : (read_gap[2] ? read_second_stage0[74:8] : read_second_stage0[78:12]);
 assign read_second_stage2 = read_gap[1] ? (read_gap[0] ? read_second_stage1[63:0] : read_second_stage1[64:1])
     : (read_gap[0] ? read_second_stage1[65:2] : read_second_stage1[66:3]);
-assign read_second_kept = read_bits & ~(32'hffffffff >> read_have);
-assign read_second_merged = {read_second_kept, 32'd0} | read_second_stage2;
+assign read_second_merged = {read_kept, 32'd0} | read_second_stage2;
 assign table_address = bypass ? new_state : (issue_lane_reg ? lane1_state_reg : lane0_state_reg);
 assign consumed = step_entry_reg[20:15];
 assign is_end = ~step_start_reg & (step_entry_reg[22:21] == 2'd2);
@@ -1320,6 +1318,7 @@ assign takes = complete & needs;
 assign words_taken = {2'd0, pending_take_reg};
 assign words_staying = words_count_reg - words_taken;
 assign words_arrives = accepted_valid & words_ready;
+assign step_kept = step_bits_reg & ~(32'hffffffff >> step_have_reg);
 assign late_in = {32'd0, front0};
 assign late_stage0 = step_gap_reg[5] ? (step_gap_reg[4] ? {late_in[15:0], 63'd0} : {late_in[31:0], 47'd0}) :
     (step_gap_reg[4] ? {late_in[47:0], 31'd0} : {late_in, 15'd0});
@@ -1327,8 +1326,7 @@ assign late_stage1 = step_gap_reg[3] ? (step_gap_reg[2] ? late_stage0[66:0] : la
     (step_gap_reg[2] ? late_stage0[74:8] : late_stage0[78:12]);
 assign late_stage2 = step_gap_reg[1] ? (step_gap_reg[0] ? late_stage1[63:0] : late_stage1[64:1]) :
     (step_gap_reg[0] ? late_stage1[65:2] : late_stage1[66:3]);
-assign late_kept = step_bits_reg & ~(32'hffffffff >> step_have_reg);
-assign late_merged = {late_kept, 32'd0} | late_stage2;
+assign late_merged = {step_kept, 32'd0} | late_stage2;
 assign hazard = read_valid_reg & (read_lane_reg == issue_lane_reg);
 assign states_at_zero = (new_state == 11'd0) & (~lane0_started_reg | (lane0_state_reg == 11'd0) |
     (step_lane_reg == 1'd0)) & (~lane1_started_reg | (lane1_state_reg == 11'd0) | (step_lane_reg == 1'd1));

@@ -48,7 +48,6 @@ public enum HuffmanLaneDecoderCore {
             throw CoreError.unsupported("words per beat must be 1 to the \(k) lanes, is \(q)")
         }
         let (width, heldLayout, symbolTable) = (entries.width, entries.heldLayout, entries.symbolTable)
-        let lengthWidth = bitsToAddress(maxLength + 1)
         let countWidth = bitsToAddress(k + 1)
 
         return try Module("\(codebook.name)_decoder") { m in
@@ -82,15 +81,7 @@ public enum HuffmanLaneDecoderCore {
             let accepts = m.wire("accepts", !heldValid || leaving.ready)
             let step = m.wire("step", width: 1)
 
-            func any(_ terms: [Signal]) -> Signal { terms.reduce(m.constant(0, width: 1)) { $0 || $1 } }
-            func select(_ hits: [Signal], _ width: Int, _ value: (CodeClass) -> Int) -> Signal {
-                zip(classes, hits).reduce(m.constant(0, width: width)) { acc, e in
-                    value(e.0) == 0 ? acc : acc | mux(e.1, m.constant(UInt64(value(e.0)), width: width), 0)
-                }
-            }
-            func classHits(_ top: Signal) -> [Signal] {
-                classes.map { c in c.matches(top[maxLength - 1, maxLength - c.length], in: m) }
-            }
+            func any(_ terms: [Signal]) -> Signal { HuffmanEntryDecoding.any(m, terms) }
 
             // Per lane, in lane order: whether it needs a word, which word, and its entry.
             var needsSoFar: [Signal] = []
@@ -114,7 +105,7 @@ public enum HuffmanLaneDecoderCore {
                     let pointer = m.register("pointer", width: 6, reset: 32)
                     // Whether the held bits (the word from the pointer on) start with a whole entry.
                     let heldTop = Funnel.top(maxLength, of: current, shiftedLeftBy: pointer, name: "held", in: m)
-                    let heldHits = classHits(heldTop)
+                    let heldHits = entries.hits(m, top: heldTop)
                     let whole = any(zip(classes, heldHits).map { c, hit in hit && (pointer <= 32 - consumed(c)) })
                     let needs = m.wire("needs", !whole)
                     let myPrefix = m.wire("word_index", count(needsSoFar))
@@ -126,12 +117,9 @@ public enum HuffmanLaneDecoderCore {
                     // not need it never reads: its entry lies in the held bits).
                     let merged = m.wire("merged", Funnel.top(width, of: cat(current, arriving), shiftedLeftBy: pointer, name: "entry", in: m))
                     let top = m.wire("code_bits", merged[width - 1, width - maxLength])
-                    let hits = classHits(top).enumerated().map { i, hit in m.wire("class\(i)", hit) }
-                    let anyCode = complete ? m.constant(1, width: 1) : m.wire("any_code", any(hits))
-                    let isEscape = m.wire("is_escape", any(zip(classes, hits).filter { $0.0.kind == .escape }.map(\.1)))
-                    let isEnd = m.wire("is_end", any(zip(classes, hits).filter { $0.0.kind == .end }.map(\.1)))
-                    let entryBits = m.wire("entry_bits", select(hits, 7) { consumed($0) })
-                    let codeLength = m.wire("code_length", select(hits, lengthWidth) { $0.length })
+                    let match = entries.match(m, top: top, consumedName: "entry_bits", consumedWidth: 7)
+                    let (hits, anyCode, isEscape, isEnd) = (match.hits, match.anyCode, match.isEscape, match.isEnd)
+                    let (entryBits, codeLength) = (match.consumed, match.codeLength)
                     let sum = m.wire("sum", pointer.zeroExtended(to: 7) + entryBits)
                     let moved = m.wire("moved_pointer", mux(needs, sum - 32, sum).truncated(to: 6))
 

@@ -59,6 +59,44 @@ struct HuffmanEntryDecoding {
             : HuffmanDecoderCore.rankedSymbols(lengths: lengths, symbolCount: layout.symbolCount)
     }
 
+    /// The classes that match `top` (the next maxLength bits), in class order.
+    func hits(_ m: ModuleBuilder, top: Signal) -> [Signal] {
+        let maxLength = tables.code.maxLength
+        return classes.map { c in c.matches(top[maxLength - 1, maxLength - c.length], in: m) }
+    }
+
+    /// Whether held bits (`top`, the next maxLength bits, of which `have` are held) start with a
+    /// whole entry: a class matches them with all its bits held (the code is prefix-free).
+    func startsWholeEntry(_ m: ModuleBuilder, top: Signal, have: Signal) -> Signal {
+        Self.any(m, zip(classes, hits(m, top: top)).map { c, hit in hit && (have >= consumed(c)) })
+    }
+
+    /// What the class matches of `top` say about its entry, as wires: `class<i>`, `any_code`
+    /// (a constant 1 for a complete code), `is_escape`, `is_end`, the bits consumed (named
+    /// `consumedName`, `consumedWidth` bits) and `code_length`.
+    struct Match {
+        let hits: [Signal]
+        let anyCode, isEscape, isEnd, consumed, codeLength: Signal
+    }
+
+    func match(_ m: ModuleBuilder, top: Signal, consumedName: String, consumedWidth: Int) -> Match {
+        let hits = hits(m, top: top).enumerated().map { i, hit in m.wire("class\(i)", hit) }
+        func select(_ width: Int, _ value: (CodeClass) -> Int) -> Signal {
+            zip(classes, hits).reduce(m.constant(0, width: width)) { acc, e in
+                value(e.0) == 0 ? acc : acc | mux(e.1, m.constant(UInt64(value(e.0)), width: width), 0)
+            }
+        }
+        func any(_ kind: CodeClass.Kind) -> Signal { Self.any(m, zip(classes, hits).filter { $0.0.kind == kind }.map(\.1)) }
+        return Match(hits: hits,
+                     anyCode: tables.code.isComplete ? m.constant(1, width: 1) : m.wire("any_code", Self.any(m, hits)),
+                     isEscape: m.wire("is_escape", any(.escape)), isEnd: m.wire("is_end", any(.end)),
+                     consumed: m.wire(consumedName, select(consumedWidth) { consumed($0) }),
+                     codeLength: m.wire("code_length", select(bitsToAddress(tables.code.maxLength + 1)) { $0.length }))
+    }
+
+    /// The OR of `terms` (0 when there are none).
+    static func any(_ m: ModuleBuilder, _ terms: [Signal]) -> Signal { terms.reduce(m.constant(0, width: 1)) { $0 || $1 } }
+
     /// The bits an entry of class `c` consumes (EOF: its code; the padding comes after).
     func consumed(_ c: CodeClass) -> Int {
         switch c.kind { case .symbol: c.length + tables.layout.rawBits; case .escape: escapeBits; case .end: c.length }

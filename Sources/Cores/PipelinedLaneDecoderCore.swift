@@ -127,10 +127,13 @@ public enum PipelinedLaneDecoderCore {
                          started: isTANS ? m.register("started", width: 1, reset: 0) : nil)
                 }
             }
-            // The lane's bits (the first `have` of `held`; the rest is ignored) and then `word`.
-            func merge(_ held: Signal, have: Signal, gap: Signal, word: Signal, name: String) -> Signal {
+            // The first `have` bits of `held`, zeros after them.
+            func kept(_ held: Signal, have: Signal, name: String) -> Signal {
+                m.wire(name, held & ~(m.constant(0xFFFF_FFFF, width: 32) >> have))
+            }
+            // The lane's bits (`kept`, zeros after them) and then `word`, `gap` bits further on.
+            func merge(_ kept: Signal, gap: Signal, word: Signal, name: String) -> Signal {
                 let placed = Funnel.top(64, of: cat(m.constant(0, width: 32), word), shiftedLeftBy: gap, name: name, in: m)
-                let kept = m.wire("\(name)_kept", held & ~(m.constant(0xFFFF_FFFF, width: 32) >> have))
                 return m.wire("\(name)_merged", cat(kept, m.constant(0, width: 32)) | placed)
             }
 
@@ -149,8 +152,9 @@ public enum PipelinedLaneDecoderCore {
                         m.wire("bits", LaneSelect.pick(lanes.map(\.bits), by: lane)), m.wire("have", LaneSelect.pick(lanes.map(\.have), by: lane)),
                         m.wire("gap", LaneSelect.pick(lanes.map(\.gap), by: lane)))
             }
-            let mergedFirst = merge(readBits, have: readHave, gap: readGap, word: front[0], name: "read_first")
-            let mergedSecond = merge(readBits, have: readHave, gap: readGap, word: front[1], name: "read_second")
+            let readKept = kept(readBits, have: readHave, name: "read_kept")
+            let mergedFirst = merge(readKept, gap: readGap, word: front[0], name: "read_first")
+            let mergedSecond = merge(readKept, gap: readGap, word: front[1], name: "read_second")
 
             // Step stage.
             let stepValid = m.register("step_valid", width: 1, reset: 0)
@@ -173,7 +177,7 @@ public enum PipelinedLaneDecoderCore {
                                 stepValid: stepValid, stepLane: stepLane, stepStart: stepStart, stepHave: stepHave, chosen: chosen,
                                 advance: advance, held: output.held)
             case .huffman(let decoding):
-                step = huffmanStep(m, decoding: decoding, heldLayout: heldLayout, readBits: readBits, readHave: readHave,
+                step = huffmanStep(m, decoding: decoding, heldLayout: heldLayout, readKept: readKept, readHave: readHave,
                                    stepHave: stepHave, chosen: chosen, advance: advance, held: output.held)
             }
             let needs = step.needs, consumed = step.consumed
@@ -193,7 +197,7 @@ public enum PipelinedLaneDecoderCore {
             m.when(step.fails && !failed) { failed.assign(1) }
 
             // A step waiting for a word that had not arrived when it left the read stage merges it here.
-            let lateMerged = merge(stepBits, have: stepHave, gap: stepGap, word: front[0], name: "late")
+            let lateMerged = merge(kept(stepBits, have: stepHave, name: "step_kept"), gap: stepGap, word: front[0], name: "late")
             m.when(stepValid && needs && !stepMergedValid && hasWord) {
                 stepMerged.assign(lateMerged)
                 stepMergedValid.assign(1)
@@ -355,36 +359,22 @@ public enum PipelinedLaneDecoderCore {
     /// Huffman: whether the lane needs a word is known from its held bits (the code is
     /// prefix-free: they start with a whole entry exactly when a class matches them with all its
     /// bits held), so the read stage finds it; the step matches the merged bits.
-    static func huffmanStep(_ m: ModuleBuilder, decoding: HuffmanEntryDecoding, heldLayout: WordLayout, readBits: Signal, readHave: Signal,
+    static func huffmanStep(_ m: ModuleBuilder, decoding: HuffmanEntryDecoding, heldLayout: WordLayout, readKept: Signal, readHave: Signal,
                             stepHave: Signal, chosen: Signal, advance: Signal, held: Signal) -> CoderStep {
-        let classes = decoding.classes, maxLength = decoding.tables.code.maxLength
+        let maxLength = decoding.tables.code.maxLength
         let complete = decoding.tables.code.isComplete
-        func any(_ terms: [Signal]) -> Signal { terms.reduce(m.constant(0, width: 1)) { $0 || $1 } }
-        func select(_ hits: [Signal], _ width: Int, _ value: (CodeClass) -> Int) -> Signal {
-            zip(classes, hits).reduce(m.constant(0, width: width)) { acc, e in
-                value(e.0) == 0 ? acc : acc | mux(e.1, m.constant(UInt64(value(e.0)), width: width), 0)
-            }
-        }
-        func classHits(_ top: Signal) -> [Signal] { classes.map { c in c.matches(top[maxLength - 1, maxLength - c.length], in: m) } }
-
-        let readHits = classHits(readBits[31, 32 - maxLength])
-        var readWhole = any(zip(classes, readHits).map { c, hit in hit && (readHave >= decoding.consumed(c)) })
+        var readWhole = decoding.startsWholeEntry(m, top: readKept[31, 32 - maxLength], have: readHave)
         // An incomplete code's unused codes are the top of the space (canonical order): held bits
         // that start no code whatever follows need no word; the step then finds the invalid code
         // (at a stream's end too, as the reference decoder does).
-        let space = decoding.tables.lengths.reduce(0) { $0 + ($1 > 0 ? 1 << (maxLength - $1) : 0) }
+        let space = CanonicalCode.kraftSum(decoding.tables.lengths) >> (16 - maxLength)  // in units of 2^-maxLength
         if !complete && space < 1 << maxLength {
-            let held = readBits & ~(m.constant(0xFFFF_FFFF, width: 32) >> readHave)
-            readWhole = readWhole || m.wire("read_starts_no_code", held[31, 32 - maxLength] >= space)
+            readWhole = readWhole || m.wire("read_starts_no_code", readKept[31, 32 - maxLength] >= space)
         }
         let stepNeeds = m.register("step_needs", width: 1, reset: nil)
         let top = m.wire("code_bits", chosen[63, 64 - maxLength])
-        let hits = classHits(top).enumerated().map { i, hit in m.wire("class\(i)", hit) }
-        let anyCode = complete ? m.constant(1, width: 1) : m.wire("any_code", any(hits))
-        let isEscape = m.wire("is_escape", any(zip(classes, hits).filter { $0.0.kind == .escape }.map(\.1)))
-        let isEnd = m.wire("is_end", any(zip(classes, hits).filter { $0.0.kind == .end }.map(\.1)))
-        let consumed = m.wire("consumed", select(hits, 6) { decoding.consumed($0) })
-        let codeLength = m.wire("code_length", select(hits, bitsToAddress(maxLength + 1)) { $0.length })
+        let match = decoding.match(m, top: top, consumedName: "consumed", consumedWidth: 6)
+        let (hits, anyCode, isEscape, isEnd, consumed, codeLength) = (match.hits, match.anyCode, match.isEscape, match.isEnd, match.consumed, match.codeLength)
         let symbols = m.wire("symbol_read", width: 1)
         let symbolTable = decoding.symbolTable
         let symbolData = m.rom("symbols", width: decoding.tables.layout.symbolBits, contents: symbolTable,
