@@ -20,22 +20,10 @@ public enum CoreGenerator {
                 throw CoreError.unsupported("--values-per-beat \(p): a one-lane codebook's cores move one value per beat (section 8); P > 1 needs a K-lane codebook")
             }
         } else {
-            guard decoder && !encoder else {
-                throw CoreError.unsupported("codebook '\(codebook.name)' has \(k) lanes: hwgen does not generate K-lane encoders yet; its K-lane decoder is there (--decoder), or train with --lanes 1 for every core")
-            }
-            switch codebook.coder {
-            case .huffman:
-                if valuesPerBeat == 1 { return [try pipelined(codebook, wordsPerBeat: wordsPerBeat)] }
-                if let p = valuesPerBeat, p != k {
-                    throw CoreError.unsupported("--values-per-beat \(p): the K-lane Huffman decoder moves P = K = \(k) values per beat, or P = 1 (pipelined), so far")
-                }
-                return [try HuffmanLaneDecoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)]
-            case .tans:
-                if let p = valuesPerBeat, p != 1 {
-                    throw CoreError.unsupported("--values-per-beat \(p): the K-lane tANS decoder is pipelined at P = 1 value per beat so far")
-                }
-                return [try pipelined(codebook, wordsPerBeat: wordsPerBeat)]
-            }
+            var modules: [Module] = []
+            if decoder { modules.append(try laneDecoder(codebook, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat)) }
+            if encoder { modules.append(try laneEncoder(codebook, maxFrame: maxFrame, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat)) }
+            return modules
         }
         var modules: [Module] = []
         switch codebook.coder {
@@ -47,6 +35,38 @@ public enum CoreGenerator {
             if encoder { modules.append(try TANSEncoderCore.module(codebook: codebook, maxFrame: maxFrame)) }
         }
         return modules
+    }
+
+    /// A K-lane decoder: Huffman at P = K (default) or P = 1, tANS at P = 1.
+    static func laneDecoder(_ codebook: Codebook, valuesPerBeat: Int?, wordsPerBeat: Int?) throws -> Module {
+        let k = codebook.lanes
+        switch codebook.coder {
+        case .huffman:
+            if valuesPerBeat == 1 { return try pipelined(codebook, wordsPerBeat: wordsPerBeat) }
+            if let p = valuesPerBeat, p != k {
+                throw CoreError.unsupported("--values-per-beat \(p): the K-lane Huffman decoder moves P = K = \(k) values per beat, or P = 1 (pipelined), so far")
+            }
+            return try HuffmanLaneDecoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)
+        case .tans:
+            if let p = valuesPerBeat, p != 1 {
+                throw CoreError.unsupported("--values-per-beat \(p): the K-lane tANS decoder is pipelined at P = 1 value per beat so far")
+            }
+            return try pipelined(codebook, wordsPerBeat: wordsPerBeat)
+        }
+    }
+
+    /// A K-lane encoder, either coder, at P = Q = 1.
+    static func laneEncoder(_ codebook: Codebook, maxFrame: Int, valuesPerBeat: Int?, wordsPerBeat: Int?) throws -> Module {
+        if let p = valuesPerBeat, p != 1 {
+            throw CoreError.unsupported("--values-per-beat \(p): the K-lane encoders take P = 1 value per beat so far (generate the decoder alone with --decoder)")
+        }
+        if let q = wordsPerBeat, q != 1 {
+            throw CoreError.unsupported("--words-per-beat \(q): the K-lane encoders write Q = 1 word per beat so far (generate the decoder alone with --decoder)")
+        }
+        switch codebook.coder {
+        case .huffman: return try HuffmanEncoderCore.module(codebook: codebook)
+        case .tans: return try TANSEncoderCore.module(codebook: codebook, maxFrame: maxFrame)
+        }
     }
 
     /// The pipelined K-lane decoder (P = Q = 1).

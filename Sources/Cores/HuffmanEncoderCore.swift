@@ -33,8 +33,14 @@ public enum HuffmanEncoderCore {
     /// The largest alphabet whose code ROM is LUT logic rather than block RAM.
     public static var largestLogicROM: Int { TablePlacement.largestLogicOnFastPath }
 
+    /// The longest entry a K-lane encoder takes (one chunk into one lane's word at a time).
+    public static let longestLaneEntry = 32
+
+    /// The encoder for `codebook`; for K lanes (FORMAT.md section 9) a `LaneWordPacker` puts
+    /// entry j's bits into lane j mod K and the words in the section's order.
     public static func module(codebook: Codebook) throws -> Module {
         let tables = try HuffmanTables(codebook)
+        let k = codebook.lanes
         let (layout, lengths, code) = (tables.layout, tables.lengths, tables.code)
         let (n, escape, endOfFrame) = (layout.symbolCount, tables.escape, tables.endOfFrame)
         // Per symbol: its code, or ESC's code then the literal, and the number of those bits.
@@ -51,15 +57,29 @@ public enum HuffmanEncoderCore {
         let maxChunk = fieldWidth + layout.rawBits
         let eofLength = lengths[endOfFrame]
         let eofLeft = UInt64(code.codes[endOfFrame]) << UInt64(64 - eofLength)
+        let maxItem = max(maxChunk, eofLength)
+        // Every value's bits (its field and raw bits), for the lanes' reorder buffer. EOF's code
+        // does not bound it: the frame's end writes every lane's open word.
+        let valueChunks = fields.map { $0.count + layout.rawBits }
+        if k > 1, maxItem > longestLaneEntry {
+            throw CoreError.unsupported("codebook '\(codebook.name)' has entries of up to \(maxItem) bits; the K-lane Huffman encoder puts at most one word's bits into a lane at a time, so entries must be at most \(longestLaneEntry) bits so far")
+        }
+        let reorderDepth = LaneReorder.depth(lanes: k, shortestChunk: valueChunks.min() ?? 1, longestChunk: maxItem)
 
         return try Module("\(codebook.name)_encoder") { m in
             m.comment("Huffman encoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(layout.symbolBits), rawBits \(layout.rawBits).")
             m.comment("Single-stage: the canonical codes are a ROM. Values in (s_axis), 32-bit stream words out (m_axis, tlast on a frame's last word).")
             m.comment("Each input frame (ended by s_axis_tlast) becomes one frame: values, EOF, zero padding to 32 bits.")
-            CoreHeader.describe(m, codebook: codebook, timing: [
+            let timing = k == 1 ? [
                 "Throughput: one value per cycle; measured 1.0 on the bundled sample (make sim).",
                 "Latency: 9 cycles from the first value taken to the first word offered, measured on the bundled sample (hwgen sim measures yours).",
-            ], tables: [("code", codeLayout)])
+            ] : [
+                "Lanes: K = \(k), P = 1 value and Q = 1 word per beat (FORMAT.md sections 9 and 10): entry j goes into lane j mod K; a lane's word takes its place in the stream when the lane's first bit lands in it.",
+                "Reorder buffer: \(reorderDepth) words (block RAM), enough for every word this codebook's lanes can open while an earlier one is open.",
+                "Throughput: one value per cycle, less K + 1 cycles per frame (every lane's last word written after EOF).",
+                "Latency: a word leaves once its lane has filled it; hwgen sim measures yours.",
+            ]
+            CoreHeader.describe(m, codebook: codebook, timing: timing, tables: [("code", codeLayout)])
             let ports = EncoderPorts(m, valueBits: layout.valueBits)
 
             // Stage 1: code ROM read, raw bits and tlast registered alongside.
@@ -96,7 +116,6 @@ public enum HuffmanEncoderCore {
             // Stage 2: the chunk for the packer, left-aligned in 64 bits, with its length: a
             // value's code (or ESC and literal) and raw bits, or after a frame's last value, EOF
             // (which ends the frame: the packer pads it and sets tlast).
-            let maxItem = max(maxChunk, eofLength)
             let endPending = m.register("end_pending", width: 1, reset: 0)
             let fieldCount = codeLayout.field("length", of: wordData)
             let fieldLeft = codeLayout.field("code", of: wordData)
@@ -108,11 +127,12 @@ public enum HuffmanEncoderCore {
             let chunk = WordPacker.Chunk(
                 valid: endPending || wordValid, data: mux(endPending, m.constant(eofLeft, width: 64), composed),
                 bits: mux(endPending, m.constant(UInt64(eofLength), width: 7), valueBits), last: endPending)
-            let packer = WordPacker(m, name: "packer", maxChunk: maxItem, chunk: chunk, to: ports.words)
-            advanceWord.assign(!wordValid || (packer.accepts && !endPending))
-            m.when(packer.accepts && endPending) {
+            let accepts = k == 1 ? WordPacker(m, name: "packer", maxChunk: maxItem, chunk: chunk, to: ports.words).accepts
+                : LaneWordPacker(m, name: "packer", lanes: k, depth: reorderDepth, maxChunk: maxItem, chunk: chunk, stays: nil, to: ports.words).accepts
+            advanceWord.assign(!wordValid || (accepts && !endPending))
+            m.when(accepts && endPending) {
                 endPending.assign(0)
-            }.elseWhen(packer.accepts && wordValid && wordLast) {
+            }.elseWhen(accepts && wordValid && wordLast) {
                 endPending.assign(1)
             }
         }

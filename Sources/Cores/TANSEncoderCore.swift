@@ -29,6 +29,12 @@ public enum TANSEncoderCore {
     /// The MAX_FRAME values the encoder can be generated for.
     public static let maxFrameRange = 1...(1 << 20)
 
+    /// The longest chunk a K-lane encoder puts into a lane (one word's bits at a time).
+    public static let longestLaneEntry = 32
+
+    /// The encoder for `codebook`; for K lanes (FORMAT.md section 9) each lane keeps a state of its
+    /// own (the states take turns in the loop) and a `LaneWordPacker` writes the words in the
+    /// section's order, each lane's state bits just before its first entry.
     public static func module(codebook: Codebook, maxFrame: Int = defaultMaxFrame) throws -> Module {
         guard case .tans(let tableLog, let counts) = codebook.coder else {
             throw CoreError.wrongCoder(expected: "tans", found: codebook.coder.name)
@@ -36,6 +42,7 @@ public enum TANSEncoderCore {
         guard maxFrameRange.contains(maxFrame) else {
             throw CoreError.unsupported("MAX_FRAME must be \(maxFrameRange.lowerBound) to \(maxFrameRange.upperBound) values, is \(maxFrame)")
         }
+        let lanes = codebook.lanes
         let layout = codebook.layout
         let tables = TANSTables(tableLog: tableLog, counts: counts)
         let r = tableLog, size = 1 << tableLog
@@ -63,6 +70,19 @@ public enum TANSEncoderCore {
         let chunkLayout = WordLayout([("chunk", chunkWidth), ("length", lengthWidth)])
         // EOF's chunk as kept per frame: its state bits left-aligned in R bits, and their count.
         let endLayout = WordLayout([("state_bits", r), ("count", 4)])
+        if lanes > 1, chunkWidth > longestLaneEntry {
+            throw CoreError.unsupported("codebook '\(codebook.name)' has entries of up to \(chunkWidth) bits; the K-lane tANS encoder puts at most one word's bits into a lane at a time, so entries must be at most \(longestLaneEntry) bits so far")
+        }
+        // The reorder buffer (K lanes): values' chunks have at least their fewest state bits and
+        // the raw bits; EOF's chunk does not count (the frame's end writes every open word); each
+        // lane's state is a chunk of R bits that keeps the lane.
+        let fewestBits = (0..<n).map { s -> Int in
+            let entry = counts[s] > 0 ? s : escape
+            let nb = (0..<size).filter { tables.symbol[$0] == entry }.map { Int(tables.bitCount[$0]) }.min() ?? 0
+            return nb + rawBits + (counts[s] > 0 ? 0 : symbolBits)
+        }
+        let reorderDepth = LaneReorder.depth(lanes: lanes, shortestChunk: min(r, fewestBits.min() ?? 0), longestChunk: chunkWidth,
+                                             extraChunks: lanes - 1, framedChunks: maxFrame + 1 + lanes)
 
         return try Module("\(codebook.name)_encoder") { m in
             m.comment("tANS encoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r).")
@@ -114,8 +134,24 @@ public enum TANSEncoderCore {
             let stateIndex = m.wire("state_index", width: r)
             let nextState = m.rom("states", width: r, contents: tables.statesByEntry.map(UInt64.init), style: .blockMemory,
                                   address: stateIndex, readEnable: loopStep, synchronous: true)
-            // EOF is a frame's first entry: X = T there.
-            let x = m.wire("x", mux(entryIsEnd, m.constant(UInt64(size), width: r + 1), cat(m.constant(1, width: 1), nextState)))
+            // EOF is a frame's first entry: X = T there. K lanes: the states take turns, the
+            // current lane's first; the state ROM's register is the last lane's (the one just
+            // coded), and each lane starts the frame at X = T (its first K entries, EOF first).
+            let laneStates = (0..<max(0, lanes - 1)).map { m.register("lane_state\($0)", width: r, reset: nil) }
+            let fresh: Signal
+            let currentState: Signal
+            if lanes == 1 {
+                (fresh, currentState) = (entryIsEnd, nextState)
+            } else {
+                let coded = m.register("lanes_coded", width: bitsToAddress(lanes + 1), reset: nil)
+                fresh = m.wire("lane_fresh", entryIsEnd || (coded != lanes))
+                currentState = laneStates[0]
+                m.when(loopStep) {
+                    coded.assign(mux(entryIsEnd, m.constant(1, width: coded.width), mux(coded != lanes, coded + 1, coded)))
+                    for i in 0..<(lanes - 1) { laneStates[i].assign(i + 1 < lanes - 1 ? laneStates[i + 1] : nextState) }
+                }
+            }
+            let x = m.wire("x", mux(fresh, m.constant(UInt64(size), width: r + 1), cat(m.constant(1, width: 1), currentState)))
             let nb = m.wire("nb", mux(x >= threshold, k, k - 1))
             stateIndex.assign(((x >> nb).truncated(to: r) + offset).truncated(to: r))
 
@@ -157,43 +193,80 @@ public enum TANSEncoderCore {
                                          writeValid: chunkValid, writeData: chunkData, writeLast: chunkLast, readReady: chunkReady)
             writeReady.assign(chunks.writeReady)
             // Per frame (by the chunk buffer's parity): the final state and EOF's chunk, stored as
-            // the frame's last chunk is written (the state ROM then shows the final state).
-            let frameState = (0..<2).map { m.register("frame_state\($0)", width: r, reset: nil) }
+            // the frame's last chunk is written (the state ROM then shows the final state). K
+            // lanes: lane L's final state is the one coded L entries before the last (lane 0's).
+            let finalStates = [nextState] + laneStates.reversed()
+            let frameStates = (0..<2).map { q in
+                (0..<lanes).map { lane in m.register(lanes == 1 ? "frame_state\(q)" : "frame_state\(q)_lane\(lane)", width: r, reset: nil) }
+            }
             let frameEnd = (0..<2).map { m.register("frame_end\($0)", width: endLayout.width, reset: nil) }
             for q in 0..<2 {
                 m.when(chunkValid && chunkLast && writeReady && (chunks.writeParity == q)) {
-                    frameState[q].assign(nextState)
+                    for lane in 0..<lanes { frameStates[q][lane].assign(finalStates[lane]) }
                     frameEnd[q].assign(endChunk)
                 }
             }
 
-            // 4. Write: the state, the chunks in value order, EOF's chunk with `last`.
+            // 4. Write: the state, the chunks in value order, EOF's chunk with `last`. K lanes:
+            // each lane's state just before its first entry (entries 0 .. K-1), as a chunk that
+            // keeps the lane.
             let wroteState = m.register("wrote_state", width: 1, reset: 0)
             let endPending = m.register("end_pending", width: 1, reset: 0)
             let pendingEnd = m.register("pending_end", width: endLayout.width, reset: nil)
-            let offerState = m.wire("offer_state", !endPending && chunks.readValid && chunks.readFirst && !wroteState)
+            let offerFirstState = m.wire("offer_state", !endPending && chunks.readValid && chunks.readFirst && !wroteState)
             let q = chunks.readParity
-            let stateItem = mux(q, frameState[1], frameState[0])
+            let stateItem = mux(q, frameStates[1][0], frameStates[0][0])
             let endItem = mux(q, frameEnd[1], frameEnd[0])
+            // Lanes 1 .. K-1: their states, taken from the frame's as its first state goes out,
+            // and whether a state is due next (after each of the frame's first K - 1 entries).
+            let laterStates = (1..<max(1, lanes)).map { m.register("write_state\($0)", width: r, reset: nil) }
+            let stateDue = lanes == 1 ? nil : m.register("state_due", width: 1, reset: 0)
+            let statesLeft = lanes == 1 ? nil : m.register("states_left", width: bitsToAddress(lanes), reset: 0)
+            let offerState = stateDue.map { offerFirstState || $0 } ?? offerFirstState
+            let offeredState = stateDue.map { mux($0, laterStates[0], stateItem) } ?? stateItem
             let chunkItem = chunks.readData
             func left(_ s: Signal) -> Signal { WordPacker.leftAligned(s, in: m) }
-            let itemValid = endPending || chunks.readValid
-            let itemData = mux(endPending, left(endLayout.field("state_bits", of: pendingEnd)),
-                               mux(offerState, left(stateItem), left(chunkLayout.field("chunk", of: chunkItem))))
-            let itemBits = mux(endPending, endLayout.field("count", of: pendingEnd).zeroExtended(to: 7),
+            let itemValid = (stateDue.map { $0 || endPending } ?? endPending) || chunks.readValid
+            // EOF's chunk goes out once no state is due before it (a lane whose first entry is EOF).
+            let endNow = stateDue.map { endPending && !$0 } ?? endPending
+            let itemData = mux(endNow, left(endLayout.field("state_bits", of: pendingEnd)),
+                               mux(offerState, left(offeredState), left(chunkLayout.field("chunk", of: chunkItem))))
+            let itemBits = mux(endNow, endLayout.field("count", of: pendingEnd).zeroExtended(to: 7),
                                mux(offerState, m.constant(UInt64(r), width: 7), chunkLayout.field("length", of: chunkItem).zeroExtended(to: 7)))
-            let offer = WordPacker.Chunk(valid: itemValid, data: itemData, bits: itemBits, last: endPending)
-            let packer = WordPacker(m, name: "packer", maxChunk: chunkWidth, chunk: offer, to: ports.words)
-            chunkReady.assign(packer.accepts && !endPending && !offerState)
-            m.when(packer.accepts && itemValid) {
-                m.when(endPending) {
+            let offer = WordPacker.Chunk(valid: itemValid, data: itemData, bits: itemBits, last: endNow)
+            let accepts: Signal
+            if lanes == 1 {
+                accepts = WordPacker(m, name: "packer", maxChunk: chunkWidth, chunk: offer, to: ports.words).accepts
+            } else {
+                accepts = LaneWordPacker(m, name: "packer", lanes: lanes, depth: reorderDepth, maxChunk: chunkWidth, chunk: offer,
+                                         stays: offerState, to: ports.words).accepts
+            }
+            chunkReady.assign(accepts && !endPending && !offerState)
+            let valueEndsFrame = stateDue.map { chunks.readLast && !$0 } ?? chunks.readLast
+            m.when(accepts && itemValid) {
+                m.when(endNow) {
                     endPending.assign(0)
                     wroteState.assign(0)
-                }.elseWhen(offerState) {
+                }.elseWhen(offerFirstState) {
                     wroteState.assign(1)
                     pendingEnd.assign(endItem)
-                }.elseWhen(chunks.readLast) {
+                    for i in 0..<laterStates.count { laterStates[i].assign(mux(q, frameStates[1][i + 1], frameStates[0][i + 1])) }
+                    if let statesLeft { statesLeft.assign(UInt64(lanes - 1)) }
+                }.elseWhen(valueEndsFrame) {
                     endPending.assign(1)
+                }
+            }
+            if let stateDue, let statesLeft {
+                // A lane's state goes out after each of the frame's first K - 1 entries (a value's
+                // chunk; EOF ends the frame).
+                m.when(accepts && itemValid && !endNow) {
+                    m.when(stateDue) {
+                        for i in 0..<laterStates.count { laterStates[i].assign(i + 1 < laterStates.count ? laterStates[i + 1] : laterStates[i]) }
+                        stateDue.assign(0)
+                        statesLeft.assign(statesLeft - 1)
+                    }.elseWhen(!offerFirstState) {
+                        stateDue.assign(statesLeft != 0)
+                    }
                 }
             }
         }

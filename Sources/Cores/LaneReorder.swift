@@ -1,0 +1,60 @@
+import HDL
+
+/// How many words a K-lane encoder's reorder buffer (`LaneWordPacker`) must hold so that it can
+/// never wait on itself.
+///
+/// A lane's word takes its place in the stream when the lane's first bit lands in it, and can
+/// leave only when the lane has filled it; meanwhile other lanes open words behind it. The buffer
+/// stalls new chunks only while every slot is taken, which is safe as long as the oldest open word
+/// is filled before the slots run out. Two bounds on the slots opened while one word is open
+/// (each chunk of at most 32 bits opens at most one):
+/// - **by chunks**, when every chunk has at least `shortestChunk` >= 1 bits: the open word holds at
+///   least one bit, so its lane fills it within ceil(31 / shortest) more chunks of its own, between
+///   which the other K - 1 lanes take one chunk each, plus the `extraChunks` of a frame that do not
+///   move the lane ring (tANS state bits) and the filling chunk's own new word;
+/// - **by frames**, when a frame holds at most `framedChunks` chunks: everything open is the
+///   current frame's, and a frame has at most K + (its bits / 32) words.
+enum LaneReorder {
+    /// The most slots from a frame's oldest open word to its newest (the open word included), by
+    /// the smaller bound.
+    static func openSlots(lanes k: Int, shortestChunk: Int, longestChunk: Int, extraChunks: Int = 0, framedChunks: Int? = nil) -> Int {
+        var bound = Int.max
+        if shortestChunk >= 1 {
+            let ownChunks = (31 + shortestChunk - 1) / shortestChunk
+            bound = 1 + ownChunks * (k - 1) + extraChunks + 1
+        }
+        if let framedChunks {
+            bound = min(bound, k + (framedChunks * longestChunk) / 32)
+        }
+        return bound
+    }
+
+    /// The buffer's depth in words: a power of two above `openSlots`, so a chunk always finds a
+    /// slot while the oldest is open.
+    static func depth(lanes k: Int, shortestChunk: Int, longestChunk: Int, extraChunks: Int = 0, framedChunks: Int? = nil) -> Int {
+        let open = openSlots(lanes: k, shortestChunk: shortestChunk, longestChunk: longestChunk, extraChunks: extraChunks, framedChunks: framedChunks)
+        return 1 << max(1, bitsToAddress(open + 1))
+    }
+
+    /// The most slots opened while an earlier word of the same frame is still open, for lane
+    /// chunks of `lengths` in entry order (lane j mod K, one ring step per entry): what `depth`
+    /// must cover. Stays (chunks that keep the lane) are given by `stays`.
+    static func widestWindow(lanes k: Int, lengths: [Int], stays: [Bool]) -> Int {
+        var have = [Int](repeating: 0, count: k)
+        var openedAt = [Int?](repeating: nil, count: k)  // the allocation number of each lane's open word
+        var allocated = 0, widest = 0, lane = 0
+        for (i, n) in lengths.enumerated() {
+            let wasOpen = have[lane] > 0
+            var total = have[lane] + n
+            if !wasOpen && n > 0 { openedAt[lane] = allocated; allocated += 1 }
+            if total >= 32 {
+                total -= 32
+                if total > 0 { openedAt[lane] = allocated; allocated += 1 } else { openedAt[lane] = nil }
+            }
+            have[lane] = total
+            if let oldest = openedAt.compactMap({ $0 }).min() { widest = max(widest, allocated - oldest) }
+            if !stays[i] { lane = (lane + 1) % k }
+        }
+        return widest
+    }
+}
