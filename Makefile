@@ -42,16 +42,16 @@ generated: hwgen
 	$(HWGEN) generate --design axis-rom-demo --output generated
 	$(HWGEN) generate --codebook $(HUFFMAN_BOOK) --output generated
 	$(HWGEN) generate --codebook $(TANS_BOOK) --output generated
-	$(HWGEN) generate --codebook $(LANES_BOOK) --decoder --output generated
-	$(HWGEN) generate --codebook $(TANS_LANES_BOOK) --decoder --output generated
+	$(HWGEN) generate --codebook $(LANES_BOOK) --output generated
+	$(HWGEN) generate --codebook $(TANS_LANES_BOOK) --output generated
 
 check-generated: hwgen
 	rm -rf $(BUILD)/generated-check
 	$(HWGEN) generate --design axis-rom-demo --output $(BUILD)/generated-check >/dev/null
 	$(HWGEN) generate --codebook $(HUFFMAN_BOOK) --output $(BUILD)/generated-check >/dev/null
 	$(HWGEN) generate --codebook $(TANS_BOOK) --output $(BUILD)/generated-check >/dev/null
-	$(HWGEN) generate --codebook $(LANES_BOOK) --decoder --output $(BUILD)/generated-check >/dev/null
-	$(HWGEN) generate --codebook $(TANS_LANES_BOOK) --decoder --output $(BUILD)/generated-check >/dev/null
+	$(HWGEN) generate --codebook $(LANES_BOOK) --output $(BUILD)/generated-check >/dev/null
+	$(HWGEN) generate --codebook $(TANS_LANES_BOOK) --output $(BUILD)/generated-check >/dev/null
 	@if ! diff -u <(cd generated && ls *.v) <(cd $(BUILD)/generated-check && ls *.v) || \
 	    ! for f in $(BUILD)/generated-check/*.v; do diff -u generated/$$(basename $$f) $$f || exit 1; done; then \
 	  echo "error: generated/ is stale: run 'make generated' and commit the result" >&2; exit 1; fi
@@ -63,9 +63,9 @@ check-generated: hwgen
 # bit for bit.
 HUFFMAN_BOOK := examples/minilm_ffn1_huffman.json
 TANS_BOOK    := examples/minilm_ffn1_tans.json
-# The Huffman example's code in 8 lanes (FORMAT.md section 9): the K-lane decoder.
+# The Huffman example's code in 8 lanes (FORMAT.md section 9): the K-lane decoder and encoder.
 LANES_BOOK   := examples/minilm_ffn1_huffman_lanes8.json
-# The tANS example's table in 2 lanes: the pipelined K-lane tANS decoder (P = 1).
+# The tANS example's table in 2 lanes: the pipelined K-lane tANS decoder and the K-lane encoder (P = 1).
 TANS_LANES_BOOK := examples/minilm_ffn1_tans_lanes2.json
 EXAMPLE_DATA := examples/minilm_l1_ffn1_pre_gelu_sample.bf16.safetensors
 FRAME ?= 4096
@@ -109,10 +109,10 @@ ifneq ($(CODEBOOK),)
 else
 	$(call sim_codebook,$(HUFFMAN_BOOK),minilm_ffn1,$(SIM_DIR)/huffman)
 	$(call sim_codebook,$(TANS_BOOK),minilm_ffn1_tans,$(SIM_DIR)/tans)
-	@echo "== $(LANES_BOOK): the K = 8 lane Huffman decoder (8 values per beat), full rate, then tvalid $(VALID)% / tready $(READY)%"
+	@echo "== $(LANES_BOOK): the K = 8 lane Huffman decoder (8 values per beat) and encoder (1 value per beat), full rate, then tvalid $(VALID)% / tready $(READY)%"
 	@$(HWGEN) sim --codebook $(LANES_BOOK) --seed $(SEED) $(EXAMPLE_DATA)
 	@$(HWGEN) sim --codebook $(LANES_BOOK) --seed $(SEED) --valid $(VALID) --ready $(READY) $(EXAMPLE_DATA)
-	@echo "== $(TANS_LANES_BOOK): the pipelined K = 2 lane tANS decoder (1 value per beat), full rate, then tvalid $(VALID)% / tready $(READY)%"
+	@echo "== $(TANS_LANES_BOOK): the pipelined K = 2 lane tANS decoder and the K = 2 lane tANS encoder (1 value per beat), full rate, then tvalid $(VALID)% / tready $(READY)%"
 	@$(HWGEN) sim --codebook $(TANS_LANES_BOOK) --seed $(SEED) $(EXAMPLE_DATA)
 	@$(HWGEN) sim --codebook $(TANS_LANES_BOOK) --seed $(SEED) --valid $(VALID) --ready $(READY) $(EXAMPLE_DATA)
 endif
@@ -162,15 +162,13 @@ bench: deps
 # and routes ECP5 once per seed and reports the mean Fmax.
 SEEDS ?= 1
 export SEEDS
-# A K-lane codebook has decoders only so far.
 SYNTH_BOOKS := $(if $(CODEBOOK),$(CODEBOOK),$(HUFFMAN_BOOK) $(TANS_BOOK) $(TANS_LANES_BOOK) $(LANES_BOOK))
 synth: hwgen
 	@scripts/ensure-tools.sh synth
 	rm -rf $(BUILD)/synth-rtl && mkdir -p $(BUILD)/synth-rtl/demo
 	$(HWGEN) generate --design axis-rom-demo --output $(BUILD)/synth-rtl/demo >/dev/null
 	@for book in $(SYNTH_BOOKS); do \
-	  lanes=$$(grep -o '"lanes": *[0-9]*' $$book | grep -o '[0-9]*$$' || echo 1); \
-	  for core in decoder $$([ "$$lanes" = 1 ] && echo encoder); do \
+	  for core in decoder encoder; do \
 	    rtl=$(BUILD)/synth-rtl/$$(basename $$book .json)_$$core && mkdir -p $$rtl && \
 	    $(HWGEN) generate --codebook $$book --$$core --output $$rtl >/dev/null && \
 	    top=$$(cd $$rtl && ls *_$$core.v | sed 's/\.v$$//') && \

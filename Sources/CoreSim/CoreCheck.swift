@@ -50,18 +50,20 @@ public struct CoreCheck: Sendable {
         let stream = try codec.encodeFrames(values[...], frameSizes: sizes).words
         let words = stream.map { UInt64($0.word) }, wordLast = stream.map(\.endsFrame)
         let valueLast = sizes.flatMap { size in (0..<size).map { $0 == size - 1 } }
+        var outcomes: [Outcome] = []
+        let modules: [Module]
         if codebook.lanes > 1, case .huffman = codebook.coder, valuesPerBeat != 1 {
-            // The K-lane Huffman decoder (P = K values per beat); K-lane encoders are refused by name.
+            // The K-lane Huffman decoder (P = K values per beat, its own bench), then the
+            // encoder (P = 1) with the others.
             _ = try CoreGenerator.modules(for: codebook, decoder: true, encoder: false)
             let lanes = LaneDecoderCheck(codebook: codebook, validPercent: validPercent, readyPercent: readyPercent, seed: seed)
-            let outcome = try lanes.run(values: values, words: stream.map(\.word), frameSizes: sizes)
-            return ([outcome], Double(words.count * 32) / Double(max(1, values.count)))
+            outcomes.append(try lanes.run(values: values, words: stream.map(\.word), frameSizes: sizes))
+            modules = try CoreGenerator.modules(for: codebook, decoder: false, encoder: true, maxFrame: max(frameSize, 1), valuesPerBeat: 1)
+        } else {
+            // Both cores; K lanes at P = 1: the pipelined decoder and the K-lane encoder (section 8's ports).
+            modules = try CoreGenerator.modules(for: codebook, maxFrame: max(frameSize, 1), valuesPerBeat: valuesPerBeat)
         }
-        // One lane: both cores; K lanes at P = 1: the pipelined decoder (section 8's ports).
-        let modules = try CoreGenerator.modules(for: codebook, encoder: codebook.lanes == 1, maxFrame: max(frameSize, 1),
-                                                valuesPerBeat: valuesPerBeat)
         let library = try SimulationBuilder(trace: traceFolder != nil, traceFormat: traceFormat).build(modules)
-        var outcomes: [Outcome] = []
         for module in modules {
             let isDecoder = module.name.hasSuffix("_decoder")
             let latency = try Self.firstOutputLatency(try library.simulation(of: module.name),

@@ -88,9 +88,13 @@ public enum TANSEncoderCore {
             m.comment("tANS encoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r).")
             m.comment("Values in (s_axis, tlast ends a frame), 32-bit stream words out (m_axis, tlast on a frame's last word).")
             m.comment("MAX_FRAME = \(maxFrame): a longer input frame is cut into frames of at most \(maxFrame) values, each a valid frame.")
-            CoreHeader.describe(m, codebook: codebook, timing: [
+            let laneLines = lanes == 1 ? [] : [
+                "Lanes: K = \(lanes), P = 1 value and Q = 1 word per beat (FORMAT.md sections 9 and 10): entry j goes into lane j mod K, each lane has its own state (the K states take turns in the loop) and its R state bits go out just before its first entry.",
+                "Reorder buffer: \(reorderDepth) words (block RAM), enough for every word this codebook's lanes can open while an earlier one is open.",
+            ]
+            CoreHeader.describe(m, codebook: codebook, timing: laneLines + [
                 "Latency: a frame is coded backwards once it is whole: its first word leaves about its length + 8 cycles after its last value.",
-                "Throughput: one value per cycle in steady state (three frames overlap); measured 1.0 on the bundled sample (make sim).",
+                "Throughput: one value per cycle in steady state (three frames overlap)\(lanes == 1 ? "" : ", less K + 1 cycles per frame (the lanes' states and last words)"); measured 1.0 on the bundled sample (make sim).",
             ], tables: [("entry_parameters", parameters), ("the chunk buffer", chunkLayout), ("frame_end", endLayout)])
             let ports = EncoderPorts(m, valueBits: layout.valueBits)
 

@@ -131,8 +131,14 @@ struct CLITests {
         let analyze = try HWGen.run(["analyze", "--codebook", book, "--tensors", "layer\\.4\\..*query\\.weight", "--totals", weights])
         #expect(analyze.status == 0, "\(analyze.error)")
         #expect(analyze.output.contains("this codebook has 8") && analyze.output.contains("K=32"))
-        let generate = try HWGen.run(["generate", "--codebook", book, "-o", HWGen.temporary("rtl")])
-        #expect(generate.status == 1 && generate.error.contains("has 8 lanes") && generate.error.contains("--decoder"))
+        // Both cores: the P = K decoder and the K-lane encoder (P = 1); P = K is refused for the encoder.
+        let both = HWGen.temporary("rtl")
+        let generate = try HWGen.run(["generate", "--codebook", book, "-o", both])
+        #expect(generate.status == 0, "\(generate.error)")
+        let encoder = try String(contentsOfFile: both + "/w8_encoder.v", encoding: .utf8)
+        #expect(encoder.contains("Lanes: K = 8, P = 1 value and Q = 1 word per beat") && encoder.contains("input  wire [15:0] s_axis_tdata"), "\(encoder.prefix(3000))")
+        let wide = try HWGen.run(["generate", "--codebook", book, "--values-per-beat", "8", "-o", HWGen.temporary("rtl")])
+        #expect(wide.status == 1 && wide.error.contains("K-lane encoders take P = 1"), "\(wide.error)")
         // The K-lane Huffman decoder: P = 8 values per beat, Q as asked.
         let rtl = HWGen.temporary("rtl")
         let decoder = try HWGen.run(["generate", "--codebook", book, "--decoder", "--words-per-beat", "2", "-o", rtl])

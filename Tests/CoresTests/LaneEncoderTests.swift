@@ -81,6 +81,14 @@ struct LaneEncoderTests {
         let heavy3 = try Codebook(name: heavy.name, coder: heavy.coder, layout: heavy.layout, lanes: 3)
         let heavyValues = gen.values(count: 400, for: heavy3)
         cases.append(Case(codebook: heavy3, values: heavyValues, frameSizes: CoreHarness.randomFrames(heavyValues.count, maxFrame: 7, random: &gen.random)))
+        // Frames whose lanes all end on a word boundary just before EOF, whose chunk then has no
+        // bits (EOF holds 22 of 32 states and is coded first, from X = T): the frame's last word
+        // is full before EOF arrives, and must still wait for it to carry tlast. Symbol 0 (count
+        // 8: 2 state bits) with 25 raw bits after a lane's 5 state bits fills exactly one word.
+        let boundary = try Codebook(name: "le_eof_on_boundary", coder: .tans(tableLog: 5, counts: [8, 1, 1, 22]),
+                                    layout: ValueLayout(transform: .split, symbolBits: 1, rawBits: 25), lanes: 2)
+        let boundaryValues = (0..<200).map { _ in boundary.layout.value(symbol: 0, raw: UInt32(truncatingIfNeeded: gen.random.next()) & 0x1FF_FFFF) }
+        cases.append(Case(codebook: boundary, values: boundaryValues, frameSizes: Array(repeating: 2, count: 100)))
         return cases
     }
 
