@@ -142,11 +142,15 @@ test-long: deps
 # encoder's first frame ends at step 17), the example decoders to FORMAL_DECODER_DEPTH (their
 # 4096- and 2048-entry tables make each step dearer); k-induction for the unbounded proof.
 # Logs and traces in build/formal/.
+# The lane books' cores (K = 2) go to FORMAL_LANES_DEPTH: a K-lane tANS encoder's second frame
+# ends at step 27 (each lane's state bits and last word add cycles per frame).
 FORMAL_DEPTH         ?= 24
 FORMAL_DECODER_DEPTH ?= 16
+FORMAL_LANES_DEPTH   ?= 30
 formal: hwgen
 	@scripts/ensure-tools.sh
-	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_DEPTH) 16 both $(sort $(wildcard testbench/formal/*.json))
+	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_DEPTH) 16 both $(sort $(filter-out %_lanes2.json,$(wildcard testbench/formal/*.json)))
+	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_LANES_DEPTH) 16 both $(sort $(wildcard testbench/formal/*_lanes2.json))
 	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_DECODER_DEPTH) 4096 decoder $(HUFFMAN_BOOK) $(TANS_BOOK)
 	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_DEPTH) 4096 encoder $(HUFFMAN_BOOK) $(TANS_BOOK)
 

@@ -84,9 +84,22 @@ reg  [7:0] entry_raw_reg;
 reg  [7:0] entry_raw_next;
 reg  end_done_reg;
 reg  end_done_next;
+wire param_advance;
 wire entry_advance;
 wire need_end;
 reg  [27:0] entry_parameters_rdata;
+reg  param_valid_reg;
+reg  param_valid_next;
+reg  param_is_end_reg;
+reg  param_is_end_next;
+reg  param_frame_start_reg;
+reg  param_frame_start_next;
+reg  [7:0] param_symbol_reg;
+reg  [7:0] param_symbol_next;
+reg  [7:0] param_raw_reg;
+reg  [7:0] param_raw_next;
+reg  [27:0] param_word_reg;
+reg  [27:0] param_word_next;
 wire [10:0] state_index;
 reg  [10:0] states_rdata;
 reg  [10:0] lane_state0_reg;
@@ -247,26 +260,24 @@ wire packer_head_ends;
 wire packer_issue;
 reg  [31:0] packer_slots_rdata;
 wire [11:0] _t0;
-wire [27:0] _t1;
+wire [7:0] _t1;
 wire [7:0] _t2;
-wire [7:0] _t3;
+wire [27:0] _t3;
 wire [27:0] _t4;
-wire [27:0] _t5;
-wire [63:0] _t6;
-wire [6:0] _t7;
-wire _unused = &{1'b0, _t0[11], _t2[7:1], _t3[7:1], _t4[0], _t5[0], _t6[36:0], _t7[6]};
+wire [63:0] _t5;
+wire [6:0] _t6;
+wire _unused = &{1'b0, _t0[11], _t1[7:1], _t2[7:1], _t3[0], _t4[0], _t5[36:0], _t6[6]};
 
 assign _t0 = x >> nb;
-assign _t1 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
-assign _t2 = packer_filled_reg >> packer_head_reg[2:0];
-assign _t3 = packer_ending_reg >> packer_head_reg[2:0];
-assign _t4 = {state_bits_left, 17'd0};
-assign _t5 = {(_t1[27] & ~entry_is_end_reg) ? {(_t1[27] & ~entry_is_end_reg) ? entry_symbol_reg : 8'd0,
-    entry_raw_reg} : {entry_raw_reg, 8'd0}, 12'd0};
-assign _t6 = (end_pending_reg & ~state_due_reg) ? {pending_end_reg[10:0], 53'd0} : ((offer_state |
+assign _t1 = packer_filled_reg >> packer_head_reg[2:0];
+assign _t2 = packer_ending_reg >> packer_head_reg[2:0];
+assign _t3 = {state_bits_left, 17'd0};
+assign _t4 = {(param_word_reg[27] & ~param_is_end_reg) ? {(param_word_reg[27] & ~param_is_end_reg) ?
+    param_symbol_reg : 8'd0, param_raw_reg} : {param_raw_reg, 8'd0}, 12'd0};
+assign _t5 = (end_pending_reg & ~state_due_reg) ? {pending_end_reg[10:0], 53'd0} : ((offer_state |
     state_due_reg) ? {state_due_reg ? write_state1_reg : (chunks_out_parity_reg ? frame_state1_lane0_reg :
     frame_state0_lane0_reg), 53'd0} : {chunks_ram_rdata[26:0], 37'd0});
-assign _t7 = (end_pending_reg & ~state_due_reg) ? {3'd0, pending_end_reg[14:11]} : ((offer_state |
+assign _t6 = (end_pending_reg & ~state_due_reg) ? {3'd0, pending_end_reg[14:11]} : ((offer_state |
     state_due_reg) ? 7'd11 : {1'd0, chunks_ram_rdata[32:27]});
 
 // RAM values_ram: 4096 x 16 bits, simple dual port, synchronous read
@@ -1450,13 +1461,14 @@ assign values_write = s_axis_tvalid & values_w_ready;
 assign values_w_ends = s_axis_tlast | (values_w_count_reg == 13'hfff);
 assign values_advance = ~values_out_valid_reg | value_ready;
 assign values_issue = values_r_active_reg & values_advance;
-assign loop_step = entry_valid_reg & coded_free;
-assign entry_advance = ~entry_valid_reg | loop_step;
+assign loop_step = param_valid_reg & coded_free;
+assign param_advance = ~param_valid_reg | loop_step;
+assign entry_advance = ~entry_valid_reg | param_advance;
 assign need_end = values_out_valid_reg & values_out_first_reg & ~end_done_reg;
-assign state_index = _t0[10:0] + _t1[10:0];
-assign lane_fresh = entry_is_end_reg | (lanes_coded_reg != 2'd2);
+assign state_index = _t0[10:0] + param_word_reg[10:0];
+assign lane_fresh = param_is_end_reg | (lanes_coded_reg != 2'd2);
 assign x = lane_fresh ? 12'h800 : {1'd1, lane_state0_reg};
-assign nb = (x >= _t1[22:11]) ? _t1[26:23] : (_t1[26:23] - 4'd1);
+assign nb = (x >= param_word_reg[22:11]) ? param_word_reg[26:23] : (param_word_reg[26:23] - 4'd1);
 assign state_bits_left = x[10:0] << (4'd11 - nb);
 assign coded_write_ready = chunks_w_ready;
 assign coded_free = ~coded_valid_reg | coded_write_ready;
@@ -1509,8 +1521,8 @@ assign packer_skid_s_axis_tvalid = packer_word_valid;
 assign packer_skid_s_axis_tlast = packer_word_last;
 assign packer_skid_m_axis_tready = m_axis_tready;
 assign packer_out_advance = ~packer_out_valid_reg | packer_word_ready;
-assign packer_head_filled = _t2[0];
-assign packer_head_ends = _t3[0];
+assign packer_head_filled = _t1[0];
+assign packer_head_ends = _t2[0];
 assign packer_issue = packer_head_filled & (packer_head_ends | ((packer_head_reg + 4'd1) != packer_tail_reg))
     & packer_out_advance;
 
@@ -1615,10 +1627,27 @@ always @* begin
 end
 
 always @* begin
+    param_valid_next = param_valid_reg;
+    param_is_end_next = param_is_end_reg;
+    param_frame_start_next = param_frame_start_reg;
+    param_symbol_next = param_symbol_reg;
+    param_raw_next = param_raw_reg;
+    param_word_next = param_word_reg;
+    if (param_advance) begin
+        param_valid_next = entry_valid_reg;
+        param_is_end_next = entry_is_end_reg;
+        param_frame_start_next = entry_frame_start_reg;
+        param_symbol_next = entry_symbol_reg;
+        param_raw_next = entry_raw_reg;
+        param_word_next = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
+    end
+end
+
+always @* begin
     lane_state0_next = lane_state0_reg;
     lanes_coded_next = lanes_coded_reg;
     if (loop_step) begin
-        lanes_coded_next = entry_is_end_reg ? 2'd1 : ((lanes_coded_reg != 2'd2) ? (lanes_coded_reg + 2'd1) :
+        lanes_coded_next = param_is_end_reg ? 2'd1 : ((lanes_coded_reg != 2'd2) ? (lanes_coded_reg + 2'd1) :
             lanes_coded_reg);
         lane_state0_next = states_rdata;
     end
@@ -1628,11 +1657,11 @@ always @* begin
     coded_valid_next = coded_valid_reg;
     coded_chunk_next = coded_chunk_reg;
     coded_last_next = coded_last_reg;
-    if (loop_step & ~entry_is_end_reg) begin
+    if (loop_step & ~param_is_end_reg) begin
         coded_valid_next = 1'd1;
-        coded_chunk_next = {{2'd0, nb} + ((_t1[27] & ~entry_is_end_reg) ? 6'd16 : 6'd8), _t4[27:1] |
-            (_t5[27:1] >> nb)};
-        coded_last_next = entry_frame_start_reg;
+        coded_chunk_next = {{2'd0, nb} + ((param_word_reg[27] & ~param_is_end_reg) ? 6'd16 : 6'd8), _t3[27:1]
+            | (_t4[27:1] >> nb)};
+        coded_last_next = param_frame_start_reg;
     end else if (coded_free) begin
         coded_valid_next = 1'd0;
     end
@@ -1640,7 +1669,7 @@ end
 
 always @* begin
     end_chunk_next = end_chunk_reg;
-    if (loop_step & entry_is_end_reg) begin
+    if (loop_step & param_is_end_reg) begin
         end_chunk_next = {nb, state_bits_left};
     end
 end
@@ -1805,8 +1834,8 @@ always @* begin
     packer_chunk_stays_next = packer_chunk_stays_reg;
     if (packer_chunk_load) begin
         packer_chunk_valid_next = state_due_reg | end_pending_reg | chunks_out_valid_reg;
-        packer_chunk_data_next = _t6[63:37];
-        packer_chunk_bits_next = _t7[5:0];
+        packer_chunk_data_next = _t5[63:37];
+        packer_chunk_bits_next = _t6[5:0];
         packer_chunk_last_next = end_pending_reg & ~state_due_reg;
         packer_chunk_stays_next = offer_state | state_due_reg;
     end
@@ -1882,6 +1911,12 @@ always @(posedge clk) begin
     entry_symbol_reg <= entry_symbol_next;
     entry_raw_reg <= entry_raw_next;
     end_done_reg <= end_done_next;
+    param_valid_reg <= param_valid_next;
+    param_is_end_reg <= param_is_end_next;
+    param_frame_start_reg <= param_frame_start_next;
+    param_symbol_reg <= param_symbol_next;
+    param_raw_reg <= param_raw_next;
+    param_word_reg <= param_word_next;
     lane_state0_reg <= lane_state0_next;
     lanes_coded_reg <= lanes_coded_next;
     coded_valid_reg <= coded_valid_next;
@@ -1944,6 +1979,7 @@ always @(posedge clk) begin
         values_out_valid_reg <= 1'd0;
         entry_valid_reg <= 1'd0;
         end_done_reg <= 1'd0;
+        param_valid_reg <= 1'd0;
         coded_valid_reg <= 1'd0;
         chunks_w_parity_reg <= 1'd0;
         chunks_w_count_reg <= 13'd0;

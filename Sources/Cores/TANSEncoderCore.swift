@@ -113,7 +113,10 @@ public enum TANSEncoderCore {
             let raw = ValueFields.raw(of: values.readData, layout: layout)
             let entryRaw = raw.map { m.register("entry_raw", width: $0.width, reset: nil) }
             let endDone = m.register("end_done", width: 1, reset: 0)
-            let entryAdvance = m.wire("entry_advance", !entryValid || loopStep)
+            // K lanes: the entry's parameters are registered once more before the state loop
+            // (the block RAM's slow clock-to-output is then off the loop's path).
+            let loopAdvance = lanes == 1 ? loopStep : m.wire("param_advance", width: 1)
+            let entryAdvance = m.wire("entry_advance", !entryValid || loopAdvance)
             let needEnd = m.wire("need_end", values.readValid && values.readFirst && !endDone)
             valueReady.assign(entryAdvance && !needEnd)
             let symbol = ValueFields.symbol(of: values.readData, layout: layout)
@@ -130,11 +133,33 @@ public enum TANSEncoderCore {
             }
 
             // The state loop: X in [T, 2T); the state ROM's read register holds X - T.
-            let parametersWord = mux(entryIsEnd, m.constant(endWord, width: parameterWidth), romWord)
+            let entryParameters = mux(entryIsEnd, m.constant(endWord, width: parameterWidth), romWord)
+            // What the state loop codes: the entry stage's, or (K lanes) the parameter stage's.
+            let (loopValid, loopIsEnd, loopFrameStart, loopSymbol, loopRaw, parametersWord): (Signal, Signal, Signal, Signal, Signal?, Signal)
+            if lanes == 1 {
+                (loopValid, loopIsEnd, loopFrameStart, loopSymbol, loopRaw, parametersWord) = (entryValid, entryIsEnd, entryFrameStart, entrySymbol, entryRaw, entryParameters)
+            } else {
+                let paramValid = m.register("param_valid", width: 1, reset: 0)
+                let paramIsEnd = m.register("param_is_end", width: 1, reset: nil)
+                let paramFrameStart = m.register("param_frame_start", width: 1, reset: nil)
+                let paramSymbol = m.register("param_symbol", width: symbolBits, reset: nil)
+                let paramRaw = entryRaw.map { m.register("param_raw", width: $0.width, reset: nil) }
+                let paramWord = m.register("param_word", width: parameterWidth, reset: nil)
+                loopAdvance.assign(!paramValid || loopStep)
+                m.when(loopAdvance) {
+                    paramValid.assign(entryValid)
+                    paramIsEnd.assign(entryIsEnd)
+                    paramFrameStart.assign(entryFrameStart)
+                    paramSymbol.assign(entrySymbol)
+                    if let paramRaw, let entryRaw { paramRaw.assign(entryRaw) }
+                    paramWord.assign(entryParameters)
+                }
+                (loopValid, loopIsEnd, loopFrameStart, loopSymbol, loopRaw, parametersWord) = (paramValid, paramIsEnd, paramFrameStart, paramSymbol, paramRaw, paramWord)
+            }
             let offset = parameters.field("offset", of: parametersWord)
             let threshold = parameters.field("threshold", of: parametersWord)
             let k = parameters.field("k", of: parametersWord)
-            let escaped = parameters.field("escaped", of: parametersWord) && !entryIsEnd
+            let escaped = parameters.field("escaped", of: parametersWord) && !loopIsEnd
             let stateIndex = m.wire("state_index", width: r)
             let nextState = m.rom("states", width: r, contents: tables.statesByEntry.map(UInt64.init), style: .blockMemory,
                                   address: stateIndex, readEnable: loopStep, synchronous: true)
@@ -145,13 +170,13 @@ public enum TANSEncoderCore {
             let fresh: Signal
             let currentState: Signal
             if lanes == 1 {
-                (fresh, currentState) = (entryIsEnd, nextState)
+                (fresh, currentState) = (loopIsEnd, nextState)
             } else {
                 let coded = m.register("lanes_coded", width: bitsToAddress(lanes + 1), reset: nil)
-                fresh = m.wire("lane_fresh", entryIsEnd || (coded != lanes))
+                fresh = m.wire("lane_fresh", loopIsEnd || (coded != lanes))
                 currentState = laneStates[0]
                 m.when(loopStep) {
-                    coded.assign(mux(entryIsEnd, m.constant(1, width: coded.width), mux(coded != lanes, coded + 1, coded)))
+                    coded.assign(mux(loopIsEnd, m.constant(1, width: coded.width), mux(coded != lanes, coded + 1, coded)))
                     for i in 0..<(lanes - 1) { laneStates[i].assign(i + 1 < lanes - 1 ? laneStates[i + 1] : nextState) }
                 }
             }
@@ -162,9 +187,9 @@ public enum TANSEncoderCore {
             // The chunk, left-aligned in chunkWidth bits: the low nb bits of X, the literal, raw bits.
             let stateBitsLeft = m.wire("state_bits_left", (x.truncated(to: r) << (m.constant(UInt64(r), width: 4) - nb)))
             var chunk = cat(stateBitsLeft, m.constant(0, width: chunkWidth - r + 1))[chunkWidth, 1]
-            var extra: Signal? = raw == nil ? nil : entryRaw
+            var extra: Signal? = raw == nil ? nil : loopRaw
             if escapeBits > 0 {
-                let literal = mux(escaped, entrySymbol, 0)
+                let literal = mux(escaped, loopSymbol, 0)
                 extra = extra.map { mux(escaped, cat(literal, $0), cat($0, m.constant(0, width: symbolBits))) } ?? literal
             }
             if let extra {
@@ -181,14 +206,14 @@ public enum TANSEncoderCore {
             let endChunk = m.register("end_chunk", width: endLayout.width, reset: nil)
             let writeReady = m.wire("coded_write_ready", width: 1)
             let chunkFree = m.wire("coded_free", !chunkValid || writeReady)
-            loopStep.assign(entryValid && chunkFree)
-            m.when(loopStep && entryIsEnd) {
+            loopStep.assign(loopValid && chunkFree)
+            m.when(loopStep && loopIsEnd) {
                 endChunk.assign(endLayout.word(["state_bits": stateBitsLeft, "count": nb], in: m))
             }
-            m.when(loopStep && !entryIsEnd) {
+            m.when(loopStep && !loopIsEnd) {
                 chunkValid.assign(1)
                 chunkData.assign(chunkLayout.word(["chunk": chunk, "length": chunkLength], in: m))
-                chunkLast.assign(entryFrameStart)
+                chunkLast.assign(loopFrameStart)
             }.elseWhen(chunkFree) {
                 chunkValid.assign(0)
             }

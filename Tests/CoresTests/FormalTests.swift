@@ -95,6 +95,22 @@ struct FormalTests {
         if role == .decoder { #expect(text.contains("cover_error") && text.contains("values_bounded_by_words")) }
     }
 
+    @Test("the K-lane cores (pipelined decoders, lane encoders; K = 2) keep the stream contracts: bmc, prove and cover",
+          arguments: ["formal_huffman_incomplete_lanes2", "formal_tans_small_lanes2"])
+    func laneCores(name: String) throws {
+        let book = try SymbiYosys.book(name)
+        #expect(book.lanes == 2)
+        let cores = try CoreGenerator.modules(for: book, maxFrame: 16, valuesPerBeat: 1)
+        for (core, role) in zip(cores, [FormalHarness.Role.decoder, .encoder]) {
+            let wrapper = try FormalHarness.module(core: core, codebook: book, role: role, maxFrame: 16, countWidth: 6)
+            // Two frames out of a K-lane tANS encoder take 27 cycles from reset.
+            for task in ["bmc", "prove", "cover"] {
+                let result = try SymbiYosys.run(wrapper, task: task, depth: role == .encoder && name.contains("tans") ? 30 : 20)
+                #expect(result.status == "PASS", "\(core.name) \(task): \(result.log.suffix(3000))")
+            }
+        }
+    }
+
     @Test("each property can fail: a decoder that breaks it gets a counterexample naming it, one that never outputs fails its covers",
           arguments: [(Mutant.Flaw.dataChangesWhileStalled, "m_holds_offered_beat"), (.errorNotSticky, "error_sticky"),
                       (.refusesAfterError, "drains_after_error"), (.neverOutputs, "cover_frame_end")])
