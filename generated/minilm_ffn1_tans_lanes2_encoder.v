@@ -100,15 +100,22 @@ reg  [7:0] param_raw_reg;
 reg  [7:0] param_raw_next;
 reg  [27:0] param_word_reg;
 reg  [27:0] param_word_next;
+reg  [3:0] param_k_less_reg;
+reg  [3:0] param_k_less_next;
 wire [10:0] state_index;
 reg  [10:0] states_rdata;
 reg  [10:0] lane_state0_reg;
 reg  [10:0] lane_state0_next;
 reg  [1:0] lanes_coded_reg;
 reg  [1:0] lanes_coded_next;
+reg  lanes_below_k_reg;
+reg  lanes_below_k_next;
 wire lane_fresh;
+wire [1:0] lanes_coded_after;
 wire [11:0] x;
 wire [3:0] nb;
+wire [11:0] x_shifted;
+wire x_ge_threshold;
 wire [10:0] state_bits_left;
 reg  coded_valid_reg;
 reg  coded_valid_next;
@@ -264,20 +271,22 @@ wire [7:0] _t1;
 wire [7:0] _t2;
 wire [27:0] _t3;
 wire [27:0] _t4;
-wire [63:0] _t5;
-wire [6:0] _t6;
-wire _unused = &{1'b0, _t0[11], _t1[7:1], _t2[7:1], _t3[0], _t4[0], _t5[36:0], _t6[6]};
+wire [27:0] _t5;
+wire [63:0] _t6;
+wire [6:0] _t7;
+wire _unused = &{1'b0, _t0[11], _t1[7:1], _t2[7:1], _t3[22:0], _t3[27], _t4[0], _t5[0], _t6[36:0], _t7[6]};
 
-assign _t0 = x >> nb;
+assign _t0 = x_ge_threshold ? (x_shifted >> 1) : x_shifted;
 assign _t1 = packer_filled_reg >> packer_head_reg[2:0];
 assign _t2 = packer_ending_reg >> packer_head_reg[2:0];
-assign _t3 = {state_bits_left, 17'd0};
-assign _t4 = {(param_word_reg[27] & ~param_is_end_reg) ? {(param_word_reg[27] & ~param_is_end_reg) ?
+assign _t3 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
+assign _t4 = {state_bits_left, 17'd0};
+assign _t5 = {(param_word_reg[27] & ~param_is_end_reg) ? {(param_word_reg[27] & ~param_is_end_reg) ?
     param_symbol_reg : 8'd0, param_raw_reg} : {param_raw_reg, 8'd0}, 12'd0};
-assign _t5 = (end_pending_reg & ~state_due_reg) ? {pending_end_reg[10:0], 53'd0} : ((offer_state |
+assign _t6 = (end_pending_reg & ~state_due_reg) ? {pending_end_reg[10:0], 53'd0} : ((offer_state |
     state_due_reg) ? {state_due_reg ? write_state1_reg : (chunks_out_parity_reg ? frame_state1_lane0_reg :
     frame_state0_lane0_reg), 53'd0} : {chunks_ram_rdata[26:0], 37'd0});
-assign _t6 = (end_pending_reg & ~state_due_reg) ? {3'd0, pending_end_reg[14:11]} : ((offer_state |
+assign _t7 = (end_pending_reg & ~state_due_reg) ? {3'd0, pending_end_reg[14:11]} : ((offer_state |
     state_due_reg) ? 7'd11 : {1'd0, chunks_ram_rdata[32:27]});
 
 // RAM values_ram: 4096 x 16 bits, simple dual port, synchronous read
@@ -1466,9 +1475,13 @@ assign param_advance = ~param_valid_reg | loop_step;
 assign entry_advance = ~entry_valid_reg | param_advance;
 assign need_end = values_out_valid_reg & values_out_first_reg & ~end_done_reg;
 assign state_index = _t0[10:0] + param_word_reg[10:0];
-assign lane_fresh = param_is_end_reg | (lanes_coded_reg != 2'd2);
+assign lane_fresh = param_is_end_reg | lanes_below_k_reg;
+assign lanes_coded_after = param_is_end_reg ? 2'd1 : (lanes_below_k_reg ? (lanes_coded_reg + 2'd1) :
+    lanes_coded_reg);
 assign x = lane_fresh ? 12'h800 : {1'd1, lane_state0_reg};
 assign nb = (x >= param_word_reg[22:11]) ? param_word_reg[26:23] : (param_word_reg[26:23] - 4'd1);
+assign x_shifted = x >> param_k_less_reg;
+assign x_ge_threshold = x >= param_word_reg[22:11];
 assign state_bits_left = x[10:0] << (4'd11 - nb);
 assign coded_write_ready = chunks_w_ready;
 assign coded_free = ~coded_valid_reg | coded_write_ready;
@@ -1644,11 +1657,19 @@ always @* begin
 end
 
 always @* begin
+    param_k_less_next = param_k_less_reg;
+    if (param_advance) begin
+        param_k_less_next = _t3[26:23] - 4'd1;
+    end
+end
+
+always @* begin
     lane_state0_next = lane_state0_reg;
     lanes_coded_next = lanes_coded_reg;
+    lanes_below_k_next = lanes_below_k_reg;
     if (loop_step) begin
-        lanes_coded_next = param_is_end_reg ? 2'd1 : ((lanes_coded_reg != 2'd2) ? (lanes_coded_reg + 2'd1) :
-            lanes_coded_reg);
+        lanes_coded_next = lanes_coded_after;
+        lanes_below_k_next = lanes_coded_after != 2'd2;
         lane_state0_next = states_rdata;
     end
 end
@@ -1659,8 +1680,8 @@ always @* begin
     coded_last_next = coded_last_reg;
     if (loop_step & ~param_is_end_reg) begin
         coded_valid_next = 1'd1;
-        coded_chunk_next = {{2'd0, nb} + ((param_word_reg[27] & ~param_is_end_reg) ? 6'd16 : 6'd8), _t3[27:1]
-            | (_t4[27:1] >> nb)};
+        coded_chunk_next = {{2'd0, nb} + ((param_word_reg[27] & ~param_is_end_reg) ? 6'd16 : 6'd8), _t4[27:1]
+            | (_t5[27:1] >> nb)};
         coded_last_next = param_frame_start_reg;
     end else if (coded_free) begin
         coded_valid_next = 1'd0;
@@ -1834,8 +1855,8 @@ always @* begin
     packer_chunk_stays_next = packer_chunk_stays_reg;
     if (packer_chunk_load) begin
         packer_chunk_valid_next = state_due_reg | end_pending_reg | chunks_out_valid_reg;
-        packer_chunk_data_next = _t5[63:37];
-        packer_chunk_bits_next = _t6[5:0];
+        packer_chunk_data_next = _t6[63:37];
+        packer_chunk_bits_next = _t7[5:0];
         packer_chunk_last_next = end_pending_reg & ~state_due_reg;
         packer_chunk_stays_next = offer_state | state_due_reg;
     end
@@ -1917,8 +1938,10 @@ always @(posedge clk) begin
     param_symbol_reg <= param_symbol_next;
     param_raw_reg <= param_raw_next;
     param_word_reg <= param_word_next;
+    param_k_less_reg <= param_k_less_next;
     lane_state0_reg <= lane_state0_next;
     lanes_coded_reg <= lanes_coded_next;
+    lanes_below_k_reg <= lanes_below_k_next;
     coded_valid_reg <= coded_valid_next;
     coded_chunk_reg <= coded_chunk_next;
     coded_last_reg <= coded_last_next;

@@ -136,6 +136,8 @@ public enum TANSEncoderCore {
             let entryParameters = mux(entryIsEnd, m.constant(endWord, width: parameterWidth), romWord)
             // What the state loop codes: the entry stage's, or (K lanes) the parameter stage's.
             let (loopValid, loopIsEnd, loopFrameStart, loopSymbol, loopRaw, parametersWord): (Signal, Signal, Signal, Signal, Signal?, Signal)
+            // K lanes: k - 1 (the entry's fewer state bits), computed in the parameter stage.
+            var parameterKLess: Signal? = nil
             if lanes == 1 {
                 (loopValid, loopIsEnd, loopFrameStart, loopSymbol, loopRaw, parametersWord) = (entryValid, entryIsEnd, entryFrameStart, entrySymbol, entryRaw, entryParameters)
             } else {
@@ -154,6 +156,9 @@ public enum TANSEncoderCore {
                     if let paramRaw, let entryRaw { paramRaw.assign(entryRaw) }
                     paramWord.assign(entryParameters)
                 }
+                let kLess = m.register("param_k_less", width: 4, reset: nil)
+                m.when(loopAdvance) { kLess.assign(parameters.field("k", of: entryParameters) - 1) }
+                parameterKLess = kLess
                 (loopValid, loopIsEnd, loopFrameStart, loopSymbol, loopRaw, parametersWord) = (paramValid, paramIsEnd, paramFrameStart, paramSymbol, paramRaw, paramWord)
             }
             let offset = parameters.field("offset", of: parametersWord)
@@ -172,17 +177,29 @@ public enum TANSEncoderCore {
             if lanes == 1 {
                 (fresh, currentState) = (loopIsEnd, nextState)
             } else {
+                // Whether fewer than K entries of the frame are coded, kept in a register of its own.
                 let coded = m.register("lanes_coded", width: bitsToAddress(lanes + 1), reset: nil)
-                fresh = m.wire("lane_fresh", loopIsEnd || (coded != lanes))
+                let belowK = m.register("lanes_below_k", width: 1, reset: nil)
+                fresh = m.wire("lane_fresh", loopIsEnd || belowK)
                 currentState = laneStates[0]
+                let codedNext = m.wire("lanes_coded_after", mux(loopIsEnd, m.constant(1, width: coded.width), mux(belowK, coded + 1, coded)))
                 m.when(loopStep) {
-                    coded.assign(mux(loopIsEnd, m.constant(1, width: coded.width), mux(coded != lanes, coded + 1, coded)))
+                    coded.assign(codedNext)
+                    belowK.assign(codedNext != lanes)
                     for i in 0..<(lanes - 1) { laneStates[i].assign(i + 1 < lanes - 1 ? laneStates[i + 1] : nextState) }
                 }
             }
             let x = m.wire("x", mux(fresh, m.constant(UInt64(size), width: r + 1), cat(m.constant(1, width: 1), currentState)))
             let nb = m.wire("nb", mux(x >= threshold, k, k - 1))
-            stateIndex.assign(((x >> nb).truncated(to: r) + offset).truncated(to: r))
+            if let kLess = parameterKLess {
+                // X shifted by the entry's fewer state bits while the comparison decides on one
+                // more (so the comparison and the shift run side by side, not one after the other).
+                let fewer = m.wire("x_shifted", x >> kLess)
+                let more = m.wire("x_ge_threshold", x >= threshold)
+                stateIndex.assign((mux(more, fewer >> 1, fewer).truncated(to: r) + offset).truncated(to: r))
+            } else {
+                stateIndex.assign(((x >> nb).truncated(to: r) + offset).truncated(to: r))
+            }
 
             // The chunk, left-aligned in chunkWidth bits: the low nb bits of X, the literal, raw bits.
             let stateBitsLeft = m.wire("state_bits_left", (x.truncated(to: r) << (m.constant(UInt64(r), width: 4) - nb)))
