@@ -120,7 +120,8 @@ reg  packer_flushing_reg;
 reg  packer_flushing_next;
 reg  [3:0] packer_flush_left_reg;
 reg  [3:0] packer_flush_left_next;
-wire packer_room;
+reg  packer_room_reg;
+wire packer_room_next;
 wire packer_take;
 wire packer_chunk_load;
 wire packer_open;
@@ -133,7 +134,6 @@ wire packer_opens;
 wire packer_allocates;
 wire [4:0] packer_chunk_slot;
 wire [5:0] packer_tail_after;
-wire [4:0] packer_last_slot;
 wire packer_flush_writes;
 wire [31:0] packer_updated_bits;
 wire [4:0] packer_updated_have;
@@ -147,6 +147,14 @@ wire [31:0] packer_word_data;
 wire packer_word_valid;
 wire packer_word_ready;
 wire packer_word_last;
+reg  packer_stage_valid_reg;
+reg  packer_stage_valid_next;
+reg  [31:0] packer_stage_data_reg;
+reg  [31:0] packer_stage_data_next;
+reg  packer_stage_last_reg;
+reg  packer_stage_last_next;
+wire packer_stage_ready;
+wire packer_stage_loads;
 wire [31:0] packer_skid_s_axis_tdata;
 wire packer_skid_s_axis_tvalid;
 wire packer_skid_s_axis_tready;
@@ -164,19 +172,23 @@ wire packer_head_filled;
 wire packer_head_ends;
 wire packer_issue;
 reg  [31:0] packer_slots_rdata;
-wire [31:0] _t0;
+reg  packer_marks_end_reg;
+wire packer_marks_end_next;
+wire [5:0] _t0;
 wire [31:0] _t1;
-wire [63:0] _t2;
-wire [7:0] _t3;
-wire [6:0] _t4;
-wire _unused = &{1'b0, _t0[31:1], _t1[31:1], _t2[35:0], _t3[7], _t4[6]};
+wire [31:0] _t2;
+wire [63:0] _t3;
+wire [7:0] _t4;
+wire [6:0] _t5;
+wire _unused = &{1'b0, _t0[5], _t1[31:1], _t2[31:1], _t3[35:0], _t4[7], _t5[6]};
 
-assign _t0 = packer_filled_reg >> packer_head_reg[4:0];
-assign _t1 = packer_ending_reg >> packer_head_reg[4:0];
-assign _t2 = end_pending_reg ? 64'hfff0000000000000 : ({word_data_reg[19:0], 44'd0} | ({word_raw_reg, 56'd0}
+assign _t0 = packer_tail_reg - 6'd1;
+assign _t1 = packer_filled_reg >> packer_head_reg[4:0];
+assign _t2 = packer_ending_reg >> packer_head_reg[4:0];
+assign _t3 = end_pending_reg ? 64'hfff0000000000000 : ({word_data_reg[19:0], 44'd0} | ({word_raw_reg, 56'd0}
     >> word_data_reg[24:20]));
-assign _t3 = {3'd0, word_data_reg[24:20]} + 8'd8;
-assign _t4 = end_pending_reg ? 7'd12 : _t3[6:0];
+assign _t4 = {3'd0, word_data_reg[24:20]} + 8'd8;
+assign _t5 = end_pending_reg ? 7'd12 : _t4[6:0];
 
 // ROM code: 256 x 25 bits, synchronous read, logic
 always @(posedge clk) begin
@@ -470,9 +482,9 @@ assign packer_tail_next = packer_tail_after;
 assign packer_filled_next = (packer_filled_reg & ~(packer_issue ? (32'd1 << packer_head_reg[4:0]) : 32'd0)) |
     (packer_writes ? (32'd1 << packer_write_slot) : 32'd0);
 assign packer_ending_next = (packer_ending_reg & ~(packer_issue ? (32'd1 << packer_head_reg[4:0]) : 32'd0)) |
-    (packer_frame_ends ? (32'd1 << packer_last_slot) : 32'd0);
-assign packer_room = (packer_tail_reg - packer_head_reg) != 6'd32;
-assign packer_take = packer_chunk_valid_reg & ~packer_flushing_reg & packer_room;
+    (packer_marks_end_reg ? (32'd1 << _t0[4:0]) : 32'd0);
+assign packer_room_next = (packer_tail_reg - packer_head_reg) <= 6'd30;
+assign packer_take = packer_chunk_valid_reg & ~packer_flushing_reg & packer_room_reg;
 assign packer_chunk_load = ~packer_chunk_valid_reg | packer_take;
 assign packer_open = packer_lane0_have_reg != 5'd0;
 assign packer_placed = {packer_chunk_data_reg, 36'd0} >> packer_lane0_have_reg;
@@ -484,7 +496,6 @@ assign packer_opens = ~packer_open & (packer_chunk_bits_reg != 6'd0);
 assign packer_allocates = packer_take & (packer_opens | packer_spills);
 assign packer_chunk_slot = packer_open ? packer_lane0_slot_reg : packer_tail_reg[4:0];
 assign packer_tail_after = packer_allocates ? (packer_tail_reg + 6'd1) : packer_tail_reg;
-assign packer_last_slot = packer_tail_after[4:0] - 5'd1;
 assign packer_flush_writes = packer_flushing_reg & packer_open;
 assign packer_updated_bits = packer_flushing_reg ? 32'd0 : (packer_full ? packer_merged[31:0] :
     packer_merged[63:32]);
@@ -497,17 +508,20 @@ assign packer_write_word = packer_flushing_reg ? packer_lane0_bits_reg : packer_
 assign packer_frame_ends = packer_take & packer_chunk_last_reg;
 assign packer_word_data = packer_slots_rdata;
 assign packer_word_valid = packer_out_valid_reg;
-assign packer_word_ready = packer_skid_s_axis_tready;
+assign packer_word_ready = packer_stage_loads;
 assign packer_word_last = packer_out_last_reg;
-assign packer_skid_s_axis_tdata = packer_word_data;
-assign packer_skid_s_axis_tvalid = packer_word_valid;
-assign packer_skid_s_axis_tlast = packer_word_last;
+assign packer_stage_ready = packer_skid_s_axis_tready;
+assign packer_stage_loads = ~packer_stage_valid_reg | packer_stage_ready;
+assign packer_skid_s_axis_tdata = packer_stage_data_reg;
+assign packer_skid_s_axis_tvalid = packer_stage_valid_reg;
+assign packer_skid_s_axis_tlast = packer_stage_last_reg;
 assign packer_skid_m_axis_tready = m_axis_tready;
 assign packer_out_advance = ~packer_out_valid_reg | packer_word_ready;
-assign packer_head_filled = _t0[0];
-assign packer_head_ends = _t1[0];
+assign packer_head_filled = _t1[0];
+assign packer_head_ends = _t2[0];
 assign packer_issue = packer_head_filled & (packer_head_ends | ((packer_head_reg + 6'd1) != packer_tail_reg))
     & packer_out_advance;
+assign packer_marks_end_next = packer_frame_ends;
 
 always @* begin
     stage_valid_next = stage_valid_reg;
@@ -549,8 +563,8 @@ always @* begin
     packer_chunk_last_next = packer_chunk_last_reg;
     if (packer_chunk_load) begin
         packer_chunk_valid_next = end_pending_reg | word_valid_reg;
-        packer_chunk_data_next = _t2[63:36];
-        packer_chunk_bits_next = _t4[5:0];
+        packer_chunk_data_next = _t3[63:36];
+        packer_chunk_bits_next = _t5[5:0];
         packer_chunk_last_next = end_pending_reg;
     end
 end
@@ -634,6 +648,17 @@ always @* begin
 end
 
 always @* begin
+    packer_stage_valid_next = packer_stage_valid_reg;
+    packer_stage_data_next = packer_stage_data_reg;
+    packer_stage_last_next = packer_stage_last_reg;
+    if (packer_stage_loads) begin
+        packer_stage_valid_next = packer_word_valid;
+        packer_stage_data_next = packer_word_data;
+        packer_stage_last_next = packer_word_last;
+    end
+end
+
+always @* begin
     packer_out_valid_next = packer_out_valid_reg;
     if (packer_out_advance) begin
         packer_out_valid_next = packer_issue;
@@ -683,8 +708,13 @@ always @(posedge clk) begin
     packer_ending_reg <= packer_ending_next;
     packer_flushing_reg <= packer_flushing_next;
     packer_flush_left_reg <= packer_flush_left_next;
+    packer_room_reg <= packer_room_next;
+    packer_stage_valid_reg <= packer_stage_valid_next;
+    packer_stage_data_reg <= packer_stage_data_next;
+    packer_stage_last_reg <= packer_stage_last_next;
     packer_out_valid_reg <= packer_out_valid_next;
     packer_out_last_reg <= packer_out_last_next;
+    packer_marks_end_reg <= packer_marks_end_next;
 
     if (rst) begin
         stage_valid_reg <= 1'd0;
@@ -712,7 +742,10 @@ always @(posedge clk) begin
         packer_filled_reg <= 32'd0;
         packer_ending_reg <= 32'd0;
         packer_flushing_reg <= 1'd0;
+        packer_room_reg <= 1'd1;
+        packer_stage_valid_reg <= 1'd0;
         packer_out_valid_reg <= 1'd0;
+        packer_marks_end_reg <= 1'd0;
     end
 end
 

@@ -222,7 +222,8 @@ reg  packer_flushing_reg;
 reg  packer_flushing_next;
 reg  [1:0] packer_flush_left_reg;
 reg  [1:0] packer_flush_left_next;
-wire packer_room;
+reg  packer_room_reg;
+wire packer_room_next;
 wire packer_take;
 wire packer_chunk_load;
 wire packer_open;
@@ -235,7 +236,6 @@ wire packer_opens;
 wire packer_allocates;
 wire [2:0] packer_chunk_slot;
 wire [3:0] packer_tail_after;
-wire [2:0] packer_last_slot;
 wire packer_flush_writes;
 wire [31:0] packer_updated_bits;
 wire [4:0] packer_updated_have;
@@ -249,6 +249,14 @@ wire [31:0] packer_word_data;
 wire packer_word_valid;
 wire packer_word_ready;
 wire packer_word_last;
+reg  packer_stage_valid_reg;
+reg  packer_stage_valid_next;
+reg  [31:0] packer_stage_data_reg;
+reg  [31:0] packer_stage_data_next;
+reg  packer_stage_last_reg;
+reg  packer_stage_last_next;
+wire packer_stage_ready;
+wire packer_stage_loads;
 wire [31:0] packer_skid_s_axis_tdata;
 wire packer_skid_s_axis_tvalid;
 wire packer_skid_s_axis_tready;
@@ -266,27 +274,32 @@ wire packer_head_filled;
 wire packer_head_ends;
 wire packer_issue;
 reg  [31:0] packer_slots_rdata;
+reg  packer_marks_end_reg;
+wire packer_marks_end_next;
 wire [11:0] _t0;
-wire [7:0] _t1;
+wire [3:0] _t1;
 wire [7:0] _t2;
-wire [27:0] _t3;
+wire [7:0] _t3;
 wire [27:0] _t4;
 wire [27:0] _t5;
-wire [63:0] _t6;
-wire [6:0] _t7;
-wire _unused = &{1'b0, _t0[11], _t1[7:1], _t2[7:1], _t3[22:0], _t3[27], _t4[0], _t5[0], _t6[36:0], _t7[6]};
+wire [27:0] _t6;
+wire [63:0] _t7;
+wire [6:0] _t8;
+wire _unused = &{1'b0, _t0[11], _t1[3], _t2[7:1], _t3[7:1], _t4[22:0], _t4[27], _t5[0], _t6[0], _t7[36:0],
+    _t8[6]};
 
 assign _t0 = x_ge_threshold ? (x_shifted >> 1) : x_shifted;
-assign _t1 = packer_filled_reg >> packer_head_reg[2:0];
-assign _t2 = packer_ending_reg >> packer_head_reg[2:0];
-assign _t3 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
-assign _t4 = {state_bits_left, 17'd0};
-assign _t5 = {(param_word_reg[27] & ~param_is_end_reg) ? {(param_word_reg[27] & ~param_is_end_reg) ?
+assign _t1 = packer_tail_reg - 4'd1;
+assign _t2 = packer_filled_reg >> packer_head_reg[2:0];
+assign _t3 = packer_ending_reg >> packer_head_reg[2:0];
+assign _t4 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
+assign _t5 = {state_bits_left, 17'd0};
+assign _t6 = {(param_word_reg[27] & ~param_is_end_reg) ? {(param_word_reg[27] & ~param_is_end_reg) ?
     param_symbol_reg : 8'd0, param_raw_reg} : {param_raw_reg, 8'd0}, 12'd0};
-assign _t6 = (end_pending_reg & ~state_due_reg) ? {pending_end_reg[10:0], 53'd0} : ((offer_state |
+assign _t7 = (end_pending_reg & ~state_due_reg) ? {pending_end_reg[10:0], 53'd0} : ((offer_state |
     state_due_reg) ? {state_due_reg ? write_state1_reg : (chunks_out_parity_reg ? frame_state1_lane0_reg :
     frame_state0_lane0_reg), 53'd0} : {chunks_ram_rdata[26:0], 37'd0});
-assign _t7 = (end_pending_reg & ~state_due_reg) ? {3'd0, pending_end_reg[14:11]} : ((offer_state |
+assign _t8 = (end_pending_reg & ~state_due_reg) ? {3'd0, pending_end_reg[14:11]} : ((offer_state |
     state_due_reg) ? 7'd11 : {1'd0, chunks_ram_rdata[32:27]});
 
 // RAM values_ram: 4096 x 16 bits, simple dual port, synchronous read
@@ -1500,9 +1513,9 @@ assign packer_tail_next = packer_tail_after;
 assign packer_filled_next = (packer_filled_reg & ~(packer_issue ? (8'd1 << packer_head_reg[2:0]) : 8'd0)) |
     (packer_writes ? (8'd1 << packer_write_slot) : 8'd0);
 assign packer_ending_next = (packer_ending_reg & ~(packer_issue ? (8'd1 << packer_head_reg[2:0]) : 8'd0)) |
-    (packer_frame_ends ? (8'd1 << packer_last_slot) : 8'd0);
-assign packer_room = (packer_tail_reg - packer_head_reg) != 4'd8;
-assign packer_take = packer_chunk_valid_reg & ~packer_flushing_reg & packer_room;
+    (packer_marks_end_reg ? (8'd1 << _t1[2:0]) : 8'd0);
+assign packer_room_next = (packer_tail_reg - packer_head_reg) <= 4'd6;
+assign packer_take = packer_chunk_valid_reg & ~packer_flushing_reg & packer_room_reg;
 assign packer_chunk_load = ~packer_chunk_valid_reg | packer_take;
 assign packer_open = packer_lane0_have_reg != 5'd0;
 assign packer_placed = {packer_chunk_data_reg, 37'd0} >> packer_lane0_have_reg;
@@ -1514,7 +1527,6 @@ assign packer_opens = ~packer_open & (packer_chunk_bits_reg != 6'd0);
 assign packer_allocates = packer_take & (packer_opens | packer_spills);
 assign packer_chunk_slot = packer_open ? packer_lane0_slot_reg : packer_tail_reg[2:0];
 assign packer_tail_after = packer_allocates ? (packer_tail_reg + 4'd1) : packer_tail_reg;
-assign packer_last_slot = packer_tail_after[2:0] - 3'd1;
 assign packer_flush_writes = packer_flushing_reg & packer_open;
 assign packer_updated_bits = packer_flushing_reg ? 32'd0 : (packer_full ? packer_merged[31:0] :
     packer_merged[63:32]);
@@ -1527,17 +1539,20 @@ assign packer_write_word = packer_flushing_reg ? packer_lane0_bits_reg : packer_
 assign packer_frame_ends = packer_take & packer_chunk_last_reg;
 assign packer_word_data = packer_slots_rdata;
 assign packer_word_valid = packer_out_valid_reg;
-assign packer_word_ready = packer_skid_s_axis_tready;
+assign packer_word_ready = packer_stage_loads;
 assign packer_word_last = packer_out_last_reg;
-assign packer_skid_s_axis_tdata = packer_word_data;
-assign packer_skid_s_axis_tvalid = packer_word_valid;
-assign packer_skid_s_axis_tlast = packer_word_last;
+assign packer_stage_ready = packer_skid_s_axis_tready;
+assign packer_stage_loads = ~packer_stage_valid_reg | packer_stage_ready;
+assign packer_skid_s_axis_tdata = packer_stage_data_reg;
+assign packer_skid_s_axis_tvalid = packer_stage_valid_reg;
+assign packer_skid_s_axis_tlast = packer_stage_last_reg;
 assign packer_skid_m_axis_tready = m_axis_tready;
 assign packer_out_advance = ~packer_out_valid_reg | packer_word_ready;
-assign packer_head_filled = _t1[0];
-assign packer_head_ends = _t2[0];
+assign packer_head_filled = _t2[0];
+assign packer_head_ends = _t3[0];
 assign packer_issue = packer_head_filled & (packer_head_ends | ((packer_head_reg + 4'd1) != packer_tail_reg))
     & packer_out_advance;
+assign packer_marks_end_next = packer_frame_ends;
 
 always @* begin
     values_w_parity_next = values_w_parity_reg;
@@ -1659,7 +1674,7 @@ end
 always @* begin
     param_k_less_next = param_k_less_reg;
     if (param_advance) begin
-        param_k_less_next = _t3[26:23] - 4'd1;
+        param_k_less_next = _t4[26:23] - 4'd1;
     end
 end
 
@@ -1680,8 +1695,8 @@ always @* begin
     coded_last_next = coded_last_reg;
     if (loop_step & ~param_is_end_reg) begin
         coded_valid_next = 1'd1;
-        coded_chunk_next = {{2'd0, nb} + ((param_word_reg[27] & ~param_is_end_reg) ? 6'd16 : 6'd8), _t4[27:1]
-            | (_t5[27:1] >> nb)};
+        coded_chunk_next = {{2'd0, nb} + ((param_word_reg[27] & ~param_is_end_reg) ? 6'd16 : 6'd8), _t5[27:1]
+            | (_t6[27:1] >> nb)};
         coded_last_next = param_frame_start_reg;
     end else if (coded_free) begin
         coded_valid_next = 1'd0;
@@ -1855,8 +1870,8 @@ always @* begin
     packer_chunk_stays_next = packer_chunk_stays_reg;
     if (packer_chunk_load) begin
         packer_chunk_valid_next = state_due_reg | end_pending_reg | chunks_out_valid_reg;
-        packer_chunk_data_next = _t6[63:37];
-        packer_chunk_bits_next = _t7[5:0];
+        packer_chunk_data_next = _t7[63:37];
+        packer_chunk_bits_next = _t8[5:0];
         packer_chunk_last_next = end_pending_reg & ~state_due_reg;
         packer_chunk_stays_next = offer_state | state_due_reg;
     end
@@ -1901,6 +1916,17 @@ always @* begin
             packer_flushing_next = 1'd0;
         end
         packer_flush_left_next = packer_flush_left_reg - 2'd1;
+    end
+end
+
+always @* begin
+    packer_stage_valid_next = packer_stage_valid_reg;
+    packer_stage_data_next = packer_stage_data_reg;
+    packer_stage_last_next = packer_stage_last_reg;
+    if (packer_stage_loads) begin
+        packer_stage_valid_next = packer_word_valid;
+        packer_stage_data_next = packer_word_data;
+        packer_stage_last_next = packer_word_last;
     end
 end
 
@@ -1989,8 +2015,13 @@ always @(posedge clk) begin
     packer_ending_reg <= packer_ending_next;
     packer_flushing_reg <= packer_flushing_next;
     packer_flush_left_reg <= packer_flush_left_next;
+    packer_room_reg <= packer_room_next;
+    packer_stage_valid_reg <= packer_stage_valid_next;
+    packer_stage_data_reg <= packer_stage_data_next;
+    packer_stage_last_reg <= packer_stage_last_next;
     packer_out_valid_reg <= packer_out_valid_next;
     packer_out_last_reg <= packer_out_last_next;
+    packer_marks_end_reg <= packer_marks_end_next;
 
     if (rst) begin
         values_w_parity_reg <= 1'd0;
@@ -2025,7 +2056,10 @@ always @(posedge clk) begin
         packer_filled_reg <= 8'd0;
         packer_ending_reg <= 8'd0;
         packer_flushing_reg <= 1'd0;
+        packer_room_reg <= 1'd1;
+        packer_stage_valid_reg <= 1'd0;
         packer_out_valid_reg <= 1'd0;
+        packer_marks_end_reg <= 1'd0;
     end
 end
 

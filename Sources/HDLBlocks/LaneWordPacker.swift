@@ -13,15 +13,16 @@ import HDL
 /// no multiplexer, the current lane's registers are always the first.
 ///
 /// Words wait for their slot in a reorder buffer of `depth` words (block RAM), with a filled flag
-/// per slot; the oldest slot leaves once it is filled. A chunk waits while every slot is taken, so
-/// `depth` must exceed the number of slots a lane's open word can see allocated after it before
-/// the lane fills it (plus one): otherwise the oldest slot, unfilled, would wait for a chunk that
-/// waits for a slot. The caller knows the bound (it depends on its chunks' lengths).
+/// per slot; the oldest slot leaves once it is filled. A chunk waits while all but one slot were
+/// taken a cycle before (a registered test), so `depth` must exceed the slots from a lane's open
+/// word to the newest, up to and including the chunk that fills it: otherwise the oldest slot,
+/// unfilled, would wait for a chunk that waits for a slot. The caller knows the bound (it
+/// depends on its chunks' lengths).
 ///
 /// Timing: a chunk register; then one chunk per cycle into the current lane (a 64-bit merge, at
 /// most one word completed and at most one slot allocated per chunk, since chunks are at most 32
 /// bits); after a frame's last chunk, K cycles that write the lanes' partial words. Words leave
-/// through the RAM's read register and a skid stage, one per cycle.
+/// through the RAM's read register, a register stage and a skid stage, one per cycle.
 public struct LaneWordPacker {
     /// The packer takes the offered chunk this cycle.
     public let accepts: Signal
@@ -76,7 +77,11 @@ public struct LaneWordPacker {
         let flushing = m.register("flushing", width: 1, reset: 0)
         let flushLeft = m.register("flush_left", width: max(1, bitsToAddress(k + 1)), reset: nil)
 
-        let room = m.wire("room", (tail - head) != m.constant(UInt64(depth), width: a + 1))
+        // A free slot for the chunk, registered: at most depth - 2 slots taken a cycle ago leaves
+        // one for that cycle's chunk and one for this one's (the comparison is off the chunk's
+        // path; a chunk may wait a cycle with one slot still free).
+        let room = m.register("room", width: 1, reset: 1)
+        room.assign((tail - head) <= m.constant(UInt64(depth - 2), width: a + 1))
         let take = m.wire("take", chunkValid && !flushing && room)
         let load = m.wire("chunk_load", !chunkValid || take)
         m.when(load) {
@@ -99,7 +104,6 @@ public struct LaneWordPacker {
         let tailSlot = tail[a - 1, 0]
         let chunkSlot = m.wire("chunk_slot", mux(open, current.slot, tailSlot))
         let tailAfter = m.wire("tail_after", mux(allocates, tail + 1, tail))
-        let lastSlot = m.wire("last_slot", tailAfter[a - 1, 0] - 1)
 
         // The lane after this cycle: after a chunk, or (flushing) with its partial word written.
         let flushWrites = m.wire("flush_writes", flushing && open)
@@ -140,7 +144,8 @@ public struct LaneWordPacker {
         // The newest slot also waits for a slot after it or its frame's end, so that a frame
         // whose last chunks add no word still marks its last word (which may be full already).
         let leaving = m.stream("word", StreamShape(dataWidth: 32, hasLast: true))
-        m.connect(words, from: m.skidStage(leaving, name: "skid"))
+        // (A register stage after the RAM's read register: its clock-to-output is slow.)
+        m.connect(words, from: m.skidStage(m.registerStage(leaving, name: "stage"), name: "skid"))
         let outValid = m.register("out_valid", width: 1, reset: 0)
         let outLast = m.register("out_last", width: 1, reset: nil)
         let advance = m.wire("out_advance", !outValid || leaving.ready)
@@ -158,7 +163,12 @@ public struct LaneWordPacker {
         let one = m.constant(1, width: depth)
         let leaves = mux(issue, one << headSlot, 0)
         filled.assign((filled & ~leaves) | mux(writes, one << writeSlot, 0))
-        ending.assign((ending & ~leaves) | mux(ends, one << lastSlot, 0))
+        // The frame's last slot is marked a cycle after its last chunk, as the newest slot then
+        // (tail - 1, from registers): the newest waits for its mark, so marking late is safe, and
+        // the slot arithmetic stays off the chunk's path.
+        let marks = m.register("marks_end", width: 1, reset: 0)
+        marks.assign(ends)
+        ending.assign((ending & ~leaves) | mux(marks, one << (tail - 1)[a - 1, 0], 0))
         leaving.valid.assign(outValid)
         leaving.data.assign(stored)
         leaving.last?.assign(outLast)
