@@ -157,7 +157,8 @@ reg  chunks_out_last_next;
 reg  chunks_out_parity_reg;
 reg  chunks_out_parity_next;
 wire [12:0] chunks_unread_other;
-wire chunks_w_ready;
+reg  chunks_w_ready_reg;
+wire chunks_w_ready_next;
 wire chunks_write;
 wire chunks_w_ends;
 wire chunks_advance;
@@ -1496,15 +1497,17 @@ assign nb = (x >= param_word_reg[22:11]) ? param_word_reg[26:23] : (param_word_r
 assign x_shifted = x >> param_k_less_reg;
 assign x_ge_threshold = x >= param_word_reg[22:11];
 assign state_bits_left = x[10:0] << (4'd11 - nb);
-assign coded_write_ready = chunks_w_ready;
+assign coded_write_ready = chunks_w_ready_reg;
 assign coded_free = ~coded_valid_reg | coded_write_ready;
 assign chunks_take = packer_chunk_load & ~end_pending_reg & ~(offer_state | state_due_reg);
 assign chunks_unread_other = (chunks_w_parity_reg ? chunks_complete0_reg : chunks_complete1_reg) ?
     ((chunks_r_active_reg & (chunks_r_parity_reg != chunks_w_parity_reg)) ? (chunks_r_index_reg + 13'd1) :
     (chunks_w_parity_reg ? chunks_length0_reg : chunks_length1_reg)) : 13'd0;
-assign chunks_w_ready = ~(chunks_w_parity_reg ? chunks_complete1_reg : chunks_complete0_reg) & (({1'd0,
-    chunks_w_count_reg} + {1'd0, chunks_unread_other}) < 14'h1000);
-assign chunks_write = coded_valid_reg & chunks_w_ready;
+assign chunks_w_ready_next = (chunks_write & chunks_w_ends) ? (~(chunks_w_parity_reg ? chunks_complete0_reg :
+    chunks_complete1_reg) & (({1'd0, chunks_w_count_reg} + 14'd1) < 14'h1000)) : (~(chunks_w_parity_reg ?
+    chunks_complete1_reg : chunks_complete0_reg) & (({1'd0, chunks_write ? (chunks_w_count_reg + 13'd1) :
+    chunks_w_count_reg} + {1'd0, chunks_unread_other}) < 14'h1000));
+assign chunks_write = coded_valid_reg & chunks_w_ready_reg;
 assign chunks_w_ends = coded_last_reg | (chunks_w_count_reg == 13'hfff);
 assign chunks_advance = ~chunks_out_valid_reg | chunks_take;
 assign chunks_issue = chunks_r_active_reg & chunks_advance;
@@ -1986,6 +1989,7 @@ always @(posedge clk) begin
     chunks_out_first_reg <= chunks_out_first_next;
     chunks_out_last_reg <= chunks_out_last_next;
     chunks_out_parity_reg <= chunks_out_parity_next;
+    chunks_w_ready_reg <= chunks_w_ready_next;
     frame_state0_lane0_reg <= frame_state0_lane0_next;
     frame_state0_lane1_reg <= frame_state0_lane1_next;
     frame_state1_lane0_reg <= frame_state1_lane0_next;
@@ -2042,6 +2046,7 @@ always @(posedge clk) begin
         chunks_r_parity_reg <= 1'd0;
         chunks_r_active_reg <= 1'd0;
         chunks_out_valid_reg <= 1'd0;
+        chunks_w_ready_reg <= 1'd1;
         wrote_state_reg <= 1'd0;
         end_pending_reg <= 1'd0;
         state_due_reg <= 1'd0;

@@ -235,8 +235,10 @@ public enum TANSEncoderCore {
                 chunkValid.assign(0)
             }
             let chunkReady = m.wire("chunks_take", width: 1)
+            // K lanes: the chunk buffer's ready is a register, off the state loop's step.
             let chunks = ReversingBuffer(m, name: "chunks", depth: depth, maxLength: depth, width: chunkLayout.width,
-                                         writeValid: chunkValid, writeData: chunkData, writeLast: chunkLast, readReady: chunkReady)
+                                         writeValid: chunkValid, writeData: chunkData, writeLast: chunkLast, readReady: chunkReady,
+                                         registeredReady: lanes > 1)
             writeReady.assign(chunks.writeReady)
             // Per frame (by the chunk buffer's parity): the final state and EOF's chunk, stored as
             // the frame's last chunk is written (the state ROM then shows the final state). K

@@ -29,8 +29,10 @@ public struct ReversingBuffer {
 
     /// Builds the buffer into `m` with its names in scope `name`. The write-side signals and
     /// `readReady` are the producer's and consumer's.
+    /// `registeredReady`: `writeReady` is a register (off the writer's path), which sees space
+    /// the reader frees a cycle late.
     public init(_ m: ModuleBuilder, name: String, depth requestedDepth: Int, maxLength requestedLength: Int, width: Int,
-                writeValid: Signal, writeData: Signal, writeLast: Signal, readReady: Signal,
+                writeValid: Signal, writeData: Signal, writeLast: Signal, readReady: Signal, registeredReady: Bool = false,
                 file: String = #fileID, line: Int = #line) {
         let location = SourceLocation(fileID: file, line: line)
         var (depth, maxLength) = (requestedDepth, requestedLength)
@@ -71,9 +73,24 @@ public struct ReversingBuffer {
         let readingOther = rActive && (rParity != wParity)
         let unreadOther = m.wire("unread_other", mux(otherComplete, mux(readingOther, rIndex + 1, otherLength), const(0)))
         let sameComplete = mux(wParity, complete[1], complete[0])
-        let ready = m.wire("w_ready", !sameComplete && ((wCount +& unreadOther) < depth))
-        let write = m.wire("write", writeValid && ready)
-        let ends = m.wire("w_ends", writeLast || (wCount == maxLength - 1))
+        let ready: Signal
+        let write: Signal
+        let ends: Signal
+        if registeredReady {
+            // `ready` for the next cycle, from this cycle's registers and write: exact for the
+            // write side, and a cycle late to see the reader free space (elements issued, a
+            // sequence's end freed), which only ever grows.
+            ready = m.register("w_ready", width: 1, reset: 1)
+            write = m.wire("write", writeValid && ready)
+            ends = m.wire("w_ends", writeLast || (wCount == maxLength - 1))
+            let countAfter = mux(write, wCount + 1, wCount)
+            ready.assign(mux(write && ends, !otherComplete && ((wCount +& const(1)) < depth),
+                             !sameComplete && ((countAfter +& unreadOther) < depth)))
+        } else {
+            ready = m.wire("w_ready", !sameComplete && ((wCount +& unreadOther) < depth))
+            write = m.wire("write", writeValid && ready)
+            ends = m.wire("w_ends", writeLast || (wCount == maxLength - 1))
+        }
         let mask = wParity.replicated(a)
         let writeAddress = wCount[a - 1, 0] ^ mask
 
