@@ -33,8 +33,8 @@ public enum HuffmanEncoderCore {
     /// The largest alphabet whose code ROM is LUT logic rather than block RAM.
     public static var largestLogicROM: Int { TablePlacement.largestLogicOnFastPath }
 
-    /// The longest entry a K-lane encoder takes (one chunk into one lane's word at a time).
-    public static let longestLaneEntry = 32
+    /// The longest entry a K-lane encoder takes (two pieces of at most 32 bits into its lane).
+    public static let longestLaneEntry = 64
 
     /// The encoder for `codebook`; for K lanes (FORMAT.md section 9) a `LaneWordPacker` puts
     /// entry j's bits into lane j mod K and the words in the section's order.
@@ -62,7 +62,7 @@ public enum HuffmanEncoderCore {
         // does not bound it: the frame's end writes every lane's open word.
         let valueChunks = fields.map { $0.count + layout.rawBits }
         if k > 1, maxItem > longestLaneEntry {
-            throw CoreError.unsupported("codebook '\(codebook.name)' has entries of up to \(maxItem) bits; the K-lane Huffman encoder puts at most one word's bits into a lane at a time, so entries must be at most \(longestLaneEntry) bits so far")
+            throw CoreError.unsupported("codebook '\(codebook.name)' has entries of up to \(maxItem) bits; the K-lane Huffman encoder takes entries of at most \(longestLaneEntry) bits")
         }
         let reorderDepth = LaneReorder.depth(lanes: k, shortestChunk: valueChunks.min() ?? 1, longestChunk: maxItem)
 

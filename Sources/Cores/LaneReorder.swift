@@ -7,7 +7,7 @@ import HDL
 /// leave only when the lane has filled it; meanwhile other lanes open words behind it. The buffer
 /// stalls new chunks only while every slot is taken, which is safe as long as the oldest open word
 /// is filled before the slots run out. Two bounds on the slots opened while one word is open
-/// (each chunk of at most 32 bits opens at most one):
+/// (each chunk, or piece of 32 bits of a longer one, opens at most one):
 /// - **by chunks**, when every chunk has at least `shortestChunk` >= 1 bits: the open word holds at
 ///   least one bit, so its lane fills it within ceil(31 / shortest) more chunks of its own, between
 ///   which the other K - 1 lanes take one chunk each, plus the `extraChunks` of a frame that do not
@@ -21,7 +21,9 @@ enum LaneReorder {
         var bound = Int.max
         if shortestChunk >= 1 {
             let ownChunks = (31 + shortestChunk - 1) / shortestChunk
-            bound = 1 + ownChunks * (k - 1) + extraChunks + 1
+            // A chunk of more than 32 bits goes in as two pieces, each opening at most one word.
+            let pieces = (longestChunk + 31) / 32
+            bound = 1 + ownChunks * (k - 1) * pieces + extraChunks + 1
         }
         if let framedChunks {
             bound = min(bound, k + (framedChunks * longestChunk) / 32)
@@ -38,12 +40,15 @@ enum LaneReorder {
 
     /// The most slots opened while an earlier word of the same frame is still open, for lane
     /// chunks of `lengths` in entry order (lane j mod K, one ring step per entry): what `depth`
-    /// must cover. Stays (chunks that keep the lane) are given by `stays`.
+    /// must cover. Stays (chunks that keep the lane) are given by `stays`; chunks of more than 32
+    /// bits go in as two pieces, as `LaneWordPacker` takes them.
     static func widestWindow(lanes k: Int, lengths: [Int], stays: [Bool]) -> Int {
         var have = [Int](repeating: 0, count: k)
         var openedAt = [Int?](repeating: nil, count: k)  // the allocation number of each lane's open word
         var allocated = 0, widest = 0, lane = 0
-        for (i, n) in lengths.enumerated() {
+        // A chunk of more than 32 bits goes in as two pieces, the first keeping the lane.
+        let pieces = zip(lengths, stays).flatMap { n, stay in n > 32 ? [(32, true), (n - 32, stay)] : [(n, stay)] }
+        for (n, stay) in pieces {
             let wasOpen = have[lane] > 0
             var total = have[lane] + n
             if !wasOpen && n > 0 { openedAt[lane] = allocated; allocated += 1 }
@@ -53,7 +58,7 @@ enum LaneReorder {
             }
             have[lane] = total
             if let oldest = openedAt.compactMap({ $0 }).min() { widest = max(widest, allocated - oldest) }
-            if !stays[i] { lane = (lane + 1) % k }
+            if !stay { lane = (lane + 1) % k }
         }
         return widest
     }

@@ -29,8 +29,8 @@ public enum TANSEncoderCore {
     /// The MAX_FRAME values the encoder can be generated for.
     public static let maxFrameRange = 1...(1 << 20)
 
-    /// The longest chunk a K-lane encoder puts into a lane (one word's bits at a time).
-    public static let longestLaneEntry = 32
+    /// The longest chunk a K-lane encoder takes (two pieces of at most 32 bits into its lane).
+    public static let longestLaneEntry = 64
 
     /// The encoder for `codebook`; for K lanes (FORMAT.md section 9) each lane keeps a state of its
     /// own (the states take turns in the loop) and a `LaneWordPacker` writes the words in the
@@ -71,7 +71,7 @@ public enum TANSEncoderCore {
         // EOF's chunk as kept per frame: its state bits left-aligned in R bits, and their count.
         let endLayout = WordLayout([("state_bits", r), ("count", 4)])
         if lanes > 1, chunkWidth > longestLaneEntry {
-            throw CoreError.unsupported("codebook '\(codebook.name)' has entries of up to \(chunkWidth) bits; the K-lane tANS encoder puts at most one word's bits into a lane at a time, so entries must be at most \(longestLaneEntry) bits so far")
+            throw CoreError.unsupported("codebook '\(codebook.name)' has entries of up to \(chunkWidth) bits; the K-lane tANS encoder takes entries of at most \(longestLaneEntry) bits")
         }
         // The reorder buffer (K lanes): values' chunks have at least their fewest state bits and
         // the raw bits; EOF's chunk does not count (the frame's end writes every open word); each

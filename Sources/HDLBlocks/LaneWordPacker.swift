@@ -19,25 +19,27 @@ import HDL
 /// unfilled, would wait for a chunk that waits for a slot. The caller knows the bound (it
 /// depends on its chunks' lengths).
 ///
-/// Timing: a chunk register; then one chunk per cycle into the current lane (a 64-bit merge, at
-/// most one word completed and at most one slot allocated per chunk, since chunks are at most 32
-/// bits); after a frame's last chunk, K cycles that write the lanes' partial words. Words leave
+/// Timing: a chunk register; then one chunk (or piece of 32 bits) per cycle into the current lane
+/// (a 64-bit merge, at most one word completed and at most one slot allocated per piece); after a frame's last chunk, K cycles that write the lanes' partial words. Words leave
 /// through the RAM's read register, a register stage and a skid stage, one per cycle.
 public struct LaneWordPacker {
     /// The packer takes the offered chunk this cycle.
     public let accepts: Signal
 
     /// Builds the packer into `m` in scope `name`, for `lanes` lanes and chunks of at most
-    /// `maxChunk` (1-32) bits, with a reorder buffer of `depth` (a power of two) words. `stays`
-    /// (nil: never) marks a chunk after which the same lane takes the next chunk.
+    /// `maxChunk` (1-64) bits, with a reorder buffer of `depth` (a power of two) words. `stays`
+    /// (nil: never) marks a chunk after which the same lane takes the next chunk. A chunk of more
+    /// than 32 bits goes into its lane in two pieces, on two cycles: its first 32 bits (the lane
+    /// stays), then the rest.
     public init(_ m: ModuleBuilder, name: String, lanes: Int, depth requestedDepth: Int, maxChunk requested: Int,
                 chunk: WordPacker.Chunk, stays: Signal?, to words: Stream, file: String = #fileID, line: Int = #line) {
         let location = SourceLocation(fileID: file, line: line)
         var maxChunk = requested, depth = requestedDepth, k = lanes
-        if !(1...32).contains(maxChunk) {
-            m.report(.invalidWidth, "lane word packer '\(name)' takes chunks of 1-32 bits, not \(maxChunk)", at: location)
-            maxChunk = Swift.min(32, Swift.max(1, maxChunk))
+        if !(1...64).contains(maxChunk) {
+            m.report(.invalidWidth, "lane word packer '\(name)' takes chunks of 1-64 bits, not \(maxChunk)", at: location)
+            maxChunk = Swift.min(64, Swift.max(1, maxChunk))
         }
+        let splits = maxChunk > 32
         if depth < 2 || depth & (depth - 1) != 0 {
             m.report(.invalidOperand, "lane word packer '\(name)': depth \(depth) is not a power of two of at least 2", at: location)
             depth = 2
@@ -53,7 +55,7 @@ public struct LaneWordPacker {
         // The chunk register.
         let chunkValid = m.register("chunk_valid", width: 1, reset: 0)
         let chunkData = m.register("chunk_data", width: maxChunk, reset: nil)
-        let chunkBits = m.register("chunk_bits", width: 6, reset: nil)
+        let chunkBits = m.register("chunk_bits", width: splits ? 7 : 6, reset: nil)
         let chunkLast = m.register("chunk_last", width: 1, reset: nil)
         let chunkStays = stays.map { _ in m.register("chunk_stays", width: 1, reset: nil) }
 
@@ -83,23 +85,37 @@ public struct LaneWordPacker {
         let room = m.register("room", width: 1, reset: 1)
         room.assign((tail - head) <= m.constant(UInt64(depth - 2), width: a + 1))
         let take = m.wire("take", chunkValid && !flushing && room)
-        let load = m.wire("chunk_load", !chunkValid || take)
+        // The piece of the chunk that goes in this cycle: the chunk, or its first 32 bits.
+        let long = splits ? m.wire("long", chunkBits > 32) : nil
+        let pieceData = splits ? chunkData[maxChunk - 1, maxChunk - 32] : chunkData
+        let pieceBits = long.map { mux($0, m.constant(32, width: 6), chunkBits[5, 0]) } ?? chunkBits
+        let pieceLast = long.map { chunkLast && !$0 } ?? chunkLast
+        let pieceStays = long.map { l in chunkStays.map { $0 || l } ?? l } ?? chunkStays
+        let load = m.wire("chunk_load", !chunkValid || (long.map { take && !$0 } ?? take))
         m.when(load) {
             chunkValid.assign(chunk.valid)
             chunkData.assign(chunk.data[63, 64 - maxChunk])
-            chunkBits.assign(chunk.bits.resized(to: 6))
+            chunkBits.assign(chunk.bits.resized(to: splits ? 7 : 6))
             chunkLast.assign(chunk.last)
             if let chunkStays, let stays { chunkStays.assign(stays) }
         }
+        if let long {
+            // After the first piece, the rest waits in the chunk register.
+            m.when(take && long) {
+                chunkData.assign(chunkData << 32)
+                chunkBits.assign(chunkBits - 32)
+            }
+        }
 
-        // The chunk behind the current lane's held bits.
+        // The piece behind the current lane's held bits.
         let open = m.wire("open", current.have != 0)
-        let placed = m.wire("placed", cat(chunkData, m.constant(0, width: 64 - maxChunk)) >> current.have)
+        let pw = pieceData.width
+        let placed = m.wire("placed", cat(pieceData, m.constant(0, width: 64 - pw)) >> current.have)
         let merged = m.wire("merged", cat(current.bits, m.constant(0, width: 32)) | placed)
-        let total = m.wire("total", current.have.zeroExtended(to: 6) + chunkBits)
+        let total = m.wire("total", current.have.zeroExtended(to: 6) + pieceBits)
         let full = m.wire("full", total[5])
         let spills = m.wire("spills", full && (total[4, 0] != 0))
-        let opens = m.wire("opens", !open && (chunkBits != 0))
+        let opens = m.wire("opens", !open && (pieceBits != 0))
         let allocates = m.wire("allocates", take && (opens || spills))
         let tailSlot = tail[a - 1, 0]
         let chunkSlot = m.wire("chunk_slot", mux(open, current.slot, tailSlot))
@@ -111,7 +127,7 @@ public struct LaneWordPacker {
             bits: m.wire("updated_bits", mux(flushing, m.constant(0, width: 32), mux(full, merged[31, 0], merged[63, 32]))),
             have: m.wire("updated_have", mux(flushing, m.constant(0, width: 5), total[4, 0])),
             slot: m.wire("updated_slot", mux(spills || opens, tailSlot, current.slot)))
-        let rotates = m.wire("rotates", flushing || (take && !(chunkStays ?? m.constant(0, width: 1))))
+        let rotates = m.wire("rotates", flushing || (take && !(pieceStays ?? m.constant(0, width: 1))))
         m.when(take || flushing) {
             ring[0].bits.assign(mux(rotates, (k > 1 ? ring[1] : updated).bits, updated.bits))
             ring[0].have.assign(mux(rotates, (k > 1 ? ring[1] : updated).have, updated.have))
@@ -131,7 +147,7 @@ public struct LaneWordPacker {
         let writeSlot = m.wire("write_slot", mux(flushing, current.slot, chunkSlot))
         let writeWord = m.wire("write_word", mux(flushing, current.bits, merged[63, 32]))
         tail.assign(tailAfter)
-        let ends = m.wire("frame_ends", take && chunkLast)
+        let ends = m.wire("frame_ends", take && pieceLast)
         m.when(ends) {
             flushing.assign(1)
             flushLeft.assign(UInt64(k - 1))
