@@ -12,8 +12,11 @@
 //   mod K; a lane's word takes its place in the stream when the lane's first bit lands in it.
 // Reorder buffer: 32 words (block RAM), enough for every word this codebook's lanes can open while an earlier
 //   one is open.
-// Throughput: one value per cycle, less K + 1 cycles per frame (every lane's last word written after EOF).
-// Latency: a word leaves once its lane has filled it; hwgen sim measures yours.
+// Throughput: one value per cycle (an entry of more than 32 bits takes two), less K + 1 cycles per frame
+//   (every lane's last word written after EOF); measured 0.998 values/cycle at K = 8 on the bundled sample
+//   (make sim).
+// Latency: a word leaves once its lane has filled it; 23 cycles to the first word at K = 8 on the bundled
+//   sample (hwgen sim measures yours).
 // Word of code (25 bits): [24:20] length, [19:0] code.
 
 `resetall

@@ -13,7 +13,8 @@
 // Latency: a frame is coded backwards once it is whole: its first word leaves about its length + 8 cycles
 //   after its last value.
 // Throughput: one value per cycle in steady state (three frames overlap), less K + 1 cycles per frame (the
-//   lanes' states and last words); measured 1.0 on the bundled sample (make sim).
+//   lanes' states and last words), and an entry of more than 32 bits takes two; measured 1.0 on the bundled
+//   sample (make sim).
 // Word of entry_parameters (28 bits): [27] escaped, [26:23] k, [22:11] threshold, [10:0] offset.
 // Word of the chunk buffer (33 bits): [32:27] length, [26:0] chunk.
 // Word of frame_end (15 bits): [14:11] count, [10:0] state_bits.

@@ -94,7 +94,7 @@ public enum TANSEncoderCore {
             ]
             CoreHeader.describe(m, codebook: codebook, timing: laneLines + [
                 "Latency: a frame is coded backwards once it is whole: its first word leaves about its length + 8 cycles after its last value.",
-                "Throughput: one value per cycle in steady state (three frames overlap)\(lanes == 1 ? "" : ", less K + 1 cycles per frame (the lanes' states and last words)"); measured 1.0 on the bundled sample (make sim).",
+                "Throughput: one value per cycle in steady state (three frames overlap)\(lanes == 1 ? "" : ", less K + 1 cycles per frame (the lanes' states and last words), and an entry of more than 32 bits takes two"); measured 1.0 on the bundled sample (make sim).",
             ], tables: [("entry_parameters", parameters), ("the chunk buffer", chunkLayout), ("frame_end", endLayout)])
             let ports = EncoderPorts(m, valueBits: layout.valueBits)
 
