@@ -19,9 +19,10 @@ import HDL
 /// unfilled, would wait for a chunk that waits for a slot. The caller knows the bound (it
 /// depends on its chunks' lengths).
 ///
-/// Timing: a chunk register; then one chunk (or piece of 32 bits) per cycle into the current lane
-/// (a 64-bit merge, at most one word completed and at most one slot allocated per piece); after a frame's last chunk, K cycles that write the lanes' partial words. Words leave
-/// through the RAM's read register, a register stage and a skid stage, one per cycle.
+/// Timing: a chunk register; then one chunk (or piece of 32 bits) per cycle into the current
+/// lane (a 64-bit merge, at most one word completed and at most one slot allocated per piece);
+/// after a frame's last chunk, K cycles that write the lanes' partial words. Words leave through
+/// the RAM's read register, a register stage and a skid stage, one per cycle.
 public struct LaneWordPacker {
     /// The packer takes the offered chunk this cycle.
     public let accepts: Signal
