@@ -1821,6 +1821,7 @@ always @* begin
     wrote_state_next = wrote_state_reg;
     end_pending_next = end_pending_reg;
     pending_end_next = pending_end_reg;
+    write_state1_next = write_state1_reg;
     if (packer_chunk_load & (state_due_reg | end_pending_reg | chunks_out_valid_reg)) begin
         if (end_pending_reg & ~state_due_reg) begin
             end_pending_next = 1'd0;
@@ -1828,28 +1829,9 @@ always @* begin
         end else if (offer_state) begin
             wrote_state_next = 1'd1;
             pending_end_next = chunks_out_parity_reg ? frame_end1_reg : frame_end0_reg;
+            write_state1_next = chunks_out_parity_reg ? frame_state1_lane1_reg : frame_state0_lane1_reg;
         end else if (chunks_out_last_reg & ~state_due_reg) begin
             end_pending_next = 1'd1;
-        end
-    end
-end
-
-always @* begin
-    write_state1_next = write_state1_reg;
-    states_left_next = states_left_reg;
-    if (packer_chunk_load & (state_due_reg | end_pending_reg | chunks_out_valid_reg)) begin
-        if (!(end_pending_reg & ~state_due_reg)) begin
-            if (offer_state) begin
-                write_state1_next = chunks_out_parity_reg ? frame_state1_lane1_reg : frame_state0_lane1_reg;
-                states_left_next = 1'd1;
-            end
-        end
-    end
-    if (packer_chunk_load & (state_due_reg | end_pending_reg | chunks_out_valid_reg) & ~(end_pending_reg &
-        ~state_due_reg)) begin
-        if (state_due_reg) begin
-            write_state1_next = write_state1_reg;
-            states_left_next = states_left_reg - 1'd1;
         end
     end
 end
@@ -1862,6 +1844,23 @@ always @* begin
             state_due_next = 1'd0;
         end else if (~offer_state) begin
             state_due_next = states_left_reg != 1'd0;
+        end
+    end
+end
+
+always @* begin
+    states_left_next = states_left_reg;
+    if (packer_chunk_load & (state_due_reg | end_pending_reg | chunks_out_valid_reg)) begin
+        if (!(end_pending_reg & ~state_due_reg)) begin
+            if (offer_state) begin
+                states_left_next = 1'd1;
+            end
+        end
+    end
+    if (packer_chunk_load & (state_due_reg | end_pending_reg | chunks_out_valid_reg) & ~(end_pending_reg &
+        ~state_due_reg)) begin
+        if (state_due_reg) begin
+            states_left_next = states_left_reg - 1'd1;
         end
     end
 end

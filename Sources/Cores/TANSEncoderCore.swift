@@ -76,10 +76,10 @@ public enum TANSEncoderCore {
         // The reorder buffer (K lanes): values' chunks have at least their fewest state bits and
         // the raw bits; EOF's chunk does not count (the frame's end writes every open word); each
         // lane's state is a chunk of R bits that keeps the lane.
-        let fewestBits = (0..<n).map { s -> Int in
-            let entry = counts[s] > 0 ? s : escape
-            let nb = (0..<size).filter { tables.symbol[$0] == entry }.map { Int(tables.bitCount[$0]) }.min() ?? 0
-            return nb + rawBits + (counts[s] > 0 ? 0 : symbolBits)
+        var fewestStateBits = [Int](repeating: r, count: n + 2)  // per entry, over its states
+        for u in 0..<size { fewestStateBits[Int(tables.symbol[u])] = min(fewestStateBits[Int(tables.symbol[u])], Int(tables.bitCount[u])) }
+        let fewestBits = (0..<n).map { s in
+            counts[s] > 0 ? fewestStateBits[s] + rawBits : fewestStateBits[escape] + rawBits + symbolBits
         }
         let reorderDepth = LaneReorder.depth(lanes: lanes, shortestChunk: min(r, fewestBits.min() ?? 0), longestChunk: chunkWidth,
                                              extraChunks: lanes - 1, framedChunks: maxFrame + 1 + lanes)
@@ -267,7 +267,7 @@ public enum TANSEncoderCore {
             let endItem = mux(q, frameEnd[1], frameEnd[0])
             // Lanes 1 .. K-1: their states, taken from the frame's as its first state goes out,
             // and whether a state is due next (after each of the frame's first K - 1 entries).
-            let laterStates = (1..<max(1, lanes)).map { m.register("write_state\($0)", width: r, reset: nil) }
+            let laterStates = (1..<lanes).map { m.register("write_state\($0)", width: r, reset: nil) }
             let stateDue = lanes == 1 ? nil : m.register("state_due", width: 1, reset: 0)
             let statesLeft = lanes == 1 ? nil : m.register("states_left", width: bitsToAddress(lanes), reset: 0)
             let offerState = stateDue.map { offerFirstState || $0 } ?? offerFirstState
@@ -309,7 +309,7 @@ public enum TANSEncoderCore {
                 // chunk; EOF ends the frame).
                 m.when(accepts && itemValid && !endNow) {
                     m.when(stateDue) {
-                        for i in 0..<laterStates.count { laterStates[i].assign(i + 1 < laterStates.count ? laterStates[i + 1] : laterStates[i]) }
+                        for i in 0..<(laterStates.count - 1) { laterStates[i].assign(laterStates[i + 1]) }
                         stateDue.assign(0)
                         statesLeft.assign(statesLeft - 1)
                     }.elseWhen(!offerFirstState) {

@@ -129,17 +129,19 @@ public struct LaneWordPacker {
             have: m.wire("updated_have", mux(flushing, m.constant(0, width: 5), total[4, 0])),
             slot: m.wire("updated_slot", mux(spills || opens, tailSlot, current.slot)))
         let rotates = m.wire("rotates", flushing || (take && !(pieceStays ?? m.constant(0, width: 1))))
+        // On a rotation lane i takes lane i + 1's registers and the last lane the updated one;
+        // otherwise the current lane is updated in place.
+        let next = Array(ring.dropFirst()) + [updated]
+        func set(_ lane: Lane, to value: Lane) {
+            lane.bits.assign(value.bits)
+            lane.have.assign(value.have)
+            lane.slot.assign(value.slot)
+        }
         m.when(take || flushing) {
-            ring[0].bits.assign(mux(rotates, (k > 1 ? ring[1] : updated).bits, updated.bits))
-            ring[0].have.assign(mux(rotates, (k > 1 ? ring[1] : updated).have, updated.have))
-            ring[0].slot.assign(mux(rotates, (k > 1 ? ring[1] : updated).slot, updated.slot))
+            set(ring[0], to: Lane(bits: mux(rotates, next[0].bits, updated.bits), have: mux(rotates, next[0].have, updated.have),
+                               slot: mux(rotates, next[0].slot, updated.slot)))
             m.when(rotates) {
-                for i in 1..<max(1, k) where i < k {
-                    let next = i + 1 < k ? ring[i + 1] : updated
-                    ring[i].bits.assign(next.bits)
-                    ring[i].have.assign(next.have)
-                    ring[i].slot.assign(next.slot)
-                }
+                for i in 1..<k { set(ring[i], to: next[i]) }
             }
         }
 

@@ -73,23 +73,18 @@ public struct ReversingBuffer {
         let readingOther = rActive && (rParity != wParity)
         let unreadOther = m.wire("unread_other", mux(otherComplete, mux(readingOther, rIndex + 1, otherLength), const(0)))
         let sameComplete = mux(wParity, complete[1], complete[0])
-        let ready: Signal
-        let write: Signal
-        let ends: Signal
+        // `registeredReady`: `ready` for the next cycle, from this cycle's registers and write:
+        // exact for the write side, and a cycle late to see the reader free space (elements
+        // issued, a sequence's end freed), which only ever grows.
+        let ready = registeredReady ? m.register("w_ready", width: 1, reset: 1) : m.wire("w_ready", width: 1)
+        let write = m.wire("write", writeValid && ready)
+        let ends = m.wire("w_ends", writeLast || (wCount == maxLength - 1))
         if registeredReady {
-            // `ready` for the next cycle, from this cycle's registers and write: exact for the
-            // write side, and a cycle late to see the reader free space (elements issued, a
-            // sequence's end freed), which only ever grows.
-            ready = m.register("w_ready", width: 1, reset: 1)
-            write = m.wire("write", writeValid && ready)
-            ends = m.wire("w_ends", writeLast || (wCount == maxLength - 1))
             let countAfter = mux(write, wCount + 1, wCount)
             ready.assign(mux(write && ends, !otherComplete && ((wCount +& const(1)) < depth),
                              !sameComplete && ((countAfter +& unreadOther) < depth)))
         } else {
-            ready = m.wire("w_ready", !sameComplete && ((wCount +& unreadOther) < depth))
-            write = m.wire("write", writeValid && ready)
-            ends = m.wire("w_ends", writeLast || (wCount == maxLength - 1))
+            ready.assign(!sameComplete && ((wCount +& unreadOther) < depth))
         }
         let mask = wParity.replicated(a)
         let writeAddress = wCount[a - 1, 0] ^ mask

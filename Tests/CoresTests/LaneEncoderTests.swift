@@ -239,3 +239,31 @@ struct LaneEncoderTests {
         #expect(throws: CoreError.self) { try CoreGenerator.modules(for: book, decoder: false, encoder: true, wordsPerBeat: 2) }
     }
 }
+
+/// A model of the words `LaneWordPacker` opens, to hold `LaneReorder`'s bound against.
+extension LaneReorder {
+    /// The most slots opened while an earlier word of the same frame is still open, for lane
+    /// chunks of `lengths` in entry order (lane j mod K, one ring step per entry): what `depth`
+    /// must cover. Stays (chunks that keep the lane) are given by `stays`; chunks of more than 32
+    /// bits go in as two pieces, as `LaneWordPacker` takes them.
+    static func widestWindow(lanes k: Int, lengths: [Int], stays: [Bool]) -> Int {
+        var have = [Int](repeating: 0, count: k)
+        var openedAt = [Int?](repeating: nil, count: k)  // the allocation number of each lane's open word
+        var allocated = 0, widest = 0, lane = 0
+        // A chunk of more than 32 bits goes in as two pieces, the first keeping the lane.
+        let pieces = zip(lengths, stays).flatMap { n, stay in n > 32 ? [(32, true), (n - 32, stay)] : [(n, stay)] }
+        for (n, stay) in pieces {
+            let wasOpen = have[lane] > 0
+            var total = have[lane] + n
+            if !wasOpen && n > 0 { openedAt[lane] = allocated; allocated += 1 }
+            if total >= 32 {
+                total -= 32
+                if total > 0 { openedAt[lane] = allocated; allocated += 1 } else { openedAt[lane] = nil }
+            }
+            have[lane] = total
+            if let oldest = openedAt.compactMap({ $0 }).min() { widest = max(widest, allocated - oldest) }
+            if !stay { lane = (lane + 1) % k }
+        }
+        return widest
+    }
+}
