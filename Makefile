@@ -44,6 +44,7 @@ generated: hwgen
 	$(HWGEN) generate --codebook $(TANS_BOOK) --output generated
 	$(HWGEN) generate --codebook $(LANES_BOOK) --output generated
 	$(HWGEN) generate --codebook $(TANS_LANES_BOOK) --output generated
+	$(HWGEN) generate --codebook $(TANS_LANES8_BOOK) --decoder --values-per-beat 8 --output generated
 
 check-generated: hwgen
 	rm -rf $(BUILD)/generated-check
@@ -52,6 +53,7 @@ check-generated: hwgen
 	$(HWGEN) generate --codebook $(TANS_BOOK) --output $(BUILD)/generated-check >/dev/null
 	$(HWGEN) generate --codebook $(LANES_BOOK) --output $(BUILD)/generated-check >/dev/null
 	$(HWGEN) generate --codebook $(TANS_LANES_BOOK) --output $(BUILD)/generated-check >/dev/null
+	$(HWGEN) generate --codebook $(TANS_LANES8_BOOK) --decoder --values-per-beat 8 --output $(BUILD)/generated-check >/dev/null
 	@if ! diff -u <(cd generated && ls *.v) <(cd $(BUILD)/generated-check && ls *.v) || \
 	    ! for f in $(BUILD)/generated-check/*.v; do diff -u generated/$$(basename $$f) $$f || exit 1; done; then \
 	  echo "error: generated/ is stale: run 'make generated' and commit the result" >&2; exit 1; fi
@@ -67,6 +69,8 @@ TANS_BOOK    := examples/minilm_ffn1_tans.json
 LANES_BOOK   := examples/minilm_ffn1_huffman_lanes8.json
 # The tANS example's table in 2 lanes: the pipelined K-lane tANS decoder and the K-lane encoder (P = 1).
 TANS_LANES_BOOK := examples/minilm_ffn1_tans_lanes2.json
+# The tANS table in 8 lanes: the K-lane tANS decoder at P = 8 values per beat (and the encoder, P = 1).
+TANS_LANES8_BOOK := examples/minilm_ffn1_tans_lanes8.json
 EXAMPLE_DATA := examples/minilm_l1_ffn1_pre_gelu_sample.bf16.safetensors
 FRAME ?= 4096
 
@@ -115,6 +119,9 @@ else
 	@echo "== $(TANS_LANES_BOOK): the pipelined K = 2 lane tANS decoder and the K = 2 lane tANS encoder (1 value per beat), full rate, then tvalid $(VALID)% / tready $(READY)%"
 	@$(HWGEN) sim --codebook $(TANS_LANES_BOOK) --seed $(SEED) $(EXAMPLE_DATA)
 	@$(HWGEN) sim --codebook $(TANS_LANES_BOOK) --seed $(SEED) --valid $(VALID) --ready $(READY) $(EXAMPLE_DATA)
+	@echo "== $(TANS_LANES8_BOOK): the K = 8 lane tANS decoder (8 values per beat) and encoder (1 value per beat), full rate, then tvalid $(VALID)% / tready $(READY)%"
+	@$(HWGEN) sim --codebook $(TANS_LANES8_BOOK) --values-per-beat 8 --seed $(SEED) $(EXAMPLE_DATA)
+	@$(HWGEN) sim --codebook $(TANS_LANES8_BOOK) --values-per-beat 8 --seed $(SEED) --valid $(VALID) --ready $(READY) $(EXAMPLE_DATA)
 endif
 
 # The bridge demo: an AXI-Stream byte pipeline through the AES S-box ROM in block RAM.
@@ -180,6 +187,12 @@ synth: hwgen
 	    scripts/synth.sh $$rtl $$top $(BUILD)/synth/$$top || exit 1; \
 	  done; \
 	done
+	@if [ -z "$(CODEBOOK)" ]; then \
+	  rtl=$(BUILD)/synth-rtl/minilm_ffn1_tans_lanes8_decoder && mkdir -p $$rtl && \
+	  $(HWGEN) generate --codebook $(TANS_LANES8_BOOK) --decoder --values-per-beat 8 --output $$rtl >/dev/null && \
+	  echo "== minilm_ffn1_tans_lanes8_decoder (P = 8)" && \
+	  scripts/synth.sh $$rtl minilm_ffn1_tans_lanes8_decoder $(BUILD)/synth/minilm_ffn1_tans_lanes8_decoder; \
+	fi
 	@echo "== axis_rom_demo"
 	@scripts/synth.sh $(BUILD)/synth-rtl/demo axis_rom_demo $(BUILD)/synth/axis_rom_demo
 

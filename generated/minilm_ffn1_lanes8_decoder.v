@@ -96,6 +96,7 @@ wire skid_m_axis_tready;
 wire skid_m_axis_tlast;
 wire [7:0] skid_m_axis_tkeep;
 wire accepts;
+wire frame_ends;
 wire step;
 reg  [31:0] lane0_word_reg;
 reg  [31:0] lane0_word_next;
@@ -481,7 +482,6 @@ wire [10:0] lane7_after_code_stage0;
 wire [7:0] lane7_after_code_stage1;
 wire [7:0] lane7_raw_bits;
 wire [15:0] lane7_value;
-wire frame_ends;
 wire waits;
 wire bad_code;
 wire [3:0] taken;
@@ -17123,6 +17123,8 @@ assign skid_s_axis_tlast = stage_last_reg;
 assign skid_s_axis_tkeep = stage_keep_reg;
 assign skid_m_axis_tready = m_axis_tready;
 assign accepts = ~held_valid_reg | round_ready;
+assign frame_ends = lane0_ends_frame | lane1_ends_frame | lane2_ends_frame | lane3_ends_frame |
+    lane4_ends_frame | lane5_ends_frame | lane6_ends_frame | lane7_ends_frame;
 assign step = ~waits & ~bad_code & accepts;
 assign lane0_held_in = lane0_word_reg;
 assign lane0_held_stage0 = lane0_pointer_reg[5] ? (lane0_pointer_reg[4] ? 27'd0 : 27'd0) :
@@ -17666,8 +17668,6 @@ assign lane7_after_code_stage1 = lane7_held_entry_reg[29] ? (lane7_held_entry_re
     lane7_after_code_stage0[9:2] : lane7_after_code_stage0[10:3]);
 assign lane7_raw_bits = lane7_held_entry_reg[32] ? lane7_escaped_fields[7:0] : lane7_after_code_stage1;
 assign lane7_value = {lane7_raw_bits[7], lane7_symbol, lane7_raw_bits[6:0]};
-assign frame_ends = lane0_ends_frame | lane1_ends_frame | lane2_ends_frame | lane3_ends_frame |
-    lane4_ends_frame | lane5_ends_frame | lane6_ends_frame | lane7_ends_frame;
 assign waits = ~lane0_present | (~lane1_present & ~lane0_stops_after) | (~lane2_present & ~lane1_stops_after)
     | (~lane3_present & ~lane2_stops_after) | (~lane4_present & ~lane3_stops_after) | (~lane5_present &
     ~lane4_stops_after) | (~lane6_present & ~lane5_stops_after) | (~lane7_present & ~lane6_stops_after);
@@ -17719,9 +17719,7 @@ always @* begin
         if (lane0_needs) begin
             lane0_word_next = lane0_next_word;
         end
-        lane0_pointer_next = (lane0_ends_frame | lane1_ends_frame | lane2_ends_frame | lane3_ends_frame |
-            lane4_ends_frame | lane5_ends_frame | lane6_ends_frame | lane7_ends_frame) ? 6'd32 :
-            lane0_moved_pointer;
+        lane0_pointer_next = frame_ends ? 6'd32 : lane0_moved_pointer;
     end
 end
 
@@ -17734,9 +17732,7 @@ always @* begin
         if (lane1_needs) begin
             lane1_word_next = lane1_next_word;
         end
-        lane1_pointer_next = (lane0_ends_frame | lane1_ends_frame | lane2_ends_frame | lane3_ends_frame |
-            lane4_ends_frame | lane5_ends_frame | lane6_ends_frame | lane7_ends_frame) ? 6'd32 :
-            lane1_moved_pointer;
+        lane1_pointer_next = frame_ends ? 6'd32 : lane1_moved_pointer;
     end
 end
 
@@ -17749,9 +17745,7 @@ always @* begin
         if (lane2_needs) begin
             lane2_word_next = lane2_next_word;
         end
-        lane2_pointer_next = (lane0_ends_frame | lane1_ends_frame | lane2_ends_frame | lane3_ends_frame |
-            lane4_ends_frame | lane5_ends_frame | lane6_ends_frame | lane7_ends_frame) ? 6'd32 :
-            lane2_moved_pointer;
+        lane2_pointer_next = frame_ends ? 6'd32 : lane2_moved_pointer;
     end
 end
 
@@ -17764,9 +17758,7 @@ always @* begin
         if (lane3_needs) begin
             lane3_word_next = lane3_next_word;
         end
-        lane3_pointer_next = (lane0_ends_frame | lane1_ends_frame | lane2_ends_frame | lane3_ends_frame |
-            lane4_ends_frame | lane5_ends_frame | lane6_ends_frame | lane7_ends_frame) ? 6'd32 :
-            lane3_moved_pointer;
+        lane3_pointer_next = frame_ends ? 6'd32 : lane3_moved_pointer;
     end
 end
 
@@ -17779,9 +17771,7 @@ always @* begin
         if (lane4_needs) begin
             lane4_word_next = lane4_next_word;
         end
-        lane4_pointer_next = (lane0_ends_frame | lane1_ends_frame | lane2_ends_frame | lane3_ends_frame |
-            lane4_ends_frame | lane5_ends_frame | lane6_ends_frame | lane7_ends_frame) ? 6'd32 :
-            lane4_moved_pointer;
+        lane4_pointer_next = frame_ends ? 6'd32 : lane4_moved_pointer;
     end
 end
 
@@ -17794,9 +17784,7 @@ always @* begin
         if (lane5_needs) begin
             lane5_word_next = lane5_next_word;
         end
-        lane5_pointer_next = (lane0_ends_frame | lane1_ends_frame | lane2_ends_frame | lane3_ends_frame |
-            lane4_ends_frame | lane5_ends_frame | lane6_ends_frame | lane7_ends_frame) ? 6'd32 :
-            lane5_moved_pointer;
+        lane5_pointer_next = frame_ends ? 6'd32 : lane5_moved_pointer;
     end
 end
 
@@ -17809,9 +17797,7 @@ always @* begin
         if (lane6_needs) begin
             lane6_word_next = lane6_next_word;
         end
-        lane6_pointer_next = (lane0_ends_frame | lane1_ends_frame | lane2_ends_frame | lane3_ends_frame |
-            lane4_ends_frame | lane5_ends_frame | lane6_ends_frame | lane7_ends_frame) ? 6'd32 :
-            lane6_moved_pointer;
+        lane6_pointer_next = frame_ends ? 6'd32 : lane6_moved_pointer;
     end
 end
 
@@ -17824,9 +17810,7 @@ always @* begin
         if (lane7_needs) begin
             lane7_word_next = lane7_next_word;
         end
-        lane7_pointer_next = (lane0_ends_frame | lane1_ends_frame | lane2_ends_frame | lane3_ends_frame |
-            lane4_ends_frame | lane5_ends_frame | lane6_ends_frame | lane7_ends_frame) ? 6'd32 :
-            lane7_moved_pointer;
+        lane7_pointer_next = frame_ends ? 6'd32 : lane7_moved_pointer;
     end
 end
 

@@ -52,10 +52,11 @@ public struct CoreCheck: Sendable {
         let valueLast = sizes.flatMap { size in (0..<size).map { $0 == size - 1 } }
         var outcomes: [Outcome] = []
         let modules: [Module]
-        if codebook.lanes > 1, case .huffman = codebook.coder, valuesPerBeat != 1 {
-            // The K-lane Huffman decoder (P = K values per beat, its own bench), then the
-            // encoder (P = 1) with the others.
-            _ = try CoreGenerator.modules(for: codebook, decoder: true, encoder: false)
+        let huffman: Bool = if case .huffman = codebook.coder { true } else { false }
+        if codebook.lanes > 1, valuesPerBeat == codebook.lanes || (huffman && valuesPerBeat != 1) {
+            // The K-lane decoder at P = K values per beat (its own bench), then the encoder
+            // (P = 1) with the others.
+            _ = try CoreGenerator.modules(for: codebook, decoder: true, encoder: false, valuesPerBeat: valuesPerBeat)
             let lanes = LaneDecoderCheck(codebook: codebook, validPercent: validPercent, readyPercent: readyPercent, seed: seed)
             outcomes.append(try lanes.run(values: values, words: stream.map(\.word), frameSizes: sizes))
             modules = try CoreGenerator.modules(for: codebook, decoder: false, encoder: true, maxFrame: max(frameSize, 1), valuesPerBeat: 1)

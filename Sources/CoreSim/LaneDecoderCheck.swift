@@ -58,7 +58,7 @@ public struct LaneDecoderCheck {
     }
 
     func run(values: [UInt32], words: [UInt32], frameSizes: [Int]) throws -> CoreCheck.Outcome {
-        let core = try HuffmanLaneDecoderCore.module(codebook: codebook)
+        let core = try CoreGenerator.fullRateLaneDecoder(codebook)
         let k = codebook.lanes, bits = codebook.layout.valueBits
         let q = core.port(named: "s_axis_tkeep")?.width ?? 1
         let narrow = try Self.top(core, q: q, k: k, valueBits: bits)

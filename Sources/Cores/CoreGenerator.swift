@@ -7,7 +7,8 @@ public enum CoreGenerator {
     /// - Throws: `ElaborationError` if a core fails its checks.
     /// `maxFrame` is the tANS encoder's MAX_FRAME (values it holds per frame).
     /// `valuesPerBeat` and `wordsPerBeat` are a K-lane decoder's P and Q (nil: its defaults; a
-    /// K-lane Huffman decoder moves P = K values per beat, a K-lane tANS decoder P = 1).
+    /// K-lane Huffman decoder moves P = K values per beat, a K-lane tANS decoder P = 1; both
+    /// also the other).
     public static func modules(for codebook: Codebook, decoder: Bool = true, encoder: Bool = true,
                                maxFrame: Int = TANSEncoderCore.defaultMaxFrame, valuesPerBeat: Int? = nil,
                                wordsPerBeat: Int? = nil) throws -> [Module] {
@@ -37,7 +38,7 @@ public enum CoreGenerator {
         return modules
     }
 
-    /// A K-lane decoder: Huffman at P = K (default) or P = 1, tANS at P = 1.
+    /// A K-lane decoder: Huffman at P = K (default) or P = 1, tANS at P = 1 (default) or P = K.
     static func laneDecoder(_ codebook: Codebook, valuesPerBeat: Int?, wordsPerBeat: Int?) throws -> Module {
         let k = codebook.lanes
         switch codebook.coder {
@@ -48,8 +49,9 @@ public enum CoreGenerator {
             }
             return try HuffmanLaneDecoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)
         case .tans:
+            if valuesPerBeat == k { return try TANSLaneDecoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat) }
             if let p = valuesPerBeat, p != 1 {
-                throw CoreError.unsupported("--values-per-beat \(p): the K-lane tANS decoder is pipelined at P = 1 value per beat so far")
+                throw CoreError.unsupported("--values-per-beat \(p): the K-lane tANS decoder moves P = 1 value per beat (pipelined, the default) or P = K = \(k), so far")
             }
             return try pipelined(codebook, wordsPerBeat: wordsPerBeat)
         }
@@ -66,6 +68,14 @@ public enum CoreGenerator {
         switch codebook.coder {
         case .huffman: return try HuffmanEncoderCore.module(codebook: codebook)
         case .tans: return try TANSEncoderCore.module(codebook: codebook, maxFrame: maxFrame)
+        }
+    }
+
+    /// The K-lane decoder that moves P = K values per beat, of either coder.
+    public static func fullRateLaneDecoder(_ codebook: Codebook, wordsPerBeat: Int? = nil) throws -> Module {
+        switch codebook.coder {
+        case .huffman: return try HuffmanLaneDecoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)
+        case .tans: return try TANSLaneDecoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)
         }
     }
 

@@ -58,41 +58,17 @@ public enum HuffmanLaneDecoderCore {
                 "Throughput: one round of \(k) values per cycle while the window holds the words its lanes need (Q words arrive per cycle); measured 7.97 values/cycle at K = 8, Q = 3 on the bundled sample (make sim).",
                 "Latency: 6 cycles from the first beat taken to the first beat offered at K = 8 on the bundled sample (hwgen sim measures yours).",
             ], tables: [("each lane's symbols", WordLayout([("symbol", symbolBits)])), ("each lane's held entry", heldLayout)])
-            let words = m.sinkPort("s_axis", StreamShape(dataWidth: 32 * q, keepWidth: q))
-            let values = m.sourcePort("m_axis", StreamShape(dataWidth: k * layout.valueBits, hasLast: true, keepWidth: k))
-            let errorPort = m.output("error")
-
+            let ports = LaneRoundPorts(m, codebook: codebook, wordsPerBeat: q)
             let complete = code.isComplete
             let failed = complete ? m.constant(0, width: 1) : m.register("failed", width: 1, reset: 0)
-            // After an error, words are taken and dropped.
-            let accepted = m.stream("accepted", StreamShape(dataWidth: 32 * q, keepWidth: q))
-            accepted.data.assign(words.data)
-            if let keep = accepted.keep, let inKeep = words.keep { keep.assign(inKeep) }
-            accepted.valid.assign(words.valid && !failed)
-            words.ready.assign(failed || accepted.ready)
-            let window = WordWindow(m, name: "words", input: accepted, maxTake: k)
-
-            // The output side: the held round, a register stage and a skid stage.
-            let heldValid = m.register("held_valid", width: 1, reset: 0)
-            let heldLast = m.register("held_last", width: 1, reset: nil)
-            let heldKeep = m.register("held_keep", width: k, reset: nil)
-            let leaving = m.stream("round", StreamShape(dataWidth: k * layout.valueBits, hasLast: true, keepWidth: k))
-            m.connect(values, from: m.skidStage(m.registerStage(leaving, name: "stage"), name: "skid"))
-            let accepts = m.wire("accepts", !heldValid || leaving.ready)
+            let window = ports.window(m, maxTake: k, failed: failed)
+            let output = LaneRoundOutput(m, lanes: k, valueBits: layout.valueBits, to: ports.values)
             let step = m.wire("step", width: 1)
 
             func any(_ terms: [Signal]) -> Signal { HuffmanEntryDecoding.any(m, terms) }
 
             // Per lane, in lane order: whether it needs a word, which word, and its entry.
             var needsSoFar: [Signal] = []
-            // The number of ones among `bits`, as a balanced tree of adds (a chain of K adds
-            // would sit on the round's path).
-            func count(_ bits: [Signal]) -> Signal {
-                if bits.isEmpty { return m.constant(0, width: countWidth) }
-                if bits.count == 1 { return bits[0].zeroExtended(to: countWidth) }
-                let half = bits.count / 2
-                return count(Array(bits[..<half])) + count(Array(bits[half...]))
-            }
             var blocked: Signal = m.constant(0, width: 1)
             var missingFirst: [Signal] = [], invalidFirst: [Signal] = [], endAt: [Signal] = [], takes: [Signal] = []
             var keep: [Signal] = []
@@ -108,7 +84,7 @@ public enum HuffmanLaneDecoderCore {
                     let heldHits = entries.hits(m, top: heldTop)
                     let whole = any(zip(classes, heldHits).map { c, hit in hit && (pointer <= 32 - consumed(c)) })
                     let needs = m.wire("needs", !whole)
-                    let myPrefix = m.wire("word_index", count(needsSoFar))
+                    let myPrefix = m.wire("word_index", LaneSelect.count(m, needsSoFar, width: countWidth))
                     needsSoFar.append(needs)
                     // Its word: the window's word at the number of needing lanes before it.
                     let arriving = m.wire("next_word", LaneSelect.pick(Array(window.words.prefix(lane + 1)), by: myPrefix))
@@ -143,36 +119,23 @@ public enum HuffmanLaneDecoderCore {
                         m.when(step) {
                             entry.assign(newEntry)
                             m.when(needs) { current.assign(arriving) }
-                            pointer.assign(mux(any(endAt), m.constant(32, width: 6), moved))
+                            pointer.assign(mux(output.frameEnds, m.constant(32, width: 6), moved))
                         }
                     }
                 }
             }
-            let frameEnds = m.wire("frame_ends", any(endAt))
+            output.frameEnds.assign(any(endAt))
             let waits = m.wire("waits", any(missingFirst))
             let bad = m.wire("bad_code", any(invalidFirst))
-            step.assign(!waits && !bad && !failed && accepts)
+            step.assign(!waits && !bad && !failed && output.accepts)
             for update in laneUpdates { update() }
             if !complete { m.when(bad && !failed) { failed.assign(1) } }
             // Words the round takes: those of the lanes up to EOF.
-            let taken = count(takes)
+            let taken = LaneSelect.count(m, takes, width: countWidth)
             window.take(m, mux(step, m.wire("taken", taken), 0))
 
-            // The held round leaves when the next round steps, or at once when it ends its frame.
-            let roundKeep = m.wire("keeps", m.cat(keep.reversed()))
-            let leaves = m.wire("leaves", heldValid && leaving.ready && (heldLast || step))
-            leaving.valid.assign(leaves)
-            leaving.data.assign(m.cat(laneValues.reversed()))
-            leaving.keep?.assign(heldKeep)
-            leaving.last?.assign(heldLast || (step && frameEnds && !keep[0]))
-            m.when(step) {
-                heldValid.assign(keep[0])
-                heldLast.assign(frameEnds)
-                heldKeep.assign(roundKeep)
-            }.elseWhen(leaves) {
-                heldValid.assign(0)
-            }
-            errorPort.assign(failed)
+            output.update(m, step: step, keep: keep, values: laneValues)
+            ports.error.assign(failed)
         }
     }
 

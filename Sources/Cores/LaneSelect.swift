@@ -13,4 +13,13 @@ enum LaneSelect {
         }
         return layer[0]
     }
+
+    /// The number of ones among `bits`, `width` bits wide, as a balanced tree of adds (a chain
+    /// of K adds would sit on a round's path).
+    static func count(_ m: ModuleBuilder, _ bits: [Signal], width: Int) -> Signal {
+        if bits.isEmpty { return m.constant(0, width: width) }
+        if bits.count == 1 { return bits[0].zeroExtended(to: width) }
+        let half = bits.count / 2
+        return count(m, Array(bits[..<half]), width: width) + count(m, Array(bits[half...]), width: width)
+    }
 }

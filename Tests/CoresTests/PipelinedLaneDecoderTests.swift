@@ -205,7 +205,10 @@ struct PipelinedLaneDecoderTests {
         let seventeen = try Codebook.parse(try #require(vectors.first { $0.name.hasPrefix("17-") }).codebookBytes)
         #expect(throws: CoreError.self) { try CoreGenerator.modules(for: seventeen, decoder: true, encoder: false, valuesPerBeat: 1) }
         let book = try #require(try Self.cases.get().first { $0.isVector && $0.codebook.coder.name == "tans" }).codebook
-        #expect(throws: CoreError.self) { try CoreGenerator.modules(for: book, decoder: true, encoder: false, valuesPerBeat: 2) }
+        // P other than 1 and K is refused (K = 2 here: P = 2 is the P = K decoder).
+        #expect(book.lanes == 2)
+        #expect(throws: CoreError.self) { try CoreGenerator.modules(for: book, decoder: true, encoder: false, valuesPerBeat: 3) }
+        #expect(try CoreGenerator.modules(for: book, decoder: true, encoder: false, valuesPerBeat: 2).first?.port(named: "m_axis_tkeep")?.width == 2)
         #expect(throws: CoreError.self) { try CoreGenerator.modules(for: book, decoder: true, encoder: false, wordsPerBeat: 2) }
         // Both cores of a K-lane codebook: the pipelined decoder and the K-lane encoder.
         #expect(try CoreGenerator.modules(for: book, decoder: true, encoder: true).map(\.name) == ["\(book.name)_decoder", "\(book.name)_encoder"])

@@ -1,0 +1,250 @@
+import Foundation
+import Codec
+import HDL
+import HDLBlocks
+
+/// The K-lane tANS decoder (FORMAT.md sections 9 and 10), P = K values per beat: after a frame's
+/// start, each cycle decodes one round, the entries j = rK ... rK + K - 1, one in each lane.
+///
+/// **Each lane's table.** A lane has its own copy of the decode table in block RAM, read with the
+/// lane's next state as the round ends, so during a round the read data *is* the entry of the
+/// lane's state: the bits it consumes, whether it is EOF. So what a round does to the word stream
+/// is known from registers and the table's read data alone, before any bit is read: a lane needs
+/// the stream's next word exactly when its entry consumes more bits than it holds (section 9),
+/// the lanes that need one take the window's next words in lane order (a prefix count of the
+/// needs picks each lane's word), and the round stops after the first EOF. The bits are read
+/// behind that: each lane merges its held bits with its word, takes the state bits (shifted into
+/// place by the entry's `shift`, added to its `base`), and the new state addresses the table.
+///
+/// **A frame's start.** Every lane starts the frame empty, and its first entry reads the lane's
+/// R state bits first; which word its entry then needs, and whether the frame already ends, is
+/// known only once the table shows that state's entry. So the lanes start one per cycle, in lane
+/// order: a lane loads the next word (its state is the word's first R bits) while the lane
+/// before it, whose entry the table now shows, takes the word after it as a *spare* if its first
+/// entry reads past its first word (that is the stream's order: lane L's second word comes before
+/// lane L + 1's first). The start ends with lane K - 1, or at the first lane whose first entry
+/// is EOF (the lanes after it have no entry and no bits): K + 1 cycles a frame at most.
+///
+/// **The values.** A round is held back one step as raw bits (so that `tlast` can go on it when
+/// the next round starts with EOF), and leaves as one beat, lane 0 at the bottom, `tkeep` set
+/// for the lanes before EOF; a round that ends its frame leaves with `tlast` without waiting.
+///
+/// `error` (sticky until reset): at EOF a lane that had an entry in the frame is not in state 0.
+/// After an error, words are taken and dropped.
+public enum TANSLaneDecoderCore {
+    /// The widest entry a lane can take from one word (besides a first entry's state bits).
+    public static let longestEntry = 32
+
+    /// The decoder for a K-lane (K >= 2) tANS codebook, `wordsPerBeat` 32-bit words in per beat
+    /// (default: what K values of the table's average entry need, at most what the longest need).
+    public static func module(codebook: Codebook, wordsPerBeat: Int? = nil) throws -> Module {
+        guard case .tans(let r, let counts) = codebook.coder else {
+            throw CoreError.wrongCoder(expected: "tANS", found: codebook.coder.name)
+        }
+        let k = codebook.lanes
+        guard k >= 2 else {
+            throw CoreError.unsupported("codebook '\(codebook.name)' has one lane: its decoder is the one-lane tANS decoder")
+        }
+        let layout = codebook.layout
+        let table = try TANSDecodeTable(tableLog: r, counts: counts, layout: layout)
+        guard table.longestEntry <= longestEntry else {
+            throw CoreError.unsupported("codebook '\(codebook.name)' has entries of up to \(table.longestEntry) bits; the K-lane decoder takes at most one word per lane and entry, so entries must be at most \(longestEntry) bits so far")
+        }
+        let q = wordsPerBeat ?? defaultWordsPerBeat(lanes: k, tableLog: r, counts: counts, layout: layout, longest: table.longestEntry)
+        guard (1...k).contains(q) else {
+            throw CoreError.unsupported("words per beat must be 1 to the \(k) lanes, is \(q)")
+        }
+        let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
+        let payloadBits = symbolBits + rawBits
+        // A lane's merged bits: its state bits and payload at most.
+        let width = r + payloadBits
+        let tableLayout = table.layout
+        let heldLayout = WordLayout([("bits", width), ("nb", 4), ("escape", 1), ("symbol", symbolBits)])
+        let laneBits = max(1, bitsToAddress(k))
+        let startBits = bitsToAddress(k + 1)
+        let endKind = Int(TANSDecodeTable.Kind.end.rawValue), escapeKind = Int(TANSDecodeTable.Kind.escape.rawValue)
+
+        return try Module("\(codebook.name)_decoder") { m in
+            m.comment("tANS decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r), \(k) lanes.")
+            m.comment("K = \(k) lanes, P = \(k) values per beat (m_axis, lane 0 at bits \(layout.valueBits - 1)-0, tkeep per value, tlast on a frame's last beat),")
+            m.comment("Q = \(q) words per beat (s_axis, word 0 at bits 31-0, tkeep per word); error is sticky until reset.")
+            m.comment("Each lane has its own copy of the decode table in block RAM.")
+            CoreHeader.describe(m, codebook: codebook, timing: [
+                "Throughput: one round of \(k) values per cycle while the window holds the words its lanes need (Q words arrive per cycle), less up to K + 1 cycles per frame for the lanes' starts.",
+                "Latency: a frame's first values leave K + 4 cycles or more after its first word is taken (hwgen sim measures yours).",
+            ], tables: [("each lane's decode table", tableLayout), ("each lane's held entry", heldLayout)])
+            let input = LaneRoundPorts(m, codebook: codebook, wordsPerBeat: q)
+            let failed = m.register("failed", width: 1, reset: 0)
+            let window = input.window(m, maxTake: k, failed: failed)
+            let output = LaneRoundOutput(m, lanes: k, valueBits: layout.valueBits, to: input.values)
+            let step = m.wire("step", width: 1)
+            let any = { (terms: [Signal]) in HuffmanEntryDecoding.any(m, terms) }
+
+            // The frame's start: the next lane to load, and the lane loaded a cycle ago, whose
+            // first entry the table now shows.
+            let starting = m.register("starting", width: 1, reset: 1)
+            let startLane = m.register("start_lane", width: startBits, reset: 0)
+            let checkValid = m.register("check_valid", width: 1, reset: 0)
+            let checkLane = m.register("check_lane", width: laneBits, reset: 0)
+
+            struct Lane {
+                let scope: Scope
+                let word, pointer, have, state, started, spare, spareValid: Signal
+                let tableAddress, tableRead, entry: Signal
+            }
+            let lanes = (0..<k).map { lane in
+                let scope = m.scope("lane\(lane)")
+                return m.within(scope) {
+                    // The lane's current word, the next bit in it (32: none left) and the bits left
+                    // (32 - pointer); its state and the table's word for it; a spare word.
+                    let (address, read) = (m.wire("table_address", width: r), m.wire("table_read", width: 1))
+                    return Lane(scope: scope, word: m.register("word", width: 32, reset: nil), pointer: m.register("pointer", width: 6, reset: 32),
+                                have: m.register("have", width: 6, reset: 0), state: m.register("state", width: r, reset: nil),
+                                started: m.register("started", width: 1, reset: 0), spare: m.register("spare", width: 32, reset: nil),
+                                spareValid: m.register("spare_valid", width: 1, reset: 0), tableAddress: address, tableRead: read,
+                                entry: m.rom("decode_table", width: tableLayout.width, contents: table.contents, style: .blockMemory,
+                                             address: address, readEnable: read, synchronous: true))
+                }
+            }
+
+            // The start's cycle: the checked lane takes a spare if its first entry reads past its
+            // first word; the next lane loads (unless the checked entry is EOF or all have).
+            let checkEntry = m.wire("check_entry", LaneSelect.pick(lanes.map(\.entry), by: checkLane))
+            let checkCrosses = m.wire("check_crosses", checkValid && (tableLayout.field("consumed", of: checkEntry) > (32 - r)))
+            let checkEnds = m.wire("check_ends", checkValid && (tableLayout.field("kind", of: checkEntry) == endKind))
+            let loads = m.wire("loads", !checkEnds && (startLane < k))
+            let startWords = m.wire("start_words", checkCrosses.zeroExtended(to: 2) + loads.zeroExtended(to: 2))
+            let startGoes = m.wire("start_goes", starting && !failed && (window.count >= startWords.resized(to: window.count.width)))
+            let loadWord = m.wire("load_word", mux(checkCrosses, window.words[1], window.words[0]))
+            let loadState = m.wire("load_state", loadWord[31, 32 - r])
+
+            // The round: per lane in lane order, whether it is before EOF, whether it needs a
+            // word, which word, and what it decodes.
+            var endsBefore: Signal = m.constant(0, width: 1)
+            var needsSoFar: [Signal] = []
+            var missing: [Signal] = [], endAt: [Signal] = [], statesAtZero: [Signal] = [], keep: [Signal] = []
+            var newStates: [Signal] = [], laneValues: [Signal] = []
+            var updates: [() -> Void] = []
+            for (index, lane) in lanes.enumerated() {
+                m.within(lane.scope) {
+                    let consumed = m.wire("consumed", tableLayout.field("consumed", of: lane.entry))
+                    let kind = tableLayout.field("kind", of: lane.entry)
+                    let shift = tableLayout.field("shift", of: lane.entry)
+                    let isEnd = m.wire("is_end", kind == endKind)
+                    let active = m.wire("active", !endsBefore)
+                    // The entry reads past the lane's word: into its spare, or the stream's next word.
+                    let crosses = m.wire("crosses", consumed > lane.have)
+                    let needs = m.wire("needs", active && crosses && !lane.spareValid)
+                    let wordIndex = m.wire("word_index", LaneSelect.count(m, needsSoFar, width: bitsToAddress(k + 1)))
+                    needsSoFar.append(needs)
+                    let arriving = m.wire("next_word", mux(lane.spareValid, lane.spare, LaneSelect.pick(Array(window.words.prefix(index + 1)), by: wordIndex)))
+                    missing.append(m.wire("missing", needs && (wordIndex.resized(to: window.count.width) >= window.count)))
+                    let merged = m.wire("merged", Funnel.top(width, of: cat(lane.word, arriving), shiftedLeftBy: lane.pointer, name: "entry", in: m))
+                    let stateBits = merged[width - 1, width - r]
+                    let newState = m.wire("new_state", tableLayout.field("base", of: lane.entry) | (stateBits >> shift))
+                    newStates.append(newState)
+                    let sum = m.wire("sum", lane.pointer.zeroExtended(to: 7) + consumed.zeroExtended(to: 7))
+                    let moved = m.wire("moved_pointer", mux(crosses, sum - 32, sum).truncated(to: 6))
+                    endAt.append(m.wire("ends_frame", active && isEnd))
+                    // At EOF every lane that had an entry in the frame must be in state 0: a lane up
+                    // to EOF after this round's entry, a later lane after its last one.
+                    statesAtZero.append(mux(active, newState == 0, !lane.started || (lane.state == 0)))
+                    keep.append(m.wire("keeps", active && !isEnd))
+                    endsBefore = m.wire("ends_after", endsBefore || isEnd)
+
+                    let newHeld = heldLayout.word(["bits": merged, "nb": m.constant(UInt64(r), width: 4) - shift,
+                                                   "escape": kind == escapeKind, "symbol": tableLayout.field("symbol", of: lane.entry)], in: m)
+                    let held = m.register("held_entry", width: heldLayout.width, reset: nil)
+                    laneValues.append(Self.value(m, held: held, layout: heldLayout, values: layout))
+                    let loadsHere = m.wire("loads_here", loads && (startLane == index))
+                    let checkedHere = m.wire("checked_here", checkCrosses && (checkLane == index))
+                    lane.tableAddress.assign(mux(starting, loadState, newState))
+                    lane.tableRead.assign(mux(starting, startGoes && loadsHere, step))
+                    updates.append {
+                        m.when(startGoes) {
+                            m.when(loadsHere) {
+                                lane.word.assign(loadWord)
+                                lane.pointer.assign(UInt64(r))
+                                lane.have.assign(UInt64(32 - r))
+                                lane.state.assign(loadState)
+                                lane.started.assign(1)
+                            }
+                            m.when(checkedHere) {
+                                lane.spare.assign(window.words[0])
+                                lane.spareValid.assign(1)
+                            }
+                        }.elseWhen(step) {
+                            held.assign(newHeld)
+                            lane.spareValid.assign(0)
+                            m.when(output.frameEnds) {
+                                lane.pointer.assign(32)
+                                lane.have.assign(0)
+                                lane.started.assign(0)
+                            }.elseWhen(active) {
+                                lane.state.assign(newState)
+                                m.when(crosses) { lane.word.assign(arriving) }
+                                lane.pointer.assign(moved)
+                                lane.have.assign(m.constant(32, width: 6) - moved)
+                            }
+                        }
+                    }
+                }
+            }
+            output.frameEnds.assign(any(endAt))
+            step.assign(!starting && !failed && !any(missing) && output.accepts)
+            for update in updates { update() }
+
+            // The start advances a lane per cycle and ends at EOF or after the last lane; a frame's
+            // end starts the next.
+            m.when(startGoes) {
+                checkValid.assign(loads)
+                checkLane.assign(startLane.resized(to: laneBits))
+                m.when(loads) {
+                    startLane.assign(startLane + 1)
+                }.otherwise {
+                    starting.assign(0)
+                    startLane.assign(0)
+                }
+            }.elseWhen(step && output.frameEnds) {
+                starting.assign(1)
+            }
+            m.when(step && output.frameEnds && !m.wire("states_at_zero", statesAtZero.reduce(m.constant(1, width: 1)) { $0 && $1 })) {
+                failed.assign(1)
+            }
+            window.take(m, mux(startGoes, startWords.resized(to: bitsToAddress(k + 1)),
+                               mux(step, m.wire("taken", LaneSelect.count(m, needsSoFar, width: bitsToAddress(k + 1))), 0)))
+            output.update(m, step: step, keep: keep, values: laneValues)
+            input.error.assign(failed)
+        }
+    }
+
+    /// The value of a held entry, on its way out: the symbol (the table's, or the literal after
+    /// ESC) and the raw bits, behind the entry's state bits.
+    static func value(_ m: ModuleBuilder, held: Signal, layout heldLayout: WordLayout, values: ValueLayout) -> Signal {
+        let (symbolBits, rawBits) = (values.symbolBits, values.rawBits)
+        let payloadBits = symbolBits + rawBits
+        let payload = m.wire("payload", Funnel.top(payloadBits, of: heldLayout.field("bits", of: held), shiftedLeftBy: heldLayout.field("nb", of: held),
+                                                   name: "after_state", in: m))
+        let escape = heldLayout.field("escape", of: held)
+        let symbol = m.wire("symbol", mux(escape, payload[payloadBits - 1, rawBits], heldLayout.field("symbol", of: held)))
+        let raw: Signal? = rawBits == 0 ? nil : m.wire("raw_bits", mux(escape, payload[rawBits - 1, 0], payload[payloadBits - 1, symbolBits]))
+        return m.wire("value", ValueFields.value(symbol: symbol, raw: raw, layout: values))
+    }
+
+    /// Q from the table's distribution: the words K entries of the average length need (an
+    /// entry of count c reads about R - log2(c) state bits and its payload), rounded up, and at
+    /// most what K of the longest entries need.
+    public static func defaultWordsPerBeat(lanes k: Int, tableLog r: Int, counts: [Int], layout: ValueLayout, longest: Int) -> Int {
+        let n = counts.count - 2
+        var weight = 0.0, bits = 0.0
+        for (entry, count) in counts.enumerated() where count > 0 && entry != n + 1 {
+            let p = Double(count) / Double(1 << r)
+            let extra = entry == n ? layout.symbolBits + layout.rawBits : layout.rawBits
+            weight += p
+            bits += p * (Double(r) - log2(Double(count)) + Double(extra))
+        }
+        let average = weight > 0 ? bits / weight : Double(longest)
+        let needed = Int((Double(k) * average / 32).rounded(.up))
+        return max(1, min(k, (k * longest + 31) / 32, needed))
+    }
+}
