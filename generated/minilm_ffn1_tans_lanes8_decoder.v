@@ -108,6 +108,8 @@ reg  check_valid_reg;
 reg  check_valid_next;
 reg  [2:0] check_lane_reg;
 reg  [2:0] check_lane_next;
+reg  eof_check_reg;
+wire eof_check_next;
 wire [10:0] lane0_table_address;
 wire lane0_table_read;
 reg  [31:0] lane0_word_reg;
@@ -265,6 +267,12 @@ wire [41:0] lane0_entry_stage0;
 wire [29:0] lane0_entry_stage1;
 wire [26:0] lane0_entry_stage2;
 wire [26:0] lane0_merged;
+wire [5:0] lane0_state_end;
+wire [74:0] lane0_state_bits_in;
+wire [25:0] lane0_state_bits_stage0;
+wire [13:0] lane0_state_bits_stage1;
+wire [10:0] lane0_state_bits_stage2;
+wire [10:0] lane0_state_mask;
 wire [10:0] lane0_new_state;
 wire [6:0] lane0_sum;
 wire [5:0] lane0_moved_pointer;
@@ -295,6 +303,12 @@ wire [41:0] lane1_entry_stage0;
 wire [29:0] lane1_entry_stage1;
 wire [26:0] lane1_entry_stage2;
 wire [26:0] lane1_merged;
+wire [5:0] lane1_state_end;
+wire [74:0] lane1_state_bits_in;
+wire [25:0] lane1_state_bits_stage0;
+wire [13:0] lane1_state_bits_stage1;
+wire [10:0] lane1_state_bits_stage2;
+wire [10:0] lane1_state_mask;
 wire [10:0] lane1_new_state;
 wire [6:0] lane1_sum;
 wire [5:0] lane1_moved_pointer;
@@ -325,6 +339,12 @@ wire [41:0] lane2_entry_stage0;
 wire [29:0] lane2_entry_stage1;
 wire [26:0] lane2_entry_stage2;
 wire [26:0] lane2_merged;
+wire [5:0] lane2_state_end;
+wire [74:0] lane2_state_bits_in;
+wire [25:0] lane2_state_bits_stage0;
+wire [13:0] lane2_state_bits_stage1;
+wire [10:0] lane2_state_bits_stage2;
+wire [10:0] lane2_state_mask;
 wire [10:0] lane2_new_state;
 wire [6:0] lane2_sum;
 wire [5:0] lane2_moved_pointer;
@@ -355,6 +375,12 @@ wire [41:0] lane3_entry_stage0;
 wire [29:0] lane3_entry_stage1;
 wire [26:0] lane3_entry_stage2;
 wire [26:0] lane3_merged;
+wire [5:0] lane3_state_end;
+wire [74:0] lane3_state_bits_in;
+wire [25:0] lane3_state_bits_stage0;
+wire [13:0] lane3_state_bits_stage1;
+wire [10:0] lane3_state_bits_stage2;
+wire [10:0] lane3_state_mask;
 wire [10:0] lane3_new_state;
 wire [6:0] lane3_sum;
 wire [5:0] lane3_moved_pointer;
@@ -385,6 +411,12 @@ wire [41:0] lane4_entry_stage0;
 wire [29:0] lane4_entry_stage1;
 wire [26:0] lane4_entry_stage2;
 wire [26:0] lane4_merged;
+wire [5:0] lane4_state_end;
+wire [74:0] lane4_state_bits_in;
+wire [25:0] lane4_state_bits_stage0;
+wire [13:0] lane4_state_bits_stage1;
+wire [10:0] lane4_state_bits_stage2;
+wire [10:0] lane4_state_mask;
 wire [10:0] lane4_new_state;
 wire [6:0] lane4_sum;
 wire [5:0] lane4_moved_pointer;
@@ -415,6 +447,12 @@ wire [41:0] lane5_entry_stage0;
 wire [29:0] lane5_entry_stage1;
 wire [26:0] lane5_entry_stage2;
 wire [26:0] lane5_merged;
+wire [5:0] lane5_state_end;
+wire [74:0] lane5_state_bits_in;
+wire [25:0] lane5_state_bits_stage0;
+wire [13:0] lane5_state_bits_stage1;
+wire [10:0] lane5_state_bits_stage2;
+wire [10:0] lane5_state_mask;
 wire [10:0] lane5_new_state;
 wire [6:0] lane5_sum;
 wire [5:0] lane5_moved_pointer;
@@ -445,6 +483,12 @@ wire [41:0] lane6_entry_stage0;
 wire [29:0] lane6_entry_stage1;
 wire [26:0] lane6_entry_stage2;
 wire [26:0] lane6_merged;
+wire [5:0] lane6_state_end;
+wire [74:0] lane6_state_bits_in;
+wire [25:0] lane6_state_bits_stage0;
+wire [13:0] lane6_state_bits_stage1;
+wire [10:0] lane6_state_bits_stage2;
+wire [10:0] lane6_state_mask;
 wire [10:0] lane6_new_state;
 wire [6:0] lane6_sum;
 wire [5:0] lane6_moved_pointer;
@@ -475,6 +519,12 @@ wire [41:0] lane7_entry_stage0;
 wire [29:0] lane7_entry_stage1;
 wire [26:0] lane7_entry_stage2;
 wire [26:0] lane7_merged;
+wire [5:0] lane7_state_end;
+wire [74:0] lane7_state_bits_in;
+wire [25:0] lane7_state_bits_stage0;
+wire [13:0] lane7_state_bits_stage1;
+wire [10:0] lane7_state_bits_stage2;
+wire [10:0] lane7_state_mask;
 wire [10:0] lane7_new_state;
 wire [6:0] lane7_sum;
 wire [5:0] lane7_moved_pointer;
@@ -508,8 +558,10 @@ wire [6:0] _t4;
 wire [6:0] _t5;
 wire [6:0] _t6;
 wire [6:0] _t7;
-wire _unused = &{1'b0, check_entry[14:0], check_entry[30:23], lane7_ends_after, _t0[6], _t1[6], _t2[6],
-    _t3[6], _t4[6], _t5[6], _t6[6], _t7[6]};
+wire _unused = &{1'b0, check_entry[14:0], check_entry[30:23], lane0_state_bits_in[0], lane1_state_bits_in[0],
+    lane2_state_bits_in[0], lane3_state_bits_in[0], lane4_state_bits_in[0], lane5_state_bits_in[0],
+    lane6_state_bits_in[0], lane7_state_bits_in[0], lane7_ends_after, _t0[6], _t1[6], _t2[6], _t3[6], _t4[6],
+    _t5[6], _t6[6], _t7[6]};
 
 assign _t0 = lane0_crosses ? (lane0_sum - 7'd32) : lane0_sum;
 assign _t1 = lane1_crosses ? (lane1_sum - 7'd32) : lane1_sum;
@@ -8942,6 +8994,7 @@ assign frame_ends = lane0_ends_frame | lane1_ends_frame | lane2_ends_frame | lan
     lane4_ends_frame | lane5_ends_frame | lane6_ends_frame | lane7_ends_frame;
 assign step = ~starting_reg & ~failed_reg & ~(lane0_missing | lane1_missing | lane2_missing | lane3_missing |
     lane4_missing | lane5_missing | lane6_missing | lane7_missing) & accepts;
+assign eof_check_next = step & frame_ends;
 assign lane0_table_address = starting_reg ? load_state : lane0_new_state;
 assign lane0_table_read = starting_reg ? (start_goes & lane0_loads_here) : step;
 assign lane1_table_address = starting_reg ? load_state : lane1_new_state;
@@ -8985,8 +9038,19 @@ assign lane0_entry_stage1 = lane0_pointer_reg[3] ? (lane0_pointer_reg[2] ? lane0
 assign lane0_entry_stage2 = lane0_pointer_reg[1] ? (lane0_pointer_reg[0] ? lane0_entry_stage1[26:0] :
     lane0_entry_stage1[27:1]) : (lane0_pointer_reg[0] ? lane0_entry_stage1[28:2] : lane0_entry_stage1[29:3]);
 assign lane0_merged = lane0_entry_stage2;
-assign lane0_new_state = lane0_decode_table_rdata[14:4] | (lane0_merged[26:16] >>
-    lane0_decode_table_rdata[3:0]);
+assign lane0_state_end = lane0_pointer_reg + (6'd11 - {2'd0, lane0_decode_table_rdata[3:0]});
+assign lane0_state_bits_in = {11'd0, lane0_word_reg, lane0_next_word};
+assign lane0_state_bits_stage0 = lane0_state_end[5] ? (lane0_state_end[4] ? lane0_state_bits_in[26:1] :
+    lane0_state_bits_in[42:17]) : (lane0_state_end[4] ? lane0_state_bits_in[58:33] :
+    lane0_state_bits_in[74:49]);
+assign lane0_state_bits_stage1 = lane0_state_end[3] ? (lane0_state_end[2] ? lane0_state_bits_stage0[13:0] :
+    lane0_state_bits_stage0[17:4]) : (lane0_state_end[2] ? lane0_state_bits_stage0[21:8] :
+    lane0_state_bits_stage0[25:12]);
+assign lane0_state_bits_stage2 = lane0_state_end[1] ? (lane0_state_end[0] ? lane0_state_bits_stage1[10:0] :
+    lane0_state_bits_stage1[11:1]) : (lane0_state_end[0] ? lane0_state_bits_stage1[12:2] :
+    lane0_state_bits_stage1[13:3]);
+assign lane0_state_mask = 11'h7ff >> lane0_decode_table_rdata[3:0];
+assign lane0_new_state = lane0_decode_table_rdata[14:4] | (lane0_state_bits_stage2 & lane0_state_mask);
 assign lane0_sum = {1'd0, lane0_pointer_reg} + {1'd0, lane0_consumed};
 assign lane0_moved_pointer = _t0[5:0];
 assign lane0_ends_frame = lane0_active & lane0_is_end;
@@ -9022,8 +9086,19 @@ assign lane1_entry_stage1 = lane1_pointer_reg[3] ? (lane1_pointer_reg[2] ? lane1
 assign lane1_entry_stage2 = lane1_pointer_reg[1] ? (lane1_pointer_reg[0] ? lane1_entry_stage1[26:0] :
     lane1_entry_stage1[27:1]) : (lane1_pointer_reg[0] ? lane1_entry_stage1[28:2] : lane1_entry_stage1[29:3]);
 assign lane1_merged = lane1_entry_stage2;
-assign lane1_new_state = lane1_decode_table_rdata[14:4] | (lane1_merged[26:16] >>
-    lane1_decode_table_rdata[3:0]);
+assign lane1_state_end = lane1_pointer_reg + (6'd11 - {2'd0, lane1_decode_table_rdata[3:0]});
+assign lane1_state_bits_in = {11'd0, lane1_word_reg, lane1_next_word};
+assign lane1_state_bits_stage0 = lane1_state_end[5] ? (lane1_state_end[4] ? lane1_state_bits_in[26:1] :
+    lane1_state_bits_in[42:17]) : (lane1_state_end[4] ? lane1_state_bits_in[58:33] :
+    lane1_state_bits_in[74:49]);
+assign lane1_state_bits_stage1 = lane1_state_end[3] ? (lane1_state_end[2] ? lane1_state_bits_stage0[13:0] :
+    lane1_state_bits_stage0[17:4]) : (lane1_state_end[2] ? lane1_state_bits_stage0[21:8] :
+    lane1_state_bits_stage0[25:12]);
+assign lane1_state_bits_stage2 = lane1_state_end[1] ? (lane1_state_end[0] ? lane1_state_bits_stage1[10:0] :
+    lane1_state_bits_stage1[11:1]) : (lane1_state_end[0] ? lane1_state_bits_stage1[12:2] :
+    lane1_state_bits_stage1[13:3]);
+assign lane1_state_mask = 11'h7ff >> lane1_decode_table_rdata[3:0];
+assign lane1_new_state = lane1_decode_table_rdata[14:4] | (lane1_state_bits_stage2 & lane1_state_mask);
 assign lane1_sum = {1'd0, lane1_pointer_reg} + {1'd0, lane1_consumed};
 assign lane1_moved_pointer = _t1[5:0];
 assign lane1_ends_frame = lane1_active & lane1_is_end;
@@ -9059,8 +9134,19 @@ assign lane2_entry_stage1 = lane2_pointer_reg[3] ? (lane2_pointer_reg[2] ? lane2
 assign lane2_entry_stage2 = lane2_pointer_reg[1] ? (lane2_pointer_reg[0] ? lane2_entry_stage1[26:0] :
     lane2_entry_stage1[27:1]) : (lane2_pointer_reg[0] ? lane2_entry_stage1[28:2] : lane2_entry_stage1[29:3]);
 assign lane2_merged = lane2_entry_stage2;
-assign lane2_new_state = lane2_decode_table_rdata[14:4] | (lane2_merged[26:16] >>
-    lane2_decode_table_rdata[3:0]);
+assign lane2_state_end = lane2_pointer_reg + (6'd11 - {2'd0, lane2_decode_table_rdata[3:0]});
+assign lane2_state_bits_in = {11'd0, lane2_word_reg, lane2_next_word};
+assign lane2_state_bits_stage0 = lane2_state_end[5] ? (lane2_state_end[4] ? lane2_state_bits_in[26:1] :
+    lane2_state_bits_in[42:17]) : (lane2_state_end[4] ? lane2_state_bits_in[58:33] :
+    lane2_state_bits_in[74:49]);
+assign lane2_state_bits_stage1 = lane2_state_end[3] ? (lane2_state_end[2] ? lane2_state_bits_stage0[13:0] :
+    lane2_state_bits_stage0[17:4]) : (lane2_state_end[2] ? lane2_state_bits_stage0[21:8] :
+    lane2_state_bits_stage0[25:12]);
+assign lane2_state_bits_stage2 = lane2_state_end[1] ? (lane2_state_end[0] ? lane2_state_bits_stage1[10:0] :
+    lane2_state_bits_stage1[11:1]) : (lane2_state_end[0] ? lane2_state_bits_stage1[12:2] :
+    lane2_state_bits_stage1[13:3]);
+assign lane2_state_mask = 11'h7ff >> lane2_decode_table_rdata[3:0];
+assign lane2_new_state = lane2_decode_table_rdata[14:4] | (lane2_state_bits_stage2 & lane2_state_mask);
 assign lane2_sum = {1'd0, lane2_pointer_reg} + {1'd0, lane2_consumed};
 assign lane2_moved_pointer = _t2[5:0];
 assign lane2_ends_frame = lane2_active & lane2_is_end;
@@ -9096,8 +9182,19 @@ assign lane3_entry_stage1 = lane3_pointer_reg[3] ? (lane3_pointer_reg[2] ? lane3
 assign lane3_entry_stage2 = lane3_pointer_reg[1] ? (lane3_pointer_reg[0] ? lane3_entry_stage1[26:0] :
     lane3_entry_stage1[27:1]) : (lane3_pointer_reg[0] ? lane3_entry_stage1[28:2] : lane3_entry_stage1[29:3]);
 assign lane3_merged = lane3_entry_stage2;
-assign lane3_new_state = lane3_decode_table_rdata[14:4] | (lane3_merged[26:16] >>
-    lane3_decode_table_rdata[3:0]);
+assign lane3_state_end = lane3_pointer_reg + (6'd11 - {2'd0, lane3_decode_table_rdata[3:0]});
+assign lane3_state_bits_in = {11'd0, lane3_word_reg, lane3_next_word};
+assign lane3_state_bits_stage0 = lane3_state_end[5] ? (lane3_state_end[4] ? lane3_state_bits_in[26:1] :
+    lane3_state_bits_in[42:17]) : (lane3_state_end[4] ? lane3_state_bits_in[58:33] :
+    lane3_state_bits_in[74:49]);
+assign lane3_state_bits_stage1 = lane3_state_end[3] ? (lane3_state_end[2] ? lane3_state_bits_stage0[13:0] :
+    lane3_state_bits_stage0[17:4]) : (lane3_state_end[2] ? lane3_state_bits_stage0[21:8] :
+    lane3_state_bits_stage0[25:12]);
+assign lane3_state_bits_stage2 = lane3_state_end[1] ? (lane3_state_end[0] ? lane3_state_bits_stage1[10:0] :
+    lane3_state_bits_stage1[11:1]) : (lane3_state_end[0] ? lane3_state_bits_stage1[12:2] :
+    lane3_state_bits_stage1[13:3]);
+assign lane3_state_mask = 11'h7ff >> lane3_decode_table_rdata[3:0];
+assign lane3_new_state = lane3_decode_table_rdata[14:4] | (lane3_state_bits_stage2 & lane3_state_mask);
 assign lane3_sum = {1'd0, lane3_pointer_reg} + {1'd0, lane3_consumed};
 assign lane3_moved_pointer = _t3[5:0];
 assign lane3_ends_frame = lane3_active & lane3_is_end;
@@ -9135,8 +9232,19 @@ assign lane4_entry_stage1 = lane4_pointer_reg[3] ? (lane4_pointer_reg[2] ? lane4
 assign lane4_entry_stage2 = lane4_pointer_reg[1] ? (lane4_pointer_reg[0] ? lane4_entry_stage1[26:0] :
     lane4_entry_stage1[27:1]) : (lane4_pointer_reg[0] ? lane4_entry_stage1[28:2] : lane4_entry_stage1[29:3]);
 assign lane4_merged = lane4_entry_stage2;
-assign lane4_new_state = lane4_decode_table_rdata[14:4] | (lane4_merged[26:16] >>
-    lane4_decode_table_rdata[3:0]);
+assign lane4_state_end = lane4_pointer_reg + (6'd11 - {2'd0, lane4_decode_table_rdata[3:0]});
+assign lane4_state_bits_in = {11'd0, lane4_word_reg, lane4_next_word};
+assign lane4_state_bits_stage0 = lane4_state_end[5] ? (lane4_state_end[4] ? lane4_state_bits_in[26:1] :
+    lane4_state_bits_in[42:17]) : (lane4_state_end[4] ? lane4_state_bits_in[58:33] :
+    lane4_state_bits_in[74:49]);
+assign lane4_state_bits_stage1 = lane4_state_end[3] ? (lane4_state_end[2] ? lane4_state_bits_stage0[13:0] :
+    lane4_state_bits_stage0[17:4]) : (lane4_state_end[2] ? lane4_state_bits_stage0[21:8] :
+    lane4_state_bits_stage0[25:12]);
+assign lane4_state_bits_stage2 = lane4_state_end[1] ? (lane4_state_end[0] ? lane4_state_bits_stage1[10:0] :
+    lane4_state_bits_stage1[11:1]) : (lane4_state_end[0] ? lane4_state_bits_stage1[12:2] :
+    lane4_state_bits_stage1[13:3]);
+assign lane4_state_mask = 11'h7ff >> lane4_decode_table_rdata[3:0];
+assign lane4_new_state = lane4_decode_table_rdata[14:4] | (lane4_state_bits_stage2 & lane4_state_mask);
 assign lane4_sum = {1'd0, lane4_pointer_reg} + {1'd0, lane4_consumed};
 assign lane4_moved_pointer = _t4[5:0];
 assign lane4_ends_frame = lane4_active & lane4_is_end;
@@ -9174,8 +9282,19 @@ assign lane5_entry_stage1 = lane5_pointer_reg[3] ? (lane5_pointer_reg[2] ? lane5
 assign lane5_entry_stage2 = lane5_pointer_reg[1] ? (lane5_pointer_reg[0] ? lane5_entry_stage1[26:0] :
     lane5_entry_stage1[27:1]) : (lane5_pointer_reg[0] ? lane5_entry_stage1[28:2] : lane5_entry_stage1[29:3]);
 assign lane5_merged = lane5_entry_stage2;
-assign lane5_new_state = lane5_decode_table_rdata[14:4] | (lane5_merged[26:16] >>
-    lane5_decode_table_rdata[3:0]);
+assign lane5_state_end = lane5_pointer_reg + (6'd11 - {2'd0, lane5_decode_table_rdata[3:0]});
+assign lane5_state_bits_in = {11'd0, lane5_word_reg, lane5_next_word};
+assign lane5_state_bits_stage0 = lane5_state_end[5] ? (lane5_state_end[4] ? lane5_state_bits_in[26:1] :
+    lane5_state_bits_in[42:17]) : (lane5_state_end[4] ? lane5_state_bits_in[58:33] :
+    lane5_state_bits_in[74:49]);
+assign lane5_state_bits_stage1 = lane5_state_end[3] ? (lane5_state_end[2] ? lane5_state_bits_stage0[13:0] :
+    lane5_state_bits_stage0[17:4]) : (lane5_state_end[2] ? lane5_state_bits_stage0[21:8] :
+    lane5_state_bits_stage0[25:12]);
+assign lane5_state_bits_stage2 = lane5_state_end[1] ? (lane5_state_end[0] ? lane5_state_bits_stage1[10:0] :
+    lane5_state_bits_stage1[11:1]) : (lane5_state_end[0] ? lane5_state_bits_stage1[12:2] :
+    lane5_state_bits_stage1[13:3]);
+assign lane5_state_mask = 11'h7ff >> lane5_decode_table_rdata[3:0];
+assign lane5_new_state = lane5_decode_table_rdata[14:4] | (lane5_state_bits_stage2 & lane5_state_mask);
 assign lane5_sum = {1'd0, lane5_pointer_reg} + {1'd0, lane5_consumed};
 assign lane5_moved_pointer = _t5[5:0];
 assign lane5_ends_frame = lane5_active & lane5_is_end;
@@ -9214,8 +9333,19 @@ assign lane6_entry_stage1 = lane6_pointer_reg[3] ? (lane6_pointer_reg[2] ? lane6
 assign lane6_entry_stage2 = lane6_pointer_reg[1] ? (lane6_pointer_reg[0] ? lane6_entry_stage1[26:0] :
     lane6_entry_stage1[27:1]) : (lane6_pointer_reg[0] ? lane6_entry_stage1[28:2] : lane6_entry_stage1[29:3]);
 assign lane6_merged = lane6_entry_stage2;
-assign lane6_new_state = lane6_decode_table_rdata[14:4] | (lane6_merged[26:16] >>
-    lane6_decode_table_rdata[3:0]);
+assign lane6_state_end = lane6_pointer_reg + (6'd11 - {2'd0, lane6_decode_table_rdata[3:0]});
+assign lane6_state_bits_in = {11'd0, lane6_word_reg, lane6_next_word};
+assign lane6_state_bits_stage0 = lane6_state_end[5] ? (lane6_state_end[4] ? lane6_state_bits_in[26:1] :
+    lane6_state_bits_in[42:17]) : (lane6_state_end[4] ? lane6_state_bits_in[58:33] :
+    lane6_state_bits_in[74:49]);
+assign lane6_state_bits_stage1 = lane6_state_end[3] ? (lane6_state_end[2] ? lane6_state_bits_stage0[13:0] :
+    lane6_state_bits_stage0[17:4]) : (lane6_state_end[2] ? lane6_state_bits_stage0[21:8] :
+    lane6_state_bits_stage0[25:12]);
+assign lane6_state_bits_stage2 = lane6_state_end[1] ? (lane6_state_end[0] ? lane6_state_bits_stage1[10:0] :
+    lane6_state_bits_stage1[11:1]) : (lane6_state_end[0] ? lane6_state_bits_stage1[12:2] :
+    lane6_state_bits_stage1[13:3]);
+assign lane6_state_mask = 11'h7ff >> lane6_decode_table_rdata[3:0];
+assign lane6_new_state = lane6_decode_table_rdata[14:4] | (lane6_state_bits_stage2 & lane6_state_mask);
 assign lane6_sum = {1'd0, lane6_pointer_reg} + {1'd0, lane6_consumed};
 assign lane6_moved_pointer = _t6[5:0];
 assign lane6_ends_frame = lane6_active & lane6_is_end;
@@ -9254,8 +9384,19 @@ assign lane7_entry_stage1 = lane7_pointer_reg[3] ? (lane7_pointer_reg[2] ? lane7
 assign lane7_entry_stage2 = lane7_pointer_reg[1] ? (lane7_pointer_reg[0] ? lane7_entry_stage1[26:0] :
     lane7_entry_stage1[27:1]) : (lane7_pointer_reg[0] ? lane7_entry_stage1[28:2] : lane7_entry_stage1[29:3]);
 assign lane7_merged = lane7_entry_stage2;
-assign lane7_new_state = lane7_decode_table_rdata[14:4] | (lane7_merged[26:16] >>
-    lane7_decode_table_rdata[3:0]);
+assign lane7_state_end = lane7_pointer_reg + (6'd11 - {2'd0, lane7_decode_table_rdata[3:0]});
+assign lane7_state_bits_in = {11'd0, lane7_word_reg, lane7_next_word};
+assign lane7_state_bits_stage0 = lane7_state_end[5] ? (lane7_state_end[4] ? lane7_state_bits_in[26:1] :
+    lane7_state_bits_in[42:17]) : (lane7_state_end[4] ? lane7_state_bits_in[58:33] :
+    lane7_state_bits_in[74:49]);
+assign lane7_state_bits_stage1 = lane7_state_end[3] ? (lane7_state_end[2] ? lane7_state_bits_stage0[13:0] :
+    lane7_state_bits_stage0[17:4]) : (lane7_state_end[2] ? lane7_state_bits_stage0[21:8] :
+    lane7_state_bits_stage0[25:12]);
+assign lane7_state_bits_stage2 = lane7_state_end[1] ? (lane7_state_end[0] ? lane7_state_bits_stage1[10:0] :
+    lane7_state_bits_stage1[11:1]) : (lane7_state_end[0] ? lane7_state_bits_stage1[12:2] :
+    lane7_state_bits_stage1[13:3]);
+assign lane7_state_mask = 11'h7ff >> lane7_decode_table_rdata[3:0];
+assign lane7_new_state = lane7_decode_table_rdata[14:4] | (lane7_state_bits_stage2 & lane7_state_mask);
 assign lane7_sum = {1'd0, lane7_pointer_reg} + {1'd0, lane7_consumed};
 assign lane7_moved_pointer = _t7[5:0];
 assign lane7_ends_frame = lane7_active & lane7_is_end;
@@ -9274,11 +9415,11 @@ assign lane7_raw_bits = lane7_held_entry_reg[31] ? lane7_payload[7:0] : lane7_pa
 assign lane7_value = {lane7_raw_bits[7], lane7_symbol, lane7_raw_bits[6:0]};
 assign lane7_loads_here = loads & (start_lane_reg == 4'd7);
 assign lane7_checked_here = check_crosses & (check_lane_reg == 3'd7);
-assign states_at_zero = (lane0_active ? (lane0_new_state == 11'd0) : 1'd1) & (lane1_active ? (lane1_new_state
-    == 11'd0) : 1'd1) & (lane2_active ? (lane2_new_state == 11'd0) : 1'd1) & (lane3_active ? (lane3_new_state
-    == 11'd0) : 1'd1) & (lane4_active ? (lane4_new_state == 11'd0) : 1'd1) & (lane5_active ? (lane5_new_state
-    == 11'd0) : 1'd1) & (lane6_active ? (lane6_new_state == 11'd0) : 1'd1) & (lane7_active ? (lane7_new_state
-    == 11'd0) : 1'd1);
+assign states_at_zero = (~lane0_started_reg | (lane0_state_reg == 11'd0)) & (~lane1_started_reg |
+    (lane1_state_reg == 11'd0)) & (~lane2_started_reg | (lane2_state_reg == 11'd0)) & (~lane3_started_reg |
+    (lane3_state_reg == 11'd0)) & (~lane4_started_reg | (lane4_state_reg == 11'd0)) & (~lane5_started_reg |
+    (lane5_state_reg == 11'd0)) & (~lane6_started_reg | (lane6_state_reg == 11'd0)) & (~lane7_started_reg |
+    (lane7_state_reg == 11'd0));
 assign taken = (({3'd0, lane0_needs} + {3'd0, lane1_needs}) + ({3'd0, lane2_needs} + {3'd0, lane3_needs})) +
     (({3'd0, lane4_needs} + {3'd0, lane5_needs}) + ({3'd0, lane6_needs} + {3'd0, lane7_needs}));
 assign words_taken = start_goes ? {2'd0, start_words} : (step ? taken : 4'd0);
@@ -9291,7 +9432,7 @@ assign leaves = held_valid_reg & round_ready & (held_last_reg | step);
 
 always @* begin
     failed_next = failed_reg;
-    if (step & frame_ends & ~states_at_zero) begin
+    if (eof_check_reg & ~states_at_zero) begin
         failed_next = 1'd1;
     end
 end
@@ -9346,7 +9487,6 @@ always @* begin
     lane0_pointer_next = lane0_pointer_reg;
     lane0_have_next = lane0_have_reg;
     lane0_state_next = lane0_state_reg;
-    lane0_started_next = lane0_started_reg;
     lane0_spare_next = lane0_spare_reg;
     lane0_spare_valid_next = lane0_spare_valid_reg;
     lane0_held_entry_next = lane0_held_entry_reg;
@@ -9356,7 +9496,6 @@ always @* begin
             lane0_pointer_next = 6'd11;
             lane0_have_next = 6'd21;
             lane0_state_next = load_state;
-            lane0_started_next = 1'd1;
         end
         if (lane0_checked_here) begin
             lane0_spare_next = words_slot0_reg;
@@ -9366,12 +9505,13 @@ always @* begin
         lane0_held_entry_next = {lane0_decode_table_rdata[30:23], lane0_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane0_decode_table_rdata[3:0], lane0_merged};
         lane0_spare_valid_next = 1'd0;
+        if (lane0_active) begin
+            lane0_state_next = lane0_new_state;
+        end
         if (frame_ends) begin
             lane0_pointer_next = 6'd32;
             lane0_have_next = 6'd0;
-            lane0_started_next = 1'd0;
         end else if (lane0_active) begin
-            lane0_state_next = lane0_new_state;
             if (lane0_crosses) begin
                 lane0_word_next = lane0_next_word;
             end
@@ -9382,11 +9522,19 @@ always @* begin
 end
 
 always @* begin
+    lane0_started_next = lane0_started_reg;
+    if (start_goes & lane0_loads_here) begin
+        lane0_started_next = 1'd1;
+    end else if (eof_check_reg) begin
+        lane0_started_next = 1'd0;
+    end
+end
+
+always @* begin
     lane1_word_next = lane1_word_reg;
     lane1_pointer_next = lane1_pointer_reg;
     lane1_have_next = lane1_have_reg;
     lane1_state_next = lane1_state_reg;
-    lane1_started_next = lane1_started_reg;
     lane1_spare_next = lane1_spare_reg;
     lane1_spare_valid_next = lane1_spare_valid_reg;
     lane1_held_entry_next = lane1_held_entry_reg;
@@ -9396,7 +9544,6 @@ always @* begin
             lane1_pointer_next = 6'd11;
             lane1_have_next = 6'd21;
             lane1_state_next = load_state;
-            lane1_started_next = 1'd1;
         end
         if (lane1_checked_here) begin
             lane1_spare_next = words_slot0_reg;
@@ -9406,12 +9553,13 @@ always @* begin
         lane1_held_entry_next = {lane1_decode_table_rdata[30:23], lane1_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane1_decode_table_rdata[3:0], lane1_merged};
         lane1_spare_valid_next = 1'd0;
+        if (lane1_active) begin
+            lane1_state_next = lane1_new_state;
+        end
         if (frame_ends) begin
             lane1_pointer_next = 6'd32;
             lane1_have_next = 6'd0;
-            lane1_started_next = 1'd0;
         end else if (lane1_active) begin
-            lane1_state_next = lane1_new_state;
             if (lane1_crosses) begin
                 lane1_word_next = lane1_next_word;
             end
@@ -9422,11 +9570,19 @@ always @* begin
 end
 
 always @* begin
+    lane1_started_next = lane1_started_reg;
+    if (start_goes & lane1_loads_here) begin
+        lane1_started_next = 1'd1;
+    end else if (eof_check_reg) begin
+        lane1_started_next = 1'd0;
+    end
+end
+
+always @* begin
     lane2_word_next = lane2_word_reg;
     lane2_pointer_next = lane2_pointer_reg;
     lane2_have_next = lane2_have_reg;
     lane2_state_next = lane2_state_reg;
-    lane2_started_next = lane2_started_reg;
     lane2_spare_next = lane2_spare_reg;
     lane2_spare_valid_next = lane2_spare_valid_reg;
     lane2_held_entry_next = lane2_held_entry_reg;
@@ -9436,7 +9592,6 @@ always @* begin
             lane2_pointer_next = 6'd11;
             lane2_have_next = 6'd21;
             lane2_state_next = load_state;
-            lane2_started_next = 1'd1;
         end
         if (lane2_checked_here) begin
             lane2_spare_next = words_slot0_reg;
@@ -9446,12 +9601,13 @@ always @* begin
         lane2_held_entry_next = {lane2_decode_table_rdata[30:23], lane2_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane2_decode_table_rdata[3:0], lane2_merged};
         lane2_spare_valid_next = 1'd0;
+        if (lane2_active) begin
+            lane2_state_next = lane2_new_state;
+        end
         if (frame_ends) begin
             lane2_pointer_next = 6'd32;
             lane2_have_next = 6'd0;
-            lane2_started_next = 1'd0;
         end else if (lane2_active) begin
-            lane2_state_next = lane2_new_state;
             if (lane2_crosses) begin
                 lane2_word_next = lane2_next_word;
             end
@@ -9462,11 +9618,19 @@ always @* begin
 end
 
 always @* begin
+    lane2_started_next = lane2_started_reg;
+    if (start_goes & lane2_loads_here) begin
+        lane2_started_next = 1'd1;
+    end else if (eof_check_reg) begin
+        lane2_started_next = 1'd0;
+    end
+end
+
+always @* begin
     lane3_word_next = lane3_word_reg;
     lane3_pointer_next = lane3_pointer_reg;
     lane3_have_next = lane3_have_reg;
     lane3_state_next = lane3_state_reg;
-    lane3_started_next = lane3_started_reg;
     lane3_spare_next = lane3_spare_reg;
     lane3_spare_valid_next = lane3_spare_valid_reg;
     lane3_held_entry_next = lane3_held_entry_reg;
@@ -9476,7 +9640,6 @@ always @* begin
             lane3_pointer_next = 6'd11;
             lane3_have_next = 6'd21;
             lane3_state_next = load_state;
-            lane3_started_next = 1'd1;
         end
         if (lane3_checked_here) begin
             lane3_spare_next = words_slot0_reg;
@@ -9486,12 +9649,13 @@ always @* begin
         lane3_held_entry_next = {lane3_decode_table_rdata[30:23], lane3_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane3_decode_table_rdata[3:0], lane3_merged};
         lane3_spare_valid_next = 1'd0;
+        if (lane3_active) begin
+            lane3_state_next = lane3_new_state;
+        end
         if (frame_ends) begin
             lane3_pointer_next = 6'd32;
             lane3_have_next = 6'd0;
-            lane3_started_next = 1'd0;
         end else if (lane3_active) begin
-            lane3_state_next = lane3_new_state;
             if (lane3_crosses) begin
                 lane3_word_next = lane3_next_word;
             end
@@ -9502,11 +9666,19 @@ always @* begin
 end
 
 always @* begin
+    lane3_started_next = lane3_started_reg;
+    if (start_goes & lane3_loads_here) begin
+        lane3_started_next = 1'd1;
+    end else if (eof_check_reg) begin
+        lane3_started_next = 1'd0;
+    end
+end
+
+always @* begin
     lane4_word_next = lane4_word_reg;
     lane4_pointer_next = lane4_pointer_reg;
     lane4_have_next = lane4_have_reg;
     lane4_state_next = lane4_state_reg;
-    lane4_started_next = lane4_started_reg;
     lane4_spare_next = lane4_spare_reg;
     lane4_spare_valid_next = lane4_spare_valid_reg;
     lane4_held_entry_next = lane4_held_entry_reg;
@@ -9516,7 +9688,6 @@ always @* begin
             lane4_pointer_next = 6'd11;
             lane4_have_next = 6'd21;
             lane4_state_next = load_state;
-            lane4_started_next = 1'd1;
         end
         if (lane4_checked_here) begin
             lane4_spare_next = words_slot0_reg;
@@ -9526,12 +9697,13 @@ always @* begin
         lane4_held_entry_next = {lane4_decode_table_rdata[30:23], lane4_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane4_decode_table_rdata[3:0], lane4_merged};
         lane4_spare_valid_next = 1'd0;
+        if (lane4_active) begin
+            lane4_state_next = lane4_new_state;
+        end
         if (frame_ends) begin
             lane4_pointer_next = 6'd32;
             lane4_have_next = 6'd0;
-            lane4_started_next = 1'd0;
         end else if (lane4_active) begin
-            lane4_state_next = lane4_new_state;
             if (lane4_crosses) begin
                 lane4_word_next = lane4_next_word;
             end
@@ -9542,11 +9714,19 @@ always @* begin
 end
 
 always @* begin
+    lane4_started_next = lane4_started_reg;
+    if (start_goes & lane4_loads_here) begin
+        lane4_started_next = 1'd1;
+    end else if (eof_check_reg) begin
+        lane4_started_next = 1'd0;
+    end
+end
+
+always @* begin
     lane5_word_next = lane5_word_reg;
     lane5_pointer_next = lane5_pointer_reg;
     lane5_have_next = lane5_have_reg;
     lane5_state_next = lane5_state_reg;
-    lane5_started_next = lane5_started_reg;
     lane5_spare_next = lane5_spare_reg;
     lane5_spare_valid_next = lane5_spare_valid_reg;
     lane5_held_entry_next = lane5_held_entry_reg;
@@ -9556,7 +9736,6 @@ always @* begin
             lane5_pointer_next = 6'd11;
             lane5_have_next = 6'd21;
             lane5_state_next = load_state;
-            lane5_started_next = 1'd1;
         end
         if (lane5_checked_here) begin
             lane5_spare_next = words_slot0_reg;
@@ -9566,12 +9745,13 @@ always @* begin
         lane5_held_entry_next = {lane5_decode_table_rdata[30:23], lane5_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane5_decode_table_rdata[3:0], lane5_merged};
         lane5_spare_valid_next = 1'd0;
+        if (lane5_active) begin
+            lane5_state_next = lane5_new_state;
+        end
         if (frame_ends) begin
             lane5_pointer_next = 6'd32;
             lane5_have_next = 6'd0;
-            lane5_started_next = 1'd0;
         end else if (lane5_active) begin
-            lane5_state_next = lane5_new_state;
             if (lane5_crosses) begin
                 lane5_word_next = lane5_next_word;
             end
@@ -9582,11 +9762,19 @@ always @* begin
 end
 
 always @* begin
+    lane5_started_next = lane5_started_reg;
+    if (start_goes & lane5_loads_here) begin
+        lane5_started_next = 1'd1;
+    end else if (eof_check_reg) begin
+        lane5_started_next = 1'd0;
+    end
+end
+
+always @* begin
     lane6_word_next = lane6_word_reg;
     lane6_pointer_next = lane6_pointer_reg;
     lane6_have_next = lane6_have_reg;
     lane6_state_next = lane6_state_reg;
-    lane6_started_next = lane6_started_reg;
     lane6_spare_next = lane6_spare_reg;
     lane6_spare_valid_next = lane6_spare_valid_reg;
     lane6_held_entry_next = lane6_held_entry_reg;
@@ -9596,7 +9784,6 @@ always @* begin
             lane6_pointer_next = 6'd11;
             lane6_have_next = 6'd21;
             lane6_state_next = load_state;
-            lane6_started_next = 1'd1;
         end
         if (lane6_checked_here) begin
             lane6_spare_next = words_slot0_reg;
@@ -9606,12 +9793,13 @@ always @* begin
         lane6_held_entry_next = {lane6_decode_table_rdata[30:23], lane6_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane6_decode_table_rdata[3:0], lane6_merged};
         lane6_spare_valid_next = 1'd0;
+        if (lane6_active) begin
+            lane6_state_next = lane6_new_state;
+        end
         if (frame_ends) begin
             lane6_pointer_next = 6'd32;
             lane6_have_next = 6'd0;
-            lane6_started_next = 1'd0;
         end else if (lane6_active) begin
-            lane6_state_next = lane6_new_state;
             if (lane6_crosses) begin
                 lane6_word_next = lane6_next_word;
             end
@@ -9622,11 +9810,19 @@ always @* begin
 end
 
 always @* begin
+    lane6_started_next = lane6_started_reg;
+    if (start_goes & lane6_loads_here) begin
+        lane6_started_next = 1'd1;
+    end else if (eof_check_reg) begin
+        lane6_started_next = 1'd0;
+    end
+end
+
+always @* begin
     lane7_word_next = lane7_word_reg;
     lane7_pointer_next = lane7_pointer_reg;
     lane7_have_next = lane7_have_reg;
     lane7_state_next = lane7_state_reg;
-    lane7_started_next = lane7_started_reg;
     lane7_spare_next = lane7_spare_reg;
     lane7_spare_valid_next = lane7_spare_valid_reg;
     lane7_held_entry_next = lane7_held_entry_reg;
@@ -9636,7 +9832,6 @@ always @* begin
             lane7_pointer_next = 6'd11;
             lane7_have_next = 6'd21;
             lane7_state_next = load_state;
-            lane7_started_next = 1'd1;
         end
         if (lane7_checked_here) begin
             lane7_spare_next = words_slot0_reg;
@@ -9646,18 +9841,28 @@ always @* begin
         lane7_held_entry_next = {lane7_decode_table_rdata[30:23], lane7_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane7_decode_table_rdata[3:0], lane7_merged};
         lane7_spare_valid_next = 1'd0;
+        if (lane7_active) begin
+            lane7_state_next = lane7_new_state;
+        end
         if (frame_ends) begin
             lane7_pointer_next = 6'd32;
             lane7_have_next = 6'd0;
-            lane7_started_next = 1'd0;
         end else if (lane7_active) begin
-            lane7_state_next = lane7_new_state;
             if (lane7_crosses) begin
                 lane7_word_next = lane7_next_word;
             end
             lane7_pointer_next = lane7_moved_pointer;
             lane7_have_next = 6'd32 - lane7_moved_pointer;
         end
+    end
+end
+
+always @* begin
+    lane7_started_next = lane7_started_reg;
+    if (start_goes & lane7_loads_here) begin
+        lane7_started_next = 1'd1;
+    end else if (eof_check_reg) begin
+        lane7_started_next = 1'd0;
     end
 end
 
@@ -9686,6 +9891,7 @@ always @(posedge clk) begin
     start_lane_reg <= start_lane_next;
     check_valid_reg <= check_valid_next;
     check_lane_reg <= check_lane_next;
+    eof_check_reg <= eof_check_next;
     lane0_word_reg <= lane0_word_next;
     lane0_pointer_reg <= lane0_pointer_next;
     lane0_have_reg <= lane0_have_next;
@@ -9760,6 +9966,7 @@ always @(posedge clk) begin
         start_lane_reg <= 4'd0;
         check_valid_reg <= 1'd0;
         check_lane_reg <= 3'd0;
+        eof_check_reg <= 1'd0;
         lane0_pointer_reg <= 6'd32;
         lane0_have_reg <= 6'd0;
         lane0_started_reg <= 1'd0;

@@ -29,7 +29,8 @@ import HDLBlocks
 /// the next round starts with EOF), and leaves as one beat, lane 0 at the bottom, `tkeep` set
 /// for the lanes before EOF; a round that ends its frame leaves with `tlast` without waiting.
 ///
-/// `error` (sticky until reset): at EOF a lane that had an entry in the frame is not in state 0.
+/// `error` (sticky until reset): at EOF a lane that had an entry in the frame is not in state 0
+/// (raised the cycle after the EOF round).
 /// After an error, words are taken and dropped.
 public enum TANSLaneDecoderCore {
     /// The widest entry a lane can take from one word (besides a first entry's state bits).
@@ -86,6 +87,7 @@ public enum TANSLaneDecoderCore {
             let startLane = m.register("start_lane", width: startBits, reset: 0)
             let checkValid = m.register("check_valid", width: 1, reset: 0)
             let checkLane = m.register("check_lane", width: laneBits, reset: 0)
+            let eofCheck = m.register("eof_check", width: 1, reset: 0)
 
             struct Lane {
                 let scope: Scope
@@ -123,7 +125,7 @@ public enum TANSLaneDecoderCore {
             var endsBefore: Signal = m.constant(0, width: 1)
             var needsSoFar: [Signal] = []
             var missing: [Signal] = [], endAt: [Signal] = [], statesAtZero: [Signal] = [], keep: [Signal] = []
-            var newStates: [Signal] = [], laneValues: [Signal] = []
+            var laneValues: [Signal] = []
             var updates: [() -> Void] = []
             for (index, lane) in lanes.enumerated() {
                 m.within(lane.scope) {
@@ -140,15 +142,16 @@ public enum TANSLaneDecoderCore {
                     let arriving = m.wire("next_word", mux(lane.spareValid, lane.spare, LaneSelect.pick(Array(window.words.prefix(index + 1)), by: wordIndex)))
                     missing.append(m.wire("missing", needs && (wordIndex.resized(to: window.count.width) >= window.count)))
                     let merged = m.wire("merged", Funnel.top(width, of: cat(lane.word, arriving), shiftedLeftBy: lane.pointer, name: "entry", in: m))
-                    let stateBits = merged[width - 1, width - r]
-                    let newState = m.wire("new_state", tableLayout.field("base", of: lane.entry) | (stateBits >> shift))
-                    newStates.append(newState)
+                    // The state bits straight from the word and the next (not from `merged`, a funnel and a
+                    // shift later): the R bits that end where they end, their top R - nb bits masked off.
+                    let stateEnd = m.wire("state_end", lane.pointer + (m.constant(UInt64(r), width: 6) - shift.zeroExtended(to: 6)))
+                    let stateWindow = Funnel.top(r, of: cat(m.constant(0, width: r), lane.word, arriving), shiftedLeftBy: stateEnd, name: "state_bits", in: m)
+                    let stateMask = m.wire("state_mask", m.constant(UInt64(1 << r) - 1, width: r) >> shift)
+                    let newState = m.wire("new_state", tableLayout.field("base", of: lane.entry) | (stateWindow & stateMask))
                     let sum = m.wire("sum", lane.pointer.zeroExtended(to: 7) + consumed.zeroExtended(to: 7))
                     let moved = m.wire("moved_pointer", mux(crosses, sum - 32, sum).truncated(to: 6))
                     endAt.append(m.wire("ends_frame", active && isEnd))
-                    // At EOF every lane that had an entry in the frame must be in state 0: a lane up
-                    // to EOF after this round's entry, a later lane after its last one.
-                    statesAtZero.append(mux(active, newState == 0, !lane.started || (lane.state == 0)))
+                    statesAtZero.append(!lane.started || (lane.state == 0))
                     keep.append(m.wire("keeps", active && !isEnd))
                     endsBefore = m.wire("ends_after", endsBefore || isEnd)
 
@@ -161,13 +164,14 @@ public enum TANSLaneDecoderCore {
                     lane.tableAddress.assign(mux(starting, loadState, newState))
                     lane.tableRead.assign(mux(starting, startGoes && loadsHere, step))
                     updates.append {
+                        // Set when the lane starts; cleared once its state at EOF has been checked.
+                        m.when(startGoes && loadsHere) { lane.started.assign(1) }.elseWhen(eofCheck) { lane.started.assign(0) }
                         m.when(startGoes) {
                             m.when(loadsHere) {
                                 lane.word.assign(loadWord)
                                 lane.pointer.assign(UInt64(r))
                                 lane.have.assign(UInt64(32 - r))
                                 lane.state.assign(loadState)
-                                lane.started.assign(1)
                             }
                             m.when(checkedHere) {
                                 lane.spare.assign(window.words[0])
@@ -176,12 +180,11 @@ public enum TANSLaneDecoderCore {
                         }.elseWhen(step) {
                             held.assign(newHeld)
                             lane.spareValid.assign(0)
+                            m.when(active) { lane.state.assign(newState) }
                             m.when(output.frameEnds) {
                                 lane.pointer.assign(32)
                                 lane.have.assign(0)
-                                lane.started.assign(0)
                             }.elseWhen(active) {
-                                lane.state.assign(newState)
                                 m.when(crosses) { lane.word.assign(arriving) }
                                 lane.pointer.assign(moved)
                                 lane.have.assign(m.constant(32, width: 6) - moved)
@@ -208,9 +211,13 @@ public enum TANSLaneDecoderCore {
             }.elseWhen(step && output.frameEnds) {
                 starting.assign(1)
             }
-            m.when(step && output.frameEnds && !m.wire("states_at_zero", statesAtZero.reduce(m.constant(1, width: 1)) { $0 && $1 })) {
+            // At EOF every lane that had an entry in the frame must be in state 0, checked on the
+            // cycle after (its state is then the one after its last entry; the next frame's first
+            // load writes lane 0's state at the end of that cycle).
+            m.when(eofCheck && !m.wire("states_at_zero", statesAtZero.reduce(m.constant(1, width: 1)) { $0 && $1 })) {
                 failed.assign(1)
             }
+            eofCheck.assign(step && output.frameEnds)
             window.take(m, mux(startGoes, startWords.resized(to: bitsToAddress(k + 1)),
                                mux(step, m.wire("taken", LaneSelect.count(m, needsSoFar, width: bitsToAddress(k + 1))), 0)))
             output.update(m, step: step, keep: keep, values: laneValues)

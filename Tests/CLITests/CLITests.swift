@@ -159,6 +159,24 @@ struct CLITests {
         #expect(try HWGen.run(["train", "--coder", "huffman", "--lanes", "33", "--name", "x", "-o", book, weights]).status != 0)
     }
 
+    @Test("a K-lane tANS codebook: the pipelined decoder by default, K values per beat with --values-per-beat K, other P refused by name")
+    func tansLaneDecoders() throws {
+        let book = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/minilm_ffn1_tans_lanes8.json").path
+        let rtl = HWGen.temporary("rtl")
+        let wide = try HWGen.run(["generate", "--codebook", book, "--decoder", "--values-per-beat", "8", "-o", rtl])
+        #expect(wide.status == 0, "\(wide.error)")
+        let verilog = try String(contentsOfFile: rtl + "/minilm_ffn1_tans_lanes8_decoder.v", encoding: .utf8)
+        #expect(verilog.contains("K = 8 lanes, P = 8 values per beat") && verilog.contains("output wire [127:0] m_axis_tdata")
+                && verilog.contains("output wire [7:0] m_axis_tkeep") && verilog.contains("input  wire [95:0] s_axis_tdata"), "\(verilog.prefix(3000))")
+        let pipelined = HWGen.temporary("rtl")
+        #expect(try HWGen.run(["generate", "--codebook", book, "--decoder", "-o", pipelined]).status == 0)
+        let p1 = try String(contentsOfFile: pipelined + "/minilm_ffn1_tans_lanes8_decoder.v", encoding: .utf8)
+        #expect(p1.contains("P = 1 value per beat") && !p1.contains("tkeep"))
+        let p4 = try HWGen.run(["generate", "--codebook", book, "--decoder", "--values-per-beat", "4", "-o", HWGen.temporary("rtl")])
+        #expect(p4.status == 1 && p4.error.contains("--values-per-beat 4") && p4.error.contains("P = K = 8"), "\(p4.error)")
+    }
+
     struct Failure: CustomTestStringConvertible, Sendable {
         let label: String
         let arguments: @Sendable (String) throws -> [String]
