@@ -63,9 +63,26 @@ reg  [31:0] words_slot9_reg;
 wire [31:0] words_slot9_next;
 reg  [31:0] words_slot10_reg;
 wire [31:0] words_slot10_next;
+reg  [31:0] words_slot11_reg;
+wire [31:0] words_slot11_next;
+reg  [31:0] words_slot12_reg;
+wire [31:0] words_slot12_next;
+reg  [31:0] words_slot13_reg;
+wire [31:0] words_slot13_next;
 reg  [3:0] words_count_reg;
 wire [3:0] words_count_next;
 wire words_ready;
+reg  [3:0] pending_take_reg;
+wire [3:0] pending_take_next;
+wire [31:0] front0;
+wire [31:0] front1;
+wire [31:0] front2;
+wire [31:0] front3;
+wire [31:0] front4;
+wire [31:0] front5;
+wire [31:0] front6;
+wire [31:0] front7;
+wire [3:0] visible;
 reg  held_valid_reg;
 reg  held_valid_next;
 reg  held_last_reg;
@@ -110,6 +127,12 @@ reg  [2:0] check_lane_reg;
 reg  [2:0] check_lane_next;
 reg  eof_check_reg;
 wire eof_check_next;
+reg  fresh_reg;
+reg  fresh_next;
+reg  parallel_check_reg;
+reg  parallel_check_next;
+reg  [3:0] parallel_count_reg;
+reg  [3:0] parallel_count_next;
 wire [10:0] lane0_table_address;
 wire lane0_table_read;
 reg  [31:0] lane0_word_reg;
@@ -252,6 +275,8 @@ wire check_ends;
 wire loads;
 wire [1:0] start_words;
 wire start_goes;
+wire parallel_load;
+wire [3:0] available;
 wire [31:0] load_word;
 wire [10:0] load_state;
 wire [5:0] lane0_consumed;
@@ -289,6 +314,10 @@ wire [7:0] lane0_symbol;
 wire [7:0] lane0_raw_bits;
 wire [15:0] lane0_value;
 wire lane0_loads_here;
+wire lane0_loads_first;
+wire lane0_tried;
+wire lane0_committed;
+wire lane0_hit_after;
 wire lane0_checked_here;
 wire [5:0] lane1_consumed;
 wire lane1_is_end;
@@ -325,6 +354,10 @@ wire [7:0] lane1_symbol;
 wire [7:0] lane1_raw_bits;
 wire [15:0] lane1_value;
 wire lane1_loads_here;
+wire lane1_loads_first;
+wire lane1_tried;
+wire lane1_committed;
+wire lane1_hit_after;
 wire lane1_checked_here;
 wire [5:0] lane2_consumed;
 wire lane2_is_end;
@@ -361,6 +394,10 @@ wire [7:0] lane2_symbol;
 wire [7:0] lane2_raw_bits;
 wire [15:0] lane2_value;
 wire lane2_loads_here;
+wire lane2_loads_first;
+wire lane2_tried;
+wire lane2_committed;
+wire lane2_hit_after;
 wire lane2_checked_here;
 wire [5:0] lane3_consumed;
 wire lane3_is_end;
@@ -397,6 +434,10 @@ wire [7:0] lane3_symbol;
 wire [7:0] lane3_raw_bits;
 wire [15:0] lane3_value;
 wire lane3_loads_here;
+wire lane3_loads_first;
+wire lane3_tried;
+wire lane3_committed;
+wire lane3_hit_after;
 wire lane3_checked_here;
 wire [5:0] lane4_consumed;
 wire lane4_is_end;
@@ -433,6 +474,10 @@ wire [7:0] lane4_symbol;
 wire [7:0] lane4_raw_bits;
 wire [15:0] lane4_value;
 wire lane4_loads_here;
+wire lane4_loads_first;
+wire lane4_tried;
+wire lane4_committed;
+wire lane4_hit_after;
 wire lane4_checked_here;
 wire [5:0] lane5_consumed;
 wire lane5_is_end;
@@ -469,6 +514,10 @@ wire [7:0] lane5_symbol;
 wire [7:0] lane5_raw_bits;
 wire [15:0] lane5_value;
 wire lane5_loads_here;
+wire lane5_loads_first;
+wire lane5_tried;
+wire lane5_committed;
+wire lane5_hit_after;
 wire lane5_checked_here;
 wire [5:0] lane6_consumed;
 wire lane6_is_end;
@@ -505,6 +554,10 @@ wire [7:0] lane6_symbol;
 wire [7:0] lane6_raw_bits;
 wire [15:0] lane6_value;
 wire lane6_loads_here;
+wire lane6_loads_first;
+wire lane6_tried;
+wire lane6_committed;
+wire lane6_hit_after;
 wire lane6_checked_here;
 wire [5:0] lane7_consumed;
 wire lane7_is_end;
@@ -541,13 +594,18 @@ wire [7:0] lane7_symbol;
 wire [7:0] lane7_raw_bits;
 wire [15:0] lane7_value;
 wire lane7_loads_here;
+wire lane7_loads_first;
+wire lane7_tried;
+wire lane7_committed;
+wire lane7_hit_after;
 wire lane7_checked_here;
+wire [3:0] first_taken;
 wire states_at_zero;
-wire [3:0] taken;
 wire [3:0] words_taken;
 wire [3:0] words_staying;
 wire words_arrives;
 wire [3:0] words_kept;
+wire [3:0] taken;
 wire [7:0] keeps;
 wire leaves;
 wire [6:0] _t0;
@@ -558,10 +616,11 @@ wire [6:0] _t4;
 wire [6:0] _t5;
 wire [6:0] _t6;
 wire [6:0] _t7;
+wire [3:0] _t8;
 wire _unused = &{1'b0, check_entry[14:0], check_entry[30:23], lane0_state_bits_in[0], lane1_state_bits_in[0],
     lane2_state_bits_in[0], lane3_state_bits_in[0], lane4_state_bits_in[0], lane5_state_bits_in[0],
     lane6_state_bits_in[0], lane7_state_bits_in[0], lane7_ends_after, _t0[6], _t1[6], _t2[6], _t3[6], _t4[6],
-    _t5[6], _t6[6], _t7[6]};
+    _t5[6], _t6[6], _t7[6], _t8[3]};
 
 assign _t0 = lane0_crosses ? (lane0_sum - 7'd32) : lane0_sum;
 assign _t1 = lane1_crosses ? (lane1_sum - 7'd32) : lane1_sum;
@@ -571,6 +630,7 @@ assign _t4 = lane4_crosses ? (lane4_sum - 7'd32) : lane4_sum;
 assign _t5 = lane5_crosses ? (lane5_sum - 7'd32) : lane5_sum;
 assign _t6 = lane6_crosses ? (lane6_sum - 7'd32) : lane6_sum;
 assign _t7 = lane7_crosses ? (lane7_sum - 7'd32) : lane7_sum;
+assign _t8 = first_taken - 4'd1;
 
 // ROM lane0_decode_table: 2048 x 31 bits, synchronous read, blockMemory
 (* rom_style = "block" *)
@@ -8878,104 +8938,197 @@ assign accepted_data = s_axis_tdata;
 assign accepted_valid = s_axis_tvalid & ~failed_reg;
 assign accepted_ready = words_ready;
 assign accepted_keep = s_axis_tkeep;
-assign words_slot0_next = (words_staying > 4'd0) ? (words_taken[3] ? (words_taken[1] ? words_slot10_reg :
-    (words_taken[0] ? words_slot9_reg : words_slot8_reg)) : (words_taken[2] ? (words_taken[1] ?
+assign words_slot0_next = (words_staying > 4'd0) ? (words_taken[3] ? (words_taken[2] ? (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg :
+    words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg
+    : words_slot4_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot3_reg : words_slot2_reg) :
+    (words_taken[0] ? words_slot1_reg : words_slot0_reg)))) : (words_arrives ? ((words_staying == 4'd0) ?
+    accepted_data[31:0] : (words_taken[3] ? (words_taken[2] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) :
+    (words_taken[0] ? words_slot9_reg : words_slot8_reg))) : (words_taken[2] ? (words_taken[1] ?
     (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg :
     words_slot4_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot3_reg : words_slot2_reg) :
-    (words_taken[0] ? words_slot1_reg : words_slot0_reg)))) : (words_arrives ? ((words_staying == 4'd0) ?
-    accepted_data[31:0] : (words_taken[3] ? (words_taken[1] ? words_slot10_reg : (words_taken[0] ?
-    words_slot9_reg : words_slot8_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot3_reg : words_slot2_reg) : (words_taken[0] ? words_slot1_reg
-    : words_slot0_reg))))) : (words_taken[3] ? (words_taken[1] ? words_slot10_reg : (words_taken[0] ?
-    words_slot9_reg : words_slot8_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot3_reg : words_slot2_reg) : (words_taken[0] ? words_slot1_reg
-    : words_slot0_reg)))));
-assign words_slot1_next = (words_staying > 4'd1) ? (words_taken[3] ? (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
+    (words_taken[0] ? words_slot1_reg : words_slot0_reg))))) : (words_taken[3] ? (words_taken[2] ?
+    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[1] ? (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg))) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0]
+    ? words_slot5_reg : words_slot4_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot3_reg :
+    words_slot2_reg) : (words_taken[0] ? words_slot1_reg : words_slot0_reg)))));
+assign words_slot1_next = (words_staying > 4'd1) ? (words_taken[3] ? (words_taken[2] ? words_slot13_reg :
+    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot4_reg : words_slot3_reg) : (words_taken[0] ? words_slot2_reg
+    : words_slot1_reg)))) : (words_arrives ? ((words_staying == 4'd1) ? accepted_data[31:0] : ((words_staying
+    == 4'd0) ? accepted_data[63:32] : (words_taken[3] ? (words_taken[2] ? words_slot13_reg : (words_taken[1] ?
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg :
+    words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
     words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) : (words_taken[1] ?
     (words_taken[0] ? words_slot4_reg : words_slot3_reg) : (words_taken[0] ? words_slot2_reg :
-    words_slot1_reg)))) : (words_arrives ? ((words_staying == 4'd1) ? accepted_data[31:0] : ((words_staying ==
-    4'd0) ? accepted_data[63:32] : (words_taken[3] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) :
-    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0]
-    ? words_slot6_reg : words_slot5_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot4_reg :
-    words_slot3_reg) : (words_taken[0] ? words_slot2_reg : words_slot1_reg)))))) : (words_taken[3] ?
-    (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[2] ? (words_taken[1] ?
-    (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg :
-    words_slot5_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot4_reg : words_slot3_reg) :
-    (words_taken[0] ? words_slot2_reg : words_slot1_reg)))));
-assign words_slot2_next = (words_staying > 4'd2) ? (words_taken[3] ? words_slot10_reg : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg
-    : words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg : words_slot4_reg) :
-    (words_taken[0] ? words_slot3_reg : words_slot2_reg)))) : (words_arrives ? ((words_staying == 4'd2) ?
-    accepted_data[31:0] : ((words_staying == 4'd1) ? accepted_data[63:32] : ((words_staying == 4'd0) ?
-    accepted_data[95:64] : (words_taken[3] ? words_slot10_reg : (words_taken[2] ? (words_taken[1] ?
-    (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg :
-    words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg : words_slot4_reg) :
-    (words_taken[0] ? words_slot3_reg : words_slot2_reg))))))) : (words_taken[3] ? words_slot10_reg :
+    words_slot1_reg)))))) : (words_taken[3] ? (words_taken[2] ? words_slot13_reg : (words_taken[1] ?
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg :
+    words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
+    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot4_reg : words_slot3_reg) : (words_taken[0] ? words_slot2_reg :
+    words_slot1_reg)))));
+assign words_slot2_next = (words_staying > 4'd2) ? (words_taken[3] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) :
     (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0]
     ? words_slot7_reg : words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg :
-    words_slot4_reg) : (words_taken[0] ? words_slot3_reg : words_slot2_reg)))));
-assign words_slot3_next = (words_staying > 4'd3) ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot4_reg) : (words_taken[0] ? words_slot3_reg : words_slot2_reg)))) : (words_arrives ?
+    ((words_staying == 4'd2) ? accepted_data[31:0] : ((words_staying == 4'd1) ? accepted_data[63:32] :
+    ((words_staying == 4'd0) ? accepted_data[95:64] : (words_taken[3] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0]
+    ? words_slot7_reg : words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg :
+    words_slot4_reg) : (words_taken[0] ? words_slot3_reg : words_slot2_reg))))))) : (words_taken[3] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot5_reg : words_slot4_reg) : (words_taken[0] ? words_slot3_reg
+    : words_slot2_reg)))));
+assign words_slot3_next = (words_staying > 4'd3) ? (words_taken[3] ? (words_taken[1] ? words_slot13_reg :
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg :
+    words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot6_reg : words_slot5_reg) :
+    (words_taken[0] ? words_slot4_reg : words_slot3_reg)))) : (words_arrives ? ((words_staying == 4'd3) ?
+    accepted_data[31:0] : ((words_staying == 4'd2) ? accepted_data[63:32] : ((words_staying == 4'd1) ?
+    accepted_data[95:64] : (words_taken[3] ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
     words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot6_reg : words_slot5_reg) : (words_taken[0] ? words_slot4_reg
-    : words_slot3_reg))) : (words_arrives ? ((words_staying == 4'd3) ? accepted_data[31:0] : ((words_staying
-    == 4'd2) ? accepted_data[63:32] : ((words_staying == 4'd1) ? accepted_data[95:64] : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ?
-    words_slot8_reg : words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot6_reg :
-    words_slot5_reg) : (words_taken[0] ? words_slot4_reg : words_slot3_reg)))))) : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ?
-    words_slot8_reg : words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot6_reg :
-    words_slot5_reg) : (words_taken[0] ? words_slot4_reg : words_slot3_reg))));
-assign words_slot4_next = (words_staying > 4'd4) ? (words_taken[2] ? (words_taken[1] ? words_slot10_reg :
-    (words_taken[0] ? words_slot9_reg : words_slot8_reg)) : (words_taken[1] ? (words_taken[0] ?
-    words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg))) :
-    (words_arrives ? ((words_staying == 4'd4) ? accepted_data[31:0] : ((words_staying == 4'd3) ?
-    accepted_data[63:32] : ((words_staying == 4'd2) ? accepted_data[95:64] : (words_taken[2] ? (words_taken[1]
-    ? words_slot10_reg : (words_taken[0] ? words_slot9_reg : words_slot8_reg)) : (words_taken[1] ?
+    : words_slot3_reg))))))) : (words_taken[3] ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot6_reg : words_slot5_reg) : (words_taken[0] ? words_slot4_reg
+    : words_slot3_reg)))));
+assign words_slot4_next = (words_staying > 4'd4) ? (words_taken[3] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot11_reg :
+    words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)) : (words_taken[1] ?
     (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg :
-    words_slot4_reg)))))) : (words_taken[2] ? (words_taken[1] ? words_slot10_reg : (words_taken[0] ?
-    words_slot9_reg : words_slot8_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot7_reg :
-    words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg))));
-assign words_slot5_next = (words_staying > 4'd5) ? (words_taken[2] ? (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg) : (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) :
-    (words_taken[0] ? words_slot6_reg : words_slot5_reg))) : (words_arrives ? ((words_staying == 4'd5) ?
-    accepted_data[31:0] : ((words_staying == 4'd4) ? accepted_data[63:32] : ((words_staying == 4'd3) ?
-    accepted_data[95:64] : (words_taken[2] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) :
-    (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg
-    : words_slot5_reg)))))) : (words_taken[2] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) :
-    (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg
-    : words_slot5_reg))));
-assign words_slot6_next = (words_staying > 4'd6) ? (words_taken[2] ? words_slot10_reg : (words_taken[1] ?
-    (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg :
-    words_slot6_reg))) : (words_arrives ? ((words_staying == 4'd6) ? accepted_data[31:0] : ((words_staying ==
-    4'd5) ? accepted_data[63:32] : ((words_staying == 4'd4) ? accepted_data[95:64] : (words_taken[2] ?
-    words_slot10_reg : (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) :
-    (words_taken[0] ? words_slot7_reg : words_slot6_reg)))))) : (words_taken[2] ? words_slot10_reg :
+    words_slot4_reg)))) : (words_arrives ? ((words_staying == 4'd4) ? accepted_data[31:0] : ((words_staying ==
+    4'd3) ? accepted_data[63:32] : ((words_staying == 4'd2) ? accepted_data[95:64] : (words_taken[3] ?
+    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg :
+    words_slot8_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) :
+    (words_taken[0] ? words_slot5_reg : words_slot4_reg))))))) : (words_taken[3] ? (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg
+    : words_slot4_reg)))));
+assign words_slot5_next = (words_staying > 4'd5) ? (words_taken[3] ? words_slot13_reg : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
+    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)))) : (words_arrives ?
+    ((words_staying == 4'd5) ? accepted_data[31:0] : ((words_staying == 4'd4) ? accepted_data[63:32] :
+    ((words_staying == 4'd3) ? accepted_data[95:64] : (words_taken[3] ? words_slot13_reg : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
+    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg))))))) : (words_taken[3] ?
+    words_slot13_reg : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot12_reg :
+    words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg :
+    words_slot5_reg)))));
+assign words_slot6_next = (words_staying > 4'd6) ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg
-    : words_slot6_reg))));
-assign words_slot7_next = (words_staying > 4'd7) ? (words_taken[1] ? (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)) : (words_arrives ?
-    ((words_staying == 4'd7) ? accepted_data[31:0] : ((words_staying == 4'd6) ? accepted_data[63:32] :
-    ((words_staying == 4'd5) ? accepted_data[95:64] : (words_taken[1] ? (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg))))) : (words_taken[1] ?
+    : words_slot6_reg))) : (words_arrives ? ((words_staying == 4'd6) ? accepted_data[31:0] : ((words_staying
+    == 4'd5) ? accepted_data[63:32] : ((words_staying == 4'd4) ? accepted_data[95:64] : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot9_reg :
+    words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg)))))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot9_reg :
+    words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg))));
+assign words_slot7_next = (words_staying > 4'd7) ? (words_taken[2] ? (words_taken[1] ? words_slot13_reg :
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg))) :
+    (words_arrives ? ((words_staying == 4'd7) ? accepted_data[31:0] : ((words_staying == 4'd6) ?
+    accepted_data[63:32] : ((words_staying == 4'd5) ? accepted_data[95:64] : (words_taken[2] ? (words_taken[1]
+    ? words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[1] ?
     (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg :
-    words_slot7_reg)));
-assign words_slot8_next = (words_staying > 4'd8) ? (words_taken[1] ? words_slot10_reg : (words_taken[0] ?
-    words_slot9_reg : words_slot8_reg)) : (words_arrives ? ((words_staying == 4'd8) ? accepted_data[31:0] :
-    ((words_staying == 4'd7) ? accepted_data[63:32] : ((words_staying == 4'd6) ? accepted_data[95:64] :
-    (words_taken[1] ? words_slot10_reg : (words_taken[0] ? words_slot9_reg : words_slot8_reg))))) :
-    (words_taken[1] ? words_slot10_reg : (words_taken[0] ? words_slot9_reg : words_slot8_reg)));
-assign words_slot9_next = (words_staying > 4'd9) ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) :
-    (words_arrives ? ((words_staying == 4'd9) ? accepted_data[31:0] : ((words_staying == 4'd8) ?
-    accepted_data[63:32] : ((words_staying == 4'd7) ? accepted_data[95:64] : (words_taken[0] ?
-    words_slot10_reg : words_slot9_reg)))) : (words_taken[0] ? words_slot10_reg : words_slot9_reg));
-assign words_slot10_next = (words_staying > 4'd10) ? words_slot10_reg : (words_arrives ? ((words_staying ==
-    4'd10) ? accepted_data[31:0] : ((words_staying == 4'd9) ? accepted_data[63:32] : ((words_staying == 4'd8)
-    ? accepted_data[95:64] : words_slot10_reg))) : words_slot10_reg);
+    words_slot7_reg)))))) : (words_taken[2] ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot10_reg :
+    words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg))));
+assign words_slot8_next = (words_staying > 4'd8) ? (words_taken[2] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) :
+    (words_taken[0] ? words_slot9_reg : words_slot8_reg))) : (words_arrives ? ((words_staying == 4'd8) ?
+    accepted_data[31:0] : ((words_staying == 4'd7) ? accepted_data[63:32] : ((words_staying == 4'd6) ?
+    accepted_data[95:64] : (words_taken[2] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) :
+    (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ?
+    words_slot9_reg : words_slot8_reg)))))) : (words_taken[2] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) :
+    (words_taken[0] ? words_slot9_reg : words_slot8_reg))));
+assign words_slot9_next = (words_staying > 4'd9) ? (words_taken[2] ? words_slot13_reg : (words_taken[1] ?
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg :
+    words_slot9_reg))) : (words_arrives ? ((words_staying == 4'd9) ? accepted_data[31:0] : ((words_staying ==
+    4'd8) ? accepted_data[63:32] : ((words_staying == 4'd7) ? accepted_data[95:64] : (words_taken[2] ?
+    words_slot13_reg : (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) :
+    (words_taken[0] ? words_slot10_reg : words_slot9_reg)))))) : (words_taken[2] ? words_slot13_reg :
+    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg))));
+assign words_slot10_next = (words_staying > 4'd10) ? (words_taken[1] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) : (words_arrives ?
+    ((words_staying == 4'd10) ? accepted_data[31:0] : ((words_staying == 4'd9) ? accepted_data[63:32] :
+    ((words_staying == 4'd8) ? accepted_data[95:64] : (words_taken[1] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg))))) : (words_taken[1] ?
+    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg :
+    words_slot10_reg)));
+assign words_slot11_next = (words_staying > 4'd11) ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg)) : (words_arrives ? ((words_staying == 4'd11) ? accepted_data[31:0] :
+    ((words_staying == 4'd10) ? accepted_data[63:32] : ((words_staying == 4'd9) ? accepted_data[95:64] :
+    (words_taken[1] ? words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg))))) :
+    (words_taken[1] ? words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg)));
+assign words_slot12_next = (words_staying > 4'd12) ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) :
+    (words_arrives ? ((words_staying == 4'd12) ? accepted_data[31:0] : ((words_staying == 4'd11) ?
+    accepted_data[63:32] : ((words_staying == 4'd10) ? accepted_data[95:64] : (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg)))) : (words_taken[0] ? words_slot13_reg : words_slot12_reg));
+assign words_slot13_next = (words_staying > 4'd13) ? words_slot13_reg : (words_arrives ? ((words_staying ==
+    4'd13) ? accepted_data[31:0] : ((words_staying == 4'd12) ? accepted_data[63:32] : ((words_staying ==
+    4'd11) ? accepted_data[95:64] : words_slot13_reg))) : words_slot13_reg);
 assign words_count_next = words_staying + (words_arrives ? words_kept : 4'd0);
-assign words_ready = words_count_reg <= 4'd8;
+assign words_ready = words_count_reg <= 4'd11;
+assign pending_take_next = parallel_check_reg ? first_taken : (start_goes ? {2'd0, start_words} : (step ?
+    taken : 4'd0));
+assign front0 = pending_take_reg[3] ? (pending_take_reg[2] ? (pending_take_reg[0] ? words_slot13_reg :
+    words_slot12_reg) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot11_reg : words_slot10_reg) :
+    (pending_take_reg[0] ? words_slot9_reg : words_slot8_reg))) : (pending_take_reg[2] ? (pending_take_reg[1]
+    ? (pending_take_reg[0] ? words_slot7_reg : words_slot6_reg) : (pending_take_reg[0] ? words_slot5_reg :
+    words_slot4_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot3_reg : words_slot2_reg) :
+    (pending_take_reg[0] ? words_slot1_reg : words_slot0_reg)));
+assign front1 = pending_take_reg[3] ? (pending_take_reg[2] ? words_slot13_reg : (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot12_reg : words_slot11_reg) : (pending_take_reg[0] ? words_slot10_reg :
+    words_slot9_reg))) : (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot8_reg
+    : words_slot7_reg) : (pending_take_reg[0] ? words_slot6_reg : words_slot5_reg)) : (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot4_reg : words_slot3_reg) : (pending_take_reg[0] ? words_slot2_reg :
+    words_slot1_reg)));
+assign front2 = pending_take_reg[3] ? (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot13_reg :
+    words_slot12_reg) : (pending_take_reg[0] ? words_slot11_reg : words_slot10_reg)) : (pending_take_reg[2] ?
+    (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot9_reg : words_slot8_reg) : (pending_take_reg[0] ?
+    words_slot7_reg : words_slot6_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot5_reg :
+    words_slot4_reg) : (pending_take_reg[0] ? words_slot3_reg : words_slot2_reg)));
+assign front3 = pending_take_reg[3] ? (pending_take_reg[1] ? words_slot13_reg : (pending_take_reg[0] ?
+    words_slot12_reg : words_slot11_reg)) : (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0]
+    ? words_slot10_reg : words_slot9_reg) : (pending_take_reg[0] ? words_slot8_reg : words_slot7_reg)) :
+    (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot6_reg : words_slot5_reg) : (pending_take_reg[0] ?
+    words_slot4_reg : words_slot3_reg)));
+assign front4 = pending_take_reg[3] ? (pending_take_reg[0] ? words_slot13_reg : words_slot12_reg) :
+    (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot11_reg : words_slot10_reg)
+    : (pending_take_reg[0] ? words_slot9_reg : words_slot8_reg)) : (pending_take_reg[1] ? (pending_take_reg[0]
+    ? words_slot7_reg : words_slot6_reg) : (pending_take_reg[0] ? words_slot5_reg : words_slot4_reg)));
+assign front5 = pending_take_reg[3] ? words_slot13_reg : (pending_take_reg[2] ? (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot12_reg : words_slot11_reg) : (pending_take_reg[0] ? words_slot10_reg :
+    words_slot9_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot8_reg : words_slot7_reg) :
+    (pending_take_reg[0] ? words_slot6_reg : words_slot5_reg)));
+assign front6 = pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot13_reg :
+    words_slot12_reg) : (pending_take_reg[0] ? words_slot11_reg : words_slot10_reg)) : (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot9_reg : words_slot8_reg) : (pending_take_reg[0] ? words_slot7_reg :
+    words_slot6_reg));
+assign front7 = pending_take_reg[2] ? (pending_take_reg[1] ? words_slot13_reg : (pending_take_reg[0] ?
+    words_slot12_reg : words_slot11_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot10_reg :
+    words_slot9_reg) : (pending_take_reg[0] ? words_slot8_reg : words_slot7_reg));
+assign visible = words_count_reg - pending_take_reg;
 assign round_data = {lane7_value, lane6_value, lane5_value, lane4_value, lane3_value, lane2_value,
     lane1_value, lane0_value};
 assign round_valid = leaves;
@@ -8995,22 +9148,22 @@ assign frame_ends = lane0_ends_frame | lane1_ends_frame | lane2_ends_frame | lan
 assign step = ~starting_reg & ~failed_reg & ~(lane0_missing | lane1_missing | lane2_missing | lane3_missing |
     lane4_missing | lane5_missing | lane6_missing | lane7_missing) & accepts;
 assign eof_check_next = step & frame_ends;
-assign lane0_table_address = starting_reg ? load_state : lane0_new_state;
-assign lane0_table_read = starting_reg ? (start_goes & lane0_loads_here) : step;
-assign lane1_table_address = starting_reg ? load_state : lane1_new_state;
-assign lane1_table_read = starting_reg ? (start_goes & lane1_loads_here) : step;
-assign lane2_table_address = starting_reg ? load_state : lane2_new_state;
-assign lane2_table_read = starting_reg ? (start_goes & lane2_loads_here) : step;
-assign lane3_table_address = starting_reg ? load_state : lane3_new_state;
-assign lane3_table_read = starting_reg ? (start_goes & lane3_loads_here) : step;
-assign lane4_table_address = starting_reg ? load_state : lane4_new_state;
-assign lane4_table_read = starting_reg ? (start_goes & lane4_loads_here) : step;
-assign lane5_table_address = starting_reg ? load_state : lane5_new_state;
-assign lane5_table_read = starting_reg ? (start_goes & lane5_loads_here) : step;
-assign lane6_table_address = starting_reg ? load_state : lane6_new_state;
-assign lane6_table_read = starting_reg ? (start_goes & lane6_loads_here) : step;
-assign lane7_table_address = starting_reg ? load_state : lane7_new_state;
-assign lane7_table_read = starting_reg ? (start_goes & lane7_loads_here) : step;
+assign lane0_table_address = starting_reg ? (fresh_reg ? front0[31:21] : load_state) : lane0_new_state;
+assign lane0_table_read = starting_reg ? (lane0_loads_first | (start_goes & lane0_loads_here)) : step;
+assign lane1_table_address = starting_reg ? (fresh_reg ? front1[31:21] : load_state) : lane1_new_state;
+assign lane1_table_read = starting_reg ? (lane1_loads_first | (start_goes & lane1_loads_here)) : step;
+assign lane2_table_address = starting_reg ? (fresh_reg ? front2[31:21] : load_state) : lane2_new_state;
+assign lane2_table_read = starting_reg ? (lane2_loads_first | (start_goes & lane2_loads_here)) : step;
+assign lane3_table_address = starting_reg ? (fresh_reg ? front3[31:21] : load_state) : lane3_new_state;
+assign lane3_table_read = starting_reg ? (lane3_loads_first | (start_goes & lane3_loads_here)) : step;
+assign lane4_table_address = starting_reg ? (fresh_reg ? front4[31:21] : load_state) : lane4_new_state;
+assign lane4_table_read = starting_reg ? (lane4_loads_first | (start_goes & lane4_loads_here)) : step;
+assign lane5_table_address = starting_reg ? (fresh_reg ? front5[31:21] : load_state) : lane5_new_state;
+assign lane5_table_read = starting_reg ? (lane5_loads_first | (start_goes & lane5_loads_here)) : step;
+assign lane6_table_address = starting_reg ? (fresh_reg ? front6[31:21] : load_state) : lane6_new_state;
+assign lane6_table_read = starting_reg ? (lane6_loads_first | (start_goes & lane6_loads_here)) : step;
+assign lane7_table_address = starting_reg ? (fresh_reg ? front7[31:21] : load_state) : lane7_new_state;
+assign lane7_table_read = starting_reg ? (lane7_loads_first | (start_goes & lane7_loads_here)) : step;
 assign check_entry = check_lane_reg[2] ? (check_lane_reg[1] ? (check_lane_reg[0] ? lane7_decode_table_rdata :
     lane6_decode_table_rdata) : (check_lane_reg[0] ? lane5_decode_table_rdata : lane4_decode_table_rdata)) :
     (check_lane_reg[1] ? (check_lane_reg[0] ? lane3_decode_table_rdata : lane2_decode_table_rdata) :
@@ -9019,8 +9172,11 @@ assign check_crosses = check_valid_reg & (check_entry[20:15] > 6'd21);
 assign check_ends = check_valid_reg & (check_entry[22:21] == 2'd2);
 assign loads = ~check_ends & (start_lane_reg < 4'd8);
 assign start_words = {1'd0, check_crosses} + {1'd0, loads};
-assign start_goes = starting_reg & ~failed_reg & (words_count_reg >= {2'd0, start_words});
-assign load_word = check_crosses ? words_slot1_reg : words_slot0_reg;
+assign start_goes = starting_reg & ~fresh_reg & ~parallel_check_reg & ~failed_reg & (visible >= {2'd0,
+    start_words});
+assign parallel_load = starting_reg & fresh_reg & ~failed_reg & (visible != 4'd0);
+assign available = (visible >= 4'd8) ? 4'd8 : visible;
+assign load_word = check_crosses ? front1 : front0;
 assign load_state = load_word[31:21];
 assign lane0_consumed = lane0_decode_table_rdata[20:15];
 assign lane0_is_end = lane0_decode_table_rdata[22:21] == 2'd2;
@@ -9028,8 +9184,8 @@ assign lane0_active = 1'd1;
 assign lane0_crosses = lane0_consumed > lane0_have_reg;
 assign lane0_needs = lane0_active & lane0_crosses & ~lane0_spare_valid_reg;
 assign lane0_word_index = 4'd0;
-assign lane0_next_word = lane0_spare_valid_reg ? lane0_spare_reg : words_slot0_reg;
-assign lane0_missing = lane0_needs & (lane0_word_index >= words_count_reg);
+assign lane0_next_word = lane0_spare_valid_reg ? lane0_spare_reg : front0;
+assign lane0_missing = lane0_needs & (lane0_word_index >= visible);
 assign lane0_entry_in = {lane0_word_reg, lane0_next_word};
 assign lane0_entry_stage0 = lane0_pointer_reg[5] ? (lane0_pointer_reg[4] ? {lane0_entry_in[15:0], 26'd0} :
     {lane0_entry_in[31:0], 10'd0}) : (lane0_pointer_reg[4] ? lane0_entry_in[47:6] : lane0_entry_in[63:22]);
@@ -9068,6 +9224,10 @@ assign lane0_symbol = lane0_held_entry_reg[31] ? lane0_payload[15:8] : lane0_hel
 assign lane0_raw_bits = lane0_held_entry_reg[31] ? lane0_payload[7:0] : lane0_payload[15:8];
 assign lane0_value = {lane0_raw_bits[7], lane0_symbol, lane0_raw_bits[6:0]};
 assign lane0_loads_here = loads & (start_lane_reg == 4'd0);
+assign lane0_loads_first = parallel_load & (visible > 4'd0);
+assign lane0_tried = parallel_count_reg > 4'd0;
+assign lane0_committed = lane0_tried;
+assign lane0_hit_after = lane0_tried & ((lane0_consumed > 6'd21) | lane0_is_end);
 assign lane0_checked_here = check_crosses & (check_lane_reg == 3'd0);
 assign lane1_consumed = lane1_decode_table_rdata[20:15];
 assign lane1_is_end = lane1_decode_table_rdata[22:21] == 2'd2;
@@ -9075,9 +9235,8 @@ assign lane1_active = ~lane0_ends_after;
 assign lane1_crosses = lane1_consumed > lane1_have_reg;
 assign lane1_needs = lane1_active & lane1_crosses & ~lane1_spare_valid_reg;
 assign lane1_word_index = {3'd0, lane0_needs};
-assign lane1_next_word = lane1_spare_valid_reg ? lane1_spare_reg : (lane1_word_index[0] ? words_slot1_reg :
-    words_slot0_reg);
-assign lane1_missing = lane1_needs & (lane1_word_index >= words_count_reg);
+assign lane1_next_word = lane1_spare_valid_reg ? lane1_spare_reg : (lane1_word_index[0] ? front1 : front0);
+assign lane1_missing = lane1_needs & (lane1_word_index >= visible);
 assign lane1_entry_in = {lane1_word_reg, lane1_next_word};
 assign lane1_entry_stage0 = lane1_pointer_reg[5] ? (lane1_pointer_reg[4] ? {lane1_entry_in[15:0], 26'd0} :
     {lane1_entry_in[31:0], 10'd0}) : (lane1_pointer_reg[4] ? lane1_entry_in[47:6] : lane1_entry_in[63:22]);
@@ -9116,6 +9275,10 @@ assign lane1_symbol = lane1_held_entry_reg[31] ? lane1_payload[15:8] : lane1_hel
 assign lane1_raw_bits = lane1_held_entry_reg[31] ? lane1_payload[7:0] : lane1_payload[15:8];
 assign lane1_value = {lane1_raw_bits[7], lane1_symbol, lane1_raw_bits[6:0]};
 assign lane1_loads_here = loads & (start_lane_reg == 4'd1);
+assign lane1_loads_first = parallel_load & (visible > 4'd1);
+assign lane1_tried = parallel_count_reg > 4'd1;
+assign lane1_committed = lane1_tried & ~lane0_hit_after;
+assign lane1_hit_after = lane0_hit_after | (lane1_tried & ((lane1_consumed > 6'd21) | lane1_is_end));
 assign lane1_checked_here = check_crosses & (check_lane_reg == 3'd1);
 assign lane2_consumed = lane2_decode_table_rdata[20:15];
 assign lane2_is_end = lane2_decode_table_rdata[22:21] == 2'd2;
@@ -9123,9 +9286,9 @@ assign lane2_active = ~lane1_ends_after;
 assign lane2_crosses = lane2_consumed > lane2_have_reg;
 assign lane2_needs = lane2_active & lane2_crosses & ~lane2_spare_valid_reg;
 assign lane2_word_index = {3'd0, lane0_needs} + {3'd0, lane1_needs};
-assign lane2_next_word = lane2_spare_valid_reg ? lane2_spare_reg : (lane2_word_index[1] ? words_slot2_reg :
-    (lane2_word_index[0] ? words_slot1_reg : words_slot0_reg));
-assign lane2_missing = lane2_needs & (lane2_word_index >= words_count_reg);
+assign lane2_next_word = lane2_spare_valid_reg ? lane2_spare_reg : (lane2_word_index[1] ? front2 :
+    (lane2_word_index[0] ? front1 : front0));
+assign lane2_missing = lane2_needs & (lane2_word_index >= visible);
 assign lane2_entry_in = {lane2_word_reg, lane2_next_word};
 assign lane2_entry_stage0 = lane2_pointer_reg[5] ? (lane2_pointer_reg[4] ? {lane2_entry_in[15:0], 26'd0} :
     {lane2_entry_in[31:0], 10'd0}) : (lane2_pointer_reg[4] ? lane2_entry_in[47:6] : lane2_entry_in[63:22]);
@@ -9164,6 +9327,10 @@ assign lane2_symbol = lane2_held_entry_reg[31] ? lane2_payload[15:8] : lane2_hel
 assign lane2_raw_bits = lane2_held_entry_reg[31] ? lane2_payload[7:0] : lane2_payload[15:8];
 assign lane2_value = {lane2_raw_bits[7], lane2_symbol, lane2_raw_bits[6:0]};
 assign lane2_loads_here = loads & (start_lane_reg == 4'd2);
+assign lane2_loads_first = parallel_load & (visible > 4'd2);
+assign lane2_tried = parallel_count_reg > 4'd2;
+assign lane2_committed = lane2_tried & ~lane1_hit_after;
+assign lane2_hit_after = lane1_hit_after | (lane2_tried & ((lane2_consumed > 6'd21) | lane2_is_end));
 assign lane2_checked_here = check_crosses & (check_lane_reg == 3'd2);
 assign lane3_consumed = lane3_decode_table_rdata[20:15];
 assign lane3_is_end = lane3_decode_table_rdata[22:21] == 2'd2;
@@ -9172,8 +9339,8 @@ assign lane3_crosses = lane3_consumed > lane3_have_reg;
 assign lane3_needs = lane3_active & lane3_crosses & ~lane3_spare_valid_reg;
 assign lane3_word_index = {3'd0, lane0_needs} + ({3'd0, lane1_needs} + {3'd0, lane2_needs});
 assign lane3_next_word = lane3_spare_valid_reg ? lane3_spare_reg : (lane3_word_index[1] ? (lane3_word_index[0]
-    ? words_slot3_reg : words_slot2_reg) : (lane3_word_index[0] ? words_slot1_reg : words_slot0_reg));
-assign lane3_missing = lane3_needs & (lane3_word_index >= words_count_reg);
+    ? front3 : front2) : (lane3_word_index[0] ? front1 : front0));
+assign lane3_missing = lane3_needs & (lane3_word_index >= visible);
 assign lane3_entry_in = {lane3_word_reg, lane3_next_word};
 assign lane3_entry_stage0 = lane3_pointer_reg[5] ? (lane3_pointer_reg[4] ? {lane3_entry_in[15:0], 26'd0} :
     {lane3_entry_in[31:0], 10'd0}) : (lane3_pointer_reg[4] ? lane3_entry_in[47:6] : lane3_entry_in[63:22]);
@@ -9212,6 +9379,10 @@ assign lane3_symbol = lane3_held_entry_reg[31] ? lane3_payload[15:8] : lane3_hel
 assign lane3_raw_bits = lane3_held_entry_reg[31] ? lane3_payload[7:0] : lane3_payload[15:8];
 assign lane3_value = {lane3_raw_bits[7], lane3_symbol, lane3_raw_bits[6:0]};
 assign lane3_loads_here = loads & (start_lane_reg == 4'd3);
+assign lane3_loads_first = parallel_load & (visible > 4'd3);
+assign lane3_tried = parallel_count_reg > 4'd3;
+assign lane3_committed = lane3_tried & ~lane2_hit_after;
+assign lane3_hit_after = lane2_hit_after | (lane3_tried & ((lane3_consumed > 6'd21) | lane3_is_end));
 assign lane3_checked_here = check_crosses & (check_lane_reg == 3'd3);
 assign lane4_consumed = lane4_decode_table_rdata[20:15];
 assign lane4_is_end = lane4_decode_table_rdata[22:21] == 2'd2;
@@ -9220,10 +9391,10 @@ assign lane4_crosses = lane4_consumed > lane4_have_reg;
 assign lane4_needs = lane4_active & lane4_crosses & ~lane4_spare_valid_reg;
 assign lane4_word_index = ({3'd0, lane0_needs} + {3'd0, lane1_needs}) + ({3'd0, lane2_needs} + {3'd0,
     lane3_needs});
-assign lane4_next_word = lane4_spare_valid_reg ? lane4_spare_reg : (lane4_word_index[2] ? words_slot4_reg :
-    (lane4_word_index[1] ? (lane4_word_index[0] ? words_slot3_reg : words_slot2_reg) : (lane4_word_index[0] ?
-    words_slot1_reg : words_slot0_reg)));
-assign lane4_missing = lane4_needs & (lane4_word_index >= words_count_reg);
+assign lane4_next_word = lane4_spare_valid_reg ? lane4_spare_reg : (lane4_word_index[2] ? front4 :
+    (lane4_word_index[1] ? (lane4_word_index[0] ? front3 : front2) : (lane4_word_index[0] ? front1 :
+    front0)));
+assign lane4_missing = lane4_needs & (lane4_word_index >= visible);
 assign lane4_entry_in = {lane4_word_reg, lane4_next_word};
 assign lane4_entry_stage0 = lane4_pointer_reg[5] ? (lane4_pointer_reg[4] ? {lane4_entry_in[15:0], 26'd0} :
     {lane4_entry_in[31:0], 10'd0}) : (lane4_pointer_reg[4] ? lane4_entry_in[47:6] : lane4_entry_in[63:22]);
@@ -9262,6 +9433,10 @@ assign lane4_symbol = lane4_held_entry_reg[31] ? lane4_payload[15:8] : lane4_hel
 assign lane4_raw_bits = lane4_held_entry_reg[31] ? lane4_payload[7:0] : lane4_payload[15:8];
 assign lane4_value = {lane4_raw_bits[7], lane4_symbol, lane4_raw_bits[6:0]};
 assign lane4_loads_here = loads & (start_lane_reg == 4'd4);
+assign lane4_loads_first = parallel_load & (visible > 4'd4);
+assign lane4_tried = parallel_count_reg > 4'd4;
+assign lane4_committed = lane4_tried & ~lane3_hit_after;
+assign lane4_hit_after = lane3_hit_after | (lane4_tried & ((lane4_consumed > 6'd21) | lane4_is_end));
 assign lane4_checked_here = check_crosses & (check_lane_reg == 3'd4);
 assign lane5_consumed = lane5_decode_table_rdata[20:15];
 assign lane5_is_end = lane5_decode_table_rdata[22:21] == 2'd2;
@@ -9271,9 +9446,9 @@ assign lane5_needs = lane5_active & lane5_crosses & ~lane5_spare_valid_reg;
 assign lane5_word_index = ({3'd0, lane0_needs} + {3'd0, lane1_needs}) + ({3'd0, lane2_needs} + ({3'd0,
     lane3_needs} + {3'd0, lane4_needs}));
 assign lane5_next_word = lane5_spare_valid_reg ? lane5_spare_reg : (lane5_word_index[2] ? (lane5_word_index[0]
-    ? words_slot5_reg : words_slot4_reg) : (lane5_word_index[1] ? (lane5_word_index[0] ? words_slot3_reg :
-    words_slot2_reg) : (lane5_word_index[0] ? words_slot1_reg : words_slot0_reg)));
-assign lane5_missing = lane5_needs & (lane5_word_index >= words_count_reg);
+    ? front5 : front4) : (lane5_word_index[1] ? (lane5_word_index[0] ? front3 : front2) : (lane5_word_index[0]
+    ? front1 : front0)));
+assign lane5_missing = lane5_needs & (lane5_word_index >= visible);
 assign lane5_entry_in = {lane5_word_reg, lane5_next_word};
 assign lane5_entry_stage0 = lane5_pointer_reg[5] ? (lane5_pointer_reg[4] ? {lane5_entry_in[15:0], 26'd0} :
     {lane5_entry_in[31:0], 10'd0}) : (lane5_pointer_reg[4] ? lane5_entry_in[47:6] : lane5_entry_in[63:22]);
@@ -9312,6 +9487,10 @@ assign lane5_symbol = lane5_held_entry_reg[31] ? lane5_payload[15:8] : lane5_hel
 assign lane5_raw_bits = lane5_held_entry_reg[31] ? lane5_payload[7:0] : lane5_payload[15:8];
 assign lane5_value = {lane5_raw_bits[7], lane5_symbol, lane5_raw_bits[6:0]};
 assign lane5_loads_here = loads & (start_lane_reg == 4'd5);
+assign lane5_loads_first = parallel_load & (visible > 4'd5);
+assign lane5_tried = parallel_count_reg > 4'd5;
+assign lane5_committed = lane5_tried & ~lane4_hit_after;
+assign lane5_hit_after = lane4_hit_after | (lane5_tried & ((lane5_consumed > 6'd21) | lane5_is_end));
 assign lane5_checked_here = check_crosses & (check_lane_reg == 3'd5);
 assign lane6_consumed = lane6_decode_table_rdata[20:15];
 assign lane6_is_end = lane6_decode_table_rdata[22:21] == 2'd2;
@@ -9321,10 +9500,9 @@ assign lane6_needs = lane6_active & lane6_crosses & ~lane6_spare_valid_reg;
 assign lane6_word_index = ({3'd0, lane0_needs} + ({3'd0, lane1_needs} + {3'd0, lane2_needs})) + ({3'd0,
     lane3_needs} + ({3'd0, lane4_needs} + {3'd0, lane5_needs}));
 assign lane6_next_word = lane6_spare_valid_reg ? lane6_spare_reg : (lane6_word_index[2] ? (lane6_word_index[1]
-    ? words_slot6_reg : (lane6_word_index[0] ? words_slot5_reg : words_slot4_reg)) : (lane6_word_index[1] ?
-    (lane6_word_index[0] ? words_slot3_reg : words_slot2_reg) : (lane6_word_index[0] ? words_slot1_reg :
-    words_slot0_reg)));
-assign lane6_missing = lane6_needs & (lane6_word_index >= words_count_reg);
+    ? front6 : (lane6_word_index[0] ? front5 : front4)) : (lane6_word_index[1] ? (lane6_word_index[0] ? front3
+    : front2) : (lane6_word_index[0] ? front1 : front0)));
+assign lane6_missing = lane6_needs & (lane6_word_index >= visible);
 assign lane6_entry_in = {lane6_word_reg, lane6_next_word};
 assign lane6_entry_stage0 = lane6_pointer_reg[5] ? (lane6_pointer_reg[4] ? {lane6_entry_in[15:0], 26'd0} :
     {lane6_entry_in[31:0], 10'd0}) : (lane6_pointer_reg[4] ? lane6_entry_in[47:6] : lane6_entry_in[63:22]);
@@ -9363,6 +9541,10 @@ assign lane6_symbol = lane6_held_entry_reg[31] ? lane6_payload[15:8] : lane6_hel
 assign lane6_raw_bits = lane6_held_entry_reg[31] ? lane6_payload[7:0] : lane6_payload[15:8];
 assign lane6_value = {lane6_raw_bits[7], lane6_symbol, lane6_raw_bits[6:0]};
 assign lane6_loads_here = loads & (start_lane_reg == 4'd6);
+assign lane6_loads_first = parallel_load & (visible > 4'd6);
+assign lane6_tried = parallel_count_reg > 4'd6;
+assign lane6_committed = lane6_tried & ~lane5_hit_after;
+assign lane6_hit_after = lane5_hit_after | (lane6_tried & ((lane6_consumed > 6'd21) | lane6_is_end));
 assign lane6_checked_here = check_crosses & (check_lane_reg == 3'd6);
 assign lane7_consumed = lane7_decode_table_rdata[20:15];
 assign lane7_is_end = lane7_decode_table_rdata[22:21] == 2'd2;
@@ -9372,10 +9554,10 @@ assign lane7_needs = lane7_active & lane7_crosses & ~lane7_spare_valid_reg;
 assign lane7_word_index = ({3'd0, lane0_needs} + ({3'd0, lane1_needs} + {3'd0, lane2_needs})) + (({3'd0,
     lane3_needs} + {3'd0, lane4_needs}) + ({3'd0, lane5_needs} + {3'd0, lane6_needs}));
 assign lane7_next_word = lane7_spare_valid_reg ? lane7_spare_reg : (lane7_word_index[2] ? (lane7_word_index[1]
-    ? (lane7_word_index[0] ? words_slot7_reg : words_slot6_reg) : (lane7_word_index[0] ? words_slot5_reg :
-    words_slot4_reg)) : (lane7_word_index[1] ? (lane7_word_index[0] ? words_slot3_reg : words_slot2_reg) :
-    (lane7_word_index[0] ? words_slot1_reg : words_slot0_reg)));
-assign lane7_missing = lane7_needs & (lane7_word_index >= words_count_reg);
+    ? (lane7_word_index[0] ? front7 : front6) : (lane7_word_index[0] ? front5 : front4)) :
+    (lane7_word_index[1] ? (lane7_word_index[0] ? front3 : front2) : (lane7_word_index[0] ? front1 :
+    front0)));
+assign lane7_missing = lane7_needs & (lane7_word_index >= visible);
 assign lane7_entry_in = {lane7_word_reg, lane7_next_word};
 assign lane7_entry_stage0 = lane7_pointer_reg[5] ? (lane7_pointer_reg[4] ? {lane7_entry_in[15:0], 26'd0} :
     {lane7_entry_in[31:0], 10'd0}) : (lane7_pointer_reg[4] ? lane7_entry_in[47:6] : lane7_entry_in[63:22]);
@@ -9414,18 +9596,25 @@ assign lane7_symbol = lane7_held_entry_reg[31] ? lane7_payload[15:8] : lane7_hel
 assign lane7_raw_bits = lane7_held_entry_reg[31] ? lane7_payload[7:0] : lane7_payload[15:8];
 assign lane7_value = {lane7_raw_bits[7], lane7_symbol, lane7_raw_bits[6:0]};
 assign lane7_loads_here = loads & (start_lane_reg == 4'd7);
+assign lane7_loads_first = parallel_load & (visible > 4'd7);
+assign lane7_tried = parallel_count_reg > 4'd7;
+assign lane7_committed = lane7_tried & ~lane6_hit_after;
+assign lane7_hit_after = lane6_hit_after | (lane7_tried & ((lane7_consumed > 6'd21) | lane7_is_end));
 assign lane7_checked_here = check_crosses & (check_lane_reg == 3'd7);
+assign first_taken = (({3'd0, lane0_committed} + {3'd0, lane1_committed}) + ({3'd0, lane2_committed} + {3'd0,
+    lane3_committed})) + (({3'd0, lane4_committed} + {3'd0, lane5_committed}) + ({3'd0, lane6_committed} +
+    {3'd0, lane7_committed}));
 assign states_at_zero = (~lane0_started_reg | (lane0_state_reg == 11'd0)) & (~lane1_started_reg |
     (lane1_state_reg == 11'd0)) & (~lane2_started_reg | (lane2_state_reg == 11'd0)) & (~lane3_started_reg |
     (lane3_state_reg == 11'd0)) & (~lane4_started_reg | (lane4_state_reg == 11'd0)) & (~lane5_started_reg |
     (lane5_state_reg == 11'd0)) & (~lane6_started_reg | (lane6_state_reg == 11'd0)) & (~lane7_started_reg |
     (lane7_state_reg == 11'd0));
-assign taken = (({3'd0, lane0_needs} + {3'd0, lane1_needs}) + ({3'd0, lane2_needs} + {3'd0, lane3_needs})) +
-    (({3'd0, lane4_needs} + {3'd0, lane5_needs}) + ({3'd0, lane6_needs} + {3'd0, lane7_needs}));
-assign words_taken = start_goes ? {2'd0, start_words} : (step ? taken : 4'd0);
+assign words_taken = pending_take_reg;
 assign words_staying = words_count_reg - words_taken;
 assign words_arrives = accepted_valid & words_ready;
 assign words_kept = ({3'd0, accepted_keep[0]} + {3'd0, accepted_keep[1]}) + {3'd0, accepted_keep[2]};
+assign taken = (({3'd0, lane0_needs} + {3'd0, lane1_needs}) + ({3'd0, lane2_needs} + {3'd0, lane3_needs})) +
+    (({3'd0, lane4_needs} + {3'd0, lane5_needs}) + ({3'd0, lane6_needs} + {3'd0, lane7_needs}));
 assign keeps = {lane7_keeps, lane6_keeps, lane5_keeps, lane4_keeps, lane3_keeps, lane2_keeps, lane1_keeps,
     lane0_keeps};
 assign leaves = held_valid_reg & round_ready & (held_last_reg | step);
@@ -9468,7 +9657,24 @@ always @* begin
     start_lane_next = start_lane_reg;
     check_valid_next = check_valid_reg;
     check_lane_next = check_lane_reg;
-    if (start_goes) begin
+    fresh_next = fresh_reg;
+    parallel_check_next = parallel_check_reg;
+    parallel_count_next = parallel_count_reg;
+    if (parallel_load) begin
+        fresh_next = 1'd0;
+        parallel_check_next = 1'd1;
+        parallel_count_next = available;
+    end else if (parallel_check_reg) begin
+        parallel_check_next = 1'd0;
+        check_valid_next = lane7_hit_after;
+        check_lane_next = _t8[2:0];
+        if (~lane7_hit_after & (first_taken == 4'd8)) begin
+            starting_next = 1'd0;
+            start_lane_next = 4'd0;
+        end else begin
+            start_lane_next = first_taken;
+        end
+    end else if (start_goes) begin
         check_valid_next = loads;
         check_lane_next = start_lane_reg[2:0];
         if (loads) begin
@@ -9479,6 +9685,7 @@ always @* begin
         end
     end else if (step & frame_ends) begin
         starting_next = 1'd1;
+        fresh_next = 1'd1;
     end
 end
 
@@ -9498,9 +9705,14 @@ always @* begin
             lane0_state_next = load_state;
         end
         if (lane0_checked_here) begin
-            lane0_spare_next = words_slot0_reg;
+            lane0_spare_next = front0;
             lane0_spare_valid_next = 1'd1;
         end
+    end else if (lane0_loads_first) begin
+        lane0_word_next = front0;
+        lane0_pointer_next = 6'd11;
+        lane0_have_next = 6'd21;
+        lane0_state_next = front0[31:21];
     end else if (step) begin
         lane0_held_entry_next = {lane0_decode_table_rdata[30:23], lane0_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane0_decode_table_rdata[3:0], lane0_merged};
@@ -9523,7 +9735,7 @@ end
 
 always @* begin
     lane0_started_next = lane0_started_reg;
-    if (start_goes & lane0_loads_here) begin
+    if ((start_goes & lane0_loads_here) | (parallel_check_reg & lane0_committed)) begin
         lane0_started_next = 1'd1;
     end else if (eof_check_reg) begin
         lane0_started_next = 1'd0;
@@ -9546,9 +9758,14 @@ always @* begin
             lane1_state_next = load_state;
         end
         if (lane1_checked_here) begin
-            lane1_spare_next = words_slot0_reg;
+            lane1_spare_next = front0;
             lane1_spare_valid_next = 1'd1;
         end
+    end else if (lane1_loads_first) begin
+        lane1_word_next = front1;
+        lane1_pointer_next = 6'd11;
+        lane1_have_next = 6'd21;
+        lane1_state_next = front1[31:21];
     end else if (step) begin
         lane1_held_entry_next = {lane1_decode_table_rdata[30:23], lane1_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane1_decode_table_rdata[3:0], lane1_merged};
@@ -9571,7 +9788,7 @@ end
 
 always @* begin
     lane1_started_next = lane1_started_reg;
-    if (start_goes & lane1_loads_here) begin
+    if ((start_goes & lane1_loads_here) | (parallel_check_reg & lane1_committed)) begin
         lane1_started_next = 1'd1;
     end else if (eof_check_reg) begin
         lane1_started_next = 1'd0;
@@ -9594,9 +9811,14 @@ always @* begin
             lane2_state_next = load_state;
         end
         if (lane2_checked_here) begin
-            lane2_spare_next = words_slot0_reg;
+            lane2_spare_next = front0;
             lane2_spare_valid_next = 1'd1;
         end
+    end else if (lane2_loads_first) begin
+        lane2_word_next = front2;
+        lane2_pointer_next = 6'd11;
+        lane2_have_next = 6'd21;
+        lane2_state_next = front2[31:21];
     end else if (step) begin
         lane2_held_entry_next = {lane2_decode_table_rdata[30:23], lane2_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane2_decode_table_rdata[3:0], lane2_merged};
@@ -9619,7 +9841,7 @@ end
 
 always @* begin
     lane2_started_next = lane2_started_reg;
-    if (start_goes & lane2_loads_here) begin
+    if ((start_goes & lane2_loads_here) | (parallel_check_reg & lane2_committed)) begin
         lane2_started_next = 1'd1;
     end else if (eof_check_reg) begin
         lane2_started_next = 1'd0;
@@ -9642,9 +9864,14 @@ always @* begin
             lane3_state_next = load_state;
         end
         if (lane3_checked_here) begin
-            lane3_spare_next = words_slot0_reg;
+            lane3_spare_next = front0;
             lane3_spare_valid_next = 1'd1;
         end
+    end else if (lane3_loads_first) begin
+        lane3_word_next = front3;
+        lane3_pointer_next = 6'd11;
+        lane3_have_next = 6'd21;
+        lane3_state_next = front3[31:21];
     end else if (step) begin
         lane3_held_entry_next = {lane3_decode_table_rdata[30:23], lane3_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane3_decode_table_rdata[3:0], lane3_merged};
@@ -9667,7 +9894,7 @@ end
 
 always @* begin
     lane3_started_next = lane3_started_reg;
-    if (start_goes & lane3_loads_here) begin
+    if ((start_goes & lane3_loads_here) | (parallel_check_reg & lane3_committed)) begin
         lane3_started_next = 1'd1;
     end else if (eof_check_reg) begin
         lane3_started_next = 1'd0;
@@ -9690,9 +9917,14 @@ always @* begin
             lane4_state_next = load_state;
         end
         if (lane4_checked_here) begin
-            lane4_spare_next = words_slot0_reg;
+            lane4_spare_next = front0;
             lane4_spare_valid_next = 1'd1;
         end
+    end else if (lane4_loads_first) begin
+        lane4_word_next = front4;
+        lane4_pointer_next = 6'd11;
+        lane4_have_next = 6'd21;
+        lane4_state_next = front4[31:21];
     end else if (step) begin
         lane4_held_entry_next = {lane4_decode_table_rdata[30:23], lane4_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane4_decode_table_rdata[3:0], lane4_merged};
@@ -9715,7 +9947,7 @@ end
 
 always @* begin
     lane4_started_next = lane4_started_reg;
-    if (start_goes & lane4_loads_here) begin
+    if ((start_goes & lane4_loads_here) | (parallel_check_reg & lane4_committed)) begin
         lane4_started_next = 1'd1;
     end else if (eof_check_reg) begin
         lane4_started_next = 1'd0;
@@ -9738,9 +9970,14 @@ always @* begin
             lane5_state_next = load_state;
         end
         if (lane5_checked_here) begin
-            lane5_spare_next = words_slot0_reg;
+            lane5_spare_next = front0;
             lane5_spare_valid_next = 1'd1;
         end
+    end else if (lane5_loads_first) begin
+        lane5_word_next = front5;
+        lane5_pointer_next = 6'd11;
+        lane5_have_next = 6'd21;
+        lane5_state_next = front5[31:21];
     end else if (step) begin
         lane5_held_entry_next = {lane5_decode_table_rdata[30:23], lane5_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane5_decode_table_rdata[3:0], lane5_merged};
@@ -9763,7 +10000,7 @@ end
 
 always @* begin
     lane5_started_next = lane5_started_reg;
-    if (start_goes & lane5_loads_here) begin
+    if ((start_goes & lane5_loads_here) | (parallel_check_reg & lane5_committed)) begin
         lane5_started_next = 1'd1;
     end else if (eof_check_reg) begin
         lane5_started_next = 1'd0;
@@ -9786,9 +10023,14 @@ always @* begin
             lane6_state_next = load_state;
         end
         if (lane6_checked_here) begin
-            lane6_spare_next = words_slot0_reg;
+            lane6_spare_next = front0;
             lane6_spare_valid_next = 1'd1;
         end
+    end else if (lane6_loads_first) begin
+        lane6_word_next = front6;
+        lane6_pointer_next = 6'd11;
+        lane6_have_next = 6'd21;
+        lane6_state_next = front6[31:21];
     end else if (step) begin
         lane6_held_entry_next = {lane6_decode_table_rdata[30:23], lane6_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane6_decode_table_rdata[3:0], lane6_merged};
@@ -9811,7 +10053,7 @@ end
 
 always @* begin
     lane6_started_next = lane6_started_reg;
-    if (start_goes & lane6_loads_here) begin
+    if ((start_goes & lane6_loads_here) | (parallel_check_reg & lane6_committed)) begin
         lane6_started_next = 1'd1;
     end else if (eof_check_reg) begin
         lane6_started_next = 1'd0;
@@ -9834,9 +10076,14 @@ always @* begin
             lane7_state_next = load_state;
         end
         if (lane7_checked_here) begin
-            lane7_spare_next = words_slot0_reg;
+            lane7_spare_next = front0;
             lane7_spare_valid_next = 1'd1;
         end
+    end else if (lane7_loads_first) begin
+        lane7_word_next = front7;
+        lane7_pointer_next = 6'd11;
+        lane7_have_next = 6'd21;
+        lane7_state_next = front7[31:21];
     end else if (step) begin
         lane7_held_entry_next = {lane7_decode_table_rdata[30:23], lane7_decode_table_rdata[22:21] == 2'd1,
             4'd11 - lane7_decode_table_rdata[3:0], lane7_merged};
@@ -9859,7 +10106,7 @@ end
 
 always @* begin
     lane7_started_next = lane7_started_reg;
-    if (start_goes & lane7_loads_here) begin
+    if ((start_goes & lane7_loads_here) | (parallel_check_reg & lane7_committed)) begin
         lane7_started_next = 1'd1;
     end else if (eof_check_reg) begin
         lane7_started_next = 1'd0;
@@ -9879,7 +10126,11 @@ always @(posedge clk) begin
     words_slot8_reg <= words_slot8_next;
     words_slot9_reg <= words_slot9_next;
     words_slot10_reg <= words_slot10_next;
+    words_slot11_reg <= words_slot11_next;
+    words_slot12_reg <= words_slot12_next;
+    words_slot13_reg <= words_slot13_next;
     words_count_reg <= words_count_next;
+    pending_take_reg <= pending_take_next;
     held_valid_reg <= held_valid_next;
     held_last_reg <= held_last_next;
     held_keep_reg <= held_keep_next;
@@ -9892,6 +10143,9 @@ always @(posedge clk) begin
     check_valid_reg <= check_valid_next;
     check_lane_reg <= check_lane_next;
     eof_check_reg <= eof_check_next;
+    fresh_reg <= fresh_next;
+    parallel_check_reg <= parallel_check_next;
+    parallel_count_reg <= parallel_count_next;
     lane0_word_reg <= lane0_word_next;
     lane0_pointer_reg <= lane0_pointer_next;
     lane0_have_reg <= lane0_have_next;
@@ -9960,6 +10214,7 @@ always @(posedge clk) begin
     if (rst) begin
         failed_reg <= 1'd0;
         words_count_reg <= 4'd0;
+        pending_take_reg <= 4'd0;
         held_valid_reg <= 1'd0;
         stage_valid_reg <= 1'd0;
         starting_reg <= 1'd1;
@@ -9967,6 +10222,9 @@ always @(posedge clk) begin
         check_valid_reg <= 1'd0;
         check_lane_reg <= 3'd0;
         eof_check_reg <= 1'd0;
+        fresh_reg <= 1'd1;
+        parallel_check_reg <= 1'd0;
+        parallel_count_reg <= 4'd0;
         lane0_pointer_reg <= 6'd32;
         lane0_have_reg <= 6'd0;
         lane0_started_reg <= 1'd0;

