@@ -61,9 +61,26 @@ reg  [31:0] words_slot9_reg;
 wire [31:0] words_slot9_next;
 reg  [31:0] words_slot10_reg;
 wire [31:0] words_slot10_next;
+reg  [31:0] words_slot11_reg;
+wire [31:0] words_slot11_next;
+reg  [31:0] words_slot12_reg;
+wire [31:0] words_slot12_next;
+reg  [31:0] words_slot13_reg;
+wire [31:0] words_slot13_next;
 reg  [3:0] words_count_reg;
 wire [3:0] words_count_next;
 wire words_ready;
+reg  [3:0] pending_take_reg;
+wire [3:0] pending_take_next;
+wire [31:0] front0;
+wire [31:0] front1;
+wire [31:0] front2;
+wire [31:0] front3;
+wire [31:0] front4;
+wire [31:0] front5;
+wire [31:0] front6;
+wire [31:0] front7;
+wire [3:0] visible;
 reg  held_valid_reg;
 reg  held_valid_next;
 reg  held_last_reg;
@@ -17011,104 +17028,196 @@ assign accepted_data = s_axis_tdata;
 assign accepted_valid = s_axis_tvalid;
 assign accepted_ready = words_ready;
 assign accepted_keep = s_axis_tkeep;
-assign words_slot0_next = (words_staying > 4'd0) ? (words_taken[3] ? (words_taken[1] ? words_slot10_reg :
-    (words_taken[0] ? words_slot9_reg : words_slot8_reg)) : (words_taken[2] ? (words_taken[1] ?
+assign words_slot0_next = (words_staying > 4'd0) ? (words_taken[3] ? (words_taken[2] ? (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg :
+    words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg
+    : words_slot4_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot3_reg : words_slot2_reg) :
+    (words_taken[0] ? words_slot1_reg : words_slot0_reg)))) : (words_arrives ? ((words_staying == 4'd0) ?
+    accepted_data[31:0] : (words_taken[3] ? (words_taken[2] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) :
+    (words_taken[0] ? words_slot9_reg : words_slot8_reg))) : (words_taken[2] ? (words_taken[1] ?
     (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg :
     words_slot4_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot3_reg : words_slot2_reg) :
-    (words_taken[0] ? words_slot1_reg : words_slot0_reg)))) : (words_arrives ? ((words_staying == 4'd0) ?
-    accepted_data[31:0] : (words_taken[3] ? (words_taken[1] ? words_slot10_reg : (words_taken[0] ?
-    words_slot9_reg : words_slot8_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot3_reg : words_slot2_reg) : (words_taken[0] ? words_slot1_reg
-    : words_slot0_reg))))) : (words_taken[3] ? (words_taken[1] ? words_slot10_reg : (words_taken[0] ?
-    words_slot9_reg : words_slot8_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot3_reg : words_slot2_reg) : (words_taken[0] ? words_slot1_reg
-    : words_slot0_reg)))));
-assign words_slot1_next = (words_staying > 4'd1) ? (words_taken[3] ? (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
+    (words_taken[0] ? words_slot1_reg : words_slot0_reg))))) : (words_taken[3] ? (words_taken[2] ?
+    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[1] ? (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg))) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0]
+    ? words_slot5_reg : words_slot4_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot3_reg :
+    words_slot2_reg) : (words_taken[0] ? words_slot1_reg : words_slot0_reg)))));
+assign words_slot1_next = (words_staying > 4'd1) ? (words_taken[3] ? (words_taken[2] ? words_slot13_reg :
+    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot4_reg : words_slot3_reg) : (words_taken[0] ? words_slot2_reg
+    : words_slot1_reg)))) : (words_arrives ? ((words_staying == 4'd1) ? accepted_data[31:0] : ((words_staying
+    == 4'd0) ? accepted_data[63:32] : (words_taken[3] ? (words_taken[2] ? words_slot13_reg : (words_taken[1] ?
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg :
+    words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
     words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) : (words_taken[1] ?
     (words_taken[0] ? words_slot4_reg : words_slot3_reg) : (words_taken[0] ? words_slot2_reg :
-    words_slot1_reg)))) : (words_arrives ? ((words_staying == 4'd1) ? accepted_data[31:0] : ((words_staying ==
-    4'd0) ? accepted_data[63:32] : (words_taken[3] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) :
-    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0]
-    ? words_slot6_reg : words_slot5_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot4_reg :
-    words_slot3_reg) : (words_taken[0] ? words_slot2_reg : words_slot1_reg)))))) : (words_taken[3] ?
-    (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[2] ? (words_taken[1] ?
-    (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg :
-    words_slot5_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot4_reg : words_slot3_reg) :
-    (words_taken[0] ? words_slot2_reg : words_slot1_reg)))));
-assign words_slot2_next = (words_staying > 4'd2) ? (words_taken[3] ? words_slot10_reg : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg
-    : words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg : words_slot4_reg) :
-    (words_taken[0] ? words_slot3_reg : words_slot2_reg)))) : (words_arrives ? ((words_staying == 4'd2) ?
-    accepted_data[31:0] : ((words_staying == 4'd1) ? accepted_data[63:32] : ((words_staying == 4'd0) ?
-    accepted_data[95:64] : (words_taken[3] ? words_slot10_reg : (words_taken[2] ? (words_taken[1] ?
-    (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg :
-    words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg : words_slot4_reg) :
-    (words_taken[0] ? words_slot3_reg : words_slot2_reg))))))) : (words_taken[3] ? words_slot10_reg :
+    words_slot1_reg)))))) : (words_taken[3] ? (words_taken[2] ? words_slot13_reg : (words_taken[1] ?
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg :
+    words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
+    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot4_reg : words_slot3_reg) : (words_taken[0] ? words_slot2_reg :
+    words_slot1_reg)))));
+assign words_slot2_next = (words_staying > 4'd2) ? (words_taken[3] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) :
     (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0]
     ? words_slot7_reg : words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg :
-    words_slot4_reg) : (words_taken[0] ? words_slot3_reg : words_slot2_reg)))));
-assign words_slot3_next = (words_staying > 4'd3) ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot4_reg) : (words_taken[0] ? words_slot3_reg : words_slot2_reg)))) : (words_arrives ?
+    ((words_staying == 4'd2) ? accepted_data[31:0] : ((words_staying == 4'd1) ? accepted_data[63:32] :
+    ((words_staying == 4'd0) ? accepted_data[95:64] : (words_taken[3] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0]
+    ? words_slot7_reg : words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg :
+    words_slot4_reg) : (words_taken[0] ? words_slot3_reg : words_slot2_reg))))))) : (words_taken[3] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot5_reg : words_slot4_reg) : (words_taken[0] ? words_slot3_reg
+    : words_slot2_reg)))));
+assign words_slot3_next = (words_staying > 4'd3) ? (words_taken[3] ? (words_taken[1] ? words_slot13_reg :
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg :
+    words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot6_reg : words_slot5_reg) :
+    (words_taken[0] ? words_slot4_reg : words_slot3_reg)))) : (words_arrives ? ((words_staying == 4'd3) ?
+    accepted_data[31:0] : ((words_staying == 4'd2) ? accepted_data[63:32] : ((words_staying == 4'd1) ?
+    accepted_data[95:64] : (words_taken[3] ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
     words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot6_reg : words_slot5_reg) : (words_taken[0] ? words_slot4_reg
-    : words_slot3_reg))) : (words_arrives ? ((words_staying == 4'd3) ? accepted_data[31:0] : ((words_staying
-    == 4'd2) ? accepted_data[63:32] : ((words_staying == 4'd1) ? accepted_data[95:64] : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ?
-    words_slot8_reg : words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot6_reg :
-    words_slot5_reg) : (words_taken[0] ? words_slot4_reg : words_slot3_reg)))))) : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ?
-    words_slot8_reg : words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot6_reg :
-    words_slot5_reg) : (words_taken[0] ? words_slot4_reg : words_slot3_reg))));
-assign words_slot4_next = (words_staying > 4'd4) ? (words_taken[2] ? (words_taken[1] ? words_slot10_reg :
-    (words_taken[0] ? words_slot9_reg : words_slot8_reg)) : (words_taken[1] ? (words_taken[0] ?
-    words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg))) :
-    (words_arrives ? ((words_staying == 4'd4) ? accepted_data[31:0] : ((words_staying == 4'd3) ?
-    accepted_data[63:32] : ((words_staying == 4'd2) ? accepted_data[95:64] : (words_taken[2] ? (words_taken[1]
-    ? words_slot10_reg : (words_taken[0] ? words_slot9_reg : words_slot8_reg)) : (words_taken[1] ?
+    : words_slot3_reg))))))) : (words_taken[3] ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot6_reg : words_slot5_reg) : (words_taken[0] ? words_slot4_reg
+    : words_slot3_reg)))));
+assign words_slot4_next = (words_staying > 4'd4) ? (words_taken[3] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot11_reg :
+    words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)) : (words_taken[1] ?
     (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg :
-    words_slot4_reg)))))) : (words_taken[2] ? (words_taken[1] ? words_slot10_reg : (words_taken[0] ?
-    words_slot9_reg : words_slot8_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot7_reg :
-    words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg))));
-assign words_slot5_next = (words_staying > 4'd5) ? (words_taken[2] ? (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg) : (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) :
-    (words_taken[0] ? words_slot6_reg : words_slot5_reg))) : (words_arrives ? ((words_staying == 4'd5) ?
-    accepted_data[31:0] : ((words_staying == 4'd4) ? accepted_data[63:32] : ((words_staying == 4'd3) ?
-    accepted_data[95:64] : (words_taken[2] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) :
-    (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg
-    : words_slot5_reg)))))) : (words_taken[2] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) :
-    (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg
-    : words_slot5_reg))));
-assign words_slot6_next = (words_staying > 4'd6) ? (words_taken[2] ? words_slot10_reg : (words_taken[1] ?
-    (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg :
-    words_slot6_reg))) : (words_arrives ? ((words_staying == 4'd6) ? accepted_data[31:0] : ((words_staying ==
-    4'd5) ? accepted_data[63:32] : ((words_staying == 4'd4) ? accepted_data[95:64] : (words_taken[2] ?
-    words_slot10_reg : (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) :
-    (words_taken[0] ? words_slot7_reg : words_slot6_reg)))))) : (words_taken[2] ? words_slot10_reg :
+    words_slot4_reg)))) : (words_arrives ? ((words_staying == 4'd4) ? accepted_data[31:0] : ((words_staying ==
+    4'd3) ? accepted_data[63:32] : ((words_staying == 4'd2) ? accepted_data[95:64] : (words_taken[3] ?
+    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg :
+    words_slot8_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) :
+    (words_taken[0] ? words_slot5_reg : words_slot4_reg))))))) : (words_taken[3] ? (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg
+    : words_slot4_reg)))));
+assign words_slot5_next = (words_staying > 4'd5) ? (words_taken[3] ? words_slot13_reg : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
+    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)))) : (words_arrives ?
+    ((words_staying == 4'd5) ? accepted_data[31:0] : ((words_staying == 4'd4) ? accepted_data[63:32] :
+    ((words_staying == 4'd3) ? accepted_data[95:64] : (words_taken[3] ? words_slot13_reg : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
+    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg))))))) : (words_taken[3] ?
+    words_slot13_reg : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot12_reg :
+    words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg :
+    words_slot5_reg)))));
+assign words_slot6_next = (words_staying > 4'd6) ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg
-    : words_slot6_reg))));
-assign words_slot7_next = (words_staying > 4'd7) ? (words_taken[1] ? (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)) : (words_arrives ?
-    ((words_staying == 4'd7) ? accepted_data[31:0] : ((words_staying == 4'd6) ? accepted_data[63:32] :
-    ((words_staying == 4'd5) ? accepted_data[95:64] : (words_taken[1] ? (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg))))) : (words_taken[1] ?
+    : words_slot6_reg))) : (words_arrives ? ((words_staying == 4'd6) ? accepted_data[31:0] : ((words_staying
+    == 4'd5) ? accepted_data[63:32] : ((words_staying == 4'd4) ? accepted_data[95:64] : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot9_reg :
+    words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg)))))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot9_reg :
+    words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg))));
+assign words_slot7_next = (words_staying > 4'd7) ? (words_taken[2] ? (words_taken[1] ? words_slot13_reg :
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg))) :
+    (words_arrives ? ((words_staying == 4'd7) ? accepted_data[31:0] : ((words_staying == 4'd6) ?
+    accepted_data[63:32] : ((words_staying == 4'd5) ? accepted_data[95:64] : (words_taken[2] ? (words_taken[1]
+    ? words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[1] ?
     (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg :
-    words_slot7_reg)));
-assign words_slot8_next = (words_staying > 4'd8) ? (words_taken[1] ? words_slot10_reg : (words_taken[0] ?
-    words_slot9_reg : words_slot8_reg)) : (words_arrives ? ((words_staying == 4'd8) ? accepted_data[31:0] :
-    ((words_staying == 4'd7) ? accepted_data[63:32] : ((words_staying == 4'd6) ? accepted_data[95:64] :
-    (words_taken[1] ? words_slot10_reg : (words_taken[0] ? words_slot9_reg : words_slot8_reg))))) :
-    (words_taken[1] ? words_slot10_reg : (words_taken[0] ? words_slot9_reg : words_slot8_reg)));
-assign words_slot9_next = (words_staying > 4'd9) ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) :
-    (words_arrives ? ((words_staying == 4'd9) ? accepted_data[31:0] : ((words_staying == 4'd8) ?
-    accepted_data[63:32] : ((words_staying == 4'd7) ? accepted_data[95:64] : (words_taken[0] ?
-    words_slot10_reg : words_slot9_reg)))) : (words_taken[0] ? words_slot10_reg : words_slot9_reg));
-assign words_slot10_next = (words_staying > 4'd10) ? words_slot10_reg : (words_arrives ? ((words_staying ==
-    4'd10) ? accepted_data[31:0] : ((words_staying == 4'd9) ? accepted_data[63:32] : ((words_staying == 4'd8)
-    ? accepted_data[95:64] : words_slot10_reg))) : words_slot10_reg);
+    words_slot7_reg)))))) : (words_taken[2] ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot10_reg :
+    words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg))));
+assign words_slot8_next = (words_staying > 4'd8) ? (words_taken[2] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) :
+    (words_taken[0] ? words_slot9_reg : words_slot8_reg))) : (words_arrives ? ((words_staying == 4'd8) ?
+    accepted_data[31:0] : ((words_staying == 4'd7) ? accepted_data[63:32] : ((words_staying == 4'd6) ?
+    accepted_data[95:64] : (words_taken[2] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) :
+    (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ?
+    words_slot9_reg : words_slot8_reg)))))) : (words_taken[2] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) :
+    (words_taken[0] ? words_slot9_reg : words_slot8_reg))));
+assign words_slot9_next = (words_staying > 4'd9) ? (words_taken[2] ? words_slot13_reg : (words_taken[1] ?
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg :
+    words_slot9_reg))) : (words_arrives ? ((words_staying == 4'd9) ? accepted_data[31:0] : ((words_staying ==
+    4'd8) ? accepted_data[63:32] : ((words_staying == 4'd7) ? accepted_data[95:64] : (words_taken[2] ?
+    words_slot13_reg : (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) :
+    (words_taken[0] ? words_slot10_reg : words_slot9_reg)))))) : (words_taken[2] ? words_slot13_reg :
+    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg))));
+assign words_slot10_next = (words_staying > 4'd10) ? (words_taken[1] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) : (words_arrives ?
+    ((words_staying == 4'd10) ? accepted_data[31:0] : ((words_staying == 4'd9) ? accepted_data[63:32] :
+    ((words_staying == 4'd8) ? accepted_data[95:64] : (words_taken[1] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg))))) : (words_taken[1] ?
+    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg :
+    words_slot10_reg)));
+assign words_slot11_next = (words_staying > 4'd11) ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg)) : (words_arrives ? ((words_staying == 4'd11) ? accepted_data[31:0] :
+    ((words_staying == 4'd10) ? accepted_data[63:32] : ((words_staying == 4'd9) ? accepted_data[95:64] :
+    (words_taken[1] ? words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg))))) :
+    (words_taken[1] ? words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg)));
+assign words_slot12_next = (words_staying > 4'd12) ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) :
+    (words_arrives ? ((words_staying == 4'd12) ? accepted_data[31:0] : ((words_staying == 4'd11) ?
+    accepted_data[63:32] : ((words_staying == 4'd10) ? accepted_data[95:64] : (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg)))) : (words_taken[0] ? words_slot13_reg : words_slot12_reg));
+assign words_slot13_next = (words_staying > 4'd13) ? words_slot13_reg : (words_arrives ? ((words_staying ==
+    4'd13) ? accepted_data[31:0] : ((words_staying == 4'd12) ? accepted_data[63:32] : ((words_staying ==
+    4'd11) ? accepted_data[95:64] : words_slot13_reg))) : words_slot13_reg);
 assign words_count_next = words_staying + (words_arrives ? words_kept : 4'd0);
-assign words_ready = words_count_reg <= 4'd8;
+assign words_ready = words_count_reg <= 4'd11;
+assign pending_take_next = step ? taken : 4'd0;
+assign front0 = pending_take_reg[3] ? (pending_take_reg[2] ? (pending_take_reg[0] ? words_slot13_reg :
+    words_slot12_reg) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot11_reg : words_slot10_reg) :
+    (pending_take_reg[0] ? words_slot9_reg : words_slot8_reg))) : (pending_take_reg[2] ? (pending_take_reg[1]
+    ? (pending_take_reg[0] ? words_slot7_reg : words_slot6_reg) : (pending_take_reg[0] ? words_slot5_reg :
+    words_slot4_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot3_reg : words_slot2_reg) :
+    (pending_take_reg[0] ? words_slot1_reg : words_slot0_reg)));
+assign front1 = pending_take_reg[3] ? (pending_take_reg[2] ? words_slot13_reg : (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot12_reg : words_slot11_reg) : (pending_take_reg[0] ? words_slot10_reg :
+    words_slot9_reg))) : (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot8_reg
+    : words_slot7_reg) : (pending_take_reg[0] ? words_slot6_reg : words_slot5_reg)) : (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot4_reg : words_slot3_reg) : (pending_take_reg[0] ? words_slot2_reg :
+    words_slot1_reg)));
+assign front2 = pending_take_reg[3] ? (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot13_reg :
+    words_slot12_reg) : (pending_take_reg[0] ? words_slot11_reg : words_slot10_reg)) : (pending_take_reg[2] ?
+    (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot9_reg : words_slot8_reg) : (pending_take_reg[0] ?
+    words_slot7_reg : words_slot6_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot5_reg :
+    words_slot4_reg) : (pending_take_reg[0] ? words_slot3_reg : words_slot2_reg)));
+assign front3 = pending_take_reg[3] ? (pending_take_reg[1] ? words_slot13_reg : (pending_take_reg[0] ?
+    words_slot12_reg : words_slot11_reg)) : (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0]
+    ? words_slot10_reg : words_slot9_reg) : (pending_take_reg[0] ? words_slot8_reg : words_slot7_reg)) :
+    (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot6_reg : words_slot5_reg) : (pending_take_reg[0] ?
+    words_slot4_reg : words_slot3_reg)));
+assign front4 = pending_take_reg[3] ? (pending_take_reg[0] ? words_slot13_reg : words_slot12_reg) :
+    (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot11_reg : words_slot10_reg)
+    : (pending_take_reg[0] ? words_slot9_reg : words_slot8_reg)) : (pending_take_reg[1] ? (pending_take_reg[0]
+    ? words_slot7_reg : words_slot6_reg) : (pending_take_reg[0] ? words_slot5_reg : words_slot4_reg)));
+assign front5 = pending_take_reg[3] ? words_slot13_reg : (pending_take_reg[2] ? (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot12_reg : words_slot11_reg) : (pending_take_reg[0] ? words_slot10_reg :
+    words_slot9_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot8_reg : words_slot7_reg) :
+    (pending_take_reg[0] ? words_slot6_reg : words_slot5_reg)));
+assign front6 = pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot13_reg :
+    words_slot12_reg) : (pending_take_reg[0] ? words_slot11_reg : words_slot10_reg)) : (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot9_reg : words_slot8_reg) : (pending_take_reg[0] ? words_slot7_reg :
+    words_slot6_reg));
+assign front7 = pending_take_reg[2] ? (pending_take_reg[1] ? words_slot13_reg : (pending_take_reg[0] ?
+    words_slot12_reg : words_slot11_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot10_reg :
+    words_slot9_reg) : (pending_take_reg[0] ? words_slot8_reg : words_slot7_reg));
+assign visible = words_count_reg - pending_take_reg;
 assign round_data = {lane7_value, lane6_value, lane5_value, lane4_value, lane3_value, lane2_value,
     lane1_value, lane0_value};
 assign round_valid = leaves;
@@ -17144,8 +17253,8 @@ assign lane0_needs = ~(((lane0_held_stage2[11] == 1'd0) & (lane0_pointer_reg <= 
     (lane0_pointer_reg <= 6'd12)) | ((lane0_held_stage2 == 12'hffe) & (lane0_pointer_reg <= 6'd4)) |
     ((lane0_held_stage2 == 12'hfff) & (lane0_pointer_reg <= 6'd20)));
 assign lane0_word_index = 4'd0;
-assign lane0_next_word = words_slot0_reg;
-assign lane0_present = ~lane0_needs | (lane0_word_index < words_count_reg);
+assign lane0_next_word = front0;
+assign lane0_present = ~lane0_needs | (lane0_word_index < visible);
 assign lane0_entry_in = {lane0_word_reg, lane0_next_word};
 assign lane0_entry_stage0 = lane0_pointer_reg[5] ? (lane0_pointer_reg[4] ? {lane0_entry_in[15:0], 27'd0} :
     {lane0_entry_in[31:0], 11'd0}) : (lane0_pointer_reg[4] ? lane0_entry_in[47:5] : lane0_entry_in[63:21]);
@@ -17210,8 +17319,8 @@ assign lane1_needs = ~(((lane1_held_stage2[11] == 1'd0) & (lane1_pointer_reg <= 
     (lane1_pointer_reg <= 6'd12)) | ((lane1_held_stage2 == 12'hffe) & (lane1_pointer_reg <= 6'd4)) |
     ((lane1_held_stage2 == 12'hfff) & (lane1_pointer_reg <= 6'd20)));
 assign lane1_word_index = {3'd0, lane0_needs};
-assign lane1_next_word = lane1_word_index[0] ? words_slot1_reg : words_slot0_reg;
-assign lane1_present = ~lane1_needs | (lane1_word_index < words_count_reg);
+assign lane1_next_word = lane1_word_index[0] ? front1 : front0;
+assign lane1_present = ~lane1_needs | (lane1_word_index < visible);
 assign lane1_entry_in = {lane1_word_reg, lane1_next_word};
 assign lane1_entry_stage0 = lane1_pointer_reg[5] ? (lane1_pointer_reg[4] ? {lane1_entry_in[15:0], 27'd0} :
     {lane1_entry_in[31:0], 11'd0}) : (lane1_pointer_reg[4] ? lane1_entry_in[47:5] : lane1_entry_in[63:21]);
@@ -17276,9 +17385,8 @@ assign lane2_needs = ~(((lane2_held_stage2[11] == 1'd0) & (lane2_pointer_reg <= 
     (lane2_pointer_reg <= 6'd12)) | ((lane2_held_stage2 == 12'hffe) & (lane2_pointer_reg <= 6'd4)) |
     ((lane2_held_stage2 == 12'hfff) & (lane2_pointer_reg <= 6'd20)));
 assign lane2_word_index = {3'd0, lane0_needs} + {3'd0, lane1_needs};
-assign lane2_next_word = lane2_word_index[1] ? words_slot2_reg : (lane2_word_index[0] ? words_slot1_reg :
-    words_slot0_reg);
-assign lane2_present = ~lane2_needs | (lane2_word_index < words_count_reg);
+assign lane2_next_word = lane2_word_index[1] ? front2 : (lane2_word_index[0] ? front1 : front0);
+assign lane2_present = ~lane2_needs | (lane2_word_index < visible);
 assign lane2_entry_in = {lane2_word_reg, lane2_next_word};
 assign lane2_entry_stage0 = lane2_pointer_reg[5] ? (lane2_pointer_reg[4] ? {lane2_entry_in[15:0], 27'd0} :
     {lane2_entry_in[31:0], 11'd0}) : (lane2_pointer_reg[4] ? lane2_entry_in[47:5] : lane2_entry_in[63:21]);
@@ -17343,9 +17451,9 @@ assign lane3_needs = ~(((lane3_held_stage2[11] == 1'd0) & (lane3_pointer_reg <= 
     (lane3_pointer_reg <= 6'd12)) | ((lane3_held_stage2 == 12'hffe) & (lane3_pointer_reg <= 6'd4)) |
     ((lane3_held_stage2 == 12'hfff) & (lane3_pointer_reg <= 6'd20)));
 assign lane3_word_index = {3'd0, lane0_needs} + ({3'd0, lane1_needs} + {3'd0, lane2_needs});
-assign lane3_next_word = lane3_word_index[1] ? (lane3_word_index[0] ? words_slot3_reg : words_slot2_reg) :
-    (lane3_word_index[0] ? words_slot1_reg : words_slot0_reg);
-assign lane3_present = ~lane3_needs | (lane3_word_index < words_count_reg);
+assign lane3_next_word = lane3_word_index[1] ? (lane3_word_index[0] ? front3 : front2) : (lane3_word_index[0]
+    ? front1 : front0);
+assign lane3_present = ~lane3_needs | (lane3_word_index < visible);
 assign lane3_entry_in = {lane3_word_reg, lane3_next_word};
 assign lane3_entry_stage0 = lane3_pointer_reg[5] ? (lane3_pointer_reg[4] ? {lane3_entry_in[15:0], 27'd0} :
     {lane3_entry_in[31:0], 11'd0}) : (lane3_pointer_reg[4] ? lane3_entry_in[47:5] : lane3_entry_in[63:21]);
@@ -17411,9 +17519,9 @@ assign lane4_needs = ~(((lane4_held_stage2[11] == 1'd0) & (lane4_pointer_reg <= 
     ((lane4_held_stage2 == 12'hfff) & (lane4_pointer_reg <= 6'd20)));
 assign lane4_word_index = ({3'd0, lane0_needs} + {3'd0, lane1_needs}) + ({3'd0, lane2_needs} + {3'd0,
     lane3_needs});
-assign lane4_next_word = lane4_word_index[2] ? words_slot4_reg : (lane4_word_index[1] ? (lane4_word_index[0] ?
-    words_slot3_reg : words_slot2_reg) : (lane4_word_index[0] ? words_slot1_reg : words_slot0_reg));
-assign lane4_present = ~lane4_needs | (lane4_word_index < words_count_reg);
+assign lane4_next_word = lane4_word_index[2] ? front4 : (lane4_word_index[1] ? (lane4_word_index[0] ? front3 :
+    front2) : (lane4_word_index[0] ? front1 : front0));
+assign lane4_present = ~lane4_needs | (lane4_word_index < visible);
 assign lane4_entry_in = {lane4_word_reg, lane4_next_word};
 assign lane4_entry_stage0 = lane4_pointer_reg[5] ? (lane4_pointer_reg[4] ? {lane4_entry_in[15:0], 27'd0} :
     {lane4_entry_in[31:0], 11'd0}) : (lane4_pointer_reg[4] ? lane4_entry_in[47:5] : lane4_entry_in[63:21]);
@@ -17479,10 +17587,9 @@ assign lane5_needs = ~(((lane5_held_stage2[11] == 1'd0) & (lane5_pointer_reg <= 
     ((lane5_held_stage2 == 12'hfff) & (lane5_pointer_reg <= 6'd20)));
 assign lane5_word_index = ({3'd0, lane0_needs} + {3'd0, lane1_needs}) + ({3'd0, lane2_needs} + ({3'd0,
     lane3_needs} + {3'd0, lane4_needs}));
-assign lane5_next_word = lane5_word_index[2] ? (lane5_word_index[0] ? words_slot5_reg : words_slot4_reg) :
-    (lane5_word_index[1] ? (lane5_word_index[0] ? words_slot3_reg : words_slot2_reg) : (lane5_word_index[0] ?
-    words_slot1_reg : words_slot0_reg));
-assign lane5_present = ~lane5_needs | (lane5_word_index < words_count_reg);
+assign lane5_next_word = lane5_word_index[2] ? (lane5_word_index[0] ? front5 : front4) : (lane5_word_index[1]
+    ? (lane5_word_index[0] ? front3 : front2) : (lane5_word_index[0] ? front1 : front0));
+assign lane5_present = ~lane5_needs | (lane5_word_index < visible);
 assign lane5_entry_in = {lane5_word_reg, lane5_next_word};
 assign lane5_entry_stage0 = lane5_pointer_reg[5] ? (lane5_pointer_reg[4] ? {lane5_entry_in[15:0], 27'd0} :
     {lane5_entry_in[31:0], 11'd0}) : (lane5_pointer_reg[4] ? lane5_entry_in[47:5] : lane5_entry_in[63:21]);
@@ -17548,10 +17655,10 @@ assign lane6_needs = ~(((lane6_held_stage2[11] == 1'd0) & (lane6_pointer_reg <= 
     ((lane6_held_stage2 == 12'hfff) & (lane6_pointer_reg <= 6'd20)));
 assign lane6_word_index = ({3'd0, lane0_needs} + ({3'd0, lane1_needs} + {3'd0, lane2_needs})) + ({3'd0,
     lane3_needs} + ({3'd0, lane4_needs} + {3'd0, lane5_needs}));
-assign lane6_next_word = lane6_word_index[2] ? (lane6_word_index[1] ? words_slot6_reg : (lane6_word_index[0] ?
-    words_slot5_reg : words_slot4_reg)) : (lane6_word_index[1] ? (lane6_word_index[0] ? words_slot3_reg :
-    words_slot2_reg) : (lane6_word_index[0] ? words_slot1_reg : words_slot0_reg));
-assign lane6_present = ~lane6_needs | (lane6_word_index < words_count_reg);
+assign lane6_next_word = lane6_word_index[2] ? (lane6_word_index[1] ? front6 : (lane6_word_index[0] ? front5 :
+    front4)) : (lane6_word_index[1] ? (lane6_word_index[0] ? front3 : front2) : (lane6_word_index[0] ? front1
+    : front0));
+assign lane6_present = ~lane6_needs | (lane6_word_index < visible);
 assign lane6_entry_in = {lane6_word_reg, lane6_next_word};
 assign lane6_entry_stage0 = lane6_pointer_reg[5] ? (lane6_pointer_reg[4] ? {lane6_entry_in[15:0], 27'd0} :
     {lane6_entry_in[31:0], 11'd0}) : (lane6_pointer_reg[4] ? lane6_entry_in[47:5] : lane6_entry_in[63:21]);
@@ -17617,11 +17724,10 @@ assign lane7_needs = ~(((lane7_held_stage2[11] == 1'd0) & (lane7_pointer_reg <= 
     ((lane7_held_stage2 == 12'hfff) & (lane7_pointer_reg <= 6'd20)));
 assign lane7_word_index = ({3'd0, lane0_needs} + ({3'd0, lane1_needs} + {3'd0, lane2_needs})) + (({3'd0,
     lane3_needs} + {3'd0, lane4_needs}) + ({3'd0, lane5_needs} + {3'd0, lane6_needs}));
-assign lane7_next_word = lane7_word_index[2] ? (lane7_word_index[1] ? (lane7_word_index[0] ? words_slot7_reg :
-    words_slot6_reg) : (lane7_word_index[0] ? words_slot5_reg : words_slot4_reg)) : (lane7_word_index[1] ?
-    (lane7_word_index[0] ? words_slot3_reg : words_slot2_reg) : (lane7_word_index[0] ? words_slot1_reg :
-    words_slot0_reg));
-assign lane7_present = ~lane7_needs | (lane7_word_index < words_count_reg);
+assign lane7_next_word = lane7_word_index[2] ? (lane7_word_index[1] ? (lane7_word_index[0] ? front7 : front6)
+    : (lane7_word_index[0] ? front5 : front4)) : (lane7_word_index[1] ? (lane7_word_index[0] ? front3 :
+    front2) : (lane7_word_index[0] ? front1 : front0));
+assign lane7_present = ~lane7_needs | (lane7_word_index < visible);
 assign lane7_entry_in = {lane7_word_reg, lane7_next_word};
 assign lane7_entry_stage0 = lane7_pointer_reg[5] ? (lane7_pointer_reg[4] ? {lane7_entry_in[15:0], 27'd0} :
     {lane7_entry_in[31:0], 11'd0}) : (lane7_pointer_reg[4] ? lane7_entry_in[47:5] : lane7_entry_in[63:21]);
@@ -17676,7 +17782,7 @@ assign taken = (({3'd0, lane0_needs} + {3'd0, lane1_needs & ~lane0_stops_after})
     ~lane1_stops_after} + {3'd0, lane3_needs & ~lane2_stops_after})) + (({3'd0, lane4_needs &
     ~lane3_stops_after} + {3'd0, lane5_needs & ~lane4_stops_after}) + ({3'd0, lane6_needs &
     ~lane5_stops_after} + {3'd0, lane7_needs & ~lane6_stops_after}));
-assign words_taken = step ? taken : 4'd0;
+assign words_taken = pending_take_reg;
 assign words_staying = words_count_reg - words_taken;
 assign words_arrives = accepted_valid & words_ready;
 assign words_kept = ({3'd0, accepted_keep[0]} + {3'd0, accepted_keep[1]}) + {3'd0, accepted_keep[2]};
@@ -17826,7 +17932,11 @@ always @(posedge clk) begin
     words_slot8_reg <= words_slot8_next;
     words_slot9_reg <= words_slot9_next;
     words_slot10_reg <= words_slot10_next;
+    words_slot11_reg <= words_slot11_next;
+    words_slot12_reg <= words_slot12_next;
+    words_slot13_reg <= words_slot13_next;
     words_count_reg <= words_count_next;
+    pending_take_reg <= pending_take_next;
     held_valid_reg <= held_valid_next;
     held_last_reg <= held_last_next;
     held_keep_reg <= held_keep_next;
@@ -17861,6 +17971,7 @@ always @(posedge clk) begin
 
     if (rst) begin
         words_count_reg <= 4'd0;
+        pending_take_reg <= 4'd0;
         held_valid_reg <= 1'd0;
         stage_valid_reg <= 1'd0;
         lane0_pointer_reg <= 6'd32;

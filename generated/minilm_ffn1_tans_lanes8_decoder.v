@@ -601,11 +601,11 @@ wire lane7_hit_after;
 wire lane7_checked_here;
 wire [3:0] first_taken;
 wire states_at_zero;
+wire [3:0] taken;
 wire [3:0] words_taken;
 wire [3:0] words_staying;
 wire words_arrives;
 wire [3:0] words_kept;
-wire [3:0] taken;
 wire [7:0] keeps;
 wire leaves;
 wire [6:0] _t0;
@@ -9609,12 +9609,12 @@ assign states_at_zero = (~lane0_started_reg | (lane0_state_reg == 11'd0)) & (~la
     (lane3_state_reg == 11'd0)) & (~lane4_started_reg | (lane4_state_reg == 11'd0)) & (~lane5_started_reg |
     (lane5_state_reg == 11'd0)) & (~lane6_started_reg | (lane6_state_reg == 11'd0)) & (~lane7_started_reg |
     (lane7_state_reg == 11'd0));
+assign taken = (({3'd0, lane0_needs} + {3'd0, lane1_needs}) + ({3'd0, lane2_needs} + {3'd0, lane3_needs})) +
+    (({3'd0, lane4_needs} + {3'd0, lane5_needs}) + ({3'd0, lane6_needs} + {3'd0, lane7_needs}));
 assign words_taken = pending_take_reg;
 assign words_staying = words_count_reg - words_taken;
 assign words_arrives = accepted_valid & words_ready;
 assign words_kept = ({3'd0, accepted_keep[0]} + {3'd0, accepted_keep[1]}) + {3'd0, accepted_keep[2]};
-assign taken = (({3'd0, lane0_needs} + {3'd0, lane1_needs}) + ({3'd0, lane2_needs} + {3'd0, lane3_needs})) +
-    (({3'd0, lane4_needs} + {3'd0, lane5_needs}) + ({3'd0, lane6_needs} + {3'd0, lane7_needs}));
 assign keeps = {lane7_keeps, lane6_keeps, lane5_keeps, lane4_keeps, lane3_keeps, lane2_keeps, lane1_keeps,
     lane0_keeps};
 assign leaves = held_valid_reg & round_ready & (held_last_reg | step);

@@ -61,7 +61,7 @@ public enum HuffmanLaneDecoderCore {
             let ports = LaneRoundPorts(m, codebook: codebook, wordsPerBeat: q)
             let complete = code.isComplete
             let failed = complete ? m.constant(0, width: 1) : m.register("failed", width: 1, reset: 0)
-            let window = ports.window(m, maxTake: k, failed: failed)
+            let words = ports.front(m, lanes: k, failed: failed)
             let output = LaneRoundOutput(m, lanes: k, valueBits: layout.valueBits, to: ports.values)
             let step = m.wire("step", width: 1)
 
@@ -87,8 +87,8 @@ public enum HuffmanLaneDecoderCore {
                     let myPrefix = m.wire("word_index", LaneSelect.count(m, needsSoFar, width: countWidth))
                     needsSoFar.append(needs)
                     // Its word: the window's word at the number of needing lanes before it.
-                    let arriving = m.wire("next_word", LaneSelect.pick(Array(window.words.prefix(lane + 1)), by: myPrefix))
-                    let present = m.wire("present", !needs || (myPrefix.resized(to: window.count.width) < window.count))
+                    let arriving = m.wire("next_word", LaneSelect.pick(Array(words.front.prefix(lane + 1)), by: myPrefix))
+                    let present = m.wire("present", !needs || (myPrefix.resized(to: words.visible.width) < words.visible))
                     // The entry's bits: the held bits and then the next word (which a lane that does
                     // not need it never reads: its entry lies in the held bits).
                     let merged = m.wire("merged", Funnel.top(width, of: cat(current, arriving), shiftedLeftBy: pointer, name: "entry", in: m))
@@ -132,7 +132,7 @@ public enum HuffmanLaneDecoderCore {
             if !complete { m.when(bad && !failed) { failed.assign(1) } }
             // Words the round takes: those of the lanes up to EOF.
             let taken = LaneSelect.count(m, takes, width: countWidth)
-            window.take(m, mux(step, m.wire("taken", taken), 0))
+            words.take(m, mux(step, m.wire("taken", taken), 0))
 
             output.update(m, step: step, keep: keep, values: laneValues)
             ports.error.assign(failed)

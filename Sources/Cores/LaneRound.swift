@@ -17,15 +17,50 @@ struct LaneRoundPorts {
         error = m.output("error")
     }
 
-    /// The window the lanes take their words from, `maxTake` a cycle; once `failed` is 1, words
-    /// are taken and dropped.
-    func window(_ m: ModuleBuilder, maxTake: Int, failed: Signal) -> WordWindow {
+    /// The words the K lanes take, up to K a cycle; once `failed` is 1, words are taken and
+    /// dropped.
+    func front(_ m: ModuleBuilder, lanes k: Int, failed: Signal) -> LaneWordFront {
         let accepted = m.stream("accepted", StreamShape(dataWidth: words.data.width, keepWidth: words.keep?.width))
         accepted.data.assign(words.data)
         if let keep = accepted.keep, let inKeep = words.keep { keep.assign(inKeep) }
         accepted.valid.assign(words.valid && !failed)
         words.ready.assign(failed || accepted.ready)
-        return WordWindow(m, name: "words", input: accepted, maxTake: maxTake)
+        return LaneWordFront(m, input: accepted, lanes: k)
+    }
+}
+
+/// The stream's next words as a round's lanes see them. A cycle's take leaves the `WordWindow`
+/// a cycle later (`pending_take`), so the window's shift does not wait for the round's count of
+/// words; until then the lanes see the words `pending_take` slots up (`front`, a barrel shift
+/// by a register), and the number of words behind them (`visible`). The window has room for
+/// the pending words and a round's K besides a beat.
+struct LaneWordFront {
+    /// The next K words (those at or past `visible` are unspecified).
+    let front: [Signal]
+    let visible: Signal
+    let window: WordWindow
+    let pending: Signal
+
+    init(_ m: ModuleBuilder, input: Stream, lanes k: Int) {
+        let q = max(1, input.data.width / 32)
+        let window = WordWindow(m, name: "words", input: input, maxTake: k + q)
+        let pending = m.register("pending_take", width: bitsToAddress(k + 1), reset: 0)
+        var shifted = window.words
+        for b in 0..<pending.width where (1 << b) <= k {
+            let layer = shifted
+            shifted = layer.indices.map { i in i + (1 << b) < layer.count ? mux(pending[b], layer[i + (1 << b)], layer[i]) : layer[i] }
+        }
+        let seen = shifted
+        front = (0..<k).map { i in m.wire("front\(i)", seen[i]) }
+        visible = m.wire("visible", window.count - pending.resized(to: window.count.width))
+        self.window = window
+        self.pending = pending
+    }
+
+    /// Takes `amount` words (at most K and `visible`) this cycle; call once.
+    func take(_ m: ModuleBuilder, _ amount: Signal) {
+        window.take(m, pending)
+        pending.assign(amount.resized(to: pending.width))
     }
 }
 

@@ -76,17 +76,8 @@ public enum TANSLaneDecoderCore {
             ], tables: [("each lane's decode table", tableLayout), ("each lane's held entry", heldLayout)])
             let input = LaneRoundPorts(m, codebook: codebook, wordsPerBeat: q)
             let failed = m.register("failed", width: 1, reset: 0)
-            // A cycle's take leaves the window a cycle later (`pending_take`), so the window's shift
-            // does not wait for the round; until then the lanes see the words `pending_take` slots
-            // up (`front`), and the words behind them (`visible`).
-            let window = input.window(m, maxTake: k + q, failed: failed)
-            let pending = m.register("pending_take", width: bitsToAddress(k + 1), reset: 0)
-            var shifted = window.words
-            for b in 0..<pending.width where (1 << b) <= k {
-                shifted = shifted.indices.map { i in i + (1 << b) < shifted.count ? mux(pending[b], shifted[i + (1 << b)], shifted[i]) : shifted[i] }
-            }
-            let front = (0..<k).map { m.wire("front\($0)", shifted[$0]) }
-            let visible = m.wire("visible", window.count - pending.resized(to: window.count.width))
+            let words = input.front(m, lanes: k, failed: failed)
+            let (front, visible) = (words.front, words.visible)
             let output = LaneRoundOutput(m, lanes: k, valueBits: layout.valueBits, to: input.values)
             let step = m.wire("step", width: 1)
             let any = { (terms: [Signal]) in HuffmanEntryDecoding.any(m, terms) }
@@ -271,8 +262,7 @@ public enum TANSLaneDecoderCore {
                 failed.assign(1)
             }
             eofCheck.assign(step && output.frameEnds)
-            window.take(m, pending)
-            pending.assign(mux(parallelCheck, firstTaken.resized(to: bitsToAddress(k + 1)), mux(startGoes, startWords.resized(to: bitsToAddress(k + 1)),
+            words.take(m, mux(parallelCheck, firstTaken.resized(to: bitsToAddress(k + 1)), mux(startGoes, startWords.resized(to: bitsToAddress(k + 1)),
                                mux(step, m.wire("taken", LaneSelect.count(m, needsSoFar, width: bitsToAddress(k + 1))), 0))))
             output.update(m, step: step, keep: keep, values: laneValues)
             input.error.assign(failed)
