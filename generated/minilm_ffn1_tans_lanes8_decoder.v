@@ -14,7 +14,8 @@
 //   measures yours).
 // Word of each lane's decode table (31 bits): [30:23] symbol, [22:21] kind, [20:15] consumed, [14:4] base,
 //   [3:0] shift.
-// Word of each lane's held entry (40 bits): [39:32] symbol, [31] escape, [30:27] nb, [26:0] bits.
+// Word of each lane's held entry (79 bits): [78:71] symbol, [70] escape, [69:64] payload_at, [63:32] next,
+//   [31:0] word.
 
 `resetall
 `timescale 1ns / 1ps
@@ -287,16 +288,21 @@ wire lane0_needs;
 wire [3:0] lane0_word_index;
 wire [31:0] lane0_next_word;
 wire lane0_missing;
-wire [63:0] lane0_entry_in;
-wire [41:0] lane0_entry_stage0;
-wire [29:0] lane0_entry_stage1;
-wire [26:0] lane0_entry_stage2;
-wire [26:0] lane0_merged;
 wire [5:0] lane0_state_end;
-wire [74:0] lane0_state_bits_in;
-wire [25:0] lane0_state_bits_stage0;
-wire [13:0] lane0_state_bits_stage1;
-wire [10:0] lane0_state_bits_stage2;
+wire [42:0] lane0_state_in_word_in;
+wire [25:0] lane0_state_in_word_stage0;
+wire [13:0] lane0_state_in_word_stage1;
+wire [10:0] lane0_state_in_word_stage2;
+wire lane0_state_past_word;
+wire [3:0] lane0_state_past_by;
+wire [42:0] lane0_state_in_front0_in;
+wire [13:0] lane0_state_in_front0_stage0;
+wire [10:0] lane0_state_in_front0_stage1;
+wire [42:0] lane0_state_in_spare_in;
+wire [13:0] lane0_state_in_spare_stage0;
+wire [10:0] lane0_state_in_spare_stage1;
+wire [10:0] lane0_state_in_next;
+wire [10:0] lane0_state_window;
 wire [10:0] lane0_state_mask;
 wire [10:0] lane0_new_state;
 wire [6:0] lane0_sum;
@@ -304,11 +310,12 @@ wire [5:0] lane0_moved_pointer;
 wire lane0_ends_frame;
 wire lane0_keeps;
 wire lane0_ends_after;
-reg  [39:0] lane0_held_entry_reg;
-reg  [39:0] lane0_held_entry_next;
-wire [26:0] lane0_after_state_in;
-wire [18:0] lane0_after_state_stage0;
-wire [15:0] lane0_after_state_stage1;
+reg  [78:0] lane0_held_entry_reg;
+reg  [78:0] lane0_held_entry_next;
+wire [63:0] lane0_after_state_in;
+wire [30:0] lane0_after_state_stage0;
+wire [18:0] lane0_after_state_stage1;
+wire [15:0] lane0_after_state_stage2;
 wire [15:0] lane0_payload;
 wire [7:0] lane0_symbol;
 wire [7:0] lane0_raw_bits;
@@ -327,16 +334,24 @@ wire lane1_needs;
 wire [3:0] lane1_word_index;
 wire [31:0] lane1_next_word;
 wire lane1_missing;
-wire [63:0] lane1_entry_in;
-wire [41:0] lane1_entry_stage0;
-wire [29:0] lane1_entry_stage1;
-wire [26:0] lane1_entry_stage2;
-wire [26:0] lane1_merged;
 wire [5:0] lane1_state_end;
-wire [74:0] lane1_state_bits_in;
-wire [25:0] lane1_state_bits_stage0;
-wire [13:0] lane1_state_bits_stage1;
-wire [10:0] lane1_state_bits_stage2;
+wire [42:0] lane1_state_in_word_in;
+wire [25:0] lane1_state_in_word_stage0;
+wire [13:0] lane1_state_in_word_stage1;
+wire [10:0] lane1_state_in_word_stage2;
+wire lane1_state_past_word;
+wire [3:0] lane1_state_past_by;
+wire [42:0] lane1_state_in_front0_in;
+wire [13:0] lane1_state_in_front0_stage0;
+wire [10:0] lane1_state_in_front0_stage1;
+wire [42:0] lane1_state_in_front1_in;
+wire [13:0] lane1_state_in_front1_stage0;
+wire [10:0] lane1_state_in_front1_stage1;
+wire [42:0] lane1_state_in_spare_in;
+wire [13:0] lane1_state_in_spare_stage0;
+wire [10:0] lane1_state_in_spare_stage1;
+wire [10:0] lane1_state_in_next;
+wire [10:0] lane1_state_window;
 wire [10:0] lane1_state_mask;
 wire [10:0] lane1_new_state;
 wire [6:0] lane1_sum;
@@ -344,11 +359,12 @@ wire [5:0] lane1_moved_pointer;
 wire lane1_ends_frame;
 wire lane1_keeps;
 wire lane1_ends_after;
-reg  [39:0] lane1_held_entry_reg;
-reg  [39:0] lane1_held_entry_next;
-wire [26:0] lane1_after_state_in;
-wire [18:0] lane1_after_state_stage0;
-wire [15:0] lane1_after_state_stage1;
+reg  [78:0] lane1_held_entry_reg;
+reg  [78:0] lane1_held_entry_next;
+wire [63:0] lane1_after_state_in;
+wire [30:0] lane1_after_state_stage0;
+wire [18:0] lane1_after_state_stage1;
+wire [15:0] lane1_after_state_stage2;
 wire [15:0] lane1_payload;
 wire [7:0] lane1_symbol;
 wire [7:0] lane1_raw_bits;
@@ -367,16 +383,27 @@ wire lane2_needs;
 wire [3:0] lane2_word_index;
 wire [31:0] lane2_next_word;
 wire lane2_missing;
-wire [63:0] lane2_entry_in;
-wire [41:0] lane2_entry_stage0;
-wire [29:0] lane2_entry_stage1;
-wire [26:0] lane2_entry_stage2;
-wire [26:0] lane2_merged;
 wire [5:0] lane2_state_end;
-wire [74:0] lane2_state_bits_in;
-wire [25:0] lane2_state_bits_stage0;
-wire [13:0] lane2_state_bits_stage1;
-wire [10:0] lane2_state_bits_stage2;
+wire [42:0] lane2_state_in_word_in;
+wire [25:0] lane2_state_in_word_stage0;
+wire [13:0] lane2_state_in_word_stage1;
+wire [10:0] lane2_state_in_word_stage2;
+wire lane2_state_past_word;
+wire [3:0] lane2_state_past_by;
+wire [42:0] lane2_state_in_front0_in;
+wire [13:0] lane2_state_in_front0_stage0;
+wire [10:0] lane2_state_in_front0_stage1;
+wire [42:0] lane2_state_in_front1_in;
+wire [13:0] lane2_state_in_front1_stage0;
+wire [10:0] lane2_state_in_front1_stage1;
+wire [42:0] lane2_state_in_front2_in;
+wire [13:0] lane2_state_in_front2_stage0;
+wire [10:0] lane2_state_in_front2_stage1;
+wire [42:0] lane2_state_in_spare_in;
+wire [13:0] lane2_state_in_spare_stage0;
+wire [10:0] lane2_state_in_spare_stage1;
+wire [10:0] lane2_state_in_next;
+wire [10:0] lane2_state_window;
 wire [10:0] lane2_state_mask;
 wire [10:0] lane2_new_state;
 wire [6:0] lane2_sum;
@@ -384,11 +411,12 @@ wire [5:0] lane2_moved_pointer;
 wire lane2_ends_frame;
 wire lane2_keeps;
 wire lane2_ends_after;
-reg  [39:0] lane2_held_entry_reg;
-reg  [39:0] lane2_held_entry_next;
-wire [26:0] lane2_after_state_in;
-wire [18:0] lane2_after_state_stage0;
-wire [15:0] lane2_after_state_stage1;
+reg  [78:0] lane2_held_entry_reg;
+reg  [78:0] lane2_held_entry_next;
+wire [63:0] lane2_after_state_in;
+wire [30:0] lane2_after_state_stage0;
+wire [18:0] lane2_after_state_stage1;
+wire [15:0] lane2_after_state_stage2;
 wire [15:0] lane2_payload;
 wire [7:0] lane2_symbol;
 wire [7:0] lane2_raw_bits;
@@ -407,16 +435,30 @@ wire lane3_needs;
 wire [3:0] lane3_word_index;
 wire [31:0] lane3_next_word;
 wire lane3_missing;
-wire [63:0] lane3_entry_in;
-wire [41:0] lane3_entry_stage0;
-wire [29:0] lane3_entry_stage1;
-wire [26:0] lane3_entry_stage2;
-wire [26:0] lane3_merged;
 wire [5:0] lane3_state_end;
-wire [74:0] lane3_state_bits_in;
-wire [25:0] lane3_state_bits_stage0;
-wire [13:0] lane3_state_bits_stage1;
-wire [10:0] lane3_state_bits_stage2;
+wire [42:0] lane3_state_in_word_in;
+wire [25:0] lane3_state_in_word_stage0;
+wire [13:0] lane3_state_in_word_stage1;
+wire [10:0] lane3_state_in_word_stage2;
+wire lane3_state_past_word;
+wire [3:0] lane3_state_past_by;
+wire [42:0] lane3_state_in_front0_in;
+wire [13:0] lane3_state_in_front0_stage0;
+wire [10:0] lane3_state_in_front0_stage1;
+wire [42:0] lane3_state_in_front1_in;
+wire [13:0] lane3_state_in_front1_stage0;
+wire [10:0] lane3_state_in_front1_stage1;
+wire [42:0] lane3_state_in_front2_in;
+wire [13:0] lane3_state_in_front2_stage0;
+wire [10:0] lane3_state_in_front2_stage1;
+wire [42:0] lane3_state_in_front3_in;
+wire [13:0] lane3_state_in_front3_stage0;
+wire [10:0] lane3_state_in_front3_stage1;
+wire [42:0] lane3_state_in_spare_in;
+wire [13:0] lane3_state_in_spare_stage0;
+wire [10:0] lane3_state_in_spare_stage1;
+wire [10:0] lane3_state_in_next;
+wire [10:0] lane3_state_window;
 wire [10:0] lane3_state_mask;
 wire [10:0] lane3_new_state;
 wire [6:0] lane3_sum;
@@ -424,11 +466,12 @@ wire [5:0] lane3_moved_pointer;
 wire lane3_ends_frame;
 wire lane3_keeps;
 wire lane3_ends_after;
-reg  [39:0] lane3_held_entry_reg;
-reg  [39:0] lane3_held_entry_next;
-wire [26:0] lane3_after_state_in;
-wire [18:0] lane3_after_state_stage0;
-wire [15:0] lane3_after_state_stage1;
+reg  [78:0] lane3_held_entry_reg;
+reg  [78:0] lane3_held_entry_next;
+wire [63:0] lane3_after_state_in;
+wire [30:0] lane3_after_state_stage0;
+wire [18:0] lane3_after_state_stage1;
+wire [15:0] lane3_after_state_stage2;
 wire [15:0] lane3_payload;
 wire [7:0] lane3_symbol;
 wire [7:0] lane3_raw_bits;
@@ -447,16 +490,33 @@ wire lane4_needs;
 wire [3:0] lane4_word_index;
 wire [31:0] lane4_next_word;
 wire lane4_missing;
-wire [63:0] lane4_entry_in;
-wire [41:0] lane4_entry_stage0;
-wire [29:0] lane4_entry_stage1;
-wire [26:0] lane4_entry_stage2;
-wire [26:0] lane4_merged;
 wire [5:0] lane4_state_end;
-wire [74:0] lane4_state_bits_in;
-wire [25:0] lane4_state_bits_stage0;
-wire [13:0] lane4_state_bits_stage1;
-wire [10:0] lane4_state_bits_stage2;
+wire [42:0] lane4_state_in_word_in;
+wire [25:0] lane4_state_in_word_stage0;
+wire [13:0] lane4_state_in_word_stage1;
+wire [10:0] lane4_state_in_word_stage2;
+wire lane4_state_past_word;
+wire [3:0] lane4_state_past_by;
+wire [42:0] lane4_state_in_front0_in;
+wire [13:0] lane4_state_in_front0_stage0;
+wire [10:0] lane4_state_in_front0_stage1;
+wire [42:0] lane4_state_in_front1_in;
+wire [13:0] lane4_state_in_front1_stage0;
+wire [10:0] lane4_state_in_front1_stage1;
+wire [42:0] lane4_state_in_front2_in;
+wire [13:0] lane4_state_in_front2_stage0;
+wire [10:0] lane4_state_in_front2_stage1;
+wire [42:0] lane4_state_in_front3_in;
+wire [13:0] lane4_state_in_front3_stage0;
+wire [10:0] lane4_state_in_front3_stage1;
+wire [42:0] lane4_state_in_front4_in;
+wire [13:0] lane4_state_in_front4_stage0;
+wire [10:0] lane4_state_in_front4_stage1;
+wire [42:0] lane4_state_in_spare_in;
+wire [13:0] lane4_state_in_spare_stage0;
+wire [10:0] lane4_state_in_spare_stage1;
+wire [10:0] lane4_state_in_next;
+wire [10:0] lane4_state_window;
 wire [10:0] lane4_state_mask;
 wire [10:0] lane4_new_state;
 wire [6:0] lane4_sum;
@@ -464,11 +524,12 @@ wire [5:0] lane4_moved_pointer;
 wire lane4_ends_frame;
 wire lane4_keeps;
 wire lane4_ends_after;
-reg  [39:0] lane4_held_entry_reg;
-reg  [39:0] lane4_held_entry_next;
-wire [26:0] lane4_after_state_in;
-wire [18:0] lane4_after_state_stage0;
-wire [15:0] lane4_after_state_stage1;
+reg  [78:0] lane4_held_entry_reg;
+reg  [78:0] lane4_held_entry_next;
+wire [63:0] lane4_after_state_in;
+wire [30:0] lane4_after_state_stage0;
+wire [18:0] lane4_after_state_stage1;
+wire [15:0] lane4_after_state_stage2;
 wire [15:0] lane4_payload;
 wire [7:0] lane4_symbol;
 wire [7:0] lane4_raw_bits;
@@ -487,16 +548,36 @@ wire lane5_needs;
 wire [3:0] lane5_word_index;
 wire [31:0] lane5_next_word;
 wire lane5_missing;
-wire [63:0] lane5_entry_in;
-wire [41:0] lane5_entry_stage0;
-wire [29:0] lane5_entry_stage1;
-wire [26:0] lane5_entry_stage2;
-wire [26:0] lane5_merged;
 wire [5:0] lane5_state_end;
-wire [74:0] lane5_state_bits_in;
-wire [25:0] lane5_state_bits_stage0;
-wire [13:0] lane5_state_bits_stage1;
-wire [10:0] lane5_state_bits_stage2;
+wire [42:0] lane5_state_in_word_in;
+wire [25:0] lane5_state_in_word_stage0;
+wire [13:0] lane5_state_in_word_stage1;
+wire [10:0] lane5_state_in_word_stage2;
+wire lane5_state_past_word;
+wire [3:0] lane5_state_past_by;
+wire [42:0] lane5_state_in_front0_in;
+wire [13:0] lane5_state_in_front0_stage0;
+wire [10:0] lane5_state_in_front0_stage1;
+wire [42:0] lane5_state_in_front1_in;
+wire [13:0] lane5_state_in_front1_stage0;
+wire [10:0] lane5_state_in_front1_stage1;
+wire [42:0] lane5_state_in_front2_in;
+wire [13:0] lane5_state_in_front2_stage0;
+wire [10:0] lane5_state_in_front2_stage1;
+wire [42:0] lane5_state_in_front3_in;
+wire [13:0] lane5_state_in_front3_stage0;
+wire [10:0] lane5_state_in_front3_stage1;
+wire [42:0] lane5_state_in_front4_in;
+wire [13:0] lane5_state_in_front4_stage0;
+wire [10:0] lane5_state_in_front4_stage1;
+wire [42:0] lane5_state_in_front5_in;
+wire [13:0] lane5_state_in_front5_stage0;
+wire [10:0] lane5_state_in_front5_stage1;
+wire [42:0] lane5_state_in_spare_in;
+wire [13:0] lane5_state_in_spare_stage0;
+wire [10:0] lane5_state_in_spare_stage1;
+wire [10:0] lane5_state_in_next;
+wire [10:0] lane5_state_window;
 wire [10:0] lane5_state_mask;
 wire [10:0] lane5_new_state;
 wire [6:0] lane5_sum;
@@ -504,11 +585,12 @@ wire [5:0] lane5_moved_pointer;
 wire lane5_ends_frame;
 wire lane5_keeps;
 wire lane5_ends_after;
-reg  [39:0] lane5_held_entry_reg;
-reg  [39:0] lane5_held_entry_next;
-wire [26:0] lane5_after_state_in;
-wire [18:0] lane5_after_state_stage0;
-wire [15:0] lane5_after_state_stage1;
+reg  [78:0] lane5_held_entry_reg;
+reg  [78:0] lane5_held_entry_next;
+wire [63:0] lane5_after_state_in;
+wire [30:0] lane5_after_state_stage0;
+wire [18:0] lane5_after_state_stage1;
+wire [15:0] lane5_after_state_stage2;
 wire [15:0] lane5_payload;
 wire [7:0] lane5_symbol;
 wire [7:0] lane5_raw_bits;
@@ -527,16 +609,39 @@ wire lane6_needs;
 wire [3:0] lane6_word_index;
 wire [31:0] lane6_next_word;
 wire lane6_missing;
-wire [63:0] lane6_entry_in;
-wire [41:0] lane6_entry_stage0;
-wire [29:0] lane6_entry_stage1;
-wire [26:0] lane6_entry_stage2;
-wire [26:0] lane6_merged;
 wire [5:0] lane6_state_end;
-wire [74:0] lane6_state_bits_in;
-wire [25:0] lane6_state_bits_stage0;
-wire [13:0] lane6_state_bits_stage1;
-wire [10:0] lane6_state_bits_stage2;
+wire [42:0] lane6_state_in_word_in;
+wire [25:0] lane6_state_in_word_stage0;
+wire [13:0] lane6_state_in_word_stage1;
+wire [10:0] lane6_state_in_word_stage2;
+wire lane6_state_past_word;
+wire [3:0] lane6_state_past_by;
+wire [42:0] lane6_state_in_front0_in;
+wire [13:0] lane6_state_in_front0_stage0;
+wire [10:0] lane6_state_in_front0_stage1;
+wire [42:0] lane6_state_in_front1_in;
+wire [13:0] lane6_state_in_front1_stage0;
+wire [10:0] lane6_state_in_front1_stage1;
+wire [42:0] lane6_state_in_front2_in;
+wire [13:0] lane6_state_in_front2_stage0;
+wire [10:0] lane6_state_in_front2_stage1;
+wire [42:0] lane6_state_in_front3_in;
+wire [13:0] lane6_state_in_front3_stage0;
+wire [10:0] lane6_state_in_front3_stage1;
+wire [42:0] lane6_state_in_front4_in;
+wire [13:0] lane6_state_in_front4_stage0;
+wire [10:0] lane6_state_in_front4_stage1;
+wire [42:0] lane6_state_in_front5_in;
+wire [13:0] lane6_state_in_front5_stage0;
+wire [10:0] lane6_state_in_front5_stage1;
+wire [42:0] lane6_state_in_front6_in;
+wire [13:0] lane6_state_in_front6_stage0;
+wire [10:0] lane6_state_in_front6_stage1;
+wire [42:0] lane6_state_in_spare_in;
+wire [13:0] lane6_state_in_spare_stage0;
+wire [10:0] lane6_state_in_spare_stage1;
+wire [10:0] lane6_state_in_next;
+wire [10:0] lane6_state_window;
 wire [10:0] lane6_state_mask;
 wire [10:0] lane6_new_state;
 wire [6:0] lane6_sum;
@@ -544,11 +649,12 @@ wire [5:0] lane6_moved_pointer;
 wire lane6_ends_frame;
 wire lane6_keeps;
 wire lane6_ends_after;
-reg  [39:0] lane6_held_entry_reg;
-reg  [39:0] lane6_held_entry_next;
-wire [26:0] lane6_after_state_in;
-wire [18:0] lane6_after_state_stage0;
-wire [15:0] lane6_after_state_stage1;
+reg  [78:0] lane6_held_entry_reg;
+reg  [78:0] lane6_held_entry_next;
+wire [63:0] lane6_after_state_in;
+wire [30:0] lane6_after_state_stage0;
+wire [18:0] lane6_after_state_stage1;
+wire [15:0] lane6_after_state_stage2;
 wire [15:0] lane6_payload;
 wire [7:0] lane6_symbol;
 wire [7:0] lane6_raw_bits;
@@ -567,16 +673,42 @@ wire lane7_needs;
 wire [3:0] lane7_word_index;
 wire [31:0] lane7_next_word;
 wire lane7_missing;
-wire [63:0] lane7_entry_in;
-wire [41:0] lane7_entry_stage0;
-wire [29:0] lane7_entry_stage1;
-wire [26:0] lane7_entry_stage2;
-wire [26:0] lane7_merged;
 wire [5:0] lane7_state_end;
-wire [74:0] lane7_state_bits_in;
-wire [25:0] lane7_state_bits_stage0;
-wire [13:0] lane7_state_bits_stage1;
-wire [10:0] lane7_state_bits_stage2;
+wire [42:0] lane7_state_in_word_in;
+wire [25:0] lane7_state_in_word_stage0;
+wire [13:0] lane7_state_in_word_stage1;
+wire [10:0] lane7_state_in_word_stage2;
+wire lane7_state_past_word;
+wire [3:0] lane7_state_past_by;
+wire [42:0] lane7_state_in_front0_in;
+wire [13:0] lane7_state_in_front0_stage0;
+wire [10:0] lane7_state_in_front0_stage1;
+wire [42:0] lane7_state_in_front1_in;
+wire [13:0] lane7_state_in_front1_stage0;
+wire [10:0] lane7_state_in_front1_stage1;
+wire [42:0] lane7_state_in_front2_in;
+wire [13:0] lane7_state_in_front2_stage0;
+wire [10:0] lane7_state_in_front2_stage1;
+wire [42:0] lane7_state_in_front3_in;
+wire [13:0] lane7_state_in_front3_stage0;
+wire [10:0] lane7_state_in_front3_stage1;
+wire [42:0] lane7_state_in_front4_in;
+wire [13:0] lane7_state_in_front4_stage0;
+wire [10:0] lane7_state_in_front4_stage1;
+wire [42:0] lane7_state_in_front5_in;
+wire [13:0] lane7_state_in_front5_stage0;
+wire [10:0] lane7_state_in_front5_stage1;
+wire [42:0] lane7_state_in_front6_in;
+wire [13:0] lane7_state_in_front6_stage0;
+wire [10:0] lane7_state_in_front6_stage1;
+wire [42:0] lane7_state_in_front7_in;
+wire [13:0] lane7_state_in_front7_stage0;
+wire [10:0] lane7_state_in_front7_stage1;
+wire [42:0] lane7_state_in_spare_in;
+wire [13:0] lane7_state_in_spare_stage0;
+wire [10:0] lane7_state_in_spare_stage1;
+wire [10:0] lane7_state_in_next;
+wire [10:0] lane7_state_window;
 wire [10:0] lane7_state_mask;
 wire [10:0] lane7_new_state;
 wire [6:0] lane7_sum;
@@ -584,11 +716,12 @@ wire [5:0] lane7_moved_pointer;
 wire lane7_ends_frame;
 wire lane7_keeps;
 wire lane7_ends_after;
-reg  [39:0] lane7_held_entry_reg;
-reg  [39:0] lane7_held_entry_next;
-wire [26:0] lane7_after_state_in;
-wire [18:0] lane7_after_state_stage0;
-wire [15:0] lane7_after_state_stage1;
+reg  [78:0] lane7_held_entry_reg;
+reg  [78:0] lane7_held_entry_next;
+wire [63:0] lane7_after_state_in;
+wire [30:0] lane7_after_state_stage0;
+wire [18:0] lane7_after_state_stage1;
+wire [15:0] lane7_after_state_stage2;
 wire [15:0] lane7_payload;
 wire [7:0] lane7_symbol;
 wire [7:0] lane7_raw_bits;
@@ -608,29 +741,58 @@ wire words_arrives;
 wire [3:0] words_kept;
 wire [7:0] keeps;
 wire leaves;
-wire [6:0] _t0;
+wire [5:0] _t0;
 wire [6:0] _t1;
-wire [6:0] _t2;
+wire [5:0] _t2;
 wire [6:0] _t3;
-wire [6:0] _t4;
+wire [5:0] _t4;
 wire [6:0] _t5;
-wire [6:0] _t6;
+wire [5:0] _t6;
 wire [6:0] _t7;
-wire [3:0] _t8;
-wire _unused = &{1'b0, check_entry[14:0], check_entry[30:23], lane0_state_bits_in[0], lane1_state_bits_in[0],
-    lane2_state_bits_in[0], lane3_state_bits_in[0], lane4_state_bits_in[0], lane5_state_bits_in[0],
-    lane6_state_bits_in[0], lane7_state_bits_in[0], lane7_ends_after, _t0[6], _t1[6], _t2[6], _t3[6], _t4[6],
-    _t5[6], _t6[6], _t7[6], _t8[3]};
+wire [5:0] _t8;
+wire [6:0] _t9;
+wire [5:0] _t10;
+wire [6:0] _t11;
+wire [5:0] _t12;
+wire [6:0] _t13;
+wire [5:0] _t14;
+wire [6:0] _t15;
+wire [3:0] _t16;
+wire _unused = &{1'b0, check_entry[14:0], check_entry[30:23], lane0_state_in_front0_in[16:0],
+    lane0_state_in_spare_in[16:0], lane1_state_in_front0_in[16:0], lane1_state_in_front1_in[16:0],
+    lane1_state_in_spare_in[16:0], lane2_state_in_front0_in[16:0], lane2_state_in_front1_in[16:0],
+    lane2_state_in_front2_in[16:0], lane2_state_in_spare_in[16:0], lane3_state_in_front0_in[16:0],
+    lane3_state_in_front1_in[16:0], lane3_state_in_front2_in[16:0], lane3_state_in_front3_in[16:0],
+    lane3_state_in_spare_in[16:0], lane4_state_in_front0_in[16:0], lane4_state_in_front1_in[16:0],
+    lane4_state_in_front2_in[16:0], lane4_state_in_front3_in[16:0], lane4_state_in_front4_in[16:0],
+    lane4_state_in_spare_in[16:0], lane5_state_in_front0_in[16:0], lane5_state_in_front1_in[16:0],
+    lane5_state_in_front2_in[16:0], lane5_state_in_front3_in[16:0], lane5_state_in_front4_in[16:0],
+    lane5_state_in_front5_in[16:0], lane5_state_in_spare_in[16:0], lane6_state_in_front0_in[16:0],
+    lane6_state_in_front1_in[16:0], lane6_state_in_front2_in[16:0], lane6_state_in_front3_in[16:0],
+    lane6_state_in_front4_in[16:0], lane6_state_in_front5_in[16:0], lane6_state_in_front6_in[16:0],
+    lane6_state_in_spare_in[16:0], lane7_state_in_front0_in[16:0], lane7_state_in_front1_in[16:0],
+    lane7_state_in_front2_in[16:0], lane7_state_in_front3_in[16:0], lane7_state_in_front4_in[16:0],
+    lane7_state_in_front5_in[16:0], lane7_state_in_front6_in[16:0], lane7_state_in_front7_in[16:0],
+    lane7_state_in_spare_in[16:0], lane7_ends_after, _t0[5:4], _t1[6], _t2[5:4], _t3[6], _t4[5:4], _t5[6],
+    _t6[5:4], _t7[6], _t8[5:4], _t9[6], _t10[5:4], _t11[6], _t12[5:4], _t13[6], _t14[5:4], _t15[6], _t16[3]};
 
-assign _t0 = lane0_crosses ? (lane0_sum - 7'd32) : lane0_sum;
-assign _t1 = lane1_crosses ? (lane1_sum - 7'd32) : lane1_sum;
-assign _t2 = lane2_crosses ? (lane2_sum - 7'd32) : lane2_sum;
-assign _t3 = lane3_crosses ? (lane3_sum - 7'd32) : lane3_sum;
-assign _t4 = lane4_crosses ? (lane4_sum - 7'd32) : lane4_sum;
-assign _t5 = lane5_crosses ? (lane5_sum - 7'd32) : lane5_sum;
-assign _t6 = lane6_crosses ? (lane6_sum - 7'd32) : lane6_sum;
-assign _t7 = lane7_crosses ? (lane7_sum - 7'd32) : lane7_sum;
-assign _t8 = first_taken - 4'd1;
+assign _t0 = lane0_state_end - 6'd32;
+assign _t1 = lane0_crosses ? (lane0_sum - 7'd32) : lane0_sum;
+assign _t2 = lane1_state_end - 6'd32;
+assign _t3 = lane1_crosses ? (lane1_sum - 7'd32) : lane1_sum;
+assign _t4 = lane2_state_end - 6'd32;
+assign _t5 = lane2_crosses ? (lane2_sum - 7'd32) : lane2_sum;
+assign _t6 = lane3_state_end - 6'd32;
+assign _t7 = lane3_crosses ? (lane3_sum - 7'd32) : lane3_sum;
+assign _t8 = lane4_state_end - 6'd32;
+assign _t9 = lane4_crosses ? (lane4_sum - 7'd32) : lane4_sum;
+assign _t10 = lane5_state_end - 6'd32;
+assign _t11 = lane5_crosses ? (lane5_sum - 7'd32) : lane5_sum;
+assign _t12 = lane6_state_end - 6'd32;
+assign _t13 = lane6_crosses ? (lane6_sum - 7'd32) : lane6_sum;
+assign _t14 = lane7_state_end - 6'd32;
+assign _t15 = lane7_crosses ? (lane7_sum - 7'd32) : lane7_sum;
+assign _t16 = first_taken - 4'd1;
 
 // ROM lane0_decode_table: 2048 x 31 bits, synchronous read, blockMemory
 (* rom_style = "block" *)
@@ -9186,42 +9348,57 @@ assign lane0_needs = lane0_active & lane0_crosses & ~lane0_spare_valid_reg;
 assign lane0_word_index = 4'd0;
 assign lane0_next_word = lane0_spare_valid_reg ? lane0_spare_reg : front0;
 assign lane0_missing = lane0_needs & (lane0_word_index >= visible);
-assign lane0_entry_in = {lane0_word_reg, lane0_next_word};
-assign lane0_entry_stage0 = lane0_pointer_reg[5] ? (lane0_pointer_reg[4] ? {lane0_entry_in[15:0], 26'd0} :
-    {lane0_entry_in[31:0], 10'd0}) : (lane0_pointer_reg[4] ? lane0_entry_in[47:6] : lane0_entry_in[63:22]);
-assign lane0_entry_stage1 = lane0_pointer_reg[3] ? (lane0_pointer_reg[2] ? lane0_entry_stage0[29:0] :
-    lane0_entry_stage0[33:4]) : (lane0_pointer_reg[2] ? lane0_entry_stage0[37:8] : lane0_entry_stage0[41:12]);
-assign lane0_entry_stage2 = lane0_pointer_reg[1] ? (lane0_pointer_reg[0] ? lane0_entry_stage1[26:0] :
-    lane0_entry_stage1[27:1]) : (lane0_pointer_reg[0] ? lane0_entry_stage1[28:2] : lane0_entry_stage1[29:3]);
-assign lane0_merged = lane0_entry_stage2;
 assign lane0_state_end = lane0_pointer_reg + (6'd11 - {2'd0, lane0_decode_table_rdata[3:0]});
-assign lane0_state_bits_in = {11'd0, lane0_word_reg, lane0_next_word};
-assign lane0_state_bits_stage0 = lane0_state_end[5] ? (lane0_state_end[4] ? lane0_state_bits_in[26:1] :
-    lane0_state_bits_in[42:17]) : (lane0_state_end[4] ? lane0_state_bits_in[58:33] :
-    lane0_state_bits_in[74:49]);
-assign lane0_state_bits_stage1 = lane0_state_end[3] ? (lane0_state_end[2] ? lane0_state_bits_stage0[13:0] :
-    lane0_state_bits_stage0[17:4]) : (lane0_state_end[2] ? lane0_state_bits_stage0[21:8] :
-    lane0_state_bits_stage0[25:12]);
-assign lane0_state_bits_stage2 = lane0_state_end[1] ? (lane0_state_end[0] ? lane0_state_bits_stage1[10:0] :
-    lane0_state_bits_stage1[11:1]) : (lane0_state_end[0] ? lane0_state_bits_stage1[12:2] :
-    lane0_state_bits_stage1[13:3]);
+assign lane0_state_in_word_in = {11'd0, lane0_word_reg};
+assign lane0_state_in_word_stage0 = lane0_state_end[5] ? (lane0_state_end[4] ? 26'd0 :
+    {lane0_state_in_word_in[10:0], 15'd0}) : (lane0_state_end[4] ? lane0_state_in_word_in[26:1] :
+    lane0_state_in_word_in[42:17]);
+assign lane0_state_in_word_stage1 = lane0_state_end[3] ? (lane0_state_end[2] ?
+    lane0_state_in_word_stage0[13:0] : lane0_state_in_word_stage0[17:4]) : (lane0_state_end[2] ?
+    lane0_state_in_word_stage0[21:8] : lane0_state_in_word_stage0[25:12]);
+assign lane0_state_in_word_stage2 = lane0_state_end[1] ? (lane0_state_end[0] ?
+    lane0_state_in_word_stage1[10:0] : lane0_state_in_word_stage1[11:1]) : (lane0_state_end[0] ?
+    lane0_state_in_word_stage1[12:2] : lane0_state_in_word_stage1[13:3]);
+assign lane0_state_past_word = lane0_state_end >= 6'd32;
+assign lane0_state_past_by = _t0[3:0];
+assign lane0_state_in_front0_in = {11'd0, front0};
+assign lane0_state_in_front0_stage0 = lane0_state_past_by[3] ? (lane0_state_past_by[2] ?
+    lane0_state_in_front0_in[30:17] : lane0_state_in_front0_in[34:21]) : (lane0_state_past_by[2] ?
+    lane0_state_in_front0_in[38:25] : lane0_state_in_front0_in[42:29]);
+assign lane0_state_in_front0_stage1 = lane0_state_past_by[1] ? (lane0_state_past_by[0] ?
+    lane0_state_in_front0_stage0[10:0] : lane0_state_in_front0_stage0[11:1]) : (lane0_state_past_by[0] ?
+    lane0_state_in_front0_stage0[12:2] : lane0_state_in_front0_stage0[13:3]);
+assign lane0_state_in_spare_in = {11'd0, lane0_spare_reg};
+assign lane0_state_in_spare_stage0 = lane0_state_past_by[3] ? (lane0_state_past_by[2] ?
+    lane0_state_in_spare_in[30:17] : lane0_state_in_spare_in[34:21]) : (lane0_state_past_by[2] ?
+    lane0_state_in_spare_in[38:25] : lane0_state_in_spare_in[42:29]);
+assign lane0_state_in_spare_stage1 = lane0_state_past_by[1] ? (lane0_state_past_by[0] ?
+    lane0_state_in_spare_stage0[10:0] : lane0_state_in_spare_stage0[11:1]) : (lane0_state_past_by[0] ?
+    lane0_state_in_spare_stage0[12:2] : lane0_state_in_spare_stage0[13:3]);
+assign lane0_state_in_next = lane0_spare_valid_reg ? lane0_state_in_spare_stage1 :
+    lane0_state_in_front0_stage1;
+assign lane0_state_window = lane0_state_in_word_stage2 | (lane0_state_past_word ? lane0_state_in_next :
+    11'd0);
 assign lane0_state_mask = 11'h7ff >> lane0_decode_table_rdata[3:0];
-assign lane0_new_state = lane0_decode_table_rdata[14:4] | (lane0_state_bits_stage2 & lane0_state_mask);
+assign lane0_new_state = lane0_decode_table_rdata[14:4] | (lane0_state_window & lane0_state_mask);
 assign lane0_sum = {1'd0, lane0_pointer_reg} + {1'd0, lane0_consumed};
-assign lane0_moved_pointer = _t0[5:0];
+assign lane0_moved_pointer = _t1[5:0];
 assign lane0_ends_frame = lane0_active & lane0_is_end;
 assign lane0_keeps = lane0_active & ~lane0_is_end;
 assign lane0_ends_after = lane0_is_end;
-assign lane0_after_state_in = lane0_held_entry_reg[26:0];
-assign lane0_after_state_stage0 = lane0_held_entry_reg[30] ? (lane0_held_entry_reg[29] ?
-    {lane0_after_state_in[14:0], 4'd0} : lane0_after_state_in[18:0]) : (lane0_held_entry_reg[29] ?
-    lane0_after_state_in[22:4] : lane0_after_state_in[26:8]);
-assign lane0_after_state_stage1 = lane0_held_entry_reg[28] ? (lane0_held_entry_reg[27] ?
-    lane0_after_state_stage0[15:0] : lane0_after_state_stage0[16:1]) : (lane0_held_entry_reg[27] ?
-    lane0_after_state_stage0[17:2] : lane0_after_state_stage0[18:3]);
-assign lane0_payload = lane0_after_state_stage1;
-assign lane0_symbol = lane0_held_entry_reg[31] ? lane0_payload[15:8] : lane0_held_entry_reg[39:32];
-assign lane0_raw_bits = lane0_held_entry_reg[31] ? lane0_payload[7:0] : lane0_payload[15:8];
+assign lane0_after_state_in = {lane0_held_entry_reg[31:0], lane0_held_entry_reg[63:32]};
+assign lane0_after_state_stage0 = lane0_held_entry_reg[69] ? (lane0_held_entry_reg[68] ?
+    {lane0_after_state_in[15:0], 15'd0} : lane0_after_state_in[31:1]) : (lane0_held_entry_reg[68] ?
+    lane0_after_state_in[47:17] : lane0_after_state_in[63:33]);
+assign lane0_after_state_stage1 = lane0_held_entry_reg[67] ? (lane0_held_entry_reg[66] ?
+    lane0_after_state_stage0[18:0] : lane0_after_state_stage0[22:4]) : (lane0_held_entry_reg[66] ?
+    lane0_after_state_stage0[26:8] : lane0_after_state_stage0[30:12]);
+assign lane0_after_state_stage2 = lane0_held_entry_reg[65] ? (lane0_held_entry_reg[64] ?
+    lane0_after_state_stage1[15:0] : lane0_after_state_stage1[16:1]) : (lane0_held_entry_reg[64] ?
+    lane0_after_state_stage1[17:2] : lane0_after_state_stage1[18:3]);
+assign lane0_payload = lane0_after_state_stage2;
+assign lane0_symbol = lane0_held_entry_reg[70] ? lane0_payload[15:8] : lane0_held_entry_reg[78:71];
+assign lane0_raw_bits = lane0_held_entry_reg[70] ? lane0_payload[7:0] : lane0_payload[15:8];
 assign lane0_value = {lane0_raw_bits[7], lane0_symbol, lane0_raw_bits[6:0]};
 assign lane0_loads_here = loads & (start_lane_reg == 4'd0);
 assign lane0_loads_first = parallel_load & (visible > 4'd0);
@@ -9237,42 +9414,64 @@ assign lane1_needs = lane1_active & lane1_crosses & ~lane1_spare_valid_reg;
 assign lane1_word_index = {3'd0, lane0_needs};
 assign lane1_next_word = lane1_spare_valid_reg ? lane1_spare_reg : (lane1_word_index[0] ? front1 : front0);
 assign lane1_missing = lane1_needs & (lane1_word_index >= visible);
-assign lane1_entry_in = {lane1_word_reg, lane1_next_word};
-assign lane1_entry_stage0 = lane1_pointer_reg[5] ? (lane1_pointer_reg[4] ? {lane1_entry_in[15:0], 26'd0} :
-    {lane1_entry_in[31:0], 10'd0}) : (lane1_pointer_reg[4] ? lane1_entry_in[47:6] : lane1_entry_in[63:22]);
-assign lane1_entry_stage1 = lane1_pointer_reg[3] ? (lane1_pointer_reg[2] ? lane1_entry_stage0[29:0] :
-    lane1_entry_stage0[33:4]) : (lane1_pointer_reg[2] ? lane1_entry_stage0[37:8] : lane1_entry_stage0[41:12]);
-assign lane1_entry_stage2 = lane1_pointer_reg[1] ? (lane1_pointer_reg[0] ? lane1_entry_stage1[26:0] :
-    lane1_entry_stage1[27:1]) : (lane1_pointer_reg[0] ? lane1_entry_stage1[28:2] : lane1_entry_stage1[29:3]);
-assign lane1_merged = lane1_entry_stage2;
 assign lane1_state_end = lane1_pointer_reg + (6'd11 - {2'd0, lane1_decode_table_rdata[3:0]});
-assign lane1_state_bits_in = {11'd0, lane1_word_reg, lane1_next_word};
-assign lane1_state_bits_stage0 = lane1_state_end[5] ? (lane1_state_end[4] ? lane1_state_bits_in[26:1] :
-    lane1_state_bits_in[42:17]) : (lane1_state_end[4] ? lane1_state_bits_in[58:33] :
-    lane1_state_bits_in[74:49]);
-assign lane1_state_bits_stage1 = lane1_state_end[3] ? (lane1_state_end[2] ? lane1_state_bits_stage0[13:0] :
-    lane1_state_bits_stage0[17:4]) : (lane1_state_end[2] ? lane1_state_bits_stage0[21:8] :
-    lane1_state_bits_stage0[25:12]);
-assign lane1_state_bits_stage2 = lane1_state_end[1] ? (lane1_state_end[0] ? lane1_state_bits_stage1[10:0] :
-    lane1_state_bits_stage1[11:1]) : (lane1_state_end[0] ? lane1_state_bits_stage1[12:2] :
-    lane1_state_bits_stage1[13:3]);
+assign lane1_state_in_word_in = {11'd0, lane1_word_reg};
+assign lane1_state_in_word_stage0 = lane1_state_end[5] ? (lane1_state_end[4] ? 26'd0 :
+    {lane1_state_in_word_in[10:0], 15'd0}) : (lane1_state_end[4] ? lane1_state_in_word_in[26:1] :
+    lane1_state_in_word_in[42:17]);
+assign lane1_state_in_word_stage1 = lane1_state_end[3] ? (lane1_state_end[2] ?
+    lane1_state_in_word_stage0[13:0] : lane1_state_in_word_stage0[17:4]) : (lane1_state_end[2] ?
+    lane1_state_in_word_stage0[21:8] : lane1_state_in_word_stage0[25:12]);
+assign lane1_state_in_word_stage2 = lane1_state_end[1] ? (lane1_state_end[0] ?
+    lane1_state_in_word_stage1[10:0] : lane1_state_in_word_stage1[11:1]) : (lane1_state_end[0] ?
+    lane1_state_in_word_stage1[12:2] : lane1_state_in_word_stage1[13:3]);
+assign lane1_state_past_word = lane1_state_end >= 6'd32;
+assign lane1_state_past_by = _t2[3:0];
+assign lane1_state_in_front0_in = {11'd0, front0};
+assign lane1_state_in_front0_stage0 = lane1_state_past_by[3] ? (lane1_state_past_by[2] ?
+    lane1_state_in_front0_in[30:17] : lane1_state_in_front0_in[34:21]) : (lane1_state_past_by[2] ?
+    lane1_state_in_front0_in[38:25] : lane1_state_in_front0_in[42:29]);
+assign lane1_state_in_front0_stage1 = lane1_state_past_by[1] ? (lane1_state_past_by[0] ?
+    lane1_state_in_front0_stage0[10:0] : lane1_state_in_front0_stage0[11:1]) : (lane1_state_past_by[0] ?
+    lane1_state_in_front0_stage0[12:2] : lane1_state_in_front0_stage0[13:3]);
+assign lane1_state_in_front1_in = {11'd0, front1};
+assign lane1_state_in_front1_stage0 = lane1_state_past_by[3] ? (lane1_state_past_by[2] ?
+    lane1_state_in_front1_in[30:17] : lane1_state_in_front1_in[34:21]) : (lane1_state_past_by[2] ?
+    lane1_state_in_front1_in[38:25] : lane1_state_in_front1_in[42:29]);
+assign lane1_state_in_front1_stage1 = lane1_state_past_by[1] ? (lane1_state_past_by[0] ?
+    lane1_state_in_front1_stage0[10:0] : lane1_state_in_front1_stage0[11:1]) : (lane1_state_past_by[0] ?
+    lane1_state_in_front1_stage0[12:2] : lane1_state_in_front1_stage0[13:3]);
+assign lane1_state_in_spare_in = {11'd0, lane1_spare_reg};
+assign lane1_state_in_spare_stage0 = lane1_state_past_by[3] ? (lane1_state_past_by[2] ?
+    lane1_state_in_spare_in[30:17] : lane1_state_in_spare_in[34:21]) : (lane1_state_past_by[2] ?
+    lane1_state_in_spare_in[38:25] : lane1_state_in_spare_in[42:29]);
+assign lane1_state_in_spare_stage1 = lane1_state_past_by[1] ? (lane1_state_past_by[0] ?
+    lane1_state_in_spare_stage0[10:0] : lane1_state_in_spare_stage0[11:1]) : (lane1_state_past_by[0] ?
+    lane1_state_in_spare_stage0[12:2] : lane1_state_in_spare_stage0[13:3]);
+assign lane1_state_in_next = lane1_spare_valid_reg ? lane1_state_in_spare_stage1 : (lane1_word_index[0] ?
+    lane1_state_in_front1_stage1 : lane1_state_in_front0_stage1);
+assign lane1_state_window = lane1_state_in_word_stage2 | (lane1_state_past_word ? lane1_state_in_next :
+    11'd0);
 assign lane1_state_mask = 11'h7ff >> lane1_decode_table_rdata[3:0];
-assign lane1_new_state = lane1_decode_table_rdata[14:4] | (lane1_state_bits_stage2 & lane1_state_mask);
+assign lane1_new_state = lane1_decode_table_rdata[14:4] | (lane1_state_window & lane1_state_mask);
 assign lane1_sum = {1'd0, lane1_pointer_reg} + {1'd0, lane1_consumed};
-assign lane1_moved_pointer = _t1[5:0];
+assign lane1_moved_pointer = _t3[5:0];
 assign lane1_ends_frame = lane1_active & lane1_is_end;
 assign lane1_keeps = lane1_active & ~lane1_is_end;
 assign lane1_ends_after = lane0_ends_after | lane1_is_end;
-assign lane1_after_state_in = lane1_held_entry_reg[26:0];
-assign lane1_after_state_stage0 = lane1_held_entry_reg[30] ? (lane1_held_entry_reg[29] ?
-    {lane1_after_state_in[14:0], 4'd0} : lane1_after_state_in[18:0]) : (lane1_held_entry_reg[29] ?
-    lane1_after_state_in[22:4] : lane1_after_state_in[26:8]);
-assign lane1_after_state_stage1 = lane1_held_entry_reg[28] ? (lane1_held_entry_reg[27] ?
-    lane1_after_state_stage0[15:0] : lane1_after_state_stage0[16:1]) : (lane1_held_entry_reg[27] ?
-    lane1_after_state_stage0[17:2] : lane1_after_state_stage0[18:3]);
-assign lane1_payload = lane1_after_state_stage1;
-assign lane1_symbol = lane1_held_entry_reg[31] ? lane1_payload[15:8] : lane1_held_entry_reg[39:32];
-assign lane1_raw_bits = lane1_held_entry_reg[31] ? lane1_payload[7:0] : lane1_payload[15:8];
+assign lane1_after_state_in = {lane1_held_entry_reg[31:0], lane1_held_entry_reg[63:32]};
+assign lane1_after_state_stage0 = lane1_held_entry_reg[69] ? (lane1_held_entry_reg[68] ?
+    {lane1_after_state_in[15:0], 15'd0} : lane1_after_state_in[31:1]) : (lane1_held_entry_reg[68] ?
+    lane1_after_state_in[47:17] : lane1_after_state_in[63:33]);
+assign lane1_after_state_stage1 = lane1_held_entry_reg[67] ? (lane1_held_entry_reg[66] ?
+    lane1_after_state_stage0[18:0] : lane1_after_state_stage0[22:4]) : (lane1_held_entry_reg[66] ?
+    lane1_after_state_stage0[26:8] : lane1_after_state_stage0[30:12]);
+assign lane1_after_state_stage2 = lane1_held_entry_reg[65] ? (lane1_held_entry_reg[64] ?
+    lane1_after_state_stage1[15:0] : lane1_after_state_stage1[16:1]) : (lane1_held_entry_reg[64] ?
+    lane1_after_state_stage1[17:2] : lane1_after_state_stage1[18:3]);
+assign lane1_payload = lane1_after_state_stage2;
+assign lane1_symbol = lane1_held_entry_reg[70] ? lane1_payload[15:8] : lane1_held_entry_reg[78:71];
+assign lane1_raw_bits = lane1_held_entry_reg[70] ? lane1_payload[7:0] : lane1_payload[15:8];
 assign lane1_value = {lane1_raw_bits[7], lane1_symbol, lane1_raw_bits[6:0]};
 assign lane1_loads_here = loads & (start_lane_reg == 4'd1);
 assign lane1_loads_first = parallel_load & (visible > 4'd1);
@@ -9289,42 +9488,72 @@ assign lane2_word_index = {3'd0, lane0_needs} + {3'd0, lane1_needs};
 assign lane2_next_word = lane2_spare_valid_reg ? lane2_spare_reg : (lane2_word_index[1] ? front2 :
     (lane2_word_index[0] ? front1 : front0));
 assign lane2_missing = lane2_needs & (lane2_word_index >= visible);
-assign lane2_entry_in = {lane2_word_reg, lane2_next_word};
-assign lane2_entry_stage0 = lane2_pointer_reg[5] ? (lane2_pointer_reg[4] ? {lane2_entry_in[15:0], 26'd0} :
-    {lane2_entry_in[31:0], 10'd0}) : (lane2_pointer_reg[4] ? lane2_entry_in[47:6] : lane2_entry_in[63:22]);
-assign lane2_entry_stage1 = lane2_pointer_reg[3] ? (lane2_pointer_reg[2] ? lane2_entry_stage0[29:0] :
-    lane2_entry_stage0[33:4]) : (lane2_pointer_reg[2] ? lane2_entry_stage0[37:8] : lane2_entry_stage0[41:12]);
-assign lane2_entry_stage2 = lane2_pointer_reg[1] ? (lane2_pointer_reg[0] ? lane2_entry_stage1[26:0] :
-    lane2_entry_stage1[27:1]) : (lane2_pointer_reg[0] ? lane2_entry_stage1[28:2] : lane2_entry_stage1[29:3]);
-assign lane2_merged = lane2_entry_stage2;
 assign lane2_state_end = lane2_pointer_reg + (6'd11 - {2'd0, lane2_decode_table_rdata[3:0]});
-assign lane2_state_bits_in = {11'd0, lane2_word_reg, lane2_next_word};
-assign lane2_state_bits_stage0 = lane2_state_end[5] ? (lane2_state_end[4] ? lane2_state_bits_in[26:1] :
-    lane2_state_bits_in[42:17]) : (lane2_state_end[4] ? lane2_state_bits_in[58:33] :
-    lane2_state_bits_in[74:49]);
-assign lane2_state_bits_stage1 = lane2_state_end[3] ? (lane2_state_end[2] ? lane2_state_bits_stage0[13:0] :
-    lane2_state_bits_stage0[17:4]) : (lane2_state_end[2] ? lane2_state_bits_stage0[21:8] :
-    lane2_state_bits_stage0[25:12]);
-assign lane2_state_bits_stage2 = lane2_state_end[1] ? (lane2_state_end[0] ? lane2_state_bits_stage1[10:0] :
-    lane2_state_bits_stage1[11:1]) : (lane2_state_end[0] ? lane2_state_bits_stage1[12:2] :
-    lane2_state_bits_stage1[13:3]);
+assign lane2_state_in_word_in = {11'd0, lane2_word_reg};
+assign lane2_state_in_word_stage0 = lane2_state_end[5] ? (lane2_state_end[4] ? 26'd0 :
+    {lane2_state_in_word_in[10:0], 15'd0}) : (lane2_state_end[4] ? lane2_state_in_word_in[26:1] :
+    lane2_state_in_word_in[42:17]);
+assign lane2_state_in_word_stage1 = lane2_state_end[3] ? (lane2_state_end[2] ?
+    lane2_state_in_word_stage0[13:0] : lane2_state_in_word_stage0[17:4]) : (lane2_state_end[2] ?
+    lane2_state_in_word_stage0[21:8] : lane2_state_in_word_stage0[25:12]);
+assign lane2_state_in_word_stage2 = lane2_state_end[1] ? (lane2_state_end[0] ?
+    lane2_state_in_word_stage1[10:0] : lane2_state_in_word_stage1[11:1]) : (lane2_state_end[0] ?
+    lane2_state_in_word_stage1[12:2] : lane2_state_in_word_stage1[13:3]);
+assign lane2_state_past_word = lane2_state_end >= 6'd32;
+assign lane2_state_past_by = _t4[3:0];
+assign lane2_state_in_front0_in = {11'd0, front0};
+assign lane2_state_in_front0_stage0 = lane2_state_past_by[3] ? (lane2_state_past_by[2] ?
+    lane2_state_in_front0_in[30:17] : lane2_state_in_front0_in[34:21]) : (lane2_state_past_by[2] ?
+    lane2_state_in_front0_in[38:25] : lane2_state_in_front0_in[42:29]);
+assign lane2_state_in_front0_stage1 = lane2_state_past_by[1] ? (lane2_state_past_by[0] ?
+    lane2_state_in_front0_stage0[10:0] : lane2_state_in_front0_stage0[11:1]) : (lane2_state_past_by[0] ?
+    lane2_state_in_front0_stage0[12:2] : lane2_state_in_front0_stage0[13:3]);
+assign lane2_state_in_front1_in = {11'd0, front1};
+assign lane2_state_in_front1_stage0 = lane2_state_past_by[3] ? (lane2_state_past_by[2] ?
+    lane2_state_in_front1_in[30:17] : lane2_state_in_front1_in[34:21]) : (lane2_state_past_by[2] ?
+    lane2_state_in_front1_in[38:25] : lane2_state_in_front1_in[42:29]);
+assign lane2_state_in_front1_stage1 = lane2_state_past_by[1] ? (lane2_state_past_by[0] ?
+    lane2_state_in_front1_stage0[10:0] : lane2_state_in_front1_stage0[11:1]) : (lane2_state_past_by[0] ?
+    lane2_state_in_front1_stage0[12:2] : lane2_state_in_front1_stage0[13:3]);
+assign lane2_state_in_front2_in = {11'd0, front2};
+assign lane2_state_in_front2_stage0 = lane2_state_past_by[3] ? (lane2_state_past_by[2] ?
+    lane2_state_in_front2_in[30:17] : lane2_state_in_front2_in[34:21]) : (lane2_state_past_by[2] ?
+    lane2_state_in_front2_in[38:25] : lane2_state_in_front2_in[42:29]);
+assign lane2_state_in_front2_stage1 = lane2_state_past_by[1] ? (lane2_state_past_by[0] ?
+    lane2_state_in_front2_stage0[10:0] : lane2_state_in_front2_stage0[11:1]) : (lane2_state_past_by[0] ?
+    lane2_state_in_front2_stage0[12:2] : lane2_state_in_front2_stage0[13:3]);
+assign lane2_state_in_spare_in = {11'd0, lane2_spare_reg};
+assign lane2_state_in_spare_stage0 = lane2_state_past_by[3] ? (lane2_state_past_by[2] ?
+    lane2_state_in_spare_in[30:17] : lane2_state_in_spare_in[34:21]) : (lane2_state_past_by[2] ?
+    lane2_state_in_spare_in[38:25] : lane2_state_in_spare_in[42:29]);
+assign lane2_state_in_spare_stage1 = lane2_state_past_by[1] ? (lane2_state_past_by[0] ?
+    lane2_state_in_spare_stage0[10:0] : lane2_state_in_spare_stage0[11:1]) : (lane2_state_past_by[0] ?
+    lane2_state_in_spare_stage0[12:2] : lane2_state_in_spare_stage0[13:3]);
+assign lane2_state_in_next = lane2_spare_valid_reg ? lane2_state_in_spare_stage1 : (lane2_word_index[1] ?
+    lane2_state_in_front2_stage1 : (lane2_word_index[0] ? lane2_state_in_front1_stage1 :
+    lane2_state_in_front0_stage1));
+assign lane2_state_window = lane2_state_in_word_stage2 | (lane2_state_past_word ? lane2_state_in_next :
+    11'd0);
 assign lane2_state_mask = 11'h7ff >> lane2_decode_table_rdata[3:0];
-assign lane2_new_state = lane2_decode_table_rdata[14:4] | (lane2_state_bits_stage2 & lane2_state_mask);
+assign lane2_new_state = lane2_decode_table_rdata[14:4] | (lane2_state_window & lane2_state_mask);
 assign lane2_sum = {1'd0, lane2_pointer_reg} + {1'd0, lane2_consumed};
-assign lane2_moved_pointer = _t2[5:0];
+assign lane2_moved_pointer = _t5[5:0];
 assign lane2_ends_frame = lane2_active & lane2_is_end;
 assign lane2_keeps = lane2_active & ~lane2_is_end;
 assign lane2_ends_after = lane1_ends_after | lane2_is_end;
-assign lane2_after_state_in = lane2_held_entry_reg[26:0];
-assign lane2_after_state_stage0 = lane2_held_entry_reg[30] ? (lane2_held_entry_reg[29] ?
-    {lane2_after_state_in[14:0], 4'd0} : lane2_after_state_in[18:0]) : (lane2_held_entry_reg[29] ?
-    lane2_after_state_in[22:4] : lane2_after_state_in[26:8]);
-assign lane2_after_state_stage1 = lane2_held_entry_reg[28] ? (lane2_held_entry_reg[27] ?
-    lane2_after_state_stage0[15:0] : lane2_after_state_stage0[16:1]) : (lane2_held_entry_reg[27] ?
-    lane2_after_state_stage0[17:2] : lane2_after_state_stage0[18:3]);
-assign lane2_payload = lane2_after_state_stage1;
-assign lane2_symbol = lane2_held_entry_reg[31] ? lane2_payload[15:8] : lane2_held_entry_reg[39:32];
-assign lane2_raw_bits = lane2_held_entry_reg[31] ? lane2_payload[7:0] : lane2_payload[15:8];
+assign lane2_after_state_in = {lane2_held_entry_reg[31:0], lane2_held_entry_reg[63:32]};
+assign lane2_after_state_stage0 = lane2_held_entry_reg[69] ? (lane2_held_entry_reg[68] ?
+    {lane2_after_state_in[15:0], 15'd0} : lane2_after_state_in[31:1]) : (lane2_held_entry_reg[68] ?
+    lane2_after_state_in[47:17] : lane2_after_state_in[63:33]);
+assign lane2_after_state_stage1 = lane2_held_entry_reg[67] ? (lane2_held_entry_reg[66] ?
+    lane2_after_state_stage0[18:0] : lane2_after_state_stage0[22:4]) : (lane2_held_entry_reg[66] ?
+    lane2_after_state_stage0[26:8] : lane2_after_state_stage0[30:12]);
+assign lane2_after_state_stage2 = lane2_held_entry_reg[65] ? (lane2_held_entry_reg[64] ?
+    lane2_after_state_stage1[15:0] : lane2_after_state_stage1[16:1]) : (lane2_held_entry_reg[64] ?
+    lane2_after_state_stage1[17:2] : lane2_after_state_stage1[18:3]);
+assign lane2_payload = lane2_after_state_stage2;
+assign lane2_symbol = lane2_held_entry_reg[70] ? lane2_payload[15:8] : lane2_held_entry_reg[78:71];
+assign lane2_raw_bits = lane2_held_entry_reg[70] ? lane2_payload[7:0] : lane2_payload[15:8];
 assign lane2_value = {lane2_raw_bits[7], lane2_symbol, lane2_raw_bits[6:0]};
 assign lane2_loads_here = loads & (start_lane_reg == 4'd2);
 assign lane2_loads_first = parallel_load & (visible > 4'd2);
@@ -9341,42 +9570,79 @@ assign lane3_word_index = {3'd0, lane0_needs} + ({3'd0, lane1_needs} + {3'd0, la
 assign lane3_next_word = lane3_spare_valid_reg ? lane3_spare_reg : (lane3_word_index[1] ? (lane3_word_index[0]
     ? front3 : front2) : (lane3_word_index[0] ? front1 : front0));
 assign lane3_missing = lane3_needs & (lane3_word_index >= visible);
-assign lane3_entry_in = {lane3_word_reg, lane3_next_word};
-assign lane3_entry_stage0 = lane3_pointer_reg[5] ? (lane3_pointer_reg[4] ? {lane3_entry_in[15:0], 26'd0} :
-    {lane3_entry_in[31:0], 10'd0}) : (lane3_pointer_reg[4] ? lane3_entry_in[47:6] : lane3_entry_in[63:22]);
-assign lane3_entry_stage1 = lane3_pointer_reg[3] ? (lane3_pointer_reg[2] ? lane3_entry_stage0[29:0] :
-    lane3_entry_stage0[33:4]) : (lane3_pointer_reg[2] ? lane3_entry_stage0[37:8] : lane3_entry_stage0[41:12]);
-assign lane3_entry_stage2 = lane3_pointer_reg[1] ? (lane3_pointer_reg[0] ? lane3_entry_stage1[26:0] :
-    lane3_entry_stage1[27:1]) : (lane3_pointer_reg[0] ? lane3_entry_stage1[28:2] : lane3_entry_stage1[29:3]);
-assign lane3_merged = lane3_entry_stage2;
 assign lane3_state_end = lane3_pointer_reg + (6'd11 - {2'd0, lane3_decode_table_rdata[3:0]});
-assign lane3_state_bits_in = {11'd0, lane3_word_reg, lane3_next_word};
-assign lane3_state_bits_stage0 = lane3_state_end[5] ? (lane3_state_end[4] ? lane3_state_bits_in[26:1] :
-    lane3_state_bits_in[42:17]) : (lane3_state_end[4] ? lane3_state_bits_in[58:33] :
-    lane3_state_bits_in[74:49]);
-assign lane3_state_bits_stage1 = lane3_state_end[3] ? (lane3_state_end[2] ? lane3_state_bits_stage0[13:0] :
-    lane3_state_bits_stage0[17:4]) : (lane3_state_end[2] ? lane3_state_bits_stage0[21:8] :
-    lane3_state_bits_stage0[25:12]);
-assign lane3_state_bits_stage2 = lane3_state_end[1] ? (lane3_state_end[0] ? lane3_state_bits_stage1[10:0] :
-    lane3_state_bits_stage1[11:1]) : (lane3_state_end[0] ? lane3_state_bits_stage1[12:2] :
-    lane3_state_bits_stage1[13:3]);
+assign lane3_state_in_word_in = {11'd0, lane3_word_reg};
+assign lane3_state_in_word_stage0 = lane3_state_end[5] ? (lane3_state_end[4] ? 26'd0 :
+    {lane3_state_in_word_in[10:0], 15'd0}) : (lane3_state_end[4] ? lane3_state_in_word_in[26:1] :
+    lane3_state_in_word_in[42:17]);
+assign lane3_state_in_word_stage1 = lane3_state_end[3] ? (lane3_state_end[2] ?
+    lane3_state_in_word_stage0[13:0] : lane3_state_in_word_stage0[17:4]) : (lane3_state_end[2] ?
+    lane3_state_in_word_stage0[21:8] : lane3_state_in_word_stage0[25:12]);
+assign lane3_state_in_word_stage2 = lane3_state_end[1] ? (lane3_state_end[0] ?
+    lane3_state_in_word_stage1[10:0] : lane3_state_in_word_stage1[11:1]) : (lane3_state_end[0] ?
+    lane3_state_in_word_stage1[12:2] : lane3_state_in_word_stage1[13:3]);
+assign lane3_state_past_word = lane3_state_end >= 6'd32;
+assign lane3_state_past_by = _t6[3:0];
+assign lane3_state_in_front0_in = {11'd0, front0};
+assign lane3_state_in_front0_stage0 = lane3_state_past_by[3] ? (lane3_state_past_by[2] ?
+    lane3_state_in_front0_in[30:17] : lane3_state_in_front0_in[34:21]) : (lane3_state_past_by[2] ?
+    lane3_state_in_front0_in[38:25] : lane3_state_in_front0_in[42:29]);
+assign lane3_state_in_front0_stage1 = lane3_state_past_by[1] ? (lane3_state_past_by[0] ?
+    lane3_state_in_front0_stage0[10:0] : lane3_state_in_front0_stage0[11:1]) : (lane3_state_past_by[0] ?
+    lane3_state_in_front0_stage0[12:2] : lane3_state_in_front0_stage0[13:3]);
+assign lane3_state_in_front1_in = {11'd0, front1};
+assign lane3_state_in_front1_stage0 = lane3_state_past_by[3] ? (lane3_state_past_by[2] ?
+    lane3_state_in_front1_in[30:17] : lane3_state_in_front1_in[34:21]) : (lane3_state_past_by[2] ?
+    lane3_state_in_front1_in[38:25] : lane3_state_in_front1_in[42:29]);
+assign lane3_state_in_front1_stage1 = lane3_state_past_by[1] ? (lane3_state_past_by[0] ?
+    lane3_state_in_front1_stage0[10:0] : lane3_state_in_front1_stage0[11:1]) : (lane3_state_past_by[0] ?
+    lane3_state_in_front1_stage0[12:2] : lane3_state_in_front1_stage0[13:3]);
+assign lane3_state_in_front2_in = {11'd0, front2};
+assign lane3_state_in_front2_stage0 = lane3_state_past_by[3] ? (lane3_state_past_by[2] ?
+    lane3_state_in_front2_in[30:17] : lane3_state_in_front2_in[34:21]) : (lane3_state_past_by[2] ?
+    lane3_state_in_front2_in[38:25] : lane3_state_in_front2_in[42:29]);
+assign lane3_state_in_front2_stage1 = lane3_state_past_by[1] ? (lane3_state_past_by[0] ?
+    lane3_state_in_front2_stage0[10:0] : lane3_state_in_front2_stage0[11:1]) : (lane3_state_past_by[0] ?
+    lane3_state_in_front2_stage0[12:2] : lane3_state_in_front2_stage0[13:3]);
+assign lane3_state_in_front3_in = {11'd0, front3};
+assign lane3_state_in_front3_stage0 = lane3_state_past_by[3] ? (lane3_state_past_by[2] ?
+    lane3_state_in_front3_in[30:17] : lane3_state_in_front3_in[34:21]) : (lane3_state_past_by[2] ?
+    lane3_state_in_front3_in[38:25] : lane3_state_in_front3_in[42:29]);
+assign lane3_state_in_front3_stage1 = lane3_state_past_by[1] ? (lane3_state_past_by[0] ?
+    lane3_state_in_front3_stage0[10:0] : lane3_state_in_front3_stage0[11:1]) : (lane3_state_past_by[0] ?
+    lane3_state_in_front3_stage0[12:2] : lane3_state_in_front3_stage0[13:3]);
+assign lane3_state_in_spare_in = {11'd0, lane3_spare_reg};
+assign lane3_state_in_spare_stage0 = lane3_state_past_by[3] ? (lane3_state_past_by[2] ?
+    lane3_state_in_spare_in[30:17] : lane3_state_in_spare_in[34:21]) : (lane3_state_past_by[2] ?
+    lane3_state_in_spare_in[38:25] : lane3_state_in_spare_in[42:29]);
+assign lane3_state_in_spare_stage1 = lane3_state_past_by[1] ? (lane3_state_past_by[0] ?
+    lane3_state_in_spare_stage0[10:0] : lane3_state_in_spare_stage0[11:1]) : (lane3_state_past_by[0] ?
+    lane3_state_in_spare_stage0[12:2] : lane3_state_in_spare_stage0[13:3]);
+assign lane3_state_in_next = lane3_spare_valid_reg ? lane3_state_in_spare_stage1 : (lane3_word_index[1] ?
+    (lane3_word_index[0] ? lane3_state_in_front3_stage1 : lane3_state_in_front2_stage1) : (lane3_word_index[0]
+    ? lane3_state_in_front1_stage1 : lane3_state_in_front0_stage1));
+assign lane3_state_window = lane3_state_in_word_stage2 | (lane3_state_past_word ? lane3_state_in_next :
+    11'd0);
 assign lane3_state_mask = 11'h7ff >> lane3_decode_table_rdata[3:0];
-assign lane3_new_state = lane3_decode_table_rdata[14:4] | (lane3_state_bits_stage2 & lane3_state_mask);
+assign lane3_new_state = lane3_decode_table_rdata[14:4] | (lane3_state_window & lane3_state_mask);
 assign lane3_sum = {1'd0, lane3_pointer_reg} + {1'd0, lane3_consumed};
-assign lane3_moved_pointer = _t3[5:0];
+assign lane3_moved_pointer = _t7[5:0];
 assign lane3_ends_frame = lane3_active & lane3_is_end;
 assign lane3_keeps = lane3_active & ~lane3_is_end;
 assign lane3_ends_after = lane2_ends_after | lane3_is_end;
-assign lane3_after_state_in = lane3_held_entry_reg[26:0];
-assign lane3_after_state_stage0 = lane3_held_entry_reg[30] ? (lane3_held_entry_reg[29] ?
-    {lane3_after_state_in[14:0], 4'd0} : lane3_after_state_in[18:0]) : (lane3_held_entry_reg[29] ?
-    lane3_after_state_in[22:4] : lane3_after_state_in[26:8]);
-assign lane3_after_state_stage1 = lane3_held_entry_reg[28] ? (lane3_held_entry_reg[27] ?
-    lane3_after_state_stage0[15:0] : lane3_after_state_stage0[16:1]) : (lane3_held_entry_reg[27] ?
-    lane3_after_state_stage0[17:2] : lane3_after_state_stage0[18:3]);
-assign lane3_payload = lane3_after_state_stage1;
-assign lane3_symbol = lane3_held_entry_reg[31] ? lane3_payload[15:8] : lane3_held_entry_reg[39:32];
-assign lane3_raw_bits = lane3_held_entry_reg[31] ? lane3_payload[7:0] : lane3_payload[15:8];
+assign lane3_after_state_in = {lane3_held_entry_reg[31:0], lane3_held_entry_reg[63:32]};
+assign lane3_after_state_stage0 = lane3_held_entry_reg[69] ? (lane3_held_entry_reg[68] ?
+    {lane3_after_state_in[15:0], 15'd0} : lane3_after_state_in[31:1]) : (lane3_held_entry_reg[68] ?
+    lane3_after_state_in[47:17] : lane3_after_state_in[63:33]);
+assign lane3_after_state_stage1 = lane3_held_entry_reg[67] ? (lane3_held_entry_reg[66] ?
+    lane3_after_state_stage0[18:0] : lane3_after_state_stage0[22:4]) : (lane3_held_entry_reg[66] ?
+    lane3_after_state_stage0[26:8] : lane3_after_state_stage0[30:12]);
+assign lane3_after_state_stage2 = lane3_held_entry_reg[65] ? (lane3_held_entry_reg[64] ?
+    lane3_after_state_stage1[15:0] : lane3_after_state_stage1[16:1]) : (lane3_held_entry_reg[64] ?
+    lane3_after_state_stage1[17:2] : lane3_after_state_stage1[18:3]);
+assign lane3_payload = lane3_after_state_stage2;
+assign lane3_symbol = lane3_held_entry_reg[70] ? lane3_payload[15:8] : lane3_held_entry_reg[78:71];
+assign lane3_raw_bits = lane3_held_entry_reg[70] ? lane3_payload[7:0] : lane3_payload[15:8];
 assign lane3_value = {lane3_raw_bits[7], lane3_symbol, lane3_raw_bits[6:0]};
 assign lane3_loads_here = loads & (start_lane_reg == 4'd3);
 assign lane3_loads_first = parallel_load & (visible > 4'd3);
@@ -9395,42 +9661,87 @@ assign lane4_next_word = lane4_spare_valid_reg ? lane4_spare_reg : (lane4_word_i
     (lane4_word_index[1] ? (lane4_word_index[0] ? front3 : front2) : (lane4_word_index[0] ? front1 :
     front0)));
 assign lane4_missing = lane4_needs & (lane4_word_index >= visible);
-assign lane4_entry_in = {lane4_word_reg, lane4_next_word};
-assign lane4_entry_stage0 = lane4_pointer_reg[5] ? (lane4_pointer_reg[4] ? {lane4_entry_in[15:0], 26'd0} :
-    {lane4_entry_in[31:0], 10'd0}) : (lane4_pointer_reg[4] ? lane4_entry_in[47:6] : lane4_entry_in[63:22]);
-assign lane4_entry_stage1 = lane4_pointer_reg[3] ? (lane4_pointer_reg[2] ? lane4_entry_stage0[29:0] :
-    lane4_entry_stage0[33:4]) : (lane4_pointer_reg[2] ? lane4_entry_stage0[37:8] : lane4_entry_stage0[41:12]);
-assign lane4_entry_stage2 = lane4_pointer_reg[1] ? (lane4_pointer_reg[0] ? lane4_entry_stage1[26:0] :
-    lane4_entry_stage1[27:1]) : (lane4_pointer_reg[0] ? lane4_entry_stage1[28:2] : lane4_entry_stage1[29:3]);
-assign lane4_merged = lane4_entry_stage2;
 assign lane4_state_end = lane4_pointer_reg + (6'd11 - {2'd0, lane4_decode_table_rdata[3:0]});
-assign lane4_state_bits_in = {11'd0, lane4_word_reg, lane4_next_word};
-assign lane4_state_bits_stage0 = lane4_state_end[5] ? (lane4_state_end[4] ? lane4_state_bits_in[26:1] :
-    lane4_state_bits_in[42:17]) : (lane4_state_end[4] ? lane4_state_bits_in[58:33] :
-    lane4_state_bits_in[74:49]);
-assign lane4_state_bits_stage1 = lane4_state_end[3] ? (lane4_state_end[2] ? lane4_state_bits_stage0[13:0] :
-    lane4_state_bits_stage0[17:4]) : (lane4_state_end[2] ? lane4_state_bits_stage0[21:8] :
-    lane4_state_bits_stage0[25:12]);
-assign lane4_state_bits_stage2 = lane4_state_end[1] ? (lane4_state_end[0] ? lane4_state_bits_stage1[10:0] :
-    lane4_state_bits_stage1[11:1]) : (lane4_state_end[0] ? lane4_state_bits_stage1[12:2] :
-    lane4_state_bits_stage1[13:3]);
+assign lane4_state_in_word_in = {11'd0, lane4_word_reg};
+assign lane4_state_in_word_stage0 = lane4_state_end[5] ? (lane4_state_end[4] ? 26'd0 :
+    {lane4_state_in_word_in[10:0], 15'd0}) : (lane4_state_end[4] ? lane4_state_in_word_in[26:1] :
+    lane4_state_in_word_in[42:17]);
+assign lane4_state_in_word_stage1 = lane4_state_end[3] ? (lane4_state_end[2] ?
+    lane4_state_in_word_stage0[13:0] : lane4_state_in_word_stage0[17:4]) : (lane4_state_end[2] ?
+    lane4_state_in_word_stage0[21:8] : lane4_state_in_word_stage0[25:12]);
+assign lane4_state_in_word_stage2 = lane4_state_end[1] ? (lane4_state_end[0] ?
+    lane4_state_in_word_stage1[10:0] : lane4_state_in_word_stage1[11:1]) : (lane4_state_end[0] ?
+    lane4_state_in_word_stage1[12:2] : lane4_state_in_word_stage1[13:3]);
+assign lane4_state_past_word = lane4_state_end >= 6'd32;
+assign lane4_state_past_by = _t8[3:0];
+assign lane4_state_in_front0_in = {11'd0, front0};
+assign lane4_state_in_front0_stage0 = lane4_state_past_by[3] ? (lane4_state_past_by[2] ?
+    lane4_state_in_front0_in[30:17] : lane4_state_in_front0_in[34:21]) : (lane4_state_past_by[2] ?
+    lane4_state_in_front0_in[38:25] : lane4_state_in_front0_in[42:29]);
+assign lane4_state_in_front0_stage1 = lane4_state_past_by[1] ? (lane4_state_past_by[0] ?
+    lane4_state_in_front0_stage0[10:0] : lane4_state_in_front0_stage0[11:1]) : (lane4_state_past_by[0] ?
+    lane4_state_in_front0_stage0[12:2] : lane4_state_in_front0_stage0[13:3]);
+assign lane4_state_in_front1_in = {11'd0, front1};
+assign lane4_state_in_front1_stage0 = lane4_state_past_by[3] ? (lane4_state_past_by[2] ?
+    lane4_state_in_front1_in[30:17] : lane4_state_in_front1_in[34:21]) : (lane4_state_past_by[2] ?
+    lane4_state_in_front1_in[38:25] : lane4_state_in_front1_in[42:29]);
+assign lane4_state_in_front1_stage1 = lane4_state_past_by[1] ? (lane4_state_past_by[0] ?
+    lane4_state_in_front1_stage0[10:0] : lane4_state_in_front1_stage0[11:1]) : (lane4_state_past_by[0] ?
+    lane4_state_in_front1_stage0[12:2] : lane4_state_in_front1_stage0[13:3]);
+assign lane4_state_in_front2_in = {11'd0, front2};
+assign lane4_state_in_front2_stage0 = lane4_state_past_by[3] ? (lane4_state_past_by[2] ?
+    lane4_state_in_front2_in[30:17] : lane4_state_in_front2_in[34:21]) : (lane4_state_past_by[2] ?
+    lane4_state_in_front2_in[38:25] : lane4_state_in_front2_in[42:29]);
+assign lane4_state_in_front2_stage1 = lane4_state_past_by[1] ? (lane4_state_past_by[0] ?
+    lane4_state_in_front2_stage0[10:0] : lane4_state_in_front2_stage0[11:1]) : (lane4_state_past_by[0] ?
+    lane4_state_in_front2_stage0[12:2] : lane4_state_in_front2_stage0[13:3]);
+assign lane4_state_in_front3_in = {11'd0, front3};
+assign lane4_state_in_front3_stage0 = lane4_state_past_by[3] ? (lane4_state_past_by[2] ?
+    lane4_state_in_front3_in[30:17] : lane4_state_in_front3_in[34:21]) : (lane4_state_past_by[2] ?
+    lane4_state_in_front3_in[38:25] : lane4_state_in_front3_in[42:29]);
+assign lane4_state_in_front3_stage1 = lane4_state_past_by[1] ? (lane4_state_past_by[0] ?
+    lane4_state_in_front3_stage0[10:0] : lane4_state_in_front3_stage0[11:1]) : (lane4_state_past_by[0] ?
+    lane4_state_in_front3_stage0[12:2] : lane4_state_in_front3_stage0[13:3]);
+assign lane4_state_in_front4_in = {11'd0, front4};
+assign lane4_state_in_front4_stage0 = lane4_state_past_by[3] ? (lane4_state_past_by[2] ?
+    lane4_state_in_front4_in[30:17] : lane4_state_in_front4_in[34:21]) : (lane4_state_past_by[2] ?
+    lane4_state_in_front4_in[38:25] : lane4_state_in_front4_in[42:29]);
+assign lane4_state_in_front4_stage1 = lane4_state_past_by[1] ? (lane4_state_past_by[0] ?
+    lane4_state_in_front4_stage0[10:0] : lane4_state_in_front4_stage0[11:1]) : (lane4_state_past_by[0] ?
+    lane4_state_in_front4_stage0[12:2] : lane4_state_in_front4_stage0[13:3]);
+assign lane4_state_in_spare_in = {11'd0, lane4_spare_reg};
+assign lane4_state_in_spare_stage0 = lane4_state_past_by[3] ? (lane4_state_past_by[2] ?
+    lane4_state_in_spare_in[30:17] : lane4_state_in_spare_in[34:21]) : (lane4_state_past_by[2] ?
+    lane4_state_in_spare_in[38:25] : lane4_state_in_spare_in[42:29]);
+assign lane4_state_in_spare_stage1 = lane4_state_past_by[1] ? (lane4_state_past_by[0] ?
+    lane4_state_in_spare_stage0[10:0] : lane4_state_in_spare_stage0[11:1]) : (lane4_state_past_by[0] ?
+    lane4_state_in_spare_stage0[12:2] : lane4_state_in_spare_stage0[13:3]);
+assign lane4_state_in_next = lane4_spare_valid_reg ? lane4_state_in_spare_stage1 : (lane4_word_index[2] ?
+    lane4_state_in_front4_stage1 : (lane4_word_index[1] ? (lane4_word_index[0] ? lane4_state_in_front3_stage1
+    : lane4_state_in_front2_stage1) : (lane4_word_index[0] ? lane4_state_in_front1_stage1 :
+    lane4_state_in_front0_stage1)));
+assign lane4_state_window = lane4_state_in_word_stage2 | (lane4_state_past_word ? lane4_state_in_next :
+    11'd0);
 assign lane4_state_mask = 11'h7ff >> lane4_decode_table_rdata[3:0];
-assign lane4_new_state = lane4_decode_table_rdata[14:4] | (lane4_state_bits_stage2 & lane4_state_mask);
+assign lane4_new_state = lane4_decode_table_rdata[14:4] | (lane4_state_window & lane4_state_mask);
 assign lane4_sum = {1'd0, lane4_pointer_reg} + {1'd0, lane4_consumed};
-assign lane4_moved_pointer = _t4[5:0];
+assign lane4_moved_pointer = _t9[5:0];
 assign lane4_ends_frame = lane4_active & lane4_is_end;
 assign lane4_keeps = lane4_active & ~lane4_is_end;
 assign lane4_ends_after = lane3_ends_after | lane4_is_end;
-assign lane4_after_state_in = lane4_held_entry_reg[26:0];
-assign lane4_after_state_stage0 = lane4_held_entry_reg[30] ? (lane4_held_entry_reg[29] ?
-    {lane4_after_state_in[14:0], 4'd0} : lane4_after_state_in[18:0]) : (lane4_held_entry_reg[29] ?
-    lane4_after_state_in[22:4] : lane4_after_state_in[26:8]);
-assign lane4_after_state_stage1 = lane4_held_entry_reg[28] ? (lane4_held_entry_reg[27] ?
-    lane4_after_state_stage0[15:0] : lane4_after_state_stage0[16:1]) : (lane4_held_entry_reg[27] ?
-    lane4_after_state_stage0[17:2] : lane4_after_state_stage0[18:3]);
-assign lane4_payload = lane4_after_state_stage1;
-assign lane4_symbol = lane4_held_entry_reg[31] ? lane4_payload[15:8] : lane4_held_entry_reg[39:32];
-assign lane4_raw_bits = lane4_held_entry_reg[31] ? lane4_payload[7:0] : lane4_payload[15:8];
+assign lane4_after_state_in = {lane4_held_entry_reg[31:0], lane4_held_entry_reg[63:32]};
+assign lane4_after_state_stage0 = lane4_held_entry_reg[69] ? (lane4_held_entry_reg[68] ?
+    {lane4_after_state_in[15:0], 15'd0} : lane4_after_state_in[31:1]) : (lane4_held_entry_reg[68] ?
+    lane4_after_state_in[47:17] : lane4_after_state_in[63:33]);
+assign lane4_after_state_stage1 = lane4_held_entry_reg[67] ? (lane4_held_entry_reg[66] ?
+    lane4_after_state_stage0[18:0] : lane4_after_state_stage0[22:4]) : (lane4_held_entry_reg[66] ?
+    lane4_after_state_stage0[26:8] : lane4_after_state_stage0[30:12]);
+assign lane4_after_state_stage2 = lane4_held_entry_reg[65] ? (lane4_held_entry_reg[64] ?
+    lane4_after_state_stage1[15:0] : lane4_after_state_stage1[16:1]) : (lane4_held_entry_reg[64] ?
+    lane4_after_state_stage1[17:2] : lane4_after_state_stage1[18:3]);
+assign lane4_payload = lane4_after_state_stage2;
+assign lane4_symbol = lane4_held_entry_reg[70] ? lane4_payload[15:8] : lane4_held_entry_reg[78:71];
+assign lane4_raw_bits = lane4_held_entry_reg[70] ? lane4_payload[7:0] : lane4_payload[15:8];
 assign lane4_value = {lane4_raw_bits[7], lane4_symbol, lane4_raw_bits[6:0]};
 assign lane4_loads_here = loads & (start_lane_reg == 4'd4);
 assign lane4_loads_first = parallel_load & (visible > 4'd4);
@@ -9449,42 +9760,94 @@ assign lane5_next_word = lane5_spare_valid_reg ? lane5_spare_reg : (lane5_word_i
     ? front5 : front4) : (lane5_word_index[1] ? (lane5_word_index[0] ? front3 : front2) : (lane5_word_index[0]
     ? front1 : front0)));
 assign lane5_missing = lane5_needs & (lane5_word_index >= visible);
-assign lane5_entry_in = {lane5_word_reg, lane5_next_word};
-assign lane5_entry_stage0 = lane5_pointer_reg[5] ? (lane5_pointer_reg[4] ? {lane5_entry_in[15:0], 26'd0} :
-    {lane5_entry_in[31:0], 10'd0}) : (lane5_pointer_reg[4] ? lane5_entry_in[47:6] : lane5_entry_in[63:22]);
-assign lane5_entry_stage1 = lane5_pointer_reg[3] ? (lane5_pointer_reg[2] ? lane5_entry_stage0[29:0] :
-    lane5_entry_stage0[33:4]) : (lane5_pointer_reg[2] ? lane5_entry_stage0[37:8] : lane5_entry_stage0[41:12]);
-assign lane5_entry_stage2 = lane5_pointer_reg[1] ? (lane5_pointer_reg[0] ? lane5_entry_stage1[26:0] :
-    lane5_entry_stage1[27:1]) : (lane5_pointer_reg[0] ? lane5_entry_stage1[28:2] : lane5_entry_stage1[29:3]);
-assign lane5_merged = lane5_entry_stage2;
 assign lane5_state_end = lane5_pointer_reg + (6'd11 - {2'd0, lane5_decode_table_rdata[3:0]});
-assign lane5_state_bits_in = {11'd0, lane5_word_reg, lane5_next_word};
-assign lane5_state_bits_stage0 = lane5_state_end[5] ? (lane5_state_end[4] ? lane5_state_bits_in[26:1] :
-    lane5_state_bits_in[42:17]) : (lane5_state_end[4] ? lane5_state_bits_in[58:33] :
-    lane5_state_bits_in[74:49]);
-assign lane5_state_bits_stage1 = lane5_state_end[3] ? (lane5_state_end[2] ? lane5_state_bits_stage0[13:0] :
-    lane5_state_bits_stage0[17:4]) : (lane5_state_end[2] ? lane5_state_bits_stage0[21:8] :
-    lane5_state_bits_stage0[25:12]);
-assign lane5_state_bits_stage2 = lane5_state_end[1] ? (lane5_state_end[0] ? lane5_state_bits_stage1[10:0] :
-    lane5_state_bits_stage1[11:1]) : (lane5_state_end[0] ? lane5_state_bits_stage1[12:2] :
-    lane5_state_bits_stage1[13:3]);
+assign lane5_state_in_word_in = {11'd0, lane5_word_reg};
+assign lane5_state_in_word_stage0 = lane5_state_end[5] ? (lane5_state_end[4] ? 26'd0 :
+    {lane5_state_in_word_in[10:0], 15'd0}) : (lane5_state_end[4] ? lane5_state_in_word_in[26:1] :
+    lane5_state_in_word_in[42:17]);
+assign lane5_state_in_word_stage1 = lane5_state_end[3] ? (lane5_state_end[2] ?
+    lane5_state_in_word_stage0[13:0] : lane5_state_in_word_stage0[17:4]) : (lane5_state_end[2] ?
+    lane5_state_in_word_stage0[21:8] : lane5_state_in_word_stage0[25:12]);
+assign lane5_state_in_word_stage2 = lane5_state_end[1] ? (lane5_state_end[0] ?
+    lane5_state_in_word_stage1[10:0] : lane5_state_in_word_stage1[11:1]) : (lane5_state_end[0] ?
+    lane5_state_in_word_stage1[12:2] : lane5_state_in_word_stage1[13:3]);
+assign lane5_state_past_word = lane5_state_end >= 6'd32;
+assign lane5_state_past_by = _t10[3:0];
+assign lane5_state_in_front0_in = {11'd0, front0};
+assign lane5_state_in_front0_stage0 = lane5_state_past_by[3] ? (lane5_state_past_by[2] ?
+    lane5_state_in_front0_in[30:17] : lane5_state_in_front0_in[34:21]) : (lane5_state_past_by[2] ?
+    lane5_state_in_front0_in[38:25] : lane5_state_in_front0_in[42:29]);
+assign lane5_state_in_front0_stage1 = lane5_state_past_by[1] ? (lane5_state_past_by[0] ?
+    lane5_state_in_front0_stage0[10:0] : lane5_state_in_front0_stage0[11:1]) : (lane5_state_past_by[0] ?
+    lane5_state_in_front0_stage0[12:2] : lane5_state_in_front0_stage0[13:3]);
+assign lane5_state_in_front1_in = {11'd0, front1};
+assign lane5_state_in_front1_stage0 = lane5_state_past_by[3] ? (lane5_state_past_by[2] ?
+    lane5_state_in_front1_in[30:17] : lane5_state_in_front1_in[34:21]) : (lane5_state_past_by[2] ?
+    lane5_state_in_front1_in[38:25] : lane5_state_in_front1_in[42:29]);
+assign lane5_state_in_front1_stage1 = lane5_state_past_by[1] ? (lane5_state_past_by[0] ?
+    lane5_state_in_front1_stage0[10:0] : lane5_state_in_front1_stage0[11:1]) : (lane5_state_past_by[0] ?
+    lane5_state_in_front1_stage0[12:2] : lane5_state_in_front1_stage0[13:3]);
+assign lane5_state_in_front2_in = {11'd0, front2};
+assign lane5_state_in_front2_stage0 = lane5_state_past_by[3] ? (lane5_state_past_by[2] ?
+    lane5_state_in_front2_in[30:17] : lane5_state_in_front2_in[34:21]) : (lane5_state_past_by[2] ?
+    lane5_state_in_front2_in[38:25] : lane5_state_in_front2_in[42:29]);
+assign lane5_state_in_front2_stage1 = lane5_state_past_by[1] ? (lane5_state_past_by[0] ?
+    lane5_state_in_front2_stage0[10:0] : lane5_state_in_front2_stage0[11:1]) : (lane5_state_past_by[0] ?
+    lane5_state_in_front2_stage0[12:2] : lane5_state_in_front2_stage0[13:3]);
+assign lane5_state_in_front3_in = {11'd0, front3};
+assign lane5_state_in_front3_stage0 = lane5_state_past_by[3] ? (lane5_state_past_by[2] ?
+    lane5_state_in_front3_in[30:17] : lane5_state_in_front3_in[34:21]) : (lane5_state_past_by[2] ?
+    lane5_state_in_front3_in[38:25] : lane5_state_in_front3_in[42:29]);
+assign lane5_state_in_front3_stage1 = lane5_state_past_by[1] ? (lane5_state_past_by[0] ?
+    lane5_state_in_front3_stage0[10:0] : lane5_state_in_front3_stage0[11:1]) : (lane5_state_past_by[0] ?
+    lane5_state_in_front3_stage0[12:2] : lane5_state_in_front3_stage0[13:3]);
+assign lane5_state_in_front4_in = {11'd0, front4};
+assign lane5_state_in_front4_stage0 = lane5_state_past_by[3] ? (lane5_state_past_by[2] ?
+    lane5_state_in_front4_in[30:17] : lane5_state_in_front4_in[34:21]) : (lane5_state_past_by[2] ?
+    lane5_state_in_front4_in[38:25] : lane5_state_in_front4_in[42:29]);
+assign lane5_state_in_front4_stage1 = lane5_state_past_by[1] ? (lane5_state_past_by[0] ?
+    lane5_state_in_front4_stage0[10:0] : lane5_state_in_front4_stage0[11:1]) : (lane5_state_past_by[0] ?
+    lane5_state_in_front4_stage0[12:2] : lane5_state_in_front4_stage0[13:3]);
+assign lane5_state_in_front5_in = {11'd0, front5};
+assign lane5_state_in_front5_stage0 = lane5_state_past_by[3] ? (lane5_state_past_by[2] ?
+    lane5_state_in_front5_in[30:17] : lane5_state_in_front5_in[34:21]) : (lane5_state_past_by[2] ?
+    lane5_state_in_front5_in[38:25] : lane5_state_in_front5_in[42:29]);
+assign lane5_state_in_front5_stage1 = lane5_state_past_by[1] ? (lane5_state_past_by[0] ?
+    lane5_state_in_front5_stage0[10:0] : lane5_state_in_front5_stage0[11:1]) : (lane5_state_past_by[0] ?
+    lane5_state_in_front5_stage0[12:2] : lane5_state_in_front5_stage0[13:3]);
+assign lane5_state_in_spare_in = {11'd0, lane5_spare_reg};
+assign lane5_state_in_spare_stage0 = lane5_state_past_by[3] ? (lane5_state_past_by[2] ?
+    lane5_state_in_spare_in[30:17] : lane5_state_in_spare_in[34:21]) : (lane5_state_past_by[2] ?
+    lane5_state_in_spare_in[38:25] : lane5_state_in_spare_in[42:29]);
+assign lane5_state_in_spare_stage1 = lane5_state_past_by[1] ? (lane5_state_past_by[0] ?
+    lane5_state_in_spare_stage0[10:0] : lane5_state_in_spare_stage0[11:1]) : (lane5_state_past_by[0] ?
+    lane5_state_in_spare_stage0[12:2] : lane5_state_in_spare_stage0[13:3]);
+assign lane5_state_in_next = lane5_spare_valid_reg ? lane5_state_in_spare_stage1 : (lane5_word_index[2] ?
+    (lane5_word_index[0] ? lane5_state_in_front5_stage1 : lane5_state_in_front4_stage1) : (lane5_word_index[1]
+    ? (lane5_word_index[0] ? lane5_state_in_front3_stage1 : lane5_state_in_front2_stage1) :
+    (lane5_word_index[0] ? lane5_state_in_front1_stage1 : lane5_state_in_front0_stage1)));
+assign lane5_state_window = lane5_state_in_word_stage2 | (lane5_state_past_word ? lane5_state_in_next :
+    11'd0);
 assign lane5_state_mask = 11'h7ff >> lane5_decode_table_rdata[3:0];
-assign lane5_new_state = lane5_decode_table_rdata[14:4] | (lane5_state_bits_stage2 & lane5_state_mask);
+assign lane5_new_state = lane5_decode_table_rdata[14:4] | (lane5_state_window & lane5_state_mask);
 assign lane5_sum = {1'd0, lane5_pointer_reg} + {1'd0, lane5_consumed};
-assign lane5_moved_pointer = _t5[5:0];
+assign lane5_moved_pointer = _t11[5:0];
 assign lane5_ends_frame = lane5_active & lane5_is_end;
 assign lane5_keeps = lane5_active & ~lane5_is_end;
 assign lane5_ends_after = lane4_ends_after | lane5_is_end;
-assign lane5_after_state_in = lane5_held_entry_reg[26:0];
-assign lane5_after_state_stage0 = lane5_held_entry_reg[30] ? (lane5_held_entry_reg[29] ?
-    {lane5_after_state_in[14:0], 4'd0} : lane5_after_state_in[18:0]) : (lane5_held_entry_reg[29] ?
-    lane5_after_state_in[22:4] : lane5_after_state_in[26:8]);
-assign lane5_after_state_stage1 = lane5_held_entry_reg[28] ? (lane5_held_entry_reg[27] ?
-    lane5_after_state_stage0[15:0] : lane5_after_state_stage0[16:1]) : (lane5_held_entry_reg[27] ?
-    lane5_after_state_stage0[17:2] : lane5_after_state_stage0[18:3]);
-assign lane5_payload = lane5_after_state_stage1;
-assign lane5_symbol = lane5_held_entry_reg[31] ? lane5_payload[15:8] : lane5_held_entry_reg[39:32];
-assign lane5_raw_bits = lane5_held_entry_reg[31] ? lane5_payload[7:0] : lane5_payload[15:8];
+assign lane5_after_state_in = {lane5_held_entry_reg[31:0], lane5_held_entry_reg[63:32]};
+assign lane5_after_state_stage0 = lane5_held_entry_reg[69] ? (lane5_held_entry_reg[68] ?
+    {lane5_after_state_in[15:0], 15'd0} : lane5_after_state_in[31:1]) : (lane5_held_entry_reg[68] ?
+    lane5_after_state_in[47:17] : lane5_after_state_in[63:33]);
+assign lane5_after_state_stage1 = lane5_held_entry_reg[67] ? (lane5_held_entry_reg[66] ?
+    lane5_after_state_stage0[18:0] : lane5_after_state_stage0[22:4]) : (lane5_held_entry_reg[66] ?
+    lane5_after_state_stage0[26:8] : lane5_after_state_stage0[30:12]);
+assign lane5_after_state_stage2 = lane5_held_entry_reg[65] ? (lane5_held_entry_reg[64] ?
+    lane5_after_state_stage1[15:0] : lane5_after_state_stage1[16:1]) : (lane5_held_entry_reg[64] ?
+    lane5_after_state_stage1[17:2] : lane5_after_state_stage1[18:3]);
+assign lane5_payload = lane5_after_state_stage2;
+assign lane5_symbol = lane5_held_entry_reg[70] ? lane5_payload[15:8] : lane5_held_entry_reg[78:71];
+assign lane5_raw_bits = lane5_held_entry_reg[70] ? lane5_payload[7:0] : lane5_payload[15:8];
 assign lane5_value = {lane5_raw_bits[7], lane5_symbol, lane5_raw_bits[6:0]};
 assign lane5_loads_here = loads & (start_lane_reg == 4'd5);
 assign lane5_loads_first = parallel_load & (visible > 4'd5);
@@ -9503,42 +9866,102 @@ assign lane6_next_word = lane6_spare_valid_reg ? lane6_spare_reg : (lane6_word_i
     ? front6 : (lane6_word_index[0] ? front5 : front4)) : (lane6_word_index[1] ? (lane6_word_index[0] ? front3
     : front2) : (lane6_word_index[0] ? front1 : front0)));
 assign lane6_missing = lane6_needs & (lane6_word_index >= visible);
-assign lane6_entry_in = {lane6_word_reg, lane6_next_word};
-assign lane6_entry_stage0 = lane6_pointer_reg[5] ? (lane6_pointer_reg[4] ? {lane6_entry_in[15:0], 26'd0} :
-    {lane6_entry_in[31:0], 10'd0}) : (lane6_pointer_reg[4] ? lane6_entry_in[47:6] : lane6_entry_in[63:22]);
-assign lane6_entry_stage1 = lane6_pointer_reg[3] ? (lane6_pointer_reg[2] ? lane6_entry_stage0[29:0] :
-    lane6_entry_stage0[33:4]) : (lane6_pointer_reg[2] ? lane6_entry_stage0[37:8] : lane6_entry_stage0[41:12]);
-assign lane6_entry_stage2 = lane6_pointer_reg[1] ? (lane6_pointer_reg[0] ? lane6_entry_stage1[26:0] :
-    lane6_entry_stage1[27:1]) : (lane6_pointer_reg[0] ? lane6_entry_stage1[28:2] : lane6_entry_stage1[29:3]);
-assign lane6_merged = lane6_entry_stage2;
 assign lane6_state_end = lane6_pointer_reg + (6'd11 - {2'd0, lane6_decode_table_rdata[3:0]});
-assign lane6_state_bits_in = {11'd0, lane6_word_reg, lane6_next_word};
-assign lane6_state_bits_stage0 = lane6_state_end[5] ? (lane6_state_end[4] ? lane6_state_bits_in[26:1] :
-    lane6_state_bits_in[42:17]) : (lane6_state_end[4] ? lane6_state_bits_in[58:33] :
-    lane6_state_bits_in[74:49]);
-assign lane6_state_bits_stage1 = lane6_state_end[3] ? (lane6_state_end[2] ? lane6_state_bits_stage0[13:0] :
-    lane6_state_bits_stage0[17:4]) : (lane6_state_end[2] ? lane6_state_bits_stage0[21:8] :
-    lane6_state_bits_stage0[25:12]);
-assign lane6_state_bits_stage2 = lane6_state_end[1] ? (lane6_state_end[0] ? lane6_state_bits_stage1[10:0] :
-    lane6_state_bits_stage1[11:1]) : (lane6_state_end[0] ? lane6_state_bits_stage1[12:2] :
-    lane6_state_bits_stage1[13:3]);
+assign lane6_state_in_word_in = {11'd0, lane6_word_reg};
+assign lane6_state_in_word_stage0 = lane6_state_end[5] ? (lane6_state_end[4] ? 26'd0 :
+    {lane6_state_in_word_in[10:0], 15'd0}) : (lane6_state_end[4] ? lane6_state_in_word_in[26:1] :
+    lane6_state_in_word_in[42:17]);
+assign lane6_state_in_word_stage1 = lane6_state_end[3] ? (lane6_state_end[2] ?
+    lane6_state_in_word_stage0[13:0] : lane6_state_in_word_stage0[17:4]) : (lane6_state_end[2] ?
+    lane6_state_in_word_stage0[21:8] : lane6_state_in_word_stage0[25:12]);
+assign lane6_state_in_word_stage2 = lane6_state_end[1] ? (lane6_state_end[0] ?
+    lane6_state_in_word_stage1[10:0] : lane6_state_in_word_stage1[11:1]) : (lane6_state_end[0] ?
+    lane6_state_in_word_stage1[12:2] : lane6_state_in_word_stage1[13:3]);
+assign lane6_state_past_word = lane6_state_end >= 6'd32;
+assign lane6_state_past_by = _t12[3:0];
+assign lane6_state_in_front0_in = {11'd0, front0};
+assign lane6_state_in_front0_stage0 = lane6_state_past_by[3] ? (lane6_state_past_by[2] ?
+    lane6_state_in_front0_in[30:17] : lane6_state_in_front0_in[34:21]) : (lane6_state_past_by[2] ?
+    lane6_state_in_front0_in[38:25] : lane6_state_in_front0_in[42:29]);
+assign lane6_state_in_front0_stage1 = lane6_state_past_by[1] ? (lane6_state_past_by[0] ?
+    lane6_state_in_front0_stage0[10:0] : lane6_state_in_front0_stage0[11:1]) : (lane6_state_past_by[0] ?
+    lane6_state_in_front0_stage0[12:2] : lane6_state_in_front0_stage0[13:3]);
+assign lane6_state_in_front1_in = {11'd0, front1};
+assign lane6_state_in_front1_stage0 = lane6_state_past_by[3] ? (lane6_state_past_by[2] ?
+    lane6_state_in_front1_in[30:17] : lane6_state_in_front1_in[34:21]) : (lane6_state_past_by[2] ?
+    lane6_state_in_front1_in[38:25] : lane6_state_in_front1_in[42:29]);
+assign lane6_state_in_front1_stage1 = lane6_state_past_by[1] ? (lane6_state_past_by[0] ?
+    lane6_state_in_front1_stage0[10:0] : lane6_state_in_front1_stage0[11:1]) : (lane6_state_past_by[0] ?
+    lane6_state_in_front1_stage0[12:2] : lane6_state_in_front1_stage0[13:3]);
+assign lane6_state_in_front2_in = {11'd0, front2};
+assign lane6_state_in_front2_stage0 = lane6_state_past_by[3] ? (lane6_state_past_by[2] ?
+    lane6_state_in_front2_in[30:17] : lane6_state_in_front2_in[34:21]) : (lane6_state_past_by[2] ?
+    lane6_state_in_front2_in[38:25] : lane6_state_in_front2_in[42:29]);
+assign lane6_state_in_front2_stage1 = lane6_state_past_by[1] ? (lane6_state_past_by[0] ?
+    lane6_state_in_front2_stage0[10:0] : lane6_state_in_front2_stage0[11:1]) : (lane6_state_past_by[0] ?
+    lane6_state_in_front2_stage0[12:2] : lane6_state_in_front2_stage0[13:3]);
+assign lane6_state_in_front3_in = {11'd0, front3};
+assign lane6_state_in_front3_stage0 = lane6_state_past_by[3] ? (lane6_state_past_by[2] ?
+    lane6_state_in_front3_in[30:17] : lane6_state_in_front3_in[34:21]) : (lane6_state_past_by[2] ?
+    lane6_state_in_front3_in[38:25] : lane6_state_in_front3_in[42:29]);
+assign lane6_state_in_front3_stage1 = lane6_state_past_by[1] ? (lane6_state_past_by[0] ?
+    lane6_state_in_front3_stage0[10:0] : lane6_state_in_front3_stage0[11:1]) : (lane6_state_past_by[0] ?
+    lane6_state_in_front3_stage0[12:2] : lane6_state_in_front3_stage0[13:3]);
+assign lane6_state_in_front4_in = {11'd0, front4};
+assign lane6_state_in_front4_stage0 = lane6_state_past_by[3] ? (lane6_state_past_by[2] ?
+    lane6_state_in_front4_in[30:17] : lane6_state_in_front4_in[34:21]) : (lane6_state_past_by[2] ?
+    lane6_state_in_front4_in[38:25] : lane6_state_in_front4_in[42:29]);
+assign lane6_state_in_front4_stage1 = lane6_state_past_by[1] ? (lane6_state_past_by[0] ?
+    lane6_state_in_front4_stage0[10:0] : lane6_state_in_front4_stage0[11:1]) : (lane6_state_past_by[0] ?
+    lane6_state_in_front4_stage0[12:2] : lane6_state_in_front4_stage0[13:3]);
+assign lane6_state_in_front5_in = {11'd0, front5};
+assign lane6_state_in_front5_stage0 = lane6_state_past_by[3] ? (lane6_state_past_by[2] ?
+    lane6_state_in_front5_in[30:17] : lane6_state_in_front5_in[34:21]) : (lane6_state_past_by[2] ?
+    lane6_state_in_front5_in[38:25] : lane6_state_in_front5_in[42:29]);
+assign lane6_state_in_front5_stage1 = lane6_state_past_by[1] ? (lane6_state_past_by[0] ?
+    lane6_state_in_front5_stage0[10:0] : lane6_state_in_front5_stage0[11:1]) : (lane6_state_past_by[0] ?
+    lane6_state_in_front5_stage0[12:2] : lane6_state_in_front5_stage0[13:3]);
+assign lane6_state_in_front6_in = {11'd0, front6};
+assign lane6_state_in_front6_stage0 = lane6_state_past_by[3] ? (lane6_state_past_by[2] ?
+    lane6_state_in_front6_in[30:17] : lane6_state_in_front6_in[34:21]) : (lane6_state_past_by[2] ?
+    lane6_state_in_front6_in[38:25] : lane6_state_in_front6_in[42:29]);
+assign lane6_state_in_front6_stage1 = lane6_state_past_by[1] ? (lane6_state_past_by[0] ?
+    lane6_state_in_front6_stage0[10:0] : lane6_state_in_front6_stage0[11:1]) : (lane6_state_past_by[0] ?
+    lane6_state_in_front6_stage0[12:2] : lane6_state_in_front6_stage0[13:3]);
+assign lane6_state_in_spare_in = {11'd0, lane6_spare_reg};
+assign lane6_state_in_spare_stage0 = lane6_state_past_by[3] ? (lane6_state_past_by[2] ?
+    lane6_state_in_spare_in[30:17] : lane6_state_in_spare_in[34:21]) : (lane6_state_past_by[2] ?
+    lane6_state_in_spare_in[38:25] : lane6_state_in_spare_in[42:29]);
+assign lane6_state_in_spare_stage1 = lane6_state_past_by[1] ? (lane6_state_past_by[0] ?
+    lane6_state_in_spare_stage0[10:0] : lane6_state_in_spare_stage0[11:1]) : (lane6_state_past_by[0] ?
+    lane6_state_in_spare_stage0[12:2] : lane6_state_in_spare_stage0[13:3]);
+assign lane6_state_in_next = lane6_spare_valid_reg ? lane6_state_in_spare_stage1 : (lane6_word_index[2] ?
+    (lane6_word_index[1] ? lane6_state_in_front6_stage1 : (lane6_word_index[0] ? lane6_state_in_front5_stage1
+    : lane6_state_in_front4_stage1)) : (lane6_word_index[1] ? (lane6_word_index[0] ?
+    lane6_state_in_front3_stage1 : lane6_state_in_front2_stage1) : (lane6_word_index[0] ?
+    lane6_state_in_front1_stage1 : lane6_state_in_front0_stage1)));
+assign lane6_state_window = lane6_state_in_word_stage2 | (lane6_state_past_word ? lane6_state_in_next :
+    11'd0);
 assign lane6_state_mask = 11'h7ff >> lane6_decode_table_rdata[3:0];
-assign lane6_new_state = lane6_decode_table_rdata[14:4] | (lane6_state_bits_stage2 & lane6_state_mask);
+assign lane6_new_state = lane6_decode_table_rdata[14:4] | (lane6_state_window & lane6_state_mask);
 assign lane6_sum = {1'd0, lane6_pointer_reg} + {1'd0, lane6_consumed};
-assign lane6_moved_pointer = _t6[5:0];
+assign lane6_moved_pointer = _t13[5:0];
 assign lane6_ends_frame = lane6_active & lane6_is_end;
 assign lane6_keeps = lane6_active & ~lane6_is_end;
 assign lane6_ends_after = lane5_ends_after | lane6_is_end;
-assign lane6_after_state_in = lane6_held_entry_reg[26:0];
-assign lane6_after_state_stage0 = lane6_held_entry_reg[30] ? (lane6_held_entry_reg[29] ?
-    {lane6_after_state_in[14:0], 4'd0} : lane6_after_state_in[18:0]) : (lane6_held_entry_reg[29] ?
-    lane6_after_state_in[22:4] : lane6_after_state_in[26:8]);
-assign lane6_after_state_stage1 = lane6_held_entry_reg[28] ? (lane6_held_entry_reg[27] ?
-    lane6_after_state_stage0[15:0] : lane6_after_state_stage0[16:1]) : (lane6_held_entry_reg[27] ?
-    lane6_after_state_stage0[17:2] : lane6_after_state_stage0[18:3]);
-assign lane6_payload = lane6_after_state_stage1;
-assign lane6_symbol = lane6_held_entry_reg[31] ? lane6_payload[15:8] : lane6_held_entry_reg[39:32];
-assign lane6_raw_bits = lane6_held_entry_reg[31] ? lane6_payload[7:0] : lane6_payload[15:8];
+assign lane6_after_state_in = {lane6_held_entry_reg[31:0], lane6_held_entry_reg[63:32]};
+assign lane6_after_state_stage0 = lane6_held_entry_reg[69] ? (lane6_held_entry_reg[68] ?
+    {lane6_after_state_in[15:0], 15'd0} : lane6_after_state_in[31:1]) : (lane6_held_entry_reg[68] ?
+    lane6_after_state_in[47:17] : lane6_after_state_in[63:33]);
+assign lane6_after_state_stage1 = lane6_held_entry_reg[67] ? (lane6_held_entry_reg[66] ?
+    lane6_after_state_stage0[18:0] : lane6_after_state_stage0[22:4]) : (lane6_held_entry_reg[66] ?
+    lane6_after_state_stage0[26:8] : lane6_after_state_stage0[30:12]);
+assign lane6_after_state_stage2 = lane6_held_entry_reg[65] ? (lane6_held_entry_reg[64] ?
+    lane6_after_state_stage1[15:0] : lane6_after_state_stage1[16:1]) : (lane6_held_entry_reg[64] ?
+    lane6_after_state_stage1[17:2] : lane6_after_state_stage1[18:3]);
+assign lane6_payload = lane6_after_state_stage2;
+assign lane6_symbol = lane6_held_entry_reg[70] ? lane6_payload[15:8] : lane6_held_entry_reg[78:71];
+assign lane6_raw_bits = lane6_held_entry_reg[70] ? lane6_payload[7:0] : lane6_payload[15:8];
 assign lane6_value = {lane6_raw_bits[7], lane6_symbol, lane6_raw_bits[6:0]};
 assign lane6_loads_here = loads & (start_lane_reg == 4'd6);
 assign lane6_loads_first = parallel_load & (visible > 4'd6);
@@ -9558,42 +9981,109 @@ assign lane7_next_word = lane7_spare_valid_reg ? lane7_spare_reg : (lane7_word_i
     (lane7_word_index[1] ? (lane7_word_index[0] ? front3 : front2) : (lane7_word_index[0] ? front1 :
     front0)));
 assign lane7_missing = lane7_needs & (lane7_word_index >= visible);
-assign lane7_entry_in = {lane7_word_reg, lane7_next_word};
-assign lane7_entry_stage0 = lane7_pointer_reg[5] ? (lane7_pointer_reg[4] ? {lane7_entry_in[15:0], 26'd0} :
-    {lane7_entry_in[31:0], 10'd0}) : (lane7_pointer_reg[4] ? lane7_entry_in[47:6] : lane7_entry_in[63:22]);
-assign lane7_entry_stage1 = lane7_pointer_reg[3] ? (lane7_pointer_reg[2] ? lane7_entry_stage0[29:0] :
-    lane7_entry_stage0[33:4]) : (lane7_pointer_reg[2] ? lane7_entry_stage0[37:8] : lane7_entry_stage0[41:12]);
-assign lane7_entry_stage2 = lane7_pointer_reg[1] ? (lane7_pointer_reg[0] ? lane7_entry_stage1[26:0] :
-    lane7_entry_stage1[27:1]) : (lane7_pointer_reg[0] ? lane7_entry_stage1[28:2] : lane7_entry_stage1[29:3]);
-assign lane7_merged = lane7_entry_stage2;
 assign lane7_state_end = lane7_pointer_reg + (6'd11 - {2'd0, lane7_decode_table_rdata[3:0]});
-assign lane7_state_bits_in = {11'd0, lane7_word_reg, lane7_next_word};
-assign lane7_state_bits_stage0 = lane7_state_end[5] ? (lane7_state_end[4] ? lane7_state_bits_in[26:1] :
-    lane7_state_bits_in[42:17]) : (lane7_state_end[4] ? lane7_state_bits_in[58:33] :
-    lane7_state_bits_in[74:49]);
-assign lane7_state_bits_stage1 = lane7_state_end[3] ? (lane7_state_end[2] ? lane7_state_bits_stage0[13:0] :
-    lane7_state_bits_stage0[17:4]) : (lane7_state_end[2] ? lane7_state_bits_stage0[21:8] :
-    lane7_state_bits_stage0[25:12]);
-assign lane7_state_bits_stage2 = lane7_state_end[1] ? (lane7_state_end[0] ? lane7_state_bits_stage1[10:0] :
-    lane7_state_bits_stage1[11:1]) : (lane7_state_end[0] ? lane7_state_bits_stage1[12:2] :
-    lane7_state_bits_stage1[13:3]);
+assign lane7_state_in_word_in = {11'd0, lane7_word_reg};
+assign lane7_state_in_word_stage0 = lane7_state_end[5] ? (lane7_state_end[4] ? 26'd0 :
+    {lane7_state_in_word_in[10:0], 15'd0}) : (lane7_state_end[4] ? lane7_state_in_word_in[26:1] :
+    lane7_state_in_word_in[42:17]);
+assign lane7_state_in_word_stage1 = lane7_state_end[3] ? (lane7_state_end[2] ?
+    lane7_state_in_word_stage0[13:0] : lane7_state_in_word_stage0[17:4]) : (lane7_state_end[2] ?
+    lane7_state_in_word_stage0[21:8] : lane7_state_in_word_stage0[25:12]);
+assign lane7_state_in_word_stage2 = lane7_state_end[1] ? (lane7_state_end[0] ?
+    lane7_state_in_word_stage1[10:0] : lane7_state_in_word_stage1[11:1]) : (lane7_state_end[0] ?
+    lane7_state_in_word_stage1[12:2] : lane7_state_in_word_stage1[13:3]);
+assign lane7_state_past_word = lane7_state_end >= 6'd32;
+assign lane7_state_past_by = _t14[3:0];
+assign lane7_state_in_front0_in = {11'd0, front0};
+assign lane7_state_in_front0_stage0 = lane7_state_past_by[3] ? (lane7_state_past_by[2] ?
+    lane7_state_in_front0_in[30:17] : lane7_state_in_front0_in[34:21]) : (lane7_state_past_by[2] ?
+    lane7_state_in_front0_in[38:25] : lane7_state_in_front0_in[42:29]);
+assign lane7_state_in_front0_stage1 = lane7_state_past_by[1] ? (lane7_state_past_by[0] ?
+    lane7_state_in_front0_stage0[10:0] : lane7_state_in_front0_stage0[11:1]) : (lane7_state_past_by[0] ?
+    lane7_state_in_front0_stage0[12:2] : lane7_state_in_front0_stage0[13:3]);
+assign lane7_state_in_front1_in = {11'd0, front1};
+assign lane7_state_in_front1_stage0 = lane7_state_past_by[3] ? (lane7_state_past_by[2] ?
+    lane7_state_in_front1_in[30:17] : lane7_state_in_front1_in[34:21]) : (lane7_state_past_by[2] ?
+    lane7_state_in_front1_in[38:25] : lane7_state_in_front1_in[42:29]);
+assign lane7_state_in_front1_stage1 = lane7_state_past_by[1] ? (lane7_state_past_by[0] ?
+    lane7_state_in_front1_stage0[10:0] : lane7_state_in_front1_stage0[11:1]) : (lane7_state_past_by[0] ?
+    lane7_state_in_front1_stage0[12:2] : lane7_state_in_front1_stage0[13:3]);
+assign lane7_state_in_front2_in = {11'd0, front2};
+assign lane7_state_in_front2_stage0 = lane7_state_past_by[3] ? (lane7_state_past_by[2] ?
+    lane7_state_in_front2_in[30:17] : lane7_state_in_front2_in[34:21]) : (lane7_state_past_by[2] ?
+    lane7_state_in_front2_in[38:25] : lane7_state_in_front2_in[42:29]);
+assign lane7_state_in_front2_stage1 = lane7_state_past_by[1] ? (lane7_state_past_by[0] ?
+    lane7_state_in_front2_stage0[10:0] : lane7_state_in_front2_stage0[11:1]) : (lane7_state_past_by[0] ?
+    lane7_state_in_front2_stage0[12:2] : lane7_state_in_front2_stage0[13:3]);
+assign lane7_state_in_front3_in = {11'd0, front3};
+assign lane7_state_in_front3_stage0 = lane7_state_past_by[3] ? (lane7_state_past_by[2] ?
+    lane7_state_in_front3_in[30:17] : lane7_state_in_front3_in[34:21]) : (lane7_state_past_by[2] ?
+    lane7_state_in_front3_in[38:25] : lane7_state_in_front3_in[42:29]);
+assign lane7_state_in_front3_stage1 = lane7_state_past_by[1] ? (lane7_state_past_by[0] ?
+    lane7_state_in_front3_stage0[10:0] : lane7_state_in_front3_stage0[11:1]) : (lane7_state_past_by[0] ?
+    lane7_state_in_front3_stage0[12:2] : lane7_state_in_front3_stage0[13:3]);
+assign lane7_state_in_front4_in = {11'd0, front4};
+assign lane7_state_in_front4_stage0 = lane7_state_past_by[3] ? (lane7_state_past_by[2] ?
+    lane7_state_in_front4_in[30:17] : lane7_state_in_front4_in[34:21]) : (lane7_state_past_by[2] ?
+    lane7_state_in_front4_in[38:25] : lane7_state_in_front4_in[42:29]);
+assign lane7_state_in_front4_stage1 = lane7_state_past_by[1] ? (lane7_state_past_by[0] ?
+    lane7_state_in_front4_stage0[10:0] : lane7_state_in_front4_stage0[11:1]) : (lane7_state_past_by[0] ?
+    lane7_state_in_front4_stage0[12:2] : lane7_state_in_front4_stage0[13:3]);
+assign lane7_state_in_front5_in = {11'd0, front5};
+assign lane7_state_in_front5_stage0 = lane7_state_past_by[3] ? (lane7_state_past_by[2] ?
+    lane7_state_in_front5_in[30:17] : lane7_state_in_front5_in[34:21]) : (lane7_state_past_by[2] ?
+    lane7_state_in_front5_in[38:25] : lane7_state_in_front5_in[42:29]);
+assign lane7_state_in_front5_stage1 = lane7_state_past_by[1] ? (lane7_state_past_by[0] ?
+    lane7_state_in_front5_stage0[10:0] : lane7_state_in_front5_stage0[11:1]) : (lane7_state_past_by[0] ?
+    lane7_state_in_front5_stage0[12:2] : lane7_state_in_front5_stage0[13:3]);
+assign lane7_state_in_front6_in = {11'd0, front6};
+assign lane7_state_in_front6_stage0 = lane7_state_past_by[3] ? (lane7_state_past_by[2] ?
+    lane7_state_in_front6_in[30:17] : lane7_state_in_front6_in[34:21]) : (lane7_state_past_by[2] ?
+    lane7_state_in_front6_in[38:25] : lane7_state_in_front6_in[42:29]);
+assign lane7_state_in_front6_stage1 = lane7_state_past_by[1] ? (lane7_state_past_by[0] ?
+    lane7_state_in_front6_stage0[10:0] : lane7_state_in_front6_stage0[11:1]) : (lane7_state_past_by[0] ?
+    lane7_state_in_front6_stage0[12:2] : lane7_state_in_front6_stage0[13:3]);
+assign lane7_state_in_front7_in = {11'd0, front7};
+assign lane7_state_in_front7_stage0 = lane7_state_past_by[3] ? (lane7_state_past_by[2] ?
+    lane7_state_in_front7_in[30:17] : lane7_state_in_front7_in[34:21]) : (lane7_state_past_by[2] ?
+    lane7_state_in_front7_in[38:25] : lane7_state_in_front7_in[42:29]);
+assign lane7_state_in_front7_stage1 = lane7_state_past_by[1] ? (lane7_state_past_by[0] ?
+    lane7_state_in_front7_stage0[10:0] : lane7_state_in_front7_stage0[11:1]) : (lane7_state_past_by[0] ?
+    lane7_state_in_front7_stage0[12:2] : lane7_state_in_front7_stage0[13:3]);
+assign lane7_state_in_spare_in = {11'd0, lane7_spare_reg};
+assign lane7_state_in_spare_stage0 = lane7_state_past_by[3] ? (lane7_state_past_by[2] ?
+    lane7_state_in_spare_in[30:17] : lane7_state_in_spare_in[34:21]) : (lane7_state_past_by[2] ?
+    lane7_state_in_spare_in[38:25] : lane7_state_in_spare_in[42:29]);
+assign lane7_state_in_spare_stage1 = lane7_state_past_by[1] ? (lane7_state_past_by[0] ?
+    lane7_state_in_spare_stage0[10:0] : lane7_state_in_spare_stage0[11:1]) : (lane7_state_past_by[0] ?
+    lane7_state_in_spare_stage0[12:2] : lane7_state_in_spare_stage0[13:3]);
+assign lane7_state_in_next = lane7_spare_valid_reg ? lane7_state_in_spare_stage1 : (lane7_word_index[2] ?
+    (lane7_word_index[1] ? (lane7_word_index[0] ? lane7_state_in_front7_stage1 : lane7_state_in_front6_stage1)
+    : (lane7_word_index[0] ? lane7_state_in_front5_stage1 : lane7_state_in_front4_stage1)) :
+    (lane7_word_index[1] ? (lane7_word_index[0] ? lane7_state_in_front3_stage1 : lane7_state_in_front2_stage1)
+    : (lane7_word_index[0] ? lane7_state_in_front1_stage1 : lane7_state_in_front0_stage1)));
+assign lane7_state_window = lane7_state_in_word_stage2 | (lane7_state_past_word ? lane7_state_in_next :
+    11'd0);
 assign lane7_state_mask = 11'h7ff >> lane7_decode_table_rdata[3:0];
-assign lane7_new_state = lane7_decode_table_rdata[14:4] | (lane7_state_bits_stage2 & lane7_state_mask);
+assign lane7_new_state = lane7_decode_table_rdata[14:4] | (lane7_state_window & lane7_state_mask);
 assign lane7_sum = {1'd0, lane7_pointer_reg} + {1'd0, lane7_consumed};
-assign lane7_moved_pointer = _t7[5:0];
+assign lane7_moved_pointer = _t15[5:0];
 assign lane7_ends_frame = lane7_active & lane7_is_end;
 assign lane7_keeps = lane7_active & ~lane7_is_end;
 assign lane7_ends_after = lane6_ends_after | lane7_is_end;
-assign lane7_after_state_in = lane7_held_entry_reg[26:0];
-assign lane7_after_state_stage0 = lane7_held_entry_reg[30] ? (lane7_held_entry_reg[29] ?
-    {lane7_after_state_in[14:0], 4'd0} : lane7_after_state_in[18:0]) : (lane7_held_entry_reg[29] ?
-    lane7_after_state_in[22:4] : lane7_after_state_in[26:8]);
-assign lane7_after_state_stage1 = lane7_held_entry_reg[28] ? (lane7_held_entry_reg[27] ?
-    lane7_after_state_stage0[15:0] : lane7_after_state_stage0[16:1]) : (lane7_held_entry_reg[27] ?
-    lane7_after_state_stage0[17:2] : lane7_after_state_stage0[18:3]);
-assign lane7_payload = lane7_after_state_stage1;
-assign lane7_symbol = lane7_held_entry_reg[31] ? lane7_payload[15:8] : lane7_held_entry_reg[39:32];
-assign lane7_raw_bits = lane7_held_entry_reg[31] ? lane7_payload[7:0] : lane7_payload[15:8];
+assign lane7_after_state_in = {lane7_held_entry_reg[31:0], lane7_held_entry_reg[63:32]};
+assign lane7_after_state_stage0 = lane7_held_entry_reg[69] ? (lane7_held_entry_reg[68] ?
+    {lane7_after_state_in[15:0], 15'd0} : lane7_after_state_in[31:1]) : (lane7_held_entry_reg[68] ?
+    lane7_after_state_in[47:17] : lane7_after_state_in[63:33]);
+assign lane7_after_state_stage1 = lane7_held_entry_reg[67] ? (lane7_held_entry_reg[66] ?
+    lane7_after_state_stage0[18:0] : lane7_after_state_stage0[22:4]) : (lane7_held_entry_reg[66] ?
+    lane7_after_state_stage0[26:8] : lane7_after_state_stage0[30:12]);
+assign lane7_after_state_stage2 = lane7_held_entry_reg[65] ? (lane7_held_entry_reg[64] ?
+    lane7_after_state_stage1[15:0] : lane7_after_state_stage1[16:1]) : (lane7_held_entry_reg[64] ?
+    lane7_after_state_stage1[17:2] : lane7_after_state_stage1[18:3]);
+assign lane7_payload = lane7_after_state_stage2;
+assign lane7_symbol = lane7_held_entry_reg[70] ? lane7_payload[15:8] : lane7_held_entry_reg[78:71];
+assign lane7_raw_bits = lane7_held_entry_reg[70] ? lane7_payload[7:0] : lane7_payload[15:8];
 assign lane7_value = {lane7_raw_bits[7], lane7_symbol, lane7_raw_bits[6:0]};
 assign lane7_loads_here = loads & (start_lane_reg == 4'd7);
 assign lane7_loads_first = parallel_load & (visible > 4'd7);
@@ -9667,7 +10157,7 @@ always @* begin
     end else if (parallel_check_reg) begin
         parallel_check_next = 1'd0;
         check_valid_next = lane7_hit_after;
-        check_lane_next = _t8[2:0];
+        check_lane_next = _t16[2:0];
         if (~lane7_hit_after & (first_taken == 4'd8)) begin
             starting_next = 1'd0;
             start_lane_next = 4'd0;
@@ -9715,7 +10205,7 @@ always @* begin
         lane0_state_next = front0[31:21];
     end else if (step) begin
         lane0_held_entry_next = {lane0_decode_table_rdata[30:23], lane0_decode_table_rdata[22:21] == 2'd1,
-            4'd11 - lane0_decode_table_rdata[3:0], lane0_merged};
+            lane0_state_end, lane0_next_word, lane0_word_reg};
         lane0_spare_valid_next = 1'd0;
         if (lane0_active) begin
             lane0_state_next = lane0_new_state;
@@ -9768,7 +10258,7 @@ always @* begin
         lane1_state_next = front1[31:21];
     end else if (step) begin
         lane1_held_entry_next = {lane1_decode_table_rdata[30:23], lane1_decode_table_rdata[22:21] == 2'd1,
-            4'd11 - lane1_decode_table_rdata[3:0], lane1_merged};
+            lane1_state_end, lane1_next_word, lane1_word_reg};
         lane1_spare_valid_next = 1'd0;
         if (lane1_active) begin
             lane1_state_next = lane1_new_state;
@@ -9821,7 +10311,7 @@ always @* begin
         lane2_state_next = front2[31:21];
     end else if (step) begin
         lane2_held_entry_next = {lane2_decode_table_rdata[30:23], lane2_decode_table_rdata[22:21] == 2'd1,
-            4'd11 - lane2_decode_table_rdata[3:0], lane2_merged};
+            lane2_state_end, lane2_next_word, lane2_word_reg};
         lane2_spare_valid_next = 1'd0;
         if (lane2_active) begin
             lane2_state_next = lane2_new_state;
@@ -9874,7 +10364,7 @@ always @* begin
         lane3_state_next = front3[31:21];
     end else if (step) begin
         lane3_held_entry_next = {lane3_decode_table_rdata[30:23], lane3_decode_table_rdata[22:21] == 2'd1,
-            4'd11 - lane3_decode_table_rdata[3:0], lane3_merged};
+            lane3_state_end, lane3_next_word, lane3_word_reg};
         lane3_spare_valid_next = 1'd0;
         if (lane3_active) begin
             lane3_state_next = lane3_new_state;
@@ -9927,7 +10417,7 @@ always @* begin
         lane4_state_next = front4[31:21];
     end else if (step) begin
         lane4_held_entry_next = {lane4_decode_table_rdata[30:23], lane4_decode_table_rdata[22:21] == 2'd1,
-            4'd11 - lane4_decode_table_rdata[3:0], lane4_merged};
+            lane4_state_end, lane4_next_word, lane4_word_reg};
         lane4_spare_valid_next = 1'd0;
         if (lane4_active) begin
             lane4_state_next = lane4_new_state;
@@ -9980,7 +10470,7 @@ always @* begin
         lane5_state_next = front5[31:21];
     end else if (step) begin
         lane5_held_entry_next = {lane5_decode_table_rdata[30:23], lane5_decode_table_rdata[22:21] == 2'd1,
-            4'd11 - lane5_decode_table_rdata[3:0], lane5_merged};
+            lane5_state_end, lane5_next_word, lane5_word_reg};
         lane5_spare_valid_next = 1'd0;
         if (lane5_active) begin
             lane5_state_next = lane5_new_state;
@@ -10033,7 +10523,7 @@ always @* begin
         lane6_state_next = front6[31:21];
     end else if (step) begin
         lane6_held_entry_next = {lane6_decode_table_rdata[30:23], lane6_decode_table_rdata[22:21] == 2'd1,
-            4'd11 - lane6_decode_table_rdata[3:0], lane6_merged};
+            lane6_state_end, lane6_next_word, lane6_word_reg};
         lane6_spare_valid_next = 1'd0;
         if (lane6_active) begin
             lane6_state_next = lane6_new_state;
@@ -10086,7 +10576,7 @@ always @* begin
         lane7_state_next = front7[31:21];
     end else if (step) begin
         lane7_held_entry_next = {lane7_decode_table_rdata[30:23], lane7_decode_table_rdata[22:21] == 2'd1,
-            4'd11 - lane7_decode_table_rdata[3:0], lane7_merged};
+            lane7_state_end, lane7_next_word, lane7_word_reg};
         lane7_spare_valid_next = 1'd0;
         if (lane7_active) begin
             lane7_state_next = lane7_new_state;

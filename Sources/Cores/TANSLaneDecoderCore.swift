@@ -57,10 +57,9 @@ public enum TANSLaneDecoderCore {
         }
         let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
         let payloadBits = symbolBits + rawBits
-        // A lane's merged bits: its state bits and payload at most.
-        let width = r + payloadBits
         let tableLayout = table.layout
-        let heldLayout = WordLayout([("bits", width), ("nb", 4), ("escape", 1), ("symbol", symbolBits)])
+        // A held entry: the lane's word and the next, where its payload starts in them, ESC, the symbol.
+        let heldLayout = WordLayout([("word", 32), ("next", 32), ("payload_at", 6), ("escape", 1), ("symbol", symbolBits)])
         let laneBits = max(1, bitsToAddress(k))
         let startBits = bitsToAddress(k + 1)
         let endKind = Int(TANSDecodeTable.Kind.end.rawValue), escapeKind = Int(TANSDecodeTable.Kind.escape.rawValue)
@@ -154,11 +153,20 @@ public enum TANSLaneDecoderCore {
                     needsSoFar.append(needs)
                     let arriving = m.wire("next_word", mux(lane.spareValid, lane.spare, LaneSelect.pick(Array(front.prefix(index + 1)), by: wordIndex)))
                     missing.append(m.wire("missing", needs && (wordIndex.resized(to: visible.width) >= visible)))
-                    let merged = m.wire("merged", Funnel.top(width, of: cat(lane.word, arriving), shiftedLeftBy: lane.pointer, name: "entry", in: m))
-                    // The state bits straight from the word and the next (not from `merged`, a funnel and a
-                    // shift later): the R bits that end where they end, their top R - nb bits masked off.
+                    // The state bits: the R bits that end where they end (`state_end`, the payload's
+                    // start), their top R - nb bits masked off. Those in the lane's word come from it;
+                    // those past it from each word the lane may take, shifted into place while the
+                    // words are counted, the right one picked last.
                     let stateEnd = m.wire("state_end", lane.pointer + (m.constant(UInt64(r), width: 6) - shift.zeroExtended(to: 6)))
-                    let stateWindow = Funnel.top(r, of: cat(m.constant(0, width: r), lane.word, arriving), shiftedLeftBy: stateEnd, name: "state_bits", in: m)
+                    let fromWord = Funnel.top(r, of: cat(m.constant(0, width: r), lane.word), shiftedLeftBy: stateEnd, name: "state_in_word", in: m)
+                    let past = m.wire("state_past_word", stateEnd >= 32)
+                    let pastBy = m.wire("state_past_by", (stateEnd - 32)[3, 0])
+                    let candidates = (0...index).map { j in
+                        Funnel.top(r, of: cat(m.constant(0, width: r), front[j]), shiftedLeftBy: pastBy, name: "state_in_front\(j)", in: m)
+                    }
+                    let fromSpare = Funnel.top(r, of: cat(m.constant(0, width: r), lane.spare), shiftedLeftBy: pastBy, name: "state_in_spare", in: m)
+                    let fromNext = m.wire("state_in_next", mux(lane.spareValid, fromSpare, LaneSelect.pick(candidates, by: wordIndex)))
+                    let stateWindow = m.wire("state_window", fromWord | mux(past, fromNext, m.constant(0, width: r)))
                     let stateMask = m.wire("state_mask", m.constant(UInt64(1 << r) - 1, width: r) >> shift)
                     let newState = m.wire("new_state", tableLayout.field("base", of: lane.entry) | (stateWindow & stateMask))
                     let sum = m.wire("sum", lane.pointer.zeroExtended(to: 7) + consumed.zeroExtended(to: 7))
@@ -168,7 +176,7 @@ public enum TANSLaneDecoderCore {
                     keep.append(m.wire("keeps", active && !isEnd))
                     endsBefore = m.wire("ends_after", endsBefore || isEnd)
 
-                    let newHeld = heldLayout.word(["bits": merged, "nb": m.constant(UInt64(r), width: 4) - shift,
+                    let newHeld = heldLayout.word(["word": lane.word, "next": arriving, "payload_at": stateEnd,
                                                    "escape": kind == escapeKind, "symbol": tableLayout.field("symbol", of: lane.entry)], in: m)
                     let held = m.register("held_entry", width: heldLayout.width, reset: nil)
                     laneValues.append(Self.value(m, held: held, layout: heldLayout, values: layout))
@@ -274,7 +282,8 @@ public enum TANSLaneDecoderCore {
     static func value(_ m: ModuleBuilder, held: Signal, layout heldLayout: WordLayout, values: ValueLayout) -> Signal {
         let (symbolBits, rawBits) = (values.symbolBits, values.rawBits)
         let payloadBits = symbolBits + rawBits
-        let payload = m.wire("payload", Funnel.top(payloadBits, of: heldLayout.field("bits", of: held), shiftedLeftBy: heldLayout.field("nb", of: held),
+        let bits = cat(heldLayout.field("word", of: held), heldLayout.field("next", of: held))
+        let payload = m.wire("payload", Funnel.top(payloadBits, of: bits, shiftedLeftBy: heldLayout.field("payload_at", of: held),
                                                    name: "after_state", in: m))
         let escape = heldLayout.field("escape", of: held)
         let symbol = m.wire("symbol", mux(escape, payload[payloadBits - 1, rawBits], heldLayout.field("symbol", of: held)))
