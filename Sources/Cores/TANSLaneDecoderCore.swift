@@ -171,8 +171,12 @@ public enum TANSLaneDecoderCore {
                     let fromSpare = Funnel.top(r, of: cat(m.constant(0, width: r), lane.spare), shiftedLeftBy: pastBy, name: "state_in_spare", in: m)
                     let fromNext = m.wire("state_in_next", mux(lane.spareValid, fromSpare, LaneSelect.pick(candidates, by: wordIndex)))
                     let stateWindow = m.wire("state_window", fromWord | mux(past, fromNext, m.constant(0, width: r)))
-                    let stateMask = m.wire("state_mask", m.constant(UInt64(1 << r) - 1, width: r) >> shift)
-                    let newState = m.wire("new_state", tableLayout.field("base", of: lane.entry) | (stateWindow & stateMask))
+                    // The table's next address is this state, or in a start the loaded lane's first R
+                    // bits: chosen in the base and the mask (early), so the late state bits pass one gate.
+                    let startAddress = m.wire("start_address", mux(fresh, front[index][31, 32 - r], loadState))
+                    let stateMask = m.wire("state_mask", mux(starting, m.constant(0, width: r), m.constant(UInt64(1 << r) - 1, width: r) >> shift))
+                    let stateBase = m.wire("state_base", mux(starting, startAddress, tableLayout.field("base", of: lane.entry)))
+                    let newState = m.wire("new_state", stateBase | (stateWindow & stateMask))
                     let sum = m.wire("sum", lane.pointer.zeroExtended(to: 7) + consumed.zeroExtended(to: 7))
                     let moved = m.wire("moved_pointer", mux(crosses, sum - 32, sum).truncated(to: 6))
                     endAt.append(m.wire("ends_frame", active && isEnd))
@@ -191,7 +195,7 @@ public enum TANSLaneDecoderCore {
                     committed.append(m.wire("committed", tried && !hitBefore))
                     hitBefore = m.wire("hit_after", hitBefore || (tried && ((consumed > (32 - r)) || isEnd)))
                     let checkedHere = m.wire("checked_here", checkCrosses && (checkLane == index))
-                    lane.tableAddress.assign(mux(starting, mux(fresh, firstWord[31, 32 - r], loadState), newState))
+                    lane.tableAddress.assign(newState)
                     lane.tableRead.assign(mux(starting, loadsFirst || (startGoes && loadsHere), step))
                     updates.append {
                         // Set when the lane starts; cleared once its state at EOF has been checked.
