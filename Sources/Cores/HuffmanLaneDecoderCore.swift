@@ -11,7 +11,8 @@ import HDLBlocks
 /// prefix-free, so if the held bits start with a whole entry, a class matches them with its bits
 /// all held, and if they do not, none does. The lanes that need a word take the window's next
 /// words in lane order (a prefix count of the needs picks each lane's word), exactly the order
-/// of section 9. Words arrive Q per beat into a `WordWindow`.
+/// of section 9. Words arrive Q per beat; the lanes see them through `LaneWordFront` (a take
+/// leaves the window a cycle later).
 ///
 /// **The round.** Each lane matches its held bits and its new word against the code classes (as
 /// the one-lane decoder does), and shifts the entry out. The round stops at the first lane whose
