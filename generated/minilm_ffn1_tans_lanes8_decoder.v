@@ -71,8 +71,24 @@ reg  [31:0] words_slot12_reg;
 wire [31:0] words_slot12_next;
 reg  [31:0] words_slot13_reg;
 wire [31:0] words_slot13_next;
-reg  [3:0] words_count_reg;
-wire [3:0] words_count_next;
+reg  [31:0] words_slot14_reg;
+wire [31:0] words_slot14_next;
+reg  [31:0] words_slot15_reg;
+wire [31:0] words_slot15_next;
+reg  [31:0] words_slot16_reg;
+wire [31:0] words_slot16_next;
+reg  [31:0] words_slot17_reg;
+wire [31:0] words_slot17_next;
+reg  [31:0] words_slot18_reg;
+wire [31:0] words_slot18_next;
+reg  [31:0] words_slot19_reg;
+wire [31:0] words_slot19_next;
+reg  [31:0] words_slot20_reg;
+wire [31:0] words_slot20_next;
+reg  [31:0] words_slot21_reg;
+wire [31:0] words_slot21_next;
+reg  [4:0] words_count_reg;
+wire [4:0] words_count_next;
 wire words_ready;
 reg  [3:0] pending_take_reg;
 wire [3:0] pending_take_next;
@@ -84,7 +100,7 @@ wire [31:0] front4;
 wire [31:0] front5;
 wire [31:0] front6;
 wire [31:0] front7;
-wire [3:0] visible;
+wire [4:0] visible;
 reg  held_valid_reg;
 reg  held_valid_next;
 reg  held_last_reg;
@@ -749,13 +765,15 @@ wire lane7_tried;
 wire lane7_committed;
 wire lane7_hit_after;
 wire lane7_checked_here;
+reg  round_checked_reg;
+wire round_checked_next;
 wire [3:0] first_taken;
 wire states_at_zero;
 wire [3:0] taken;
-wire [3:0] words_taken;
-wire [3:0] words_staying;
+wire [4:0] words_taken;
+wire [4:0] words_staying;
 wire words_arrives;
-wire [3:0] words_kept;
+wire [4:0] words_kept;
 wire [7:0] keeps;
 wire leaves;
 wire [5:0] _t0;
@@ -9117,197 +9135,408 @@ assign accepted_data = s_axis_tdata;
 assign accepted_valid = s_axis_tvalid & ~failed_reg;
 assign accepted_ready = words_ready;
 assign accepted_keep = s_axis_tkeep;
-assign words_slot0_next = (words_staying > 4'd0) ? (words_taken[3] ? (words_taken[2] ? (words_taken[0] ?
-    words_slot13_reg : words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg :
-    words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg))) : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg
-    : words_slot4_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot3_reg : words_slot2_reg) :
-    (words_taken[0] ? words_slot1_reg : words_slot0_reg)))) : (words_arrives ? ((words_staying == 4'd0) ?
-    accepted_data[31:0] : (words_taken[3] ? (words_taken[2] ? (words_taken[0] ? words_slot13_reg :
-    words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) :
-    (words_taken[0] ? words_slot9_reg : words_slot8_reg))) : (words_taken[2] ? (words_taken[1] ?
-    (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg :
-    words_slot4_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot3_reg : words_slot2_reg) :
-    (words_taken[0] ? words_slot1_reg : words_slot0_reg))))) : (words_taken[3] ? (words_taken[2] ?
-    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[1] ? (words_taken[0] ?
+assign words_slot0_next = (words_staying > 5'd0) ? (words_taken[4] ? (words_taken[2] ? (words_taken[0] ?
+    words_slot21_reg : words_slot20_reg) : (words_taken[1] ? (words_taken[0] ? words_slot19_reg :
+    words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg))) : (words_taken[3] ?
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot15_reg : words_slot14_reg) :
+    (words_taken[0] ? words_slot13_reg : words_slot12_reg)) : (words_taken[1] ? (words_taken[0] ?
     words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg))) :
     (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0]
     ? words_slot5_reg : words_slot4_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot3_reg :
-    words_slot2_reg) : (words_taken[0] ? words_slot1_reg : words_slot0_reg)))));
-assign words_slot1_next = (words_staying > 4'd1) ? (words_taken[3] ? (words_taken[2] ? words_slot13_reg :
-    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
-    words_slot10_reg : words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot4_reg : words_slot3_reg) : (words_taken[0] ? words_slot2_reg
-    : words_slot1_reg)))) : (words_arrives ? ((words_staying == 4'd1) ? accepted_data[31:0] : ((words_staying
-    == 4'd0) ? accepted_data[63:32] : (words_taken[3] ? (words_taken[2] ? words_slot13_reg : (words_taken[1] ?
-    (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
-    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) : (words_taken[1] ?
-    (words_taken[0] ? words_slot4_reg : words_slot3_reg) : (words_taken[0] ? words_slot2_reg :
-    words_slot1_reg)))))) : (words_taken[3] ? (words_taken[2] ? words_slot13_reg : (words_taken[1] ?
-    (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
-    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) : (words_taken[1] ?
-    (words_taken[0] ? words_slot4_reg : words_slot3_reg) : (words_taken[0] ? words_slot2_reg :
-    words_slot1_reg)))));
-assign words_slot2_next = (words_staying > 4'd2) ? (words_taken[3] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) :
-    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0]
-    ? words_slot7_reg : words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg :
-    words_slot4_reg) : (words_taken[0] ? words_slot3_reg : words_slot2_reg)))) : (words_arrives ?
-    ((words_staying == 4'd2) ? accepted_data[31:0] : ((words_staying == 4'd1) ? accepted_data[63:32] :
-    ((words_staying == 4'd0) ? accepted_data[95:64] : (words_taken[3] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) :
-    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0]
-    ? words_slot7_reg : words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg :
-    words_slot4_reg) : (words_taken[0] ? words_slot3_reg : words_slot2_reg))))))) : (words_taken[3] ?
+    words_slot2_reg) : (words_taken[0] ? words_slot1_reg : words_slot0_reg))))) : (words_arrives ?
+    ((words_staying == 5'd0) ? accepted_data[31:0] : (words_taken[4] ? (words_taken[2] ? (words_taken[0] ?
+    words_slot21_reg : words_slot20_reg) : (words_taken[1] ? (words_taken[0] ? words_slot19_reg :
+    words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg))) : (words_taken[3] ?
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot15_reg : words_slot14_reg) :
+    (words_taken[0] ? words_slot13_reg : words_slot12_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg))) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0]
+    ? words_slot5_reg : words_slot4_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot3_reg :
+    words_slot2_reg) : (words_taken[0] ? words_slot1_reg : words_slot0_reg)))))) : (words_taken[4] ?
+    (words_taken[2] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[1] ?
+    (words_taken[0] ? words_slot19_reg : words_slot18_reg) : (words_taken[0] ? words_slot17_reg :
+    words_slot16_reg))) : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot15_reg : words_slot14_reg) : (words_taken[0] ? words_slot13_reg : words_slot12_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ?
+    words_slot9_reg : words_slot8_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot3_reg : words_slot2_reg) : (words_taken[0] ? words_slot1_reg
+    : words_slot0_reg))))));
+assign words_slot1_next = (words_staying > 5'd1) ? (words_taken[4] ? (words_taken[2] ? words_slot21_reg :
+    (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ?
+    words_slot18_reg : words_slot17_reg))) : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot16_reg : words_slot15_reg) : (words_taken[0] ? words_slot14_reg :
+    words_slot13_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) :
+    (words_taken[0] ? words_slot10_reg : words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg :
+    words_slot5_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot4_reg : words_slot3_reg) :
+    (words_taken[0] ? words_slot2_reg : words_slot1_reg))))) : (words_arrives ? ((words_staying == 5'd1) ?
+    accepted_data[31:0] : ((words_staying == 5'd0) ? accepted_data[63:32] : (words_taken[4] ? (words_taken[2]
+    ? words_slot21_reg : (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) :
+    (words_taken[0] ? words_slot18_reg : words_slot17_reg))) : (words_taken[3] ? (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot16_reg : words_slot15_reg) : (words_taken[0] ?
+    words_slot14_reg : words_slot13_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot12_reg :
+    words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg
+    : words_slot5_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot4_reg : words_slot3_reg) :
+    (words_taken[0] ? words_slot2_reg : words_slot1_reg))))))) : (words_taken[4] ? (words_taken[2] ?
+    words_slot21_reg : (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) :
+    (words_taken[0] ? words_slot18_reg : words_slot17_reg))) : (words_taken[3] ? (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot16_reg : words_slot15_reg) : (words_taken[0] ?
+    words_slot14_reg : words_slot13_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot12_reg :
+    words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg
+    : words_slot5_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot4_reg : words_slot3_reg) :
+    (words_taken[0] ? words_slot2_reg : words_slot1_reg))))));
+assign words_slot2_next = (words_staying > 5'd2) ? (words_taken[4] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) :
+    (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot17_reg :
+    words_slot16_reg) : (words_taken[0] ? words_slot15_reg : words_slot14_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg :
+    words_slot10_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot9_reg :
+    words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot5_reg : words_slot4_reg) : (words_taken[0] ? words_slot3_reg :
+    words_slot2_reg))))) : (words_arrives ? ((words_staying == 5'd2) ? accepted_data[31:0] : ((words_staying
+    == 5'd1) ? accepted_data[63:32] : ((words_staying == 5'd0) ? accepted_data[95:64] : (words_taken[4] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[0] ?
+    words_slot19_reg : words_slot18_reg)) : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot17_reg : words_slot16_reg) : (words_taken[0] ? words_slot15_reg :
+    words_slot14_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) :
+    (words_taken[0] ? words_slot11_reg : words_slot10_reg))) : (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg :
+    words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg : words_slot4_reg) :
+    (words_taken[0] ? words_slot3_reg : words_slot2_reg)))))))) : (words_taken[4] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg :
+    words_slot18_reg)) : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot17_reg : words_slot16_reg) : (words_taken[0] ? words_slot15_reg : words_slot14_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
-    words_slot11_reg : words_slot10_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
     words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot5_reg : words_slot4_reg) : (words_taken[0] ? words_slot3_reg
-    : words_slot2_reg)))));
-assign words_slot3_next = (words_staying > 4'd3) ? (words_taken[3] ? (words_taken[1] ? words_slot13_reg :
-    (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[2] ? (words_taken[1] ?
-    (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg :
-    words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot6_reg : words_slot5_reg) :
-    (words_taken[0] ? words_slot4_reg : words_slot3_reg)))) : (words_arrives ? ((words_staying == 4'd3) ?
-    accepted_data[31:0] : ((words_staying == 4'd2) ? accepted_data[63:32] : ((words_staying == 4'd1) ?
-    accepted_data[95:64] : (words_taken[3] ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
-    words_slot12_reg : words_slot11_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot6_reg : words_slot5_reg) : (words_taken[0] ? words_slot4_reg
-    : words_slot3_reg))))))) : (words_taken[3] ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
-    words_slot12_reg : words_slot11_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot6_reg : words_slot5_reg) : (words_taken[0] ? words_slot4_reg
-    : words_slot3_reg)))));
-assign words_slot4_next = (words_staying > 4'd4) ? (words_taken[3] ? (words_taken[0] ? words_slot13_reg :
-    words_slot12_reg) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot11_reg :
-    words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)) : (words_taken[1] ?
-    (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg :
-    words_slot4_reg)))) : (words_arrives ? ((words_staying == 4'd4) ? accepted_data[31:0] : ((words_staying ==
-    4'd3) ? accepted_data[63:32] : ((words_staying == 4'd2) ? accepted_data[95:64] : (words_taken[3] ?
-    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[2] ? (words_taken[1] ?
-    (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg :
-    words_slot8_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) :
-    (words_taken[0] ? words_slot5_reg : words_slot4_reg))))))) : (words_taken[3] ? (words_taken[0] ?
-    words_slot13_reg : words_slot12_reg) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    : words_slot2_reg))))));
+assign words_slot3_next = (words_staying > 5'd3) ? (words_taken[4] ? (words_taken[1] ? words_slot21_reg :
+    (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[3] ? (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ?
+    words_slot16_reg : words_slot15_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot14_reg :
+    words_slot13_reg) : (words_taken[0] ? words_slot12_reg : words_slot11_reg))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ?
+    words_slot8_reg : words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot6_reg :
+    words_slot5_reg) : (words_taken[0] ? words_slot4_reg : words_slot3_reg))))) : (words_arrives ?
+    ((words_staying == 5'd3) ? accepted_data[31:0] : ((words_staying == 5'd2) ? accepted_data[63:32] :
+    ((words_staying == 5'd1) ? accepted_data[95:64] : (words_taken[4] ? (words_taken[1] ? words_slot21_reg :
+    (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[3] ? (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ?
+    words_slot16_reg : words_slot15_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot14_reg :
+    words_slot13_reg) : (words_taken[0] ? words_slot12_reg : words_slot11_reg))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ?
+    words_slot8_reg : words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot6_reg :
+    words_slot5_reg) : (words_taken[0] ? words_slot4_reg : words_slot3_reg)))))))) : (words_taken[4] ?
+    (words_taken[1] ? words_slot21_reg : (words_taken[0] ? words_slot20_reg : words_slot19_reg)) :
+    (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot18_reg :
+    words_slot17_reg) : (words_taken[0] ? words_slot16_reg : words_slot15_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot14_reg : words_slot13_reg) : (words_taken[0] ? words_slot12_reg :
+    words_slot11_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot10_reg :
+    words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot6_reg : words_slot5_reg) : (words_taken[0] ? words_slot4_reg :
+    words_slot3_reg))))));
+assign words_slot4_next = (words_staying > 5'd4) ? (words_taken[4] ? (words_taken[0] ? words_slot21_reg :
+    words_slot20_reg) : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot19_reg : words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot15_reg : words_slot14_reg) : (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
     words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg
-    : words_slot4_reg)))));
-assign words_slot5_next = (words_staying > 4'd5) ? (words_taken[3] ? words_slot13_reg : (words_taken[2] ?
+    : words_slot4_reg))))) : (words_arrives ? ((words_staying == 5'd4) ? accepted_data[31:0] : ((words_staying
+    == 5'd3) ? accepted_data[63:32] : ((words_staying == 5'd2) ? accepted_data[95:64] : (words_taken[4] ?
+    (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[3] ? (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot19_reg : words_slot18_reg) : (words_taken[0] ?
+    words_slot17_reg : words_slot16_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot15_reg :
+    words_slot14_reg) : (words_taken[0] ? words_slot13_reg : words_slot12_reg))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ?
+    words_slot9_reg : words_slot8_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot7_reg :
+    words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg)))))))) : (words_taken[4] ?
+    (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[3] ? (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot19_reg : words_slot18_reg) : (words_taken[0] ?
+    words_slot17_reg : words_slot16_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot15_reg :
+    words_slot14_reg) : (words_taken[0] ? words_slot13_reg : words_slot12_reg))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ?
+    words_slot9_reg : words_slot8_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot7_reg :
+    words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg))))));
+assign words_slot5_next = (words_staying > 5'd5) ? (words_taken[4] ? words_slot21_reg : (words_taken[3] ?
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) :
+    (words_taken[0] ? words_slot18_reg : words_slot17_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot16_reg : words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg))) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) :
+    (words_taken[0] ? words_slot10_reg : words_slot9_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg))))) :
+    (words_arrives ? ((words_staying == 5'd5) ? accepted_data[31:0] : ((words_staying == 5'd4) ?
+    accepted_data[63:32] : ((words_staying == 5'd3) ? accepted_data[95:64] : (words_taken[4] ?
+    words_slot21_reg : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot20_reg : words_slot19_reg) : (words_taken[0] ? words_slot18_reg : words_slot17_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot16_reg : words_slot15_reg) : (words_taken[0] ?
+    words_slot14_reg : words_slot13_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg
+    : words_slot5_reg)))))))) : (words_taken[4] ? words_slot21_reg : (words_taken[3] ? (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ?
+    words_slot18_reg : words_slot17_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot16_reg :
+    words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg))) : (words_taken[2] ?
     (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
     words_slot10_reg : words_slot9_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
-    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)))) : (words_arrives ?
-    ((words_staying == 4'd5) ? accepted_data[31:0] : ((words_staying == 4'd4) ? accepted_data[63:32] :
-    ((words_staying == 4'd3) ? accepted_data[95:64] : (words_taken[3] ? words_slot13_reg : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
-    words_slot10_reg : words_slot9_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
-    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg))))))) : (words_taken[3] ?
-    words_slot13_reg : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot12_reg :
-    words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg)) : (words_taken[1] ?
-    (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg :
-    words_slot5_reg)))));
-assign words_slot6_next = (words_staying > 4'd6) ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg))))));
+assign words_slot6_next = (words_staying > 5'd6) ? (words_taken[3] ? (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg :
+    words_slot18_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) :
+    (words_taken[0] ? words_slot15_reg : words_slot14_reg))) : (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg :
+    words_slot10_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) :
+    (words_taken[0] ? words_slot7_reg : words_slot6_reg)))) : (words_arrives ? ((words_staying == 5'd6) ?
+    accepted_data[31:0] : ((words_staying == 5'd5) ? accepted_data[63:32] : ((words_staying == 5'd4) ?
+    accepted_data[95:64] : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) : (words_taken[0] ?
+    words_slot15_reg : words_slot14_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
     words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg
-    : words_slot6_reg))) : (words_arrives ? ((words_staying == 4'd6) ? accepted_data[31:0] : ((words_staying
-    == 4'd5) ? accepted_data[63:32] : ((words_staying == 4'd4) ? accepted_data[95:64] : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
-    words_slot11_reg : words_slot10_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot9_reg :
-    words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg)))))) : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
-    words_slot11_reg : words_slot10_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot9_reg :
-    words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg))));
-assign words_slot7_next = (words_staying > 4'd7) ? (words_taken[2] ? (words_taken[1] ? words_slot13_reg :
-    (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[1] ? (words_taken[0] ?
-    words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg))) :
-    (words_arrives ? ((words_staying == 4'd7) ? accepted_data[31:0] : ((words_staying == 4'd6) ?
-    accepted_data[63:32] : ((words_staying == 4'd5) ? accepted_data[95:64] : (words_taken[2] ? (words_taken[1]
-    ? words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[1] ?
+    : words_slot6_reg))))))) : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) : (words_taken[0] ?
+    words_slot15_reg : words_slot14_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg
+    : words_slot6_reg)))));
+assign words_slot7_next = (words_staying > 5'd7) ? (words_taken[3] ? (words_taken[2] ? (words_taken[1] ?
+    words_slot21_reg : (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg :
+    words_slot15_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot14_reg :
+    words_slot13_reg) : (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[1] ?
     (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg :
-    words_slot7_reg)))))) : (words_taken[2] ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
-    words_slot12_reg : words_slot11_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg))));
-assign words_slot8_next = (words_staying > 4'd8) ? (words_taken[2] ? (words_taken[0] ? words_slot13_reg :
-    words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) :
-    (words_taken[0] ? words_slot9_reg : words_slot8_reg))) : (words_arrives ? ((words_staying == 4'd8) ?
-    accepted_data[31:0] : ((words_staying == 4'd7) ? accepted_data[63:32] : ((words_staying == 4'd6) ?
-    accepted_data[95:64] : (words_taken[2] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) :
-    (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ?
-    words_slot9_reg : words_slot8_reg)))))) : (words_taken[2] ? (words_taken[0] ? words_slot13_reg :
-    words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) :
-    (words_taken[0] ? words_slot9_reg : words_slot8_reg))));
-assign words_slot9_next = (words_staying > 4'd9) ? (words_taken[2] ? words_slot13_reg : (words_taken[1] ?
-    (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg))) : (words_arrives ? ((words_staying == 4'd9) ? accepted_data[31:0] : ((words_staying ==
-    4'd8) ? accepted_data[63:32] : ((words_staying == 4'd7) ? accepted_data[95:64] : (words_taken[2] ?
-    words_slot13_reg : (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) :
-    (words_taken[0] ? words_slot10_reg : words_slot9_reg)))))) : (words_taken[2] ? words_slot13_reg :
+    words_slot7_reg)))) : (words_arrives ? ((words_staying == 5'd7) ? accepted_data[31:0] : ((words_staying ==
+    5'd6) ? accepted_data[63:32] : ((words_staying == 5'd5) ? accepted_data[95:64] : (words_taken[3] ?
+    (words_taken[2] ? (words_taken[1] ? words_slot21_reg : (words_taken[0] ? words_slot20_reg :
+    words_slot19_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot18_reg : words_slot17_reg) :
+    (words_taken[0] ? words_slot16_reg : words_slot15_reg))) : (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot14_reg : words_slot13_reg) : (words_taken[0] ? words_slot12_reg :
+    words_slot11_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) :
+    (words_taken[0] ? words_slot8_reg : words_slot7_reg))))))) : (words_taken[3] ? (words_taken[2] ?
+    (words_taken[1] ? words_slot21_reg : (words_taken[0] ? words_slot20_reg : words_slot19_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ?
+    words_slot16_reg : words_slot15_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot14_reg : words_slot13_reg) : (words_taken[0] ? words_slot12_reg : words_slot11_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ?
+    words_slot8_reg : words_slot7_reg)))));
+assign words_slot8_next = (words_staying > 5'd8) ? (words_taken[3] ? (words_taken[2] ? (words_taken[0] ?
+    words_slot21_reg : words_slot20_reg) : (words_taken[1] ? (words_taken[0] ? words_slot19_reg :
+    words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot15_reg : words_slot14_reg) : (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg :
+    words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)))) : (words_arrives ?
+    ((words_staying == 5'd8) ? accepted_data[31:0] : ((words_staying == 5'd7) ? accepted_data[63:32] :
+    ((words_staying == 5'd6) ? accepted_data[95:64] : (words_taken[3] ? (words_taken[2] ? (words_taken[0] ?
+    words_slot21_reg : words_slot20_reg) : (words_taken[1] ? (words_taken[0] ? words_slot19_reg :
+    words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot15_reg : words_slot14_reg) : (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg :
+    words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg))))))) : (words_taken[3] ?
+    (words_taken[2] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[1] ?
+    (words_taken[0] ? words_slot19_reg : words_slot18_reg) : (words_taken[0] ? words_slot17_reg :
+    words_slot16_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot15_reg :
+    words_slot14_reg) : (words_taken[0] ? words_slot13_reg : words_slot12_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg :
+    words_slot8_reg)))));
+assign words_slot9_next = (words_staying > 5'd9) ? (words_taken[3] ? (words_taken[2] ? words_slot21_reg :
+    (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ?
+    words_slot18_reg : words_slot17_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot16_reg : words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
-    words_slot10_reg : words_slot9_reg))));
-assign words_slot10_next = (words_staying > 4'd10) ? (words_taken[1] ? (words_taken[0] ? words_slot13_reg :
-    words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) : (words_arrives ?
-    ((words_staying == 4'd10) ? accepted_data[31:0] : ((words_staying == 4'd9) ? accepted_data[63:32] :
-    ((words_staying == 4'd8) ? accepted_data[95:64] : (words_taken[1] ? (words_taken[0] ? words_slot13_reg :
-    words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg))))) : (words_taken[1] ?
+    words_slot10_reg : words_slot9_reg)))) : (words_arrives ? ((words_staying == 5'd9) ? accepted_data[31:0] :
+    ((words_staying == 5'd8) ? accepted_data[63:32] : ((words_staying == 5'd7) ? accepted_data[95:64] :
+    (words_taken[3] ? (words_taken[2] ? words_slot21_reg : (words_taken[1] ? (words_taken[0] ?
+    words_slot20_reg : words_slot19_reg) : (words_taken[0] ? words_slot18_reg : words_slot17_reg))) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot16_reg : words_slot15_reg) :
+    (words_taken[0] ? words_slot14_reg : words_slot13_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg))))))) :
+    (words_taken[3] ? (words_taken[2] ? words_slot21_reg : (words_taken[1] ? (words_taken[0] ?
+    words_slot20_reg : words_slot19_reg) : (words_taken[0] ? words_slot18_reg : words_slot17_reg))) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot16_reg : words_slot15_reg) :
+    (words_taken[0] ? words_slot14_reg : words_slot13_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg)))));
+assign words_slot10_next = (words_staying > 5'd10) ? (words_taken[3] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) :
+    (words_taken[0] ? words_slot15_reg : words_slot14_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)))) :
+    (words_arrives ? ((words_staying == 5'd10) ? accepted_data[31:0] : ((words_staying == 5'd9) ?
+    accepted_data[63:32] : ((words_staying == 5'd8) ? accepted_data[95:64] : (words_taken[3] ? (words_taken[1]
+    ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg :
+    words_slot18_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot17_reg :
+    words_slot16_reg) : (words_taken[0] ? words_slot15_reg : words_slot14_reg)) : (words_taken[1] ?
     (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg :
-    words_slot10_reg)));
-assign words_slot11_next = (words_staying > 4'd11) ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
-    words_slot12_reg : words_slot11_reg)) : (words_arrives ? ((words_staying == 4'd11) ? accepted_data[31:0] :
-    ((words_staying == 4'd10) ? accepted_data[63:32] : ((words_staying == 4'd9) ? accepted_data[95:64] :
-    (words_taken[1] ? words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg))))) :
-    (words_taken[1] ? words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg)));
-assign words_slot12_next = (words_staying > 4'd12) ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) :
-    (words_arrives ? ((words_staying == 4'd12) ? accepted_data[31:0] : ((words_staying == 4'd11) ?
-    accepted_data[63:32] : ((words_staying == 4'd10) ? accepted_data[95:64] : (words_taken[0] ?
-    words_slot13_reg : words_slot12_reg)))) : (words_taken[0] ? words_slot13_reg : words_slot12_reg));
-assign words_slot13_next = (words_staying > 4'd13) ? words_slot13_reg : (words_arrives ? ((words_staying ==
-    4'd13) ? accepted_data[31:0] : ((words_staying == 4'd12) ? accepted_data[63:32] : ((words_staying ==
-    4'd11) ? accepted_data[95:64] : words_slot13_reg))) : words_slot13_reg);
-assign words_count_next = words_staying + (words_arrives ? words_kept : 4'd0);
-assign words_ready = words_count_reg <= 4'd11;
+    words_slot10_reg))))))) : (words_taken[3] ? (words_taken[1] ? (words_taken[0] ? words_slot21_reg :
+    words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) : (words_taken[0] ?
+    words_slot15_reg : words_slot14_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)))));
+assign words_slot11_next = (words_staying > 5'd11) ? (words_taken[3] ? (words_taken[1] ? words_slot21_reg :
+    (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg :
+    words_slot15_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot14_reg : words_slot13_reg) :
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg)))) : (words_arrives ? ((words_staying == 5'd11) ?
+    accepted_data[31:0] : ((words_staying == 5'd10) ? accepted_data[63:32] : ((words_staying == 5'd9) ?
+    accepted_data[95:64] : (words_taken[3] ? (words_taken[1] ? words_slot21_reg : (words_taken[0] ?
+    words_slot20_reg : words_slot19_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg : words_slot15_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot14_reg : words_slot13_reg) : (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg))))))) : (words_taken[3] ? (words_taken[1] ? words_slot21_reg :
+    (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg :
+    words_slot15_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot14_reg : words_slot13_reg) :
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg)))));
+assign words_slot12_next = (words_staying > 5'd12) ? (words_taken[3] ? (words_taken[0] ? words_slot21_reg :
+    words_slot20_reg) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot19_reg :
+    words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot15_reg : words_slot14_reg) : (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg)))) : (words_arrives ? ((words_staying == 5'd12) ? accepted_data[31:0] : ((words_staying
+    == 5'd11) ? accepted_data[63:32] : ((words_staying == 5'd10) ? accepted_data[95:64] : (words_taken[3] ?
+    (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot19_reg : words_slot18_reg) : (words_taken[0] ? words_slot17_reg :
+    words_slot16_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot15_reg : words_slot14_reg) :
+    (words_taken[0] ? words_slot13_reg : words_slot12_reg))))))) : (words_taken[3] ? (words_taken[0] ?
+    words_slot21_reg : words_slot20_reg) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot19_reg : words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot15_reg : words_slot14_reg) : (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg)))));
+assign words_slot13_next = (words_staying > 5'd13) ? (words_taken[3] ? words_slot21_reg : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ?
+    words_slot18_reg : words_slot17_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot16_reg :
+    words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg)))) : (words_arrives ?
+    ((words_staying == 5'd13) ? accepted_data[31:0] : ((words_staying == 5'd12) ? accepted_data[63:32] :
+    ((words_staying == 5'd11) ? accepted_data[95:64] : (words_taken[3] ? words_slot21_reg : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ?
+    words_slot18_reg : words_slot17_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot16_reg :
+    words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg))))))) : (words_taken[3] ?
+    words_slot21_reg : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot20_reg :
+    words_slot19_reg) : (words_taken[0] ? words_slot18_reg : words_slot17_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot16_reg : words_slot15_reg) : (words_taken[0] ? words_slot14_reg :
+    words_slot13_reg)))));
+assign words_slot14_next = (words_staying > 5'd14) ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) : (words_taken[0] ?
+    words_slot15_reg : words_slot14_reg))) : (words_arrives ? ((words_staying == 5'd14) ? accepted_data[31:0]
+    : ((words_staying == 5'd13) ? accepted_data[63:32] : ((words_staying == 5'd12) ? accepted_data[95:64] :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) :
+    (words_taken[0] ? words_slot19_reg : words_slot18_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot17_reg : words_slot16_reg) : (words_taken[0] ? words_slot15_reg : words_slot14_reg)))))) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) :
+    (words_taken[0] ? words_slot19_reg : words_slot18_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot17_reg : words_slot16_reg) : (words_taken[0] ? words_slot15_reg : words_slot14_reg))));
+assign words_slot15_next = (words_staying > 5'd15) ? (words_taken[2] ? (words_taken[1] ? words_slot21_reg :
+    (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg : words_slot15_reg))) :
+    (words_arrives ? ((words_staying == 5'd15) ? accepted_data[31:0] : ((words_staying == 5'd14) ?
+    accepted_data[63:32] : ((words_staying == 5'd13) ? accepted_data[95:64] : (words_taken[2] ?
+    (words_taken[1] ? words_slot21_reg : (words_taken[0] ? words_slot20_reg : words_slot19_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ?
+    words_slot16_reg : words_slot15_reg)))))) : (words_taken[2] ? (words_taken[1] ? words_slot21_reg :
+    (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg : words_slot15_reg))));
+assign words_slot16_next = (words_staying > 5'd16) ? (words_taken[2] ? (words_taken[0] ? words_slot21_reg :
+    words_slot20_reg) : (words_taken[1] ? (words_taken[0] ? words_slot19_reg : words_slot18_reg) :
+    (words_taken[0] ? words_slot17_reg : words_slot16_reg))) : (words_arrives ? ((words_staying == 5'd16) ?
+    accepted_data[31:0] : ((words_staying == 5'd15) ? accepted_data[63:32] : ((words_staying == 5'd14) ?
+    accepted_data[95:64] : (words_taken[2] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) :
+    (words_taken[1] ? (words_taken[0] ? words_slot19_reg : words_slot18_reg) : (words_taken[0] ?
+    words_slot17_reg : words_slot16_reg)))))) : (words_taken[2] ? (words_taken[0] ? words_slot21_reg :
+    words_slot20_reg) : (words_taken[1] ? (words_taken[0] ? words_slot19_reg : words_slot18_reg) :
+    (words_taken[0] ? words_slot17_reg : words_slot16_reg))));
+assign words_slot17_next = (words_staying > 5'd17) ? (words_taken[2] ? words_slot21_reg : (words_taken[1] ?
+    (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ? words_slot18_reg :
+    words_slot17_reg))) : (words_arrives ? ((words_staying == 5'd17) ? accepted_data[31:0] : ((words_staying
+    == 5'd16) ? accepted_data[63:32] : ((words_staying == 5'd15) ? accepted_data[95:64] : (words_taken[2] ?
+    words_slot21_reg : (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) :
+    (words_taken[0] ? words_slot18_reg : words_slot17_reg)))))) : (words_taken[2] ? words_slot21_reg :
+    (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ?
+    words_slot18_reg : words_slot17_reg))));
+assign words_slot18_next = (words_staying > 5'd18) ? (words_taken[1] ? (words_taken[0] ? words_slot21_reg :
+    words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) : (words_arrives ?
+    ((words_staying == 5'd18) ? accepted_data[31:0] : ((words_staying == 5'd17) ? accepted_data[63:32] :
+    ((words_staying == 5'd16) ? accepted_data[95:64] : (words_taken[1] ? (words_taken[0] ? words_slot21_reg :
+    words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg))))) : (words_taken[1] ?
+    (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg :
+    words_slot18_reg)));
+assign words_slot19_next = (words_staying > 5'd19) ? (words_taken[1] ? words_slot21_reg : (words_taken[0] ?
+    words_slot20_reg : words_slot19_reg)) : (words_arrives ? ((words_staying == 5'd19) ? accepted_data[31:0] :
+    ((words_staying == 5'd18) ? accepted_data[63:32] : ((words_staying == 5'd17) ? accepted_data[95:64] :
+    (words_taken[1] ? words_slot21_reg : (words_taken[0] ? words_slot20_reg : words_slot19_reg))))) :
+    (words_taken[1] ? words_slot21_reg : (words_taken[0] ? words_slot20_reg : words_slot19_reg)));
+assign words_slot20_next = (words_staying > 5'd20) ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) :
+    (words_arrives ? ((words_staying == 5'd20) ? accepted_data[31:0] : ((words_staying == 5'd19) ?
+    accepted_data[63:32] : ((words_staying == 5'd18) ? accepted_data[95:64] : (words_taken[0] ?
+    words_slot21_reg : words_slot20_reg)))) : (words_taken[0] ? words_slot21_reg : words_slot20_reg));
+assign words_slot21_next = (words_staying > 5'd21) ? words_slot21_reg : (words_arrives ? ((words_staying ==
+    5'd21) ? accepted_data[31:0] : ((words_staying == 5'd20) ? accepted_data[63:32] : ((words_staying ==
+    5'd19) ? accepted_data[95:64] : words_slot21_reg))) : words_slot21_reg);
+assign words_count_next = words_staying + (words_arrives ? words_kept : 5'd0);
+assign words_ready = words_count_reg <= 5'd19;
 assign pending_take_next = parallel_check_reg ? first_taken : (start_goes ? {2'd0, start_words} : (step ?
     taken : 4'd0));
-assign front0 = pending_take_reg[3] ? (pending_take_reg[2] ? (pending_take_reg[0] ? words_slot13_reg :
-    words_slot12_reg) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot11_reg : words_slot10_reg) :
-    (pending_take_reg[0] ? words_slot9_reg : words_slot8_reg))) : (pending_take_reg[2] ? (pending_take_reg[1]
-    ? (pending_take_reg[0] ? words_slot7_reg : words_slot6_reg) : (pending_take_reg[0] ? words_slot5_reg :
+assign front0 = pending_take_reg[3] ? (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ?
+    words_slot15_reg : words_slot14_reg) : (pending_take_reg[0] ? words_slot13_reg : words_slot12_reg)) :
+    (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot11_reg : words_slot10_reg) : (pending_take_reg[0]
+    ? words_slot9_reg : words_slot8_reg))) : (pending_take_reg[2] ? (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot7_reg : words_slot6_reg) : (pending_take_reg[0] ? words_slot5_reg :
     words_slot4_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot3_reg : words_slot2_reg) :
     (pending_take_reg[0] ? words_slot1_reg : words_slot0_reg)));
-assign front1 = pending_take_reg[3] ? (pending_take_reg[2] ? words_slot13_reg : (pending_take_reg[1] ?
-    (pending_take_reg[0] ? words_slot12_reg : words_slot11_reg) : (pending_take_reg[0] ? words_slot10_reg :
-    words_slot9_reg))) : (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot8_reg
-    : words_slot7_reg) : (pending_take_reg[0] ? words_slot6_reg : words_slot5_reg)) : (pending_take_reg[1] ?
-    (pending_take_reg[0] ? words_slot4_reg : words_slot3_reg) : (pending_take_reg[0] ? words_slot2_reg :
-    words_slot1_reg)));
-assign front2 = pending_take_reg[3] ? (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot13_reg :
-    words_slot12_reg) : (pending_take_reg[0] ? words_slot11_reg : words_slot10_reg)) : (pending_take_reg[2] ?
-    (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot9_reg : words_slot8_reg) : (pending_take_reg[0] ?
-    words_slot7_reg : words_slot6_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot5_reg :
-    words_slot4_reg) : (pending_take_reg[0] ? words_slot3_reg : words_slot2_reg)));
-assign front3 = pending_take_reg[3] ? (pending_take_reg[1] ? words_slot13_reg : (pending_take_reg[0] ?
-    words_slot12_reg : words_slot11_reg)) : (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0]
-    ? words_slot10_reg : words_slot9_reg) : (pending_take_reg[0] ? words_slot8_reg : words_slot7_reg)) :
-    (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot6_reg : words_slot5_reg) : (pending_take_reg[0] ?
-    words_slot4_reg : words_slot3_reg)));
-assign front4 = pending_take_reg[3] ? (pending_take_reg[0] ? words_slot13_reg : words_slot12_reg) :
-    (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot11_reg : words_slot10_reg)
-    : (pending_take_reg[0] ? words_slot9_reg : words_slot8_reg)) : (pending_take_reg[1] ? (pending_take_reg[0]
-    ? words_slot7_reg : words_slot6_reg) : (pending_take_reg[0] ? words_slot5_reg : words_slot4_reg)));
-assign front5 = pending_take_reg[3] ? words_slot13_reg : (pending_take_reg[2] ? (pending_take_reg[1] ?
+assign front1 = pending_take_reg[3] ? (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ?
+    words_slot16_reg : words_slot15_reg) : (pending_take_reg[0] ? words_slot14_reg : words_slot13_reg)) :
+    (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot12_reg : words_slot11_reg) : (pending_take_reg[0]
+    ? words_slot10_reg : words_slot9_reg))) : (pending_take_reg[2] ? (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot8_reg : words_slot7_reg) : (pending_take_reg[0] ? words_slot6_reg :
+    words_slot5_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot4_reg : words_slot3_reg) :
+    (pending_take_reg[0] ? words_slot2_reg : words_slot1_reg)));
+assign front2 = pending_take_reg[3] ? (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ?
+    words_slot17_reg : words_slot16_reg) : (pending_take_reg[0] ? words_slot15_reg : words_slot14_reg)) :
+    (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot13_reg : words_slot12_reg) : (pending_take_reg[0]
+    ? words_slot11_reg : words_slot10_reg))) : (pending_take_reg[2] ? (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot9_reg : words_slot8_reg) : (pending_take_reg[0] ? words_slot7_reg :
+    words_slot6_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot5_reg : words_slot4_reg) :
+    (pending_take_reg[0] ? words_slot3_reg : words_slot2_reg)));
+assign front3 = pending_take_reg[3] ? (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ?
+    words_slot18_reg : words_slot17_reg) : (pending_take_reg[0] ? words_slot16_reg : words_slot15_reg)) :
+    (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot14_reg : words_slot13_reg) : (pending_take_reg[0]
+    ? words_slot12_reg : words_slot11_reg))) : (pending_take_reg[2] ? (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot10_reg : words_slot9_reg) : (pending_take_reg[0] ? words_slot8_reg :
+    words_slot7_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot6_reg : words_slot5_reg) :
+    (pending_take_reg[0] ? words_slot4_reg : words_slot3_reg)));
+assign front4 = pending_take_reg[3] ? (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ?
+    words_slot19_reg : words_slot18_reg) : (pending_take_reg[0] ? words_slot17_reg : words_slot16_reg)) :
+    (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot15_reg : words_slot14_reg) : (pending_take_reg[0]
+    ? words_slot13_reg : words_slot12_reg))) : (pending_take_reg[2] ? (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot11_reg : words_slot10_reg) : (pending_take_reg[0] ? words_slot9_reg :
+    words_slot8_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot7_reg : words_slot6_reg) :
+    (pending_take_reg[0] ? words_slot5_reg : words_slot4_reg)));
+assign front5 = pending_take_reg[3] ? (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ?
+    words_slot20_reg : words_slot19_reg) : (pending_take_reg[0] ? words_slot18_reg : words_slot17_reg)) :
+    (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot16_reg : words_slot15_reg) : (pending_take_reg[0]
+    ? words_slot14_reg : words_slot13_reg))) : (pending_take_reg[2] ? (pending_take_reg[1] ?
     (pending_take_reg[0] ? words_slot12_reg : words_slot11_reg) : (pending_take_reg[0] ? words_slot10_reg :
     words_slot9_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot8_reg : words_slot7_reg) :
     (pending_take_reg[0] ? words_slot6_reg : words_slot5_reg)));
-assign front6 = pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot13_reg :
-    words_slot12_reg) : (pending_take_reg[0] ? words_slot11_reg : words_slot10_reg)) : (pending_take_reg[1] ?
-    (pending_take_reg[0] ? words_slot9_reg : words_slot8_reg) : (pending_take_reg[0] ? words_slot7_reg :
-    words_slot6_reg));
-assign front7 = pending_take_reg[2] ? (pending_take_reg[1] ? words_slot13_reg : (pending_take_reg[0] ?
-    words_slot12_reg : words_slot11_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot10_reg :
-    words_slot9_reg) : (pending_take_reg[0] ? words_slot8_reg : words_slot7_reg));
-assign visible = words_count_reg - pending_take_reg;
+assign front6 = pending_take_reg[3] ? (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ?
+    words_slot21_reg : words_slot20_reg) : (pending_take_reg[0] ? words_slot19_reg : words_slot18_reg)) :
+    (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot17_reg : words_slot16_reg) : (pending_take_reg[0]
+    ? words_slot15_reg : words_slot14_reg))) : (pending_take_reg[2] ? (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot13_reg : words_slot12_reg) : (pending_take_reg[0] ? words_slot11_reg :
+    words_slot10_reg)) : (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot9_reg : words_slot8_reg) :
+    (pending_take_reg[0] ? words_slot7_reg : words_slot6_reg)));
+assign front7 = pending_take_reg[3] ? (pending_take_reg[2] ? (pending_take_reg[1] ? words_slot21_reg :
+    (pending_take_reg[0] ? words_slot20_reg : words_slot19_reg)) : (pending_take_reg[1] ? (pending_take_reg[0]
+    ? words_slot18_reg : words_slot17_reg) : (pending_take_reg[0] ? words_slot16_reg : words_slot15_reg))) :
+    (pending_take_reg[2] ? (pending_take_reg[1] ? (pending_take_reg[0] ? words_slot14_reg : words_slot13_reg)
+    : (pending_take_reg[0] ? words_slot12_reg : words_slot11_reg)) : (pending_take_reg[1] ?
+    (pending_take_reg[0] ? words_slot10_reg : words_slot9_reg) : (pending_take_reg[0] ? words_slot8_reg :
+    words_slot7_reg)));
+assign visible = words_count_reg - {1'd0, pending_take_reg};
 assign round_data = {lane7_value, lane6_value, lane5_value, lane4_value, lane3_value, lane2_value,
     lane1_value, lane0_value};
 assign round_valid = leaves;
@@ -9324,8 +9553,7 @@ assign skid_m_axis_tready = m_axis_tready;
 assign accepts = ~held_valid_reg | round_ready;
 assign frame_ends = lane0_ends_frame | lane1_ends_frame | lane2_ends_frame | lane3_ends_frame |
     lane4_ends_frame | lane5_ends_frame | lane6_ends_frame | lane7_ends_frame;
-assign step = ~starting_reg & ~failed_reg & ~(lane0_missing | lane1_missing | lane2_missing | lane3_missing |
-    lane4_missing | lane5_missing | lane6_missing | lane7_missing) & accepts;
+assign step = ~starting_reg & ~failed_reg & accepts & ((visible >= 5'd8) | round_checked_reg);
 assign eof_check_next = step & frame_ends;
 assign lane0_table_address = lane0_new_state;
 assign lane0_table_read = starting_reg ? (lane0_loads_first | (start_goes & lane0_loads_here)) : step;
@@ -9351,10 +9579,10 @@ assign check_crosses = check_valid_reg & (check_entry[20:15] > 6'd21);
 assign check_ends = check_valid_reg & (check_entry[22:21] == 2'd2);
 assign loads = ~check_ends & (start_lane_reg < 4'd8);
 assign start_words = {1'd0, check_crosses} + {1'd0, loads};
-assign start_goes = starting_reg & ~fresh_reg & ~parallel_check_reg & ~failed_reg & (visible >= {2'd0,
+assign start_goes = starting_reg & ~fresh_reg & ~parallel_check_reg & ~failed_reg & (visible >= {3'd0,
     start_words});
-assign parallel_load = starting_reg & fresh_reg & ~failed_reg & (visible != 4'd0);
-assign available = (visible >= 4'd8) ? 4'd8 : visible;
+assign parallel_load = starting_reg & fresh_reg & ~failed_reg & (visible != 5'd0);
+assign available = (visible >= 5'd8) ? 4'd8 : visible[3:0];
 assign load_word = check_crosses ? front1 : front0;
 assign load_state = load_word[31:21];
 assign lane0_consumed = lane0_decode_table_rdata[20:15];
@@ -9364,7 +9592,7 @@ assign lane0_crosses = lane0_consumed > lane0_have_reg;
 assign lane0_needs = lane0_active & lane0_crosses & ~lane0_spare_valid_reg;
 assign lane0_word_index = 4'd0;
 assign lane0_next_word = lane0_spare_valid_reg ? lane0_spare_reg : front0;
-assign lane0_missing = lane0_needs & (lane0_word_index >= visible);
+assign lane0_missing = lane0_needs & ({1'd0, lane0_word_index} >= visible);
 assign lane0_state_end = lane0_pointer_reg + (6'd11 - {2'd0, lane0_decode_table_rdata[3:0]});
 assign lane0_state_in_word_in = {11'd0, lane0_word_reg};
 assign lane0_state_in_word_stage0 = lane0_state_end[5] ? (lane0_state_end[4] ? 26'd0 :
@@ -9420,7 +9648,7 @@ assign lane0_symbol = lane0_held_entry_reg[70] ? lane0_payload[15:8] : lane0_hel
 assign lane0_raw_bits = lane0_held_entry_reg[70] ? lane0_payload[7:0] : lane0_payload[15:8];
 assign lane0_value = {lane0_raw_bits[7], lane0_symbol, lane0_raw_bits[6:0]};
 assign lane0_loads_here = loads & (start_lane_reg == 4'd0);
-assign lane0_loads_first = parallel_load & (visible > 4'd0);
+assign lane0_loads_first = parallel_load & (visible > 5'd0);
 assign lane0_tried = parallel_count_reg > 4'd0;
 assign lane0_committed = lane0_tried;
 assign lane0_hit_after = lane0_tried & ((lane0_consumed > 6'd21) | lane0_is_end);
@@ -9432,7 +9660,7 @@ assign lane1_crosses = lane1_consumed > lane1_have_reg;
 assign lane1_needs = lane1_active & lane1_crosses & ~lane1_spare_valid_reg;
 assign lane1_word_index = {3'd0, lane0_needs};
 assign lane1_next_word = lane1_spare_valid_reg ? lane1_spare_reg : (lane1_word_index[0] ? front1 : front0);
-assign lane1_missing = lane1_needs & (lane1_word_index >= visible);
+assign lane1_missing = lane1_needs & ({1'd0, lane1_word_index} >= visible);
 assign lane1_state_end = lane1_pointer_reg + (6'd11 - {2'd0, lane1_decode_table_rdata[3:0]});
 assign lane1_state_in_word_in = {11'd0, lane1_word_reg};
 assign lane1_state_in_word_stage0 = lane1_state_end[5] ? (lane1_state_end[4] ? 26'd0 :
@@ -9495,7 +9723,7 @@ assign lane1_symbol = lane1_held_entry_reg[70] ? lane1_payload[15:8] : lane1_hel
 assign lane1_raw_bits = lane1_held_entry_reg[70] ? lane1_payload[7:0] : lane1_payload[15:8];
 assign lane1_value = {lane1_raw_bits[7], lane1_symbol, lane1_raw_bits[6:0]};
 assign lane1_loads_here = loads & (start_lane_reg == 4'd1);
-assign lane1_loads_first = parallel_load & (visible > 4'd1);
+assign lane1_loads_first = parallel_load & (visible > 5'd1);
 assign lane1_tried = parallel_count_reg > 4'd1;
 assign lane1_committed = lane1_tried & ~lane0_hit_after;
 assign lane1_hit_after = lane0_hit_after | (lane1_tried & ((lane1_consumed > 6'd21) | lane1_is_end));
@@ -9508,7 +9736,7 @@ assign lane2_needs = lane2_active & lane2_crosses & ~lane2_spare_valid_reg;
 assign lane2_word_index = {3'd0, lane0_needs} + {3'd0, lane1_needs};
 assign lane2_next_word = lane2_spare_valid_reg ? lane2_spare_reg : (lane2_word_index[1] ? front2 :
     (lane2_word_index[0] ? front1 : front0));
-assign lane2_missing = lane2_needs & (lane2_word_index >= visible);
+assign lane2_missing = lane2_needs & ({1'd0, lane2_word_index} >= visible);
 assign lane2_state_end = lane2_pointer_reg + (6'd11 - {2'd0, lane2_decode_table_rdata[3:0]});
 assign lane2_state_in_word_in = {11'd0, lane2_word_reg};
 assign lane2_state_in_word_stage0 = lane2_state_end[5] ? (lane2_state_end[4] ? 26'd0 :
@@ -9579,7 +9807,7 @@ assign lane2_symbol = lane2_held_entry_reg[70] ? lane2_payload[15:8] : lane2_hel
 assign lane2_raw_bits = lane2_held_entry_reg[70] ? lane2_payload[7:0] : lane2_payload[15:8];
 assign lane2_value = {lane2_raw_bits[7], lane2_symbol, lane2_raw_bits[6:0]};
 assign lane2_loads_here = loads & (start_lane_reg == 4'd2);
-assign lane2_loads_first = parallel_load & (visible > 4'd2);
+assign lane2_loads_first = parallel_load & (visible > 5'd2);
 assign lane2_tried = parallel_count_reg > 4'd2;
 assign lane2_committed = lane2_tried & ~lane1_hit_after;
 assign lane2_hit_after = lane1_hit_after | (lane2_tried & ((lane2_consumed > 6'd21) | lane2_is_end));
@@ -9592,7 +9820,7 @@ assign lane3_needs = lane3_active & lane3_crosses & ~lane3_spare_valid_reg;
 assign lane3_word_index = {3'd0, lane0_needs} + ({3'd0, lane1_needs} + {3'd0, lane2_needs});
 assign lane3_next_word = lane3_spare_valid_reg ? lane3_spare_reg : (lane3_word_index[1] ? (lane3_word_index[0]
     ? front3 : front2) : (lane3_word_index[0] ? front1 : front0));
-assign lane3_missing = lane3_needs & (lane3_word_index >= visible);
+assign lane3_missing = lane3_needs & ({1'd0, lane3_word_index} >= visible);
 assign lane3_state_end = lane3_pointer_reg + (6'd11 - {2'd0, lane3_decode_table_rdata[3:0]});
 assign lane3_state_in_word_in = {11'd0, lane3_word_reg};
 assign lane3_state_in_word_stage0 = lane3_state_end[5] ? (lane3_state_end[4] ? 26'd0 :
@@ -9670,7 +9898,7 @@ assign lane3_symbol = lane3_held_entry_reg[70] ? lane3_payload[15:8] : lane3_hel
 assign lane3_raw_bits = lane3_held_entry_reg[70] ? lane3_payload[7:0] : lane3_payload[15:8];
 assign lane3_value = {lane3_raw_bits[7], lane3_symbol, lane3_raw_bits[6:0]};
 assign lane3_loads_here = loads & (start_lane_reg == 4'd3);
-assign lane3_loads_first = parallel_load & (visible > 4'd3);
+assign lane3_loads_first = parallel_load & (visible > 5'd3);
 assign lane3_tried = parallel_count_reg > 4'd3;
 assign lane3_committed = lane3_tried & ~lane2_hit_after;
 assign lane3_hit_after = lane2_hit_after | (lane3_tried & ((lane3_consumed > 6'd21) | lane3_is_end));
@@ -9685,7 +9913,7 @@ assign lane4_word_index = ({3'd0, lane0_needs} + {3'd0, lane1_needs}) + ({3'd0, 
 assign lane4_next_word = lane4_spare_valid_reg ? lane4_spare_reg : (lane4_word_index[2] ? front4 :
     (lane4_word_index[1] ? (lane4_word_index[0] ? front3 : front2) : (lane4_word_index[0] ? front1 :
     front0)));
-assign lane4_missing = lane4_needs & (lane4_word_index >= visible);
+assign lane4_missing = lane4_needs & ({1'd0, lane4_word_index} >= visible);
 assign lane4_state_end = lane4_pointer_reg + (6'd11 - {2'd0, lane4_decode_table_rdata[3:0]});
 assign lane4_state_in_word_in = {11'd0, lane4_word_reg};
 assign lane4_state_in_word_stage0 = lane4_state_end[5] ? (lane4_state_end[4] ? 26'd0 :
@@ -9771,7 +9999,7 @@ assign lane4_symbol = lane4_held_entry_reg[70] ? lane4_payload[15:8] : lane4_hel
 assign lane4_raw_bits = lane4_held_entry_reg[70] ? lane4_payload[7:0] : lane4_payload[15:8];
 assign lane4_value = {lane4_raw_bits[7], lane4_symbol, lane4_raw_bits[6:0]};
 assign lane4_loads_here = loads & (start_lane_reg == 4'd4);
-assign lane4_loads_first = parallel_load & (visible > 4'd4);
+assign lane4_loads_first = parallel_load & (visible > 5'd4);
 assign lane4_tried = parallel_count_reg > 4'd4;
 assign lane4_committed = lane4_tried & ~lane3_hit_after;
 assign lane4_hit_after = lane3_hit_after | (lane4_tried & ((lane4_consumed > 6'd21) | lane4_is_end));
@@ -9786,7 +10014,7 @@ assign lane5_word_index = ({3'd0, lane0_needs} + {3'd0, lane1_needs}) + ({3'd0, 
 assign lane5_next_word = lane5_spare_valid_reg ? lane5_spare_reg : (lane5_word_index[2] ? (lane5_word_index[0]
     ? front5 : front4) : (lane5_word_index[1] ? (lane5_word_index[0] ? front3 : front2) : (lane5_word_index[0]
     ? front1 : front0)));
-assign lane5_missing = lane5_needs & (lane5_word_index >= visible);
+assign lane5_missing = lane5_needs & ({1'd0, lane5_word_index} >= visible);
 assign lane5_state_end = lane5_pointer_reg + (6'd11 - {2'd0, lane5_decode_table_rdata[3:0]});
 assign lane5_state_in_word_in = {11'd0, lane5_word_reg};
 assign lane5_state_in_word_stage0 = lane5_state_end[5] ? (lane5_state_end[4] ? 26'd0 :
@@ -9879,7 +10107,7 @@ assign lane5_symbol = lane5_held_entry_reg[70] ? lane5_payload[15:8] : lane5_hel
 assign lane5_raw_bits = lane5_held_entry_reg[70] ? lane5_payload[7:0] : lane5_payload[15:8];
 assign lane5_value = {lane5_raw_bits[7], lane5_symbol, lane5_raw_bits[6:0]};
 assign lane5_loads_here = loads & (start_lane_reg == 4'd5);
-assign lane5_loads_first = parallel_load & (visible > 4'd5);
+assign lane5_loads_first = parallel_load & (visible > 5'd5);
 assign lane5_tried = parallel_count_reg > 4'd5;
 assign lane5_committed = lane5_tried & ~lane4_hit_after;
 assign lane5_hit_after = lane4_hit_after | (lane5_tried & ((lane5_consumed > 6'd21) | lane5_is_end));
@@ -9894,7 +10122,7 @@ assign lane6_word_index = ({3'd0, lane0_needs} + ({3'd0, lane1_needs} + {3'd0, l
 assign lane6_next_word = lane6_spare_valid_reg ? lane6_spare_reg : (lane6_word_index[2] ? (lane6_word_index[1]
     ? front6 : (lane6_word_index[0] ? front5 : front4)) : (lane6_word_index[1] ? (lane6_word_index[0] ? front3
     : front2) : (lane6_word_index[0] ? front1 : front0)));
-assign lane6_missing = lane6_needs & (lane6_word_index >= visible);
+assign lane6_missing = lane6_needs & ({1'd0, lane6_word_index} >= visible);
 assign lane6_state_end = lane6_pointer_reg + (6'd11 - {2'd0, lane6_decode_table_rdata[3:0]});
 assign lane6_state_in_word_in = {11'd0, lane6_word_reg};
 assign lane6_state_in_word_stage0 = lane6_state_end[5] ? (lane6_state_end[4] ? 26'd0 :
@@ -9995,7 +10223,7 @@ assign lane6_symbol = lane6_held_entry_reg[70] ? lane6_payload[15:8] : lane6_hel
 assign lane6_raw_bits = lane6_held_entry_reg[70] ? lane6_payload[7:0] : lane6_payload[15:8];
 assign lane6_value = {lane6_raw_bits[7], lane6_symbol, lane6_raw_bits[6:0]};
 assign lane6_loads_here = loads & (start_lane_reg == 4'd6);
-assign lane6_loads_first = parallel_load & (visible > 4'd6);
+assign lane6_loads_first = parallel_load & (visible > 5'd6);
 assign lane6_tried = parallel_count_reg > 4'd6;
 assign lane6_committed = lane6_tried & ~lane5_hit_after;
 assign lane6_hit_after = lane5_hit_after | (lane6_tried & ((lane6_consumed > 6'd21) | lane6_is_end));
@@ -10011,7 +10239,7 @@ assign lane7_next_word = lane7_spare_valid_reg ? lane7_spare_reg : (lane7_word_i
     ? (lane7_word_index[0] ? front7 : front6) : (lane7_word_index[0] ? front5 : front4)) :
     (lane7_word_index[1] ? (lane7_word_index[0] ? front3 : front2) : (lane7_word_index[0] ? front1 :
     front0)));
-assign lane7_missing = lane7_needs & (lane7_word_index >= visible);
+assign lane7_missing = lane7_needs & ({1'd0, lane7_word_index} >= visible);
 assign lane7_state_end = lane7_pointer_reg + (6'd11 - {2'd0, lane7_decode_table_rdata[3:0]});
 assign lane7_state_in_word_in = {11'd0, lane7_word_reg};
 assign lane7_state_in_word_stage0 = lane7_state_end[5] ? (lane7_state_end[4] ? 26'd0 :
@@ -10119,11 +10347,13 @@ assign lane7_symbol = lane7_held_entry_reg[70] ? lane7_payload[15:8] : lane7_hel
 assign lane7_raw_bits = lane7_held_entry_reg[70] ? lane7_payload[7:0] : lane7_payload[15:8];
 assign lane7_value = {lane7_raw_bits[7], lane7_symbol, lane7_raw_bits[6:0]};
 assign lane7_loads_here = loads & (start_lane_reg == 4'd7);
-assign lane7_loads_first = parallel_load & (visible > 4'd7);
+assign lane7_loads_first = parallel_load & (visible > 5'd7);
 assign lane7_tried = parallel_count_reg > 4'd7;
 assign lane7_committed = lane7_tried & ~lane6_hit_after;
 assign lane7_hit_after = lane6_hit_after | (lane7_tried & ((lane7_consumed > 6'd21) | lane7_is_end));
 assign lane7_checked_here = check_crosses & (check_lane_reg == 3'd7);
+assign round_checked_next = ~starting_reg & ~(lane0_missing | lane1_missing | lane2_missing | lane3_missing |
+    lane4_missing | lane5_missing | lane6_missing | lane7_missing) & ~step;
 assign first_taken = (({3'd0, lane0_committed} + {3'd0, lane1_committed}) + ({3'd0, lane2_committed} + {3'd0,
     lane3_committed})) + (({3'd0, lane4_committed} + {3'd0, lane5_committed}) + ({3'd0, lane6_committed} +
     {3'd0, lane7_committed}));
@@ -10134,10 +10364,10 @@ assign states_at_zero = (~lane0_started_reg | (lane0_state_reg == 11'd0)) & (~la
     (lane7_state_reg == 11'd0));
 assign taken = (({3'd0, lane0_needs} + {3'd0, lane1_needs}) + ({3'd0, lane2_needs} + {3'd0, lane3_needs})) +
     (({3'd0, lane4_needs} + {3'd0, lane5_needs}) + ({3'd0, lane6_needs} + {3'd0, lane7_needs}));
-assign words_taken = pending_take_reg;
+assign words_taken = {1'd0, pending_take_reg};
 assign words_staying = words_count_reg - words_taken;
 assign words_arrives = accepted_valid & words_ready;
-assign words_kept = ({3'd0, accepted_keep[0]} + {3'd0, accepted_keep[1]}) + {3'd0, accepted_keep[2]};
+assign words_kept = ({4'd0, accepted_keep[0]} + {4'd0, accepted_keep[1]}) + {4'd0, accepted_keep[2]};
 assign keeps = {lane7_keeps, lane6_keeps, lane5_keeps, lane4_keeps, lane3_keeps, lane2_keeps, lane1_keeps,
     lane0_keeps};
 assign leaves = held_valid_reg & round_ready & (held_last_reg | step);
@@ -10652,6 +10882,14 @@ always @(posedge clk) begin
     words_slot11_reg <= words_slot11_next;
     words_slot12_reg <= words_slot12_next;
     words_slot13_reg <= words_slot13_next;
+    words_slot14_reg <= words_slot14_next;
+    words_slot15_reg <= words_slot15_next;
+    words_slot16_reg <= words_slot16_next;
+    words_slot17_reg <= words_slot17_next;
+    words_slot18_reg <= words_slot18_next;
+    words_slot19_reg <= words_slot19_next;
+    words_slot20_reg <= words_slot20_next;
+    words_slot21_reg <= words_slot21_next;
     words_count_reg <= words_count_next;
     pending_take_reg <= pending_take_next;
     held_valid_reg <= held_valid_next;
@@ -10733,10 +10971,11 @@ always @(posedge clk) begin
     lane5_held_entry_reg <= lane5_held_entry_next;
     lane6_held_entry_reg <= lane6_held_entry_next;
     lane7_held_entry_reg <= lane7_held_entry_next;
+    round_checked_reg <= round_checked_next;
 
     if (rst) begin
         failed_reg <= 1'd0;
-        words_count_reg <= 4'd0;
+        words_count_reg <= 5'd0;
         pending_take_reg <= 4'd0;
         held_valid_reg <= 1'd0;
         stage_valid_reg <= 1'd0;
@@ -10780,6 +11019,7 @@ always @(posedge clk) begin
         lane7_have_reg <= 6'd0;
         lane7_started_reg <= 1'd0;
         lane7_spare_valid_reg <= 1'd0;
+        round_checked_reg <= 1'd0;
     end
 end
 

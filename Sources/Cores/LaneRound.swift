@@ -19,13 +19,13 @@ struct LaneRoundPorts {
 
     /// The words the K lanes take, up to K a cycle; once `failed` is 1, words are taken and
     /// dropped.
-    func front(_ m: ModuleBuilder, lanes k: Int, failed: Signal) -> LaneWordFront {
+    func front(_ m: ModuleBuilder, lanes k: Int, room: Int? = nil, failed: Signal) -> LaneWordFront {
         let accepted = m.stream("accepted", StreamShape(dataWidth: words.data.width, keepWidth: words.keep?.width))
         accepted.data.assign(words.data)
         if let keep = accepted.keep, let inKeep = words.keep { keep.assign(inKeep) }
         accepted.valid.assign(words.valid && !failed)
         words.ready.assign(failed || accepted.ready)
-        return LaneWordFront(m, input: accepted, lanes: k)
+        return LaneWordFront(m, input: accepted, lanes: k, room: room)
     }
 }
 
@@ -41,9 +41,10 @@ struct LaneWordFront {
     let window: WordWindow
     let pending: Signal
 
-    init(_ m: ModuleBuilder, input: Stream, lanes k: Int) {
+    /// `room`: the words the window holds besides a beat (default K + Q).
+    init(_ m: ModuleBuilder, input: Stream, lanes k: Int, room: Int? = nil) {
         let q = max(1, input.data.width / 32)
-        let window = WordWindow(m, name: "words", input: input, maxTake: k + q)
+        let window = WordWindow(m, name: "words", input: input, maxTake: room ?? k + q)
         let pending = m.register("pending_take", width: bitsToAddress(k + 1), reset: 0)
         var shifted = window.words
         for b in 0..<pending.width where (1 << b) <= k {

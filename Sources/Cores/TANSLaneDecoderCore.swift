@@ -79,7 +79,7 @@ public enum TANSLaneDecoderCore {
             ], tables: [("each lane's decode table", tableLayout), ("each lane's held entry", heldLayout)])
             let input = LaneRoundPorts(m, codebook: codebook, wordsPerBeat: q)
             let failed = m.register("failed", width: 1, reset: 0)
-            let words = input.front(m, lanes: k, failed: failed)
+            let words = input.front(m, lanes: k, room: 2 * k + q, failed: failed)
             let (front, visible) = (words.front, words.visible)
             let output = LaneRoundOutput(m, lanes: k, valueBits: layout.valueBits, to: input.values)
             let step = m.wire("step", width: 1)
@@ -237,7 +237,13 @@ public enum TANSLaneDecoderCore {
                 }
             }
             output.frameEnds.assign(any(endAt))
-            step.assign(!starting && !failed && !any(missing) && output.accepts)
+            // A round steps at once when the window shows K words (no lane can lack one), else a
+            // cycle after it found none missing (`round_checked`: nothing has moved since, and
+            // the window only gained words), so whether a word is missing is not on the step's
+            // path to every register it enables.
+            let roundChecked = m.register("round_checked", width: 1, reset: 0)
+            step.assign(!starting && !failed && output.accepts && ((visible >= k) || roundChecked))
+            roundChecked.assign(!starting && !any(missing) && !step)
             for update in updates { update() }
 
             // The start advances a lane per cycle and ends at EOF or after the last lane; a frame's
