@@ -95,7 +95,7 @@ struct HuffmanEntryDecoding {
     }
 
     /// The OR of `terms` (0 when there are none).
-    static func any(_ m: ModuleBuilder, _ terms: [Signal]) -> Signal { terms.reduce(m.constant(0, width: 1)) { $0 || $1 } }
+    static func any(_ m: ModuleBuilder, _ terms: [Signal]) -> Signal { LaneSelect.any(m, terms) }
 
     /// The bits an entry of class `c` consumes (EOF: its code; the padding comes after).
     func consumed(_ c: CodeClass) -> Int {

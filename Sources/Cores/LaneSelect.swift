@@ -22,4 +22,7 @@ enum LaneSelect {
         let half = bits.count / 2
         return count(m, Array(bits[..<half]), width: width) + count(m, Array(bits[half...]), width: width)
     }
+
+    /// The OR of `terms` (0 for none).
+    static func any(_ m: ModuleBuilder, _ terms: [Signal]) -> Signal { terms.reduce(m.constant(0, width: 1)) { $0 || $1 } }
 }

@@ -339,16 +339,13 @@ public enum PipelinedLaneDecoderCore {
         // The value, on the way out of the held register: the payload behind the state bits.
         let heldBits = heldLayout.field("bits", of: held)
         let payload = m.wire("payload", Funnel.top(payloadBits, of: heldBits, shiftedLeftBy: heldLayout.field("nb", of: held), name: "after_state", in: m))
-        let heldEscape = heldLayout.field("escape", of: held)
-        let symbol = m.wire("symbol", mux(heldEscape, payload[payloadBits - 1, rawBits], heldLayout.field("symbol", of: held)))
-        let raw: Signal? = rawBits == 0 ? nil
-            : m.wire("raw_bits", mux(heldEscape, payload[rawBits - 1, 0], payload[payloadBits - 1, symbolBits]))
         let nb = m.constant(UInt64(r), width: 4) - shift
         let newHeld = heldLayout.word(["bits": chosen[63, 64 - r - payloadBits], "nb": nb, "escape": isEscape,
                                        "symbol": tableLayout.field("symbol", of: stepEntry)], in: m)
         let zero = m.constant(0, width: 1)
         return CoderStep(consumed: consumed, needs: needs, fitsWithoutWord: fits, blocked: zero, fails: zero, isEnd: isEnd,
-                         newHeld: newHeld, value: ValueFields.value(symbol: symbol, raw: raw, layout: layout),
+                         newHeld: newHeld, value: TANSDecodeTable.value(m, payload: payload, escape: heldLayout.field("escape", of: held),
+                                                                         tableSymbol: heldLayout.field("symbol", of: held), layout: layout),
                          newState: newState, startBits: chosen[63 - r, 32 - r], startHave: m.constant(UInt64(32 - r), width: 6),
                          load: { m in stepEntry.assign(entry) },
                          finish: { m, _, _ in

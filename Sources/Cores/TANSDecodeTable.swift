@@ -41,3 +41,15 @@ struct TANSDecodeTable {
         longestEntry = consumed.max() ?? 0
     }
 }
+
+extension TANSDecodeTable {
+    /// A decoded entry's value from its `payload` (the bits after its state bits: the ESC
+    /// literal, then the raw bits): the table's symbol, or the literal after ESC, with the raw bits.
+    static func value(_ m: ModuleBuilder, payload: Signal, escape: Signal, tableSymbol: Signal, layout: ValueLayout) -> Signal {
+        let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
+        let payloadBits = symbolBits + rawBits
+        let symbol = m.wire("symbol", mux(escape, payload[payloadBits - 1, rawBits], tableSymbol))
+        let raw: Signal? = rawBits == 0 ? nil : m.wire("raw_bits", mux(escape, payload[rawBits - 1, 0], payload[payloadBits - 1, symbolBits]))
+        return ValueFields.value(symbol: symbol, raw: raw, layout: layout)
+    }
+}

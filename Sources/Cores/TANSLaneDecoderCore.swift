@@ -60,7 +60,6 @@ public enum TANSLaneDecoderCore {
             throw CoreError.unsupported("words per beat must be 1 to the \(k) lanes, is \(q)")
         }
         let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
-        let payloadBits = symbolBits + rawBits
         let tableLayout = table.layout
         // A held entry: the lane's word and the next, where its payload starts in them, ESC, the symbol.
         let heldLayout = WordLayout([("word", 32), ("next", 32), ("payload_at", 6), ("escape", 1), ("symbol", symbolBits)])
@@ -83,7 +82,7 @@ public enum TANSLaneDecoderCore {
             let (front, visible) = (words.front, words.visible)
             let output = LaneRoundOutput(m, lanes: k, valueBits: layout.valueBits, to: input.values)
             let step = m.wire("step", width: 1)
-            let any = { (terms: [Signal]) in HuffmanEntryDecoding.any(m, terms) }
+            let any = { (terms: [Signal]) in LaneSelect.any(m, terms) }
 
             // The frame's start: the next lane to load, and the lane loaded a cycle ago, whose
             // first entry the table now shows.
@@ -294,15 +293,12 @@ public enum TANSLaneDecoderCore {
     /// The value of a held entry, on its way out: the symbol (the table's, or the literal after
     /// ESC) and the raw bits, behind the entry's state bits.
     static func value(_ m: ModuleBuilder, held: Signal, layout heldLayout: WordLayout, values: ValueLayout) -> Signal {
-        let (symbolBits, rawBits) = (values.symbolBits, values.rawBits)
-        let payloadBits = symbolBits + rawBits
+        let payloadBits = values.symbolBits + values.rawBits
         let bits = cat(heldLayout.field("word", of: held), heldLayout.field("next", of: held))
         let payload = m.wire("payload", Funnel.top(payloadBits, of: bits, shiftedLeftBy: heldLayout.field("payload_at", of: held),
                                                    name: "after_state", in: m))
-        let escape = heldLayout.field("escape", of: held)
-        let symbol = m.wire("symbol", mux(escape, payload[payloadBits - 1, rawBits], heldLayout.field("symbol", of: held)))
-        let raw: Signal? = rawBits == 0 ? nil : m.wire("raw_bits", mux(escape, payload[rawBits - 1, 0], payload[payloadBits - 1, symbolBits]))
-        return m.wire("value", ValueFields.value(symbol: symbol, raw: raw, layout: values))
+        return m.wire("value", TANSDecodeTable.value(m, payload: payload, escape: heldLayout.field("escape", of: held),
+                                                     tableSymbol: heldLayout.field("symbol", of: held), layout: values))
     }
 
     /// Q from the table's distribution: the words K entries of the average length need (an

@@ -237,8 +237,8 @@ struct LaneDecoderTests {
 
     /// The indexes of the values that end a frame.
     static func lastIndexes(_ c: Case) -> [Int] {
-        var total = 0
-        return c.frameSizes.compactMap { size in size > 0 ? { total += size; return total - 1 }() : nil }
+        let last = CoreHarness.lastFlags(frameSizes: c.frameSizes)
+        return last.indices.filter { last[$0] }
     }
 
     @discardableResult
