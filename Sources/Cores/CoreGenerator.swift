@@ -57,10 +57,16 @@ public enum CoreGenerator {
         }
     }
 
-    /// A K-lane encoder, either coder, at P = Q = 1.
+    /// A K-lane encoder: either coder at P = Q = 1, Huffman also at P = K.
     static func laneEncoder(_ codebook: Codebook, maxFrame: Int, valuesPerBeat: Int?, wordsPerBeat: Int?) throws -> Module {
+        let k = codebook.lanes
+        if case .huffman = codebook.coder, valuesPerBeat == k {
+            return try HuffmanRoundEncoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)
+        }
         if let p = valuesPerBeat, p != 1 {
-            throw CoreError.unsupported("--values-per-beat \(p): the K-lane encoders take P = 1 value per beat so far (generate the decoder alone with --decoder)")
+            let which = if case .huffman = codebook.coder { "the K-lane Huffman encoder takes P = 1 or P = K = \(k) values per beat" }
+                else { "the K-lane tANS encoder takes P = 1 value per beat so far (generate the decoder alone with --decoder)" }
+            throw CoreError.unsupported("--values-per-beat \(p): \(which)")
         }
         if let q = wordsPerBeat, q != 1 {
             throw CoreError.unsupported("--words-per-beat \(q): the K-lane encoders write Q = 1 word per beat so far (generate the decoder alone with --decoder)")

@@ -41,26 +41,10 @@ public enum HuffmanEncoderCore {
     public static func module(codebook: Codebook) throws -> Module {
         let tables = try HuffmanTables(codebook)
         let k = codebook.lanes
-        let (layout, lengths, code) = (tables.layout, tables.lengths, tables.code)
-        let (n, escape, endOfFrame) = (layout.symbolCount, tables.escape, tables.endOfFrame)
-        // Per symbol: its code, or ESC's code then the literal, and the number of those bits.
-        let fields: [(bits: UInt64, count: Int)] = (0..<n).map { s in
-            lengths[s] > 0
-                ? (UInt64(code.codes[s]), lengths[s])
-                : (UInt64(code.codes[escape]) << UInt64(layout.symbolBits) | UInt64(s), lengths[escape] + layout.symbolBits)
-        }
-        let fieldWidth = max(1, fields.map(\.count).max() ?? 1)
-        let countWidth = 5  // up to 28 bits
-        // ROM word: the field left-aligned in fieldWidth bits, and its bit count.
-        let codeLayout = WordLayout([("code", fieldWidth), ("length", countWidth)])
-        let romContents = try fields.map { try codeLayout.pack(["code": $0.bits << UInt64(fieldWidth - $0.count), "length": UInt64($0.count)]) }
-        let maxChunk = fieldWidth + layout.rawBits
-        let eofLength = lengths[endOfFrame]
-        let eofLeft = UInt64(code.codes[endOfFrame]) << UInt64(64 - eofLength)
-        let maxItem = max(maxChunk, eofLength)
-        // Every value's bits (its field and raw bits), for the lanes' reorder buffer. EOF's code
-        // does not bound it: the frame's end writes every lane's open word.
-        let valueChunks = fields.map { $0.count + layout.rawBits }
+        let layout = tables.layout
+        let rom = try HuffmanCodeROM(tables)
+        let (n, codeLayout, romContents, maxItem) = (layout.symbolCount, rom.layout, rom.contents, rom.longest)
+        let (eofLength, eofLeft, valueChunks) = (rom.endLength, rom.endLeft, rom.valueChunks)
         if k > 1, maxItem > longestLaneEntry {
             throw CoreError.unsupported("codebook '\(codebook.name)' has entries of up to \(maxItem) bits; the K-lane Huffman encoder takes entries of at most \(longestLaneEntry) bits")
         }
@@ -136,5 +120,40 @@ public enum HuffmanEncoderCore {
                 endPending.assign(1)
             }
         }
+    }
+}
+
+/// The Huffman encoders' code ROM: per symbol its code (or ESC's code then the literal),
+/// left-aligned in `fieldWidth` bits, and the number of those bits.
+struct HuffmanCodeROM {
+    let layout: WordLayout
+    let contents: [UInt64]
+    let fieldWidth: Int
+    /// Per symbol, its entry's bits (field and raw bits).
+    let valueChunks: [Int]
+    /// EOF's code: its length, and the code left-aligned in 64 bits.
+    let endLength: Int
+    let endLeft: UInt64
+    /// The longest entry (a value's, or EOF's).
+    let longest: Int
+
+    init(_ tables: HuffmanTables) throws {
+        let (values, lengths, code) = (tables.layout, tables.lengths, tables.code)
+        let (escape, endOfFrame) = (tables.escape, tables.endOfFrame)
+        let fields: [(bits: UInt64, count: Int)] = (0..<values.symbolCount).map { s in
+            lengths[s] > 0
+                ? (UInt64(code.codes[s]), lengths[s])
+                : (UInt64(code.codes[escape]) << UInt64(values.symbolBits) | UInt64(s), lengths[escape] + values.symbolBits)
+        }
+        let fieldWidth = max(1, fields.map(\.count).max() ?? 1)
+        let countWidth = 5  // up to 28 bits
+        let layout = WordLayout([("code", fieldWidth), ("length", countWidth)])
+        contents = try fields.map { try layout.pack(["code": $0.bits << UInt64(fieldWidth - $0.count), "length": UInt64($0.count)]) }
+        self.layout = layout
+        self.fieldWidth = fieldWidth
+        valueChunks = fields.map { $0.count + values.rawBits }
+        endLength = lengths[endOfFrame]
+        endLeft = UInt64(code.codes[endOfFrame]) << UInt64(64 - endLength)
+        longest = max(fieldWidth + values.rawBits, endLength)
     }
 }

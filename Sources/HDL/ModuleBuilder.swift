@@ -187,6 +187,31 @@ public final class ModuleBuilder {
         file: String = #fileID, line: Int = #line
     ) -> Signal {
         let location = SourceLocation(fileID: file, line: line)
+        let write = checkedWrite(name, width: width, depth: depth, writeEnable: writeEnable, writeAddress: writeAddress,
+                                 writeData: writeData, at: location)
+        return memory(name, width: width, contents: [UInt64](repeating: 0, count: Swift.max(2, depth)), style: .blockMemory,
+                      address: readAddress, readEnable: readEnable, synchronous: true, write: write, at: location)
+    }
+
+    /// Declares a small RAM in LUTs (distributed RAM: ECP5 `TRELLIS_DPR16X4`, Xilinx `RAM32M`):
+    /// one write port (clocked) and an asynchronous read port, so the read data follows
+    /// `readAddress` in the same cycle (a read of the address being written returns the old word).
+    /// Addresses are ceil(log2(depth)) bits. Returns the read data.
+    public func distributedRam(
+        _ name: String, width: Int, depth: Int,
+        writeEnable: Signal, writeAddress: Signal, writeData: Signal, readAddress: Signal,
+        file: String = #fileID, line: Int = #line
+    ) -> Signal {
+        let location = SourceLocation(fileID: file, line: line)
+        let write = checkedWrite(name, width: width, depth: depth, writeEnable: writeEnable, writeAddress: writeAddress,
+                                 writeData: writeData, at: location)
+        return memory(name, width: width, contents: [UInt64](repeating: 0, count: Swift.max(2, depth)), style: .distributedMemory,
+                      address: readAddress, readEnable: nil, synchronous: false, write: write, at: location)
+    }
+
+    /// A RAM's write port, its widths checked.
+    private func checkedWrite(_ name: String, width: Int, depth: Int, writeEnable: Signal, writeAddress: Signal, writeData: Signal,
+                              at location: SourceLocation) -> MemoryWrite {
         let addressWidth = Swift.max(1, bitsToAddress(Swift.max(2, depth)))
         if writeAddress.width != addressWidth {
             report(.widthMismatch, "write address of RAM '\(name)' is \(writeAddress.width) bits, its \(depth) words need \(addressWidth)", at: location)
@@ -197,10 +222,8 @@ public final class ModuleBuilder {
         if writeEnable.width != 1 {
             report(.invalidOperand, "write enable of RAM '\(name)' must be 1 bit", at: location)
         }
-        let write = MemoryWrite(enable: checkedOperand(writeEnable, at: location), address: checkedOperand(writeAddress, at: location),
-                                data: checkedOperand(writeData, at: location))
-        return memory(name, width: width, contents: [UInt64](repeating: 0, count: Swift.max(2, depth)), style: .blockMemory,
-                      address: readAddress, readEnable: readEnable, synchronous: true, write: write, at: location)
+        return MemoryWrite(enable: checkedOperand(writeEnable, at: location), address: checkedOperand(writeAddress, at: location),
+                           data: checkedOperand(writeData, at: location))
     }
 
     /// Instantiates `module` under `name`. Its clock and reset follow the parent's; its other ports

@@ -584,8 +584,9 @@ struct ModuleEmitter {
     /// A simple dual-port RAM: the array, its write port, its read port.
     private mutating func ramLines(_ rom: RomDecl, write: MemoryWrite) -> [String] {
         let padded = 1 << rom.addressWidth
-        var lines = ["// RAM \(rom.name): \(rom.contents.count) x \(rom.width) bits, simple dual port, synchronous read"]
-        lines.append("(* ram_style = \"block\" *)")  // `ModuleBuilder.ram` declares block RAMs only
+        let distributed = rom.style == .distributedMemory
+        var lines = ["// RAM \(rom.name): \(rom.contents.count) x \(rom.width) bits, simple dual port, \(distributed ? "asynchronous" : "synchronous") read"]
+        lines.append(distributed ? "(* ram_style = \"distributed\" *)" : "(* ram_style = \"block\" *)")
         lines.append("reg [\(rom.width - 1):0] \(rom.name)_mem [0:\(padded - 1)];")
         lines.append("")
         lines.append("always @(posedge clk) begin")

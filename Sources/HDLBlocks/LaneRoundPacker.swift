@@ -1,0 +1,247 @@
+import HDL
+
+/// Packs a *round* of K bit chunks per cycle, one per lane, into K interleaved streams of 32-bit
+/// words (first bit at bit 31), and sends the words in the order of their first bit, up to Q a
+/// beat. The round-per-cycle sibling of `LaneWordPacker`: a word's place in the output is fixed
+/// when the first chunk reaching it arrives (lane 0's chunk before lane 1's in a round), its
+/// contents when its lane has filled it.
+///
+/// **Sequence numbers instead of a reorder buffer.** A round's new words are numbered from
+/// `tail` in lane order (a prefix count of the words each lane opens); each lane keeps the number
+/// of its open word. A lane's filled words go into its own FIFO (LUT RAM, one write a cycle) with
+/// their numbers, in order; the output takes word `head + i` (i < Q) from whichever lane's FIFO
+/// shows that number at its front, at most one word per lane per beat, and stops at the first
+/// number no FIFO shows (a word still open, or second in its lane's FIFO). A lane's words never
+/// need more than one write a round, so nothing is multi-ported.
+///
+/// **Frames.** A round marked `last` ends the frame: the cycle after it, every lane's partial
+/// word (zero-padded) goes into its FIFO and the frame's newest word is queued as a frame end;
+/// the output gives it `tlast` and ends the beat there, so a beat holds one frame's words. The
+/// newest word waits until a newer word opens or its frame's end is queued (it may be filled
+/// already). A frame must have at least one bit; the next frame starts with every lane empty.
+///
+/// **Room.** Rounds wait while any lane's FIFO, the numbers outstanding or the frame-end queue
+/// were near full a cycle before (registered tests, off the round's path). That cannot deadlock
+/// when each lane's open word is filled within `roundsOpen` more rounds of its frame (the caller
+/// knows: 31 over its shortest chunk, rounded up): the FIFOs and the numbers are sized so that
+/// rounds never wait on room while the oldest word is open.
+///
+/// **Chunks.** Each lane's chunk is left-aligned in `maxChunk` bits (1-63) with its bit count
+/// (0: the lane takes nothing this round). A lane's held bits plus its chunk must not exceed 63
+/// bits: always true for chunks of at most 32 bits; a longer chunk may go only into an empty lane
+/// (a frame's first round).
+///
+/// Timing: the round register; per lane a 64-bit merge behind its held bits, the round's prefix
+/// count of new words, at most one FIFO write; on the output side an equality test per (word,
+/// lane) on the FIFOs' fronts, one word out per matching lane, a register stage and a skid stage.
+public struct LaneRoundPacker {
+    /// One lane's chunk of a round: `data` left-aligned in `maxChunk` bits, `bits` its length.
+    public struct Chunk {
+        public let data: Signal
+        public let bits: Signal
+        public init(data: Signal, bits: Signal) {
+            self.data = data
+            self.bits = bits
+        }
+    }
+
+    /// The packer takes the offered round this cycle.
+    public let accepts: Signal
+    /// Depth of each lane's FIFO, and the most words outstanding (opened, not yet sent) before
+    /// rounds wait.
+    public let laneDepth: Int
+    public let outstandingLimit: Int
+
+    /// Builds the packer into `m` in scope `name`: `lanes` lanes, `wordsPerBeat` words out per
+    /// beat on `words` (32 x Q bits of data, Q bits of `tkeep`, `tlast`). The round is offered by
+    /// `valid` with one chunk per lane (lane 0 first) and `last` (it ends its frame).
+    public init(_ m: ModuleBuilder, name: String, lanes: Int, wordsPerBeat: Int, maxChunk requested: Int, roundsOpen requestedRounds: Int,
+                valid: Signal, chunks: [Chunk], last: Signal, to words: Stream, file: String = #fileID, line: Int = #line) {
+        let location = SourceLocation(fileID: file, line: line)
+        var maxChunk = requested, k = lanes, q = wordsPerBeat, roundsOpen = requestedRounds
+        if !(1...63).contains(maxChunk) {
+            m.report(.invalidWidth, "lane round packer '\(name)' takes chunks of 1-63 bits, not \(maxChunk)", at: location)
+            maxChunk = Swift.min(63, Swift.max(1, maxChunk))
+        }
+        if k < 1 || chunks.count != k {
+            m.report(.invalidOperand, "lane round packer '\(name)' needs one chunk per lane (\(k) lanes, \(chunks.count) chunks)", at: location)
+            k = Swift.max(1, Swift.min(k, chunks.count))
+        }
+        if q < 1 || words.data.width != 32 * q || words.keep?.width != q || words.last == nil {
+            m.report(.invalidOperand, "lane round packer '\(name)': the word stream must carry \(q) words with \(q) bits of tkeep and tlast", at: location)
+            q = Swift.max(1, q)
+        }
+        if roundsOpen < 1 {
+            m.report(.invalidOperand, "lane round packer '\(name)': roundsOpen must be at least 1, not \(roundsOpen)", at: location)
+            roundsOpen = 1
+        }
+        let saved = m.enterScope(m.scope(name, file: file, line: line))
+        defer { m.restoreScope(saved) }
+
+        // Sizes. A round opens at most `opensPerRound` words; while the oldest is open, at most
+        // (roundsOpen + 1) rounds open more and each lane fills at most roundsOpen + 2.
+        let opensPerLane = maxChunk > 32 ? 2 : 1
+        let opensPerRound = k * opensPerLane
+        let limit = opensPerRound * (roundsOpen + 2)
+        let fifoDepth = 1 << Swift.max(1, bitsToAddress(roundsOpen + 5))
+        let endDepth = 4
+        // Numbers are compared for equality: the outstanding ones (at most limit plus two rounds'
+        // worth, the room test being a cycle late) must be distinct.
+        let s = bitsToAddress(limit + 2 * opensPerRound + 1)
+        let fa = bitsToAddress(fifoDepth), ea = bitsToAddress(endDepth)
+        laneDepth = fifoDepth
+        outstandingLimit = limit
+
+        // The round register.
+        let roundValid = m.register("round_valid", width: 1, reset: 0)
+        let roundLast = m.register("round_last", width: 1, reset: nil)
+        let bitsWidth = bitsToAddress(maxChunk + 1)
+        let held = (0..<k).map { i in
+            m.within(m.scope("chunk\(i)")) {
+                (data: m.register("data", width: maxChunk, reset: nil), bits: m.register("bits", width: bitsWidth, reset: nil))
+            }
+        }
+        let flushing = m.register("flushing", width: 1, reset: 0)
+        let room = m.register("room", width: 1, reset: 1)
+        let take = m.wire("take", roundValid && !flushing && room)
+        let flushes = m.wire("flushes", flushing && room)
+        let load = m.wire("round_load", !roundValid || take)
+        m.when(load) {
+            roundValid.assign(valid)
+            roundLast.assign(last)
+            for (h, chunk) in zip(held, chunks.prefix(k)) {
+                h.data.assign(chunk.data.resized(to: maxChunk))
+                h.bits.assign(chunk.bits.resized(to: bitsWidth))
+            }
+        }
+        m.when(take && roundLast) { flushing.assign(1) }.elseWhen(flushes) { flushing.assign(0) }
+        accepts = load
+
+        let tail = m.register("tail", width: s, reset: 0)
+        let head = m.register("head", width: s, reset: 0)
+
+        // Per lane: the merge, the words it opens, its FIFO.
+        struct Front { let nonEmpty: Signal; let number: Signal; let word: Signal; let pop: Signal; let count: Signal }
+        var opensBefore: [Signal] = []
+        var fronts: [Front] = []
+        var opens: [Signal] = []
+        for lane in 0..<k {
+            let scope = m.scope("lane\(lane)")
+            let front: Front = m.within(scope) {
+                let bits = m.register("bits", width: 32, reset: 0)
+                let have = m.register("have", width: 5, reset: 0)
+                let number = m.register("number", width: s, reset: nil)
+                let chunk = held[lane]
+                let count = chunk.bits.resized(to: 7)
+                let placed = m.wire("placed", cat(chunk.data, m.constant(0, width: 64 - maxChunk)) >> have)
+                let merged = m.wire("merged", cat(bits, m.constant(0, width: 32)) | placed)
+                let total = m.wire("total", have.zeroExtended(to: 7) + count)
+                let full = m.wire("full", total >= 32)
+                let empty = m.wire("empty", have == 0)
+                let opensFirst = m.wire("opens_first", empty && count != 0)
+                let opensSpill = m.wire("opens_spill", total > 32)
+                opens.append(opensFirst.zeroExtended(to: 2) + opensSpill.zeroExtended(to: 2))
+                // The number of the lane's first new word: tail plus the words the lanes before it open.
+                let before = LaneRoundPacker.sum(m, opensBefore, width: s)
+                opensBefore.append(opens[lane])
+                let first = m.wire("first", tail + before)
+                let spillNumber = opensPerLane == 2 ? mux(opensFirst, first + 1, first) : first
+                // Writes: the word the chunk fills, or (flushing) the partial word.
+                let flushWrites = m.wire("flush_writes", flushes && !empty)
+                let writes = m.wire("writes", (take && full) || flushWrites)
+                let writeNumber = mux(flushing || !empty, number, first)
+                let writeWord = mux(flushing, bits, merged[63, 32])
+                m.when(take) {
+                    bits.assign(mux(full, merged[31, 0], merged[63, 32]))
+                    have.assign(total[4, 0])
+                    m.when(opensSpill) { number.assign(spillNumber) }.elseWhen(opensFirst) { number.assign(first) }
+                }.elseWhen(flushes) {
+                    have.assign(0)
+                    bits.assign(0)
+                }
+                let writeAt = m.register("fifo_write", width: fa + 1, reset: 0)
+                let readAt = m.register("fifo_read", width: fa + 1, reset: 0)
+                let stored = m.distributedRam("fifo", width: s + 32, depth: fifoDepth, writeEnable: writes, writeAddress: writeAt[fa - 1, 0],
+                                              writeData: cat(writeNumber, writeWord), readAddress: readAt[fa - 1, 0])
+                m.when(writes) { writeAt.assign(writeAt + 1) }
+                let pop = m.wire("pop", width: 1)
+                m.when(pop) { readAt.assign(readAt + 1) }
+                return Front(nonEmpty: m.wire("non_empty", writeAt != readAt), number: m.wire("front_number", stored[s + 31, 32]),
+                             word: m.wire("front_word", stored[31, 0]), pop: pop, count: m.wire("count", writeAt - readAt))
+            }
+            fronts.append(front)
+        }
+        let opened = m.wire("opened", LaneRoundPacker.sum(m, opens, width: s))
+        m.when(take) { tail.assign(tail + opened) }
+
+        // Frame ends: the number of each frame's last word, queued when its partial words are written.
+        let ends = (0..<endDepth).map { m.register("end\($0)", width: s, reset: nil) }
+        let endWrite = m.register("end_write", width: ea + 1, reset: 0)
+        let endRead = m.register("end_read", width: ea + 1, reset: 0)
+        m.when(flushes) {
+            for (i, end) in ends.enumerated() {
+                m.when(endWrite[ea - 1, 0] == i) { end.assign(tail - 1) }
+            }
+            endWrite.assign(endWrite + 1)
+        }
+        let endPending = m.wire("end_pending", endWrite != endRead)
+        let endNumber = m.wire("end_number", LaneRoundPacker.pick(ends, by: endRead[ea - 1, 0]))
+
+        // Room for the next round, a cycle late.
+        let lanesRoom = fronts.map { $0.count <= fifoDepth - 2 }.reduce(m.constant(1, width: 1)) { $0 && $1 }
+        room.assign(lanesRoom && ((tail - head) <= limit) && ((endWrite - endRead) <= endDepth - 2))
+
+        // The output beat: word head + i from the lane whose FIFO front carries that number.
+        let beat = m.stream("beat", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: q))
+        m.connect(words, from: m.skidStage(m.registerStage(beat, name: "stage"), name: "skid"))
+        let newest = m.wire("newest", tail - 1)
+        var keeps: [Signal] = [], data: [Signal] = [], lastTerms: [Signal] = []
+        var open: Signal = m.constant(1, width: 1)  // every word before this one was kept and none ended the frame
+        var popTerms = [[Signal]](repeating: [], count: k)
+        for i in 0..<q {
+            m.scope("word\(i)") {
+                let target = m.wire("target", head + i)
+                let matches = fronts.map { $0.nonEmpty && ($0.number == target) }
+                let isEnd = m.wire("is_end", endPending && endNumber == target)
+                let ready = m.wire("ready", LaneRoundPacker.any(m, matches) && (isEnd || target != newest))
+                let kept = m.wire("kept", open && ready)
+                keeps.append(kept)
+                lastTerms.append(kept && isEnd)
+                data.append(m.wire("word", zip(matches, fronts).map { mux($0.0, $0.1.word, 0) }.reduce(m.constant(0, width: 32)) { $0 | $1 }))
+                for (lane, match) in matches.enumerated() { popTerms[lane].append(kept && match) }
+                open = m.wire("open_after", kept && !isEnd)
+            }
+        }
+        let sends = m.wire("sends", beat.ready && keeps[0])
+        beat.valid.assign(keeps[0])
+        beat.data.assign(m.cat(data.reversed()))
+        beat.keep?.assign(m.cat(keeps.reversed()))
+        let endsFrame = m.wire("beat_ends_frame", LaneRoundPacker.any(m, lastTerms))
+        beat.last?.assign(endsFrame)
+        for (lane, front) in fronts.enumerated() { front.pop.assign(sends && LaneRoundPacker.any(m, popTerms[lane])) }
+        m.when(sends) { head.assign(head + LaneRoundPacker.sum(m, keeps, width: s)) }
+        m.when(sends && endsFrame) { endRead.assign(endRead + 1) }
+    }
+
+    /// The sum of `terms`, `width` bits wide, as a balanced tree of adds.
+    static func sum(_ m: ModuleBuilder, _ terms: [Signal], width: Int) -> Signal {
+        if terms.isEmpty { return m.constant(0, width: width) }
+        if terms.count == 1 { return terms[0].resized(to: width) }
+        let half = terms.count / 2
+        return sum(m, Array(terms[..<half]), width: width) + sum(m, Array(terms[half...]), width: width)
+    }
+
+    /// `items[index]` as a tree of 2:1 multiplexers on the index's bits (`items.count` a power of two).
+    static func pick(_ items: [Signal], by index: Signal) -> Signal {
+        var layer = items, bit = 0
+        while layer.count > 1 {
+            let b = bit
+            layer = stride(from: 0, to: layer.count, by: 2).map { j in mux(index[b], layer[j + 1], layer[j]) }
+            bit += 1
+        }
+        return layer[0]
+    }
+
+    /// The OR of `terms` (0 for none).
+    static func any(_ m: ModuleBuilder, _ terms: [Signal]) -> Signal { terms.reduce(m.constant(0, width: 1)) { $0 || $1 } }
+}
