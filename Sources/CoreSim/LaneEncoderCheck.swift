@@ -24,8 +24,8 @@ public struct LaneEncoderCheck {
     /// A top with every port at most 32 bits wide, for per-cycle driving through the bridge:
     /// `in_v<s>` (value s of the beat), `in_keep`, `in_last`, `in_valid`, `in_ready`, `out_w<i>`
     /// (word i), `out_keep`, `out_last`, `out_valid`, `out_ready`.
-    public static func top(_ core: Module, k: Int, q: Int, valueBits: Int) throws -> Module {
-        try Module("\(core.name)_narrow") { m in
+    public static func top(_ core: Module, k: Int, q: Int, valueBits: Int, name: String? = nil) throws -> Module {
+        try Module(name ?? "\(core.name)_narrow") { m in
             let dut = m.instance(core, name: "dut")
             let values = (0..<k).map { m.input("in_v\($0)", width: valueBits) }
             dut["s_axis_tdata"].assign(m.cat(values.reversed()))
@@ -43,7 +43,7 @@ public struct LaneEncoderCheck {
     }
 
     /// The input beats: each frame's values K at a time, the last beat keeping the rest.
-    static func beats(values: [UInt32], frameSizes: [Int], k: Int) -> [(values: ArraySlice<UInt32>, last: Bool)] {
+    public static func beats(values: [UInt32], frameSizes: [Int], k: Int) -> [(values: ArraySlice<UInt32>, last: Bool)] {
         var beats: [(values: ArraySlice<UInt32>, last: Bool)] = []
         var start = 0
         for size in frameSizes where size > 0 {
@@ -58,6 +58,13 @@ public struct LaneEncoderCheck {
         return beats
     }
 
+    /// What a drive of an encoder showed.
+    public struct Drive: Sendable {
+        public var wordsOut = 0, beatsIn = 0, beatsOut = 0, cycles = 0
+        /// nil when every word and frame end so far matched the reference; else the first difference.
+        public var mismatch: String? = nil
+    }
+
     /// Runs the encoder over `values` cut into frames of `frameSizes`; `words` is the reference
     /// stream (each word with whether it ends its frame).
     public func run(values: [UInt32], words: [(word: UInt32, endsFrame: Bool)], frameSizes: [Int], wordsPerBeat: Int? = nil) throws -> CoreCheck.Outcome {
@@ -66,78 +73,103 @@ public struct LaneEncoderCheck {
         let q = core.port(named: "m_axis_tkeep")?.width ?? 1
         let narrow = try Self.top(core, k: k, q: q, valueBits: bits)
         let sim = try SimulationBuilder().build([narrow]).simulation(of: narrow.name)
-        let inValues = try (0..<k).map { try sim.port("in_v\($0)") }
-        let outWords = try (0..<q).map { try sim.port("out_w\($0)") }
-        let (inKeep, inLast, inValid, inReady) = (try sim.port("in_keep"), try sim.port("in_last"), try sim.port("in_valid"), try sim.port("in_ready"))
-        let (outKeep, outValid, outLast, outReady) = (try sim.port("out_keep"), try sim.port("out_valid"), try sim.port("out_last"), try sim.port("out_ready"))
-        let beats = Self.beats(values: values, frameSizes: frameSizes, k: k)
+        let latency = try Self.latency(sim, values: values, frameSizes: frameSizes, k: k)
+        sim.reset()
+        let drive = try self.drive(sim, values: values, words: words, frameSizes: frameSizes)
+        return CoreCheck.Outcome(core: core.name, beatsIn: drive.beatsIn, beatsOut: drive.beatsOut, cycles: drive.cycles, latency: latency,
+                                 valuesPerCycle: Double(values.count) / Double(max(1, drive.cycles)), mismatch: drive.mismatch)
+    }
 
-        var state = seed | 1
-        func percent() -> Int {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return Int(state % 100)
+    /// The narrow top's ports.
+    struct Ports {
+        let values: [PortHandle], words: [PortHandle]
+        let inKeep, inLast, inValid, inReady, outKeep, outValid, outLast, outReady: PortHandle
+        init(_ sim: Simulation) throws {
+            values = try (0..<64).prefix { sim.module.port(named: "in_v\($0)") != nil }.map { try sim.port("in_v\($0)") }
+            words = try (0..<64).prefix { sim.module.port(named: "out_w\($0)") != nil }.map { try sim.port("out_w\($0)") }
+            (inKeep, inLast, inValid, inReady) = (try sim.port("in_keep"), try sim.port("in_last"), try sim.port("in_valid"), try sim.port("in_ready"))
+            (outKeep, outValid, outLast, outReady) = (try sim.port("out_keep"), try sim.port("out_valid"), try sim.port("out_last"), try sim.port("out_ready"))
         }
-        func offer(_ beat: (values: ArraySlice<UInt32>, last: Bool)?) {
-            for (s, port) in inValues.enumerated() {
+
+        func offer(_ sim: Simulation, _ beat: (values: ArraySlice<UInt32>, last: Bool)?) {
+            for (s, port) in values.enumerated() {
                 sim.poke(port, beat.map { s < $0.values.count ? UInt64($0.values[$0.values.startIndex + s]) : 0 } ?? 0)
             }
             sim.poke(inKeep, UInt64((1 << (beat?.values.count ?? 0)) - 1))
             sim.poke(inLast, beat?.last == true ? 1 : 0)
             sim.poke(inValid, beat == nil ? 0 : 1)
         }
+    }
 
-        // Latency: full beats every cycle, the output always taken.
+    /// Clock edges from the one that takes the first beat to the first cycle with a word offered,
+    /// with full beats every cycle and the output always taken (resets `sim` first).
+    public static func latency(_ sim: Simulation, values: [UInt32], frameSizes: [Int], k: Int) throws -> Int? {
+        let ports = try Ports(sim)
+        let beats = Self.beats(values: values, frameSizes: frameSizes, k: k)
         sim.reset()
-        sim.poke(outReady, 1)
-        var latency: Int? = nil, firstTaken: Int? = nil, next = 0
-        for cycle in 0..<10_000 where latency == nil {
-            offer(next < beats.count ? beats[next] : nil)
+        sim.poke(ports.outReady, 1)
+        var firstTaken: Int? = nil, next = 0
+        for cycle in 0..<10_000 {
+            ports.offer(sim, next < beats.count ? beats[next] : nil)
             sim.eval()
-            if let first = firstTaken, sim.peek(outValid) == 1 { latency = cycle - first }
-            if next < beats.count && sim.peek(inReady) == 1 {
+            if let first = firstTaken, sim.peek(ports.outValid) == 1 { return cycle - first }
+            if next < beats.count && sim.peek(ports.inReady) == 1 {
                 if firstTaken == nil { firstTaken = cycle }
                 next += 1
             }
             sim.tick()
         }
+        return nil
+    }
 
-        sim.reset()
-        var received = 0, beatsIn = 0, beatsOut = 0, cycles = 0, position = 0
-        var offered = false
-        var mismatch: String? = nil
-        let limit = 40 * (words.count + beats.count) + 1000
-        while received < words.count && mismatch == nil && cycles < limit {
-            cycles += 1
+    /// Drives the encoder's narrow top (`top`) from its current state: `values` in beats under
+    /// random valid/ready until every reference word is out, a word differs, or `maxCycles` pass.
+    public func drive(_ sim: Simulation, values: [UInt32], words: [(word: UInt32, endsFrame: Bool)], frameSizes: [Int],
+                      maxCycles: Int? = nil) throws -> Drive {
+        let ports = try Ports(sim)
+        let beats = Self.beats(values: values, frameSizes: frameSizes, k: ports.values.count)
+        let q = ports.words.count
+        var state = seed | 1
+        func percent() -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int(state % 100)
+        }
+        var run = Drive()
+        var position = 0, offered = false
+        let limit = maxCycles ?? 40 * (words.count + beats.count) + 1000
+        while run.wordsOut < words.count && run.mismatch == nil && run.cycles < limit {
+            run.cycles += 1
             if !offered, position < beats.count, percent() < validPercent { offered = true }
-            offer(offered ? beats[position] : nil)
+            ports.offer(sim, offered ? beats[position] : nil)
             let take = percent() < readyPercent
-            sim.poke(outReady, take ? 1 : 0)
+            sim.poke(ports.outReady, take ? 1 : 0)
             sim.eval()
-            if sim.peek(outValid) == 1 && take {
-                beatsOut += 1
-                let keep = sim.peek(outKeep), last = sim.peek(outLast) == 1
+            if sim.peek(ports.outValid) == 1 && take {
+                run.beatsOut += 1
+                let keep = sim.peek(ports.outKeep), last = sim.peek(ports.outLast) == 1
                 let kept = (0..<q).filter { keep >> UInt64($0) & 1 == 1 }.count
-                if keep != (UInt64(1) << UInt64(kept)) - 1 || kept == 0 { mismatch = "beat \(beatsOut - 1): tkeep \(keep) does not keep words 0 to k-1" }
-                for i in 0..<kept where mismatch == nil {
-                    let word = UInt32(sim.peek(outWords[i]))
-                    guard received < words.count else { mismatch = "word \(received): more words than the reference stream"; break }
-                    let expected = words[received]
+                if keep != (UInt64(1) << UInt64(kept)) - 1 || kept == 0 { run.mismatch = "beat \(run.beatsOut - 1): tkeep \(keep) does not keep words 0 to k-1" }
+                for i in 0..<kept where run.mismatch == nil {
+                    let word = UInt32(sim.peek(ports.words[i]))
+                    guard run.wordsOut < words.count else { run.mismatch = "word \(run.wordsOut): more words than the reference stream"; break }
+                    let expected = words[run.wordsOut]
                     if word != expected.word {
-                        mismatch = String(format: "word %d: 0x%08x, expected 0x%08x", received, word, expected.word)
+                        run.mismatch = String(format: "word %d: 0x%08x, expected 0x%08x", run.wordsOut, word, expected.word)
                     } else if expected.endsFrame && i != kept - 1 {
-                        mismatch = "word \(received) ends its frame but beat \(beatsOut - 1) goes on"
+                        run.mismatch = "word \(run.wordsOut) ends its frame but beat \(run.beatsOut - 1) goes on"
                     } else if i == kept - 1 && last != expected.endsFrame {
-                        mismatch = "word \(received): \(last ? "tlast" : "no tlast") where the frame \(expected.endsFrame ? "ends" : "goes on")"
+                        run.mismatch = "word \(run.wordsOut): \(last ? "tlast" : "no tlast") where the frame \(expected.endsFrame ? "ends" : "goes on")"
                     }
-                    received += 1
+                    run.wordsOut += 1
                 }
             }
-            let fired = offered && sim.peek(inReady) == 1
+            let fired = offered && sim.peek(ports.inReady) == 1
             sim.tick()
-            if fired { position += 1; beatsIn += 1; offered = false }
+            if fired { position += 1; run.beatsIn += 1; offered = false }
         }
-        if mismatch == nil && received < words.count { mismatch = "\(received) of \(words.count) words after \(cycles) cycles" }
-        return CoreCheck.Outcome(core: core.name, beatsIn: beatsIn, beatsOut: beatsOut, cycles: cycles, latency: latency,
-                                 valuesPerCycle: Double(values.count) / Double(max(1, cycles)), mismatch: mismatch)
+        if run.mismatch == nil && run.wordsOut < words.count && maxCycles == nil {
+            run.mismatch = "\(run.wordsOut) of \(words.count) words after \(run.cycles) cycles"
+        }
+        return run
     }
 }
