@@ -113,9 +113,11 @@ ifneq ($(CODEBOOK),)
 else
 	$(call sim_codebook,$(HUFFMAN_BOOK),minilm_ffn1,$(SIM_DIR)/huffman)
 	$(call sim_codebook,$(TANS_BOOK),minilm_ffn1_tans,$(SIM_DIR)/tans)
-	@echo "== $(LANES_BOOK): the K = 8 lane Huffman decoder (8 values per beat) and encoder (1 value per beat), full rate, then tvalid $(VALID)% / tready $(READY)%"
+	@echo "== $(LANES_BOOK): the K = 8 lane Huffman decoder (8 values per beat) and encoder (1 value per beat), full rate"
 	@$(HWGEN) sim --codebook $(LANES_BOOK) --seed $(SEED) $(EXAMPLE_DATA)
-	@$(HWGEN) sim --codebook $(LANES_BOOK) --seed $(SEED) --valid $(VALID) --ready $(READY) $(EXAMPLE_DATA)
+	@echo "== $(LANES_BOOK): the K = 8 lane Huffman decoder and encoder at 8 values per beat, full rate, then tvalid $(VALID)% / tready $(READY)%"
+	@$(HWGEN) sim --codebook $(LANES_BOOK) --values-per-beat 8 --seed $(SEED) $(EXAMPLE_DATA)
+	@$(HWGEN) sim --codebook $(LANES_BOOK) --values-per-beat 8 --seed $(SEED) --valid $(VALID) --ready $(READY) $(EXAMPLE_DATA)
 	@echo "== $(TANS_LANES_BOOK): the pipelined K = 2 lane tANS decoder and the K = 2 lane tANS encoder (1 value per beat), full rate, then tvalid $(VALID)% / tready $(READY)%"
 	@$(HWGEN) sim --codebook $(TANS_LANES_BOOK) --seed $(SEED) $(EXAMPLE_DATA)
 	@$(HWGEN) sim --codebook $(TANS_LANES_BOOK) --seed $(SEED) --valid $(VALID) --ready $(READY) $(EXAMPLE_DATA)
@@ -191,7 +193,11 @@ synth: hwgen
 	  rtl=$(BUILD)/synth-rtl/minilm_ffn1_tans_lanes8_decoder && mkdir -p $$rtl && \
 	  $(HWGEN) generate --codebook $(TANS_LANES8_BOOK) --decoder --values-per-beat 8 --output $$rtl >/dev/null && \
 	  echo "== minilm_ffn1_tans_lanes8_decoder (P = 8)" && \
-	  scripts/synth.sh $$rtl minilm_ffn1_tans_lanes8_decoder $(BUILD)/synth/minilm_ffn1_tans_lanes8_decoder; \
+	  scripts/synth.sh $$rtl minilm_ffn1_tans_lanes8_decoder $(BUILD)/synth/minilm_ffn1_tans_lanes8_decoder && \
+	  rtl=$(BUILD)/synth-rtl/minilm_ffn1_lanes8_encoder_p8 && mkdir -p $$rtl && \
+	  $(HWGEN) generate --codebook $(LANES_BOOK) --encoder --values-per-beat 8 --output $$rtl >/dev/null && \
+	  echo "== minilm_ffn1_lanes8_encoder (P = 8)" && \
+	  scripts/synth.sh $$rtl minilm_ffn1_lanes8_encoder $(BUILD)/synth/minilm_ffn1_lanes8_encoder_p8; \
 	fi
 	@echo "== axis_rom_demo"
 	@scripts/synth.sh $(BUILD)/synth-rtl/demo axis_rom_demo $(BUILD)/synth/axis_rom_demo

@@ -6,7 +6,7 @@ import HDLBlocks
 /// value s of a beat is entry s of its round, so it goes into lane s, and a `LaneRoundPacker`
 /// puts the K lanes' bits into words and sends up to Q words per beat in section 9's order.
 ///
-/// Pipeline: (1) each lane's code ROM read (LUT logic up to 256 symbols, registered) with the
+/// Pipeline: a skid stage on `s_axis`; (1) each lane's code ROM read (LUT logic up to 256 symbols, registered) with the
 /// raw bits, `tkeep` and `tlast` registered alongside; (2) the ROM words registered again;
 /// (3) the round's chunks: a kept value's code (or ESC and literal) and raw bits, EOF's code in
 /// the first lane past the frame's last value, nothing in the lanes after it. A frame whose last
@@ -53,8 +53,10 @@ public enum HuffmanRoundEncoderCore {
                 "Throughput: a round of \(k) values per cycle while the output takes Q words a cycle, less two cycles per frame (EOF's round when the last beat is full, the lanes' partial words); measured on the bundled sample by make sim.",
                 "Words leave in section 9's order as their lanes fill them; hwgen sim measures the latency.",
             ], tables: [("code (one copy per lane)", rom.layout)])
-            let values = m.sinkPort("s_axis", StreamShape(dataWidth: k * layout.valueBits, hasLast: true, keepWidth: k))
+            let port = m.sinkPort("s_axis", StreamShape(dataWidth: k * layout.valueBits, hasLast: true, keepWidth: k))
             let words = m.sourcePort("m_axis", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: q))
+            // The beats through a skid stage: s_axis_tready from a register, the ROMs' addresses from registers.
+            let values = m.skidStage(port, name: "in_skid")
             let inLast = values.last ?? values.valid
             let inKeep = values.keep ?? values.valid
 

@@ -31,9 +31,11 @@ import HDL
 /// bits: always true for chunks of at most 32 bits; a longer chunk may go only into an empty lane
 /// (a frame's first round).
 ///
-/// Timing: the round register; per lane a 64-bit merge behind its held bits, the round's prefix
-/// count of new words, at most one FIFO write; on the output side an equality test per (word,
-/// lane) on the FIFOs' fronts, one word out per matching lane, a register stage and a skid stage.
+/// Timing: the round register; stage A, the round's cycle: per lane a 64-bit merge behind its
+/// held bits (the lane's only loop), the words it opens and fills, registered; stage B, a cycle
+/// later: the new words' numbers (`tail` plus a parallel prefix count of the lanes' new words)
+/// and at most one FIFO write per lane. On the output side an equality test per (word, lane) on
+/// the FIFOs' fronts, one word out per matching lane, a register stage and a skid stage.
 public struct LaneRoundPacker {
     /// One lane's chunk of a round: `data` left-aligned in `maxChunk` bits, `bits` its length.
     public struct Chunk {
@@ -79,15 +81,17 @@ public struct LaneRoundPacker {
         defer { m.restoreScope(saved) }
 
         // Sizes. A round opens at most `opensPerRound` words; while the oldest is open, at most
-        // (roundsOpen + 1) rounds open more and each lane fills at most roundsOpen + 2.
+        // (roundsOpen + 1) rounds open more and each lane fills at most roundsOpen + 2. The room
+        // tests see the FIFOs and `tail` up to three rounds late (their own register, and stage B
+        // of the last two rounds).
         let opensPerLane = maxChunk > 32 ? 2 : 1
         let opensPerRound = k * opensPerLane
         let limit = opensPerRound * (roundsOpen + 2)
-        let fifoDepth = 1 << Swift.max(1, bitsToAddress(roundsOpen + 5))
+        let fifoDepth = 1 << Swift.max(1, bitsToAddress(roundsOpen + 6))
         let endDepth = 4
-        // Numbers are compared for equality: the outstanding ones (at most limit plus two rounds'
-        // worth, the room test being a cycle late) must be distinct.
-        let s = bitsToAddress(limit + 2 * opensPerRound + 1)
+        // Numbers are compared for equality: the outstanding ones (at most limit plus three
+        // rounds' worth) must be distinct.
+        let s = bitsToAddress(limit + 3 * opensPerRound + 1)
         let fa = bitsToAddress(fifoDepth), ea = bitsToAddress(endDepth)
         laneDepth = fifoDepth
         outstandingLimit = limit
@@ -120,17 +124,14 @@ public struct LaneRoundPacker {
         let tail = m.register("tail", width: s, reset: 0)
         let head = m.register("head", width: s, reset: 0)
 
-        // Per lane: the merge, the words it opens, its FIFO.
-        struct Front { let nonEmpty: Signal; let number: Signal; let word: Signal; let pop: Signal; let count: Signal }
-        var opensBefore: [Signal] = []
-        var fronts: [Front] = []
-        var opens: [Signal] = []
-        for lane in 0..<k {
-            let scope = m.scope("lane\(lane)")
-            let front: Front = m.within(scope) {
+        // Stage A, the round's cycle, per lane: the merge behind the lane's held bits, the words
+        // it opens, the word it fills (or, flushing, its partial word), registered for stage B.
+        struct Opening { let opensFirst: Signal; let opensSpill: Signal; let writes: Signal; let word: Signal; let numbered: Signal; let bits: Signal }
+        let scopes = (0..<k).map { m.scope("lane\($0)") }
+        let openings: [Opening] = (0..<k).map { lane in
+            m.within(scopes[lane]) {
                 let bits = m.register("bits", width: 32, reset: 0)
                 let have = m.register("have", width: 5, reset: 0)
-                let number = m.register("number", width: s, reset: nil)
                 let chunk = held[lane]
                 let count = chunk.bits.resized(to: 7)
                 let placed = m.wire("placed", cat(chunk.data, m.constant(0, width: 64 - maxChunk)) >> have)
@@ -138,47 +139,75 @@ public struct LaneRoundPacker {
                 let total = m.wire("total", have.zeroExtended(to: 7) + count)
                 let full = m.wire("full", total >= 32)
                 let empty = m.wire("empty", have == 0)
-                let opensFirst = m.wire("opens_first", empty && count != 0)
-                let opensSpill = m.wire("opens_spill", total > 32)
-                opens.append(opensFirst.zeroExtended(to: 2) + opensSpill.zeroExtended(to: 2))
-                // The number of the lane's first new word: tail plus the words the lanes before it open.
-                let before = LaneRoundPacker.sum(m, opensBefore, width: s)
-                opensBefore.append(opens[lane])
-                let first = m.wire("first", tail + before)
-                let spillNumber = opensPerLane == 2 ? mux(opensFirst, first + 1, first) : first
-                // Writes: the word the chunk fills, or (flushing) the partial word.
-                let flushWrites = m.wire("flush_writes", flushes && !empty)
-                let writes = m.wire("writes", (take && full) || flushWrites)
-                let writeNumber = mux(flushing || !empty, number, first)
-                let writeWord = mux(flushing, bits, merged[63, 32])
                 m.when(take) {
                     bits.assign(mux(full, merged[31, 0], merged[63, 32]))
                     have.assign(total[4, 0])
-                    m.when(opensSpill) { number.assign(spillNumber) }.elseWhen(opensFirst) { number.assign(first) }
                 }.elseWhen(flushes) {
                     have.assign(0)
                     bits.assign(0)
                 }
+                let opening = Opening(
+                    opensFirst: m.register("opens_first", width: 1, reset: 0), opensSpill: m.register("opens_spill", width: 1, reset: 0),
+                    writes: m.register("writes", width: 1, reset: 0), word: m.register("write_word", width: 32, reset: nil),
+                    numbered: m.register("write_numbered", width: 1, reset: nil), bits: bits)
+                opening.opensFirst.assign(take && empty && count != 0)
+                opening.opensSpill.assign(take && total > 32)
+                opening.writes.assign((take && full) || (flushes && !empty))
+                opening.word.assign(mux(flushing, bits, merged[63, 32]))
+                // The word written was opened in an earlier round (its number is the lane's).
+                opening.numbered.assign(flushing || !empty)
+                return opening
+            }
+        }
+
+        // Stage B, a cycle later: the new words' numbers (tail plus the words the lanes before
+        // open, a parallel prefix count), the FIFO writes.
+        let countWidth = bitsToAddress(opensPerRound + 1)
+        let opens = openings.map { $0.opensFirst.zeroExtended(to: countWidth) + $0.opensSpill.zeroExtended(to: countWidth) }
+        let before = LaneRoundPacker.exclusivePrefix(m, opens, width: countWidth)
+        struct Front { let nonEmpty: Signal; let number: Signal; let word: Signal; let pop: Signal; let count: Signal }
+        var fronts: [Front] = []
+        for lane in 0..<k {
+            let opening = openings[lane]
+            let front: Front = m.within(scopes[lane]) {
+                let number = m.register("number", width: s, reset: nil)
+                let first = m.wire("first", tail + before[lane].resized(to: s))
+                let spillNumber = opensPerLane == 2 ? mux(opening.opensFirst, first + 1, first) : first
+                m.when(opening.opensSpill) { number.assign(spillNumber) }.elseWhen(opening.opensFirst) { number.assign(first) }
+                let writeNumber = mux(opening.numbered, number, first)
                 let writeAt = m.register("fifo_write", width: fa + 1, reset: 0)
                 let readAt = m.register("fifo_read", width: fa + 1, reset: 0)
-                let stored = m.distributedRam("fifo", width: s + 32, depth: fifoDepth, writeEnable: writes, writeAddress: writeAt[fa - 1, 0],
-                                              writeData: cat(writeNumber, writeWord), readAddress: readAt[fa - 1, 0])
-                m.when(writes) { writeAt.assign(writeAt + 1) }
+                let stored = m.distributedRam("fifo", width: s + 32, depth: fifoDepth, writeEnable: opening.writes, writeAddress: writeAt[fa - 1, 0],
+                                              writeData: cat(writeNumber, opening.word), readAddress: readAt[fa - 1, 0])
+                m.when(opening.writes) { writeAt.assign(writeAt + 1) }
+                // The FIFO's oldest word in registers (the output compares registers, not RAM reads).
+                let frontValid = m.register("front_valid", width: 1, reset: 0)
+                let frontNumber = m.register("front_number", width: s, reset: nil)
+                let frontWord = m.register("front_word", width: 32, reset: nil)
                 let pop = m.wire("pop", width: 1)
-                m.when(pop) { readAt.assign(readAt + 1) }
-                return Front(nonEmpty: m.wire("non_empty", writeAt != readAt), number: m.wire("front_number", stored[s + 31, 32]),
-                             word: m.wire("front_word", stored[31, 0]), pop: pop, count: m.wire("count", writeAt - readAt))
+                let loads = m.wire("front_loads", (writeAt != readAt) && (!frontValid || pop))
+                m.when(loads) {
+                    frontValid.assign(1)
+                    frontNumber.assign(stored[s + 31, 32])
+                    frontWord.assign(stored[31, 0])
+                    readAt.assign(readAt + 1)
+                }.elseWhen(pop) {
+                    frontValid.assign(0)
+                }
+                return Front(nonEmpty: frontValid, number: frontNumber, word: frontWord, pop: pop, count: m.wire("count", writeAt - readAt))
             }
             fronts.append(front)
         }
-        let opened = m.wire("opened", LaneRoundPacker.sum(m, opens, width: s))
-        m.when(take) { tail.assign(tail + opened) }
+        let opened = m.wire("opened", before[k - 1].resized(to: s) + opens[k - 1].resized(to: s))
+        tail.assign(tail + opened)
 
         // Frame ends: the number of each frame's last word, queued when its partial words are written.
         let ends = (0..<endDepth).map { m.register("end\($0)", width: s, reset: nil) }
         let endWrite = m.register("end_write", width: ea + 1, reset: 0)
         let endRead = m.register("end_read", width: ea + 1, reset: 0)
-        m.when(flushes) {
+        let flushed = m.register("flushed", width: 1, reset: 0)
+        flushed.assign(flushes)
+        m.when(flushed) {
             for (i, end) in ends.enumerated() {
                 m.when(endWrite[ea - 1, 0] == i) { end.assign(tail - 1) }
             }
@@ -187,8 +216,9 @@ public struct LaneRoundPacker {
         let endPending = m.wire("end_pending", endWrite != endRead)
         let endNumber = m.wire("end_number", LaneRoundPacker.pick(ends, by: endRead[ea - 1, 0]))
 
-        // Room for the next round, a cycle late.
-        let lanesRoom = fronts.map { $0.count <= fifoDepth - 2 }.reduce(m.constant(1, width: 1)) { $0 && $1 }
+        // Room for the next round, a cycle late (the frame-end queue: pushes land up to two cycles
+        // after its test, and frame ends are at least two cycles apart).
+        let lanesRoom = fronts.map { $0.count <= fifoDepth - 3 }.reduce(m.constant(1, width: 1)) { $0 && $1 }
         room.assign(lanesRoom && ((tail - head) <= limit) && ((endWrite - endRead) <= endDepth - 2))
 
         // The output beat: word head + i from the lane whose FIFO front carries that number.
@@ -198,9 +228,11 @@ public struct LaneRoundPacker {
         var keeps: [Signal] = [], data: [Signal] = [], lastTerms: [Signal] = []
         var open: Signal = m.constant(1, width: 1)  // every word before this one was kept and none ended the frame
         var popTerms = [[Signal]](repeating: [], count: k)
+        // The numbers of the beat's words, in registers: target i is head + i.
+        let targets = [head] + (1..<q).map { m.register("target\($0)", width: s, reset: UInt64($0)) }
         for i in 0..<q {
             m.scope("word\(i)") {
-                let target = m.wire("target", head + i)
+                let target = targets[i]
                 let matches = fronts.map { $0.nonEmpty && ($0.number == target) }
                 let isEnd = m.wire("is_end", endPending && endNumber == target)
                 let ready = m.wire("ready", LaneRoundPacker.any(m, matches) && (isEnd || target != newest))
@@ -219,16 +251,17 @@ public struct LaneRoundPacker {
         let endsFrame = m.wire("beat_ends_frame", LaneRoundPacker.any(m, lastTerms))
         beat.last?.assign(endsFrame)
         for (lane, front) in fronts.enumerated() { front.pop.assign(sends && LaneRoundPacker.any(m, popTerms[lane])) }
-        m.when(sends) { head.assign(head + LaneRoundPacker.sum(m, keeps, width: s)) }
+        // After a beat of n words, target i becomes head + n + i: from head + j (j < 2Q, adds on
+        // a register) picked by the kept words (n = 1 .. Q, a thermometer code).
+        let ahead = (0..<(2 * q)).map { j in j == 0 ? head : m.wire("head_plus\(j)", head + j) }
+        m.when(sends) {
+            for (i, target) in targets.enumerated() {
+                var next = ahead[i + 1]
+                for n in 2...max(2, q) where n <= q { next = mux(keeps[n - 1], ahead[i + n], next) }
+                target.assign(next)
+            }
+        }
         m.when(sends && endsFrame) { endRead.assign(endRead + 1) }
-    }
-
-    /// The sum of `terms`, `width` bits wide, as a balanced tree of adds.
-    static func sum(_ m: ModuleBuilder, _ terms: [Signal], width: Int) -> Signal {
-        if terms.isEmpty { return m.constant(0, width: width) }
-        if terms.count == 1 { return terms[0].resized(to: width) }
-        let half = terms.count / 2
-        return sum(m, Array(terms[..<half]), width: width) + sum(m, Array(terms[half...]), width: width)
     }
 
     /// `items[index]` as a tree of 2:1 multiplexers on the index's bits (`items.count` a power of two).
@@ -240,6 +273,19 @@ public struct LaneRoundPacker {
             bit += 1
         }
         return layer[0]
+    }
+
+    /// The exclusive prefix sums of `terms` (element i: the sum of the terms before it), `width`
+    /// bits each, by a Kogge-Stone network: log2(count) levels of adds.
+    static func exclusivePrefix(_ m: ModuleBuilder, _ terms: [Signal], width: Int) -> [Signal] {
+        var inclusive = terms.map { $0.resized(to: width) }
+        var span = 1
+        while span < inclusive.count {
+            let layer = inclusive
+            inclusive = layer.indices.map { i in i >= span ? layer[i] + layer[i - span] : layer[i] }
+            span *= 2
+        }
+        return [m.constant(0, width: width)] + inclusive.dropLast()
     }
 
     /// The OR of `terms` (0 for none).

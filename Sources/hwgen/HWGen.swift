@@ -67,10 +67,10 @@ struct Generate: ParsableCommand {
     @Flag(help: "Also write <name>.core, a FuseSoC (CAPI 2) description of the files (needs --codebook).")
     var fusesoc = false
 
-    @Option(help: "K-lane decoder: values per output beat (default: K for Huffman, 1 for the pipelined tANS decoder).")
+    @Option(help: "K-lane cores: values per beat (decoder default: K for Huffman, 1 for the pipelined tANS decoder; encoder default 1, K for the Huffman encoder at P = K).")
     var valuesPerBeat: Int?
 
-    @Option(help: "K-lane decoder: 32-bit words per input beat (default: what P values of the codebook's average length need).")
+    @Option(help: "K-lane cores at P = K: 32-bit words per stream beat (default: what P values of the codebook's average length need).")
     var wordsPerBeat: Int?
 
     @Flag(help: "Write block-RAM ROM contents to <module>_<rom>.hex files read by $readmemh (run the tools from the output folder), not into the Verilog.")

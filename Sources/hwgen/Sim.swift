@@ -19,7 +19,7 @@ struct Sim: ParsableCommand {
     @Option(help: "Write a waveform of each core into this folder.") var trace: String?
     @Option(help: "Waveform format with --trace: vcd or fst.") var traceFormat: String = "vcd"
     @Option(help: "At most this many values (the first ones read).") var limit: Int = 1 << 20
-    @Option(help: "K-lane codebook: values per decoder output beat (1: the pipelined decoder; default: K for Huffman, 1 for tANS).")
+    @Option(help: "K-lane codebook: values per beat (1: the pipelined decoder; default: K for Huffman, 1 for tANS; K also runs the Huffman encoder at P = K).")
     var valuesPerBeat: Int?
     @OptionGroup var input: ValueInputOptions
     @Argument(help: "Data: .safetensors, .npy, model folders, or raw values.") var files: [String]

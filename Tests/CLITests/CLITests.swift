@@ -177,6 +177,24 @@ struct CLITests {
         #expect(p4.status == 1 && p4.error.contains("--values-per-beat 4") && p4.error.contains("P = K = 8"), "\(p4.error)")
     }
 
+    @Test("generate --encoder --values-per-beat K writes the K-lane Huffman encoder at P = K; P other than 1 and K is refused by name")
+    func huffmanRoundEncoder() throws {
+        let book = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/minilm_ffn1_huffman_lanes8.json").path
+        let rtl = HWGen.temporary("rtl")
+        let wide = try HWGen.run(["generate", "--codebook", book, "--encoder", "--values-per-beat", "8", "-o", rtl])
+        #expect(wide.status == 0, "\(wide.error)")
+        let verilog = try String(contentsOfFile: rtl + "/minilm_ffn1_lanes8_encoder.v", encoding: .utf8)
+        #expect(verilog.contains("K = 8 lanes, P = 8 values per beat") && verilog.contains("input  wire [127:0] s_axis_tdata")
+                && verilog.contains("input  wire [7:0] s_axis_tkeep") && verilog.contains("output wire [95:0] m_axis_tdata")
+                && verilog.contains("output wire [2:0] m_axis_tkeep"), "\(verilog.prefix(3000))")
+        let q2 = HWGen.temporary("rtl")
+        #expect(try HWGen.run(["generate", "--codebook", book, "--encoder", "--values-per-beat", "8", "--words-per-beat", "2", "-o", q2]).status == 0)
+        #expect(try String(contentsOfFile: q2 + "/minilm_ffn1_lanes8_encoder.v", encoding: .utf8).contains("output wire [63:0] m_axis_tdata"))
+        let p4 = try HWGen.run(["generate", "--codebook", book, "--encoder", "--values-per-beat", "4", "-o", HWGen.temporary("rtl")])
+        #expect(p4.status == 1 && p4.error.contains("--values-per-beat 4") && p4.error.contains("P = 1 or P = K = 8"), "\(p4.error)")
+    }
+
     struct Failure: CustomTestStringConvertible, Sendable {
         let label: String
         let arguments: @Sendable (String) throws -> [String]
