@@ -91,7 +91,8 @@ public struct LaneRoundPacker {
         let endDepth = 4
         // Numbers are compared for equality: the outstanding ones (at most limit plus three
         // rounds' worth) must be distinct.
-        let s = bitsToAddress(limit + 3 * opensPerRound + 1)
+        // The output's window of 2Q words or more (a power of two) must be far smaller than the numbers' range.
+        let s = Swift.max(bitsToAddress(limit + 3 * opensPerRound + 1), bitsToAddress(2 * q) + 3)
         let fa = bitsToAddress(fifoDepth), ea = bitsToAddress(endDepth)
         laneDepth = fifoDepth
         outstandingLimit = limit
@@ -221,26 +222,55 @@ public struct LaneRoundPacker {
         let lanesRoom = fronts.map { $0.count <= fifoDepth - 3 }.reduce(m.constant(1, width: 1)) { $0 && $1 }
         room.assign(lanesRoom && ((tail - head) <= limit) && ((endWrite - endRead) <= endDepth - 2))
 
-        // The output beat: word head + i from the lane whose FIFO front carries that number.
+        // The window: words head .. head + W - 1 by number, word n in slot n mod W. A lane's FIFO
+        // front moves into its slot as soon as its number is in the window (numbers in the
+        // window are distinct, so no two lanes write one slot, and no slot being sent is written).
+        let window = 1 << Swift.max(2, bitsToAddress(2 * q))
+        let wa = bitsToAddress(window)
+        let slotValid = m.register("slot_valid", width: window, reset: 0)
+        let slotWords = (0..<window).map { m.register("slot\($0)", width: 32, reset: nil) }
+        var movesInto = [[(Signal, Signal)]](repeating: [], count: window)  // per slot: (lane moves into it, the lane's word)
+        for (lane, front) in fronts.enumerated() {
+            m.within(scopes[lane]) {
+                let offset = m.wire("offset", front.number - head)
+                let moves = m.wire("moves", front.nonEmpty && offset < window)
+                front.pop.assign(moves)
+                for slot in 0..<window {
+                    movesInto[slot].append((m.wire("into\(slot)", moves && front.number[wa - 1, 0] == slot), front.word))
+                }
+            }
+        }
+        var moved: [Signal] = []
+        for (slot, writers) in movesInto.enumerated() {
+            let written = m.wire("slot\(slot)_written", LaneRoundPacker.any(m, writers.map(\.0)))
+            moved.append(written)
+            m.when(written) {
+                slotWords[slot].assign(writers.map { mux($0.0, $0.1, 0) }.reduce(m.constant(0, width: 32)) { $0 | $1 })
+            }
+        }
+
+        // The output beat: words head + i (i < Q) from their slots while they are there; the
+        // frame's newest word only once a newer word exists or its end is queued.
         let beat = m.stream("beat", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: q))
         m.connect(words, from: m.skidStage(m.registerStage(beat, name: "stage"), name: "skid"))
         let newest = m.wire("newest", tail - 1)
         var keeps: [Signal] = [], data: [Signal] = [], lastTerms: [Signal] = []
         var open: Signal = m.constant(1, width: 1)  // every word before this one was kept and none ended the frame
-        var popTerms = [[Signal]](repeating: [], count: k)
         // The numbers of the beat's words, in registers: target i is head + i.
         let targets = [head] + (1..<q).map { m.register("target\($0)", width: s, reset: UInt64($0)) }
+        var sentSlots: [Signal] = []
         for i in 0..<q {
             m.scope("word\(i)") {
                 let target = targets[i]
-                let matches = fronts.map { $0.nonEmpty && ($0.number == target) }
+                let slot = target[wa - 1, 0]
+                let present = m.wire("present", (slotValid >> slot)[0])
                 let isEnd = m.wire("is_end", endPending && endNumber == target)
-                let ready = m.wire("ready", LaneRoundPacker.any(m, matches) && (isEnd || target != newest))
+                let ready = m.wire("ready", present && (isEnd || target != newest))
                 let kept = m.wire("kept", open && ready)
                 keeps.append(kept)
                 lastTerms.append(kept && isEnd)
-                data.append(m.wire("word", zip(matches, fronts).map { mux($0.0, $0.1.word, 0) }.reduce(m.constant(0, width: 32)) { $0 | $1 }))
-                for (lane, match) in matches.enumerated() { popTerms[lane].append(kept && match) }
+                data.append(m.wire("word", LaneRoundPacker.pick(slotWords, by: slot)))
+                sentSlots.append(mux(kept, m.constant(1, width: window) << slot, 0))
                 open = m.wire("open_after", kept && !isEnd)
             }
         }
@@ -250,7 +280,8 @@ public struct LaneRoundPacker {
         beat.keep?.assign(m.cat(keeps.reversed()))
         let endsFrame = m.wire("beat_ends_frame", LaneRoundPacker.any(m, lastTerms))
         beat.last?.assign(endsFrame)
-        for (lane, front) in fronts.enumerated() { front.pop.assign(sends && LaneRoundPacker.any(m, popTerms[lane])) }
+        let sent = m.wire("sent_slots", mux(sends, sentSlots.reduce(m.constant(0, width: window)) { $0 | $1 }, 0))
+        slotValid.assign((slotValid & ~sent) | m.cat(moved.reversed()))
         // After a beat of n words, target i becomes head + n + i: from head + j (j < 2Q, adds on
         // a register) picked by the kept words (n = 1 .. Q, a thermometer code).
         let ahead = (0..<(2 * q)).map { j in j == 0 ? head : m.wire("head_plus\(j)", head + j) }
