@@ -46,28 +46,13 @@ public enum TANSEncoderCore {
         let layout = codebook.layout
         let tables = TANSTables(tableLog: tableLog, counts: counts)
         let r = tableLog, size = 1 << tableLog
-        let (n, escape, endOfFrame) = (layout.symbolCount, layout.symbolCount, layout.symbolCount + 1)
+        let n = layout.symbolCount
         let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
         let depth = 1 << max(1, bitsToAddress(maxFrame))
 
-        // Symbol ROM word: the encode rule of the symbol's entry (or ESC's).
-        let parameters = WordLayout([("offset", r), ("threshold", r + 1), ("k", 4), ("escaped", 1)])
-        let parameterWidth = parameters.width
-        func word(_ p: TANSTables.EncodeStep, escaped: Bool) throws -> UInt64 {
-            try parameters.pack([
-                "offset": UInt64(p.stateOffset & (size - 1)), "threshold": UInt64(p.threshold), "k": UInt64(p.k), "escaped": escaped ? 1 : 0,
-            ])
-        }
-        let symbolWords = try (0..<n).map { s in
-            counts[s] > 0 ? try word(tables.encodeStep(for: s), escaped: false) : try word(tables.encodeStep(for: escape), escaped: true)
-        }
-        let endWord = try word(tables.encodeStep(for: endOfFrame), escaped: false)
-        // Chunk buffer word: the chunk left-aligned, and its length.
-        let maxNb = (0..<size).map { Int(tables.bitCount[$0]) }.max() ?? r
-        let escapeBits = counts.prefix(n).contains(0) ? symbolBits : 0
-        let chunkWidth = max(r, maxNb + escapeBits + rawBits)
-        let lengthWidth = 6
-        let chunkLayout = WordLayout([("chunk", chunkWidth), ("length", lengthWidth)])
+        let encoding = try TANSEncodeTables(tables: tables, layout: layout)
+        let (parameters, symbolWords, endWord, parameterWidth) = (encoding.parameters, encoding.symbolWords, encoding.endWord, encoding.parameters.width)
+        let (escapeBits, chunkWidth, lengthWidth, chunkLayout) = (encoding.escapeBits, encoding.chunkWidth, encoding.lengthWidth, encoding.chunkLayout)
         // EOF's chunk as kept per frame: its state bits left-aligned in R bits, and their count.
         let endLayout = WordLayout([("state_bits", r), ("count", 4)])
         if lanes > 1, chunkWidth > longestLaneEntry {
@@ -76,11 +61,7 @@ public enum TANSEncoderCore {
         // The reorder buffer (K lanes): values' chunks have at least their fewest state bits and
         // the raw bits; EOF's chunk does not count (the frame's end writes every open word); each
         // lane's state is a chunk of R bits that keeps the lane.
-        var fewestStateBits = [Int](repeating: r, count: n + 2)  // per entry, over its states
-        for u in 0..<size { fewestStateBits[Int(tables.symbol[u])] = min(fewestStateBits[Int(tables.symbol[u])], Int(tables.bitCount[u])) }
-        let fewestBits = (0..<n).map { s in
-            counts[s] > 0 ? fewestStateBits[s] + rawBits : fewestStateBits[escape] + rawBits + symbolBits
-        }
+        let fewestBits = encoding.fewestValueBits
         let reorderDepth = LaneReorder.depth(lanes: lanes, shortestChunk: min(r, fewestBits.min() ?? 0), longestChunk: chunkWidth,
                                              extraChunks: lanes - 1, framedChunks: maxFrame + 1 + lanes)
 
@@ -317,6 +298,49 @@ public enum TANSEncoderCore {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The tANS encoders' tables: per symbol the encode rule of its entry (or ESC's) as a ROM word,
+/// EOF's, and the chunks' widths.
+struct TANSEncodeTables {
+    /// Symbol ROM word: the entry's state offset, threshold c << k, k and whether it is escaped.
+    let parameters: WordLayout
+    let symbolWords: [UInt64]
+    let endWord: UInt64
+    /// The literal's bits when some symbol is escaped, else 0.
+    let escapeBits: Int
+    /// A value's chunk (state bits, literal, raw bits) at its longest, and its length's width.
+    let chunkWidth: Int
+    let lengthWidth = 6
+    /// The chunk buffer's word: the chunk left-aligned, and its length.
+    let chunkLayout: WordLayout
+    /// Per symbol, the fewest bits its value's chunk has (its entry's fewest state bits, raw bits, literal).
+    let fewestValueBits: [Int]
+
+    init(tables: TANSTables, layout: ValueLayout) throws {
+        let r = tables.tableLog, size = 1 << r, counts = tables.counts
+        let (n, escape, endOfFrame) = (layout.symbolCount, layout.symbolCount, layout.symbolCount + 1)
+        let parameters = WordLayout([("offset", r), ("threshold", r + 1), ("k", 4), ("escaped", 1)])
+        func word(_ p: TANSTables.EncodeStep, escaped: Bool) throws -> UInt64 {
+            try parameters.pack([
+                "offset": UInt64(p.stateOffset & (size - 1)), "threshold": UInt64(p.threshold), "k": UInt64(p.k), "escaped": escaped ? 1 : 0,
+            ])
+        }
+        symbolWords = try (0..<n).map { s in
+            counts[s] > 0 ? try word(tables.encodeStep(for: s), escaped: false) : try word(tables.encodeStep(for: escape), escaped: true)
+        }
+        endWord = try word(tables.encodeStep(for: endOfFrame), escaped: false)
+        self.parameters = parameters
+        let maxNb = (0..<size).map { Int(tables.bitCount[$0]) }.max() ?? r
+        escapeBits = counts.prefix(n).contains(0) ? layout.symbolBits : 0
+        chunkWidth = max(r, maxNb + escapeBits + layout.rawBits)
+        chunkLayout = WordLayout([("chunk", chunkWidth), ("length", lengthWidth)])
+        var fewestStateBits = [Int](repeating: r, count: n + 2)  // per entry, over its states
+        for u in 0..<size { fewestStateBits[Int(tables.symbol[u])] = min(fewestStateBits[Int(tables.symbol[u])], Int(tables.bitCount[u])) }
+        fewestValueBits = (0..<n).map { s in
+            counts[s] > 0 ? fewestStateBits[s] + layout.rawBits : fewestStateBits[escape] + layout.rawBits + layout.symbolBits
         }
     }
 }
