@@ -55,14 +55,15 @@ public struct CoreCheck: Sendable {
         let huffman: Bool = if case .huffman = codebook.coder { true } else { false }
         if codebook.lanes > 1, valuesPerBeat == codebook.lanes || (huffman && valuesPerBeat != 1) {
             // The K-lane decoder at P = K values per beat (its own bench), then the encoder:
-            // Huffman at P = K when asked (its own bench), else P = 1 with the others.
+            // at P = K when asked (its own bench), else P = 1 with the others.
             _ = try CoreGenerator.modules(for: codebook, decoder: true, encoder: false, valuesPerBeat: valuesPerBeat)
             let lanes = LaneDecoderCheck(codebook: codebook, validPercent: validPercent, readyPercent: readyPercent, seed: seed)
             outcomes.append(try lanes.run(values: values, words: stream.map(\.word), frameSizes: sizes))
-            if huffman && valuesPerBeat == codebook.lanes {
-                // The Huffman encoder at P = K too (its own bench).
+            if valuesPerBeat == codebook.lanes {
+                // The encoder at P = K too (its own bench; tANS: MAX_FRAME the frame size, rounded up to a multiple of K).
                 let encoder = LaneEncoderCheck(codebook: codebook, validPercent: validPercent, readyPercent: readyPercent, seed: seed)
-                outcomes.append(try encoder.run(values: values, words: stream.map { ($0.word, $0.endsFrame) }, frameSizes: sizes))
+                let k = codebook.lanes, maxFrame = (max(frameSize, 1) + codebook.lanes - 1) / k * k
+                outcomes.append(try encoder.run(values: values, words: stream.map { ($0.word, $0.endsFrame) }, frameSizes: sizes, maxFrame: maxFrame))
                 return (outcomes, Double(words.count * 32) / Double(max(1, values.count)))
             }
             modules = try CoreGenerator.modules(for: codebook, decoder: false, encoder: true, maxFrame: max(frameSize, 1), valuesPerBeat: 1)

@@ -67,8 +67,9 @@ public struct LaneEncoderCheck {
 
     /// Runs the encoder over `values` cut into frames of `frameSizes`; `words` is the reference
     /// stream (each word with whether it ends its frame).
-    public func run(values: [UInt32], words: [(word: UInt32, endsFrame: Bool)], frameSizes: [Int], wordsPerBeat: Int? = nil) throws -> CoreCheck.Outcome {
-        let core = try HuffmanRoundEncoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)
+    public func run(values: [UInt32], words: [(word: UInt32, endsFrame: Bool)], frameSizes: [Int], maxFrame: Int = TANSEncoderCore.defaultMaxFrame,
+                    wordsPerBeat: Int? = nil) throws -> CoreCheck.Outcome {
+        let core = try CoreGenerator.fullRateLaneEncoder(codebook, maxFrame: maxFrame, wordsPerBeat: wordsPerBeat)
         let k = codebook.lanes, bits = codebook.layout.valueBits
         let q = core.port(named: "m_axis_tkeep")?.width ?? 1
         let narrow = try Self.top(core, k: k, q: q, valueBits: bits)

@@ -57,16 +57,12 @@ public enum CoreGenerator {
         }
     }
 
-    /// A K-lane encoder: either coder at P = Q = 1, Huffman also at P = K.
+    /// A K-lane encoder, either coder: P = Q = 1, or P = K.
     static func laneEncoder(_ codebook: Codebook, maxFrame: Int, valuesPerBeat: Int?, wordsPerBeat: Int?) throws -> Module {
         let k = codebook.lanes
-        if case .huffman = codebook.coder, valuesPerBeat == k {
-            return try HuffmanRoundEncoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)
-        }
+        if valuesPerBeat == k { return try fullRateLaneEncoder(codebook, maxFrame: maxFrame, wordsPerBeat: wordsPerBeat) }
         if let p = valuesPerBeat, p != 1 {
-            let which = if case .huffman = codebook.coder { "the K-lane Huffman encoder takes P = 1 or P = K = \(k) values per beat" }
-                else { "the K-lane tANS encoder takes P = 1 value per beat so far (generate the decoder alone with --decoder)" }
-            throw CoreError.unsupported("--values-per-beat \(p): \(which)")
+            throw CoreError.unsupported("--values-per-beat \(p): the K-lane encoders take P = 1 or P = K = \(k) values per beat")
         }
         if let q = wordsPerBeat, q != 1 {
             throw CoreError.unsupported("--words-per-beat \(q): the K-lane encoders write Q = 1 word per beat so far (generate the decoder alone with --decoder)")
@@ -82,6 +78,18 @@ public enum CoreGenerator {
         switch codebook.coder {
         case .huffman: return try HuffmanLaneDecoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)
         case .tans: return try TANSLaneDecoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)
+        }
+    }
+
+    /// The K-lane encoder that takes P = K values per beat, of either coder. tANS: MAX_FRAME must
+    /// be a multiple of K; the default is rounded down to one.
+    public static func fullRateLaneEncoder(_ codebook: Codebook, maxFrame: Int = TANSEncoderCore.defaultMaxFrame, wordsPerBeat: Int? = nil) throws -> Module {
+        switch codebook.coder {
+        case .huffman: return try HuffmanRoundEncoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)
+        case .tans:
+            let k = codebook.lanes
+            let frame = maxFrame == TANSEncoderCore.defaultMaxFrame ? max(k, maxFrame - maxFrame % k) : maxFrame
+            return try TANSRoundEncoderCore.module(codebook: codebook, maxFrame: frame, wordsPerBeat: wordsPerBeat)
         }
     }
 

@@ -9,11 +9,11 @@ import TestSupport
 import Training
 import VerilatorBridge
 
-/// The K-lane Huffman encoder at P = K values per beat against the reference encoder: every word
+/// The K-lane encoders at P = K values per beat (Huffman and tANS) against the reference encoder: every word
 /// and frame end of the lane vectors, random K-lane codebooks over (K, Q), real activations and
 /// special tables, with random tvalid/tready, section 10's beat rules on every output beat,
 /// resets in mid-frame, Icarus and lint.
-@Suite("K-lane Huffman encoder at P = K through Verilator", .serialized)
+@Suite("K-lane encoders at P = K (Huffman and tANS) through Verilator", .serialized)
 struct RoundEncoderTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let codebook: Codebook
@@ -21,11 +21,20 @@ struct RoundEncoderTests {
         /// Input frames, all non-empty.
         let frameSizes: [Int]
         var wordsPerBeat: Int? = nil
+        /// tANS: the encoder's MAX_FRAME (a multiple of K; longer input frames are cut).
+        var maxFrame = 4096
         var isVector = false
-        var testDescription: String { "\(codebook.name) K=\(codebook.lanes) Q=\(wordsPerBeat.map(String.init) ?? "default")" }
-        func core() throws -> Module { try HuffmanRoundEncoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat) }
+        var testDescription: String { "\(codebook.name) (\(codebook.coder.name)) K=\(codebook.lanes) Q=\(wordsPerBeat.map(String.init) ?? "default")" }
+        var isTANS: Bool { if case .tans = codebook.coder { true } else { false } }
+        func core() throws -> Module { try CoreGenerator.fullRateLaneEncoder(codebook, maxFrame: maxFrame, wordsPerBeat: wordsPerBeat) }
+        /// The frames of the stream: input frames cut at MAX_FRAME (tANS).
+        var codedFrames: [Int] {
+            guard isTANS else { return frameSizes }
+            let frame = maxFrame == 4096 ? max(codebook.lanes, 4096 - 4096 % codebook.lanes) : maxFrame
+            return frameSizes.flatMap { size in stride(from: 0, to: size, by: frame).map { min(frame, size - $0) } }
+        }
         func reference() throws -> [(word: UInt32, endsFrame: Bool)] {
-            let stream = try CoreHarness.referenceWords(StreamCodec(codebook: codebook), values, frameSizes: frameSizes)
+            let stream = try CoreHarness.referenceWords(StreamCodec(codebook: codebook), values, frameSizes: codedFrames)
             return zip(stream.words, stream.last).map { (UInt32($0), $1) }
         }
     }
@@ -34,7 +43,6 @@ struct RoundEncoderTests {
         var cases: [Case] = []
         for vector in try ConformanceVector.all() where vector.hasLanes {
             let book = try Codebook.parse(vector.codebookBytes)
-            guard case .huffman = book.coder else { continue }
             let c = Case(codebook: book, values: vector.values, frameSizes: vector.frameSizes.filter { $0 > 0 }, isVector: true)
             guard (try? c.core()) != nil else { continue }
             cases.append(c)
@@ -45,22 +53,30 @@ struct RoundEncoderTests {
         let all = try TensorValues.load(path: dataDir + "/minilm_ffn1_acts_layers_1_4.bf16.safetensors", tensors: "layer\\.4\\..*post_gelu").all
         let real = Array(all.prefix(TestScale.pick(quick: 24_576, long: all.count)))
         let realFrames = Array(repeating: 4096, count: real.count / 4096) + (real.count % 4096 > 0 ? [real.count % 4096] : [])
-        let example = try Codebook.load(path: root.appendingPathComponent("examples/minilm_ffn1_huffman_lanes8.json").path)
-        cases.append(Case(codebook: example, values: real, frameSizes: realFrames))
-        // Random K-lane codebooks; a third with a random Q.
+        for file in ["minilm_ffn1_huffman_lanes8", "minilm_ffn1_tans_lanes8"] {
+            let example = try Codebook.load(path: root.appendingPathComponent("examples/\(file).json").path)
+            cases.append(Case(codebook: example, values: real, frameSizes: realFrames))
+        }
+        // Random K-lane codebooks of both coders; a third with a random Q, and (tANS) a third
+        // with a small MAX_FRAME that cuts the input frames.
         var gen = RandomCodebooks(seed: 1715)
-        var made = 0
-        while made < TestScale.pick(quick: 8, long: 110) {
-            let base = gen.codebook(coder: "huffman", name: "renc\(made)")
-            let k = [2, 3, 4, 5, 8, 16][made % 6]
-            guard let book = try? Codebook(name: base.name, coder: base.coder, layout: base.layout, lanes: k) else { continue }
-            let values = gen.values(count: 40 + Int(gen.random.next() % 500), for: book)
-            let frames = CoreHarness.randomFrames(values.count, maxFrame: 1 + Int(gen.random.next() % 90), random: &gen.random)
-            var c = Case(codebook: book, values: values, frameSizes: frames)
-            if made % 3 == 1 { c.wordsPerBeat = 1 + Int(gen.random.next() % UInt64(k)) }
-            guard (try? c.core()) != nil else { continue }
-            cases.append(c)
-            made += 1
+        for coder in ["huffman", "tans"] {
+            var made = 0, tried = 0
+            while made < TestScale.pick(quick: 8, long: 110) && tried < 3000 {
+                tried += 1
+                let base = gen.codebook(coder: coder, name: coder == "huffman" ? "renc\(made)" : "tenc\(made)")
+                let k = [2, 3, 4, 5, 8, 16][made % 6]
+                guard let book = try? Codebook(name: base.name, coder: base.coder, layout: base.layout, lanes: k) else { continue }
+                let values = gen.values(count: 40 + Int(gen.random.next() % 500), for: book)
+                let frames = CoreHarness.randomFrames(values.count, maxFrame: 1 + Int(gen.random.next() % 90), random: &gen.random)
+                var c = Case(codebook: book, values: values, frameSizes: frames)
+                if made % 3 == 1 { c.wordsPerBeat = 1 + Int(gen.random.next() % UInt64(k)) }
+                // Entries of no bits bound a lane's open word by the frame alone: a small MAX_FRAME.
+                if coder == "tans" && (made % 3 == 2 || (try? c.core()) == nil) { c.maxFrame = k * (1 + Int(gen.random.next() % 12)) }
+                guard (try? c.core()) != nil else { continue }
+                cases.append(c)
+                made += 1
+            }
         }
         // Values of 31 and 32 bits (1 symbol bit, 30 raw bits): most rounds every lane fills a
         // word and opens the next, and a lane holding no bits takes a whole word at once.
@@ -84,6 +100,17 @@ struct RoundEncoderTests {
         let fullEnd = (0..<17).flatMap { i in i < 16 ? [lane0[i], lane1[i]] : [lane0[i]] }
         let two = try Codebook(name: "renc_ends_full", coder: tiny.coder, layout: tiny.layout, lanes: 2)
         cases.append(Case(codebook: two, values: Array(repeating: fullEnd, count: 12).flatMap { $0 }, frameSizes: Array(repeating: 33, count: 12), wordsPerBeat: 2))
+        // tANS: EOF in 22 of 32 states (often no bits), in 3 lanes; and frames whose lanes all
+        // end on a word boundary just before an EOF of no bits (the frame's last word is full
+        // before its end is queued), in 2 lanes.
+        let heavy = try CoreHarness.eofHeavyTANS(name: "tenc_eof_heavy")
+        let heavy3 = try Codebook(name: heavy.name, coder: heavy.coder, layout: heavy.layout, lanes: 3)
+        let heavyValues = gen.values(count: 400, for: heavy3)
+        cases.append(Case(codebook: heavy3, values: heavyValues, frameSizes: CoreHarness.randomFrames(heavyValues.count, maxFrame: 7, random: &gen.random), maxFrame: 6))
+        let boundary = try Codebook(name: "tenc_eof_on_boundary", coder: .tans(tableLog: 5, counts: [8, 1, 1, 22]),
+                                    layout: ValueLayout(transform: .split, symbolBits: 1, rawBits: 25), lanes: 2)
+        let boundaryValues = (0..<200).map { _ in boundary.layout.value(symbol: 0, raw: UInt32(truncatingIfNeeded: gen.random.next()) & 0x1FF_FFFF) }
+        cases.append(Case(codebook: boundary, values: boundaryValues, frameSizes: Array(repeating: 2, count: 100), wordsPerBeat: 2))
         return cases
     }
 
@@ -99,13 +126,17 @@ struct RoundEncoderTests {
         return try SimulationBuilder().build(tops)
     }
 
-    static func topName(_ c: Case) -> String { "\(c.codebook.name)_q\(c.wordsPerBeat ?? 0)_narrow" }
+    static func topName(_ c: Case) -> String { "\(c.codebook.name)_q\(c.wordsPerBeat ?? 0)_f\(c.maxFrame)_narrow" }
 
     @Test("the cases cover K = 2 to 16, Q = 1 to K, the lane vectors, and open words held for many rounds")
     func coverage() throws {
         let cases = try Self.cases.get()
         #expect(Set(cases.map(\.codebook.lanes)).isSuperset(of: [2, 3, 4, 5, 8, 16]))
-        #expect(cases.filter(\.isVector).count == 4, "vectors 14, 15, 16 and 18 (17's entries are over 32 bits): \(cases.filter(\.isVector).map(\.codebook.name))")
+        #expect(cases.filter(\.isVector).count == 7, "vectors 14, 15, 16, 18 (Huffman; 17's entries are over 32 bits), 19, 20, 21 (tANS): \(cases.filter(\.isVector).map(\.codebook.name))")
+        for coder in ["huffman", "tans"] {
+            #expect(Set(cases.filter { $0.codebook.coder.name == coder }.map(\.codebook.lanes)).isSuperset(of: [2, 3, 4, 5, 8, 16]), "\(coder)")
+        }
+        #expect(cases.contains { $0.isTANS && $0.codedFrames.count > $0.frameSizes.count }, "some tANS case's frames are cut at MAX_FRAME")
         #expect(cases.contains { $0.wordsPerBeat == 1 } && cases.contains { ($0.wordsPerBeat ?? 0) > 1 })
         // Each lane's FIFO holds the words a lane fills while the oldest word is open.
         let tiny = try #require(cases.first { $0.codebook.name == "renc_one_bit" })
@@ -131,15 +162,24 @@ struct RoundEncoderTests {
     @Test("real activations at K = 8: close to 8 values per cycle at full rate")
     func throughput() throws {
         let library = try Self.library.get()
-        let c = try #require(try Self.cases.get().first { $0.codebook.name == "minilm_ffn1_lanes8" })
-        let sim = try library.simulation(of: Self.topName(c))
-        sim.reset()
-        let drive = try LaneEncoderCheck(codebook: c.codebook).drive(sim, values: c.values, words: try c.reference(), frameSizes: c.frameSizes)
-        #expect(drive.mismatch == nil, "\(drive.mismatch ?? "")")
-        let perCycle = Double(c.values.count) / Double(drive.cycles)
-        print("K-lane Huffman encoder at P = K, \(c.testDescription): \(c.values.count) values in \(drive.cycles) cycles, \(perCycle) values per cycle")
-        // A round a cycle, two cycles a frame more, while Q = 3 words a cycle keep up.
-        #expect(perCycle >= 7.5, "\(perCycle) values per cycle")
+        for name in ["minilm_ffn1_lanes8", "minilm_ffn1_tans_lanes8"] {
+            let c = try #require(try Self.cases.get().first { $0.codebook.name == name })
+            let sim = try library.simulation(of: Self.topName(c))
+            sim.reset()
+            let drive = try LaneEncoderCheck(codebook: c.codebook).drive(sim, values: c.values, words: try c.reference(), frameSizes: c.frameSizes)
+            #expect(drive.mismatch == nil, "\(drive.mismatch ?? "")")
+            let perCycle = Double(c.values.count) / Double(drive.cycles)
+            print("K-lane encoder at P = K, \(c.testDescription): \(c.values.count) values in \(drive.cycles) cycles, \(perCycle) values per cycle")
+            // A round a cycle, a few cycles a frame more, while Q = 3 words a cycle keep up; tANS
+            // also fills and drains two frames (a frame is coded once it is whole), so its steady
+            // rate is the cycles past those two frames' rows.
+            let frames = c.codedFrames.count, k = c.codebook.lanes
+            let filling = c.isTANS ? 2 * (4096 / k) : 0
+            let steady = Double(c.values.count) / Double(drive.cycles - filling)
+            print("  steady: \(steady) values per cycle")
+            #expect(drive.cycles <= (c.values.count + k - 1) / k + 8 * frames + filling + 64, "\(c.testDescription): \(drive.cycles) cycles")
+            #expect(steady >= 7.5, "\(steady) values per cycle past the filling")
+        }
     }
 
     @Test("reset in mid-frame: the whole input then encodes exactly, from an empty start")
@@ -188,12 +228,12 @@ struct RoundEncoderTests {
 
     @Test("lint-clean under verilator -Wall")
     func lint() throws {
-        for c in try Self.cases.get() where c.isVector || c.codebook.name.hasPrefix("renc_") || c.codebook.name.hasPrefix("minilm") {
+        for c in try Self.cases.get() where c.isVector || c.codebook.name.hasPrefix("renc_") || c.codebook.name.hasPrefix("tenc_") || c.codebook.name.hasPrefix("minilm") {
             try ExternalTools.lint(try c.core())
         }
     }
 
-    @Test("entries over 32 bits, P other than 1 and K, and tANS at P = K are refused by name")
+    @Test("entries over 32 bits, P other than 1 and K, and a tANS MAX_FRAME not a multiple of K are refused by name")
     func refusals() throws {
         let vectors = try ConformanceVector.all()
         let seventeen = try Codebook.parse(try #require(vectors.first { $0.name.hasPrefix("17-") }).codebookBytes)
@@ -202,7 +242,13 @@ struct RoundEncoderTests {
         #expect(try CoreGenerator.modules(for: book, decoder: false, encoder: true, valuesPerBeat: 8).first?.port(named: "m_axis_tkeep")?.width == 3)
         #expect(throws: CoreError.self) { try CoreGenerator.modules(for: book, decoder: false, encoder: true, valuesPerBeat: 4) }
         #expect(throws: CoreError.self) { try CoreGenerator.modules(for: book, decoder: false, encoder: true, valuesPerBeat: 8, wordsPerBeat: 9) }
-        let tans = try Codebook(name: "t8", coder: .tans(tableLog: 5, counts: [10, 10, 6, 6]), layout: ValueLayout(transform: .identity, symbolBits: 1, rawBits: 0), lanes: 8)
-        #expect(throws: CoreError.self) { try CoreGenerator.modules(for: tans, decoder: false, encoder: true, valuesPerBeat: 8) }
+        let tans = try Codebook(name: "t8", coder: .tans(tableLog: 5, counts: [10, 10, 6, 6]), layout: ValueLayout(transform: .split, symbolBits: 1, rawBits: 8), lanes: 8)
+        #expect(try CoreGenerator.modules(for: tans, decoder: false, encoder: true, valuesPerBeat: 8).count == 1)
+        #expect(throws: CoreError.self) { try CoreGenerator.modules(for: tans, decoder: false, encoder: true, maxFrame: 100, valuesPerBeat: 8) }
+        #expect(throws: CoreError.self) { try CoreGenerator.modules(for: tans, decoder: false, encoder: true, valuesPerBeat: 3) }
+        // Vector 12's table (31 raw bits) in 2 lanes: chunks of up to 36 bits.
+        let twelve = try Codebook.parse(try #require(vectors.first { $0.name.hasPrefix("12-") }).codebookBytes)
+        let wide = try Codebook(name: "wide", coder: twelve.coder, layout: twelve.layout, lanes: 2)
+        #expect(throws: CoreError.self) { try CoreGenerator.fullRateLaneEncoder(wide) }
     }
 }
