@@ -44,7 +44,7 @@ generated: hwgen
 	$(HWGEN) generate --codebook $(TANS_BOOK) --output generated
 	$(HWGEN) generate --codebook $(LANES_BOOK) --output generated
 	$(HWGEN) generate --codebook $(TANS_LANES_BOOK) --output generated
-	$(HWGEN) generate --codebook $(TANS_LANES8_BOOK) --decoder --values-per-beat 8 --output generated
+	$(HWGEN) generate --codebook $(TANS_LANES8_BOOK) --values-per-beat 8 --output generated
 
 check-generated: hwgen
 	rm -rf $(BUILD)/generated-check
@@ -53,7 +53,7 @@ check-generated: hwgen
 	$(HWGEN) generate --codebook $(TANS_BOOK) --output $(BUILD)/generated-check >/dev/null
 	$(HWGEN) generate --codebook $(LANES_BOOK) --output $(BUILD)/generated-check >/dev/null
 	$(HWGEN) generate --codebook $(TANS_LANES_BOOK) --output $(BUILD)/generated-check >/dev/null
-	$(HWGEN) generate --codebook $(TANS_LANES8_BOOK) --decoder --values-per-beat 8 --output $(BUILD)/generated-check >/dev/null
+	$(HWGEN) generate --codebook $(TANS_LANES8_BOOK) --values-per-beat 8 --output $(BUILD)/generated-check >/dev/null
 	@if ! diff -u <(cd generated && ls *.v) <(cd $(BUILD)/generated-check && ls *.v) || \
 	    ! for f in $(BUILD)/generated-check/*.v; do diff -u generated/$$(basename $$f) $$f || exit 1; done; then \
 	  echo "error: generated/ is stale: run 'make generated' and commit the result" >&2; exit 1; fi
@@ -121,7 +121,7 @@ else
 	@echo "== $(TANS_LANES_BOOK): the pipelined K = 2 lane tANS decoder and the K = 2 lane tANS encoder (1 value per beat), full rate, then tvalid $(VALID)% / tready $(READY)%"
 	@$(HWGEN) sim --codebook $(TANS_LANES_BOOK) --seed $(SEED) $(EXAMPLE_DATA)
 	@$(HWGEN) sim --codebook $(TANS_LANES_BOOK) --seed $(SEED) --valid $(VALID) --ready $(READY) $(EXAMPLE_DATA)
-	@echo "== $(TANS_LANES8_BOOK): the K = 8 lane tANS decoder (8 values per beat) and encoder (1 value per beat), full rate, then tvalid $(VALID)% / tready $(READY)%"
+	@echo "== $(TANS_LANES8_BOOK): the K = 8 lane tANS decoder and encoder at 8 values per beat, full rate, then tvalid $(VALID)% / tready $(READY)%"
 	@$(HWGEN) sim --codebook $(TANS_LANES8_BOOK) --values-per-beat 8 --seed $(SEED) $(EXAMPLE_DATA)
 	@$(HWGEN) sim --codebook $(TANS_LANES8_BOOK) --values-per-beat 8 --seed $(SEED) --valid $(VALID) --ready $(READY) $(EXAMPLE_DATA)
 endif
@@ -197,7 +197,11 @@ synth: hwgen
 	  rtl=$(BUILD)/synth-rtl/minilm_ffn1_lanes8_encoder_p8 && mkdir -p $$rtl && \
 	  $(HWGEN) generate --codebook $(LANES_BOOK) --encoder --values-per-beat 8 --output $$rtl >/dev/null && \
 	  echo "== minilm_ffn1_lanes8_encoder (P = 8)" && \
-	  scripts/synth.sh $$rtl minilm_ffn1_lanes8_encoder $(BUILD)/synth/minilm_ffn1_lanes8_encoder_p8; \
+	  scripts/synth.sh $$rtl minilm_ffn1_lanes8_encoder $(BUILD)/synth/minilm_ffn1_lanes8_encoder_p8 && \
+	  rtl=$(BUILD)/synth-rtl/minilm_ffn1_tans_lanes8_encoder && mkdir -p $$rtl && \
+	  $(HWGEN) generate --codebook $(TANS_LANES8_BOOK) --encoder --values-per-beat 8 --output $$rtl >/dev/null && \
+	  echo "== minilm_ffn1_tans_lanes8_encoder (P = 8)" && \
+	  scripts/synth.sh $$rtl minilm_ffn1_tans_lanes8_encoder $(BUILD)/synth/minilm_ffn1_tans_lanes8_encoder; \
 	fi
 	@echo "== axis_rom_demo"
 	@scripts/synth.sh $(BUILD)/synth-rtl/demo axis_rom_demo $(BUILD)/synth/axis_rom_demo
