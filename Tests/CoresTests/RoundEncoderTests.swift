@@ -174,7 +174,8 @@ struct RoundEncoderTests {
             // also fills and drains two frames (a frame is coded once it is whole), so its steady
             // rate is the cycles past those two frames' rows.
             let frames = c.codedFrames.count, k = c.codebook.lanes
-            let filling = c.isTANS ? 2 * (4096 / k) : 0
+            // (tANS: two frames' rows, and the three stages' pipelines, about 100 cycles.)
+            let filling = c.isTANS ? 2 * (4096 / k) + 100 : 0
             let steady = Double(c.values.count) / Double(drive.cycles - filling)
             print("  steady: \(steady) values per cycle")
             #expect(drive.cycles <= (c.values.count + k - 1) / k + 8 * frames + filling + 64, "\(c.testDescription): \(drive.cycles) cycles")
@@ -205,7 +206,9 @@ struct RoundEncoderTests {
 
     @Test("the lane vectors under Icarus: K-value beats in with tkeep and tlast, Q-word beats out checked word by word")
     func icarus() throws {
-        for c in try Self.cases.get() where c.isVector {
+        // Vector 21's 32 lanes (each with its copies of 4,096-entry tables) take Icarus about a
+        // minute: the long tier runs it (Verilator runs it in both).
+        for c in try Self.cases.get() where c.isVector && (TestScale.isLong || c.codebook.lanes <= 16) {
             let core = try c.core()
             let q = core.port(named: "m_axis_tkeep")?.width ?? 1
             let k = c.codebook.lanes, bits = c.codebook.layout.valueBits
@@ -228,7 +231,8 @@ struct RoundEncoderTests {
 
     @Test("lint-clean under verilator -Wall")
     func lint() throws {
-        for c in try Self.cases.get() where c.isVector || c.codebook.name.hasPrefix("renc_") || c.codebook.name.hasPrefix("tenc_") || c.codebook.name.hasPrefix("minilm") {
+        let linted = try Self.cases.get().filter { $0.isVector || $0.codebook.name.hasPrefix("renc_") || $0.codebook.name.hasPrefix("tenc_") || $0.codebook.name.hasPrefix("minilm") }
+        for c in linted where TestScale.isLong || c.codebook.lanes <= 16 {
             try ExternalTools.lint(try c.core())
         }
     }
