@@ -9,10 +9,11 @@ import HDL
 /// **Sequence numbers instead of a reorder buffer.** A round's new words are numbered from
 /// `tail` in lane order (a prefix count of the words each lane opens); each lane keeps the number
 /// of its open word. A lane's filled words go into its own FIFO (LUT RAM, one write a cycle) with
-/// their numbers, in order; the output takes word `head + i` (i < Q) from whichever lane's FIFO
-/// shows that number at its front, at most one word per lane per beat, and stops at the first
-/// number no FIFO shows (a word still open, or second in its lane's FIFO). A lane's words never
-/// need more than one write a round, so nothing is multi-ported.
+/// their numbers, in order; the output sends words `head .. head + Q - 1` while they are found:
+/// up to 8 lanes through a window of 2Q or more slots that each lane's FIFO front moves into by
+/// its number, beyond 8 by comparing every lane's FIFO front with each of the Q numbers (at most
+/// one word per lane a beat). A word still open stops the beat. A lane's words never need more
+/// than one write a round, so nothing is multi-ported.
 ///
 /// **Frames.** A round marked `last` ends the frame: the cycle after it, every lane's partial
 /// word (zero-padded) goes into its FIFO and the frame's newest word is queued as a frame end;
@@ -34,8 +35,8 @@ import HDL
 /// Timing: the round register; stage A, the round's cycle: per lane a 64-bit merge behind its
 /// held bits (the lane's only loop), the words it opens and fills, registered; stage B, a cycle
 /// later: the new words' numbers (`tail` plus a parallel prefix count of the lanes' new words)
-/// and at most one FIFO write per lane. On the output side an equality test per (word, lane) on
-/// the FIFOs' fronts, one word out per matching lane, a register stage and a skid stage.
+/// and at most one FIFO write per lane. On the output side, the FIFOs' fronts in registers, the
+/// window or the compares, a register stage and a skid stage.
 public struct LaneRoundPacker {
     /// One lane's chunk of a round: `data` left-aligned in `maxChunk` bits, `bits` its length.
     public struct Chunk {
@@ -222,55 +223,73 @@ public struct LaneRoundPacker {
         let lanesRoom = fronts.map { $0.count <= fifoDepth - 3 }.reduce(m.constant(1, width: 1)) { $0 && $1 }
         room.assign(lanesRoom && ((tail - head) <= limit) && ((endWrite - endRead) <= endDepth - 2))
 
-        // The window: words head .. head + W - 1 by number, word n in slot n mod W. A lane's FIFO
-        // front moves into its slot as soon as its number is in the window (numbers in the
-        // window are distinct, so no two lanes write one slot, and no slot being sent is written).
-        let window = 1 << Swift.max(2, bitsToAddress(2 * q))
-        let wa = bitsToAddress(window)
-        let slotValid = m.register("slot_valid", width: window, reset: 0)
-        let slotWords = (0..<window).map { m.register("slot\($0)", width: 32, reset: nil) }
-        var movesInto = [[(Signal, Signal)]](repeating: [], count: window)  // per slot: (lane moves into it, the lane's word)
-        for (lane, front) in fronts.enumerated() {
-            m.within(scopes[lane]) {
-                let offset = m.wire("offset", front.number - head)
-                let moves = m.wire("moves", front.nonEmpty && offset < window)
-                front.pop.assign(moves)
-                for slot in 0..<window {
-                    movesInto[slot].append((m.wire("into\(slot)", moves && front.number[wa - 1, 0] == slot), front.word))
+        // The beat's words head + i (i < Q) are found by number in one of two ways (measured on
+        // ECP5-85k, docs/BENCHMARKS.md, session 12):
+        // - K <= 8, a window of W >= 2Q slots, word n in slot n mod W: a lane's FIFO front moves
+        //   into its slot as soon as its number is within W of head (numbers in the window are
+        //   distinct, so no two lanes write one slot, and no slot being sent is written); the beat
+        //   reads Q slots. 91 MHz at K = 8 (82 comparing).
+        // - K > 8, comparing each lane's front with each of the Q numbers, popping the matches
+        //   (one word per lane a beat): the window's K x W crossbar did not route at K = 16.
+        let windowed = k <= 8
+        let targets = [head] + (1..<q).map { m.register("target\($0)", width: s, reset: UInt64($0)) }
+        var present: [Signal] = [], data: [Signal] = [], slotOf: [Signal] = [], matchesOf: [[Signal]] = []
+        var slotValid: Signal? = nil
+        var moved: [Signal] = []
+        if windowed {
+            let window = 1 << Swift.max(2, bitsToAddress(2 * q))
+            let wa = bitsToAddress(window)
+            let valid = m.register("slot_valid", width: window, reset: 0)
+            slotValid = valid
+            let slotWords = (0..<window).map { m.register("slot\($0)", width: 32, reset: nil) }
+            var movesInto = [[(Signal, Signal)]](repeating: [], count: window)  // per slot: (lane moves into it, the lane's word)
+            for (lane, front) in fronts.enumerated() {
+                m.within(scopes[lane]) {
+                    let offset = m.wire("offset", front.number - head)
+                    let moves = m.wire("moves", front.nonEmpty && offset < window)
+                    front.pop.assign(moves)
+                    for slot in 0..<window {
+                        movesInto[slot].append((m.wire("into\(slot)", moves && front.number[wa - 1, 0] == slot), front.word))
+                    }
                 }
             }
-        }
-        var moved: [Signal] = []
-        for (slot, writers) in movesInto.enumerated() {
-            let written = m.wire("slot\(slot)_written", LaneRoundPacker.any(m, writers.map(\.0)))
-            moved.append(written)
-            m.when(written) {
-                slotWords[slot].assign(writers.map { mux($0.0, $0.1, 0) }.reduce(m.constant(0, width: 32)) { $0 | $1 })
+            for (slot, writers) in movesInto.enumerated() {
+                let written = m.wire("slot\(slot)_written", LaneRoundPacker.any(m, writers.map(\.0)))
+                moved.append(written)
+                m.when(written) {
+                    slotWords[slot].assign(writers.map { mux($0.0, $0.1, 0) }.reduce(m.constant(0, width: 32)) { $0 | $1 })
+                }
+            }
+            for i in 0..<q {
+                let slot = targets[i][wa - 1, 0]
+                slotOf.append(m.constant(1, width: window) << slot)
+                present.append(m.wire("word\(i)_present", (valid >> slot)[0]))
+                data.append(m.wire("word\(i)_data", LaneRoundPacker.pick(slotWords, by: slot)))
+            }
+        } else {
+            for i in 0..<q {
+                let matches = fronts.map { $0.nonEmpty && ($0.number == targets[i]) }
+                matchesOf.append(matches)
+                present.append(m.wire("word\(i)_present", LaneRoundPacker.any(m, matches)))
+                data.append(m.wire("word\(i)_data", zip(matches, fronts).map { mux($0.0, $0.1.word, 0) }.reduce(m.constant(0, width: 32)) { $0 | $1 }))
             }
         }
 
-        // The output beat: words head + i (i < Q) from their slots while they are there; the
-        // frame's newest word only once a newer word exists or its end is queued.
+        // The output beat: the words present in a row from head; the frame's newest word only
+        // once a newer word exists or its end is queued.
         let beat = m.stream("beat", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: q))
         m.connect(words, from: m.skidStage(m.registerStage(beat, name: "stage"), name: "skid"))
         let newest = m.wire("newest", tail - 1)
-        var keeps: [Signal] = [], data: [Signal] = [], lastTerms: [Signal] = []
+        var keeps: [Signal] = [], lastTerms: [Signal] = []
         var open: Signal = m.constant(1, width: 1)  // every word before this one was kept and none ended the frame
-        // The numbers of the beat's words, in registers: target i is head + i.
-        let targets = [head] + (1..<q).map { m.register("target\($0)", width: s, reset: UInt64($0)) }
-        var sentSlots: [Signal] = []
         for i in 0..<q {
             m.scope("word\(i)") {
                 let target = targets[i]
-                let slot = target[wa - 1, 0]
-                let present = m.wire("present", (slotValid >> slot)[0])
                 let isEnd = m.wire("is_end", endPending && endNumber == target)
-                let ready = m.wire("ready", present && (isEnd || target != newest))
+                let ready = m.wire("ready", present[i] && (isEnd || target != newest))
                 let kept = m.wire("kept", open && ready)
                 keeps.append(kept)
                 lastTerms.append(kept && isEnd)
-                data.append(m.wire("word", LaneRoundPacker.pick(slotWords, by: slot)))
-                sentSlots.append(mux(kept, m.constant(1, width: window) << slot, 0))
                 open = m.wire("open_after", kept && !isEnd)
             }
         }
@@ -280,8 +299,15 @@ public struct LaneRoundPacker {
         beat.keep?.assign(m.cat(keeps.reversed()))
         let endsFrame = m.wire("beat_ends_frame", LaneRoundPacker.any(m, lastTerms))
         beat.last?.assign(endsFrame)
-        let sent = m.wire("sent_slots", mux(sends, sentSlots.reduce(m.constant(0, width: window)) { $0 | $1 }, 0))
-        slotValid.assign((slotValid & ~sent) | m.cat(moved.reversed()))
+        if let slotValid {
+            let sentSlots = zip(keeps, slotOf).map { mux($0.0, $0.1, 0) }
+            let sent = m.wire("sent_slots", mux(sends, sentSlots.reduce(m.constant(0, width: slotValid.width)) { $0 | $1 }, 0))
+            slotValid.assign((slotValid & ~sent) | m.cat(moved.reversed()))
+        } else {
+            for (lane, front) in fronts.enumerated() {
+                front.pop.assign(sends && LaneRoundPacker.any(m, zip(keeps, matchesOf).map { $0.0 && $0.1[lane] }))
+            }
+        }
         // After a beat of n words, target i becomes head + n + i: from head + j (j < 2Q, adds on
         // a register) picked by the kept words (n = 1 .. Q, a thermometer code).
         let ahead = (0..<(2 * q)).map { j in j == 0 ? head : m.wire("head_plus\(j)", head + j) }

@@ -131,14 +131,19 @@ struct CLITests {
         let analyze = try HWGen.run(["analyze", "--codebook", book, "--tensors", "layer\\.4\\..*query\\.weight", "--totals", weights])
         #expect(analyze.status == 0, "\(analyze.error)")
         #expect(analyze.output.contains("this codebook has 8") && analyze.output.contains("K=32"))
-        // Both cores: the P = K decoder and the K-lane encoder (P = 1); P = K is refused for the encoder.
+        // Both cores: the P = K decoder and the K-lane encoder (P = 1 by default); with
+        // --values-per-beat 8 both at P = 8, and P = 4 refused.
         let both = HWGen.temporary("rtl")
         let generate = try HWGen.run(["generate", "--codebook", book, "-o", both])
         #expect(generate.status == 0, "\(generate.error)")
         let encoder = try String(contentsOfFile: both + "/w8_encoder.v", encoding: .utf8)
         #expect(encoder.contains("Lanes: K = 8, P = 1 value and Q = 1 word per beat") && encoder.contains("input  wire [15:0] s_axis_tdata"), "\(encoder.prefix(3000))")
-        let wide = try HWGen.run(["generate", "--codebook", book, "--values-per-beat", "8", "-o", HWGen.temporary("rtl")])
-        #expect(wide.status == 1 && wide.error.contains("K-lane encoders take P = 1"), "\(wide.error)")
+        let wideFolder = HWGen.temporary("rtl")
+        let wide = try HWGen.run(["generate", "--codebook", book, "--values-per-beat", "8", "-o", wideFolder])
+        #expect(wide.status == 0, "\(wide.error)")
+        #expect(try String(contentsOfFile: wideFolder + "/w8_encoder.v", encoding: .utf8).contains("K = 8 lanes, P = 8 values per beat"))
+        let four = try HWGen.run(["generate", "--codebook", book, "--encoder", "--values-per-beat", "4", "-o", HWGen.temporary("rtl")])
+        #expect(four.status == 1 && four.error.contains("K-lane encoders take P = 1 or P = K = 8"), "\(four.error)")
         // The K-lane Huffman decoder: P = 8 values per beat, Q as asked.
         let rtl = HWGen.temporary("rtl")
         let decoder = try HWGen.run(["generate", "--codebook", book, "--decoder", "--words-per-beat", "2", "-o", rtl])
