@@ -152,7 +152,8 @@ test-long: deps
 # 4096- and 2048-entry tables make each step dearer); k-induction for the unbounded proof.
 # Logs and traces in build/formal/.
 # The lane books' cores (K = 2) go to FORMAL_LANES_DEPTH: a K-lane tANS encoder's second frame
-# ends at step 27 (each lane's state bits and last word add cycles per frame).
+# ends at step 27 (each lane's state bits and last word add cycles per frame); then the same
+# books' cores at P = K = 2 (tkeep on both sides).
 FORMAL_DEPTH         ?= 24
 FORMAL_DECODER_DEPTH ?= 16
 FORMAL_LANES_DEPTH   ?= 30
@@ -160,6 +161,7 @@ formal: hwgen
 	@scripts/ensure-tools.sh
 	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_DEPTH) 16 both $(sort $(filter-out %_lanes2.json,$(wildcard testbench/formal/*.json)))
 	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_LANES_DEPTH) 16 both $(sort $(wildcard testbench/formal/*_lanes2.json))
+	HWGEN_FORMAL_OPTIONS="--values-per-beat 2" scripts/formal.sh $(HWGEN) $(BUILD)/formal/p2 $(FORMAL_LANES_DEPTH) 16 both $(sort $(wildcard testbench/formal/*_lanes2.json))
 	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_DECODER_DEPTH) 4096 decoder $(HUFFMAN_BOOK) $(TANS_BOOK)
 	scripts/formal.sh $(HWGEN) $(BUILD)/formal $(FORMAL_DEPTH) 4096 encoder $(HUFFMAN_BOOK) $(TANS_BOOK)
 

@@ -4,7 +4,7 @@
 # status and seconds. Exits 1 if a bmc or cover task fails, or a prove fails its base case; a
 # prove whose induction does not close is reported as UNKNOWN (see docs/FORMAL.md).
 #   scripts/formal.sh HWGEN OUT_DIR DEPTH MAX_FRAME CORES codebook.json ...
-# CORES: both, decoder or encoder.
+# CORES: both, decoder or encoder. HWGEN_FORMAL_OPTIONS adds options to hwgen formal.
 set -uo pipefail
 hwgen=$1; out=$2; depth=$3; max_frame=$4; cores=$5; shift 5
 only=()
@@ -23,7 +23,8 @@ for book in "$@"; do
   name=$(basename "$book" .json)
   dir="$out/$name-$cores"
   rm -rf "$dir"
-  "$hwgen" formal --codebook "$book" --output "$dir" --depth "$depth" --max-frame "$max_frame" "${only[@]}" >/dev/null || { failed=1; continue; }
+  # shellcheck disable=SC2086  # HWGEN_FORMAL_OPTIONS: extra options, e.g. --values-per-beat 2
+  "$hwgen" formal --codebook "$book" --output "$dir" --depth "$depth" --max-frame "$max_frame" "${only[@]}" ${HWGEN_FORMAL_OPTIONS:-} >/dev/null || { failed=1; continue; }
   for sby in "$dir"/*.sby; do
     core=$(basename "$sby" .sby)
     for task in bmc prove cover; do

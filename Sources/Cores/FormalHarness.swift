@@ -18,6 +18,10 @@ import HDL
 ///   codebook's shortest entry in bits, so values out x that <= 32 x words in).
 /// - encoders: `no_frame_end_without_input_end` (words with `tlast` out never outnumber the frames
 ///   the input has ended, counting a tANS encoder's MAX_FRAME cuts).
+/// - with `tkeep` (section 10, P or Q above 1): `s_keeps_a_prefix` and, for values in,
+///   `s_short_beat_ends_frame` (assumed); `m_keeps_a_prefix` and, for values out,
+///   `m_short_beat_ends_frame`; `tkeep` is part of the held beat on both sides. A decoder with
+///   `tkeep` leaves out `values_bounded_by_words` (it counts beats).
 public enum FormalHarness {
     public enum Role: String, Sendable {
         case decoder, encoder
@@ -56,6 +60,15 @@ public enum FormalHarness {
             let mValid = dut.port("m_axis_tvalid"), mData = dut.port("m_axis_tdata")
             let mReady = dut.port("m_axis_tready"), mLast = dut.port("m_axis_tlast")
             let sLast = core.port(named: "s_axis_tlast").map { _ in dut.port("s_axis_tlast") }
+            // Section 10's tkeep (P or Q above 1): one bit per value or word.
+            let sKeep = core.port(named: "s_axis_tkeep").map { _ in dut.port("s_axis_tkeep") }
+            let mKeep = core.port(named: "m_axis_tkeep").map { _ in dut.port("m_axis_tkeep") }
+            /// Keeps parts 0 .. k-1 for some k >= 1.
+            func keepsAPrefix(_ keep: Signal) -> Signal { (keep != 0) & ((keep & (keep + 1)) == 0) }
+            /// The number of kept parts, `width` bits wide.
+            func keptCount(_ keep: Signal, width: Int) -> Signal {
+                (0..<keep.width).map { keep[$0].zeroExtended(to: width) }.reduce(m.constant(0, width: width), +)
+            }
 
             m.assumeResetInitially()
             // 1 in the cycle after an edge with rst high (reset registers hold their reset value).
@@ -72,11 +85,23 @@ public enum FormalHarness {
             let sOffered = past(sValid & !sReady, "s_offered")
             var sSame = sData == past(sData, "s_data")
             if let sLast { sSame = sSame & (sLast == past(sLast, "s_last")) }
+            if let sKeep { sSame = sSame & (sKeep == past(sKeep, "s_keep")) }
             m.assume(!(sOffered & !afterReset) | (sValid & sSame), "s_holds_offered_beat")
             let mOffered = past(mValid & !mReady, "m_offered")
-            let mSame = (mData == past(mData, "m_data")) & (mLast == past(mLast, "m_last"))
+            var mSame = (mData == past(mData, "m_data")) & (mLast == past(mLast, "m_last"))
+            if let mKeep { mSame = mSame & (mKeep == past(mKeep, "m_keep")) }
             m.assert(!(mOffered & !afterReset) | (mValid & mSame), "m_holds_offered_beat")
             m.assert(!afterReset | !mValid, "m_quiet_after_reset")
+            if let sKeep {
+                m.assume(!sValid | keepsAPrefix(sKeep), "s_keeps_a_prefix")
+                // Values in (an encoder): only a frame's last beat keeps fewer than P.
+                if let sLast { m.assume(!sValid | sLast | (sKeep == (1 << sKeep.width) - 1), "s_short_beat_ends_frame") }
+            }
+            if let mKeep {
+                m.assert(!mValid | keepsAPrefix(mKeep), "m_keeps_a_prefix")
+                // Values out (a decoder): only a frame's last beat keeps fewer than P.
+                if role == .decoder { m.assert(!mValid | mLast | (mKeep == (1 << mKeep.width) - 1), "m_short_beat_ends_frame") }
+            }
 
             let sTaken = sValid & sReady, mTaken = mValid & mReady
             /// A counter of `event`, reset with the core, that stops at its largest value; the
@@ -112,7 +137,7 @@ public enum FormalHarness {
                 m.assert(refused <= drainBound, "drains_after_error")
                 if Self.canFail(codebook) { m.cover(error, "cover_error") }
                 let minBits = shortestEntryBits(codebook)
-                if minBits > 0 {
+                if minBits > 0 && mKeep == nil && sKeep == nil {
                     let values = count(mTaken, "values_out")
                     let words = count(sTaken, "words_in")
                     let wide = countWidth + 6
@@ -127,9 +152,12 @@ public enum FormalHarness {
             case .encoder:
                 // Frames the input has ended: a tlast, or (tANS) the MAX_FRAME-th value of a frame.
                 let cuts = codebook.coder.name == "tans"
-                let run = m.register("input_run", width: bitsToAddress(maxFrame + 1), reset: 0)
-                let ends = sTaken & ((sLast ?? m.constant(0, width: 1)) | (cuts ? run == maxFrame - 1 : m.constant(0, width: 1)))
-                m.when(ends) { run.assign(0) }.elseWhen(sTaken) { run.assign(run + 1) }
+                // (P values a beat: a beat adds its kept values; MAX_FRAME is then a multiple of P.)
+                let runWidth = bitsToAddress(maxFrame + 1)
+                let run = m.register("input_run", width: runWidth, reset: 0)
+                let taken = sKeep.map { keptCount($0, width: runWidth) } ?? m.constant(1, width: runWidth)
+                let ends = sTaken & ((sLast ?? m.constant(0, width: 1)) | (cuts ? (run + taken) == maxFrame : m.constant(0, width: 1)))
+                m.when(ends) { run.assign(0) }.elseWhen(sTaken) { run.assign(run + taken) }
                 let framesIn = count(ends, "frames_in")
                 m.assert(!counting() | (framesOut <= framesIn), "no_frame_end_without_input_end", ifDefined: countsMacro)
                 if let escaped {

