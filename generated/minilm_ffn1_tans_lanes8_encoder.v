@@ -824,6 +824,10 @@ reg  packer_flushed_reg;
 wire packer_flushed_next;
 wire packer_end_pending;
 wire [7:0] packer_end_number;
+reg  [7:0] packer_target1_reg;
+reg  [7:0] packer_target1_next;
+reg  [7:0] packer_target2_reg;
+reg  [7:0] packer_target2_next;
 reg  [7:0] packer_slot_valid_reg;
 wire [7:0] packer_slot_valid_next;
 reg  [31:0] packer_slot0_reg;
@@ -930,6 +934,12 @@ wire packer_slot4_written;
 wire packer_slot5_written;
 wire packer_slot6_written;
 wire packer_slot7_written;
+wire packer_word0_present;
+wire [31:0] packer_word0_data;
+wire packer_word1_present;
+wire [31:0] packer_word1_data;
+wire packer_word2_present;
+wire [31:0] packer_word2_data;
 wire [95:0] packer_beat_data;
 wire packer_beat_valid;
 wire packer_beat_ready;
@@ -956,27 +966,17 @@ wire packer_skid_m_axis_tready;
 wire packer_skid_m_axis_tlast;
 wire [2:0] packer_skid_m_axis_tkeep;
 wire [7:0] packer_newest;
-reg  [7:0] packer_target1_reg;
-reg  [7:0] packer_target1_next;
-reg  [7:0] packer_target2_reg;
-reg  [7:0] packer_target2_next;
-wire packer_word0_present;
 wire packer_word0_is_end;
 wire packer_word0_ready;
 wire packer_word0_kept;
-wire [31:0] packer_word0_word;
 wire packer_word0_open_after;
-wire packer_word1_present;
 wire packer_word1_is_end;
 wire packer_word1_ready;
 wire packer_word1_kept;
-wire [31:0] packer_word1_word;
 wire packer_word1_open_after;
-wire packer_word2_present;
 wire packer_word2_is_end;
 wire packer_word2_ready;
 wire packer_word2_kept;
-wire [31:0] packer_word2_word;
 wire packer_word2_open_after;
 wire packer_sends;
 wire packer_beat_ends_frame;
@@ -11079,7 +11079,22 @@ assign packer_slot6_written = packer_lane0_into6 | packer_lane1_into6 | packer_l
     packer_lane3_into6 | packer_lane4_into6 | packer_lane5_into6 | packer_lane6_into6 | packer_lane7_into6;
 assign packer_slot7_written = packer_lane0_into7 | packer_lane1_into7 | packer_lane2_into7 |
     packer_lane3_into7 | packer_lane4_into7 | packer_lane5_into7 | packer_lane6_into7 | packer_lane7_into7;
-assign packer_beat_data = {packer_word2_word, packer_word1_word, packer_word0_word};
+assign packer_word0_present = _t16[0];
+assign packer_word0_data = packer_head_reg[2] ? (packer_head_reg[1] ? (packer_head_reg[0] ? packer_slot7_reg :
+    packer_slot6_reg) : (packer_head_reg[0] ? packer_slot5_reg : packer_slot4_reg)) : (packer_head_reg[1] ?
+    (packer_head_reg[0] ? packer_slot3_reg : packer_slot2_reg) : (packer_head_reg[0] ? packer_slot1_reg :
+    packer_slot0_reg));
+assign packer_word1_present = _t17[0];
+assign packer_word1_data = packer_target1_reg[2] ? (packer_target1_reg[1] ? (packer_target1_reg[0] ?
+    packer_slot7_reg : packer_slot6_reg) : (packer_target1_reg[0] ? packer_slot5_reg : packer_slot4_reg)) :
+    (packer_target1_reg[1] ? (packer_target1_reg[0] ? packer_slot3_reg : packer_slot2_reg) :
+    (packer_target1_reg[0] ? packer_slot1_reg : packer_slot0_reg));
+assign packer_word2_present = _t18[0];
+assign packer_word2_data = packer_target2_reg[2] ? (packer_target2_reg[1] ? (packer_target2_reg[0] ?
+    packer_slot7_reg : packer_slot6_reg) : (packer_target2_reg[0] ? packer_slot5_reg : packer_slot4_reg)) :
+    (packer_target2_reg[1] ? (packer_target2_reg[0] ? packer_slot3_reg : packer_slot2_reg) :
+    (packer_target2_reg[0] ? packer_slot1_reg : packer_slot0_reg));
+assign packer_beat_data = {packer_word2_data, packer_word1_data, packer_word0_data};
 assign packer_beat_valid = packer_word0_kept;
 assign packer_beat_ready = packer_stage_loads;
 assign packer_beat_last = packer_beat_ends_frame;
@@ -11092,34 +11107,19 @@ assign packer_skid_s_axis_tlast = packer_stage_last_reg;
 assign packer_skid_s_axis_tkeep = packer_stage_keep_reg;
 assign packer_skid_m_axis_tready = m_axis_tready;
 assign packer_newest = packer_tail_reg - 8'd1;
-assign packer_word0_present = _t16[0];
 assign packer_word0_is_end = packer_end_pending & (packer_end_number == packer_head_reg);
 assign packer_word0_ready = packer_word0_present & (packer_word0_is_end | (packer_head_reg != packer_newest));
 assign packer_word0_kept = packer_word0_ready;
-assign packer_word0_word = packer_head_reg[2] ? (packer_head_reg[1] ? (packer_head_reg[0] ? packer_slot7_reg :
-    packer_slot6_reg) : (packer_head_reg[0] ? packer_slot5_reg : packer_slot4_reg)) : (packer_head_reg[1] ?
-    (packer_head_reg[0] ? packer_slot3_reg : packer_slot2_reg) : (packer_head_reg[0] ? packer_slot1_reg :
-    packer_slot0_reg));
 assign packer_word0_open_after = packer_word0_kept & ~packer_word0_is_end;
-assign packer_word1_present = _t17[0];
 assign packer_word1_is_end = packer_end_pending & (packer_end_number == packer_target1_reg);
 assign packer_word1_ready = packer_word1_present & (packer_word1_is_end | (packer_target1_reg !=
     packer_newest));
 assign packer_word1_kept = packer_word0_open_after & packer_word1_ready;
-assign packer_word1_word = packer_target1_reg[2] ? (packer_target1_reg[1] ? (packer_target1_reg[0] ?
-    packer_slot7_reg : packer_slot6_reg) : (packer_target1_reg[0] ? packer_slot5_reg : packer_slot4_reg)) :
-    (packer_target1_reg[1] ? (packer_target1_reg[0] ? packer_slot3_reg : packer_slot2_reg) :
-    (packer_target1_reg[0] ? packer_slot1_reg : packer_slot0_reg));
 assign packer_word1_open_after = packer_word1_kept & ~packer_word1_is_end;
-assign packer_word2_present = _t18[0];
 assign packer_word2_is_end = packer_end_pending & (packer_end_number == packer_target2_reg);
 assign packer_word2_ready = packer_word2_present & (packer_word2_is_end | (packer_target2_reg !=
     packer_newest));
 assign packer_word2_kept = packer_word1_open_after & packer_word2_ready;
-assign packer_word2_word = packer_target2_reg[2] ? (packer_target2_reg[1] ? (packer_target2_reg[0] ?
-    packer_slot7_reg : packer_slot6_reg) : (packer_target2_reg[0] ? packer_slot5_reg : packer_slot4_reg)) :
-    (packer_target2_reg[1] ? (packer_target2_reg[0] ? packer_slot3_reg : packer_slot2_reg) :
-    (packer_target2_reg[0] ? packer_slot1_reg : packer_slot0_reg));
 assign packer_word2_open_after = packer_word2_kept & ~packer_word2_is_end;
 assign packer_sends = packer_beat_ready & packer_word0_kept;
 assign packer_beat_ends_frame = (packer_word0_kept & packer_word0_is_end) | (packer_word1_kept &
@@ -12595,6 +12595,8 @@ always @(posedge clk) begin
     packer_end_write_reg <= packer_end_write_next;
     packer_end_read_reg <= packer_end_read_next;
     packer_flushed_reg <= packer_flushed_next;
+    packer_target1_reg <= packer_target1_next;
+    packer_target2_reg <= packer_target2_next;
     packer_slot_valid_reg <= packer_slot_valid_next;
     packer_slot0_reg <= packer_slot0_next;
     packer_slot1_reg <= packer_slot1_next;
@@ -12608,8 +12610,6 @@ always @(posedge clk) begin
     packer_stage_data_reg <= packer_stage_data_next;
     packer_stage_last_reg <= packer_stage_last_next;
     packer_stage_keep_reg <= packer_stage_keep_next;
-    packer_target1_reg <= packer_target1_next;
-    packer_target2_reg <= packer_target2_next;
 
     if (rst) begin
         rows_w_parity_reg <= 1'd0;
@@ -12712,10 +12712,10 @@ always @(posedge clk) begin
         packer_end_write_reg <= 3'd0;
         packer_end_read_reg <= 3'd0;
         packer_flushed_reg <= 1'd0;
-        packer_slot_valid_reg <= 8'd0;
-        packer_stage_valid_reg <= 1'd0;
         packer_target1_reg <= 8'd1;
         packer_target2_reg <= 8'd2;
+        packer_slot_valid_reg <= 8'd0;
+        packer_stage_valid_reg <= 1'd0;
     end
 end
 
