@@ -50,10 +50,6 @@ public struct LaneRoundPacker {
 
     /// The packer takes the offered round this cycle.
     public let accepts: Signal
-    /// Depth of each lane's FIFO, and the most words outstanding (opened, not yet sent) before
-    /// rounds wait.
-    public let laneDepth: Int
-    public let outstandingLimit: Int
 
     /// Builds the packer into `m` in scope `name`: `lanes` lanes, `wordsPerBeat` words out per
     /// beat on `words` (32 x Q bits of data, Q bits of `tkeep`, `tlast`). The round is offered by
@@ -95,8 +91,6 @@ public struct LaneRoundPacker {
         // The output's window of 2Q words or more (a power of two) must be far smaller than the numbers' range.
         let s = Swift.max(bitsToAddress(limit + 3 * opensPerRound + 1), bitsToAddress(2 * q) + 3)
         let fa = bitsToAddress(fifoDepth), ea = bitsToAddress(endDepth)
-        laneDepth = fifoDepth
-        outstandingLimit = limit
 
         // The round register.
         let roundValid = m.register("round_valid", width: 1, reset: 0)
@@ -128,7 +122,7 @@ public struct LaneRoundPacker {
 
         // Stage A, the round's cycle, per lane: the merge behind the lane's held bits, the words
         // it opens, the word it fills (or, flushing, its partial word), registered for stage B.
-        struct Opening { let opensFirst: Signal; let opensSpill: Signal; let writes: Signal; let word: Signal; let numbered: Signal; let bits: Signal }
+        struct Opening { let opensFirst: Signal; let opensSpill: Signal; let writes: Signal; let word: Signal; let numbered: Signal }
         let scopes = (0..<k).map { m.scope("lane\($0)") }
         let openings: [Opening] = (0..<k).map { lane in
             m.within(scopes[lane]) {
@@ -151,7 +145,7 @@ public struct LaneRoundPacker {
                 let opening = Opening(
                     opensFirst: m.register("opens_first", width: 1, reset: 0), opensSpill: m.register("opens_spill", width: 1, reset: 0),
                     writes: m.register("writes", width: 1, reset: 0), word: m.register("write_word", width: 32, reset: nil),
-                    numbered: m.register("write_numbered", width: 1, reset: nil), bits: bits)
+                    numbered: m.register("write_numbered", width: 1, reset: nil))
                 opening.opensFirst.assign(take && empty && count != 0)
                 opening.opensSpill.assign(take && total > 32)
                 opening.writes.assign((take && full) || (flushes && !empty))
