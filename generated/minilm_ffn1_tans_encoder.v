@@ -87,6 +87,7 @@ reg  [10:0] states_rdata;
 wire [11:0] x;
 wire [3:0] nb;
 wire [10:0] state_bits_left;
+wire [26:0] state_chunk;
 reg  coded_valid_reg;
 reg  coded_valid_next;
 reg  [32:0] coded_chunk_reg;
@@ -220,16 +221,16 @@ wire [7:0] packer_filled;
 wire packer_frame_done;
 wire [11:0] _t0;
 wire [27:0] _t1;
-wire [4:0] _t2;
-wire [27:0] _t3;
+wire [27:0] _t2;
+wire [4:0] _t3;
 wire [27:0] _t4;
 wire [63:0] _t5;
-wire _unused = &{1'b0, _t0[11], _t3[0], _t4[0], _t5[36:0]};
+wire _unused = &{1'b0, _t0[11], _t2[0], _t4[0], _t5[36:0]};
 
 assign _t0 = x >> nb;
 assign _t1 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
-assign _t2 = ~packer_offset_reg;
-assign _t3 = {state_bits_left, 17'd0};
+assign _t2 = {state_bits_left, 17'd0};
+assign _t3 = ~packer_offset_reg;
 assign _t4 = {(_t1[27] & ~entry_is_end_reg) ? {(_t1[27] & ~entry_is_end_reg) ? entry_symbol_reg : 8'd0,
     entry_raw_reg} : {entry_raw_reg, 8'd0}, 12'd0};
 assign _t5 = end_pending_reg ? {pending_end_reg[10:0], 53'd0} : (offer_state ? {chunks_out_parity_reg ?
@@ -1407,6 +1408,7 @@ assign state_index = _t0[10:0] + _t1[10:0];
 assign x = entry_is_end_reg ? 12'h800 : {1'd1, states_rdata};
 assign nb = (x >= _t1[22:11]) ? _t1[26:23] : (_t1[26:23] - 4'd1);
 assign state_bits_left = x[10:0] << (4'd11 - nb);
+assign state_chunk = _t2[27:1];
 assign coded_write_ready = chunks_w_ready;
 assign coded_free = ~coded_valid_reg | coded_write_ready;
 assign chunks_take = packer_chunk_load & ~end_pending_reg & ~offer_state;
@@ -1445,11 +1447,11 @@ assign packer_place = ~packer_placed_valid_reg | packer_take;
 assign packer_chunk_load = ~packer_chunk_valid_reg | packer_place;
 assign packer_chunk_end = {2'd0, packer_offset_reg} + packer_chunk_bits_reg;
 assign packer_placing_in = {31'd0, packer_chunk_data_reg};
-assign packer_placing_stage0 = _t2[4] ? (_t2[3] ? {packer_placing_in[33:0], 31'd0} : {packer_placing_in[41:0],
-    23'd0}) : (_t2[3] ? {packer_placing_in[49:0], 15'd0} : {packer_placing_in, 7'd0});
-assign packer_placing_stage1 = _t2[2] ? (_t2[1] ? packer_placing_stage0[58:0] : packer_placing_stage0[60:2]) :
-    (_t2[1] ? packer_placing_stage0[62:4] : packer_placing_stage0[64:6]);
-assign packer_placing_stage2 = _t2[0] ? packer_placing_stage1[57:0] : packer_placing_stage1[58:1];
+assign packer_placing_stage0 = _t3[4] ? (_t3[3] ? {packer_placing_in[33:0], 31'd0} : {packer_placing_in[41:0],
+    23'd0}) : (_t3[3] ? {packer_placing_in[49:0], 15'd0} : {packer_placing_in, 7'd0});
+assign packer_placing_stage1 = _t3[2] ? (_t3[1] ? packer_placing_stage0[58:0] : packer_placing_stage0[60:2]) :
+    (_t3[1] ? packer_placing_stage0[62:4] : packer_placing_stage0[64:6]);
+assign packer_placing_stage2 = _t3[0] ? packer_placing_stage1[57:0] : packer_placing_stage1[58:1];
 assign packer_positioned = packer_count_reg[6] ? ({packer_placed_data_reg, 38'd0} >> 64) :
     (packer_count_reg[5] ? ({packer_placed_data_reg, 38'd0} >> 32) : {packer_placed_data_reg, 38'd0});
 assign packer_merged = packer_acc_reg | (packer_take ? packer_positioned : 96'd0);
@@ -1566,7 +1568,7 @@ always @* begin
     coded_last_next = coded_last_reg;
     if (loop_step & ~entry_is_end_reg) begin
         coded_valid_next = 1'd1;
-        coded_chunk_next = {{2'd0, nb} + ((_t1[27] & ~entry_is_end_reg) ? 6'd16 : 6'd8), _t3[27:1] |
+        coded_chunk_next = {{2'd0, nb} + ((_t1[27] & ~entry_is_end_reg) ? 6'd16 : 6'd8), state_chunk |
             (_t4[27:1] >> nb)};
         coded_last_next = entry_frame_start_reg;
     end else if (coded_free) begin

@@ -118,6 +118,7 @@ wire [3:0] nb;
 wire [11:0] x_shifted;
 wire x_ge_threshold;
 wire [10:0] state_bits_left;
+wire [26:0] state_chunk;
 reg  coded_valid_reg;
 reg  coded_valid_next;
 reg  [32:0] coded_chunk_reg;
@@ -279,23 +280,23 @@ reg  [31:0] packer_slots_rdata;
 reg  packer_marks_end_reg;
 wire packer_marks_end_next;
 wire [11:0] _t0;
-wire [3:0] _t1;
-wire [7:0] _t2;
+wire [27:0] _t1;
+wire [3:0] _t2;
 wire [7:0] _t3;
-wire [27:0] _t4;
+wire [7:0] _t4;
 wire [27:0] _t5;
 wire [27:0] _t6;
 wire [63:0] _t7;
 wire [6:0] _t8;
-wire _unused = &{1'b0, _t0[11], _t1[3], _t2[7:1], _t3[7:1], _t4[22:0], _t4[27], _t5[0], _t6[0], _t7[36:0],
+wire _unused = &{1'b0, _t0[11], _t1[0], _t2[3], _t3[7:1], _t4[7:1], _t5[22:0], _t5[27], _t6[0], _t7[36:0],
     _t8[6]};
 
 assign _t0 = x_ge_threshold ? (x_shifted >> 1) : x_shifted;
-assign _t1 = packer_tail_reg - 4'd1;
-assign _t2 = packer_filled_reg >> packer_head_reg[2:0];
-assign _t3 = packer_ending_reg >> packer_head_reg[2:0];
-assign _t4 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
-assign _t5 = {state_bits_left, 17'd0};
+assign _t1 = {state_bits_left, 17'd0};
+assign _t2 = packer_tail_reg - 4'd1;
+assign _t3 = packer_filled_reg >> packer_head_reg[2:0];
+assign _t4 = packer_ending_reg >> packer_head_reg[2:0];
+assign _t5 = entry_is_end_reg ? 28'h5c007fe : entry_parameters_rdata;
 assign _t6 = {(param_word_reg[27] & ~param_is_end_reg) ? {(param_word_reg[27] & ~param_is_end_reg) ?
     param_symbol_reg : 8'd0, param_raw_reg} : {param_raw_reg, 8'd0}, 12'd0};
 assign _t7 = (end_pending_reg & ~state_due_reg) ? {pending_end_reg[10:0], 53'd0} : ((offer_state |
@@ -1498,6 +1499,7 @@ assign nb = (x >= param_word_reg[22:11]) ? param_word_reg[26:23] : (param_word_r
 assign x_shifted = x >> param_k_less_reg;
 assign x_ge_threshold = x >= param_word_reg[22:11];
 assign state_bits_left = x[10:0] << (4'd11 - nb);
+assign state_chunk = _t1[27:1];
 assign coded_write_ready = chunks_w_ready_reg;
 assign coded_free = ~coded_valid_reg | coded_write_ready;
 assign chunks_take = packer_chunk_load & ~end_pending_reg & ~(offer_state | state_due_reg);
@@ -1517,7 +1519,7 @@ assign packer_tail_next = packer_tail_after;
 assign packer_filled_next = (packer_filled_reg & ~(packer_issue ? (8'd1 << packer_head_reg[2:0]) : 8'd0)) |
     (packer_writes ? (8'd1 << packer_write_slot) : 8'd0);
 assign packer_ending_next = (packer_ending_reg & ~(packer_issue ? (8'd1 << packer_head_reg[2:0]) : 8'd0)) |
-    (packer_marks_end_reg ? (8'd1 << _t1[2:0]) : 8'd0);
+    (packer_marks_end_reg ? (8'd1 << _t2[2:0]) : 8'd0);
 assign packer_room_next = (packer_tail_reg - packer_head_reg) <= 4'd6;
 assign packer_take = packer_chunk_valid_reg & ~packer_flushing_reg & packer_room_reg;
 assign packer_chunk_load = ~packer_chunk_valid_reg | packer_take;
@@ -1552,8 +1554,8 @@ assign packer_skid_s_axis_tvalid = packer_stage_valid_reg;
 assign packer_skid_s_axis_tlast = packer_stage_last_reg;
 assign packer_skid_m_axis_tready = m_axis_tready;
 assign packer_out_advance = ~packer_out_valid_reg | packer_word_ready;
-assign packer_head_filled = _t2[0];
-assign packer_head_ends = _t3[0];
+assign packer_head_filled = _t3[0];
+assign packer_head_ends = _t4[0];
 assign packer_issue = packer_head_filled & (packer_head_ends | ((packer_head_reg + 4'd1) != packer_tail_reg))
     & packer_out_advance;
 assign packer_marks_end_next = packer_frame_ends;
@@ -1678,7 +1680,7 @@ end
 always @* begin
     param_k_less_next = param_k_less_reg;
     if (param_advance) begin
-        param_k_less_next = _t4[26:23] - 4'd1;
+        param_k_less_next = _t5[26:23] - 4'd1;
     end
 end
 
@@ -1699,8 +1701,8 @@ always @* begin
     coded_last_next = coded_last_reg;
     if (loop_step & ~param_is_end_reg) begin
         coded_valid_next = 1'd1;
-        coded_chunk_next = {{2'd0, nb} + ((param_word_reg[27] & ~param_is_end_reg) ? 6'd16 : 6'd8), _t5[27:1]
-            | (_t6[27:1] >> nb)};
+        coded_chunk_next = {{2'd0, nb} + ((param_word_reg[27] & ~param_is_end_reg) ? 6'd16 : 6'd8),
+            state_chunk | (_t6[27:1] >> nb)};
         coded_last_next = param_frame_start_reg;
     end else if (coded_free) begin
         coded_valid_next = 1'd0;

@@ -101,13 +101,7 @@ public enum HuffmanEncoderCore {
             // value's code (or ESC and literal) and raw bits, or after a frame's last value, EOF
             // (which ends the frame: the packer pads it and sets tlast).
             let endPending = m.register("end_pending", width: 1, reset: 0)
-            let fieldCount = codeLayout.field("length", of: wordData)
-            let fieldLeft = codeLayout.field("code", of: wordData)
-            var composed = WordPacker.leftAligned(fieldLeft, in: m)
-            if let wordRaw {
-                composed = composed | (WordPacker.leftAligned(wordRaw, in: m) >> fieldCount)
-            }
-            let valueBits = (fieldCount.zeroExtended(to: 8) + layout.rawBits).truncated(to: 7)
+            let (composed, valueBits) = rom.valueChunk(m, word: wordData, raw: wordRaw, countWidth: 7)
             let chunk = WordPacker.Chunk(
                 valid: endPending || wordValid, data: mux(endPending, m.constant(eofLeft, width: 64), composed),
                 bits: mux(endPending, m.constant(UInt64(eofLength), width: 7), valueBits), last: endPending)
@@ -136,6 +130,16 @@ struct HuffmanCodeROM {
     let endLeft: UInt64
     /// The longest entry (a value's, or EOF's).
     let longest: Int
+    let rawBits: Int
+
+    /// A value's chunk from its ROM `word` and `raw` bits: the code (or ESC and literal) and the
+    /// raw bits left-aligned in 64 bits, and their count in `countWidth` bits.
+    func valueChunk(_ m: ModuleBuilder, word: Signal, raw: Signal?, countWidth: Int) -> (data: Signal, bits: Signal) {
+        let fieldCount = layout.field("length", of: word)
+        var composed = WordPacker.leftAligned(layout.field("code", of: word), in: m)
+        if let raw { composed = composed | (WordPacker.leftAligned(raw, in: m) >> fieldCount) }
+        return (composed, (fieldCount.zeroExtended(to: countWidth + 1) + rawBits).truncated(to: countWidth))
+    }
 
     init(_ tables: HuffmanTables) throws {
         let (values, lengths, code) = (tables.layout, tables.lengths, tables.code)
@@ -155,5 +159,6 @@ struct HuffmanCodeROM {
         endLength = lengths[endOfFrame]
         endLeft = UInt64(code.codes[endOfFrame]) << UInt64(64 - endLength)
         longest = max(fieldWidth + values.rawBits, endLength)
+        rawBits = values.rawBits
     }
 }

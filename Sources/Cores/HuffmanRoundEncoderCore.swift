@@ -109,10 +109,7 @@ public enum HuffmanRoundEncoderCore {
             var chunks: [LaneRoundPacker.Chunk] = []
             for (lane, entry) in laneEntries.enumerated() {
                 m.scope("round\(lane)") {
-                    let fieldBits = rom.layout.field("length", of: entry.code)
-                    var composed = WordPacker.leftAligned(rom.layout.field("code", of: entry.code), in: m)
-                    if let raw = entry.raw { composed = composed | (WordPacker.leftAligned(raw, in: m) >> fieldBits) }
-                    let valueBits = (fieldBits.zeroExtended(to: 6) + layout.rawBits).truncated(to: 6)
+                    let (composed, valueBits) = rom.valueChunk(m, word: entry.code, raw: entry.raw, countWidth: 6)
                     let kept = wordKeep[lane]
                     // EOF goes into the first lane past the frame's last value.
                     let endsHere = lane == 0 ? endPending : m.wire("ends_here", !endPending && wordLast && !kept && wordKeep[lane - 1])

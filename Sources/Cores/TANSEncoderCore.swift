@@ -52,7 +52,7 @@ public enum TANSEncoderCore {
 
         let encoding = try TANSEncodeTables(tables: tables, layout: layout)
         let (parameters, symbolWords, endWord, parameterWidth) = (encoding.parameters, encoding.symbolWords, encoding.endWord, encoding.parameters.width)
-        let (escapeBits, chunkWidth, lengthWidth, chunkLayout) = (encoding.escapeBits, encoding.chunkWidth, encoding.lengthWidth, encoding.chunkLayout)
+        let (chunkWidth, chunkLayout) = (encoding.chunkWidth, encoding.chunkLayout)
         // EOF's chunk as kept per frame: its state bits left-aligned in R bits, and their count.
         let endLayout = WordLayout([("state_bits", r), ("count", 4)])
         if lanes > 1, chunkWidth > longestLaneEntry {
@@ -183,19 +183,8 @@ public enum TANSEncoderCore {
             }
 
             // The chunk, left-aligned in chunkWidth bits: the low nb bits of X, the literal, raw bits.
-            let stateBitsLeft = m.wire("state_bits_left", (x.truncated(to: r) << (m.constant(UInt64(r), width: 4) - nb)))
-            var chunk = cat(stateBitsLeft, m.constant(0, width: chunkWidth - r + 1))[chunkWidth, 1]
-            var extra: Signal? = raw == nil ? nil : loopRaw
-            if escapeBits > 0 {
-                let literal = mux(escaped, loopSymbol, 0)
-                extra = extra.map { mux(escaped, cat(literal, $0), cat($0, m.constant(0, width: symbolBits))) } ?? literal
-            }
-            if let extra {
-                let extraLeft = cat(extra, m.constant(0, width: chunkWidth - extra.width + 1))[chunkWidth, 1]
-                chunk = chunk | (extraLeft >> nb)
-            }
-            let chunkLength = nb.zeroExtended(to: lengthWidth) + mux(escaped, m.constant(UInt64(escapeBits + rawBits), width: lengthWidth),
-                                                                    m.constant(UInt64(rawBits), width: lengthWidth))
+            let coded = encoding.chunk(m, x: x, nb: nb, escaped: escaped, symbol: loopSymbol, raw: raw == nil ? nil : loopRaw, isEnd: nil)
+            let (stateBitsLeft, chunk, chunkLength) = (coded.stateBitsLeft, coded.chunk, coded.length)
 
             // 3. The chunk register feeds the chunk buffer; EOF's chunk waits beside it.
             let chunkValid = m.register("coded_valid", width: 1, reset: 0)
@@ -319,6 +308,35 @@ struct TANSEncodeTables {
     /// Per symbol, the fewest bits its value's chunk has (its entry's fewest state bits, raw bits, literal).
     let fewestValueBits: [Int]
 
+    let tableLog: Int
+    let symbolBits: Int
+    let rawBits: Int
+
+    /// An entry's chunk from X and its nb state bits: `stateBitsLeft` (the low nb bits of X,
+    /// left-aligned in R bits), `stateChunk` (those alone, left-aligned in chunkWidth bits: EOF's
+    /// chunk), `chunk` (then the literal if `escaped`, and the raw bits) and its `length`. `isEnd`
+    /// (nil: never) marks EOF, whose length is its state bits alone.
+    func chunk(_ m: ModuleBuilder, x: Signal, nb: Signal, escaped: Signal, symbol: Signal, raw: Signal?, isEnd: Signal?)
+        -> (stateBitsLeft: Signal, stateChunk: Signal, chunk: Signal, length: Signal) {
+        let r = tableLog
+        let stateBitsLeft = m.wire("state_bits_left", (x.truncated(to: r) << (m.constant(UInt64(r), width: 4) - nb)))
+        let stateChunk = m.wire("state_chunk", cat(stateBitsLeft, m.constant(0, width: chunkWidth - r + 1))[chunkWidth, 1])
+        var chunk = stateChunk
+        var extra = raw
+        if escapeBits > 0 {
+            let literal = mux(escaped, symbol, 0)
+            extra = extra.map { mux(escaped, cat(literal, $0), cat($0, m.constant(0, width: symbolBits))) } ?? literal
+        }
+        if let extra {
+            let extraLeft = cat(extra, m.constant(0, width: chunkWidth - extra.width + 1))[chunkWidth, 1]
+            chunk = chunk | (extraLeft >> nb)
+        }
+        let plain = m.constant(UInt64(rawBits), width: lengthWidth)
+        let others = mux(escaped, m.constant(UInt64(escapeBits + rawBits), width: lengthWidth),
+                         isEnd.map { mux($0, m.constant(0, width: lengthWidth), plain) } ?? plain)
+        return (stateBitsLeft, stateChunk, chunk, nb.zeroExtended(to: lengthWidth) + others)
+    }
+
     init(tables: TANSTables, layout: ValueLayout) throws {
         let r = tables.tableLog, size = 1 << r, counts = tables.counts
         let (n, escape, endOfFrame) = (layout.symbolCount, layout.symbolCount, layout.symbolCount + 1)
@@ -333,6 +351,7 @@ struct TANSEncodeTables {
         }
         endWord = try word(tables.encodeStep(for: endOfFrame), escaped: false)
         self.parameters = parameters
+        (tableLog, symbolBits, rawBits) = (r, layout.symbolBits, layout.rawBits)
         let maxNb = (0..<size).map { Int(tables.bitCount[$0]) }.max() ?? r
         escapeBits = counts.prefix(n).contains(0) ? layout.symbolBits : 0
         chunkWidth = max(r, maxNb + escapeBits + layout.rawBits)

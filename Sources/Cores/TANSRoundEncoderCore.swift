@@ -187,21 +187,8 @@ public enum TANSRoundEncoderCore {
                     let fewer = m.wire("x_shifted", x >> kLess)
                     stateIndex.assign((mux(more, fewer >> 1, fewer).truncated(to: r) + offset).truncated(to: r))
                     // The chunk, left-aligned: the low nb bits of X, the literal, the raw bits.
-                    let stateBitsLeft = m.wire("state_bits_left", (x.truncated(to: r) << (m.constant(UInt64(r), width: 4) - nb)))
-                    let stateChunk = m.wire("state_chunk", cat(stateBitsLeft, m.constant(0, width: chunkWidth - r + 1))[chunkWidth, 1])
-                    var chunk = stateChunk
-                    var extra: Signal? = raw
-                    if encoding.escapeBits > 0 {
-                        let literal = mux(escaped, symbol, 0)
-                        extra = extra.map { mux(escaped, cat(literal, $0), cat($0, m.constant(0, width: layout.symbolBits))) } ?? literal
-                    }
-                    if let extra {
-                        let extraLeft = cat(extra, m.constant(0, width: chunkWidth - extra.width + 1))[chunkWidth, 1]
-                        chunk = chunk | (extraLeft >> nb)
-                    }
-                    let others = mux(escaped, m.constant(UInt64(encoding.escapeBits + layout.rawBits), width: lengthWidth),
-                                     mux(isEnd, m.constant(0, width: lengthWidth), m.constant(UInt64(layout.rawBits), width: lengthWidth)))
-                    let length = nb.zeroExtended(to: lengthWidth) + others
+                    let entryChunk = encoding.chunk(m, x: x, nb: nb, escaped: escaped, symbol: symbol, raw: raw, isEnd: isEnd)
+                    let (stateChunk, chunk, length) = (entryChunk.stateChunk, entryChunk.chunk, entryChunk.length)
                     let coded = m.register("coded_chunk", width: laneChunk.width, reset: nil)
                     m.when(loopStep) {
                         coded.assign(laneChunk.word(["active": active, "chunk": mux(isEnd, stateChunk, chunk), "length": length], in: m))

@@ -210,7 +210,7 @@ public struct LaneRoundPacker {
             endWrite.assign(endWrite + 1)
         }
         let endPending = m.wire("end_pending", endWrite != endRead)
-        let endNumber = m.wire("end_number", LaneRoundPacker.pick(ends, by: endRead[ea - 1, 0]))
+        let endNumber = m.wire("end_number", LaneSelect.pick(ends, by: endRead[ea - 1, 0]))
 
         // Room for the next round, a cycle late (the frame-end queue: pushes land up to two cycles
         // after its test, and frame ends are at least two cycles apart).
@@ -248,7 +248,7 @@ public struct LaneRoundPacker {
                 }
             }
             for (slot, writers) in movesInto.enumerated() {
-                let written = m.wire("slot\(slot)_written", LaneRoundPacker.any(m, writers.map(\.0)))
+                let written = m.wire("slot\(slot)_written", LaneSelect.any(m, writers.map(\.0)))
                 moved.append(written)
                 m.when(written) {
                     slotWords[slot].assign(writers.map { mux($0.0, $0.1, 0) }.reduce(m.constant(0, width: 32)) { $0 | $1 })
@@ -258,13 +258,13 @@ public struct LaneRoundPacker {
                 let slot = targets[i][wa - 1, 0]
                 slotOf.append(m.constant(1, width: window) << slot)
                 present.append(m.wire("word\(i)_present", (valid >> slot)[0]))
-                data.append(m.wire("word\(i)_data", LaneRoundPacker.pick(slotWords, by: slot)))
+                data.append(m.wire("word\(i)_data", LaneSelect.pick(slotWords, by: slot)))
             }
         } else {
             for i in 0..<q {
                 let matches = fronts.map { $0.nonEmpty && ($0.number == targets[i]) }
                 matchesOf.append(matches)
-                present.append(m.wire("word\(i)_present", LaneRoundPacker.any(m, matches)))
+                present.append(m.wire("word\(i)_present", LaneSelect.any(m, matches)))
                 data.append(m.wire("word\(i)_data", zip(matches, fronts).map { mux($0.0, $0.1.word, 0) }.reduce(m.constant(0, width: 32)) { $0 | $1 }))
             }
         }
@@ -291,7 +291,7 @@ public struct LaneRoundPacker {
         beat.valid.assign(keeps[0])
         beat.data.assign(m.cat(data.reversed()))
         beat.keep?.assign(m.cat(keeps.reversed()))
-        let endsFrame = m.wire("beat_ends_frame", LaneRoundPacker.any(m, lastTerms))
+        let endsFrame = m.wire("beat_ends_frame", LaneSelect.any(m, lastTerms))
         beat.last?.assign(endsFrame)
         if let slotValid {
             let sentSlots = zip(keeps, slotOf).map { mux($0.0, $0.1, 0) }
@@ -299,7 +299,7 @@ public struct LaneRoundPacker {
             slotValid.assign((slotValid & ~sent) | m.cat(moved.reversed()))
         } else {
             for (lane, front) in fronts.enumerated() {
-                front.pop.assign(sends && LaneRoundPacker.any(m, zip(keeps, matchesOf).map { $0.0 && $0.1[lane] }))
+                front.pop.assign(sends && LaneSelect.any(m, zip(keeps, matchesOf).map { $0.0 && $0.1[lane] }))
             }
         }
         // After a beat of n words, target i becomes head + n + i: from head + j (j < 2Q, adds on
@@ -315,17 +315,6 @@ public struct LaneRoundPacker {
         m.when(sends && endsFrame) { endRead.assign(endRead + 1) }
     }
 
-    /// `items[index]` as a tree of 2:1 multiplexers on the index's bits (`items.count` a power of two).
-    static func pick(_ items: [Signal], by index: Signal) -> Signal {
-        var layer = items, bit = 0
-        while layer.count > 1 {
-            let b = bit
-            layer = stride(from: 0, to: layer.count, by: 2).map { j in mux(index[b], layer[j + 1], layer[j]) }
-            bit += 1
-        }
-        return layer[0]
-    }
-
     /// The exclusive prefix sums of `terms` (element i: the sum of the terms before it), `width`
     /// bits each, by a Kogge-Stone network: log2(count) levels of adds.
     static func exclusivePrefix(_ m: ModuleBuilder, _ terms: [Signal], width: Int) -> [Signal] {
@@ -338,7 +327,4 @@ public struct LaneRoundPacker {
         }
         return [m.constant(0, width: width)] + inclusive.dropLast()
     }
-
-    /// The OR of `terms` (0 for none).
-    static func any(_ m: ModuleBuilder, _ terms: [Signal]) -> Signal { terms.reduce(m.constant(0, width: 1)) { $0 || $1 } }
 }
