@@ -18,9 +18,9 @@ module axis_rom_demo (
     output wire m_axis_tlast
 );
 
-reg  stage_valid_reg;
+reg  stage_valid_reg = 1'd0;
 reg  stage_valid_next;
-reg  stage_last_reg;
+reg  stage_last_reg = 1'd0;
 reg  stage_last_next;
 wire stage_ready;
 wire advance;

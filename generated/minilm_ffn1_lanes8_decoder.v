@@ -39,38 +39,38 @@ wire [95:0] accepted_data;
 wire accepted_valid;
 wire accepted_ready;
 wire [2:0] accepted_keep;
-reg  [31:0] words_slot0_reg;
+reg  [31:0] words_slot0_reg = 32'd0;
 wire [31:0] words_slot0_next;
-reg  [31:0] words_slot1_reg;
+reg  [31:0] words_slot1_reg = 32'd0;
 wire [31:0] words_slot1_next;
-reg  [31:0] words_slot2_reg;
+reg  [31:0] words_slot2_reg = 32'd0;
 wire [31:0] words_slot2_next;
-reg  [31:0] words_slot3_reg;
+reg  [31:0] words_slot3_reg = 32'd0;
 wire [31:0] words_slot3_next;
-reg  [31:0] words_slot4_reg;
+reg  [31:0] words_slot4_reg = 32'd0;
 wire [31:0] words_slot4_next;
-reg  [31:0] words_slot5_reg;
+reg  [31:0] words_slot5_reg = 32'd0;
 wire [31:0] words_slot5_next;
-reg  [31:0] words_slot6_reg;
+reg  [31:0] words_slot6_reg = 32'd0;
 wire [31:0] words_slot6_next;
-reg  [31:0] words_slot7_reg;
+reg  [31:0] words_slot7_reg = 32'd0;
 wire [31:0] words_slot7_next;
-reg  [31:0] words_slot8_reg;
+reg  [31:0] words_slot8_reg = 32'd0;
 wire [31:0] words_slot8_next;
-reg  [31:0] words_slot9_reg;
+reg  [31:0] words_slot9_reg = 32'd0;
 wire [31:0] words_slot9_next;
-reg  [31:0] words_slot10_reg;
+reg  [31:0] words_slot10_reg = 32'd0;
 wire [31:0] words_slot10_next;
-reg  [31:0] words_slot11_reg;
+reg  [31:0] words_slot11_reg = 32'd0;
 wire [31:0] words_slot11_next;
-reg  [31:0] words_slot12_reg;
+reg  [31:0] words_slot12_reg = 32'd0;
 wire [31:0] words_slot12_next;
-reg  [31:0] words_slot13_reg;
+reg  [31:0] words_slot13_reg = 32'd0;
 wire [31:0] words_slot13_next;
-reg  [3:0] words_count_reg;
+reg  [3:0] words_count_reg = 4'd0;
 wire [3:0] words_count_next;
 wire words_ready;
-reg  [3:0] pending_take_reg;
+reg  [3:0] pending_take_reg = 4'd0;
 wire [3:0] pending_take_next;
 wire [31:0] front0;
 wire [31:0] front1;
@@ -81,24 +81,24 @@ wire [31:0] front5;
 wire [31:0] front6;
 wire [31:0] front7;
 wire [3:0] visible;
-reg  held_valid_reg;
+reg  held_valid_reg = 1'd0;
 reg  held_valid_next;
-reg  held_last_reg;
+reg  held_last_reg = 1'd0;
 reg  held_last_next;
-reg  [7:0] held_keep_reg;
+reg  [7:0] held_keep_reg = 8'd0;
 reg  [7:0] held_keep_next;
 wire [127:0] round_data;
 wire round_valid;
 wire round_ready;
 wire round_last;
 wire [7:0] round_keep;
-reg  stage_valid_reg;
+reg  stage_valid_reg = 1'd0;
 reg  stage_valid_next;
-reg  [127:0] stage_data_reg;
+reg  [127:0] stage_data_reg = 128'd0;
 reg  [127:0] stage_data_next;
-reg  stage_last_reg;
+reg  stage_last_reg = 1'd0;
 reg  stage_last_next;
-reg  [7:0] stage_keep_reg;
+reg  [7:0] stage_keep_reg = 8'd0;
 reg  [7:0] stage_keep_next;
 wire stage_ready;
 wire stage_loads;
@@ -115,9 +115,9 @@ wire [7:0] skid_m_axis_tkeep;
 wire accepts;
 wire frame_ends;
 wire step;
-reg  [31:0] lane0_word_reg;
+reg  [31:0] lane0_word_reg = 32'd0;
 reg  [31:0] lane0_word_next;
-reg  [5:0] lane0_pointer_reg;
+reg  [5:0] lane0_pointer_reg = 6'd32;
 reg  [5:0] lane0_pointer_next;
 wire [31:0] lane0_held_in;
 wire [26:0] lane0_held_stage0;
@@ -153,7 +153,7 @@ wire [5:0] lane0_moved_pointer;
 wire lane0_ends_frame;
 wire lane0_keeps;
 wire lane0_stops_after;
-reg  [32:0] lane0_held_entry_reg;
+reg  [32:0] lane0_held_entry_reg = 33'd0;
 reg  [32:0] lane0_held_entry_next;
 reg  [7:0] lane0_symbols_rdata;
 wire [15:0] lane0_escaped_fields;
@@ -163,9 +163,9 @@ wire [10:0] lane0_after_code_stage0;
 wire [7:0] lane0_after_code_stage1;
 wire [7:0] lane0_raw_bits;
 wire [15:0] lane0_value;
-reg  [31:0] lane1_word_reg;
+reg  [31:0] lane1_word_reg = 32'd0;
 reg  [31:0] lane1_word_next;
-reg  [5:0] lane1_pointer_reg;
+reg  [5:0] lane1_pointer_reg = 6'd32;
 reg  [5:0] lane1_pointer_next;
 wire [31:0] lane1_held_in;
 wire [26:0] lane1_held_stage0;
@@ -201,7 +201,7 @@ wire [5:0] lane1_moved_pointer;
 wire lane1_ends_frame;
 wire lane1_keeps;
 wire lane1_stops_after;
-reg  [32:0] lane1_held_entry_reg;
+reg  [32:0] lane1_held_entry_reg = 33'd0;
 reg  [32:0] lane1_held_entry_next;
 reg  [7:0] lane1_symbols_rdata;
 wire [15:0] lane1_escaped_fields;
@@ -211,9 +211,9 @@ wire [10:0] lane1_after_code_stage0;
 wire [7:0] lane1_after_code_stage1;
 wire [7:0] lane1_raw_bits;
 wire [15:0] lane1_value;
-reg  [31:0] lane2_word_reg;
+reg  [31:0] lane2_word_reg = 32'd0;
 reg  [31:0] lane2_word_next;
-reg  [5:0] lane2_pointer_reg;
+reg  [5:0] lane2_pointer_reg = 6'd32;
 reg  [5:0] lane2_pointer_next;
 wire [31:0] lane2_held_in;
 wire [26:0] lane2_held_stage0;
@@ -249,7 +249,7 @@ wire [5:0] lane2_moved_pointer;
 wire lane2_ends_frame;
 wire lane2_keeps;
 wire lane2_stops_after;
-reg  [32:0] lane2_held_entry_reg;
+reg  [32:0] lane2_held_entry_reg = 33'd0;
 reg  [32:0] lane2_held_entry_next;
 reg  [7:0] lane2_symbols_rdata;
 wire [15:0] lane2_escaped_fields;
@@ -259,9 +259,9 @@ wire [10:0] lane2_after_code_stage0;
 wire [7:0] lane2_after_code_stage1;
 wire [7:0] lane2_raw_bits;
 wire [15:0] lane2_value;
-reg  [31:0] lane3_word_reg;
+reg  [31:0] lane3_word_reg = 32'd0;
 reg  [31:0] lane3_word_next;
-reg  [5:0] lane3_pointer_reg;
+reg  [5:0] lane3_pointer_reg = 6'd32;
 reg  [5:0] lane3_pointer_next;
 wire [31:0] lane3_held_in;
 wire [26:0] lane3_held_stage0;
@@ -297,7 +297,7 @@ wire [5:0] lane3_moved_pointer;
 wire lane3_ends_frame;
 wire lane3_keeps;
 wire lane3_stops_after;
-reg  [32:0] lane3_held_entry_reg;
+reg  [32:0] lane3_held_entry_reg = 33'd0;
 reg  [32:0] lane3_held_entry_next;
 reg  [7:0] lane3_symbols_rdata;
 wire [15:0] lane3_escaped_fields;
@@ -307,9 +307,9 @@ wire [10:0] lane3_after_code_stage0;
 wire [7:0] lane3_after_code_stage1;
 wire [7:0] lane3_raw_bits;
 wire [15:0] lane3_value;
-reg  [31:0] lane4_word_reg;
+reg  [31:0] lane4_word_reg = 32'd0;
 reg  [31:0] lane4_word_next;
-reg  [5:0] lane4_pointer_reg;
+reg  [5:0] lane4_pointer_reg = 6'd32;
 reg  [5:0] lane4_pointer_next;
 wire [31:0] lane4_held_in;
 wire [26:0] lane4_held_stage0;
@@ -345,7 +345,7 @@ wire [5:0] lane4_moved_pointer;
 wire lane4_ends_frame;
 wire lane4_keeps;
 wire lane4_stops_after;
-reg  [32:0] lane4_held_entry_reg;
+reg  [32:0] lane4_held_entry_reg = 33'd0;
 reg  [32:0] lane4_held_entry_next;
 reg  [7:0] lane4_symbols_rdata;
 wire [15:0] lane4_escaped_fields;
@@ -355,9 +355,9 @@ wire [10:0] lane4_after_code_stage0;
 wire [7:0] lane4_after_code_stage1;
 wire [7:0] lane4_raw_bits;
 wire [15:0] lane4_value;
-reg  [31:0] lane5_word_reg;
+reg  [31:0] lane5_word_reg = 32'd0;
 reg  [31:0] lane5_word_next;
-reg  [5:0] lane5_pointer_reg;
+reg  [5:0] lane5_pointer_reg = 6'd32;
 reg  [5:0] lane5_pointer_next;
 wire [31:0] lane5_held_in;
 wire [26:0] lane5_held_stage0;
@@ -393,7 +393,7 @@ wire [5:0] lane5_moved_pointer;
 wire lane5_ends_frame;
 wire lane5_keeps;
 wire lane5_stops_after;
-reg  [32:0] lane5_held_entry_reg;
+reg  [32:0] lane5_held_entry_reg = 33'd0;
 reg  [32:0] lane5_held_entry_next;
 reg  [7:0] lane5_symbols_rdata;
 wire [15:0] lane5_escaped_fields;
@@ -403,9 +403,9 @@ wire [10:0] lane5_after_code_stage0;
 wire [7:0] lane5_after_code_stage1;
 wire [7:0] lane5_raw_bits;
 wire [15:0] lane5_value;
-reg  [31:0] lane6_word_reg;
+reg  [31:0] lane6_word_reg = 32'd0;
 reg  [31:0] lane6_word_next;
-reg  [5:0] lane6_pointer_reg;
+reg  [5:0] lane6_pointer_reg = 6'd32;
 reg  [5:0] lane6_pointer_next;
 wire [31:0] lane6_held_in;
 wire [26:0] lane6_held_stage0;
@@ -441,7 +441,7 @@ wire [5:0] lane6_moved_pointer;
 wire lane6_ends_frame;
 wire lane6_keeps;
 wire lane6_stops_after;
-reg  [32:0] lane6_held_entry_reg;
+reg  [32:0] lane6_held_entry_reg = 33'd0;
 reg  [32:0] lane6_held_entry_next;
 reg  [7:0] lane6_symbols_rdata;
 wire [15:0] lane6_escaped_fields;
@@ -451,9 +451,9 @@ wire [10:0] lane6_after_code_stage0;
 wire [7:0] lane6_after_code_stage1;
 wire [7:0] lane6_raw_bits;
 wire [15:0] lane6_value;
-reg  [31:0] lane7_word_reg;
+reg  [31:0] lane7_word_reg = 32'd0;
 reg  [31:0] lane7_word_next;
-reg  [5:0] lane7_pointer_reg;
+reg  [5:0] lane7_pointer_reg = 6'd32;
 reg  [5:0] lane7_pointer_next;
 wire [31:0] lane7_held_in;
 wire [26:0] lane7_held_stage0;
@@ -489,7 +489,7 @@ wire [5:0] lane7_moved_pointer;
 wire lane7_ends_frame;
 wire lane7_keeps;
 wire lane7_stops_after;
-reg  [32:0] lane7_held_entry_reg;
+reg  [32:0] lane7_held_entry_reg = 33'd0;
 reg  [32:0] lane7_held_entry_next;
 reg  [7:0] lane7_symbols_rdata;
 wire [15:0] lane7_escaped_fields;
@@ -17050,13 +17050,13 @@ assign words_slot1_next = (words_staying > 4'd1) ? (words_taken[3] ? (words_take
     words_slot10_reg : words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
     words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot4_reg : words_slot3_reg) : (words_taken[0] ? words_slot2_reg
-    : words_slot1_reg)))) : (words_arrives ? ((words_staying == 4'd1) ? accepted_data[31:0] : ((words_staying
-    == 4'd0) ? accepted_data[63:32] : (words_taken[3] ? (words_taken[2] ? words_slot13_reg : (words_taken[1] ?
-    (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
-    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) : (words_taken[1] ?
-    (words_taken[0] ? words_slot4_reg : words_slot3_reg) : (words_taken[0] ? words_slot2_reg :
-    words_slot1_reg)))))) : (words_taken[3] ? (words_taken[2] ? words_slot13_reg : (words_taken[1] ?
+    : words_slot1_reg)))) : (words_arrives ? ((words_staying == 4'd1) ? accepted_data[31:0] : (((words_staying
+    == 4'd0) & accepted_keep[1]) ? accepted_data[63:32] : (words_taken[3] ? (words_taken[2] ? words_slot13_reg
+    : (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot4_reg : words_slot3_reg) : (words_taken[0] ? words_slot2_reg
+    : words_slot1_reg)))))) : (words_taken[3] ? (words_taken[2] ? words_slot13_reg : (words_taken[1] ?
     (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg :
     words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
     words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) : (words_taken[1] ?
@@ -17067,116 +17067,122 @@ assign words_slot2_next = (words_staying > 4'd2) ? (words_taken[3] ? (words_take
     (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0]
     ? words_slot7_reg : words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg :
     words_slot4_reg) : (words_taken[0] ? words_slot3_reg : words_slot2_reg)))) : (words_arrives ?
-    ((words_staying == 4'd2) ? accepted_data[31:0] : ((words_staying == 4'd1) ? accepted_data[63:32] :
-    ((words_staying == 4'd0) ? accepted_data[95:64] : (words_taken[3] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) :
-    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0]
-    ? words_slot7_reg : words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg :
-    words_slot4_reg) : (words_taken[0] ? words_slot3_reg : words_slot2_reg))))))) : (words_taken[3] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
-    words_slot11_reg : words_slot10_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot5_reg : words_slot4_reg) : (words_taken[0] ? words_slot3_reg
-    : words_slot2_reg)))));
+    ((words_staying == 4'd2) ? accepted_data[31:0] : (((words_staying == 4'd1) & accepted_keep[1]) ?
+    accepted_data[63:32] : (((words_staying == 4'd0) & accepted_keep[2]) ? accepted_data[95:64] :
+    (words_taken[3] ? (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) :
+    (words_taken[0] ? words_slot11_reg : words_slot10_reg)) : (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg :
+    words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg : words_slot4_reg) :
+    (words_taken[0] ? words_slot3_reg : words_slot2_reg))))))) : (words_taken[3] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg :
+    words_slot10_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot9_reg :
+    words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot5_reg : words_slot4_reg) : (words_taken[0] ? words_slot3_reg :
+    words_slot2_reg)))));
 assign words_slot3_next = (words_staying > 4'd3) ? (words_taken[3] ? (words_taken[1] ? words_slot13_reg :
     (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[2] ? (words_taken[1] ?
     (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg :
     words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot6_reg : words_slot5_reg) :
     (words_taken[0] ? words_slot4_reg : words_slot3_reg)))) : (words_arrives ? ((words_staying == 4'd3) ?
-    accepted_data[31:0] : ((words_staying == 4'd2) ? accepted_data[63:32] : ((words_staying == 4'd1) ?
-    accepted_data[95:64] : (words_taken[3] ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
-    words_slot12_reg : words_slot11_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot6_reg : words_slot5_reg) : (words_taken[0] ? words_slot4_reg
-    : words_slot3_reg))))))) : (words_taken[3] ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
-    words_slot12_reg : words_slot11_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot6_reg : words_slot5_reg) : (words_taken[0] ? words_slot4_reg
-    : words_slot3_reg)))));
+    accepted_data[31:0] : (((words_staying == 4'd2) & accepted_keep[1]) ? accepted_data[63:32] :
+    (((words_staying == 4'd1) & accepted_keep[2]) ? accepted_data[95:64] : (words_taken[3] ? (words_taken[1] ?
+    words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ?
+    words_slot8_reg : words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot6_reg :
+    words_slot5_reg) : (words_taken[0] ? words_slot4_reg : words_slot3_reg))))))) : (words_taken[3] ?
+    (words_taken[1] ? words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg)) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) :
+    (words_taken[0] ? words_slot8_reg : words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot6_reg : words_slot5_reg) : (words_taken[0] ? words_slot4_reg : words_slot3_reg)))));
 assign words_slot4_next = (words_staying > 4'd4) ? (words_taken[3] ? (words_taken[0] ? words_slot13_reg :
     words_slot12_reg) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot11_reg :
     words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)) : (words_taken[1] ?
     (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg :
-    words_slot4_reg)))) : (words_arrives ? ((words_staying == 4'd4) ? accepted_data[31:0] : ((words_staying ==
-    4'd3) ? accepted_data[63:32] : ((words_staying == 4'd2) ? accepted_data[95:64] : (words_taken[3] ?
-    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[2] ? (words_taken[1] ?
-    (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg :
-    words_slot8_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) :
-    (words_taken[0] ? words_slot5_reg : words_slot4_reg))))))) : (words_taken[3] ? (words_taken[0] ?
-    words_slot13_reg : words_slot12_reg) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg
-    : words_slot4_reg)))));
+    words_slot4_reg)))) : (words_arrives ? ((words_staying == 4'd4) ? accepted_data[31:0] : (((words_staying
+    == 4'd3) & accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 4'd2) & accepted_keep[2]) ?
+    accepted_data[95:64] : (words_taken[3] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) :
+    (words_taken[0] ? words_slot9_reg : words_slot8_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg))))))) :
+    (words_taken[3] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ?
+    words_slot9_reg : words_slot8_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot7_reg :
+    words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg)))));
 assign words_slot5_next = (words_staying > 4'd5) ? (words_taken[3] ? words_slot13_reg : (words_taken[2] ?
     (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
     words_slot10_reg : words_slot9_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
     words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)))) : (words_arrives ?
-    ((words_staying == 4'd5) ? accepted_data[31:0] : ((words_staying == 4'd4) ? accepted_data[63:32] :
-    ((words_staying == 4'd3) ? accepted_data[95:64] : (words_taken[3] ? words_slot13_reg : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
-    words_slot10_reg : words_slot9_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
-    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg))))))) : (words_taken[3] ?
-    words_slot13_reg : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot12_reg :
-    words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg)) : (words_taken[1] ?
-    (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg :
-    words_slot5_reg)))));
+    ((words_staying == 4'd5) ? accepted_data[31:0] : (((words_staying == 4'd4) & accepted_keep[1]) ?
+    accepted_data[63:32] : (((words_staying == 4'd3) & accepted_keep[2]) ? accepted_data[95:64] :
+    (words_taken[3] ? words_slot13_reg : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg
+    : words_slot5_reg))))))) : (words_taken[3] ? words_slot13_reg : (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg :
+    words_slot9_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) :
+    (words_taken[0] ? words_slot6_reg : words_slot5_reg)))));
 assign words_slot6_next = (words_staying > 4'd6) ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
     words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg
-    : words_slot6_reg))) : (words_arrives ? ((words_staying == 4'd6) ? accepted_data[31:0] : ((words_staying
-    == 4'd5) ? accepted_data[63:32] : ((words_staying == 4'd4) ? accepted_data[95:64] : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
-    words_slot11_reg : words_slot10_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot9_reg :
-    words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg)))))) : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
-    words_slot11_reg : words_slot10_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot9_reg :
-    words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg))));
+    : words_slot6_reg))) : (words_arrives ? ((words_staying == 4'd6) ? accepted_data[31:0] : (((words_staying
+    == 4'd5) & accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 4'd4) & accepted_keep[2]) ?
+    accepted_data[95:64] : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg :
+    words_slot6_reg)))))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg :
+    words_slot6_reg))));
 assign words_slot7_next = (words_staying > 4'd7) ? (words_taken[2] ? (words_taken[1] ? words_slot13_reg :
     (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[1] ? (words_taken[0] ?
     words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg))) :
-    (words_arrives ? ((words_staying == 4'd7) ? accepted_data[31:0] : ((words_staying == 4'd6) ?
-    accepted_data[63:32] : ((words_staying == 4'd5) ? accepted_data[95:64] : (words_taken[2] ? (words_taken[1]
-    ? words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[1] ?
-    (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg :
-    words_slot7_reg)))))) : (words_taken[2] ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
+    (words_arrives ? ((words_staying == 4'd7) ? accepted_data[31:0] : (((words_staying == 4'd6) &
+    accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 4'd5) & accepted_keep[2]) ?
+    accepted_data[95:64] : (words_taken[2] ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
     words_slot12_reg : words_slot11_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg))));
+    words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)))))) : (words_taken[2] ?
+    (words_taken[1] ? words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ?
+    words_slot8_reg : words_slot7_reg))));
 assign words_slot8_next = (words_staying > 4'd8) ? (words_taken[2] ? (words_taken[0] ? words_slot13_reg :
     words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) :
     (words_taken[0] ? words_slot9_reg : words_slot8_reg))) : (words_arrives ? ((words_staying == 4'd8) ?
-    accepted_data[31:0] : ((words_staying == 4'd7) ? accepted_data[63:32] : ((words_staying == 4'd6) ?
-    accepted_data[95:64] : (words_taken[2] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) :
-    (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ?
-    words_slot9_reg : words_slot8_reg)))))) : (words_taken[2] ? (words_taken[0] ? words_slot13_reg :
-    words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) :
-    (words_taken[0] ? words_slot9_reg : words_slot8_reg))));
+    accepted_data[31:0] : (((words_staying == 4'd7) & accepted_keep[1]) ? accepted_data[63:32] :
+    (((words_staying == 4'd6) & accepted_keep[2]) ? accepted_data[95:64] : (words_taken[2] ? (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg :
+    words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)))))) : (words_taken[2] ?
+    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[1] ? (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg))));
 assign words_slot9_next = (words_staying > 4'd9) ? (words_taken[2] ? words_slot13_reg : (words_taken[1] ?
     (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg))) : (words_arrives ? ((words_staying == 4'd9) ? accepted_data[31:0] : ((words_staying ==
-    4'd8) ? accepted_data[63:32] : ((words_staying == 4'd7) ? accepted_data[95:64] : (words_taken[2] ?
-    words_slot13_reg : (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) :
-    (words_taken[0] ? words_slot10_reg : words_slot9_reg)))))) : (words_taken[2] ? words_slot13_reg :
-    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
-    words_slot10_reg : words_slot9_reg))));
+    words_slot9_reg))) : (words_arrives ? ((words_staying == 4'd9) ? accepted_data[31:0] : (((words_staying ==
+    4'd8) & accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 4'd7) & accepted_keep[2]) ?
+    accepted_data[95:64] : (words_taken[2] ? words_slot13_reg : (words_taken[1] ? (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg)))))) :
+    (words_taken[2] ? words_slot13_reg : (words_taken[1] ? (words_taken[0] ? words_slot12_reg :
+    words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg))));
 assign words_slot10_next = (words_staying > 4'd10) ? (words_taken[1] ? (words_taken[0] ? words_slot13_reg :
     words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) : (words_arrives ?
-    ((words_staying == 4'd10) ? accepted_data[31:0] : ((words_staying == 4'd9) ? accepted_data[63:32] :
-    ((words_staying == 4'd8) ? accepted_data[95:64] : (words_taken[1] ? (words_taken[0] ? words_slot13_reg :
-    words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg))))) : (words_taken[1] ?
-    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg :
-    words_slot10_reg)));
+    ((words_staying == 4'd10) ? accepted_data[31:0] : (((words_staying == 4'd9) & accepted_keep[1]) ?
+    accepted_data[63:32] : (((words_staying == 4'd8) & accepted_keep[2]) ? accepted_data[95:64] :
+    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg))))) : (words_taken[1] ? (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)));
 assign words_slot11_next = (words_staying > 4'd11) ? (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
     words_slot12_reg : words_slot11_reg)) : (words_arrives ? ((words_staying == 4'd11) ? accepted_data[31:0] :
-    ((words_staying == 4'd10) ? accepted_data[63:32] : ((words_staying == 4'd9) ? accepted_data[95:64] :
-    (words_taken[1] ? words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg))))) :
-    (words_taken[1] ? words_slot13_reg : (words_taken[0] ? words_slot12_reg : words_slot11_reg)));
+    (((words_staying == 4'd10) & accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 4'd9) &
+    accepted_keep[2]) ? accepted_data[95:64] : (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg))))) : (words_taken[1] ? words_slot13_reg : (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg)));
 assign words_slot12_next = (words_staying > 4'd12) ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) :
-    (words_arrives ? ((words_staying == 4'd12) ? accepted_data[31:0] : ((words_staying == 4'd11) ?
-    accepted_data[63:32] : ((words_staying == 4'd10) ? accepted_data[95:64] : (words_taken[0] ?
-    words_slot13_reg : words_slot12_reg)))) : (words_taken[0] ? words_slot13_reg : words_slot12_reg));
+    (words_arrives ? ((words_staying == 4'd12) ? accepted_data[31:0] : (((words_staying == 4'd11) &
+    accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 4'd10) & accepted_keep[2]) ?
+    accepted_data[95:64] : (words_taken[0] ? words_slot13_reg : words_slot12_reg)))) : (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg));
 assign words_slot13_next = (words_staying > 4'd13) ? words_slot13_reg : (words_arrives ? ((words_staying ==
-    4'd13) ? accepted_data[31:0] : ((words_staying == 4'd12) ? accepted_data[63:32] : ((words_staying ==
-    4'd11) ? accepted_data[95:64] : words_slot13_reg))) : words_slot13_reg);
+    4'd13) ? accepted_data[31:0] : (((words_staying == 4'd12) & accepted_keep[1]) ? accepted_data[63:32] :
+    (((words_staying == 4'd11) & accepted_keep[2]) ? accepted_data[95:64] : words_slot13_reg))) :
+    words_slot13_reg);
 assign words_count_next = words_staying + (words_arrives ? words_kept : 4'd0);
 assign words_ready = words_count_reg <= 4'd11;
 assign pending_take_next = step ? taken : 4'd0;

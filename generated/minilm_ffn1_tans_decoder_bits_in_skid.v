@@ -16,15 +16,15 @@ module minilm_ffn1_tans_decoder_bits_in_skid (
     input  wire m_axis_tready
 );
 
-reg  s_ready_reg;
+reg  s_ready_reg = 1'd0;
 wire s_ready_next;
-reg  m_valid_reg;
+reg  m_valid_reg = 1'd0;
 reg  m_valid_next;
-reg  temp_valid_reg;
+reg  temp_valid_reg = 1'd0;
 reg  temp_valid_next;
-reg  [31:0] m_payload_reg;
+reg  [31:0] m_payload_reg = 32'd0;
 reg  [31:0] m_payload_next;
-reg  [31:0] temp_payload_reg;
+reg  [31:0] temp_payload_reg = 32'd0;
 reg  [31:0] temp_payload_next;
 
 assign s_axis_tready = s_ready_reg;

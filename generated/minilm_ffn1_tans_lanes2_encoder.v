@@ -37,33 +37,33 @@ module minilm_ffn1_tans_lanes2_encoder (
 );
 
 wire value_ready;
-reg  values_w_parity_reg;
+reg  values_w_parity_reg = 1'd0;
 reg  values_w_parity_next;
-reg  [12:0] values_w_count_reg;
+reg  [12:0] values_w_count_reg = 13'd0;
 reg  [12:0] values_w_count_next;
-reg  values_complete0_reg;
+reg  values_complete0_reg = 1'd0;
 reg  values_complete0_next;
-reg  values_complete1_reg;
+reg  values_complete1_reg = 1'd0;
 reg  values_complete1_next;
-reg  [12:0] values_length0_reg;
+reg  [12:0] values_length0_reg = 13'd0;
 reg  [12:0] values_length0_next;
-reg  [12:0] values_length1_reg;
+reg  [12:0] values_length1_reg = 13'd0;
 reg  [12:0] values_length1_next;
-reg  values_r_parity_reg;
+reg  values_r_parity_reg = 1'd0;
 reg  values_r_parity_next;
-reg  values_r_active_reg;
+reg  values_r_active_reg = 1'd0;
 reg  values_r_active_next;
-reg  [12:0] values_r_index_reg;
+reg  [12:0] values_r_index_reg = 13'd0;
 reg  [12:0] values_r_index_next;
-reg  values_r_fresh_reg;
+reg  values_r_fresh_reg = 1'd0;
 reg  values_r_fresh_next;
-reg  values_out_valid_reg;
+reg  values_out_valid_reg = 1'd0;
 reg  values_out_valid_next;
-reg  values_out_first_reg;
+reg  values_out_first_reg = 1'd0;
 reg  values_out_first_next;
-reg  values_out_last_reg;
+reg  values_out_last_reg = 1'd0;
 reg  values_out_last_next;
-reg  values_out_parity_reg;
+reg  values_out_parity_reg = 1'd0;
 reg  values_out_parity_next;
 wire [12:0] values_unread_other;
 wire values_w_ready;
@@ -73,43 +73,43 @@ wire values_advance;
 wire values_issue;
 reg  [15:0] values_ram_rdata;
 wire loop_step;
-reg  entry_valid_reg;
+reg  entry_valid_reg = 1'd0;
 reg  entry_valid_next;
-reg  entry_is_end_reg;
+reg  entry_is_end_reg = 1'd0;
 reg  entry_is_end_next;
-reg  entry_frame_start_reg;
+reg  entry_frame_start_reg = 1'd0;
 reg  entry_frame_start_next;
-reg  [7:0] entry_symbol_reg;
+reg  [7:0] entry_symbol_reg = 8'd0;
 reg  [7:0] entry_symbol_next;
-reg  [7:0] entry_raw_reg;
+reg  [7:0] entry_raw_reg = 8'd0;
 reg  [7:0] entry_raw_next;
-reg  end_done_reg;
+reg  end_done_reg = 1'd0;
 reg  end_done_next;
 wire param_advance;
 wire entry_advance;
 wire need_end;
 reg  [27:0] entry_parameters_rdata;
-reg  param_valid_reg;
+reg  param_valid_reg = 1'd0;
 reg  param_valid_next;
-reg  param_is_end_reg;
+reg  param_is_end_reg = 1'd0;
 reg  param_is_end_next;
-reg  param_frame_start_reg;
+reg  param_frame_start_reg = 1'd0;
 reg  param_frame_start_next;
-reg  [7:0] param_symbol_reg;
+reg  [7:0] param_symbol_reg = 8'd0;
 reg  [7:0] param_symbol_next;
-reg  [7:0] param_raw_reg;
+reg  [7:0] param_raw_reg = 8'd0;
 reg  [7:0] param_raw_next;
-reg  [27:0] param_word_reg;
+reg  [27:0] param_word_reg = 28'd0;
 reg  [27:0] param_word_next;
-reg  [3:0] param_k_less_reg;
+reg  [3:0] param_k_less_reg = 4'd0;
 reg  [3:0] param_k_less_next;
 wire [10:0] state_index;
 reg  [10:0] states_rdata;
-reg  [10:0] lane_state0_reg;
+reg  [10:0] lane_state0_reg = 11'd0;
 reg  [10:0] lane_state0_next;
-reg  [1:0] lanes_coded_reg;
+reg  [1:0] lanes_coded_reg = 2'd0;
 reg  [1:0] lanes_coded_next;
-reg  lanes_below_k_reg;
+reg  lanes_below_k_reg = 1'd0;
 reg  lanes_below_k_next;
 wire lane_fresh;
 wire [1:0] lanes_coded_after;
@@ -119,113 +119,113 @@ wire [11:0] x_shifted;
 wire x_ge_threshold;
 wire [10:0] state_bits_left;
 wire [26:0] state_chunk;
-reg  coded_valid_reg;
+reg  coded_valid_reg = 1'd0;
 reg  coded_valid_next;
-reg  [32:0] coded_chunk_reg;
+reg  [32:0] coded_chunk_reg = 33'd0;
 reg  [32:0] coded_chunk_next;
-reg  coded_last_reg;
+reg  coded_last_reg = 1'd0;
 reg  coded_last_next;
-reg  [14:0] end_chunk_reg;
+reg  [14:0] end_chunk_reg = 15'd0;
 reg  [14:0] end_chunk_next;
 wire coded_write_ready;
 wire coded_free;
 wire chunks_take;
-reg  chunks_w_parity_reg;
+reg  chunks_w_parity_reg = 1'd0;
 reg  chunks_w_parity_next;
-reg  [12:0] chunks_w_count_reg;
+reg  [12:0] chunks_w_count_reg = 13'd0;
 reg  [12:0] chunks_w_count_next;
-reg  chunks_complete0_reg;
+reg  chunks_complete0_reg = 1'd0;
 reg  chunks_complete0_next;
-reg  chunks_complete1_reg;
+reg  chunks_complete1_reg = 1'd0;
 reg  chunks_complete1_next;
-reg  [12:0] chunks_length0_reg;
+reg  [12:0] chunks_length0_reg = 13'd0;
 reg  [12:0] chunks_length0_next;
-reg  [12:0] chunks_length1_reg;
+reg  [12:0] chunks_length1_reg = 13'd0;
 reg  [12:0] chunks_length1_next;
-reg  chunks_r_parity_reg;
+reg  chunks_r_parity_reg = 1'd0;
 reg  chunks_r_parity_next;
-reg  chunks_r_active_reg;
+reg  chunks_r_active_reg = 1'd0;
 reg  chunks_r_active_next;
-reg  [12:0] chunks_r_index_reg;
+reg  [12:0] chunks_r_index_reg = 13'd0;
 reg  [12:0] chunks_r_index_next;
-reg  chunks_r_fresh_reg;
+reg  chunks_r_fresh_reg = 1'd0;
 reg  chunks_r_fresh_next;
-reg  chunks_out_valid_reg;
+reg  chunks_out_valid_reg = 1'd0;
 reg  chunks_out_valid_next;
-reg  chunks_out_first_reg;
+reg  chunks_out_first_reg = 1'd0;
 reg  chunks_out_first_next;
-reg  chunks_out_last_reg;
+reg  chunks_out_last_reg = 1'd0;
 reg  chunks_out_last_next;
-reg  chunks_out_parity_reg;
+reg  chunks_out_parity_reg = 1'd0;
 reg  chunks_out_parity_next;
 wire [12:0] chunks_unread_other;
-reg  chunks_w_ready_reg;
+reg  chunks_w_ready_reg = 1'd1;
 wire chunks_w_ready_next;
 wire chunks_write;
 wire chunks_w_ends;
 wire chunks_advance;
 wire chunks_issue;
 reg  [32:0] chunks_ram_rdata;
-reg  [10:0] frame_state0_lane0_reg;
+reg  [10:0] frame_state0_lane0_reg = 11'd0;
 reg  [10:0] frame_state0_lane0_next;
-reg  [10:0] frame_state0_lane1_reg;
+reg  [10:0] frame_state0_lane1_reg = 11'd0;
 reg  [10:0] frame_state0_lane1_next;
-reg  [10:0] frame_state1_lane0_reg;
+reg  [10:0] frame_state1_lane0_reg = 11'd0;
 reg  [10:0] frame_state1_lane0_next;
-reg  [10:0] frame_state1_lane1_reg;
+reg  [10:0] frame_state1_lane1_reg = 11'd0;
 reg  [10:0] frame_state1_lane1_next;
-reg  [14:0] frame_end0_reg;
+reg  [14:0] frame_end0_reg = 15'd0;
 reg  [14:0] frame_end0_next;
-reg  [14:0] frame_end1_reg;
+reg  [14:0] frame_end1_reg = 15'd0;
 reg  [14:0] frame_end1_next;
-reg  wrote_state_reg;
+reg  wrote_state_reg = 1'd0;
 reg  wrote_state_next;
-reg  end_pending_reg;
+reg  end_pending_reg = 1'd0;
 reg  end_pending_next;
-reg  [14:0] pending_end_reg;
+reg  [14:0] pending_end_reg = 15'd0;
 reg  [14:0] pending_end_next;
 wire offer_state;
-reg  [10:0] write_state1_reg;
+reg  [10:0] write_state1_reg = 11'd0;
 reg  [10:0] write_state1_next;
-reg  state_due_reg;
+reg  state_due_reg = 1'd0;
 reg  state_due_next;
-reg  states_left_reg;
+reg  states_left_reg = 1'd0;
 reg  states_left_next;
-reg  packer_chunk_valid_reg;
+reg  packer_chunk_valid_reg = 1'd0;
 reg  packer_chunk_valid_next;
-reg  [26:0] packer_chunk_data_reg;
+reg  [26:0] packer_chunk_data_reg = 27'd0;
 reg  [26:0] packer_chunk_data_next;
-reg  [5:0] packer_chunk_bits_reg;
+reg  [5:0] packer_chunk_bits_reg = 6'd0;
 reg  [5:0] packer_chunk_bits_next;
-reg  packer_chunk_last_reg;
+reg  packer_chunk_last_reg = 1'd0;
 reg  packer_chunk_last_next;
-reg  packer_chunk_stays_reg;
+reg  packer_chunk_stays_reg = 1'd0;
 reg  packer_chunk_stays_next;
-reg  [31:0] packer_lane0_bits_reg;
+reg  [31:0] packer_lane0_bits_reg = 32'd0;
 reg  [31:0] packer_lane0_bits_next;
-reg  [4:0] packer_lane0_have_reg;
+reg  [4:0] packer_lane0_have_reg = 5'd0;
 reg  [4:0] packer_lane0_have_next;
-reg  [2:0] packer_lane0_slot_reg;
+reg  [2:0] packer_lane0_slot_reg = 3'd0;
 reg  [2:0] packer_lane0_slot_next;
-reg  [31:0] packer_lane1_bits_reg;
+reg  [31:0] packer_lane1_bits_reg = 32'd0;
 reg  [31:0] packer_lane1_bits_next;
-reg  [4:0] packer_lane1_have_reg;
+reg  [4:0] packer_lane1_have_reg = 5'd0;
 reg  [4:0] packer_lane1_have_next;
-reg  [2:0] packer_lane1_slot_reg;
+reg  [2:0] packer_lane1_slot_reg = 3'd0;
 reg  [2:0] packer_lane1_slot_next;
-reg  [3:0] packer_tail_reg;
+reg  [3:0] packer_tail_reg = 4'd0;
 wire [3:0] packer_tail_next;
-reg  [3:0] packer_head_reg;
+reg  [3:0] packer_head_reg = 4'd0;
 reg  [3:0] packer_head_next;
-reg  [7:0] packer_filled_reg;
+reg  [7:0] packer_filled_reg = 8'd0;
 wire [7:0] packer_filled_next;
-reg  [7:0] packer_ending_reg;
+reg  [7:0] packer_ending_reg = 8'd0;
 wire [7:0] packer_ending_next;
-reg  packer_flushing_reg;
+reg  packer_flushing_reg = 1'd0;
 reg  packer_flushing_next;
-reg  [1:0] packer_flush_left_reg;
+reg  [1:0] packer_flush_left_reg = 2'd0;
 reg  [1:0] packer_flush_left_next;
-reg  packer_room_reg;
+reg  packer_room_reg = 1'd1;
 wire packer_room_next;
 wire packer_take;
 wire packer_chunk_load;
@@ -252,11 +252,11 @@ wire [31:0] packer_word_data;
 wire packer_word_valid;
 wire packer_word_ready;
 wire packer_word_last;
-reg  packer_stage_valid_reg;
+reg  packer_stage_valid_reg = 1'd0;
 reg  packer_stage_valid_next;
-reg  [31:0] packer_stage_data_reg;
+reg  [31:0] packer_stage_data_reg = 32'd0;
 reg  [31:0] packer_stage_data_next;
-reg  packer_stage_last_reg;
+reg  packer_stage_last_reg = 1'd0;
 reg  packer_stage_last_next;
 wire packer_stage_ready;
 wire packer_stage_loads;
@@ -268,16 +268,16 @@ wire [31:0] packer_skid_m_axis_tdata;
 wire packer_skid_m_axis_tvalid;
 wire packer_skid_m_axis_tready;
 wire packer_skid_m_axis_tlast;
-reg  packer_out_valid_reg;
+reg  packer_out_valid_reg = 1'd0;
 reg  packer_out_valid_next;
-reg  packer_out_last_reg;
+reg  packer_out_last_reg = 1'd0;
 reg  packer_out_last_next;
 wire packer_out_advance;
 wire packer_head_filled;
 wire packer_head_ends;
 wire packer_issue;
 reg  [31:0] packer_slots_rdata;
-reg  packer_marks_end_reg;
+reg  packer_marks_end_reg = 1'd0;
 wire packer_marks_end_next;
 wire [11:0] _t0;
 wire [27:0] _t1;
@@ -308,6 +308,13 @@ assign _t8 = (end_pending_reg & ~state_due_reg) ? {3'd0, pending_end_reg[14:11]}
 // RAM values_ram: 4096 x 16 bits, simple dual port, synchronous read
 (* ram_style = "block" *)
 reg [15:0] values_ram_mem [0:4095];
+integer values_ram_init_index;
+initial begin
+    for (values_ram_init_index = 0; values_ram_init_index < 4096; values_ram_init_index =
+        values_ram_init_index + 1) begin
+        values_ram_mem[values_ram_init_index] = 16'd0;
+    end
+end
 
 always @(posedge clk) begin
     if (values_write) begin
@@ -1443,6 +1450,13 @@ end
 // RAM chunks_ram: 4096 x 33 bits, simple dual port, synchronous read
 (* ram_style = "block" *)
 reg [32:0] chunks_ram_mem [0:4095];
+integer chunks_ram_init_index;
+initial begin
+    for (chunks_ram_init_index = 0; chunks_ram_init_index < 4096; chunks_ram_init_index =
+        chunks_ram_init_index + 1) begin
+        chunks_ram_mem[chunks_ram_init_index] = 33'd0;
+    end
+end
 
 always @(posedge clk) begin
     if (chunks_write) begin
@@ -1459,6 +1473,13 @@ end
 // RAM packer_slots: 8 x 32 bits, simple dual port, synchronous read
 (* ram_style = "block" *)
 reg [31:0] packer_slots_mem [0:7];
+integer packer_slots_init_index;
+initial begin
+    for (packer_slots_init_index = 0; packer_slots_init_index < 8; packer_slots_init_index =
+        packer_slots_init_index + 1) begin
+        packer_slots_mem[packer_slots_init_index] = 32'd0;
+    end
+end
 
 always @(posedge clk) begin
     if (packer_writes) begin

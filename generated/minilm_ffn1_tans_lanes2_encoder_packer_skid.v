@@ -18,15 +18,15 @@ module minilm_ffn1_tans_lanes2_encoder_packer_skid (
     output wire m_axis_tlast
 );
 
-reg  s_ready_reg;
+reg  s_ready_reg = 1'd0;
 wire s_ready_next;
-reg  m_valid_reg;
+reg  m_valid_reg = 1'd0;
 reg  m_valid_next;
-reg  temp_valid_reg;
+reg  temp_valid_reg = 1'd0;
 reg  temp_valid_next;
-reg  [32:0] m_payload_reg;
+reg  [32:0] m_payload_reg = 33'd0;
 reg  [32:0] m_payload_next;
-reg  [32:0] temp_payload_reg;
+reg  [32:0] temp_payload_reg = 33'd0;
 reg  [32:0] temp_payload_next;
 
 assign s_axis_tready = s_ready_reg;

@@ -37,60 +37,60 @@ module minilm_ffn1_tans_lanes8_decoder (
     output wire error
 );
 
-reg  failed_reg;
+reg  failed_reg = 1'd0;
 reg  failed_next;
 wire [95:0] accepted_data;
 wire accepted_valid;
 wire accepted_ready;
 wire [2:0] accepted_keep;
-reg  [31:0] words_slot0_reg;
+reg  [31:0] words_slot0_reg = 32'd0;
 wire [31:0] words_slot0_next;
-reg  [31:0] words_slot1_reg;
+reg  [31:0] words_slot1_reg = 32'd0;
 wire [31:0] words_slot1_next;
-reg  [31:0] words_slot2_reg;
+reg  [31:0] words_slot2_reg = 32'd0;
 wire [31:0] words_slot2_next;
-reg  [31:0] words_slot3_reg;
+reg  [31:0] words_slot3_reg = 32'd0;
 wire [31:0] words_slot3_next;
-reg  [31:0] words_slot4_reg;
+reg  [31:0] words_slot4_reg = 32'd0;
 wire [31:0] words_slot4_next;
-reg  [31:0] words_slot5_reg;
+reg  [31:0] words_slot5_reg = 32'd0;
 wire [31:0] words_slot5_next;
-reg  [31:0] words_slot6_reg;
+reg  [31:0] words_slot6_reg = 32'd0;
 wire [31:0] words_slot6_next;
-reg  [31:0] words_slot7_reg;
+reg  [31:0] words_slot7_reg = 32'd0;
 wire [31:0] words_slot7_next;
-reg  [31:0] words_slot8_reg;
+reg  [31:0] words_slot8_reg = 32'd0;
 wire [31:0] words_slot8_next;
-reg  [31:0] words_slot9_reg;
+reg  [31:0] words_slot9_reg = 32'd0;
 wire [31:0] words_slot9_next;
-reg  [31:0] words_slot10_reg;
+reg  [31:0] words_slot10_reg = 32'd0;
 wire [31:0] words_slot10_next;
-reg  [31:0] words_slot11_reg;
+reg  [31:0] words_slot11_reg = 32'd0;
 wire [31:0] words_slot11_next;
-reg  [31:0] words_slot12_reg;
+reg  [31:0] words_slot12_reg = 32'd0;
 wire [31:0] words_slot12_next;
-reg  [31:0] words_slot13_reg;
+reg  [31:0] words_slot13_reg = 32'd0;
 wire [31:0] words_slot13_next;
-reg  [31:0] words_slot14_reg;
+reg  [31:0] words_slot14_reg = 32'd0;
 wire [31:0] words_slot14_next;
-reg  [31:0] words_slot15_reg;
+reg  [31:0] words_slot15_reg = 32'd0;
 wire [31:0] words_slot15_next;
-reg  [31:0] words_slot16_reg;
+reg  [31:0] words_slot16_reg = 32'd0;
 wire [31:0] words_slot16_next;
-reg  [31:0] words_slot17_reg;
+reg  [31:0] words_slot17_reg = 32'd0;
 wire [31:0] words_slot17_next;
-reg  [31:0] words_slot18_reg;
+reg  [31:0] words_slot18_reg = 32'd0;
 wire [31:0] words_slot18_next;
-reg  [31:0] words_slot19_reg;
+reg  [31:0] words_slot19_reg = 32'd0;
 wire [31:0] words_slot19_next;
-reg  [31:0] words_slot20_reg;
+reg  [31:0] words_slot20_reg = 32'd0;
 wire [31:0] words_slot20_next;
-reg  [31:0] words_slot21_reg;
+reg  [31:0] words_slot21_reg = 32'd0;
 wire [31:0] words_slot21_next;
-reg  [4:0] words_count_reg;
+reg  [4:0] words_count_reg = 5'd0;
 wire [4:0] words_count_next;
 wire words_ready;
-reg  [3:0] pending_take_reg;
+reg  [3:0] pending_take_reg = 4'd0;
 wire [3:0] pending_take_next;
 wire [31:0] front0;
 wire [31:0] front1;
@@ -101,24 +101,24 @@ wire [31:0] front5;
 wire [31:0] front6;
 wire [31:0] front7;
 wire [4:0] visible;
-reg  held_valid_reg;
+reg  held_valid_reg = 1'd0;
 reg  held_valid_next;
-reg  held_last_reg;
+reg  held_last_reg = 1'd0;
 reg  held_last_next;
-reg  [7:0] held_keep_reg;
+reg  [7:0] held_keep_reg = 8'd0;
 reg  [7:0] held_keep_next;
 wire [127:0] round_data;
 wire round_valid;
 wire round_ready;
 wire round_last;
 wire [7:0] round_keep;
-reg  stage_valid_reg;
+reg  stage_valid_reg = 1'd0;
 reg  stage_valid_next;
-reg  [127:0] stage_data_reg;
+reg  [127:0] stage_data_reg = 128'd0;
 reg  [127:0] stage_data_next;
-reg  stage_last_reg;
+reg  stage_last_reg = 1'd0;
 reg  stage_last_next;
-reg  [7:0] stage_keep_reg;
+reg  [7:0] stage_keep_reg = 8'd0;
 reg  [7:0] stage_keep_next;
 wire stage_ready;
 wire stage_loads;
@@ -135,156 +135,156 @@ wire [7:0] skid_m_axis_tkeep;
 wire accepts;
 wire frame_ends;
 wire step;
-reg  starting_reg;
+reg  starting_reg = 1'd1;
 reg  starting_next;
-reg  [3:0] start_lane_reg;
+reg  [3:0] start_lane_reg = 4'd0;
 reg  [3:0] start_lane_next;
-reg  check_valid_reg;
+reg  check_valid_reg = 1'd0;
 reg  check_valid_next;
-reg  [2:0] check_lane_reg;
+reg  [2:0] check_lane_reg = 3'd0;
 reg  [2:0] check_lane_next;
-reg  eof_check_reg;
+reg  eof_check_reg = 1'd0;
 wire eof_check_next;
-reg  fresh_reg;
+reg  fresh_reg = 1'd1;
 reg  fresh_next;
-reg  parallel_check_reg;
+reg  parallel_check_reg = 1'd0;
 reg  parallel_check_next;
-reg  [3:0] parallel_count_reg;
+reg  [3:0] parallel_count_reg = 4'd0;
 reg  [3:0] parallel_count_next;
 wire [10:0] lane0_table_address;
 wire lane0_table_read;
-reg  [31:0] lane0_word_reg;
+reg  [31:0] lane0_word_reg = 32'd0;
 reg  [31:0] lane0_word_next;
-reg  [5:0] lane0_pointer_reg;
+reg  [5:0] lane0_pointer_reg = 6'd32;
 reg  [5:0] lane0_pointer_next;
-reg  [5:0] lane0_have_reg;
+reg  [5:0] lane0_have_reg = 6'd0;
 reg  [5:0] lane0_have_next;
-reg  [10:0] lane0_state_reg;
+reg  [10:0] lane0_state_reg = 11'd0;
 reg  [10:0] lane0_state_next;
-reg  lane0_started_reg;
+reg  lane0_started_reg = 1'd0;
 reg  lane0_started_next;
-reg  [31:0] lane0_spare_reg;
+reg  [31:0] lane0_spare_reg = 32'd0;
 reg  [31:0] lane0_spare_next;
-reg  lane0_spare_valid_reg;
+reg  lane0_spare_valid_reg = 1'd0;
 reg  lane0_spare_valid_next;
 reg  [30:0] lane0_decode_table_rdata;
 wire [10:0] lane1_table_address;
 wire lane1_table_read;
-reg  [31:0] lane1_word_reg;
+reg  [31:0] lane1_word_reg = 32'd0;
 reg  [31:0] lane1_word_next;
-reg  [5:0] lane1_pointer_reg;
+reg  [5:0] lane1_pointer_reg = 6'd32;
 reg  [5:0] lane1_pointer_next;
-reg  [5:0] lane1_have_reg;
+reg  [5:0] lane1_have_reg = 6'd0;
 reg  [5:0] lane1_have_next;
-reg  [10:0] lane1_state_reg;
+reg  [10:0] lane1_state_reg = 11'd0;
 reg  [10:0] lane1_state_next;
-reg  lane1_started_reg;
+reg  lane1_started_reg = 1'd0;
 reg  lane1_started_next;
-reg  [31:0] lane1_spare_reg;
+reg  [31:0] lane1_spare_reg = 32'd0;
 reg  [31:0] lane1_spare_next;
-reg  lane1_spare_valid_reg;
+reg  lane1_spare_valid_reg = 1'd0;
 reg  lane1_spare_valid_next;
 reg  [30:0] lane1_decode_table_rdata;
 wire [10:0] lane2_table_address;
 wire lane2_table_read;
-reg  [31:0] lane2_word_reg;
+reg  [31:0] lane2_word_reg = 32'd0;
 reg  [31:0] lane2_word_next;
-reg  [5:0] lane2_pointer_reg;
+reg  [5:0] lane2_pointer_reg = 6'd32;
 reg  [5:0] lane2_pointer_next;
-reg  [5:0] lane2_have_reg;
+reg  [5:0] lane2_have_reg = 6'd0;
 reg  [5:0] lane2_have_next;
-reg  [10:0] lane2_state_reg;
+reg  [10:0] lane2_state_reg = 11'd0;
 reg  [10:0] lane2_state_next;
-reg  lane2_started_reg;
+reg  lane2_started_reg = 1'd0;
 reg  lane2_started_next;
-reg  [31:0] lane2_spare_reg;
+reg  [31:0] lane2_spare_reg = 32'd0;
 reg  [31:0] lane2_spare_next;
-reg  lane2_spare_valid_reg;
+reg  lane2_spare_valid_reg = 1'd0;
 reg  lane2_spare_valid_next;
 reg  [30:0] lane2_decode_table_rdata;
 wire [10:0] lane3_table_address;
 wire lane3_table_read;
-reg  [31:0] lane3_word_reg;
+reg  [31:0] lane3_word_reg = 32'd0;
 reg  [31:0] lane3_word_next;
-reg  [5:0] lane3_pointer_reg;
+reg  [5:0] lane3_pointer_reg = 6'd32;
 reg  [5:0] lane3_pointer_next;
-reg  [5:0] lane3_have_reg;
+reg  [5:0] lane3_have_reg = 6'd0;
 reg  [5:0] lane3_have_next;
-reg  [10:0] lane3_state_reg;
+reg  [10:0] lane3_state_reg = 11'd0;
 reg  [10:0] lane3_state_next;
-reg  lane3_started_reg;
+reg  lane3_started_reg = 1'd0;
 reg  lane3_started_next;
-reg  [31:0] lane3_spare_reg;
+reg  [31:0] lane3_spare_reg = 32'd0;
 reg  [31:0] lane3_spare_next;
-reg  lane3_spare_valid_reg;
+reg  lane3_spare_valid_reg = 1'd0;
 reg  lane3_spare_valid_next;
 reg  [30:0] lane3_decode_table_rdata;
 wire [10:0] lane4_table_address;
 wire lane4_table_read;
-reg  [31:0] lane4_word_reg;
+reg  [31:0] lane4_word_reg = 32'd0;
 reg  [31:0] lane4_word_next;
-reg  [5:0] lane4_pointer_reg;
+reg  [5:0] lane4_pointer_reg = 6'd32;
 reg  [5:0] lane4_pointer_next;
-reg  [5:0] lane4_have_reg;
+reg  [5:0] lane4_have_reg = 6'd0;
 reg  [5:0] lane4_have_next;
-reg  [10:0] lane4_state_reg;
+reg  [10:0] lane4_state_reg = 11'd0;
 reg  [10:0] lane4_state_next;
-reg  lane4_started_reg;
+reg  lane4_started_reg = 1'd0;
 reg  lane4_started_next;
-reg  [31:0] lane4_spare_reg;
+reg  [31:0] lane4_spare_reg = 32'd0;
 reg  [31:0] lane4_spare_next;
-reg  lane4_spare_valid_reg;
+reg  lane4_spare_valid_reg = 1'd0;
 reg  lane4_spare_valid_next;
 reg  [30:0] lane4_decode_table_rdata;
 wire [10:0] lane5_table_address;
 wire lane5_table_read;
-reg  [31:0] lane5_word_reg;
+reg  [31:0] lane5_word_reg = 32'd0;
 reg  [31:0] lane5_word_next;
-reg  [5:0] lane5_pointer_reg;
+reg  [5:0] lane5_pointer_reg = 6'd32;
 reg  [5:0] lane5_pointer_next;
-reg  [5:0] lane5_have_reg;
+reg  [5:0] lane5_have_reg = 6'd0;
 reg  [5:0] lane5_have_next;
-reg  [10:0] lane5_state_reg;
+reg  [10:0] lane5_state_reg = 11'd0;
 reg  [10:0] lane5_state_next;
-reg  lane5_started_reg;
+reg  lane5_started_reg = 1'd0;
 reg  lane5_started_next;
-reg  [31:0] lane5_spare_reg;
+reg  [31:0] lane5_spare_reg = 32'd0;
 reg  [31:0] lane5_spare_next;
-reg  lane5_spare_valid_reg;
+reg  lane5_spare_valid_reg = 1'd0;
 reg  lane5_spare_valid_next;
 reg  [30:0] lane5_decode_table_rdata;
 wire [10:0] lane6_table_address;
 wire lane6_table_read;
-reg  [31:0] lane6_word_reg;
+reg  [31:0] lane6_word_reg = 32'd0;
 reg  [31:0] lane6_word_next;
-reg  [5:0] lane6_pointer_reg;
+reg  [5:0] lane6_pointer_reg = 6'd32;
 reg  [5:0] lane6_pointer_next;
-reg  [5:0] lane6_have_reg;
+reg  [5:0] lane6_have_reg = 6'd0;
 reg  [5:0] lane6_have_next;
-reg  [10:0] lane6_state_reg;
+reg  [10:0] lane6_state_reg = 11'd0;
 reg  [10:0] lane6_state_next;
-reg  lane6_started_reg;
+reg  lane6_started_reg = 1'd0;
 reg  lane6_started_next;
-reg  [31:0] lane6_spare_reg;
+reg  [31:0] lane6_spare_reg = 32'd0;
 reg  [31:0] lane6_spare_next;
-reg  lane6_spare_valid_reg;
+reg  lane6_spare_valid_reg = 1'd0;
 reg  lane6_spare_valid_next;
 reg  [30:0] lane6_decode_table_rdata;
 wire [10:0] lane7_table_address;
 wire lane7_table_read;
-reg  [31:0] lane7_word_reg;
+reg  [31:0] lane7_word_reg = 32'd0;
 reg  [31:0] lane7_word_next;
-reg  [5:0] lane7_pointer_reg;
+reg  [5:0] lane7_pointer_reg = 6'd32;
 reg  [5:0] lane7_pointer_next;
-reg  [5:0] lane7_have_reg;
+reg  [5:0] lane7_have_reg = 6'd0;
 reg  [5:0] lane7_have_next;
-reg  [10:0] lane7_state_reg;
+reg  [10:0] lane7_state_reg = 11'd0;
 reg  [10:0] lane7_state_next;
-reg  lane7_started_reg;
+reg  lane7_started_reg = 1'd0;
 reg  lane7_started_next;
-reg  [31:0] lane7_spare_reg;
+reg  [31:0] lane7_spare_reg = 32'd0;
 reg  [31:0] lane7_spare_next;
-reg  lane7_spare_valid_reg;
+reg  lane7_spare_valid_reg = 1'd0;
 reg  lane7_spare_valid_next;
 reg  [30:0] lane7_decode_table_rdata;
 wire [30:0] check_entry;
@@ -329,7 +329,7 @@ wire [5:0] lane0_moved_pointer;
 wire lane0_ends_frame;
 wire lane0_keeps;
 wire lane0_ends_after;
-reg  [78:0] lane0_held_entry_reg;
+reg  [78:0] lane0_held_entry_reg = 79'd0;
 reg  [78:0] lane0_held_entry_next;
 wire [63:0] lane0_after_state_in;
 wire [30:0] lane0_after_state_stage0;
@@ -380,7 +380,7 @@ wire [5:0] lane1_moved_pointer;
 wire lane1_ends_frame;
 wire lane1_keeps;
 wire lane1_ends_after;
-reg  [78:0] lane1_held_entry_reg;
+reg  [78:0] lane1_held_entry_reg = 79'd0;
 reg  [78:0] lane1_held_entry_next;
 wire [63:0] lane1_after_state_in;
 wire [30:0] lane1_after_state_stage0;
@@ -434,7 +434,7 @@ wire [5:0] lane2_moved_pointer;
 wire lane2_ends_frame;
 wire lane2_keeps;
 wire lane2_ends_after;
-reg  [78:0] lane2_held_entry_reg;
+reg  [78:0] lane2_held_entry_reg = 79'd0;
 reg  [78:0] lane2_held_entry_next;
 wire [63:0] lane2_after_state_in;
 wire [30:0] lane2_after_state_stage0;
@@ -491,7 +491,7 @@ wire [5:0] lane3_moved_pointer;
 wire lane3_ends_frame;
 wire lane3_keeps;
 wire lane3_ends_after;
-reg  [78:0] lane3_held_entry_reg;
+reg  [78:0] lane3_held_entry_reg = 79'd0;
 reg  [78:0] lane3_held_entry_next;
 wire [63:0] lane3_after_state_in;
 wire [30:0] lane3_after_state_stage0;
@@ -551,7 +551,7 @@ wire [5:0] lane4_moved_pointer;
 wire lane4_ends_frame;
 wire lane4_keeps;
 wire lane4_ends_after;
-reg  [78:0] lane4_held_entry_reg;
+reg  [78:0] lane4_held_entry_reg = 79'd0;
 reg  [78:0] lane4_held_entry_next;
 wire [63:0] lane4_after_state_in;
 wire [30:0] lane4_after_state_stage0;
@@ -614,7 +614,7 @@ wire [5:0] lane5_moved_pointer;
 wire lane5_ends_frame;
 wire lane5_keeps;
 wire lane5_ends_after;
-reg  [78:0] lane5_held_entry_reg;
+reg  [78:0] lane5_held_entry_reg = 79'd0;
 reg  [78:0] lane5_held_entry_next;
 wire [63:0] lane5_after_state_in;
 wire [30:0] lane5_after_state_stage0;
@@ -680,7 +680,7 @@ wire [5:0] lane6_moved_pointer;
 wire lane6_ends_frame;
 wire lane6_keeps;
 wire lane6_ends_after;
-reg  [78:0] lane6_held_entry_reg;
+reg  [78:0] lane6_held_entry_reg = 79'd0;
 reg  [78:0] lane6_held_entry_next;
 wire [63:0] lane6_after_state_in;
 wire [30:0] lane6_after_state_stage0;
@@ -749,7 +749,7 @@ wire [5:0] lane7_moved_pointer;
 wire lane7_ends_frame;
 wire lane7_keeps;
 wire lane7_ends_after;
-reg  [78:0] lane7_held_entry_reg;
+reg  [78:0] lane7_held_entry_reg = 79'd0;
 reg  [78:0] lane7_held_entry_next;
 wire [63:0] lane7_after_state_in;
 wire [30:0] lane7_after_state_stage0;
@@ -765,7 +765,7 @@ wire lane7_tried;
 wire lane7_committed;
 wire lane7_hit_after;
 wire lane7_checked_here;
-reg  round_checked_reg;
+reg  round_checked_reg = 1'd0;
 wire round_checked_next;
 wire [3:0] first_taken;
 wire states_at_zero;
@@ -9171,23 +9171,24 @@ assign words_slot1_next = (words_staying > 5'd1) ? (words_taken[4] ? (words_take
     (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg :
     words_slot5_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot4_reg : words_slot3_reg) :
     (words_taken[0] ? words_slot2_reg : words_slot1_reg))))) : (words_arrives ? ((words_staying == 5'd1) ?
-    accepted_data[31:0] : ((words_staying == 5'd0) ? accepted_data[63:32] : (words_taken[4] ? (words_taken[2]
-    ? words_slot21_reg : (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) :
-    (words_taken[0] ? words_slot18_reg : words_slot17_reg))) : (words_taken[3] ? (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot16_reg : words_slot15_reg) : (words_taken[0] ?
-    words_slot14_reg : words_slot13_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot12_reg :
-    words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg))) : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg
-    : words_slot5_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot4_reg : words_slot3_reg) :
-    (words_taken[0] ? words_slot2_reg : words_slot1_reg))))))) : (words_taken[4] ? (words_taken[2] ?
-    words_slot21_reg : (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) :
-    (words_taken[0] ? words_slot18_reg : words_slot17_reg))) : (words_taken[3] ? (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot16_reg : words_slot15_reg) : (words_taken[0] ?
-    words_slot14_reg : words_slot13_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot12_reg :
-    words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg))) : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg
-    : words_slot5_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot4_reg : words_slot3_reg) :
-    (words_taken[0] ? words_slot2_reg : words_slot1_reg))))));
+    accepted_data[31:0] : (((words_staying == 5'd0) & accepted_keep[1]) ? accepted_data[63:32] :
+    (words_taken[4] ? (words_taken[2] ? words_slot21_reg : (words_taken[1] ? (words_taken[0] ?
+    words_slot20_reg : words_slot19_reg) : (words_taken[0] ? words_slot18_reg : words_slot17_reg))) :
+    (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot16_reg :
+    words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg :
+    words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
+    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot4_reg : words_slot3_reg) : (words_taken[0] ? words_slot2_reg :
+    words_slot1_reg))))))) : (words_taken[4] ? (words_taken[2] ? words_slot21_reg : (words_taken[1] ?
+    (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ? words_slot18_reg :
+    words_slot17_reg))) : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot16_reg : words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot4_reg : words_slot3_reg) : (words_taken[0] ? words_slot2_reg
+    : words_slot1_reg))))));
 assign words_slot2_next = (words_staying > 5'd2) ? (words_taken[4] ? (words_taken[1] ? (words_taken[0] ?
     words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) :
     (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot17_reg :
@@ -9196,8 +9197,16 @@ assign words_slot2_next = (words_staying > 5'd2) ? (words_taken[4] ? (words_take
     words_slot10_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot9_reg :
     words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg)) : (words_taken[1] ?
     (words_taken[0] ? words_slot5_reg : words_slot4_reg) : (words_taken[0] ? words_slot3_reg :
-    words_slot2_reg))))) : (words_arrives ? ((words_staying == 5'd2) ? accepted_data[31:0] : ((words_staying
-    == 5'd1) ? accepted_data[63:32] : ((words_staying == 5'd0) ? accepted_data[95:64] : (words_taken[4] ?
+    words_slot2_reg))))) : (words_arrives ? ((words_staying == 5'd2) ? accepted_data[31:0] : (((words_staying
+    == 5'd1) & accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 5'd0) & accepted_keep[2]) ?
+    accepted_data[95:64] : (words_taken[4] ? (words_taken[1] ? (words_taken[0] ? words_slot21_reg :
+    words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) : (words_taken[3] ?
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) :
+    (words_taken[0] ? words_slot15_reg : words_slot14_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg))) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0]
+    ? words_slot7_reg : words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg :
+    words_slot4_reg) : (words_taken[0] ? words_slot3_reg : words_slot2_reg)))))))) : (words_taken[4] ?
     (words_taken[1] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[0] ?
     words_slot19_reg : words_slot18_reg)) : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ?
     (words_taken[0] ? words_slot17_reg : words_slot16_reg) : (words_taken[0] ? words_slot15_reg :
@@ -9205,15 +9214,7 @@ assign words_slot2_next = (words_staying > 5'd2) ? (words_taken[4] ? (words_take
     (words_taken[0] ? words_slot11_reg : words_slot10_reg))) : (words_taken[2] ? (words_taken[1] ?
     (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg :
     words_slot6_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot5_reg : words_slot4_reg) :
-    (words_taken[0] ? words_slot3_reg : words_slot2_reg)))))))) : (words_taken[4] ? (words_taken[1] ?
-    (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg :
-    words_slot18_reg)) : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot17_reg : words_slot16_reg) : (words_taken[0] ? words_slot15_reg : words_slot14_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
-    words_slot11_reg : words_slot10_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot5_reg : words_slot4_reg) : (words_taken[0] ? words_slot3_reg
-    : words_slot2_reg))))));
+    (words_taken[0] ? words_slot3_reg : words_slot2_reg))))));
 assign words_slot3_next = (words_staying > 5'd3) ? (words_taken[4] ? (words_taken[1] ? words_slot21_reg :
     (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[3] ? (words_taken[2] ?
     (words_taken[1] ? (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ?
@@ -9222,23 +9223,23 @@ assign words_slot3_next = (words_staying > 5'd3) ? (words_taken[4] ? (words_take
     (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ?
     words_slot8_reg : words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot6_reg :
     words_slot5_reg) : (words_taken[0] ? words_slot4_reg : words_slot3_reg))))) : (words_arrives ?
-    ((words_staying == 5'd3) ? accepted_data[31:0] : ((words_staying == 5'd2) ? accepted_data[63:32] :
-    ((words_staying == 5'd1) ? accepted_data[95:64] : (words_taken[4] ? (words_taken[1] ? words_slot21_reg :
-    (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[3] ? (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ?
-    words_slot16_reg : words_slot15_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot14_reg :
-    words_slot13_reg) : (words_taken[0] ? words_slot12_reg : words_slot11_reg))) : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ?
-    words_slot8_reg : words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot6_reg :
-    words_slot5_reg) : (words_taken[0] ? words_slot4_reg : words_slot3_reg)))))))) : (words_taken[4] ?
-    (words_taken[1] ? words_slot21_reg : (words_taken[0] ? words_slot20_reg : words_slot19_reg)) :
-    (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot18_reg :
-    words_slot17_reg) : (words_taken[0] ? words_slot16_reg : words_slot15_reg)) : (words_taken[1] ?
-    (words_taken[0] ? words_slot14_reg : words_slot13_reg) : (words_taken[0] ? words_slot12_reg :
-    words_slot11_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot10_reg :
-    words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)) : (words_taken[1] ?
-    (words_taken[0] ? words_slot6_reg : words_slot5_reg) : (words_taken[0] ? words_slot4_reg :
-    words_slot3_reg))))));
+    ((words_staying == 5'd3) ? accepted_data[31:0] : (((words_staying == 5'd2) & accepted_keep[1]) ?
+    accepted_data[63:32] : (((words_staying == 5'd1) & accepted_keep[2]) ? accepted_data[95:64] :
+    (words_taken[4] ? (words_taken[1] ? words_slot21_reg : (words_taken[0] ? words_slot20_reg :
+    words_slot19_reg)) : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg : words_slot15_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot14_reg : words_slot13_reg) : (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot6_reg : words_slot5_reg) : (words_taken[0] ? words_slot4_reg
+    : words_slot3_reg)))))))) : (words_taken[4] ? (words_taken[1] ? words_slot21_reg : (words_taken[0] ?
+    words_slot20_reg : words_slot19_reg)) : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg :
+    words_slot15_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot14_reg : words_slot13_reg) :
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg))) : (words_taken[2] ? (words_taken[1] ?
+    (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg :
+    words_slot7_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot6_reg : words_slot5_reg) :
+    (words_taken[0] ? words_slot4_reg : words_slot3_reg))))));
 assign words_slot4_next = (words_staying > 5'd4) ? (words_taken[4] ? (words_taken[0] ? words_slot21_reg :
     words_slot20_reg) : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
     words_slot19_reg : words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg)) :
@@ -9246,22 +9247,23 @@ assign words_slot4_next = (words_staying > 5'd4) ? (words_taken[4] ? (words_take
     words_slot13_reg : words_slot12_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
     words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg
-    : words_slot4_reg))))) : (words_arrives ? ((words_staying == 5'd4) ? accepted_data[31:0] : ((words_staying
-    == 5'd3) ? accepted_data[63:32] : ((words_staying == 5'd2) ? accepted_data[95:64] : (words_taken[4] ?
-    (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[3] ? (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot19_reg : words_slot18_reg) : (words_taken[0] ?
-    words_slot17_reg : words_slot16_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot15_reg :
-    words_slot14_reg) : (words_taken[0] ? words_slot13_reg : words_slot12_reg))) : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ?
-    words_slot9_reg : words_slot8_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot7_reg :
-    words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg)))))))) : (words_taken[4] ?
-    (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[3] ? (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot19_reg : words_slot18_reg) : (words_taken[0] ?
-    words_slot17_reg : words_slot16_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot15_reg :
-    words_slot14_reg) : (words_taken[0] ? words_slot13_reg : words_slot12_reg))) : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ?
-    words_slot9_reg : words_slot8_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot7_reg :
-    words_slot6_reg) : (words_taken[0] ? words_slot5_reg : words_slot4_reg))))));
+    : words_slot4_reg))))) : (words_arrives ? ((words_staying == 5'd4) ? accepted_data[31:0] :
+    (((words_staying == 5'd3) & accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 5'd2) &
+    accepted_keep[2]) ? accepted_data[95:64] : (words_taken[4] ? (words_taken[0] ? words_slot21_reg :
+    words_slot20_reg) : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot19_reg : words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot15_reg : words_slot14_reg) : (words_taken[0] ?
+    words_slot13_reg : words_slot12_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg
+    : words_slot4_reg)))))))) : (words_taken[4] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) :
+    (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot19_reg :
+    words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot15_reg : words_slot14_reg) : (words_taken[0] ? words_slot13_reg :
+    words_slot12_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot11_reg :
+    words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)) : (words_taken[1] ?
+    (words_taken[0] ? words_slot7_reg : words_slot6_reg) : (words_taken[0] ? words_slot5_reg :
+    words_slot4_reg))))));
 assign words_slot5_next = (words_staying > 5'd5) ? (words_taken[4] ? words_slot21_reg : (words_taken[3] ?
     (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) :
     (words_taken[0] ? words_slot18_reg : words_slot17_reg)) : (words_taken[1] ? (words_taken[0] ?
@@ -9269,21 +9271,22 @@ assign words_slot5_next = (words_staying > 5'd5) ? (words_taken[4] ? words_slot2
     (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) :
     (words_taken[0] ? words_slot10_reg : words_slot9_reg)) : (words_taken[1] ? (words_taken[0] ?
     words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg))))) :
-    (words_arrives ? ((words_staying == 5'd5) ? accepted_data[31:0] : ((words_staying == 5'd4) ?
-    accepted_data[63:32] : ((words_staying == 5'd3) ? accepted_data[95:64] : (words_taken[4] ?
+    (words_arrives ? ((words_staying == 5'd5) ? accepted_data[31:0] : (((words_staying == 5'd4) &
+    accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 5'd3) & accepted_keep[2]) ?
+    accepted_data[95:64] : (words_taken[4] ? words_slot21_reg : (words_taken[3] ? (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ?
+    words_slot18_reg : words_slot17_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot16_reg :
+    words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
+    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg)))))))) : (words_taken[4] ?
     words_slot21_reg : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
     words_slot20_reg : words_slot19_reg) : (words_taken[0] ? words_slot18_reg : words_slot17_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot16_reg : words_slot15_reg) : (words_taken[0] ?
     words_slot14_reg : words_slot13_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
     words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot8_reg : words_slot7_reg) : (words_taken[0] ? words_slot6_reg
-    : words_slot5_reg)))))))) : (words_taken[4] ? words_slot21_reg : (words_taken[3] ? (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ?
-    words_slot18_reg : words_slot17_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot16_reg :
-    words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg))) : (words_taken[2] ?
-    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
-    words_slot10_reg : words_slot9_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot8_reg :
-    words_slot7_reg) : (words_taken[0] ? words_slot6_reg : words_slot5_reg))))));
+    : words_slot5_reg))))));
 assign words_slot6_next = (words_staying > 5'd6) ? (words_taken[3] ? (words_taken[2] ? (words_taken[1] ?
     (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg :
     words_slot18_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) :
@@ -9291,191 +9294,198 @@ assign words_slot6_next = (words_staying > 5'd6) ? (words_taken[3] ? (words_take
     (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg :
     words_slot10_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) :
     (words_taken[0] ? words_slot7_reg : words_slot6_reg)))) : (words_arrives ? ((words_staying == 5'd6) ?
-    accepted_data[31:0] : ((words_staying == 5'd5) ? accepted_data[63:32] : ((words_staying == 5'd4) ?
-    accepted_data[95:64] : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) : (words_taken[0] ?
-    words_slot15_reg : words_slot14_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg
-    : words_slot6_reg))))))) : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) : (words_taken[0] ?
-    words_slot15_reg : words_slot14_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg
-    : words_slot6_reg)))));
+    accepted_data[31:0] : (((words_staying == 5'd5) & accepted_keep[1]) ? accepted_data[63:32] :
+    (((words_staying == 5'd4) & accepted_keep[2]) ? accepted_data[95:64] : (words_taken[3] ? (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[0] ?
+    words_slot19_reg : words_slot18_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot17_reg :
+    words_slot16_reg) : (words_taken[0] ? words_slot15_reg : words_slot14_reg))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot9_reg :
+    words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg))))))) : (words_taken[3] ?
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) :
+    (words_taken[0] ? words_slot19_reg : words_slot18_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot17_reg : words_slot16_reg) : (words_taken[0] ? words_slot15_reg : words_slot14_reg))) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) :
+    (words_taken[0] ? words_slot11_reg : words_slot10_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot9_reg : words_slot8_reg) : (words_taken[0] ? words_slot7_reg : words_slot6_reg)))));
 assign words_slot7_next = (words_staying > 5'd7) ? (words_taken[3] ? (words_taken[2] ? (words_taken[1] ?
     words_slot21_reg : (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[1] ?
     (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg :
     words_slot15_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot14_reg :
     words_slot13_reg) : (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[1] ?
     (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg :
-    words_slot7_reg)))) : (words_arrives ? ((words_staying == 5'd7) ? accepted_data[31:0] : ((words_staying ==
-    5'd6) ? accepted_data[63:32] : ((words_staying == 5'd5) ? accepted_data[95:64] : (words_taken[3] ?
-    (words_taken[2] ? (words_taken[1] ? words_slot21_reg : (words_taken[0] ? words_slot20_reg :
-    words_slot19_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot18_reg : words_slot17_reg) :
-    (words_taken[0] ? words_slot16_reg : words_slot15_reg))) : (words_taken[2] ? (words_taken[1] ?
-    (words_taken[0] ? words_slot14_reg : words_slot13_reg) : (words_taken[0] ? words_slot12_reg :
-    words_slot11_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) :
-    (words_taken[0] ? words_slot8_reg : words_slot7_reg))))))) : (words_taken[3] ? (words_taken[2] ?
-    (words_taken[1] ? words_slot21_reg : (words_taken[0] ? words_slot20_reg : words_slot19_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ?
-    words_slot16_reg : words_slot15_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot14_reg : words_slot13_reg) : (words_taken[0] ? words_slot12_reg : words_slot11_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot10_reg : words_slot9_reg) : (words_taken[0] ?
-    words_slot8_reg : words_slot7_reg)))));
+    words_slot7_reg)))) : (words_arrives ? ((words_staying == 5'd7) ? accepted_data[31:0] : (((words_staying
+    == 5'd6) & accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 5'd5) & accepted_keep[2]) ?
+    accepted_data[95:64] : (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? words_slot21_reg :
+    (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg : words_slot15_reg))) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot14_reg : words_slot13_reg) :
+    (words_taken[0] ? words_slot12_reg : words_slot11_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg))))))) :
+    (words_taken[3] ? (words_taken[2] ? (words_taken[1] ? words_slot21_reg : (words_taken[0] ?
+    words_slot20_reg : words_slot19_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot18_reg :
+    words_slot17_reg) : (words_taken[0] ? words_slot16_reg : words_slot15_reg))) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot14_reg : words_slot13_reg) : (words_taken[0] ?
+    words_slot12_reg : words_slot11_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot10_reg :
+    words_slot9_reg) : (words_taken[0] ? words_slot8_reg : words_slot7_reg)))));
 assign words_slot8_next = (words_staying > 5'd8) ? (words_taken[3] ? (words_taken[2] ? (words_taken[0] ?
     words_slot21_reg : words_slot20_reg) : (words_taken[1] ? (words_taken[0] ? words_slot19_reg :
     words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg))) : (words_taken[2] ?
     (words_taken[1] ? (words_taken[0] ? words_slot15_reg : words_slot14_reg) : (words_taken[0] ?
     words_slot13_reg : words_slot12_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg :
     words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)))) : (words_arrives ?
-    ((words_staying == 5'd8) ? accepted_data[31:0] : ((words_staying == 5'd7) ? accepted_data[63:32] :
-    ((words_staying == 5'd6) ? accepted_data[95:64] : (words_taken[3] ? (words_taken[2] ? (words_taken[0] ?
+    ((words_staying == 5'd8) ? accepted_data[31:0] : (((words_staying == 5'd7) & accepted_keep[1]) ?
+    accepted_data[63:32] : (((words_staying == 5'd6) & accepted_keep[2]) ? accepted_data[95:64] :
+    (words_taken[3] ? (words_taken[2] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) :
+    (words_taken[1] ? (words_taken[0] ? words_slot19_reg : words_slot18_reg) : (words_taken[0] ?
+    words_slot17_reg : words_slot16_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot15_reg : words_slot14_reg) : (words_taken[0] ? words_slot13_reg : words_slot12_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ?
+    words_slot9_reg : words_slot8_reg))))))) : (words_taken[3] ? (words_taken[2] ? (words_taken[0] ?
     words_slot21_reg : words_slot20_reg) : (words_taken[1] ? (words_taken[0] ? words_slot19_reg :
     words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg))) : (words_taken[2] ?
     (words_taken[1] ? (words_taken[0] ? words_slot15_reg : words_slot14_reg) : (words_taken[0] ?
     words_slot13_reg : words_slot12_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot11_reg :
-    words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg))))))) : (words_taken[3] ?
-    (words_taken[2] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[1] ?
-    (words_taken[0] ? words_slot19_reg : words_slot18_reg) : (words_taken[0] ? words_slot17_reg :
-    words_slot16_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot15_reg :
-    words_slot14_reg) : (words_taken[0] ? words_slot13_reg : words_slot12_reg)) : (words_taken[1] ?
-    (words_taken[0] ? words_slot11_reg : words_slot10_reg) : (words_taken[0] ? words_slot9_reg :
-    words_slot8_reg)))));
+    words_slot10_reg) : (words_taken[0] ? words_slot9_reg : words_slot8_reg)))));
 assign words_slot9_next = (words_staying > 5'd9) ? (words_taken[3] ? (words_taken[2] ? words_slot21_reg :
     (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ?
     words_slot18_reg : words_slot17_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
     words_slot16_reg : words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
     words_slot10_reg : words_slot9_reg)))) : (words_arrives ? ((words_staying == 5'd9) ? accepted_data[31:0] :
-    ((words_staying == 5'd8) ? accepted_data[63:32] : ((words_staying == 5'd7) ? accepted_data[95:64] :
-    (words_taken[3] ? (words_taken[2] ? words_slot21_reg : (words_taken[1] ? (words_taken[0] ?
-    words_slot20_reg : words_slot19_reg) : (words_taken[0] ? words_slot18_reg : words_slot17_reg))) :
-    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot16_reg : words_slot15_reg) :
-    (words_taken[0] ? words_slot14_reg : words_slot13_reg)) : (words_taken[1] ? (words_taken[0] ?
-    words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg))))))) :
-    (words_taken[3] ? (words_taken[2] ? words_slot21_reg : (words_taken[1] ? (words_taken[0] ?
-    words_slot20_reg : words_slot19_reg) : (words_taken[0] ? words_slot18_reg : words_slot17_reg))) :
-    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot16_reg : words_slot15_reg) :
-    (words_taken[0] ? words_slot14_reg : words_slot13_reg)) : (words_taken[1] ? (words_taken[0] ?
-    words_slot12_reg : words_slot11_reg) : (words_taken[0] ? words_slot10_reg : words_slot9_reg)))));
+    (((words_staying == 5'd8) & accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 5'd7) &
+    accepted_keep[2]) ? accepted_data[95:64] : (words_taken[3] ? (words_taken[2] ? words_slot21_reg :
+    (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ?
+    words_slot18_reg : words_slot17_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot16_reg : words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg))))))) : (words_taken[3] ? (words_taken[2] ? words_slot21_reg :
+    (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ?
+    words_slot18_reg : words_slot17_reg))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot16_reg : words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot12_reg : words_slot11_reg) : (words_taken[0] ?
+    words_slot10_reg : words_slot9_reg)))));
 assign words_slot10_next = (words_staying > 5'd10) ? (words_taken[3] ? (words_taken[1] ? (words_taken[0] ?
     words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) :
     (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) :
     (words_taken[0] ? words_slot15_reg : words_slot14_reg)) : (words_taken[1] ? (words_taken[0] ?
     words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)))) :
-    (words_arrives ? ((words_staying == 5'd10) ? accepted_data[31:0] : ((words_staying == 5'd9) ?
-    accepted_data[63:32] : ((words_staying == 5'd8) ? accepted_data[95:64] : (words_taken[3] ? (words_taken[1]
-    ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg :
-    words_slot18_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot17_reg :
-    words_slot16_reg) : (words_taken[0] ? words_slot15_reg : words_slot14_reg)) : (words_taken[1] ?
-    (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ? words_slot11_reg :
-    words_slot10_reg))))))) : (words_taken[3] ? (words_taken[1] ? (words_taken[0] ? words_slot21_reg :
+    (words_arrives ? ((words_staying == 5'd10) ? accepted_data[31:0] : (((words_staying == 5'd9) &
+    accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 5'd8) & accepted_keep[2]) ?
+    accepted_data[95:64] : (words_taken[3] ? (words_taken[1] ? (words_taken[0] ? words_slot21_reg :
     words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) : (words_taken[2] ?
     (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) : (words_taken[0] ?
     words_slot15_reg : words_slot14_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot13_reg :
-    words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg)))));
+    words_slot12_reg) : (words_taken[0] ? words_slot11_reg : words_slot10_reg))))))) : (words_taken[3] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[0] ?
+    words_slot19_reg : words_slot18_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot17_reg : words_slot16_reg) : (words_taken[0] ? words_slot15_reg : words_slot14_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot13_reg : words_slot12_reg) : (words_taken[0] ?
+    words_slot11_reg : words_slot10_reg)))));
 assign words_slot11_next = (words_staying > 5'd11) ? (words_taken[3] ? (words_taken[1] ? words_slot21_reg :
     (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[2] ? (words_taken[1] ?
     (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg :
     words_slot15_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot14_reg : words_slot13_reg) :
     (words_taken[0] ? words_slot12_reg : words_slot11_reg)))) : (words_arrives ? ((words_staying == 5'd11) ?
-    accepted_data[31:0] : ((words_staying == 5'd10) ? accepted_data[63:32] : ((words_staying == 5'd9) ?
-    accepted_data[95:64] : (words_taken[3] ? (words_taken[1] ? words_slot21_reg : (words_taken[0] ?
-    words_slot20_reg : words_slot19_reg)) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg : words_slot15_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot14_reg : words_slot13_reg) : (words_taken[0] ?
-    words_slot12_reg : words_slot11_reg))))))) : (words_taken[3] ? (words_taken[1] ? words_slot21_reg :
-    (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[2] ? (words_taken[1] ?
-    (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg :
-    words_slot15_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot14_reg : words_slot13_reg) :
-    (words_taken[0] ? words_slot12_reg : words_slot11_reg)))));
+    accepted_data[31:0] : (((words_staying == 5'd10) & accepted_keep[1]) ? accepted_data[63:32] :
+    (((words_staying == 5'd9) & accepted_keep[2]) ? accepted_data[95:64] : (words_taken[3] ? (words_taken[1] ?
+    words_slot21_reg : (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ?
+    words_slot16_reg : words_slot15_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot14_reg :
+    words_slot13_reg) : (words_taken[0] ? words_slot12_reg : words_slot11_reg))))))) : (words_taken[3] ?
+    (words_taken[1] ? words_slot21_reg : (words_taken[0] ? words_slot20_reg : words_slot19_reg)) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot18_reg : words_slot17_reg) :
+    (words_taken[0] ? words_slot16_reg : words_slot15_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot14_reg : words_slot13_reg) : (words_taken[0] ? words_slot12_reg : words_slot11_reg)))));
 assign words_slot12_next = (words_staying > 5'd12) ? (words_taken[3] ? (words_taken[0] ? words_slot21_reg :
     words_slot20_reg) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot19_reg :
     words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg)) : (words_taken[1] ?
     (words_taken[0] ? words_slot15_reg : words_slot14_reg) : (words_taken[0] ? words_slot13_reg :
-    words_slot12_reg)))) : (words_arrives ? ((words_staying == 5'd12) ? accepted_data[31:0] : ((words_staying
-    == 5'd11) ? accepted_data[63:32] : ((words_staying == 5'd10) ? accepted_data[95:64] : (words_taken[3] ?
-    (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[2] ? (words_taken[1] ?
-    (words_taken[0] ? words_slot19_reg : words_slot18_reg) : (words_taken[0] ? words_slot17_reg :
-    words_slot16_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot15_reg : words_slot14_reg) :
-    (words_taken[0] ? words_slot13_reg : words_slot12_reg))))))) : (words_taken[3] ? (words_taken[0] ?
-    words_slot21_reg : words_slot20_reg) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
-    words_slot19_reg : words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg)) :
-    (words_taken[1] ? (words_taken[0] ? words_slot15_reg : words_slot14_reg) : (words_taken[0] ?
-    words_slot13_reg : words_slot12_reg)))));
+    words_slot12_reg)))) : (words_arrives ? ((words_staying == 5'd12) ? accepted_data[31:0] : (((words_staying
+    == 5'd11) & accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 5'd10) & accepted_keep[2]) ?
+    accepted_data[95:64] : (words_taken[3] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) :
+    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot19_reg : words_slot18_reg) :
+    (words_taken[0] ? words_slot17_reg : words_slot16_reg)) : (words_taken[1] ? (words_taken[0] ?
+    words_slot15_reg : words_slot14_reg) : (words_taken[0] ? words_slot13_reg : words_slot12_reg))))))) :
+    (words_taken[3] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[2] ?
+    (words_taken[1] ? (words_taken[0] ? words_slot19_reg : words_slot18_reg) : (words_taken[0] ?
+    words_slot17_reg : words_slot16_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot15_reg :
+    words_slot14_reg) : (words_taken[0] ? words_slot13_reg : words_slot12_reg)))));
 assign words_slot13_next = (words_staying > 5'd13) ? (words_taken[3] ? words_slot21_reg : (words_taken[2] ?
     (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ?
     words_slot18_reg : words_slot17_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot16_reg :
     words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg)))) : (words_arrives ?
-    ((words_staying == 5'd13) ? accepted_data[31:0] : ((words_staying == 5'd12) ? accepted_data[63:32] :
-    ((words_staying == 5'd11) ? accepted_data[95:64] : (words_taken[3] ? words_slot21_reg : (words_taken[2] ?
+    ((words_staying == 5'd13) ? accepted_data[31:0] : (((words_staying == 5'd12) & accepted_keep[1]) ?
+    accepted_data[63:32] : (((words_staying == 5'd11) & accepted_keep[2]) ? accepted_data[95:64] :
+    (words_taken[3] ? words_slot21_reg : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot20_reg : words_slot19_reg) : (words_taken[0] ? words_slot18_reg : words_slot17_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot16_reg : words_slot15_reg) : (words_taken[0] ?
+    words_slot14_reg : words_slot13_reg))))))) : (words_taken[3] ? words_slot21_reg : (words_taken[2] ?
     (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ?
     words_slot18_reg : words_slot17_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot16_reg :
-    words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg))))))) : (words_taken[3] ?
-    words_slot21_reg : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot20_reg :
-    words_slot19_reg) : (words_taken[0] ? words_slot18_reg : words_slot17_reg)) : (words_taken[1] ?
-    (words_taken[0] ? words_slot16_reg : words_slot15_reg) : (words_taken[0] ? words_slot14_reg :
-    words_slot13_reg)))));
+    words_slot15_reg) : (words_taken[0] ? words_slot14_reg : words_slot13_reg)))));
 assign words_slot14_next = (words_staying > 5'd14) ? (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
     words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) : (words_taken[0] ?
     words_slot15_reg : words_slot14_reg))) : (words_arrives ? ((words_staying == 5'd14) ? accepted_data[31:0]
-    : ((words_staying == 5'd13) ? accepted_data[63:32] : ((words_staying == 5'd12) ? accepted_data[95:64] :
-    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) :
-    (words_taken[0] ? words_slot19_reg : words_slot18_reg)) : (words_taken[1] ? (words_taken[0] ?
-    words_slot17_reg : words_slot16_reg) : (words_taken[0] ? words_slot15_reg : words_slot14_reg)))))) :
-    (words_taken[2] ? (words_taken[1] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) :
-    (words_taken[0] ? words_slot19_reg : words_slot18_reg)) : (words_taken[1] ? (words_taken[0] ?
-    words_slot17_reg : words_slot16_reg) : (words_taken[0] ? words_slot15_reg : words_slot14_reg))));
+    : (((words_staying == 5'd13) & accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 5'd12) &
+    accepted_keep[2]) ? accepted_data[95:64] : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) : (words_taken[0] ?
+    words_slot15_reg : words_slot14_reg)))))) : (words_taken[2] ? (words_taken[1] ? (words_taken[0] ?
+    words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) :
+    (words_taken[1] ? (words_taken[0] ? words_slot17_reg : words_slot16_reg) : (words_taken[0] ?
+    words_slot15_reg : words_slot14_reg))));
 assign words_slot15_next = (words_staying > 5'd15) ? (words_taken[2] ? (words_taken[1] ? words_slot21_reg :
     (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[1] ? (words_taken[0] ?
     words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg : words_slot15_reg))) :
-    (words_arrives ? ((words_staying == 5'd15) ? accepted_data[31:0] : ((words_staying == 5'd14) ?
-    accepted_data[63:32] : ((words_staying == 5'd13) ? accepted_data[95:64] : (words_taken[2] ?
+    (words_arrives ? ((words_staying == 5'd15) ? accepted_data[31:0] : (((words_staying == 5'd14) &
+    accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 5'd13) & accepted_keep[2]) ?
+    accepted_data[95:64] : (words_taken[2] ? (words_taken[1] ? words_slot21_reg : (words_taken[0] ?
+    words_slot20_reg : words_slot19_reg)) : (words_taken[1] ? (words_taken[0] ? words_slot18_reg :
+    words_slot17_reg) : (words_taken[0] ? words_slot16_reg : words_slot15_reg)))))) : (words_taken[2] ?
     (words_taken[1] ? words_slot21_reg : (words_taken[0] ? words_slot20_reg : words_slot19_reg)) :
     (words_taken[1] ? (words_taken[0] ? words_slot18_reg : words_slot17_reg) : (words_taken[0] ?
-    words_slot16_reg : words_slot15_reg)))))) : (words_taken[2] ? (words_taken[1] ? words_slot21_reg :
-    (words_taken[0] ? words_slot20_reg : words_slot19_reg)) : (words_taken[1] ? (words_taken[0] ?
-    words_slot18_reg : words_slot17_reg) : (words_taken[0] ? words_slot16_reg : words_slot15_reg))));
+    words_slot16_reg : words_slot15_reg))));
 assign words_slot16_next = (words_staying > 5'd16) ? (words_taken[2] ? (words_taken[0] ? words_slot21_reg :
     words_slot20_reg) : (words_taken[1] ? (words_taken[0] ? words_slot19_reg : words_slot18_reg) :
     (words_taken[0] ? words_slot17_reg : words_slot16_reg))) : (words_arrives ? ((words_staying == 5'd16) ?
-    accepted_data[31:0] : ((words_staying == 5'd15) ? accepted_data[63:32] : ((words_staying == 5'd14) ?
-    accepted_data[95:64] : (words_taken[2] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) :
-    (words_taken[1] ? (words_taken[0] ? words_slot19_reg : words_slot18_reg) : (words_taken[0] ?
-    words_slot17_reg : words_slot16_reg)))))) : (words_taken[2] ? (words_taken[0] ? words_slot21_reg :
-    words_slot20_reg) : (words_taken[1] ? (words_taken[0] ? words_slot19_reg : words_slot18_reg) :
-    (words_taken[0] ? words_slot17_reg : words_slot16_reg))));
+    accepted_data[31:0] : (((words_staying == 5'd15) & accepted_keep[1]) ? accepted_data[63:32] :
+    (((words_staying == 5'd14) & accepted_keep[2]) ? accepted_data[95:64] : (words_taken[2] ? (words_taken[0]
+    ? words_slot21_reg : words_slot20_reg) : (words_taken[1] ? (words_taken[0] ? words_slot19_reg :
+    words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg)))))) : (words_taken[2] ?
+    (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[1] ? (words_taken[0] ?
+    words_slot19_reg : words_slot18_reg) : (words_taken[0] ? words_slot17_reg : words_slot16_reg))));
 assign words_slot17_next = (words_staying > 5'd17) ? (words_taken[2] ? words_slot21_reg : (words_taken[1] ?
     (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ? words_slot18_reg :
-    words_slot17_reg))) : (words_arrives ? ((words_staying == 5'd17) ? accepted_data[31:0] : ((words_staying
-    == 5'd16) ? accepted_data[63:32] : ((words_staying == 5'd15) ? accepted_data[95:64] : (words_taken[2] ?
-    words_slot21_reg : (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) :
-    (words_taken[0] ? words_slot18_reg : words_slot17_reg)))))) : (words_taken[2] ? words_slot21_reg :
-    (words_taken[1] ? (words_taken[0] ? words_slot20_reg : words_slot19_reg) : (words_taken[0] ?
-    words_slot18_reg : words_slot17_reg))));
+    words_slot17_reg))) : (words_arrives ? ((words_staying == 5'd17) ? accepted_data[31:0] : (((words_staying
+    == 5'd16) & accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 5'd15) & accepted_keep[2]) ?
+    accepted_data[95:64] : (words_taken[2] ? words_slot21_reg : (words_taken[1] ? (words_taken[0] ?
+    words_slot20_reg : words_slot19_reg) : (words_taken[0] ? words_slot18_reg : words_slot17_reg)))))) :
+    (words_taken[2] ? words_slot21_reg : (words_taken[1] ? (words_taken[0] ? words_slot20_reg :
+    words_slot19_reg) : (words_taken[0] ? words_slot18_reg : words_slot17_reg))));
 assign words_slot18_next = (words_staying > 5'd18) ? (words_taken[1] ? (words_taken[0] ? words_slot21_reg :
     words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)) : (words_arrives ?
-    ((words_staying == 5'd18) ? accepted_data[31:0] : ((words_staying == 5'd17) ? accepted_data[63:32] :
-    ((words_staying == 5'd16) ? accepted_data[95:64] : (words_taken[1] ? (words_taken[0] ? words_slot21_reg :
-    words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg))))) : (words_taken[1] ?
-    (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[0] ? words_slot19_reg :
-    words_slot18_reg)));
+    ((words_staying == 5'd18) ? accepted_data[31:0] : (((words_staying == 5'd17) & accepted_keep[1]) ?
+    accepted_data[63:32] : (((words_staying == 5'd16) & accepted_keep[2]) ? accepted_data[95:64] :
+    (words_taken[1] ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) : (words_taken[0] ?
+    words_slot19_reg : words_slot18_reg))))) : (words_taken[1] ? (words_taken[0] ? words_slot21_reg :
+    words_slot20_reg) : (words_taken[0] ? words_slot19_reg : words_slot18_reg)));
 assign words_slot19_next = (words_staying > 5'd19) ? (words_taken[1] ? words_slot21_reg : (words_taken[0] ?
     words_slot20_reg : words_slot19_reg)) : (words_arrives ? ((words_staying == 5'd19) ? accepted_data[31:0] :
-    ((words_staying == 5'd18) ? accepted_data[63:32] : ((words_staying == 5'd17) ? accepted_data[95:64] :
-    (words_taken[1] ? words_slot21_reg : (words_taken[0] ? words_slot20_reg : words_slot19_reg))))) :
-    (words_taken[1] ? words_slot21_reg : (words_taken[0] ? words_slot20_reg : words_slot19_reg)));
+    (((words_staying == 5'd18) & accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 5'd17) &
+    accepted_keep[2]) ? accepted_data[95:64] : (words_taken[1] ? words_slot21_reg : (words_taken[0] ?
+    words_slot20_reg : words_slot19_reg))))) : (words_taken[1] ? words_slot21_reg : (words_taken[0] ?
+    words_slot20_reg : words_slot19_reg)));
 assign words_slot20_next = (words_staying > 5'd20) ? (words_taken[0] ? words_slot21_reg : words_slot20_reg) :
-    (words_arrives ? ((words_staying == 5'd20) ? accepted_data[31:0] : ((words_staying == 5'd19) ?
-    accepted_data[63:32] : ((words_staying == 5'd18) ? accepted_data[95:64] : (words_taken[0] ?
-    words_slot21_reg : words_slot20_reg)))) : (words_taken[0] ? words_slot21_reg : words_slot20_reg));
+    (words_arrives ? ((words_staying == 5'd20) ? accepted_data[31:0] : (((words_staying == 5'd19) &
+    accepted_keep[1]) ? accepted_data[63:32] : (((words_staying == 5'd18) & accepted_keep[2]) ?
+    accepted_data[95:64] : (words_taken[0] ? words_slot21_reg : words_slot20_reg)))) : (words_taken[0] ?
+    words_slot21_reg : words_slot20_reg));
 assign words_slot21_next = (words_staying > 5'd21) ? words_slot21_reg : (words_arrives ? ((words_staying ==
-    5'd21) ? accepted_data[31:0] : ((words_staying == 5'd20) ? accepted_data[63:32] : ((words_staying ==
-    5'd19) ? accepted_data[95:64] : words_slot21_reg))) : words_slot21_reg);
+    5'd21) ? accepted_data[31:0] : (((words_staying == 5'd20) & accepted_keep[1]) ? accepted_data[63:32] :
+    (((words_staying == 5'd19) & accepted_keep[2]) ? accepted_data[95:64] : words_slot21_reg))) :
+    words_slot21_reg);
 assign words_count_next = words_staying + (words_arrives ? words_kept : 5'd0);
 assign words_ready = words_count_reg <= 5'd19;
 assign pending_take_next = parallel_check_reg ? first_taken : (start_goes ? {2'd0, start_words} : (step ?

@@ -352,8 +352,9 @@ struct ModuleEmitter {
             let range = Self.range(decl.width)
             switch decl.kind {
             case .input, .output: continue
-            case .register:
-                declarations.append("reg  \(range)\(decl.name)_reg;")
+            case .register(let reset, _):
+                // Every register starts defined (verilog-axis): at its reset value, or 0.
+                declarations.append("reg  \(range)\(decl.name)_reg = \(literal(reset ?? 0, width: decl.width));")
                 declarations.append("\(isContinuous(id) ? "wire" : "reg ") \(range)\(decl.name)_next;")
             case .romData(let romIndex):
                 let rom = module.roms[romIndex]
@@ -588,6 +589,15 @@ struct ModuleEmitter {
         var lines = ["// RAM \(rom.name): \(rom.contents.count) x \(rom.width) bits, simple dual port, \(distributed ? "asynchronous" : "synchronous") read"]
         lines.append(distributed ? "(* ram_style = \"distributed\" *)" : "(* ram_style = \"block\" *)")
         lines.append("reg [\(rom.width - 1):0] \(rom.name)_mem [0:\(padded - 1)];")
+        // Every word starts defined (0), as every register does: a read of a word not yet
+        // written gives 0 in every simulator, never X (block RAMs take it as their INITVAL).
+        let index = "\(rom.name)_init_index"
+        lines.append("integer \(index);")
+        lines.append("initial begin")
+        lines.append("    for (\(index) = 0; \(index) < \(padded); \(index) = \(index) + 1) begin")
+        lines.append("        \(rom.name)_mem[\(index)] = \(literal(0, width: rom.width));")
+        lines.append("    end")
+        lines.append("end")
         lines.append("")
         lines.append("always @(posedge clk) begin")
         lines.append(contentsOf: guarded("\(rom.name)_mem[\(expression(write.address))] <= \(expression(write.data));", by: write.enable))

@@ -16,7 +16,8 @@ import HDL
 /// words that stay. Declare it, read `words` and
 /// `count`, then call `take` once.
 public struct WordWindow {
-    /// The held words, slot 0 first (slots at or past `count` are unspecified).
+    /// The held words, slot 0 first. Slots at or past `count` hold earlier words (or 0 from the
+    /// start): known bits, never an input word that was not offered or that tkeep left out.
     public let words: [Signal]
     /// Number of words held (0 ... capacity).
     public let count: Signal
@@ -77,10 +78,14 @@ public struct WordWindow {
                 moved = moved.indices.map { i in i + step < capacity ? mux(taken[b], moved[i + step], moved[i]) : moved[i] }
             }
             for (i, slot) in words.enumerated() {
-                // Or word i - staying of the beat.
+                // Or word i - staying of the beat, if the beat keeps it: a word that tkeep leaves
+                // out is unknown (X in a four-state simulator), and a slot past `count` is still
+                // read by consumers that look ahead, so it must hold a known word.
                 var incoming: Signal = moved[i]
                 for w in stride(from: beatWords - 1, through: 0, by: -1) where i - w >= 0 {
-                    incoming = mux(staying == i - w, input.data.bits(32 * w + 31, 32 * w), incoming)
+                    var lands = staying == i - w
+                    if let keep = input.keep, w > 0 { lands = lands && keep[w] }
+                    incoming = mux(lands, input.data.bits(32 * w + 31, 32 * w), incoming)
                 }
                 slot.assign(mux(staying > i, moved[i], mux(arrives, incoming, moved[i])))
             }

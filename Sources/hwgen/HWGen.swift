@@ -19,7 +19,39 @@ struct HWGen: ParsableCommand {
     /// Interrupted runs remove their temporary files (see `TemporaryFiles`).
     static func main() {
         TemporaryFiles.installSignalHandlers()
-        main(nil)
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            // A usage error: name a misspelt or unknown option itself (exit 64), whatever else
+            // the command line lacks.
+            if arguments.first != "help" {
+                let (addressed, rest) = UnknownOptions.command(for: arguments)
+                if let unknown = UnknownOptions.first(in: rest, known: UnknownOptions.known(by: addressed)) {
+                    usageError("unknown option '\(unknown)'", command: addressed)
+                }
+            }
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch let error as ValidationError {
+            usageError(error.message, command: type(of: command))
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// Prints a usage error as ArgumentParser does (the error line, then the command's usage)
+    /// and exits 64 (EX_USAGE).
+    static func usageError(_ message: String, command: ParsableCommand.Type) -> Never {
+        let name = command.configuration.commandName ?? command._commandName
+        var text = "Error: \(message)\n"
+        text += "Usage: \(usageString(for: command))\n"
+        text += "  See 'hwgen \(name) --help' for more information.\n"
+        FileHandle.standardError.write(Data(text.utf8))
+        Foundation.exit(64)
     }
 }
 
@@ -89,7 +121,9 @@ struct Generate: ParsableCommand {
         } else if design != nil {
             throw ValidationError("--design and --codebook name two different things to write; give one")
         }
-        if codebook == nil && design == nil { throw CleanExit.helpRequest(HWGen.self) }
+        // Only a bare `hwgen` asks for help; with anything else on the line, parsing goes on to
+        // report unknown options and arguments, and `run` a line that names nothing to write.
+        if codebook == nil && design == nil && CommandLine.arguments.count <= 1 { throw CleanExit.helpRequest(HWGen.self) }
         let range = TANSEncoderCore.maxFrameRange
         if let maxFrame, !range.contains(maxFrame) {
             throw ValidationError("--max-frame must be \(range.lowerBound) to \(range.upperBound) values (MAX_FRAME), is \(maxFrame)")
@@ -97,6 +131,9 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
+        guard codebook != nil || design != nil else {
+            throw ValidationError("nothing to write: give --codebook x.json (or --design \(NamedDesign.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
         var modules: [Module] = []
         var loaded: Codebook? = nil
         do {

@@ -302,6 +302,31 @@ struct CLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
     }
 
+    @Test("an unknown option or argument is a usage error naming it (exit 64) on every path; only bare hwgen prints help")
+    func unknownOptions() throws {
+        let folder = HWGen.temporary("unknown")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let book = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/minilm_ffn1_huffman.json").path
+        // A misspelt option with nothing else (issue 26: this printed the help and exited 0).
+        for arguments in [["--codebok", book], ["generate", "--codebok", book], ["--codebook", book, "--bogus"], ["--codebook", book, "--decoder", "--max-frme=64"]] {
+            let result = try HWGen.run(arguments + ["-o", folder])
+            let unknown = arguments.first { $0.hasPrefix("--") && !["--codebook", "--decoder"].contains($0) }?.split(separator: "=").first.map(String.init) ?? ""
+            #expect(result.status == 64 && result.error.hasPrefix("Error: unknown option '\(unknown)'"), "\(arguments): \(result.status) \(result.error)")
+            #expect(result.output.isEmpty, "\(arguments): printed \(result.output)")
+        }
+        // Every subcommand names the unknown option, whatever required option is missing too.
+        for sub in ["generate", "train", "analyze", "encode", "decode", "histogram", "formal", "sim", "bench-vectors", "demo-vectors"] {
+            let result = try HWGen.run([sub, "--no-such-option", "x"])
+            #expect(result.status == 64 && result.error.hasPrefix("Error: unknown option '--no-such-option'"), "\(sub): \(result.status) \(result.error)")
+        }
+        for arguments in [["foo"], ["generate"], ["generate", "-o", folder]] {
+            let result = try HWGen.run(arguments)
+            #expect(result.status == 64 && result.error.hasPrefix("Error: "), "\(arguments): \(result.status) \(result.error)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+    }
+
     @Test("bad input: a one-line error naming the problem and a non-zero exit")
     func failures() throws {
         let book = try write(Self.tinyBook, "book.json")

@@ -1,5 +1,6 @@
 import HDL
 import Testing
+import TestSupport
 
 @Suite("Verilog emitter golden text")
 struct EmitterGoldenTests {
@@ -19,7 +20,7 @@ struct EmitterGoldenTests {
                 output wire [3:0] count
             );
 
-            reg  [3:0] value_reg;
+            reg  [3:0] value_reg = 4'd0;
             reg  [3:0] value_next;
 
             assign count = value_reg;
@@ -202,5 +203,39 @@ struct IRDumpTests {
         let module = try Module("_x_decoder") { m in m.output("y").assign(m.input("a")) }
         #expect(module.name == "_x_decoder")
         #expect(throws: ElaborationError.self) { try Module("_") { m in m.output("y").assign(m.input("a")) } }
+    }
+}
+
+/// Four-state hygiene in the emitted text (docs/DSL.md): every register starts at its reset
+/// value or 0, every RAM word at 0; only a memory's read register starts unknown (an initial
+/// value there would keep Yosys from using the block RAM's own output register).
+@Suite("Emitted state starts defined")
+struct DefinedStartTests {
+    @Test("a datapath register starts at 0, a reset register at its reset value, RAM words at 0, the read register without one")
+    func startValues() throws {
+        let module = try Module("start") { m in
+            let d = m.input("d", width: 8)
+            let held = m.register("held", width: 8, reset: nil)
+            held.assign(d)
+            let count = m.register("count", width: 4, reset: 9)
+            count.assign(count + 1)
+            let word = m.ram("buffer", width: 12, depth: 6, writeEnable: d[0], writeAddress: d.bits(3, 1), writeData: cat(held, count),
+                             readAddress: d.bits(6, 4), readEnable: nil)
+            m.output("y", width: 12).assign(word)
+        }
+        let text = VerilogEmitter.emit(module)
+        #expect(text.contains("reg  [7:0] held_reg = 8'd0;"))
+        #expect(text.contains("reg  [3:0] count_reg = 4'd9;"))
+        #expect(text.contains("""
+            integer buffer_init_index;
+            initial begin
+                for (buffer_init_index = 0; buffer_init_index < 8; buffer_init_index = buffer_init_index + 1) begin
+                    buffer_mem[buffer_init_index] = 12'd0;
+                end
+            end
+            """))
+        #expect(text.contains("reg  [11:0] buffer_rdata;"))
+        try ExternalTools.lint(module)
+        try ExternalTools.icarusCompile(module)
     }
 }
