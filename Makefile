@@ -26,7 +26,7 @@ TRACE_EXT  := $(if $(filter fst,$(TRACE)),fst,vcd)
 TRACE_ARGS  = $(if $(filter 1 fst,$(TRACE)),--trace $(1).$(TRACE_EXT) --trace-from $(TRACE_FROM) $(if $(TRACE_TO),--trace-to $(TRACE_TO)))
 COUNT ?= 100000
 
-.PHONY: all deps hwgen generated check-generated sim sim-demo test test-long bench synth formal fuzz fuzz-ci clean
+.PHONY: all deps hwgen generated check-generated sim sim-demo test test-cocotb test-long bench synth formal fuzz fuzz-ci clean
 
 all: hwgen
 
@@ -137,13 +137,33 @@ sim-demo: hwgen
 	@echo "== axis_rom_demo: tvalid $(VALID)% / tready $(READY)% of cycles"
 	@$(SIM_DIR)-demo/obj/bench $(SIM_DIR)-demo/input.txt $(SIM_DIR)-demo/expected.txt --seed $(SEED) --valid $(VALID) --ready $(READY)
 
-# Everything CI runs: the make-sim demo, generated/ freshness, a short fuzz run, then the Swift
-# test suites (Verilator co-simulation, lint, Icarus, Yosys). The Swift summary is the last line.
-test: sim sim-demo check-generated fuzz-ci
+# The bundled example cores, every kind (one-lane, pipelined P = 1, K-lane encoders at P = 1,
+# P = K both ways, both coders), through cocotb with cocotbext-axi's AXI-Stream source, sink and
+# monitors under Icarus, against the reference coder's files (testbench/cocotb/run.py; run it on
+# your own codebook the same way). COCOTB_FRAMES frames of 4,096 values, COCOTB_PATTERNS
+# valid/ready percentages. Logs in build/cocotb/*.log.
+COCOTB_FRAMES   ?= 2
+COCOTB_PATTERNS ?= 100/100,25/90
+COCOTB_RUNS := $(HUFFMAN_BOOK) $(TANS_BOOK) $(LANES_BOOK):8 $(LANES_BOOK):1 $(TANS_LANES_BOOK) $(TANS_LANES8_BOOK):8
+test-cocotb: hwgen
+	@mkdir -p $(BUILD)/cocotb
+	@for run in $(COCOTB_RUNS); do \
+	  book=$${run%%:*}; p=$${run#*:}; options=; if [ "$$p" != "$$run" ]; then options="--values-per-beat $$p"; fi; \
+	  log=$(BUILD)/cocotb/$$(basename $$book .json)$${options:+_p$$p}.log; \
+	  if python3 testbench/cocotb/run.py --hwgen $(HWGEN) --codebook $$book $$options --frames $(COCOTB_FRAMES) --patterns $(COCOTB_PATTERNS) >$$log 2>&1; \
+	  then grep '^cocotb ' $$log; \
+	  else grep '^cocotb ' $$log; tail -40 $$log; echo "error: cocotb run of $$book $$options failed; log: $$log" >&2; exit 1; fi; \
+	done
+
+# Everything CI runs: the make-sim demo, generated/ freshness, a short fuzz run, the cocotb runs,
+# then the Swift test suites (Verilator co-simulation, lint, Icarus, Yosys). The Swift summary is
+# the last line.
+test: sim sim-demo check-generated fuzz-ci test-cocotb
 	swift test --disable-xctest
 
 # Longer random sweeps (more seeds and beats); report their results in closing notes.
 test-long: deps
+	$(MAKE) test-cocotb COCOTB_FRAMES=8 COCOTB_PATTERNS=100/100,25/90,90/25,60/70
 	HWGEN_LONG_TESTS=1 swift test --disable-xctest
 
 # Formal proofs (SymbiYosys, docs/FORMAL.md): every core of the small formal codebooks and of the

