@@ -1,75 +1,125 @@
 import Codec
 import HDL
 
-/// Picks the cores to generate for a codebook.
+/// What is asked of the generator: one core of a codebook.
+public struct CoreRequest: Sendable, Equatable {
+    public enum Role: String, Sendable { case decoder, encoder }
+    public var role: Role
+    /// Values per beat (P); nil: the design's default.
+    public var valuesPerBeat: Int?
+    /// 32-bit words per beat (Q); nil: the design's default.
+    public var wordsPerBeat: Int?
+    /// Frame engines (FORMAT.md section 12); nil: a core without engines.
+    public var engines: Int?
+    /// A tANS encoder's MAX_FRAME (values it holds per frame); with engines, also the frame size
+    /// the buffers are sized for.
+    public var maxFrame: Int
+
+    public init(role: Role, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil, engines: Int? = nil,
+                maxFrame: Int = TANSEncoderCore.defaultMaxFrame) {
+        self.role = role
+        self.valuesPerBeat = valuesPerBeat
+        self.wordsPerBeat = wordsPerBeat
+        self.engines = engines
+        self.maxFrame = maxFrame
+    }
+}
+
+/// One design the generator knows: which requests it serves, and how it is built.
+struct CoreDesign: Sendable {
+    let name: String
+    let serves: @Sendable (Codebook, CoreRequest) -> Bool
+    let build: @Sendable (Codebook, CoreRequest) throws -> Module
+}
+
+/// Picks the core for a codebook and a request: the first design in `designs` that serves it.
 public enum CoreGenerator {
+    /// Every design, the first that serves a request wins. P and Q of nil are the design's
+    /// defaults; a one-lane codebook's cores move one value and one word per beat.
+    static let designs: [CoreDesign] = [
+        CoreDesign(name: "encoder with frame engines", serves: { _, r in r.engines != nil && r.role == .encoder }) { book, r in
+            try FrameEngineCore.encoder(codebook: book, engines: r.engines ?? 1, valuesPerBeat: r.valuesPerBeat, wordsPerBeat: r.wordsPerBeat, maxFrame: r.maxFrame)
+        },
+        CoreDesign(name: "one-lane decoder", serves: { b, r in r.engines == nil && b.lanes == 1 && r.role == .decoder && r.isOneByOne }) { book, _ in
+            switch book.coder {
+            case .huffman: try HuffmanDecoderCore.module(codebook: book)
+            case .tans: try TANSDecoderCore.module(codebook: book)
+            }
+        },
+        CoreDesign(name: "one-lane encoder", serves: { b, r in r.engines == nil && b.lanes == 1 && r.role == .encoder && r.isOneByOne }) { book, r in
+            try oneValueEncoder(book, maxFrame: r.maxFrame)
+        },
+        CoreDesign(name: "K-lane Huffman decoder, P = K", serves: { b, r in
+            r.engines == nil && b.lanes > 1 && b.isHuffman && r.role == .decoder && (r.valuesPerBeat ?? b.lanes) == b.lanes
+        }) { book, r in try HuffmanLaneDecoderCore.module(codebook: book, wordsPerBeat: r.wordsPerBeat) },
+        CoreDesign(name: "K-lane tANS decoder, P = K", serves: { b, r in
+            r.engines == nil && b.lanes > 1 && !b.isHuffman && r.role == .decoder && r.valuesPerBeat == b.lanes
+        }) { book, r in try TANSLaneDecoderCore.module(codebook: book, wordsPerBeat: r.wordsPerBeat) },
+        CoreDesign(name: "pipelined K-lane decoder, P = 1", serves: { b, r in
+            r.engines == nil && b.lanes > 1 && r.role == .decoder && r.isOneByOne
+        }) { book, _ in try PipelinedLaneDecoderCore.module(codebook: book) },
+        CoreDesign(name: "K-lane encoder, P = K", serves: { b, r in
+            r.engines == nil && b.lanes > 1 && r.role == .encoder && r.valuesPerBeat == b.lanes
+        }) { book, r in try fullRateLaneEncoder(book, maxFrame: r.maxFrame, wordsPerBeat: r.wordsPerBeat) },
+        CoreDesign(name: "K-lane encoder, P = 1", serves: { b, r in r.engines == nil && b.lanes > 1 && r.role == .encoder && r.isOneByOne }) { book, r in
+            try oneValueEncoder(book, maxFrame: r.maxFrame)
+        },
+    ]
+
+    /// The core `request` asks of `codebook`.
+    /// - Throws: `CoreError.unsupported` naming what the codebook's cores take when no design
+    ///   serves the request; `ElaborationError` if the core fails its checks.
+    public static func module(for codebook: Codebook, _ request: CoreRequest) throws -> Module {
+        guard let design = designs.first(where: { $0.serves(codebook, request) }) else {
+            throw CoreError.unsupported(refusal(codebook, request))
+        }
+        return try design.build(codebook, request)
+    }
+
     /// The decoder and/or encoder modules for `codebook` (each with its submodules).
-    /// - Throws: `ElaborationError` if a core fails its checks.
     /// `maxFrame` is the tANS encoder's MAX_FRAME (values it holds per frame).
-    /// `valuesPerBeat` and `wordsPerBeat` are a K-lane decoder's P and Q (nil: its defaults; a
-    /// K-lane Huffman decoder moves P = K values per beat, a K-lane tANS decoder P = 1; both
-    /// also the other).
+    /// `valuesPerBeat` and `wordsPerBeat` are a core's P and Q (nil: its defaults; a K-lane
+    /// Huffman decoder moves P = K values per beat, a K-lane tANS decoder P = 1; both also the
+    /// other); `engines`, N frame engines.
     public static func modules(for codebook: Codebook, decoder: Bool = true, encoder: Bool = true,
                                maxFrame: Int = TANSEncoderCore.defaultMaxFrame, valuesPerBeat: Int? = nil,
-                               wordsPerBeat: Int? = nil) throws -> [Module] {
-        let k = codebook.lanes
+                               wordsPerBeat: Int? = nil, engines: Int? = nil) throws -> [Module] {
+        let roles = [decoder ? CoreRequest.Role.decoder : nil, encoder ? .encoder : nil].compactMap { $0 }
+        return try roles.map { role in
+            try module(for: codebook, CoreRequest(role: role, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, engines: engines, maxFrame: maxFrame))
+        }
+    }
+
+    /// Why no design serves the request, naming what the codebook's cores take.
+    static func refusal(_ book: Codebook, _ r: CoreRequest) -> String {
+        let k = book.lanes
+        let p = r.valuesPerBeat ?? 1, q = r.wordsPerBeat ?? 1
+        if r.engines != nil {
+            return "frame engines (--engines) build encoders so far; generate the decoder without --engines (--decoder)"
+        }
         if k == 1 {
-            if let q = wordsPerBeat, q != 1 {
-                throw CoreError.unsupported("--words-per-beat \(q): a one-lane codebook's cores move one word per beat (section 8); Q > 1 needs a K-lane codebook")
-            }
-            if let p = valuesPerBeat, p != 1 {
-                throw CoreError.unsupported("--values-per-beat \(p): a one-lane codebook's cores move one value per beat (section 8); P > 1 needs a K-lane codebook")
-            }
-        } else {
-            var modules: [Module] = []
-            if decoder { modules.append(try laneDecoder(codebook, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat)) }
-            if encoder { modules.append(try laneEncoder(codebook, maxFrame: maxFrame, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat)) }
-            return modules
+            if p != 1 { return "--values-per-beat \(p): a one-lane codebook's cores move one value per beat (section 8); P > 1 needs a K-lane codebook or --engines" }
+            return "--words-per-beat \(q): a one-lane codebook's cores move one word per beat (section 8); Q > 1 needs a K-lane codebook or --engines"
         }
-        var modules: [Module] = []
-        switch codebook.coder {
-        case .huffman:
-            if decoder { modules.append(try HuffmanDecoderCore.module(codebook: codebook)) }
-            if encoder { modules.append(try HuffmanEncoderCore.module(codebook: codebook)) }
-        case .tans:
-            if decoder { modules.append(try TANSDecoderCore.module(codebook: codebook)) }
-            if encoder { modules.append(try TANSEncoderCore.module(codebook: codebook, maxFrame: maxFrame)) }
-        }
-        return modules
-    }
-
-    /// A K-lane decoder: Huffman at P = K (default) or P = 1, tANS at P = 1 (default) or P = K.
-    static func laneDecoder(_ codebook: Codebook, valuesPerBeat: Int?, wordsPerBeat: Int?) throws -> Module {
-        let k = codebook.lanes
-        switch codebook.coder {
-        case .huffman:
-            if valuesPerBeat == 1 { return try pipelined(codebook, wordsPerBeat: wordsPerBeat) }
-            if let p = valuesPerBeat, p != k {
-                throw CoreError.unsupported("--values-per-beat \(p): the K-lane Huffman decoder moves P = K = \(k) values per beat, or P = 1 (pipelined), so far")
-            }
-            return try HuffmanLaneDecoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat)
-        case .tans:
-            if valuesPerBeat == k { return try TANSLaneDecoderCore.module(codebook: codebook, wordsPerBeat: wordsPerBeat) }
-            if let p = valuesPerBeat, p != 1 {
-                throw CoreError.unsupported("--values-per-beat \(p): the K-lane tANS decoder moves P = 1 value per beat (pipelined, the default) or P = K = \(k), so far")
-            }
-            return try pipelined(codebook, wordsPerBeat: wordsPerBeat)
+        switch (r.role, book.isHuffman) {
+        case (.decoder, true) where p != 1 && p != k:
+            return "--values-per-beat \(p): the K-lane Huffman decoder moves P = K = \(k) values per beat, or P = 1 (pipelined)"
+        case (.decoder, false) where p != 1 && p != k:
+            return "--values-per-beat \(p): the K-lane tANS decoder moves P = 1 value per beat (pipelined, the default) or P = K = \(k)"
+        case (.decoder, _):
+            return "--words-per-beat \(q): the pipelined K-lane decoder (P = 1) takes Q = 1 word per beat"
+        case (.encoder, _) where p != 1 && p != k:
+            return "--values-per-beat \(p): the K-lane encoders take P = 1 or P = K = \(k) values per beat"
+        case (.encoder, _):
+            return "--words-per-beat \(q): the K-lane encoders write Q = 1 word per beat at P = 1 (P = K takes more)"
         }
     }
 
-    /// A K-lane encoder, either coder: P = Q = 1, or P = K.
-    static func laneEncoder(_ codebook: Codebook, maxFrame: Int, valuesPerBeat: Int?, wordsPerBeat: Int?) throws -> Module {
-        let k = codebook.lanes
-        if valuesPerBeat == k { return try fullRateLaneEncoder(codebook, maxFrame: maxFrame, wordsPerBeat: wordsPerBeat) }
-        if let p = valuesPerBeat, p != 1 {
-            throw CoreError.unsupported("--values-per-beat \(p): the K-lane encoders take P = 1 or P = K = \(k) values per beat")
-        }
-        if let q = wordsPerBeat, q != 1 {
-            throw CoreError.unsupported("--words-per-beat \(q): the K-lane encoders write Q = 1 word per beat so far (generate the decoder alone with --decoder)")
-        }
+    /// The encoder that takes one value per beat, of either coder, one lane or K.
+    static func oneValueEncoder(_ codebook: Codebook, maxFrame: Int) throws -> Module {
         switch codebook.coder {
-        case .huffman: return try HuffmanEncoderCore.module(codebook: codebook)
-        case .tans: return try TANSEncoderCore.module(codebook: codebook, maxFrame: maxFrame)
+        case .huffman: try HuffmanEncoderCore.module(codebook: codebook)
+        case .tans: try TANSEncoderCore.module(codebook: codebook, maxFrame: maxFrame)
         }
     }
 
@@ -92,12 +142,13 @@ public enum CoreGenerator {
             return try TANSRoundEncoderCore.module(codebook: codebook, maxFrame: frame, wordsPerBeat: wordsPerBeat)
         }
     }
+}
 
-    /// The pipelined K-lane decoder (P = Q = 1).
-    static func pipelined(_ codebook: Codebook, wordsPerBeat: Int?) throws -> Module {
-        if let q = wordsPerBeat, q != 1 {
-            throw CoreError.unsupported("--words-per-beat \(q): the pipelined K-lane decoder (P = 1) takes Q = 1 word per beat")
-        }
-        return try PipelinedLaneDecoderCore.module(codebook: codebook)
-    }
+extension CoreRequest {
+    /// P and Q are 1 or left to the design.
+    var isOneByOne: Bool { (valuesPerBeat ?? 1) == 1 && (wordsPerBeat ?? 1) == 1 }
+}
+
+extension Codebook {
+    var isHuffman: Bool { if case .huffman = coder { true } else { false } }
 }

@@ -191,6 +191,13 @@ public final class Module: Sendable {
     /// The port with this name, if any.
     public func port(named name: String) -> Port? { ports.first { $0.name == name } }
 
+    /// The same module under another name (its submodules keep theirs): for a design used as a
+    /// part of a larger one that takes its name.
+    public func renamed(_ newName: String) -> Module {
+        Module(name: newName, ports: ports, signals: signals, roms: roms, instances: instances, statements: statements,
+               properties: properties, usesClock: usesClock, usesReset: usesReset, combinationalPaths: combinationalPaths, comments: comments)
+    }
+
     /// This module and every module instantiated below it, each once, children before parents.
     public var hierarchy: [Module] {
         var seen: Set<String> = []

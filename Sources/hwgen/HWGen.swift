@@ -105,6 +105,9 @@ struct Generate: ParsableCommand {
     @Option(help: "K-lane cores at P = K: 32-bit words per stream beat (default: what P values of the codebook's average length need).")
     var wordsPerBeat: Int?
 
+    @Option(help: "Frame engines (FORMAT.md section 12): N copies of the one-frame core code whole frames side by side behind one stream (encoders so far; P defaults to N).")
+    var engines: Int?
+
     @Flag(help: "Write block-RAM ROM contents to <module>_<rom>.hex files read by $readmemh (run the tools from the output folder), not into the Verilog.")
     var romFiles = false
 
@@ -118,6 +121,7 @@ struct Generate: ParsableCommand {
             if fusesoc { throw ValidationError("--fusesoc needs --codebook") }
             if wordsPerBeat != nil { throw ValidationError("--words-per-beat needs --codebook") }
             if valuesPerBeat != nil { throw ValidationError("--values-per-beat needs --codebook") }
+            if engines != nil { throw ValidationError("--engines needs --codebook") }
         } else if design != nil {
             throw ValidationError("--design and --codebook name two different things to write; give one")
         }
@@ -143,7 +147,7 @@ struct Generate: ParsableCommand {
                 let both = decoder == encoder
                 modules = try CoreGenerator.modules(for: book, decoder: both || decoder, encoder: both || encoder,
                                                    maxFrame: maxFrame ?? TANSEncoderCore.defaultMaxFrame, valuesPerBeat: valuesPerBeat,
-                                                   wordsPerBeat: wordsPerBeat)
+                                                   wordsPerBeat: wordsPerBeat, engines: engines)
             } else if let design {
                 modules = [try design.module()]
             }

@@ -1,0 +1,95 @@
+import Codec
+import Foundation
+import HDL
+import HDLBlocks
+
+/// Cores with N frame engines (FORMAT.md section 12): whole frames coded on N copies of the
+/// codebook's best one-frame core side by side (`FrameEngines`), in the stream of a core without
+/// engines. An engine is the one-lane core for a version-1 codebook and the K-lane core that
+/// moves one value per beat for a version-2 one.
+public enum FrameEngineCore {
+    /// The most engines a core takes.
+    public static let maxEngines = 64
+
+    /// The mean bits of a coded value under the codebook's own distribution (Huffman: a code of
+    /// length l stands for probability 2^-l; tANS: an entry of count c reads about R - log2(c)
+    /// state bits), raw and literal bits included, EOF left out.
+    public static func averageBitsPerValue(_ codebook: Codebook) -> Double {
+        let layout = codebook.layout
+        let n = layout.symbolCount
+        var weight = 0.0, bits = 0.0
+        func add(_ p: Double, _ codeBits: Double, entry: Int) {
+            weight += p
+            bits += p * (codeBits + Double(entry == n ? layout.symbolBits + layout.rawBits : layout.rawBits))
+        }
+        switch codebook.coder {
+        case .huffman(let lengths):
+            for (entry, l) in lengths.enumerated() where l > 0 && entry != n + 1 { add(pow(2, -Double(l)), Double(l), entry: entry) }
+        case .tans(let r, let counts):
+            for (entry, c) in counts.enumerated() where c > 0 && entry != n + 1 {
+                add(Double(c) / Double(1 << r), Double(r) - log2(Double(c)), entry: entry)
+            }
+        }
+        return weight > 0 ? bits / weight : Double(layout.valueBits + 16)
+    }
+
+    /// Words a frame of `values` values takes at the codebook's mean, with a quarter more for
+    /// frames that code worse than the mean, lane padding and EOF.
+    static func wordsPerFrame(_ codebook: Codebook, values: Int) -> Int {
+        Int((Double(values) * averageBitsPerValue(codebook) * 1.25 / 32).rounded(.up)) + codebook.lanes + 2
+    }
+
+    /// The encoder with `engines` engines: P values per beat in (default N: the engines take one
+    /// value a cycle each), Q words per beat out (default: what P values of the codebook's mean
+    /// length need). tANS engines hold MAX_FRAME values (`maxFrame`, a multiple of P): the core
+    /// cuts longer input frames there, as a tANS encoder without engines does. The buffers are
+    /// sized for frames of `maxFrame` values.
+    public static func encoder(codebook: Codebook, engines n: Int, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil,
+                               maxFrame requestedFrame: Int = TANSEncoderCore.defaultMaxFrame) throws -> Module {
+        guard (1...maxEngines).contains(n) else { throw CoreError.unsupported("--engines must be 1 to \(maxEngines), is \(n)") }
+        let p = valuesPerBeat ?? n
+        guard (1...max(1, 4 * n)).contains(p) else { throw CoreError.unsupported("--values-per-beat \(p): an encoder with \(n) engines takes 1 to \(4 * n) values per beat") }
+        let average = averageBitsPerValue(codebook)
+        let q = wordsPerBeat ?? max(1, Int((Double(p) * average / 32 + 0.25).rounded(.up)))
+        guard (1...max(1, p)).contains(q) || wordsPerBeat == nil else {
+            throw CoreError.unsupported("--words-per-beat \(q): an encoder taking \(p) values per beat writes 1 to \(p) words per beat")
+        }
+        let isTANS: Bool = if case .tans = codebook.coder { true } else { false }
+        var maxFrame = requestedFrame
+        if isTANS && maxFrame % p != 0 {
+            guard requestedFrame == TANSEncoderCore.defaultMaxFrame else {
+                throw CoreError.unsupported("MAX_FRAME \(maxFrame) is not a multiple of the \(p) values per beat: the engines' frames are cut on beat boundaries")
+            }
+            maxFrame = max(p, maxFrame - maxFrame % p)
+        }
+        let engine = try CoreGenerator.modules(for: codebook, decoder: false, encoder: true, maxFrame: maxFrame, valuesPerBeat: 1).first
+            .map { $0.renamed("\(codebook.name)_encoder_engine") }
+        guard let engine else { throw CoreError.unsupported("no encoder for codebook '\(codebook.name)'") }
+        let valueBits = codebook.layout.valueBits
+        let inputRows = (maxFrame + p - 1) / p
+        let words = wordsPerFrame(codebook, values: maxFrame)
+        let outputRows = 2 * ((words + q - 1) / q) + 2
+        let keepPorts = p > 1 || q > 1
+
+        return try Module("\(codebook.name)_encoder") { m in
+            m.comment("\(codebook.coder.name == "huffman" ? "Huffman" : "tANS") encoder for codebook '\(codebook.name)' with N = \(n) frame engines (FORMAT.md section 12), K = \(codebook.lanes) lane(s).")
+            m.comment("P = \(p) values per beat in (s_axis\(keepPorts ? ", tkeep per value" : ""), tlast on a frame's last value), Q = \(q) words per beat out (m_axis\(keepPorts ? ", tkeep per word" : ""), tlast on a frame's last word).")
+            m.comment("Frame f is coded by engine f mod \(n) (\(engine.name), one value per cycle), and its words leave in stream order.")
+            if isTANS { m.comment("MAX_FRAME = \(maxFrame) values: a longer input frame is cut into frames of \(maxFrame) values (the last one shorter), each a valid frame.") }
+            m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(p) values in (\(maxFrame) values a frame), \(BlockFifo.rounded(outputRows)) rows of \(q) words out (two frames of about \(words) words), both in block RAM.")
+            CoreHeader.describe(m, codebook: codebook, timing: [
+                "Throughput: up to \(n) values per cycle (one per engine) while Q = \(q) words per cycle carry the output (\(String(format: "%.2f", average)) bits per value on average).",
+                "Latency: about a frame: a frame's words leave after its engine has coded it\(isTANS ? " (a tANS engine holds the whole frame first)" : "").",
+            ])
+            let values = m.sinkPort("s_axis", StreamShape(dataWidth: p * valueBits, hasLast: true, keepWidth: keepPorts ? p : nil))
+            let words = m.sourcePort("m_axis", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: keepPorts ? q : nil))
+            let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: values, inParts: p, outParts: q,
+                                    inputDepth: inputRows, outputDepth: outputRows, cutEvery: isTANS ? maxFrame / p : nil)
+            words.data.assign(farm.output.data)
+            words.valid.assign(farm.output.valid)
+            words.last?.assign(farm.output.last ?? m.constant(1, width: 1))
+            words.keep?.assign(farm.output.keep ?? m.constant(1, width: 1))
+            farm.output.ready.assign(words.ready)
+        }
+    }
+}

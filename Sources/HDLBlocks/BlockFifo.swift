@@ -1,0 +1,60 @@
+import HDL
+
+/// A first-word-fall-through FIFO in block RAM: beats (data, keep and last travel together) in at
+/// one per cycle, out at one per cycle, `depth` of them held (rounded up to a power of two).
+///
+/// The RAM is read every cycle at the address the read pointer will have after this cycle's pop,
+/// so the head's word is in the RAM's read register one cycle after it moved to the front: no
+/// output register beyond the RAM's own, and pops back to back at full rate. The head is valid
+/// when the address read last cycle had been written before that read (a read of the word being
+/// written in the same cycle returns the old word, so a word written into an empty FIFO shows up
+/// two cycles later). `ready` compares the pointers, both registers. The head's word stays
+/// unchanged until it is popped: nothing writes its address while it is held (the FIFO is full
+/// only then, and refuses). The combinational path is the consumer's `ready` through the pop to
+/// the RAM's read address.
+public struct BlockFifo {
+    /// The head beat; its `ready` is the consumer's to drive (a pop where `valid` is 1).
+    public let output: Stream
+    /// Beats held, the head included (0 ... depth).
+    public let count: Signal
+    public let depth: Int
+
+    /// The depth a FIFO asked for `requested` beats has: the power of two at or above it (at least 2).
+    public static func rounded(_ requested: Int) -> Int { 1 << Swift.max(1, bitsToAddress(Swift.max(2, requested))) }
+
+    /// Builds the FIFO in `m` (names in scope `name`) after `input`, whose `ready` it assigns.
+    public init(_ m: ModuleBuilder, name: String, input: Stream, depth requested: Int, file: String = #fileID, line: Int = #line) {
+        let scope = m.scope(name, file: file, line: line)
+        let saved = m.enterScope(scope)
+        defer { m.restoreScope(saved) }
+        depth = BlockFifo.rounded(requested)
+        let addressBits = bitsToAddress(depth)
+        // Payload, low bits first: data, keep, last.
+        let payload = m.cat([input.last, input.keep, input.data].compactMap { $0 })
+        let writePointer = m.register("write_pointer", width: addressBits + 1, reset: 0)
+        let readPointer = m.register("read_pointer", width: addressBits + 1, reset: 0)
+        let used = m.wire("used", writePointer - readPointer)
+        count = used
+        input.ready.assign(!used[addressBits])
+        let write = m.wire("write", input.valid && !used[addressBits])
+        m.when(write) { writePointer.assign(writePointer + 1) }
+
+        let headValid = m.register("head_valid", width: 1, reset: 0)
+        let out = m.stream("out", StreamShape(dataWidth: input.data.width, hasLast: input.last != nil, keepWidth: input.keep?.width))
+        let pop = m.wire("pop", headValid && out.ready)
+        let nextRead = m.wire("next_read", readPointer + pop.zeroExtended(to: addressBits + 1))
+        readPointer.assign(nextRead)
+        headValid.assign(nextRead != writePointer)
+        let word = m.ram("mem", width: payload.width, depth: depth, writeEnable: write, writeAddress: writePointer.bits(addressBits - 1, 0),
+                         writeData: payload, readAddress: nextRead.bits(addressBits - 1, 0), readEnable: nil)
+        out.valid.assign(headValid)
+        out.data.assign(word.bits(input.data.width - 1, 0))
+        var next = input.data.width
+        if let keep = out.keep {
+            keep.assign(word.bits(next + keep.width - 1, next))
+            next += keep.width
+        }
+        if let last = out.last { last.assign(word[next]) }
+        output = out
+    }
+}

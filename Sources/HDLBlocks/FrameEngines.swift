@@ -1,0 +1,162 @@
+import HDL
+
+/// N copies of a one-frame engine behind one stream (FORMAT.md section 12's frame engines, as
+/// multi-engine compression IP builds them): whole frames go to the engines in turn, each through
+/// a block-RAM FIFO, and their results come back in stream order through another, so the
+/// throughput grows with N while each engine stays its own small loop. Nothing here knows what
+/// the engines compute.
+///
+/// **In.** Beats of up to `inParts` elements (`keep` a prefix; none: all kept), `last` on a
+/// frame's last beat. The dispatcher sends frame f to engine f mod N: the beat goes into that
+/// engine's input FIFO, and a beat with `last` moves the turn on. With `cutEvery` R, a frame is
+/// also cut after every R beats (a tANS encoder's MAX_FRAME: R full beats of values), so each
+/// engine's frame is one of its results.
+///
+/// **An engine** (any module with these ports): `s_axis_tdata` (one element), `_tvalid`,
+/// `_tready`, `_tlast`; `m_axis_tdata` (one element), `_tvalid`, `_tready`, `_tlast` on its
+/// frame's last result; optionally `m_axis_tkeep` (1 bit: 0 on a beat that only ends a frame
+/// with no results) and `error`. Between FIFO and engine, an unpacker hands the beat's elements
+/// over one a cycle; after the engine, a packer gathers `outParts` results into a row (a frame's
+/// last row may be shorter, or empty) and writes it to the output FIFO in the next cycle,
+/// without stalling the engine.
+///
+/// **Out.** The collector takes rows from engine 0's FIFO until a row with `last`, then engine
+/// 1's, and so on: results in stream order, beats of up to `outParts` elements with `keep` (a
+/// prefix) and `last` on a frame's last beat; an empty frame's row moves the turn on without a
+/// beat. The output goes through a skid stage.
+public struct FrameEngines {
+    /// The collected output beats (its `ready` is the caller's to drive).
+    public let output: Stream
+    /// Any engine's `error` (nil when the engine has none).
+    public let error: Signal?
+
+    public init(_ m: ModuleBuilder, name: String, engine: Module, count n: Int, input: Stream, inParts: Int, outParts: Int,
+                inputDepth: Int, outputDepth: Int, cutEvery: Int? = nil, file: String = #fileID, line: Int = #line) {
+        let location = SourceLocation(fileID: file, line: line)
+        let scope = m.scope(name, file: file, line: line)
+        let saved = m.enterScope(scope)
+        defer { m.restoreScope(saved) }
+        let inWidth = engine.port(named: "s_axis_tdata")?.width ?? 1
+        let outWidth = engine.port(named: "m_axis_tdata")?.width ?? 1
+        if input.data.width != inParts * inWidth {
+            m.report(.widthMismatch, "frame engines '\(name)': beats of \(inParts) elements of \(inWidth) bits are \(inParts * inWidth) bits, not \(input.data.width)", at: location)
+        }
+        let turnBits = Swift.max(1, bitsToAddress(n))
+        func next(_ turn: Signal) -> Signal { n == 1 ? turn : mux(turn == n - 1, m.constant(0, width: turnBits), turn + 1) }
+
+        // The dispatcher: frame f to engine f mod N.
+        let dispatchTurn = m.register("dispatch_turn", width: turnBits, reset: 0)
+        var ends: Signal = input.last ?? m.constant(1, width: 1)
+        if let rows = cutEvery, rows > 0 {
+            let counted = m.register("dispatch_beats", width: Swift.max(1, bitsToAddress(rows)), reset: 0)
+            let cut = m.wire("dispatch_cut", counted == rows - 1)
+            let frameEnds = m.wire("dispatch_frame_ends", ends || cut)
+            m.when(input.fires) { counted.assign(mux(frameEnds, m.constant(0, width: counted.width), counted + 1)) }
+            ends = frameEnds
+        }
+        let dispatchEnds = m.wire("dispatch_ends", ends)
+        m.when(input.fires && dispatchEnds) { dispatchTurn.assign(next(dispatchTurn)) }
+        let keepIn = input.keep ?? m.constant(1, width: 1)
+        let inShape = StreamShape(dataWidth: input.data.width, hasLast: true, keepWidth: keepIn.width)
+
+        var readies: [Signal] = []
+        var heads: [Stream] = []
+        var errors: [Signal] = []
+        for e in 0..<n {
+            m.scope("engine\(e)") {
+                let chosen = m.wire("chosen", dispatchTurn == e)
+                let feed = m.stream("feed", inShape)
+                feed.data.assign(input.data)
+                feed.keep?.assign(keepIn)
+                feed.last?.assign(dispatchEnds)
+                feed.valid.assign(input.valid && chosen)
+                readies.append(feed.ready && chosen)
+                let inFifo = BlockFifo(m, name: "in_fifo", input: feed, depth: inputDepth)
+
+                // The unpacker: one element a cycle from the head beat.
+                let head = inFifo.output
+                let element = m.stream("element", StreamShape(dataWidth: inWidth, hasLast: true))
+                if inParts == 1 {
+                    element.data.assign(head.data)
+                    element.last?.assign(head.last ?? m.constant(1, width: 1))
+                    element.valid.assign(head.valid)
+                    head.ready.assign(element.ready)
+                } else {
+                    let indexBits = bitsToAddress(inParts)
+                    let index = m.register("unpack_index", width: indexBits, reset: 0)
+                    // keep is a prefix: the beat's last element is the highest kept one.
+                    let keep = head.keep ?? m.constant((1 << UInt64(inParts)) - 1, width: inParts)
+                    var lastIndex: Signal = m.constant(0, width: indexBits)
+                    for i in 1..<inParts { lastIndex = mux(keep[i], m.constant(UInt64(i), width: indexBits), lastIndex) }
+                    let atLast = m.wire("unpack_at_last", index == m.wire("unpack_last_index", lastIndex))
+                    element.data.assign(LaneSelect.pick((0..<inParts).map { head.data.bits($0 * inWidth + inWidth - 1, $0 * inWidth) }, by: index))
+                    element.last?.assign(atLast && (head.last ?? m.constant(1, width: 1)))
+                    element.valid.assign(head.valid)
+                    head.ready.assign(element.ready && atLast)
+                    m.when(element.fires) { index.assign(mux(atLast, m.constant(0, width: indexBits), index + 1)) }
+                }
+
+                let unit = m.instance(engine, name: "engine")
+                m.connect(unit.stream("s_axis"), from: element)
+                let results = unit.stream("m_axis")
+                if engine.port(named: "error") != nil { errors.append(unit["error"]) }
+
+                // The packer: rows of outParts results, written a cycle after they fill.
+                let countBits = bitsToAddress(outParts + 1)
+                let rowShape = StreamShape(dataWidth: outParts * outWidth, hasLast: true, keepWidth: countBits)
+                let row = m.stream("row", rowShape)
+                let slots = (0..<outParts).map { m.register("slot\($0)", width: outWidth, reset: nil) }
+                let filled = m.register("filled", width: countBits, reset: 0)
+                let pending = m.register("pending", width: 1, reset: 0)
+                let pendingCount = m.register("pending_count", width: countBits, reset: nil)
+                let pendingLast = m.register("pending_last", width: 1, reset: nil)
+                let takes = m.wire("takes", !pending || row.ready)
+                results.ready.assign(takes)
+                let kept: Signal = results.keep.map { $0[0] } ?? m.constant(1, width: 1)
+                let arrives = m.wire("arrives", results.valid && takes)
+                let now = m.wire("now_filled", filled + mux(kept, m.constant(1, width: countBits), 0))
+                let full = m.wire("row_full", now == outParts)
+                let ends = results.last ?? m.constant(0, width: 1)
+                m.when(row.ready) { pending.assign(0) }
+                m.when(arrives) {
+                    for (i, slot) in slots.enumerated() { m.when(kept && filled == i) { slot.assign(results.data) } }
+                    m.when(full || ends) {
+                        pending.assign(1)
+                        pendingCount.assign(now)
+                        pendingLast.assign(ends)
+                        filled.assign(0)
+                    }.otherwise {
+                        filled.assign(now)
+                    }
+                }
+                row.valid.assign(pending)
+                row.data.assign(m.cat(slots.reversed()))
+                row.keep?.assign(pendingCount)
+                row.last?.assign(pendingLast)
+                let outFifo = BlockFifo(m, name: "out_fifo", input: row, depth: outputDepth)
+                heads.append(outFifo.output)
+            }
+        }
+        input.ready.assign(readies.dropFirst().reduce(readies[0]) { $0 || $1 })
+
+        // The collector: engine 0's rows up to a frame's end, then engine 1's, ...
+        let collectTurn = m.register("collect_turn", width: turnBits, reset: 0)
+        let countBits = bitsToAddress(outParts + 1)
+        let headValid = m.wire("head_valid", LaneSelect.pick(heads.map(\.valid), by: collectTurn))
+        let headRow = m.wire("head_row", LaneSelect.pick(heads.map(\.data), by: collectTurn))
+        let headCount = m.wire("head_count", LaneSelect.pick(heads.compactMap(\.keep), by: collectTurn))
+        let headLast = m.wire("head_last", LaneSelect.pick(heads.compactMap(\.last), by: collectTurn))
+        let empty = m.wire("head_empty", headCount == 0)
+        let outShape = StreamShape(dataWidth: outParts * outWidth, hasLast: true, keepWidth: outParts)
+        let collected = m.stream("collected", outShape)
+        collected.valid.assign(headValid && !empty)
+        collected.data.assign(headRow)
+        collected.keep?.assign(m.cat((0..<outParts).reversed().map { headCount > $0 }))
+        collected.last?.assign(headLast)
+        let pop = m.wire("pop", headValid && (empty || collected.ready))
+        for (e, head) in heads.enumerated() { head.ready.assign(pop && collectTurn == e) }
+        m.when(pop && headLast) { collectTurn.assign(next(collectTurn)) }
+        output = m.skidStage(collected, name: "out_skid")
+        error = errors.isEmpty ? nil : m.wire("any_error", errors.dropFirst().reduce(errors[0]) { $0 || $1 })
+    }
+}
