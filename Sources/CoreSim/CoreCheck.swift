@@ -35,6 +35,9 @@ public struct CoreCheck: Sendable {
     /// A K-lane codebook's decoder: values per output beat (nil: the core's default; 1: the
     /// pipelined decoder).
     public var valuesPerBeat: Int? = nil
+    /// Frame engines (FORMAT.md section 12): the encoder with this many engines (decoders with
+    /// engines are not built yet).
+    public var engines: Int? = nil
 
     public init(codebook: Codebook, frameSize: Int) {
         self.codebook = codebook
@@ -51,6 +54,18 @@ public struct CoreCheck: Sendable {
         let words = stream.map { UInt64($0.word) }, wordLast = stream.map(\.endsFrame)
         let valueLast = sizes.flatMap { size in (0..<size).map { $0 == size - 1 } }
         var outcomes: [Outcome] = []
+        if let engines {
+            // The encoder with N engines, P values per beat in, tkeep on both sides.
+            let core = try CoreGenerator.module(for: codebook, CoreRequest(role: .encoder, valuesPerBeat: valuesPerBeat, engines: engines, maxFrame: max(frameSize, 1)))
+            let p = core.port(named: "s_axis_tkeep")?.width ?? 1
+            let isTANS: Bool = if case .tans = codebook.coder { true } else { false }
+            let cut = max(p, frameSize - frameSize % p)
+            let coded = isTANS ? sizes.flatMap { size in stride(from: 0, to: size, by: cut).map { min(cut, size - $0) } } : sizes
+            let reference = try codec.encodeFrames(values[...], frameSizes: coded).words
+            let check = LaneEncoderCheck(codebook: codebook, validPercent: validPercent, readyPercent: readyPercent, seed: seed)
+            outcomes.append(try check.run(core: core, values: values, words: reference.map { ($0.word, $0.endsFrame) }, frameSizes: sizes))
+            return (outcomes, Double(reference.count * 32) / Double(max(1, values.count)))
+        }
         let modules: [Module]
         let huffman: Bool = if case .huffman = codebook.coder { true } else { false }
         if codebook.lanes > 1, valuesPerBeat == codebook.lanes || (huffman && valuesPerBeat != 1) {

@@ -29,13 +29,14 @@ public struct LaneEncoderCheck {
             let dut = m.instance(core, name: "dut")
             let values = (0..<k).map { m.input("in_v\($0)", width: valueBits) }
             dut["s_axis_tdata"].assign(m.cat(values.reversed()))
-            dut["s_axis_tkeep"].assign(m.input("in_keep", width: k))
+            let keep = m.input("in_keep", width: k)
+            if core.port(named: "s_axis_tkeep") != nil { dut["s_axis_tkeep"].assign(keep) }
             dut["s_axis_tlast"].assign(m.input("in_last"))
             dut["s_axis_tvalid"].assign(m.input("in_valid"))
             m.output("in_ready").assign(dut["s_axis_tready"])
             let data = dut["m_axis_tdata"]
             for i in 0..<q { m.output("out_w\(i)", width: 32).assign(data.bits(32 * i + 31, 32 * i)) }
-            m.output("out_keep", width: q).assign(dut["m_axis_tkeep"])
+            m.output("out_keep", width: q).assign(core.port(named: "m_axis_tkeep") != nil ? dut["m_axis_tkeep"] : m.constant(1, width: q))
             m.output("out_valid").assign(dut["m_axis_tvalid"])
             m.output("out_last").assign(dut["m_axis_tlast"])
             dut["m_axis_tready"].assign(m.input("out_ready"))
@@ -69,8 +70,14 @@ public struct LaneEncoderCheck {
     /// stream (each word with whether it ends its frame).
     public func run(values: [UInt32], words: [(word: UInt32, endsFrame: Bool)], frameSizes: [Int], maxFrame: Int = TANSEncoderCore.defaultMaxFrame,
                     wordsPerBeat: Int? = nil) throws -> CoreCheck.Outcome {
-        let core = try CoreGenerator.fullRateLaneEncoder(codebook, maxFrame: maxFrame, wordsPerBeat: wordsPerBeat)
-        let k = codebook.lanes, bits = codebook.layout.valueBits
+        try run(core: try CoreGenerator.fullRateLaneEncoder(codebook, maxFrame: maxFrame, wordsPerBeat: wordsPerBeat),
+                values: values, words: words, frameSizes: frameSizes)
+    }
+
+    /// The same for any encoder that takes several values per beat with `tkeep` (P = K, or frame
+    /// engines).
+    public func run(core: Module, values: [UInt32], words: [(word: UInt32, endsFrame: Bool)], frameSizes: [Int]) throws -> CoreCheck.Outcome {
+        let k = core.port(named: "s_axis_tkeep")?.width ?? 1, bits = codebook.layout.valueBits
         let q = core.port(named: "m_axis_tkeep")?.width ?? 1
         let narrow = try Self.top(core, k: k, q: q, valueBits: bits)
         let sim = try SimulationBuilder().build([narrow]).simulation(of: narrow.name)

@@ -21,6 +21,8 @@ struct Sim: ParsableCommand {
     @Option(help: "At most this many values (the first ones read).") var limit: Int = 1 << 20
     @Option(help: "K-lane codebook: values per beat (1: the pipelined decoder; default: K for Huffman, 1 for tANS; K also runs the Huffman encoder at P = K).")
     var valuesPerBeat: Int?
+    @Option(help: "Frame engines (FORMAT.md section 12): run the encoder with N engines (P values per beat, default N).")
+    var engines: Int?
     @OptionGroup var input: ValueInputOptions
     @Argument(help: "Data: .safetensors, .npy, model folders, or raw values.") var files: [String]
 
@@ -49,6 +51,7 @@ struct Sim: ParsableCommand {
         (check.validPercent, check.readyPercent, check.seed, check.traceFolder) = (valid, ready, seed, trace)
         check.traceFormat = TraceFormat(rawValue: traceFormat) ?? .vcd
         check.valuesPerBeat = valuesPerBeat
+        check.engines = engines
         let (outcomes, bits) = try check.run(values)
         print(String(format: "%@: %d values in frames of %d, %.4f bits/value, ratio %.3f; tvalid %d%%, tready %d%%",
                      book.name, values.count, frameSize, bits, Double(book.layout.valueBits) / bits, valid, ready))
