@@ -16,7 +16,7 @@ import HDL
 /// `_tready`, `_tlast`; `m_axis_tdata` (one element), `_tvalid`, `_tready`, `_tlast` on its
 /// frame's last result; optionally `m_axis_tkeep` (1 bit: 0 on a beat that only ends a frame
 /// with no results) and `error`. Between FIFO and engine, an unpacker hands the beat's elements
-/// over one a cycle; after the engine, a packer gathers `outParts` results into a row (a frame's
+/// over one a cycle, through a skid stage; after the engine, a packer gathers `outParts` results into a row (a frame's
 /// last row may be shorter, or empty) and writes it to the output FIFO in the next cycle,
 /// without stalling the engine.
 ///
@@ -96,8 +96,11 @@ public struct FrameEngines {
                     m.when(element.fires) { index.assign(mux(atLast, m.constant(0, width: indexBits), index + 1)) }
                 }
 
+                // A register stage between the FIFO's RAM and the engine: the RAM's read is slow
+                // (5.8 ns from the clock on ECP5), and the engine's own input logic sits behind it.
+                let staged = m.skidStage(element, name: "element_skid")
                 let unit = m.instance(engine, name: "engine")
-                m.connect(unit.stream("s_axis"), from: element)
+                m.connect(unit.stream("s_axis"), from: staged)
                 let results = unit.stream("m_axis")
                 if engine.port(named: "error") != nil { errors.append(unit["error"]) }
 
