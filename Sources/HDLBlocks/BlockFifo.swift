@@ -10,12 +10,13 @@ import HDL
 /// written in the same cycle returns the old word, so a word written into an empty FIFO shows up
 /// two cycles later). `ready` compares the pointers, both registers. The head's word stays
 /// unchanged until it is popped: nothing writes its address while it is held (the FIFO is full
-/// only then, and refuses). The head then goes through a skid stage, so the consumer sees
-/// registers and the RAM's address depends only on the skid's registered `ready`.
+/// only then, and refuses). The combinational path is the consumer's `ready` through the pop to
+/// the RAM's read address: a consumer should not make its `ready` depend on the head's data,
+/// whose read is slow (5.8 ns from the clock on ECP5), but load the head into a register.
 public struct BlockFifo {
     /// The head beat; its `ready` is the consumer's to drive (a pop where `valid` is 1).
     public let output: Stream
-    /// Beats held in the RAM, the head included (0 ... depth; the skid stage holds up to two more).
+    /// Beats held, the head included (0 ... depth).
     public let count: Signal
     public let depth: Int
 
@@ -55,9 +56,6 @@ public struct BlockFifo {
             next += keep.width
         }
         if let last = out.last { last.assign(word[next]) }
-        // The head leaves through a skid stage: a consumer whose `ready` depends on the head's
-        // data (an unpacker that pops at a beat's last element) would otherwise put the RAM's
-        // slow read (5.8 ns from the clock on ECP5) and the pointer's add in one path.
-        output = m.skidStage(out, name: "head")
+        output = out
     }
 }

@@ -15,15 +15,17 @@ import HDL
 /// **An engine** (any module with these ports): `s_axis_tdata` (one element), `_tvalid`,
 /// `_tready`, `_tlast`; `m_axis_tdata` (one element), `_tvalid`, `_tready`, `_tlast` on its
 /// frame's last result; optionally `m_axis_tkeep` (1 bit: 0 on a beat that only ends a frame
-/// with no results) and `error`. Between FIFO and engine, an unpacker hands the beat's elements
-/// over one a cycle, through a skid stage; after the engine, a packer gathers `outParts` results into a row (a frame's
+/// with no results) and `error`. Between FIFO and engine, an unpacker loads the head beat into
+/// a register and hands its elements over one a cycle, through a skid stage; after the engine, a
+/// packer gathers `outParts` results into a row (a frame's
 /// last row may be shorter, or empty) and writes it to the output FIFO in the next cycle,
 /// without stalling the engine.
 ///
-/// **Out.** The collector takes rows from engine 0's FIFO until a row with `last`, then engine
-/// 1's, and so on: results in stream order, beats of up to `outParts` elements with `keep` (a
+/// **Out.** The collector loads rows from engine 0's FIFO into its row register until a row with
+/// `last`, then engine 1's, and so on: results in stream order, beats of up to `outParts` elements with `keep` (a
 /// prefix) and `last` on a frame's last beat; an empty frame's row moves the turn on without a
-/// beat. The output goes through a skid stage.
+/// beat. No decision waits on a FIFO's RAM read: the RAMs' data only reaches registers. The
+/// output goes through a skid stage.
 public struct FrameEngines {
     /// The collected output beats (its `ready` is the caller's to drive).
     public let output: Stream
@@ -73,28 +75,37 @@ public struct FrameEngines {
                 readies.append(feed.ready && chosen)
                 let inFifo = BlockFifo(m, name: "in_fifo", input: feed, depth: inputDepth)
 
-                // The unpacker: one element a cycle from the head beat.
+                // The unpacker: the head beat is loaded into a register (so nothing decides on
+                // the RAM's slow read), then one element a cycle leaves from it.
                 let head = inFifo.output
                 let element = m.stream("element", StreamShape(dataWidth: inWidth, hasLast: true))
-                if inParts == 1 {
-                    element.data.assign(head.data)
-                    element.last?.assign(head.last ?? m.constant(1, width: 1))
-                    element.valid.assign(head.valid)
-                    head.ready.assign(element.ready)
-                } else {
-                    let indexBits = bitsToAddress(inParts)
-                    let index = m.register("unpack_index", width: indexBits, reset: 0)
-                    // keep is a prefix: the beat's last element is the highest kept one.
-                    let keep = head.keep ?? m.constant((1 << UInt64(inParts)) - 1, width: inParts)
-                    var lastIndex: Signal = m.constant(0, width: indexBits)
-                    for i in 1..<inParts { lastIndex = mux(keep[i], m.constant(UInt64(i), width: indexBits), lastIndex) }
-                    let atLast = m.wire("unpack_at_last", index == m.wire("unpack_last_index", lastIndex))
-                    element.data.assign(LaneSelect.pick((0..<inParts).map { head.data.bits($0 * inWidth + inWidth - 1, $0 * inWidth) }, by: index))
-                    element.last?.assign(atLast && (head.last ?? m.constant(1, width: 1)))
-                    element.valid.assign(head.valid)
-                    head.ready.assign(element.ready && atLast)
-                    m.when(element.fires) { index.assign(mux(atLast, m.constant(0, width: indexBits), index + 1)) }
+                let indexBits = Swift.max(1, bitsToAddress(inParts))
+                let beatValid = m.register("beat_valid", width: 1, reset: 0)
+                let beatData = m.register("beat_data", width: head.data.width, reset: nil)
+                let beatLast = m.register("beat_last", width: 1, reset: nil)
+                let beatLastIndex = m.register("beat_last_index", width: indexBits, reset: nil)
+                let index = m.register("unpack_index", width: indexBits, reset: 0)
+                // keep is a prefix: the beat's last element is the highest kept one.
+                let keep = head.keep ?? m.constant((1 << UInt64(inParts)) - 1, width: inParts)
+                var lastIndex: Signal = m.constant(0, width: indexBits)
+                for i in 1..<Swift.max(1, inParts) { lastIndex = mux(keep[i], m.constant(UInt64(i), width: indexBits), lastIndex) }
+                let headLastIndex = m.wire("unpack_last_index", lastIndex)
+                let atLast = m.wire("unpack_at_last", index == beatLastIndex)
+                let done = m.wire("unpack_done", element.fires && atLast)
+                let load = m.wire("unpack_load", !beatValid || done)
+                head.ready.assign(load)
+                m.when(load) {
+                    beatValid.assign(head.valid)
+                    beatData.assign(head.data)
+                    beatLast.assign(head.last ?? m.constant(1, width: 1))
+                    beatLastIndex.assign(headLastIndex)
+                    index.assign(0)
+                }.elseWhen(element.fires) {
+                    index.assign(index + 1)
                 }
+                element.data.assign(inParts == 1 ? beatData : LaneSelect.pick((0..<inParts).map { beatData.bits($0 * inWidth + inWidth - 1, $0 * inWidth) }, by: index))
+                element.last?.assign(atLast && beatLast)
+                element.valid.assign(beatValid)
 
                 // A register stage between the FIFO's RAM and the engine: the RAM's read is slow
                 // (5.8 ns from the clock on ECP5), and the engine's own input logic sits behind it.
@@ -142,23 +153,33 @@ public struct FrameEngines {
         }
         input.ready.assign(readies.dropFirst().reduce(readies[0]) { $0 || $1 })
 
-        // The collector: engine 0's rows up to a frame's end, then engine 1's, ...
+        // The collector: engine 0's rows up to a frame's end, then engine 1's, ... The row at
+        // the head of the engine whose turn it is is loaded into a register (the RAMs' reads are
+        // slow); an empty frame's row is dropped there.
         let collectTurn = m.register("collect_turn", width: turnBits, reset: 0)
         let countBits = bitsToAddress(outParts + 1)
-        let headValid = m.wire("head_valid", LaneSelect.pick(heads.map(\.valid), by: collectTurn))
-        let headRow = m.wire("head_row", LaneSelect.pick(heads.map(\.data), by: collectTurn))
-        let headCount = m.wire("head_count", LaneSelect.pick(heads.compactMap(\.keep), by: collectTurn))
-        let headLast = m.wire("head_last", LaneSelect.pick(heads.compactMap(\.last), by: collectTurn))
-        let empty = m.wire("head_empty", headCount == 0)
+        let rowValid = m.register("row_valid", width: 1, reset: 0)
+        let rowData = m.register("row_data", width: outParts * outWidth, reset: nil)
+        let rowCount = m.register("row_count", width: countBits, reset: nil)
+        let rowLast = m.register("row_last", width: 1, reset: nil)
         let outShape = StreamShape(dataWidth: outParts * outWidth, hasLast: true, keepWidth: outParts)
         let collected = m.stream("collected", outShape)
-        collected.valid.assign(headValid && !empty)
-        collected.data.assign(headRow)
-        collected.keep?.assign(m.cat((0..<outParts).reversed().map { headCount > $0 }))
-        collected.last?.assign(headLast)
-        let pop = m.wire("pop", headValid && (empty || collected.ready))
-        for (e, head) in heads.enumerated() { head.ready.assign(pop && collectTurn == e) }
-        m.when(pop && headLast) { collectTurn.assign(next(collectTurn)) }
+        let rowEmpty = m.wire("row_empty", rowCount == 0)
+        collected.valid.assign(rowValid && !rowEmpty)
+        collected.data.assign(rowData)
+        collected.keep?.assign(m.cat((0..<outParts).reversed().map { rowCount > $0 }))
+        collected.last?.assign(rowLast)
+        let load = m.wire("collect_load", !rowValid || rowEmpty || collected.ready)
+        let headValid = m.wire("head_valid", LaneSelect.pick(heads.map(\.valid), by: collectTurn))
+        for (e, head) in heads.enumerated() { head.ready.assign(load && collectTurn == e) }
+        m.when(load) {
+            rowValid.assign(headValid)
+            rowData.assign(LaneSelect.pick(heads.map(\.data), by: collectTurn))
+            rowCount.assign(LaneSelect.pick(heads.compactMap(\.keep), by: collectTurn))
+            rowLast.assign(LaneSelect.pick(heads.compactMap(\.last), by: collectTurn))
+        }
+        let headLast = m.wire("head_last", LaneSelect.pick(heads.compactMap(\.last), by: collectTurn))
+        m.when(load && headValid && headLast) { collectTurn.assign(next(collectTurn)) }
         output = m.skidStage(collected, name: "out_skid")
         error = errors.isEmpty ? nil : m.wire("any_error", errors.dropFirst().reduce(errors[0]) { $0 || $1 })
     }
