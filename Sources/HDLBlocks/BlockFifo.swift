@@ -24,7 +24,11 @@ public struct BlockFifo {
     public static func rounded(_ requested: Int) -> Int { 1 << Swift.max(1, bitsToAddress(Swift.max(2, requested))) }
 
     /// Builds the FIFO in `m` (names in scope `name`) after `input`, whose `ready` it assigns.
-    public init(_ m: ModuleBuilder, name: String, input: Stream, depth requested: Int, file: String = #fileID, line: Int = #line) {
+    /// With `outputRegister`, the head also passes a register in the fabric (loaded when it is
+    /// empty or popped: flip-flops with an enable, no multiplexer), so a consumer far from the RAM
+    /// sees a register, not the RAM's slow read; the FIFO then holds one beat more.
+    public init(_ m: ModuleBuilder, name: String, input: Stream, depth requested: Int, outputRegister: Bool = false,
+                file: String = #fileID, line: Int = #line) {
         let scope = m.scope(name, file: file, line: line)
         let saved = m.enterScope(scope)
         defer { m.restoreScope(saved) }
@@ -56,6 +60,27 @@ public struct BlockFifo {
             next += keep.width
         }
         if let last = out.last { last.assign(word[next]) }
-        output = out
+        guard outputRegister else {
+            output = out
+            return
+        }
+        let registered = m.stream("registered", StreamShape(dataWidth: input.data.width, hasLast: input.last != nil, keepWidth: input.keep?.width))
+        let heldValid = m.register("held_valid", width: 1, reset: 0)
+        let held = m.register("held_payload", width: payload.width, reset: nil)
+        let load = m.wire("held_load", !heldValid || registered.ready)
+        out.ready.assign(load)
+        m.when(load) {
+            heldValid.assign(headValid)
+            held.assign(word)
+        }
+        registered.valid.assign(heldValid)
+        registered.data.assign(held.bits(input.data.width - 1, 0))
+        next = input.data.width
+        if let keep = registered.keep {
+            keep.assign(held.bits(next + keep.width - 1, next))
+            next += keep.width
+        }
+        if let last = registered.last { last.assign(held[next]) }
+        output = registered
     }
 }

@@ -147,7 +147,9 @@ public struct FrameEngines {
                 row.data.assign(m.cat(slots.reversed()))
                 row.keep?.assign(pendingCount)
                 row.last?.assign(pendingLast)
-                let outFifo = BlockFifo(m, name: "out_fifo", input: row, depth: outputDepth)
+                // The collector sits among all N FIFOs, far from most of their RAMs: it reads
+                // registers next to each.
+                let outFifo = BlockFifo(m, name: "out_fifo", input: row, depth: outputDepth, outputRegister: true)
                 heads.append(outFifo.output)
             }
         }
