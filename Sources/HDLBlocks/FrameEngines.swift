@@ -15,8 +15,9 @@ import HDL
 /// **An engine** (any module with these ports): `s_axis_tdata` (one element), `_tvalid`,
 /// `_tready`, `_tlast`; `m_axis_tdata` (one element), `_tvalid`, `_tready`, `_tlast` on its
 /// frame's last result; optionally `m_axis_tkeep` (1 bit: 0 on a beat that only ends a frame
-/// with no results) and `error`. Between FIFO and engine, an unpacker loads the head beat into
-/// a register and hands its elements over one a cycle, through a skid stage; after the engine, a
+/// with no results) and `error`. Between FIFO and engine, an unpacker hands the head beat's
+/// elements over one a cycle (the head sits in the FIFO's output register, with the index of
+/// its last kept element, computed as it went in), through a skid stage; after the engine, a
 /// packer gathers `outParts` results into a row (a frame's
 /// last row may be shorter, or empty) and writes it to the output FIFO in the next cycle,
 /// without stalling the engine.
@@ -58,8 +59,16 @@ public struct FrameEngines {
         }
         let dispatchEnds = m.wire("dispatch_ends", ends)
         m.when(input.fires && dispatchEnds) { dispatchTurn.assign(next(dispatchTurn)) }
-        let keepIn = input.keep ?? m.constant(1, width: 1)
-        let inShape = StreamShape(dataWidth: input.data.width, hasLast: true, keepWidth: keepIn.width)
+        // Each beat goes into the FIFO with the index of its last kept element (keep is a
+        // prefix: the last position whose next one is not kept), so the unpacker decides on
+        // registers alone: one AND a position and an OR tree a bit, no chain.
+        let indexBits = Swift.max(1, bitsToAddress(inParts))
+        let keepIn = input.keep ?? m.constant((1 << UInt64(inParts)) - 1, width: inParts)
+        let lastKept = (0..<inParts).map { i in i + 1 < inParts ? keepIn[i] && !keepIn[i + 1] : keepIn[i] }
+        let lastIndexIn = m.wire("dispatch_last_index", m.cat((0..<indexBits).reversed().map { b in
+            LaneSelect.any(m, lastKept.indices.filter { ($0 >> b) & 1 == 1 }.map { lastKept[$0] })
+        }))
+        let inShape = StreamShape(dataWidth: indexBits + input.data.width, hasLast: true)
 
         var readies: [Signal] = []
         var heads: [Stream] = []
@@ -68,47 +77,26 @@ public struct FrameEngines {
             m.scope("engine\(e)") {
                 let chosen = m.wire("chosen", dispatchTurn == e)
                 let feed = m.stream("feed", inShape)
-                feed.data.assign(input.data)
-                feed.keep?.assign(keepIn)
+                feed.data.assign(cat(lastIndexIn, input.data))
                 feed.last?.assign(dispatchEnds)
                 feed.valid.assign(input.valid && chosen)
                 readies.append(feed.ready && chosen)
-                let inFifo = BlockFifo(m, name: "in_fifo", input: feed, depth: inputDepth)
-
-                // The unpacker: the head beat is loaded into a register (so nothing decides on
-                // the RAM's slow read), then one element a cycle leaves from it.
-                let head = inFifo.output
+                // The FIFO's head passes a register beside its RAM; the unpacker hands its
+                // elements over one a cycle and pops it with the last.
+                let head = BlockFifo(m, name: "in_fifo", input: feed, depth: inputDepth, outputRegister: true).output
                 let element = m.stream("element", StreamShape(dataWidth: inWidth, hasLast: true))
-                let indexBits = Swift.max(1, bitsToAddress(inParts))
-                let beatValid = m.register("beat_valid", width: 1, reset: 0)
-                let beatData = m.register("beat_data", width: head.data.width, reset: nil)
-                let beatLast = m.register("beat_last", width: 1, reset: nil)
-                let beatLastIndex = m.register("beat_last_index", width: indexBits, reset: nil)
                 let index = m.register("unpack_index", width: indexBits, reset: 0)
-                // keep is a prefix: the beat's last element is the highest kept one.
-                let keep = head.keep ?? m.constant((1 << UInt64(inParts)) - 1, width: inParts)
-                var lastIndex: Signal = m.constant(0, width: indexBits)
-                for i in 1..<Swift.max(1, inParts) { lastIndex = mux(keep[i], m.constant(UInt64(i), width: indexBits), lastIndex) }
-                let headLastIndex = m.wire("unpack_last_index", lastIndex)
-                let atLast = m.wire("unpack_at_last", index == beatLastIndex)
+                let atLast = m.wire("unpack_at_last", index == head.data.bits(indexBits + input.data.width - 1, input.data.width))
                 let done = m.wire("unpack_done", element.fires && atLast)
-                let load = m.wire("unpack_load", !beatValid || done)
-                head.ready.assign(load)
-                m.when(load) {
-                    beatValid.assign(head.valid)
-                    beatData.assign(head.data)
-                    beatLast.assign(head.last ?? m.constant(1, width: 1))
-                    beatLastIndex.assign(headLastIndex)
-                    index.assign(0)
-                }.elseWhen(element.fires) {
-                    index.assign(index + 1)
-                }
-                element.data.assign(inParts == 1 ? beatData : LaneSelect.pick((0..<inParts).map { beatData.bits($0 * inWidth + inWidth - 1, $0 * inWidth) }, by: index))
-                element.last?.assign(atLast && beatLast)
-                element.valid.assign(beatValid)
+                head.ready.assign(done)
+                m.when(done) { index.assign(0) }.elseWhen(element.fires) { index.assign(index + 1) }
+                element.data.assign(inParts == 1 ? head.data.bits(inWidth - 1, 0)
+                                    : LaneSelect.pick((0..<inParts).map { head.data.bits($0 * inWidth + inWidth - 1, $0 * inWidth) }, by: index))
+                element.last?.assign(atLast && (head.last ?? m.constant(1, width: 1)))
+                element.valid.assign(head.valid)
 
-                // A register stage between the FIFO's RAM and the engine: the RAM's read is slow
-                // (5.8 ns from the clock on ECP5), and the engine's own input logic sits behind it.
+                // A register stage between the unpacker and the engine, whose own input logic
+                // would otherwise follow the element multiplexer.
                 let staged = m.skidStage(element, name: "element_skid")
                 let unit = m.instance(engine, name: "engine")
                 m.connect(unit.stream("s_axis"), from: staged)
