@@ -47,13 +47,9 @@ public struct BlockFifo {
         let headValid = m.register("head_valid", width: 1, reset: 0)
         let out = m.stream("out", StreamShape(dataWidth: input.data.width, hasLast: input.last != nil, keepWidth: input.keep?.width))
         let pop = m.wire("pop", headValid && out.ready)
-        // The pointer after a pop is kept ready in a register, so the pop only chooses (the
-        // consumer's ready reaches the RAM's address through one multiplexer, not an add).
-        let readPointerPlusOne = m.register("read_pointer_plus_one", width: addressBits + 1, reset: 1)
-        let nextRead = m.wire("next_read", mux(pop, readPointerPlusOne, readPointer))
+        let nextRead = m.wire("next_read", readPointer + pop.zeroExtended(to: addressBits + 1))
         readPointer.assign(nextRead)
-        readPointerPlusOne.assign(mux(pop, readPointerPlusOne + 1, readPointerPlusOne))
-        headValid.assign(mux(pop, readPointerPlusOne != writePointer, readPointer != writePointer))
+        headValid.assign(nextRead != writePointer)
         let word = m.ram("mem", width: payload.width, depth: depth, writeEnable: write, writeAddress: writePointer.bits(addressBits - 1, 0),
                          writeData: payload, readAddress: nextRead.bits(addressBits - 1, 0), readEnable: nil)
         out.valid.assign(headValid)
