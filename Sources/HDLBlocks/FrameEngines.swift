@@ -141,7 +141,7 @@ public struct FrameEngines {
                 heads.append(outFifo.output)
             }
         }
-        input.ready.assign(readies.dropFirst().reduce(readies[0]) { $0 || $1 })
+        input.ready.assign(LaneSelect.any(m, readies))
 
         // The collector: engine 0's rows up to a frame's end, then engine 1's, ... The row at
         // the head of the engine whose turn it is is loaded into a register (the RAMs' reads are
@@ -162,15 +162,15 @@ public struct FrameEngines {
         let load = m.wire("collect_load", !rowValid || rowEmpty || collected.ready)
         let headValid = m.wire("head_valid", LaneSelect.pick(heads.map(\.valid), by: collectTurn))
         for (e, head) in heads.enumerated() { head.ready.assign(load && collectTurn == e) }
+        let headLast = m.wire("head_last", LaneSelect.pick(heads.compactMap(\.last), by: collectTurn))
         m.when(load) {
             rowValid.assign(headValid)
             rowData.assign(LaneSelect.pick(heads.map(\.data), by: collectTurn))
             rowCount.assign(LaneSelect.pick(heads.compactMap(\.keep), by: collectTurn))
-            rowLast.assign(LaneSelect.pick(heads.compactMap(\.last), by: collectTurn))
+            rowLast.assign(headLast)
         }
-        let headLast = m.wire("head_last", LaneSelect.pick(heads.compactMap(\.last), by: collectTurn))
         m.when(load && headValid && headLast) { collectTurn.assign(next(collectTurn)) }
         output = m.skidStage(collected, name: "out_skid")
-        error = errors.isEmpty ? nil : m.wire("any_error", errors.dropFirst().reduce(errors[0]) { $0 || $1 })
+        error = errors.isEmpty ? nil : m.wire("any_error", LaneSelect.any(m, errors))
     }
 }
