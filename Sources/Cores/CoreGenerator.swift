@@ -40,6 +40,9 @@ public enum CoreGenerator {
         CoreDesign(name: "encoder with frame engines", serves: { _, r in r.engines != nil && r.role == .encoder }) { book, r in
             try FrameEngineCore.encoder(codebook: book, engines: r.engines ?? 1, valuesPerBeat: r.valuesPerBeat, wordsPerBeat: r.wordsPerBeat, maxFrame: r.maxFrame)
         },
+        CoreDesign(name: "decoder with frame engines", serves: { _, r in r.engines != nil && r.role == .decoder }) { book, r in
+            try FrameEngineCore.decoder(codebook: book, engines: r.engines ?? 1, valuesPerBeat: r.valuesPerBeat, wordsPerBeat: r.wordsPerBeat, maxFrame: r.maxFrame)
+        },
         CoreDesign(name: "one-lane decoder", serves: { b, r in r.engines == nil && b.lanes == 1 && r.role == .decoder && r.isOneByOne }) { book, _ in
             switch book.coder {
             case .huffman: try HuffmanDecoderCore.module(codebook: book)

@@ -1,7 +1,22 @@
 import HDL
 
+/// How a decoder meets frame ends. Without engines (section 8) it finds them by EOF alone; with
+/// `takesLast` it also takes `s_axis_tlast` on a frame's last word and raises `error` when EOF
+/// does not end in that word (FORMAT.md section 12); with `marksEmptyFrames` (an engine of a core
+/// with frame engines, whose collector counts frames) a frame of no values leaves a beat with
+/// `m_axis_tkeep` 0 and `tlast`, and every value beat has `m_axis_tkeep` 1.
+public struct DecoderFraming: Sendable, Equatable {
+    public var takesLast: Bool
+    public var marksEmptyFrames: Bool
+    /// Section 8's decoder: frames end at EOF.
+    public static let plain = DecoderFraming(takesLast: false, marksEmptyFrames: false)
+    /// An engine of a decoder with frame engines.
+    public static let engine = DecoderFraming(takesLast: true, marksEmptyFrames: true)
+}
+
 /// The ports of a decoder (FORMAT.md section 8): 32-bit stream words in, values out with
-/// `tlast` on a frame's last value, and a sticky `error`.
+/// `tlast` on a frame's last value, and a sticky `error`; `s_axis_tlast` and `m_axis_tkeep` as
+/// its framing asks.
 struct DecoderPorts {
     /// `s_axis`: stream words.
     let words: Stream
@@ -9,9 +24,9 @@ struct DecoderPorts {
     let values: Stream
     let error: Signal
 
-    init(_ m: ModuleBuilder, valueBits: Int) {
-        words = m.sinkPort("s_axis", StreamShape(dataWidth: 32))
-        values = m.sourcePort("m_axis", StreamShape(dataWidth: valueBits, hasLast: true))
+    init(_ m: ModuleBuilder, valueBits: Int, framing: DecoderFraming = .plain) {
+        words = m.sinkPort("s_axis", StreamShape(dataWidth: 32, hasLast: framing.takesLast))
+        values = m.sourcePort("m_axis", StreamShape(dataWidth: valueBits, hasLast: true, keepWidth: framing.marksEmptyFrames ? 1 : nil))
         error = m.output("error")
     }
 }

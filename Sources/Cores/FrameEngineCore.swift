@@ -92,4 +92,59 @@ public enum FrameEngineCore {
             farm.output.ready.assign(words.ready)
         }
     }
+
+    /// The decoder with `engines` engines: Q words per beat in (default: what N values of the
+    /// codebook's mean length need), with `s_axis_tlast` on each frame's last word, P values per
+    /// beat out (default N). An engine is the one-lane decoder taking `tlast` (section 12's frame
+    /// check) and marking empty frames. The buffers hold a frame of `maxFrame` values on each
+    /// side: its words in (at the mean + 25%), its values out, so an engine decodes its frame
+    /// while the collector still drains the frames before it. Longer frames are decoded too, with
+    /// waits.
+    public static func decoder(codebook: Codebook, engines n: Int, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil,
+                               maxFrame: Int = TANSEncoderCore.defaultMaxFrame) throws -> Module {
+        guard (1...maxEngines).contains(n) else { throw CoreError.unsupported("--engines must be 1 to \(maxEngines), is \(n)") }
+        guard codebook.lanes == 1 else {
+            throw CoreError.unsupported("decoders with frame engines take one-lane (version 1) codebooks so far; '\(codebook.name)' has \(codebook.lanes) lanes (generate its decoder without --engines)")
+        }
+        let p = valuesPerBeat ?? n
+        guard (1...max(1, 4 * n)).contains(p) else { throw CoreError.unsupported("--values-per-beat \(p): a decoder with \(n) engines writes 1 to \(4 * n) values per beat") }
+        let average = averageBitsPerValue(codebook)
+        let q = wordsPerBeat ?? max(1, Int((Double(p) * average / 32 + 0.25).rounded(.up)))
+        guard (1...max(1, p)).contains(q) || wordsPerBeat == nil else {
+            throw CoreError.unsupported("--words-per-beat \(q): a decoder writing \(p) values per beat takes 1 to \(p) words per beat")
+        }
+        guard maxFrame >= 1 else { throw CoreError.unsupported("--max-frame must be at least 1, is \(maxFrame)") }
+        let framing = DecoderFraming.engine
+        let engine = try (codebook.isHuffman ? HuffmanDecoderCore.module(codebook: codebook, framing: framing)
+                                             : TANSDecoderCore.module(codebook: codebook, framing: framing))
+            .renamed("\(codebook.name)_decoder_engine")
+        let valueBits = codebook.layout.valueBits
+        let words = wordsPerFrame(codebook, values: maxFrame)
+        let inputRows = (words + q - 1) / q
+        let outputRows = (maxFrame + p - 1) / p
+        let keepPorts = p > 1 || q > 1
+
+        return try Module("\(codebook.name)_decoder") { m in
+            m.comment("\(codebook.isHuffman ? "Huffman" : "tANS") decoder for codebook '\(codebook.name)' with N = \(n) frame engines (FORMAT.md section 12), K = 1 lane.")
+            m.comment("Q = \(q) words per beat in (s_axis\(keepPorts ? ", tkeep per word" : ""), tlast on the beat with a frame's last word; a beat holds words of one frame), P = \(p) values per beat out (m_axis\(keepPorts ? ", tkeep per value" : ""), tlast on a frame's last value).")
+            m.comment("Frame f is decoded by engine f mod \(n) (\(engine.name), one value per cycle), and its values leave in stream order; an empty frame gives no beat.")
+            m.comment("error (sticky until reset) rises when the frames before a corrupt one have left: an invalid code, a tANS frame not ending in state 0, or EOF not ending in the tlast word (early or late).")
+            m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(q) words in (a frame of \(maxFrame) values at about \(words) words), \(BlockFifo.rounded(outputRows)) rows of \(p) values out, both in block RAM.")
+            CoreHeader.describe(m, codebook: codebook, timing: [
+                "Throughput: up to \(n) values per cycle (one per engine) while Q = \(q) words per cycle carry the input (\(String(format: "%.2f", average)) bits per value on average) and frames are about \(maxFrame) values or fewer.",
+                "Latency: about a frame: a frame's values leave once the frames before it have left (each engine starts on its frame's first word).",
+            ])
+            let input = m.sinkPort("s_axis", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: keepPorts ? q : nil))
+            let values = m.sourcePort("m_axis", StreamShape(dataWidth: p * valueBits, hasLast: true, keepWidth: keepPorts ? p : nil))
+            let error = m.output("error")
+            let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: input, inParts: q, outParts: p,
+                                    inputDepth: inputRows, outputDepth: outputRows)
+            values.data.assign(farm.output.data)
+            values.valid.assign(farm.output.valid)
+            values.last?.assign(farm.output.last ?? m.constant(1, width: 1))
+            values.keep?.assign(farm.output.keep ?? m.constant(1, width: 1))
+            farm.output.ready.assign(values.ready)
+            error.assign(farm.error ?? m.constant(0, width: 1))
+        }
+    }
 }

@@ -4,7 +4,8 @@ import HDLBlocks
 /// The output side the decoders share: an entry is held back one step, so that `m_axis_tlast`
 /// can be set on its value when the entry after it is EOF; the value then goes through a
 /// register stage and a skid stage (registered `m_axis_tready`) to the `m_axis` ports.
-/// A frame with zero values leaves nothing behind (FORMAT.md section 8).
+/// A frame with zero values leaves nothing behind (FORMAT.md section 8), or, when `values` has
+/// `tkeep` (an engine's output), a beat with `tkeep` 0 and `tlast`.
 ///
 /// What is held is up to the decoder: the decoded value, or the entry's raw bits, which the
 /// decoder turns into the value on the way from the held register to the register stage (off
@@ -18,6 +19,8 @@ struct HeldValueOutput {
     let leaving: Stream
     /// The register stage can take the held value this cycle.
     var outFree: Signal { leaving.ready }
+    /// Empty frames leave a beat with `tkeep` 0.
+    let marksEmptyFrames: Bool
 
     /// Declares the held entry, the stages and the link to `values` (the decoder's `m_axis`) in
     /// `m`. The held entry is `heldWidth` bits (default: a value).
@@ -26,15 +29,16 @@ struct HeldValueOutput {
         (heldValid, held, leaving) = m.within(scope) {
             let heldValid = m.register("held_valid", width: 1, reset: 0)
             let held = m.register(heldWidth == nil ? "held_value" : "held_entry", width: heldWidth ?? valueBits, reset: nil)
-            let leaving = m.stream("value", StreamShape(dataWidth: valueBits, hasLast: true))
+            let leaving = m.stream("value", StreamShape(dataWidth: valueBits, hasLast: true, keepWidth: values.keep?.width))
             m.connect(values, from: m.skidStage(m.registerStage(leaving, name: "stage"), name: "skid"))
             return (heldValid, held, leaving)
         }
+        marksEmptyFrames = values.keep != nil
     }
 
     /// Whether an entry may be decoded this cycle as far as the output is concerned: the held
-    /// value (if any) must be able to move on.
-    var accepts: Signal { !heldValid || outFree }
+    /// value (if any) must be able to move on (marking empty frames: any EOF may leave a beat).
+    var accepts: Signal { marksEmptyFrames ? outFree : !heldValid || outFree }
 
     /// On `step` an entry is decoded: the held entry's value (`value`, computed from `held`)
     /// leaves, with tlast if the new entry is EOF, and the new entry (unless it is EOF) is held
@@ -43,9 +47,10 @@ struct HeldValueOutput {
         // The register stage loads whenever it is free (its data then is the held entry's
         // value, valid or not), so only its valid bit waits for `step`: a step with a held value
         // implies a free stage (`accepts`).
-        leaving.valid.assign(step && heldValid)
+        leaving.valid.assign(marksEmptyFrames ? step && (heldValid || isEnd) : step && heldValid)
         leaving.data.assign(value)
         leaving.last?.assign(isEnd)
+        leaving.keep?.assign(heldValid)
         m.when(step) {
             heldValid.assign(!isEnd)
             held.assign(entry)

@@ -28,12 +28,16 @@ import HDLBlocks
 /// reset; words are then taken and dropped so the input side never hangs. A complete code (Kraft
 /// sum 1, as Huffman codes trained by hwgen are) has no such pattern: that check is left out and
 /// `error` stays low. An empty frame produces nothing.
+///
+/// With `framing.takesLast` (an engine of a decoder with frame engines), each word's `tlast`
+/// travels with it through the queue and a step that breaks section 12's frame end raises
+/// `error`; with `marksEmptyFrames` an empty frame leaves a beat with `tkeep` 0.
 public enum HuffmanDecoderCore {
     /// Longest code for which the symbol table is indexed by the code bits themselves (at most
     /// 4096 entries); longer codes use a table indexed by canonical rank.
     public static let directTableMaxLength = 12
 
-    public static func module(codebook: Codebook) throws -> Module {
+    public static func module(codebook: Codebook, framing: DecoderFraming = .plain) throws -> Module {
         let tables = try HuffmanTables(codebook)
         let (layout, lengths, code) = (tables.layout, tables.lengths, tables.code)
         let endOfFrame = tables.endOfFrame
@@ -52,12 +56,13 @@ public enum HuffmanDecoderCore {
                 "Throughput: one value per cycle while codes and raw bits average at most 32 bits per value; measured 1.0 on the bundled sample (make sim).",
                 "Latency: 7 cycles from the first word taken to the first value offered, measured on the bundled sample (hwgen sim measures yours).",
             ], tables: [("symbols", WordLayout([("symbol", symbolBits)])), ("out_held_entry", heldLayout)])
-            let ports = DecoderPorts(m, valueBits: layout.valueBits)
+            let ports = DecoderPorts(m, valueBits: layout.valueBits, framing: framing)
             // With a complete code every bit pattern starts a code: nothing can be invalid.
             let complete = code.isComplete
-            let failed = complete ? m.constant(0, width: 1) : m.register("failed", width: 1, reset: 0)
+            let failed = complete && !framing.takesLast ? m.constant(0, width: 1) : m.register("failed", width: 1, reset: 0)
             // After an error, words are taken and dropped.
-            let bits = BitQueue(m, name: "bits", width: width, data: ports.words.data, valid: ports.words.valid, store: !failed)
+            let bits = BitQueue(m, name: "bits", width: width, data: ports.words.data, valid: ports.words.valid, store: !failed,
+                                last: ports.words.last)
             ports.words.ready.assign(failed || bits.ready)
             let output = HeldValueOutput(m, name: "out", valueBits: layout.valueBits, heldWidth: heldLayout.width, to: ports.values)
 
@@ -96,7 +101,10 @@ public enum HuffmanDecoderCore {
             // The pointer moves by the matching class's bits (EOF: its code, then on to the word
             // boundary).
             let choices = zip(classes, hits).filter { $0.0.kind != .end }.map { (when: $0.1, bits: consumed($0.0)) }
-            bits.consume(m, choices: choices, end: (when: isEnd, bits: lengths[endOfFrame]), when: step)
+            let sum = bits.consume(m, choices: choices, end: (when: isEnd, bits: lengths[endOfFrame]), when: step)
+            if framing.takesLast {
+                m.when(bits.frameError(m, step: step, isEnd: isEnd, sum: sum, nextReadsBits: m.constant(1, width: 1))) { failed.assign(1) }
+            }
 
             // The symbol table, read on the step: its data belongs to the held entry.
             let symbolROM = m.rom("symbols", width: symbolBits, contents: symbolTable, style: TablePlacement.style(entries: symbolTable.count),

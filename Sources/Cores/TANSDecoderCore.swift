@@ -26,8 +26,12 @@ import HDLBlocks
 /// **Errors.** `error` is sticky until reset: a frame that does not end in state 0. No frame can
 /// run forever (an entry that reads no bits leads to a smaller state, docs/FORMAT.md). After an
 /// error, words are taken and dropped so the input never hangs.
+///
+/// With `framing.takesLast` (an engine of a decoder with frame engines), each word's `tlast`
+/// travels with it through the queue and a step that breaks section 12's frame end raises
+/// `error`; with `marksEmptyFrames` an empty frame leaves a beat with `tkeep` 0.
 public enum TANSDecoderCore {
-    public static func module(codebook: Codebook) throws -> Module {
+    public static func module(codebook: Codebook, framing: DecoderFraming = .plain) throws -> Module {
         guard case .tans(let tableLog, let counts) = codebook.coder else {
             throw CoreError.wrongCoder(expected: "tans", found: codebook.coder.name)
         }
@@ -48,7 +52,7 @@ public enum TANSDecoderCore {
                 "Throughput: one value per cycle while state and raw bits average at most 32 bits per value; measured 1.0 on the bundled sample (make sim).",
                 "Latency: 8 cycles from the first word taken to the first value offered, measured on the bundled sample (hwgen sim measures yours).",
             ], tables: [("decode_table", tableLayout)])
-            let ports = DecoderPorts(m, valueBits: layout.valueBits)
+            let ports = DecoderPorts(m, valueBits: layout.valueBits, framing: framing)
 
             let failed = m.register("failed", width: 1, reset: 0)
             // The table's read data shows the current state's entry.
@@ -58,7 +62,7 @@ public enum TANSDecoderCore {
             // The bits: a skid stage (registered s_axis_tready) in front of the word slots;
             // after an error, words are taken and dropped.
             let bits = BitQueue(m, name: "bits", width: windowBits, data: ports.words.data, valid: ports.words.valid, store: !failed,
-                                feed: .throughSkid)
+                                last: ports.words.last, feed: .throughSkid)
             ports.words.ready.assign(failed || bits.ready)
             let window = bits.window
             let offset = bits.offset
@@ -111,6 +115,9 @@ public enum TANSDecoderCore {
             m.when(step && isEnd) {
                 started.assign(0)
                 m.when(nextState != 0) { failed.assign(1) }
+            }
+            if framing.takesLast {
+                m.when(bits.frameError(m, step: step, isEnd: isEnd, sum: sum, nextReadsBits: started && (entryBits != 0))) { failed.assign(1) }
             }
 
             output.update(m, step: step, isEnd: isEnd, entry: decoded, value: output.held)

@@ -26,6 +26,11 @@ import HDL
 /// when the last slot or the one below it is free, from registers); one word leaves per cycle,
 /// and a step past a second word leaves the pointer at 32 or more until it catches up.
 ///
+/// **Frame ends** (FORMAT.md section 12): given each word's `tlast`, every slot carries it as a
+/// 33rd bit, `available(atLeast:)` counts a frame's last word as the end of what the frame can
+/// read (a step whose bits would go past it need not wait for a word that is not the frame's),
+/// and `frameError` tells when a frame breaks its end.
+///
 /// Declare it, compute the step from `window` and `available(atLeast:)`, then call one of the
 /// `consume` methods once.
 public struct BitQueue {
@@ -69,6 +74,8 @@ public struct BitQueue {
     let feed: Feed
     /// Where its names live (`<scope>_pointer`, `<scope>_slot0`, ...).
     let scope: Scope
+    /// Slots carry their word's `tlast` at bit 32.
+    let tracksLast: Bool
 
     /// The bit of slot 0 the pointer names (meaningful while `readable`).
     public var offset: Signal { pointer[4, 0] }
@@ -76,9 +83,10 @@ public struct BitQueue {
     public var hasWord: Signal { present[0] }
 
     /// Declares the slots and the pointer in `m`, named in scope `name`. A word is taken when
-    /// `valid && ready`, and kept when `store` is high (else dropped).
+    /// `valid && ready`, and kept when `store` is high (else dropped). With `last` (the word's
+    /// `tlast`), the queue knows where frames end (see `frameError`).
     public init(_ m: ModuleBuilder, name: String, width requested: Int, data: Signal, valid: Signal, store: Signal,
-                feed: Feed = .direct, file: String = #fileID, line: Int = #line) {
+                last: Signal? = nil, feed: Feed = .direct, file: String = #fileID, line: Int = #line) {
         let location = SourceLocation(fileID: file, line: line)
         var width = requested
         if !(1...65).contains(width) {
@@ -94,13 +102,16 @@ public struct BitQueue {
         let saved = m.enterScope(scope)
         defer { m.restoreScope(saved) }
         self.feed = feed
+        tracksLast = last != nil
+        let slotWidth = last == nil ? 32 : 33
+        if let last { words32 = cat(last, words32) }
         windowSlots = (31 + width + 31) / 32
         movesTwo = feed == .direct && windowSlots >= 3
         // Moving two words at once, input words go to any free slot behind one spare; else the
         // slots are a plain chain with two spare slots (input into the last), or behind a skid
         // stage one.
         let slots = movesTwo || feed == .throughSkid ? windowSlots + 1 : windowSlots + 2
-        words = (0..<slots).map { m.register("slot\($0)", width: 32, reset: nil) }
+        words = (0..<slots).map { m.register("slot\($0)", width: slotWidth, reset: nil) }
         present = (0..<slots).map { m.register("slot\($0)_valid", width: 1, reset: 0) }
         var leading: [Signal] = []
         for k in 1...windowSlots { leading.append(k == 1 ? present[0] : leading[k - 2] && present[k - 1]) }
@@ -113,7 +124,7 @@ public struct BitQueue {
             ready = m.wire("ready", !present[slots - 1])
             fed = nil
         case .throughSkid:
-            let accepted = m.stream("accepted", StreamShape(dataWidth: 32))
+            let accepted = m.stream("accepted", StreamShape(dataWidth: slotWidth))
             accepted.data.assign(words32)
             accepted.valid.assign(valid && store)
             ready = accepted.ready
@@ -128,7 +139,7 @@ public struct BitQueue {
         previousAdvanceBuffered = m.wire("previous_advance_buffered", covered)
         self.data = fed?.data ?? words32
         write = fed?.valid ?? m.wire("write", valid && ready && store)
-        window = m.wire("window", Funnel.top(width, of: m.cat(Array(words.prefix(windowSlots))), shiftedLeftBy: pointer[4, 0],
+        window = m.wire("window", Funnel.top(width, of: m.cat(words.prefix(windowSlots).map { $0.bits(31, 0) }), shiftedLeftBy: pointer[4, 0],
                                              name: "slots_read", in: m))
     }
 
@@ -144,7 +155,45 @@ public struct BitQueue {
             let term = 32 * k - bits >= 31 ? leading : leading && (offset <= 32 * k - bits)
             any = any.map { $0 || term } ?? term
         }
+        // A frame's last word ends what its steps may read: a step past it is an error, not a wait.
+        if tracksLast {
+            for (index, leading) in leadingPresent.enumerated() {
+                let term = leading && words[index][32]
+                any = any.map { $0 || term } ?? term
+            }
+        }
         return any ?? (present[0] & 0)
+    }
+
+    /// The `tlast` of the word in slot `k` (only with `last` given).
+    public func lastFlag(slot k: Int) -> Signal { tracksLast ? words[k][32] : present[k] & 0 }
+
+    /// Section 12's frame end (only with `last` given; `sum` is the pointer's bit plus the step's
+    /// bits, as `consume` returns it, `isEnd` the step's entry is EOF). A step is wrong when its
+    /// bits run past a frame's last word; EOF must end in the last word (or, reading no bits,
+    /// right after it); and once a step ends exactly at a last word's end, every step up to EOF
+    /// must read no bits: when the entry due next reads bits (`nextReadsBits`, known before its
+    /// step) the frame is wrong at once, without waiting for a word that belongs to the next
+    /// frame. Returns a wire that is 1 when the frame is wrong.
+    public func frameError(_ m: ModuleBuilder, step: Signal, isEnd: Signal, sum: Signal, nextReadsBits: Signal) -> Signal {
+        m.within(scope) {
+            guard tracksLast else { return m.wire("frame_error", m.constant(0, width: 1)) }
+            let s = sum.zeroExtended(to: Swift.max(sum.width, 8))
+            let slots = Swift.min(windowSlots, words.count)
+            // The slot that holds the step's last bit: sum 1-32 slot 0, 33-64 slot 1, ...
+            let endsIn = (0..<slots).map { k in m.wire("ends_in_slot\(k)", (s > 32 * k) && (s <= 32 * (k + 1))) }
+            let runsPast = m.wire("runs_past_last", LaneSelect.any(m, (0..<slots).map { k in lastFlag(slot: k) && (s > 32 * (k + 1)) }))
+            let endsAtLast = m.wire("ends_at_last", LaneSelect.any(m, (0..<slots).map { k in endsIn[k] && lastFlag(slot: k) }))
+            let endsWordAtLast = m.wire("ends_word_at_last", LaneSelect.any(m, (0..<slots).map { k in lastFlag(slot: k) && (s == 32 * (k + 1)) }))
+            let readsNone = m.wire("reads_none", s == 0)
+            // The frame's last word is behind the pointer and EOF has not come yet.
+            let afterLast = m.register("after_last", width: 1, reset: 0)
+            m.when(step) { afterLast.assign(!isEnd && ((afterLast && readsNone) || endsWordAtLast)) }
+            let endWrong = m.wire("end_wrong", mux(afterLast, !readsNone, !endsAtLast || runsPast))
+            let valueWrong = m.wire("value_wrong", runsPast || (afterLast && !readsNone))
+            let readsPastEnd = m.wire("reads_past_end", afterLast && readable && nextReadsBits)
+            return m.wire("frame_error", (step && mux(isEnd, endWrong, valueWrong)) || readsPastEnd)
+        }
     }
 
     /// One way a step consumes bits: when `when` is high, `bits` bits.
@@ -158,11 +207,13 @@ public struct BitQueue {
     /// With a two-slot window, whether a word is passed is decided per choice by comparing the
     /// pointer register with constants, beside the add rather than after it, and the new pointer
     /// is the sum's bits: the consumer's loop ends one multiplexer after the add.
-    public func consume(_ m: ModuleBuilder, choices: [Choice], end: Choice, when step: Signal) {
+    /// Returns the pointer's bit plus the step's bits (for `frameError`).
+    @discardableResult
+    public func consume(_ m: ModuleBuilder, choices: [Choice], end: Choice, when step: Signal) -> Signal {
         m.within(scope) { consumeInScope(m, choices: choices, end: end, when: step) }
     }
 
-    private func consumeInScope(_ m: ModuleBuilder, choices: [Choice], end: Choice, when step: Signal) {
+    private func consumeInScope(_ m: ModuleBuilder, choices: [Choice], end: Choice, when step: Signal) -> Signal {
         // The choices grouped by their bit counts (several classes consume alike).
         func grouped(_ list: [Choice]) -> [(bits: Int, when: Signal)] {
             var groups: [(bits: Int, when: Signal)] = []
@@ -183,7 +234,7 @@ public struct BitQueue {
         if movesTwo {
             let aligned = m.wire("aligned_pointer", mux(end.when && (sum[4, 0] != 0), (sum + 32) & 0x60, sum))
             moveTwo(m, aligned: aligned, step: step)
-            return
+            return sum
         }
         // Two slots: the sum is at most 64; 32-63 passes slot 0, 64 also the next word (the
         // pointer waits at 32). An end always passes slot 0 and waits when its bits reach into
@@ -202,6 +253,7 @@ public struct BitQueue {
         let low = mux(step, mux(end.when, m.constant(0, width: 5), sum[4, 0]), offset)
         pointer.assign(cat(m.constant(0, width: 1), step && waits, low))
         moveDown(m, drop: drop)
+        return sum
     }
 
     /// Variable advances (`.throughSkid` or a two-slot window): on `step` (while `readable`),

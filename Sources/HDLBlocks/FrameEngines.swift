@@ -27,10 +27,17 @@ import HDL
 /// prefix) and `last` on a frame's last beat; an empty frame's row moves the turn on without a
 /// beat. No decision waits on a FIFO's RAM read: the RAMs' data only reaches registers. The
 /// output goes through a skid stage.
+///
+/// **Errors**, in stream order: when an engine's `error` rises, its packer writes one more row
+/// (after the rows it has, so after the values of the frame that failed) flagged as an error,
+/// and the collector raises `error` (sticky) when it reaches that row, after every frame before
+/// the failed one has left. From then on every input beat is taken and dropped, so the input
+/// never hangs.
 public struct FrameEngines {
     /// The collected output beats (its `ready` is the caller's to drive).
     public let output: Stream
-    /// Any engine's `error` (nil when the engine has none).
+    /// An engine's `error`, raised when the collector reaches the failed frame (nil when the
+    /// engine has none).
     public let error: Signal?
 
     public init(_ m: ModuleBuilder, name: String, engine: Module, count n: Int, input: Stream, inParts: Int, outParts: Int,
@@ -72,14 +79,16 @@ public struct FrameEngines {
 
         var readies: [Signal] = []
         var heads: [Stream] = []
-        var errors: [Signal] = []
+        let hasError = engine.port(named: "error") != nil
+        // Set once the collector reaches an engine's error row.
+        let failed = hasError ? m.register("failed", width: 1, reset: 0) : m.constant(0, width: 1)
         for e in 0..<n {
             m.scope("engine\(e)") {
                 let chosen = m.wire("chosen", dispatchTurn == e)
                 let feed = m.stream("feed", inShape)
                 feed.data.assign(cat(lastIndexIn, input.data))
                 feed.last?.assign(dispatchEnds)
-                feed.valid.assign(input.valid && chosen)
+                feed.valid.assign(input.valid && chosen && !failed)
                 readies.append(feed.ready && chosen)
                 // The FIFO's head passes a register beside its RAM; the unpacker hands its
                 // elements over one a cycle and pops it with the last.
@@ -101,11 +110,10 @@ public struct FrameEngines {
                 let unit = m.instance(engine, name: "engine")
                 m.connect(unit.stream("s_axis"), from: staged)
                 let results = unit.stream("m_axis")
-                if engine.port(named: "error") != nil { errors.append(unit["error"]) }
 
                 // The packer: rows of outParts results, written a cycle after they fill.
                 let countBits = bitsToAddress(outParts + 1)
-                let rowShape = StreamShape(dataWidth: outParts * outWidth, hasLast: true, keepWidth: countBits)
+                let rowShape = StreamShape(dataWidth: outParts * outWidth + (hasError ? 1 : 0), hasLast: true, keepWidth: countBits)
                 let row = m.stream("row", rowShape)
                 let slots = (0..<outParts).map { m.register("slot\($0)", width: outWidth, reset: nil) }
                 let filled = m.register("filled", width: countBits, reset: 0)
@@ -120,6 +128,21 @@ public struct FrameEngines {
                 let full = m.wire("row_full", now == outParts)
                 let ends = results.last ?? m.constant(0, width: 1)
                 m.when(row.ready) { pending.assign(0) }
+                // The engine's error: one row more, flagged, after the rows it has written.
+                var flagged: Signal = m.constant(0, width: 1)
+                if hasError {
+                    let reported = m.register("error_reported", width: 1, reset: 0)
+                    let pendingError = m.register("pending_error", width: 1, reset: 0)
+                    flagged = pendingError
+                    let raise = m.wire("error_raise", unit["error"] && !reported && takes && !arrives)
+                    m.when(raise) {
+                        reported.assign(1)
+                        pending.assign(1)
+                        pendingError.assign(1)
+                        pendingCount.assign(0)
+                        pendingLast.assign(1)
+                    }
+                }
                 m.when(arrives) {
                     for (i, slot) in slots.enumerated() { m.when(kept && filled == i) { slot.assign(results.data) } }
                     m.when(full || ends) {
@@ -132,7 +155,7 @@ public struct FrameEngines {
                     }
                 }
                 row.valid.assign(pending)
-                row.data.assign(m.cat(slots.reversed()))
+                row.data.assign(m.cat((hasError ? [flagged] : []) + slots.reversed()))
                 row.keep?.assign(pendingCount)
                 row.last?.assign(pendingLast)
                 // The collector sits among all N FIFOs, far from most of their RAMs: it reads
@@ -141,7 +164,7 @@ public struct FrameEngines {
                 heads.append(outFifo.output)
             }
         }
-        input.ready.assign(LaneSelect.any(m, readies))
+        input.ready.assign(LaneSelect.any(m, readies) || failed)
 
         // The collector: engine 0's rows up to a frame's end, then engine 1's, ... The row at
         // the head of the engine whose turn it is is loaded into a register (the RAMs' reads are
@@ -149,7 +172,8 @@ public struct FrameEngines {
         let collectTurn = m.register("collect_turn", width: turnBits, reset: 0)
         let countBits = bitsToAddress(outParts + 1)
         let rowValid = m.register("row_valid", width: 1, reset: 0)
-        let rowData = m.register("row_data", width: outParts * outWidth, reset: nil)
+        let dataBits = outParts * outWidth
+        let rowData = m.register("row_data", width: dataBits, reset: nil)
         let rowCount = m.register("row_count", width: countBits, reset: nil)
         let rowLast = m.register("row_last", width: 1, reset: nil)
         let outShape = StreamShape(dataWidth: outParts * outWidth, hasLast: true, keepWidth: outParts)
@@ -165,12 +189,16 @@ public struct FrameEngines {
         let headLast = m.wire("head_last", LaneSelect.pick(heads.compactMap(\.last), by: collectTurn))
         m.when(load) {
             rowValid.assign(headValid)
-            rowData.assign(LaneSelect.pick(heads.map(\.data), by: collectTurn))
+            rowData.assign(LaneSelect.pick(heads.map { $0.data.bits(dataBits - 1, 0) }, by: collectTurn))
             rowCount.assign(LaneSelect.pick(heads.compactMap(\.keep), by: collectTurn))
             rowLast.assign(headLast)
         }
         m.when(load && headValid && headLast) { collectTurn.assign(next(collectTurn)) }
+        if hasError {
+            let headError = m.wire("head_error", LaneSelect.pick(heads.map { $0.data[dataBits] }, by: collectTurn))
+            m.when(load && headValid && headError) { failed.assign(1) }
+        }
         output = m.skidStage(collected, name: "out_skid")
-        error = errors.isEmpty ? nil : m.wire("any_error", LaneSelect.any(m, errors))
+        error = hasError ? failed : nil
     }
 }
