@@ -124,6 +124,9 @@ else
 	@echo "== $(TANS_LANES8_BOOK): the K = 8 lane tANS decoder and encoder at 8 values per beat, full rate, then tvalid $(VALID)% / tready $(READY)%"
 	@$(HWGEN) sim --codebook $(TANS_LANES8_BOOK) --values-per-beat 8 --seed $(SEED) $(EXAMPLE_DATA)
 	@$(HWGEN) sim --codebook $(TANS_LANES8_BOOK) --values-per-beat 8 --seed $(SEED) --valid $(VALID) --ready $(READY) $(EXAMPLE_DATA)
+	@echo "== $(HUFFMAN_BOOK) and $(TANS_BOOK): decoders and encoders with 8 frame engines (8 values per beat), full rate (the sample is 18 frames: the first frame's start shows)"
+	@$(HWGEN) sim --codebook $(HUFFMAN_BOOK) --engines 8 --seed $(SEED) $(EXAMPLE_DATA)
+	@$(HWGEN) sim --codebook $(TANS_BOOK) --engines 8 --seed $(SEED) $(EXAMPLE_DATA)
 endif
 
 # The bridge demo: an AXI-Stream byte pipeline through the AES S-box ROM in block RAM.

@@ -35,8 +35,7 @@ public struct CoreCheck: Sendable {
     /// A K-lane codebook's decoder: values per output beat (nil: the core's default; 1: the
     /// pipelined decoder).
     public var valuesPerBeat: Int? = nil
-    /// Frame engines (FORMAT.md section 12): the encoder with this many engines (decoders with
-    /// engines are not built yet).
+    /// Frame engines (FORMAT.md section 12): the decoder and the encoder with this many engines.
     public var engines: Int? = nil
 
     public init(codebook: Codebook, frameSize: Int) {
@@ -55,7 +54,13 @@ public struct CoreCheck: Sendable {
         let valueLast = sizes.flatMap { size in (0..<size).map { $0 == size - 1 } }
         var outcomes: [Outcome] = []
         if let engines {
-            // The encoder with N engines, P values per beat in, tkeep on both sides.
+            // The decoder with N engines (one-lane codebooks), P values per beat out, then the
+            // encoder, P values per beat in; buffers for frames of the frame size.
+            if codebook.lanes == 1 {
+                let decoder = try CoreGenerator.module(for: codebook, CoreRequest(role: .decoder, valuesPerBeat: valuesPerBeat, engines: engines, maxFrame: max(frameSize, 1)))
+                let check = LaneDecoderCheck(codebook: codebook, validPercent: validPercent, readyPercent: readyPercent, seed: seed)
+                outcomes.append(try check.run(core: decoder, values: values, words: stream.map { ($0.word, $0.endsFrame) }, frameSizes: sizes))
+            }
             let core = try CoreGenerator.module(for: codebook, CoreRequest(role: .encoder, valuesPerBeat: valuesPerBeat, engines: engines, maxFrame: max(frameSize, 1)))
             let p = core.port(named: "s_axis_tkeep")?.width ?? 1
             let isTANS: Bool = if case .tans = codebook.coder { true } else { false }

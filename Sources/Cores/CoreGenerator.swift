@@ -98,7 +98,7 @@ public enum CoreGenerator {
         let k = book.lanes
         let p = r.valuesPerBeat ?? 1, q = r.wordsPerBeat ?? 1
         if r.engines != nil {
-            return "frame engines (--engines) build encoders so far; generate the decoder without --engines (--decoder)"
+            return "no core with frame engines (--engines) serves this request"
         }
         if k == 1 {
             if p != 1 { return "--values-per-beat \(p): a one-lane codebook's cores move one value per beat (section 8); P > 1 needs a K-lane codebook or --engines" }

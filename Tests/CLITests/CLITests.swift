@@ -200,6 +200,26 @@ struct CLITests {
         #expect(p4.status == 1 && p4.error.contains("--values-per-beat 4") && p4.error.contains("P = 1 or P = K = 8"), "\(p4.error)")
     }
 
+    @Test("--engines N writes the decoder (with s_axis_tlast) and the encoder with N frame engines; sim runs both bit-exact; a K-lane decoder with engines is refused by name")
+    func frameEngines() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let book = root.appendingPathComponent("examples/minilm_ffn1_huffman.json").path
+        let rtl = HWGen.temporary("rtl")
+        let result = try HWGen.run(["generate", "--codebook", book, "--engines", "4", "-o", rtl])
+        #expect(result.status == 0, "\(result.error)")
+        let decoder = try String(contentsOfFile: rtl + "/minilm_ffn1_decoder.v", encoding: .utf8)
+        #expect(decoder.contains("N = 4 frame engines") && decoder.contains("input  wire s_axis_tlast")
+                && decoder.contains("output wire [63:0] m_axis_tdata") && decoder.contains("output wire [3:0] m_axis_tkeep"), "\(decoder.prefix(3000))")
+        #expect(FileManager.default.fileExists(atPath: rtl + "/minilm_ffn1_encoder.v"))
+        let sim = try HWGen.run(["sim", "--codebook", book, "--engines", "2", "--frame-size", "500", "--valid", "70", "--ready", "60",
+                                 root.appendingPathComponent("examples/minilm_l1_ffn1_pre_gelu_sample.bf16.safetensors").path])
+        let verdicts = sim.output.split(separator: "\n").filter { $0.contains("BIT-EXACT") }
+        #expect(sim.status == 0 && verdicts.count == 2, "\(sim.output) \(sim.error)")
+        let lanes = root.appendingPathComponent("examples/minilm_ffn1_tans_lanes2.json").path
+        let refused = try HWGen.run(["generate", "--codebook", lanes, "--decoder", "--engines", "2", "-o", HWGen.temporary("rtl")])
+        #expect(refused.status == 1 && refused.error.contains("one-lane") && refused.error.split(separator: "\n").count == 1, "\(refused.error)")
+    }
+
     struct Failure: CustomTestStringConvertible, Sendable {
         let label: String
         let arguments: @Sendable (String) throws -> [String]
