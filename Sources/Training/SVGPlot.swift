@@ -105,3 +105,100 @@ public struct SVGChart: Sendable {
         return out.joined(separator: "\n") + "\n"
     }
 }
+
+/// A scatter plot on log-log axes (decade ticks with 2 and 5 between), each point labelled, one
+/// colour per series, for figures that span orders of magnitude (area against throughput).
+/// Plain SVG 1.1 like `SVGChart`.
+public struct SVGLogScatter: Sendable {
+    public struct Point: Sendable {
+        public let x: Double
+        public let y: Double
+        public let label: String
+        public init(x: Double, y: Double, label: String) {
+            self.x = x
+            self.y = y
+            self.label = label
+        }
+    }
+
+    public struct Series: Sendable {
+        public let name: String
+        public let color: String
+        /// Points with positive, finite x and y; others are left out.
+        public let points: [Point]
+        public init(_ name: String, color: String, points: [Point]) {
+            self.name = name
+            self.color = color
+            self.points = points
+        }
+    }
+
+    public let title: String
+    public let xLabel: String
+    public let yLabel: String
+    public var series: [Series] = []
+    /// Straight lines y = slope * x through the origin (on log axes: parallel diagonals), e.g.
+    /// lines of equal cost per unit, drawn dashed and labelled.
+    public var guides: [(slope: Double, label: String)] = []
+    let width = 860.0, height = 560.0
+    let left = 80.0, right = 190.0, top = 40.0, bottom = 55.0
+
+    public init(title: String, xLabel: String, yLabel: String) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+    }
+
+    public var text: String {
+        let points = series.flatMap(\.points).filter { $0.x > 0 && $0.y > 0 && $0.x.isFinite && $0.y.isFinite }
+        // Whole decades around the data.
+        let xLow = floor(log10(points.map(\.x).min() ?? 1)), xHigh = max(xLow + 1, ceil(log10(points.map(\.x).max() ?? 10)))
+        let yLow = floor(log10(points.map(\.y).min() ?? 1)), yHigh = max(yLow + 1, ceil(log10(points.map(\.y).max() ?? 10)))
+        let plotW = width - left - right, plotH = height - top - bottom
+        func px(_ x: Double) -> Double { left + plotW * (log10(x) - xLow) / (xHigh - xLow) }
+        func py(_ y: Double) -> Double { top + plotH * (1 - (log10(y) - yLow) / (yHigh - yLow)) }
+        func n(_ v: Double) -> String { SVGChart.number(v) }
+        func e(_ s: String) -> String { SVGChart.escape(s) }
+        var out = [#"<?xml version="1.0" encoding="UTF-8"?>"#,
+                   #"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="\#(Int(width))" height="\#(Int(height))" viewBox="0 0 \#(Int(width)) \#(Int(height))" font-family="sans-serif" font-size="11">"#,
+                   #"<rect x="0" y="0" width="\#(Int(width))" height="\#(Int(height))" fill="white"/>"#,
+                   #"<text x="\#(n(left + plotW / 2))" y="22" text-anchor="middle" font-size="15">\#(e(title))</text>"#]
+        func ticks(_ low: Double, _ high: Double) -> [Double] {
+            stride(from: low, through: high, by: 1).flatMap { d -> [Double] in
+                let base = pow(10, d)
+                return d == high ? [base] : [base, 2 * base, 5 * base]
+            }
+        }
+        for x in ticks(xLow, xHigh) {
+            out.append(#"<line x1="\#(n(px(x)))" y1="\#(n(top))" x2="\#(n(px(x)))" y2="\#(n(top + plotH))" stroke="gainsboro"/>"#)
+            out.append(#"<text x="\#(n(px(x)))" y="\#(n(top + plotH + 16))" text-anchor="middle">\#(String(format: "%g", x))</text>"#)
+        }
+        for y in ticks(yLow, yHigh) {
+            out.append(#"<line x1="\#(n(left))" y1="\#(n(py(y)))" x2="\#(n(left + plotW))" y2="\#(n(py(y)))" stroke="gainsboro"/>"#)
+            out.append(#"<text x="\#(n(left - 6))" y="\#(n(py(y) + 4))" text-anchor="end">\#(String(format: "%g", y))</text>"#)
+        }
+        out.append(#"<rect x="\#(n(left))" y="\#(n(top))" width="\#(n(plotW))" height="\#(n(plotH))" fill="none" stroke="gray"/>"#)
+        // Guides: y = slope x, clipped to the plot.
+        for guide in guides where guide.slope > 0 {
+            let x0 = max(pow(10, xLow), pow(10, yLow) / guide.slope), x1 = min(pow(10, xHigh), pow(10, yHigh) / guide.slope)
+            guard x0 < x1 else { continue }
+            out.append(#"<line x1="\#(n(px(x0)))" y1="\#(n(py(guide.slope * x0)))" x2="\#(n(px(x1)))" y2="\#(n(py(guide.slope * x1)))" stroke="silver" stroke-dasharray="5,4"/>"#)
+            out.append(#"<text x="\#(n(px(x1) - 4))" y="\#(n(py(guide.slope * x1) + 12))" text-anchor="end" fill="gray">\#(e(guide.label))</text>"#)
+        }
+        for s in series {
+            for p in s.points where p.x > 0 && p.y > 0 && p.x.isFinite && p.y.isFinite {
+                out.append(#"<circle cx="\#(n(px(p.x)))" cy="\#(n(py(p.y)))" r="4" fill="\#(s.color)"/>"#)
+                out.append(#"<text x="\#(n(px(p.x) + 6))" y="\#(n(py(p.y) - 5))" fill="\#(s.color)" font-size="9">\#(e(p.label))</text>"#)
+            }
+        }
+        out.append(#"<text x="\#(n(left + plotW / 2))" y="\#(n(height - 14))" text-anchor="middle">\#(e(xLabel))</text>"#)
+        out.append(#"<text x="18" y="\#(n(top + plotH / 2))" text-anchor="middle" transform="rotate(-90 18 \#(n(top + plotH / 2)))">\#(e(yLabel))</text>"#)
+        for (i, s) in series.enumerated() {
+            let y = top + 10 + Double(i) * 18
+            out.append(#"<circle cx="\#(n(left + plotW + 16))" cy="\#(n(y - 4))" r="4" fill="\#(s.color)"/>"#)
+            out.append(#"<text x="\#(n(left + plotW + 26))" y="\#(n(y))">\#(e(s.name))</text>"#)
+        }
+        out.append("</svg>")
+        return out.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,6 +1,7 @@
 // Benchmarks behind `make bench`. Each prints figures and ratios against baselines measured in
 // the same run; docs/BENCHMARKS.md records them.
 //   hwgen-bench [bridge|codec|all] [--data DIR] [--coder huffman|tans] [--lanes K]
+//   hwgen-bench plot-cores [--figures docs/figures/cores.csv] [--output docs/figures/cores.svg]
 import Foundation
 import Training
 
@@ -30,6 +31,10 @@ func option(_ name: String) -> String? {
 let coders = option("--coder").map { [TrainingOptions.CoderKind(rawValue: $0)].compactMap { $0 } } ?? [.huffman, .tans]
 let laneCounts = option("--lanes").map { [Int($0)].compactMap { $0 } } ?? [1, 2, 4, 8, 16]
 do {
+    if which == "plot-cores" {
+        try plotCores(figures: option("--figures") ?? "docs/figures/cores.csv", output: option("--output") ?? "docs/figures/cores.svg")
+        exit(0)
+    }
     print("hwgen-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores")
     if which == "bridge" || which == "all" { try bridgeBench() }
     if which == "codec" || which == "all" { try codecBench(dataDirectory: dataDir, coders: coders, laneCounts: laneCounts) }

@@ -34,6 +34,9 @@ struct Formal: ParsableCommand {
     @Option(help: "K-lane codebook: values per beat, as for generate (1: P = 1 cores; K: P = K cores).")
     var valuesPerBeat: Int?
 
+    @Option(help: "Frame engines (FORMAT.md section 12): the cores with N engines (their buffers sized for frames of --max-frame values).")
+    var engines: Int?
+
     func validate() throws {
         guard (2...200).contains(depth) else { throw ValidationError("--depth must be 2 to 200 cycles, is \(depth)") }
         guard (1...200).contains(inductionDepth) else { throw ValidationError("--induction-depth must be 1 to 200 cycles, is \(inductionDepth)") }
@@ -50,7 +53,7 @@ struct Formal: ParsableCommand {
             let both = decoder == encoder
             let roles = [FormalHarness.Role.decoder, .encoder].filter { both || ($0 == .decoder ? decoder : encoder) }
             let cores = try CoreGenerator.modules(for: book, decoder: both || decoder, encoder: both || encoder, maxFrame: maxFrame,
-                                                     valuesPerBeat: valuesPerBeat)
+                                                     valuesPerBeat: valuesPerBeat, engines: engines)
             for (core, role) in zip(cores, roles) {
                 let wrapper = try FormalHarness.module(core: core, codebook: book, role: role, maxFrame: maxFrame,
                                                        countWidth: bitsToAddress(depth + 1) + 1)

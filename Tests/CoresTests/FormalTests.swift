@@ -142,6 +142,22 @@ struct FormalTests {
         }
     }
 
+    @Test("cores with N = 2 frame engines (both coders; decoders with s_axis_tlast, and in the long tier encoders; P = 2) keep the stream contracts and section 10's beat rules: bmc and cover",
+          arguments: ["formal_huffman_incomplete", "formal_tans_small"])
+    func frameEngineCores(name: String) throws {
+        let book = try SymbiYosys.book(name)
+        // About 4 minutes a coder for both roles on CI's 2 cores: the encoders run in the long tier.
+        for role in TestScale.pick(quick: [FormalHarness.Role.decoder], long: [.decoder, .encoder]) {
+            let core = try CoreGenerator.module(for: book, CoreRequest(role: role == .decoder ? .decoder : .encoder, engines: 2, maxFrame: 4))
+            #expect(core.port(named: "s_axis_tlast") != nil && core.port(named: "m_axis_tkeep") != nil, "\(core.name) with engines")
+            let wrapper = try FormalHarness.module(core: core, codebook: book, role: role, maxFrame: 4, countWidth: 6)
+            for task in ["bmc", "cover"] {
+                let result = try SymbiYosys.run(wrapper, task: task, depth: role == .encoder && name.contains("tans") ? 30 : 24)
+                #expect(result.status == "PASS", "\(core.name) \(task): \(result.log.suffix(3000))")
+            }
+        }
+    }
+
     @Test("a core whose output beat keeps word 1 without word 0 fails m_keeps_a_prefix")
     func keepPrefixCanFail() throws {
         let book = try SymbiYosys.book("formal_huffman_incomplete_lanes2")
