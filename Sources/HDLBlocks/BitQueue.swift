@@ -175,24 +175,42 @@ public struct BitQueue {
     /// must read no bits: when the entry due next reads bits (`nextReadsBits`, known before its
     /// step) the frame is wrong at once, without waiting for a word that belongs to the next
     /// frame. Returns a wire that is 1 when the frame is wrong.
+    ///
+    /// The check runs a cycle behind the steps, off the consumer's loop: each step's sum, EOF
+    /// flag and the slots' `tlast` bits are registered, and the step is judged in the next cycle
+    /// (so `error` rises a cycle later).
     public func frameError(_ m: ModuleBuilder, step: Signal, isEnd: Signal, sum: Signal, nextReadsBits: Signal) -> Signal {
         m.within(scope) {
             guard tracksLast else { return m.wire("frame_error", m.constant(0, width: 1)) }
-            let s = sum.zeroExtended(to: Swift.max(sum.width, 8))
             let slots = Swift.min(windowSlots, words.count)
+            let sumWidth = Swift.max(sum.width, 8)
+            // The step, registered as it happened.
+            let judged = m.register("check_step", width: 1, reset: 0)
+            let judgedEnd = m.register("check_is_end", width: 1, reset: 0)
+            let judgedSum = m.register("check_sum", width: sumWidth, reset: 0)
+            let judgedLast = m.register("check_last", width: slots, reset: 0)
+            judged.assign(step)
+            judgedEnd.assign(isEnd)
+            judgedSum.assign(sum.zeroExtended(to: sumWidth))
+            judgedLast.assign(m.cat((0..<slots).reversed().map { lastFlag(slot: $0) }))
+            let s = judgedSum
+            func flag(_ k: Int) -> Signal { judgedLast[k] }
             // The slot that holds the step's last bit: sum 1-32 slot 0, 33-64 slot 1, ...
             let endsIn = (0..<slots).map { k in m.wire("ends_in_slot\(k)", (s > 32 * k) && (s <= 32 * (k + 1))) }
-            let runsPast = m.wire("runs_past_last", LaneSelect.any(m, (0..<slots).map { k in lastFlag(slot: k) && (s > 32 * (k + 1)) }))
-            let endsAtLast = m.wire("ends_at_last", LaneSelect.any(m, (0..<slots).map { k in endsIn[k] && lastFlag(slot: k) }))
-            let endsWordAtLast = m.wire("ends_word_at_last", LaneSelect.any(m, (0..<slots).map { k in lastFlag(slot: k) && (s == 32 * (k + 1)) }))
+            let runsPast = m.wire("runs_past_last", LaneSelect.any(m, (0..<slots).map { k in flag(k) && (s > 32 * (k + 1)) }))
+            let endsAtLast = m.wire("ends_at_last", LaneSelect.any(m, (0..<slots).map { k in endsIn[k] && flag(k) }))
+            let endsWordAtLast = m.wire("ends_word_at_last", LaneSelect.any(m, (0..<slots).map { k in flag(k) && (s == 32 * (k + 1)) }))
             let readsNone = m.wire("reads_none", s == 0)
-            // The frame's last word is behind the pointer and EOF has not come yet.
+            // The frame's last word is behind the pointer and EOF has not come yet (as of the
+            // judged step).
             let afterLast = m.register("after_last", width: 1, reset: 0)
-            m.when(step) { afterLast.assign(!isEnd && ((afterLast && readsNone) || endsWordAtLast)) }
+            m.when(judged) { afterLast.assign(!judgedEnd && ((afterLast && readsNone) || endsWordAtLast)) }
             let endWrong = m.wire("end_wrong", mux(afterLast, !readsNone, !endsAtLast || runsPast))
             let valueWrong = m.wire("value_wrong", runsPast || (afterLast && !readsNone))
-            let readsPastEnd = m.wire("reads_past_end", afterLast && readable && nextReadsBits)
-            return m.wire("frame_error", (step && mux(isEnd, endWrong, valueWrong)) || readsPastEnd)
+            // Waiting past the last word: no step since the one that got there, and the next
+            // entry reads bits.
+            let readsPastEnd = m.wire("reads_past_end", afterLast && !judged && !step && readable && nextReadsBits)
+            return m.wire("frame_error", (judged && mux(judgedEnd, endWrong, valueWrong)) || readsPastEnd)
         }
     }
 
