@@ -164,8 +164,8 @@ struct FrameEngineDecoderTests {
     /// Feeds `words` with `last`, taking every output; returns the values out (with tlast) up to
     /// 40 cycles after `error` rose, whether it rose, and whether words were left when it rose
     /// and whether some of them were taken then.
-    static func drive(_ driver: CycleDriver, words: [UInt64], last: [Bool], limit: Int) -> (values: [(UInt64, Bool)], error: Bool, leftAtError: Bool, takenAfterError: Int) {
-        driver.sim.reset()
+    static func drive(_ driver: CycleDriver, words: [UInt64], last: [Bool], limit: Int, reset: Bool = true) -> (values: [(UInt64, Bool)], error: Bool, leftAtError: Bool, takenAfterError: Int) {
+        if reset { driver.sim.reset() }
         let outLast = try? driver.sim.port("m_axis_tlast")
         var out: [(UInt64, Bool)] = []
         var position = 0, afterError = 0, takenAfterError = 0, leftAtError = false
@@ -216,6 +216,39 @@ struct FrameEngineDecoderTests {
             let lastFlags = CoreHarness.lastFlags(frameSizes: Array(c.frameSizes.prefix(k)))
             #expect(Array(run.values.prefix(before).map(\.1)) == lastFlags, "\(c.testDescription): tlast on the frames before \(k)")
             #expect(run.takenAfterError > 0 || !run.leftAtError, "\(c.testDescription): the input hangs after error")
+        }
+    }
+
+    @Test("a reset in the middle of frames, with beats in every engine's buffers, leaves nothing behind: the next stream decodes whole, then a corrupt one's error clears on reset")
+    func resetMidFrame() throws {
+        let library = try Self.library.get()
+        var random = SeededRandom(seed: 2733)
+        for c in try Self.checkCases.get() {
+            let driver = try CycleDriver(try library.simulation(of: c.topName))
+            let (words, frameWords) = try c.stream()
+            let ends = frameWords.reduce(into: [Int]()) { $0.append(($0.last ?? 0) + $1) }
+            var last = [Bool](repeating: false, count: words.count)
+            for e in ends { last[e - 1] = true }
+            for round in 0..<3 {
+                driver.sim.reset()
+                // Part of the stream, the output throttled so every engine holds words and values.
+                ResetAndErrorTests.checkReset(driver, feed: { words[$0 % words.count] }, last: { last[$0 % words.count] }, random: &random,
+                                              "\(c.testDescription) round \(round)")
+                let run = Self.drive(driver, words: words, last: last, limit: 60 * words.count + 4000, reset: false)
+                #expect(!run.error && run.values.map(\.0) == c.values.map(UInt64.init),
+                        "\(c.testDescription) round \(round): after a reset mid-frame, \(run.values.count) of \(c.values.count) values, error \(run.error)")
+            }
+            // A stream whose first frame's tlast comes late raises error; reset clears it and
+            // the good stream decodes whole after it.
+            var bad = last
+            bad[ends[0] - 1] = false
+            bad[ends[0]] = true
+            let failed = Self.drive(driver, words: words, last: bad, limit: 60 * words.count + 4000)
+            #expect(failed.error, "\(c.testDescription): a late tlast on frame 0 raised no error")
+            driver.sim.reset()
+            #expect(!driver.errorHigh, "\(c.testDescription): error still high after reset")
+            let again = Self.drive(driver, words: words, last: last, limit: 60 * words.count + 4000, reset: false)
+            #expect(!again.error && again.values.map(\.0) == c.values.map(UInt64.init), "\(c.testDescription): the good stream after an error and a reset")
         }
     }
 
