@@ -43,6 +43,8 @@ for book in $books; do
       bram=$(echo "$row" | awk -F'|' '{ gsub(/ /, "", $5); print $5 }')
       fmax=$(echo "$row" | awk -F'|' '{ print $6 }' | sed -E 's/^ *([0-9.]+).*/\1/')
       range=$(echo "$row" | awk -F'|' '{ print $6 }' | sed -nE 's/.*\(([0-9.]+-[0-9.]+).*/\1/p')
+      # Without a simulation, the figure measured before stays.
+      [ "$vpc" != - ] || vpc=$(awk -F, -v b="$book" -v r="$role" -v n="$n" '$1 == "engines" && $2 == b && $3 == r && $4 == n { print $12 }' "$figures")
       grep -v "^engines,$book,$role,$n," "$figures" >"$figures.tmp" || true
       echo "engines,$book,$role,$n,$xl,$lut4,$ffs,$bram,$fmax,${range:-$fmax},$(echo $SEEDS | tr ' ' '/'),$vpc" >>"$figures.tmp"
       mv "$figures.tmp" "$figures"
