@@ -54,9 +54,9 @@ public struct CoreCheck: Sendable {
         let valueLast = sizes.flatMap { size in (0..<size).map { $0 == size - 1 } }
         var outcomes: [Outcome] = []
         if let engines {
-            // The decoder with N engines (one-lane codebooks), P values per beat out, then the
-            // encoder, P values per beat in; buffers for frames of the frame size.
-            if codebook.lanes == 1 {
+            // The decoder with N engines, P values per beat out, then the encoder, P values per
+            // beat in; buffers for frames of the frame size.
+            do {
                 let decoder = try CoreGenerator.module(for: codebook, CoreRequest(role: .decoder, valuesPerBeat: valuesPerBeat, engines: engines, maxFrame: max(frameSize, 1)))
                 let check = LaneDecoderCheck(codebook: codebook, validPercent: validPercent, readyPercent: readyPercent, seed: seed)
                 outcomes.append(try check.run(core: decoder, values: values, words: stream.map { ($0.word, $0.endsFrame) }, frameSizes: sizes))

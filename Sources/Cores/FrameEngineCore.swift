@@ -95,17 +95,15 @@ public enum FrameEngineCore {
 
     /// The decoder with `engines` engines: Q words per beat in (default: what N values of the
     /// codebook's mean length need), with `s_axis_tlast` on each frame's last word, P values per
-    /// beat out (default N). An engine is the one-lane decoder taking `tlast` (section 12's frame
-    /// check) and marking empty frames. The buffers hold a frame of `maxFrame` values on each
+    /// beat out (default N). An engine is the one-lane decoder (version 1) or the pipelined K-lane
+    /// decoder at P = 1 (version 2), taking `tlast` (section 12's frame check) and marking empty
+    /// frames. The buffers hold a frame of `maxFrame` values on each
     /// side: its words in (at the mean + 25%), its values out, so an engine decodes its frame
     /// while the collector still drains the frames before it. Longer frames are decoded too, with
     /// waits.
     public static func decoder(codebook: Codebook, engines n: Int, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil,
                                maxFrame: Int = TANSEncoderCore.defaultMaxFrame) throws -> Module {
         guard (1...maxEngines).contains(n) else { throw CoreError.unsupported("--engines must be 1 to \(maxEngines), is \(n)") }
-        guard codebook.lanes == 1 else {
-            throw CoreError.unsupported("decoders with frame engines take one-lane (version 1) codebooks so far; '\(codebook.name)' has \(codebook.lanes) lanes (generate its decoder without --engines)")
-        }
         let p = valuesPerBeat ?? n
         guard (1...max(1, 4 * n)).contains(p) else { throw CoreError.unsupported("--values-per-beat \(p): a decoder with \(n) engines writes 1 to \(4 * n) values per beat") }
         let average = averageBitsPerValue(codebook)
@@ -115,8 +113,9 @@ public enum FrameEngineCore {
         }
         guard maxFrame >= 1 else { throw CoreError.unsupported("--max-frame must be at least 1, is \(maxFrame)") }
         let framing = DecoderFraming.engine
-        let engine = try (codebook.isHuffman ? HuffmanDecoderCore.module(codebook: codebook, framing: framing)
-                                             : TANSDecoderCore.module(codebook: codebook, framing: framing))
+        let engine = try (codebook.lanes > 1 ? PipelinedLaneDecoderCore.module(codebook: codebook, framing: framing)
+                          : codebook.isHuffman ? HuffmanDecoderCore.module(codebook: codebook, framing: framing)
+                          : TANSDecoderCore.module(codebook: codebook, framing: framing))
             .renamed("\(codebook.name)_decoder_engine")
         let valueBits = codebook.layout.valueBits
         let words = wordsPerFrame(codebook, values: maxFrame)
@@ -125,7 +124,7 @@ public enum FrameEngineCore {
         let keepPorts = p > 1 || q > 1
 
         return try Module("\(codebook.name)_decoder") { m in
-            m.comment("\(codebook.isHuffman ? "Huffman" : "tANS") decoder for codebook '\(codebook.name)' with N = \(n) frame engines (FORMAT.md section 12), K = 1 lane.")
+            m.comment("\(codebook.isHuffman ? "Huffman" : "tANS") decoder for codebook '\(codebook.name)' with N = \(n) frame engines (FORMAT.md section 12), K = \(codebook.lanes) lane(s).")
             m.comment("Q = \(q) words per beat in (s_axis\(keepPorts ? ", tkeep per word" : ""), tlast on the beat with a frame's last word; a beat holds words of one frame), P = \(p) values per beat out (m_axis\(keepPorts ? ", tkeep per value" : ""), tlast on a frame's last value).")
             m.comment("Frame f is decoded by engine f mod \(n) (\(engine.name), one value per cycle), and its values leave in stream order; an empty frame gives no beat.")
             m.comment("error (sticky until reset) rises when the frames before a corrupt one have left: an invalid code, a tANS frame not ending in state 0, or EOF not ending in the tlast word (early or late).")

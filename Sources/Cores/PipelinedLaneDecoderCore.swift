@@ -33,6 +33,12 @@ import HDLBlocks
 /// **Errors.** `error` (sticky until reset): tANS, at EOF a lane that had an entry in the frame is
 /// not in state 0; Huffman, bits that start no code (an incomplete code). After an error, words
 /// are taken and dropped.
+///
+/// **Frame ends** (`framing.takesLast`, an engine of a decoder with frame engines, FORMAT.md
+/// section 12): each word carries its `tlast` through the window (a 33rd bit). Section 9 has a
+/// lane take a word exactly when it needs one, so a frame is right when the step that takes its
+/// `tlast` word comes at or before EOF and no step takes a word after it; else `error`. (A step
+/// that needs a word after the `tlast` word raises it when that word arrives.)
 public enum PipelinedLaneDecoderCore {
     /// The widest entry a step can take from one word.
     public static let longestEntry = 32
@@ -44,7 +50,7 @@ public enum PipelinedLaneDecoderCore {
     }
 
     /// The decoder for a K-lane (K >= 2) codebook of either coder.
-    public static func module(codebook: Codebook) throws -> Module {
+    public static func module(codebook: Codebook, framing: DecoderFraming = .plain) throws -> Module {
         let k = codebook.lanes
         guard k >= 2 else {
             throw CoreError.unsupported("codebook '\(codebook.name)' has one lane: its decoder is the one-lane \(codebook.coder.name) decoder")
@@ -92,22 +98,24 @@ public enum PipelinedLaneDecoderCore {
                     : "Throughput: one value per cycle, less 2 cycles per frame (EOF's flush) and a cycle when a needed word is late; measured 0.999 values/cycle at K = 2 on the bundled sample (hwgen sim --values-per-beat 1).",
                 "Latency: \(isTANS ? 9 : 5) cycles from the first word taken to the first value offered at K = 2 on the bundled sample (hwgen sim measures yours).",
             ], tables: tables)
-            let ports = DecoderPorts(m, valueBits: layout.valueBits)
+            let ports = DecoderPorts(m, valueBits: layout.valueBits, framing: framing)
             let failed = m.register("failed", width: 1, reset: 0)
 
             // Words wait in a window; after an error they are taken and dropped.
-            let accepted = m.stream("accepted", StreamShape(dataWidth: 32))
-            accepted.data.assign(ports.words.data)
+            let wordBits = ports.words.last == nil ? 32 : 33
+            let accepted = m.stream("accepted", StreamShape(dataWidth: wordBits))
+            accepted.data.assign(ports.words.last.map { cat($0, ports.words.data) } ?? ports.words.data)
             accepted.valid.assign(ports.words.valid && !failed)
             ports.words.ready.assign(failed || accepted.ready)
             // A step's take leaves the window a cycle later (`pending`), so the window's shift
             // does not wait for the step's comparison; until then the words are seen one slot up.
             // Room for four words: at full rate two steps in a row can take a word and still
             // find the next one held.
-            let words = WordWindow(m, name: "words", input: accepted, maxTake: 3)
+            let words = WordWindow(m, name: "words", input: accepted, maxTake: 3, wordBits: wordBits)
             let pending = m.register("pending_take", width: 1, reset: 0)
-            let front = [m.wire("front0", mux(pending, words.words[1], words.words[0])),
-                         m.wire("front1", mux(pending, words.words[2], words.words[1]))]
+            let frontWords = [m.wire("front0", mux(pending, words.words[1], words.words[0])),
+                              m.wire("front1", mux(pending, words.words[2], words.words[1]))]
+            let front = wordBits == 32 ? frontWords : frontWords.map { $0.bits(31, 0) }
             let waiting = m.wire("words_waiting", words.count - pending.zeroExtended(to: words.count.width))
             let hasWord = m.wire("has_word", waiting != 0)
             let hasTwoWords = m.wire("has_two_words", waiting > 1)
@@ -273,6 +281,16 @@ public enum PipelinedLaneDecoderCore {
                 }
                 let statesAtZero = m.wire("states_at_zero", othersAtZero.reduce(newState == 0) { $0 && $1 })
                 m.when(frameEnds && !statesAtZero) { failed.assign(1) }
+            }
+
+            // Section 12: the step that takes the tlast word (the front word: words leave in
+            // order) comes at or before EOF, and no step takes a word after it.
+            if ports.words.last != nil {
+                let lastTaken = m.register("frame_last_taken", width: 1, reset: 0)
+                let takesLastWord = m.wire("takes_last_word", takes && frontWords[0][32])
+                m.when(frameEnds) { lastTaken.assign(0) }.elseWhen(takesLastWord) { lastTaken.assign(1) }
+                let frameWrong = m.wire("frame_wrong", (takes && lastTaken) || (frameEnds && !(lastTaken || takesLastWord)))
+                m.when(frameWrong) { failed.assign(1) }
             }
 
             output.update(m, step: complete && !stepStart, isEnd: step.isEnd, entry: step.newHeld, value: step.value)

@@ -11,6 +11,9 @@ import HDL
 /// constant, so it does not depend on what is taken this cycle (room for a whole beat after
 /// any take).
 ///
+/// Words are 32 bits, or `wordBits` (say 33: a word with its `tlast` on top, for a consumer that
+/// checks frame ends; the beat is then `q` such words side by side).
+///
 /// Each slot's next word is the slot `take` places further up (a barrel shift over whole words,
 /// log2(maxTake + 1) stages of 2:1), or a word of the beat arriving this cycle, placed behind the
 /// words that stay. Declare it, read `words` and
@@ -27,19 +30,22 @@ public struct WordWindow {
     public let maxTake: Int
     let input: Stream
     let beatWords: Int
+    /// Bits per word (32, or 33 with a flag on top).
+    public let wordBits: Int
     let scope: Scope
 
     /// Builds the window in `m` (names in scope `name`) over `input`, a stream of `q`-word beats
     /// with `keep`; assigns `input.ready`.
-    public init(_ m: ModuleBuilder, name: String, input: Stream, maxTake requested: Int, file: String = #fileID, line: Int = #line) {
+    public init(_ m: ModuleBuilder, name: String, input: Stream, maxTake requested: Int, wordBits: Int = 32, file: String = #fileID, line: Int = #line) {
         let location = SourceLocation(fileID: file, line: line)
         scope = m.scope(name, file: file, line: line)
         let saved = m.enterScope(scope)
         defer { m.restoreScope(saved) }
-        let q = Swift.max(1, input.data.width / 32)
-        if input.data.width % 32 != 0 {
-            m.report(.widthMismatch, "word window '\(name)': beats are whole 32-bit words, not \(input.data.width) bits", at: location)
+        let q = Swift.max(1, input.data.width / wordBits)
+        if input.data.width % wordBits != 0 {
+            m.report(.widthMismatch, "word window '\(name)': beats are whole \(wordBits)-bit words, not \(input.data.width) bits", at: location)
         }
+        self.wordBits = wordBits
         if let keep = input.keep, keep.width != q {
             m.report(.widthMismatch, "word window '\(name)': tkeep has \(keep.width) bits for \(q) words", at: location)
         }
@@ -49,7 +55,7 @@ public struct WordWindow {
         capacity = maxTake + q
         self.input = input
         let countWidth = bitsToAddress(capacity + 1)
-        words = (0..<capacity).map { m.register("slot\($0)", width: 32, reset: nil) }
+        words = (0..<capacity).map { m.register("slot\($0)", width: wordBits, reset: nil) }
         count = m.register("count", width: countWidth, reset: 0)
         ready = m.wire("ready", count <= capacity - q)
         input.ready.assign(ready)
@@ -85,7 +91,7 @@ public struct WordWindow {
                 for w in stride(from: beatWords - 1, through: 0, by: -1) where i - w >= 0 {
                     var lands = staying == i - w
                     if let keep = input.keep, w > 0 { lands = lands && keep[w] }
-                    incoming = mux(lands, input.data.bits(32 * w + 31, 32 * w), incoming)
+                    incoming = mux(lands, input.data.bits(wordBits * w + wordBits - 1, wordBits * w), incoming)
                 }
                 slot.assign(mux(staying > i, moved[i], mux(arrives, incoming, moved[i])))
             }

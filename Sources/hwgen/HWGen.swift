@@ -105,7 +105,7 @@ struct Generate: ParsableCommand {
     @Option(help: "K-lane cores at P = K: 32-bit words per stream beat (default: what P values of the codebook's average length need).")
     var wordsPerBeat: Int?
 
-    @Option(help: "Frame engines (FORMAT.md section 12): N copies of the one-frame core code whole frames side by side behind one stream: decoders (one-lane codebooks) and encoders; P defaults to N.")
+    @Option(help: "Frame engines (FORMAT.md section 12): N copies of the one-frame core code whole frames side by side behind one stream, decoders and encoders; P defaults to N.")
     var engines: Int?
 
     @Flag(help: "Write block-RAM ROM contents to <module>_<rom>.hex files read by $readmemh (run the tools from the output folder), not into the Verilog.")

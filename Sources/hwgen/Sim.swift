@@ -21,7 +21,7 @@ struct Sim: ParsableCommand {
     @Option(help: "At most this many values (the first ones read).") var limit: Int = 1 << 20
     @Option(help: "K-lane codebook: values per beat (1: the pipelined decoder; default: K for Huffman, 1 for tANS; K also runs the Huffman encoder at P = K).")
     var valuesPerBeat: Int?
-    @Option(help: "Frame engines (FORMAT.md section 12): run the decoder (one-lane codebooks) and the encoder with N engines (P values per beat, default N).")
+    @Option(help: "Frame engines (FORMAT.md section 12): run the decoder and the encoder with N engines (P values per beat, default N).")
     var engines: Int?
     @OptionGroup var input: ValueInputOptions
     @Argument(help: "Data: .safetensors, .npy, model folders, or raw values.") var files: [String]
@@ -55,9 +55,6 @@ struct Sim: ParsableCommand {
         let (outcomes, bits) = try check.run(values)
         print(String(format: "%@: %d values in frames of %d, %.4f bits/value, ratio %.3f; tvalid %d%%, tready %d%%",
                      book.name, values.count, frameSize, bits, Double(book.layout.valueBits) / bits, valid, ready))
-        if engines != nil && book.lanes > 1 {
-            print("  (decoders with frame engines take one-lane codebooks so far: the encoder runs alone)")
-        }
         for o in outcomes {
             print(String(format: "  %@: %d beats in, %d out, %d cycles, %.3f values/cycle, latency %@ cycles: %@", o.core, o.beatsIn, o.beatsOut,
                          o.cycles, o.valuesPerCycle, o.latency.map(String.init) ?? "-", o.mismatch.map { "MISMATCH: " + $0 } ?? "BIT-EXACT"))

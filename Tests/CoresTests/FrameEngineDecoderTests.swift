@@ -9,7 +9,7 @@ import VerilatorBridge
 
 /// Decoders with N frame engines (FORMAT.md section 12) against the reference coder, under Icarus
 /// (four-state, X on inputs not offered and on unkept words) and Verilator on the same stimulus:
-/// the single-lane vectors at N = 1, 2, 3, 8, random codebooks with random N, P, Q and buffers
+/// the vectors (one lane and K) at N = 1, 2, 3, 8, random codebooks with random N, P, Q and buffers
 /// smaller than some frames, empty frames, real activations; and the frame check: a `tlast`
 /// early or late raises `error` after the frames before it have left whole.
 @Suite("Decoders with frame engines: every value in stream order, the frame check, in Icarus and Verilator", .serialized)
@@ -53,12 +53,14 @@ struct FrameEngineDecoderTests {
     static let cases: Result<[Case], Error> = Result {
         var cases: [Case] = []
         var random = SeededRandom(seed: 2729)
-        // The single-lane vectors (empty frames included) at N = 1, 2, 3 and 8 in turn, with
-        // buffers for 64 values, so longer frames wait for room.
-        for (i, vector) in try ConformanceVector.all().filter({ !$0.hasLanes }).enumerated() {
+        // The vectors, single-lane and lanes (empty frames included), at N = 1, 2, 3 and 8 in
+        // turn, with buffers for 64 values, so longer frames wait for room. (A lane vector whose
+        // entries pass 32 bits, 17, has no P = 1 lane decoder to be an engine.)
+        for (i, vector) in try ConformanceVector.all().enumerated() {
             let book = try Codebook.parse(vector.codebookBytes)
             guard !vector.values.isEmpty else { continue }
-            cases.append(Case(codebook: book, values: Array(vector.values), frameSizes: vector.frameSizes, engines: [1, 2, 3, 8][i % 4], maxFrame: 64))
+            let c = Case(codebook: book, values: Array(vector.values), frameSizes: vector.frameSizes, engines: [1, 2, 3, 8][i % 4], maxFrame: 64)
+            if (try? c.module()) != nil { cases.append(c) }
         }
         // Random one-lane codebooks with random N, P, Q and buffer sizes; frames from empty to
         // several hundred values, so a long frame holds one engine while the others finish short ones.
@@ -66,8 +68,10 @@ struct FrameEngineDecoderTests {
         var made = 0, tried = 0
         while made < TestScale.pick(quick: 8, long: 60) && tried < 2000 {
             tried += 1
-            let book = gen.codebook(name: "dec\(made)")
-            if case .tans(let log, _) = book.coder, log > 12 { continue }
+            let base = gen.codebook(name: "dec\(made)")
+            if case .tans(let log, _) = base.coder, log > 12 { continue }
+            let k = made % 3 == 2 ? 2 + Int(gen.random.next() % 4) : 1
+            guard let book = try? Codebook(name: base.name, coder: base.coder, layout: base.layout, lanes: k) else { continue }
             let values = gen.values(count: 200 + Int(gen.random.next() % 1200), for: book)
             var frames: [Int] = []
             var left = values.count
@@ -93,7 +97,7 @@ struct FrameEngineDecoderTests {
         let all = try TensorValues.load(path: dataDir + "/minilm_ffn1_acts_layers_1_4.bf16.safetensors", tensors: "layer\\.4\\..*pre_gelu").all
         let real = Array(all.prefix(TestScale.pick(quick: 6 * 1024 + 300, long: 40 * 1024 + 300)))
         let realFrames = Array(repeating: 1024, count: real.count / 1024) + [real.count % 1024]
-        for file in ["minilm_ffn1_huffman", "minilm_ffn1_tans"] {
+        for file in ["minilm_ffn1_huffman", "minilm_ffn1_tans", "minilm_ffn1_tans_lanes2"] {
             let book = try Codebook.load(path: root.appendingPathComponent("examples/\(file).json").path)
             cases.append(Case(codebook: book, values: real, frameSizes: realFrames, engines: 8, maxFrame: 1024))
         }
@@ -108,9 +112,13 @@ struct FrameEngineDecoderTests {
         var tried = 0
         while cases.count < 6 && tried < 500 {
             tried += 1
-            let book = gen.codebook(name: "chk\(cases.count)")
-            if case .tans(let log, _) = book.coder, log > 12 { continue }
-            if cases.filter({ $0.codebook.isHuffmanBook == book.isHuffmanBook }).count >= 3 { continue }
+            let base = gen.codebook(name: "chk\(cases.count)")
+            if case .tans(let log, _) = base.coder, log > 12 { continue }
+            // Cases 4 and 5 (one per coder) have lanes.
+            let k = cases.count >= 4 ? 2 + cases.count % 2 : 1
+            guard let book = try? Codebook(name: base.name, coder: base.coder, layout: base.layout, lanes: k) else { continue }
+            // Huffman and tANS in turn.
+            if book.isHuffmanBook != (cases.count % 2 == 0) { continue }
             let values = gen.values(count: 600, for: book)
             let frames = CoreHarness.randomFrames(values.count, maxFrame: 120, random: &random)
             let c = Case(codebook: book, values: values, frameSizes: frames, engines: 3, valuesPerBeat: 1, wordsPerBeat: 1, maxFrame: 64)
@@ -130,7 +138,10 @@ struct FrameEngineDecoderTests {
     func coverage() throws {
         let cases = try Self.cases.get()
         #expect(Set(cases.map(\.engines)).isSuperset(of: [1, 2, 3, 8]))
-        for coder in ["huffman", "tans"] { #expect(cases.contains { $0.codebook.coder.name == coder }, "\(coder)") }
+        for coder in ["huffman", "tans"] {
+            #expect(cases.contains { $0.codebook.coder.name == coder && $0.codebook.lanes == 1 }, "\(coder), one lane")
+            #expect(cases.contains { $0.codebook.coder.name == coder && $0.codebook.lanes > 1 }, "\(coder), K lanes")
+        }
         #expect(cases.contains { $0.frameSizes.contains(0) }, "an empty frame")
         #expect(cases.contains { c in c.frameSizes.contains { $0 > c.maxFrame } }, "a frame longer than the buffers")
         #expect(cases.contains { $0.valuesPerBeat != nil } && cases.contains { $0.wordsPerBeat != nil })
