@@ -26,7 +26,7 @@ TRACE_EXT  := $(if $(filter fst,$(TRACE)),fst,vcd)
 TRACE_ARGS  = $(if $(filter 1 fst,$(TRACE)),--trace $(1).$(TRACE_EXT) --trace-from $(TRACE_FROM) $(if $(TRACE_TO),--trace-to $(TRACE_TO)))
 COUNT ?= 100000
 
-.PHONY: all deps hwgen generated check-generated sim sim-demo test test-cocotb test-long bench synth formal fuzz fuzz-ci clean
+.PHONY: all deps hwgen generated check-generated sim sim-demo test test-cocotb test-long bench synth synth-engines plot-cores formal fuzz fuzz-ci clean
 
 all: hwgen
 
@@ -197,6 +197,19 @@ formal: hwgen
 bench: deps
 	HWGEN_TARGET_CPU=native swift build -c release --product hwgen-bench --build-path .build-native
 	.build-native/release/hwgen-bench all --data ../shared/data
+
+# The cores' figures (docs/figures/cores.csv) drawn as M values/s against Xilinx LUTs.
+plot-cores:
+	swift build --product hwgen-bench
+	$$(swift build --show-bin-path)/hwgen-bench plot-cores --figures docs/figures/cores.csv --output docs/figures/cores.svg
+
+# Frame-engine cores of the bundled one-lane books, N = ENGINES (values per cycle on the whole
+# layer-4 tensor, ECP5-85k place and route for each seed of SEEDS), into docs/figures/cores.csv.
+ENGINES ?= 1 2 4 8 16
+synth-engines: deps
+	@scripts/ensure-tools.sh synth
+	scripts/engine-sweep.sh $(ENGINES)
+	$(MAKE) plot-cores
 
 # Synthesis and place-and-route figures for the generated designs.
 # The codebooks make synth builds: the bundled examples, or CODEBOOK=x.json. SEEDS="1 2 3" places
