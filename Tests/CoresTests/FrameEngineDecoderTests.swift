@@ -128,10 +128,17 @@ struct FrameEngineDecoderTests {
         return cases
     }
 
+    /// The encoder with the same engines as a check case (N = 3, P = Q = 1, MAX_FRAME 64).
+    static func encoder(_ c: Case) throws -> Module {
+        try CoreGenerator.module(for: c.codebook, CoreRequest(role: .encoder, valuesPerBeat: 1, wordsPerBeat: 1, engines: c.engines, maxFrame: c.maxFrame))
+            .renamed(c.topName + "_enc")
+    }
+
     static let library: Result<SimulationLibrary, Error> = Result {
         let tops = try cases.get().map { try FourStateBench.verilatorTop(try $0.module(), name: $0.topName) }
         let checks = try checkCases.get().map { try $0.module().renamed($0.topName) }
-        return try SimulationBuilder().build(tops + checks)
+        let encoders = try checkCases.get().map { try encoder($0) }
+        return try SimulationBuilder().build(tops + checks + encoders)
     }
 
     @Test("the cases cover N = 1, 2, 3 and 8, both coders, empty frames, frames longer than the buffers, P and Q other than the defaults")
@@ -273,6 +280,29 @@ struct FrameEngineDecoderTests {
             #expect(!driver.errorHigh, "\(c.testDescription): error still high after reset")
             let again = Self.drive(driver, words: words, last: last, limit: 60 * words.count + 4000, reset: false)
             #expect(!again.error && again.values.map(\.0) == c.values.map(UInt64.init), "\(c.testDescription): the good stream after an error and a reset")
+        }
+    }
+
+    @Test("encoders with engines: a reset in the middle of frames leaves nothing behind; the next stream is the reference stream, word for word")
+    func encoderResetMidFrame() throws {
+        let library = try Self.library.get()
+        var random = SeededRandom(seed: 2734)
+        for c in try Self.checkCases.get() {
+            let sim = try library.simulation(of: c.topName + "_enc")
+            let driver = try CycleDriver(sim)
+            // tANS engines cut frames at MAX_FRAME (64 values here).
+            let coded = c.codebook.isHuffmanBook ? c.frameSizes
+                : c.frameSizes.flatMap { size in stride(from: 0, to: size, by: c.maxFrame).map { min(c.maxFrame, size - $0) } }
+            let expected = try StreamCodec(codebook: c.codebook).encodeFrames(c.values[...], frameSizes: coded).words
+            let last = CoreHarness.lastFlags(frameSizes: c.frameSizes)
+            for round in 0..<2 {
+                driver.sim.reset()
+                ResetAndErrorTests.checkReset(driver, feed: { UInt64(c.values[$0 % c.values.count]) }, last: { last[$0 % last.count] },
+                                              random: &random, "\(c.testDescription) encoder round \(round)")
+                let run = try sim.stream(StreamJob(input: c.values.map(UInt64.init), inputLast: last, expectedOutputs: expected.count))
+                #expect(run.outputs == expected.map { UInt64($0.word) } && run.outputLast == expected.map(\.endsFrame),
+                        "\(c.testDescription) encoder round \(round): after a reset mid-frame, \(run.outputs.count) of \(expected.count) words")
+            }
         }
     }
 
