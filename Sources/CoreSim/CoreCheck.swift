@@ -56,11 +56,9 @@ public struct CoreCheck: Sendable {
         if let engines {
             // The decoder with N engines, P values per beat out, then the encoder, P values per
             // beat in; buffers for frames of the frame size.
-            do {
-                let decoder = try CoreGenerator.module(for: codebook, CoreRequest(role: .decoder, valuesPerBeat: valuesPerBeat, engines: engines, maxFrame: max(frameSize, 1)))
-                let check = LaneDecoderCheck(codebook: codebook, validPercent: validPercent, readyPercent: readyPercent, seed: seed)
-                outcomes.append(try check.run(core: decoder, values: values, words: stream.map { ($0.word, $0.endsFrame) }, frameSizes: sizes))
-            }
+            let decoder = try CoreGenerator.module(for: codebook, CoreRequest(role: .decoder, valuesPerBeat: valuesPerBeat, engines: engines, maxFrame: max(frameSize, 1)))
+            let decoderCheck = LaneDecoderCheck(codebook: codebook, validPercent: validPercent, readyPercent: readyPercent, seed: seed)
+            outcomes.append(try decoderCheck.run(core: decoder, values: values, words: stream.map { ($0.word, $0.endsFrame) }, frameSizes: sizes))
             let core = try CoreGenerator.module(for: codebook, CoreRequest(role: .encoder, valuesPerBeat: valuesPerBeat, engines: engines, maxFrame: max(frameSize, 1)))
             let p = core.port(named: "s_axis_tkeep")?.width ?? 1
             let isTANS: Bool = if case .tans = codebook.coder { true } else { false }

@@ -39,6 +39,36 @@ public enum FrameEngineCore {
         Int((Double(values) * averageBitsPerValue(codebook) * 1.25 / 32).rounded(.up)) + codebook.lanes + 2
     }
 
+    /// N, P and Q of a core with `n` engines, checked: P defaults to N (the engines move a value a
+    /// cycle each), Q to what P values of the codebook's mean entry need, with a quarter word to
+    /// spare; P is 1 to 4N, a requested Q 1 to P. Also returns the mean bits per value.
+    static func beatWidths(_ codebook: Codebook, engines n: Int, valuesPerBeat: Int?, wordsPerBeat: Int?,
+                           role: CoreRequest.Role) throws -> (p: Int, q: Int, average: Double) {
+        guard (1...maxEngines).contains(n) else { throw CoreError.unsupported("--engines must be 1 to \(maxEngines), is \(n)") }
+        let p = valuesPerBeat ?? n
+        guard (1...max(1, 4 * n)).contains(p) else {
+            throw CoreError.unsupported(role == .encoder ? "--values-per-beat \(p): an encoder with \(n) engines takes 1 to \(4 * n) values per beat"
+                                                         : "--values-per-beat \(p): a decoder with \(n) engines writes 1 to \(4 * n) values per beat")
+        }
+        let average = averageBitsPerValue(codebook)
+        let q = wordsPerBeat ?? max(1, Int((Double(p) * average / 32 + 0.25).rounded(.up)))
+        guard (1...max(1, p)).contains(q) || wordsPerBeat == nil else {
+            throw CoreError.unsupported(role == .encoder ? "--words-per-beat \(q): an encoder taking \(p) values per beat writes 1 to \(p) words per beat"
+                                                         : "--words-per-beat \(q): a decoder writing \(p) values per beat takes 1 to \(p) words per beat")
+        }
+        return (p, q, average)
+    }
+
+    /// Drives the core's output port from the engines' collected beats (`tkeep` only where the
+    /// port has it: P = Q = 1 cores have section 8's ports).
+    static func drive(_ port: HDL.Stream, from collected: HDL.Stream, in m: ModuleBuilder) {
+        port.data.assign(collected.data)
+        port.valid.assign(collected.valid)
+        port.last?.assign(collected.last ?? m.constant(1, width: 1))
+        port.keep?.assign(collected.keep ?? m.constant(1, width: 1))
+        collected.ready.assign(port.ready)
+    }
+
     /// The encoder with `engines` engines: P values per beat in (default N: the engines take one
     /// value a cycle each), Q words per beat out (default: what P values of the codebook's mean
     /// length need). tANS engines hold MAX_FRAME values (`maxFrame`, a multiple of P): the core
@@ -46,14 +76,7 @@ public enum FrameEngineCore {
     /// sized for frames of `maxFrame` values.
     public static func encoder(codebook: Codebook, engines n: Int, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil,
                                maxFrame requestedFrame: Int = TANSEncoderCore.defaultMaxFrame) throws -> Module {
-        guard (1...maxEngines).contains(n) else { throw CoreError.unsupported("--engines must be 1 to \(maxEngines), is \(n)") }
-        let p = valuesPerBeat ?? n
-        guard (1...max(1, 4 * n)).contains(p) else { throw CoreError.unsupported("--values-per-beat \(p): an encoder with \(n) engines takes 1 to \(4 * n) values per beat") }
-        let average = averageBitsPerValue(codebook)
-        let q = wordsPerBeat ?? max(1, Int((Double(p) * average / 32 + 0.25).rounded(.up)))
-        guard (1...max(1, p)).contains(q) || wordsPerBeat == nil else {
-            throw CoreError.unsupported("--words-per-beat \(q): an encoder taking \(p) values per beat writes 1 to \(p) words per beat")
-        }
+        let (p, q, average) = try beatWidths(codebook, engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, role: .encoder)
         let isTANS: Bool = if case .tans = codebook.coder { true } else { false }
         var maxFrame = requestedFrame
         if isTANS && maxFrame % p != 0 {
@@ -85,11 +108,7 @@ public enum FrameEngineCore {
             let words = m.sourcePort("m_axis", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: keepPorts ? q : nil))
             let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: values, inParts: p, outParts: q,
                                     inputDepth: inputRows, outputDepth: outputRows, cutEvery: isTANS ? maxFrame / p : nil)
-            words.data.assign(farm.output.data)
-            words.valid.assign(farm.output.valid)
-            words.last?.assign(farm.output.last ?? m.constant(1, width: 1))
-            words.keep?.assign(farm.output.keep ?? m.constant(1, width: 1))
-            farm.output.ready.assign(words.ready)
+            drive(words, from: farm.output, in: m)
         }
     }
 
@@ -103,14 +122,7 @@ public enum FrameEngineCore {
     /// waits.
     public static func decoder(codebook: Codebook, engines n: Int, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil,
                                maxFrame: Int = TANSEncoderCore.defaultMaxFrame) throws -> Module {
-        guard (1...maxEngines).contains(n) else { throw CoreError.unsupported("--engines must be 1 to \(maxEngines), is \(n)") }
-        let p = valuesPerBeat ?? n
-        guard (1...max(1, 4 * n)).contains(p) else { throw CoreError.unsupported("--values-per-beat \(p): a decoder with \(n) engines writes 1 to \(4 * n) values per beat") }
-        let average = averageBitsPerValue(codebook)
-        let q = wordsPerBeat ?? max(1, Int((Double(p) * average / 32 + 0.25).rounded(.up)))
-        guard (1...max(1, p)).contains(q) || wordsPerBeat == nil else {
-            throw CoreError.unsupported("--words-per-beat \(q): a decoder writing \(p) values per beat takes 1 to \(p) words per beat")
-        }
+        let (p, q, average) = try beatWidths(codebook, engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, role: .decoder)
         guard maxFrame >= 1 else { throw CoreError.unsupported("--max-frame must be at least 1, is \(maxFrame)") }
         let framing = DecoderFraming.engine
         let engine = try (codebook.lanes > 1 ? PipelinedLaneDecoderCore.module(codebook: codebook, framing: framing)
@@ -138,11 +150,7 @@ public enum FrameEngineCore {
             let error = m.output("error")
             let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: input, inParts: q, outParts: p,
                                     inputDepth: inputRows, outputDepth: outputRows)
-            values.data.assign(farm.output.data)
-            values.valid.assign(farm.output.valid)
-            values.last?.assign(farm.output.last ?? m.constant(1, width: 1))
-            values.keep?.assign(farm.output.keep ?? m.constant(1, width: 1))
-            farm.output.ready.assign(values.ready)
+            drive(values, from: farm.output, in: m)
             error.assign(farm.error ?? m.constant(0, width: 1))
         }
     }

@@ -34,16 +34,18 @@ struct FrameEngineDecoderTests {
                                                                 engines: engines, maxFrame: maxFrame))
         }
 
-        /// The reference stream's words, and each frame's word count.
-        func stream() throws -> (words: [UInt64], frameWords: [Int]) {
+        /// The reference stream's words, each word's tlast (it ends its frame), each frame's word
+        /// count, and the word index just past each frame.
+        func stream() throws -> (words: [UInt64], last: [Bool], frameWords: [Int], ends: [Int]) {
             let encoded = try StreamCodec(codebook: codebook).encodeFrames(values[...], frameSizes: frameSizes)
-            let ends = [0] + encoded.frameEnds
-            return (encoded.words.map { UInt64($0.word) }, (1..<ends.count).map { (ends[$0] - ends[$0 - 1]) / 4 })
+            let ends = encoded.frameEnds.map { $0 / 4 }
+            let starts = [0] + ends.dropLast()
+            return (encoded.words.map { UInt64($0.word) }, encoded.words.map(\.endsFrame), zip(starts, ends).map { $1 - $0 }, ends)
         }
 
         func run(_ module: Module) throws -> AxisBenchRun {
             let input = try AxisSide(module, "s_axis")
-            let (words, frameWords) = try stream()
+            let (words, _, frameWords, _) = try stream()
             let last = CoreHarness.lastFlags(frameSizes: frameSizes.filter { $0 > 0 })
             return try AxisBenchRun(module, beats: AxisBeat.framed(words, frameSizes: frameWords, width: input.parts),
                                     expected: .elements(zip(values, last).map { (UInt64($0), $1) }))
@@ -225,10 +227,7 @@ struct FrameEngineDecoderTests {
         let library = try Self.library.get()
         for c in try Self.checkCases.get() {
             let driver = try CycleDriver(try library.simulation(of: c.topName))
-            let (words, frameWords) = try c.stream()
-            let ends = frameWords.reduce(into: [Int]()) { $0.append(($0.last ?? 0) + $1) }
-            var last = [Bool](repeating: false, count: words.count)
-            for e in ends { last[e - 1] = true }
+            let (words, last, frameWords, ends) = try c.stream()
             let limit = 60 * words.count + 4000
             // The good stream first: every value, no error.
             let good = Self.drive(driver, words: words, last: last, limit: limit)
@@ -256,10 +255,7 @@ struct FrameEngineDecoderTests {
         var random = SeededRandom(seed: 2733)
         for c in try Self.checkCases.get() {
             let driver = try CycleDriver(try library.simulation(of: c.topName))
-            let (words, frameWords) = try c.stream()
-            let ends = frameWords.reduce(into: [Int]()) { $0.append(($0.last ?? 0) + $1) }
-            var last = [Bool](repeating: false, count: words.count)
-            for e in ends { last[e - 1] = true }
+            let (words, last, _, ends) = try c.stream()
             for round in 0..<3 {
                 driver.sim.reset()
                 // Part of the stream, the output throttled so every engine holds words and values.
