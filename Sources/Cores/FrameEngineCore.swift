@@ -140,7 +140,9 @@ public enum FrameEngineCore {
             m.comment("Q = \(q) words per beat in (s_axis\(keepPorts ? ", tkeep per word" : ""), tlast on the beat with a frame's last word; a beat holds words of one frame), P = \(p) values per beat out (m_axis\(keepPorts ? ", tkeep per value" : ""), tlast on a frame's last value).")
             m.comment("Frame f is decoded by engine f mod \(n) (\(engine.name), one value per cycle), and its values leave in stream order; an empty frame gives no beat.")
             m.comment("error (sticky until reset) rises when the frames before a corrupt one have left: an invalid code, a tANS frame not ending in state 0, or EOF not ending in the tlast word (early or late).")
-            m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(q) words in (a frame of \(maxFrame) values at about \(words) words), \(BlockFifo.rounded(outputRows)) rows of \(p) values out, both in block RAM.")
+            let banked = n >= 2 && p >= n
+            m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(q) words in (a frame of \(maxFrame) values at about \(words) words), \(BlockFifo.rounded(outputRows)) rows of \(p) values out, both in block RAM"
+                      + (banked ? "; the values out in one buffer of \(p) banks shared by the engines (bank j holds value j of each row; engine e writes bank (e + t) mod \(p) at cycle t)." : "."))
             CoreHeader.describe(m, codebook: codebook, timing: [
                 "Throughput: up to \(n) values per cycle (one per engine) while Q = \(q) words per cycle carry the input (\(String(format: "%.2f", average)) bits per value on average) and frames are about \(maxFrame) values or fewer.",
                 "Latency: about a frame: a frame's values leave once the frames before it have left (each engine starts on its frame's first word).",
@@ -149,7 +151,7 @@ public enum FrameEngineCore {
             let values = m.sourcePort("m_axis", StreamShape(dataWidth: p * valueBits, hasLast: true, keepWidth: keepPorts ? p : nil))
             let error = m.output("error")
             let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: input, inParts: q, outParts: p,
-                                    inputDepth: inputRows, outputDepth: outputRows)
+                                    inputDepth: inputRows, outputDepth: outputRows, bankedOutput: banked)
             drive(values, from: farm.output, in: m)
             error.assign(farm.error ?? m.constant(0, width: 1))
         }

@@ -41,7 +41,8 @@ public struct FrameEngines {
     public let error: Signal?
 
     public init(_ m: ModuleBuilder, name: String, engine: Module, count n: Int, input: Stream, inParts: Int, outParts: Int,
-                inputDepth: Int, outputDepth: Int, cutEvery: Int? = nil, file: String = #fileID, line: Int = #line) {
+                inputDepth: Int, outputDepth: Int, cutEvery: Int? = nil, bankedOutput: Bool = false,
+                file: String = #fileID, line: Int = #line) {
         let location = SourceLocation(fileID: file, line: line)
         let scope = m.scope(name, file: file, line: line)
         let saved = m.enterScope(scope)
@@ -79,11 +80,15 @@ public struct FrameEngines {
 
         var readies: [Signal] = []
         var heads: [Stream] = []
+        let banked = bankedOutput && n >= 2 && outParts >= n
+        var engineScopes: [Scope] = [], engineResults: [Stream] = [], engineErrors: [Signal?] = []
         let hasError = engine.port(named: "error") != nil
         // Set once the collector reaches an engine's error row.
         let failed = hasError ? m.register("failed", width: 1, reset: 0) : m.constant(0, width: 1)
         for e in 0..<n {
-            m.scope("engine\(e)") {
+            let engineScope = m.scope("engine\(e)")
+            engineScopes.append(engineScope)
+            m.within(engineScope) {
                 let chosen = m.wire("chosen", dispatchTurn == e)
                 let feed = m.stream("feed", inShape)
                 feed.data.assign(cat(lastIndexIn, input.data))
@@ -110,6 +115,11 @@ public struct FrameEngines {
                 let unit = m.instance(engine, name: "engine")
                 m.connect(unit.stream("s_axis"), from: staged)
                 let results = unit.stream("m_axis")
+                if banked {
+                    engineResults.append(results)
+                    engineErrors.append(hasError ? unit["error"] : nil)
+                    return
+                }
 
                 // The packer: rows of outParts results, written a cycle after they fill.
                 let countBits = bitsToAddress(outParts + 1)
@@ -165,6 +175,15 @@ public struct FrameEngines {
             }
         }
         input.ready.assign(LaneSelect.any(m, readies) || failed)
+        if banked {
+            let out = m.scope("out") {
+                BankedFrameOutput(m, results: engineResults, errors: engineErrors, scopes: engineScopes, parts: outParts,
+                                  rows: outputDepth, failed: hasError ? failed : nil)
+            }
+            output = m.skidStage(out.output, name: "out_skid")
+            error = hasError ? failed : nil
+            return
+        }
 
         // The collector: engine 0's rows up to a frame's end, then engine 1's, ... The row at
         // the head of the engine whose turn it is is loaded into a register (the RAMs' reads are
