@@ -21,8 +21,9 @@ import HDL
 /// **Frames.** An engine closes a row when it fills or its frame ends; a frame's end (its end
 /// row, the parts in its last row), an empty frame, and an engine's error are records in a
 /// small FIFO per engine. The collector takes the engines in turn, one frame each, reads the
-/// turn's rows as they are closed (rows and records reach it a cycle after their banks are
-/// written), marks the frame's last row with `last` and its parts with `keep`, skips an empty
+/// turn's rows as they are closed (a row counts as closed in the cycle its banks' write is
+/// registered; the collector's read address is registered too, so the read comes after the
+/// write), marks the frame's last row with `last` and its parts with `keep`, skips an empty
 /// frame's record without a beat, and sets `failed` when it reaches an error record: every
 /// frame before it has left, and the rows the failed frame had closed.
 ///
@@ -71,7 +72,7 @@ struct BankedFrameOutput {
         struct EngineSide {
             let request: Signal          // write, address, data
             let readRow: Signal          // the collector's row in this engine's ring
-            let closedRows: Signal       // rows closed, a cycle after their banks are written
+            let closedRows: Signal       // rows closed (their banks are written in the next cycle)
             let recordValid: Signal
             let record: Signal
             let recordRead: Signal
@@ -148,18 +149,17 @@ struct BankedFrameOutput {
                     }
                 }
 
-                // Stage A lands: rows closed and records written with the banks' register stage;
-                // the collector sees the rows a cycle later, after the banks are written.
+                // Stage A lands: rows closed and records written with the banks' register stage.
+                // The banks are written a cycle later, but so is the collector's read: it
+                // registers the address first.
                 let closed = m.register("closed_rows", width: pointerBits, reset: 0)
                 m.when(aCloses) { closed.assign(closed + 1) }
-                let closedSeen = m.register("closed_rows_seen", width: pointerBits, reset: 0)
-                closedSeen.assign(closed)
                 let record = m.distributedRam("records", width: recordWidth, depth: recordDepth, writeEnable: aRecord,
                                               writeAddress: recordWrite.bits(recordBits - 1, 0), writeData: aRecordData,
                                               readAddress: recordRead.bits(recordBits - 1, 0))
                 m.when(aRecord) { recordWrite.assign(recordWrite + 1) }
                 sides.append(EngineSide(request: m.wire("request", m.cat([aWrite, address(e, aRow), aData])), readRow: readRow,
-                                        closedRows: closedSeen, recordValid: m.wire("record_valid", recordsUsed != 0),
+                                        closedRows: closed, recordValid: m.wire("record_valid", recordsUsed != 0),
                                         record: record, recordRead: recordRead))
             }
         }
