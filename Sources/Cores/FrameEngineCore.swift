@@ -99,7 +99,9 @@ public enum FrameEngineCore {
             m.comment("P = \(p) values per beat in (s_axis\(keepPorts ? ", tkeep per value" : ""), tlast on a frame's last value), Q = \(q) words per beat out (m_axis\(keepPorts ? ", tkeep per word" : ""), tlast on a frame's last word).")
             m.comment("Frame f is coded by engine f mod \(n) (\(engine.name), one value per cycle), and its words leave in stream order.")
             if isTANS { m.comment("MAX_FRAME = \(maxFrame) values: a longer input frame is cut into frames of \(maxFrame) values (the last one shorter), each a valid frame.") }
-            m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(p) values in (\(maxFrame) values a frame), \(BlockFifo.rounded(outputRows)) rows of \(q) words out (two frames of about \(words) words), both in block RAM.")
+            let banked = n >= 2 && p >= n
+            m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(p) values in (\(maxFrame) values a frame), \(BlockFifo.rounded(outputRows)) rows of \(q) words out (two frames of about \(words) words), both in block RAM"
+                      + (banked ? "; the values in in one buffer of \(p) banks shared by the engines (bank j holds value j of each beat; engine e reads bank (e + t) mod \(p) at cycle t)." : "."))
             CoreHeader.describe(m, codebook: codebook, timing: [
                 "Throughput: up to \(n) values per cycle (one per engine) while Q = \(q) words per cycle carry the output (\(String(format: "%.2f", average)) bits per value on average).",
                 "Latency: about a frame: a frame's words leave after its engine has coded it\(isTANS ? " (a tANS engine holds the whole frame first)" : "").",
@@ -107,7 +109,7 @@ public enum FrameEngineCore {
             let values = m.sinkPort("s_axis", StreamShape(dataWidth: p * valueBits, hasLast: true, keepWidth: keepPorts ? p : nil))
             let words = m.sourcePort("m_axis", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: keepPorts ? q : nil))
             let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: values, inParts: p, outParts: q,
-                                    inputDepth: inputRows, outputDepth: outputRows, cutEvery: isTANS ? maxFrame / p : nil)
+                                    inputDepth: inputRows, outputDepth: outputRows, cutEvery: isTANS ? maxFrame / p : nil, bankedInput: banked)
             drive(words, from: farm.output, in: m)
         }
     }

@@ -170,7 +170,8 @@ struct BankedFrameOutput {
         var level = 0
         while (1 << level) < p {
             let shift = (1 << level) % p, bit = level
-            lanes = (0..<p).map { i in mux(turnA[bit], lanes[(i - shift + p) % p], lanes[i]) }
+            // Each level a named wire, so the levels are shared and not repeated in every bank's tree.
+            lanes = (0..<p).map { i in m.wire("rotated\(bit)_\(i)", mux(turnA[bit], lanes[(i - shift + p) % p], lanes[i])) }
             level += 1
         }
         let readAddress = m.register("read_address", width: addressBits, reset: 0)

@@ -41,7 +41,7 @@ public struct FrameEngines {
     public let error: Signal?
 
     public init(_ m: ModuleBuilder, name: String, engine: Module, count n: Int, input: Stream, inParts: Int, outParts: Int,
-                inputDepth: Int, outputDepth: Int, cutEvery: Int? = nil, bankedOutput: Bool = false,
+                inputDepth: Int, outputDepth: Int, cutEvery: Int? = nil, bankedInput: Bool = false, bankedOutput: Bool = false,
                 file: String = #fileID, line: Int = #line) {
         let location = SourceLocation(fileID: file, line: line)
         let scope = m.scope(name, file: file, line: line)
@@ -81,34 +81,54 @@ public struct FrameEngines {
         var readies: [Signal] = []
         var heads: [Stream] = []
         let banked = bankedOutput && n >= 2 && outParts >= n
-        var engineScopes: [Scope] = [], engineResults: [Stream] = [], engineErrors: [Signal?] = []
+        var engineResults: [Stream] = [], engineErrors: [Signal?] = []
+        let engineScopes = (0..<n).map { m.scope("engine\($0)") }
         let hasError = engine.port(named: "error") != nil
         // Set once the collector reaches an engine's error row.
         let failed = hasError ? m.register("failed", width: 1, reset: 0) : m.constant(0, width: 1)
+        // Beats are full but a frame's last (section 10), so a beat is a row of the banks.
+        var bankedIn: BankedFrameInput? = nil
+        if bankedInput && n >= 2 && inParts >= n {
+            let takes = m.wire("dispatch_takes", width: 1)
+            let block = m.within(m.scope("in")) {
+                BankedFrameInput(m, input: input, parts: inParts, lastIndex: lastIndexIn, ends: dispatchEnds, turn: dispatchTurn,
+                                 writes: takes, scopes: engineScopes, rows: inputDepth)
+            }
+            takes.assign(input.valid && block.ready && !failed)
+            readies.append(block.ready)
+            bankedIn = block
+        }
+        // An engine's input FIFO (a frame of beats) and the unpacker that hands over its parts.
+        func unpacked(_ e: Int) -> Stream {
+            let chosen = m.wire("chosen", dispatchTurn == e)
+            let feed = m.stream("feed", inShape)
+            feed.data.assign(cat(lastIndexIn, input.data))
+            feed.last?.assign(dispatchEnds)
+            feed.valid.assign(input.valid && chosen && !failed)
+            readies.append(feed.ready && chosen)
+            // The FIFO's head passes a register beside its RAM; the unpacker hands its
+            // elements over one a cycle and pops it with the last.
+            let head = BlockFifo(m, name: "in_fifo", input: feed, depth: inputDepth, outputRegister: true).output
+            let element = m.stream("element", StreamShape(dataWidth: inWidth, hasLast: true))
+            let index = m.register("unpack_index", width: indexBits, reset: 0)
+            let atLast = m.wire("unpack_at_last", index == head.data.bits(indexBits + input.data.width - 1, input.data.width))
+            let done = m.wire("unpack_done", element.fires && atLast)
+            head.ready.assign(done)
+            m.when(done) { index.assign(0) }.elseWhen(element.fires) { index.assign(index + 1) }
+            element.data.assign(inParts == 1 ? head.data.bits(inWidth - 1, 0)
+                                : LaneSelect.pick((0..<inParts).map { head.data.bits($0 * inWidth + inWidth - 1, $0 * inWidth) }, by: index))
+            element.last?.assign(atLast && (head.last ?? m.constant(1, width: 1)))
+            element.valid.assign(head.valid)
+            return element
+        }
         for e in 0..<n {
-            let engineScope = m.scope("engine\(e)")
-            engineScopes.append(engineScope)
-            m.within(engineScope) {
-                let chosen = m.wire("chosen", dispatchTurn == e)
-                let feed = m.stream("feed", inShape)
-                feed.data.assign(cat(lastIndexIn, input.data))
-                feed.last?.assign(dispatchEnds)
-                feed.valid.assign(input.valid && chosen && !failed)
-                readies.append(feed.ready && chosen)
-                // The FIFO's head passes a register beside its RAM; the unpacker hands its
-                // elements over one a cycle and pops it with the last.
-                let head = BlockFifo(m, name: "in_fifo", input: feed, depth: inputDepth, outputRegister: true).output
-                let element = m.stream("element", StreamShape(dataWidth: inWidth, hasLast: true))
-                let index = m.register("unpack_index", width: indexBits, reset: 0)
-                let atLast = m.wire("unpack_at_last", index == head.data.bits(indexBits + input.data.width - 1, input.data.width))
-                let done = m.wire("unpack_done", element.fires && atLast)
-                head.ready.assign(done)
-                m.when(done) { index.assign(0) }.elseWhen(element.fires) { index.assign(index + 1) }
-                element.data.assign(inParts == 1 ? head.data.bits(inWidth - 1, 0)
-                                    : LaneSelect.pick((0..<inParts).map { head.data.bits($0 * inWidth + inWidth - 1, $0 * inWidth) }, by: index))
-                element.last?.assign(atLast && (head.last ?? m.constant(1, width: 1)))
-                element.valid.assign(head.valid)
-
+            m.within(engineScopes[e]) {
+                let element: Stream
+                if let bankedIn {
+                    element = bankedIn.elements[e]
+                } else {
+                    element = unpacked(e)
+                }
                 // A register stage between the unpacker and the engine, whose own input logic
                 // would otherwise follow the element multiplexer.
                 let staged = m.skidStage(element, name: "element_skid")
