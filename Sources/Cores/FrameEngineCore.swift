@@ -109,7 +109,7 @@ public enum FrameEngineCore {
             let values = m.sinkPort("s_axis", StreamShape(dataWidth: p * valueBits, hasLast: true, keepWidth: keepPorts ? p : nil))
             let words = m.sourcePort("m_axis", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: keepPorts ? q : nil))
             let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: values, inParts: p, outParts: q,
-                                    inputDepth: inputRows, outputDepth: outputRows, cutEvery: isTANS ? maxFrame / p : nil, bankedInput: banked)
+                                    inputDepth: inputRows, outputDepth: outputRows, cutEvery: isTANS ? maxFrame / p : nil, bankedInput: n >= 2)
             drive(words, from: farm.output, in: m)
         }
     }
@@ -153,7 +153,7 @@ public enum FrameEngineCore {
             let values = m.sourcePort("m_axis", StreamShape(dataWidth: p * valueBits, hasLast: true, keepWidth: keepPorts ? p : nil))
             let error = m.output("error")
             let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: input, inParts: q, outParts: p,
-                                    inputDepth: inputRows, outputDepth: outputRows, bankedOutput: banked)
+                                    inputDepth: inputRows, outputDepth: outputRows, bankedInput: n >= 2, bankedOutput: banked)
             drive(values, from: farm.output, in: m)
             error.assign(farm.error ?? m.constant(0, width: 1))
         }

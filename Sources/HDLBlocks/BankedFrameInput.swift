@@ -1,49 +1,51 @@
 import HDL
 
-/// The input side of `FrameEngines` when a beat holds at least one part for every engine (P >=
-/// N parts, N >= 2, beats full but a frame's last): the mirror of `BankedFrameOutput`. One
-/// buffer in P banks one part wide, shared by the engines, instead of a FIFO per engine written
-/// P parts wide, so block RAMs grow as N, not N squared.
+/// The input side of `FrameEngines` with one buffer shared by all N engines: B = max(N, parts
+/// a beat) banks one part wide, instead of a FIFO per engine written a whole beat wide. A FIFO
+/// per engine costs block RAMs as N x the beat's width (each one mostly empty); the banks cost
+/// what N frames' parts need, so block RAMs grow as N, not N squared.
 ///
-/// **Writing.** A beat is a row: part j into bank j, every bank at one address, in the ring of
-/// the engine whose frame it belongs to (`turn`); each frame starts a new row. A frame's end
-/// (its end row and the index of the last kept part) is a record in a small FIFO per engine.
-/// The beat waits while that engine's ring is full.
+/// **Rings.** Engine e owns `rows` rows of every bank: a ring of B x rows parts, part w of the
+/// ring in bank w mod B, row w / B (address e x rows + row). An engine's parts go into its ring
+/// one after another, frames back to back; each part carries its frame's `last`.
 ///
-/// **Reading without conflicts.** At cycle t engine e may read only bank (e + t) mod P, the
-/// bank of its next part when it is in step: once in step, one part a cycle. Its reads go to
-/// the banks through a rotation by t, the data come back through the inverse rotation, and wait
-/// in a small prefetch FIFO (LUT RAM) from which the engine takes one part a cycle, `last` on
-/// its frame's last part. A read is issued only when the FIFO will have room for it.
+/// **Writing.** A beat (parts 0 .. k-1 kept, all of one frame; short beats anywhere) belongs to
+/// the engine of `turn`. It is registered with that ring's write place (bank b0, row r0), then
+/// rotated by b0 so part i lands in bank (b0 + i) mod B, row r0 or r0 + 1: every bank written
+/// at most once a beat. The beat waits while that ring has no room for a whole beat.
+///
+/// **Reading without conflicts.** At cycle t engine e may read only bank (e + t) mod B, which
+/// is the bank of its next part when it is in step: then one part a cycle. Its reads reach the
+/// banks through a rotation by t, the data come back through the inverse rotation into a small
+/// prefetch FIFO (LUT RAM) from which the engine takes one part a cycle. A read is issued only
+/// when the FIFO will have room for it, and only for parts whose banks were written before.
 struct BankedFrameInput {
-    /// Each engine's parts, one a beat, `last` on a frame's last part (`ready`: the engine's).
+    /// Each engine's parts, one a beat, `last` on its frame's last part (`ready`: the engine's).
     let elements: [Stream]
-    /// 1 when the beat offered now can be written (its engine's ring and records have room).
+    /// 1 when the beat offered now fits its engine's ring.
     let ready: Signal
 
     /// - Parameters:
-    ///   - input: beats of `p` parts (its `ready` is the caller's: `ready` here, or-ed with
-    ///     whatever drops beats).
+    ///   - input: beats of `parts` parts, `keep` a prefix (its `ready` is the caller's).
     ///   - lastIndex: the index of the beat's last kept part; `ends`: the beat ends its frame.
     ///   - turn: the engine whose frame the beat belongs to; `writes`: the beat is taken now.
-    ///   - rows: rows of the ring each engine owns (rounded up to a power of two).
-    init(_ m: ModuleBuilder, input: Stream, parts p: Int, lastIndex: Signal, ends: Signal, turn: Signal, writes: Signal,
-         scopes: [Scope], rows requestedRows: Int) {
+    ///   - partsPerFrame: parts a ring should hold (rounded up to whole rows of B, a power of two of them).
+    init(_ m: ModuleBuilder, input: Stream, parts q: Int, lastIndex: Signal, ends: Signal, turn: Signal, writes: Signal,
+         scopes: [Scope], partsPerFrame: Int, prefetchDepth: Int) {
         let n = scopes.count
-        let width = input.data.width / p
-        let rows = BlockFifo.rounded(requestedRows)
+        let width = input.data.width / q
+        let b = Swift.max(n, q)
+        let rows = BlockFifo.rounded((partsPerFrame + b - 1) / b)
         let rowBits = bitsToAddress(rows)
-        let pointerBits = rowBits + 1
-        let bankBits = Swift.max(1, bitsToAddress(p))
+        let capacity = rows * b
+        let countBits = bitsToAddress(capacity + 1) + 1
+        let bankBits = Swift.max(1, bitsToAddress(b))
         let engineBits = Swift.max(1, bitsToAddress(n))
         let addressBits = bitsToAddress(n * rows)
         let indexBits = lastIndex.width
-        let recordDepth = 16
-        let recordBits = bitsToAddress(recordDepth)
-        let recordWidth = pointerBits + indexBits    // end row, index of the last kept part
-        let prefetchDepth = 8
         let prefetchBits = bitsToAddress(prefetchDepth)
-        func advance(_ phase: Signal) -> Signal { mux(phase == p - 1, m.constant(0, width: bankBits), phase + 1) }
+        func advance(_ phase: Signal) -> Signal { mux(phase == b - 1, m.constant(0, width: bankBits), phase + 1) }
+        func address(_ engine: Signal, _ row: Signal) -> Signal { m.cat([engine, row]).truncated(to: addressBits) }
 
         let scheduleTurn = m.register("bank_turn", width: bankBits, reset: 0)
         scheduleTurn.assign(advance(scheduleTurn))
@@ -52,120 +54,140 @@ struct BankedFrameInput {
         let turnB = m.register("bank_turn_b", width: bankBits, reset: 0)
         turnB.assign(turnA)
 
-        // Per engine: the writer's row, the reader's place, the records, the prefetch FIFO.
-        var writeRows: [Signal] = [], roomy: [Signal] = [], requests: [Signal] = []
-        var returns: [(valid: Signal, last: Signal)] = []
+        // The beat, registered with its ring's write place.
+        let beatValid = m.register("beat_valid", width: 1, reset: 0)
+        let beatData = m.register("beat_data", width: q * width, reset: nil)
+        let beatCount = m.register("beat_count", width: indexBits + 1, reset: nil)
+        let beatLast = m.register("beat_last", width: 1, reset: nil)
+        let beatEngine = m.register("beat_engine", width: engineBits, reset: nil)
+        let beatBank = m.register("beat_bank", width: bankBits, reset: nil)
+        let beatRow = m.register("beat_row", width: rowBits, reset: nil)
+        let kept = m.wire("beat_kept", lastIndex.zeroExtended(to: indexBits + 1) + 1)
+
+        // Per engine: the write place, the parts written and read, the reader, the prefetch FIFO.
+        var roomy: [Signal] = [], writeBanks: [Signal] = [], writeRows: [Signal] = []
+        var requests: [Signal] = []
         var prefetch: [(write: Signal, writePointer: Signal, readPointer: Signal)] = []
         var outputs: [Stream] = []
         for e in 0..<n {
             m.within(scopes[e]) {
                 let chosen = m.wire("in_chosen", turn == e)
-                let writeRow = m.register("in_write_row", width: pointerBits, reset: 0)
-                let readRow = m.register("in_read_row", width: pointerBits, reset: 0)
-                let readBank = m.register("in_read_bank", width: bankBits, reset: 0)
-                // The writer sees the reader's row a cycle late: a row is rewritten only after its read.
-                let readRowSeen = m.register("in_read_row_seen", width: pointerBits, reset: 0)
-                readRowSeen.assign(readRow)
-                let ringFull = m.wire("in_ring_full", (writeRow - readRowSeen)[rowBits])
-                let recordWrite = m.register("in_record_write", width: recordBits + 1, reset: 0)
-                let recordRead = m.register("in_record_read", width: recordBits + 1, reset: 0)
-                let recordsUsed = m.wire("in_records_used", recordWrite - recordRead)
-                roomy.append(m.wire("in_room", !ringFull && !recordsUsed[recordBits]))
+                let writeBank = m.register("in_write_bank", width: bankBits, reset: 0)
+                let writeRow = m.register("in_write_row", width: rowBits, reset: 0)
+                let taken = m.register("in_taken", width: countBits, reset: 0)       // parts accepted
+                let landed = m.register("in_landed", width: countBits, reset: 0)     // parts in the banks
+                let read = m.register("in_read", width: countBits, reset: 0)         // parts read
+                roomy.append(m.wire("in_room", (taken - read) <= capacity - q))
+                writeBanks.append(writeBank)
                 writeRows.append(writeRow)
-                let written = m.wire("in_written", writes && chosen)
-                m.when(written) { writeRow.assign(writeRow + 1) }
-                let recordWritten = m.wire("in_record_written", written && ends)
-                m.when(recordWritten) { recordWrite.assign(recordWrite + 1) }
-                let record = m.distributedRam("in_records", width: recordWidth, depth: recordDepth, writeEnable: recordWritten,
-                                              writeAddress: recordWrite.bits(recordBits - 1, 0),
-                                              writeData: m.cat([lastIndex, writeRow + 1]), readAddress: recordRead.bits(recordBits - 1, 0))
-                let recordValid = m.wire("in_record_valid", recordsUsed != 0)
-                let endRow = record.bits(pointerBits - 1, 0)
-                let lastPart = record.bits(pointerBits + indexBits - 1, pointerBits)
+                let accepted = m.wire("in_accepted", writes && chosen)
+                m.when(accepted) {
+                    taken.assign(taken + kept.zeroExtended(to: countBits))
+                    let sum = writeBank.zeroExtended(to: bankBits + 1) + kept.resized(to: bankBits + 1)
+                    m.when(sum >= b) {
+                        writeBank.assign((sum - b).truncated(to: bankBits))
+                        writeRow.assign(writeRow + 1)
+                    }.otherwise {
+                        writeBank.assign(sum.truncated(to: bankBits))
+                    }
+                }
+                m.when(beatValid && beatEngine == e) { landed.assign(landed + beatCount.zeroExtended(to: countBits)) }
 
-                // The reader: a part of the next row when its bank comes round and the FIFO will have room.
-                let phase = m.register("in_phase", width: bankBits, reset: UInt64(e % p))
+                // The reader: its next part when that part's bank comes round and the FIFO will have room.
+                let phase = m.register("in_phase", width: bankBits, reset: UInt64(e % b))
                 phase.assign(advance(phase))
+                let readBank = m.register("in_read_bank", width: bankBits, reset: 0)
+                let readRow = m.register("in_read_row", width: rowBits, reset: 0)
                 let aValid = m.register("in_a_valid", width: 1, reset: 0)
-                let aLast = m.register("in_a_last", width: 1, reset: nil)
                 let aRow = m.register("in_a_row", width: rowBits, reset: nil)
                 let bValid = m.register("in_b_valid", width: 1, reset: 0)
-                let bLast = m.register("in_b_last", width: 1, reset: nil)
                 let cValid = m.register("in_c_valid", width: 1, reset: 0)
-                let cLast = m.register("in_c_last", width: 1, reset: nil)
                 let fifoWrite = m.register("in_prefetch_write", width: prefetchBits + 1, reset: 0)
                 let fifoRead = m.register("in_prefetch_read", width: prefetchBits + 1, reset: 0)
                 let fifoUsed = m.wire("in_prefetch_used", fifoWrite - fifoRead)
-                let inFlight = fifoUsed.zeroExtended(to: prefetchBits + 2) + aValid.zeroExtended(to: prefetchBits + 2)
-                    + bValid.zeroExtended(to: prefetchBits + 2) + cValid.zeroExtended(to: prefetchBits + 2)
-                let rowWritten = m.wire("in_row_written", writeRow != readRow)
-                let lastRow = m.wire("in_last_row", recordValid && endRow == readRow + 1)
-                let lastValue = m.wire("in_last_value", lastRow && readBank == lastPart.resized(to: bankBits))
-                let reads = m.wire("in_reads", phase == readBank && rowWritten && inFlight < prefetchDepth)
+                let wide = prefetchBits + 2
+                let inFlight = fifoUsed.zeroExtended(to: wide) + aValid.zeroExtended(to: wide) + bValid.zeroExtended(to: wide)
+                    + cValid.zeroExtended(to: wide)
+                let reads = m.wire("in_reads", phase == readBank && landed != read && inFlight < prefetchDepth)
                 aValid.assign(reads)
-                aLast.assign(lastValue)
-                aRow.assign(readRow.bits(rowBits - 1, 0))
+                aRow.assign(readRow)
                 bValid.assign(aValid)
-                bLast.assign(aLast)
                 cValid.assign(bValid)
-                cLast.assign(bLast)
                 m.when(reads) {
-                    m.when(lastValue || readBank == p - 1) {
+                    read.assign(read + 1)
+                    m.when(readBank == b - 1) {
                         readBank.assign(0)
                         readRow.assign(readRow + 1)
                     }.otherwise {
                         readBank.assign(readBank + 1)
                     }
-                    m.when(lastValue) { recordRead.assign(recordRead + 1) }
                 }
-                requests.append(m.wire("in_request", n == 1 ? aRow : m.cat([m.constant(UInt64(e), width: engineBits), aRow]).truncated(to: addressBits)))
-                returns.append((cValid, cLast))
-
-                // The prefetch FIFO, written from stage c (the data arrive below).
-                let fifoTakes = m.wire("in_prefetch_takes", cValid)
-                m.when(fifoTakes) { fifoWrite.assign(fifoWrite + 1) }
+                requests.append(m.wire("in_request", address(m.constant(UInt64(e), width: engineBits), aRow)))
+                m.when(cValid) { fifoWrite.assign(fifoWrite + 1) }
                 let element = m.stream("element", StreamShape(dataWidth: width, hasLast: true))
-                let pops = m.wire("in_prefetch_pops", element.valid && element.ready)
-                m.when(pops) { fifoRead.assign(fifoRead + 1) }
+                m.when(element.valid && element.ready) { fifoRead.assign(fifoRead + 1) }
                 element.valid.assign(fifoUsed != 0)
-                prefetch.append((fifoTakes, fifoWrite, fifoRead))
+                prefetch.append((cValid, fifoWrite, fifoRead))
                 outputs.append(element)
             }
         }
         ready = LaneSelect.pick(roomy, by: turn)
+        beatValid.assign(writes)
+        m.when(writes) {
+            beatData.assign(input.data)
+            beatCount.assign(kept)
+            beatLast.assign(ends)
+            beatEngine.assign(turn)
+            beatBank.assign(LaneSelect.pick(writeBanks, by: turn))
+            beatRow.assign(LaneSelect.pick(writeRows, by: turn))
+        }
 
-        // The banks: a beat written as a row; reads rotated to their banks by the schedule.
-        let writeAddress = m.wire("in_write_address", n == 1 ? writeRows[0].bits(rowBits - 1, 0)
-                                  : m.cat([turn, LaneSelect.pick(writeRows, by: turn).bits(rowBits - 1, 0)]).truncated(to: addressBits))
-        var lanes = (0..<p).map { i in i < n ? requests[i] : m.constant(0, width: addressBits) }
+        // Writing: part i (with its `last`: the frame's last part is the beat's last kept one)
+        // rotated to bank (b0 + i) mod B, in row r0, or r0 + 1 for the banks before b0.
+        let partWidth = width + 2    // kept, last, part
+        var written = (0..<b).map { i -> Signal in
+            guard i < q else { return m.constant(0, width: partWidth) }
+            let isKept = beatCount > i
+            let isLast = beatLast && beatCount == i + 1
+            return m.wire("beat_part\(i)", m.cat([isKept, isLast, beatData.bits(i * width + width - 1, i * width)]))
+        }
         var level = 0
-        while (1 << level) < p {
-            let shift = (1 << level) % p, bit = level
-            lanes = (0..<p).map { i in m.wire("in_read_rotated\(bit)_\(i)", mux(turnA[bit], lanes[(i - shift + p) % p], lanes[i])) }
+        while (1 << level) < b {
+            let shift = (1 << level) % b, bit = level
+            written = (0..<b).map { i in m.wire("in_write_rotated\(bit)_\(i)", mux(beatBank[bit], written[(i - shift + b) % b], written[i])) }
+            level += 1
+        }
+        // Reading: bank j takes the request of engine (j - t) mod B.
+        var lanes = (0..<b).map { i in i < n ? requests[i] : m.constant(0, width: addressBits) }
+        level = 0
+        while (1 << level) < b {
+            let shift = (1 << level) % b, bit = level
+            lanes = (0..<b).map { i in m.wire("in_read_rotated\(bit)_\(i)", mux(turnA[bit], lanes[(i - shift + b) % b], lanes[i])) }
             level += 1
         }
         var bankData: [Signal] = []
-        for b in 0..<p {
-            m.scope("in_bank\(b)") {
-                bankData.append(m.ram("mem", width: width, depth: n * rows, writeEnable: writes, writeAddress: writeAddress,
-                                      writeData: input.data.bits(b * width + width - 1, b * width), readAddress: lanes[b], readEnable: nil))
+        for j in 0..<b {
+            m.scope("in_bank\(j)") {
+                let row = b == 1 ? beatRow : mux(beatBank > j, beatRow + 1, beatRow)
+                bankData.append(m.ram("mem", width: width + 1, depth: n * rows, writeEnable: beatValid && written[j][width + 1],
+                                      writeAddress: address(beatEngine, row), writeData: written[j].bits(width, 0),
+                                      readAddress: lanes[j], readEnable: nil))
             }
         }
-        // The data back: engine e takes bank (e + t) mod P, t the turn its read was issued in.
+        // The data back: engine e takes bank (e + t) mod B, t the turn its read was issued in.
         var back = bankData
         level = 0
-        while (1 << level) < p {
-            let shift = (1 << level) % p, bit = level
-            back = (0..<p).map { i in m.wire("in_data_rotated\(bit)_\(i)", mux(turnB[bit], back[(i + shift) % p], back[i])) }
+        while (1 << level) < b {
+            let shift = (1 << level) % b, bit = level
+            back = (0..<b).map { i in m.wire("in_data_rotated\(bit)_\(i)", mux(turnB[bit], back[(i + shift) % b], back[i])) }
             level += 1
         }
         for e in 0..<n {
             m.within(scopes[e]) {
-                let cData = m.register("in_c_data", width: width, reset: nil)
+                let cData = m.register("in_c_data", width: width + 1, reset: nil)
                 cData.assign(back[e])
                 let entry = m.distributedRam("in_prefetch", width: width + 1, depth: prefetchDepth, writeEnable: prefetch[e].write,
-                                             writeAddress: prefetch[e].writePointer.bits(prefetchBits - 1, 0),
-                                             writeData: m.cat([returns[e].last, cData]),
+                                             writeAddress: prefetch[e].writePointer.bits(prefetchBits - 1, 0), writeData: cData,
                                              readAddress: prefetch[e].readPointer.bits(prefetchBits - 1, 0))
                 outputs[e].data.assign(entry.bits(width - 1, 0))
                 outputs[e].last?.assign(entry[width])

@@ -82,46 +82,46 @@ struct BankedFrameOutput {
             m.within(scopes[e]) {
                 let r = results[e]
                 // Results wait here for their bank's turn.
-                let stageWrite = m.register("stage_write", width: stageBits + 1, reset: 0)
-                let stageRead = m.register("stage_read", width: stageBits + 1, reset: 0)
-                let stageUsed = m.wire("stage_used", stageWrite - stageRead)
-                let stageTakes = m.wire("stage_takes", r.valid && !stageUsed[stageBits])
+                let stageWrite = m.register("out_stage_write", width: stageBits + 1, reset: 0)
+                let stageRead = m.register("out_stage_read", width: stageBits + 1, reset: 0)
+                let stageUsed = m.wire("out_stage_used", stageWrite - stageRead)
+                let stageTakes = m.wire("out_stage_takes", r.valid && !stageUsed[stageBits])
                 r.ready.assign(!stageUsed[stageBits])
                 m.when(stageTakes) { stageWrite.assign(stageWrite + 1) }
                 let kept: Signal = r.keep.map { $0[0] } ?? m.constant(1, width: 1)
                 let ends: Signal = r.last ?? m.constant(0, width: 1)
-                let head = m.distributedRam("stage", width: width + 2, depth: stageDepth, writeEnable: stageTakes,
+                let head = m.distributedRam("out_stage", width: width + 2, depth: stageDepth, writeEnable: stageTakes,
                                             writeAddress: stageWrite.bits(stageBits - 1, 0), writeData: m.cat([ends, kept, r.data]),
                                             readAddress: stageRead.bits(stageBits - 1, 0))
-                let headValid = m.wire("stage_valid", stageUsed != 0)
+                let headValid = m.wire("out_stage_valid", stageUsed != 0)
                 let headKept = head[width], headLast = head[width + 1]
 
-                let phase = m.register("phase", width: bankBits, reset: UInt64(e % p))
+                let phase = m.register("out_phase", width: bankBits, reset: UInt64(e % p))
                 phase.assign(advance(phase))
-                let writeBank = m.register("write_bank", width: bankBits, reset: 0)
-                let writeRow = m.register("write_row", width: pointerBits, reset: 0)
-                let readRow = m.register("read_row", width: pointerBits, reset: 0)
-                let ringFull = m.wire("ring_full", (writeRow - readRow)[rowBits])
+                let writeBank = m.register("out_write_bank", width: bankBits, reset: 0)
+                let writeRow = m.register("out_write_row", width: pointerBits, reset: 0)
+                let readRow = m.register("out_read_row", width: pointerBits, reset: 0)
+                let ringFull = m.wire("out_ring_full", (writeRow - readRow)[rowBits])
 
-                let recordWrite = m.register("record_write", width: recordBits + 1, reset: 0)
-                let recordRead = m.register("record_read", width: recordBits + 1, reset: 0)
-                let recordsUsed = m.wire("records_used", recordWrite - recordRead)
+                let recordWrite = m.register("out_record_write", width: recordBits + 1, reset: 0)
+                let recordRead = m.register("out_record_read", width: recordBits + 1, reset: 0)
+                let recordsUsed = m.wire("out_records_used", recordWrite - recordRead)
                 // One record may be on its way (stage A) when this is judged.
-                let recordRoom = m.wire("record_room", recordsUsed < recordDepth - 1)
+                let recordRoom = m.wire("out_record_room", recordsUsed < recordDepth - 1)
 
                 // Stage A: this cycle's decision, registered.
-                let aWrite = m.register("a_write", width: 1, reset: 0)
-                let aData = m.register("a_data", width: width, reset: nil)
-                let aRow = m.register("a_row", width: rowBits, reset: nil)
-                let aCloses = m.register("a_closes", width: 1, reset: 0)
-                let aRecord = m.register("a_record", width: 1, reset: 0)
-                let aRecordData = m.register("a_record_data", width: recordWidth, reset: nil)
+                let aWrite = m.register("out_a_write", width: 1, reset: 0)
+                let aData = m.register("out_a_data", width: width, reset: nil)
+                let aRow = m.register("out_a_row", width: rowBits, reset: nil)
+                let aCloses = m.register("out_a_closes", width: 1, reset: 0)
+                let aRecord = m.register("out_a_record", width: 1, reset: 0)
+                let aRecordData = m.register("out_a_record_data", width: recordWidth, reset: nil)
 
-                let stopped = errors[e] != nil ? m.register("error_reported", width: 1, reset: 0) : m.constant(0, width: 1)
-                let inPhase = m.wire("in_phase", phase == writeBank)
-                let closesRow = m.wire("closes_row", headLast || writeBank == p - 1)
-                let writes = m.wire("writes", headValid && headKept && inPhase && !ringFull && (!headLast || recordRoom) && !stopped)
-                let marksEmpty = m.wire("marks_empty", headValid && !headKept && recordRoom && !stopped)
+                let stopped = errors[e] != nil ? m.register("out_error_reported", width: 1, reset: 0) : m.constant(0, width: 1)
+                let inPhase = m.wire("out_in_step", phase == writeBank)
+                let closesRow = m.wire("out_closes_row", headLast || writeBank == p - 1)
+                let writes = m.wire("out_writes", headValid && headKept && inPhase && !ringFull && (!headLast || recordRoom) && !stopped)
+                let marksEmpty = m.wire("out_marks_empty", headValid && !headKept && recordRoom && !stopped)
                 m.when(writes || marksEmpty) { stageRead.assign(stageRead + 1) }
                 aWrite.assign(writes)
                 aData.assign(head.bits(width - 1, 0))
@@ -141,7 +141,7 @@ struct BankedFrameOutput {
                 if let error = errors[e] {
                     // Once the engine's results so far are written (its partial row is dropped),
                     // a record that ends its output.
-                    let raise = m.wire("error_raise", error && !stopped && !headValid && recordRoom)
+                    let raise = m.wire("out_error_raise", error && !stopped && !headValid && recordRoom)
                     m.when(raise) {
                         stopped.assign(1)
                         aRecord.assign(1)
@@ -152,14 +152,14 @@ struct BankedFrameOutput {
                 // Stage A lands: rows closed and records written with the banks' register stage.
                 // The banks are written a cycle later, but so is the collector's read: it
                 // registers the address first.
-                let closed = m.register("closed_rows", width: pointerBits, reset: 0)
+                let closed = m.register("out_closed_rows", width: pointerBits, reset: 0)
                 m.when(aCloses) { closed.assign(closed + 1) }
-                let record = m.distributedRam("records", width: recordWidth, depth: recordDepth, writeEnable: aRecord,
+                let record = m.distributedRam("out_records", width: recordWidth, depth: recordDepth, writeEnable: aRecord,
                                               writeAddress: recordWrite.bits(recordBits - 1, 0), writeData: aRecordData,
                                               readAddress: recordRead.bits(recordBits - 1, 0))
                 m.when(aRecord) { recordWrite.assign(recordWrite + 1) }
-                sides.append(EngineSide(request: m.wire("request", m.cat([aWrite, address(e, aRow), aData])), readRow: readRow,
-                                        closedRows: closed, recordValid: m.wire("record_valid", recordsUsed != 0),
+                sides.append(EngineSide(request: m.wire("out_request", m.cat([aWrite, address(e, aRow), aData])), readRow: readRow,
+                                        closedRows: closed, recordValid: m.wire("out_record_valid", recordsUsed != 0),
                                         record: record, recordRead: recordRead))
             }
         }

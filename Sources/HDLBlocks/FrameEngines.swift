@@ -86,13 +86,13 @@ public struct FrameEngines {
         let hasError = engine.port(named: "error") != nil
         // Set once the collector reaches an engine's error row.
         let failed = hasError ? m.register("failed", width: 1, reset: 0) : m.constant(0, width: 1)
-        // Beats are full but a frame's last (section 10), so a beat is a row of the banks.
+        // The input through banks shared by the engines (BankedFrameInput).
         var bankedIn: BankedFrameInput? = nil
-        if bankedInput && n >= 2 && inParts >= n {
+        if bankedInput && n >= 2 {
             let takes = m.wire("dispatch_takes", width: 1)
             let block = m.within(m.scope("in")) {
                 BankedFrameInput(m, input: input, parts: inParts, lastIndex: lastIndexIn, ends: dispatchEnds, turn: dispatchTurn,
-                                 writes: takes, scopes: engineScopes, rows: inputDepth)
+                                 writes: takes, scopes: engineScopes, partsPerFrame: inputDepth * inParts, prefetchDepth: 16)
             }
             takes.assign(input.valid && block.ready && !failed)
             readies.append(block.ready)
