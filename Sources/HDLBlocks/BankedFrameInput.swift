@@ -168,7 +168,7 @@ struct BankedFrameInput {
         var bankData: [Signal] = []
         for j in 0..<b {
             m.scope("in_bank\(j)") {
-                let row = b == 1 ? beatRow : mux(beatBank > j, beatRow + 1, beatRow)
+                let row = j == b - 1 ? beatRow : mux(beatBank > j, beatRow + 1, beatRow)   // no bank comes after the last
                 bankData.append(m.ram("mem", width: width + 1, depth: n * rows, writeEnable: beatValid && written[j][width + 1],
                                       writeAddress: address(beatEngine, row), writeData: written[j].bits(width, 0),
                                       readAddress: lanes[j], readEnable: nil))
