@@ -8,7 +8,8 @@ import HDL
 ///
 /// **In.** Beats of up to `inParts` elements (`keep` a prefix; none: all kept), `last` on a
 /// frame's last beat. The dispatcher sends frame f to engine f mod N: the beat goes into that
-/// engine's input FIFO, and a beat with `last` moves the turn on. With `cutEvery` R, a frame is
+/// engine's input FIFO (with `bankedInput` and N >= 2: its ring in one buffer shared by all
+/// engines, `BankedFrameInput`), and a beat with `last` moves the turn on. With `cutEvery` R, a frame is
 /// also cut after every R beats (a tANS encoder's MAX_FRAME: R full beats of values), so each
 /// engine's frame is one of its results.
 ///
@@ -22,7 +23,9 @@ import HDL
 /// last row may be shorter, or empty) and writes it to the output FIFO in the next cycle,
 /// without stalling the engine.
 ///
-/// **Out.** The collector loads rows from engine 0's FIFO into its row register until a row with
+/// **Out.** With `bankedOutput` and P >= N >= 2, the results go into one buffer of P banks
+/// shared by all engines and are collected from it (`BankedFrameOutput`). Otherwise the
+/// collector loads rows from engine 0's FIFO into its row register until a row with
 /// `last`, then engine 1's, and so on: results in stream order, beats of up to `outParts` elements with `keep` (a
 /// prefix) and `last` on a frame's last beat; an empty frame's row moves the turn on without a
 /// beat. No decision waits on a FIFO's RAM read: the RAMs' data only reaches registers. The
