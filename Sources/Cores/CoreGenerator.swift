@@ -14,14 +14,18 @@ public struct CoreRequest: Sendable, Equatable {
     /// A tANS encoder's MAX_FRAME (values it holds per frame); with engines, also the frame size
     /// the buffers are sized for.
     public var maxFrame: Int
+    /// Frame engines: buffers shared by the engines (banks) or a FIFO per engine; nil: on each
+    /// side whichever takes fewer block RAMs.
+    public var sharedBuffers: Bool?
 
     public init(role: Role, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil, engines: Int? = nil,
-                maxFrame: Int = TANSEncoderCore.defaultMaxFrame) {
+                maxFrame: Int = TANSEncoderCore.defaultMaxFrame, sharedBuffers: Bool? = nil) {
         self.role = role
         self.valuesPerBeat = valuesPerBeat
         self.wordsPerBeat = wordsPerBeat
         self.engines = engines
         self.maxFrame = maxFrame
+        self.sharedBuffers = sharedBuffers
     }
 }
 
@@ -38,10 +42,12 @@ public enum CoreGenerator {
     /// defaults; a one-lane codebook's cores move one value and one word per beat.
     static let designs: [CoreDesign] = [
         CoreDesign(name: "encoder with frame engines", serves: { _, r in r.engines != nil && r.role == .encoder }) { book, r in
-            try FrameEngineCore.encoder(codebook: book, engines: r.engines ?? 1, valuesPerBeat: r.valuesPerBeat, wordsPerBeat: r.wordsPerBeat, maxFrame: r.maxFrame)
+            try FrameEngineCore.encoder(codebook: book, engines: r.engines ?? 1, valuesPerBeat: r.valuesPerBeat, wordsPerBeat: r.wordsPerBeat, maxFrame: r.maxFrame,
+                                       sharedBuffers: r.sharedBuffers)
         },
         CoreDesign(name: "decoder with frame engines", serves: { _, r in r.engines != nil && r.role == .decoder }) { book, r in
-            try FrameEngineCore.decoder(codebook: book, engines: r.engines ?? 1, valuesPerBeat: r.valuesPerBeat, wordsPerBeat: r.wordsPerBeat, maxFrame: r.maxFrame)
+            try FrameEngineCore.decoder(codebook: book, engines: r.engines ?? 1, valuesPerBeat: r.valuesPerBeat, wordsPerBeat: r.wordsPerBeat, maxFrame: r.maxFrame,
+                                       sharedBuffers: r.sharedBuffers)
         },
         CoreDesign(name: "one-lane decoder", serves: { b, r in r.engines == nil && b.lanes == 1 && r.role == .decoder && r.isOneByOne }) { book, _ in
             switch book.coder {
@@ -86,10 +92,11 @@ public enum CoreGenerator {
     /// other); `engines`, N frame engines.
     public static func modules(for codebook: Codebook, decoder: Bool = true, encoder: Bool = true,
                                maxFrame: Int = TANSEncoderCore.defaultMaxFrame, valuesPerBeat: Int? = nil,
-                               wordsPerBeat: Int? = nil, engines: Int? = nil) throws -> [Module] {
+                               wordsPerBeat: Int? = nil, engines: Int? = nil, sharedBuffers: Bool? = nil) throws -> [Module] {
         let roles = [decoder ? CoreRequest.Role.decoder : nil, encoder ? .encoder : nil].compactMap { $0 }
         return try roles.map { role in
-            try module(for: codebook, CoreRequest(role: role, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, engines: engines, maxFrame: maxFrame))
+            try module(for: codebook, CoreRequest(role: role, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, engines: engines,
+                                                  maxFrame: maxFrame, sharedBuffers: sharedBuffers))
         }
     }
 

@@ -59,6 +59,33 @@ public enum FrameEngineCore {
         return (p, q, average)
     }
 
+    /// ECP5 DP16KD block RAMs a `width` x `depth` memory takes: the best of the primitive's
+    /// shapes (16384 x 1 ... 1024 x 18, and 512 x 36 for a simple dual port), side by side and
+    /// stacked. The engines' buffers are chosen by this count.
+    static func blockRams(width: Int, depth: Int) -> Int {
+        let shapes = [(16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)]
+        return shapes.map { shape in ((width + shape.1 - 1) / shape.1) * ((depth + shape.0 - 1) / shape.0) }.min() ?? 0
+    }
+
+    /// Which sides of a core with `n` engines go through buffers shared by the engines (banks,
+    /// `BankedFrameInput`/`BankedFrameOutput`) rather than a FIFO per engine a whole beat wide:
+    /// `requested` if given, else each side that way exactly when its banks take fewer block RAMs
+    /// (a FIFO per engine read a beat wide is mostly empty once it is under 512 rows, so N of
+    /// them grow as N squared; the banks cost what the frames need, but their rotations cost LUTs).
+    static func sharedSides(engines n: Int, requested: Bool?, inBeat: Int, inWidth: Int, inFifoWidth: Int, inRows: Int,
+                            outBeat: Int, outWidth: Int, outFifoWidth: Int, outRows: Int) -> (input: Bool, output: Bool) {
+        guard n >= 2 else { return (false, false) }
+        let inBanks = max(n, inBeat)
+        let inRing = BlockFifo.rounded((inRows * inBeat + inBanks - 1) / inBanks)
+        let sharedIn = inBanks * blockRams(width: inWidth + 1, depth: n * inRing)
+        let ownIn = n * blockRams(width: inFifoWidth, depth: BlockFifo.rounded(inRows))
+        let canShareOut = outBeat >= n
+        let sharedOut = outBeat * blockRams(width: outWidth, depth: n * BlockFifo.rounded(outRows))
+        let ownOut = n * blockRams(width: outFifoWidth, depth: BlockFifo.rounded(outRows))
+        if let requested { return (requested, requested && canShareOut) }
+        return (sharedIn < ownIn, canShareOut && sharedOut < ownOut)
+    }
+
     /// Drives the core's output port from the engines' collected beats (`tkeep` only where the
     /// port has it: P = Q = 1 cores have section 8's ports).
     static func drive(_ port: HDL.Stream, from collected: HDL.Stream, in m: ModuleBuilder) {
@@ -75,7 +102,7 @@ public enum FrameEngineCore {
     /// cuts longer input frames there, as a tANS encoder without engines does. The buffers are
     /// sized for frames of `maxFrame` values.
     public static func encoder(codebook: Codebook, engines n: Int, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil,
-                               maxFrame requestedFrame: Int = TANSEncoderCore.defaultMaxFrame) throws -> Module {
+                               maxFrame requestedFrame: Int = TANSEncoderCore.defaultMaxFrame, sharedBuffers: Bool? = nil) throws -> Module {
         let (p, q, average) = try beatWidths(codebook, engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, role: .encoder)
         let isTANS: Bool = if case .tans = codebook.coder { true } else { false }
         var maxFrame = requestedFrame
@@ -93,15 +120,17 @@ public enum FrameEngineCore {
         let words = wordsPerFrame(codebook, values: maxFrame)
         let outputRows = 2 * ((words + q - 1) / q) + 2
         let keepPorts = p > 1 || q > 1
+        let shared = sharedSides(engines: n, requested: sharedBuffers, inBeat: p, inWidth: valueBits,
+                                 inFifoWidth: max(1, bitsToAddress(p)) + p * valueBits + 1, inRows: inputRows,
+                                 outBeat: q, outWidth: 32, outFifoWidth: q * 32 + bitsToAddress(q + 1) + 1, outRows: outputRows)
 
         return try Module("\(codebook.name)_encoder") { m in
             m.comment("\(codebook.coder.name == "huffman" ? "Huffman" : "tANS") encoder for codebook '\(codebook.name)' with N = \(n) frame engines (FORMAT.md section 12), K = \(codebook.lanes) lane(s).")
             m.comment("P = \(p) values per beat in (s_axis\(keepPorts ? ", tkeep per value" : ""), tlast on a frame's last value), Q = \(q) words per beat out (m_axis\(keepPorts ? ", tkeep per word" : ""), tlast on a frame's last word).")
             m.comment("Frame f is coded by engine f mod \(n) (\(engine.name), one value per cycle), and its words leave in stream order.")
             if isTANS { m.comment("MAX_FRAME = \(maxFrame) values: a longer input frame is cut into frames of \(maxFrame) values (the last one shorter), each a valid frame.") }
-            let banked = n >= 2 && p >= n
-            m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(p) values in (\(maxFrame) values a frame), \(BlockFifo.rounded(outputRows)) rows of \(q) words out (two frames of about \(words) words), both in block RAM"
-                      + (banked ? "; the values in in one buffer of \(p) banks shared by the engines (bank j holds value j of each beat; engine e reads bank (e + t) mod \(p) at cycle t)." : "."))
+            m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(p) values in (\(maxFrame) values a frame), \(BlockFifo.rounded(outputRows)) rows of \(q) words out (two frames of about \(words) words), in block RAM"
+                      + (shared.input ? "; the values in through one buffer of \(max(n, p)) banks shared by the engines (engine e reads bank (e + t) mod \(max(n, p)) at cycle t)." : "."))
             CoreHeader.describe(m, codebook: codebook, timing: [
                 "Throughput: up to \(n) values per cycle (one per engine) while Q = \(q) words per cycle carry the output (\(String(format: "%.2f", average)) bits per value on average).",
                 "Latency: about a frame: a frame's words leave after its engine has coded it\(isTANS ? " (a tANS engine holds the whole frame first)" : "").",
@@ -109,7 +138,8 @@ public enum FrameEngineCore {
             let values = m.sinkPort("s_axis", StreamShape(dataWidth: p * valueBits, hasLast: true, keepWidth: keepPorts ? p : nil))
             let words = m.sourcePort("m_axis", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: keepPorts ? q : nil))
             let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: values, inParts: p, outParts: q,
-                                    inputDepth: inputRows, outputDepth: outputRows, cutEvery: isTANS ? maxFrame / p : nil, bankedInput: n >= 2)
+                                    inputDepth: inputRows, outputDepth: outputRows, cutEvery: isTANS ? maxFrame / p : nil,
+                                    bankedInput: shared.input, bankedOutput: shared.output)
             drive(words, from: farm.output, in: m)
         }
     }
@@ -123,7 +153,7 @@ public enum FrameEngineCore {
     /// while the collector still drains the frames before it. Longer frames are decoded too, with
     /// waits.
     public static func decoder(codebook: Codebook, engines n: Int, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil,
-                               maxFrame: Int = TANSEncoderCore.defaultMaxFrame) throws -> Module {
+                               maxFrame: Int = TANSEncoderCore.defaultMaxFrame, sharedBuffers: Bool? = nil) throws -> Module {
         let (p, q, average) = try beatWidths(codebook, engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, role: .decoder)
         guard maxFrame >= 1 else { throw CoreError.unsupported("--max-frame must be at least 1, is \(maxFrame)") }
         let framing = DecoderFraming.engine
@@ -136,15 +166,20 @@ public enum FrameEngineCore {
         let inputRows = (words + q - 1) / q
         let outputRows = (maxFrame + p - 1) / p
         let keepPorts = p > 1 || q > 1
+        let shared = sharedSides(engines: n, requested: sharedBuffers, inBeat: q, inWidth: 32,
+                                 inFifoWidth: max(1, bitsToAddress(q)) + q * 32 + 1, inRows: inputRows,
+                                 outBeat: p, outWidth: valueBits, outFifoWidth: p * valueBits + 1 + bitsToAddress(p + 1) + 1, outRows: outputRows)
 
         return try Module("\(codebook.name)_decoder") { m in
             m.comment("\(codebook.isHuffman ? "Huffman" : "tANS") decoder for codebook '\(codebook.name)' with N = \(n) frame engines (FORMAT.md section 12), K = \(codebook.lanes) lane(s).")
             m.comment("Q = \(q) words per beat in (s_axis\(keepPorts ? ", tkeep per word" : ""), tlast on the beat with a frame's last word; a beat holds words of one frame), P = \(p) values per beat out (m_axis\(keepPorts ? ", tkeep per value" : ""), tlast on a frame's last value).")
             m.comment("Frame f is decoded by engine f mod \(n) (\(engine.name), one value per cycle), and its values leave in stream order; an empty frame gives no beat.")
             m.comment("error (sticky until reset) rises when the frames before a corrupt one have left: an invalid code, a tANS frame not ending in state 0, or EOF not ending in the tlast word (early or late).")
-            let banked = n >= 2 && p >= n
-            m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(q) words in (a frame of \(maxFrame) values at about \(words) words), \(BlockFifo.rounded(outputRows)) rows of \(p) values out, both in block RAM"
-                      + (banked ? "; the values out in one buffer of \(p) banks shared by the engines (bank j holds value j of each row; engine e writes bank (e + t) mod \(p) at cycle t)." : "."))
+            var sharing: [String] = []
+            if shared.input { sharing.append("the words in through one buffer of \(max(n, q)) banks shared by the engines (engine e reads bank (e + t) mod \(max(n, q)) at cycle t)") }
+            if shared.output { sharing.append("the values out through one buffer of \(p) banks shared by the engines (bank j holds value j of each row; engine e writes bank (e + t) mod \(p) at cycle t)") }
+            m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(q) words in (a frame of \(maxFrame) values at about \(words) words), \(BlockFifo.rounded(outputRows)) rows of \(p) values out, in block RAM"
+                      + (sharing.isEmpty ? "." : "; " + sharing.joined(separator: "; ") + "."))
             CoreHeader.describe(m, codebook: codebook, timing: [
                 "Throughput: up to \(n) values per cycle (one per engine) while Q = \(q) words per cycle carry the input (\(String(format: "%.2f", average)) bits per value on average) and frames are about \(maxFrame) values or fewer.",
                 "Latency: about a frame: a frame's values leave once the frames before it have left (each engine starts on its frame's first word).",
@@ -153,7 +188,7 @@ public enum FrameEngineCore {
             let values = m.sourcePort("m_axis", StreamShape(dataWidth: p * valueBits, hasLast: true, keepWidth: keepPorts ? p : nil))
             let error = m.output("error")
             let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: input, inParts: q, outParts: p,
-                                    inputDepth: inputRows, outputDepth: outputRows, bankedInput: n >= 2, bankedOutput: banked)
+                                    inputDepth: inputRows, outputDepth: outputRows, bankedInput: shared.input, bankedOutput: shared.output)
             drive(values, from: farm.output, in: m)
             error.assign(farm.error ?? m.constant(0, width: 1))
         }

@@ -108,6 +108,9 @@ struct Generate: ParsableCommand {
     @Option(help: "Frame engines (FORMAT.md section 12): N copies of the one-frame core code whole frames side by side behind one stream, decoders and encoders; P defaults to N.")
     var engines: Int?
 
+    @Flag(inversion: .prefixedNo, help: "Frame engines: buffers shared by all engines (banks) or a FIFO per engine on both sides (default: on each side whichever takes fewer block RAMs).")
+    var sharedBuffers: Bool?
+
     @Flag(help: "Write block-RAM ROM contents to <module>_<rom>.hex files read by $readmemh (run the tools from the output folder), not into the Verilog.")
     var romFiles = false
 
@@ -125,6 +128,7 @@ struct Generate: ParsableCommand {
         } else if design != nil {
             throw ValidationError("--design and --codebook name two different things to write; give one")
         }
+        if let sharedBuffers, engines == nil { throw ValidationError("--\(sharedBuffers ? "" : "no-")shared-buffers needs --engines") }
         // Only a bare `hwgen` asks for help; with anything else on the line, parsing goes on to
         // report unknown options and arguments, and `run` a line that names nothing to write.
         if codebook == nil && design == nil && CommandLine.arguments.count <= 1 { throw CleanExit.helpRequest(HWGen.self) }
@@ -147,7 +151,7 @@ struct Generate: ParsableCommand {
                 let both = decoder == encoder
                 modules = try CoreGenerator.modules(for: book, decoder: both || decoder, encoder: both || encoder,
                                                    maxFrame: maxFrame ?? TANSEncoderCore.defaultMaxFrame, valuesPerBeat: valuesPerBeat,
-                                                   wordsPerBeat: wordsPerBeat, engines: engines)
+                                                   wordsPerBeat: wordsPerBeat, engines: engines, sharedBuffers: sharedBuffers)
             } else if let design {
                 modules = [try design.module()]
             }

@@ -23,11 +23,14 @@ struct Sim: ParsableCommand {
     var valuesPerBeat: Int?
     @Option(help: "Frame engines (FORMAT.md section 12): run the decoder and the encoder with N engines (P values per beat, default N).")
     var engines: Int?
+    @Flag(inversion: .prefixedNo, help: "Frame engines: buffers shared by all engines (banks) or a FIFO per engine on both sides (default: on each side whichever takes fewer block RAMs).")
+    var sharedBuffers: Bool?
     @OptionGroup var input: ValueInputOptions
     @Argument(help: "Data: .safetensors, .npy, model folders, or raw values.") var files: [String]
 
     func validate() throws {
         guard (1...100).contains(valid), (1...100).contains(ready) else { throw ValidationError("--valid and --ready are percentages, 1 to 100") }
+        if let sharedBuffers, engines == nil { throw ValidationError("--\(sharedBuffers ? "" : "no-")shared-buffers needs --engines") }
         guard TANSEncoderCore.maxFrameRange.contains(frameSize) else {
             throw ValidationError("--frame-size must be \(TANSEncoderCore.maxFrameRange.lowerBound) to \(TANSEncoderCore.maxFrameRange.upperBound)")
         }
@@ -52,6 +55,7 @@ struct Sim: ParsableCommand {
         check.traceFormat = TraceFormat(rawValue: traceFormat) ?? .vcd
         check.valuesPerBeat = valuesPerBeat
         check.engines = engines
+        check.sharedBuffers = sharedBuffers
         let (outcomes, bits) = try check.run(values)
         print(String(format: "%@: %d values in frames of %d, %.4f bits/value, ratio %.3f; tvalid %d%%, tready %d%%",
                      book.name, values.count, frameSize, bits, Double(book.layout.valueBits) / bits, valid, ready))

@@ -148,12 +148,19 @@ struct FormalTests {
         let book = try SymbiYosys.book(name)
         // About 4 minutes a coder for both roles on CI's 2 cores: the encoders run in the long tier.
         for role in TestScale.pick(quick: [FormalHarness.Role.decoder], long: [.decoder, .encoder]) {
-            let core = try CoreGenerator.module(for: book, CoreRequest(role: role == .decoder ? .decoder : .encoder, engines: 2, maxFrame: 4))
-            #expect(core.port(named: "s_axis_tlast") != nil && core.port(named: "m_axis_tkeep") != nil, "\(core.name) with engines")
-            let wrapper = try FormalHarness.module(core: core, codebook: book, role: role, maxFrame: 4, countWidth: 6)
-            for task in ["bmc", "cover"] {
-                let result = try SymbiYosys.run(wrapper, task: task, depth: role == .encoder && name.contains("tans") ? 30 : 24)
-                #expect(result.status == "PASS", "\(core.name) \(task): \(result.log.suffix(3000))")
+            // Buffers per engine (what these frames of 4 values get) with every cover; in the long
+            // tier also the buffers shared by the engines (banks), bmc only: their covers lie
+            // beyond depth 24 (a frame crosses a few more registers).
+            for shared in TestScale.pick(quick: [false], long: [false, true]) {
+                let request = CoreRequest(role: role == .decoder ? .decoder : .encoder, engines: 2, maxFrame: 4, sharedBuffers: shared)
+                let core = try CoreGenerator.module(for: book, request)
+                #expect(core.port(named: "s_axis_tlast") != nil && core.port(named: "m_axis_tkeep") != nil, "\(core.name) with engines")
+                #expect(core.comments.contains { $0.contains("through one buffer") } == shared, "\(core.name): shared buffers \(shared)")
+                let wrapper = try FormalHarness.module(core: core, codebook: book, role: role, maxFrame: 4, countWidth: 6)
+                for task in shared ? ["bmc"] : ["bmc", "cover"] {
+                    let result = try SymbiYosys.run(wrapper, task: task, depth: role == .encoder && name.contains("tans") ? 30 : 24)
+                    #expect(result.status == "PASS", "\(core.name) shared \(shared) \(task): \(result.log.suffix(3000))")
+                }
             }
         }
     }

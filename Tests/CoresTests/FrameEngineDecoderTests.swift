@@ -22,16 +22,18 @@ struct FrameEngineDecoderTests {
         let engines: Int
         var valuesPerBeat: Int? = nil
         var wordsPerBeat: Int? = nil
+        /// Buffers shared by the engines (banks) or one per engine; nil: the generator's choice.
+        var sharedBuffers: Bool? = nil
         /// The frame size the buffers are sized for (frames may be longer).
         var maxFrame = 4096
         var testDescription: String {
-            "\(codebook.name) (\(codebook.coder.name)) N = \(engines) P = \(valuesPerBeat.map(String.init) ?? "N") Q = \(wordsPerBeat.map(String.init) ?? "default") buffers for \(maxFrame) values"
+            "\(codebook.name) (\(codebook.coder.name)) N = \(engines) P = \(valuesPerBeat.map(String.init) ?? "N") Q = \(wordsPerBeat.map(String.init) ?? "default") \(sharedBuffers.map { $0 ? "shared buffers" : "buffers per engine" } ?? "buffers by block RAMs") buffers for \(maxFrame) values"
         }
-        var topName: String { "\(codebook.name)_n\(engines)_p\(valuesPerBeat ?? 0)_q\(wordsPerBeat ?? 0)_f\(maxFrame)_dec" }
+        var topName: String { "\(codebook.name)_n\(engines)_p\(valuesPerBeat ?? 0)_q\(wordsPerBeat ?? 0)_f\(maxFrame)_s\(sharedBuffers.map { $0 ? "1" : "0" } ?? "a")_dec" }
 
         func module() throws -> Module {
             try CoreGenerator.module(for: codebook, CoreRequest(role: .decoder, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat,
-                                                                engines: engines, maxFrame: maxFrame))
+                                                                engines: engines, maxFrame: maxFrame, sharedBuffers: sharedBuffers))
         }
 
         /// The reference stream's words, each word's tlast (it ends its frame), each frame's word
@@ -61,7 +63,8 @@ struct FrameEngineDecoderTests {
         for (i, vector) in try ConformanceVector.all().enumerated() {
             let book = try Codebook.parse(vector.codebookBytes)
             guard !vector.values.isEmpty else { continue }
-            let c = Case(codebook: book, values: Array(vector.values), frameSizes: vector.frameSizes, engines: [1, 2, 3, 8][i % 4], maxFrame: 64)
+            var c = Case(codebook: book, values: Array(vector.values), frameSizes: vector.frameSizes, engines: [1, 2, 3, 8][i % 4], maxFrame: 64)
+            c.sharedBuffers = [true, false, nil][i % 3]
             if (try? c.module()) != nil { cases.append(c) }
         }
         // Random one-lane codebooks with random N, P, Q and buffer sizes; frames from empty to
@@ -89,6 +92,7 @@ struct FrameEngineDecoderTests {
             if made % 2 == 1 { c.valuesPerBeat = 1 + Int(random.next() % UInt64(2 * n)) }
             if made % 3 == 1 { c.wordsPerBeat = 1 + Int(random.next() % UInt64(c.valuesPerBeat ?? n)) }
             c.maxFrame = 16 + Int(random.next() % 400)
+            c.sharedBuffers = [true, false, nil][(made / 2) % 3]
             guard (try? c.module()) != nil else { continue }
             cases.append(c)
             made += 1
@@ -99,9 +103,11 @@ struct FrameEngineDecoderTests {
         let all = try TensorValues.load(path: dataDir + "/minilm_ffn1_acts_layers_1_4.bf16.safetensors", tensors: "layer\\.4\\..*pre_gelu").all
         let real = Array(all.prefix(TestScale.pick(quick: 6 * 1024 + 300, long: 40 * 1024 + 300)))
         let realFrames = Array(repeating: 1024, count: real.count / 1024) + [real.count % 1024]
-        for file in ["minilm_ffn1_huffman", "minilm_ffn1_tans", "minilm_ffn1_tans_lanes2"] {
+        for (file, shared) in [("minilm_ffn1_huffman", true), ("minilm_ffn1_tans", false), ("minilm_ffn1_tans_lanes2", nil)] {
             let book = try Codebook.load(path: root.appendingPathComponent("examples/\(file).json").path)
-            cases.append(Case(codebook: book, values: real, frameSizes: realFrames, engines: 8, maxFrame: 1024))
+            var c = Case(codebook: book, values: real, frameSizes: realFrames, engines: 8, maxFrame: 1024)
+            c.sharedBuffers = shared
+            cases.append(c)
         }
         return cases
     }
@@ -123,7 +129,8 @@ struct FrameEngineDecoderTests {
             if book.isHuffmanBook != (cases.count % 2 == 0) { continue }
             let values = gen.values(count: 600, for: book)
             let frames = CoreHarness.randomFrames(values.count, maxFrame: 120, random: &random)
-            let c = Case(codebook: book, values: values, frameSizes: frames, engines: 3, valuesPerBeat: 1, wordsPerBeat: 1, maxFrame: 64)
+            var c = Case(codebook: book, values: values, frameSizes: frames, engines: 3, valuesPerBeat: 1, wordsPerBeat: 1, maxFrame: 64)
+            c.sharedBuffers = (cases.count / 2) % 2 == 0    // both coders with both buffers
             guard (try? c.module()) != nil, frames.count >= 6 else { continue }
             cases.append(c)
         }
@@ -132,7 +139,8 @@ struct FrameEngineDecoderTests {
 
     /// The encoder with the same engines as a check case (N = 3, P = Q = 1, MAX_FRAME 64).
     static func encoder(_ c: Case) throws -> Module {
-        try CoreGenerator.module(for: c.codebook, CoreRequest(role: .encoder, valuesPerBeat: 1, wordsPerBeat: 1, engines: c.engines, maxFrame: c.maxFrame))
+        try CoreGenerator.module(for: c.codebook, CoreRequest(role: .encoder, valuesPerBeat: 1, wordsPerBeat: 1, engines: c.engines, maxFrame: c.maxFrame,
+                                                                sharedBuffers: c.sharedBuffers))
             .renamed(c.topName + "_enc")
     }
 
@@ -155,6 +163,14 @@ struct FrameEngineDecoderTests {
         #expect(cases.contains { c in c.frameSizes.contains { $0 > c.maxFrame } }, "a frame longer than the buffers")
         #expect(cases.contains { $0.valuesPerBeat != nil } && cases.contains { $0.wordsPerBeat != nil })
         #expect(try Self.checkCases.get().count == 6)
+        // Both kinds of buffer on each side: banks shared by the engines, and a FIFO per engine.
+        let headers = try cases.filter { $0.engines >= 2 }.map { try $0.module().comments.joined(separator: " ") }
+        for side in ["words in through one buffer", "values out through one buffer"] {
+            #expect(headers.contains { $0.contains(side) } && headers.contains { !$0.contains(side) }, "\(side): both kinds")
+        }
+        let checkHeaders = try Self.checkCases.get().map { try $0.module().comments.joined(separator: " ") }
+        #expect(checkHeaders.contains { $0.contains("words in through one buffer") } && checkHeaders.contains { !$0.contains("words in through one buffer") },
+                "the frame check with both kinds of input buffer")
         // Every vector with values has a case, or its decoder with engines is refused for entries
         // over 32 bits (a lane vector, 17), by name.
         for (i, vector) in try ConformanceVector.all().enumerated() where !vector.values.isEmpty {

@@ -21,16 +21,18 @@ struct FrameEngineTests {
         let engines: Int
         var valuesPerBeat: Int? = nil
         var wordsPerBeat: Int? = nil
+        /// Buffers shared by the engines (banks) or one per engine; nil: the generator's choice.
+        var sharedBuffers: Bool? = nil
         var maxFrame = 4096
         var testDescription: String {
-            "\(codebook.name) (\(codebook.coder.name), K = \(codebook.lanes)) N = \(engines) P = \(valuesPerBeat.map(String.init) ?? "N") Q = \(wordsPerBeat.map(String.init) ?? "default") MAX_FRAME \(maxFrame)"
+            "\(codebook.name) (\(codebook.coder.name), K = \(codebook.lanes)) N = \(engines) P = \(valuesPerBeat.map(String.init) ?? "N") Q = \(wordsPerBeat.map(String.init) ?? "default") \(sharedBuffers.map { $0 ? "shared buffers" : "buffers per engine" } ?? "buffers by block RAMs") MAX_FRAME \(maxFrame)"
         }
-        var topName: String { "\(codebook.name)_n\(engines)_p\(valuesPerBeat ?? 0)_q\(wordsPerBeat ?? 0)_f\(maxFrame)_engines" }
+        var topName: String { "\(codebook.name)_n\(engines)_p\(valuesPerBeat ?? 0)_q\(wordsPerBeat ?? 0)_f\(maxFrame)_s\(sharedBuffers.map { $0 ? "1" : "0" } ?? "a")_engines" }
         var isTANS: Bool { if case .tans = codebook.coder { true } else { false } }
 
         func module() throws -> Module {
             try CoreGenerator.module(for: codebook, CoreRequest(role: .encoder, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat,
-                                                                engines: engines, maxFrame: maxFrame))
+                                                                engines: engines, maxFrame: maxFrame, sharedBuffers: sharedBuffers))
         }
 
         /// The coded frames: tANS input frames cut at MAX_FRAME (rounded down to a multiple of P
@@ -60,7 +62,8 @@ struct FrameEngineTests {
             guard !frames.isEmpty else { continue }
             let values = Array(vector.values)
             let n = [1, 2, 3, 8][i % 4]
-            let c = Case(codebook: book, values: values, frameSizes: frames, engines: n, maxFrame: 64)
+            var c = Case(codebook: book, values: values, frameSizes: frames, engines: n, maxFrame: 64)
+            c.sharedBuffers = [true, false, nil][i % 3]
             if (try? c.module()) != nil { cases.append(c) }
         }
         // Random codebooks, one lane or K, with random N, P, Q; frames from 1 value to several
@@ -87,6 +90,7 @@ struct FrameEngineTests {
             if made % 3 == 1 { c.wordsPerBeat = 1 + Int(random.next() % UInt64(c.valuesPerBeat ?? n)) }
             let p = c.valuesPerBeat ?? n
             c.maxFrame = c.isTANS ? p * (1 + Int(random.next() % 40)) : 256
+            c.sharedBuffers = [true, false, nil][(made / 2) % 3]
             guard (try? c.module()) != nil else { continue }
             cases.append(c)
             made += 1
@@ -97,9 +101,11 @@ struct FrameEngineTests {
         let all = try TensorValues.load(path: dataDir + "/minilm_ffn1_acts_layers_1_4.bf16.safetensors", tensors: "layer\\.4\\..*pre_gelu").all
         let real = Array(all.prefix(TestScale.pick(quick: 6 * 1024 + 300, long: 40 * 1024 + 300)))
         let realFrames = Array(repeating: 1024, count: real.count / 1024) + [real.count % 1024]
-        for file in ["minilm_ffn1_huffman", "minilm_ffn1_tans", "minilm_ffn1_tans_lanes2"] {
+        for (file, shared) in [("minilm_ffn1_huffman", true), ("minilm_ffn1_tans", false), ("minilm_ffn1_tans_lanes2", nil)] {
             let book = try Codebook.load(path: root.appendingPathComponent("examples/\(file).json").path)
-            cases.append(Case(codebook: book, values: real, frameSizes: realFrames, engines: 8, maxFrame: 1024))
+            var c = Case(codebook: book, values: real, frameSizes: realFrames, engines: 8, maxFrame: 1024)
+            c.sharedBuffers = shared
+            cases.append(c)
         }
         return cases
     }
@@ -118,6 +124,9 @@ struct FrameEngineTests {
         }
         #expect(cases.contains { $0.valuesPerBeat != nil } && cases.contains { $0.wordsPerBeat != nil })
         #expect(cases.contains { $0.isTANS && $0.codedFrames.count > $0.frameSizes.count }, "some tANS case's frames are cut at MAX_FRAME")
+        // Both kinds of input buffer: banks shared by the engines, and a FIFO per engine.
+        let headers = try cases.filter { $0.engines >= 2 }.map { try $0.module().comments.joined(separator: " ") }
+        #expect(headers.contains { $0.contains("values in through one buffer") } && headers.contains { !$0.contains("values in through one buffer") })
     }
 
     @Test("every word and frame end equals the reference stream; no X; Icarus and Verilator agree beat by beat",
