@@ -69,9 +69,11 @@ public enum FrameEngineCore {
 
     /// Which sides of a core with `n` engines go through buffers shared by the engines (banks,
     /// `BankedFrameInput`/`BankedFrameOutput`) rather than a FIFO per engine a whole beat wide:
-    /// `requested` if given, else each side that way exactly when its banks take fewer block RAMs
-    /// (a FIFO per engine read a beat wide is mostly empty once it is under 512 rows, so N of
-    /// them grow as N squared; the banks cost what the frames need, but their rotations cost LUTs).
+    /// `requested` if given, else each side whose FIFOs would be under 512 rows (a DP16KD is at
+    /// most 36 bits wide, so such FIFOs are bound by their width, mostly empty, and N of them
+    /// grow as N squared) when its banks take fewer block RAMs. Deeper FIFOs stay: the banks'
+    /// rotations cost LUTs (at N = 8 on the Huffman decoder, 6,339 Xilinx LUTs and 80 DP16KD
+    /// with both sides shared against 4,005 and 96 without).
     static func sharedSides(engines n: Int, requested: Bool?, inBeat: Int, inWidth: Int, inFifoWidth: Int, inRows: Int,
                             outBeat: Int, outWidth: Int, outFifoWidth: Int, outRows: Int) -> (input: Bool, output: Bool) {
         guard n >= 2 else { return (false, false) }
@@ -83,7 +85,8 @@ public enum FrameEngineCore {
         let sharedOut = outBeat * blockRams(width: outWidth, depth: n * BlockFifo.rounded(outRows))
         let ownOut = n * blockRams(width: outFifoWidth, depth: BlockFifo.rounded(outRows))
         if let requested { return (requested, requested && canShareOut) }
-        return (sharedIn < ownIn, canShareOut && sharedOut < ownOut)
+        let widthBound = 512
+        return (inRows < widthBound && sharedIn < ownIn, canShareOut && outRows < widthBound && sharedOut < ownOut)
     }
 
     /// Drives the core's output port from the engines' collected beats (`tkeep` only where the
