@@ -121,7 +121,11 @@ public enum FrameEngineCore {
         let valueBits = codebook.layout.valueBits
         let inputRows = (maxFrame + p - 1) / p
         let words = wordsPerFrame(codebook, values: maxFrame)
-        let outputRows = 2 * ((words + q - 1) / q) + 2
+        // Two frames of words, so an engine starts its next frame while the last waits for the
+        // collector; but where two frames would double the block RAMs (past 512 rows, a
+        // DP16KD's depth at 36 bits) and one frame fits, 512 rows: the engine then waits a little.
+        let frameRows = (words + q - 1) / q
+        let outputRows = 2 * frameRows + 2 > 512 && frameRows + 2 <= 512 ? 512 : 2 * frameRows + 2
         let keepPorts = p > 1 || q > 1
         let shared = sharedSides(engines: n, requested: sharedBuffers, inBeat: p, inWidth: valueBits,
                                  inFifoWidth: max(1, bitsToAddress(p)) + p * valueBits + 1, inRows: inputRows,
@@ -132,7 +136,7 @@ public enum FrameEngineCore {
             m.comment("P = \(p) values per beat in (s_axis\(keepPorts ? ", tkeep per value" : ""), tlast on a frame's last value), Q = \(q) words per beat out (m_axis\(keepPorts ? ", tkeep per word" : ""), tlast on a frame's last word).")
             m.comment("Frame f is coded by engine f mod \(n) (\(engine.name), one value per cycle), and its words leave in stream order.")
             if isTANS { m.comment("MAX_FRAME = \(maxFrame) values: a longer input frame is cut into frames of \(maxFrame) values (the last one shorter), each a valid frame.") }
-            m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(p) values in (\(maxFrame) values a frame), \(BlockFifo.rounded(outputRows)) rows of \(q) words out (two frames of about \(words) words), in block RAM"
+            m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(p) values in (\(maxFrame) values a frame), \(BlockFifo.rounded(outputRows)) rows of \(q) words out (\(outputRows >= 2 * frameRows ? "two frames" : "more than a frame") of about \(words) words), in block RAM"
                       + (shared.input ? "; the values in through one buffer of \(max(n, p)) banks shared by the engines (engine e reads bank (e + t) mod \(max(n, p)) at cycle t)." : "."))
             CoreHeader.describe(m, codebook: codebook, timing: [
                 "Throughput: up to \(n) values per cycle (one per engine) while Q = \(q) words per cycle carry the output (\(String(format: "%.2f", average)) bits per value on average).",
