@@ -36,14 +36,15 @@ struct CoreFigures {
     var chart: SVGLogScatter {
         var chart = SVGLogScatter(title: "hwgen cores on ECP5-85k: throughput against area (block RAMs apart)",
                                   xLabel: "Xilinx 7 LUTs (Yosys synth_xilinx)", yLabel: "M values/s (ECP5-85k Fmax x values per cycle)")
-        let colors = ["one-lane": "black", "pipelined P=1": "#8c564b", "lanes P=1": "#9467bd", "lanes P=K": "#d62728", "engines": "#1f77b4"]
+        let colors = ["one-lane": "black", "pipelined P=1": "#8c564b", "lanes P=1": "#9467bd", "lanes P=K": "#d62728", "engines": "#1f77b4",
+                      "engines shared": "#17becf"]
         let kinds = rows.map(\.kind).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         for kind in kinds {
             let points = rows.filter { $0.kind == kind }.map { r in
                 SVGLogScatter.Point(x: r.luts, y: r.valuesPerSecond,
-                                    label: "\(r.coder == "huffman" ? "H" : "T") \(r.role == "decoder" ? "dec" : "enc")\(kind == "one-lane" ? "" : kind == "engines" ? " N=\(r.size)" : " K=\(r.size)")")
+                                    label: "\(r.coder == "huffman" ? "H" : "T") \(r.role == "decoder" ? "dec" : "enc")\(kind == "one-lane" ? "" : kind.hasPrefix("engines") ? " N=\(r.size)" : " K=\(r.size)")")
             }
-            chart.series.append(.init(kind == "engines" ? "frame engines" : kind, color: colors[kind] ?? "gray", points: points))
+            chart.series.append(.init(kind == "engines" ? "frame engines" : kind == "engines shared" ? "frame engines, shared buffers forced" : kind, color: colors[kind] ?? "gray", points: points))
         }
         chart.guides = [(1.0, "1 LUT per M values/s"), (0.2, "5 LUTs per M values/s"), (0.04, "25 LUTs per M values/s")]
         return chart
@@ -61,7 +62,7 @@ func plotCores(figures path: String, output: String) throws {
     try figures.chart.text.write(toFile: output, atomically: true, encoding: .utf8)
     print("\(figures.rows.count) cores from \(path) -> \(output)")
     for r in figures.rows {
-        report("\(r.kind) \(r.coder) \(r.role) \(r.kind == "engines" ? "N" : "K") = \(r.size)",
+        report("\(r.kind) \(r.coder) \(r.role) \(r.kind.hasPrefix("engines") ? "N" : "K") = \(r.size)",
                String(format: "%6.0f M values/s, %6.0f LUTs, %5.1f LUTs per M values/s", r.valuesPerSecond, r.luts, r.luts / r.valuesPerSecond))
     }
 }
