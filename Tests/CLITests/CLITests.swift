@@ -211,7 +211,15 @@ struct CLITests {
         #expect(decoder.contains("N = 4 frame engines") && decoder.contains("input  wire s_axis_tlast")
                 && decoder.contains("output wire [63:0] m_axis_tdata") && decoder.contains("output wire [3:0] m_axis_tkeep"), "\(decoder.prefix(3000))")
         #expect(FileManager.default.fileExists(atPath: rtl + "/minilm_ffn1_encoder.v"))
-        let sim = try HWGen.run(["sim", "--codebook", book, "--engines", "2", "--frame-size", "500", "--valid", "70", "--ready", "60",
+        #expect(!decoder.contains("through one buffer"), "N = 4 keeps a FIFO per engine by default")
+        let shared = HWGen.temporary("rtl")
+        #expect(try HWGen.run(["generate", "--codebook", book, "--decoder", "--engines", "4", "--shared-buffers", "-o", shared]).status == 0)
+        let sharedDecoder = try String(contentsOfFile: shared + "/minilm_ffn1_decoder.v", encoding: .utf8)
+        #expect(sharedDecoder.contains("words in through one buffer of 4 banks") && sharedDecoder.contains("engines_out_bank3_mem"),
+                "\(sharedDecoder.prefix(3000))")
+        let alone = try HWGen.run(["generate", "--codebook", book, "--shared-buffers", "-o", HWGen.temporary("rtl")])
+        #expect(alone.status != 0 && alone.error.contains("--shared-buffers needs --engines"), "\(alone.error)")
+        let sim = try HWGen.run(["sim", "--codebook", book, "--engines", "2", "--shared-buffers", "--frame-size", "500", "--valid", "70", "--ready", "60",
                                  root.appendingPathComponent("examples/minilm_l1_ffn1_pre_gelu_sample.bf16.safetensors").path])
         let verdicts = sim.output.split(separator: "\n").filter { $0.contains("BIT-EXACT") }
         #expect(sim.status == 0 && verdicts.count == 2, "\(sim.output) \(sim.error)")
