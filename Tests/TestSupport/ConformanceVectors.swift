@@ -23,9 +23,11 @@ public struct ConformanceVector: CustomTestStringConvertible, Sendable {
         return url
     }()
 
+    /// The vectors of one codebook (01-21); the set vector (22) is `SetVector`.
     public static func all() throws -> [ConformanceVector] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-            .filter { !$0.hasSuffix(".md") }.sorted()
+            .filter { FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).appendingPathComponent("codebook.json").path) }
+            .sorted()
         return try names.map { try load($0) }
     }
 
@@ -47,6 +49,33 @@ public struct ConformanceVector: CustomTestStringConvertible, Sendable {
             frameSizes: try lines("frames.txt").compactMap { Int($0) },
             stream: bytes(words),
             file: bytes(fileWords))
+    }
+}
+
+/// Vector 22 (FORMAT.md section 13): set files to accept or refuse, and one stream of frames
+/// coded by the members of `good-huffman-32bit.json`, each frame's id in `ids.txt`.
+public struct SetVector: Sendable {
+    /// Each `good-*.json` and `bad-*.json`, by file name.
+    public let files: [(name: String, bytes: [UInt8])]
+    public let values: [UInt32]
+    public let frameSizes: [Int]
+    public let ids: [Int]
+    public let stream: [UInt8]
+
+    public static func load() throws -> SetVector {
+        let dir = ConformanceVector.directory.appendingPathComponent("22-codebook-sets")
+        func lines(_ file: String) throws -> [String] {
+            try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+                .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }.sorted()
+        let words = try lines("stream.hex").compactMap { UInt32($0, radix: 16) }
+        return SetVector(
+            files: try names.map { ($0, Array(try Data(contentsOf: dir.appendingPathComponent($0)))) },
+            values: try lines("values.hex").compactMap { UInt32($0, radix: 16) },
+            frameSizes: try lines("frames.txt").compactMap { Int($0) },
+            ids: try lines("ids.txt").compactMap { Int($0) },
+            stream: words.flatMap { [UInt8($0 >> 24), UInt8($0 >> 16 & 0xFF), UInt8($0 >> 8 & 0xFF), UInt8($0 & 0xFF)] })
     }
 }
 
