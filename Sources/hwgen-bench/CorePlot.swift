@@ -44,7 +44,7 @@ struct CoreFigures {
                 SVGLogScatter.Point(x: r.luts, y: r.valuesPerSecond,
                                     label: "\(r.coder == "huffman" ? "H" : "T") \(r.role == "decoder" ? "dec" : "enc")\(kind == "one-lane" ? "" : kind.hasPrefix("engines") ? " N=\(r.size)" : " K=\(r.size)")")
             }
-            chart.series.append(.init(kind == "engines" ? "frame engines" : kind == "engines shared" ? "frame engines, shared buffers forced" : kind, color: colors[kind] ?? "gray", points: points))
+            chart.series.append(.init(kind == "engines" ? "frame engines" : kind == "engines shared" ? "engines, shared (forced)" : kind, color: colors[kind] ?? "gray", points: points))
         }
         chart.guides = [(1.0, "1 LUT per M values/s"), (0.2, "5 LUTs per M values/s"), (0.04, "25 LUTs per M values/s")]
         return chart
