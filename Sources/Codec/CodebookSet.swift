@@ -106,6 +106,15 @@ public struct CodebookSet: Sendable, Equatable {
         return try parse(bytes)
     }
 
+    /// The set file's text: its members as `Codebook.jsonText` writes them, in id order.
+    public func jsonText() -> String {
+        let books = members.map { book in
+            book.jsonText().split(separator: "\n").map { "    " + $0 }.joined(separator: "\n")
+        }
+        return "{\n  \"format\": \(JSONValue.quote(Self.formatTag)),\n  \"name\": \(JSONValue.quote(name)),\n  \"codebooks\": [\n"
+            + books.joined(separator: ",\n") + "\n  ]\n}\n"
+    }
+
     /// The member an id names, or an error naming the id.
     public func member(_ id: Int) throws(CodebookSetError) -> Codebook {
         guard members.indices.contains(id) else { throw .unknownId(id, count: members.count) }

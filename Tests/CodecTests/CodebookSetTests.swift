@@ -24,7 +24,7 @@ struct CodebookSetTests {
         "bad-not-object.json": "the top level must be a JSON object",
     ]
 
-    @Test("every good file is accepted, its members in id order; every bad file is refused, naming its rule")
+    @Test("every good file is accepted, its members in id order, and reads the same written back; every bad file is refused, naming its rule")
     func files() throws {
         let vector = try SetVector.load()
         #expect(vector.files.count == 17)
@@ -39,6 +39,10 @@ struct CodebookSetTests {
                     return "?"
                 }, "\(name)")
                 #expect(set.idBits == max(1, Int(ceil(log2(Double(set.members.count))))), "\(name)")
+                // Written back, it reads as the same set.
+                let text = set.jsonText()
+                #expect(try CodebookSet.parse(Array(text.utf8)) == set, "\(name) written back")
+                #expect(text.contains("\"format\": \"hwgen-codebook-set/1\""))
             } else {
                 guard let rule = Self.rules[name] else { Issue.record("\(name): no rule listed in this test"); continue }
                 do {
