@@ -242,19 +242,20 @@ extension Codebook {
         try parse(try loadText(path: path))
     }
 
-    /// The bytes of a codebook file (at most `StreamLimits.maxCodebookBytes`).
-    public static func loadText(path: String) throws -> [UInt8] {
+    /// The bytes of a codebook file (at most `limit`: `StreamLimits.maxCodebookBytes`, or a set
+    /// file's bound).
+    public static func loadText(path: String, limit: Int = StreamLimits.maxCodebookBytes) throws -> [UInt8] {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CodecIOError.unreadable(path: path) }
         defer { try? handle.close() }
         let data: Data?
         do {
-            data = try handle.read(upToCount: StreamLimits.maxCodebookBytes + 1)
+            data = try handle.read(upToCount: limit + 1)
         } catch {
             throw CodecIOError.unreadable(path: path)
         }
         let bytes = Array(data ?? Data())
-        guard bytes.count <= StreamLimits.maxCodebookBytes else {
-            throw CodecIOError.tooLarge(path: path, limit: StreamLimits.maxCodebookBytes)
+        guard bytes.count <= limit else {
+            throw CodecIOError.tooLarge(path: path, limit: limit)
         }
         return bytes
     }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A codebook set (FORMAT.md section 13): up to 256 codebooks of one coder, one value width and
 /// one lane count, a codebook's id being its index. A stream coded with a set is section 5's
 /// frames, each coded by the member its id names, concatenated.
@@ -92,18 +90,7 @@ public struct CodebookSet: Sendable, Equatable {
 
     /// Reads and parses a set file (at most `maxBytes`).
     public static func load(path: String) throws -> CodebookSet {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CodecIOError.unreadable(path: path) }
-        defer { try? handle.close() }
-        let limit = maxBytes
-        let data: Data?
-        do {
-            data = try handle.read(upToCount: limit + 1)
-        } catch {
-            throw CodecIOError.unreadable(path: path)
-        }
-        let bytes = Array(data ?? Data())
-        guard bytes.count <= limit else { throw CodecIOError.tooLarge(path: path, limit: limit) }
-        return try parse(bytes)
+        try parse(try Codebook.loadText(path: path, limit: maxBytes))
     }
 
     /// The set file's text: its members as `Codebook.jsonText` writes them, in id order.

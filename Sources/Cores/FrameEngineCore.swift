@@ -59,36 +59,6 @@ public enum FrameEngineCore {
         return (p, q, average)
     }
 
-    /// ECP5 DP16KD block RAMs a `width` x `depth` memory takes: the best of the primitive's
-    /// shapes (16384 x 1 ... 1024 x 18, and 512 x 36 for a simple dual port), side by side and
-    /// stacked. The engines' buffers are chosen by this count.
-    static func blockRams(width: Int, depth: Int) -> Int {
-        let shapes = [(16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)]
-        return shapes.map { shape in ((width + shape.1 - 1) / shape.1) * ((depth + shape.0 - 1) / shape.0) }.min() ?? 0
-    }
-
-    /// Which sides of a core with `n` engines go through buffers shared by the engines (banks,
-    /// `BankedFrameInput`/`BankedFrameOutput`) rather than a FIFO per engine a whole beat wide:
-    /// `requested` if given, else each side whose FIFOs would be under 512 rows (a DP16KD is at
-    /// most 36 bits wide, so such FIFOs are bound by their width, mostly empty, and N of them
-    /// grow as N squared) when its banks take fewer block RAMs. Deeper FIFOs stay: the banks'
-    /// rotations cost LUTs (at N = 8 on the Huffman decoder, 6,339 Xilinx LUTs and 80 DP16KD
-    /// with both sides shared against 4,005 and 96 without).
-    static func sharedSides(engines n: Int, requested: Bool?, inBeat: Int, inWidth: Int, inFifoWidth: Int, inRows: Int,
-                            outBeat: Int, outWidth: Int, outFifoWidth: Int, outRows: Int) -> (input: Bool, output: Bool) {
-        guard n >= 2 else { return (false, false) }
-        let inBanks = max(n, inBeat)
-        let inRing = BlockFifo.rounded((inRows * inBeat + inBanks - 1) / inBanks)
-        let sharedIn = inBanks * blockRams(width: inWidth + 1, depth: n * inRing)
-        let ownIn = n * blockRams(width: inFifoWidth, depth: BlockFifo.rounded(inRows))
-        let canShareOut = outBeat >= n
-        let sharedOut = outBeat * blockRams(width: outWidth, depth: n * BlockFifo.rounded(outRows))
-        let ownOut = n * blockRams(width: outFifoWidth, depth: BlockFifo.rounded(outRows))
-        if let requested { return (requested, requested && canShareOut) }
-        let widthBound = 512
-        return (inRows < widthBound && sharedIn < ownIn, canShareOut && outRows < widthBound && sharedOut < ownOut)
-    }
-
     /// Drives the core's output port from the engines' collected beats (`tkeep` only where the
     /// port has it: P = Q = 1 cores have section 8's ports).
     static func drive(_ port: HDL.Stream, from collected: HDL.Stream, in m: ModuleBuilder) {
@@ -127,9 +97,8 @@ public enum FrameEngineCore {
         let frameRows = (words + q - 1) / q
         let outputRows = 2 * frameRows + 2 > 512 && frameRows + 2 <= 512 ? 512 : 2 * frameRows + 2
         let keepPorts = p > 1 || q > 1
-        let shared = sharedSides(engines: n, requested: sharedBuffers, inBeat: p, inWidth: valueBits,
-                                 inFifoWidth: max(1, bitsToAddress(p)) + p * valueBits + 1, inRows: inputRows,
-                                 outBeat: q, outWidth: 32, outFifoWidth: q * 32 + bitsToAddress(q + 1) + 1, outRows: outputRows)
+        let shared = FrameEngines.sharedSides(engine: engine, count: n, inParts: p, outParts: q, inputDepth: inputRows,
+                                              outputDepth: outputRows, requested: sharedBuffers)
 
         return try Module("\(codebook.name)_encoder") { m in
             m.comment("\(codebook.coder.name == "huffman" ? "Huffman" : "tANS") encoder for codebook '\(codebook.name)' with N = \(n) frame engines (FORMAT.md section 12), K = \(codebook.lanes) lane(s).")
@@ -146,7 +115,7 @@ public enum FrameEngineCore {
             let words = m.sourcePort("m_axis", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: keepPorts ? q : nil))
             let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: values, inParts: p, outParts: q,
                                     inputDepth: inputRows, outputDepth: outputRows, cutEvery: isTANS ? maxFrame / p : nil,
-                                    bankedInput: shared.input, bankedOutput: shared.output)
+                                    sharedBuffers: sharedBuffers)
             drive(words, from: farm.output, in: m)
         }
     }
@@ -173,9 +142,8 @@ public enum FrameEngineCore {
         let inputRows = (words + q - 1) / q
         let outputRows = (maxFrame + p - 1) / p
         let keepPorts = p > 1 || q > 1
-        let shared = sharedSides(engines: n, requested: sharedBuffers, inBeat: q, inWidth: 32,
-                                 inFifoWidth: max(1, bitsToAddress(q)) + q * 32 + 1, inRows: inputRows,
-                                 outBeat: p, outWidth: valueBits, outFifoWidth: p * valueBits + 1 + bitsToAddress(p + 1) + 1, outRows: outputRows)
+        let shared = FrameEngines.sharedSides(engine: engine, count: n, inParts: q, outParts: p, inputDepth: inputRows,
+                                              outputDepth: outputRows, requested: sharedBuffers)
 
         return try Module("\(codebook.name)_decoder") { m in
             m.comment("\(codebook.isHuffman ? "Huffman" : "tANS") decoder for codebook '\(codebook.name)' with N = \(n) frame engines (FORMAT.md section 12), K = \(codebook.lanes) lane(s).")
@@ -195,7 +163,7 @@ public enum FrameEngineCore {
             let values = m.sourcePort("m_axis", StreamShape(dataWidth: p * valueBits, hasLast: true, keepWidth: keepPorts ? p : nil))
             let error = m.output("error")
             let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: input, inParts: q, outParts: p,
-                                    inputDepth: inputRows, outputDepth: outputRows, bankedInput: shared.input, bankedOutput: shared.output)
+                                    inputDepth: inputRows, outputDepth: outputRows, sharedBuffers: sharedBuffers)
             drive(values, from: farm.output, in: m)
             error.assign(farm.error ?? m.constant(0, width: 1))
         }

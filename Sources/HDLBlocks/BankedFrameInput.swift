@@ -44,15 +44,12 @@ struct BankedFrameInput {
         let addressBits = bitsToAddress(n * rows)
         let indexBits = lastIndex.width
         let prefetchBits = bitsToAddress(prefetchDepth)
-        func advance(_ phase: Signal) -> Signal { mux(phase == b - 1, m.constant(0, width: bankBits), phase + 1) }
         func address(_ engine: Signal, _ row: Signal) -> Signal { m.cat([engine, row]).truncated(to: addressBits) }
 
-        let scheduleTurn = m.register("bank_turn", width: bankBits, reset: 0)
-        scheduleTurn.assign(advance(scheduleTurn))
-        let turnA = m.register("bank_turn_a", width: bankBits, reset: 0)
-        turnA.assign(scheduleTurn)
-        let turnB = m.register("bank_turn_b", width: bankBits, reset: 0)
-        turnB.assign(turnA)
+        // The turn a read was decided in, when it reaches the banks (a) and its data leave them (b).
+        let schedule = BankSchedule(m, banks: b)
+        let turnA = schedule.delayed(schedule.turn, "bank_turn_a")
+        let turnB = schedule.delayed(turnA, "bank_turn_b")
 
         // The beat, registered with its ring's write place.
         let beatValid = m.register("beat_valid", width: 1, reset: 0)
@@ -95,7 +92,7 @@ struct BankedFrameInput {
 
                 // The reader: its next part when that part's bank comes round and the FIFO will have room.
                 let phase = m.register("in_phase", width: bankBits, reset: UInt64(e % b))
-                phase.assign(advance(phase))
+                phase.assign(schedule.advance(phase))
                 let readBank = m.register("in_read_bank", width: bankBits, reset: 0)
                 let readRow = m.register("in_read_row", width: rowBits, reset: 0)
                 let aValid = m.register("in_a_valid", width: 1, reset: 0)
@@ -151,20 +148,10 @@ struct BankedFrameInput {
             let isLast = beatLast && beatCount == i + 1
             return m.wire("beat_part\(i)", m.cat([isKept, isLast, beatData.bits(i * width + width - 1, i * width)]))
         }
-        var level = 0
-        while (1 << level) < b {
-            let shift = (1 << level) % b, bit = level
-            written = (0..<b).map { i in m.wire("in_write_rotated\(bit)_\(i)", mux(beatBank[bit], written[(i - shift + b) % b], written[i])) }
-            level += 1
-        }
+        written = schedule.toBanks(written, by: beatBank, name: "in_write_rotated")
         // Reading: bank j takes the request of engine (j - t) mod B.
-        var lanes = (0..<b).map { i in i < n ? requests[i] : m.constant(0, width: addressBits) }
-        level = 0
-        while (1 << level) < b {
-            let shift = (1 << level) % b, bit = level
-            lanes = (0..<b).map { i in m.wire("in_read_rotated\(bit)_\(i)", mux(turnA[bit], lanes[(i - shift + b) % b], lanes[i])) }
-            level += 1
-        }
+        let lanes = schedule.toBanks((0..<b).map { i in i < n ? requests[i] : m.constant(0, width: addressBits) }, by: turnA,
+                                     name: "in_read_rotated")
         var bankData: [Signal] = []
         for j in 0..<b {
             m.scope("in_bank\(j)") {
@@ -175,13 +162,7 @@ struct BankedFrameInput {
             }
         }
         // The data back: engine e takes bank (e + t) mod B, t the turn its read was issued in.
-        var back = bankData
-        level = 0
-        while (1 << level) < b {
-            let shift = (1 << level) % b, bit = level
-            back = (0..<b).map { i in m.wire("in_data_rotated\(bit)_\(i)", mux(turnB[bit], back[(i + shift) % b], back[i])) }
-            level += 1
-        }
+        let back = schedule.toUsers(bankData, by: turnB, name: "in_data_rotated")
         for e in 0..<n {
             m.within(scopes[e]) {
                 let cData = m.register("in_c_data", width: width + 1, reset: nil)

@@ -57,17 +57,12 @@ struct BankedFrameOutput {
         let recordBits = bitsToAddress(recordDepth)
         // A record, low bits first: end row, parts in the last row, empty, error.
         let recordWidth = pointerBits + countBits + 2
-        func advance(_ phase: Signal) -> Signal { p == 1 ? m.constant(0, width: bankBits) : mux(phase == p - 1, m.constant(0, width: bankBits), phase + 1) }
-        func address(_ engine: Int, _ row: Signal) -> Signal {
-            n == 1 ? row : m.cat([m.constant(UInt64(engine), width: engineBits), row]).truncated(to: addressBits)
-        }
+        func address(_ engine: Signal, _ row: Signal) -> Signal { m.cat([engine, row]).truncated(to: addressBits) }
 
         // The schedule: at cycle t engine e owns bank (e + t) mod P; `turnA` is last cycle's t,
         // the rotation of the requests decided then.
-        let scheduleTurn = m.register("bank_turn", width: bankBits, reset: 0)
-        scheduleTurn.assign(advance(scheduleTurn))
-        let turnA = m.register("bank_turn_a", width: bankBits, reset: 0)
-        turnA.assign(scheduleTurn)
+        let schedule = BankSchedule(m, banks: p)
+        let turnA = schedule.delayed(schedule.turn, "bank_turn_a")
 
         struct EngineSide {
             let request: Signal          // write, address, data
@@ -97,7 +92,7 @@ struct BankedFrameOutput {
                 let headKept = head[width], headLast = head[width + 1]
 
                 let phase = m.register("out_phase", width: bankBits, reset: UInt64(e % p))
-                phase.assign(advance(phase))
+                phase.assign(schedule.advance(phase))
                 let writeBank = m.register("out_write_bank", width: bankBits, reset: 0)
                 let writeRow = m.register("out_write_row", width: pointerBits, reset: 0)
                 let readRow = m.register("out_read_row", width: pointerBits, reset: 0)
@@ -158,7 +153,7 @@ struct BankedFrameOutput {
                                               writeAddress: recordWrite.bits(recordBits - 1, 0), writeData: aRecordData,
                                               readAddress: recordRead.bits(recordBits - 1, 0))
                 m.when(aRecord) { recordWrite.assign(recordWrite + 1) }
-                sides.append(EngineSide(request: m.wire("out_request", m.cat([aWrite, address(e, aRow), aData])), readRow: readRow,
+                sides.append(EngineSide(request: m.wire("out_request", m.cat([aWrite, address(m.constant(UInt64(e), width: engineBits), aRow), aData])), readRow: readRow,
                                         closedRows: closed, recordValid: m.wire("out_record_valid", recordsUsed != 0),
                                         record: record, recordRead: recordRead))
             }
@@ -166,14 +161,8 @@ struct BankedFrameOutput {
 
         // The rotation: bank b takes the request of engine (b - t) mod P.
         let requestWidth = 1 + addressBits + width
-        var lanes = (0..<p).map { i in i < n ? sides[i].request : m.constant(0, width: requestWidth) }
-        var level = 0
-        while (1 << level) < p {
-            let shift = (1 << level) % p, bit = level
-            // Each level a named wire, so the levels are shared and not repeated in every bank's tree.
-            lanes = (0..<p).map { i in m.wire("rotated\(bit)_\(i)", mux(turnA[bit], lanes[(i - shift + p) % p], lanes[i])) }
-            level += 1
-        }
+        let lanes = schedule.toBanks((0..<p).map { i in i < n ? sides[i].request : m.constant(0, width: requestWidth) }, by: turnA,
+                                     name: "rotated")
         let readAddress = m.register("read_address", width: addressBits, reset: 0)
         var bankData: [Signal] = []
         for b in 0..<p {
@@ -218,16 +207,15 @@ struct BankedFrameOutput {
         inFlight2.assign(inFlight1)
         meta2.assign(meta1)
         m.when(issues) {
-            readAddress.assign(n == 1 ? readRow.bits(rowBits - 1, 0)
-                               : m.cat([turn, readRow.bits(rowBits - 1, 0)]).truncated(to: addressBits))
+            readAddress.assign(address(turn, readRow.bits(rowBits - 1, 0)))
             meta1.assign(m.cat([lastRow, mux(lastRow, recordParts, m.constant(UInt64(p), width: countBits))]))
         }
         for (e, side) in sides.enumerated() {
-            let mine = n == 1 ? m.constant(1, width: 1) : turn == e
+            let mine = turn == e
             m.when(issues && mine) { side.readRow.assign(side.readRow + 1) }
             m.when(moves && mine) { side.recordRead.assign(side.recordRead + 1) }
         }
-        if n > 1 { m.when(moves) { turn.assign(mux(turn == n - 1, m.constant(0, width: turnBits), turn + 1)) } }
+        m.when(moves) { turn.assign(mux(turn == n - 1, m.constant(0, width: turnBits), turn + 1)) }
         if let failed { m.when(reachesError) { failed.assign(1) } }
 
         // The queue: slot 0 is the head; a row arrives into the first free slot after a pop.

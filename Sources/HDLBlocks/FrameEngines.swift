@@ -8,7 +8,7 @@ import HDL
 ///
 /// **In.** Beats of up to `inParts` elements (`keep` a prefix; none: all kept), `last` on a
 /// frame's last beat. The dispatcher sends frame f to engine f mod N: the beat goes into that
-/// engine's input FIFO (with `bankedInput` and N >= 2: its ring in one buffer shared by all
+/// engine's input FIFO (or, where `sharedSides` says so, its ring in one buffer shared by all
 /// engines, `BankedFrameInput`), and a beat with `last` moves the turn on. With `cutEvery` R, a frame is
 /// also cut after every R beats (a tANS encoder's MAX_FRAME: R full beats of values), so each
 /// engine's frame is one of its results.
@@ -23,7 +23,7 @@ import HDL
 /// last row may be shorter, or empty) and writes it to the output FIFO in the next cycle,
 /// without stalling the engine.
 ///
-/// **Out.** With `bankedOutput` and P >= N >= 2, the results go into one buffer of P banks
+/// **Out.** Where `sharedSides` says so (P >= N >= 2), the results go into one buffer of P banks
 /// shared by all engines and are collected from it (`BankedFrameOutput`). Otherwise the
 /// collector loads rows from engine 0's FIFO into its row register until a row with
 /// `last`, then engine 1's, and so on: results in stream order, beats of up to `outParts` elements with `keep` (a
@@ -43,8 +43,45 @@ public struct FrameEngines {
     /// engine has none).
     public let error: Signal?
 
+    /// ECP5 DP16KD block RAMs a `width` x `depth` memory takes: the best of the primitive's
+    /// shapes (16384 x 1 ... 1024 x 18, and 512 x 36 for a simple dual port), side by side and
+    /// stacked. The engines' buffers are chosen by this count.
+    static func blockRams(width: Int, depth: Int) -> Int {
+        let shapes = [(16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)]
+        return shapes.map { shape in ((width + shape.1 - 1) / shape.1) * ((depth + shape.0 - 1) / shape.0) }.min() ?? 0
+    }
+
+    /// Which sides go through buffers shared by the engines (banks, `BankedFrameInput` and
+    /// `BankedFrameOutput`) rather than a FIFO per engine a whole beat wide: with N >= 2 (and,
+    /// for the output, P >= N), `requested` if given, else each side whose FIFOs would be under
+    /// 512 rows (a DP16KD is at most 36 bits wide, so such FIFOs are bound by their width, mostly
+    /// empty, and N of them grow as N squared) when its banks take fewer block RAMs. Deeper FIFOs
+    /// stay: the banks' rotations cost LUTs (at N = 8 on the Huffman decoder, 6,339 Xilinx LUTs
+    /// and 80 DP16KD with both sides shared against 4,005 and 96 without).
+    public static func sharedSides(engine: Module, count n: Int, inParts: Int, outParts: Int, inputDepth: Int, outputDepth: Int,
+                                   requested: Bool?) -> (input: Bool, output: Bool) {
+        guard n >= 2 else { return (false, false) }
+        let canShareOut = outParts >= n
+        if let requested { return (requested, requested && canShareOut) }
+        let inWidth = engine.port(named: "s_axis_tdata")?.width ?? 1
+        let outWidth = engine.port(named: "m_axis_tdata")?.width ?? 1
+        let hasError = engine.port(named: "error") != nil
+        // The FIFOs' rows as `init` builds them: the input beat with its last kept index and
+        // `last`; the output row with its count, `last` and the error flag.
+        let inFifoWidth = Swift.max(1, bitsToAddress(inParts)) + inParts * inWidth + 1
+        let outFifoWidth = outParts * outWidth + (hasError ? 1 : 0) + bitsToAddress(outParts + 1) + 1
+        let inBanks = Swift.max(n, inParts)
+        let inRing = BlockFifo.rounded((inputDepth * inParts + inBanks - 1) / inBanks)
+        let sharedIn = inBanks * blockRams(width: inWidth + 1, depth: n * inRing)
+        let ownIn = n * blockRams(width: inFifoWidth, depth: BlockFifo.rounded(inputDepth))
+        let sharedOut = outParts * blockRams(width: outWidth, depth: n * BlockFifo.rounded(outputDepth))
+        let ownOut = n * blockRams(width: outFifoWidth, depth: BlockFifo.rounded(outputDepth))
+        let widthBound = 512
+        return (inputDepth < widthBound && sharedIn < ownIn, canShareOut && outputDepth < widthBound && sharedOut < ownOut)
+    }
+
     public init(_ m: ModuleBuilder, name: String, engine: Module, count n: Int, input: Stream, inParts: Int, outParts: Int,
-                inputDepth: Int, outputDepth: Int, cutEvery: Int? = nil, bankedInput: Bool = false, bankedOutput: Bool = false,
+                inputDepth: Int, outputDepth: Int, cutEvery: Int? = nil, sharedBuffers: Bool? = false,
                 file: String = #fileID, line: Int = #line) {
         let location = SourceLocation(fileID: file, line: line)
         let scope = m.scope(name, file: file, line: line)
@@ -83,7 +120,9 @@ public struct FrameEngines {
 
         var readies: [Signal] = []
         var heads: [Stream] = []
-        let banked = bankedOutput && n >= 2 && outParts >= n
+        let shared = Self.sharedSides(engine: engine, count: n, inParts: inParts, outParts: outParts, inputDepth: inputDepth,
+                                      outputDepth: outputDepth, requested: sharedBuffers)
+        let banked = shared.output
         var engineResults: [Stream] = [], engineErrors: [Signal?] = []
         let engineScopes = (0..<n).map { m.scope("engine\($0)") }
         let hasError = engine.port(named: "error") != nil
@@ -91,7 +130,7 @@ public struct FrameEngines {
         let failed = hasError ? m.register("failed", width: 1, reset: 0) : m.constant(0, width: 1)
         // The input through banks shared by the engines (BankedFrameInput).
         var bankedIn: BankedFrameInput? = nil
-        if bankedInput && n >= 2 {
+        if shared.input {
             let takes = m.wire("dispatch_takes", width: 1)
             let block = m.within(m.scope("in")) {
                 BankedFrameInput(m, input: input, parts: inParts, lastIndex: lastIndexIn, ends: dispatchEnds, turn: dispatchTurn,

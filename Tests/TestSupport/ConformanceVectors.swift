@@ -33,22 +33,29 @@ public struct ConformanceVector: CustomTestStringConvertible, Sendable {
 
     static func load(_ name: String) throws -> ConformanceVector {
         let dir = directory.appendingPathComponent(name)
-        func lines(_ file: String) throws -> [String] {
-            try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
-                .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        }
-        let words = try lines("stream.hex").compactMap { UInt32($0, radix: 16) }
-        let fileWords = try lines("file.hex").compactMap { UInt32($0, radix: 16) }
-        func bytes(_ words: [UInt32]) -> [UInt8] {
-            words.flatMap { [UInt8($0 >> 24), UInt8($0 >> 16 & 0xFF), UInt8($0 >> 8 & 0xFF), UInt8($0 & 0xFF)] }
-        }
         return ConformanceVector(
             name: name,
             codebookBytes: Array(try Data(contentsOf: dir.appendingPathComponent("codebook.json"))),
-            values: try lines("values.hex").compactMap { UInt32($0, radix: 16) },
-            frameSizes: try lines("frames.txt").compactMap { Int($0) },
-            stream: bytes(words),
-            file: bytes(fileWords))
+            values: try hexWords(dir, "values.hex"),
+            frameSizes: try lines(dir, "frames.txt").compactMap { Int($0) },
+            stream: bytes(try hexWords(dir, "stream.hex")),
+            file: bytes(try hexWords(dir, "file.hex")))
+    }
+
+    /// The non-empty lines of a vector's text file, trimmed.
+    static func lines(_ dir: URL, _ file: String) throws -> [String] {
+        try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// A `.hex` file's 32-bit words, one a line.
+    static func hexWords(_ dir: URL, _ file: String) throws -> [UInt32] {
+        try lines(dir, file).compactMap { UInt32($0, radix: 16) }
+    }
+
+    /// Stream words as bytes, the first stream bit first (section 4).
+    static func bytes(_ words: [UInt32]) -> [UInt8] {
+        words.flatMap { [UInt8($0 >> 24), UInt8($0 >> 16 & 0xFF), UInt8($0 >> 8 & 0xFF), UInt8($0 & 0xFF)] }
     }
 }
 
@@ -64,18 +71,13 @@ public struct SetVector: Sendable {
 
     public static func load() throws -> SetVector {
         let dir = ConformanceVector.directory.appendingPathComponent("22-codebook-sets")
-        func lines(_ file: String) throws -> [String] {
-            try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
-                .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        }
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }.sorted()
-        let words = try lines("stream.hex").compactMap { UInt32($0, radix: 16) }
         return SetVector(
             files: try names.map { ($0, Array(try Data(contentsOf: dir.appendingPathComponent($0)))) },
-            values: try lines("values.hex").compactMap { UInt32($0, radix: 16) },
-            frameSizes: try lines("frames.txt").compactMap { Int($0) },
-            ids: try lines("ids.txt").compactMap { Int($0) },
-            stream: words.flatMap { [UInt8($0 >> 24), UInt8($0 >> 16 & 0xFF), UInt8($0 >> 8 & 0xFF), UInt8($0 & 0xFF)] })
+            values: try ConformanceVector.hexWords(dir, "values.hex"),
+            frameSizes: try ConformanceVector.lines(dir, "frames.txt").compactMap { Int($0) },
+            ids: try ConformanceVector.lines(dir, "ids.txt").compactMap { Int($0) },
+            stream: ConformanceVector.bytes(try ConformanceVector.hexWords(dir, "stream.hex")))
     }
 }
 
