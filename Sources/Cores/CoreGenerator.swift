@@ -36,6 +36,13 @@ struct CoreDesign: Sendable {
     let build: @Sendable (Codebook, CoreRequest) throws -> Module
 }
 
+/// One design for codebook sets: which requests it serves, and how it is built.
+struct SetCoreDesign: Sendable {
+    let name: String
+    let serves: @Sendable (CodebookSet, CoreRequest) -> Bool
+    let build: @Sendable (CodebookSet, CoreRequest) throws -> Module
+}
+
 /// Picks the core for a codebook and a request: the first design in `designs` that serves it.
 public enum CoreGenerator {
     /// Every design, the first that serves a request wins. P and Q of nil are the design's
@@ -98,6 +105,30 @@ public enum CoreGenerator {
             try module(for: codebook, CoreRequest(role: role, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, engines: engines,
                                                   maxFrame: maxFrame, sharedBuffers: sharedBuffers))
         }
+    }
+
+    /// The designs for a codebook set (FORMAT.md section 13), the first that serves a request wins.
+    static let setDesigns: [SetCoreDesign] = [
+        SetCoreDesign(name: "Huffman set decoder, one frame at a time", serves: { s, r in
+            s.members[0].isHuffman && r.role == .decoder && r.engines == nil && r.isOneByOne
+        }) { set, _ in try HuffmanDecoderCore.module(set: set) },
+        SetCoreDesign(name: "Huffman set encoder, one frame at a time", serves: { s, r in
+            s.members[0].isHuffman && r.role == .encoder && r.engines == nil && r.isOneByOne
+        }) { set, _ in try HuffmanEncoderCore.module(set: set) },
+    ]
+
+    /// The core `request` asks of a codebook set: its members' tables in one core, each frame
+    /// coded by the member its `tuser` id names.
+    /// - Throws: `CoreError.unsupported` naming what is built when no design serves the request.
+    public static func module(for set: CodebookSet, _ request: CoreRequest) throws -> Module {
+        guard let design = setDesigns.first(where: { $0.serves(set, request) }) else {
+            let coder = set.members[0].coder.name
+            if coder != "huffman" {
+                throw CoreError.unsupported("cores for a set of \(coder) codebooks are not built yet: sets of Huffman codebooks have cores (the tANS set cores are issue 28's next step)")
+            }
+            throw CoreError.unsupported("a set's cores move one value and one word per beat and have no frame engines yet: drop --engines, --values-per-beat and --words-per-beat")
+        }
+        return try design.build(set, request)
     }
 
     /// Why no design serves the request, naming what the codebook's cores take.

@@ -29,7 +29,7 @@ struct HeldValueOutput {
         (heldValid, held, leaving) = m.within(scope) {
             let heldValid = m.register("held_valid", width: 1, reset: 0)
             let held = m.register(heldWidth == nil ? "held_value" : "held_entry", width: heldWidth ?? valueBits, reset: nil)
-            let leaving = m.stream("value", StreamShape(dataWidth: valueBits, hasLast: true, keepWidth: values.keep?.width))
+            let leaving = m.stream("value", StreamShape(dataWidth: valueBits, hasLast: true, keepWidth: values.keep?.width, userWidth: values.user?.width))
             m.connect(values, from: m.skidStage(m.registerStage(leaving, name: "stage"), name: "skid"))
             return (heldValid, held, leaving)
         }
@@ -42,8 +42,9 @@ struct HeldValueOutput {
 
     /// On `step` an entry is decoded: the held entry's value (`value`, computed from `held`)
     /// leaves, with tlast if the new entry is EOF, and the new entry (unless it is EOF) is held
-    /// in its place.
-    func update(_ m: ModuleBuilder, step: Signal, isEnd: Signal, entry: Signal, value: Signal) {
+    /// in its place. `user` (the held entry's frame id, for a `values` with `tuser`) goes out
+    /// with the value.
+    func update(_ m: ModuleBuilder, step: Signal, isEnd: Signal, entry: Signal, value: Signal, user: Signal? = nil) {
         // The register stage loads whenever it is free (its data then is the held entry's
         // value, valid or not), so only its valid bit waits for `step`: a step with a held value
         // implies a free stage (`accepts`).
@@ -51,6 +52,7 @@ struct HeldValueOutput {
         leaving.data.assign(value)
         leaving.last?.assign(isEnd)
         leaving.keep?.assign(heldValid)
+        if let user { leaving.user?.assign(user) }
         m.when(step) {
             heldValid.assign(!isEnd)
             held.assign(entry)

@@ -39,50 +39,105 @@ public enum HuffmanEncoderCore {
     /// The encoder for `codebook`; for K lanes (FORMAT.md section 9) a `LaneWordPacker` puts
     /// entry j's bits into lane j mod K and the words in the section's order.
     public static func module(codebook: Codebook) throws -> Module {
-        let tables = try HuffmanTables(codebook)
+        try module(name: "\(codebook.name)_encoder", codebooks: [codebook], ids: nil)
+    }
+
+    /// The encoder for a codebook set (FORMAT.md section 13): values in with the frame's
+    /// codebook id on `s_axis_tuser`, words out with the id on `m_axis_tuser`. One datapath
+    /// serves every member: the code ROM holds every member's codes, addressed by id and symbol
+    /// (each member's part 2^symbolBits entries of the widest member), the raw bits are taken
+    /// per member's transform and left-aligned, and EOF's code is the frame's member's. A frame
+    /// whose id names no codebook is dropped and raises `error` (sticky until reset).
+    public static func module(set: CodebookSet) throws -> Module {
+        if set.members[0].lanes > 1 {
+            throw CoreError.unsupported("codebooks of \(set.members[0].lanes) lanes: the encoder for a set takes one-lane codebooks (version 1, or version 2 of one lane)")
+        }
+        return try module(name: "\(set.name)_encoder", codebooks: set.members, ids: SetIds(set))
+    }
+
+    static func module(name: String, codebooks: [Codebook], ids: SetIds?) throws -> Module {
+        let roms = try codebooks.map { try HuffmanCodeROM(try HuffmanTables($0)) }
+        let codebook = codebooks[0]
         let k = codebook.lanes
-        let layout = tables.layout
-        let rom = try HuffmanCodeROM(tables)
-        let (n, codeLayout, romContents, maxItem) = (layout.symbolCount, rom.layout, rom.contents, rom.longest)
-        let (eofLength, eofLeft, valueChunks) = (rom.endLength, rom.endLeft, rom.valueChunks)
+        let layout = codebook.layout
+        let single = codebooks.count == 1
+        // One code ROM: a codebook's own, or a set's members' codes, each member 2^symbolBits
+        // entries of the widest member, in id order.
+        let symbolBits = codebooks.map(\.layout.symbolBits).max() ?? layout.symbolBits
+        let rom = single ? roms[0] : try HuffmanCodeROM(union: roms, entriesEach: 1 << symbolBits)
+        let (codeLayout, romContents, maxItem) = (rom.layout, rom.contents, rom.longest)
+        let rawBits = codebooks.map(\.layout.rawBits).max() ?? 0
         if k > 1, maxItem > longestLaneEntry {
             throw CoreError.unsupported("codebook '\(codebook.name)' has entries of up to \(maxItem) bits; the K-lane Huffman encoder takes entries of at most \(longestLaneEntry) bits")
         }
-        let reorderDepth = LaneReorder.depth(lanes: k, shortestChunk: valueChunks.min() ?? 1, longestChunk: maxItem)
+        let reorderDepth = LaneReorder.depth(lanes: k, shortestChunk: rom.valueChunks.min() ?? 1, longestChunk: maxItem)
 
-        return try Module("\(codebook.name)_encoder") { m in
-            m.comment("Huffman encoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(layout.symbolBits), rawBits \(layout.rawBits).")
-            m.comment("Single-stage: the canonical codes are a ROM. Values in (s_axis), 32-bit stream words out (m_axis, tlast on a frame's last word).")
-            m.comment("Each input frame (ended by s_axis_tlast) becomes one frame: values, EOF, zero padding to 32 bits.")
-            let timing = k == 1 ? [
-                "Throughput: one value per cycle; measured 1.0 on the bundled sample (make sim).",
-                "Latency: 9 cycles from the first value taken to the first word offered, measured on the bundled sample (hwgen sim measures yours).",
-            ] : [
-                "Lanes: K = \(k), P = 1 value and Q = 1 word per beat (FORMAT.md sections 9 and 10): entry j goes into lane j mod K; a lane's word takes its place in the stream when the lane's first bit lands in it.",
-                "Reorder buffer: \(reorderDepth) words (block RAM), enough for every word this codebook's lanes can open while an earlier one is open.",
-                "Throughput: one value per cycle (an entry of more than 32 bits takes two), less K + 1 cycles per frame (every lane's last word written after EOF); measured 0.998 values/cycle at K = 8 on the bundled sample (make sim).",
-                "Latency: a word leaves once its lane has filled it; 23 cycles to the first word at K = 8 on the bundled sample (hwgen sim measures yours).",
-            ]
-            CoreHeader.describe(m, codebook: codebook, timing: timing, tables: [("code", codeLayout)])
-            let ports = EncoderPorts(m, valueBits: layout.valueBits)
+        return try Module(name) { m in
+            if let ids {
+                m.comment("Huffman encoder for codebook set '\(name.dropLast("_encoder".count))': \(ids.count) codebook(s), \(layout.valueBits)-bit values; the id of each frame's codebook on s_axis_tuser (\(ids.bits) bit(s)).")
+                m.comment("Single-stage: the canonical codes of every codebook are one ROM, addressed by id and symbol. Values in (s_axis), 32-bit stream words out (m_axis, tlast on a frame's last word, tuser its codebook's id).")
+                m.comment("Each input frame (ended by s_axis_tlast) becomes one frame: values, EOF, zero padding to 32 bits. A frame whose id names no codebook is dropped and raises error (sticky until reset).")
+                for (j, book) in codebooks.enumerated() {
+                    m.comment(String(format: "Codebook %d: '%@', %@, symbolBits %d, rawBits %d, fingerprint CRC-32C 0x%08x.", j, book.name,
+                                     book.layout.transform.rawValue, book.layout.symbolBits, book.layout.rawBits, book.fingerprint))
+                }
+                m.comment("hwgen \(HWGenRelease.version). Throughput: one value per cycle, across frames of different codebooks.")
+                m.comment("Word of code (\(codeLayout.width) bits): \(codeLayout).")
+            } else {
+                m.comment("Huffman encoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(layout.symbolBits), rawBits \(layout.rawBits).")
+                m.comment("Single-stage: the canonical codes are a ROM. Values in (s_axis), 32-bit stream words out (m_axis, tlast on a frame's last word).")
+                m.comment("Each input frame (ended by s_axis_tlast) becomes one frame: values, EOF, zero padding to 32 bits.")
+                let timing = k == 1 ? [
+                    "Throughput: one value per cycle; measured 1.0 on the bundled sample (make sim).",
+                    "Latency: 9 cycles from the first value taken to the first word offered, measured on the bundled sample (hwgen sim measures yours).",
+                ] : [
+                    "Lanes: K = \(k), P = 1 value and Q = 1 word per beat (FORMAT.md sections 9 and 10): entry j goes into lane j mod K; a lane's word takes its place in the stream when the lane's first bit lands in it.",
+                    "Reorder buffer: \(reorderDepth) words (block RAM), enough for every word this codebook's lanes can open while an earlier one is open.",
+                    "Throughput: one value per cycle (an entry of more than 32 bits takes two), less K + 1 cycles per frame (every lane's last word written after EOF); measured 0.998 values/cycle at K = 8 on the bundled sample (make sim).",
+                    "Latency: a word leaves once its lane has filled it; 23 cycles to the first word at K = 8 on the bundled sample (hwgen sim measures yours).",
+                ]
+                CoreHeader.describe(m, codebook: codebook, timing: timing, tables: [("code", codeLayout)])
+            }
+            let ports = EncoderPorts(m, valueBits: layout.valueBits, userBits: ids?.bits)
+            let inputId = ports.values.user
+            let inputSelects = ids.map { $0.selects(m, inputId ?? ports.values.valid, prefix: "in_codebook_is") } ?? []
 
             // Stage 1: code ROM read, raw bits and tlast registered alongside.
             let stageValid = m.register("stage_valid", width: 1, reset: 0)
             let stageLast = m.register("stage_last", width: 1, reset: nil)
-            let raw = ValueFields.raw(of: ports.values.data, layout: layout)
+            let stageId = ids.map { m.register("stage_id", width: $0.bits, reset: nil) }
+            // The raw bits, left-aligned in the widest member's.
+            let raw: Signal? = single ? ValueFields.raw(of: ports.values.data, layout: layout)
+                : rawBits == 0 ? nil
+                : m.wire("in_raw", SetIds.pick(m, codebooks.map { book in
+                    ValueFields.raw(of: ports.values.data, layout: book.layout).map { r in
+                        r.width == rawBits ? r : cat(r, m.constant(0, width: rawBits - r.width))
+                    } ?? m.constant(0, width: rawBits)
+                }, by: inputSelects, width: rawBits))
             let stageRaw = raw.map { m.register("stage_raw", width: $0.width, reset: nil) }
             let advanceWord = m.wire("advance_word", width: 1)
             let advance = m.wire("advance", !stageValid || advanceWord)
+            let symbol = single ? ValueFields.symbol(of: ports.values.data, layout: layout)
+                : cat(inputId ?? ports.values.valid, m.wire("in_symbol", SetIds.pick(m, codebooks.map { ValueFields.symbol(of: ports.values.data, layout: $0.layout) },
+                                                                                   by: inputSelects, width: symbolBits)))
             let romWord = m.rom(
                 "code", width: codeLayout.width, contents: romContents,
-                style: TablePlacement.style(entries: n, fastPath: true),
-                address: ValueFields.symbol(of: ports.values.data, layout: layout), readEnable: advance, synchronous: true)
+                style: TablePlacement.style(entries: romContents.count, fastPath: true),
+                address: symbol, readEnable: advance, synchronous: true)
+            // A frame whose id names no codebook is taken and dropped.
+            let unnamed = ids.map { m.wire("id_names_none", $0.namesNone(m, inputId ?? ports.values.valid)) }
             m.when(advance) {
-                stageValid.assign(ports.values.valid)
+                stageValid.assign(unnamed.map { ports.values.valid && !$0 } ?? ports.values.valid)
                 stageLast.assign(ports.valuesLast)
                 if let stageRaw, let raw { stageRaw.assign(raw) }
+                if let stageId, let inputId { stageId.assign(inputId) }
             }
             ports.values.ready.assign(advance)
+            if let unnamed {
+                let failed = m.register("failed", width: 1, reset: 0)
+                m.when(ports.values.valid && advance && unnamed) { failed.assign(1) }
+                m.output("error").assign(failed)
+            }
 
             // Stage 1b: the ROM word registered (block RAM output register), so the RAM's slow
             // clock-to-output does not lead into the chunk composition.
@@ -90,21 +145,33 @@ public enum HuffmanEncoderCore {
             let wordData = m.register("word_data", width: codeLayout.width, reset: nil)
             let wordLast = m.register("word_last", width: 1, reset: nil)
             let wordRaw = stageRaw.map { m.register("word_raw", width: $0.width, reset: nil) }
+            let wordId = ids.map { m.register("word_id", width: $0.bits, reset: nil) }
             m.when(advanceWord) {
                 wordValid.assign(stageValid)
                 wordData.assign(romWord)
                 wordLast.assign(stageLast)
                 if let wordRaw, let stageRaw { wordRaw.assign(stageRaw) }
+                if let wordId, let stageId { wordId.assign(stageId) }
             }
 
             // Stage 2: the chunk for the packer, left-aligned in 64 bits, with its length: a
             // value's code (or ESC and literal) and raw bits, or after a frame's last value, EOF
-            // (which ends the frame: the packer pads it and sets tlast).
+            // (which ends the frame: the packer pads it and sets tlast). A set's member is the
+            // word's id (which stays while EOF waits).
             let endPending = m.register("end_pending", width: 1, reset: 0)
-            let (composed, valueBits) = rom.valueChunk(m, word: wordData, raw: wordRaw, countWidth: 7)
+            // While EOF waits, the word stage may already hold the next frame's first value: a
+            // set's EOF is the member of the frame's last value, kept from when it left.
+            let endId = ids.map { m.register("end_id", width: $0.bits, reset: nil) }
+            let wordSelects = ids.map { $0.selects(m, wordId ?? wordValid, prefix: "codebook_is") } ?? []
+            let endSelects = ids.map { $0.selects(m, endId ?? wordValid, prefix: "end_codebook_is") } ?? []
+            let (composed, valueBits) = single ? rom.valueChunk(m, word: wordData, raw: wordRaw, countWidth: 7)
+                : rom.valueChunk(m, word: wordData, raw: wordRaw, rawCount: SetIds.pick(m, constants: codebooks.map { UInt64($0.layout.rawBits) }, by: wordSelects, width: 7), countWidth: 7)
+            let endLeft = single ? m.constant(rom.endLeft, width: 64) : m.wire("eof_code", SetIds.pick(m, constants: roms.map(\.endLeft), by: endSelects, width: 64))
+            let endLength = single ? m.constant(UInt64(rom.endLength), width: 7) : m.wire("eof_length", SetIds.pick(m, constants: roms.map { UInt64($0.endLength) }, by: endSelects, width: 7))
+            let chunkId: Signal? = if let wordId, let endId { mux(endPending, endId, wordId) } else { nil }
             let chunk = WordPacker.Chunk(
-                valid: endPending || wordValid, data: mux(endPending, m.constant(eofLeft, width: 64), composed),
-                bits: mux(endPending, m.constant(UInt64(eofLength), width: 7), valueBits), last: endPending)
+                valid: endPending || wordValid, data: mux(endPending, endLeft, composed),
+                bits: mux(endPending, endLength, valueBits), last: endPending, user: chunkId)
             let accepts = k == 1 ? WordPacker(m, name: "packer", maxChunk: maxItem, chunk: chunk, to: ports.words).accepts
                 : LaneWordPacker(m, name: "packer", lanes: k, depth: reorderDepth, maxChunk: maxItem, chunk: chunk, stays: nil, to: ports.words).accepts
             advanceWord.assign(!wordValid || (accepts && !endPending))
@@ -112,6 +179,7 @@ public enum HuffmanEncoderCore {
                 endPending.assign(0)
             }.elseWhen(accepts && wordValid && wordLast) {
                 endPending.assign(1)
+                if let endId, let wordId { endId.assign(wordId) }
             }
         }
     }
@@ -139,6 +207,40 @@ struct HuffmanCodeROM {
         var composed = WordPacker.leftAligned(layout.field("code", of: word), in: m)
         if let raw { composed = composed | (WordPacker.leftAligned(raw, in: m) >> fieldCount) }
         return (composed, (fieldCount.zeroExtended(to: countWidth + 1) + rawBits).truncated(to: countWidth))
+    }
+
+    /// As `valueChunk(_:word:raw:countWidth:)`, the raw bits (left-aligned in `raw`) counting
+    /// `rawCount` (a set's members differ).
+    func valueChunk(_ m: ModuleBuilder, word: Signal, raw: Signal?, rawCount: Signal, countWidth: Int) -> (data: Signal, bits: Signal) {
+        let fieldCount = layout.field("length", of: word)
+        var composed = WordPacker.leftAligned(layout.field("code", of: word), in: m)
+        if let raw { composed = composed | (WordPacker.leftAligned(raw, in: m) >> fieldCount) }
+        return (composed, (fieldCount.zeroExtended(to: countWidth + 1) + rawCount.zeroExtended(to: countWidth + 1)).truncated(to: countWidth))
+    }
+
+    /// One ROM for a set's members: member j's words at j x `entriesEach` (its symbols, then
+    /// zeros), each code left-aligned in the widest member's field. EOF and the raw bits stay
+    /// each member's (`endLeft` and `endLength` here are member 0's).
+    init(union roms: [HuffmanCodeROM], entriesEach: Int) throws {
+        let fieldWidth = roms.map(\.fieldWidth).max() ?? 1
+        let layout = WordLayout([("code", fieldWidth), ("length", 5)])
+        var contents: [UInt64] = []
+        for rom in roms {
+            let shift = UInt64(fieldWidth - rom.fieldWidth)
+            for word in rom.contents {
+                let code = rom.layout.unpack("code", of: word), length = rom.layout.unpack("length", of: word)
+                contents.append(try layout.pack(["code": code << shift, "length": length]))
+            }
+            contents.append(contentsOf: [UInt64](repeating: 0, count: entriesEach - rom.contents.count))
+        }
+        self.layout = layout
+        self.contents = contents
+        self.fieldWidth = fieldWidth
+        valueChunks = roms.flatMap(\.valueChunks)
+        endLength = roms[0].endLength
+        endLeft = roms[0].endLeft
+        longest = roms.map(\.longest).max() ?? 1
+        rawBits = roms.map(\.rawBits).max() ?? 0
     }
 
     init(_ tables: HuffmanTables) throws {

@@ -116,16 +116,24 @@ struct HuffmanEntryDecoding {
     /// place behind ESC's code; a symbol's raw bits follow its code (a shift by the code length),
     /// its symbol is `symbols`, the table's data.
     func value(_ m: ModuleBuilder, held: Signal, symbols: Signal, name: String) -> Signal {
+        value(m, window: heldLayout.field("window", of: held), length: heldLayout.field("length", of: held),
+              escape: heldLayout.field("escape", of: held), symbols: symbols, name: name)
+    }
+
+    /// The value of a held entry given as its fields: `window` (at least `width` bits, the
+    /// entry at its top), the code `length`, the `escape` flag; `symbols` is the table's data
+    /// (at least symbolBits wide, the symbol in its low bits). Wires are named with `prefix`.
+    func value(_ m: ModuleBuilder, window heldBits: Signal, length heldLength: Signal, escape heldEscape: Signal, symbols: Signal,
+               name: String, prefix: String = "") -> Signal {
         let (symbolBits, rawBits) = (tables.layout.symbolBits, tables.layout.rawBits)
-        let heldBits = heldLayout.field("window", of: held)
-        let heldLength = heldLayout.field("length", of: held)
-        let heldEscape = heldLayout.field("escape", of: held)
-        let escaped = m.wire("escaped_fields", heldBits[width - 1 - tables.lengths[tables.escape], width - escapeBits])
-        let symbol = m.wire("symbol", mux(heldEscape, escaped[symbolBits + rawBits - 1, rawBits], symbols))
+        let top = heldBits.width
+        let escaped = m.wire(prefix + "escaped_fields", heldBits[top - 1 - tables.lengths[tables.escape], top - escapeBits])
+        let symbolData = symbols.width == symbolBits ? symbols : symbols.bits(symbolBits - 1, 0)
+        let symbol = m.wire(prefix + "symbol", mux(heldEscape, escaped[symbolBits + rawBits - 1, rawBits], symbolData))
         var raw: Signal? = nil
         if rawBits > 0 {
-            let afterCode = Funnel.top(rawBits, of: heldBits, shiftedLeftBy: heldLength, name: "after_code", in: m)
-            raw = m.wire("raw_bits", mux(heldEscape, escaped[rawBits - 1, 0], afterCode))
+            let afterCode = Funnel.top(rawBits, of: heldBits, shiftedLeftBy: heldLength, name: prefix + "after_code", in: m)
+            raw = m.wire(prefix + "raw_bits", mux(heldEscape, escaped[rawBits - 1, 0], afterCode))
         }
         return m.wire(name, ValueFields.value(symbol: symbol, raw: raw, layout: tables.layout))
     }

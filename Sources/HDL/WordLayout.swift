@@ -57,6 +57,13 @@ public struct WordLayout: Sendable, Equatable, CustomStringConvertible {
         return word
     }
 
+    /// The value of field `name` in a packed `word` (0 for a field not in the layout).
+    public func unpack(_ name: String, of word: UInt64) -> UInt64 {
+        guard let f = field(named: name), f.low < 64 else { return 0 }
+        let shifted = word >> UInt64(f.low)
+        return f.width >= 64 ? shifted : shifted & ((UInt64(1) << UInt64(f.width)) - 1)
+    }
+
     /// The bits of field `name` of `word` (a signal `width` bits wide). A missing field or a word
     /// of the wrong width is reported at the caller's line.
     public func field(_ name: String, of word: Signal, file: String = #fileID, line: Int = #line) -> Signal {

@@ -76,6 +76,8 @@ public struct BitQueue {
     let scope: Scope
     /// Slots carry their word's `tlast` at bit 32.
     let tracksLast: Bool
+    /// Width of the tag each slot carries above the word (and `tlast`); 0 for none.
+    let tagWidth: Int
 
     /// The bit of slot 0 the pointer names (meaningful while `readable`).
     public var offset: Signal { pointer[4, 0] }
@@ -84,9 +86,10 @@ public struct BitQueue {
 
     /// Declares the slots and the pointer in `m`, named in scope `name`. A word is taken when
     /// `valid && ready`, and kept when `store` is high (else dropped). With `last` (the word's
-    /// `tlast`), the queue knows where frames end (see `frameError`).
+    /// `tlast`), the queue knows where frames end (see `frameError`). With `tag`, each word
+    /// carries those bits through the slots (`tag(slot:)`), e.g. the id of its frame's codebook.
     public init(_ m: ModuleBuilder, name: String, width requested: Int, data: Signal, valid: Signal, store: Signal,
-                last: Signal? = nil, feed: Feed = .direct, file: String = #fileID, line: Int = #line) {
+                last: Signal? = nil, tag: Signal? = nil, feed: Feed = .direct, file: String = #fileID, line: Int = #line) {
         let location = SourceLocation(fileID: file, line: line)
         var width = requested
         if !(1...65).contains(width) {
@@ -103,8 +106,10 @@ public struct BitQueue {
         defer { m.restoreScope(saved) }
         self.feed = feed
         tracksLast = last != nil
-        let slotWidth = last == nil ? 32 : 33
+        tagWidth = tag?.width ?? 0
+        let slotWidth = (last == nil ? 32 : 33) + tagWidth
         if let last { words32 = cat(last, words32) }
+        if let tag { words32 = cat(tag, words32) }
         windowSlots = (31 + width + 31) / 32
         movesTwo = feed == .direct && windowSlots >= 3
         // Moving two words at once, input words go to any free slot behind one spare; else the
@@ -168,6 +173,12 @@ public struct BitQueue {
     /// The `tlast` of the word in slot `k` (only with `last` given).
     public func lastFlag(slot k: Int) -> Signal { tracksLast ? words[k][32] : present[k] & 0 }
 
+    /// The tag of the word in slot `k` (only with `tag` given).
+    public func tag(slot k: Int) -> Signal {
+        let low = tracksLast ? 33 : 32
+        return tagWidth > 0 ? words[k].bits(low + tagWidth - 1, low) : present[k] & 0
+    }
+
     /// Section 12's frame end (only with `last` given; `sum` is the pointer's bit plus the step's
     /// bits, as `consume` returns it, `isEnd` the step's entry is EOF). A step is wrong when its
     /// bits run past a frame's last word; EOF must end in the last word (or, reading no bits,
@@ -228,10 +239,17 @@ public struct BitQueue {
     /// Returns the pointer's bit plus the step's bits (for `frameError`).
     @discardableResult
     public func consume(_ m: ModuleBuilder, choices: [Choice], end: Choice, when step: Signal) -> Signal {
-        m.within(scope) { consumeInScope(m, choices: choices, end: end, when: step) }
+        m.within(scope) { consumeInScope(m, choices: choices, ends: [end], when: step) }
     }
 
-    private func consumeInScope(_ m: ModuleBuilder, choices: [Choice], end: Choice, when step: Signal) -> Signal {
+    /// As `consume(_:choices:end:when:)`, with several ends (at most one true in a step), e.g.
+    /// the EOF of each codebook of a set.
+    @discardableResult
+    public func consume(_ m: ModuleBuilder, choices: [Choice], ends: [Choice], when step: Signal) -> Signal {
+        m.within(scope) { consumeInScope(m, choices: choices, ends: ends, when: step) }
+    }
+
+    private func consumeInScope(_ m: ModuleBuilder, choices: [Choice], ends: [Choice], when step: Signal) -> Signal {
         // The choices grouped by their bit counts (several classes consume alike).
         func grouped(_ list: [Choice]) -> [(bits: Int, when: Signal)] {
             var groups: [(bits: Int, when: Signal)] = []
@@ -244,13 +262,14 @@ public struct BitQueue {
             }
             return groups.sorted { $0.bits < $1.bits }
         }
-        let advance = m.wire("advance", grouped(choices + [end]).reduce(m.constant(0, width: 7)) { acc, g in
+        let advance = m.wire("advance", grouped(choices + ends).reduce(m.constant(0, width: 7)) { acc, g in
             g.bits == 0 ? acc : acc | mux(g.when, m.constant(UInt64(g.bits), width: 7), 0)
         })
         let sum = m.wire("moved_pointer", pointer + advance)
         previousSum.assign(sum)
+        let isEnd = ends.count == 1 ? ends[0].when : m.wire("is_end", ends.dropFirst().reduce(ends[0].when) { $0 || $1.when })
         if movesTwo {
-            let aligned = m.wire("aligned_pointer", mux(end.when && (sum[4, 0] != 0), (sum + 32) & 0x60, sum))
+            let aligned = m.wire("aligned_pointer", mux(isEnd && (sum[4, 0] != 0), (sum + 32) & 0x60, sum))
             moveTwo(m, aligned: aligned, step: step)
             return sum
         }
@@ -264,11 +283,11 @@ public struct BitQueue {
         }
         func any(_ terms: [Signal?]) -> Signal { terms.compactMap { $0 }.reduce(m.constant(0, width: 1)) { $0 || $1 } }
         let groups = grouped(choices)
-        let passes = m.wire("passes", any([end.when] + groups.map { when($0.when, atLeast: 32 - $0.bits) }))
-        let waits = m.wire("waits", any([when(end.when, atLeast: 33 - end.bits)] + groups.map { when($0.when, atLeast: 64 - $0.bits) }))
+        let passes = m.wire("passes", any(ends.map(\.when) + groups.map { when($0.when, atLeast: 32 - $0.bits) }))
+        let waits = m.wire("waits", any(ends.map { when($0.when, atLeast: 33 - $0.bits) } + groups.map { when($0.when, atLeast: 64 - $0.bits) }))
         // A word leaves when the step passes it, or when one left over from the last step waits.
         let drop = m.wire("drop", mux(step, passes, !readable))
-        let low = mux(step, mux(end.when, m.constant(0, width: 5), sum[4, 0]), offset)
+        let low = mux(step, mux(isEnd, m.constant(0, width: 5), sum[4, 0]), offset)
         pointer.assign(cat(m.constant(0, width: 1), step && waits, low))
         moveDown(m, drop: drop)
         return sum

@@ -34,8 +34,8 @@ public struct BlockFifo {
         defer { m.restoreScope(saved) }
         depth = BlockFifo.rounded(requested)
         let addressBits = bitsToAddress(depth)
-        // Payload, low bits first: data, keep, last.
-        let payload = m.cat([input.last, input.keep, input.data].compactMap { $0 })
+        // Payload, low bits first: data, keep, last, user.
+        let payload = input.payload(in: m)
         let writePointer = m.register("write_pointer", width: addressBits + 1, reset: 0)
         let readPointer = m.register("read_pointer", width: addressBits + 1, reset: 0)
         let used = m.wire("used", writePointer - readPointer)
@@ -45,7 +45,7 @@ public struct BlockFifo {
         m.when(write) { writePointer.assign(writePointer + 1) }
 
         let headValid = m.register("head_valid", width: 1, reset: 0)
-        let out = m.stream("out", StreamShape(dataWidth: input.data.width, hasLast: input.last != nil, keepWidth: input.keep?.width))
+        let out = m.stream("out", input.shape)
         let pop = m.wire("pop", headValid && out.ready)
         let nextRead = m.wire("next_read", readPointer + pop.zeroExtended(to: addressBits + 1))
         readPointer.assign(nextRead)
@@ -53,18 +53,12 @@ public struct BlockFifo {
         let word = m.ram("mem", width: payload.width, depth: depth, writeEnable: write, writeAddress: writePointer.bits(addressBits - 1, 0),
                          writeData: payload, readAddress: nextRead.bits(addressBits - 1, 0), readEnable: nil)
         out.valid.assign(headValid)
-        out.data.assign(word.bits(input.data.width - 1, 0))
-        var next = input.data.width
-        if let keep = out.keep {
-            keep.assign(word.bits(next + keep.width - 1, next))
-            next += keep.width
-        }
-        if let last = out.last { last.assign(word[next]) }
+        out.assignPayload(from: word)
         guard outputRegister else {
             output = out
             return
         }
-        let registered = m.stream("registered", StreamShape(dataWidth: input.data.width, hasLast: input.last != nil, keepWidth: input.keep?.width))
+        let registered = m.stream("registered", input.shape)
         let heldValid = m.register("held_valid", width: 1, reset: 0)
         let held = m.register("held_payload", width: payload.width, reset: nil)
         let load = m.wire("held_load", !heldValid || registered.ready)
@@ -74,13 +68,7 @@ public struct BlockFifo {
             held.assign(word)
         }
         registered.valid.assign(heldValid)
-        registered.data.assign(held.bits(input.data.width - 1, 0))
-        next = input.data.width
-        if let keep = registered.keep {
-            keep.assign(held.bits(next + keep.width - 1, next))
-            next += keep.width
-        }
-        if let last = registered.last { last.assign(held[next]) }
+        registered.assignPayload(from: held)
         output = registered
     }
 }

@@ -6,16 +6,16 @@ import HDL
 /// accepted in the cycle the consumer stalled. Modelled on verilog-axis `axis_register`
 /// (REG_TYPE = 2).
 public enum SkidBuffer {
-    /// A skid buffer module named `name` for beats of `shape` (data, last and keep all travel).
+    /// A skid buffer module named `name` for beats of `shape` (data, last, keep and user all travel).
     public static func module(name: String, shape: StreamShape) throws -> Module {
         try Module(name) { m in
-            let extras = [shape.hasLast ? "tlast" : nil, shape.keepWidth.map { "\($0)-bit tkeep" }].compactMap { $0 }
+            let extras = [shape.hasLast ? "tlast" : nil, shape.keepWidth.map { "\($0)-bit tkeep" }, shape.userWidth.map { "\($0)-bit tuser" }].compactMap { $0 }
             m.comment("Skid buffer: fully registered AXI-Stream stage, \(shape.dataWidth)-bit tdata\(extras.isEmpty ? "" : " with " + extras.joined(separator: " and ")).")
             let s = m.sinkPort("s_axis", shape)
             let out = m.sourcePort("m_axis", shape)
 
-            // Payload, low bits first: data, keep, last.
-            let payloadIn = m.cat([s.last, s.keep, s.data].compactMap { $0 })
+            // Payload, low bits first: data, keep, last, user.
+            let payloadIn = s.payload(in: m)
             let width = payloadIn.width
             let readyReg = m.register("s_ready", width: 1, reset: 0)
             let outValid = m.register("m_valid", width: 1, reset: 0)
@@ -42,14 +42,7 @@ public enum SkidBuffer {
 
             s.ready.assign(readyReg)
             out.valid.assign(outValid)
-            let dataWidth = shape.dataWidth
-            out.data.assign(outPayload.bits(dataWidth - 1, 0))
-            var next = dataWidth
-            if let keep = out.keep {
-                keep.assign(outPayload.bits(next + keep.width - 1, next))
-                next += keep.width
-            }
-            if let last = out.last { last.assign(outPayload[next]) }
+            out.assignPayload(from: outPayload)
         }
     }
 }
@@ -61,7 +54,7 @@ extension ModuleBuilder {
     /// consumer drives (`connect`).
     public func skidStage(_ source: Stream, name: String, file: String = #fileID, line: Int = #line) -> Stream {
         let location = SourceLocation(fileID: file, line: line)
-        let shape = StreamShape(dataWidth: source.data.width, hasLast: source.last != nil, keepWidth: source.keep?.width)
+        let shape = source.shape
         let module: Module
         do {
             module = try SkidBuffer.module(name: "\(self.name)_\(scoped(name))", shape: shape)

@@ -33,9 +33,12 @@ public struct WordPacker {
         public let bits: Signal
         /// The chunk ends a frame.
         public let last: Signal
+        /// The frame's tag (e.g. its codebook id), the same on every chunk of a frame; it goes
+        /// out as `tuser` with the frame's words.
+        public let user: Signal?
 
-        public init(valid: Signal, data: Signal, bits: Signal, last: Signal) {
-            (self.valid, self.data, self.bits, self.last) = (valid, data, bits, last)
+        public init(valid: Signal, data: Signal, bits: Signal, last: Signal, user: Signal? = nil) {
+            (self.valid, self.data, self.bits, self.last, self.user) = (valid, data, bits, last, user)
         }
     }
 
@@ -57,6 +60,7 @@ public struct WordPacker {
         let chunkBits = m.register("chunk_bits", width: 7, reset: nil)
         let chunkData = m.register("chunk_data", width: maxChunk, reset: nil)
         let chunkLast = m.register("chunk_last", width: 1, reset: nil)
+        let chunkUser = chunk.user.map { m.register("chunk_user", width: $0.width, reset: nil) }
 
         // The placed chunk: shifted right by the bit offset it starts at (up to 31 + maxChunk
         // bits, at most three words).
@@ -64,6 +68,7 @@ public struct WordPacker {
         let placedValid = m.register("placed_valid", width: 1, reset: 0)
         let placedData = m.register("placed_data", width: placedWidth, reset: nil)
         let placedLast = m.register("placed_last", width: 1, reset: nil)
+        let placedUser = chunk.user.map { m.register("placed_user", width: $0.width, reset: nil) }
         // The fill level up to which there is room for one more chunk after the placed one.
         let placedLimit = m.register("placed_limit", width: 8, reset: nil)
         // Where the next chunk starts in its word: the bits so far modulo 32 (0 after a frame).
@@ -78,9 +83,12 @@ public struct WordPacker {
         let acc = m.register("acc", width: w, reset: 0)
         let count = m.register("count", width: 8, reset: 0)
         let flushing = m.register("flushing", width: 1, reset: 0)
+        // The frame in the accumulator, which holds one frame at a time: a frame's last chunk
+        // starts a flush, and the next frame's first chunk waits until it is done.
+        let accUser = chunk.user.map { m.register("acc_user", width: $0.width, reset: 0) }
 
         // Words leave through a register stage and a skid stage.
-        let leaving = m.stream("word", StreamShape(dataWidth: 32, hasLast: true))
+        let leaving = m.stream("word", StreamShape(dataWidth: 32, hasLast: true, userWidth: chunk.user?.width))
         m.connect(words, from: m.skidStage(m.registerStage(leaving, name: "stage"), name: "skid"))
         let outFree = leaving.ready
         // A word leaves once a bit of its frame follows it (more than 32 bits held), or the frame
@@ -102,6 +110,7 @@ public struct WordPacker {
             chunkLast.assign(last)
             chunkData.assign(data[63, 64 - maxChunk])
             chunkBits.assign(bits)
+            if let chunkUser, let user = chunk.user { chunkUser.assign(user) }
         }
         // The chunk shifted right by the offset: the top bits of (31 zeros, chunk) shifted left
         // by 31 - offset.
@@ -111,6 +120,7 @@ public struct WordPacker {
             placedValid.assign(chunkValid)
             placedLast.assign(chunkLast)
             placedData.assign(shifted)
+            if let placedUser, let chunkUser { placedUser.assign(chunkUser) }
             placedLimit.assign(m.constant(UInt64(w - maxChunk), width: 8) - chunkBits.zeroExtended(to: 8))
             placedEndBit.assign(end[4, 0])
             placedEndWords.assign(end[6, 5])
@@ -144,11 +154,13 @@ public struct WordPacker {
         let limit = mux(take, placedLimit, m.constant(UInt64(w - maxChunk), width: 8))
         room.assign(!takeEnd && mux(emit, count.zeroExtended(to: 9) <= limit.zeroExtended(to: 9) + 32, count <= limit))
         m.when(takeEnd) { flushing.assign(1) }
+        if let accUser, let placedUser { m.when(take) { accUser.assign(placedUser) } }
         // `emit` implies a free stage: the stage loads every word that leaves.
         let frameDone = m.wire("frame_done", flushing && (count == 32))
         leaving.valid.assign(emit)
         leaving.data.assign(acc[w - 1, w - 32])
         leaving.last?.assign(frameDone)
+        if let accUser { leaving.user?.assign(accUser) }
         m.when(emit && frameDone) { flushing.assign(0) }
         accepts = load
     }

@@ -84,6 +84,9 @@ struct Generate: ParsableCommand {
     @Option(help: "Codebook JSON: generate its decoder and encoder.")
     var codebook: String?
 
+    @Option(help: "Codebook set JSON (FORMAT.md section 13): a decoder and an encoder holding every member's tables, each frame coded by the member its s_axis_tuser id names.")
+    var set: String?
+
     @Flag(help: "Only the decoder (needs --codebook).") var decoder = false
     @Flag(help: "Only the encoder (needs --codebook).") var encoder = false
 
@@ -118,20 +121,21 @@ struct Generate: ParsableCommand {
     var pinWrapper = false
 
     func validate() throws {
-        if codebook == nil {
-            if decoder || encoder { throw ValidationError("--\(decoder ? "decoder" : "encoder") needs --codebook") }
+        if codebook != nil && set != nil { throw ValidationError("--codebook and --set name two different things to write; give one") }
+        if codebook == nil && set == nil {
+            if decoder || encoder { throw ValidationError("--\(decoder ? "decoder" : "encoder") needs --codebook or --set") }
             if maxFrame != nil { throw ValidationError("--max-frame needs --codebook") }
-            if fusesoc { throw ValidationError("--fusesoc needs --codebook") }
             if wordsPerBeat != nil { throw ValidationError("--words-per-beat needs --codebook") }
             if valuesPerBeat != nil { throw ValidationError("--values-per-beat needs --codebook") }
             if engines != nil { throw ValidationError("--engines needs --codebook") }
         } else if design != nil {
-            throw ValidationError("--design and --codebook name two different things to write; give one")
+            throw ValidationError("--design and --\(set == nil ? "codebook" : "set") name two different things to write; give one")
         }
+        if fusesoc && codebook == nil { throw ValidationError("--fusesoc needs --codebook") }
         if let sharedBuffers, engines == nil { throw ValidationError("--\(sharedBuffers ? "" : "no-")shared-buffers needs --engines") }
         // Only a bare `hwgen` asks for help; with anything else on the line, parsing goes on to
         // report unknown options and arguments, and `run` a line that names nothing to write.
-        if codebook == nil && design == nil && CommandLine.arguments.count <= 1 { throw CleanExit.helpRequest(HWGen.self) }
+        if codebook == nil && set == nil && design == nil && CommandLine.arguments.count <= 1 { throw CleanExit.helpRequest(HWGen.self) }
         let range = TANSEncoderCore.maxFrameRange
         if let maxFrame, !range.contains(maxFrame) {
             throw ValidationError("--max-frame must be \(range.lowerBound) to \(range.upperBound) values (MAX_FRAME), is \(maxFrame)")
@@ -139,8 +143,8 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
-        guard codebook != nil || design != nil else {
-            throw ValidationError("nothing to write: give --codebook x.json (or --design \(NamedDesign.allCases.map(\.rawValue).joined(separator: ", ")))")
+        guard codebook != nil || set != nil || design != nil else {
+            throw ValidationError("nothing to write: give --codebook x.json, --set s.json (or --design \(NamedDesign.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         var modules: [Module] = []
         var loaded: Codebook? = nil
@@ -152,6 +156,13 @@ struct Generate: ParsableCommand {
                 modules = try CoreGenerator.modules(for: book, decoder: both || decoder, encoder: both || encoder,
                                                    maxFrame: maxFrame ?? TANSEncoderCore.defaultMaxFrame, valuesPerBeat: valuesPerBeat,
                                                    wordsPerBeat: wordsPerBeat, engines: engines, sharedBuffers: sharedBuffers)
+            } else if let set {
+                let loaded = try CodebookSet.load(path: set)
+                let both = decoder == encoder
+                modules = try [both || decoder ? CoreRequest.Role.decoder : nil, both || encoder ? .encoder : nil].compactMap { $0 }.map { role in
+                    try CoreGenerator.module(for: loaded, CoreRequest(role: role, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, engines: engines,
+                                                                      maxFrame: maxFrame ?? TANSEncoderCore.defaultMaxFrame, sharedBuffers: sharedBuffers))
+                }
             } else if let design {
                 modules = [try design.module()]
             }
@@ -174,7 +185,7 @@ struct Generate: ParsableCommand {
                                    dataFiles: files.map(\.name).filter { $0.hasSuffix(".hex") }, tops: modules.map(\.name))
             contents.append((core.fileName, Array(core.text.utf8)))
         }
-        let written = try OutputFolder.write(contents, into: output, inputs: codebook.map { [$0] } ?? [])
+        let written = try OutputFolder.write(contents, into: output, inputs: [codebook, set].compactMap { $0 })
         for path in written { print("wrote \(path)") }
     }
 }

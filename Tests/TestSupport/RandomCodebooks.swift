@@ -99,6 +99,43 @@ public struct RandomCodebooks {
         }
     }
 
+    /// A random layout of `valueBits`-bit values (1-32): identity (up to 12 bits), a split of
+    /// 1-12 symbol bits, or bf16-exponent (16 bits).
+    public mutating func layout(valueBits w: Int) -> ValueLayout {
+        var options: [ValueLayout] = []
+        if w <= 12 { options.append(ValueLayout(transform: .identity, symbolBits: w, rawBits: 0)) }
+        let s = 1 + below(min(12, w))
+        options.append(ValueLayout(transform: .split, symbolBits: s, rawBits: w - s))
+        if w == 16 { options.append(ValueLayout(transform: .bf16Exponent, symbolBits: 8, rawBits: 8)) }
+        return options[below(options.count)]
+    }
+
+    /// A random codebook set (FORMAT.md section 13): `members` codebooks of `coder` for
+    /// `valueBits`-bit values, mixed transforms, named `<name>_m<j>`.
+    public mutating func set(coder: String, members: Int, valueBits: Int, name: String = "random_set") -> CodebookSet {
+        let books = (0..<members).map { j -> Codebook in
+            let layout = self.layout(valueBits: valueBits)
+            let entries = layout.symbolCount + 2
+            let c: Codebook.Coder
+            if coder == "huffman" {
+                c = .huffman(codeLengths: huffmanLengths(entries: entries, maxLength: 1 + below(16)))
+            } else {
+                let tableLog = 5 + below(11)
+                c = .tans(tableLog: tableLog, counts: tansCounts(entries: entries, tableLog: tableLog))
+            }
+            do {
+                return try Codebook(name: "\(name)_m\(j)", coder: c, layout: layout)
+            } catch {
+                fatalError("generated an invalid codebook: \(error)")
+            }
+        }
+        do {
+            return try CodebookSet(name: name, members: books)
+        } catch {
+            fatalError("generated an invalid codebook set: \(error)")
+        }
+    }
+
     /// Random values for `layout`, drawn mostly from the coded symbols, sometimes escaped ones.
     public mutating func values(count: Int, for codebook: Codebook) -> [UInt32] {
         let layout = codebook.layout

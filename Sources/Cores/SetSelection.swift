@@ -1,0 +1,42 @@
+import Codec
+import HDL
+
+/// How a core for a codebook set (FORMAT.md section 13) tells its members apart: the id of each
+/// frame's codebook on `tuser`, `bits` wide, naming one of `count` members.
+struct SetIds {
+    let count: Int
+    let bits: Int
+
+    init(_ set: CodebookSet) {
+        count = set.members.count
+        bits = set.idBits
+    }
+
+    /// Every value of an id names a member (M is a power of two, at least 2).
+    var allNamed: Bool { count == 1 << bits }
+
+    /// The id names no codebook (a constant 0 when every id does).
+    func namesNone(_ m: ModuleBuilder, _ id: Signal) -> Signal {
+        allNamed ? m.constant(0, width: 1) : id >= count
+    }
+
+    /// One wire per member, `<prefix><j>`: `id` is j.
+    func selects(_ m: ModuleBuilder, _ id: Signal, prefix: String) -> [Signal] {
+        count == 1 ? [m.constant(1, width: 1)] : (0..<count).map { m.wire("\(prefix)\($0)", id == $0) }
+    }
+
+    /// The member's `value` where its select is 1 (the selects are one-hot), as an OR of
+    /// gated terms, each `width` bits.
+    static func pick(_ m: ModuleBuilder, _ values: [Signal], by selects: [Signal], width: Int) -> Signal {
+        if values.count == 1 { return values[0].resized(to: width) }
+        return zip(values, selects).reduce(m.constant(0, width: width)) { acc, e in acc | mux(e.1, e.0.resized(to: width), 0) }
+    }
+
+    /// A constant per member, picked by the selects (`width` bits).
+    static func pick(_ m: ModuleBuilder, constants: [UInt64], by selects: [Signal], width: Int) -> Signal {
+        if Set(constants).count == 1 { return m.constant(constants[0], width: width) }
+        return zip(constants, selects).reduce(m.constant(0, width: width)) { acc, e in
+            e.0 == 0 ? acc : acc | mux(e.1, m.constant(e.0, width: width), 0)
+        }
+    }
+}
