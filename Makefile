@@ -72,6 +72,8 @@ TANS_LANES_BOOK := examples/minilm_ffn1_tans_lanes2.json
 # The tANS table in 8 lanes: the K-lane tANS decoder at P = 8 values per beat (and the encoder, P = 1).
 TANS_LANES8_BOOK := examples/minilm_ffn1_tans_lanes8.json
 EXAMPLE_DATA := examples/minilm_l1_ffn1_pre_gelu_sample.bf16.safetensors
+SET_BOOK := examples/minilm_set_huffman.json
+SET_DATA := examples/minilm_l4_mixed_sample.bf16.safetensors
 FRAME ?= 4096
 
 define verilate_bench
@@ -127,6 +129,9 @@ else
 	@echo "== $(HUFFMAN_BOOK) and $(TANS_BOOK): decoders and encoders with 8 frame engines (8 values per beat), full rate (the sample is 18 frames: the first frame's start shows)"
 	@$(HWGEN) sim --codebook $(HUFFMAN_BOOK) --engines 8 --seed $(SEED) $(EXAMPLE_DATA)
 	@$(HWGEN) sim --codebook $(TANS_BOOK) --engines 8 --seed $(SEED) $(EXAMPLE_DATA)
+	@echo "== $(SET_BOOK): one decoder and one encoder for a set of 4 Huffman codebooks (FFN1 pre- and post-GELU activations, attention and other weights), each frame's codebook id on tuser; layer-4 tensors, full rate, then tvalid $(VALID)% / tready $(READY)%"
+	@$(HWGEN) sim --set $(SET_BOOK) --seed $(SEED) $(SET_DATA)
+	@$(HWGEN) sim --set $(SET_BOOK) --seed $(SEED) --valid $(VALID) --ready $(READY) $(SET_DATA)
 endif
 
 # The bridge demo: an AXI-Stream byte pipeline through the AES S-box ROM in block RAM.

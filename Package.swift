@@ -61,7 +61,7 @@ let package = Package(
             resources: [.copy("Resources/vectors")]),
         .testTarget(name: "CodecTests", dependencies: ["Codec", "TestSupport"]),
         .testTarget(name: "CoresTests", dependencies: ["Cores", "CoreSim", "Codec", "Training", "VerilatorBridge", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["hwgen", "Cores", "VerilatorBridge", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["hwgen", "Codec", "Cores", "VerilatorBridge", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Codec", "Training", "TestSupport"]),
         .testTarget(name: "HDLTests", dependencies: ["HDL", "HDLBlocks", "TestSupport"]),
         .testTarget(name: "VerilatorBridgeTests", dependencies: ["HDL", "HDLBlocks", "VerilatorBridge", "TestSupport"]),

@@ -110,7 +110,8 @@ public struct Codebook: Sendable, Equatable {
         }
     }
 
-    static func isValidName(_ name: String) -> Bool {
+    /// Whether `name` is an identifier as codebook and set names must be ([A-Za-z_][A-Za-z0-9_]*).
+    public static func isValidName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first else { return false }
         let letter = { (c: Unicode.Scalar) in ("a"..."z").contains(c) || ("A"..."Z").contains(c) || c == "_" }
         return letter(first) && name.unicodeScalars.allSatisfy { letter($0) || ("0"..."9").contains($0) }

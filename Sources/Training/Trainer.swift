@@ -140,6 +140,24 @@ public enum Trainer {
         }
     }
 
+    /// Coded bits of symbols counted in `counts` (symbol s `counts[s]` times) and `frames` EOFs
+    /// under `coder` (an escaped symbol: ESC's code and its `symbolBits`-bit literal; tANS
+    /// entries at their ideal cost, tableLog - log2 count), raw bits not included.
+    public static func codedBits(_ coder: Codebook.Coder, counts: [Int], symbolBits: Int, frames: Int) -> Double {
+        let perEntry: [Double]
+        switch coder {
+        case .huffman(let lengths): perEntry = lengths.map(Double.init)
+        case .tans(let r, let c): perEntry = c.map { $0 == 0 ? .infinity : Double(r) - log2(Double($0)) }
+        }
+        let n = perEntry.count - 2
+        var bits = Double(frames) * perEntry[n + 1]
+        for s in 0..<min(n, counts.count) where counts[s] > 0 {
+            let direct = perEntry[s]
+            bits += Double(counts[s]) * (direct.isFinite && direct > 0 ? direct : perEntry[n] + Double(symbolBits))
+        }
+        return bits
+    }
+
     /// Trains the coder for one layout from the pooled histogram of its shards.
     public static func train(_ sharded: PooledHistogram, layout: ValueLayout, options: TrainingOptions) throws -> TrainedCandidate {
         let counts = sharded.histogram.counts
@@ -170,17 +188,7 @@ public enum Trainer {
         }
         /// Coded bits of the training symbols (and EOFs) under `coder`.
         func cost(_ coder: Codebook.Coder) -> Double {
-            let perEntry: [Double]
-            switch coder {
-            case .huffman(let lengths): perEntry = lengths.map(Double.init)
-            case .tans(let r, let c): perEntry = c.map { $0 == 0 ? .infinity : Double(r) - log2(Double($0)) }
-            }
-            var bits = Double(eofWeight) * perEntry[n + 1]
-            for s in 0..<n where counts[s] > 0 {
-                let direct = perEntry[s]
-                bits += Double(counts[s]) * (direct.isFinite && direct > 0 ? direct : perEntry[n] + Double(layout.symbolBits))
-            }
-            return bits
+            codedBits(coder, counts: counts, symbolBits: layout.symbolBits, frames: eofWeight)
         }
 
         var coder = table(weights(escaped))

@@ -197,8 +197,11 @@ struct Train: ParsableCommand {
     @OptionGroup var input: ValueInputOptions
     @Option(help: "Values per shard (histograms are per shard).") var shardSize: Int = 65536
     @Option(help: "Bits per value of raw (non-safetensors) inputs.") var valueBits: Int = 16
-    @Option(help: "Codebook name: the generated modules are <name>_decoder and <name>_encoder.") var name: String
+    @Option(help: "Codebook name: the generated modules are <name>_decoder and <name>_encoder (with --set, the set's name; members are <name>_<group>).") var name: String
     @Option(name: .shortAndLong, help: "Output codebook JSON (- for standard output).") var output: String
+    @Flag(help: "Write a codebook set (FORMAT.md section 13): one codebook per group of tensors (--group, --per-tensor, --by-dtype; default one group), trained in one pass; prints what each group gains over one pooled codebook.")
+    var set = false
+    @OptionGroup var grouping: SetGroupingOptions
     @OptionGroup var runOptions: RunOptions
     @Argument(help: "Training inputs: .safetensors, .npy, model folders (their .safetensors in index order), or raw little-endian values (- reads standard input).") var files: [String]
 
@@ -210,11 +213,17 @@ struct Train: ParsableCommand {
         }
         guard (1...32).contains(valueBits) else { throw ValidationError("--value-bits must be 1 to 32, is \(valueBits)") }
         guard Codebook.laneRange.contains(lanes) else { throw ValidationError("--lanes must be 1 to 32, is \(lanes)") }
+        if grouping.given && !set { throw ValidationError("--group, --per-tensor and --by-dtype group the members of a set: add --set") }
     }
 
     func run() throws {
         let start = Date()
         let files = try ModelInputs.expand(self.files)
+        if set {
+            try trainSet(files)
+            runOptions.report(since: start)
+            return
+        }
         let histograms = files.filter { $0.hasSuffix(HistogramFile.suffix) }
         guard histograms.isEmpty || histograms.count == files.count else {
             throw TrainingError.invalidOption("give histogram files (\(HistogramFile.suffix)) or tensor inputs, not both: \(histograms[0]) is a histogram file, \(files.first { !$0.hasSuffix(HistogramFile.suffix) } ?? "") is not")
@@ -227,14 +236,7 @@ struct Train: ParsableCommand {
             let common = try input.commonInput(files, rawValueBits: valueBits)
             (bits, dtype) = (common.valueBits, input.dtypeName(common.dtype))
         }
-        let choice: TrainingOptions.TransformChoice
-        switch transform {
-        case nil: choice = TrainingOptions.defaultTransform(dtype: dtype, valueBits: bits)
-        case .auto?: choice = .auto
-        case .bf16Exponent?: choice = .fixed(.bf16Exponent, symbolBits: nil)
-        case .split?: choice = .fixed(.split, symbolBits: symbolBits)
-        case .identity?: choice = .fixed(.identity, symbolBits: nil)
-        }
+        let choice = transformChoice ?? TrainingOptions.defaultTransform(dtype: dtype, valueBits: bits)
         var options = TrainingOptions(name: name, coder: coder, transform: choice, maxCodeLength: maxCodeLength,
                                       tableLog: tableLog, shardSize: shardSize, lanes: lanes)
         options.sourceDType = dtype
@@ -262,14 +264,40 @@ struct Train: ParsableCommand {
         if output == "-" { progress(summary) } else { print(summary) }
         runOptions.report(since: start)
     }
+
+    /// `--set`: one codebook per group, written as a set, and the groups' report.
+    func trainSet(_ files: [String]) throws {
+        guard let raw = files.first(where: { !$0.hasSuffix(".safetensors") }) else {
+            let options = TrainingOptions(name: name, coder: coder, maxCodeLength: maxCodeLength, tableLog: tableLog, shardSize: shardSize, lanes: lanes)
+            let (set, report) = try SetTrainer.train(files: files, tensors: input.tensors, grouping: try grouping.grouping(), options: options,
+                                                     transform: transformChoice, roundF32ToBF16: input.roundF32, progress: progress)
+            try writeOutput(Array(set.jsonText().utf8), to: output, inputs: files)
+            if output != "-" { printSetReport(set, report) }
+            return
+        }
+        throw TrainingError.invalidOption("--set groups named tensors: \(raw) is not a .safetensors file")
+    }
+
+    /// `--transform` and `--symbol-bits` as a choice, nil for the dtype's default.
+    var transformChoice: TrainingOptions.TransformChoice? {
+        switch transform {
+        case nil: nil
+        case .auto?: .auto
+        case .bf16Exponent?: .fixed(.bf16Exponent, symbolBits: nil)
+        case .split?: .fixed(.split, symbolBits: symbolBits)
+        case .identity?: .fixed(.identity, symbolBits: nil)
+        }
+    }
 }
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare a fixed codebook with per-shard optimal Huffman codes and the entropy, per tensor and shard.")
 
-    @Option(help: "Codebook JSON.") var codebook: String
+    @Option(help: "Codebook JSON (or group the tensors with --group, --per-tensor or --by-dtype to report a codebook set).") var codebook: String?
     @Option(help: "Values per shard.") var shardSize: Int = 65536
+    @OptionGroup var grouping: SetGroupingOptions
+    @Option(help: "With grouping: the coder of the set's codebooks.") var coder: TrainingOptions.CoderKind = .huffman
     @OptionGroup var input: ValueInputOptions
     @Flag(help: "Print JSON instead of a table.") var json = false
     @Flag(help: "Print tensor totals only, not every shard.") var totals = false
@@ -278,10 +306,30 @@ struct Analyze: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
     @Argument(help: "Inputs: .safetensors, .npy, model folders, or raw values (- reads standard input).") var files: [String]
 
+    func validate() throws {
+        if codebook == nil && !grouping.given { throw ValidationError("give --codebook x.json, or group tensors (--group, --per-tensor, --by-dtype) to report a set") }
+        if codebook != nil && grouping.given { throw ValidationError("--codebook analyzes one codebook; --group, --per-tensor and --by-dtype a set: give one") }
+    }
+
     func run() throws {
         let start = Date()
-        let book = try Codebook.load(path: codebook)
         let files = try ModelInputs.expand(self.files)
+        guard let codebook else {
+            // A set: per group its own codebook against one pooled over all groups.
+            let options = TrainingOptions(name: "analysis", coder: coder, shardSize: shardSize)
+            let (set, report) = try SetTrainer.train(files: files, tensors: input.tensors, grouping: try grouping.grouping(), options: options,
+                                                     transform: nil, roundF32ToBF16: input.roundF32, progress: progress)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                printSetReport(set, report)
+            }
+            runOptions.report(since: start)
+            return
+        }
+        let book = try Codebook.load(path: codebook)
         _ = try input.commonInput(files, rawValueBits: book.layout.valueBits, expected: book.layout.valueBits)
         var rows: [AnalysisRow] = []
         var sample: [UInt32] = []
