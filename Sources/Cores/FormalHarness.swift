@@ -40,10 +40,26 @@ public enum FormalHarness {
     /// of the counting properties (enough for the proof depth).
     public static func module(core: Module, codebook: Codebook, role: Role, maxFrame: Int = TANSEncoderCore.defaultMaxFrame,
                               countWidth: Int = 10) throws -> Module {
+        try module(core: core, codebooks: [codebook], label: "codebook '\(codebook.name)'", role: role, maxFrame: maxFrame, countWidth: countWidth)
+    }
+
+    /// The wrapper of a core for a codebook set (FORMAT.md section 13): also `tuser` held with
+    /// the beat on both sides, `s_id_steady_in_frame` (assumed: every beat of a frame carries
+    /// its first beat's id), `m_id_steady_in_frame` (asserted for output beats while `error` is
+    /// low), and
+    /// `cover_two_members` (consecutive output frames of different ids).
+    public static func module(core: Module, set: CodebookSet, role: Role, countWidth: Int = 10) throws -> Module {
+        try module(core: core, codebooks: set.members, label: "codebook set '\(set.name)'", role: role, countWidth: countWidth)
+    }
+
+    static func module(core: Module, codebooks: [Codebook], label: String, role: Role, maxFrame: Int = TANSEncoderCore.defaultMaxFrame,
+                       countWidth: Int) throws -> Module {
+        let codebook = codebooks[0]
         let layout = codebook.layout
-        let escaped = escapedSymbols(codebook)
+        // Escaped values are covered for one codebook (a set's members escape different symbols).
+        let escaped = codebooks.count == 1 ? escapedSymbols(codebook) : nil
         return try Module("\(core.name)_formal") { m in
-            m.comment("Formal property wrapper of \(core.name) (\(role.rawValue), codebook '\(codebook.name)'): for SymbiYosys, see docs/FORMAL.md.")
+            m.comment("Formal property wrapper of \(core.name) (\(role.rawValue), \(label)): for SymbiYosys, see docs/FORMAL.md.")
             m.comment("Inputs of the core are free inputs here; AXI-Stream rules are assumed on them and asserted on the core's outputs.")
             let dut = m.instance(core, name: "dut")
             // Every core input comes from a wrapper input, every output goes to a wrapper output;
@@ -86,10 +102,35 @@ public enum FormalHarness {
             var sSame = sData == past(sData, "s_data")
             if let sLast { sSame = sSame & (sLast == past(sLast, "s_last")) }
             if let sKeep { sSame = sSame & (sKeep == past(sKeep, "s_keep")) }
+            let sUser = core.port(named: "s_axis_tuser").map { _ in dut.port("s_axis_tuser") }
+            let mUser = core.port(named: "m_axis_tuser").map { _ in dut.port("m_axis_tuser") }
+            if let sUser { sSame = sSame & (sUser == past(sUser, "s_user")) }
             m.assume(!(sOffered & !afterReset) | (sValid & sSame), "s_holds_offered_beat")
             let mOffered = past(mValid & !mReady, "m_offered")
             var mSame = (mData == past(mData, "m_data")) & (mLast == past(mLast, "m_last"))
             if let mKeep { mSame = mSame & (mKeep == past(mKeep, "m_keep")) }
+            if let mUser { mSame = mSame & (mUser == past(mUser, "m_user")) }
+            if let sUser, let mUser, let sLast {
+                // Section 13: one id on every beat of a frame, in and out.
+                func steadyInFrame(_ valid: Signal, _ ready: Signal, _ last: Signal, _ user: Signal, _ name: String) -> (Signal, Signal) {
+                    let inFrame = m.register("\(name)_in_frame", width: 1, reset: 0)
+                    let id = m.register("\(name)_frame_id", width: user.width, reset: 0)
+                    m.when(valid & ready) {
+                        inFrame.assign(!last)
+                        id.assign(user)
+                    }
+                    return (!valid | !inFrame | (user == id), id)
+                }
+                m.assume(steadyInFrame(sValid, sReady, sLast, sUser, "s").0, "s_id_steady_in_frame")
+                let (mSteady, lastId) = steadyInFrame(mValid, mReady, mLast, mUser, "m")
+                // (Once `error` is up the output holds nothing to trust: a corrupt frame's last
+                // steps may read the next frame's words before the error is registered.)
+                let error = core.port(named: "error").map { _ in dut.port("error") } ?? m.constant(0, width: 1)
+                m.assert(mSteady | error, "m_id_steady_in_frame")
+                let framesSeen = m.register("m_frames_seen", width: 2, reset: 0)
+                m.when(mValid & mReady & mLast & (framesSeen != 3)) { framesSeen.assign(framesSeen + 1) }
+                m.cover(mValid & mReady & (framesSeen != 0) & (mUser != lastId), "cover_two_members")
+            }
             m.assert(!(mOffered & !afterReset) | (mValid & mSame), "m_holds_offered_beat")
             m.assert(!afterReset | !mValid, "m_quiet_after_reset")
             if let sKeep {
@@ -136,8 +177,8 @@ public enum FormalHarness {
                     m.when(refused != 15) { refused.assign(refused + 1) }
                 }.otherwise { refused.assign(0) }
                 m.assert(refused <= drainBound, "drains_after_error")
-                if Self.canFail(codebook) { m.cover(error, "cover_error") }
-                let minBits = shortestEntryBits(codebook)
+                if codebooks.contains(where: Self.canFail) { m.cover(error, "cover_error") }
+                let minBits = codebooks.map(shortestEntryBits).min() ?? 0
                 if minBits > 0 && mKeep == nil && sKeep == nil {
                     let values = count(mTaken, "values_out")
                     let words = count(sTaken, "words_in")

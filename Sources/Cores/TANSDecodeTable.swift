@@ -18,13 +18,16 @@ struct TANSDecodeTable {
     /// Width of the consumed-bits field: at most 15 state bits + 32 payload bits.
     static let consumedWidth = 6
 
-    init(tableLog r: Int, counts: [Int], layout values: ValueLayout) throws {
+    /// `stateWidth` and `symbolWidth` (a set's widest member: R and symbolBits) widen the base
+    /// and symbol fields; the shift is then `stateWidth` - nb.
+    init(tableLog r: Int, counts: [Int], layout values: ValueLayout, stateWidth: Int? = nil, symbolWidth: Int? = nil) throws {
+        let wide = stateWidth ?? r
         let tables = TANSTables(tableLog: r, counts: counts)
         let (n, escape, endOfFrame) = (values.symbolCount, values.symbolCount, values.symbolCount + 1)
         func kind(_ entry: Int) -> Kind { entry == escape ? .escape : entry == endOfFrame ? .end : .symbol }
         func extraBits(_ k: Kind) -> Int { k == .escape ? values.symbolBits + values.rawBits : k == .symbol ? values.rawBits : 0 }
         let consumed = (0..<(1 << r)).map { u in Int(tables.bitCount[u]) + extraBits(kind(Int(tables.symbol[u]))) }
-        let layout = WordLayout([("shift", 4), ("base", r), ("consumed", Self.consumedWidth), ("kind", 2), ("symbol", values.symbolBits)])
+        let layout = WordLayout([("shift", 4), ("base", wide), ("consumed", Self.consumedWidth), ("kind", 2), ("symbol", symbolWidth ?? values.symbolBits)])
         contents = try (0..<(1 << r)).map { u in
             let entry = Int(tables.symbol[u])
             let nb = Int(tables.bitCount[u])
@@ -32,7 +35,7 @@ struct TANSDecodeTable {
                 throw CoreError.unsupported("internal error: tANS state \(u) has a base with non-zero low bits")
             }
             return try layout.pack([
-                "shift": UInt64(r - nb), "base": UInt64(tables.base[u]), "consumed": UInt64(consumed[u]),
+                "shift": UInt64(wide - nb), "base": UInt64(tables.base[u]), "consumed": UInt64(consumed[u]),
                 "kind": kind(entry).rawValue, "symbol": UInt64(entry < n ? entry : 0),
             ])
         }

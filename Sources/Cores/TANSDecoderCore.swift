@@ -32,46 +32,101 @@ import HDLBlocks
 /// `error`; with `marksEmptyFrames` an empty frame leaves a beat with `tkeep` 0.
 public enum TANSDecoderCore {
     public static func module(codebook: Codebook, framing: DecoderFraming = .plain) throws -> Module {
-        guard case .tans(let tableLog, let counts) = codebook.coder else {
-            throw CoreError.wrongCoder(expected: "tans", found: codebook.coder.name)
+        try module(name: "\(codebook.name)_decoder", codebooks: [codebook], ids: nil, framing: framing)
+    }
+
+    /// The decoder for a set of tANS codebooks (FORMAT.md section 13): section 12's input with
+    /// each frame's codebook id on `s_axis_tuser`, the id on `m_axis_tuser` with every value. One
+    /// state loop serves every member: the decode tables are one block RAM addressed by
+    /// `{id, state}` (each member's 2^R states of the widest member's R, its entries' shifts
+    /// counted from R), so the loop is the one-codebook loop with the frame's id above the state.
+    /// A frame's first state is read from the first word's id (its member's tableLog bits), and
+    /// the id is kept for the frame. An id that names no codebook raises `error` at its frame.
+    public static func module(set: CodebookSet) throws -> Module {
+        if set.members[0].lanes > 1 {
+            throw CoreError.unsupported("codebooks of \(set.members[0].lanes) lanes: the decoder for a set takes one-lane codebooks (version 1, or version 2 of one lane)")
         }
+        return try module(name: "\(set.name)_decoder", codebooks: set.members, ids: SetIds(set), framing: .lastWords)
+    }
+
+    static func module(name: String, codebooks: [Codebook], ids: SetIds?, framing: DecoderFraming) throws -> Module {
+        var logs: [Int] = [], countsList: [[Int]] = []
+        for book in codebooks {
+            guard case .tans(let tableLog, let counts) = book.coder else {
+                throw CoreError.wrongCoder(expected: "tans", found: book.coder.name)
+            }
+            logs.append(tableLog)
+            countsList.append(counts)
+        }
+        let codebook = codebooks[0]
+        let single = codebooks.count == 1 && ids == nil
         let layout = codebook.layout
-        let table = try TANSDecodeTable(tableLog: tableLog, counts: counts, layout: layout)
-        let (tableLayout, contents, longestEntry) = (table.layout, table.contents, table.longestEntry)
-        let r = tableLog, size = 1 << tableLog
+        // One table for all: each member's 2^R states (R the widest member's), symbols as wide as the widest.
+        let r = logs.max() ?? logs[0], size = 1 << r
+        let symbolWidth = codebooks.map(\.layout.symbolBits).max() ?? layout.symbolBits
+        let tables = try codebooks.indices.map { j in
+            try TANSDecodeTable(tableLog: logs[j], counts: countsList[j], layout: codebooks[j].layout,
+                                stateWidth: single ? nil : r, symbolWidth: single ? nil : symbolWidth)
+        }
+        let tableLayout = tables[0].layout
+        let contents = single ? tables[0].contents
+            : tables.flatMap { $0.contents + [UInt64](repeating: 0, count: size - $0.contents.count) }
+        let longestEntry = tables.map(\.longestEntry).max() ?? 0
         let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
+        let valueBits = layout.valueBits
         // The window must hold the longest entry (and the R bits of a first state) from any
         // pointer position 0-31; one more slot lets a word arrive while the window is full.
-        let windowBits = max(longestEntry, r, symbolBits + rawBits)
+        let windowBits = max(longestEntry, r, valueBits)
+        func prefix(_ j: Int) -> String { codebooks.count == 1 ? "" : "m\(j)_" }
 
-        return try Module("\(codebook.name)_decoder") { m in
-            m.comment("tANS decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r).")
-            m.comment("32-bit stream words in (s_axis, first bit at bit 31), values out (m_axis, tlast on a frame's last value); error is sticky until reset.")
-            m.comment("The \(size)-state decode table is a block RAM whose registered read address is the decoder state.")
-            CoreHeader.describe(m, codebook: codebook, timing: [
-                "Throughput: one value per cycle while state and raw bits average at most 32 bits per value; measured 1.0 on the bundled sample (make sim).",
-                "Latency: 8 cycles from the first word taken to the first value offered, measured on the bundled sample (hwgen sim measures yours).",
-            ], tables: [("decode_table", tableLayout)])
-            let ports = DecoderPorts(m, valueBits: layout.valueBits, framing: framing)
+        return try Module(name) { m in
+            if let ids {
+                m.comment("tANS decoder for codebook set '\(name.dropLast("_decoder".count))': \(ids.count) codebook(s), \(valueBits)-bit values, tableLog up to \(r); the id of each frame's codebook on s_axis_tuser (\(ids.bits) bit(s)).")
+                m.comment("32-bit stream words in (s_axis, first bit at bit 31, tlast on a frame's last word), values out (m_axis, tlast on a frame's last value, tuser its codebook's id); error is sticky until reset.")
+                m.comment("The decode tables are one block RAM of \(contents.count) states whose registered read address is {id, state}. An id that names no codebook, a frame that does not end in state 0, or one whose EOF does not end in its tlast word, raises error.")
+                for (j, book) in codebooks.enumerated() {
+                    m.comment(String(format: "Codebook %d: '%@', %@, symbolBits %d, rawBits %d, tableLog %d, fingerprint CRC-32C 0x%08x.", j, book.name,
+                                     book.layout.transform.rawValue, book.layout.symbolBits, book.layout.rawBits, logs[j], book.fingerprint))
+                }
+                m.comment("hwgen \(HWGenRelease.version). Throughput: one value per cycle while state and raw bits average at most 32 bits per value, across frames of different codebooks.")
+                m.comment("Word of decode_table (\(tableLayout.width) bits): \(tableLayout).")
+            } else {
+                m.comment("tANS decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r).")
+                m.comment("32-bit stream words in (s_axis, first bit at bit 31), values out (m_axis, tlast on a frame's last value); error is sticky until reset.")
+                m.comment("The \(size)-state decode table is a block RAM whose registered read address is the decoder state.")
+                CoreHeader.describe(m, codebook: codebook, timing: [
+                    "Throughput: one value per cycle while state and raw bits average at most 32 bits per value; measured 1.0 on the bundled sample (make sim).",
+                    "Latency: 8 cycles from the first word taken to the first value offered, measured on the bundled sample (hwgen sim measures yours).",
+                ], tables: [("decode_table", tableLayout)])
+            }
+            let ports = DecoderPorts(m, valueBits: valueBits, framing: framing, userBits: ids?.bits)
 
             let failed = m.register("failed", width: 1, reset: 0)
             // The table's read data shows the current state's entry.
             let started = m.register("started", width: 1, reset: 0)
-            let output = HeldValueOutput(m, name: "out", valueBits: layout.valueBits, to: ports.values)
+            let output = HeldValueOutput(m, name: "out", valueBits: valueBits, heldWidth: ids.map { valueBits + $0.bits }, to: ports.values)
 
             // The bits: a skid stage (registered s_axis_tready) in front of the word slots;
             // after an error, words are taken and dropped.
             let bits = BitQueue(m, name: "bits", width: windowBits, data: ports.words.data, valid: ports.words.valid, store: !failed,
-                                last: ports.words.last, feed: .throughSkid)
+                                last: ports.words.last, tag: ports.words.user, feed: .throughSkid)
             ports.words.ready.assign(failed || bits.ready)
             let window = bits.window
             let offset = bits.offset
+            // A set: the frame's id, read from its first word as the frame starts.
+            let frameId = ids.map { m.register("frame_id", width: $0.bits, reset: 0) }
+            let startSelects = ids.map { $0.selects(m, bits.tag(slot: 0), prefix: "first_word_is") } ?? [m.constant(1, width: 1)]
+            let frameSelects = ids.map { $0.selects(m, frameId ?? bits.tag(slot: 0), prefix: "codebook_is") } ?? [m.constant(1, width: 1)]
+            let unnamed = ids.flatMap { ids in ids.allNamed ? nil : m.wire("id_names_none", ids.namesNone(m, bits.tag(slot: 0))) }
 
             // The table: address is the next state, data the current state's entry.
             let tableRead = m.wire("table_read", width: 1)
             let nextState = m.wire("next_state", width: r)
+            // A set's table address takes the first word's id as a frame starts (declared here).
+            let setStart = frameId.map { _ in m.wire("start", width: 1) }
+            let address = frameId.map { id in cat(mux(setStart ?? id, bits.tag(slot: 0), id), nextState) } ?? nextState
             let entry = m.rom("decode_table", width: tableLayout.width, contents: contents, style: .blockMemory,
-                              address: nextState, readEnable: tableRead, synchronous: true)
+                              address: address, readEnable: tableRead, synchronous: true)
             let rightShift = tableLayout.field("shift", of: entry)
             let base = tableLayout.field("base", of: entry)
             let entryBits = tableLayout.field("consumed", of: entry)
@@ -82,18 +137,23 @@ public enum TANSDecoderCore {
             // The state bits: the top nb bits of the window, right-aligned (R - nb is stored).
             let windowTop = window[windowBits - 1, windowBits - r]
             let stateBits = m.wire("state_bits", windowTop >> rightShift)
-            nextState.assign(mux(started, base | stateBits, windowTop))
+            // A frame's first state: its member's tableLog bits.
+            let firstState = Set(logs).count == 1 ? windowTop
+                : m.wire("first_state", SetIds.pick(m, logs.map { windowTop >> (r - $0) }, by: startSelects, width: r))
+            nextState.assign(mux(started, base | stateBits, firstState))
 
             // The value: symbol (or ESC's literal) and raw bits behind the state bits.
             let nb = m.wire("nb", m.constant(UInt64(r), width: 4) - rightShift)
-            let payloadBits = symbolBits + rawBits
-            let payload = m.wire("payload", Funnel.top(payloadBits, of: window, shiftedLeftBy: nb, name: "after_state", in: m))
-            let symbol = m.wire("symbol", mux(isEscape, payload[payloadBits - 1, rawBits], tableLayout.field("symbol", of: entry)))
-            var raw: Signal? = nil
-            if rawBits > 0 {
-                raw = m.wire("raw_bits", mux(isEscape, payload[rawBits - 1, 0], payload[payloadBits - 1, symbolBits]))
+            let payload = m.wire("payload", Funnel.top(valueBits, of: window, shiftedLeftBy: nb, name: "after_state", in: m))
+            let memberValues = codebooks.enumerated().map { j, book in
+                let (sb, rb) = (book.layout.symbolBits, book.layout.rawBits)
+                let tableSymbol = tableLayout.field("symbol", of: entry)
+                let symbol = m.wire(prefix(j) + "symbol", mux(isEscape, payload[valueBits - 1, rb], sb == tableSymbol.width ? tableSymbol : tableSymbol.bits(sb - 1, 0)))
+                var raw: Signal? = nil
+                if rb > 0 { raw = m.wire(prefix(j) + "raw_bits", mux(isEscape, payload[rb - 1, 0], payload[valueBits - 1, sb])) }
+                return ValueFields.value(symbol: symbol, raw: raw, layout: book.layout)
             }
-            let decoded = m.wire("decoded", ValueFields.value(symbol: symbol, raw: raw, layout: layout))
+            let decoded = m.wire("decoded", SetIds.pick(m, memberValues, by: frameSelects, width: valueBits))
 
             // When to step. Fast: the window holds the longest entry. Slow (the end of a
             // stream): the current entry's bits were available last cycle and nothing moved since.
@@ -101,17 +161,31 @@ public enum TANSDecoderCore {
             let fits = m.register("fits", width: 1, reset: 0)
             let inWindow = bits.readable && !failed
             let step = m.wire("step", started && inWindow && (bits.available(atLeast: longestEntry) || (quiet && fits)) && output.accepts)
-            let start = m.wire("start", !started && inWindow && (offset == 0) && bits.hasWord)
+            let atFrameStart = !started && inWindow && (offset == 0) && bits.hasWord
+            let start: Signal
+            if let setStart {
+                setStart.assign(unnamed.map { atFrameStart && !$0 } ?? atFrameStart)
+                start = setStart
+            } else {
+                start = m.wire("start", atFrameStart)
+            }
+            if let unnamed { m.when(atFrameStart && unnamed) { failed.assign(1) } }
             // A consumed word leaves: past the pointer, or the rest of a word after EOF (padding).
             let skipPadding = m.wire("skip_padding", !started && inWindow && (offset != 0))
-            let (sum, drop) = bits.consume(m, advance: entryBits, when: step, align: skipPadding, restart: (bits: r, when: start))
+            let (sum, drop) = Set(logs).count == 1
+                ? bits.consume(m, advance: entryBits, when: step, align: skipPadding, restart: (bits: r, when: start))
+                : bits.consume(m, advance: entryBits, when: step, align: skipPadding,
+                               restartAt: m.wire("first_state_bits", SetIds.pick(m, constants: logs.map(UInt64.init), by: startSelects, width: 6)), when: start)
             tableRead.assign(step || start)
             // An entry that reads no bits always fits, even at a word boundary with no word left
             // (a frame's last bits ending a word, then an EOF state with nb = 0).
             fits.assign(started && ((entryBits == 0) || bits.holds(bitsTo: sum)))
             quiet.assign(!(step || start || drop))
 
-            m.when(start) { started.assign(1) }
+            m.when(start) {
+                started.assign(1)
+                if let frameId { frameId.assign(bits.tag(slot: 0)) }
+            }
             m.when(step && isEnd) {
                 started.assign(0)
                 m.when(nextState != 0) { failed.assign(1) }
@@ -120,7 +194,12 @@ public enum TANSDecoderCore {
                 m.when(bits.frameError(m, step: step, isEnd: isEnd, sum: sum, nextReadsBits: started && (entryBits != 0))) { failed.assign(1) }
             }
 
-            output.update(m, step: step, isEnd: isEnd, entry: decoded, value: output.held)
+            if let frameId {
+                output.update(m, step: step, isEnd: isEnd, entry: cat(frameId, decoded), value: output.held.bits(valueBits - 1, 0),
+                              user: output.held.bits(valueBits + frameId.width - 1, valueBits))
+            } else {
+                output.update(m, step: step, isEnd: isEnd, entry: decoded, value: output.held)
+            }
             ports.error.assign(failed)
         }
     }

@@ -303,6 +303,16 @@ public struct BitQueue {
     @discardableResult
     public func consume(_ m: ModuleBuilder, advance: Signal, when step: Signal, align: Signal, restart: (bits: Int, when: Signal),
                         file: String = #fileID, line: Int = #line) -> (sum: Signal, drop: Signal) {
+        consume(m, advance: advance, when: step, align: align, restartAt: m.constant(UInt64(restart.bits), width: pointer.width), when: restart.when,
+                file: file, line: line)
+    }
+
+    /// As `consume(_:advance:when:align:restart:)`, restarting at `restartAt` bits (a signal as
+    /// wide as the pointer: a set's members start frames with states of different widths).
+    @discardableResult
+    public func consume(_ m: ModuleBuilder, advance: Signal, when step: Signal, align: Signal, restartAt: Signal, when restartWhen: Signal,
+                        file: String = #fileID, line: Int = #line) -> (sum: Signal, drop: Signal) {
+        let restart = (bits: restartAt, when: restartWhen)
         if movesTwo {
             m.report(.invalidOperand, "bit queue \(scope): a three-slot window with a direct feed takes constant choices only", at: SourceLocation(fileID: file, line: line))
         }
@@ -318,7 +328,7 @@ public struct BitQueue {
             }.elseWhen(align) {
                 pointer.assign(0)
             }.elseWhen(restart.when) {
-                pointer.assign(UInt64(restart.bits))
+                pointer.assign(restart.bits)
             }
             moveDown(m, drop: drop)
             return (sum, drop)

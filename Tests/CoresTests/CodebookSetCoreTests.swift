@@ -124,6 +124,28 @@ struct CodebookSetCoreTests {
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 
+    /// Random sets of tANS members (mixed transforms and tableLogs 5-15, so decode tables of
+    /// different sizes share one RAM): the decoder, frames of random ids, four patterns.
+    @Test func randomTANSSets() throws {
+        var random = RandomCodebooks(seed: 2828)
+        let shapes: [(members: Int, valueBits: Int)] = TestScale.pick(quick: [(2, 16), (3, 10)], long: [(2, 16), (3, 10), (6, 32), (9, 16), (16, 12)])
+        var cases: [Case] = []
+        for (n, shape) in shapes.enumerated() {
+            let set = random.set(coder: "tans", members: shape.members, valueBits: shape.valueBits, name: "tset\(n)")
+            var values: [UInt32] = [], sizes: [Int] = [], ids: [Int] = []
+            for f in 0..<TestScale.pick(quick: 10, long: 40) {
+                let id = Int(random.random.next() % UInt64(shape.members))
+                let size = f % 4 == 2 ? 0 : f % 4 == 1 ? 1 : 1 + Int(random.random.next() % 80)
+                values += random.values(count: size, for: set.members[id])
+                sizes.append(size)
+                ids.append(id)
+            }
+            cases.append(Case(set: set, decoder: true, values: values, frameSizes: sizes, ids: ids))
+        }
+        let failures = try Self.check(cases, patterns: Self.patterns)
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+
     /// The benches can fail: a set whose members are swapped (ids naming the other codebook)
     /// does not give the reference stream.
     @Test func swappedMembersAreCaught() throws {
@@ -196,6 +218,19 @@ struct CodebookSetCoreTests {
         #expect(encoded.out.map(\.1) == expected.map(\.endsFrame))
         let firstWords = try set.encodeFrames(frames[0], frameSizes: [sizes[0]], ids: [2]).words.count
         #expect(encoded.out.map(\.2) == [UInt64](repeating: 2, count: firstWords) + [UInt64](repeating: 0, count: expected.count - firstWords))
+    }
+
+    /// The tANS set decoder meets an id that names no codebook as the Huffman one does: the
+    /// frame before it whole, then `error`.
+    @Test func tansIdNamingNoCodebook() throws {
+        var random = RandomCodebooks(seed: 2804)
+        let set = random.set(coder: "tans", members: 3, valueBits: 16, name: "tthree")
+        let frame = random.values(count: 25, for: set.members[1])
+        let good = try set.encodeFrames(frame, frameSizes: [frame.count], ids: [1]).words
+        let input = good.map { (UInt64($0.word), $0.endsFrame, UInt64(1)) } + good.map { (UInt64($0.word), $0.endsFrame, UInt64(3)) }
+        let decoded = try Self.drive(try CoreGenerator.module(for: set, CoreRequest(role: .decoder)), beats: input, cycles: 400)
+        #expect(decoded.error, "the decoder did not raise error for id 3")
+        #expect(decoded.out.map(\.0) == frame.map(UInt64.init) && decoded.out.allSatisfy { $0.2 == 1 }, "\(decoded.out.count) values out")
     }
 
     /// A set of one codebook codes exactly as that codebook's own core (one-member sets have a
