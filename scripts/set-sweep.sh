@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Codebook sets against separate cores (issue 28): trains sets of 1, 2, 4 and 8 Huffman codebooks
+# Codebook sets against separate cores (issue 28): trains sets of 1, 2, 4 and 8 codebooks (CODER=huffman or tans)
 # on the bundled MiniLM data (`hwgen train --set`), synthesises each set's decoder and encoder and
 # every member's own cores (scripts/synth.sh: Xilinx LUTs from Yosys, ECP5-85k grade 6 through
 # nextpnr), and prints per set and role the set core against its members as separate cores
 # (LUTs, flip-flops and block RAMs summed, the slowest member's Fmax).
-#   scripts/set-sweep.sh            (HWGEN=..., WORK=build/set-sweep, SEEDS="1 2 3", FIGURES=file.csv)
+#   scripts/set-sweep.sh            (HWGEN=..., CODER=huffman, WORK=build/set-sweep, SEEDS="1 2 3", FIGURES=file.csv)
 set -euo pipefail
 HWGEN=${HWGEN:-build/bin/hwgen}
 HWGEN=$(cd "$(dirname "$HWGEN")" && pwd)/$(basename "$HWGEN")
-WORK=${WORK:-build/set-sweep}
+CODER=${CODER:-huffman}
+WORK=${WORK:-build/set-sweep-$CODER}
 DATA=${DATA:-../shared/data}
 export SEEDS=${SEEDS:-1} SMALL_DEVICES=0
 weights=$DATA/minilm_weights_layers_1_4.bf16.safetensors
@@ -17,7 +18,7 @@ rm -rf "$WORK"; mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
 
 train() { # train NAME GROUP...: a set of one codebook per --group (none: one pooled codebook)
   local name=$1; shift
-  "$HWGEN" train --set --coder huffman --name "$name" "$@" -o "$WORK/$name.json" "$weights" "$acts" >"$WORK/$name.report" 2>/dev/null
+  "$HWGEN" train --set --coder "$CODER" --name "$name" "$@" -o "$WORK/$name.json" "$weights" "$acts" >"$WORK/$name.report" 2>/dev/null
   tail -1 "$WORK/$name.report"
 }
 train set1
@@ -35,14 +36,14 @@ figures() { # figures RTL TOP: "xilinx_luts lut4 ffs bram fmax" of one core
 }
 
 csv=${FIGURES:-$WORK/sets.csv}
-echo "members,role,kind,xilinx_luts,lut4,ffs,bram,fmax_mhz" >"$csv"
+echo "coder,members,role,kind,xilinx_luts,lut4,ffs,bram,fmax_mhz" >"$csv"
 for m in 1 2 4 8; do
   set=$WORK/set$m.json
   for role in decoder encoder; do
     rtl=$WORK/set${m}_$role; mkdir -p "$rtl"
     "$HWGEN" --set "$set" --$role --output "$rtl" >/dev/null
     read -r x l f b fmax <<<"$(figures "$rtl" "set${m}_$role")"
-    echo "$m,$role,set,$x,$l,$f,$b,$fmax" >>"$csv"
+    echo "$CODER,$m,$role,set,$x,$l,$f,$b,$fmax" >>"$csv"
     # Each member as a core of its own.
     sx=0; sl=0; sf=0; sb=0; smin=""
     for id in $(seq 0 $((m - 1))); do
@@ -55,7 +56,7 @@ for m in 1 2 4 8; do
       sx=$((sx + x)); sl=$((sl + l)); sf=$((sf + f)); sb=$((sb + b))
       smin=$(awk -v a="$smin" -v b="$fmax" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }')
     done
-    echo "$m,$role,separate,$sx,$sl,$sf,$sb,$smin" >>"$csv"
+    echo "$CODER,$m,$role,separate,$sx,$sl,$sf,$sb,$smin" >>"$csv"
     echo "set of $m, $role: $(tail -2 "$csv" | head -1) | separate: $(tail -1 "$csv")"
   done
 done

@@ -118,6 +118,9 @@ public enum CoreGenerator {
         SetCoreDesign(name: "tANS set decoder, one frame at a time", serves: { s, r in
             !s.members[0].isHuffman && r.role == .decoder && r.engines == nil && r.isOneByOne
         }) { set, _ in try TANSDecoderCore.module(set: set) },
+        SetCoreDesign(name: "tANS set encoder, one frame at a time", serves: { s, r in
+            !s.members[0].isHuffman && r.role == .encoder && r.engines == nil && r.isOneByOne
+        }) { set, r in try TANSEncoderCore.module(set: set, maxFrame: r.maxFrame) },
     ]
 
     /// The core `request` asks of a codebook set: its members' tables in one core, each frame
@@ -125,9 +128,6 @@ public enum CoreGenerator {
     /// - Throws: `CoreError.unsupported` naming what is built when no design serves the request.
     public static func module(for set: CodebookSet, _ request: CoreRequest) throws -> Module {
         guard let design = setDesigns.first(where: { $0.serves(set, request) }) else {
-            if !set.members[0].isHuffman && request.role == .encoder && request.engines == nil {
-                throw CoreError.unsupported("the encoder for a set of tANS codebooks is not built yet (the decoder is): generate --decoder, or a Huffman set")
-            }
             throw CoreError.unsupported("a set's cores move one value and one word per beat and have no frame engines yet: drop --engines, --values-per-beat and --words-per-beat")
         }
         return try design.build(set, request)

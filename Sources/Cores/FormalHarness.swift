@@ -48,8 +48,8 @@ public enum FormalHarness {
     /// its first beat's id), `m_id_steady_in_frame` (asserted for output beats while `error` is
     /// low), and
     /// `cover_two_members` (consecutive output frames of different ids).
-    public static func module(core: Module, set: CodebookSet, role: Role, countWidth: Int = 10) throws -> Module {
-        try module(core: core, codebooks: set.members, label: "codebook set '\(set.name)'", role: role, countWidth: countWidth)
+    public static func module(core: Module, set: CodebookSet, role: Role, maxFrame: Int = TANSEncoderCore.defaultMaxFrame, countWidth: Int = 10) throws -> Module {
+        try module(core: core, codebooks: set.members, label: "codebook set '\(set.name)'", role: role, maxFrame: maxFrame, countWidth: countWidth)
     }
 
     static func module(core: Module, codebooks: [Codebook], label: String, role: Role, maxFrame: Int = TANSEncoderCore.defaultMaxFrame,

@@ -36,23 +36,60 @@ public enum TANSEncoderCore {
     /// own (the states take turns in the loop) and a `LaneWordPacker` writes the words in the
     /// section's order, each lane's state bits just before its first entry.
     public static func module(codebook: Codebook, maxFrame: Int = defaultMaxFrame) throws -> Module {
-        guard case .tans(let tableLog, let counts) = codebook.coder else {
-            throw CoreError.wrongCoder(expected: "tans", found: codebook.coder.name)
+        try module(name: "\(codebook.name)_encoder", codebooks: [codebook], ids: nil, maxFrame: maxFrame)
+    }
+
+    /// The encoder for a set of tANS codebooks (FORMAT.md section 13): values in with the frame's
+    /// codebook id on `s_axis_tuser`, words out with it on `m_axis_tuser`. One datapath for every
+    /// member: the id is stored with each value in the value buffer; the entry ROM holds every
+    /// member's symbol words at `{id, symbol}`, the state ROM every member's next states at
+    /// `{id, state index}` (2^R of the widest member's R each); in the loop X = 2^r + state with
+    /// the frame member's r, and the state index wraps at its table size; each frame's final
+    /// state goes out as its member's r bits. A frame whose id names no codebook is taken and
+    /// dropped, and raises `error` (sticky until reset).
+    public static func module(set: CodebookSet, maxFrame: Int = defaultMaxFrame) throws -> Module {
+        if set.members[0].lanes > 1 {
+            throw CoreError.unsupported("codebooks of \(set.members[0].lanes) lanes: the encoder for a set takes one-lane codebooks (version 1, or version 2 of one lane)")
         }
+        return try module(name: "\(set.name)_encoder", codebooks: set.members, ids: SetIds(set), maxFrame: maxFrame)
+    }
+
+    static func module(name: String, codebooks: [Codebook], ids: SetIds?, maxFrame: Int) throws -> Module {
+        var logs: [Int] = [], countsList: [[Int]] = []
+        for book in codebooks {
+            guard case .tans(let tableLog, let counts) = book.coder else {
+                throw CoreError.wrongCoder(expected: "tans", found: book.coder.name)
+            }
+            logs.append(tableLog)
+            countsList.append(counts)
+        }
+        let codebook = codebooks[0]
+        let tableLog = logs.max() ?? logs[0], counts = countsList[0]
         guard maxFrameRange.contains(maxFrame) else {
             throw CoreError.unsupported("MAX_FRAME must be \(maxFrameRange.lowerBound) to \(maxFrameRange.upperBound) values, is \(maxFrame)")
         }
         let lanes = codebook.lanes
         let layout = codebook.layout
-        let tables = TANSTables(tableLog: tableLog, counts: counts)
+        let isSet = ids != nil
+        let memberTables = codebooks.indices.map { TANSTables(tableLog: logs[$0], counts: countsList[$0]) }
+        let tables = memberTables[0]
         let r = tableLog, size = 1 << tableLog
-        let n = layout.symbolCount
-        let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
+        let symbolBits = codebooks.map(\.layout.symbolBits).max() ?? layout.symbolBits
+        let rawBits = layout.rawBits
+        let n = 1 << symbolBits
         let depth = 1 << max(1, bitsToAddress(maxFrame))
 
-        let encoding = try TANSEncodeTables(tables: tables, layout: layout)
-        let (parameters, symbolWords, endWord, parameterWidth) = (encoding.parameters, encoding.symbolWords, encoding.endWord, encoding.parameters.width)
-        let (chunkWidth, chunkLayout) = (encoding.chunkWidth, encoding.chunkLayout)
+        // A set: every member's tables with the widest R, then its chunks as wide as the widest.
+        var encodings = try codebooks.indices.map { try TANSEncodeTables(tables: memberTables[$0], layout: codebooks[$0].layout, stateWidth: isSet ? r : nil) }
+        let chunkWidth = encodings.map(\.chunkWidth).max() ?? encodings[0].chunkWidth
+        if isSet {
+            encodings = try codebooks.indices.map { try TANSEncodeTables(tables: memberTables[$0], layout: codebooks[$0].layout, stateWidth: r, chunkWidth: chunkWidth) }
+        }
+        let encoding = encodings[0]
+        let (parameters, parameterWidth) = (encoding.parameters, encoding.parameters.width)
+        // A set's symbol words: each member's 2^symbolBits (of the widest member), in id order.
+        let symbolWords = isSet ? encodings.flatMap { $0.symbolWords + [UInt64](repeating: 0, count: n - $0.symbolWords.count) } : encoding.symbolWords
+        let chunkLayout = isSet ? WordLayout([("chunk", chunkWidth), ("length", encoding.lengthWidth)]) : encoding.chunkLayout
         // EOF's chunk as kept per frame: its state bits left-aligned in R bits, and their count.
         let endLayout = WordLayout([("state_bits", r), ("count", 4)])
         if lanes > 1, chunkWidth > longestLaneEntry {
@@ -65,7 +102,18 @@ public enum TANSEncoderCore {
         let reorderDepth = LaneReorder.depth(lanes: lanes, shortestChunk: min(r, fewestBits.min() ?? 0), longestChunk: chunkWidth,
                                              extraChunks: lanes - 1, framedChunks: maxFrame + 1 + lanes)
 
-        return try Module("\(codebook.name)_encoder") { m in
+        return try Module(name) { m in
+          if let ids {
+            m.comment("tANS encoder for codebook set '\(name.dropLast("_encoder".count))': \(ids.count) codebook(s), \(layout.valueBits)-bit values, tableLog up to \(r); the id of each frame's codebook on s_axis_tuser (\(ids.bits) bit(s)).")
+            m.comment("Values in (s_axis, tlast ends a frame), 32-bit stream words out (m_axis, tlast on a frame's last word, tuser its codebook's id). A frame whose id names no codebook is dropped and raises error (sticky until reset).")
+            m.comment("MAX_FRAME = \(maxFrame): a longer input frame is cut into frames of at most \(maxFrame) values, each a valid frame.")
+            for (j, book) in codebooks.enumerated() {
+                m.comment(String(format: "Codebook %d: '%@', %@, symbolBits %d, rawBits %d, tableLog %d, fingerprint CRC-32C 0x%08x.", j, book.name,
+                                 book.layout.transform.rawValue, book.layout.symbolBits, book.layout.rawBits, logs[j], book.fingerprint))
+            }
+            m.comment("hwgen \(HWGenRelease.version). Latency: a frame is coded backwards once it is whole. Throughput: one value per cycle in steady state (three frames overlap).")
+            m.comment("Word of entry_parameters (\(parameterWidth) bits): \(parameters). Word of the chunk buffer (\(chunkLayout.width) bits): \(chunkLayout).")
+          } else {
             m.comment("tANS encoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r).")
             m.comment("Values in (s_axis, tlast ends a frame), 32-bit stream words out (m_axis, tlast on a frame's last word).")
             m.comment("MAX_FRAME = \(maxFrame): a longer input frame is cut into frames of at most \(maxFrame) values, each a valid frame.")
@@ -77,13 +125,30 @@ public enum TANSEncoderCore {
                 "Latency: a frame is coded backwards once it is whole: its first word leaves about its length + 8 cycles after its last value.",
                 "Throughput: one value per cycle in steady state (three frames overlap)\(lanes == 1 ? "" : ", less K + 1 cycles per frame (the lanes' states and last words), and an entry of more than 32 bits takes two"); measured 1.0 on the bundled sample (make sim).",
             ], tables: [("entry_parameters", parameters), ("the chunk buffer", chunkLayout), ("frame_end", endLayout)])
-            let ports = EncoderPorts(m, valueBits: layout.valueBits)
+          }
+            let ports = EncoderPorts(m, valueBits: layout.valueBits, userBits: ids?.bits)
 
-            // 1. Fill.
+            // 1. Fill (a set: each value with its frame's id; a frame whose id names none is dropped).
             let valueReady = m.wire("value_ready", width: 1)
-            let values = ReversingBuffer(m, name: "values", depth: depth, maxLength: maxFrame, width: layout.valueBits,
-                                         writeValid: ports.values.valid, writeData: ports.values.data, writeLast: ports.valuesLast, readReady: valueReady)
-            ports.values.ready.assign(values.writeReady)
+            let unnamed = ids.flatMap { ids in ids.allNamed ? nil : m.wire("id_names_none", ids.namesNone(m, ports.values.user ?? ports.values.valid)) }
+            let stored = ports.values.user.map { cat($0, ports.values.data) } ?? ports.values.data
+            let values = ReversingBuffer(m, name: "values", depth: depth, maxLength: maxFrame, width: stored.width,
+                                         writeValid: unnamed.map { ports.values.valid && !$0 } ?? ports.values.valid, writeData: stored,
+                                         writeLast: ports.valuesLast, readReady: valueReady)
+            ports.values.ready.assign(unnamed.map { values.writeReady || (ports.values.valid && $0) } ?? values.writeReady)
+            if ids != nil {
+                // Every id names a member when M is a power of two: error then stays low.
+                if let unnamed {
+                    let failed = m.register("failed", width: 1, reset: 0)
+                    m.when(ports.values.valid && unnamed) { failed.assign(1) }
+                    m.output("error").assign(failed)
+                } else {
+                    m.output("error").assign(m.constant(0, width: 1))
+                }
+            }
+            let readValue = isSet ? values.readData.bits(layout.valueBits - 1, 0) : values.readData
+            let readId = ids.map { values.readData.bits(layout.valueBits + $0.bits - 1, layout.valueBits) }
+            let readSelects = ids.map { $0.selects(m, readId ?? valueReady, prefix: "read_codebook_is") } ?? []
 
             // 2. Encode. Entry register: EOF before a frame's values, then the values last first.
             let loopStep = m.wire("loop_step", width: 1)
@@ -91,8 +156,10 @@ public enum TANSEncoderCore {
             let entryIsEnd = m.register("entry_is_end", width: 1, reset: nil)
             let entryFrameStart = m.register("entry_frame_start", width: 1, reset: nil)
             let entrySymbol = m.register("entry_symbol", width: symbolBits, reset: nil)
-            let raw = ValueFields.raw(of: values.readData, layout: layout)
-            let entryRaw = raw.map { m.register("entry_raw", width: $0.width, reset: nil) }
+            // A set keeps the whole value (each member takes its raw bits in the chunk) and the id.
+            let raw = isSet ? readValue : ValueFields.raw(of: values.readData, layout: layout)
+            let entryRaw = raw.map { m.register(isSet ? "entry_value" : "entry_raw", width: $0.width, reset: nil) }
+            let entryId = ids.map { m.register("entry_id", width: $0.bits, reset: nil) }
             let endDone = m.register("end_done", width: 1, reset: 0)
             // K lanes: the entry's parameters are registered once more before the state loop
             // (the block RAM's slow clock-to-output is then off the loop's path).
@@ -100,9 +167,11 @@ public enum TANSEncoderCore {
             let entryAdvance = m.wire("entry_advance", !entryValid || loopAdvance)
             let needEnd = m.wire("need_end", values.readValid && values.readFirst && !endDone)
             valueReady.assign(entryAdvance && !needEnd)
-            let symbol = ValueFields.symbol(of: values.readData, layout: layout)
+            let symbol = isSet ? m.wire("read_symbol", SetIds.pick(m, codebooks.map { ValueFields.symbol(of: readValue, layout: $0.layout) }, by: readSelects, width: symbolBits))
+                : ValueFields.symbol(of: values.readData, layout: layout)
             let romWord = m.rom("entry_parameters", width: parameterWidth, contents: symbolWords.count >= 2 ? symbolWords : symbolWords + [0],
-                                style: TablePlacement.style(entries: n), address: symbol.resized(to: max(1, bitsToAddress(max(2, n)))),
+                                style: TablePlacement.style(entries: symbolWords.count),
+                                address: readId.map { cat($0, symbol) } ?? symbol.resized(to: max(1, bitsToAddress(max(2, n)))),
                                 readEnable: entryAdvance, synchronous: true)
             m.when(entryAdvance) {
                 entryValid.assign(values.readValid)
@@ -110,11 +179,15 @@ public enum TANSEncoderCore {
                 entryFrameStart.assign(values.readLast && !needEnd)
                 entrySymbol.assign(symbol)
                 if let entryRaw, let raw { entryRaw.assign(raw) }
+                if let entryId, let readId { entryId.assign(readId) }
                 m.when(values.readValid) { endDone.assign(needEnd) }
             }
 
             // The state loop: X in [T, 2T); the state ROM's read register holds X - T.
-            let entryParameters = mux(entryIsEnd, m.constant(endWord, width: parameterWidth), romWord)
+            let entrySelects = ids.map { $0.selects(m, entryId ?? entryValid, prefix: "codebook_is") } ?? []
+            let endWord = isSet ? m.wire("eof_parameters", SetIds.pick(m, constants: encodings.map(\.endWord), by: entrySelects, width: parameterWidth))
+                : m.constant(encoding.endWord, width: parameterWidth)
+            let entryParameters = mux(entryIsEnd, endWord, romWord)
             // What the state loop codes: the entry stage's, or (K lanes) the parameter stage's.
             let (loopValid, loopIsEnd, loopFrameStart, loopSymbol, loopRaw, parametersWord): (Signal, Signal, Signal, Signal, Signal?, Signal)
             // K lanes: k - 1 (the entry's fewer state bits), computed in the parameter stage.
@@ -147,8 +220,10 @@ public enum TANSEncoderCore {
             let k = parameters.field("k", of: parametersWord)
             let escaped = parameters.field("escaped", of: parametersWord) && !loopIsEnd
             let stateIndex = m.wire("state_index", width: r)
-            let nextState = m.rom("states", width: r, contents: tables.statesByEntry.map(UInt64.init), style: .blockMemory,
-                                  address: stateIndex, readEnable: loopStep, synchronous: true)
+            let stateContents = isSet ? memberTables.flatMap { $0.statesByEntry.map(UInt64.init) + [UInt64](repeating: 0, count: size - $0.statesByEntry.count) }
+                : tables.statesByEntry.map(UInt64.init)
+            let nextState = m.rom("states", width: r, contents: stateContents, style: .blockMemory,
+                                  address: entryId.map { cat($0, stateIndex) } ?? stateIndex, readEnable: loopStep, synchronous: true)
             // EOF is a frame's first entry: X = T there. K lanes: the states take turns, the
             // current lane's first; the state ROM's register is the last lane's (the one just
             // coded), and each lane starts the frame at X = T (its first K entries, EOF first).
@@ -170,7 +245,15 @@ public enum TANSEncoderCore {
                     for i in 0..<(lanes - 1) { laneStates[i].assign(i + 1 < lanes - 1 ? laneStates[i + 1] : nextState) }
                 }
             }
-            let x = m.wire("x", mux(fresh, m.constant(UInt64(size), width: r + 1), cat(m.constant(1, width: 1), currentState)))
+            // X in [T, 2T) of the frame's member: T at EOF, else T + the state (a set: the
+            // member's T, the entry's id).
+            let x: Signal
+            if isSet {
+                let tableSize = m.wire("table_size", SetIds.pick(m, constants: logs.map { UInt64(1) << UInt64($0) }, by: entrySelects, width: r + 1))
+                x = m.wire("x", mux(fresh, tableSize, tableSize | currentState.zeroExtended(to: r + 1)))
+            } else {
+                x = m.wire("x", mux(fresh, m.constant(UInt64(size), width: r + 1), cat(m.constant(1, width: 1), currentState)))
+            }
             let nb = m.wire("nb", mux(x >= threshold, k, k - 1))
             if let kLess = parameterKLess {
                 // X shifted by the entry's fewer state bits while the comparison decides on one
@@ -178,19 +261,36 @@ public enum TANSEncoderCore {
                 let fewer = m.wire("x_shifted", x >> kLess)
                 let more = m.wire("x_ge_threshold", x >= threshold)
                 stateIndex.assign((mux(more, fewer >> 1, fewer).truncated(to: r) + offset).truncated(to: r))
+            } else if isSet {
+                // The index wraps at the member's table size.
+                let mask = m.wire("state_mask", SetIds.pick(m, constants: logs.map { (UInt64(1) << UInt64($0)) - 1 }, by: entrySelects, width: r))
+                stateIndex.assign(((x >> nb).truncated(to: r) + offset).truncated(to: r) & mask)
             } else {
                 stateIndex.assign(((x >> nb).truncated(to: r) + offset).truncated(to: r))
             }
 
             // The chunk, left-aligned in chunkWidth bits: the low nb bits of X, the literal, raw bits.
-            let coded = encoding.chunk(m, x: x, nb: nb, escaped: escaped, symbol: loopSymbol, raw: raw == nil ? nil : loopRaw, isEnd: nil)
-            let (stateBitsLeft, chunk, chunkLength) = (coded.stateBitsLeft, coded.chunk, coded.length)
+            let stateBitsLeft: Signal, chunk: Signal, chunkLength: Signal
+            if let loopRaw, isSet {
+                // Each member's chunk from the value (its literal and raw bits), the entry's id picks one.
+                let chunks = codebooks.indices.map { j in
+                    encodings[j].chunk(m, x: x, nb: nb, escaped: escaped, symbol: ValueFields.symbol(of: loopRaw, layout: codebooks[j].layout),
+                                       raw: ValueFields.raw(of: loopRaw, layout: codebooks[j].layout), isEnd: nil, prefix: "m\(j)_")
+                }
+                stateBitsLeft = chunks[0].stateBitsLeft
+                chunk = m.wire("coded_bits", SetIds.pick(m, chunks.map(\.chunk), by: entrySelects, width: chunkWidth))
+                chunkLength = m.wire("coded_length", SetIds.pick(m, chunks.map(\.length), by: entrySelects, width: encoding.lengthWidth))
+            } else {
+                let coded = encoding.chunk(m, x: x, nb: nb, escaped: escaped, symbol: loopSymbol, raw: raw == nil ? nil : loopRaw, isEnd: nil)
+                (stateBitsLeft, chunk, chunkLength) = (coded.stateBitsLeft, coded.chunk, coded.length)
+            }
 
             // 3. The chunk register feeds the chunk buffer; EOF's chunk waits beside it.
             let chunkValid = m.register("coded_valid", width: 1, reset: 0)
             let chunkData = m.register("coded_chunk", width: chunkLayout.width, reset: nil)
             let chunkLast = m.register("coded_last", width: 1, reset: nil)
             let endChunk = m.register("end_chunk", width: endLayout.width, reset: nil)
+            let chunkId = ids.map { m.register("coded_id", width: $0.bits, reset: nil) }
             let writeReady = m.wire("coded_write_ready", width: 1)
             let chunkFree = m.wire("coded_free", !chunkValid || writeReady)
             loopStep.assign(loopValid && chunkFree)
@@ -201,6 +301,7 @@ public enum TANSEncoderCore {
                 chunkValid.assign(1)
                 chunkData.assign(chunkLayout.word(["chunk": chunk, "length": chunkLength], in: m))
                 chunkLast.assign(loopFrameStart)
+                if let chunkId, let entryId { chunkId.assign(entryId) }
             }.elseWhen(chunkFree) {
                 chunkValid.assign(0)
             }
@@ -218,10 +319,12 @@ public enum TANSEncoderCore {
                 (0..<lanes).map { lane in m.register(lanes == 1 ? "frame_state\(q)" : "frame_state\(q)_lane\(lane)", width: r, reset: nil) }
             }
             let frameEnd = (0..<2).map { m.register("frame_end\($0)", width: endLayout.width, reset: nil) }
+            let frameIds = ids.map { ids in (0..<2).map { m.register("frame_id\($0)", width: ids.bits, reset: 0) } }
             for q in 0..<2 {
                 m.when(chunkValid && chunkLast && writeReady && (chunks.writeParity == q)) {
                     for lane in 0..<lanes { frameStates[q][lane].assign(finalStates[lane]) }
                     frameEnd[q].assign(endChunk)
+                    if let frameIds, let chunkId { frameIds[q].assign(chunkId) }
                 }
             }
 
@@ -233,7 +336,13 @@ public enum TANSEncoderCore {
             let pendingEnd = m.register("pending_end", width: endLayout.width, reset: nil)
             let offerFirstState = m.wire("offer_state", !endPending && chunks.readValid && chunks.readFirst && !wroteState)
             let q = chunks.readParity
-            let stateItem = mux(q, frameStates[1][0], frameStates[0][0])
+            // A set: the frame's id, its state as its member's r bits (left-aligned in R).
+            let writeId = frameIds.map { mux(q, $0[1], $0[0]) }
+            let writeSelects = ids.map { $0.selects(m, writeId ?? q, prefix: "write_codebook_is") } ?? []
+            let frameState = mux(q, frameStates[1][0], frameStates[0][0])
+            let stateItem = isSet ? m.wire("write_state", SetIds.pick(m, logs.map { frameState << (r - $0) }, by: writeSelects, width: r)) : frameState
+            let stateBits = isSet ? m.wire("write_state_bits", SetIds.pick(m, constants: logs.map(UInt64.init), by: writeSelects, width: 7))
+                : m.constant(UInt64(r), width: 7)
             let endItem = mux(q, frameEnd[1], frameEnd[0])
             // Lanes 1 .. K-1: their states, taken from the frame's as its first state goes out,
             // and whether a state is due next (after each of the frame's first K - 1 entries).
@@ -250,8 +359,8 @@ public enum TANSEncoderCore {
             let itemData = mux(endNow, left(endLayout.field("state_bits", of: pendingEnd)),
                                mux(offerState, left(offeredState), left(chunkLayout.field("chunk", of: chunkItem))))
             let itemBits = mux(endNow, endLayout.field("count", of: pendingEnd).zeroExtended(to: 7),
-                               mux(offerState, m.constant(UInt64(r), width: 7), chunkLayout.field("length", of: chunkItem).zeroExtended(to: 7)))
-            let offer = WordPacker.Chunk(valid: itemValid, data: itemData, bits: itemBits, last: endNow)
+                               mux(offerState, stateBits, chunkLayout.field("length", of: chunkItem).zeroExtended(to: 7)))
+            let offer = WordPacker.Chunk(valid: itemValid, data: itemData, bits: itemBits, last: endNow, user: writeId)
             let accepts: Signal
             if lanes == 1 {
                 accepts = WordPacker(m, name: "packer", maxChunk: chunkWidth, chunk: offer, to: ports.words).accepts
@@ -316,11 +425,11 @@ struct TANSEncodeTables {
     /// left-aligned in R bits), `stateChunk` (those alone, left-aligned in chunkWidth bits: EOF's
     /// chunk), `chunk` (then the literal if `escaped`, and the raw bits) and its `length`. `isEnd`
     /// (nil: never) marks EOF, whose length is its state bits alone.
-    func chunk(_ m: ModuleBuilder, x: Signal, nb: Signal, escaped: Signal, symbol: Signal, raw: Signal?, isEnd: Signal?)
+    func chunk(_ m: ModuleBuilder, x: Signal, nb: Signal, escaped: Signal, symbol: Signal, raw: Signal?, isEnd: Signal?, prefix: String = "")
         -> (stateBitsLeft: Signal, stateChunk: Signal, chunk: Signal, length: Signal) {
         let r = tableLog
-        let stateBitsLeft = m.wire("state_bits_left", (x.truncated(to: r) << (m.constant(UInt64(r), width: 4) - nb)))
-        let stateChunk = m.wire("state_chunk", cat(stateBitsLeft, m.constant(0, width: chunkWidth - r + 1))[chunkWidth, 1])
+        let stateBitsLeft = m.wire(prefix + "state_bits_left", (x.truncated(to: r) << (m.constant(UInt64(r), width: 4) - nb)))
+        let stateChunk = m.wire(prefix + "state_chunk", cat(stateBitsLeft, m.constant(0, width: chunkWidth - r + 1))[chunkWidth, 1])
         var chunk = stateChunk
         var extra = raw
         if escapeBits > 0 {
@@ -337,8 +446,11 @@ struct TANSEncodeTables {
         return (stateBitsLeft, stateChunk, chunk, nb.zeroExtended(to: lengthWidth) + others)
     }
 
-    init(tables: TANSTables, layout: ValueLayout) throws {
-        let r = tables.tableLog, size = 1 << r, counts = tables.counts
+    /// `stateWidth` (a set's widest member's R) widens the offset and threshold fields and the
+    /// state bits of a chunk; `chunkWidth` (a set's widest) widens the chunk.
+    init(tables: TANSTables, layout: ValueLayout, stateWidth: Int? = nil, chunkWidth wideChunk: Int? = nil) throws {
+        let size = 1 << tables.tableLog, counts = tables.counts
+        let r = stateWidth ?? tables.tableLog
         let (n, escape, endOfFrame) = (layout.symbolCount, layout.symbolCount, layout.symbolCount + 1)
         let parameters = WordLayout([("offset", r), ("threshold", r + 1), ("k", 4), ("escaped", 1)])
         func word(_ p: TANSTables.EncodeStep, escaped: Bool) throws -> UInt64 {
@@ -354,7 +466,7 @@ struct TANSEncodeTables {
         (tableLog, symbolBits, rawBits) = (r, layout.symbolBits, layout.rawBits)
         let maxNb = (0..<size).map { Int(tables.bitCount[$0]) }.max() ?? r
         escapeBits = counts.prefix(n).contains(0) ? layout.symbolBits : 0
-        chunkWidth = max(r, maxNb + escapeBits + layout.rawBits)
+        chunkWidth = max(wideChunk ?? 0, r, maxNb + escapeBits + layout.rawBits)
         chunkLayout = WordLayout([("chunk", chunkWidth), ("length", lengthWidth)])
         var fewestStateBits = [Int](repeating: r, count: n + 2)  // per entry, over its states
         for u in 0..<size { fewestStateBits[Int(tables.symbol[u])] = min(fewestStateBits[Int(tables.symbol[u])], Int(tables.bitCount[u])) }

@@ -124,8 +124,8 @@ struct CodebookSetCoreTests {
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 
-    /// Random sets of tANS members (mixed transforms and tableLogs 5-15, so decode tables of
-    /// different sizes share one RAM): the decoder, frames of random ids, four patterns.
+    /// Random sets of tANS members (mixed transforms and tableLogs 5-15, so tables of different
+    /// sizes share one RAM): both cores, frames of random ids, four patterns.
     @Test func randomTANSSets() throws {
         var random = RandomCodebooks(seed: 2828)
         let shapes: [(members: Int, valueBits: Int)] = TestScale.pick(quick: [(2, 16), (3, 10)], long: [(2, 16), (3, 10), (6, 32), (9, 16), (16, 12)])
@@ -140,7 +140,7 @@ struct CodebookSetCoreTests {
                 sizes.append(size)
                 ids.append(id)
             }
-            cases.append(Case(set: set, decoder: true, values: values, frameSizes: sizes, ids: ids))
+            for decoder in [true, false] { cases.append(Case(set: set, decoder: decoder, values: values, frameSizes: sizes, ids: ids)) }
         }
         let failures = try Self.check(cases, patterns: Self.patterns)
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
@@ -220,8 +220,8 @@ struct CodebookSetCoreTests {
         #expect(encoded.out.map(\.2) == [UInt64](repeating: 2, count: firstWords) + [UInt64](repeating: 0, count: expected.count - firstWords))
     }
 
-    /// The tANS set decoder meets an id that names no codebook as the Huffman one does: the
-    /// frame before it whole, then `error`.
+    /// The tANS set cores meet an id that names no codebook as the Huffman ones do: the decoder
+    /// gives the frame before it whole, then `error`; the encoder drops that frame.
     @Test func tansIdNamingNoCodebook() throws {
         var random = RandomCodebooks(seed: 2804)
         let set = random.set(coder: "tans", members: 3, valueBits: 16, name: "tthree")
@@ -231,6 +231,16 @@ struct CodebookSetCoreTests {
         let decoded = try Self.drive(try CoreGenerator.module(for: set, CoreRequest(role: .decoder)), beats: input, cycles: 400)
         #expect(decoded.error, "the decoder did not raise error for id 3")
         #expect(decoded.out.map(\.0) == frame.map(UInt64.init) && decoded.out.allSatisfy { $0.2 == 1 }, "\(decoded.out.count) values out")
+        // The encoder: frames of ids 1, 3, 0, the middle one dropped.
+        let last = random.values(count: 9, for: set.members[0])
+        var beats: [(data: UInt64, last: Bool, user: UInt64)] = []
+        for (values, id) in [(frame, 1), (frame, 3), (last, 0)] {
+            beats += values.enumerated().map { (UInt64($0.element), $0.offset == values.count - 1, UInt64(id)) }
+        }
+        let expected = try set.encodeFrames(frame + last, frameSizes: [frame.count, last.count], ids: [1, 0]).words
+        let encoded = try Self.drive(try CoreGenerator.module(for: set, CoreRequest(role: .encoder)), beats: beats, cycles: 600)
+        #expect(encoded.error, "the encoder did not raise error for id 3")
+        #expect(encoded.out.map(\.0) == expected.map { UInt64($0.word) } && encoded.out.map(\.1) == expected.map(\.endsFrame), "\(encoded.out.count) words out")
     }
 
     /// A set of one codebook codes exactly as that codebook's own core (one-member sets have a
