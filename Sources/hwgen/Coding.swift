@@ -405,7 +405,9 @@ struct Encode: ParsableCommand {
         abstract: "Compress values with a codebook into a stream file (.hwgs: FORMAT.md section 11), or bare frames with --bare.",
         discussion: "The input is read in chunks and frames are written as they are coded: memory does not grow with the input.")
 
-    @Option(help: "Codebook JSON.") var codebook: String
+    @Option(help: "Codebook JSON.") var codebook: String?
+    @Option(help: "Codebook set JSON (as train --set writes): one stream file per tensor of the safetensors inputs, each with its group's codebook, and index.json, into the folder -o names (decode index.json restores the model).")
+    var set: String?
     @Option(help: "Values per frame (the last may be shorter; at most \(StreamLimits.maxFrameValues)); the default is the hardware tANS encoder's MAX_FRAME, so both write the same stream.")
     var frameSize: Int = StreamLimits.defaultFrameValues
     @OptionGroup var input: ValueInputOptions
@@ -414,16 +416,25 @@ struct Encode: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
     @Argument(help: "Input: .safetensors, .npy, a model folder (its .safetensors in index order, one stream), or raw little-endian values (1, 2 or 4 bytes each, by valueBits; - reads standard input).")
     var inputPath: String
-    @Option(name: .shortAndLong, help: "Output stream (- for standard output).") var output: String
+    @Option(name: .shortAndLong, help: "Output stream (- for standard output); with --set, the output folder.") var output: String
 
     func validate() throws {
         guard (1...StreamLimits.maxFrameValues).contains(frameSize) else {
             throw ValidationError("--frame-size must be 1 to \(StreamLimits.maxFrameValues), is \(frameSize)")
         }
+        guard (codebook == nil) != (set == nil) else { throw ValidationError("give --codebook x.json or --set s.json") }
+        if set != nil && (bare || input.roundF32 || input.raw) {
+            throw ValidationError("--set writes stream files of the model's exact tensors: --bare, --round-f32 and --raw take --codebook")
+        }
     }
 
     func run() throws {
         let start = Date()
+        guard let codebook else {
+            try encodeSet()
+            runOptions.report(since: start)
+            return
+        }
         let text = try Codebook.loadText(path: codebook)
         let book = try Codebook.parse(text)
         // A model folder is its safetensors files in index order, coded into one stream.
@@ -467,8 +478,8 @@ struct Decode: ParsableCommand {
     @Flag(help: "The input is bare frames (no header, counts or CRCs): only truncation and invalid codes can be detected.")
     var bare = false
     @OptionGroup var runOptions: RunOptions
-    @Argument(help: "Input stream (.hwgs; - reads standard input).") var inputPath: String
-    @Option(name: .shortAndLong, help: "Output raw values, 1, 2 or 4 bytes each by valueBits (- for standard output).") var output: String
+    @Argument(help: "Input stream (.hwgs; - reads standard input), or the index.json of encode --set (the model comes back as one .safetensors file).") var inputPath: String
+    @Option(name: .shortAndLong, help: "Output raw values, 1, 2 or 4 bytes each by valueBits (- for standard output); from an index, the .safetensors file.") var output: String
 
     func validate() throws {
         if bare && codebook == nil { throw ValidationError("--bare needs --codebook: bare frames do not say how they were coded") }
@@ -476,6 +487,11 @@ struct Decode: ParsableCommand {
 
     func run() throws {
         let start = Date()
+        if inputPath.hasSuffix(".json") && !bare {
+            try decodeIndex()
+            runOptions.report(since: start)
+            return
+        }
         let given = try codebook.map { try Codebook.load(path: $0) }
         let input = try InputFile(path: inputPath)
         let inputs = [inputPath] + (codebook.map { [$0] } ?? [])

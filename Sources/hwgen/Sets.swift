@@ -1,6 +1,7 @@
 import ArgumentParser
 import Codec
 import Foundation
+import FileIO
 import Training
 
 /// How `train --set` and `analyze` group tensors into the members of a codebook set.
@@ -40,5 +41,119 @@ func printSetReport(_ set: CodebookSet, _ report: [SetGroupReport]) {
         print(String(format: "all groups: %d values, own %.4f bits/value (ratio %.3f), pooled %.4f (ratio %.3f): the set saves %.2f%%",
                      values, ownBits / Double(values), Double(width * values) / ownBits, pooledBits / Double(values),
                      Double(width * values) / pooledBits, 100 * (1 - ownBits / pooledBits)))
+    }
+}
+
+extension Encode {
+    /// `--set`: each selected tensor of the safetensors inputs into a stream file of its own,
+    /// coded by its group's member (`SetMembership`), and `index.json` last.
+    func encodeSet() throws {
+        guard let setPath = set else { return }
+        let codebookSet = try CodebookSet.load(path: setPath)
+        let membership = try SetMembership(codebookSet)
+        let inputs = try ModelInputs.expand([inputPath])
+        // Every tensor is assigned and checked before anything is written.
+        var plan: [(file: SafetensorsFile, tensor: SafetensorsFile.Tensor, id: Int)] = []
+        for path in inputs {
+            guard path.hasSuffix(".safetensors") else { throw CommandError(description: "--set encodes named tensors: \(path) is not a .safetensors file") }
+            let file = try SafetensorsFile(path: path)
+            for tensor in try file.select(input.tensors) {
+                guard let id = membership.id(ofTensor: tensor.name, dtype: tensor.dtype) else {
+                    throw CommandError(description: "tensor '\(tensor.name)' of \(path): no codebook of set '\(codebookSet.name)' names it")
+                }
+                let bits = SafetensorsFile.valueBits(of: tensor.dtype, roundF32ToBF16: false)
+                guard bits == codebookSet.members[id].layout.valueBits else {
+                    throw CommandError(description: "tensor '\(tensor.name)' has \(bits)-bit values (\(tensor.dtype.rawValue)); set '\(codebookSet.name)' codes \(codebookSet.members[id].layout.valueBits)-bit values")
+                }
+                plan.append((file, tensor, id))
+            }
+        }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw CommandError(description: "cannot write into \(output): it is a file, --set writes a folder") }
+        } else {
+            do {
+                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            } catch {
+                throw CommandError(description: "cannot create the folder \(output): \(error.localizedDescription)")
+            }
+        }
+        var entries: [SetIndex.Entry] = []
+        var names = Set<String>()
+        var totalBytes = 0, totalValues = 0
+        for (k, item) in plan.enumerated() {
+            guard names.insert(item.tensor.name).inserted else { throw CommandError(description: "tensor '\(item.tensor.name)' appears twice in the inputs") }
+            let member = codebookSet.members[item.id]
+            let name = String(format: "%05d_", k) + String(item.tensor.name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == ".") ? $0 : "_" }).prefix(120) + ".hwgs"
+            let out = try OutputFile.open(output + "/" + name, inputs: inputs + [setPath])
+            let encoder = try StreamEncoder(codec: StreamCodec(codebook: member), frameSize: frameSize, threads: runOptions.threads,
+                                            container: .file(codebookText: Array(member.jsonText().utf8)), sink: out)
+            var start = 0
+            while start < item.tensor.count {
+                let end = min(item.tensor.count, start + TensorInput.defaultChunk)
+                try encoder.add(try item.file.values(of: item.tensor, elements: start..<end))
+                start = end
+            }
+            let summary = try encoder.finish()
+            try out.commit()
+            totalBytes += Int(summary.bytes)
+            totalValues += item.tensor.count
+            entries.append(SetIndex.Entry(name: item.tensor.name, dtype: item.tensor.dtype, shape: item.tensor.shape, file: name, id: item.id,
+                                          codebook: member.name, values: item.tensor.count))
+        }
+        let index = SetIndex(set: codebookSet.name, entries: entries)
+        try writeOutput(Array(index.jsonText().utf8), to: output + "/index.json", inputs: inputs + [setPath])
+        let inBytes = plan.reduce(0) { $0 + $1.tensor.count * $1.tensor.dtype.size }
+        print(String(format: "%d tensors, %d values -> %d stream files of %d bytes in all (ratio %.3f) and %@/index.json",
+                     entries.count, totalValues, entries.count, totalBytes, Double(inBytes) / Double(max(1, totalBytes)), output))
+    }
+}
+
+extension Decode {
+    /// An index of `encode --set`: every stream file decoded, checked against its entry (its
+    /// codebook, its value count), the model rebuilt as one safetensors file in the index's order.
+    func decodeIndex() throws {
+        let bytes = try Codebook.loadText(path: inputPath, limit: 1 << 28)
+        let index: SetIndex
+        do {
+            index = try SetIndex.parse(bytes)
+        } catch {
+            throw CommandError(description: "\(inputPath): \(error)")
+        }
+        let folder = (inputPath as NSString).deletingLastPathComponent
+        let header: [UInt8]
+        do {
+            header = try index.safetensorsHeader()
+        } catch {
+            throw CommandError(description: "\(inputPath): \(error)")
+        }
+        let paths = index.entries.map { (folder.isEmpty ? "." : folder) + "/" + $0.file }
+        let file = try OutputFile.open(output, inputs: [inputPath] + paths)
+        try file.write(header)
+        for (entry, path) in zip(index.entries, paths) {
+            var reader = try StreamFileReader(try InputFile(path: path))
+            guard reader.codebook.name == entry.codebook else {
+                throw CommandError(description: "\(path): coded by '\(reader.codebook.name)', the index says '\(entry.codebook)'")
+            }
+            let bits = reader.codebook.layout.valueBits
+            guard RawValues.byteWidth(valueBits: bits) == entry.dtype.size else {
+                throw CommandError(description: "\(path): \(bits)-bit values cannot be \(entry.dtype.rawValue) (\(entry.dtype.size) bytes each)")
+            }
+            let summary: DecodeSummary
+            do {
+                summary = try StreamFileDecoder.decode(&reader, codec: StreamCodec(codebook: reader.codebook), threads: runOptions.threads,
+                                                       convert: { RawValues.packed($0, valueBits: bits) },
+                                                       output: { packed in try packed.withUnsafeBytes { try file.writeChecked($0) } })
+            } catch let error as StreamFileError {
+                throw CommandError(description: "\(path): \(error)")
+            } catch let error as StreamError {
+                throw CommandError(description: "\(path): \(error)")
+            }
+            guard summary.values == UInt64(entry.values) else {
+                throw CommandError(description: "\(path): \(summary.values) values, the index says \(entry.values) for '\(entry.name)'")
+            }
+        }
+        try file.commit()
+        print("\(index.entries.count) tensors of set '\(index.set)' -> \(output)")
     }
 }

@@ -55,6 +55,58 @@ struct SetCLITests {
         #expect(noSet.status == 64 && noSet.error.contains("add --set"), "\(noSet.error)")
     }
 
+    /// Each tensor of a safetensors file: dtype, shape and data bytes.
+    static func tensors(_ path: String) throws -> [String: (String, [Int], Data)] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let length = Int(data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let header = try #require(try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))) as? [String: Any])
+        var result: [String: (String, [Int], Data)] = [:]
+        for (name, value) in header where name != "__metadata__" {
+            let fields = try #require(value as? [String: Any])
+            let offsets = try #require(fields["data_offsets"] as? [Int])
+            result[name] = (fields["dtype"] as? String ?? "", fields["shape"] as? [Int] ?? [], data.subdata(in: (8 + length + offsets[0])..<(8 + length + offsets[1])))
+        }
+        return result
+    }
+
+    @Test("encode --set writes a stream file per tensor with its group's codebook and an index; decode of the index restores every tensor byte for byte; a damaged index or stream is a one-line error")
+    func encodeAndDecodeAModel() throws {
+        let weights = try CLITests.weightsPath()
+        let set = HWGen.temporary("set.json")
+        #expect(try HWGen.run(["train", "--set", "--coder", "tans", "--name", "w", "-o", set] + Self.attention + [weights]).status == 0)
+        let folder = HWGen.temporary("model")
+        let encoded = try HWGen.run(["encode", "--set", set, weights, "-o", folder])
+        #expect(encoded.status == 0 && encoded.output.contains("32 tensors"), "\(encoded.output) \(encoded.error)")
+        let index = try String(contentsOfFile: folder + "/index.json", encoding: .utf8)
+        #expect(index.contains("\"codebook\": \"w_attn\"") && index.contains("\"codebook\": \"w_norm\""), "\(index.prefix(800))")
+        let restored = HWGen.temporary("back.safetensors")
+        let decoded = try HWGen.run(["decode", folder + "/index.json", "-o", restored])
+        #expect(decoded.status == 0, "\(decoded.error)")
+        let original = try Self.tensors(weights), back = try Self.tensors(restored)
+        #expect(original.count == 32 && Set(original.keys) == Set(back.keys))
+        for (name, tensor) in original {
+            #expect(back[name].map { $0.0 == tensor.0 && $0.1 == tensor.1 && $0.2 == tensor.2 } == true, "\(name) differs")
+        }
+        // A stream file decodes on its own too (it carries its member's codebook).
+        let first = try #require(try FileManager.default.contentsOfDirectory(atPath: folder).sorted().first { $0.hasSuffix(".hwgs") })
+        #expect(try HWGen.run(["decode", folder + "/" + first, "-o", HWGen.temporary("raw.bin")]).status == 0)
+        // Damage: a path out of the folder, a wrong value count, a flipped byte in a stream.
+        for (label, edit) in [("../", { (t: String) in t.replacingOccurrences(of: "\"file\": \"00000_", with: "\"file\": \"../00000_") }),
+                              ("values", { (t: String) in t.replacingOccurrences(of: "\"shape\": [384], ", with: "\"shape\": [385], ") })] {
+            let bad = folder + "/bad-\(label == "../" ? "path" : label).json"
+            try edit(index).write(toFile: bad, atomically: true, encoding: .utf8)
+            let out = HWGen.temporary("x.safetensors")
+            let result = try HWGen.run(["decode", bad, "-o", out])
+            #expect(result.status == 1 && result.error.split(separator: "\n").count == 1 && !FileManager.default.fileExists(atPath: out), "\(label): \(result.error)")
+        }
+        var stream = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + first))
+        stream[stream.count - 12] ^= 0x10
+        try stream.write(to: URL(fileURLWithPath: folder + "/" + first))
+        let out = HWGen.temporary("x.safetensors")
+        let damaged = try HWGen.run(["decode", folder + "/index.json", "-o", out])
+        #expect(damaged.status == 1 && damaged.error.contains(first) && !FileManager.default.fileExists(atPath: out), "\(damaged.error)")
+    }
+
     @Test("generate --set writes the set's decoder and encoder with tuser; sim --set runs a model through them bit-exact, per member")
     func generateAndSim() throws {
         let weights = try CLITests.weightsPath()
