@@ -60,7 +60,7 @@ let package = Package(
             name: "TestSupport", dependencies: ["HDL", "Codec", "VerilatorBridge"], path: "Tests/TestSupport",
             resources: [.copy("Resources/vectors")]),
         .testTarget(name: "CodecTests", dependencies: ["Codec", "TestSupport"]),
-        .testTarget(name: "CoresTests", dependencies: ["Cores", "CoreSim", "Codec", "Training", "VerilatorBridge", "TestSupport"]),
+        .testTarget(name: "CoresTests", dependencies: ["Cores", "CoreSim", "Codec", "HDLBlocks", "Training", "VerilatorBridge", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["hwgen", "Codec", "Cores", "VerilatorBridge", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Codec", "Training", "TestSupport"]),
         .testTarget(name: "HDLTests", dependencies: ["HDL", "HDLBlocks", "TestSupport"]),

@@ -109,6 +109,14 @@ public enum CoreGenerator {
 
     /// The designs for a codebook set (FORMAT.md section 13), the first that serves a request wins.
     static let setDesigns: [SetCoreDesign] = [
+        SetCoreDesign(name: "set encoder with frame engines", serves: { _, r in r.engines != nil && r.role == .encoder }) { set, r in
+            try FrameEngineCore.encoder(set: set, engines: r.engines ?? 1, valuesPerBeat: r.valuesPerBeat, wordsPerBeat: r.wordsPerBeat, maxFrame: r.maxFrame,
+                                       sharedBuffers: r.sharedBuffers)
+        },
+        SetCoreDesign(name: "set decoder with frame engines", serves: { _, r in r.engines != nil && r.role == .decoder }) { set, r in
+            try FrameEngineCore.decoder(set: set, engines: r.engines ?? 1, valuesPerBeat: r.valuesPerBeat, wordsPerBeat: r.wordsPerBeat, maxFrame: r.maxFrame,
+                                       sharedBuffers: r.sharedBuffers)
+        },
         SetCoreDesign(name: "Huffman set decoder, one frame at a time", serves: { s, r in
             s.members[0].isHuffman && r.role == .decoder && r.engines == nil && r.isOneByOne
         }) { set, _ in try HuffmanDecoderCore.module(set: set) },
@@ -128,7 +136,7 @@ public enum CoreGenerator {
     /// - Throws: `CoreError.unsupported` naming what is built when no design serves the request.
     public static func module(for set: CodebookSet, _ request: CoreRequest) throws -> Module {
         guard let design = setDesigns.first(where: { $0.serves(set, request) }) else {
-            throw CoreError.unsupported("a set's cores move one value and one word per beat and have no frame engines yet: drop --engines, --values-per-beat and --words-per-beat")
+            throw CoreError.unsupported("a set's cores without engines move one value and one word per beat: drop --values-per-beat and --words-per-beat, or add --engines N")
         }
         return try design.build(set, request)
     }

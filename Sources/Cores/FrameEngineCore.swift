@@ -42,7 +42,7 @@ public enum FrameEngineCore {
     /// N, P and Q of a core with `n` engines, checked: P defaults to N (the engines move a value a
     /// cycle each), Q to what P values of the codebook's mean entry need, with a quarter word to
     /// spare; P is 1 to 4N, a requested Q 1 to P. Also returns the mean bits per value.
-    static func beatWidths(_ codebook: Codebook, engines n: Int, valuesPerBeat: Int?, wordsPerBeat: Int?,
+    static func beatWidths(_ books: EngineBooks, engines n: Int, valuesPerBeat: Int?, wordsPerBeat: Int?,
                            role: CoreRequest.Role) throws -> (p: Int, q: Int, average: Double) {
         guard (1...maxEngines).contains(n) else { throw CoreError.unsupported("--engines must be 1 to \(maxEngines), is \(n)") }
         let p = valuesPerBeat ?? n
@@ -50,7 +50,7 @@ public enum FrameEngineCore {
             throw CoreError.unsupported(role == .encoder ? "--values-per-beat \(p): an encoder with \(n) engines takes 1 to \(4 * n) values per beat"
                                                          : "--values-per-beat \(p): a decoder with \(n) engines writes 1 to \(4 * n) values per beat")
         }
-        let average = averageBitsPerValue(codebook)
+        let average = books.averageBitsPerValue
         let q = wordsPerBeat ?? max(1, Int((Double(p) * average / 32 + 0.25).rounded(.up)))
         guard (1...max(1, p)).contains(q) || wordsPerBeat == nil else {
             throw CoreError.unsupported(role == .encoder ? "--words-per-beat \(q): an encoder taking \(p) values per beat writes 1 to \(p) words per beat"
@@ -62,11 +62,32 @@ public enum FrameEngineCore {
     /// Drives the core's output port from the engines' collected beats (`tkeep` only where the
     /// port has it: P = Q = 1 cores have section 8's ports).
     static func drive(_ port: HDL.Stream, from collected: HDL.Stream, in m: ModuleBuilder) {
-        port.data.assign(collected.data)
+        if let user = port.user {
+            // A set: each collected element is {id, value or word}; a beat holds one frame's.
+            let parts = port.keep?.width ?? 1, width = port.data.width / parts, element = collected.data.width / parts
+            port.data.assign(m.cat((0..<parts).reversed().map { collected.data.bits(element * $0 + width - 1, element * $0) }))
+            user.assign(collected.data.bits(element - 1, width))
+        } else {
+            port.data.assign(collected.data)
+        }
         port.valid.assign(collected.valid)
         port.last?.assign(collected.last ?? m.constant(1, width: 1))
         port.keep?.assign(collected.keep ?? m.constant(1, width: 1))
         collected.ready.assign(port.ready)
+    }
+
+    /// A set's input beat as the engines take it: each element `{tuser, element}` (a beat holds
+    /// one frame's elements, all of its id).
+    static func tagged(_ input: HDL.Stream, parts: Int, in m: ModuleBuilder) -> HDL.Stream {
+        guard let user = input.user else { return input }
+        let width = input.data.width / parts
+        let tagged = m.stream("tagged", StreamShape(dataWidth: parts * (width + user.width), hasLast: input.last != nil, keepWidth: input.keep?.width))
+        tagged.data.assign(m.cat((0..<parts).reversed().map { cat(user, input.data.bits(width * $0 + width - 1, width * $0)) }))
+        tagged.valid.assign(input.valid)
+        input.ready.assign(tagged.ready)
+        if let last = input.last { tagged.last?.assign(last) }
+        if let keep = input.keep { tagged.keep?.assign(keep) }
+        return tagged
     }
 
     /// The encoder with `engines` engines: P values per beat in (default N: the engines take one
@@ -76,7 +97,24 @@ public enum FrameEngineCore {
     /// sized for frames of `maxFrame` values.
     public static func encoder(codebook: Codebook, engines n: Int, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil,
                                maxFrame requestedFrame: Int = TANSEncoderCore.defaultMaxFrame, sharedBuffers: Bool? = nil) throws -> Module {
-        let (p, q, average) = try beatWidths(codebook, engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, role: .encoder)
+        try encoder(EngineBooks(codebook), engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, maxFrame: requestedFrame, sharedBuffers: sharedBuffers)
+    }
+
+    /// The encoder for a codebook set with `engines` engines: each engine is the set's one-frame
+    /// encoder and holds every member's tables (a frame may be of any member, and the engines
+    /// take frames in turn whatever their ids; sharing one table among engines would put a
+    /// crossbar on every engine's loop). The id travels with each value through the input
+    /// buffers and with each word back (`{id, element}`), and leaves on `m_axis_tuser`. A frame
+    /// whose id names no codebook raises `error`: the frames before it leave, then the output stops.
+    public static func encoder(set: CodebookSet, engines n: Int, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil,
+                               maxFrame requestedFrame: Int = TANSEncoderCore.defaultMaxFrame, sharedBuffers: Bool? = nil) throws -> Module {
+        try encoder(EngineBooks(set), engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, maxFrame: requestedFrame, sharedBuffers: sharedBuffers)
+    }
+
+    static func encoder(_ books: EngineBooks, engines n: Int, valuesPerBeat: Int?, wordsPerBeat: Int?,
+                        maxFrame requestedFrame: Int, sharedBuffers: Bool?) throws -> Module {
+        let codebook = books.first
+        let (p, q, average) = try beatWidths(books, engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, role: .encoder)
         let isTANS: Bool = if case .tans = codebook.coder { true } else { false }
         var maxFrame = requestedFrame
         if isTANS && maxFrame % p != 0 {
@@ -85,12 +123,19 @@ public enum FrameEngineCore {
             }
             maxFrame = max(p, maxFrame - maxFrame % p)
         }
-        let engine = try CoreGenerator.modules(for: codebook, decoder: false, encoder: true, maxFrame: maxFrame, valuesPerBeat: 1).first
-            .map { $0.renamed("\(codebook.name)_encoder_engine") }
-        guard let engine else { throw CoreError.unsupported("no encoder for codebook '\(codebook.name)'") }
+        let engine: Module
+        if let set = books.codebookSet {
+            let one = try CoreGenerator.module(for: set, CoreRequest(role: .encoder, maxFrame: maxFrame)).renamed("\(books.name)_encoder_engine_core")
+            engine = try UserInData.wrap(one, name: "\(books.name)_encoder_engine")
+        } else {
+            guard let one = try CoreGenerator.modules(for: codebook, decoder: false, encoder: true, maxFrame: maxFrame, valuesPerBeat: 1).first else {
+                throw CoreError.unsupported("no encoder for codebook '\(codebook.name)'")
+            }
+            engine = one.renamed("\(codebook.name)_encoder_engine")
+        }
         let valueBits = codebook.layout.valueBits
         let inputRows = (maxFrame + p - 1) / p
-        let words = wordsPerFrame(codebook, values: maxFrame)
+        let words = books.wordsPerFrame(values: maxFrame)
         // Two frames of words, so an engine starts its next frame while the last waits for the
         // collector; but where two frames would double the block RAMs (past 512 rows, a
         // DP16KD's depth at 36 bits) and one frame fits, 512 rows: the engine then waits a little.
@@ -100,23 +145,26 @@ public enum FrameEngineCore {
         let shared = FrameEngines.sharedSides(engine: engine, count: n, inParts: p, outParts: q, inputDepth: inputRows,
                                               outputDepth: outputRows, requested: sharedBuffers)
 
-        return try Module("\(codebook.name)_encoder") { m in
-            m.comment("\(codebook.coder.name == "huffman" ? "Huffman" : "tANS") encoder for codebook '\(codebook.name)' with N = \(n) frame engines (FORMAT.md section 12), K = \(codebook.lanes) lane(s).")
+        return try Module("\(books.name)_encoder") { m in
+            m.comment("\(codebook.coder.name == "huffman" ? "Huffman" : "tANS") encoder for \(books.label) with N = \(n) frame engines (FORMAT.md section 12), K = \(codebook.lanes) lane(s).")
+            books.describeSet(m, engine: engine)
             m.comment("P = \(p) values per beat in (s_axis\(keepPorts ? ", tkeep per value" : ""), tlast on a frame's last value), Q = \(q) words per beat out (m_axis\(keepPorts ? ", tkeep per word" : ""), tlast on a frame's last word).")
             m.comment("Frame f is coded by engine f mod \(n) (\(engine.name), one value per cycle), and its words leave in stream order.")
             if isTANS { m.comment("MAX_FRAME = \(maxFrame) values: a longer input frame is cut into frames of \(maxFrame) values (the last one shorter), each a valid frame.") }
             m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(p) values in (\(maxFrame) values a frame), \(BlockFifo.rounded(outputRows)) rows of \(q) words out (\(outputRows >= 2 * frameRows ? "two frames" : "more than a frame") of about \(words) words), in block RAM"
                       + (shared.input ? "; the values in through one buffer of \(max(n, p)) banks shared by the engines (engine e reads bank (e + t) mod \(max(n, p)) at cycle t)." : "."))
-            CoreHeader.describe(m, codebook: codebook, timing: [
+            books.header(m, timing: [
                 "Throughput: up to \(n) values per cycle (one per engine) while Q = \(q) words per cycle carry the output (\(String(format: "%.2f", average)) bits per value on average).",
                 "Latency: about a frame: a frame's words leave after its engine has coded it\(isTANS ? " (a tANS engine holds the whole frame first)" : "").",
             ])
-            let values = m.sinkPort("s_axis", StreamShape(dataWidth: p * valueBits, hasLast: true, keepWidth: keepPorts ? p : nil))
-            let words = m.sourcePort("m_axis", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: keepPorts ? q : nil))
-            let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: values, inParts: p, outParts: q,
+            let values = m.sinkPort("s_axis", StreamShape(dataWidth: p * valueBits, hasLast: true, keepWidth: keepPorts ? p : nil, userWidth: books.idBits))
+            let words = m.sourcePort("m_axis", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: keepPorts ? q : nil, userWidth: books.idBits))
+            let error = books.codebookSet.map { _ in m.output("error") }
+            let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: tagged(values, parts: p, in: m), inParts: p, outParts: q,
                                     inputDepth: inputRows, outputDepth: outputRows, cutEvery: isTANS ? maxFrame / p : nil,
                                     sharedBuffers: sharedBuffers)
             drive(words, from: farm.output, in: m)
+            error?.assign(farm.error ?? m.constant(0, width: 1))
         }
     }
 
@@ -130,23 +178,47 @@ public enum FrameEngineCore {
     /// waits.
     public static func decoder(codebook: Codebook, engines n: Int, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil,
                                maxFrame: Int = TANSEncoderCore.defaultMaxFrame, sharedBuffers: Bool? = nil) throws -> Module {
-        let (p, q, average) = try beatWidths(codebook, engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, role: .decoder)
+        try decoder(EngineBooks(codebook), engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, maxFrame: maxFrame, sharedBuffers: sharedBuffers)
+    }
+
+    /// The decoder for a codebook set with `engines` engines: each engine is the set's one-frame
+    /// decoder and holds every member's tables (why: as the encoder's). The id travels with each
+    /// word through the input buffers (`{id, word}`) and with each value back, and leaves on
+    /// `m_axis_tuser`; an id that names no codebook is an engine's error, in stream order.
+    public static func decoder(set: CodebookSet, engines n: Int, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil,
+                               maxFrame: Int = TANSEncoderCore.defaultMaxFrame, sharedBuffers: Bool? = nil) throws -> Module {
+        try decoder(EngineBooks(set), engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, maxFrame: maxFrame, sharedBuffers: sharedBuffers)
+    }
+
+    static func decoder(_ books: EngineBooks, engines n: Int, valuesPerBeat: Int?, wordsPerBeat: Int?,
+                        maxFrame: Int, sharedBuffers: Bool?) throws -> Module {
+        let codebook = books.first
+        let (p, q, average) = try beatWidths(books, engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, role: .decoder)
         guard maxFrame >= 1 else { throw CoreError.unsupported("--max-frame must be at least 1, is \(maxFrame)") }
         let framing = DecoderFraming.engine
-        let engine = try (codebook.lanes > 1 ? PipelinedLaneDecoderCore.module(codebook: codebook, framing: framing)
+        let engine: Module
+        if let set = books.codebookSet {
+            if codebook.lanes > 1 { throw CoreError.unsupported("codebooks of \(codebook.lanes) lanes: a set's cores take one-lane codebooks") }
+            let one = try (codebook.isHuffman ? HuffmanDecoderCore.module(set: set, framing: framing) : TANSDecoderCore.module(set: set, framing: framing))
+                .renamed("\(books.name)_decoder_engine_core")
+            engine = try UserInData.wrap(one, name: "\(books.name)_decoder_engine")
+        } else {
+            engine = try (codebook.lanes > 1 ? PipelinedLaneDecoderCore.module(codebook: codebook, framing: framing)
                           : codebook.isHuffman ? HuffmanDecoderCore.module(codebook: codebook, framing: framing)
                           : TANSDecoderCore.module(codebook: codebook, framing: framing))
-            .renamed("\(codebook.name)_decoder_engine")
+                .renamed("\(codebook.name)_decoder_engine")
+        }
         let valueBits = codebook.layout.valueBits
-        let words = wordsPerFrame(codebook, values: maxFrame)
+        let words = books.wordsPerFrame(values: maxFrame)
         let inputRows = (words + q - 1) / q
         let outputRows = (maxFrame + p - 1) / p
         let keepPorts = p > 1 || q > 1
         let shared = FrameEngines.sharedSides(engine: engine, count: n, inParts: q, outParts: p, inputDepth: inputRows,
                                               outputDepth: outputRows, requested: sharedBuffers)
 
-        return try Module("\(codebook.name)_decoder") { m in
-            m.comment("\(codebook.isHuffman ? "Huffman" : "tANS") decoder for codebook '\(codebook.name)' with N = \(n) frame engines (FORMAT.md section 12), K = \(codebook.lanes) lane(s).")
+        return try Module("\(books.name)_decoder") { m in
+            m.comment("\(codebook.isHuffman ? "Huffman" : "tANS") decoder for \(books.label) with N = \(n) frame engines (FORMAT.md section 12), K = \(codebook.lanes) lane(s).")
+            books.describeSet(m, engine: engine)
             m.comment("Q = \(q) words per beat in (s_axis\(keepPorts ? ", tkeep per word" : ""), tlast on the beat with a frame's last word; a beat holds words of one frame), P = \(p) values per beat out (m_axis\(keepPorts ? ", tkeep per value" : ""), tlast on a frame's last value).")
             m.comment("Frame f is decoded by engine f mod \(n) (\(engine.name), one value per cycle), and its values leave in stream order; an empty frame gives no beat.")
             m.comment("error (sticky until reset) rises when the frames before a corrupt one have left: an invalid code, a tANS frame not ending in state 0, or EOF not ending in the tlast word (early or late).")
@@ -155,17 +227,62 @@ public enum FrameEngineCore {
             if shared.output { sharing.append("the values out through one buffer of \(p) banks shared by the engines (bank j holds value j of each row; engine e writes bank (e + t) mod \(p) at cycle t)") }
             m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(q) words in (a frame of \(maxFrame) values at about \(words) words), \(BlockFifo.rounded(outputRows)) rows of \(p) values out, in block RAM"
                       + (sharing.isEmpty ? "." : "; " + sharing.joined(separator: "; ") + "."))
-            CoreHeader.describe(m, codebook: codebook, timing: [
+            books.header(m, timing: [
                 "Throughput: up to \(n) values per cycle (one per engine) while Q = \(q) words per cycle carry the input (\(String(format: "%.2f", average)) bits per value on average) and frames are about \(maxFrame) values or fewer.",
                 "Latency: about a frame: a frame's values leave once the frames before it have left (each engine starts on its frame's first word).",
             ])
-            let input = m.sinkPort("s_axis", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: keepPorts ? q : nil))
-            let values = m.sourcePort("m_axis", StreamShape(dataWidth: p * valueBits, hasLast: true, keepWidth: keepPorts ? p : nil))
+            let input = m.sinkPort("s_axis", StreamShape(dataWidth: 32 * q, hasLast: true, keepWidth: keepPorts ? q : nil, userWidth: books.idBits))
+            let values = m.sourcePort("m_axis", StreamShape(dataWidth: p * valueBits, hasLast: true, keepWidth: keepPorts ? p : nil, userWidth: books.idBits))
             let error = m.output("error")
-            let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: input, inParts: q, outParts: p,
+            let farm = FrameEngines(m, name: "engines", engine: engine, count: n, input: tagged(input, parts: q, in: m), inParts: q, outParts: p,
                                     inputDepth: inputRows, outputDepth: outputRows, sharedBuffers: sharedBuffers)
             drive(values, from: farm.output, in: m)
             error.assign(farm.error ?? m.constant(0, width: 1))
+        }
+    }
+}
+
+/// What frame engines code: one codebook, or the members of a set (each frame by the member its
+/// `tuser` id names).
+struct EngineBooks {
+    let name: String
+    let codebooks: [Codebook]
+    let codebookSet: CodebookSet?
+
+    init(_ codebook: Codebook) {
+        (name, codebooks, codebookSet) = (codebook.name, [codebook], nil)
+    }
+
+    init(_ set: CodebookSet) {
+        (name, codebooks, codebookSet) = (set.name, set.members, set)
+    }
+
+    var first: Codebook { codebooks[0] }
+    /// Bits of `tuser` (a set), nil for one codebook.
+    var idBits: Int? { codebookSet?.idBits }
+    var label: String { codebookSet == nil ? "codebook '\(name)'" : "codebook set '\(name)' (\(codebooks.count) codebooks, the frame's id on tuser)" }
+    /// The mean bits of a coded value of the member that codes worst (sizes Q and the buffers).
+    var averageBitsPerValue: Double { codebooks.map(FrameEngineCore.averageBitsPerValue).max() ?? 0 }
+
+    func wordsPerFrame(values: Int) -> Int { codebooks.map { FrameEngineCore.wordsPerFrame($0, values: values) }.max() ?? 0 }
+
+    /// For a set: its members, and that every engine holds all their tables.
+    func describeSet(_ m: ModuleBuilder, engine: Module) {
+        guard let set = codebookSet else { return }
+        for (j, book) in set.members.enumerated() {
+            m.comment(String(format: "Codebook %d: '%@', %@, symbolBits %d, rawBits %d, fingerprint CRC-32C 0x%08x.", j, book.name,
+                             book.layout.transform.rawValue, book.layout.symbolBits, book.layout.rawBits, book.fingerprint))
+        }
+        m.comment("Every engine (\(engine.name)) holds every codebook's tables: frames go to engines in turn whatever their ids, and one shared table would sit on every engine's loop.")
+    }
+
+    /// The header lines: one codebook's (fingerprint, provenance, timing), or a set's timing.
+    func header(_ m: ModuleBuilder, timing: [String]) {
+        if codebookSet == nil {
+            CoreHeader.describe(m, codebook: first, timing: timing)
+        } else {
+            m.comment("hwgen \(HWGenRelease.version).")
+            for line in timing { m.comment(line) }
         }
     }
 }

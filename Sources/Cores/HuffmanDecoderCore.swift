@@ -50,8 +50,8 @@ public enum HuffmanDecoderCore {
     /// plus a per-member, per-length constant (a set of one keeps its own table). The id
     /// travels with each word through the queue, so consecutive frames of different codebooks
     /// follow each other at full rate. A word whose id names no codebook raises `error`.
-    public static func module(set: CodebookSet) throws -> Module {
-        try module(name: "\(set.name)_decoder", codebooks: set.members, ids: SetIds(set), framing: .lastWords)
+    public static func module(set: CodebookSet, framing: DecoderFraming = .lastWords) throws -> Module {
+        try module(name: "\(set.name)_decoder", codebooks: set.members, ids: SetIds(set), framing: framing)
     }
 
     static func module(name: String, codebooks: [Codebook], ids: SetIds?, framing: DecoderFraming) throws -> Module {

@@ -12,6 +12,13 @@ struct SetIds {
         bits = set.idBits
     }
 
+    /// `contents` (members' tables of `each` entries, one after another) padded so that a ROM
+    /// addressed by `{id, index}` has the entries its address names: a set of one gets an empty
+    /// second member (its 1-bit id 1 names nothing).
+    func padded(_ contents: [UInt64], each: Int) -> [UInt64] {
+        contents.count >= 2 * each || count > 1 ? contents : contents + [UInt64](repeating: 0, count: 2 * each - contents.count)
+    }
+
     /// Every value of an id names a member (M is a power of two, at least 2).
     var allNamed: Bool { count == 1 << bits }
 

@@ -42,11 +42,11 @@ public enum TANSDecoderCore {
     /// counted from R), so the loop is the one-codebook loop with the frame's id above the state.
     /// A frame's first state is read from the first word's id (its member's tableLog bits), and
     /// the id is kept for the frame. An id that names no codebook raises `error` at its frame.
-    public static func module(set: CodebookSet) throws -> Module {
+    public static func module(set: CodebookSet, framing: DecoderFraming = .lastWords) throws -> Module {
         if set.members[0].lanes > 1 {
             throw CoreError.unsupported("codebooks of \(set.members[0].lanes) lanes: the decoder for a set takes one-lane codebooks (version 1, or version 2 of one lane)")
         }
-        return try module(name: "\(set.name)_decoder", codebooks: set.members, ids: SetIds(set), framing: .lastWords)
+        return try module(name: "\(set.name)_decoder", codebooks: set.members, ids: SetIds(set), framing: framing)
     }
 
     static func module(name: String, codebooks: [Codebook], ids: SetIds?, framing: DecoderFraming) throws -> Module {
@@ -70,7 +70,7 @@ public enum TANSDecoderCore {
         }
         let tableLayout = tables[0].layout
         let contents = single ? tables[0].contents
-            : tables.flatMap { $0.contents + [UInt64](repeating: 0, count: size - $0.contents.count) }
+            : (ids?.padded(tables.flatMap { $0.contents + [UInt64](repeating: 0, count: size - $0.contents.count) }, each: size) ?? [])
         let longestEntry = tables.map(\.longestEntry).max() ?? 0
         let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
         let valueBits = layout.valueBits

@@ -88,7 +88,8 @@ public enum TANSEncoderCore {
         let encoding = encodings[0]
         let (parameters, parameterWidth) = (encoding.parameters, encoding.parameters.width)
         // A set's symbol words: each member's 2^symbolBits (of the widest member), in id order.
-        let symbolWords = isSet ? encodings.flatMap { $0.symbolWords + [UInt64](repeating: 0, count: n - $0.symbolWords.count) } : encoding.symbolWords
+        let symbolWords = ids.map { $0.padded(encodings.flatMap { $0.symbolWords + [UInt64](repeating: 0, count: n - $0.symbolWords.count) }, each: n) }
+            ?? encoding.symbolWords
         let chunkLayout = isSet ? WordLayout([("chunk", chunkWidth), ("length", encoding.lengthWidth)]) : encoding.chunkLayout
         // EOF's chunk as kept per frame: its state bits left-aligned in R bits, and their count.
         let endLayout = WordLayout([("state_bits", r), ("count", 4)])
@@ -220,8 +221,8 @@ public enum TANSEncoderCore {
             let k = parameters.field("k", of: parametersWord)
             let escaped = parameters.field("escaped", of: parametersWord) && !loopIsEnd
             let stateIndex = m.wire("state_index", width: r)
-            let stateContents = isSet ? memberTables.flatMap { $0.statesByEntry.map(UInt64.init) + [UInt64](repeating: 0, count: size - $0.statesByEntry.count) }
-                : tables.statesByEntry.map(UInt64.init)
+            let stateContents = ids.map { $0.padded(memberTables.flatMap { $0.statesByEntry.map(UInt64.init) + [UInt64](repeating: 0, count: size - $0.statesByEntry.count) }, each: size) }
+                ?? tables.statesByEntry.map(UInt64.init)
             let nextState = m.rom("states", width: r, contents: stateContents, style: .blockMemory,
                                   address: entryId.map { cat($0, stateIndex) } ?? stateIndex, readEnable: loopStep, synchronous: true)
             // EOF is a frame's first entry: X = T there. K lanes: the states take turns, the

@@ -2,6 +2,7 @@ import Codec
 import Cores
 import Foundation
 import HDL
+import HDLBlocks
 import Testing
 import TestSupport
 import VerilatorBridge
@@ -20,11 +21,14 @@ struct CodebookSetCoreTests {
         let values: [UInt32]
         let frameSizes: [Int]
         let ids: [Int]
-        var testDescription: String { "\(decoder ? "decoder" : "encoder") of \(set.name) (\(set.members.count) members)" }
-        var topName: String { "\(set.name)_\(decoder ? "dec" : "enc")_user_in_data" }
+        /// Frame engines (P = Q = 1, so the bench's beats are one element), nil for none.
+        var engines: Int? = nil
+        var testDescription: String { "\(decoder ? "decoder" : "encoder") of \(set.name) (\(set.members.count) members\(engines.map { ", \($0) engines" } ?? ""))" }
+        var topName: String { "\(set.name)_\(decoder ? "dec" : "enc")\(engines.map { "_n\($0)" } ?? "")_user_in_data" }
 
         func core() throws -> Module {
-            try CoreGenerator.module(for: set, CoreRequest(role: decoder ? .decoder : .encoder))
+            try CoreGenerator.module(for: set, CoreRequest(role: decoder ? .decoder : .encoder, valuesPerBeat: engines.map { _ in 1 },
+                                                           wordsPerBeat: engines.map { _ in 1 }, engines: engines, maxFrame: engines == nil ? TANSEncoderCore.defaultMaxFrame : 128))
         }
 
         func top() throws -> Module { try UserInData.wrap(try core(), name: topName) }
@@ -146,6 +150,28 @@ struct CodebookSetCoreTests {
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 
+    /// Set cores with frame engines: every engine holds the set's tables, the id travels with
+    /// each word or value through the engines' buffers; N = 2 and 3, both coders and roles,
+    /// frames of random ids (one-value and empty ones), four patterns.
+    @Test func setsWithEngines() throws {
+        var random = RandomCodebooks(seed: 2812)
+        var cases: [Case] = []
+        for (n, (coder, engines)) in [("huffman", 2), ("tans", 3)].enumerated() {
+            let set = random.set(coder: coder, members: 3, valueBits: 16, name: "eset\(n)")
+            var values: [UInt32] = [], sizes: [Int] = [], ids: [Int] = []
+            for f in 0..<TestScale.pick(quick: 12, long: 40) {
+                let id = Int(random.random.next() % 3)
+                let size = f % 5 == 3 ? 0 : f % 5 == 1 ? 1 : 1 + Int(random.random.next() % 120)
+                values += random.values(count: size, for: set.members[id])
+                sizes.append(size)
+                ids.append(id)
+            }
+            for decoder in [true, false] { cases.append(Case(set: set, decoder: decoder, values: values, frameSizes: sizes, ids: ids, engines: engines)) }
+        }
+        let failures = try Self.check(cases, patterns: Self.patterns)
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+
     /// The benches can fail: a set whose members are swapped (ids naming the other codebook)
     /// does not give the reference stream.
     @Test func swappedMembersAreCaught() throws {
@@ -248,17 +274,23 @@ struct CodebookSetCoreTests {
     @Test func setOfOneAndRefusals() throws {
         let vector = try SetVector.load()
         let pair = try CodebookSet.parse(try #require(vector.files.first { $0.name == "good-huffman-32bit.json" }).bytes)
-        let one = try CodebookSet(name: "one", members: [pair.members[0]])
+        let one = try CodebookSet(name: "one_huffman", members: [pair.members[0]])
         #expect(one.idBits == 1)
         let book = one.members[0]
         var random = RandomCodebooks(seed: 11)
         let values = random.values(count: 300, for: book)
         let sizes = [100, 0, 1, 199], ids = [0, 0, 0, 0]
-        let failures = try Self.check([true, false].map { Case(set: one, decoder: $0, values: values, frameSizes: sizes, ids: ids) },
-                                      patterns: [(100, 100), (50, 50)])
+        // And vector 22's set of one tANS codebook.
+        let oneTANS = try CodebookSet.parse(try #require(vector.files.first { $0.name == "good-one-member.json" }).bytes)
+        let tansValues = random.values(count: 300, for: oneTANS.members[0])
+        let cases = [true, false].flatMap { decoder in
+            [Case(set: one, decoder: decoder, values: values, frameSizes: sizes, ids: ids),
+             Case(set: oneTANS, decoder: decoder, values: tansValues, frameSizes: sizes, ids: ids)]
+        }
+        let failures = try Self.check(cases, patterns: [(100, 100), (50, 50)])
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         let lanes = try CodebookSet.parse(try #require(vector.files.first { $0.name == "good-lanes.json" }).bytes)
         #expect(throws: CoreError.self) { try CoreGenerator.module(for: lanes, CoreRequest(role: .decoder)) }
-        #expect(throws: CoreError.self) { try CoreGenerator.module(for: one, CoreRequest(role: .decoder, engines: 2)) }
+        #expect(throws: CoreError.self) { try CoreGenerator.module(for: one, CoreRequest(role: .decoder, valuesPerBeat: 2)) }
     }
 }

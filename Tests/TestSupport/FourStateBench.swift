@@ -390,25 +390,3 @@ public enum NarrowTop {
     }
 }
 
-/// A core for a codebook set with `tuser` folded into `tdata` on both sides (`{tuser, tdata}`),
-/// so the four-state bench, which knows `tdata`, `tkeep` and `tlast`, checks each beat's id too.
-public enum UserInData {
-    public static func wrap(_ core: Module, name: String) throws -> Module {
-        try Module(name) { m in
-            let dut = m.instance(core, name: "dut")
-            let userIn = core.port(named: "s_axis_tuser")?.width ?? 0, userOut = core.port(named: "m_axis_tuser")?.width ?? 0
-            for port in core.ports where port.name != "clk" && port.name != "rst" && !port.name.hasSuffix("_tuser") {
-                switch (port.name, port.direction) {
-                case ("s_axis_tdata", _) where userIn > 0:
-                    let data = m.input("s_axis_tdata", width: port.width + userIn)
-                    dut["s_axis_tdata"].assign(data.bits(port.width - 1, 0))
-                    dut["s_axis_tuser"].assign(data.bits(port.width + userIn - 1, port.width))
-                case ("m_axis_tdata", _) where userOut > 0:
-                    m.output("m_axis_tdata", width: port.width + userOut).assign(cat(dut["m_axis_tuser"], dut["m_axis_tdata"]))
-                case (_, .input): dut[port.name].assign(m.input(port.name, width: port.width))
-                default: m.output(port.name, width: port.width).assign(dut[port.name])
-                }
-            }
-        }
-    }
-}
