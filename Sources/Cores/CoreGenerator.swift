@@ -17,9 +17,12 @@ public struct CoreRequest: Sendable, Equatable {
     /// Frame engines: buffers shared by the engines (banks) or a FIFO per engine; nil: on each
     /// side whichever takes fewer block RAMs.
     public var sharedBuffers: Bool?
+    /// A core whose tables are loaded at run time through `s_table` (a set's: one slot per member).
+    public var loadable: Bool
 
     public init(role: Role, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil, engines: Int? = nil,
-                maxFrame: Int = TANSEncoderCore.defaultMaxFrame, sharedBuffers: Bool? = nil) {
+                maxFrame: Int = TANSEncoderCore.defaultMaxFrame, sharedBuffers: Bool? = nil, loadable: Bool = false) {
+        self.loadable = loadable
         self.role = role
         self.valuesPerBeat = valuesPerBeat
         self.wordsPerBeat = wordsPerBeat
@@ -109,6 +112,9 @@ public enum CoreGenerator {
 
     /// The designs for a codebook set (FORMAT.md section 13), the first that serves a request wins.
     static let setDesigns: [SetCoreDesign] = [
+        SetCoreDesign(name: "loadable tANS decoder", serves: { s, r in
+            r.loadable && !s.members[0].isHuffman && r.role == .decoder && r.engines == nil && r.isOneByOne
+        }) { set, _ in try TANSDecoderCore.module(loadable: try loadableCapacity(set), name: set.name) },
         SetCoreDesign(name: "set encoder with frame engines", serves: { _, r in r.engines != nil && r.role == .encoder }) { set, r in
             try FrameEngineCore.encoder(set: set, engines: r.engines ?? 1, valuesPerBeat: r.valuesPerBeat, wordsPerBeat: r.wordsPerBeat, maxFrame: r.maxFrame,
                                        sharedBuffers: r.sharedBuffers)
@@ -131,11 +137,25 @@ public enum CoreGenerator {
         }) { set, r in try TANSEncoderCore.module(set: set, maxFrame: r.maxFrame) },
     ]
 
+    /// The capacity of a loadable core generated from `set`: a slot per member, its widest
+    /// tableLog, its members' one layout.
+    public static func loadableCapacity(_ set: CodebookSet) throws -> LoadableCapacity {
+        let layout = set.members[0].layout
+        guard set.members.allSatisfy({ $0.layout == layout }) else {
+            throw CoreError.unsupported("a loadable core codes one value layout: the members of '\(set.name)' have different transforms or widths")
+        }
+        let logs = set.members.map { book -> Int in if case .tans(let r, _) = book.coder { r } else { 0 } }
+        return LoadableCapacity(slots: set.members.count, tableLog: logs.max() ?? 1, layout: layout)
+    }
+
     /// The core `request` asks of a codebook set: its members' tables in one core, each frame
     /// coded by the member its `tuser` id names.
     /// - Throws: `CoreError.unsupported` naming what is built when no design serves the request.
     public static func module(for set: CodebookSet, _ request: CoreRequest) throws -> Module {
-        guard let design = setDesigns.first(where: { $0.serves(set, request) }) else {
+        guard let design = setDesigns.first(where: { $0.serves(set, request) && (request.loadable == $0.name.hasPrefix("loadable")) }) else {
+            if request.loadable {
+                throw CoreError.unsupported("loadable cores are tANS decoders without engines for now: drop --loadable, or generate --decoder of a tANS codebook or set")
+            }
             throw CoreError.unsupported("a set's cores without engines move one value and one word per beat: drop --values-per-beat and --words-per-beat, or add --engines N")
         }
         return try design.build(set, request)

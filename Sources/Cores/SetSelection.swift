@@ -12,6 +12,14 @@ struct SetIds {
         bits = set.idBits
     }
 
+    /// Ids for `count` members (or slots): ceil(log2 count) bits, at least 1.
+    init(count: Int) {
+        self.count = count
+        var bits = 1
+        while (1 << bits) < count { bits += 1 }
+        self.bits = bits
+    }
+
     /// `contents` (members' tables of `each` entries, one after another) padded so that a ROM
     /// addressed by `{id, index}` has the entries its address names: a set of one gets an empty
     /// second member (its 1-bit id 1 names nothing).

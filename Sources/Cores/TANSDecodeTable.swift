@@ -20,6 +20,11 @@ struct TANSDecodeTable {
 
     /// `stateWidth` and `symbolWidth` (a set's widest member: R and symbolBits) widen the base
     /// and symbol fields; the shift is then `stateWidth` - nb.
+    /// The table word for states of `stateWidth` bits and symbols of `symbolWidth`.
+    static func layout(stateWidth: Int, symbolWidth: Int) -> WordLayout {
+        WordLayout([("shift", 4), ("base", stateWidth), ("consumed", consumedWidth), ("kind", 2), ("symbol", symbolWidth)])
+    }
+
     init(tableLog r: Int, counts: [Int], layout values: ValueLayout, stateWidth: Int? = nil, symbolWidth: Int? = nil) throws {
         let wide = stateWidth ?? r
         let tables = TANSTables(tableLog: r, counts: counts)
@@ -27,7 +32,7 @@ struct TANSDecodeTable {
         func kind(_ entry: Int) -> Kind { entry == escape ? .escape : entry == endOfFrame ? .end : .symbol }
         func extraBits(_ k: Kind) -> Int { k == .escape ? values.symbolBits + values.rawBits : k == .symbol ? values.rawBits : 0 }
         let consumed = (0..<(1 << r)).map { u in Int(tables.bitCount[u]) + extraBits(kind(Int(tables.symbol[u]))) }
-        let layout = WordLayout([("shift", 4), ("base", wide), ("consumed", Self.consumedWidth), ("kind", 2), ("symbol", symbolWidth ?? values.symbolBits)])
+        let layout = Self.layout(stateWidth: wide, symbolWidth: symbolWidth ?? values.symbolBits)
         contents = try (0..<(1 << r)).map { u in
             let entry = Int(tables.symbol[u])
             let nb = Int(tables.bitCount[u])

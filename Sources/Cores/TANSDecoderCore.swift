@@ -49,7 +49,18 @@ public enum TANSDecoderCore {
         return try module(name: "\(set.name)_decoder", codebooks: set.members, ids: SetIds(set), framing: framing)
     }
 
-    static func module(name: String, codebooks: [Codebook], ids: SetIds?, framing: DecoderFraming) throws -> Module {
+    /// A loadable decoder (`--loadable`): its decode tables are a RAM of `capacity.slots` slots of
+    /// 2^tableLog states, loaded at run time through `s_table` (`TableImage`, `TableLoader`); a
+    /// frame's `s_axis_tuser` names its slot; a slot not loaded (or whose load broke) raises
+    /// `error` at its frame. The RAM starts empty: load a slot before its frames.
+    public static func module(loadable capacity: LoadableCapacity, name: String, framing: DecoderFraming = .lastWords) throws -> Module {
+        guard (1...TableImage.maxTableLog).contains(capacity.tableLog), (1...256).contains(capacity.slots), capacity.layout.symbolBits <= 12 else {
+            throw CoreError.unsupported("a loadable core holds 1 to 256 slots of tableLog 1 to \(TableImage.maxTableLog), symbolBits up to 12")
+        }
+        return try module(name: "\(name)_decoder", codebooks: [], ids: SetIds(count: capacity.slots), framing: framing, loadable: capacity)
+    }
+
+    static func module(name: String, codebooks: [Codebook], ids: SetIds?, framing: DecoderFraming, loadable: LoadableCapacity? = nil) throws -> Module {
         var logs: [Int] = [], countsList: [[Int]] = []
         for book in codebooks {
             guard case .tans(let tableLog, let counts) = book.coder else {
@@ -58,29 +69,37 @@ public enum TANSDecoderCore {
             logs.append(tableLog)
             countsList.append(counts)
         }
-        let codebook = codebooks[0]
         let single = codebooks.count == 1 && ids == nil
-        let layout = codebook.layout
+        // The value layouts: each member's, or a loadable core's one.
+        let layouts = loadable.map { [$0.layout] } ?? codebooks.map(\.layout)
+        let layout = layouts[0]
         // One table for all: each member's 2^R states (R the widest member's), symbols as wide as the widest.
-        let r = logs.max() ?? logs[0], size = 1 << r
-        let symbolWidth = codebooks.map(\.layout.symbolBits).max() ?? layout.symbolBits
+        let r = loadable?.tableLog ?? logs.max() ?? 1, size = 1 << r
+        let symbolWidth = layouts.map(\.symbolBits).max() ?? layout.symbolBits
         let tables = try codebooks.indices.map { j in
             try TANSDecodeTable(tableLog: logs[j], counts: countsList[j], layout: codebooks[j].layout,
                                 stateWidth: single ? nil : r, symbolWidth: single ? nil : symbolWidth)
         }
-        let tableLayout = tables[0].layout
+        let tableLayout = tables.first?.layout ?? TANSDecodeTable.layout(stateWidth: r, symbolWidth: symbolWidth)
         let contents = single ? tables[0].contents
             : (ids?.padded(tables.flatMap { $0.contents + [UInt64](repeating: 0, count: size - $0.contents.count) }, each: size) ?? [])
-        let longestEntry = tables.map(\.longestEntry).max() ?? 0
+        // A loadable core takes any table of its capacity: the longest entry reads R state bits and an ESC literal.
+        let longestEntry = loadable.map { $0.tableLog + $0.layout.valueBits } ?? tables.map(\.longestEntry).max() ?? 0
         let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
         let valueBits = layout.valueBits
         // The window must hold the longest entry (and the R bits of a first state) from any
         // pointer position 0-31; one more slot lets a word arrive while the window is full.
         let windowBits = max(longestEntry, r, valueBits)
-        func prefix(_ j: Int) -> String { codebooks.count == 1 ? "" : "m\(j)_" }
+        func prefix(_ j: Int) -> String { layouts.count == 1 ? "" : "m\(j)_" }
 
         return try Module(name) { m in
-            if let ids {
+            if let loadable, let ids {
+                m.comment("Loadable tANS decoder '\(name.dropLast("_decoder".count))': \(loadable.slots) slot(s) of decode tables up to tableLog \(r) for \(layout.transform.rawValue) values (symbolBits \(layout.symbolBits), rawBits \(layout.rawBits)), loaded at run time through s_table (docs/FORMAT.md, Table images).")
+                m.comment("32-bit stream words in (s_axis, tlast on a frame's last word, tuser the slot of the frame's table, \(ids.bits) bit(s)), values out (m_axis, tlast on a frame's last value, tuser the slot).")
+                m.comment("A load waits for the frame in flight and holds the next frames until it is in; an image that does not fit raises error and is dropped, one cut short or too long leaves its slot empty; a frame of an empty slot raises error.")
+                m.comment("hwgen \(HWGenRelease.version). Throughput: one value per cycle while state and raw bits average at most 32 bits per value.")
+                m.comment("Word of decode_table (\(tableLayout.width) bits): \(tableLayout).")
+            } else if let ids {
                 m.comment("tANS decoder for codebook set '\(name.dropLast("_decoder".count))': \(ids.count) codebook(s), \(valueBits)-bit values, tableLog up to \(r); the id of each frame's codebook on s_axis_tuser (\(ids.bits) bit(s)).")
                 m.comment("32-bit stream words in (s_axis, first bit at bit 31, tlast on a frame's last word), values out (m_axis, tlast on a frame's last value, tuser its codebook's id); error is sticky until reset.")
                 m.comment("The decode tables are one block RAM of \(contents.count) states whose registered read address is {id, state}. An id that names no codebook, a frame that does not end in state 0, or one whose EOF does not end in its tlast word, raises error.")
@@ -90,7 +109,7 @@ public enum TANSDecoderCore {
                 }
                 m.comment("hwgen \(HWGenRelease.version). Throughput: one value per cycle while state and raw bits average at most 32 bits per value, across frames of different codebooks.")
                 m.comment("Word of decode_table (\(tableLayout.width) bits): \(tableLayout).")
-            } else {
+            } else if let codebook = codebooks.first {
                 m.comment("tANS decoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(symbolBits), rawBits \(rawBits), tableLog \(r).")
                 m.comment("32-bit stream words in (s_axis, first bit at bit 31), values out (m_axis, tlast on a frame's last value); error is sticky until reset.")
                 m.comment("The \(size)-state decode table is a block RAM whose registered read address is the decoder state.")
@@ -100,10 +119,16 @@ public enum TANSDecoderCore {
                 ], tables: [("decode_table", tableLayout)])
             }
             let ports = DecoderPorts(m, valueBits: valueBits, framing: framing, userBits: ids?.bits)
+            let tablePort = loadable.map { _ in m.sinkPort("s_table", StreamShape(dataWidth: 32, hasLast: true)) }
 
             let failed = m.register("failed", width: 1, reset: 0)
             // The table's read data shows the current state's entry.
             let started = m.register("started", width: 1, reset: 0)
+            var loader: TableLoader? = nil
+            if let loadable, let tablePort, let ids {
+                loader = TableLoader(m, port: tablePort, capacity: loadable, ids: ids, tableLayout: tableLayout, idle: !started)
+            }
+            if let loader { m.when(loader.fail) { failed.assign(1) } }
             let output = HeldValueOutput(m, name: "out", valueBits: valueBits, heldWidth: ids.map { valueBits + $0.bits }, to: ports.values)
 
             // The bits: a skid stage (registered s_axis_tready) in front of the word slots;
@@ -125,8 +150,11 @@ public enum TANSDecoderCore {
             // A set's table address takes the first word's id as a frame starts (declared here).
             let setStart = frameId.map { _ in m.wire("start", width: 1) }
             let address = frameId.map { id in cat(mux(setStart ?? id, bits.tag(slot: 0), id), nextState) } ?? nextState
-            let entry = m.rom("decode_table", width: tableLayout.width, contents: contents, style: .blockMemory,
-                              address: address, readEnable: tableRead, synchronous: true)
+            let entry = loader.map { loader in
+                m.ram("decode_table", width: tableLayout.width, depth: 1 << address.width, writeEnable: loader.write, writeAddress: loader.writeAddress,
+                      writeData: loader.writeData, readAddress: address, readEnable: tableRead)
+            } ?? m.rom("decode_table", width: tableLayout.width, contents: contents, style: .blockMemory,
+                       address: address, readEnable: tableRead, synchronous: true)
             let rightShift = tableLayout.field("shift", of: entry)
             let base = tableLayout.field("base", of: entry)
             let entryBits = tableLayout.field("consumed", of: entry)
@@ -137,21 +165,22 @@ public enum TANSDecoderCore {
             // The state bits: the top nb bits of the window, right-aligned (R - nb is stored).
             let windowTop = window[windowBits - 1, windowBits - r]
             let stateBits = m.wire("state_bits", windowTop >> rightShift)
-            // A frame's first state: its member's tableLog bits.
-            let firstState = Set(logs).count == 1 ? windowTop
-                : m.wire("first_state", SetIds.pick(m, logs.map { windowTop >> (r - $0) }, by: startSelects, width: r))
+            // A frame's first state: its member's tableLog bits (a loadable core: its slot's, as loaded).
+            let slotLog = loader.map { m.wire("first_state_bits", SetIds.pick(m, $0.logs, by: startSelects, width: 4)) }
+            let firstState = slotLog.map { m.wire("first_state", windowTop >> (m.constant(UInt64(r), width: 4) - $0)) }
+                ?? (Set(logs).count == 1 ? windowTop : m.wire("first_state", SetIds.pick(m, logs.map { windowTop >> (r - $0) }, by: startSelects, width: r)))
             nextState.assign(mux(started, base | stateBits, firstState))
 
             // The value: symbol (or ESC's literal) and raw bits behind the state bits.
             let nb = m.wire("nb", m.constant(UInt64(r), width: 4) - rightShift)
             let payload = m.wire("payload", Funnel.top(valueBits, of: window, shiftedLeftBy: nb, name: "after_state", in: m))
-            let memberValues = codebooks.enumerated().map { j, book in
-                let (sb, rb) = (book.layout.symbolBits, book.layout.rawBits)
+            let memberValues = layouts.enumerated().map { j, memberLayout in
+                let (sb, rb) = (memberLayout.symbolBits, memberLayout.rawBits)
                 let tableSymbol = tableLayout.field("symbol", of: entry)
                 let symbol = m.wire(prefix(j) + "symbol", mux(isEscape, payload[valueBits - 1, rb], sb == tableSymbol.width ? tableSymbol : tableSymbol.bits(sb - 1, 0)))
                 var raw: Signal? = nil
                 if rb > 0 { raw = m.wire(prefix(j) + "raw_bits", mux(isEscape, payload[rb - 1, 0], payload[valueBits - 1, sb])) }
-                return ValueFields.value(symbol: symbol, raw: raw, layout: book.layout)
+                return ValueFields.value(symbol: symbol, raw: raw, layout: memberLayout)
             }
             let decoded = m.wire("decoded", SetIds.pick(m, memberValues, by: frameSelects, width: valueBits))
 
@@ -161,21 +190,26 @@ public enum TANSDecoderCore {
             let fits = m.register("fits", width: 1, reset: 0)
             let inWindow = bits.readable && !failed
             let step = m.wire("step", started && inWindow && (bits.available(atLeast: longestEntry) || (quiet && fits)) && output.accepts)
-            let atFrameStart = !started && inWindow && (offset == 0) && bits.hasWord
+            // (A loadable core: no frame starts while a table goes in; a frame of an empty slot is an error.)
+            let atFrameStart = loader.map { !started && inWindow && (offset == 0) && bits.hasWord && !$0.busy } ?? (!started && inWindow && (offset == 0) && bits.hasWord)
+            let emptySlot = loader.map { m.wire("slot_empty", !SetIds.pick(m, $0.valid, by: startSelects, width: 1)) }
+            let refused = [unnamed, emptySlot].compactMap { $0 }
+            let badFrame = refused.isEmpty ? nil : refused.dropFirst().reduce(refused[0]) { $0 || $1 }
             let start: Signal
             if let setStart {
-                setStart.assign(unnamed.map { atFrameStart && !$0 } ?? atFrameStart)
+                setStart.assign(badFrame.map { atFrameStart && !$0 } ?? atFrameStart)
                 start = setStart
             } else {
                 start = m.wire("start", atFrameStart)
             }
-            if let unnamed { m.when(atFrameStart && unnamed) { failed.assign(1) } }
+            if let badFrame { m.when(atFrameStart && badFrame) { failed.assign(1) } }
             // A consumed word leaves: past the pointer, or the rest of a word after EOF (padding).
             let skipPadding = m.wire("skip_padding", !started && inWindow && (offset != 0))
-            let (sum, drop) = Set(logs).count == 1
+            let (sum, drop) = Set(logs).count == 1 && slotLog == nil
                 ? bits.consume(m, advance: entryBits, when: step, align: skipPadding, restart: (bits: r, when: start))
                 : bits.consume(m, advance: entryBits, when: step, align: skipPadding,
-                               restartAt: m.wire("first_state_bits", SetIds.pick(m, constants: logs.map(UInt64.init), by: startSelects, width: 6)), when: start)
+                               restartAt: slotLog.map { $0.zeroExtended(to: 6) }
+                                   ?? m.wire("first_state_bits", SetIds.pick(m, constants: logs.map(UInt64.init), by: startSelects, width: 6)), when: start)
             tableRead.assign(step || start)
             // An entry that reads no bits always fits, even at a word boundary with no word left
             // (a frame's last bits ending a word, then an EOF state with nb = 0).

@@ -13,7 +13,7 @@ struct HWGen: ParsableCommand {
         commandName: "hwgen",
         abstract: "Generate verified, synthesizable Verilog for entropy-coding hardware.",
         version: HWGenVersion.description,
-        subcommands: [Generate.self, Train.self, Analyze.self, Encode.self, Decode.self, Histogram.self, Formal.self, Sim.self, BenchVectors.self, DemoVectors.self],
+        subcommands: [Generate.self, Train.self, Analyze.self, Encode.self, Decode.self, Histogram.self, Tables.self, Formal.self, Sim.self, BenchVectors.self, DemoVectors.self],
         defaultSubcommand: Generate.self)
 
     /// Interrupted runs remove their temporary files (see `TemporaryFiles`).
@@ -87,6 +87,9 @@ struct Generate: ParsableCommand {
     @Option(help: "Codebook set JSON (FORMAT.md section 13): a decoder and an encoder holding every member's tables, each frame coded by the member its s_axis_tuser id names.")
     var set: String?
 
+    @Flag(help: "tANS decoders: tables in RAM, loaded at run time through s_table from table images (hwgen tables); a slot per member of --set (or one for --codebook), up to its widest tableLog, for its value layout.")
+    var loadable = false
+
     @Flag(help: "Only the decoder (needs --codebook).") var decoder = false
     @Flag(help: "Only the encoder (needs --codebook).") var encoder = false
 
@@ -132,6 +135,7 @@ struct Generate: ParsableCommand {
             throw ValidationError("--design and --\(set == nil ? "codebook" : "set") name two different things to write; give one")
         }
         if fusesoc && codebook == nil { throw ValidationError("--fusesoc needs --codebook") }
+        if loadable && codebook == nil && set == nil { throw ValidationError("--loadable needs --codebook or --set") }
         if let sharedBuffers, engines == nil { throw ValidationError("--\(sharedBuffers ? "" : "no-")shared-buffers needs --engines") }
         // Only a bare `hwgen` asks for help; with anything else on the line, parsing goes on to
         // report unknown options and arguments, and `run` a line that names nothing to write.
@@ -149,7 +153,13 @@ struct Generate: ParsableCommand {
         var modules: [Module] = []
         var loaded: Codebook? = nil
         do {
-            if let codebook {
+            if loadable {
+                // A loadable core's capacity comes from a set (or a codebook as a set of one).
+                let capacitySet = try set.map { try CodebookSet.load(path: $0) } ?? CodebookSet(name: try Codebook.load(path: codebook ?? "").name, members: [try Codebook.load(path: codebook ?? "")])
+                // (Loadable cores are decoders: --encoder alone asks for what is refused by name.)
+                modules = try [CoreGenerator.module(for: capacitySet, CoreRequest(role: encoder && !decoder ? .encoder : .decoder, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat,
+                                                                                  engines: engines, loadable: true))]
+            } else if let codebook {
                 let book = try Codebook.load(path: codebook)
                 loaded = book
                 let both = decoder == encoder

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Codec
+import Cores
 import Foundation
 import FileIO
 import Training
@@ -155,5 +156,54 @@ extension Decode {
         }
         try file.commit()
         print("\(index.entries.count) tensors of set '\(index.set)' -> \(output)")
+    }
+}
+
+/// `hwgen tables`: table images for a loadable core's `s_table` port.
+struct Tables: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write table images (docs/FORMAT.md, Table images) for a loadable core's s_table port: one tANS codebook's decode table for a slot, or every member of a set, each into the slot of its id.",
+        discussion: "With --for, the set a loadable core was generated from: an image that does not fit that core (slot, tableLog, value layout) is refused, naming why.")
+
+    @Option(help: "A tANS codebook JSON.") var codebook: String?
+    @Option(help: "A set of tANS codebooks: one image per member, in the output folder, named <member>.hwtb.") var set: String?
+    @Option(help: "With --codebook: the slot the image loads (default 0).") var slot: Int = 0
+    @Option(name: .customLong("for"), help: "The set (or codebook) the loadable core was generated from: refuse images that do not fit it.") var capacity: String?
+    @Option(name: .shortAndLong, help: "Output: the image file (--codebook), or a folder (--set).") var output: String
+
+    func validate() throws {
+        guard (codebook == nil) != (set == nil) else { throw ValidationError("give --codebook x.json or --set s.json") }
+        guard (0...255).contains(slot) else { throw ValidationError("--slot must be 0 to 255, is \(slot)") }
+    }
+
+    func run() throws {
+        let images: [(name: String, book: Codebook, slot: Int)]
+        if let set {
+            images = try CodebookSet.load(path: set).members.enumerated().map { ("\($0.element.name).hwtb", $0.element, $0.offset) }
+        } else {
+            let book = try Codebook.load(path: codebook ?? "")
+            images = [((output as NSString).lastPathComponent, book, slot)]
+        }
+        if let capacity {
+            let core = try CoreGenerator.loadableCapacity(try Self.loadSet(capacity))
+            for image in images {
+                if let why = core.refusal(image.book, slot: image.slot) { throw CommandError(description: "does not fit the core of \(capacity): \(why)") }
+            }
+        }
+        let files = try images.map { ($0.name, TableImage.bytes(try TableImage.words($0.book, slot: $0.slot))) }
+        let inputs = [codebook, set, capacity].compactMap { $0 }
+        if set != nil {
+            for path in try OutputFolder.write(files, into: output, inputs: inputs) { print("wrote \(path)") }
+        } else if let file = files.first {
+            try writeOutput(file.1, to: output, inputs: inputs)
+            print("wrote \(output): slot \(slot), \(file.1.count / 4) words")
+        }
+    }
+
+    /// A set file, or a codebook file as a set of one.
+    static func loadSet(_ path: String) throws -> CodebookSet {
+        if let set = try? CodebookSet.load(path: path) { return set }
+        let book = try Codebook.load(path: path)
+        return try CodebookSet(name: book.name, members: [book])
     }
 }

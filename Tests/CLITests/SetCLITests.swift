@@ -107,6 +107,28 @@ struct SetCLITests {
         #expect(damaged.status == 1 && damaged.error.contains(first) && !FileManager.default.fileExists(atPath: out), "\(damaged.error)")
     }
 
+    @Test("generate --loadable writes a tANS decoder with s_table; tables writes its images, refusing with --for what does not fit, and writes nothing then")
+    func loadable() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let book = root.appendingPathComponent("examples/minilm_ffn1_tans.json").path
+        let rtl = HWGen.temporary("rtl")
+        let generated = try HWGen.run(["--codebook", book, "--loadable", "-o", rtl])
+        #expect(generated.status == 0, "\(generated.error)")
+        let decoder = try String(contentsOfFile: rtl + "/minilm_ffn1_tans_decoder.v", encoding: .utf8)
+        #expect(decoder.contains("input  wire [31:0] s_table_tdata") && decoder.contains("Loadable tANS decoder"), "\(decoder.prefix(1500))")
+        let image = HWGen.temporary("x.hwtb")
+        #expect(try HWGen.run(["tables", "--codebook", book, "--for", book, "-o", image]).status == 0)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: image))
+        #expect(bytes.count == 4 * (3 + 2048) && Array(bytes.prefix(4)) == [0x48, 0x57, 0x54, 0x42])
+        let refused = HWGen.temporary("y.hwtb")
+        let slot = try HWGen.run(["tables", "--codebook", book, "--slot", "1", "--for", book, "-o", refused])
+        #expect(slot.status == 1 && slot.error.contains("slot 1") && !FileManager.default.fileExists(atPath: refused), "\(slot.error)")
+        let huffman = try HWGen.run(["tables", "--codebook", root.appendingPathComponent("examples/minilm_ffn1_huffman.json").path, "-o", refused])
+        #expect(huffman.status == 1 && huffman.error.contains("Huffman"), "\(huffman.error)")
+        let encoder = try HWGen.run(["--codebook", book, "--loadable", "--encoder", "-o", HWGen.temporary("rtl")])
+        #expect(encoder.status == 1 && encoder.error.contains("loadable cores are tANS decoders"), "\(encoder.error)")
+    }
+
     @Test("generate --set writes the set's decoder and encoder with tuser; sim --set runs a model through them bit-exact, per member")
     func generateAndSim() throws {
         let weights = try CLITests.weightsPath()

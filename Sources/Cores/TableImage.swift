@@ -1,0 +1,73 @@
+import Codec
+
+/// A table image: a tANS codebook's decode table as 32-bit words, for a loadable core's
+/// `s_table` port (docs/FORMAT.md, "Table images"). `hwgen tables` writes it.
+///
+/// Words (the first word first; `s_table_tlast` on the last):
+/// - 0: `0x48575442` ("HWTB")
+/// - 1: version (1) in bits 31-24, coder (2: tANS) in 23-16, slot in 15-8, tableLog in 7-0
+/// - 2: transform (0 identity, 1 split, 2 bf16-exponent) in 31-24, symbolBits in 23-16, rawBits in 15-8
+/// - 3 .. 3 + 2^tableLog - 1: per state u, nb (the state bits its entry reads) in 31-28, the next
+///   state's base in 27-13, the entry in 12-0 (a symbol below 2^symbolBits, then ESC, then EOF).
+public enum TableImage {
+    public static let magic: UInt32 = 0x4857_5442
+    public static let version: UInt32 = 1
+    public static let tansCoder: UInt32 = 2
+    /// The largest tableLog and symbolBits an image holds (base: 15 bits, entry: 13 bits).
+    public static let maxTableLog = 15
+
+    /// The transform's code in word 2.
+    public static func code(_ transform: Transform) -> UInt32 {
+        switch transform {
+        case .identity: 0
+        case .split: 1
+        case .bf16Exponent: 2
+        }
+    }
+
+    /// The image of `codebook` (tANS, one lane) for slot `slot` (0-255).
+    /// - Throws: `CoreError` for a Huffman or K-lane codebook, or a slot past 255.
+    public static func words(_ codebook: Codebook, slot: Int) throws -> [UInt32] {
+        guard case .tans(let tableLog, let counts) = codebook.coder else {
+            throw CoreError.unsupported("table images hold tANS decode tables; '\(codebook.name)' is a Huffman codebook")
+        }
+        guard codebook.lanes == 1 else { throw CoreError.unsupported("table images hold one-lane codebooks; '\(codebook.name)' has \(codebook.lanes) lanes") }
+        guard (0...255).contains(slot) else { throw CoreError.unsupported("slot \(slot): an image names slot 0 to 255") }
+        let layout = codebook.layout
+        let tables = TANSTables(tableLog: tableLog, counts: counts)
+        var words = [magic, version << 24 | tansCoder << 16 | UInt32(slot) << 8 | UInt32(tableLog),
+                     code(layout.transform) << 24 | UInt32(layout.symbolBits) << 16 | UInt32(layout.rawBits) << 8]
+        for u in 0..<(1 << tableLog) {
+            words.append(UInt32(tables.bitCount[u]) << 28 | UInt32(tables.base[u]) << 13 | UInt32(tables.symbol[u]))
+        }
+        return words
+    }
+
+    /// The words as bytes, each word big-endian (the file `hwgen tables` writes).
+    public static func bytes(_ words: [UInt32]) -> [UInt8] {
+        words.flatMap { w in [UInt8(w >> 24), UInt8(truncatingIfNeeded: w >> 16), UInt8(truncatingIfNeeded: w >> 8), UInt8(truncatingIfNeeded: w)] }
+    }
+}
+
+/// What a loadable core holds, fixed when it is generated: slots of decode tables up to
+/// 2^tableLog states, for values of one layout.
+public struct LoadableCapacity: Sendable, Equatable {
+    public let slots: Int
+    public let tableLog: Int
+    public let layout: ValueLayout
+
+    public init(slots: Int, tableLog: Int, layout: ValueLayout) {
+        (self.slots, self.tableLog, self.layout) = (slots, tableLog, layout)
+    }
+
+    /// Why `codebook` cannot be loaded into a core of this capacity, or nil when it can.
+    public func refusal(_ codebook: Codebook, slot: Int) -> String? {
+        guard case .tans(let r, _) = codebook.coder else { return "'\(codebook.name)' is not a tANS codebook" }
+        if slot >= slots { return "slot \(slot): the core has slots 0 to \(slots - 1)" }
+        if r > tableLog { return "'\(codebook.name)' has tableLog \(r), the core's tables hold at most \(tableLog)" }
+        if codebook.layout != layout {
+            return "'\(codebook.name)' codes \(codebook.layout.transform.rawValue) with symbolBits \(codebook.layout.symbolBits) and rawBits \(codebook.layout.rawBits), the core \(layout.transform.rawValue) with \(layout.symbolBits) and \(layout.rawBits)"
+        }
+        return nil
+    }
+}
