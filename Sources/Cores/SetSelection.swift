@@ -20,11 +20,10 @@ struct SetIds {
         self.bits = bits
     }
 
-    /// `contents` (members' tables of `each` entries, one after another) padded so that a ROM
-    /// addressed by `{id, index}` has the entries its address names: a set of one gets an empty
-    /// second member (its 1-bit id 1 names nothing).
-    func padded(_ contents: [UInt64], each: Int) -> [UInt64] {
-        contents.count >= 2 * each || count > 1 ? contents : contents + [UInt64](repeating: 0, count: 2 * each - contents.count)
+    /// A table address `{id, index}` of members' tables one after another; a set of one
+    /// leaves its id out (id 1 names nothing and never reaches a table).
+    func address(_ id: Signal, _ index: Signal) -> Signal {
+        count == 1 ? index : cat(id, index)
     }
 
     /// Every value of an id names a member (M is a power of two, at least 2).
@@ -54,4 +53,10 @@ struct SetIds {
             e.0 == 0 ? acc : acc | mux(e.1, m.constant(e.0, width: width), 0)
         }
     }
+}
+
+/// Both values, or nil.
+func zip2<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+    guard let a, let b else { return nil }
+    return (a, b)
 }

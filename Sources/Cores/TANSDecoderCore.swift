@@ -82,7 +82,7 @@ public enum TANSDecoderCore {
         }
         let tableLayout = tables.first?.layout ?? TANSDecodeTable.layout(stateWidth: r, symbolWidth: symbolWidth)
         let contents = single ? tables[0].contents
-            : (ids?.padded(tables.flatMap { $0.contents + [UInt64](repeating: 0, count: size - $0.contents.count) }, each: size) ?? [])
+            : tables.flatMap { $0.contents + [UInt64](repeating: 0, count: size - $0.contents.count) }
         // A loadable core takes any table of its capacity: the longest entry reads R state bits and an ESC literal.
         let longestEntry = loadable.map { $0.tableLog + $0.layout.valueBits } ?? tables.map(\.longestEntry).max() ?? 0
         let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
@@ -149,7 +149,7 @@ public enum TANSDecoderCore {
             let nextState = m.wire("next_state", width: r)
             // A set's table address takes the first word's id as a frame starts (declared here).
             let setStart = frameId.map { _ in m.wire("start", width: 1) }
-            let address = frameId.map { id in cat(mux(setStart ?? id, bits.tag(slot: 0), id), nextState) } ?? nextState
+            let address = zip2(ids, frameId).map { ids, id in ids.address(mux(setStart ?? id, bits.tag(slot: 0), id), nextState) } ?? nextState
             let entry = loader.map { loader in
                 m.ram("decode_table", width: tableLayout.width, depth: 1 << address.width, writeEnable: loader.write, writeAddress: loader.writeAddress,
                       writeData: loader.writeData, readAddress: address, readEnable: tableRead)

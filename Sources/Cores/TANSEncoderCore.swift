@@ -88,8 +88,7 @@ public enum TANSEncoderCore {
         let encoding = encodings[0]
         let (parameters, parameterWidth) = (encoding.parameters, encoding.parameters.width)
         // A set's symbol words: each member's 2^symbolBits (of the widest member), in id order.
-        let symbolWords = ids.map { $0.padded(encodings.flatMap { $0.symbolWords + [UInt64](repeating: 0, count: n - $0.symbolWords.count) }, each: n) }
-            ?? encoding.symbolWords
+        let symbolWords = isSet ? encodings.flatMap { $0.symbolWords + [UInt64](repeating: 0, count: n - $0.symbolWords.count) } : encoding.symbolWords
         let chunkLayout = isSet ? WordLayout([("chunk", chunkWidth), ("length", encoding.lengthWidth)]) : encoding.chunkLayout
         // EOF's chunk as kept per frame: its state bits left-aligned in R bits, and their count.
         let endLayout = WordLayout([("state_bits", r), ("count", 4)])
@@ -172,7 +171,7 @@ public enum TANSEncoderCore {
                 : ValueFields.symbol(of: values.readData, layout: layout)
             let romWord = m.rom("entry_parameters", width: parameterWidth, contents: symbolWords.count >= 2 ? symbolWords : symbolWords + [0],
                                 style: TablePlacement.style(entries: symbolWords.count),
-                                address: readId.map { cat($0, symbol) } ?? symbol.resized(to: max(1, bitsToAddress(max(2, n)))),
+                                address: zip2(ids, readId).map { $0.address($1, symbol) } ?? symbol.resized(to: max(1, bitsToAddress(max(2, n)))),
                                 readEnable: entryAdvance, synchronous: true)
             m.when(entryAdvance) {
                 entryValid.assign(values.readValid)
@@ -221,10 +220,10 @@ public enum TANSEncoderCore {
             let k = parameters.field("k", of: parametersWord)
             let escaped = parameters.field("escaped", of: parametersWord) && !loopIsEnd
             let stateIndex = m.wire("state_index", width: r)
-            let stateContents = ids.map { $0.padded(memberTables.flatMap { $0.statesByEntry.map(UInt64.init) + [UInt64](repeating: 0, count: size - $0.statesByEntry.count) }, each: size) }
-                ?? tables.statesByEntry.map(UInt64.init)
+            let stateContents = isSet ? memberTables.flatMap { $0.statesByEntry.map(UInt64.init) + [UInt64](repeating: 0, count: size - $0.statesByEntry.count) }
+                : tables.statesByEntry.map(UInt64.init)
             let nextState = m.rom("states", width: r, contents: stateContents, style: .blockMemory,
-                                  address: entryId.map { cat($0, stateIndex) } ?? stateIndex, readEnable: loopStep, synchronous: true)
+                                  address: zip2(ids, entryId).map { $0.address($1, stateIndex) } ?? stateIndex, readEnable: loopStep, synchronous: true)
             // EOF is a frame's first entry: X = T there. K lanes: the states take turns, the
             // current lane's first; the state ROM's register is the last lane's (the one just
             // coded), and each lane starts the frame at X = T (its first K entries, EOF first).

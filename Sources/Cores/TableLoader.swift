@@ -61,7 +61,7 @@ struct TableLoader {
             "shift": m.constant(UInt64(r), width: 4) - nb, "base": base.truncated(to: r), "consumed": nb.zeroExtended(to: 6) + extra, "kind": kind,
             "symbol": mux(isEscape || isEnd, m.constant(0, width: layout.symbolBits), entry.truncated(to: layout.symbolBits)),
         ], in: m))
-        writeAddress = m.wire("write_address", cat(slot, state.truncated(to: r)))
+        writeAddress = m.wire("write_address", ids.address(slot, state.truncated(to: r)))
         let lastState = m.wire("last_state", state == ((m.constant(1, width: r + 1) << log).truncated(to: r + 1) - 1))
         write = m.wire("write", takes && inEntries && entryOK)
         // A rule broken: a header word that does not fit, a header cut short, an entry out of
