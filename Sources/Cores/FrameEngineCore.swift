@@ -269,10 +269,7 @@ struct EngineBooks {
     /// For a set: its members, and that every engine holds all their tables.
     func describeSet(_ m: ModuleBuilder, engine: Module) {
         guard let set = codebookSet else { return }
-        for (j, book) in set.members.enumerated() {
-            m.comment(String(format: "Codebook %d: '%@', %@, symbolBits %d, rawBits %d, fingerprint CRC-32C 0x%08x.", j, book.name,
-                             book.layout.transform.rawValue, book.layout.symbolBits, book.layout.rawBits, book.fingerprint))
-        }
+        SetIds.describe(m, set.members, detail: SetIds.tableLogDetail)
         m.comment("Every engine (\(engine.name)) holds every codebook's tables: frames go to engines in turn whatever their ids, and one shared table would sit on every engine's loop.")
     }
 

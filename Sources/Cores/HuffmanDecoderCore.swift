@@ -85,10 +85,7 @@ public enum HuffmanDecoderCore {
                 m.comment("32-bit stream words in (s_axis, first bit at bit 31, tlast on a frame's last word), values out (m_axis, tlast on a frame's last value, tuser its codebook's id); error is sticky until reset.")
                 m.comment("An id that names no codebook, or a frame whose EOF does not end in its tlast word, raises error.")
                 m.comment("The symbol tables (\(symbolTable.count) entries in all) are one ROM indexed by canonical code rank plus each codebook's offset.")
-                for (j, book) in codebooks.enumerated() {
-                    m.comment(String(format: "Codebook %d: '%@', %@, symbolBits %d, rawBits %d, codes up to %d bits, fingerprint CRC-32C 0x%08x.", j, book.name,
-                                     book.layout.transform.rawValue, book.layout.symbolBits, book.layout.rawBits, members[j].tables.code.maxLength, book.fingerprint))
-                }
+                SetIds.describe(m, codebooks) { book in (try? HuffmanTables(book)).map { "codes up to \($0.code.maxLength) bits" } }
                 m.comment("hwgen \(HWGenRelease.version). Throughput: one value per cycle while codes and raw bits average at most 32 bits per value, across frames of different codebooks.")
                 m.comment("Word of out_held_entry (\(heldLayout.width) bits): \(heldLayout).")
             } else {

@@ -77,10 +77,7 @@ public enum HuffmanEncoderCore {
                 m.comment("Huffman encoder for codebook set '\(name.dropLast("_encoder".count))': \(ids.count) codebook(s), \(layout.valueBits)-bit values; the id of each frame's codebook on s_axis_tuser (\(ids.bits) bit(s)).")
                 m.comment("Single-stage: the canonical codes of every codebook are one ROM, addressed by id and symbol. Values in (s_axis), 32-bit stream words out (m_axis, tlast on a frame's last word, tuser its codebook's id).")
                 m.comment("Each input frame (ended by s_axis_tlast) becomes one frame: values, EOF, zero padding to 32 bits. A frame whose id names no codebook is dropped and raises error (sticky until reset).")
-                for (j, book) in codebooks.enumerated() {
-                    m.comment(String(format: "Codebook %d: '%@', %@, symbolBits %d, rawBits %d, fingerprint CRC-32C 0x%08x.", j, book.name,
-                                     book.layout.transform.rawValue, book.layout.symbolBits, book.layout.rawBits, book.fingerprint))
-                }
+                SetIds.describe(m, codebooks)
                 m.comment("hwgen \(HWGenRelease.version). Throughput: one value per cycle, across frames of different codebooks.")
                 m.comment("Word of code (\(codeLayout.width) bits): \(codeLayout).")
             } else {

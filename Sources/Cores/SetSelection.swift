@@ -26,6 +26,21 @@ struct SetIds {
         count == 1 ? index : cat(id, index)
     }
 
+    /// One header line per member: its id, name, layout, the code's `detail` (its longest code
+    /// or tableLog, if given) and fingerprint.
+    static func describe(_ m: ModuleBuilder, _ books: [Codebook], detail: (Codebook) -> String? = { _ in nil }) {
+        for (j, book) in books.enumerated() {
+            let extra = detail(book).map { ", " + $0 } ?? ""
+            m.comment(String(format: "Codebook %d: '%@', %@, symbolBits %d, rawBits %d%@, fingerprint CRC-32C 0x%08x.", j, book.name,
+                             book.layout.transform.rawValue, book.layout.symbolBits, book.layout.rawBits, extra, book.fingerprint))
+        }
+    }
+
+    /// "tableLog r" of a tANS codebook.
+    static func tableLogDetail(_ book: Codebook) -> String? {
+        if case .tans(let r, _) = book.coder { "tableLog \(r)" } else { nil }
+    }
+
     /// Every value of an id names a member (M is a power of two, at least 2).
     var allNamed: Bool { count == 1 << bits }
 

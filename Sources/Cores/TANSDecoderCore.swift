@@ -103,10 +103,7 @@ public enum TANSDecoderCore {
                 m.comment("tANS decoder for codebook set '\(name.dropLast("_decoder".count))': \(ids.count) codebook(s), \(valueBits)-bit values, tableLog up to \(r); the id of each frame's codebook on s_axis_tuser (\(ids.bits) bit(s)).")
                 m.comment("32-bit stream words in (s_axis, first bit at bit 31, tlast on a frame's last word), values out (m_axis, tlast on a frame's last value, tuser its codebook's id); error is sticky until reset.")
                 m.comment("The decode tables are one block RAM of \(contents.count) states whose registered read address is {id, state}. An id that names no codebook, a frame that does not end in state 0, or one whose EOF does not end in its tlast word, raises error.")
-                for (j, book) in codebooks.enumerated() {
-                    m.comment(String(format: "Codebook %d: '%@', %@, symbolBits %d, rawBits %d, tableLog %d, fingerprint CRC-32C 0x%08x.", j, book.name,
-                                     book.layout.transform.rawValue, book.layout.symbolBits, book.layout.rawBits, logs[j], book.fingerprint))
-                }
+                SetIds.describe(m, codebooks, detail: SetIds.tableLogDetail)
                 m.comment("hwgen \(HWGenRelease.version). Throughput: one value per cycle while state and raw bits average at most 32 bits per value, across frames of different codebooks.")
                 m.comment("Word of decode_table (\(tableLayout.width) bits): \(tableLayout).")
             } else if let codebook = codebooks.first {

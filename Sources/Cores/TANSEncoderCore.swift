@@ -107,10 +107,7 @@ public enum TANSEncoderCore {
             m.comment("tANS encoder for codebook set '\(name.dropLast("_encoder".count))': \(ids.count) codebook(s), \(layout.valueBits)-bit values, tableLog up to \(r); the id of each frame's codebook on s_axis_tuser (\(ids.bits) bit(s)).")
             m.comment("Values in (s_axis, tlast ends a frame), 32-bit stream words out (m_axis, tlast on a frame's last word, tuser its codebook's id). A frame whose id names no codebook is dropped and raises error (sticky until reset).")
             m.comment("MAX_FRAME = \(maxFrame): a longer input frame is cut into frames of at most \(maxFrame) values, each a valid frame.")
-            for (j, book) in codebooks.enumerated() {
-                m.comment(String(format: "Codebook %d: '%@', %@, symbolBits %d, rawBits %d, tableLog %d, fingerprint CRC-32C 0x%08x.", j, book.name,
-                                 book.layout.transform.rawValue, book.layout.symbolBits, book.layout.rawBits, logs[j], book.fingerprint))
-            }
+            SetIds.describe(m, codebooks, detail: SetIds.tableLogDetail)
             m.comment("hwgen \(HWGenRelease.version). Latency: a frame is coded backwards once it is whole. Throughput: one value per cycle in steady state (three frames overlap).")
             m.comment("Word of entry_parameters (\(parameterWidth) bits): \(parameters). Word of the chunk buffer (\(chunkLayout.width) bits): \(chunkLayout).")
           } else {
