@@ -115,6 +115,9 @@ public enum CoreGenerator {
         SetCoreDesign(name: "loadable tANS decoder", serves: { s, r in
             r.loadable && !s.members[0].isHuffman && r.role == .decoder && r.engines == nil && r.isOneByOne
         }) { set, _ in try TANSDecoderCore.module(loadable: try loadableCapacity(set), name: set.name) },
+        SetCoreDesign(name: "loadable Huffman encoder", serves: { s, r in
+            r.loadable && s.members[0].isHuffman && r.role == .encoder && r.engines == nil && r.isOneByOne
+        }) { set, _ in try HuffmanEncoderCore.module(loadable: try loadableCapacity(set), name: set.name) },
         SetCoreDesign(name: "set encoder with frame engines", serves: { _, r in r.engines != nil && r.role == .encoder }) { set, r in
             try FrameEngineCore.encoder(set: set, engines: r.engines ?? 1, valuesPerBeat: r.valuesPerBeat, wordsPerBeat: r.wordsPerBeat, maxFrame: r.maxFrame,
                                        sharedBuffers: r.sharedBuffers)
@@ -144,8 +147,13 @@ public enum CoreGenerator {
         guard set.members.allSatisfy({ $0.layout == layout }) else {
             throw CoreError.unsupported("a loadable core codes one value layout: the members of '\(set.name)' have different transforms or widths")
         }
-        let logs = set.members.map { book -> Int in if case .tans(let r, _) = book.coder { r } else { 0 } }
-        return LoadableCapacity(slots: set.members.count, tableLog: logs.max() ?? 1, layout: layout)
+        let sizes = set.members.map { book -> Int in
+            switch book.coder {
+            case .tans(let r, _): r
+            case .huffman(let lengths): lengths.max() ?? 1
+            }
+        }
+        return LoadableCapacity(slots: set.members.count, tableLog: sizes.max() ?? 1, layout: layout, huffman: set.members[0].isHuffman)
     }
 
     /// The core `request` asks of a codebook set: its members' tables in one core, each frame
@@ -154,7 +162,7 @@ public enum CoreGenerator {
     public static func module(for set: CodebookSet, _ request: CoreRequest) throws -> Module {
         guard let design = setDesigns.first(where: { $0.serves(set, request) && (request.loadable == $0.name.hasPrefix("loadable")) }) else {
             if request.loadable {
-                throw CoreError.unsupported("loadable cores are tANS decoders without engines for now: drop --loadable, or generate --decoder of a tANS codebook or set")
+                throw CoreError.unsupported("loadable cores are tANS decoders and Huffman encoders without engines for now: drop --loadable, or ask for one of those")
             }
             throw CoreError.unsupported("a set's cores without engines move one value and one word per beat: drop --values-per-beat and --words-per-beat, or add --engines N")
         }

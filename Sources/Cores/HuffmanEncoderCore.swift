@@ -55,32 +55,50 @@ public enum HuffmanEncoderCore {
         return try module(name: "\(set.name)_encoder", codebooks: set.members, ids: SetIds(set))
     }
 
-    static func module(name: String, codebooks: [Codebook], ids: SetIds?) throws -> Module {
+    /// A loadable encoder (`--loadable`): its code table is a RAM of `capacity.slots` slots of
+    /// 2^symbolBits code words (codes up to `capacity.tableLog` bits, ESC's code and a literal),
+    /// loaded at run time through `s_table` (`TableImage`, `TableLoader`), EOF's code in each
+    /// slot's registers; a frame's `s_axis_tuser` names its slot, and a frame of a slot not loaded
+    /// (or whose load broke) is dropped and raises `error`. A load waits for the frame in flight.
+    public static func module(loadable capacity: LoadableCapacity, name: String) throws -> Module {
+        guard (1...16).contains(capacity.tableLog), (1...256).contains(capacity.slots), capacity.layout.symbolBits <= 12 else {
+            throw CoreError.unsupported("a loadable Huffman encoder holds 1 to 256 slots of codes up to 16 bits, symbolBits up to 12")
+        }
+        return try module(name: "\(name)_encoder", codebooks: [], ids: SetIds(count: capacity.slots), loadable: capacity)
+    }
+
+    static func module(name: String, codebooks: [Codebook], ids: SetIds?, loadable: LoadableCapacity? = nil) throws -> Module {
         let roms = try codebooks.map { try HuffmanCodeROM(try HuffmanTables($0)) }
-        let codebook = codebooks[0]
-        let k = codebook.lanes
-        let layout = codebook.layout
+        let k = codebooks.first?.lanes ?? 1
+        // The value layouts: each member's, or a loadable core's one.
+        let layouts = loadable.map { [$0.layout] } ?? codebooks.map(\.layout)
+        let layout = layouts[0]
         let single = codebooks.count == 1
         // One code ROM: a codebook's own, or a set's members' codes, each member 2^symbolBits
-        // entries of the widest member, in id order.
-        let symbolBits = codebooks.map(\.layout.symbolBits).max() ?? layout.symbolBits
-        let rom = single ? roms[0] : try HuffmanCodeROM(union: roms, entriesEach: 1 << symbolBits)
+        // entries of the widest member, in id order (a loadable core: a RAM of the same words).
+        let symbolBits = layouts.map(\.symbolBits).max() ?? layout.symbolBits
+        let rom = try loadable.map { HuffmanCodeROM(fieldWidth: $0.tableLog + $0.layout.symbolBits, maxLength: $0.tableLog, rawBits: $0.layout.rawBits) }
+            ?? (single ? roms[0] : try HuffmanCodeROM(union: roms, entriesEach: 1 << symbolBits))
         let (codeLayout, romContents, maxItem) = (rom.layout, rom.contents, rom.longest)
-        let rawBits = codebooks.map(\.layout.rawBits).max() ?? 0
-        if k > 1, maxItem > longestLaneEntry {
+        let rawBits = layouts.map(\.rawBits).max() ?? 0
+        if k > 1, maxItem > longestLaneEntry, let codebook = codebooks.first {
             throw CoreError.unsupported("codebook '\(codebook.name)' has entries of up to \(maxItem) bits; the K-lane Huffman encoder takes entries of at most \(longestLaneEntry) bits")
         }
         let reorderDepth = LaneReorder.depth(lanes: k, shortestChunk: rom.valueChunks.min() ?? 1, longestChunk: maxItem)
 
         return try Module(name) { m in
-            if let ids {
+            if let loadable, let ids {
+                TableLoader.describe(m, title: "Loadable Huffman encoder '\(name.dropLast("_encoder".count))': \(loadable.slots) slot(s) of code tables (codes up to \(loadable.tableLog) bits) for \(layout.transform.rawValue) values (symbolBits \(layout.symbolBits), rawBits \(layout.rawBits))",
+                                     ports: "Values in (s_axis, tlast ends a frame, tuser the slot of the frame's table, \(ids.bits) bit(s)), 32-bit stream words out (m_axis, tlast on a frame's last word, tuser the slot).",
+                                     throughput: "one value per cycle", table: ("code", codeLayout))
+            } else if let ids {
                 m.comment("Huffman encoder for codebook set '\(name.dropLast("_encoder".count))': \(ids.count) codebook(s), \(layout.valueBits)-bit values; the id of each frame's codebook on s_axis_tuser (\(ids.bits) bit(s)).")
                 m.comment("Single-stage: the canonical codes of every codebook are one ROM, addressed by id and symbol. Values in (s_axis), 32-bit stream words out (m_axis, tlast on a frame's last word, tuser its codebook's id).")
                 m.comment("Each input frame (ended by s_axis_tlast) becomes one frame: values, EOF, zero padding to 32 bits. A frame whose id names no codebook is dropped and raises error (sticky until reset).")
                 SetIds.describe(m, codebooks)
                 m.comment("hwgen \(HWGenRelease.version). Throughput: one value per cycle, across frames of different codebooks.")
                 m.comment("Word of code (\(codeLayout.width) bits): \(codeLayout).")
-            } else {
+            } else if let codebook = codebooks.first {
                 m.comment("Huffman encoder for codebook '\(codebook.name)': \(layout.transform.rawValue), symbolBits \(layout.symbolBits), rawBits \(layout.rawBits).")
                 m.comment("Single-stage: the canonical codes are a ROM. Values in (s_axis), 32-bit stream words out (m_axis, tlast on a frame's last word).")
                 m.comment("Each input frame (ended by s_axis_tlast) becomes one frame: values, EOF, zero padding to 32 bits.")
@@ -96,6 +114,7 @@ public enum HuffmanEncoderCore {
                 CoreHeader.describe(m, codebook: codebook, timing: timing, tables: [("code", codeLayout)])
             }
             let ports = EncoderPorts(m, valueBits: layout.valueBits, userBits: ids?.bits)
+            let tablePort = loadable.map { _ in m.sinkPort("s_table", StreamShape(dataWidth: 32, hasLast: true)) }
             let inputId = ports.values.user
             let inputSelects = ids.map { $0.selects(m, inputId ?? ports.values.valid, prefix: "in_codebook_is") } ?? []
 
@@ -106,39 +125,61 @@ public enum HuffmanEncoderCore {
             // The raw bits, left-aligned in the widest member's.
             let raw: Signal? = single ? ValueFields.raw(of: ports.values.data, layout: layout)
                 : rawBits == 0 ? nil
-                : m.wire("in_raw", SetIds.pick(m, codebooks.map { book in
-                    ValueFields.raw(of: ports.values.data, layout: book.layout).map { r in
+                : m.wire("in_raw", SetIds.pick(m, layouts.map { memberLayout in
+                    ValueFields.raw(of: ports.values.data, layout: memberLayout).map { r in
                         r.width == rawBits ? r : cat(r, m.constant(0, width: rawBits - r.width))
                     } ?? m.constant(0, width: rawBits)
                 }, by: inputSelects, width: rawBits))
             let stageRaw = raw.map { m.register("stage_raw", width: $0.width, reset: nil) }
             let advanceWord = m.wire("advance_word", width: 1)
             let advance = m.wire("advance", !stageValid || advanceWord)
-            let symbol = single ? ValueFields.symbol(of: ports.values.data, layout: layout)
-                : cat(inputId ?? ports.values.valid, m.wire("in_symbol", SetIds.pick(m, codebooks.map { ValueFields.symbol(of: ports.values.data, layout: $0.layout) },
-                                                                                   by: inputSelects, width: symbolBits)))
-            let romWord = m.rom(
-                "code", width: codeLayout.width, contents: romContents,
-                style: TablePlacement.style(entries: romContents.count, fastPath: true),
-                address: symbol, readEnable: advance, synchronous: true)
-            // A frame whose id names no codebook is taken and dropped.
-            let unnamed = ids.map { m.wire("id_names_none", $0.namesNone(m, inputId ?? ports.values.valid)) }
-            m.when(advance) {
+            let symbol: Signal
+            if single && loadable == nil {
+                symbol = ValueFields.symbol(of: ports.values.data, layout: layout)
+            } else {
+                let memberSymbol = m.wire("in_symbol", SetIds.pick(m, layouts.map { ValueFields.symbol(of: ports.values.data, layout: $0) }, by: inputSelects, width: symbolBits))
+                symbol = loadable != nil ? (ids?.address(inputId ?? ports.values.valid, memberSymbol) ?? memberSymbol) : cat(inputId ?? ports.values.valid, memberSymbol)
+            }
+            // A loadable core: the loader, idle when no frame is in flight (the stages' valid
+            // registers are declared here for it).
+            let earlyEndPending = loadable.map { _ in m.register("end_pending", width: 1, reset: 0) }
+            let earlyWordValid = loadable.map { _ in m.register("word_valid", width: 1, reset: 0) }
+            var loader: TableLoader? = nil
+            if let loadable, let ids, let tablePort, let earlyEndPending, let earlyWordValid {
+                let inFrame = m.register("in_frame", width: 1, reset: 0)
+                m.when(ports.values.valid && ports.values.ready) { inFrame.assign(!ports.valuesLast) }
+                loader = TableLoader(m, port: tablePort, capacity: loadable, ids: ids,
+                                     entries: .huffman(codeLayout: codeLayout, fieldWidth: rom.fieldWidth, maxLength: loadable.tableLog),
+                                     idle: !inFrame && !stageValid && !earlyWordValid && !earlyEndPending)
+            }
+            let romWord = loader.map { loader in
+                m.ram("code", width: codeLayout.width, depth: 1 << symbol.width, writeEnable: loader.write, writeAddress: loader.writeAddress,
+                      writeData: loader.writeData, readAddress: symbol, readEnable: advance)
+            } ?? m.rom("code", width: codeLayout.width, contents: romContents, style: TablePlacement.style(entries: romContents.count, fastPath: true),
+                       address: symbol, readEnable: advance, synchronous: true)
+            // A frame whose id names no codebook (or an empty slot) is taken and dropped.
+            let named = ids.map { m.wire("id_names_none", $0.namesNone(m, inputId ?? ports.values.valid)) }
+            let unnamed = loader.map { loader in m.wire("frame_dropped", (named ?? ports.values.valid) || !SetIds.pick(m, loader.valid, by: inputSelects, width: 1)) } ?? named
+            // (A load holds the values until it is in.)
+            let takes = loader.map { m.wire("takes", advance && !$0.busy) } ?? advance
+            m.when(takes) {
                 stageValid.assign(unnamed.map { ports.values.valid && !$0 } ?? ports.values.valid)
                 stageLast.assign(ports.valuesLast)
                 if let stageRaw, let raw { stageRaw.assign(raw) }
                 if let stageId, let inputId { stageId.assign(inputId) }
             }
-            ports.values.ready.assign(advance)
+            if loader != nil { m.when(advance && !takes) { stageValid.assign(0) } }
+            ports.values.ready.assign(takes)
             if let unnamed {
                 let failed = m.register("failed", width: 1, reset: 0)
-                m.when(ports.values.valid && advance && unnamed) { failed.assign(1) }
+                m.when(ports.values.valid && takes && unnamed) { failed.assign(1) }
+                if let loader { m.when(loader.fail) { failed.assign(1) } }
                 m.output("error").assign(failed)
             }
 
             // Stage 1b: the ROM word registered (block RAM output register), so the RAM's slow
             // clock-to-output does not lead into the chunk composition.
-            let wordValid = m.register("word_valid", width: 1, reset: 0)
+            let wordValid = earlyWordValid ?? m.register("word_valid", width: 1, reset: 0)
             let wordData = m.register("word_data", width: codeLayout.width, reset: nil)
             let wordLast = m.register("word_last", width: 1, reset: nil)
             let wordRaw = stageRaw.map { m.register("word_raw", width: $0.width, reset: nil) }
@@ -155,16 +196,23 @@ public enum HuffmanEncoderCore {
             // value's code (or ESC and literal) and raw bits, or after a frame's last value, EOF
             // (which ends the frame: the packer pads it and sets tlast). A set's member is the
             // word's id (which stays while EOF waits).
-            let endPending = m.register("end_pending", width: 1, reset: 0)
+            let endPending = earlyEndPending ?? m.register("end_pending", width: 1, reset: 0)
             // While EOF waits, the word stage may already hold the next frame's first value: a
             // set's EOF is the member of the frame's last value, kept from when it left.
             let endId = ids.map { m.register("end_id", width: $0.bits, reset: nil) }
             let wordSelects = ids.map { $0.selects(m, wordId ?? wordValid, prefix: "codebook_is") } ?? []
             let endSelects = ids.map { $0.selects(m, endId ?? wordValid, prefix: "end_codebook_is") } ?? []
-            let (composed, valueBits) = single ? rom.valueChunk(m, word: wordData, raw: wordRaw, countWidth: 7)
-                : rom.valueChunk(m, word: wordData, raw: wordRaw, rawCount: SetIds.pick(m, constants: codebooks.map { UInt64($0.layout.rawBits) }, by: wordSelects, width: 7), countWidth: 7)
-            let endLeft = single ? m.constant(rom.endLeft, width: 64) : m.wire("eof_code", SetIds.pick(m, constants: roms.map(\.endLeft), by: endSelects, width: 64))
-            let endLength = single ? m.constant(UInt64(rom.endLength), width: 7) : m.wire("eof_length", SetIds.pick(m, constants: roms.map { UInt64($0.endLength) }, by: endSelects, width: 7))
+            let (composed, valueBits) = single || loadable != nil ? rom.valueChunk(m, word: wordData, raw: wordRaw, countWidth: 7)
+                : rom.valueChunk(m, word: wordData, raw: wordRaw, rawCount: SetIds.pick(m, constants: layouts.map { UInt64($0.rawBits) }, by: wordSelects, width: 7), countWidth: 7)
+            let endLeft: Signal, endLength: Signal
+            if let loader, let loadable {
+                // A loadable core's EOF: the slot's registers.
+                endLeft = m.wire("eof_code", cat(SetIds.pick(m, loader.endCodes, by: endSelects, width: loadable.tableLog), m.constant(0, width: 64 - loadable.tableLog)))
+                endLength = m.wire("eof_length", SetIds.pick(m, loader.endLengths, by: endSelects, width: 6).zeroExtended(to: 7))
+            } else {
+                endLeft = single ? m.constant(rom.endLeft, width: 64) : m.wire("eof_code", SetIds.pick(m, constants: roms.map(\.endLeft), by: endSelects, width: 64))
+                endLength = single ? m.constant(UInt64(rom.endLength), width: 7) : m.wire("eof_length", SetIds.pick(m, constants: roms.map { UInt64($0.endLength) }, by: endSelects, width: 7))
+            }
             let chunkId: Signal? = if let wordId, let endId { mux(endPending, endId, wordId) } else { nil }
             let chunk = WordPacker.Chunk(
                 valid: endPending || wordValid, data: mux(endPending, endLeft, composed),
@@ -213,6 +261,19 @@ struct HuffmanCodeROM {
         var composed = WordPacker.leftAligned(layout.field("code", of: word), in: m)
         if let raw { composed = composed | (WordPacker.leftAligned(raw, in: m) >> fieldCount) }
         return (composed, (fieldCount.zeroExtended(to: countWidth + 1) + rawCount.zeroExtended(to: countWidth + 1)).truncated(to: countWidth))
+    }
+
+    /// The words of a loadable code table: fields up to `fieldWidth` bits (a code up to
+    /// `maxLength` bits, or ESC's code and a literal), no contents (they are loaded).
+    init(fieldWidth: Int, maxLength: Int, rawBits: Int) {
+        layout = WordLayout([("code", fieldWidth), ("length", 5)])
+        contents = []
+        self.fieldWidth = fieldWidth
+        valueChunks = [1 + rawBits]
+        endLength = maxLength
+        endLeft = 0
+        longest = max(fieldWidth + rawBits, maxLength)
+        self.rawBits = rawBits
     }
 
     /// One ROM for a set's members: member j's words at j x `entriesEach` (its symbols, then

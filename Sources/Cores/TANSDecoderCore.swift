@@ -94,11 +94,9 @@ public enum TANSDecoderCore {
 
         return try Module(name) { m in
             if let loadable, let ids {
-                m.comment("Loadable tANS decoder '\(name.dropLast("_decoder".count))': \(loadable.slots) slot(s) of decode tables up to tableLog \(r) for \(layout.transform.rawValue) values (symbolBits \(layout.symbolBits), rawBits \(layout.rawBits)), loaded at run time through s_table (docs/FORMAT.md, Table images).")
-                m.comment("32-bit stream words in (s_axis, tlast on a frame's last word, tuser the slot of the frame's table, \(ids.bits) bit(s)), values out (m_axis, tlast on a frame's last value, tuser the slot).")
-                m.comment("A load waits for the frame in flight and holds the next frames until it is in; an image that does not fit raises error and is dropped, one cut short or too long leaves its slot empty; a frame of an empty slot raises error.")
-                m.comment("hwgen \(HWGenRelease.version). Throughput: one value per cycle while state and raw bits average at most 32 bits per value.")
-                m.comment("Word of decode_table (\(tableLayout.width) bits): \(tableLayout).")
+                TableLoader.describe(m, title: "Loadable tANS decoder '\(name.dropLast("_decoder".count))': \(loadable.slots) slot(s) of decode tables up to tableLog \(r) for \(layout.transform.rawValue) values (symbolBits \(layout.symbolBits), rawBits \(layout.rawBits))",
+                                     ports: "32-bit stream words in (s_axis, tlast on a frame's last word, tuser the slot of the frame's table, \(ids.bits) bit(s)), values out (m_axis, tlast on a frame's last value, tuser the slot).",
+                                     throughput: "one value per cycle while state and raw bits average at most 32 bits per value", table: ("decode_table", tableLayout))
             } else if let ids {
                 m.comment("tANS decoder for codebook set '\(name.dropLast("_decoder".count))': \(ids.count) codebook(s), \(valueBits)-bit values, tableLog up to \(r); the id of each frame's codebook on s_axis_tuser (\(ids.bits) bit(s)).")
                 m.comment("32-bit stream words in (s_axis, first bit at bit 31, tlast on a frame's last word), values out (m_axis, tlast on a frame's last value, tuser its codebook's id); error is sticky until reset.")
@@ -123,7 +121,7 @@ public enum TANSDecoderCore {
             let started = m.register("started", width: 1, reset: 0)
             var loader: TableLoader? = nil
             if let loadable, let tablePort, let ids {
-                loader = TableLoader(m, port: tablePort, capacity: loadable, ids: ids, tableLayout: tableLayout, idle: !started)
+                loader = TableLoader(m, port: tablePort, capacity: loadable, ids: ids, entries: .tans(tableLayout: tableLayout), idle: !started)
             }
             if let loader { m.when(loader.fail) { failed.assign(1) } }
             let output = HeldValueOutput(m, name: "out", valueBits: valueBits, heldWidth: ids.map { valueBits + $0.bits }, to: ports.values)

@@ -357,7 +357,11 @@ public enum TANSEncoderCore {
                                mux(offerState, left(offeredState), left(chunkLayout.field("chunk", of: chunkItem))))
             let itemBits = mux(endNow, endLayout.field("count", of: pendingEnd).zeroExtended(to: 7),
                                mux(offerState, stateBits, chunkLayout.field("length", of: chunkItem).zeroExtended(to: 7)))
-            let offer = WordPacker.Chunk(valid: itemValid, data: itemData, bits: itemBits, last: endNow, user: writeId)
+            // The frame's id goes with all its items: taken as its first state goes out (the chunk
+            // buffer's parity moves on to the next frame once the last chunk is read, before EOF).
+            let frameWriteId = writeId.map { m.register("write_id", width: $0.width, reset: 0) }
+            let itemId = zip2(writeId, frameWriteId).map { mux(offerFirstState, $0, $1) }
+            let offer = WordPacker.Chunk(valid: itemValid, data: itemData, bits: itemBits, last: endNow, user: itemId)
             let accepts: Signal
             if lanes == 1 {
                 accepts = WordPacker(m, name: "packer", maxChunk: chunkWidth, chunk: offer, to: ports.words).accepts
@@ -374,6 +378,7 @@ public enum TANSEncoderCore {
                 }.elseWhen(offerFirstState) {
                     wroteState.assign(1)
                     pendingEnd.assign(endItem)
+                    if let frameWriteId, let writeId { frameWriteId.assign(writeId) }
                     for i in 0..<laterStates.count { laterStates[i].assign(mux(q, frameStates[1][i + 1], frameStates[0][i + 1])) }
                     if let statesLeft { statesLeft.assign(UInt64(lanes - 1)) }
                 }.elseWhen(valueEndsFrame) {

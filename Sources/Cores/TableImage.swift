@@ -1,17 +1,23 @@
 import Codec
 
-/// A table image: a tANS codebook's decode table as 32-bit words, for a loadable core's
-/// `s_table` port (docs/FORMAT.md, "Table images"). `hwgen tables` writes it.
+/// A table image: a codebook's table as 32-bit words, for a loadable core's `s_table` port
+/// (docs/FORMAT.md, "Table images"): a tANS decode table (for a loadable decoder) or a Huffman
+/// code table (for a loadable encoder). `hwgen tables` writes it.
 ///
 /// Words (the first word first; `s_table_tlast` on the last):
 /// - 0: `0x48575442` ("HWTB")
-/// - 1: version (1) in bits 31-24, coder (2: tANS) in 23-16, slot in 15-8, tableLog in 7-0
+/// - 1: version (1) in bits 31-24, coder (1: Huffman, 2: tANS) in 23-16, slot in 15-8, tableLog
+///   (tANS) or the longest code (Huffman) in 7-0
 /// - 2: transform (0 identity, 1 split, 2 bf16-exponent) in 31-24, symbolBits in 23-16, rawBits in 15-8
-/// - 3 .. 3 + 2^tableLog - 1: per state u, nb (the state bits its entry reads) in 31-28, the next
-///   state's base in 27-13, the entry in 12-0 (a symbol below 2^symbolBits, then ESC, then EOF).
+/// - tANS, 3 .. 3 + 2^tableLog - 1: per state u, nb (the state bits its entry reads) in 31-28, the
+///   next state's base in 27-13, the entry in 12-0 (a symbol below 2^symbolBits, then ESC, then EOF).
+/// - Huffman, then two words per symbol s below 2^symbolBits: the bit count of its field, then the
+///   field right-aligned (its code, or for an escaped symbol ESC's code followed by the literal);
+///   then EOF's: its length, its code.
 public enum TableImage {
     public static let magic: UInt32 = 0x4857_5442
     public static let version: UInt32 = 1
+    public static let huffmanCoder: UInt32 = 1
     public static let tansCoder: UInt32 = 2
     /// The largest tableLog and symbolBits an image holds (base: 15 bits, entry: 13 bits).
     public static let maxTableLog = 15
@@ -28,9 +34,7 @@ public enum TableImage {
     /// The image of `codebook` (tANS, one lane) for slot `slot` (0-255).
     /// - Throws: `CoreError` for a Huffman or K-lane codebook, or a slot past 255.
     public static func words(_ codebook: Codebook, slot: Int) throws -> [UInt32] {
-        guard case .tans(let tableLog, let counts) = codebook.coder else {
-            throw CoreError.unsupported("table images hold tANS decode tables; '\(codebook.name)' is a Huffman codebook")
-        }
+        guard case .tans(let tableLog, let counts) = codebook.coder else { return try huffmanWords(codebook, slot: slot) }
         guard codebook.lanes == 1 else { throw CoreError.unsupported("table images hold one-lane codebooks; '\(codebook.name)' has \(codebook.lanes) lanes") }
         guard (0...255).contains(slot) else { throw CoreError.unsupported("slot \(slot): an image names slot 0 to 255") }
         let layout = codebook.layout
@@ -43,28 +47,55 @@ public enum TableImage {
         return words
     }
 
+    /// A Huffman codebook's code table image.
+    static func huffmanWords(_ codebook: Codebook, slot: Int) throws -> [UInt32] {
+        guard codebook.lanes == 1 else { throw CoreError.unsupported("table images hold one-lane codebooks; '\(codebook.name)' has \(codebook.lanes) lanes") }
+        guard (0...255).contains(slot) else { throw CoreError.unsupported("slot \(slot): an image names slot 0 to 255") }
+        let tables = try HuffmanTables(codebook)
+        let rom = try HuffmanCodeROM(tables)
+        let layout = codebook.layout
+        var words = [magic, version << 24 | huffmanCoder << 16 | UInt32(slot) << 8 | UInt32(tables.code.maxLength),
+                     code(layout.transform) << 24 | UInt32(layout.symbolBits) << 16 | UInt32(layout.rawBits) << 8]
+        for word in rom.contents {
+            let count = rom.layout.unpack("length", of: word)
+            words += [UInt32(count), UInt32(rom.layout.unpack("code", of: word) >> UInt64(rom.fieldWidth - Int(count)))]
+        }
+        words += [UInt32(tables.lengths[tables.endOfFrame]), tables.code.codes[tables.endOfFrame]]
+        return words
+    }
+
     /// The words as bytes, each word big-endian (the file `hwgen tables` writes).
     public static func bytes(_ words: [UInt32]) -> [UInt8] {
         words.flatMap { w in [UInt8(w >> 24), UInt8(truncatingIfNeeded: w >> 16), UInt8(truncatingIfNeeded: w >> 8), UInt8(truncatingIfNeeded: w)] }
     }
 }
 
-/// What a loadable core holds, fixed when it is generated: slots of decode tables up to
-/// 2^tableLog states, for values of one layout.
+/// What a loadable core holds, fixed when it is generated: slots of tables of one coder, up to
+/// 2^tableLog states (tANS) or codes up to `tableLog` bits (Huffman), for values of one layout.
 public struct LoadableCapacity: Sendable, Equatable {
     public let slots: Int
+    /// tANS: the largest tableLog; Huffman: the longest code.
     public let tableLog: Int
     public let layout: ValueLayout
+    public let huffman: Bool
 
-    public init(slots: Int, tableLog: Int, layout: ValueLayout) {
-        (self.slots, self.tableLog, self.layout) = (slots, tableLog, layout)
+    public init(slots: Int, tableLog: Int, layout: ValueLayout, huffman: Bool = false) {
+        (self.slots, self.tableLog, self.layout, self.huffman) = (slots, tableLog, layout, huffman)
     }
 
     /// Why `codebook` cannot be loaded into a core of this capacity, or nil when it can.
     public func refusal(_ codebook: Codebook, slot: Int) -> String? {
-        guard case .tans(let r, _) = codebook.coder else { return "'\(codebook.name)' is not a tANS codebook" }
+        let size: Int
+        switch codebook.coder {
+        case .tans(let r, _) where !huffman: size = r
+        case .huffman(let lengths) where huffman: size = lengths.max() ?? 0
+        default: return "'\(codebook.name)' is a \(codebook.coder.name) codebook, the core takes \(huffman ? "Huffman" : "tANS") tables"
+        }
         if slot >= slots { return "slot \(slot): the core has slots 0 to \(slots - 1)" }
-        if r > tableLog { return "'\(codebook.name)' has tableLog \(r), the core's tables hold at most \(tableLog)" }
+        if size > tableLog {
+            return huffman ? "'\(codebook.name)' has codes of up to \(size) bits, the core's tables hold at most \(tableLog)"
+                : "'\(codebook.name)' has tableLog \(size), the core's tables hold at most \(tableLog)"
+        }
         if codebook.layout != layout {
             return "'\(codebook.name)' codes \(codebook.layout.transform.rawValue) with symbolBits \(codebook.layout.symbolBits) and rawBits \(codebook.layout.rawBits), the core \(layout.transform.rawValue) with \(layout.symbolBits) and \(layout.rawBits)"
         }

@@ -1,29 +1,53 @@
 import Codec
 import HDL
 
-/// The `s_table` side of a loadable tANS decoder: takes a table image (`TableImage`), checks its
-/// header against the core's capacity before anything is written, then writes its entries into
-/// the decode-table RAM at `{slot, state}`, converted to the table's word (shift R - nb, base,
-/// bits consumed, kind, symbol). The entries go in only while the decoder is idle (`idle`: no
-/// frame started), and no frame starts while they do, so a load waits for the frames in flight.
-/// A slot's tableLog and validity change only when its whole image is in: a header that does not
-/// fit raises `fail` and the image is taken and dropped; an image whose `tlast` comes early or
-/// late raises `fail` and leaves its slot invalid (its frames then raise `error`), never half
-/// a table in use.
+/// The `s_table` side of a loadable core: takes a table image (`TableImage`), checks its header
+/// against the core's capacity before anything is written, then writes its entries into the
+/// core's table RAM at `{slot, index}`, converted to the table's word: a tANS decode-table word
+/// (shift R - nb, base, bits consumed, kind, symbol), or a Huffman code word (the code, or ESC's
+/// code and the literal, left-aligned, and its length; EOF's code goes to the slot's registers).
+/// The entries go in only while the core is idle (`idle`: no frame in flight), and no frame
+/// starts while they do, so a load waits for the frames in flight. A slot's parameters and
+/// validity change only when its whole image is in: a header that does not fit raises `fail`
+/// and the image is taken and dropped; an image whose `tlast` comes early or late, or an entry
+/// out of range, raises `fail` and leaves its slot invalid (its frames then raise `error`),
+/// never half a table in use.
 struct TableLoader {
+    /// What the entries are.
+    enum Entries {
+        /// 2^tableLog decode-table words.
+        case tans(tableLayout: WordLayout)
+        /// A (count, field) pair of words per symbol, then EOF's (count, code): code words of
+        /// `codeLayout` (fields up to `fieldWidth` bits), EOF's code up to `maxLength` bits.
+        case huffman(codeLayout: WordLayout, fieldWidth: Int, maxLength: Int)
+    }
+
     let write: Signal
     let writeAddress: Signal
     let writeData: Signal
-    /// Per slot: the loaded tableLog (4 bits), whether a whole table is in.
+    /// Per slot: the loaded tableLog or longest code (4 bits), whether a whole table is in.
     let logs: [Signal]
     let valid: [Signal]
+    /// Huffman: per slot, EOF's code left-aligned in maxLength bits, and its length.
+    let endCodes: [Signal]
+    let endLengths: [Signal]
     /// Entries are being written: no frame may start.
     let busy: Signal
     /// The image broke a rule this cycle.
     let fail: Signal
 
-    init(_ m: ModuleBuilder, port: HDL.Stream, capacity: LoadableCapacity, ids: SetIds, tableLayout: WordLayout, idle: Signal) {
-        let (r, layout) = (capacity.tableLog, capacity.layout)
+    /// A loadable core's header lines: what it is (`title`), its ports (`ports`), its load
+    /// rules, its throughput and its table word.
+    static func describe(_ m: ModuleBuilder, title: String, ports: String, throughput: String, table: (name: String, layout: WordLayout)) {
+        m.comment(title + ", loaded at run time through s_table (docs/FORMAT.md, Table images).")
+        m.comment(ports)
+        m.comment("A load waits for the frame in flight and holds the next frames until it is in; an image that does not fit raises error and is dropped, one cut short or too long leaves its slot empty; a frame of an empty slot raises error (an encoder drops it).")
+        m.comment("hwgen \(HWGenRelease.version). Throughput: \(throughput).")
+        m.comment("Word of \(table.name) (\(table.layout.width) bits): \(table.layout).")
+    }
+
+    init(_ m: ModuleBuilder, port: HDL.Stream, capacity: LoadableCapacity, ids: SetIds, entries format: Entries, idle: Signal) {
+        let layout = capacity.layout
         let n = layout.symbolCount
         let scope = m.scope("loader")
         let saved = m.enterScope(scope)
@@ -32,7 +56,12 @@ struct TableLoader {
         let phase = m.register("phase", width: 3, reset: 0)
         let slot = m.register("slot", width: ids.bits, reset: 0)
         let log = m.register("log", width: 4, reset: 0)
-        let state = m.register("state", width: r + 1, reset: 0)
+        let words: Int
+        switch format {
+        case .tans: words = 1 << capacity.tableLog
+        case .huffman: words = 2 * (n + 1)
+        }
+        let state = m.register("state", width: bitsToAddress(words + 1), reset: 0)
         logs = (0..<capacity.slots).map { m.register("slot\($0)_log", width: 4, reset: 0) }
         valid = (0..<capacity.slots).map { m.register("slot\($0)_valid", width: 1, reset: 0) }
         let word = port.data, last = port.last ?? port.valid
@@ -42,28 +71,65 @@ struct TableLoader {
         let takes = m.wire("takes", port.valid && (!inEntries || idle))
 
         // The header, checked word by word.
+        let coder: UInt32
+        if case .tans = format { coder = TableImage.tansCoder } else { coder = TableImage.huffmanCoder }
         let magicOK: Signal = word == Int(TableImage.magic)
-        let kindOK: Signal = (word[31, 24] == Int(TableImage.version)) && (word[23, 16] == Int(TableImage.tansCoder))
-        let fitsOK: Signal = (word[15, 8] <= capacity.slots - 1) && (word[7, 0] != 0) && (word[7, 0] <= r)
+        let kindOK: Signal = (word[31, 24] == Int(TableImage.version)) && (word[23, 16] == Int(coder))
+        let fitsOK: Signal = (word[15, 8] <= capacity.slots - 1) && (word[7, 0] != 0) && (word[7, 0] <= capacity.tableLog)
         let layoutOK: Signal = (word[31, 24] == Int(TableImage.code(layout.transform))) && (word[23, 16] == layout.symbolBits) && (word[15, 8] == layout.rawBits)
         let headerOK = m.wire("header_ok", mux(phase == 0, magicOK, mux(phase == 1, kindOK && fitsOK, layoutOK)))
         let inHeader = phase < 3
-        // The entry: nb, the next state's base, the entry index (symbol, ESC = n, EOF = n + 1).
-        let nb = word[31, 28], base = word[27, 13], entry = word[12, 0]
-        let isEscape: Signal = entry == n, isEnd: Signal = entry == n + 1
-        let baseLimit = (m.constant(1, width: 16) << log).truncated(to: 16)
-        let entryOK = m.wire("entry_ok", (entry <= n + 1) && (nb <= log) && (base.zeroExtended(to: 16) < baseLimit))
-        let extra = mux(isEnd, m.constant(0, width: 6), mux(isEscape, m.constant(UInt64(layout.symbolBits + layout.rawBits), width: 6),
-                                                             m.constant(UInt64(layout.rawBits), width: 6)))
-        let kind = mux(isEnd, m.constant(TANSDecodeTable.Kind.end.rawValue, width: 2),
-                       mux(isEscape, m.constant(TANSDecodeTable.Kind.escape.rawValue, width: 2), m.constant(TANSDecodeTable.Kind.symbol.rawValue, width: 2)))
-        writeData = m.wire("entry_word", tableLayout.word([
-            "shift": m.constant(UInt64(r), width: 4) - nb, "base": base.truncated(to: r), "consumed": nb.zeroExtended(to: 6) + extra, "kind": kind,
-            "symbol": mux(isEscape || isEnd, m.constant(0, width: layout.symbolBits), entry.truncated(to: layout.symbolBits)),
-        ], in: m))
-        writeAddress = m.wire("write_address", ids.address(slot, state.truncated(to: r)))
-        let lastState = m.wire("last_state", state == ((m.constant(1, width: r + 1) << log).truncated(to: r + 1) - 1))
-        write = m.wire("write", takes && inEntries && entryOK)
+
+        let entryOK: Signal, lastState: Signal, writes: Signal
+        var endCodes: [Signal] = [], endLengths: [Signal] = []
+        switch format {
+        case .tans(let tableLayout):
+            let r = capacity.tableLog
+            // The entry: nb, the next state's base, the entry index (symbol, ESC = n, EOF = n + 1).
+            let nb = word[31, 28], base = word[27, 13], entry = word[12, 0]
+            let isEscape: Signal = entry == n, isEnd: Signal = entry == n + 1
+            let baseLimit = (m.constant(1, width: 16) << log).truncated(to: 16)
+            entryOK = m.wire("entry_ok", (entry <= n + 1) && (nb <= log) && (base.zeroExtended(to: 16) < baseLimit))
+            let extra = mux(isEnd, m.constant(0, width: 6), mux(isEscape, m.constant(UInt64(layout.symbolBits + layout.rawBits), width: 6),
+                                                                 m.constant(UInt64(layout.rawBits), width: 6)))
+            let kind = mux(isEnd, m.constant(TANSDecodeTable.Kind.end.rawValue, width: 2),
+                           mux(isEscape, m.constant(TANSDecodeTable.Kind.escape.rawValue, width: 2), m.constant(TANSDecodeTable.Kind.symbol.rawValue, width: 2)))
+            writeData = m.wire("entry_word", tableLayout.word([
+                "shift": m.constant(UInt64(r), width: 4) - nb, "base": base.truncated(to: r), "consumed": nb.zeroExtended(to: 6) + extra, "kind": kind,
+                "symbol": mux(isEscape || isEnd, m.constant(0, width: layout.symbolBits), entry.truncated(to: layout.symbolBits)),
+            ], in: m))
+            writeAddress = m.wire("write_address", ids.address(slot, state.truncated(to: r)))
+            lastState = m.wire("last_state", state == ((m.constant(1, width: state.width) << log).truncated(to: state.width) - 1))
+            writes = m.wire("write", takes && inEntries && entryOK)
+        case .huffman(let codeLayout, let fieldWidth, let maxLength):
+            // Even words: a field's bit count; odd words: the field, right-aligned. The pair of
+            // index n is EOF's (its count at most the image's longest code).
+            let count = m.register("count", width: 6, reset: 0)
+            let index = state[state.width - 1, 1]
+            let isCount = m.wire("is_count", !state[0])
+            let isEnd = m.wire("is_eof_pair", index == n)
+            let limit = mux(isEnd, m.constant(UInt64(maxLength), width: 6), m.constant(UInt64(fieldWidth), width: 6))
+            let fieldFits = (word.zeroExtended(to: 33) >> count.zeroExtended(to: 6)) == 0
+            entryOK = m.wire("entry_ok", mux(isCount, (word <= 32) && (word.truncated(to: 6) <= limit), fieldFits))
+            m.when(takes && inEntries && isCount) { count.assign(word.truncated(to: 6)) }
+            let shifted = m.wire("field_left", (word.truncated(to: fieldWidth) << (m.constant(UInt64(fieldWidth), width: 6) - count)).truncated(to: fieldWidth))
+            writeData = m.wire("entry_word", codeLayout.word(["code": shifted, "length": count.truncated(to: 5)], in: m))
+            writeAddress = m.wire("write_address", ids.address(slot, index.truncated(to: layout.symbolBits)))
+            lastState = m.wire("last_state", state == words - 1)
+            writes = m.wire("write", takes && inEntries && entryOK && !isCount && !isEnd)
+            // EOF's field is the image's last word: the slot's EOF changes with its validity.
+            endCodes = (0..<capacity.slots).map { m.register("slot\($0)_eof_code", width: maxLength, reset: 0) }
+            endLengths = (0..<capacity.slots).map { m.register("slot\($0)_eof_length", width: 6, reset: 0) }
+            for j in 0..<capacity.slots {
+                m.when(takes && inEntries && (slot == j) && last && lastState && entryOK) {
+                    endCodes[j].assign((word.truncated(to: maxLength) << (m.constant(UInt64(maxLength), width: 6) - count)).truncated(to: maxLength))
+                    endLengths[j].assign(count)
+                }
+            }
+        }
+        self.endCodes = endCodes
+        self.endLengths = endLengths
+        write = writes
         // A rule broken: a header word that does not fit, a header cut short, an entry out of
         // range, tlast before the last entry or missing on it.
         fail = m.wire("fail", takes && ((inHeader && (!headerOK || last)) || (inEntries && (!entryOK || (last != lastState)))))

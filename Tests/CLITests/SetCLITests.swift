@@ -107,7 +107,7 @@ struct SetCLITests {
         #expect(damaged.status == 1 && damaged.error.contains(first) && !FileManager.default.fileExists(atPath: out), "\(damaged.error)")
     }
 
-    @Test("generate --loadable writes a tANS decoder with s_table; tables writes its images, refusing with --for what does not fit, and writes nothing then")
+    @Test("generate --loadable writes a tANS decoder with s_table; tables writes images of both coders, refusing with --for what does not fit, and writes nothing then")
     func loadable() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let book = root.appendingPathComponent("examples/minilm_ffn1_tans.json").path
@@ -123,8 +123,13 @@ struct SetCLITests {
         let refused = HWGen.temporary("y.hwtb")
         let slot = try HWGen.run(["tables", "--codebook", book, "--slot", "1", "--for", book, "-o", refused])
         #expect(slot.status == 1 && slot.error.contains("slot 1") && !FileManager.default.fileExists(atPath: refused), "\(slot.error)")
-        let huffman = try HWGen.run(["tables", "--codebook", root.appendingPathComponent("examples/minilm_ffn1_huffman.json").path, "-o", refused])
-        #expect(huffman.status == 1 && huffman.error.contains("Huffman"), "\(huffman.error)")
+        // A Huffman codebook's image (for a loadable encoder): 3 header words, a pair per symbol and EOF's.
+        let huffmanBook = root.appendingPathComponent("examples/minilm_ffn1_huffman.json").path
+        let huffmanImage = HWGen.temporary("h.hwtb")
+        #expect(try HWGen.run(["tables", "--codebook", huffmanBook, "-o", huffmanImage]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: huffmanImage)).count == 4 * (3 + 2 * 257))
+        let mixed = try HWGen.run(["tables", "--codebook", huffmanBook, "--for", book, "-o", refused])
+        #expect(mixed.status == 1 && mixed.error.contains("the core takes tANS tables") && !FileManager.default.fileExists(atPath: refused), "\(mixed.error)")
         let encoder = try HWGen.run(["--codebook", book, "--loadable", "--encoder", "-o", HWGen.temporary("rtl")])
         #expect(encoder.status == 1 && encoder.error.contains("loadable cores are tANS decoders"), "\(encoder.error)")
     }

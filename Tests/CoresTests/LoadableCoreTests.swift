@@ -6,10 +6,10 @@ import Testing
 import TestSupport
 import VerilatorBridge
 
-/// Loadable cores (issue 28): a tANS decoder whose decode tables are RAM slots loaded at run time
+/// Loadable cores (issue 28): a tANS decoder or Huffman encoder whose tables are RAM slots loaded at run time
 /// through `s_table` from table images (`TableImage`), checked against the reference coder of
 /// each frame's codebook after loads, reloads between frames, and refused images.
-@Suite("Loadable tANS decoders: tables loaded at run time through s_table", .serialized)
+@Suite("Loadable cores (tANS decoders, Huffman encoders): tables loaded at run time through s_table", .serialized)
 struct LoadableCoreTests {
     /// A per-cycle driver of a loadable decoder: table images and stream words in order, the
     /// output always taken (or at random), every value and id collected, `error` watched.
@@ -145,5 +145,65 @@ struct LoadableCoreTests {
         let fit = LoadableCapacity(slots: 2, tableLog: capacity, layout: set.members[0].layout)
         #expect(fit.refusal(big, slot: 0)?.contains("tableLog") == true && fit.refusal(split, slot: 0)?.contains("bf16") == true
                 && fit.refusal(set.members[0], slot: 2)?.contains("slot 2") == true && fit.refusal(set.members[0], slot: 1) == nil)
+    }
+
+    @Test("a loadable Huffman encoder: tables loaded into every slot code frames of random ids into the reference stream; a slot reloaded between frames codes with its new table; an image that does not fit raises error")
+    func huffmanEncoder() throws {
+        var random = RandomCodebooks(seed: 31)
+        let layout = ValueLayout(transform: .split, symbolBits: 6, rawBits: 10)
+        func book(_ name: String, _ maxLength: Int) throws -> Codebook {
+            try Codebook(name: name, coder: .huffman(codeLengths: random.huffmanLengths(entries: 66, maxLength: maxLength)), layout: layout)
+        }
+        let set = try CodebookSet(name: "henc", members: [try book("h0", 12), try book("h1", 9), try book("h2", 14)])
+        let core = try CoreGenerator.module(for: set, CoreRequest(role: .encoder, loadable: true))
+        #expect(core.port(named: "s_table_tdata") != nil && core.port(named: "error") != nil)
+        for ready in [100, 60] {
+            let bench = try Bench(core, readyPercent: ready)
+            for (slot, member) in set.members.enumerated() { bench.run(image: try TableImage.words(member, slot: slot)) }
+            #expect(!bench.error, "error after loading")
+            let ids = [2, 0, 0, 1, 2, 1, 0]
+            var values: [(UInt32, Bool, Int)] = [], sizes: [Int] = [], flat: [UInt32] = []
+            for (f, id) in ids.enumerated() {
+                let frame = random.values(count: f % 3 == 1 ? 1 : 15 + 9 * f, for: set.members[id])
+                values += frame.enumerated().map { ($0.element, $0.offset == frame.count - 1, id) }
+                sizes.append(frame.count)
+                flat += frame
+            }
+            let expected = try set.encodeFrames(flat, frameSizes: sizes, ids: ids).words
+            bench.run(words: values)
+            #expect(!bench.error && bench.values.count == expected.count, "\(bench.values.count) of \(expected.count) words, error \(bench.error)")
+            #expect(zip(bench.values, expected).allSatisfy { $0.value == UInt64($1.word) && $0.last == $1.endsFrame }, "words differ (ready \(ready))")
+            // Slot 1 reloaded with another table.
+            let other = try book("h3", 10)
+            bench.values = []
+            bench.run(image: try TableImage.words(other, slot: 1))
+            let frame = random.values(count: 40, for: other)
+            let again = try CodebookSet(name: "again", members: [other]).encodeFrames(frame, frameSizes: [40], ids: [0]).words
+            bench.run(words: frame.enumerated().map { ($0.element, $0.offset == 39, 1) })
+            #expect(!bench.error && bench.values.map(\.value) == again.map { UInt64($0.word) }, "after the reload: \(bench.values.count) of \(again.count) words")
+        }
+        // Codes longer than the core's longest do not fit.
+        let fits = try CoreGenerator.loadableCapacity(set)
+        let longest = set.members.map { if case .huffman(let lengths) = $0.coder { lengths.max() ?? 0 } else { 0 } }.max() ?? 0
+        #expect(fits.huffman && fits.tableLog == longest && fits.refusal(set.members[0], slot: 3)?.contains("slot 3") == true)
+        var lengths = [Int](repeating: 0, count: 66)
+        for i in 0..<(longest + 1) { lengths[i] = i + 1 }
+        lengths[longest] = longest + 1
+        lengths[64] = longest + 1
+        lengths[65] = 2
+        let long = try Codebook(name: "long", coder: .huffman(codeLengths: Self.kraft(lengths)), layout: layout)
+        #expect(fits.refusal(long, slot: 0)?.contains("codes of up to") == true)
+        let bench = try Bench(core)
+        bench.run(image: try TableImage.words(long, slot: 0), cycles: 3000)
+        #expect(bench.error, "an image with codes past the core's longest raised no error")
+    }
+
+    /// `lengths` made a valid prefix code: lengthened until the Kraft sum is at most 1.
+    static func kraft(_ lengths: [Int]) -> [Int] {
+        var l = lengths
+        while l.reduce(0.0, { $0 + ($1 == 0 ? 0 : pow(2.0, -Double($1))) }) > 1 {
+            if let i = l.indices.filter({ l[$0] > 0 && l[$0] < 16 }).min(by: { l[$0] < l[$1] }) { l[i] += 1 } else { break }
+        }
+        return l
     }
 }
