@@ -79,13 +79,14 @@ public struct SetCoreCheck: Sendable {
             state ^= state << 13; state ^= state >> 7; state ^= state << 17
             return Int(state % 100)
         }
-        var perId = valuesPerId.mapValues { (values: $0, cycles: 0) }
+        // Cycles per id, counted in an array (the loop runs once per clock cycle).
+        var cyclesById = [Int](repeating: 0, count: set.members.count)
         var inPos = 0, outPos = 0, cycles = 0, beatsIn = 0, offered = false
         var mismatch: String? = nil
         let limit = 40 * (input.count + expected.count) + 1000
         while outPos < expected.count && mismatch == nil && cycles < limit {
             cycles += 1
-            perId[expected[outPos].id, default: (0, 0)].cycles += 1
+            cyclesById[expected[outPos].id] += 1
             if !offered, inPos < input.count, percent() < validPercent { offered = true }
             let beat = offered ? input[inPos] : nil
             sim.poke(sData, beat?.data ?? 0)
@@ -112,6 +113,6 @@ public struct SetCoreCheck: Sendable {
         if mismatch == nil && outPos < expected.count { mismatch = "\(outPos) of \(expected.count) beats out after \(cycles) cycles" }
         let core = CoreCheck.Outcome(core: name, beatsIn: beatsIn, beatsOut: outPos, cycles: cycles, latency: nil,
                                      valuesPerCycle: Double(values) / Double(max(1, cycles)), mismatch: mismatch)
-        return Outcome(core: core, perId: perId)
+        return Outcome(core: core, perId: valuesPerId.reduce(into: [:]) { $0[$1.key] = (values: $1.value, cycles: cyclesById[$1.key]) })
     }
 }

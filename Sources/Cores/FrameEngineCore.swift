@@ -198,7 +198,6 @@ public enum FrameEngineCore {
         let framing = DecoderFraming.engine
         let engine: Module
         if let set = books.codebookSet {
-            if codebook.lanes > 1 { throw CoreError.unsupported("codebooks of \(codebook.lanes) lanes: a set's cores take one-lane codebooks") }
             let one = try (codebook.isHuffman ? HuffmanDecoderCore.module(set: set, framing: framing) : TANSDecoderCore.module(set: set, framing: framing))
                 .renamed("\(books.name)_decoder_engine_core")
             engine = try UserInData.wrap(one, name: "\(books.name)_decoder_engine")
@@ -269,7 +268,7 @@ struct EngineBooks {
     /// For a set: its members, and that every engine holds all their tables.
     func describeSet(_ m: ModuleBuilder, engine: Module) {
         guard let set = codebookSet else { return }
-        SetIds.describe(m, set.members, detail: SetIds.tableLogDetail)
+        SetIds.describe(m, set.members, details: SetIds.tableLogDetails(set.members))
         m.comment("Every engine (\(engine.name)) holds every codebook's tables: frames go to engines in turn whatever their ids, and one shared table would sit on every engine's loop.")
     }
 

@@ -51,14 +51,11 @@ public enum HuffmanDecoderCore {
     /// travels with each word through the queue, so consecutive frames of different codebooks
     /// follow each other at full rate. A word whose id names no codebook raises `error`.
     public static func module(set: CodebookSet, framing: DecoderFraming = .lastWords) throws -> Module {
-        try module(name: "\(set.name)_decoder", codebooks: set.members, ids: SetIds(set), framing: framing)
+        try module(name: "\(set.name)_decoder", codebooks: set.members, ids: try SetIds(set), framing: framing)
     }
 
     static func module(name: String, codebooks: [Codebook], ids: SetIds?, framing: DecoderFraming) throws -> Module {
         let members = try codebooks.map { HuffmanEntryDecoding(try HuffmanTables($0)) }
-        if ids != nil, codebooks.contains(where: { $0.lanes > 1 }) {
-            throw CoreError.unsupported("codebooks of \(codebooks[0].lanes) lanes: the decoder for a set takes one-lane codebooks (version 1, or version 2 of one lane)")
-        }
         let first = members[0]
         let layout = first.tables.layout, valueBits = layout.valueBits
         // One datapath for all: the widest window, the longest code.
@@ -85,7 +82,7 @@ public enum HuffmanDecoderCore {
                 m.comment("32-bit stream words in (s_axis, first bit at bit 31, tlast on a frame's last word), values out (m_axis, tlast on a frame's last value, tuser its codebook's id); error is sticky until reset.")
                 m.comment("An id that names no codebook, or a frame whose EOF does not end in its tlast word, raises error.")
                 m.comment("The symbol tables (\(symbolTable.count) entries in all) are one ROM indexed by canonical code rank plus each codebook's offset.")
-                SetIds.describe(m, codebooks) { book in (try? HuffmanTables(book)).map { "codes up to \($0.code.maxLength) bits" } }
+                SetIds.describe(m, codebooks, details: members.map { "codes up to \($0.tables.code.maxLength) bits" })
                 m.comment("hwgen \(HWGenRelease.version). Throughput: one value per cycle while codes and raw bits average at most 32 bits per value, across frames of different codebooks.")
                 m.comment("Word of out_held_entry (\(heldLayout.width) bits): \(heldLayout).")
             } else {

@@ -49,10 +49,7 @@ public enum HuffmanEncoderCore {
     /// per member's transform and left-aligned, and EOF's code is the frame's member's. A frame
     /// whose id names no codebook is dropped and raises `error` (sticky until reset).
     public static func module(set: CodebookSet) throws -> Module {
-        if set.members[0].lanes > 1 {
-            throw CoreError.unsupported("codebooks of \(set.members[0].lanes) lanes: the encoder for a set takes one-lane codebooks (version 1, or version 2 of one lane)")
-        }
-        return try module(name: "\(set.name)_encoder", codebooks: set.members, ids: SetIds(set))
+        try module(name: "\(set.name)_encoder", codebooks: set.members, ids: try SetIds(set))
     }
 
     /// A loadable encoder (`--loadable`): its code table is a RAM of `capacity.slots` slots of

@@ -7,9 +7,27 @@ struct SetIds {
     let count: Int
     let bits: Int
 
-    init(_ set: CodebookSet) {
+    /// The ids of `set`'s members. Cores for a set take one-lane codebooks.
+    /// - Throws: `CoreError.unsupported` for members of K > 1 lanes.
+    init(_ set: CodebookSet) throws {
+        let lanes = set.members[0].lanes
+        guard lanes == 1 else {
+            throw CoreError.unsupported("codebooks of \(lanes) lanes: cores for a set take one-lane codebooks (version 1, or version 2 of one lane)")
+        }
         count = set.members.count
         bits = set.idBits
+    }
+
+    /// Each tANS member's tableLog and counts.
+    /// - Throws: `CoreError.wrongCoder` for a Huffman codebook.
+    static func tansCoders(_ books: [Codebook]) throws -> (logs: [Int], counts: [[Int]]) {
+        var logs: [Int] = [], counts: [[Int]] = []
+        for book in books {
+            guard case .tans(let tableLog, let c) = book.coder else { throw CoreError.wrongCoder(expected: "tans", found: book.coder.name) }
+            logs.append(tableLog)
+            counts.append(c)
+        }
+        return (logs, counts)
     }
 
     /// Ids for `count` members (or slots): ceil(log2 count) bits, at least 1.
@@ -26,19 +44,19 @@ struct SetIds {
         count == 1 ? index : cat(id, index)
     }
 
-    /// One header line per member: its id, name, layout, the code's `detail` (its longest code
-    /// or tableLog, if given) and fingerprint.
-    static func describe(_ m: ModuleBuilder, _ books: [Codebook], detail: (Codebook) -> String? = { _ in nil }) {
+    /// One header line per member: its id, name, layout, `details[j]` (its longest code or
+    /// tableLog, if given) and fingerprint.
+    static func describe(_ m: ModuleBuilder, _ books: [Codebook], details: [String]? = nil) {
         for (j, book) in books.enumerated() {
-            let extra = detail(book).map { ", " + $0 } ?? ""
+            let extra = details.map { ", " + $0[j] } ?? ""
             m.comment(String(format: "Codebook %d: '%@', %@, symbolBits %d, rawBits %d%@, fingerprint CRC-32C 0x%08x.", j, book.name,
                              book.layout.transform.rawValue, book.layout.symbolBits, book.layout.rawBits, extra, book.fingerprint))
         }
     }
 
-    /// "tableLog r" of a tANS codebook.
-    static func tableLogDetail(_ book: Codebook) -> String? {
-        if case .tans(let r, _) = book.coder { "tableLog \(r)" } else { nil }
+    /// "tableLog r" of each tANS codebook (nil if one is Huffman).
+    static func tableLogDetails(_ books: [Codebook]) -> [String]? {
+        (try? tansCoders(books)).map { $0.logs.map { "tableLog \($0)" } }
     }
 
     /// Every value of an id names a member (M is a power of two, at least 2).

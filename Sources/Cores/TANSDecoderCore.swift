@@ -43,10 +43,7 @@ public enum TANSDecoderCore {
     /// A frame's first state is read from the first word's id (its member's tableLog bits), and
     /// the id is kept for the frame. An id that names no codebook raises `error` at its frame.
     public static func module(set: CodebookSet, framing: DecoderFraming = .lastWords) throws -> Module {
-        if set.members[0].lanes > 1 {
-            throw CoreError.unsupported("codebooks of \(set.members[0].lanes) lanes: the decoder for a set takes one-lane codebooks (version 1, or version 2 of one lane)")
-        }
-        return try module(name: "\(set.name)_decoder", codebooks: set.members, ids: SetIds(set), framing: framing)
+        try module(name: "\(set.name)_decoder", codebooks: set.members, ids: try SetIds(set), framing: framing)
     }
 
     /// A loadable decoder (`--loadable`): its decode tables are a RAM of `capacity.slots` slots of
@@ -61,14 +58,7 @@ public enum TANSDecoderCore {
     }
 
     static func module(name: String, codebooks: [Codebook], ids: SetIds?, framing: DecoderFraming, loadable: LoadableCapacity? = nil) throws -> Module {
-        var logs: [Int] = [], countsList: [[Int]] = []
-        for book in codebooks {
-            guard case .tans(let tableLog, let counts) = book.coder else {
-                throw CoreError.wrongCoder(expected: "tans", found: book.coder.name)
-            }
-            logs.append(tableLog)
-            countsList.append(counts)
-        }
+        let (logs, countsList) = try SetIds.tansCoders(codebooks)
         let single = codebooks.count == 1 && ids == nil
         // The value layouts: each member's, or a loadable core's one.
         let layouts = loadable.map { [$0.layout] } ?? codebooks.map(\.layout)
@@ -101,7 +91,7 @@ public enum TANSDecoderCore {
                 m.comment("tANS decoder for codebook set '\(name.dropLast("_decoder".count))': \(ids.count) codebook(s), \(valueBits)-bit values, tableLog up to \(r); the id of each frame's codebook on s_axis_tuser (\(ids.bits) bit(s)).")
                 m.comment("32-bit stream words in (s_axis, first bit at bit 31, tlast on a frame's last word), values out (m_axis, tlast on a frame's last value, tuser its codebook's id); error is sticky until reset.")
                 m.comment("The decode tables are one block RAM of \(contents.count) states whose registered read address is {id, state}. An id that names no codebook, a frame that does not end in state 0, or one whose EOF does not end in its tlast word, raises error.")
-                SetIds.describe(m, codebooks, detail: SetIds.tableLogDetail)
+                SetIds.describe(m, codebooks, details: logs.map { "tableLog \($0)" })
                 m.comment("hwgen \(HWGenRelease.version). Throughput: one value per cycle while state and raw bits average at most 32 bits per value, across frames of different codebooks.")
                 m.comment("Word of decode_table (\(tableLayout.width) bits): \(tableLayout).")
             } else if let codebook = codebooks.first {

@@ -48,23 +48,13 @@ public enum TANSEncoderCore {
     /// state goes out as its member's r bits. A frame whose id names no codebook is taken and
     /// dropped, and raises `error` (sticky until reset).
     public static func module(set: CodebookSet, maxFrame: Int = defaultMaxFrame) throws -> Module {
-        if set.members[0].lanes > 1 {
-            throw CoreError.unsupported("codebooks of \(set.members[0].lanes) lanes: the encoder for a set takes one-lane codebooks (version 1, or version 2 of one lane)")
-        }
-        return try module(name: "\(set.name)_encoder", codebooks: set.members, ids: SetIds(set), maxFrame: maxFrame)
+        try module(name: "\(set.name)_encoder", codebooks: set.members, ids: try SetIds(set), maxFrame: maxFrame)
     }
 
     static func module(name: String, codebooks: [Codebook], ids: SetIds?, maxFrame: Int) throws -> Module {
-        var logs: [Int] = [], countsList: [[Int]] = []
-        for book in codebooks {
-            guard case .tans(let tableLog, let counts) = book.coder else {
-                throw CoreError.wrongCoder(expected: "tans", found: book.coder.name)
-            }
-            logs.append(tableLog)
-            countsList.append(counts)
-        }
+        let (logs, countsList) = try SetIds.tansCoders(codebooks)
         let codebook = codebooks[0]
-        let tableLog = logs.max() ?? logs[0], counts = countsList[0]
+        let tableLog = logs.max() ?? logs[0]
         guard maxFrameRange.contains(maxFrame) else {
             throw CoreError.unsupported("MAX_FRAME must be \(maxFrameRange.lowerBound) to \(maxFrameRange.upperBound) values, is \(maxFrame)")
         }
@@ -107,7 +97,7 @@ public enum TANSEncoderCore {
             m.comment("tANS encoder for codebook set '\(name.dropLast("_encoder".count))': \(ids.count) codebook(s), \(layout.valueBits)-bit values, tableLog up to \(r); the id of each frame's codebook on s_axis_tuser (\(ids.bits) bit(s)).")
             m.comment("Values in (s_axis, tlast ends a frame), 32-bit stream words out (m_axis, tlast on a frame's last word, tuser its codebook's id). A frame whose id names no codebook is dropped and raises error (sticky until reset).")
             m.comment("MAX_FRAME = \(maxFrame): a longer input frame is cut into frames of at most \(maxFrame) values, each a valid frame.")
-            SetIds.describe(m, codebooks, detail: SetIds.tableLogDetail)
+            SetIds.describe(m, codebooks, details: logs.map { "tableLog \($0)" })
             m.comment("hwgen \(HWGenRelease.version). Latency: a frame is coded backwards once it is whole. Throughput: one value per cycle in steady state (three frames overlap).")
             m.comment("Word of entry_parameters (\(parameterWidth) bits): \(parameters). Word of the chunk buffer (\(chunkLayout.width) bits): \(chunkLayout).")
           } else {

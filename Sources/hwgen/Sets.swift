@@ -45,30 +45,40 @@ func printSetReport(_ set: CodebookSet, _ report: [SetGroupReport]) {
     }
 }
 
+/// A model's tensors, each with the member of `set` that codes it (`SetMembership`), all
+/// checked before any is read: safetensors inputs only, every selected tensor named by a member
+/// and of the set's value width.
+func assignTensors(_ paths: [String], tensors pattern: String?, to set: CodebookSet, roundF32ToBF16: Bool = false) throws
+    -> [(file: SafetensorsFile, tensor: SafetensorsFile.Tensor, id: Int)] {
+    let membership = try SetMembership(set)
+    let valueBits = set.members[0].layout.valueBits
+    var plan: [(file: SafetensorsFile, tensor: SafetensorsFile.Tensor, id: Int)] = []
+    for path in paths {
+        guard path.hasSuffix(".safetensors") else { throw CommandError(description: "--set takes named tensors: \(path) is not a .safetensors file") }
+        let file = try SafetensorsFile(path: path)
+        for tensor in try file.select(pattern) {
+            guard let id = membership.id(ofTensor: tensor.name, dtype: tensor.dtype) else {
+                throw CommandError(description: "tensor '\(tensor.name)' of \(path): no codebook of set '\(set.name)' names it")
+            }
+            let bits = SafetensorsFile.valueBits(of: tensor.dtype, roundF32ToBF16: roundF32ToBF16)
+            guard bits == valueBits else {
+                throw CommandError(description: "tensor '\(tensor.name)' has \(bits)-bit values (\(tensor.dtype.rawValue)); set '\(set.name)' codes \(valueBits)-bit values")
+            }
+            plan.append((file, tensor, id))
+        }
+    }
+    return plan
+}
+
 extension Encode {
     /// `--set`: each selected tensor of the safetensors inputs into a stream file of its own,
     /// coded by its group's member (`SetMembership`), and `index.json` last.
     func encodeSet() throws {
         guard let setPath = set else { return }
         let codebookSet = try CodebookSet.load(path: setPath)
-        let membership = try SetMembership(codebookSet)
         let inputs = try ModelInputs.expand([inputPath])
         // Every tensor is assigned and checked before anything is written.
-        var plan: [(file: SafetensorsFile, tensor: SafetensorsFile.Tensor, id: Int)] = []
-        for path in inputs {
-            guard path.hasSuffix(".safetensors") else { throw CommandError(description: "--set encodes named tensors: \(path) is not a .safetensors file") }
-            let file = try SafetensorsFile(path: path)
-            for tensor in try file.select(input.tensors) {
-                guard let id = membership.id(ofTensor: tensor.name, dtype: tensor.dtype) else {
-                    throw CommandError(description: "tensor '\(tensor.name)' of \(path): no codebook of set '\(codebookSet.name)' names it")
-                }
-                let bits = SafetensorsFile.valueBits(of: tensor.dtype, roundF32ToBF16: false)
-                guard bits == codebookSet.members[id].layout.valueBits else {
-                    throw CommandError(description: "tensor '\(tensor.name)' has \(bits)-bit values (\(tensor.dtype.rawValue)); set '\(codebookSet.name)' codes \(codebookSet.members[id].layout.valueBits)-bit values")
-                }
-                plan.append((file, tensor, id))
-            }
-        }
+        let plan = try assignTensors(inputs, tensors: input.tensors, to: codebookSet)
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder) {
             guard isFolder.boolValue else { throw CommandError(description: "cannot write into \(output): it is a file, --set writes a folder") }

@@ -79,28 +79,16 @@ extension Sim {
     func runSet() throws {
         guard let setPath = set else { return }
         let codebookSet = try CodebookSet.load(path: setPath)
-        let membership = try SetMembership(codebookSet)
         let valueBits = codebookSet.members[0].layout.valueBits
+        let plan = try assignTensors(try ModelInputs.expand(files), tensors: input.tensors, to: codebookSet, roundF32ToBF16: input.roundF32)
+        let tensors = plan.count
         var values: [UInt32] = [], sizes: [Int] = [], ids: [Int] = []
-        var tensors = 0
-        for path in try ModelInputs.expand(files) {
-            guard path.hasSuffix(".safetensors") else { throw CommandError(description: "--set takes named tensors: \(path) is not a .safetensors file") }
-            let file = try SafetensorsFile(path: path)
-            for tensor in try file.select(input.tensors) {
-                guard let id = membership.id(ofTensor: tensor.name, dtype: tensor.dtype) else {
-                    throw CommandError(description: "tensor '\(tensor.name)' of \(path): no codebook of set '\(codebookSet.name)' names it")
-                }
-                let bits = SafetensorsFile.valueBits(of: tensor.dtype, roundF32ToBF16: input.roundF32)
-                guard bits == valueBits else {
-                    throw CommandError(description: "tensor '\(tensor.name)' has \(bits)-bit values, set '\(codebookSet.name)' codes \(valueBits)-bit values")
-                }
-                let tensorValues = try file.values(of: tensor, elements: 0..<min(tensor.count, limit), roundF32ToBF16: input.roundF32)
-                values += tensorValues
-                tensors += 1
-                for start in stride(from: 0, to: tensorValues.count, by: frameSize) {
-                    sizes.append(min(frameSize, tensorValues.count - start))
-                    ids.append(id)
-                }
+        for (file, tensor, id) in plan {
+            let tensorValues = try file.values(of: tensor, elements: 0..<min(tensor.count, limit), roundF32ToBF16: input.roundF32)
+            values += tensorValues
+            for start in stride(from: 0, to: tensorValues.count, by: frameSize) {
+                sizes.append(min(frameSize, tensorValues.count - start))
+                ids.append(id)
             }
         }
         guard !values.isEmpty else { throw CommandError(description: "the data holds no values") }

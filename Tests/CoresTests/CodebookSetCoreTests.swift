@@ -88,6 +88,21 @@ struct CodebookSetCoreTests {
 
     static let patterns: [(valid: Int, ready: Int)] = [(100, 100), (60, 100), (100, 40), (50, 50)]
 
+    /// `frames` frames of random members of `set` and their values: frame f is empty when
+    /// f mod `period` is `period` - 2, one value when it is 1, else 1 to `longest` values.
+    static func randomFrames(_ set: CodebookSet, _ random: inout RandomCodebooks, frames: Int, period: Int, longest: Int)
+        -> (values: [UInt32], sizes: [Int], ids: [Int]) {
+        var values: [UInt32] = [], sizes: [Int] = [], ids: [Int] = []
+        for f in 0..<frames {
+            let id = Int(random.random.next() % UInt64(set.members.count))
+            let size = f % period == period - 2 ? 0 : f % period == 1 ? 1 : 1 + Int(random.random.next() % UInt64(longest))
+            values += random.values(count: size, for: set.members[id])
+            sizes.append(size)
+            ids.append(id)
+        }
+        return (values, sizes, ids)
+    }
+
     /// Vector 22: its set's encoder writes `stream.hex` (less the EOF word of its empty frame,
     /// which a hardware encoder cannot be asked for, section 8) and its decoder reads it back,
     /// the id on every beat.
@@ -114,14 +129,7 @@ struct CodebookSetCoreTests {
         var cases: [Case] = []
         for (n, shape) in shapes.enumerated() {
             let set = random.set(coder: "huffman", members: shape.members, valueBits: shape.valueBits, name: "rset\(n)")
-            var values: [UInt32] = [], sizes: [Int] = [], ids: [Int] = []
-            for f in 0..<TestScale.pick(quick: 12, long: 40) {
-                let id = Int(random.random.next() % UInt64(shape.members))
-                let size = f % 5 == 3 ? 0 : f % 5 == 1 ? 1 : 1 + Int(random.random.next() % 60)
-                values += random.values(count: size, for: set.members[id])
-                sizes.append(size)
-                ids.append(id)
-            }
+            let (values, sizes, ids) = Self.randomFrames(set, &random, frames: TestScale.pick(quick: 12, long: 40), period: 5, longest: 60)
             for decoder in [true, false] { cases.append(Case(set: set, decoder: decoder, values: values, frameSizes: sizes, ids: ids)) }
         }
         let failures = try Self.check(cases, patterns: Self.patterns)
@@ -136,14 +144,7 @@ struct CodebookSetCoreTests {
         var cases: [Case] = []
         for (n, shape) in shapes.enumerated() {
             let set = random.set(coder: "tans", members: shape.members, valueBits: shape.valueBits, name: "tset\(n)")
-            var values: [UInt32] = [], sizes: [Int] = [], ids: [Int] = []
-            for f in 0..<TestScale.pick(quick: 10, long: 40) {
-                let id = Int(random.random.next() % UInt64(shape.members))
-                let size = f % 4 == 2 ? 0 : f % 4 == 1 ? 1 : 1 + Int(random.random.next() % 80)
-                values += random.values(count: size, for: set.members[id])
-                sizes.append(size)
-                ids.append(id)
-            }
+            let (values, sizes, ids) = Self.randomFrames(set, &random, frames: TestScale.pick(quick: 10, long: 40), period: 4, longest: 80)
             for decoder in [true, false] { cases.append(Case(set: set, decoder: decoder, values: values, frameSizes: sizes, ids: ids)) }
         }
         let failures = try Self.check(cases, patterns: Self.patterns)
@@ -158,14 +159,7 @@ struct CodebookSetCoreTests {
         var cases: [Case] = []
         for (n, (coder, engines)) in [("huffman", 2), ("tans", 3)].enumerated() {
             let set = random.set(coder: coder, members: 3, valueBits: 16, name: "eset\(n)")
-            var values: [UInt32] = [], sizes: [Int] = [], ids: [Int] = []
-            for f in 0..<TestScale.pick(quick: 12, long: 40) {
-                let id = Int(random.random.next() % 3)
-                let size = f % 5 == 3 ? 0 : f % 5 == 1 ? 1 : 1 + Int(random.random.next() % 120)
-                values += random.values(count: size, for: set.members[id])
-                sizes.append(size)
-                ids.append(id)
-            }
+            let (values, sizes, ids) = Self.randomFrames(set, &random, frames: TestScale.pick(quick: 12, long: 40), period: 5, longest: 120)
             for decoder in [true, false] { cases.append(Case(set: set, decoder: decoder, values: values, frameSizes: sizes, ids: ids, engines: engines)) }
         }
         let failures = try Self.check(cases, patterns: Self.patterns)
