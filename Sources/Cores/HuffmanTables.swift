@@ -138,3 +138,30 @@ struct HuffmanEntryDecoding {
         return m.wire(name, ValueFields.value(symbol: symbol, raw: raw, layout: tables.layout))
     }
 }
+
+/// A canonical code's decoding limits, per code length l = 1 .. the longest: the codes of
+/// length l are `limit - count ..< limit` (as l-bit numbers), and a code's canonical rank is its
+/// value plus `offset` (modulo 2^15). The next `l` stream bits, as a number, are below `limit`
+/// exactly when the code starting there is at most l bits long: the code's length is the
+/// shortest l whose limit the stream's l bits are below (thermometer over l).
+struct HuffmanDecodeLimits {
+    struct Row: Equatable {
+        /// The first code of length l past those of length l (up to 2^l).
+        let limit: Int
+        /// The rank of length l's first code less that code, modulo 2^15.
+        let offset: Int
+    }
+    let rows: [Row]
+
+    init(lengths: [Int]) {
+        let maxLength = lengths.max() ?? 0
+        var rows: [Row] = [], next = 0, rank = 0
+        for l in stride(from: 1, through: maxLength, by: 1) {
+            let count = lengths.filter { $0 == l }.count
+            rows.append(Row(limit: next + count, offset: (rank - next) & 0x7FFF))
+            rank += count
+            next = (next + count) << 1
+        }
+        self.rows = rows
+    }
+}

@@ -1,8 +1,9 @@
 import Codec
 
 /// A table image: a codebook's table as 32-bit words, for a loadable core's `s_table` port
-/// (docs/FORMAT.md, "Table images"): a tANS decode table (for a loadable decoder) or a Huffman
-/// code table (for a loadable encoder). `hwgen tables` writes it.
+/// (docs/FORMAT.md, "Table images"): a tANS decode table (for a loadable decoder), a Huffman
+/// code table (for a loadable encoder) or a Huffman decode table (for a loadable decoder).
+/// `hwgen tables` writes it.
 ///
 /// Words (the first word first; `s_table_tlast` on the last):
 /// - 0: `0x48575442` ("HWTB")
@@ -14,11 +15,18 @@ import Codec
 /// - Huffman, then two words per symbol s below 2^symbolBits: the bit count of its field, then the
 ///   field right-aligned (its code, or for an escaped symbol ESC's code followed by the literal);
 ///   then EOF's: its length, its code.
+/// - Huffman decoding (coder 3), then per code length l = 1 .. the longest: the first code past
+///   those of length l (`limit`, 17 bits) in bits 31-15 and the rank of length l's first code
+///   less that code, modulo 2^15 (`offset`), in 14-0; then ESC's and EOF's: the length in 20-16,
+///   the code left-aligned in 15-0; then the coded entries in canonical order (length, then
+///   index), one word each (a symbol, ESC = 2^symbolBits or EOF = ESC + 1), as many as the last
+///   length's limit plus its offset.
 public enum TableImage {
     public static let magic: UInt32 = 0x4857_5442
     public static let version: UInt32 = 1
     public static let huffmanCoder: UInt32 = 1
     public static let tansCoder: UInt32 = 2
+    public static let huffmanDecodeCoder: UInt32 = 3
     /// The largest tableLog and symbolBits an image holds (base: 15 bits, entry: 13 bits).
     public static let maxTableLog = 15
 
@@ -31,10 +39,13 @@ public enum TableImage {
         }
     }
 
-    /// The image of `codebook` (tANS, one lane) for slot `slot` (0-255).
-    /// - Throws: `CoreError` for a Huffman or K-lane codebook, or a slot past 255.
-    public static func words(_ codebook: Codebook, slot: Int) throws -> [UInt32] {
-        guard case .tans(let tableLog, let counts) = codebook.coder else { return try huffmanWords(codebook, slot: slot) }
+    /// The image of `codebook` (one lane) for slot `slot` (0-255) of a loadable core of `role`.
+    /// - Throws: `CoreError` for a K-lane codebook, a tANS encoder (not built), or a slot past 255.
+    public static func words(_ codebook: Codebook, slot: Int, role: CoreRequest.Role) throws -> [UInt32] {
+        guard case .tans(let tableLog, let counts) = codebook.coder else {
+            return role == .decoder ? try huffmanDecodeWords(codebook, slot: slot) : try huffmanWords(codebook, slot: slot)
+        }
+        guard role == .decoder else { throw CoreError.unsupported("loadable tANS encoders are not built: a tANS image is a decoder's table") }
         guard codebook.lanes == 1 else { throw CoreError.unsupported("table images hold one-lane codebooks; '\(codebook.name)' has \(codebook.lanes) lanes") }
         guard (0...255).contains(slot) else { throw CoreError.unsupported("slot \(slot): an image names slot 0 to 255") }
         let layout = codebook.layout
@@ -61,6 +72,27 @@ public enum TableImage {
             words += [UInt32(count), UInt32(rom.layout.unpack("code", of: word) >> UInt64(rom.fieldWidth - Int(count)))]
         }
         words += [UInt32(tables.lengths[tables.endOfFrame]), tables.code.codes[tables.endOfFrame]]
+        return words
+    }
+
+    /// A Huffman codebook's decode table image: per length its limit and rank offset, ESC's
+    /// and EOF's codes, the entries by canonical rank.
+    static func huffmanDecodeWords(_ codebook: Codebook, slot: Int) throws -> [UInt32] {
+        guard codebook.lanes == 1 else { throw CoreError.unsupported("table images hold one-lane codebooks; '\(codebook.name)' has \(codebook.lanes) lanes") }
+        guard (0...255).contains(slot) else { throw CoreError.unsupported("slot \(slot): an image names slot 0 to 255") }
+        let tables = try HuffmanTables(codebook)
+        let layout = codebook.layout
+        let maxLength = tables.code.maxLength
+        var words = [magic, version << 24 | huffmanDecodeCoder << 16 | UInt32(slot) << 8 | UInt32(maxLength),
+                     code(layout.transform) << 24 | UInt32(layout.symbolBits) << 16 | UInt32(layout.rawBits) << 8]
+        for limit in HuffmanDecodeLimits(lengths: tables.lengths).rows {
+            words.append(UInt32(limit.limit) << 15 | UInt32(limit.offset & 0x7FFF))
+        }
+        for entry in [tables.escape, tables.endOfFrame] {
+            let length = tables.lengths[entry]
+            words.append(UInt32(length) << 16 | tables.code.codes[entry] << UInt32(16 - length))
+        }
+        words += HuffmanDecoderCore.rankOrder(tables.lengths).map(UInt32.init)
         return words
     }
 

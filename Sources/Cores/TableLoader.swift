@@ -4,8 +4,10 @@ import HDL
 /// The `s_table` side of a loadable core: takes a table image (`TableImage`), checks its header
 /// against the core's capacity before anything is written, then writes its entries into the
 /// core's table RAM at `{slot, index}`, converted to the table's word: a tANS decode-table word
-/// (shift R - nb, base, bits consumed, kind, symbol), or a Huffman code word (the code, or ESC's
-/// code and the literal, left-aligned, and its length; EOF's code goes to the slot's registers).
+/// (shift R - nb, base, bits consumed, kind, symbol), a Huffman code word (the code, or ESC's
+/// code and the literal, left-aligned, and its length; EOF's code goes to the slot's registers),
+/// or a Huffman decoder's symbol by canonical rank (its per-length limits and ESC's and EOF's
+/// codes go, as the image's words, into a parameter RAM at `{slot, row}`).
 /// The entries go in only while the core is idle (`idle`: no frame in flight), and no frame
 /// starts while they do, so a load waits for the frames in flight. A slot's parameters and
 /// validity change only when its whole image is in: a header that does not fit raises `fail`
@@ -20,7 +22,15 @@ struct TableLoader {
         /// A (count, field) pair of words per symbol, then EOF's (count, code): code words of
         /// `codeLayout` (fields up to `fieldWidth` bits), EOF's code up to `maxLength` bits.
         case huffman(codeLayout: WordLayout, fieldWidth: Int, maxLength: Int)
+        /// Per code length a limit and rank offset, then ESC's and EOF's codes (the image's
+        /// words into the parameter RAM: length l at row l - 1, ESC at row `maxLength`, EOF
+        /// at `maxLength + 1`), then a symbol per canonical rank (`rankBits` bits of address).
+        case huffmanDecode(rankBits: Int)
     }
+
+    /// A Huffman decoder's parameter rows per slot: one per code length up to the capacity's,
+    /// ESC's and EOF's.
+    static func parameterRows(_ capacity: LoadableCapacity) -> Int { capacity.tableLog + 2 }
 
     let write: Signal
     let writeAddress: Signal
@@ -31,6 +41,10 @@ struct TableLoader {
     /// Huffman: per slot, EOF's code left-aligned in maxLength bits, and its length.
     let endCodes: [Signal]
     let endLengths: [Signal]
+    /// A Huffman decoder's parameter RAM writes (`write` is then its symbol RAM's).
+    let parameterWrite: Signal?
+    let parameterAddress: Signal?
+    let parameterData: Signal?
     /// Entries are being written: no frame may start.
     let busy: Signal
     /// The image broke a rule this cycle.
@@ -55,14 +69,15 @@ struct TableLoader {
         // 0-2: header words; 3: entries; 4: dropping the rest of a refused image.
         let phase = m.register("phase", width: 3, reset: 0)
         let slot = m.register("slot", width: ids.bits, reset: 0)
-        let log = m.register("log", width: 4, reset: 0)
+        let log = m.register("log", width: 5, reset: 0)
         let words: Int
         switch format {
         case .tans: words = 1 << capacity.tableLog
         case .huffman: words = 2 * (n + 1)
+        case .huffmanDecode: words = Self.parameterRows(capacity) + n + 2
         }
         let state = m.register("state", width: bitsToAddress(words + 1), reset: 0)
-        logs = (0..<capacity.slots).map { m.register("slot\($0)_log", width: 4, reset: 0) }
+        logs = (0..<capacity.slots).map { m.register("slot\($0)_log", width: 5, reset: 0) }
         valid = (0..<capacity.slots).map { m.register("slot\($0)_valid", width: 1, reset: 0) }
         let word = port.data, last = port.last ?? port.valid
         let inEntries = phase == 3
@@ -72,7 +87,11 @@ struct TableLoader {
 
         // The header, checked word by word.
         let coder: UInt32
-        if case .tans = format { coder = TableImage.tansCoder } else { coder = TableImage.huffmanCoder }
+        switch format {
+        case .tans: coder = TableImage.tansCoder
+        case .huffman: coder = TableImage.huffmanCoder
+        case .huffmanDecode: coder = TableImage.huffmanDecodeCoder
+        }
         let magicOK: Signal = word == Int(TableImage.magic)
         let kindOK: Signal = (word[31, 24] == Int(TableImage.version)) && (word[23, 16] == Int(coder))
         let fitsOK: Signal = (word[15, 8] <= capacity.slots - 1) && (word[7, 0] != 0) && (word[7, 0] <= capacity.tableLog)
@@ -82,6 +101,7 @@ struct TableLoader {
 
         let entryOK: Signal, lastState: Signal, writes: Signal
         var endCodes: [Signal] = [], endLengths: [Signal] = []
+        var parameters: (write: Signal, address: Signal, data: Signal)? = nil
         switch format {
         case .tans(let tableLayout):
             let r = capacity.tableLog
@@ -126,7 +146,47 @@ struct TableLoader {
                     endLengths[j].assign(count)
                 }
             }
+        case .huffmanDecode(let rankBits):
+            // Words 0 .. log - 1: a length's limit (bits 31-15, at most 2^l and at least twice
+            // the last length's, so the limits keep their thermometer) and rank offset; then
+            // ESC's and EOF's lengths (1 .. log) and codes; then `total` entries, total being
+            // the last length's limit plus its offset (2 .. n + 2).
+            let rows = Self.parameterRows(capacity)
+            let limit = word[31, 15], offset = word[14, 0]
+            let previous = m.register("previous_limit", width: 17, reset: 0)
+            let total = m.register("total", width: 15, reset: 0)
+            let stateWide = state.zeroExtended(to: max(state.width, 16))
+            let inLengths = m.wire("in_lengths", stateWide < log.zeroExtended(to: stateWide.width))
+            let inCodes = m.wire("in_codes", !inLengths && (stateWide < (log.zeroExtended(to: stateWide.width) + 2)))
+            let lengthHere = m.wire("length_here", (stateWide + 1).truncated(to: 5))
+            let most = m.wire("most_limit", (m.constant(1, width: 18) << lengthHere).truncated(to: 18))
+            let sum = m.wire("entry_total", (offset + limit.truncated(to: 15)).truncated(to: 15))
+            let lastLength = m.wire("last_length", stateWide == (log.zeroExtended(to: stateWide.width) - 1))
+            let lengthOK = (limit.zeroExtended(to: 18) <= most) && (limit.zeroExtended(to: 18) >= (previous.zeroExtended(to: 18) << 1))
+                && (!lastLength || ((sum >= 2) && (sum <= n + 2)))
+            let codeOK = (word[20, 16] != 0) && (word[20, 16] <= log) && (word[31, 21] == 0)
+            let entry = word[12, 0]
+            entryOK = m.wire("entry_ok", mux(inLengths, lengthOK, mux(inCodes, codeOK, (entry <= n + 1) && (word[31, 13] == 0))))
+            m.when(takes && inEntries && inLengths) {
+                previous.assign(limit)
+                m.when(lastLength) { total.assign(sum) }
+            }
+            m.when(takes && inHeader) { previous.assign(0) }
+            // The parameter rows: length l at l - 1, ESC and EOF at the capacity's rows.
+            let row = mux(inLengths, stateWide.truncated(to: bitsToAddress(rows)),
+                          (stateWide - log.zeroExtended(to: stateWide.width) + capacity.tableLog).truncated(to: bitsToAddress(rows)))
+            parameters = (m.wire("parameter_write", takes && inEntries && entryOK && (inLengths || inCodes)),
+                          m.wire("parameter_address", ids.address(slot, row)), word)
+            let rank = (stateWide - log.zeroExtended(to: stateWide.width) - 2).truncated(to: rankBits)
+            writeData = m.wire("entry_symbol", mux(entry >= n, m.constant(0, width: layout.symbolBits), entry.truncated(to: layout.symbolBits)))
+            writeAddress = m.wire("write_address", ids.address(slot, rank))
+            lastState = m.wire("last_state", !inLengths && !inCodes
+                               && (stateWide == (log.zeroExtended(to: stateWide.width) + 1 + total.zeroExtended(to: stateWide.width)).truncated(to: stateWide.width)))
+            writes = m.wire("write", takes && inEntries && entryOK && !inLengths && !inCodes)
         }
+        parameterWrite = parameters?.write
+        parameterAddress = parameters?.address
+        parameterData = parameters?.data
         self.endCodes = endCodes
         self.endLengths = endLengths
         write = writes
@@ -143,7 +203,7 @@ struct TableLoader {
                 phase.assign(phase + 1)
                 m.when(phase == 1) {
                     slot.assign(word[15, 8].truncated(to: ids.bits))
-                    log.assign(word[3, 0])
+                    log.assign(word[4, 0])
                 }
                 state.assign(0)
             }.otherwise {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Codec
+import Cores
 import FileIO
 import Foundation
 import Training
@@ -12,6 +13,7 @@ enum TransformArgument: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension TrainingOptions.CoderKind: ExpressibleByArgument {}
+extension CoreRequest.Role: ExpressibleByArgument {}
 
 /// Writes progress to standard error, so standard output stays for results.
 func progress(_ message: String) {

@@ -172,11 +172,12 @@ extension Decode {
 /// `hwgen tables`: table images for a loadable core's `s_table` port.
 struct Tables: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write table images (docs/FORMAT.md, Table images) for a loadable core's s_table port: one tANS codebook's decode table for a slot, or every member of a set, each into the slot of its id.",
+        abstract: "Write table images (docs/FORMAT.md, Table images) for a loadable core's s_table port: one codebook's table for a slot, or every member of a set, each into the slot of its id.",
         discussion: "With --for, the set a loadable core was generated from: an image that does not fit that core (slot, tableLog, value layout) is refused, naming why.")
 
-    @Option(help: "A tANS codebook JSON.") var codebook: String?
-    @Option(help: "A set of tANS codebooks: one image per member, in the output folder, named <member>.hwtb.") var set: String?
+    @Option(help: "A codebook JSON.") var codebook: String?
+    @Option(help: "A codebook set: one image per member, in the output folder, named <member>.hwtb.") var set: String?
+    @Option(help: "The core the images load into: decoder (a tANS or Huffman decode table) or encoder (a Huffman code table); needed for Huffman codebooks, tANS images are decoders'.") var role: CoreRequest.Role?
     @Option(help: "With --codebook: the slot the image loads (default 0).") var slot: Int = 0
     @Option(name: .customLong("for"), help: "The set (or codebook) the loadable core was generated from: refuse images that do not fit it.") var capacity: String?
     @Option(name: .shortAndLong, help: "Output: the image file (--codebook), or a folder (--set).") var output: String
@@ -194,13 +195,18 @@ struct Tables: ParsableCommand {
             let book = try Codebook.load(path: codebook ?? "")
             images = [((output as NSString).lastPathComponent, book, slot)]
         }
+        let isHuffman = images.contains { if case .huffman = $0.book.coder { true } else { false } }
+        guard !isHuffman || role != nil else {
+            throw CommandError(description: "a Huffman table image is a decoder's or an encoder's: give --role decoder or --role encoder")
+        }
+        let role = role ?? .decoder
         if let capacity {
             let core = try CoreGenerator.loadableCapacity(try Self.loadSet(capacity))
             for image in images {
                 if let why = core.refusal(image.book, slot: image.slot) { throw CommandError(description: "does not fit the core of \(capacity): \(why)") }
             }
         }
-        let files = try images.map { ($0.name, TableImage.bytes(try TableImage.words($0.book, slot: $0.slot))) }
+        let files = try images.map { ($0.name, TableImage.bytes(try TableImage.words($0.book, slot: $0.slot, role: role))) }
         let inputs = [codebook, set, capacity].compactMap { $0 }
         if set != nil {
             for path in try OutputFolder.write(files, into: output, inputs: inputs) { print("wrote \(path)") }

@@ -107,7 +107,7 @@ struct SetCLITests {
         #expect(damaged.status == 1 && damaged.error.contains(first) && !FileManager.default.fileExists(atPath: out), "\(damaged.error)")
     }
 
-    @Test("generate --loadable writes a tANS decoder with s_table; tables writes images of both coders, refusing with --for what does not fit, and writes nothing then")
+    @Test("generate --loadable writes a tANS decoder, or a Huffman decoder and encoder, with s_table; tables writes images of both coders and roles, refusing with --for what does not fit, and writes nothing then")
     func loadable() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let book = root.appendingPathComponent("examples/minilm_ffn1_tans.json").path
@@ -123,15 +123,31 @@ struct SetCLITests {
         let refused = HWGen.temporary("y.hwtb")
         let slot = try HWGen.run(["tables", "--codebook", book, "--slot", "1", "--for", book, "-o", refused])
         #expect(slot.status == 1 && slot.error.contains("slot 1") && !FileManager.default.fileExists(atPath: refused), "\(slot.error)")
-        // A Huffman codebook's image (for a loadable encoder): 3 header words, a pair per symbol and EOF's.
+        // A Huffman codebook's images: for a loadable encoder, 3 header words, a pair per symbol
+        // and EOF's; for a loadable decoder, a limit per code length, ESC's and EOF's codes and
+        // the coded entries. Without --role, a one-line error and no file.
         let huffmanBook = root.appendingPathComponent("examples/minilm_ffn1_huffman.json").path
         let huffmanImage = HWGen.temporary("h.hwtb")
-        #expect(try HWGen.run(["tables", "--codebook", huffmanBook, "-o", huffmanImage]).status == 0)
+        #expect(try HWGen.run(["tables", "--codebook", huffmanBook, "--role", "encoder", "-o", huffmanImage]).status == 0)
         #expect(try Data(contentsOf: URL(fileURLWithPath: huffmanImage)).count == 4 * (3 + 2 * 257))
-        let mixed = try HWGen.run(["tables", "--codebook", huffmanBook, "--for", book, "-o", refused])
+        let decodeImage = HWGen.temporary("hd.hwtb")
+        #expect(try HWGen.run(["tables", "--codebook", huffmanBook, "--role", "decoder", "-o", decodeImage]).status == 0)
+        let huffman = try Codebook.load(path: huffmanBook)
+        guard case .huffman(let lengths) = huffman.coder else { Issue.record("not Huffman"); return }
+        let coded = lengths.filter { $0 > 0 }.count, longest = lengths.max() ?? 0
+        let decodeBytes = try Data(contentsOf: URL(fileURLWithPath: decodeImage))
+        #expect(decodeBytes.count == 4 * (3 + longest + 2 + coded) && decodeBytes[5] == 3, "\(decodeBytes.count) bytes")
+        let noRole = try HWGen.run(["tables", "--codebook", huffmanBook, "-o", refused])
+        #expect(noRole.status == 1 && noRole.error.contains("--role") && !FileManager.default.fileExists(atPath: refused), "\(noRole.error)")
+        let huffmanRTL = HWGen.temporary("hrtl")
+        #expect(try HWGen.run(["--codebook", huffmanBook, "--loadable", "-o", huffmanRTL]).status == 0)
+        let loadableDecoder = try String(contentsOfFile: huffmanRTL + "/minilm_ffn1_decoder.v", encoding: .utf8)
+        #expect(loadableDecoder.contains("Loadable Huffman decoder") && loadableDecoder.contains("s_table_tdata")
+                && FileManager.default.fileExists(atPath: huffmanRTL + "/minilm_ffn1_encoder.v"))
+        let mixed = try HWGen.run(["tables", "--codebook", huffmanBook, "--role", "encoder", "--for", book, "-o", refused])
         #expect(mixed.status == 1 && mixed.error.contains("the core takes tANS tables") && !FileManager.default.fileExists(atPath: refused), "\(mixed.error)")
         let encoder = try HWGen.run(["--codebook", book, "--loadable", "--encoder", "-o", HWGen.temporary("rtl")])
-        #expect(encoder.status == 1 && encoder.error.contains("loadable cores are tANS decoders"), "\(encoder.error)")
+        #expect(encoder.status == 1 && encoder.error.contains("loadable cores are tANS decoders and Huffman decoders and encoders"), "\(encoder.error)")
     }
 
     @Test("generate --set writes the set's decoder and encoder with tuser; sim --set runs a model through them bit-exact, per member")

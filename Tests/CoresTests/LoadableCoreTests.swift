@@ -1,15 +1,16 @@
 import Codec
-import Cores
+@testable import Cores
 import Foundation
 import HDL
+import HDLBlocks
 import Testing
 import TestSupport
 import VerilatorBridge
 
-/// Loadable cores (issue 28): a tANS decoder or Huffman encoder whose tables are RAM slots loaded at run time
+/// Loadable cores (issue 28): a tANS decoder or Huffman decoder or encoder whose tables are RAM slots loaded at run time
 /// through `s_table` from table images (`TableImage`), checked against the reference coder of
 /// each frame's codebook after loads, reloads between frames, and refused images.
-@Suite("Loadable cores (tANS decoders, Huffman encoders): tables loaded at run time through s_table", .serialized)
+@Suite("Loadable cores (tANS decoders, Huffman decoders and encoders): tables loaded at run time through s_table", .serialized)
 struct LoadableCoreTests {
     /// A per-cycle driver of a loadable decoder: table images and stream words in order, the
     /// output always taken (or at random), every value and id collected, `error` watched.
@@ -96,7 +97,7 @@ struct LoadableCoreTests {
         #expect(core.port(named: "s_table_tdata") != nil && core.port(named: "s_axis_tuser")?.width == 2)
         for ready in [100, 55] {
             let bench = try Bench(core, readyPercent: ready)
-            for (slot, book) in set.members.enumerated() { bench.run(image: try TableImage.words(book, slot: slot)) }
+            for (slot, book) in set.members.enumerated() { bench.run(image: try TableImage.words(book, slot: slot, role: .decoder)) }
             #expect(!bench.error, "error after loading")
             let first = try Self.frames(set, ids: [0, 2, 1, 1, 0, 2, 2, 1], seed: 7)
             bench.run(words: first.words)
@@ -107,7 +108,7 @@ struct LoadableCoreTests {
             let other = try Codebook(name: "reloaded", coder: .tans(tableLog: 5, counts: random.tansCounts(entries: 258, tableLog: 5)), layout: set.members[0].layout)
             let swapped = try CodebookSet(name: "swapped", members: [other, set.members[1], set.members[2]])
             bench.values = []
-            bench.run(image: try TableImage.words(other, slot: 0))
+            bench.run(image: try TableImage.words(other, slot: 0, role: .decoder))
             let second = try Self.frames(swapped, ids: [0, 1, 0], seed: 8)
             bench.run(words: second.words)
             #expect(!bench.error && zip(bench.values, second.values).allSatisfy { $0.value == $1.0 && $0.id == $1.2 } && bench.values.count == second.values.count,
@@ -125,12 +126,12 @@ struct LoadableCoreTests {
                                layout: set.members[0].layout)
         let split = try Codebook(name: "split", coder: .tans(tableLog: 5, counts: random.tansCounts(entries: 258, tableLog: 5)),
                                  layout: ValueLayout(transform: .split, symbolBits: 8, rawBits: 8))
-        var magic = try TableImage.words(set.members[0], slot: 0)
+        var magic = try TableImage.words(set.members[0], slot: 0, role: .decoder)
         magic[0] ^= 1
-        let good = try TableImage.words(set.members[0], slot: 0)
+        let good = try TableImage.words(set.members[0], slot: 0, role: .decoder)
         let cases: [(String, [UInt32])] = [
-            ("tableLog past the core's", try TableImage.words(big, slot: 0)), ("another layout", try TableImage.words(split, slot: 1)),
-            ("slot past the last", try TableImage.words(set.members[0], slot: 2)), ("wrong magic", magic), ("cut short", Array(good.dropLast(3))),
+            ("tableLog past the core's", try TableImage.words(big, slot: 0, role: .decoder)), ("another layout", try TableImage.words(split, slot: 1, role: .decoder)),
+            ("slot past the last", try TableImage.words(set.members[0], slot: 2, role: .decoder)), ("wrong magic", magic), ("cut short", Array(good.dropLast(3))),
         ]
         for (label, image) in cases {
             let bench = try Bench(core)
@@ -159,7 +160,7 @@ struct LoadableCoreTests {
         #expect(core.port(named: "s_table_tdata") != nil && core.port(named: "error") != nil)
         for ready in [100, 60] {
             let bench = try Bench(core, readyPercent: ready)
-            for (slot, member) in set.members.enumerated() { bench.run(image: try TableImage.words(member, slot: slot)) }
+            for (slot, member) in set.members.enumerated() { bench.run(image: try TableImage.words(member, slot: slot, role: .encoder)) }
             #expect(!bench.error, "error after loading")
             let ids = [2, 0, 0, 1, 2, 1, 0]
             var values: [(UInt32, Bool, Int)] = [], sizes: [Int] = [], flat: [UInt32] = []
@@ -176,7 +177,7 @@ struct LoadableCoreTests {
             // Slot 1 reloaded with another table.
             let other = try book("h3", 10)
             bench.values = []
-            bench.run(image: try TableImage.words(other, slot: 1))
+            bench.run(image: try TableImage.words(other, slot: 1, role: .encoder))
             let frame = random.values(count: 40, for: other)
             let again = try CodebookSet(name: "again", members: [other]).encodeFrames(frame, frameSizes: [40], ids: [0]).words
             bench.run(words: frame.enumerated().map { ($0.element, $0.offset == 39, 1) })
@@ -194,8 +195,205 @@ struct LoadableCoreTests {
         let long = try Codebook(name: "long", coder: .huffman(codeLengths: Self.kraft(lengths)), layout: layout)
         #expect(fits.refusal(long, slot: 0)?.contains("codes of up to") == true)
         let bench = try Bench(core)
-        bench.run(image: try TableImage.words(long, slot: 0), cycles: 3000)
+        bench.run(image: try TableImage.words(long, slot: 0, role: .encoder), cycles: 3000)
         #expect(bench.error, "an image with codes past the core's longest raised no error")
+    }
+
+    /// A random Huffman set of one layout: codes up to `longest` bits (complete or not; some
+    /// symbols escaped), each member's longest code drawn from 2 to `longest`.
+    static func huffmanSet(seed: UInt64, members: Int, layout: ValueLayout, longest: Int) throws -> CodebookSet {
+        var random = RandomCodebooks(seed: seed)
+        let books = try (0..<members).map { j -> Codebook in
+            let maxLength = j == 0 ? longest : 2 + Int(random.random.next() % UInt64(longest - 1))
+            return try Codebook(name: "h\(seed)_m\(j)", coder: .huffman(codeLengths: random.huffmanLengths(entries: layout.symbolCount + 2, maxLength: maxLength)),
+                                layout: layout)
+        }
+        return try CodebookSet(name: "hdec\(seed)", members: books)
+    }
+
+    @Test("a decode image's limits and offsets give every code's length (the first limit its bits are below) and canonical rank (a limit planted off by one fails here)")
+    func huffmanDecodeImage() throws {
+        var random = RandomCodebooks(seed: 41)
+        for trial in 0..<40 {
+            let lengths = random.huffmanLengths(entries: 2 + [2, 4, 64, 256][trial % 4], maxLength: 1 + trial % 16)
+            let code = CanonicalCode(lengths: lengths)
+            let rows = HuffmanDecodeLimits(lengths: lengths).rows
+            let order = HuffmanDecoderCore.rankOrder(lengths)
+            for (rank, entry) in order.enumerated() {
+                let l = lengths[entry], c = Int(code.codes[entry])
+                // Every pattern that starts with the code finds length l first.
+                for tail in [0, (1 << (16 - l)) - 1] {
+                    let pattern = c << (16 - l) | tail
+                    let found = rows.indices.first { pattern >> (16 - ($0 + 1)) < rows[$0].limit }.map { $0 + 1 }
+                    #expect(found == l, "trial \(trial): entry \(entry) (code \(c), length \(l)) found length \(String(describing: found))")
+                }
+                #expect((c + rows[l - 1].offset) & 0x7FFF == rank, "trial \(trial): entry \(entry) rank")
+            }
+            let image = try TableImage.words(try Codebook(name: "t", coder: .huffman(codeLengths: lengths),
+                                                          layout: ValueLayout(transform: .identity, symbolBits: Self.bits(lengths.count - 2), rawBits: 0)),
+                                             slot: 0, role: .decoder)
+            let maxLength = code.maxLength
+            #expect(image.count == 3 + maxLength + 2 + order.count && image[1] & 0xFF == UInt32(maxLength) && (image[1] >> 16) & 0xFF == TableImage.huffmanDecodeCoder)
+            #expect(Array(image[(5 + maxLength)...]) == order.map(UInt32.init), "entries in canonical order")
+        }
+    }
+
+    /// Bits of a symbol index for `n` symbols (a power of two).
+    static func bits(_ n: Int) -> Int { n.trailingZeroBitCount }
+
+    @Test("a loadable Huffman decoder: tables loaded into every slot decode frames of random ids bit-exact (codes shorter than the core's, incomplete codes, escapes); a slot reloaded between frames decodes with its new table; what does not fit raises error")
+    func huffmanDecoder() throws {
+        for (seed, layout, longest) in [(UInt64(51), ValueLayout(transform: .split, symbolBits: 6, rawBits: 10), 13),
+                                        (52, ValueLayout(transform: .bf16Exponent, symbolBits: 8, rawBits: 8), 16),
+                                        (53, ValueLayout(transform: .identity, symbolBits: 2, rawBits: 0), 4)] {
+            let set = try Self.huffmanSet(seed: seed, members: 3, layout: layout, longest: longest)
+            let core = try CoreGenerator.module(for: set, CoreRequest(role: .decoder, loadable: true))
+            #expect(core.port(named: "s_table_tdata") != nil && core.port(named: "s_axis_tuser")?.width == 2)
+            let capacity = try CoreGenerator.loadableCapacity(set).tableLog
+            for ready in [100, 55] {
+                let bench = try Bench(core, readyPercent: ready)
+                for (slot, book) in set.members.enumerated() { bench.run(image: try TableImage.words(book, slot: slot, role: .decoder)) }
+                #expect(!bench.error, "seed \(seed): error after loading")
+                let first = try Self.frames(set, ids: [0, 2, 1, 1, 0, 2, 2, 1, 0], seed: seed + 7)
+                bench.run(words: first.words)
+                #expect(!bench.error && bench.values.count == first.values.count, "seed \(seed): \(bench.values.count) of \(first.values.count) values, error \(bench.error)")
+                #expect(zip(bench.values, first.values).allSatisfy { $0.value == $1.0 && $0.last == $1.1 && $0.id == $1.2 }, "seed \(seed): values differ (ready \(ready))")
+                // Slot 2 reloaded with another codebook of the layout.
+                var random = RandomCodebooks(seed: seed + 100)
+                let other = try Codebook(name: "reloaded", coder: .huffman(codeLengths: random.huffmanLengths(entries: layout.symbolCount + 2, maxLength: capacity)), layout: layout)
+                let swapped = try CodebookSet(name: "swapped", members: [set.members[0], set.members[1], other])
+                bench.values = []
+                bench.run(image: try TableImage.words(other, slot: 2, role: .decoder))
+                let second = try Self.frames(swapped, ids: [2, 0, 2, 1], seed: seed + 8)
+                bench.run(words: second.words)
+                #expect(!bench.error && bench.values.count == second.values.count && zip(bench.values, second.values).allSatisfy { $0.value == $1.0 && $0.id == $1.2 },
+                        "seed \(seed), after the reload: \(bench.values.count) of \(second.values.count) values, error \(bench.error)")
+            }
+        }
+        // Refusals: codes past the core's longest, an encoder's image, another layout, a slot
+        // past the last, cut short, too long, a limit past 2^l; an empty slot.
+        let layout = ValueLayout(transform: .split, symbolBits: 6, rawBits: 10)
+        let set = try Self.huffmanSet(seed: 54, members: 2, layout: layout, longest: 10)
+        let core = try CoreGenerator.module(for: set, CoreRequest(role: .decoder, loadable: true))
+        var lengths = [Int](repeating: 0, count: 66)
+        for i in 0..<11 { lengths[i] = i + 1 }
+        lengths[64] = 11
+        lengths[65] = 2
+        let long = try Codebook(name: "long", coder: .huffman(codeLengths: Self.kraft(lengths)), layout: layout)
+        let other = try Codebook(name: "other", coder: set.members[0].coder, layout: ValueLayout(transform: .split, symbolBits: 6, rawBits: 9))
+        let good = try TableImage.words(set.members[0], slot: 0, role: .decoder)
+        var broken = good
+        broken[4] = 5 << 15 | broken[4] & 0x7FFF  // length 2's limit past 2^2
+        let cases: [(String, [UInt32])] = [
+            ("codes past the core's longest", try TableImage.words(long, slot: 0, role: .decoder)),
+            ("an encoder's image", try TableImage.words(set.members[0], slot: 0, role: .encoder)),
+            ("another layout", try TableImage.words(other, slot: 1, role: .decoder)),
+            ("slot past the last", try TableImage.words(set.members[0], slot: 2, role: .decoder)),
+            ("cut short", Array(good.dropLast(2))), ("too long", good + [0]), ("a limit past 2^l", broken),
+        ]
+        for (label, image) in cases {
+            let bench = try Bench(core)
+            bench.run(image: image, cycles: 3000)
+            #expect(bench.error, "\(label): no error")
+        }
+        let empty = try Bench(core)
+        empty.run(words: try Self.frames(set, ids: [1], seed: 4).words, cycles: 2000)
+        #expect(empty.error && empty.values.isEmpty, "empty slot: error \(empty.error), \(empty.values.count) values")
+    }
+
+    /// A loadable core with `s_table` folded into `s_axis` for the four-state bench: input beats
+    /// `{to_table, tuser, tdata}` (data as wide as the wider of the table's 32 bits and the core's
+    /// input), a beat with `to_table` set going to `s_table`, `m_axis_tuser` folded into
+    /// `m_axis_tdata` (`UserInData`).
+    static func tableInData(_ core: Module) throws -> Module {
+        let inner = try UserInData.wrap(core, name: "\(core.name)_user")
+        let dataWidth = try #require(inner.port(named: "s_axis_tdata")).width
+        let userWidth = try #require(core.port(named: "s_axis_tuser")).width
+        let wordWidth = dataWidth - userWidth
+        let packed = max(32, wordWidth)
+        return try Module("\(core.name)_fourstate_in") { m in
+            let dut = m.instance(inner, name: "dut")
+            let data = m.input("s_axis_tdata", width: 1 + userWidth + packed)
+            let valid = m.input("s_axis_tvalid"), last = m.input("s_axis_tlast")
+            let toTable = data[userWidth + packed, userWidth + packed]
+            dut["s_table_tdata"].assign(data.bits(31, 0))
+            dut["s_table_tlast"].assign(last)
+            dut["s_table_tvalid"].assign(valid && toTable)
+            dut["s_axis_tdata"].assign(cat(data.bits(userWidth + packed - 1, packed), data.bits(wordWidth - 1, 0)))
+            dut["s_axis_tlast"].assign(last)
+            dut["s_axis_tvalid"].assign(valid && !toTable)
+            // (tready follows the offered beat's target; no beat offered, its data is X: 0.)
+            m.output("s_axis_tready").assign((valid && toTable && dut["s_table_tready"]) || (valid && !toTable && dut["s_axis_tready"]))
+            for port in inner.ports where port.direction != .input && !["s_axis_tready", "s_table_tready"].contains(port.name) {
+                m.output(port.name, width: port.width).assign(dut[port.name])
+            }
+            for port in inner.ports where port.direction == .input && port.name.hasPrefix("m_") {
+                dut[port.name].assign(m.input(port.name, width: port.width))
+            }
+        }
+    }
+
+    @Test("four-state: the loadable tANS decoder, Huffman decoder and Huffman encoder load two slots, code frames of both and take a reload the same beat for beat in Icarus and Verilator, bit-exact, no X on outputs")
+    func fourState() throws {
+        let tans = try Self.set(seed: 61, members: 2)
+        let huffman = try Self.huffmanSet(seed: 62, members: 2, layout: ValueLayout(transform: .bf16Exponent, symbolBits: 8, rawBits: 8), longest: 12)
+        var random = RandomCodebooks(seed: 63)
+        var runs: [(String, Module, [AxisBeat], [AxisBeat])] = []
+        for (set, role) in [(tans, CoreRequest.Role.decoder), (huffman, .decoder), (huffman, .encoder)] {
+            let core = try CoreGenerator.module(for: set, CoreRequest(role: role, loadable: true))
+            let top = try Self.tableInData(core)
+            let packed = max(32, set.members[0].layout.valueBits), userShift = UInt64(packed), tableBit = UInt64(packed + 1)
+            func table(_ book: Codebook, _ slot: Int) throws -> [AxisBeat] {
+                let image = try TableImage.words(book, slot: slot, role: role)
+                return image.enumerated().map { AxisBeat([1 << tableBit | UInt64($0.element)], last: $0.offset == image.count - 1) }
+            }
+            var beats = try table(set.members[0], 0) + table(set.members[1], 1)
+            var expected: [AxisBeat] = []
+            let valueBits = UInt64(set.members[0].layout.valueBits)
+            for (round, ids) in [[1, 0, 0, 1], [1, 1, 0]].enumerated() {
+                if round == 1 { beats += try table(set.members[0], 1) }  // slot 1 reloaded with member 0's table
+                let again = try Codebook(name: "again", coder: set.members[0].coder, layout: set.members[0].layout)
+                let books = round == 0 ? set.members : [set.members[0], again]
+                var values: [UInt32] = [], sizes: [Int] = []
+                for (f, id) in ids.enumerated() {
+                    let frame = random.values(count: f == 2 ? 1 : 30 + 11 * f, for: books[id])
+                    values += frame
+                    sizes.append(frame.count)
+                }
+                let stream = try CodebookSet(name: "round", members: books).encodeFrames(values, frameSizes: sizes, ids: ids)
+                var wordIds: [UInt64] = [], previous = 0
+                for (end, id) in zip(stream.frameEnds, ids) {
+                    wordIds += [UInt64](repeating: UInt64(id), count: (end - previous) / 4)
+                    previous = end
+                }
+                let words = zip(stream.words, wordIds).map { ($0.word, $0.endsFrame, $1) }
+                var valueBeats: [(UInt64, Bool, UInt64)] = [], at = 0
+                for (size, id) in zip(sizes, ids) {
+                    for i in 0..<size { valueBeats.append((UInt64(values[at + i]), i == size - 1, UInt64(id))) }
+                    at += size
+                }
+                if role == .decoder {
+                    beats += words.map { AxisBeat([$0.2 << userShift | UInt64($0.0)], last: $0.1) }
+                    expected += valueBeats.map { AxisBeat([$0.2 << valueBits | $0.0], last: $0.1) }
+                } else {
+                    beats += valueBeats.map { AxisBeat([$0.2 << userShift | $0.0], last: $0.1) }
+                    expected += words.map { AxisBeat([$0.2 << 32 | UInt64($0.0)], last: $0.1) }
+                }
+            }
+            runs.append(("\(role) of \(set.name)", top, beats, expected))
+        }
+        let library = try SimulationBuilder().build(try runs.map { try FourStateBench.verilatorTop($0.1, name: "\($0.1.name)_v") })
+        for (label, top, beats, expected) in runs {
+            let run = try AxisBenchRun(top, beats: beats, expected: .beats(expected))
+            let bench = try FourStateBench.IcarusBench(run)
+            let sim = try library.simulation(of: "\(top.name)_v")
+            for (n, pattern) in [(100, 100), (60, 100), (100, 40), (50, 50)].enumerated() {
+                let stimulus = pattern == (100, 100) ? Stimulus.fullRate
+                    : Stimulus.random(validPercent: pattern.0, readyPercent: pattern.1, seed: UInt64(n + 1), count: 40 * (beats.count + expected.count))
+                let verdict = try FourStateBench.check(run, icarus: bench, verilator: sim, stimulus: stimulus)
+                #expect(verdict.passed, "\(label), valid \(pattern.0)% ready \(pattern.1)%: \(verdict.description)")
+            }
+        }
     }
 
     /// `lengths` made a valid prefix code: lengthened until the Kraft sum is at most 1.
