@@ -4,7 +4,10 @@
 # every member's own cores (scripts/synth.sh: Xilinx LUTs from Yosys, ECP5-85k grade 6 through
 # nextpnr), and prints per set and role the set core against its members as separate cores
 # (LUTs, flip-flops and block RAMs summed, the slowest member's Fmax).
-#   scripts/set-sweep.sh            (HWGEN=..., CODER=huffman, WORK=build/set-sweep, SEEDS="1 2 3", FIGURES=file.csv)
+# With LOADABLE=1, each role's loadable core (`--loadable`, where built) too; SEPARATE=0 leaves the
+# separate cores out; MEMBERS="1 8" picks the set sizes.
+#   scripts/set-sweep.sh            (HWGEN=..., CODER=huffman, WORK=build/set-sweep, SEEDS="1 2 3", FIGURES=file.csv,
+#                                    LOADABLE=0, SEPARATE=1, MEMBERS="1 2 4 8", ROLES="decoder encoder")
 set -euo pipefail
 HWGEN=${HWGEN:-build/bin/hwgen}
 HWGEN=$(cd "$(dirname "$HWGEN")" && pwd)/$(basename "$HWGEN")
@@ -37,13 +40,19 @@ figures() { # figures RTL TOP: "xilinx_luts lut4 ffs bram fmax" of one core
 
 csv=${FIGURES:-$WORK/sets.csv}
 echo "coder,members,role,kind,xilinx_luts,lut4,ffs,bram,fmax_mhz" >"$csv"
-for m in 1 2 4 8; do
+for m in ${MEMBERS:-1 2 4 8}; do
   set=$WORK/set$m.json
-  for role in decoder encoder; do
+  for role in ${ROLES:-decoder encoder}; do
     rtl=$WORK/set${m}_$role; mkdir -p "$rtl"
     "$HWGEN" --set "$set" --$role --output "$rtl" >/dev/null
     read -r x l f b fmax <<<"$(figures "$rtl" "set${m}_$role")"
     echo "$CODER,$m,$role,set,$x,$l,$f,$b,$fmax" >>"$csv"
+    if [ "${LOADABLE:-0}" = 1 ] && "$HWGEN" --set "$set" --loadable --$role --output "$rtl-loadable" >/dev/null 2>&1; then
+      read -r x l f b fmax <<<"$(figures "$rtl-loadable" "set${m}_$role")"
+      echo "$CODER,$m,$role,loadable,$x,$l,$f,$b,$fmax" >>"$csv"
+      echo "set of $m, $role, loadable: $(tail -1 "$csv")"
+    fi
+    [ "${SEPARATE:-1}" = 1 ] || { echo "set of $m, $role: $(grep ",$m,$role,set," "$csv")"; continue; }
     # Each member as a core of its own.
     sx=0; sl=0; sf=0; sb=0; smin=""
     for id in $(seq 0 $((m - 1))); do
@@ -57,7 +66,7 @@ for m in 1 2 4 8; do
       smin=$(awk -v a="$smin" -v b="$fmax" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }')
     done
     echo "$CODER,$m,$role,separate,$sx,$sl,$sf,$sb,$smin" >>"$csv"
-    echo "set of $m, $role: $(tail -2 "$csv" | head -1) | separate: $(tail -1 "$csv")"
+    echo "set of $m, $role: $(grep ",$m,$role,set," "$csv") | separate: $(tail -1 "$csv")"
   done
 done
 echo "wrote $csv"

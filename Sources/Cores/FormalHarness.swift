@@ -22,6 +22,11 @@ import HDL
 ///   `s_short_beat_ends_frame` (assumed); `m_keeps_a_prefix` and, for values out,
 ///   `m_short_beat_ends_frame`; `tkeep` is part of the held beat on both sides. A decoder with
 ///   `tkeep` leaves out `values_bounded_by_words` (it counts beats).
+/// - loadable cores (an `s_table` port): `t_holds_offered_beat` (assumed) on `s_table`,
+///   `cover_image_in` (an image's last word taken and no error the cycle after); the loaded tables are the solver's choice, so
+///   `values_bounded_by_words` counts the shortest entry any table of the layout allows (a 1-bit
+///   code and the raw bits), `cover_error` is always asked, and escaped values and two members'
+///   frames (two whole images) are not covered.
 public enum FormalHarness {
     public enum Role: String, Sendable {
         case decoder, encoder
@@ -56,8 +61,10 @@ public enum FormalHarness {
                        countWidth: Int) throws -> Module {
         let codebook = codebooks[0]
         let layout = codebook.layout
+        // A loadable core's tables come in through s_table: any table of the layout.
+        let loadable = core.port(named: "s_table_tdata") != nil
         // Escaped values are covered for one codebook (a set's members escape different symbols).
-        let escaped = codebooks.count == 1 ? escapedSymbols(codebook) : nil
+        let escaped = codebooks.count == 1 && !loadable ? escapedSymbols(codebook) : nil
         return try Module("\(core.name)_formal") { m in
             m.comment("Formal property wrapper of \(core.name) (\(role.rawValue), \(label)): for SymbiYosys, see docs/FORMAL.md.")
             m.comment("Inputs of the core are free inputs here; AXI-Stream rules are assumed on them and asserted on the core's outputs.")
@@ -106,6 +113,17 @@ public enum FormalHarness {
             let mUser = core.port(named: "m_axis_tuser").map { _ in dut.port("m_axis_tuser") }
             if let sUser { sSame = sSame & (sUser == past(sUser, "s_user")) }
             m.assume(!(sOffered & !afterReset) | (sValid & sSame), "s_holds_offered_beat")
+            if loadable {
+                let tValid = dut.port("s_table_tvalid"), tReady = dut.port("s_table_tready")
+                let tData = dut.port("s_table_tdata"), tLast = dut.port("s_table_tlast")
+                let tOffered = past(tValid & !tReady, "t_offered")
+                let tSame = (tData == past(tData, "t_data")) & (tLast == past(tLast, "t_last"))
+                m.assume(!(tOffered & !afterReset) | (tValid & tSame), "t_holds_offered_beat")
+                // An image's last word taken, and no error after it: a whole image went in.
+                let imageEnded = past(tValid & tReady & tLast, "t_image_ended")
+                let error = core.port(named: "error").map { _ in dut.port("error") } ?? m.constant(0, width: 1)
+                m.cover(imageEnded & !afterReset & !error, "cover_image_in")
+            }
             let mOffered = past(mValid & !mReady, "m_offered")
             var mSame = (mData == past(mData, "m_data")) & (mLast == past(mLast, "m_last"))
             if let mKeep { mSame = mSame & (mKeep == past(mKeep, "m_keep")) }
@@ -127,9 +145,11 @@ public enum FormalHarness {
                 // steps may read the next frame's words before the error is registered.)
                 let error = core.port(named: "error").map { _ in dut.port("error") } ?? m.constant(0, width: 1)
                 m.assert(mSteady | error, "m_id_steady_in_frame")
-                let framesSeen = m.register("m_frames_seen", width: 2, reset: 0)
-                m.when(mValid & mReady & mLast & (framesSeen != 3)) { framesSeen.assign(framesSeen + 1) }
-                m.cover(mValid & mReady & (framesSeen != 0) & (mUser != lastId), "cover_two_members")
+                if !loadable {
+                    let framesSeen = m.register("m_frames_seen", width: 2, reset: 0)
+                    m.when(mValid & mReady & mLast & (framesSeen != 3)) { framesSeen.assign(framesSeen + 1) }
+                    m.cover(mValid & mReady & (framesSeen != 0) & (mUser != lastId), "cover_two_members")
+                }
             }
             m.assert(!(mOffered & !afterReset) | (mValid & mSame), "m_holds_offered_beat")
             m.assert(!afterReset | !mValid, "m_quiet_after_reset")
@@ -177,8 +197,9 @@ public enum FormalHarness {
                     m.when(refused != 15) { refused.assign(refused + 1) }
                 }.otherwise { refused.assign(0) }
                 m.assert(refused <= drainBound, "drains_after_error")
-                if codebooks.contains(where: Self.canFail) { m.cover(error, "cover_error") }
-                let minBits = codebooks.map(shortestEntryBits).min() ?? 0
+                if loadable || codebooks.contains(where: Self.canFail) { m.cover(error, "cover_error") }
+                let minBits = loadable ? (codebook.coder.name == "tans" ? layout.rawBits : 1 + layout.rawBits)
+                    : codebooks.map(shortestEntryBits).min() ?? 0
                 if minBits > 0 && mKeep == nil && sKeep == nil {
                     let values = count(mTaken, "values_out")
                     let words = count(sTaken, "words_in")
