@@ -157,6 +157,20 @@ public struct StreamCodec: Sendable {
         return values
     }
 
+    /// Decodes frames stored with their word and value counts (as `decodeStoredFrame` each),
+    /// several at a time where the coder can (one-lane Huffman: four frames in one loop,
+    /// `InterleavedHuffmanFrames`); per frame its values or its error.
+    public func decodeStoredFrames(_ frames: [(words: PaddedStream, valueCount: Int)]) -> [Result<[UInt32], StoredFrameError>] {
+        guard case .huffman(let huffman) = coder, huffman.lanes == 1, frames.count >= InterleavedHuffmanFrames.width else {
+            return frames.map { frame in Result { () throws(StoredFrameError) -> [UInt32] in try decodeStoredFrame(frame.words, valueCount: frame.valueCount) } }
+        }
+        let decoded = InterleavedHuffmanFrames.decode(frames, coder: huffman)
+        return zip(frames, decoded).map { frame, values in
+            // A frame the loop could not finish is decoded alone, which names its problem.
+            values.map { .success($0) } ?? Result { () throws(StoredFrameError) -> [UInt32] in try decodeStoredFrame(frame.words, valueCount: frame.valueCount) }
+        }
+    }
+
     private func decodeStoredFrame(_ words: PaddedStream, valueCount: Int, into sink: inout ValueSink) throws(StoredFrameError) {
         try words.withReader { (reader: inout BitReader) throws(StoredFrameError) in
             do throws(FrameDecodeError) {

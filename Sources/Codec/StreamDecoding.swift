@@ -80,19 +80,46 @@ public enum StreamFileDecoder {
                     break
                 }
             }
+            // Groups of frames per work item: a one-lane Huffman codec decodes a group's frames
+            // in one loop (`StreamCodec.decodeStoredFrames`).
             let frames = batch
-            let results = try ParallelBatch.map(count: frames.count, threads: threads) { (i: Int) throws(StreamFileError) -> T in
-                convert(try frames[i].decode(with: codec))
+            let group = InterleavedHuffmanFrames.width
+            let groups = (frames.count + group - 1) / group
+            let results = ParallelBatch.map(count: groups, threads: threads) { (g: Int) -> [Result<T, StreamFileError>] in
+                decodeGroup(frames[(g * group)..<min(frames.count, (g + 1) * group)], codec: codec, convert: convert)
             }
+            // The first frame that failed, then a damaged header, before any output.
+            var decoded: [T] = []
+            decoded.reserveCapacity(frames.count)
+            for result in results.joined() { decoded.append(try result.get()) }
             if let readError { throw readError }
-            for (frame, result) in zip(frames, results) {
-                try output(result)
+            for (frame, values) in zip(frames, decoded) {
+                try output(values)
                 summary.frames += 1
                 summary.values += UInt64(frame.valueCount)
             }
         }
         try reader.finish()
         return summary
+    }
+
+    /// The frames' values (converted), each checked against its CRC first; per frame its
+    /// result, in order.
+    static func decodeGroup<T>(_ frames: ArraySlice<StoredFrame>, codec: StreamCodec, convert: @Sendable (consuming [UInt32]) -> T) -> [Result<T, StreamFileError>] {
+        let checked = frames.map { frame -> StreamFileError? in
+            let computed = frame.words.withBytes { CRC32C.checksum(of: $0) }
+            return computed == frame.storedCRC ? nil : .frameCRC(frame: frame.index, stored: frame.storedCRC, computed: computed)
+        }
+        let good = zip(frames, checked).filter { $0.1 == nil }.map(\.0)
+        var decoded = codec.decodeStoredFrames(good.map { ($0.words, $0.valueCount) }).makeIterator()
+        return zip(frames, checked).map { frame, crcError in
+            if let crcError { return .failure(crcError) }
+            switch decoded.next() {
+            case .success(let values): return .success(convert(values))
+            case .failure(let error): return .failure(.frame(frame: frame.index, error))
+            case nil: return .failure(.frame(frame: frame.index, .fewerValues(decoded: 0, stored: frame.valueCount)))
+            }
+        }
     }
 
     /// Decodes bare frames read from `source` one by one (they have no headers to find them by,

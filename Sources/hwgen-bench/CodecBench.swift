@@ -90,6 +90,32 @@ func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.
         }
     }
 
+    // Stored frames (a stream file's, CRC aside) decoded one at a time and, where the codec
+    // can, four at a time in one loop (`decodeStoredFrames`), for K = 1.
+    for coder in coders where laneCounts.contains(1) {
+        let book = try Trainer.train(values, valueBits: 16, options: TrainingOptions(name: "bench", coder: coder)).best.codebook
+        let codec = StreamCodec(codebook: book)
+        let sizes = try StreamCodec.frameSizes(count: values.count, frameSize: 65536)
+        var frames: [(words: PaddedStream, valueCount: Int)] = []
+        var start = 0
+        for size in sizes {
+            frames.append((PaddedStream(try codec.encode(Array(values[start..<(start + size)]), frameSizes: [size])), size))
+            start += size
+        }
+        var decoded = 0
+        let alone = try bestOf(9) {
+            decoded = 0
+            for frame in frames { decoded += try codec.decodeStoredFrame(frame.words, valueCount: frame.valueCount).count }
+        }
+        let together = try bestOf(9) {
+            decoded = 0
+            for result in codec.decodeStoredFrames(frames) { decoded += try result.get().count }
+        }
+        guard decoded == values.count else { throw TrainingError.invalidOption("stored frames decoded to \(decoded) values, not \(values.count)") }
+        report("stored frames, \(coder.rawValue) K=1: one / four at a time",
+               String(format: "%7.1f / %7.1f M values/s (%.2f x)", n / alone / 1e6, n / together / 1e6, alone / together))
+    }
+
     // End to end on one thread: a stream file of the values, decoded to bytes as `hwgen decode`
     // does (read, CRC-32C, decode, little-endian bytes), for both coders at K = 1 and 8.
     for coder in coders {
