@@ -147,37 +147,35 @@ public struct HuffmanCoder: Sendable, FrameDecoding {
             // bits sit in a 64-bit container, reloaded from memory only when it runs low, so the
             // loop-carried chain is container -> table -> shift.
             if combined {
+                // Values per 64-bit load: as many whole entries as 57 bits surely hold; the
+                // loads go on without a branch on the bits left while a budget of loads, worked
+                // out once per block, keeps them inside the stream.
+                let perLoad = max(1, 57 / windowBits)
                 let limit = reader.bitCount - 64
-                while reader.position <= limit {
-                    sink.reserve(256)
+                var position = reader.position
+                var stopped = false
+                while position <= limit && !stopped {
+                    let loads = min(256 / perLoad, (limit - position) / (perLoad * windowBits) + 1)
+                    sink.reserve(loads * perLoad)
                     var out = sink.base + sink.count
                     let first = out
-                    var position = reader.position
-                    var container = reader.container(at: position)
-                    var valid = 64 - (position & 7)
-                    var stopped = false
-                    for _ in 0..<256 {
-                        if valid < windowBits {
-                            if position > limit { break }
-                            container = reader.container(at: position)
-                            valid = 64 - (position & 7)
+                    blocks: for _ in 0..<loads {
+                        var bits = reader.container(at: position)
+                        for _ in 0..<perLoad {
+                            let slot = table[Int(truncatingIfNeeded: bits &>> codeShift)]
+                            if slot & stopMask != 0 { stopped = true; break blocks }
+                            let used = Int(slot & 0x3F)
+                            let raw = UInt32(truncatingIfNeeded: (bits &>> UInt64(64 &- used)) & rawMask)
+                            out.pointee = K.placeSymbol(slot &>> 16, rawBits: rawBits) | K.placeRaw(raw)
+                            out += 1
+                            bits &<<= UInt64(slot)  // the shift count is the slot's low 6 bits
+                            position &+= used
                         }
-                        // The loop-carried chain: shift, table load, mask, shift.
-                        let slot = table[Int(truncatingIfNeeded: container &>> codeShift)]
-                        if slot & stopMask != 0 { stopped = true; break }
-                        let used = Int(slot & 0x3F)
-                        let raw = UInt32(truncatingIfNeeded: (container &>> UInt64(64 &- used)) & rawMask)
-                        out.pointee = K.placeSymbol(slot &>> 16, rawBits: rawBits) | K.placeRaw(raw)
-                        out += 1
-                        container &<<= UInt64(slot)  // the shift count is the slot's low 6 bits
-                        valid &-= used
-                        position &+= used
                     }
-                    reader.position = position
                     sink.advance(by: out - first)
                     if sink.count > valueLimit { throw .tooManyValues(bit: position, limit: valueLimit) }
-                    if stopped { break }
                 }
+                reader.position = position
             }
             // General path: escapes, EOF, invalid codes, the end of the stream.
             let start = reader.position

@@ -1,65 +1,45 @@
-/// Stored frames of a one-lane Huffman stream decoded four at a time on one thread.
+/// Stored frames of a one-lane stream decoded four at a time on one thread.
 ///
-/// One frame's decode is a chain: each code's table slot says how far the next code starts, so
-/// the next lookup waits for the last (about 10 cycles a value here, whatever the instruction
-/// count). Frames of a stream file are independent and their word counts are known, so four of
-/// them decode in one loop, a step of each in turn: four chains in flight. The loop runs each
-/// frame's fast path (directly coded symbols at least 64 bits before its end) and takes ESC
-/// entries in place; a frame that meets EOF, a pattern that starts no code, its last 64 bits or
-/// its stored value count leaves the loop and finishes on the one-frame path
-/// (`HuffmanCoder.decodeSingle`), which also names any error exactly.
-struct InterleavedHuffmanFrames {
+/// One frame's decode is a chain: a Huffman code's table slot says where the next code starts,
+/// a tANS entry's slot gives the next state, so each lookup waits for the last (about 10
+/// cycles a value here, whatever the instruction count). Frames of a stream file are
+/// independent and their word counts are known, so four of them decode in one loop, a step of
+/// each in turn: four chains in flight. Each step takes as many directly coded values as one
+/// 64-bit load surely holds, with no branch on the bits left: a budget of steps, worked out per
+/// round from each frame's bits and stored value count, keeps the loads inside the frames. ESC
+/// entries are taken in place; a frame that meets EOF, a slot that is no entry, its last 64
+/// bits or its value count ends the loop, and every frame finishes on the one-frame path
+/// (`decodeSingle`), which also names any error exactly.
+enum InterleavedFrames {
     /// Frames decoded together.
     static let width = 4
 
-    /// One frame in the loop: its bits, where it is, where its values go.
+    /// One frame in the loop: its bits, where it is, its state (tANS), where its values go.
     struct Cursor {
         let base: UnsafeRawPointer
-        let bitCount: Int
         /// The last position at which 64 bits can be loaded.
         let limit: Int
         var position: Int
-        var container: UInt64
+        var state: Int
         var out: UnsafeMutablePointer<UInt32>
         let end: UnsafeMutablePointer<UInt32>
 
         init(_ reader: BitReader, out: UnsafeMutablePointer<UInt32>, count: Int) {
             base = reader.base
-            bitCount = reader.bitCount
             limit = reader.bitCount - 64
             position = reader.position
-            container = 0
+            state = 0
             self.out = out
             end = out + count
         }
 
+        /// The 64 bits from the position on, left-aligned (at least 57 real).
         @inline(__always)
-        mutating func reload() {
-            container = base.loadUnaligned(fromByteOffset: position &>> 3, as: UInt64.self).bigEndian &<< UInt64(position & 7)
+        func load() -> UInt64 {
+            base.loadUnaligned(fromByteOffset: position &>> 3, as: UInt64.self).bigEndian &<< UInt64(position & 7)
         }
 
-        /// Up to `perLoad` directly coded values from one 64-bit load at the position (no
-        /// branch on how many bits are left: the caller's budget keeps the load inside the
-        /// frame); false when a slot that is not a direct symbol stops it (the values before
-        /// it are taken).
-        @inline(__always)
-        mutating func step<K: TransformKernel>(_ table: UnsafeMutablePointer<UInt32>, codeShift: UInt64, perLoad: Int, stopMask: UInt32,
-                                               rawMask: UInt64, rawBits: Int, _: K.Type) -> Bool {
-            var bits = base.loadUnaligned(fromByteOffset: position &>> 3, as: UInt64.self).bigEndian &<< UInt64(position & 7)
-            for _ in 0..<perLoad {
-                let slot = table[Int(truncatingIfNeeded: bits &>> codeShift)]
-                if slot & stopMask != 0 { return false }
-                let used = Int(slot & 0x3F)
-                let raw = UInt32(truncatingIfNeeded: (bits &>> UInt64(64 &- used)) & rawMask)
-                out.pointee = K.placeSymbol(slot &>> 16, rawBits: rawBits) | K.placeRaw(raw)
-                out += 1
-                bits &<<= UInt64(slot)  // the shift count is the slot's low 6 bits
-                position &+= used
-            }
-            return true
-        }
-
-        /// Loads of `perLoad` values this frame can surely take: each reads at most
+        /// Steps of `perLoad` values this frame can surely take: each reads at most
         /// `perLoad x windowBits` bits and loads 64 bits at most `limit`.
         @inline(__always)
         func budget(perLoad: Int, windowBits: Int) -> Int {
@@ -71,9 +51,9 @@ struct InterleavedHuffmanFrames {
         }
     }
 
-    /// Decodes `frames` (words and value counts) with `coder`; per frame its values, or nil where
-    /// the frame must be decoded alone to learn what is wrong with it.
-    static func decode(_ frames: [(words: PaddedStream, valueCount: Int)], coder: HuffmanCoder) -> [[UInt32]?] {
+    /// Decodes `frames` (words and value counts) with a one-lane coder; per frame its values,
+    /// or nil where the frame must be decoded alone to learn what is wrong with it.
+    static func decode<C: InterleavedCoder>(_ frames: [(words: PaddedStream, valueCount: Int)], coder: C) -> [[UInt32]?] {
         switch coder.layout.transform {
         case .identity: decode(frames, coder: coder, IdentityKernel.self)
         case .split: decode(frames, coder: coder, SplitKernel.self)
@@ -81,7 +61,7 @@ struct InterleavedHuffmanFrames {
         }
     }
 
-    private static func decode<K: TransformKernel>(_ frames: [(words: PaddedStream, valueCount: Int)], coder: HuffmanCoder, _: K.Type) -> [[UInt32]?] {
+    private static func decode<C: InterleavedCoder, K: TransformKernel>(_ frames: [(words: PaddedStream, valueCount: Int)], coder: C, _: K.Type) -> [[UInt32]?] {
         var results: [[UInt32]?] = []
         var start = 0
         while start < frames.count {
@@ -93,134 +73,93 @@ struct InterleavedHuffmanFrames {
     }
 
     /// One frame on the one-frame path.
-    private static func decodeAlone<K: TransformKernel>(_ frame: (words: PaddedStream, valueCount: Int), coder: HuffmanCoder, _: K.Type) -> [UInt32]? {
+    private static func decodeAlone<C: InterleavedCoder, K: TransformKernel>(_ frame: (words: PaddedStream, valueCount: Int), coder: C, _: K.Type) -> [UInt32]? {
         var ok = false
         let values = [UInt32](unsafeUninitializedCapacity: frame.valueCount + 256) { buffer, initialized in
             initialized = 0
             guard let base = buffer.baseAddress else { return }
             frame.words.withReader { (reader: inout BitReader) in
-                ok = finish(&reader, coder: coder, out: base, done: 0, capacity: buffer.count, valueCount: frame.valueCount, K.self)
+                ok = finish(&reader, state: nil, coder: coder, out: base, done: 0, capacity: buffer.count, valueCount: frame.valueCount, K.self)
             }
             initialized = ok ? frame.valueCount : 0
         }
         return ok ? values : nil
     }
 
-    /// Finishes a frame from `reader`'s position on the one-frame path, `done` values already in
-    /// `out`; true when it holds exactly `valueCount` values and ends at its last word.
-    private static func finish<K: TransformKernel>(_ reader: inout BitReader, coder: HuffmanCoder, out: UnsafeMutablePointer<UInt32>, done: Int,
-                                                   capacity: Int, valueCount: Int, _: K.Type) -> Bool {
+    /// Finishes a frame from `reader`'s position on the one-frame path (tANS: in `state`, nil
+    /// at the frame's start), `done` values already in `out`; true when it holds exactly
+    /// `valueCount` values and ends at its last word.
+    private static func finish<C: InterleavedCoder, K: TransformKernel>(_ reader: inout BitReader, state: Int?, coder: C, out: UnsafeMutablePointer<UInt32>,
+                                                                       done: Int, capacity: Int, valueCount: Int, _: K.Type) -> Bool {
         var sink = ValueSink(borrowing: out, capacity: capacity)
         defer { sink.release() }
         sink.advance(by: done)
         do {
-            try coder.decodeSingle(&reader, into: &sink, limit: valueCount, K.self)
+            try coder.decodeRest(&reader, state: state, into: &sink, limit: valueCount, K.self)
         } catch {
             return false
         }
         return sink.isBorrowing && sink.count == valueCount && reader.position == reader.bitCount
     }
 
-    /// Four frames in one loop.
-    private static func decodeGroup<K: TransformKernel>(_ frames: [(words: PaddedStream, valueCount: Int)], coder: HuffmanCoder, _: K.Type) -> [[UInt32]?] {
-        // Each frame's values go straight into its array (room for the one-frame path's
-        // 256-value steps past the count).
-        func room(_ i: Int) -> [UInt32] { [UInt32](repeating: 0, count: frames[i].valueCount + 256) }
-        var out0 = room(0), out1 = room(1), out2 = room(2), out3 = room(3)
+    /// Four frames in one loop, each decoded straight into its array (uninitialized until
+    /// written, with room for the one-frame path's blocks past the count).
+    private static func decodeGroup<C: InterleavedCoder, K: TransformKernel>(_ frames: [(words: PaddedStream, valueCount: Int)], coder: C, _: K.Type) -> [[UInt32]?] {
         var ok = [Bool](repeating: false, count: frames.count)
-        withReaders(frames.map(\.words)) { readers in
-            out0.withUnsafeMutableBufferPointer { o0 in
-                out1.withUnsafeMutableBufferPointer { o1 in
-                    out2.withUnsafeMutableBufferPointer { o2 in
-                        out3.withUnsafeMutableBufferPointer { o3 in
-                            let bases = [o0, o1, o2, o3].compactMap(\.baseAddress)
-                            guard bases.count == width else { return }
-                            ok = run(&readers, outputs: bases, capacities: [o0.count, o1.count, o2.count, o3.count], counts: frames.map(\.valueCount),
-                                     coder: coder, K.self)
+        let counts = frames.map(\.valueCount)
+        var out1: [UInt32] = [], out2: [UInt32] = [], out3: [UInt32] = []
+        let out0 = [UInt32](unsafeUninitializedCapacity: counts[0] + 256) { b0, n0 in
+            out1 = [UInt32](unsafeUninitializedCapacity: counts[1] + 256) { b1, n1 in
+                out2 = [UInt32](unsafeUninitializedCapacity: counts[2] + 256) { b2, n2 in
+                    out3 = [UInt32](unsafeUninitializedCapacity: counts[3] + 256) { b3, n3 in
+                        (n0, n1, n2, n3) = (0, 0, 0, 0)
+                        let bases = [b0, b1, b2, b3].compactMap(\.baseAddress)
+                        guard bases.count == width else { return }
+                        withReaders(frames.map(\.words)) { readers in
+                            ok = run(&readers, outputs: bases, capacities: [b0.count, b1.count, b2.count, b3.count], counts: counts, coder: coder, K.self)
                         }
+                        n0 = ok[0] ? counts[0] : 0
+                        n1 = ok[1] ? counts[1] : 0
+                        n2 = ok[2] ? counts[2] : 0
+                        n3 = ok[3] ? counts[3] : 0
                     }
                 }
             }
         }
-        return zip([out0, out1, out2, out3], zip(ok, frames)).map { output, e in
-            guard e.0 else { return nil }
-            var values = output
-            values.removeLast(values.count - e.1.valueCount)
-            return values
-        }
+        return zip([out0, out1, out2, out3], ok).map { $1 ? $0 : nil }
     }
 
     /// The interleaved loop over four readers, then each frame's end on the one-frame path.
-    private static func run<K: TransformKernel>(_ readers: inout [BitReader], outputs: [UnsafeMutablePointer<UInt32>], capacities: [Int], counts: [Int],
-                                                coder: HuffmanCoder, _: K.Type) -> [Bool] {
-        let layout = coder.layout
-        let bits = coder.code.maxLength, rawBits = layout.rawBits, symbolBits = layout.symbolBits
-        let windowBits = bits + rawBits
-        guard windowBits <= 57 else {
-            return (0..<readers.count).map { finish(&readers[$0], coder: coder, out: outputs[$0], done: 0, capacity: capacities[$0],
-                                                    valueCount: counts[$0], K.self) }
-        }
-        let rawMask: UInt64 = rawBits == 0 ? 0 : (1 << UInt64(rawBits)) - 1
-        let table = coder.decodeTable.pointer
-        let codeShift = UInt64(64 - bits)
-        let stopMask = HuffmanCoder.escapeFlag | HuffmanCoder.endFlag | HuffmanCoder.invalidFlag
-        func cursor(_ i: Int) -> Cursor { Cursor(readers[i], out: outputs[i], count: counts[i]) }
-        var c0 = cursor(0), c1 = cursor(1), c2 = cursor(2), c3 = cursor(3)
-        /// An ESC entry in place (true), or false when the frame leaves the loop.
-        func escape(_ c: inout Cursor) -> Bool {
-            guard c.position <= c.limit, c.out != c.end else { return false }
-            c.reload()
-            let slot = table[Int(truncatingIfNeeded: c.container &>> codeShift)]
-            guard slot & (HuffmanCoder.endFlag | HuffmanCoder.invalidFlag) == 0, slot & HuffmanCoder.escapeFlag != 0 else { return false }
-            let length = Int((slot &>> 6) & 0x1F)
-            // ESC's code, the literal and the raw bits: at most 16 + 32 bits, inside the 57 loaded.
-            let fields = c.container &<< UInt64(length)
-            let literal = symbolBits == 0 ? 0 : UInt32(truncatingIfNeeded: fields &>> UInt64(64 - symbolBits))
-            let raw = UInt32(truncatingIfNeeded: (fields &<< UInt64(symbolBits)) &>> UInt64(64 - max(1, rawBits))) & UInt32(truncatingIfNeeded: rawMask)
-            c.out.pointee = layout.value(symbol: literal, raw: 0) | K.placeRaw(raw)
-            c.out += 1
-            c.position &+= length &+ symbolBits &+ rawBits
-            return true
-        }
-        // Values per 64-bit load: as many whole entries as 57 bits surely hold.
-        let perLoad = max(1, 57 / windowBits)
-        var live = true
+    private static func run<C: InterleavedCoder, K: TransformKernel>(_ readers: inout [BitReader], outputs: [UnsafeMutablePointer<UInt32>], capacities: [Int],
+                                                                    counts: [Int], coder: C, _: K.Type) -> [Bool] {
+        let windowBits = coder.windowBits
+        let context = coder.stepContext()
+        var c0 = Cursor(readers[0], out: outputs[0], count: counts[0]), c1 = Cursor(readers[1], out: outputs[1], count: counts[1])
+        var c2 = Cursor(readers[2], out: outputs[2], count: counts[2]), c3 = Cursor(readers[3], out: outputs[3], count: counts[3])
+        // The loop runs when every frame has begun (tANS: its first state read) and entries fit a load.
+        var live = windowBits <= 57 && coder.begin(&c0) && coder.begin(&c1) && coder.begin(&c2) && coder.begin(&c3)
+        let begun = live
+        // Values per step: as many whole entries as 57 bits surely hold.
+        let perLoad = max(1, 57 / max(1, windowBits))
         while live {
-            // Steps of the four frames in turn, as many as each can surely take.
             let budget = min(c0.budget(perLoad: perLoad, windowBits: windowBits), c1.budget(perLoad: perLoad, windowBits: windowBits),
                              c2.budget(perLoad: perLoad, windowBits: windowBits), c3.budget(perLoad: perLoad, windowBits: windowBits))
             guard budget > 0 else { break }
             var done = 0
-            while done < budget
-                && c0.step(table, codeShift: codeShift, perLoad: perLoad, stopMask: stopMask, rawMask: rawMask, rawBits: rawBits, K.self)
-                && c1.step(table, codeShift: codeShift, perLoad: perLoad, stopMask: stopMask, rawMask: rawMask, rawBits: rawBits, K.self)
-                && c2.step(table, codeShift: codeShift, perLoad: perLoad, stopMask: stopMask, rawMask: rawMask, rawBits: rawBits, K.self)
-                && c3.step(table, codeShift: codeShift, perLoad: perLoad, stopMask: stopMask, rawMask: rawMask, rawBits: rawBits, K.self) { done += 1 }
+            while done < budget && coder.step(&c0, context, perLoad: perLoad, K.self) && coder.step(&c1, context, perLoad: perLoad, K.self)
+                && coder.step(&c2, context, perLoad: perLoad, K.self) && coder.step(&c3, context, perLoad: perLoad, K.self) { done += 1 }
             if done == budget { continue }
-            // One met a slot that is not a direct symbol: an ESC goes on in place; anything else
+            // One met a slot that is no direct symbol: an ESC goes on in place; anything else
             // ends the loop. (Each step stops before such a slot, so every frame is whole.)
-            for i in 0..<4 {
-                switch i {
-                case 0: live = live && (stepsOn(c0) || escape(&c0))
-                case 1: live = live && (stepsOn(c1) || escape(&c1))
-                case 2: live = live && (stepsOn(c2) || escape(&c2))
-                default: live = live && (stepsOn(c3) || escape(&c3))
-                }
-            }
+            live = (coder.stepsOn(c0) || coder.escape(&c0, K.self)) && (coder.stepsOn(c1) || coder.escape(&c1, K.self))
+                && (coder.stepsOn(c2) || coder.escape(&c2, K.self)) && (coder.stepsOn(c3) || coder.escape(&c3, K.self))
         }
+        // (A group that could not begin finishes every frame from its start.)
         let cursors = [c0, c1, c2, c3]
-        return (0..<4).map { i in
-            readers[i].position = cursors[i].position
-            return finish(&readers[i], coder: coder, out: outputs[i], done: cursors[i].out - outputs[i],
+        return (0..<width).map { i in
+            if begun { readers[i].position = cursors[i].position }
+            return finish(&readers[i], state: begun ? cursors[i].state : nil, coder: coder, out: outputs[i], done: begun ? cursors[i].out - outputs[i] : 0,
                           capacity: capacities[i], valueCount: counts[i], K.self)
-        }
-
-        /// Whether the cursor's next entry is a direct symbol with bits to spare (it need not
-        /// leave the loop).
-        func stepsOn(_ c: Cursor) -> Bool {
-            guard c.position <= c.limit, c.out != c.end else { return false }
-            let bits = c.base.loadUnaligned(fromByteOffset: c.position &>> 3, as: UInt64.self).bigEndian &<< UInt64(c.position & 7)
-            return table[Int(truncatingIfNeeded: bits &>> codeShift)] & stopMask == 0
         }
     }
 
@@ -235,5 +174,157 @@ struct InterleavedHuffmanFrames {
             streams[i].withReader { (reader: inout BitReader) in nest(i + 1, readers + [reader]) }
         }
         nest(0, [])
+    }
+}
+
+/// What a one-lane coder gives the four-frame loop (`InterleavedFrames`).
+protocol InterleavedCoder {
+    var layout: ValueLayout { get }
+    /// The most bits one direct entry reads (its code or state bits and raw bits).
+    var windowBits: Int { get }
+    /// Starts a frame at its first bit (tANS: reads its first state); false when the frame is too short to.
+    func begin(_ c: inout InterleavedFrames.Cursor) -> Bool
+    /// What `step` reads, worked out once per group (table addresses, masks).
+    associatedtype StepContext
+    func stepContext() -> StepContext
+    /// Up to `perLoad` directly coded values from one load; false when an entry that is no
+    /// direct symbol stops it (the values before it are taken, the cursor is before it).
+    func step<K: TransformKernel>(_ c: inout InterleavedFrames.Cursor, _ context: StepContext, perLoad: Int, _: K.Type) -> Bool
+    /// Whether the next entry is a direct symbol with bits to spare.
+    func stepsOn(_ c: InterleavedFrames.Cursor) -> Bool
+    /// Takes an ESC entry in place (true), or false when the next entry is not one or the
+    /// frame is near its end.
+    func escape<K: TransformKernel>(_ c: inout InterleavedFrames.Cursor, _: K.Type) -> Bool
+    /// Decodes the rest of the frame from the reader's position (tANS: in `state`; nil: the
+    /// frame's start) on the one-frame path.
+    func decodeRest<K: TransformKernel>(_ reader: inout BitReader, state: Int?, into sink: inout ValueSink, limit: Int, _: K.Type) throws(FrameDecodeError)
+}
+
+extension HuffmanCoder: InterleavedCoder {
+    var windowBits: Int { code.maxLength + layout.rawBits }
+
+    func begin(_ c: inout InterleavedFrames.Cursor) -> Bool { true }
+
+    struct StepContext {
+        let table: UnsafeMutablePointer<UInt32>
+        let codeShift: UInt64
+        let rawBits: Int
+        let rawMask: UInt64
+    }
+
+    func stepContext() -> StepContext {
+        StepContext(table: decodeTable.pointer, codeShift: UInt64(64 - code.maxLength), rawBits: layout.rawBits,
+                    rawMask: layout.rawBits == 0 ? 0 : (1 << UInt64(layout.rawBits)) - 1)
+    }
+
+    @inline(__always)
+    func step<K: TransformKernel>(_ c: inout InterleavedFrames.Cursor, _ context: StepContext, perLoad: Int, _: K.Type) -> Bool {
+        let (table, codeShift, rawBits, rawMask) = (context.table, context.codeShift, context.rawBits, context.rawMask)
+        let stopMask = Self.escapeFlag | Self.endFlag | Self.invalidFlag
+        var bits = c.load()
+        for _ in 0..<perLoad {
+            let slot = table[Int(truncatingIfNeeded: bits &>> codeShift)]
+            if slot & stopMask != 0 { return false }
+            let used = Int(slot & 0x3F)
+            let raw = UInt32(truncatingIfNeeded: (bits &>> UInt64(64 &- used)) & rawMask)
+            c.out.pointee = K.placeSymbol(slot &>> 16, rawBits: rawBits) | K.placeRaw(raw)
+            c.out += 1
+            bits &<<= UInt64(slot)  // the shift count is the slot's low 6 bits
+            c.position &+= used
+        }
+        return true
+    }
+
+    func stepsOn(_ c: InterleavedFrames.Cursor) -> Bool {
+        guard c.position <= c.limit, c.out != c.end else { return false }
+        let slot = decodeTable[Int(truncatingIfNeeded: c.load() &>> UInt64(64 - code.maxLength))]
+        return slot & (Self.escapeFlag | Self.endFlag | Self.invalidFlag) == 0
+    }
+
+    func escape<K: TransformKernel>(_ c: inout InterleavedFrames.Cursor, _: K.Type) -> Bool {
+        guard c.position <= c.limit, c.out != c.end else { return false }
+        let bits = c.load()
+        let slot = decodeTable[Int(truncatingIfNeeded: bits &>> UInt64(64 - code.maxLength))]
+        guard slot & (Self.endFlag | Self.invalidFlag) == 0, slot & Self.escapeFlag != 0 else { return false }
+        let length = Int((slot &>> 6) & 0x1F), symbolBits = layout.symbolBits, rawBits = layout.rawBits
+        // ESC's code, the literal and the raw bits: at most 16 + 32 bits, inside the 57 loaded.
+        let fields = bits &<< UInt64(length)
+        let literal = symbolBits == 0 ? 0 : UInt32(truncatingIfNeeded: fields &>> UInt64(64 - symbolBits))
+        let raw = rawBits == 0 ? 0 : UInt32(truncatingIfNeeded: (fields &<< UInt64(symbolBits)) &>> UInt64(64 - rawBits))
+        c.out.pointee = layout.value(symbol: literal, raw: 0) | K.placeRaw(raw)
+        c.out += 1
+        c.position &+= length &+ symbolBits &+ rawBits
+        return true
+    }
+
+    func decodeRest<K: TransformKernel>(_ reader: inout BitReader, state: Int?, into sink: inout ValueSink, limit: Int, _: K.Type) throws(FrameDecodeError) {
+        try decodeSingle(&reader, into: &sink, limit: limit, K.self)
+    }
+}
+
+extension TANSCoder: InterleavedCoder {
+    var windowBits: Int { tables.tableLog + layout.rawBits }
+
+    func begin(_ c: inout InterleavedFrames.Cursor) -> Bool {
+        guard c.position <= c.limit else { return false }
+        c.state = Int(truncatingIfNeeded: c.load() &>> UInt64(64 - tables.tableLog))
+        c.position &+= tables.tableLog
+        return true
+    }
+
+    struct StepContext {
+        let fast: UnsafeMutablePointer<UInt64>
+        let values: UnsafeMutablePointer<UInt32>
+        let rawMask: UInt64
+    }
+
+    func stepContext() -> StepContext {
+        StepContext(fast: fastTable.pointer, values: entryValue.pointer, rawMask: layout.rawBits == 0 ? 0 : (1 << UInt64(layout.rawBits)) - 1)
+    }
+
+    @inline(__always)
+    func step<K: TransformKernel>(_ c: inout InterleavedFrames.Cursor, _ context: StepContext, perLoad: Int, _: K.Type) -> Bool {
+        let (fast, values, rawMask) = (context.fast, context.values, context.rawMask)
+        var bits = c.load()
+        for _ in 0..<perLoad {
+            let slot = fast[c.state]
+            if slot >= 1 << 48 { return false }
+            let used = Int((slot &>> 24) & 0xFF)
+            // The top nb bits are the state bits.
+            let stateBits = Int(truncatingIfNeeded: (bits &>> 1) &>> slot)
+            c.state = Int((slot &>> 8) & 0xFFFF) &+ stateBits
+            let raw = UInt32(truncatingIfNeeded: (bits &>> UInt64(64 &- used)) & rawMask)
+            c.out.pointee = values[Int((slot &>> 32) & 0x1FFF)] | K.placeRaw(raw)
+            c.out += 1
+            bits &<<= UInt64(used)
+            c.position &+= used
+        }
+        return true
+    }
+
+    func stepsOn(_ c: InterleavedFrames.Cursor) -> Bool {
+        c.position <= c.limit && c.out != c.end && fastTable[c.state] < 1 << 48
+    }
+
+    func escape<K: TransformKernel>(_ c: inout InterleavedFrames.Cursor, _: K.Type) -> Bool {
+        guard c.position <= c.limit, c.out != c.end else { return false }
+        let slot = fastTable[c.state]
+        guard Int((slot &>> 32) & 0x1FFF) == escape else { return false }
+        // The state bits, the literal and the raw bits: at most 15 + 32 bits, inside the 57 loaded.
+        let bits = c.load()
+        let nb = 63 - Int(slot & 0x3F), symbolBits = layout.symbolBits, rawBits = layout.rawBits
+        let stateBits = nb == 0 ? 0 : Int(truncatingIfNeeded: bits &>> UInt64(64 - nb))
+        c.state = Int((slot &>> 8) & 0xFFFF) &+ stateBits
+        let fields = bits &<< UInt64(nb)
+        let literal = symbolBits == 0 ? 0 : UInt32(truncatingIfNeeded: fields &>> UInt64(64 - symbolBits))
+        let raw = rawBits == 0 ? 0 : UInt32(truncatingIfNeeded: (fields &<< UInt64(symbolBits)) &>> UInt64(64 - rawBits))
+        c.out.pointee = layout.value(symbol: literal, raw: 0) | K.placeRaw(raw)
+        c.out += 1
+        c.position &+= nb &+ symbolBits &+ rawBits
+        return true
+    }
+
+    func decodeRest<K: TransformKernel>(_ reader: inout BitReader, state: Int?, into sink: inout ValueSink, limit: Int, _: K.Type) throws(FrameDecodeError) {
+        try decodeSingle(&reader, into: &sink, limit: limit, from: state, K.self)
     }
 }

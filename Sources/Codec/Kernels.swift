@@ -30,7 +30,9 @@ enum SplitKernel: TransformKernel {
 enum BF16Kernel: TransformKernel {
     @inline(__always) static func symbol(_ value: UInt32, rawBits: Int) -> UInt32 { (value &>> 7) & 0xFF }
     @inline(__always) static func raw(_ value: UInt32, rawBits: Int) -> UInt32 { ((value &>> 15) &<< 7) | (value & 0x7F) }
-    @inline(__always) static func placeRaw(_ raw: UInt32) -> UInt32 { (raw & 0x7F) | ((raw & 0x80) &<< 8) }
+    /// The sign (raw bit 7) to bit 15, the mantissa (raw bits 0-6) in place: `raw` (8 bits)
+    /// copied 8 bits up beside itself, then masked (two operations).
+    @inline(__always) static func placeRaw(_ raw: UInt32) -> UInt32 { (raw &* 0x101) & 0x807F }
     @inline(__always) static func placeSymbol(_ symbol: UInt32, rawBits: Int) -> UInt32 { symbol &<< 7 }
 }
 

@@ -158,13 +158,18 @@ public struct StreamCodec: Sendable {
     }
 
     /// Decodes frames stored with their word and value counts (as `decodeStoredFrame` each),
-    /// several at a time where the coder can (one-lane Huffman: four frames in one loop,
-    /// `InterleavedHuffmanFrames`); per frame its values or its error.
+    /// several at a time where the coder can (one lane: four frames in one loop,
+    /// `InterleavedFrames`); per frame its values or its error.
     public func decodeStoredFrames(_ frames: [(words: PaddedStream, valueCount: Int)]) -> [Result<[UInt32], StoredFrameError>] {
-        guard case .huffman(let huffman) = coder, huffman.lanes == 1, frames.count >= InterleavedHuffmanFrames.width else {
+        let decoded: [[UInt32]?]
+        switch coder {
+        case .huffman(let huffman) where huffman.lanes == 1 && frames.count >= InterleavedFrames.width:
+            decoded = InterleavedFrames.decode(frames, coder: huffman)
+        case .tans(let tans) where tans.lanes == 1 && frames.count >= InterleavedFrames.width:
+            decoded = InterleavedFrames.decode(frames, coder: tans)
+        default:
             return frames.map { frame in Result { () throws(StoredFrameError) -> [UInt32] in try decodeStoredFrame(frame.words, valueCount: frame.valueCount) } }
         }
-        let decoded = InterleavedHuffmanFrames.decode(frames, coder: huffman)
         return zip(frames, decoded).map { frame, values in
             // A frame the loop could not finish is decoded alone, which names its problem.
             values.map { .success($0) } ?? Result { () throws(StoredFrameError) -> [UInt32] in try decodeStoredFrame(frame.words, valueCount: frame.valueCount) }

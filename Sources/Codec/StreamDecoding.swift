@@ -80,10 +80,10 @@ public enum StreamFileDecoder {
                     break
                 }
             }
-            // Groups of frames per work item: a one-lane Huffman codec decodes a group's frames
+            // Groups of frames per work item: a one-lane codec decodes a group's frames
             // in one loop (`StreamCodec.decodeStoredFrames`).
             let frames = batch
-            let group = InterleavedHuffmanFrames.width
+            let group = InterleavedFrames.width
             let groups = (frames.count + group - 1) / group
             let results = ParallelBatch.map(count: groups, threads: threads) { (g: Int) -> [Result<T, StreamFileError>] in
                 decodeGroup(frames[(g * group)..<min(frames.count, (g + 1) * group)], codec: codec, convert: convert)

@@ -277,10 +277,22 @@ public struct TANSCoder: Sendable, FrameDecoding {
 
     /// Decodes one version-1 (one-lane) frame; see `FrameDecoding.decodeFrame`.
     func decodeSingle<K: TransformKernel>(_ reader: inout BitReader, into sink: inout ValueSink, limit valueLimit: Int, _: K.Type) throws(FrameDecodeError) {
+        try decodeSingle(&reader, into: &sink, limit: valueLimit, from: nil, K.self)
+    }
+
+    /// Decodes the rest of a one-lane frame from the reader's position in `startState` (nil:
+    /// at the frame's start, its first state still to read).
+    func decodeSingle<K: TransformKernel>(_ reader: inout BitReader, into sink: inout ValueSink, limit valueLimit: Int, from startState: Int?,
+                                          _: K.Type) throws(FrameDecodeError) {
         let frameStart = reader.position
         let tableLog = tables.tableLog
-        guard reader.remaining >= tableLog else { throw .truncated(bit: frameStart) }
-        var state = Int(reader.read(tableLog))
+        var state: Int
+        if let startState {
+            state = startState
+        } else {
+            guard reader.remaining >= tableLog else { throw .truncated(bit: frameStart) }
+            state = Int(reader.read(tableLog))
+        }
         let symbolBits = layout.symbolBits
         let rawBits = layout.rawBits
         let rawMask: UInt64 = rawBits == 0 ? 0 : (1 << UInt64(rawBits)) - 1

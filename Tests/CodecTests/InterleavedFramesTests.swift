@@ -3,10 +3,10 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Stored frames of one-lane Huffman streams decoded four at a time (`decodeStoredFrames`):
+/// Stored frames of one-lane streams of both coders decoded four at a time (`decodeStoredFrames`):
 /// every frame's values are the encoder's input, and a damaged frame fails with exactly the
 /// error the one-frame path names, the others decoding as before.
-@Suite("Stored frames decoded four at a time (one-lane Huffman)")
+@Suite("Stored frames decoded four at a time (one lane, Huffman and tANS)")
 struct InterleavedFramesTests {
     /// Frames of `sizes` values of `book`, encoded by the reference coder: (words, values) each.
     static func frames(_ book: Codebook, sizes: [Int], random: inout RandomCodebooks) throws -> [(words: PaddedStream, values: [UInt32])] {
@@ -18,12 +18,13 @@ struct InterleavedFramesTests {
         }
     }
 
-    @Test("random codebooks of every transform (escapes, incomplete codes, long raw fields), frames of 0 to 3,000 values in groups of 4 and a tail (a planted error in the loop's value or ESC step fails it): each frame's values are its input")
-    func randomBooks() throws {
-        var random = RandomCodebooks(seed: 71)
+    @Test("random codebooks of every transform (escapes, incomplete codes, long raw fields), frames of 0 to 3,000 values in groups of 4 and a tail (a planted error in the loop's value or ESC step fails it): each frame's values are its input",
+          arguments: ["huffman", "tans"])
+    func randomBooks(coder: String) throws {
+        var random = RandomCodebooks(seed: coder == "tans" ? 171 : 71)
         var checked = 0
         for trial in 0..<60 {
-            let book = random.codebook(coder: "huffman", name: "b\(trial)")
+            let book = random.codebook(coder: coder, name: "b\(trial)")
             // Mostly long frames (the four-frame loop runs while all four have 64 bits left);
             // every third trial with short and empty ones among them.
             let sizes = (0..<(4 + trial % 7)).map { f in trial % 3 == 0 ? [0, 1, 3, 40, 700, 3000][(f + trial) % 6] : [700, 3000, 1500, 2200][(f + trial) % 4] }
@@ -38,12 +39,13 @@ struct InterleavedFramesTests {
         #expect(checked > 300)
     }
 
-    @Test("a frame with a flipped bit or the wrong value count fails as on the one-frame path; the frames beside it decode")
-    func damagedFrames() throws {
-        var random = RandomCodebooks(seed: 72)
+    @Test("a frame with a flipped bit or the wrong value count fails as on the one-frame path; the frames beside it decode",
+          arguments: ["huffman", "tans"])
+    func damagedFrames(coder: String) throws {
+        var random = RandomCodebooks(seed: coder == "tans" ? 172 : 72)
         var compared = 0
         for trial in 0..<40 {
-            let book = random.codebook(coder: "huffman", name: "d\(trial)")
+            let book = random.codebook(coder: coder, name: "d\(trial)")
             let codec = StreamCodec(codebook: book)
             let frames = try Self.frames(book, sizes: [500, 800, 2000, 1200, 900], random: &random)
             let victim = trial % frames.count
