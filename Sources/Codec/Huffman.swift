@@ -45,6 +45,11 @@ public struct HuffmanCoder: Sendable, FrameDecoding {
     /// shift by the slot itself consumes a value); code length (bits 6-10, 0: no code starts
     /// so), ESC (bit 11), EOF (bit 12), no code (bit 13), the entry (bits 16-28).
     let decodeTable: FixedTable<UInt32>
+    /// For values of at most `valueTableBits` bits (one lane): per value, everything it writes
+    /// (its symbol's field, then its raw bits) in bits 6-63 and how many bits in 0-5, so a value
+    /// costs one load and one write.
+    let valueTable: FixedTable<UInt64>?
+    static let valueTableBits = 16
     let escape: Int
     let endOfFrame: Int
 
@@ -91,6 +96,17 @@ public struct HuffmanCoder: Sendable, FrameDecoding {
             for i in first..<(first + (1 << (bits - length))) { table[i] = slot }
         }
         decodeTable = FixedTable(table)
+        if layout.valueBits <= Self.valueTableBits && self.lanes == 1 {
+            let rawBits = layout.rawBits
+            valueTable = FixedTable((0..<(1 << layout.valueBits)).map { v -> UInt64 in
+                let s = Int(layout.symbol(of: UInt32(v)))
+                let raw = UInt64(layout.raw(of: UInt32(v)))
+                let count = Int(fieldBits[s]) + rawBits
+                return (UInt64(field[s]) << UInt64(rawBits) | raw) << 6 | UInt64(count)
+            })
+        } else {
+            valueTable = nil
+        }
     }
 
     /// Appends one frame: the values, EOF, zero padding to 32 bits. The values must fit the
@@ -107,6 +123,19 @@ public struct HuffmanCoder: Sendable, FrameDecoding {
     }
 
     private func encodeFrame<K: TransformKernel>(_ values: ArraySlice<UInt32>, into writer: BitWriter, _: K.Type) {
+        if let valueTable {
+            // One load per value: its bits and their count (at most 16 + 16 bits).
+            let table = valueTable.pointer
+            writer.withLocalWriter(maxBits: values.count * 32) { out in
+                for v in values {
+                    let e = table[Int(truncatingIfNeeded: v)]
+                    out.write64(e &>> 6, bits: Int(truncatingIfNeeded: e & 0x3F))
+                }
+            }
+            writer.write(code.codes[endOfFrame], bits: code.lengths[endOfFrame])
+            writer.padToWord()
+            return
+        }
         let rawBits = layout.rawBits
         let field = symbolField.pointer
         let fieldBits = symbolFieldBits.pointer
