@@ -91,6 +91,12 @@ public struct TANSCoder: Sendable, FrameDecoding {
     let states: FixedTable<UInt16>
     /// Per symbol: whether it has a count (else it is escaped).
     let hasCount: FixedTable<Bool>
+    /// Per entry with a count: deltaBits (bits 0-31) and deltaState (32-63), one load.
+    let deltas: FixedTable<UInt64>
+    /// For values of at most 16 bits: per value, the bits it adds after its state bits (raw
+    /// bits, or ESC's literal and raw bits) in bits 19-63, its entry (a symbol or ESC) in 6-18
+    /// and how many bits it adds in 0-5, so a value costs one load before its step.
+    let valueSteps: FixedTable<UInt64>?
     let escape: Int
     let endOfFrame: Int
 
@@ -122,6 +128,17 @@ public struct TANSCoder: Sendable, FrameDecoding {
         deltaState = FixedTable(dState)
         states = FixedTable(t.statesByEntry.map { UInt16(t.tableSize) + $0 })
         hasCount = FixedTable(counts.map { $0 > 0 })
+        deltas = FixedTable(zip(dBits, dState).map { UInt64(UInt32(bitPattern: $0)) | UInt64(UInt32(bitPattern: $1)) << 32 })
+        if layout.valueBits <= 16 {
+            let (symbolBits, rawBits, escape) = (layout.symbolBits, layout.rawBits, layout.symbolCount)
+            valueSteps = FixedTable((0..<(1 << layout.valueBits)).map { v -> UInt64 in
+                let s = Int(layout.symbol(of: UInt32(v))), raw = UInt64(layout.raw(of: UInt32(v)))
+                return counts[s] > 0 ? raw << 19 | UInt64(s) << 6 | UInt64(rawBits)
+                    : (UInt64(s) << UInt64(rawBits) | raw) << 19 | UInt64(escape) << 6 | UInt64(symbolBits + rawBits)
+            })
+        } else {
+            valueSteps = nil
+        }
     }
 
     /// Appends frame `first`, then frame `second` if given, and returns the writer's bit count
@@ -147,6 +164,40 @@ public struct TANSCoder: Sendable, FrameDecoding {
     }
 
     private func encodePair<K: TransformKernel>(_ first: ArraySlice<UInt32>, _ second: ArraySlice<UInt32>?, into writer: BitWriter, _: K.Type) -> Int {
+        if let valueSteps, writer.bitCount % 32 == 0 {
+            // Values of up to 16 bits: one backward pass per frame, both frames in turn.
+            let table = valueSteps.pointer
+            var a = TANSReverseFrame(coder: self, values: first.count)
+            var b = TANSReverseFrame(coder: self, values: second?.count ?? 0)
+            defer {
+                a.release()
+                b.release()
+            }
+            a.addEnd(endOfFrame)
+            var ia = first.endIndex
+            if let second {
+                b.addEnd(endOfFrame)
+                var ib = second.endIndex
+                while ia > first.startIndex && ib > second.startIndex {
+                    ia &-= 1
+                    ib &-= 1
+                    a.add(step: table[Int(truncatingIfNeeded: first[ia])])
+                    b.add(step: table[Int(truncatingIfNeeded: second[ib])])
+                }
+                while ib > second.startIndex {
+                    ib &-= 1
+                    b.add(step: table[Int(truncatingIfNeeded: second[ib])])
+                }
+            }
+            while ia > first.startIndex {
+                ia &-= 1
+                a.add(step: table[Int(truncatingIfNeeded: first[ia])])
+            }
+            a.finish(into: writer)
+            let firstEnd = writer.bitCount
+            if second != nil { b.finish(into: writer) }
+            return firstEnd
+        }
         var a = ChunkBuilder<K>(coder: self, capacity: first.count + 1)
         var b = ChunkBuilder<K>(coder: self, capacity: (second?.count ?? 0) + 1)
         defer {
