@@ -209,29 +209,35 @@ extension HuffmanCoder: InterleavedCoder {
         let table: UnsafeMutablePointer<UInt32>
         let codeShift: UInt64
         let rawBits: Int
-        let rawMask: UInt64
     }
 
-    func stepContext() -> StepContext {
-        StepContext(table: decodeTable.pointer, codeShift: UInt64(64 - code.maxLength), rawBits: layout.rawBits,
-                    rawMask: layout.rawBits == 0 ? 0 : (1 << UInt64(layout.rawBits)) - 1)
-    }
+    func stepContext() -> StepContext { StepContext(table: decodeTable.pointer, codeShift: UInt64(64 - code.maxLength), rawBits: layout.rawBits) }
 
     @inline(__always)
     func step<K: TransformKernel>(_ c: inout InterleavedFrames.Cursor, _ context: StepContext, perLoad: Int, _: K.Type) -> Bool {
-        let (table, codeShift, rawBits, rawMask) = (context.table, context.codeShift, context.rawBits, context.rawMask)
-        let stopMask = Self.escapeFlag | Self.endFlag | Self.invalidFlag
         var bits = c.load()
-        for _ in 0..<perLoad {
-            let slot = table[Int(truncatingIfNeeded: bits &>> codeShift)]
-            if slot & stopMask != 0 { return false }
-            let used = Int(slot & 0x3F)
-            let raw = UInt32(truncatingIfNeeded: (bits &>> UInt64(64 &- used)) & rawMask)
-            c.out.pointee = K.placeSymbol(slot &>> 16, rawBits: rawBits) | K.placeRaw(raw)
-            c.out += 1
-            bits &<<= UInt64(slot)  // the shift count is the slot's low 6 bits
-            c.position &+= used
+        // Two values a load (the common case, spelled out), else a loop.
+        if perLoad == 2 {
+            return value(&c, &bits, context, K.self) && value(&c, &bits, context, K.self)
         }
+        for _ in 0..<perLoad where !value(&c, &bits, context, K.self) { return false }
+        return true
+    }
+
+    /// One directly coded value from `bits` (the stream at the cursor, left-aligned), or false
+    /// at a slot that is none.
+    @inline(__always)
+    private func value<K: TransformKernel>(_ c: inout InterleavedFrames.Cursor, _ bits: inout UInt64, _ context: StepContext, _: K.Type) -> Bool {
+        let rawBits = K.rawBits(context.rawBits)
+        let rawMask: UInt64 = rawBits == 0 ? 0 : (1 &<< UInt64(rawBits)) &- 1
+        let slot = context.table[Int(truncatingIfNeeded: bits &>> context.codeShift)]
+        if slot & (Self.escapeFlag | Self.endFlag | Self.invalidFlag) != 0 { return false }
+        let used = Int(slot & 0x3F)
+        let raw = UInt32(truncatingIfNeeded: (bits &>> UInt64(64 &- used)) & rawMask)
+        c.out.pointee = K.placeSymbol(slot &>> 16, rawBits: rawBits) | K.placeRaw(raw)
+        c.out += 1
+        bits &<<= UInt64(slot)  // the shift count is the slot's low 6 bits
+        c.position &+= used
         return true
     }
 
@@ -275,30 +281,40 @@ extension TANSCoder: InterleavedCoder {
     struct StepContext {
         let fast: UnsafeMutablePointer<UInt64>
         let values: UnsafeMutablePointer<UInt32>
-        let rawMask: UInt64
     }
 
-    func stepContext() -> StepContext {
-        StepContext(fast: fastTable.pointer, values: entryValue.pointer, rawMask: layout.rawBits == 0 ? 0 : (1 << UInt64(layout.rawBits)) - 1)
-    }
+    func stepContext() -> StepContext { StepContext(fast: fastTable.pointer, values: entryValue.pointer) }
 
     @inline(__always)
     func step<K: TransformKernel>(_ c: inout InterleavedFrames.Cursor, _ context: StepContext, perLoad: Int, _: K.Type) -> Bool {
-        let (fast, values, rawMask) = (context.fast, context.values, context.rawMask)
         var bits = c.load()
-        for _ in 0..<perLoad {
-            let slot = fast[c.state]
-            if slot >= 1 << 48 { return false }
-            let used = Int((slot &>> 24) & 0xFF)
-            // The top nb bits are the state bits.
-            let stateBits = Int(truncatingIfNeeded: (bits &>> 1) &>> slot)
-            c.state = Int((slot &>> 8) & 0xFFFF) &+ stateBits
-            let raw = UInt32(truncatingIfNeeded: (bits &>> UInt64(64 &- used)) & rawMask)
-            c.out.pointee = values[Int((slot &>> 32) & 0x1FFF)] | K.placeRaw(raw)
-            c.out += 1
-            bits &<<= UInt64(used)
-            c.position &+= used
+        // Two or three values a load (the common cases, spelled out), else a loop.
+        switch perLoad {
+        case 2: return value(&c, &bits, context, K.self) && value(&c, &bits, context, K.self)
+        case 3: return value(&c, &bits, context, K.self) && value(&c, &bits, context, K.self) && value(&c, &bits, context, K.self)
+        default:
+            for _ in 0..<perLoad where !value(&c, &bits, context, K.self) { return false }
+            return true
         }
+    }
+
+    /// One directly coded value from `bits` (the stream at the cursor, left-aligned), or false
+    /// at ESC or EOF.
+    @inline(__always)
+    private func value<K: TransformKernel>(_ c: inout InterleavedFrames.Cursor, _ bits: inout UInt64, _ context: StepContext, _: K.Type) -> Bool {
+        let rawBits = K.rawBits(layout.rawBits)
+        let rawMask: UInt64 = rawBits == 0 ? 0 : (1 &<< UInt64(rawBits)) &- 1
+        let slot = context.fast[c.state]
+        if slot >= 1 << 48 { return false }
+        let used = Int((slot &>> 24) & 0xFF)
+        // The top nb bits are the state bits.
+        let stateBits = Int(truncatingIfNeeded: (bits &>> 1) &>> slot)
+        c.state = Int((slot &>> 8) & 0xFFFF) &+ stateBits
+        let raw = UInt32(truncatingIfNeeded: (bits &>> UInt64(64 &- used)) & rawMask)
+        c.out.pointee = context.values[Int((slot &>> 32) & 0x1FFF)] | K.placeRaw(raw)
+        c.out += 1
+        bits &<<= UInt64(used)
+        c.position &+= used
         return true
     }
 

@@ -9,6 +9,12 @@ protocol TransformKernel {
     static func placeRaw(_ raw: UInt32) -> UInt32
     /// Where the symbol's bits land in the value.
     static func placeSymbol(_ symbol: UInt32, rawBits: Int) -> UInt32
+    /// The layout's raw bits, as a constant where the transform fixes them (else `rawBits`).
+    static func rawBits(_ rawBits: Int) -> Int
+}
+
+extension TransformKernel {
+    @inline(__always) static func rawBits(_ rawBits: Int) -> Int { rawBits }
 }
 
 enum IdentityKernel: TransformKernel {
@@ -28,6 +34,8 @@ enum SplitKernel: TransformKernel {
 }
 
 enum BF16Kernel: TransformKernel {
+    /// Sign and mantissa: always 8.
+    @inline(__always) static func rawBits(_ rawBits: Int) -> Int { 8 }
     @inline(__always) static func symbol(_ value: UInt32, rawBits: Int) -> UInt32 { (value &>> 7) & 0xFF }
     @inline(__always) static func raw(_ value: UInt32, rawBits: Int) -> UInt32 { ((value &>> 15) &<< 7) | (value & 0x7F) }
     /// The sign (raw bit 7) to bit 15, the mantissa (raw bits 0-6) in place: `raw` (8 bits)
