@@ -172,9 +172,9 @@ public struct HuffmanCoder: Sendable, FrameDecoding {
         // A slot with length 0 (no code), ESC or EOF leaves the fast path.
         let stopMask = stopFlags | Self.invalidFlag
         while true {
-            // Fast path: directly coded symbols at least 64 bits from the end of the stream. The
-            // bits sit in a 64-bit container, reloaded from memory only when it runs low, so the
-            // loop-carried chain is container -> table -> shift.
+            // Fast path: directly coded symbols at least 64 bits from the end of the stream,
+            // from 64-bit loads at the position; the loop-carried chain is load -> table ->
+            // shift (stream files decode four frames at once: `InterleavedFrames`).
             if combined {
                 // Values per 64-bit load: as many whole entries as 57 bits surely hold; the
                 // loads go on without a branch on the bits left while a budget of loads, worked

@@ -128,15 +128,19 @@ func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.
             try encoder.add(values)
             try encoder.finish()
             let file = encoder.sink?.bytes ?? []
-            var outputBytes = 0
-            let time = try bestOf(9) {
-                var reader = try StreamFileReader(MemorySource(file))
-                outputBytes = 0
-                _ = try StreamFileDecoder.decode(&reader, codec: StreamCodec(codebook: reader.codebook), threads: 1,
-                                                 convert: { RawValues.packed($0, valueBits: 16) }, output: { outputBytes += $0.byteCount })
+            var rates: [Double] = []
+            for threads in [1, 2] {
+                var outputBytes = 0
+                let time = try bestOf(9) {
+                    var reader = try StreamFileReader(MemorySource(file))
+                    outputBytes = 0
+                    _ = try StreamFileDecoder.decode(&reader, codec: StreamCodec(codebook: reader.codebook), threads: threads,
+                                                     convert: { RawValues.packed($0, valueBits: 16) }, output: { outputBytes += $0.byteCount })
+                }
+                rates.append(Double(outputBytes) / time / 1e6)
             }
             report("end to end: decode a stream file, \(coder.rawValue) K=\(lanes)",
-                   String(format: "%7.0f MB/s of bf16 output on one thread (target >= 1,000)", Double(outputBytes) / time / 1e6))
+                   String(format: "%7.0f MB/s of bf16 output on one thread (target >= 1,000), %7.0f on two (%.2f x)", rates[0], rates[1], rates[1] / rates[0]))
         }
     }
 }
