@@ -202,6 +202,9 @@ formal: hwgen
 bench: deps
 	HWGEN_TARGET_CPU=native swift build -c release --product hwgen-bench --build-path .build-native
 	.build-native/release/hwgen-bench all --data ../shared/data
+	@echo "== portable build (no -target-cpu): the software coders =="
+	swift build -c release --product hwgen-bench --build-path .build-portable
+	.build-portable/release/hwgen-bench codec --data ../shared/data
 
 # The cores' figures (docs/figures/cores.csv) drawn as M values/s against Xilinx LUTs.
 plot-cores:

@@ -77,11 +77,34 @@ func fuzzBare(_ bytes: [UInt8]) {
             precondition((try? codec.decode(again)) == decoded, "re-encoded stream decodes differently")
         }
     }
+    fuzzStoredFrames(codec, stream, pieces: 4 + Int(selector) % 2)
     // The same bytes through the streaming bare decoder: the same outcome.
     var source = MemorySource(stream)
     var values: [UInt32] = []
     let streamed = try? StreamFileDecoder.decodeBare(&source, codec: codec) { values += $0 }
     precondition((streamed != nil) == ((try? codec.decode(stream)) != nil), "streaming and whole bare decoding disagree")
+}
+
+/// The same bytes cut into four or five stored frames (word-aligned pieces, each with the value
+/// count it decodes to alone, or a count from its bytes): decoded four at a time
+/// (`decodeStoredFrames`) exactly as one at a time, values or error.
+func fuzzStoredFrames(_ codec: StreamCodec, _ stream: [UInt8], pieces: Int) {
+    let words = stream.count / 4
+    guard words >= pieces else { return }
+    let per = words / pieces
+    let frames = (0..<pieces).map { p -> (words: PaddedStream, valueCount: Int) in
+        let piece = PaddedStream(Array(stream[(4 * p * per)..<(p == pieces - 1 ? 4 * words : 4 * (p + 1) * per)]))
+        let alone = try? codec.decodeFrame(at: piece, byteOffset: 0)
+        return (piece, alone?.values.count ?? 3 * Int(stream[4 * p * per]))
+    }
+    for (frame, together) in zip(frames, codec.decodeStoredFrames(frames)) {
+        let alone = Result { () throws(StoredFrameError) -> [UInt32] in try codec.decodeStoredFrame(frame.words, valueCount: frame.valueCount) }
+        switch (together, alone) {
+        case (.success(let a), .success(let b)): precondition(a == b, "four at a time decoded other values than one at a time")
+        case (.failure(let a), .failure(let b)): precondition(a == b, "four at a time failed otherwise than one at a time")
+        default: preconditionFailure("four at a time and one at a time disagree on whether a frame decodes")
+        }
+    }
 }
 
 /// A stream file: every frame checked and decoded on two threads, or an error.
