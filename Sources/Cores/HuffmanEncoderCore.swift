@@ -142,8 +142,9 @@ public enum HuffmanEncoderCore {
             let earlyEndPending = loadable.map { _ in m.register("end_pending", width: 1, reset: 0) }
             let earlyWordValid = loadable.map { _ in m.register("word_valid", width: 1, reset: 0) }
             var loader: TableLoader? = nil
-            if let loadable, let ids, let tablePort, let earlyEndPending, let earlyWordValid {
-                let inFrame = m.register("in_frame", width: 1, reset: 0)
+            // A frame is in from its first value taken to its last.
+            let inFrame = loadable.map { _ in m.register("in_frame", width: 1, reset: 0) }
+            if let loadable, let ids, let tablePort, let earlyEndPending, let earlyWordValid, let inFrame {
                 m.when(ports.values.valid && ports.values.ready) { inFrame.assign(!ports.valuesLast) }
                 loader = TableLoader(m, port: tablePort, capacity: loadable, ids: ids,
                                      entries: .huffman(codeLayout: codeLayout, fieldWidth: rom.fieldWidth, maxLength: loadable.tableLog),
@@ -157,8 +158,8 @@ public enum HuffmanEncoderCore {
             // A frame whose id names no codebook (or an empty slot) is taken and dropped.
             let named = ids.map { m.wire("id_names_none", $0.namesNone(m, inputId ?? ports.values.valid)) }
             let unnamed = loader.map { loader in m.wire("frame_dropped", (named ?? ports.values.valid) || !SetIds.pick(m, loader.valid, by: inputSelects, width: 1)) } ?? named
-            // (A load holds the values until it is in.)
-            let takes = loader.map { m.wire("takes", advance && !$0.busy) } ?? advance
+            // (A load lets the frame in flight finish, then holds the next frames until it is in.)
+            let takes = zip2(loader, inFrame).map { loader, inFrame in m.wire("takes", advance && !(loader.busy && !inFrame)) } ?? advance
             m.when(takes) {
                 stageValid.assign(unnamed.map { ports.values.valid && !$0 } ?? ports.values.valid)
                 stageLast.assign(ports.valuesLast)

@@ -301,6 +301,39 @@ struct LoadableCoreTests {
         #expect(empty.error && empty.values.isEmpty, "empty slot: error \(empty.error), \(empty.values.count) values")
     }
 
+    @Test("an image sent while a frame is half in waits for that frame's end, then the frames after it use the new table (Huffman encoder and decoder, tANS decoder)")
+    func loadDuringFrame() throws {
+        var random = RandomCodebooks(seed: 81)
+        let layout = ValueLayout(transform: .bf16Exponent, symbolBits: 8, rawBits: 8)
+        let huffman = try Self.huffmanSet(seed: 82, members: 2, layout: layout, longest: 11)
+        let tans = try Self.set(seed: 83, members: 2)
+        for (set, role) in [(huffman, CoreRequest.Role.encoder), (huffman, .decoder), (tans, .decoder)] {
+            let core = try CoreGenerator.module(for: set, CoreRequest(role: role, loadable: true))
+            let bench = try Bench(core)
+            for (slot, book) in set.members.enumerated() { bench.run(image: try TableImage.words(book, slot: slot, role: role)) }
+            // Frame 1 of member 0, then (sent with the image that puts member 1's table into
+            // slot 0) the rest of it, then frame 2 of slot 0, now member 1.
+            let again = try Codebook(name: "again", coder: set.members[1].coder, layout: set.members[1].layout)
+            let first = random.values(count: 300, for: set.members[0]), second = random.values(count: 200, for: set.members[1])
+            let before = try CodebookSet(name: "before", members: [set.members[0]]).encodeFrames(first, frameSizes: [first.count], ids: [0])
+            let after = try CodebookSet(name: "after", members: [again]).encodeFrames(second, frameSizes: [second.count], ids: [0])
+            let image = try TableImage.words(set.members[1], slot: 0, role: role)
+            if role == .encoder {
+                bench.run(words: first.prefix(100).map { ($0, false, 0) }, cycles: 400)
+                bench.run(image: image, words: first.dropFirst(100).enumerated().map { ($0.element, $0.offset == 199, 0) }
+                          + second.enumerated().map { ($0.element, $0.offset == second.count - 1, 0) }, cycles: 20_000)
+                let expected = (before.words + after.words).map { UInt64($0.word) }
+                #expect(!bench.error && bench.values.map(\.value) == expected, "\(core.name): \(bench.values.count) of \(expected.count) words, error \(bench.error)")
+            } else {
+                let words = before.words.map { ($0.word, $0.endsFrame, 0) }
+                bench.run(words: Array(words.prefix(words.count / 2)), cycles: 400)
+                bench.run(image: image, words: Array(words.dropFirst(words.count / 2)) + after.words.map { ($0.word, $0.endsFrame, 0) }, cycles: 20_000)
+                let expected = (first + second).map(UInt64.init)
+                #expect(!bench.error && bench.values.map(\.value) == expected, "\(core.name): \(bench.values.count) of \(expected.count) values, error \(bench.error)")
+            }
+        }
+    }
+
     /// A loadable core with `s_table` folded into `s_axis` for the four-state bench: input beats
     /// `{to_table, tuser, tdata}` (data as wide as the wider of the table's 32 bits and the core's
     /// input), a beat with `to_table` set going to `s_table`, `m_axis_tuser` folded into
