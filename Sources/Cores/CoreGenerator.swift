@@ -115,6 +115,9 @@ public enum CoreGenerator {
         SetCoreDesign(name: "loadable tANS decoder", serves: { s, r in
             r.loadable && !s.members[0].isHuffman && r.role == .decoder && r.engines == nil && r.isOneByOne
         }) { set, _ in try TANSDecoderCore.module(loadable: try loadableCapacity(set), name: set.name) },
+        SetCoreDesign(name: "loadable tANS encoder", serves: { s, r in
+            r.loadable && !s.members[0].isHuffman && r.role == .encoder && r.engines == nil && r.isOneByOne
+        }) { set, r in try TANSEncoderCore.module(loadable: try loadableCapacity(set), name: set.name, maxFrame: r.maxFrame) },
         SetCoreDesign(name: "loadable Huffman decoder", serves: { s, r in
             r.loadable && s.members[0].isHuffman && r.role == .decoder && r.engines == nil && r.isOneByOne
         }) { set, _ in try LoadableHuffmanDecoderCore.module(capacity: try loadableCapacity(set), name: set.name) },
@@ -165,7 +168,7 @@ public enum CoreGenerator {
     public static func module(for set: CodebookSet, _ request: CoreRequest) throws -> Module {
         guard let design = setDesigns.first(where: { $0.serves(set, request) && (request.loadable == $0.name.hasPrefix("loadable")) }) else {
             if request.loadable {
-                throw CoreError.unsupported("loadable cores are tANS decoders and Huffman decoders and encoders without engines for now: drop --loadable, or ask for one of those")
+                throw CoreError.unsupported("loadable cores are decoders and encoders of one value per beat without engines: drop --loadable, or --engines and --values-per-beat")
             }
             throw CoreError.unsupported("a set's cores without engines move one value and one word per beat: drop --values-per-beat and --words-per-beat, or add --engines N")
         }

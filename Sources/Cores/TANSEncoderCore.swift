@@ -51,7 +51,30 @@ public enum TANSEncoderCore {
         try module(name: "\(set.name)_encoder", codebooks: set.members, ids: try SetIds(set), maxFrame: maxFrame)
     }
 
-    static func module(name: String, codebooks: [Codebook], ids: SetIds?, maxFrame: Int) throws -> Module {
+    /// A loadable encoder (`--loadable`): its entry parameters (a RAM at `{slot, symbol}`), each
+    /// slot's EOF step (registers) and next states (a RAM at `{slot, index}`) are loaded at run
+    /// time through `s_table` (`TableImage`, coder 4; `TableLoader`); a slot per member, tables up
+    /// to tableLog `capacity.tableLog`. The datapath is the set encoder's with each frame's
+    /// tableLog read from its slot. A load lets the frame being taken in finish, waits until no
+    /// frame is anywhere in the encoder, and holds the next frames meanwhile; a frame of an empty
+    /// slot is taken and dropped and raises `error`.
+    public static func module(loadable capacity: LoadableCapacity, name: String, maxFrame: Int = defaultMaxFrame) throws -> Module {
+        guard !capacity.huffman, (1...256).contains(capacity.slots), (2...TableImage.maxTableLog).contains(capacity.tableLog), capacity.layout.symbolBits <= 12,
+              capacity.layout.symbolBits + capacity.layout.rawBits <= 32 else {
+            throw CoreError.unsupported("a loadable tANS encoder holds 1 to 256 slots of tableLog 2 to \(TableImage.maxTableLog), symbolBits up to 12")
+        }
+        // The datapath is sized by a stand-in table of the capacity that escapes a symbol (any
+        // loaded table may): its widths, not its contents, are used.
+        let r = capacity.tableLog, size = 1 << r
+        var counts = [Int](repeating: 0, count: capacity.layout.symbolCount + 2)
+        counts[capacity.layout.symbolCount] = size - 2
+        counts[capacity.layout.symbolCount + 1] = 1
+        counts[capacity.layout.symbolCount > 1 ? 1 : 0] += 1
+        let standIn = try Codebook(name: name, coder: .tans(tableLog: r, counts: counts), layout: capacity.layout)
+        return try module(name: "\(name)_encoder", codebooks: [standIn], ids: SetIds(count: capacity.slots), maxFrame: maxFrame, loadable: capacity)
+    }
+
+    static func module(name: String, codebooks: [Codebook], ids: SetIds?, maxFrame: Int, loadable: LoadableCapacity? = nil) throws -> Module {
         let (logs, countsList) = try SetIds.tansCoders(codebooks)
         let codebook = codebooks[0]
         let tableLog = logs.max() ?? logs[0]
@@ -93,7 +116,11 @@ public enum TANSEncoderCore {
                                              extraChunks: lanes - 1, framedChunks: maxFrame + 1 + lanes)
 
         return try Module(name) { m in
-          if let ids {
+          if let loadable, let ids {
+            TableLoader.describe(m, title: "Loadable tANS encoder '\(name.dropLast("_encoder".count))': \(loadable.slots) slot(s) of encode tables up to tableLog \(r) for \(layout.transform.rawValue) values (symbolBits \(symbolBits), rawBits \(rawBits))",
+                                 ports: "Values in (s_axis, tlast ends a frame, tuser the slot of the frame's table, \(ids.bits) bit(s)), 32-bit stream words out (m_axis, tlast on a frame's last word, tuser the slot). MAX_FRAME = \(maxFrame).",
+                                 throughput: "one value per cycle in steady state (three frames overlap), less the frames a load waits for", table: ("entry_parameters", parameters))
+          } else if let ids {
             m.comment("tANS encoder for codebook set '\(name.dropLast("_encoder".count))': \(ids.count) codebook(s), \(layout.valueBits)-bit values, tableLog up to \(r); the id of each frame's codebook on s_axis_tuser (\(ids.bits) bit(s)).")
             m.comment("Values in (s_axis, tlast ends a frame), 32-bit stream words out (m_axis, tlast on a frame's last word, tuser its codebook's id). A frame whose id names no codebook is dropped and raises error (sticky until reset).")
             m.comment("MAX_FRAME = \(maxFrame): a longer input frame is cut into frames of at most \(maxFrame) values, each a valid frame.")
@@ -114,20 +141,39 @@ public enum TANSEncoderCore {
             ], tables: [("entry_parameters", parameters), ("the chunk buffer", chunkLayout), ("frame_end", endLayout)])
           }
             let ports = EncoderPorts(m, valueBits: layout.valueBits, userBits: ids?.bits)
+            let tablePort = loadable.map { _ in m.sinkPort("s_table", StreamShape(dataWidth: 32, hasLast: true)) }
+            // A loadable encoder: the loader, idle when no frame is anywhere (declared here, its
+            // signals assigned below); a frame is in from its first value taken to its last.
+            let idle = loadable.map { _ in m.wire("tables_idle", width: 1) }
+            let inFrame = loadable.map { _ in m.register("in_frame", width: 1, reset: 0) }
+            var loader: TableLoader? = nil
+            if let loadable, let ids, let tablePort, let idle {
+                loader = TableLoader(m, port: tablePort, capacity: loadable, ids: ids, entries: .tansEncode(parameterLayout: parameters), idle: idle)
+            }
 
             // 1. Fill (a set: each value with its frame's id; a frame whose id names none is dropped).
             let valueReady = m.wire("value_ready", width: 1)
-            let unnamed = ids.flatMap { ids in ids.allNamed ? nil : m.wire("id_names_none", ids.namesNone(m, ports.values.user ?? ports.values.valid)) }
+            var unnamed = ids.flatMap { ids in ids.allNamed ? nil : m.wire("id_names_none", ids.namesNone(m, ports.values.user ?? ports.values.valid)) }
+            if let loader, let ids {
+                // A frame of a slot that holds no whole table is dropped too.
+                let empty = !SetIds.pick(m, loader.valid, by: ids.selects(m, ports.values.user ?? ports.values.valid, prefix: "input_slot_is"), width: 1)
+                unnamed = m.wire("frame_dropped", unnamed.map { $0 || empty } ?? empty)
+            }
+            // (A load lets the frame being taken in finish, then holds the next frames until it is in.)
+            let held = zip2(loader, inFrame).map { loader, inFrame in m.wire("held_for_load", loader.busy && !inFrame) } ?? m.constant(0, width: 1)
             let stored = ports.values.user.map { cat($0, ports.values.data) } ?? ports.values.data
             let values = ReversingBuffer(m, name: "values", depth: depth, maxLength: maxFrame, width: stored.width,
-                                         writeValid: unnamed.map { ports.values.valid && !$0 } ?? ports.values.valid, writeData: stored,
+                                         writeValid: unnamed.map { ports.values.valid && !$0 && !held } ?? (ports.values.valid && !held), writeData: stored,
                                          writeLast: ports.valuesLast, readReady: valueReady)
-            ports.values.ready.assign(unnamed.map { values.writeReady || (ports.values.valid && $0) } ?? values.writeReady)
+            let inputReady = m.wire("input_ready", !held && (unnamed.map { values.writeReady || (ports.values.valid && $0) } ?? values.writeReady))
+            ports.values.ready.assign(inputReady)
+            if let inFrame { m.when(ports.values.valid && inputReady) { inFrame.assign(!ports.valuesLast) } }
             if ids != nil {
                 // Every id names a member when M is a power of two: error then stays low.
                 if let unnamed {
                     let failed = m.register("failed", width: 1, reset: 0)
-                    m.when(ports.values.valid && unnamed) { failed.assign(1) }
+                    m.when(ports.values.valid && inputReady && unnamed) { failed.assign(1) }
+                    if let loader { m.when(loader.fail) { failed.assign(1) } }
                     m.output("error").assign(failed)
                 } else {
                     m.output("error").assign(m.constant(0, width: 1))
@@ -156,10 +202,13 @@ public enum TANSEncoderCore {
             valueReady.assign(entryAdvance && !needEnd)
             let symbol = isSet ? m.wire("read_symbol", SetIds.pick(m, codebooks.map { ValueFields.symbol(of: readValue, layout: $0.layout) }, by: readSelects, width: symbolBits))
                 : ValueFields.symbol(of: values.readData, layout: layout)
-            let romWord = m.rom("entry_parameters", width: parameterWidth, contents: symbolWords.count >= 2 ? symbolWords : symbolWords + [0],
-                                style: TablePlacement.style(entries: symbolWords.count),
-                                address: zip2(ids, readId).map { $0.address($1, symbol) } ?? symbol.resized(to: max(1, bitsToAddress(max(2, n)))),
-                                readEnable: entryAdvance, synchronous: true)
+            let entryAddress = zip2(ids, readId).map { $0.address($1, symbol) } ?? symbol.resized(to: max(1, bitsToAddress(max(2, n))))
+            let romWord = loader.map { loader in
+                m.ram("entry_parameters", width: parameterWidth, depth: 1 << entryAddress.width, writeEnable: loader.parameterWrite ?? entryAdvance & 0,
+                      writeAddress: loader.parameterAddress ?? entryAddress, writeData: loader.parameterData ?? m.constant(0, width: parameterWidth),
+                      readAddress: entryAddress, readEnable: entryAdvance)
+            } ?? m.rom("entry_parameters", width: parameterWidth, contents: symbolWords.count >= 2 ? symbolWords : symbolWords + [0],
+                       style: TablePlacement.style(entries: symbolWords.count), address: entryAddress, readEnable: entryAdvance, synchronous: true)
             m.when(entryAdvance) {
                 entryValid.assign(values.readValid)
                 entryIsEnd.assign(needEnd)
@@ -172,8 +221,11 @@ public enum TANSEncoderCore {
 
             // The state loop: X in [T, 2T); the state ROM's read register holds X - T.
             let entrySelects = ids.map { $0.selects(m, entryId ?? entryValid, prefix: "codebook_is") } ?? []
-            let endWord = isSet ? m.wire("eof_parameters", SetIds.pick(m, constants: encodings.map(\.endWord), by: entrySelects, width: parameterWidth))
-                : m.constant(encoding.endWord, width: parameterWidth)
+            let endWord = loader.map { m.wire("eof_parameters", SetIds.pick(m, $0.endSteps, by: entrySelects, width: parameterWidth)) }
+                ?? (isSet ? m.wire("eof_parameters", SetIds.pick(m, constants: encodings.map(\.endWord), by: entrySelects, width: parameterWidth))
+                    : m.constant(encoding.endWord, width: parameterWidth))
+            // A loadable encoder: the entry's slot's tableLog.
+            let entryLog = loader.map { m.wire("entry_table_log", SetIds.pick(m, $0.logs, by: entrySelects, width: 5)) }
             let entryParameters = mux(entryIsEnd, endWord, romWord)
             // What the state loop codes: the entry stage's, or (K lanes) the parameter stage's.
             let (loopValid, loopIsEnd, loopFrameStart, loopSymbol, loopRaw, parametersWord): (Signal, Signal, Signal, Signal, Signal?, Signal)
@@ -209,8 +261,11 @@ public enum TANSEncoderCore {
             let stateIndex = m.wire("state_index", width: r)
             let stateContents = isSet ? memberTables.flatMap { $0.statesByEntry.map(UInt64.init) + [UInt64](repeating: 0, count: size - $0.statesByEntry.count) }
                 : tables.statesByEntry.map(UInt64.init)
-            let nextState = m.rom("states", width: r, contents: stateContents, style: .blockMemory,
-                                  address: zip2(ids, entryId).map { $0.address($1, stateIndex) } ?? stateIndex, readEnable: loopStep, synchronous: true)
+            let stateAddress = zip2(ids, entryId).map { $0.address($1, stateIndex) } ?? stateIndex
+            let nextState = loader.map { loader in
+                m.ram("states", width: r, depth: 1 << stateAddress.width, writeEnable: loader.write, writeAddress: loader.writeAddress,
+                      writeData: loader.writeData, readAddress: stateAddress, readEnable: loopStep)
+            } ?? m.rom("states", width: r, contents: stateContents, style: .blockMemory, address: stateAddress, readEnable: loopStep, synchronous: true)
             // EOF is a frame's first entry: X = T there. K lanes: the states take turns, the
             // current lane's first; the state ROM's register is the last lane's (the one just
             // coded), and each lane starts the frame at X = T (its first K entries, EOF first).
@@ -236,7 +291,8 @@ public enum TANSEncoderCore {
             // member's T, the entry's id).
             let x: Signal
             if isSet {
-                let tableSize = m.wire("table_size", SetIds.pick(m, constants: logs.map { UInt64(1) << UInt64($0) }, by: entrySelects, width: r + 1))
+                let tableSize = entryLog.map { m.wire("table_size", (m.constant(1, width: r + 1) << $0).truncated(to: r + 1)) }
+                    ?? m.wire("table_size", SetIds.pick(m, constants: logs.map { UInt64(1) << UInt64($0) }, by: entrySelects, width: r + 1))
                 x = m.wire("x", mux(fresh, tableSize, tableSize | currentState.zeroExtended(to: r + 1)))
             } else {
                 x = m.wire("x", mux(fresh, m.constant(UInt64(size), width: r + 1), cat(m.constant(1, width: 1), currentState)))
@@ -250,7 +306,8 @@ public enum TANSEncoderCore {
                 stateIndex.assign((mux(more, fewer >> 1, fewer).truncated(to: r) + offset).truncated(to: r))
             } else if isSet {
                 // The index wraps at the member's table size.
-                let mask = m.wire("state_mask", SetIds.pick(m, constants: logs.map { (UInt64(1) << UInt64($0)) - 1 }, by: entrySelects, width: r))
+                let mask = entryLog.map { m.wire("state_mask", ((m.constant(1, width: r + 1) << $0) - 1).truncated(to: r)) }
+                    ?? m.wire("state_mask", SetIds.pick(m, constants: logs.map { (UInt64(1) << UInt64($0)) - 1 }, by: entrySelects, width: r))
                 stateIndex.assign(((x >> nb).truncated(to: r) + offset).truncated(to: r) & mask)
             } else {
                 stateIndex.assign(((x >> nb).truncated(to: r) + offset).truncated(to: r))
@@ -327,9 +384,13 @@ public enum TANSEncoderCore {
             let writeId = frameIds.map { mux(q, $0[1], $0[0]) }
             let writeSelects = ids.map { $0.selects(m, writeId ?? q, prefix: "write_codebook_is") } ?? []
             let frameState = mux(q, frameStates[1][0], frameStates[0][0])
-            let stateItem = isSet ? m.wire("write_state", SetIds.pick(m, logs.map { frameState << (r - $0) }, by: writeSelects, width: r)) : frameState
-            let stateBits = isSet ? m.wire("write_state_bits", SetIds.pick(m, constants: logs.map(UInt64.init), by: writeSelects, width: 7))
-                : m.constant(UInt64(r), width: 7)
+            // (A loadable encoder: the frame's slot's tableLog.)
+            let writeLog = loader.map { m.wire("write_table_log", SetIds.pick(m, $0.logs, by: writeSelects, width: 5)) }
+            let stateItem = writeLog.map { m.wire("write_state", (frameState << (m.constant(UInt64(r), width: 5) - $0)).truncated(to: r)) }
+                ?? (isSet ? m.wire("write_state", SetIds.pick(m, logs.map { frameState << (r - $0) }, by: writeSelects, width: r)) : frameState)
+            let stateBits = writeLog.map { m.wire("write_state_bits", $0.zeroExtended(to: 7)) }
+                ?? (isSet ? m.wire("write_state_bits", SetIds.pick(m, constants: logs.map(UInt64.init), by: writeSelects, width: 7))
+                    : m.constant(UInt64(r), width: 7))
             let endItem = mux(q, frameEnd[1], frameEnd[0])
             // Lanes 1 .. K-1: their states, taken from the frame's as its first state goes out,
             // and whether a state is due next (after each of the frame's first K - 1 entries).
@@ -374,6 +435,11 @@ public enum TANSEncoderCore {
                 }.elseWhen(valueEndsFrame) {
                     endPending.assign(1)
                 }
+            }
+            if let idle, let inFrame {
+                // No frame anywhere: none being taken in, none in the value buffer, the entry
+                // stage, the loop's chunk register, the chunk buffer or the write stage.
+                idle.assign(!inFrame && values.isEmpty && !entryValid && !chunkValid && chunks.isEmpty && !wroteState && !endPending)
             }
             if let stateDue, let statesLeft {
                 // A lane's state goes out after each of the frame's first K - 1 entries (a value's

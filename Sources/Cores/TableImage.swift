@@ -21,12 +21,17 @@ import Codec
 ///   the code left-aligned in 15-0; then the coded entries in canonical order (length, then
 ///   index), one word each (a symbol, ESC = 2^symbolBits or EOF = ESC + 1), as many as the last
 ///   length's limit plus its offset.
+/// - tANS encoding (coder 4), then per symbol s below 2^symbolBits two words: bit 31 set when s
+///   is escaped (the words are then ESC's), k (the entry's most state bits) in 27-24 and the
+///   entry's state offset in 15-0; then its threshold (c << k) in 16-0; then EOF's two words;
+///   then the 2^tableLog next states by entry rank (15-0).
 public enum TableImage {
     public static let magic: UInt32 = 0x4857_5442
     public static let version: UInt32 = 1
     public static let huffmanCoder: UInt32 = 1
     public static let tansCoder: UInt32 = 2
     public static let huffmanDecodeCoder: UInt32 = 3
+    public static let tansEncodeCoder: UInt32 = 4
     /// The largest tableLog and symbolBits an image holds (base: 15 bits, entry: 13 bits).
     public static let maxTableLog = 15
 
@@ -45,7 +50,7 @@ public enum TableImage {
         guard case .tans(let tableLog, let counts) = codebook.coder else {
             return role == .decoder ? try huffmanDecodeWords(codebook, slot: slot) : try huffmanWords(codebook, slot: slot)
         }
-        guard role == .decoder else { throw CoreError.unsupported("loadable tANS encoders are not built: a tANS image is a decoder's table") }
+        guard role == .decoder else { return try tansEncodeWords(codebook, slot: slot) }
         guard codebook.lanes == 1 else { throw CoreError.unsupported("table images hold one-lane codebooks; '\(codebook.name)' has \(codebook.lanes) lanes") }
         guard (0...255).contains(slot) else { throw CoreError.unsupported("slot \(slot): an image names slot 0 to 255") }
         let layout = codebook.layout
@@ -93,6 +98,26 @@ public enum TableImage {
             words.append(UInt32(length) << 16 | tables.code.codes[entry] << UInt32(16 - length))
         }
         words += HuffmanDecoderCore.rankOrder(tables.lengths).map(UInt32.init)
+        return words
+    }
+
+    /// A tANS codebook's encode table image: per symbol its entry's step, EOF's, the next states.
+    static func tansEncodeWords(_ codebook: Codebook, slot: Int) throws -> [UInt32] {
+        guard case .tans(let tableLog, let counts) = codebook.coder else { throw CoreError.wrongCoder(expected: "tans", found: codebook.coder.name) }
+        guard codebook.lanes == 1 else { throw CoreError.unsupported("table images hold one-lane codebooks; '\(codebook.name)' has \(codebook.lanes) lanes") }
+        guard (0...255).contains(slot) else { throw CoreError.unsupported("slot \(slot): an image names slot 0 to 255") }
+        let layout = codebook.layout
+        let tables = TANSTables(tableLog: tableLog, counts: counts)
+        let size = 1 << tableLog
+        var words = [magic, version << 24 | tansEncodeCoder << 16 | UInt32(slot) << 8 | UInt32(tableLog),
+                     code(layout.transform) << 24 | UInt32(layout.symbolBits) << 16 | UInt32(layout.rawBits) << 8]
+        func pair(_ entry: Int, escaped: Bool) -> [UInt32] {
+            let step = tables.encodeStep(for: entry)
+            return [(escaped ? 1 << 31 : 0) | UInt32(step.k) << 24 | UInt32(step.stateOffset & (size - 1)), UInt32(step.threshold)]
+        }
+        for s in 0..<layout.symbolCount { words += counts[s] > 0 ? pair(s, escaped: false) : pair(layout.symbolCount, escaped: true) }
+        words += pair(layout.symbolCount + 1, escaped: false)
+        words += tables.statesByEntry.map(UInt32.init)
         return words
     }
 

@@ -26,6 +26,10 @@ struct TableLoader {
         /// words into the parameter RAM: length l at row l - 1, ESC at row `maxLength`, EOF
         /// at `maxLength + 1`), then a symbol per canonical rank (`rankBits` bits of address).
         case huffmanDecode(rankBits: Int)
+        /// A pair of words per symbol, then EOF's (its step: k, offset, threshold, escaped,
+        /// into `parameterLayout` words of the parameter RAM at `{slot, symbol}`, EOF's into the
+        /// slot's registers), then 2^tableLog next states (the state RAM at `{slot, index}`).
+        case tansEncode(parameterLayout: WordLayout)
     }
 
     /// A Huffman decoder's parameter rows per slot: one per code length up to the capacity's,
@@ -41,7 +45,10 @@ struct TableLoader {
     /// Huffman: per slot, EOF's code left-aligned in maxLength bits, and its length.
     let endCodes: [Signal]
     let endLengths: [Signal]
-    /// A Huffman decoder's parameter RAM writes (`write` is then its symbol RAM's).
+    /// A tANS encoder's per-slot EOF step (parameter words).
+    let endSteps: [Signal]
+    /// A Huffman decoder's parameter RAM writes (`write` is then its symbol RAM's); a tANS
+    /// encoder's entry parameter writes (`write` is then its state RAM's).
     let parameterWrite: Signal?
     let parameterAddress: Signal?
     let parameterData: Signal?
@@ -75,6 +82,7 @@ struct TableLoader {
         case .tans: words = 1 << capacity.tableLog
         case .huffman: words = 2 * (n + 1)
         case .huffmanDecode: words = Self.parameterRows(capacity) + n + 2
+        case .tansEncode: words = 2 * (n + 1) + (1 << capacity.tableLog)
         }
         let state = m.register("state", width: bitsToAddress(words + 1), reset: 0)
         logs = (0..<capacity.slots).map { m.register("slot\($0)_log", width: 5, reset: 0) }
@@ -91,6 +99,7 @@ struct TableLoader {
         case .tans: coder = TableImage.tansCoder
         case .huffman: coder = TableImage.huffmanCoder
         case .huffmanDecode: coder = TableImage.huffmanDecodeCoder
+        case .tansEncode: coder = TableImage.tansEncodeCoder
         }
         let magicOK: Signal = word == Int(TableImage.magic)
         let kindOK: Signal = (word[31, 24] == Int(TableImage.version)) && (word[23, 16] == Int(coder))
@@ -100,7 +109,7 @@ struct TableLoader {
         let inHeader = phase < 3
 
         let entryOK: Signal, lastState: Signal, writes: Signal
-        var endCodes: [Signal] = [], endLengths: [Signal] = []
+        var endCodes: [Signal] = [], endLengths: [Signal] = [], endSteps: [Signal] = []
         var parameters: (write: Signal, address: Signal, data: Signal)? = nil
         switch format {
         case .tans(let tableLayout):
@@ -183,7 +192,43 @@ struct TableLoader {
             lastState = m.wire("last_state", !inLengths && !inCodes
                                && (stateWide == (log.zeroExtended(to: stateWide.width) + 1 + total.zeroExtended(to: stateWide.width)).truncated(to: stateWide.width)))
             writes = m.wire("write", takes && inEntries && entryOK && !inLengths && !inCodes)
+        case .tansEncode(let parameterLayout):
+            // Pairs: the first word (escaped, k, offset) waits in a register for the second
+            // (the threshold); pair n is EOF's. Then the next states.
+            let r = capacity.tableLog
+            let pairs = 2 * (n + 1)
+            let first = m.register("step_word", width: 32, reset: 0)
+            let stateWide = state.zeroExtended(to: max(state.width, 18))
+            let inPairs = m.wire("in_pairs", stateWide < pairs)
+            let isFirst = m.wire("is_first", !state[0])
+            let index = stateWide[stateWide.width - 1, 1]
+            let isEnd = m.wire("is_eof_pair", index == n)
+            let logWide = log.zeroExtended(to: 6)
+            let tableSize = m.wire("table_size", (m.constant(1, width: 18) << logWide).truncated(to: 18))
+            let firstOK = (word[30, 28] == 0) && (word[23, 16] == 0) && (word[27, 24].zeroExtended(to: 6) <= logWide)
+                && (word[15, 0].zeroExtended(to: 18) < tableSize)
+            let secondOK = (word[31, 17] == 0) && (word.truncated(to: 17).zeroExtended(to: 18) < (tableSize << 1))
+            let stateOK = (word[31, 16] == 0) && (word[15, 0].zeroExtended(to: 18) < tableSize)
+            entryOK = m.wire("entry_ok", mux(inPairs, mux(isFirst, firstOK, secondOK), stateOK))
+            m.when(takes && inEntries && inPairs && isFirst) { first.assign(word) }
+            let step = m.wire("step_parameters", parameterLayout.word([
+                "offset": first[15, 0].resized(to: r), "threshold": word.truncated(to: 17).resized(to: r + 1), "k": first[27, 24], "escaped": first[31],
+            ], in: m))
+            parameters = (m.wire("parameter_write", takes && inEntries && entryOK && inPairs && !isFirst && !isEnd),
+                          m.wire("parameter_address", ids.address(slot, index.truncated(to: layout.symbolBits))), step)
+            writeData = m.wire("state_word", word.truncated(to: r))
+            writeAddress = m.wire("write_address", ids.address(slot, (stateWide - pairs).truncated(to: r)))
+            lastState = m.wire("last_state", !inPairs && ((stateWide - pairs + 1).truncated(to: 17) == tableSize.truncated(to: 17)))
+            writes = m.wire("write", takes && inEntries && entryOK && !inPairs)
+            // EOF's step goes to the slot's registers with its validity (kept meanwhile).
+            let endStep = m.register("end_step", width: parameterLayout.width, reset: 0)
+            m.when(takes && inEntries && inPairs && !isFirst && isEnd) { endStep.assign(step) }
+            endSteps = (0..<capacity.slots).map { m.register("slot\($0)_eof_step", width: parameterLayout.width, reset: 0) }
+            for j in 0..<capacity.slots {
+                m.when(takes && inEntries && (slot == j) && last && lastState && entryOK) { endSteps[j].assign(endStep) }
+            }
         }
+        self.endSteps = endSteps
         parameterWrite = parameters?.write
         parameterAddress = parameters?.address
         parameterData = parameters?.data

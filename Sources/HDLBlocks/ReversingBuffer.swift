@@ -26,6 +26,9 @@ public struct ReversingBuffer {
     public let readParity: Signal
     /// The parity of the sequence being written.
     public let writeParity: Signal
+    /// Nothing held: no element written of a sequence, none complete, none being read or in the
+    /// output register (an expression: name it where it is used).
+    public let isEmpty: Signal
 
     /// Builds the buffer into `m` with its names in scope `name`. The write-side signals and
     /// `readReady` are the producer's and consumer's.
@@ -142,6 +145,7 @@ public struct ReversingBuffer {
 
         writeReady = ready
         readValid = outValid
+        isEmpty = (wCount == 0) && !complete[0] && !complete[1] && !rActive && !outValid
         readData = data
         readFirst = outFirst
         readLast = outLast

@@ -87,7 +87,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Codebook set JSON (FORMAT.md section 13): a decoder and an encoder holding every member's tables, each frame coded by the member its s_axis_tuser id names.")
     var set: String?
 
-    @Flag(help: "A Huffman decoder and encoder, or a tANS decoder, whose tables sit in RAM, loaded at run time through s_table from table images (hwgen tables); a slot per member of --set (or one for --codebook), up to its widest tableLog or longest code, for its value layout.")
+    @Flag(help: "A decoder and an encoder whose tables sit in RAM, loaded at run time through s_table from table images (hwgen tables); a slot per member of --set (or one for --codebook), up to its widest tableLog or longest code, for its value layout.")
     var loadable = false
 
     @Flag(help: "Only the decoder (needs --codebook).") var decoder = false
@@ -156,10 +156,8 @@ struct Generate: ParsableCommand {
             if loadable {
                 // A loadable core's capacity comes from a set (or a codebook as a set of one).
                 let capacitySet = try set.map { try CodebookSet.load(path: $0) } ?? CodebookSet(name: try Codebook.load(path: codebook ?? "").name, members: [try Codebook.load(path: codebook ?? "")])
-                // (Loadable cores: Huffman decoders and encoders, tANS decoders; a tANS encoder is refused by name.)
-                let huffman: Bool = if case .huffman = capacitySet.members[0].coder { true } else { false }
                 let both = decoder == encoder
-                let roles: [CoreRequest.Role] = both ? (huffman ? [.decoder, .encoder] : [.decoder]) : [encoder ? .encoder : .decoder]
+                let roles: [CoreRequest.Role] = both ? [.decoder, .encoder] : [encoder ? .encoder : .decoder]
                 modules = try roles.map { role in
                     try CoreGenerator.module(for: capacitySet, CoreRequest(role: role, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat,
                                                                            engines: engines, loadable: true))

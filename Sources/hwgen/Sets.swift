@@ -177,7 +177,7 @@ struct Tables: ParsableCommand {
 
     @Option(help: "A codebook JSON.") var codebook: String?
     @Option(help: "A codebook set: one image per member, in the output folder, named <member>.hwtb.") var set: String?
-    @Option(help: "The core the images load into: decoder (a tANS or Huffman decode table) or encoder (a Huffman code table); needed for Huffman codebooks, tANS images are decoders'.") var role: CoreRequest.Role?
+    @Option(help: "The core the images load into: decoder (a decode table) or encoder (an encode table).") var role: CoreRequest.Role?
     @Option(help: "With --codebook: the slot the image loads (default 0).") var slot: Int = 0
     @Option(name: .customLong("for"), help: "The set (or codebook) the loadable core was generated from: refuse images that do not fit it.") var capacity: String?
     @Option(name: .shortAndLong, help: "Output: the image file (--codebook), or a folder (--set).") var output: String
@@ -195,11 +195,9 @@ struct Tables: ParsableCommand {
             let book = try Codebook.load(path: codebook ?? "")
             images = [((output as NSString).lastPathComponent, book, slot)]
         }
-        let isHuffman = images.contains { if case .huffman = $0.book.coder { true } else { false } }
-        guard !isHuffman || role != nil else {
-            throw CommandError(description: "a Huffman table image is a decoder's or an encoder's: give --role decoder or --role encoder")
+        guard let role else {
+            throw CommandError(description: "a table image is a decoder's or an encoder's: give --role decoder or --role encoder")
         }
-        let role = role ?? .decoder
         if let capacity {
             let core = try CoreGenerator.loadableCapacity(try Self.loadSet(capacity))
             for image in images {

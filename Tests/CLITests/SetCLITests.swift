@@ -117,11 +117,11 @@ struct SetCLITests {
         let decoder = try String(contentsOfFile: rtl + "/minilm_ffn1_tans_decoder.v", encoding: .utf8)
         #expect(decoder.contains("input  wire [31:0] s_table_tdata") && decoder.contains("Loadable tANS decoder"), "\(decoder.prefix(1500))")
         let image = HWGen.temporary("x.hwtb")
-        #expect(try HWGen.run(["tables", "--codebook", book, "--for", book, "-o", image]).status == 0)
+        #expect(try HWGen.run(["tables", "--codebook", book, "--role", "decoder", "--for", book, "-o", image]).status == 0)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: image))
         #expect(bytes.count == 4 * (3 + 2048) && Array(bytes.prefix(4)) == [0x48, 0x57, 0x54, 0x42])
         let refused = HWGen.temporary("y.hwtb")
-        let slot = try HWGen.run(["tables", "--codebook", book, "--slot", "1", "--for", book, "-o", refused])
+        let slot = try HWGen.run(["tables", "--codebook", book, "--role", "decoder", "--slot", "1", "--for", book, "-o", refused])
         #expect(slot.status == 1 && slot.error.contains("slot 1") && !FileManager.default.fileExists(atPath: refused), "\(slot.error)")
         // A Huffman codebook's images: for a loadable encoder, 3 header words, a pair per symbol
         // and EOF's; for a loadable decoder, a limit per code length, ESC's and EOF's codes and
@@ -146,8 +146,11 @@ struct SetCLITests {
                 && FileManager.default.fileExists(atPath: huffmanRTL + "/minilm_ffn1_encoder.v"))
         let mixed = try HWGen.run(["tables", "--codebook", huffmanBook, "--role", "encoder", "--for", book, "-o", refused])
         #expect(mixed.status == 1 && mixed.error.contains("the core takes tANS tables") && !FileManager.default.fileExists(atPath: refused), "\(mixed.error)")
-        let encoder = try HWGen.run(["--codebook", book, "--loadable", "--encoder", "-o", HWGen.temporary("rtl")])
-        #expect(encoder.status == 1 && encoder.error.contains("loadable cores are tANS decoders and Huffman decoders and encoders"), "\(encoder.error)")
+        let encoderRTL = HWGen.temporary("rtl")
+        let encoder = try HWGen.run(["--codebook", book, "--loadable", "--encoder", "-o", encoderRTL])
+        #expect(encoder.status == 0 && FileManager.default.fileExists(atPath: encoderRTL + "/minilm_ffn1_tans_encoder.v"), "\(encoder.error)")
+        let engines = try HWGen.run(["--codebook", book, "--loadable", "--engines", "2", "-o", HWGen.temporary("rtl")])
+        #expect(engines.status == 1 && engines.error.contains("loadable cores are decoders and encoders of one value per beat without engines"), "\(engines.error)")
     }
 
     @Test("generate --set writes the set's decoder and encoder with tuser; sim --set runs a model through them bit-exact, per member")

@@ -63,7 +63,8 @@ struct LoadableCoreTests {
                 if taken.word { w += 1 }
                 if t == image.count && w == words.count && values.count > 0 { break }
             }
-            for _ in 0..<200 { _ = cycle(table: nil, word: nil) }
+            // (A tANS encoder's output comes a frame after its input: room to drain.)
+            for _ in 0..<3000 { _ = cycle(table: nil, word: nil) }
         }
     }
 
@@ -199,6 +200,61 @@ struct LoadableCoreTests {
         #expect(bench.error, "an image with codes past the core's longest raised no error")
     }
 
+    @Test("a loadable tANS encoder: tables loaded into every slot code frames of random ids into the reference stream (tableLogs below the core's, escapes); a slot reloaded between frames codes with its new table; what does not fit raises error, a frame of an empty slot is dropped with error")
+    func tansEncoder() throws {
+        let set = try Self.set(seed: 91, members: 3)
+        let core = try CoreGenerator.module(for: set, CoreRequest(role: .encoder, maxFrame: 512, loadable: true))
+        #expect(core.port(named: "s_table_tdata") != nil && core.port(named: "error") != nil)
+        var random = RandomCodebooks(seed: 92)
+        for ready in [100, 60] {
+            let bench = try Bench(core, readyPercent: ready)
+            for (slot, member) in set.members.enumerated() { bench.run(image: try TableImage.words(member, slot: slot, role: .encoder)) }
+            #expect(!bench.error, "error after loading")
+            let ids = [2, 0, 0, 1, 2, 1, 0]
+            var values: [(UInt32, Bool, Int)] = [], sizes: [Int] = [], flat: [UInt32] = []
+            for (f, id) in ids.enumerated() {
+                let frame = random.values(count: f % 3 == 1 ? 1 : 15 + 23 * f, for: set.members[id])
+                values += frame.enumerated().map { ($0.element, $0.offset == frame.count - 1, id) }
+                sizes.append(frame.count)
+                flat += frame
+            }
+            let expected = try set.encodeFrames(flat, frameSizes: sizes, ids: ids).words
+            bench.run(words: values)
+            #expect(!bench.error && bench.values.count == expected.count, "\(bench.values.count) of \(expected.count) words, error \(bench.error)")
+            #expect(zip(bench.values, expected).allSatisfy { $0.value == UInt64($1.word) && $0.last == $1.endsFrame }, "words differ (ready \(ready))")
+            // Slot 1 reloaded with another table.
+            let capacity = try CoreGenerator.loadableCapacity(set).tableLog
+            let other = try Codebook(name: "t3", coder: .tans(tableLog: capacity - 1, counts: random.tansCounts(entries: 258, tableLog: capacity - 1)),
+                                     layout: set.members[0].layout)
+            bench.values = []
+            bench.run(image: try TableImage.words(other, slot: 1, role: .encoder))
+            let frame = random.values(count: 40, for: other)
+            let again = try CodebookSet(name: "again", members: [other]).encodeFrames(frame, frameSizes: [40], ids: [0]).words
+            bench.run(words: frame.enumerated().map { ($0.element, $0.offset == 39, 1) })
+            #expect(!bench.error && bench.values.map(\.value) == again.map { UInt64($0.word) }, "after the reload: \(bench.values.count) of \(again.count) words")
+        }
+        // Refusals: a tableLog past the core's, a decoder's image, a state past the table, cut short; an empty slot.
+        let capacity = try CoreGenerator.loadableCapacity(set).tableLog
+        let big = try Codebook(name: "big", coder: .tans(tableLog: capacity + 1, counts: random.tansCounts(entries: 258, tableLog: capacity + 1)),
+                               layout: set.members[0].layout)
+        let good = try TableImage.words(set.members[0], slot: 0, role: .encoder)
+        var badState = good
+        badState[badState.count - 1] = 1 << 15
+        let cases: [(String, [UInt32])] = [
+            ("tableLog past the core's", try TableImage.words(big, slot: 0, role: .encoder)),
+            ("a decoder's image", try TableImage.words(set.members[0], slot: 0, role: .decoder)),
+            ("a state past the table", badState), ("cut short", Array(good.dropLast(2))),
+        ]
+        for (label, image) in cases {
+            let bench = try Bench(core)
+            bench.run(image: image, cycles: 5000)
+            #expect(bench.error, "\(label): no error")
+        }
+        let empty = try Bench(core)
+        empty.run(words: random.values(count: 10, for: set.members[0]).enumerated().map { ($0.element, $0.offset == 9, 1) }, cycles: 2000)
+        #expect(empty.error && empty.values.isEmpty, "empty slot: error \(empty.error), \(empty.values.count) words")
+    }
+
     /// A random Huffman set of one layout: codes up to `longest` bits (complete or not; some
     /// symbols escaped), each member's longest code drawn from 2 to `longest`.
     static func huffmanSet(seed: UInt64, members: Int, layout: ValueLayout, longest: Int) throws -> CodebookSet {
@@ -301,13 +357,13 @@ struct LoadableCoreTests {
         #expect(empty.error && empty.values.isEmpty, "empty slot: error \(empty.error), \(empty.values.count) values")
     }
 
-    @Test("an image sent while a frame is half in waits for that frame's end, then the frames after it use the new table (Huffman encoder and decoder, tANS decoder)")
+    @Test("an image sent while a frame is half in waits for that frame's end, then the frames after it use the new table (decoders and encoders of both coders)")
     func loadDuringFrame() throws {
         var random = RandomCodebooks(seed: 81)
         let layout = ValueLayout(transform: .bf16Exponent, symbolBits: 8, rawBits: 8)
         let huffman = try Self.huffmanSet(seed: 82, members: 2, layout: layout, longest: 11)
         let tans = try Self.set(seed: 83, members: 2)
-        for (set, role) in [(huffman, CoreRequest.Role.encoder), (huffman, .decoder), (tans, .decoder)] {
+        for (set, role) in [(huffman, CoreRequest.Role.encoder), (huffman, .decoder), (tans, .decoder), (tans, .encoder)] {
             let core = try CoreGenerator.module(for: set, CoreRequest(role: role, loadable: true))
             let bench = try Bench(core)
             for (slot, book) in set.members.enumerated() { bench.run(image: try TableImage.words(book, slot: slot, role: role)) }
@@ -366,13 +422,13 @@ struct LoadableCoreTests {
         }
     }
 
-    @Test("four-state: the loadable tANS decoder, Huffman decoder and Huffman encoder load two slots, code frames of both and take a reload the same beat for beat in Icarus and Verilator, bit-exact, no X on outputs")
+    @Test("four-state: the loadable decoders and encoders of both coders load two slots, code frames of both and take a reload the same beat for beat in Icarus and Verilator, bit-exact, no X on outputs")
     func fourState() throws {
         let tans = try Self.set(seed: 61, members: 2)
         let huffman = try Self.huffmanSet(seed: 62, members: 2, layout: ValueLayout(transform: .bf16Exponent, symbolBits: 8, rawBits: 8), longest: 12)
         var random = RandomCodebooks(seed: 63)
         var runs: [(String, Module, [AxisBeat], [AxisBeat])] = []
-        for (set, role) in [(tans, CoreRequest.Role.decoder), (huffman, .decoder), (huffman, .encoder)] {
+        for (set, role) in [(tans, CoreRequest.Role.decoder), (tans, .encoder), (huffman, .decoder), (huffman, .encoder)] {
             let core = try CoreGenerator.module(for: set, CoreRequest(role: role, loadable: true))
             let top = try Self.tableInData(core)
             let packed = max(32, set.members[0].layout.valueBits), userShift = UInt64(packed), tableBit = UInt64(packed + 1)
