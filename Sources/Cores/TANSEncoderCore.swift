@@ -165,7 +165,9 @@ public enum TANSEncoderCore {
             let values = ReversingBuffer(m, name: "values", depth: depth, maxLength: maxFrame, width: stored.width,
                                          writeValid: unnamed.map { ports.values.valid && !$0 && !held } ?? (ports.values.valid && !held), writeData: stored,
                                          writeLast: ports.valuesLast, readReady: valueReady)
-            let inputReady = m.wire("input_ready", !held && (unnamed.map { values.writeReady || (ports.values.valid && $0) } ?? values.writeReady))
+            // (Named only in a loadable encoder: the other cores' Verilog stays as it was.)
+            let readyTerm = !held && (unnamed.map { values.writeReady || (ports.values.valid && $0) } ?? values.writeReady)
+            let inputReady = loader == nil ? readyTerm : m.wire("input_ready", readyTerm)
             ports.values.ready.assign(inputReady)
             if let inFrame { m.when(ports.values.valid && inputReady) { inFrame.assign(!ports.valuesLast) } }
             if ids != nil {
