@@ -13,6 +13,10 @@
 enum InterleavedFrames {
     /// Frames decoded together.
     static let width = 4
+    /// The most values a frame may claim to be decoded in a group: a group holds four frames'
+    /// outputs at once, so frames that claim more (only a hostile file's, at the default frame
+    /// sizes) go one at a time and memory stays as before.
+    static let groupValueLimit = 1 << 20
 
     /// One frame in the loop: its bits, where it is, its state (tANS), where its values go.
     struct Cursor {
@@ -66,7 +70,8 @@ enum InterleavedFrames {
         var start = 0
         while start < frames.count {
             let group = Array(frames[start..<min(frames.count, start + width)])
-            results += group.count == width ? decodeGroup(group, coder: coder, K.self) : group.map { decodeAlone($0, coder: coder, K.self) }
+            let together = group.count == width && group.allSatisfy { $0.valueCount <= groupValueLimit }
+            results += together ? decodeGroup(group, coder: coder, K.self) : group.map { decodeAlone($0, coder: coder, K.self) }
             start += width
         }
         return results
