@@ -107,7 +107,7 @@ struct SetCLITests {
         #expect(damaged.status == 1 && damaged.error.contains(first) && !FileManager.default.fileExists(atPath: out), "\(damaged.error)")
     }
 
-    @Test("generate --loadable writes a tANS decoder, or a Huffman decoder and encoder, with s_table; tables writes images of both coders and roles, refusing with --for what does not fit, and writes nothing then")
+    @Test("generate --loadable writes decoders and encoders with s_table; tables writes images of both coders and roles (--role required), refusing with --for what does not fit, and writes nothing then")
     func loadable() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let book = root.appendingPathComponent("examples/minilm_ffn1_tans.json").path
