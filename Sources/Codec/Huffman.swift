@@ -50,6 +50,12 @@ public struct HuffmanCoder: Sendable, FrameDecoding {
     /// costs one load and one write.
     let valueTable: FixedTable<UInt64>?
     static let valueTableBits = 16
+    /// For layouts without raw bits and codes of at most `pairTableBits` bits (huff0's
+    /// double-symbol table): indexed like `decodeTable`, the bits used (0-5), how many values
+    /// (6-7: 1, or 2 when a second whole code of a symbol follows the first in the index bits, 0
+    /// for a slot that is not a symbol's), the first value (8-19) and the second (20-31).
+    let pairTable: FixedTable<UInt32>?
+    static let pairTableBits = 12
     let escape: Int
     let endOfFrame: Int
 
@@ -96,6 +102,24 @@ public struct HuffmanCoder: Sendable, FrameDecoding {
             for i in first..<(first + (1 << (bits - length))) { table[i] = slot }
         }
         decodeTable = FixedTable(table)
+        if layout.rawBits == 0 && layout.symbolBits <= 12 && bits <= Self.pairTableBits && bits > 0 && self.lanes == 1 {
+            let mask = (1 << bits) - 1
+            pairTable = FixedTable((0..<(1 << bits)).map { w -> UInt32 in
+                let first = table[w]
+                guard first & (Self.escapeFlag | Self.endFlag | Self.invalidFlag) == 0 else { return 0 }
+                let l1 = Int((first >> 6) & 0x1F)
+                let value1 = layout.value(symbol: first >> 16, raw: 0)
+                let single = UInt32(l1) | 1 << 6 | value1 << 8
+                guard l1 < bits else { return single }
+                // The second code, when the bits after the first hold all of it.
+                let second = table[(w << l1) & mask]
+                let l2 = Int((second >> 6) & 0x1F)
+                guard second & (Self.escapeFlag | Self.endFlag | Self.invalidFlag) == 0, l2 <= bits - l1 else { return single }
+                return UInt32(l1 + l2) | 2 << 6 | value1 << 8 | layout.value(symbol: second >> 16, raw: 0) << 20
+            })
+        } else {
+            pairTable = nil
+        }
         if layout.valueBits <= Self.valueTableBits && self.lanes == 1 {
             let rawBits = layout.rawBits
             valueTable = FixedTable((0..<(1 << layout.valueBits)).map { v -> UInt64 in

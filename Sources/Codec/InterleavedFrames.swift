@@ -43,15 +43,15 @@ enum InterleavedFrames {
             base.loadUnaligned(fromByteOffset: position &>> 3, as: UInt64.self).bigEndian &<< UInt64(position & 7)
         }
 
-        /// Steps of `perLoad` values this frame can surely take: each reads at most
-        /// `perLoad x windowBits` bits and loads 64 bits at most `limit`.
+        /// Steps this frame can surely take: each does `perLoad` lookups of at most `windowBits`
+        /// bits from a load at most at `limit`, and writes at most `perStep` values.
         @inline(__always)
-        func budget(perLoad: Int, windowBits: Int) -> Int {
+        func budget(perLoad: Int, perStep: Int, windowBits: Int) -> Int {
             guard position <= limit else { return 0 }
             let bitsLeft: Int = limit &- position
             let byBits: Int = bitsLeft / (perLoad &* windowBits) &+ 1
             let valuesLeft: Int = end - out
-            return min(byBits, valuesLeft / perLoad)
+            return min(byBits, valuesLeft / perStep)
         }
     }
 
@@ -146,9 +146,10 @@ enum InterleavedFrames {
         let begun = live
         // Values per step: as many whole entries as 57 bits surely hold.
         let perLoad = max(1, 57 / max(1, windowBits))
+        let perStep = perLoad * coder.valuesPerLookup
         while live {
-            let budget = min(c0.budget(perLoad: perLoad, windowBits: windowBits), c1.budget(perLoad: perLoad, windowBits: windowBits),
-                             c2.budget(perLoad: perLoad, windowBits: windowBits), c3.budget(perLoad: perLoad, windowBits: windowBits))
+            let budget = min(c0.budget(perLoad: perLoad, perStep: perStep, windowBits: windowBits), c1.budget(perLoad: perLoad, perStep: perStep, windowBits: windowBits),
+                             c2.budget(perLoad: perLoad, perStep: perStep, windowBits: windowBits), c3.budget(perLoad: perLoad, perStep: perStep, windowBits: windowBits))
             guard budget > 0 else { break }
             var done = 0
             while done < budget && coder.step(&c0, context, perLoad: perLoad, K.self) && coder.step(&c1, context, perLoad: perLoad, K.self)
@@ -187,6 +188,8 @@ protocol InterleavedCoder {
     var layout: ValueLayout { get }
     /// The most bits one direct entry reads (its code or state bits and raw bits).
     var windowBits: Int { get }
+    /// The most values one lookup of `step` gives (each reading at most `windowBits` bits).
+    var valuesPerLookup: Int { get }
     /// Starts a frame at its first bit (tANS: reads its first state); false when the frame is too short to.
     func begin(_ c: inout InterleavedFrames.Cursor) -> Bool
     /// What `step` reads, worked out once per group (table addresses, masks).
@@ -214,18 +217,49 @@ extension HuffmanCoder: InterleavedCoder {
         let table: UnsafeMutablePointer<UInt32>
         let codeShift: UInt64
         let rawBits: Int
+        /// Two symbols a lookup where the layout has no raw bits (`pairTable`).
+        let pairs: UnsafeMutablePointer<UInt32>?
     }
 
-    func stepContext() -> StepContext { StepContext(table: decodeTable.pointer, codeShift: UInt64(64 - code.maxLength), rawBits: layout.rawBits) }
+    func stepContext() -> StepContext {
+        StepContext(table: decodeTable.pointer, codeShift: UInt64(64 - code.maxLength), rawBits: layout.rawBits, pairs: pairTable?.pointer)
+    }
+
+    /// Two lookups of up to two values each from one load (codes of at most 12 bits, no raw bits).
+    var valuesPerLookup: Int { pairTable == nil ? 1 : 2 }
 
     @inline(__always)
     func step<K: TransformKernel>(_ c: inout InterleavedFrames.Cursor, _ context: StepContext, perLoad: Int, _: K.Type) -> Bool {
         var bits = c.load()
+        if let pairs = context.pairs {
+            // Up to two values a lookup (four lookups a load spelled out, the common case).
+            if perLoad == 4 {
+                return pair(&c, &bits, pairs, context.codeShift) && pair(&c, &bits, pairs, context.codeShift)
+                    && pair(&c, &bits, pairs, context.codeShift) && pair(&c, &bits, pairs, context.codeShift)
+            }
+            for _ in 0..<perLoad where !pair(&c, &bits, pairs, context.codeShift) { return false }
+            return true
+        }
         // Two values a load (the common case, spelled out), else a loop.
         if perLoad == 2 {
             return value(&c, &bits, context, K.self) && value(&c, &bits, context, K.self)
         }
         for _ in 0..<perLoad where !value(&c, &bits, context, K.self) { return false }
+        return true
+    }
+
+    /// One or two values from a `pairTable` lookup (both slots written, the count moves on), or
+    /// false at a slot that is no symbol's.
+    @inline(__always)
+    private func pair(_ c: inout InterleavedFrames.Cursor, _ bits: inout UInt64, _ pairs: UnsafeMutablePointer<UInt32>, _ codeShift: UInt64) -> Bool {
+        let e = pairs[Int(truncatingIfNeeded: bits &>> codeShift)]
+        let count = Int((e &>> 6) & 3)
+        if count == 0 { return false }
+        c.out[0] = (e &>> 8) & 0xFFF
+        c.out[1] = e &>> 20
+        c.out += count
+        bits &<<= UInt64(e & 0x3F)
+        c.position &+= Int(e & 0x3F)
         return true
     }
 
@@ -275,6 +309,7 @@ extension HuffmanCoder: InterleavedCoder {
 
 extension TANSCoder: InterleavedCoder {
     var windowBits: Int { tables.tableLog + layout.rawBits }
+    var valuesPerLookup: Int { 1 }
 
     func begin(_ c: inout InterleavedFrames.Cursor) -> Bool {
         guard c.position <= c.limit else { return false }

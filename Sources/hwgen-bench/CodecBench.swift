@@ -116,6 +116,30 @@ func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.
                String(format: "%7.1f / %7.1f M values/s (%.2f x)", n / alone / 1e6, n / together / 1e6, alone / together))
     }
 
+    // The peers' own task: the exponent bytes alone (an identity codebook, 8-bit symbols, no raw
+    // bits), stored frames four at a time (two symbols a lookup where the codes allow).
+    if coders.contains(.huffman) && laneCounts.contains(1) {
+        let bytes = values.map { ($0 >> 7) & 0xFF }
+        let book = try Trainer.train(bytes, valueBits: 8, options: TrainingOptions(name: "bytes", coder: .huffman, transform: .fixed(.identity, symbolBits: 8))).best.codebook
+        let codec = StreamCodec(codebook: book)
+        var frames: [(words: PaddedStream, valueCount: Int)] = []
+        var start = 0
+        for size in try StreamCodec.frameSizes(count: bytes.count, frameSize: 65536) {
+            frames.append((PaddedStream(try codec.encode(Array(bytes[start..<(start + size)]), frameSizes: [size])), size))
+            start += size
+        }
+        var decoded = 0
+        let time = try bestOf(9) {
+            decoded = 0
+            for result in codec.decodeStoredFrames(frames) { decoded += try result.get().count }
+        }
+        let encode = try bestOf(9) { _ = try codec.encode(bytes, frameSize: 65536) }
+        guard decoded == bytes.count else { throw TrainingError.invalidOption("exponent frames decoded to \(decoded) symbols") }
+        let d = n / time / 1e6, e = n / encode / 1e6
+        report("exponent bytes alone, Huffman (as the peers)",
+               String(format: "encode %7.1f (%.2f x huff0)  decode four at a time %7.1f M symbols/s (%.2f x huff0)", e, e / peers.huffmanEncode, d, d / peers.huffmanDecode))
+    }
+
     // End to end on one thread: a stream file of the values, decoded to bytes as `hwgen decode`
     // does (read, CRC-32C, decode, little-endian bytes), for both coders at K = 1 and 8.
     for coder in coders {
