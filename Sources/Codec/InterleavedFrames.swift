@@ -328,10 +328,14 @@ extension TANSCoder: InterleavedCoder {
     @inline(__always)
     func step<K: TransformKernel>(_ c: inout InterleavedFrames.Cursor, _ context: StepContext, perLoad: Int, _: K.Type) -> Bool {
         var bits = c.load()
-        // Two or three values a load (the common cases, spelled out), else a loop.
+        // Two, three or five values a load (the common cases, spelled out), else a loop.
         switch perLoad {
         case 2: return value(&c, &bits, context, K.self) && value(&c, &bits, context, K.self)
         case 3: return value(&c, &bits, context, K.self) && value(&c, &bits, context, K.self) && value(&c, &bits, context, K.self)
+        case 5:
+            // (No raw bits and tableLog 10 or 11: the exponent bytes alone, say.)
+            return value(&c, &bits, context, K.self) && value(&c, &bits, context, K.self) && value(&c, &bits, context, K.self)
+                && value(&c, &bits, context, K.self) && value(&c, &bits, context, K.self)
         default:
             for _ in 0..<perLoad where !value(&c, &bits, context, K.self) { return false }
             return true

@@ -117,10 +117,10 @@ func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.
     }
 
     // The peers' own task: the exponent bytes alone (an identity codebook, 8-bit symbols, no raw
-    // bits), stored frames four at a time (two symbols a lookup where the codes allow).
-    if coders.contains(.huffman) && laneCounts.contains(1) {
+    // bits), stored frames four at a time (Huffman: two symbols a lookup where the codes allow).
+    for coder in coders where laneCounts.contains(1) {
         let bytes = values.map { ($0 >> 7) & 0xFF }
-        let book = try Trainer.train(bytes, valueBits: 8, options: TrainingOptions(name: "bytes", coder: .huffman, transform: .fixed(.identity, symbolBits: 8))).best.codebook
+        let book = try Trainer.train(bytes, valueBits: 8, options: TrainingOptions(name: "bytes", coder: coder, transform: .fixed(.identity, symbolBits: 8))).best.codebook
         let codec = StreamCodec(codebook: book)
         var frames: [(words: PaddedStream, valueCount: Int)] = []
         var start = 0
@@ -136,8 +136,9 @@ func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.
         let encode = try bestOf(9) { _ = try codec.encode(bytes, frameSize: 65536) }
         guard decoded == bytes.count else { throw TrainingError.invalidOption("exponent frames decoded to \(decoded) symbols") }
         let d = n / time / 1e6, e = n / encode / 1e6
-        report("exponent bytes alone, Huffman (as the peers)",
-               String(format: "encode %7.1f (%.2f x huff0)  decode four at a time %7.1f M symbols/s (%.2f x huff0)", e, e / peers.huffmanEncode, d, d / peers.huffmanDecode))
+        let (peerEncode, peerDecode, peer) = coder == .huffman ? (peers.huffmanEncode, peers.huffmanDecode, "huff0") : (peers.tansEncode, peers.tansDecode, "FSE")
+        report("exponent bytes alone, \(coder.rawValue) (as the peers)",
+               String(format: "encode %7.1f (%.2f x %@)  decode four at a time %7.1f M symbols/s (%.2f x %@)", e, e / peerEncode, peer, d, d / peerDecode, peer))
     }
 
     // End to end on one thread: a stream file of the values, decoded to bytes as `hwgen decode`
