@@ -57,16 +57,18 @@ public final class BitWriter {
         return try body(&local)
     }
 
-    /// Appends whole 32-bit words (each written first bit at bit 31).
-    func appendWords(_ words: [UInt32]) {
+    /// Appends `count` whole 32-bit words, word i being `word(i)` (its first bit at bit 31),
+    /// straight into the buffer.
+    @inline(__always)
+    func appendWords(count: Int, _ word: (Int) -> UInt32) {
         guard pending == 0 else {
-            for word in words { write(word, bits: 32) }
+            for i in 0..<count { write(word(i), bits: 32) }
             return
         }
-        if byteCount + 4 * words.count > capacity { grow(atLeast: byteCount + 4 * words.count) }
+        if byteCount + 4 * count > capacity { grow(atLeast: byteCount + 4 * count) }
         let out = UnsafeMutableRawPointer(storage + byteCount)
-        for (i, word) in words.enumerated() { out.storeBytes(of: word.bigEndian, toByteOffset: 4 * i, as: UInt32.self) }
-        byteCount += 4 * words.count
+        for i in 0..<count { out.storeBytes(of: word(i).bigEndian, toByteOffset: 4 * i, as: UInt32.self) }
+        byteCount += 4 * count
     }
 
     /// Zero bits up to the next multiple of 32 (none if already there).

@@ -43,6 +43,20 @@ enum InterleavedFrames {
             base.loadUnaligned(fromByteOffset: position &>> 3, as: UInt64.self).bigEndian &<< UInt64(position & 7)
         }
 
+        /// An escaped value from `bits` (the stream at the position, left-aligned): after `skip`
+        /// bits (ESC's code, or its state bits), the literal and the raw bits (at most 16 + 32
+        /// bits in all, inside the 57 loaded); the position moves past them.
+        @inline(__always)
+        mutating func putEscaped<K: TransformKernel>(_ bits: UInt64, skipping skip: Int, layout: ValueLayout, _: K.Type) {
+            let (symbolBits, rawBits) = (layout.symbolBits, layout.rawBits)
+            let fields = bits &<< UInt64(skip)
+            let literal = symbolBits == 0 ? 0 : UInt32(truncatingIfNeeded: fields &>> UInt64(64 - symbolBits))
+            let raw = rawBits == 0 ? 0 : UInt32(truncatingIfNeeded: (fields &<< UInt64(symbolBits)) &>> UInt64(64 - rawBits))
+            out.pointee = layout.value(symbol: literal, raw: 0) | K.placeRaw(raw)
+            out += 1
+            position &+= skip &+ symbolBits &+ rawBits
+        }
+
         /// Steps this frame can surely take: each does `perLoad` lookups of at most `windowBits`
         /// bits from a load at most at `limit`, and writes at most `perStep` values.
         @inline(__always)
@@ -291,14 +305,7 @@ extension HuffmanCoder: InterleavedCoder {
         let bits = c.load()
         let slot = decodeTable[Int(truncatingIfNeeded: bits &>> UInt64(64 - code.maxLength))]
         guard slot & (Self.endFlag | Self.invalidFlag) == 0, slot & Self.escapeFlag != 0 else { return false }
-        let length = Int((slot &>> 6) & 0x1F), symbolBits = layout.symbolBits, rawBits = layout.rawBits
-        // ESC's code, the literal and the raw bits: at most 16 + 32 bits, inside the 57 loaded.
-        let fields = bits &<< UInt64(length)
-        let literal = symbolBits == 0 ? 0 : UInt32(truncatingIfNeeded: fields &>> UInt64(64 - symbolBits))
-        let raw = rawBits == 0 ? 0 : UInt32(truncatingIfNeeded: (fields &<< UInt64(symbolBits)) &>> UInt64(64 - rawBits))
-        c.out.pointee = layout.value(symbol: literal, raw: 0) | K.placeRaw(raw)
-        c.out += 1
-        c.position &+= length &+ symbolBits &+ rawBits
+        c.putEscaped(bits, skipping: Int((slot &>> 6) & 0x1F), layout: layout, K.self)
         return true
     }
 
@@ -370,17 +377,11 @@ extension TANSCoder: InterleavedCoder {
         guard c.position <= c.limit, c.out != c.end else { return false }
         let slot = fastTable[c.state]
         guard Int((slot &>> 32) & 0x1FFF) == escape else { return false }
-        // The state bits, the literal and the raw bits: at most 15 + 32 bits, inside the 57 loaded.
         let bits = c.load()
-        let nb = 63 - Int(slot & 0x3F), symbolBits = layout.symbolBits, rawBits = layout.rawBits
+        let nb = 63 - Int(slot & 0x3F)
         let stateBits = nb == 0 ? 0 : Int(truncatingIfNeeded: bits &>> UInt64(64 - nb))
         c.state = Int((slot &>> 8) & 0xFFFF) &+ stateBits
-        let fields = bits &<< UInt64(nb)
-        let literal = symbolBits == 0 ? 0 : UInt32(truncatingIfNeeded: fields &>> UInt64(64 - symbolBits))
-        let raw = rawBits == 0 ? 0 : UInt32(truncatingIfNeeded: (fields &<< UInt64(symbolBits)) &>> UInt64(64 - rawBits))
-        c.out.pointee = layout.value(symbol: literal, raw: 0) | K.placeRaw(raw)
-        c.out += 1
-        c.position &+= nb &+ symbolBits &+ rawBits
+        c.putEscaped(bits, skipping: nb, layout: layout, K.self)
         return true
     }
 

@@ -72,24 +72,17 @@ struct TANSReverseFrame {
     /// `writer` (at a word boundary), zero padding at the end.
     mutating func finish(into writer: BitWriter) {
         prepend(UInt64(x - size), count: tableLog)
-        let head = pending, stored = capacity - front
-        let out = [UInt32](unsafeUninitializedCapacity: stored + 1) { buffer, initialized in
-            guard let base = buffer.baseAddress else { initialized = 0; return }
-            if head == 0 {
-                for i in 0..<stored { base[i] = UInt32(bigEndian: words[front + i]) }
-                initialized = stored
-                return
-            }
-            // Every word moves up by 32 - head bits: the head's bits first.
-            var previous = UInt32(truncatingIfNeeded: container)
-            for i in 0..<stored {
-                let word = UInt32(bigEndian: words[front + i])
-                base[i] = previous &<< UInt32(32 - head) | word &>> UInt32(head)
-                previous = word
-            }
-            base[stored] = previous &<< UInt32(32 - head)
-            initialized = stored + 1
+        let (head, first, stored, words) = (pending, front, capacity - front, self.words)
+        guard head > 0 else {
+            writer.appendWords(count: stored) { UInt32(bigEndian: words[first + $0]) }
+            return
         }
-        writer.appendWords(out)
+        // Every word moves up by 32 - head bits: the head's bits first, zeros after the last.
+        let headBits = UInt32(truncatingIfNeeded: container)
+        writer.appendWords(count: stored + 1) { i in
+            let previous = i == 0 ? headBits : UInt32(bigEndian: words[first + i - 1])
+            let word = i == stored ? 0 : UInt32(bigEndian: words[first + i])
+            return previous &<< UInt32(32 - head) | word &>> UInt32(head)
+        }
     }
 }

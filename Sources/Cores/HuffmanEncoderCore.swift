@@ -159,7 +159,7 @@ public enum HuffmanEncoderCore {
             let named = ids.map { m.wire("id_names_none", $0.namesNone(m, inputId ?? ports.values.valid)) }
             let unnamed = loader.map { loader in m.wire("frame_dropped", (named ?? ports.values.valid) || !SetIds.pick(m, loader.valid, by: inputSelects, width: 1)) } ?? named
             // (A load lets the frame in flight finish, then holds the next frames until it is in.)
-            let takes = zip2(loader, inFrame).map { loader, inFrame in m.wire("takes", advance && !(loader.busy && !inFrame)) } ?? advance
+            let takes = zip2(loader, inFrame).map { loader, inFrame in m.wire("takes", advance && !loader.holdsNewFrames(inFrame: inFrame)) } ?? advance
             m.when(takes) {
                 stageValid.assign(unnamed.map { ports.values.valid && !$0 } ?? ports.values.valid)
                 stageLast.assign(ports.valuesLast)

@@ -160,7 +160,7 @@ public enum TANSEncoderCore {
                 unnamed = m.wire("frame_dropped", unnamed.map { $0 || empty } ?? empty)
             }
             // (A load lets the frame being taken in finish, then holds the next frames until it is in.)
-            let held = zip2(loader, inFrame).map { loader, inFrame in m.wire("held_for_load", loader.busy && !inFrame) } ?? m.constant(0, width: 1)
+            let held = zip2(loader, inFrame).map { loader, inFrame in m.wire("held_for_load", loader.holdsNewFrames(inFrame: inFrame)) } ?? m.constant(0, width: 1)
             let stored = ports.values.user.map { cat($0, ports.values.data) } ?? ports.values.data
             let values = ReversingBuffer(m, name: "values", depth: depth, maxLength: maxFrame, width: stored.width,
                                          writeValid: unnamed.map { ports.values.valid && !$0 && !held } ?? (ports.values.valid && !held), writeData: stored,

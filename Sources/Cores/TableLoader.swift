@@ -57,6 +57,11 @@ struct TableLoader {
     /// The image broke a rule this cycle.
     let fail: Signal
 
+    /// For an encoder: a new frame must wait. While a load waits for the frames in flight or
+    /// goes in, the frame being taken in (`inFrame`) finishes and the next ones wait (holding
+    /// the one being taken in would keep the load waiting forever).
+    func holdsNewFrames(inFrame: Signal) -> Signal { busy && !inFrame }
+
     /// A loadable core's header lines: what it is (`title`), its ports (`ports`), its load
     /// rules, its throughput and its table word.
     static func describe(_ m: ModuleBuilder, title: String, ports: String, throughput: String, table: (name: String, layout: WordLayout)) {

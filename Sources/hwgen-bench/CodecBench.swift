@@ -51,6 +51,17 @@ struct PeerFigures {
     }
 }
 
+/// `values` coded in frames of 65,536 as a stream file stores them: each frame's words and value count.
+func storedFrames(_ values: [UInt32], codec: StreamCodec) throws -> [(words: PaddedStream, valueCount: Int)] {
+    var frames: [(words: PaddedStream, valueCount: Int)] = []
+    var start = 0
+    for size in try StreamCodec.frameSizes(count: values.count, frameSize: 65536) {
+        frames.append((PaddedStream(try codec.encode(Array(values[start..<(start + size)]), frameSizes: [size])), size))
+        start += size
+    }
+    return frames
+}
+
 /// Reference-coder speed on real bf16 tensors, one core, against huff0 and FSE run on the
 /// exponent bytes of the same values in the same run, for K = 1, 2, 4, 8, 16 lanes; then the
 /// whole decode of a stream file (frames read, checked, decoded, turned into bytes) on one thread.
@@ -95,13 +106,7 @@ func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.
     for coder in coders where laneCounts.contains(1) {
         let book = try Trainer.train(values, valueBits: 16, options: TrainingOptions(name: "bench", coder: coder)).best.codebook
         let codec = StreamCodec(codebook: book)
-        let sizes = try StreamCodec.frameSizes(count: values.count, frameSize: 65536)
-        var frames: [(words: PaddedStream, valueCount: Int)] = []
-        var start = 0
-        for size in sizes {
-            frames.append((PaddedStream(try codec.encode(Array(values[start..<(start + size)]), frameSizes: [size])), size))
-            start += size
-        }
+        let frames = try storedFrames(values, codec: codec)
         var decoded = 0
         let alone = try bestOf(9) {
             decoded = 0
@@ -122,12 +127,7 @@ func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.
         let bytes = values.map { ($0 >> 7) & 0xFF }
         let book = try Trainer.train(bytes, valueBits: 8, options: TrainingOptions(name: "bytes", coder: coder, transform: .fixed(.identity, symbolBits: 8))).best.codebook
         let codec = StreamCodec(codebook: book)
-        var frames: [(words: PaddedStream, valueCount: Int)] = []
-        var start = 0
-        for size in try StreamCodec.frameSizes(count: bytes.count, frameSize: 65536) {
-            frames.append((PaddedStream(try codec.encode(Array(bytes[start..<(start + size)]), frameSizes: [size])), size))
-            start += size
-        }
+        let frames = try storedFrames(bytes, codec: codec)
         var decoded = 0
         let time = try bestOf(9) {
             decoded = 0

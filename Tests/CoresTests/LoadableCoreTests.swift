@@ -149,40 +149,49 @@ struct LoadableCoreTests {
                 && fit.refusal(set.members[0], slot: 2)?.contains("slot 2") == true && fit.refusal(set.members[0], slot: 1) == nil)
     }
 
+    /// A loadable encoder with every member of `set` loaded into the slot of its id: frames of
+    /// ids 2, 0, 0, 1, 2, 1, 0 (frame f: one value when f mod 3 is 1, else 15 + `growth` x f)
+    /// code into the reference stream; then slot 1, reloaded with `other`, codes a frame of 40
+    /// values with it.
+    static func checkEncoder(_ core: Module, _ set: CodebookSet, growth: Int, ready: Int, random: inout RandomCodebooks,
+                             other: (inout RandomCodebooks) throws -> Codebook) throws {
+        let bench = try Bench(core, readyPercent: ready)
+        for (slot, member) in set.members.enumerated() { bench.run(image: try TableImage.words(member, slot: slot, role: .encoder)) }
+        #expect(!bench.error, "error after loading")
+        let ids = [2, 0, 0, 1, 2, 1, 0]
+        var values: [(UInt32, Bool, Int)] = [], sizes: [Int] = [], flat: [UInt32] = []
+        for (f, id) in ids.enumerated() {
+            let frame = random.values(count: f % 3 == 1 ? 1 : 15 + growth * f, for: set.members[id])
+            values += frame.enumerated().map { ($0.element, $0.offset == frame.count - 1, id) }
+            sizes.append(frame.count)
+            flat += frame
+        }
+        let expected = try set.encodeFrames(flat, frameSizes: sizes, ids: ids).words
+        bench.run(words: values)
+        #expect(!bench.error && bench.values.count == expected.count, "\(bench.values.count) of \(expected.count) words, error \(bench.error)")
+        #expect(zip(bench.values, expected).allSatisfy { $0.value == UInt64($1.word) && $0.last == $1.endsFrame }, "words differ (ready \(ready))")
+        // Slot 1 reloaded with another table.
+        let reloaded = try other(&random)
+        bench.values = []
+        bench.run(image: try TableImage.words(reloaded, slot: 1, role: .encoder))
+        let frame = random.values(count: 40, for: reloaded)
+        let again = try CodebookSet(name: "again", members: [reloaded]).encodeFrames(frame, frameSizes: [40], ids: [0]).words
+        bench.run(words: frame.enumerated().map { ($0.element, $0.offset == 39, 1) })
+        #expect(!bench.error && bench.values.map(\.value) == again.map { UInt64($0.word) }, "after the reload: \(bench.values.count) of \(again.count) words")
+    }
+
     @Test("a loadable Huffman encoder: tables loaded into every slot code frames of random ids into the reference stream; a slot reloaded between frames codes with its new table; an image that does not fit raises error")
     func huffmanEncoder() throws {
         var random = RandomCodebooks(seed: 31)
         let layout = ValueLayout(transform: .split, symbolBits: 6, rawBits: 10)
-        func book(_ name: String, _ maxLength: Int) throws -> Codebook {
+        func book(_ name: String, _ maxLength: Int, _ random: inout RandomCodebooks) throws -> Codebook {
             try Codebook(name: name, coder: .huffman(codeLengths: random.huffmanLengths(entries: 66, maxLength: maxLength)), layout: layout)
         }
-        let set = try CodebookSet(name: "henc", members: [try book("h0", 12), try book("h1", 9), try book("h2", 14)])
+        let set = try CodebookSet(name: "henc", members: [try book("h0", 12, &random), try book("h1", 9, &random), try book("h2", 14, &random)])
         let core = try CoreGenerator.module(for: set, CoreRequest(role: .encoder, loadable: true))
         #expect(core.port(named: "s_table_tdata") != nil && core.port(named: "error") != nil)
         for ready in [100, 60] {
-            let bench = try Bench(core, readyPercent: ready)
-            for (slot, member) in set.members.enumerated() { bench.run(image: try TableImage.words(member, slot: slot, role: .encoder)) }
-            #expect(!bench.error, "error after loading")
-            let ids = [2, 0, 0, 1, 2, 1, 0]
-            var values: [(UInt32, Bool, Int)] = [], sizes: [Int] = [], flat: [UInt32] = []
-            for (f, id) in ids.enumerated() {
-                let frame = random.values(count: f % 3 == 1 ? 1 : 15 + 9 * f, for: set.members[id])
-                values += frame.enumerated().map { ($0.element, $0.offset == frame.count - 1, id) }
-                sizes.append(frame.count)
-                flat += frame
-            }
-            let expected = try set.encodeFrames(flat, frameSizes: sizes, ids: ids).words
-            bench.run(words: values)
-            #expect(!bench.error && bench.values.count == expected.count, "\(bench.values.count) of \(expected.count) words, error \(bench.error)")
-            #expect(zip(bench.values, expected).allSatisfy { $0.value == UInt64($1.word) && $0.last == $1.endsFrame }, "words differ (ready \(ready))")
-            // Slot 1 reloaded with another table.
-            let other = try book("h3", 10)
-            bench.values = []
-            bench.run(image: try TableImage.words(other, slot: 1, role: .encoder))
-            let frame = random.values(count: 40, for: other)
-            let again = try CodebookSet(name: "again", members: [other]).encodeFrames(frame, frameSizes: [40], ids: [0]).words
-            bench.run(words: frame.enumerated().map { ($0.element, $0.offset == 39, 1) })
-            #expect(!bench.error && bench.values.map(\.value) == again.map { UInt64($0.word) }, "after the reload: \(bench.values.count) of \(again.count) words")
+            try Self.checkEncoder(core, set, growth: 9, ready: ready, random: &random) { try book("h3", 10, &$0) }
         }
         // Codes longer than the core's longest do not fit.
         let fits = try CoreGenerator.loadableCapacity(set)
@@ -206,35 +215,13 @@ struct LoadableCoreTests {
         let core = try CoreGenerator.module(for: set, CoreRequest(role: .encoder, maxFrame: 512, loadable: true))
         #expect(core.port(named: "s_table_tdata") != nil && core.port(named: "error") != nil)
         var random = RandomCodebooks(seed: 92)
+        let capacity = try CoreGenerator.loadableCapacity(set).tableLog
         for ready in [100, 60] {
-            let bench = try Bench(core, readyPercent: ready)
-            for (slot, member) in set.members.enumerated() { bench.run(image: try TableImage.words(member, slot: slot, role: .encoder)) }
-            #expect(!bench.error, "error after loading")
-            let ids = [2, 0, 0, 1, 2, 1, 0]
-            var values: [(UInt32, Bool, Int)] = [], sizes: [Int] = [], flat: [UInt32] = []
-            for (f, id) in ids.enumerated() {
-                let frame = random.values(count: f % 3 == 1 ? 1 : 15 + 23 * f, for: set.members[id])
-                values += frame.enumerated().map { ($0.element, $0.offset == frame.count - 1, id) }
-                sizes.append(frame.count)
-                flat += frame
+            try Self.checkEncoder(core, set, growth: 23, ready: ready, random: &random) {
+                try Codebook(name: "t3", coder: .tans(tableLog: capacity - 1, counts: $0.tansCounts(entries: 258, tableLog: capacity - 1)), layout: set.members[0].layout)
             }
-            let expected = try set.encodeFrames(flat, frameSizes: sizes, ids: ids).words
-            bench.run(words: values)
-            #expect(!bench.error && bench.values.count == expected.count, "\(bench.values.count) of \(expected.count) words, error \(bench.error)")
-            #expect(zip(bench.values, expected).allSatisfy { $0.value == UInt64($1.word) && $0.last == $1.endsFrame }, "words differ (ready \(ready))")
-            // Slot 1 reloaded with another table.
-            let capacity = try CoreGenerator.loadableCapacity(set).tableLog
-            let other = try Codebook(name: "t3", coder: .tans(tableLog: capacity - 1, counts: random.tansCounts(entries: 258, tableLog: capacity - 1)),
-                                     layout: set.members[0].layout)
-            bench.values = []
-            bench.run(image: try TableImage.words(other, slot: 1, role: .encoder))
-            let frame = random.values(count: 40, for: other)
-            let again = try CodebookSet(name: "again", members: [other]).encodeFrames(frame, frameSizes: [40], ids: [0]).words
-            bench.run(words: frame.enumerated().map { ($0.element, $0.offset == 39, 1) })
-            #expect(!bench.error && bench.values.map(\.value) == again.map { UInt64($0.word) }, "after the reload: \(bench.values.count) of \(again.count) words")
         }
         // Refusals: a tableLog past the core's, a decoder's image, a state past the table, cut short; an empty slot.
-        let capacity = try CoreGenerator.loadableCapacity(set).tableLog
         let big = try Codebook(name: "big", coder: .tans(tableLog: capacity + 1, counts: random.tansCounts(entries: 258, tableLog: capacity + 1)),
                                layout: set.members[0].layout)
         let good = try TableImage.words(set.members[0], slot: 0, role: .encoder)
