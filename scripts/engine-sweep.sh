@@ -5,7 +5,9 @@
 # $SEEDS, wide ports through --pin-wrapper) and Xilinx 7 LUT counts. One CSV line per core goes to
 # FIGURES (docs/figures/cores.csv by default), replacing an older line of the same core.
 #   scripts/engine-sweep.sh [N ...]          (default: 1 2 4 8 16)
-# BOOKS="huffman tans" ROLES="decoder encoder" SEEDS="1 2 3" select; SIM=0 skips the simulation.
+# BOOKS="huffman tans" ROLES="decoder encoder" SEEDS="1 2 3" select; SIM=0 skips the simulation;
+# FRAME=1024 sizes the buffers for (and simulates) frames of that many values instead of 4,096,
+# recorded as kind "engines f1024".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hwgen=${HWGEN:-.build/release/hwgen}
@@ -15,6 +17,8 @@ data=${HWGEN_DATA:-../shared/data}/minilm_ffn1_acts_layers_1_4.bf16.safetensors
 counts=("$@"); [ ${#counts[@]} -gt 0 ] || counts=(1 2 4 8 16)
 books=${BOOKS:-huffman tans}
 roles=${ROLES:-decoder encoder}
+frame=${FRAME:-4096}
+kind=engines; [ "$frame" = 4096 ] || kind="engines f$frame"
 export SEEDS=${SEEDS:-1 2 3} SMALL_DEVICES=0
 mkdir -p "$(dirname "$figures")"
 [ -f "$figures" ] || echo "kind,coder,role,N,xilinx_luts,lut4,ffs,bram,fmax_mhz,fmax_range,seeds,values_per_cycle" >"$figures"
@@ -23,14 +27,14 @@ for book in $books; do
   json=examples/minilm_ffn1_$book.json
   for role in $roles; do
     for n in "${counts[@]}"; do
-      name="engines-$book-$role-n$n"
+      name="engines-$book-$role-n$n"; [ "$frame" = 4096 ] || name="$name-f$frame"
       rtl=build/sweep/$name/rtl && rm -rf "$rtl" && mkdir -p "$rtl"
-      "$hwgen" generate --codebook "$json" --"$role" --engines "$n" --pin-wrapper --output "$rtl" >/dev/null
+      "$hwgen" generate --codebook "$json" --"$role" --engines "$n" --max-frame "$frame" --pin-wrapper --output "$rtl" >/dev/null
       top=$(cd "$rtl" && ls *_"$role"_pins.v | sed 's/\.v$//')
       vpc=-
       if [ "${SIM:-1}" = 1 ]; then
-        # The whole layer-4 tensor (3,987,456 values), frames of 4,096, full rate.
-        vpc=$("$hwgen" sim --codebook "$json" --engines "$n" --limit 4000000 --tensors 'layer\.4\..*pre_gelu' "$data" |
+        # The whole layer-4 tensor (3,987,456 values), frames of $frame, full rate.
+        vpc=$("$hwgen" sim --codebook "$json" --engines "$n" --frame-size "$frame" --limit 4000000 --tensors 'layer\.4\..*pre_gelu' "$data" |
               grep "_$role:" | sed -E 's/.* ([0-9.]+) values\/cycle.*/\1/')
       fi
       echo "== $name: $vpc values/cycle"
@@ -44,9 +48,9 @@ for book in $books; do
       fmax=$(echo "$row" | awk -F'|' '{ print $6 }' | sed -E 's/^ *([0-9.]+).*/\1/')
       range=$(echo "$row" | awk -F'|' '{ print $6 }' | sed -nE 's/.*\(([0-9.]+-[0-9.]+).*/\1/p')
       # Without a simulation, the figure measured before stays.
-      [ "$vpc" != - ] || vpc=$(awk -F, -v b="$book" -v r="$role" -v n="$n" '$1 == "engines" && $2 == b && $3 == r && $4 == n { print $12 }' "$figures")
-      grep -v "^engines,$book,$role,$n," "$figures" >"$figures.tmp" || true
-      echo "engines,$book,$role,$n,$xl,$lut4,$ffs,$bram,$fmax,${range:-$fmax},$(echo $SEEDS | tr ' ' '/'),$vpc" >>"$figures.tmp"
+      [ "$vpc" != - ] || vpc=$(awk -F, -v k="$kind" -v b="$book" -v r="$role" -v n="$n" '$1 == k && $2 == b && $3 == r && $4 == n { print $12 }' "$figures")
+      grep -v "^$kind,$book,$role,$n," "$figures" >"$figures.tmp" || true
+      echo "$kind,$book,$role,$n,$xl,$lut4,$ffs,$bram,$fmax,${range:-$fmax},$(echo $SEEDS | tr ' ' '/'),$vpc" >>"$figures.tmp"
       mv "$figures.tmp" "$figures"
     done
   done
