@@ -7,7 +7,7 @@
 #   scripts/engine-sweep.sh [N ...]          (default: 1 2 4 8 16)
 # BOOKS="huffman tans" ROLES="decoder encoder" SEEDS="1 2 3" select; SIM=0 skips the simulation;
 # FRAME=1024 sizes the buffers for (and simulates) frames of that many values instead of 4,096,
-# recorded as kind "engines f1024".
+# recorded as kind "engines f1024"; WORDS=Q gives Q words per beat (kind "engines q16", say).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hwgen=${HWGEN:-.build/release/hwgen}
@@ -19,6 +19,7 @@ books=${BOOKS:-huffman tans}
 roles=${ROLES:-decoder encoder}
 frame=${FRAME:-4096}
 kind=engines; [ "$frame" = 4096 ] || kind="engines f$frame"
+words=(); [ -z "${WORDS:-}" ] || { words=(--words-per-beat "$WORDS"); kind="$kind q$WORDS"; }
 export SEEDS=${SEEDS:-1 2 3} SMALL_DEVICES=0
 mkdir -p "$(dirname "$figures")"
 [ -f "$figures" ] || echo "kind,coder,role,N,xilinx_luts,lut4,ffs,bram,fmax_mhz,fmax_range,seeds,values_per_cycle" >"$figures"
@@ -27,14 +28,14 @@ for book in $books; do
   json=examples/minilm_ffn1_$book.json
   for role in $roles; do
     for n in "${counts[@]}"; do
-      name="engines-$book-$role-n$n"; [ "$frame" = 4096 ] || name="$name-f$frame"
+      name="engines-$book-$role-n$n"; [ "$frame" = 4096 ] || name="$name-f$frame"; [ -z "${WORDS:-}" ] || name="$name-q$WORDS"
       rtl=build/sweep/$name/rtl && rm -rf "$rtl" && mkdir -p "$rtl"
-      "$hwgen" generate --codebook "$json" --"$role" --engines "$n" --max-frame "$frame" --pin-wrapper --output "$rtl" >/dev/null
+      "$hwgen" generate --codebook "$json" --"$role" --engines "$n" --max-frame "$frame" "${words[@]}" --pin-wrapper --output "$rtl" >/dev/null
       top=$(cd "$rtl" && ls *_"$role"_pins.v | sed 's/\.v$//')
       vpc=-
       if [ "${SIM:-1}" = 1 ]; then
         # The whole layer-4 tensor (3,987,456 values), frames of $frame, full rate.
-        vpc=$("$hwgen" sim --codebook "$json" --engines "$n" --frame-size "$frame" --limit 4000000 --tensors 'layer\.4\..*pre_gelu' "$data" |
+        vpc=$("$hwgen" sim --codebook "$json" --engines "$n" --frame-size "$frame" "${words[@]}" --limit 4000000 --tensors 'layer\.4\..*pre_gelu' "$data" |
               grep "_$role:" | sed -E 's/.* ([0-9.]+) values\/cycle.*/\1/')
       fi
       echo "== $name: $vpc values/cycle"

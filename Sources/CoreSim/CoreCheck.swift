@@ -39,6 +39,8 @@ public struct CoreCheck: Sendable {
     public var engines: Int? = nil
     /// Frame engines: buffers shared by the engines or one per engine (nil: the generator's choice).
     public var sharedBuffers: Bool? = nil
+    /// Frame engines: 32-bit words per beat, Q (nil: the generator's default).
+    public var wordsPerBeat: Int? = nil
 
     public init(codebook: Codebook, frameSize: Int) {
         self.codebook = codebook
@@ -58,11 +60,11 @@ public struct CoreCheck: Sendable {
         if let engines {
             // The decoder with N engines, P values per beat out, then the encoder, P values per
             // beat in; buffers for frames of the frame size.
-            let decoder = try CoreGenerator.module(for: codebook, CoreRequest(role: .decoder, valuesPerBeat: valuesPerBeat, engines: engines, maxFrame: max(frameSize, 1),
+            let decoder = try CoreGenerator.module(for: codebook, CoreRequest(role: .decoder, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, engines: engines, maxFrame: max(frameSize, 1),
                                                                                               sharedBuffers: sharedBuffers))
             let decoderCheck = LaneDecoderCheck(codebook: codebook, validPercent: validPercent, readyPercent: readyPercent, seed: seed)
             outcomes.append(try decoderCheck.run(core: decoder, values: values, words: stream.map { ($0.word, $0.endsFrame) }, frameSizes: sizes))
-            let core = try CoreGenerator.module(for: codebook, CoreRequest(role: .encoder, valuesPerBeat: valuesPerBeat, engines: engines, maxFrame: max(frameSize, 1),
+            let core = try CoreGenerator.module(for: codebook, CoreRequest(role: .encoder, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, engines: engines, maxFrame: max(frameSize, 1),
                                                                                            sharedBuffers: sharedBuffers))
             let p = core.port(named: "s_axis_tkeep")?.width ?? 1
             let isTANS: Bool = if case .tans = codebook.coder { true } else { false }

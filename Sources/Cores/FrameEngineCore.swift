@@ -151,8 +151,11 @@ public enum FrameEngineCore {
             m.comment("P = \(p) values per beat in (s_axis\(keepPorts ? ", tkeep per value" : ""), tlast on a frame's last value), Q = \(q) words per beat out (m_axis\(keepPorts ? ", tkeep per word" : ""), tlast on a frame's last word).")
             m.comment("Frame f is coded by engine f mod \(n) (\(engine.name), one value per cycle), and its words leave in stream order.")
             if isTANS { m.comment("MAX_FRAME = \(maxFrame) values: a longer input frame is cut into frames of \(maxFrame) values (the last one shorter), each a valid frame.") }
+            var sharing: [String] = []
+            if shared.input { sharing.append("the values in through one buffer of \(max(n, p)) banks shared by the engines (engine e reads bank (e + t) mod \(max(n, p)) at cycle t)") }
+            if shared.output { sharing.append("the words out through one buffer of \(q) banks shared by the engines (bank j holds word j of each row; engine e writes bank (e + t) mod \(q) at cycle t)") }
             m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(p) values in (\(maxFrame) values a frame), \(BlockFifo.rounded(outputRows)) rows of \(q) words out (\(outputRows >= 2 * frameRows ? "two frames" : "more than a frame") of about \(words) words), in block RAM"
-                      + (shared.input ? "; the values in through one buffer of \(max(n, p)) banks shared by the engines (engine e reads bank (e + t) mod \(max(n, p)) at cycle t)." : "."))
+                      + (sharing.isEmpty ? "." : "; " + sharing.joined(separator: "; ") + "."))
             books.header(m, timing: [
                 "Throughput: up to \(n) values per cycle (one per engine) while Q = \(q) words per cycle carry the output (\(String(format: "%.2f", average)) bits per value on average).",
                 "Latency: about a frame: a frame's words leave after its engine has coded it\(isTANS ? " (a tANS engine holds the whole frame first)" : "").",

@@ -19,23 +19,36 @@ import HDL
 /// banks through a rotation by t, the data come back through the inverse rotation into a small
 /// prefetch FIFO (LUT RAM) from which the engine takes one part a cycle. A read is issued only
 /// when the FIFO will have room for it, and only for parts whose banks were written before.
+///
+/// **Room, a register.** Whether the beat offered fits is decided a cycle ahead, for the ring
+/// that will have the turn, from the counts as they stand (a ring has room next cycle when it
+/// has room for two beats now: at most one beat goes in meanwhile, and reads only free room).
+/// So `ready` is a flip-flop: the ring's counts, their subtraction and the N-way choice of the
+/// ring are off the path from `ready` to every engine's write place.
 struct BankedFrameInput {
     /// Each engine's parts, one a beat, `last` on its frame's last part (`ready`: the engine's).
     let elements: [Stream]
-    /// 1 when the beat offered now fits its engine's ring.
+    /// 1 when the beat offered now fits its engine's ring (a register).
     let ready: Signal
+
+    /// Rows of each engine's ring: `partsPerFrame` parts (at least two beats: the room register
+    /// decides with one beat to spare) in `banks` banks, a power of two rows.
+    static func ringRows(partsPerFrame: Int, parts: Int, banks: Int) -> Int {
+        BlockFifo.rounded((Swift.max(partsPerFrame, 2 * parts) + banks - 1) / banks)
+    }
 
     /// - Parameters:
     ///   - input: beats of `parts` parts, `keep` a prefix (its `ready` is the caller's).
     ///   - lastIndex: the index of the beat's last kept part; `ends`: the beat ends its frame.
-    ///   - turn: the engine whose frame the beat belongs to; `writes`: the beat is taken now.
+    ///   - turn: the engine whose frame the beat belongs to; `writes`: the beat is taken now;
+    ///     `advances`: the turn moves on to the next engine after this cycle.
     ///   - partsPerFrame: parts a ring should hold (rounded up to whole rows of B, a power of two of them).
-    init(_ m: ModuleBuilder, input: Stream, parts q: Int, lastIndex: Signal, ends: Signal, turn: Signal, writes: Signal,
+    init(_ m: ModuleBuilder, input: Stream, parts q: Int, lastIndex: Signal, ends: Signal, turn: Signal, writes: Signal, advances: Signal,
          scopes: [Scope], partsPerFrame: Int, prefetchDepth: Int) {
         let n = scopes.count
         let width = input.data.width / q
         let b = Swift.max(n, q)
-        let rows = BlockFifo.rounded((partsPerFrame + b - 1) / b)
+        let rows = Self.ringRows(partsPerFrame: partsPerFrame, parts: q, banks: b)
         let rowBits = bitsToAddress(rows)
         let capacity = rows * b
         let countBits = bitsToAddress(capacity + 1) + 1
@@ -74,7 +87,7 @@ struct BankedFrameInput {
                 let taken = m.register("in_taken", width: countBits, reset: 0)       // parts accepted
                 let landed = m.register("in_landed", width: countBits, reset: 0)     // parts in the banks
                 let read = m.register("in_read", width: countBits, reset: 0)         // parts read
-                roomy.append(m.wire("in_room", (taken - read) <= capacity - q))
+                roomy.append(m.wire("in_room_ahead", (taken - read) <= capacity - 2 * q))
                 writeBanks.append(writeBank)
                 writeRows.append(writeRow)
                 let accepted = m.wire("in_accepted", writes && chosen)
@@ -128,7 +141,11 @@ struct BankedFrameInput {
                 outputs.append(element)
             }
         }
-        ready = LaneSelect.pick(roomy, by: turn)
+        // The ring whose turn it is next cycle: the next one's when this beat ends its frame.
+        let room = m.register("in_ready", width: 1, reset: 0)
+        let nextTurn = n == 1 ? turn : mux(turn == n - 1, m.constant(0, width: turn.width), turn + 1)
+        room.assign(mux(advances, LaneSelect.pick(roomy, by: nextTurn), LaneSelect.pick(roomy, by: turn)))
+        ready = room
         beatValid.assign(writes)
         m.when(writes) {
             beatData.assign(input.data)

@@ -71,7 +71,7 @@ public struct FrameEngines {
         let inFifoWidth = Swift.max(1, bitsToAddress(inParts)) + inParts * inWidth + 1
         let outFifoWidth = outParts * outWidth + (hasError ? 1 : 0) + bitsToAddress(outParts + 1) + 1
         let inBanks = Swift.max(n, inParts)
-        let inRing = BlockFifo.rounded((inputDepth * inParts + inBanks - 1) / inBanks)
+        let inRing = BankedFrameInput.ringRows(partsPerFrame: inputDepth * inParts, parts: inParts, banks: inBanks)
         let sharedIn = inBanks * blockRams(width: inWidth + 1, depth: n * inRing)
         let ownIn = n * blockRams(width: inFifoWidth, depth: BlockFifo.rounded(inputDepth))
         let sharedOut = outParts * blockRams(width: outWidth, depth: n * BlockFifo.rounded(outputDepth))
@@ -134,7 +134,7 @@ public struct FrameEngines {
             let takes = m.wire("dispatch_takes", width: 1)
             let block = m.within(m.scope("in")) {
                 BankedFrameInput(m, input: input, parts: inParts, lastIndex: lastIndexIn, ends: dispatchEnds, turn: dispatchTurn,
-                                 writes: takes, scopes: engineScopes, partsPerFrame: inputDepth * inParts, prefetchDepth: 16)
+                                 writes: takes, advances: input.fires && dispatchEnds, scopes: engineScopes, partsPerFrame: inputDepth * inParts, prefetchDepth: 16)
             }
             takes.assign(input.valid && block.ready && !failed)
             readies.append(block.ready)

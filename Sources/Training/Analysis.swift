@@ -194,7 +194,7 @@ public struct LaneCost: Sendable, Codable, Equatable {
 
     /// The lane counts and frame sizes the table shows.
     public static let laneCounts = [1, 2, 4, 8, 16, 32]
-    public static let frameSizes = [4096, 65536]
+    public static let frameSizes = [1024, 4096, 65536]
 
     /// The cost of `codebook`'s code with each lane count and frame size, on `values`.
     public static func table(_ codebook: Codebook, values: [UInt32], lanes: [Int] = laneCounts, frameSizes: [Int] = frameSizes) throws -> [LaneCost] {

@@ -383,7 +383,7 @@ struct Analyze: ParsableCommand {
     /// Values the lane table is measured on (the first ones read).
     var laneSample: Int { 1 << 22 }
 
-    /// The lane table: bits per value for K lanes and two frame sizes, padding and states included.
+    /// The lane table: bits per value for K lanes and three frame sizes, padding and states included.
     func printLaneCost(_ costs: [LaneCost], book: Codebook) {
         guard let first = costs.first else { return }
         print("")

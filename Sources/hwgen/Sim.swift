@@ -27,6 +27,8 @@ struct Sim: ParsableCommand {
     var engines: Int?
     @Flag(inversion: .prefixedNo, help: "Frame engines: buffers shared by all engines (banks) or a FIFO per engine on both sides (default: on each side whichever takes fewer block RAMs).")
     var sharedBuffers: Bool?
+    @Option(help: "Frame engines: 32-bit words per beat, Q (default: what N engines need on the codebook's average entry; Q >= N lets the encoder's output share banks).")
+    var wordsPerBeat: Int?
     @OptionGroup var input: ValueInputOptions
     @Argument(help: "Data: .safetensors, .npy, model folders, or raw values.") var files: [String]
 
@@ -37,6 +39,7 @@ struct Sim: ParsableCommand {
         }
         guard (1...100).contains(valid), (1...100).contains(ready) else { throw ValidationError("--valid and --ready are percentages, 1 to 100") }
         if let sharedBuffers, engines == nil { throw ValidationError("--\(sharedBuffers ? "" : "no-")shared-buffers needs --engines") }
+        if wordsPerBeat != nil, engines == nil { throw ValidationError("--words-per-beat needs --engines") }
         guard TANSEncoderCore.maxFrameRange.contains(frameSize) else {
             throw ValidationError("--frame-size must be \(TANSEncoderCore.maxFrameRange.lowerBound) to \(TANSEncoderCore.maxFrameRange.upperBound)")
         }
@@ -63,6 +66,7 @@ struct Sim: ParsableCommand {
         check.valuesPerBeat = valuesPerBeat
         check.engines = engines
         check.sharedBuffers = sharedBuffers
+        check.wordsPerBeat = wordsPerBeat
         let (outcomes, bits) = try check.run(values)
         print(String(format: "%@: %d values in frames of %d, %.4f bits/value, ratio %.3f; tvalid %d%%, tready %d%%",
                      book.name, values.count, frameSize, bits, Double(book.layout.valueBits) / bits, valid, ready))

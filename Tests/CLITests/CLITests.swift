@@ -131,6 +131,14 @@ struct CLITests {
         let analyze = try HWGen.run(["analyze", "--codebook", book, "--tensors", "layer\\.4\\..*query\\.weight", "--totals", weights])
         #expect(analyze.status == 0, "\(analyze.error)")
         #expect(analyze.output.contains("this codebook has 8") && analyze.output.contains("K=32"))
+        // Frames of 1,024, 4,096 and 65,536 values: smaller frames cost more (EOF and padding per frame).
+        let costs = analyze.output.split(separator: "\n").compactMap { line -> (Int, Double)? in
+            let fields = line.split(separator: " ")
+            guard fields.count == 7, let frame = Int(fields[0]), let k1 = Double(fields[1]) else { return nil }
+            return (frame, k1)
+        }
+        #expect(costs.map(\.0) == [1024, 4096, 65536], "\(analyze.output)")
+        #expect(costs.count == 3 && costs[0].1 > costs[1].1 && costs[1].1 > costs[2].1, "\(costs)")
         // Both cores: the P = K decoder and the K-lane encoder (P = 1 by default); with
         // --values-per-beat 8 both at P = 8, and P = 4 refused.
         let both = HWGen.temporary("rtl")
@@ -219,10 +227,19 @@ struct CLITests {
                 "\(sharedDecoder.prefix(3000))")
         let alone = try HWGen.run(["generate", "--codebook", book, "--shared-buffers", "-o", HWGen.temporary("rtl")])
         #expect(alone.status != 0 && alone.error.contains("--shared-buffers needs --engines"), "\(alone.error)")
-        let sim = try HWGen.run(["sim", "--codebook", book, "--engines", "2", "--shared-buffers", "--frame-size", "500", "--valid", "70", "--ready", "60",
-                                 root.appendingPathComponent("examples/minilm_l1_ffn1_pre_gelu_sample.bf16.safetensors").path])
+        // Q >= N words a beat: the encoder's words out go through banks too.
+        let wide = HWGen.temporary("rtl")
+        #expect(try HWGen.run(["generate", "--codebook", book, "--encoder", "--engines", "4", "--words-per-beat", "4", "--shared-buffers", "-o", wide]).status == 0)
+        let wideEncoder = try String(contentsOfFile: wide + "/minilm_ffn1_encoder.v", encoding: .utf8)
+        #expect(wideEncoder.contains("words out through one buffer of 4 banks") && wideEncoder.contains("engines_out_bank3_mem")
+                && wideEncoder.contains("output wire [127:0] m_axis_tdata"), "\(wideEncoder.prefix(3000))")
+        let sample = root.appendingPathComponent("examples/minilm_l1_ffn1_pre_gelu_sample.bf16.safetensors").path
+        let sim = try HWGen.run(["sim", "--codebook", book, "--engines", "2", "--shared-buffers", "--words-per-beat", "2", "--frame-size", "500",
+                                 "--valid", "70", "--ready", "60", sample])
         let verdicts = sim.output.split(separator: "\n").filter { $0.contains("BIT-EXACT") }
         #expect(sim.status == 0 && verdicts.count == 2, "\(sim.output) \(sim.error)")
+        let noEngines = try HWGen.run(["sim", "--codebook", book, "--words-per-beat", "2", sample])
+        #expect(noEngines.status != 0 && noEngines.error.contains("--words-per-beat needs --engines"), "\(noEngines.error)")
         let lanes = root.appendingPathComponent("examples/minilm_ffn1_tans_lanes2.json").path
         let refused = try HWGen.run(["generate", "--codebook", lanes, "--decoder", "--engines", "0", "-o", HWGen.temporary("rtl")])
         #expect(refused.status == 1 && refused.error.contains("--engines must be 1 to 64") && refused.error.split(separator: "\n").count == 1, "\(refused.error)")
