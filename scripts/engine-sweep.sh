@@ -48,6 +48,8 @@ for book in $books; do
       bram=$(echo "$row" | awk -F'|' '{ gsub(/ /, "", $5); print $5 }')
       fmax=$(echo "$row" | awk -F'|' '{ print $6 }' | sed -E 's/^ *([0-9.]+).*/\1/')
       range=$(echo "$row" | awk -F'|' '{ print $6 }' | sed -nE 's/.*\(([0-9.]+-[0-9.]+).*/\1/p')
+      # A core that did not place or route has no figures line (the log above says why).
+      if ! [[ "$fmax" =~ ^[0-9.]+$ ]]; then echo "== $name: no Fmax, not recorded"; continue; fi
       # Without a simulation, the figure measured before stays.
       [ "$vpc" != - ] || vpc=$(awk -F, -v k="$kind" -v b="$book" -v r="$role" -v n="$n" '$1 == k && $2 == b && $3 == r && $4 == n { print $12 }' "$figures")
       grep -v "^$kind,$book,$role,$n," "$figures" >"$figures.tmp" || true

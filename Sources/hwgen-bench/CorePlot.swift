@@ -33,18 +33,30 @@ struct CoreFigures {
         }
     }
 
+    /// A kind as the legend says it: "engines f1024 q16" -> "frame engines, frames of 1024, Q = 16".
+    static func legend(_ kind: String) -> String {
+        guard kind.hasPrefix("engines") else { return kind }
+        let parts = kind.split(separator: " ").dropFirst().map { part -> String in
+            if part == "shared" { return "shared (forced)" }
+            if part.hasPrefix("f"), let n = Int(part.dropFirst()) { return "frames of \(n)" }
+            if part.hasPrefix("q"), let q = Int(part.dropFirst()) { return "Q = \(q)" }
+            return String(part)
+        }
+        return (["frame engines"] + parts).joined(separator: ", ")
+    }
+
     var chart: SVGLogScatter {
         var chart = SVGLogScatter(title: "hwgen cores on ECP5-85k: throughput against area (block RAMs apart)",
                                   xLabel: "Xilinx 7 LUTs (Yosys synth_xilinx)", yLabel: "M values/s (ECP5-85k Fmax x values per cycle)")
         let colors = ["one-lane": "black", "pipelined P=1": "#8c564b", "lanes P=1": "#9467bd", "lanes P=K": "#d62728", "engines": "#1f77b4",
-                      "engines shared": "#17becf"]
+                      "engines shared": "#17becf", "engines f1024": "#2ca02c", "engines f1024 q16": "#ff7f0e"]
         let kinds = rows.map(\.kind).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         for kind in kinds {
             let points = rows.filter { $0.kind == kind }.map { r in
                 SVGLogScatter.Point(x: r.luts, y: r.valuesPerSecond,
                                     label: "\(r.coder == "huffman" ? "H" : "T") \(r.role == "decoder" ? "dec" : "enc")\(kind == "one-lane" ? "" : kind.hasPrefix("engines") ? " N=\(r.size)" : " K=\(r.size)")")
             }
-            chart.series.append(.init(kind == "engines" ? "frame engines" : kind == "engines shared" ? "engines, shared (forced)" : kind, color: colors[kind] ?? "gray", points: points))
+            chart.series.append(.init(Self.legend(kind), color: colors[kind] ?? "gray", points: points))
         }
         chart.guides = [(1.0, "1 LUT per M values/s"), (0.2, "5 LUTs per M values/s"), (0.04, "25 LUTs per M values/s")]
         return chart
