@@ -28,7 +28,10 @@ echo "| Xilinx 7 (yosys synth_xilinx) | $(count xilinx.stat '^LUT[1-6]$') | $(co
 
 # A design that does not fit the device (e.g. a tANS encoder's frame buffers) is reported, not fatal.
 placed() { # placed LOG: Fmax, or why place-and-route failed
-  if grep -q 'Max frequency for clock' "$1"; then fmax "$1"; else echo "not placed: $(grep -m1 '^ERROR' "$1" | cut -c1-80)"; fi
+  # (nextpnr also prints an estimate after placing: only a run that finished has routed.)
+  if grep -q 'Max frequency for clock' "$1" && grep -q 'Program finished normally' "$1"; then fmax "$1"
+  elif grep -q '^ERROR' "$1"; then echo "not placed or routed: $(grep -m1 '^ERROR' "$1" | cut -c1-80)"
+  else echo "not routed: nextpnr did not finish"; fi
 }
 small=${SMALL_DEVICES:-1}
 # iCE40 HX8K: Yosys + nextpnr-ice40.
