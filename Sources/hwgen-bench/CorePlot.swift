@@ -33,6 +33,13 @@ struct CoreFigures {
         }
     }
 
+    /// A coder as a point's label says it: "huffman" -> "H", "tans_lanes2" -> "T(K=2)".
+    static func coderLabel(_ coder: String) -> String {
+        let letter = coder.hasPrefix("huffman") ? "H" : "T"
+        guard let lanes = coder.range(of: "_lanes") else { return letter }
+        return "\(letter)(K=\(coder[lanes.upperBound...]))"
+    }
+
     /// A kind as the legend says it: "engines f1024 q16" -> "frame engines, frames of 1024, Q = 16".
     static func legend(_ kind: String) -> String {
         guard kind.hasPrefix("engines") else { return kind }
@@ -54,7 +61,7 @@ struct CoreFigures {
         for kind in kinds {
             let points = rows.filter { $0.kind == kind }.map { r in
                 SVGLogScatter.Point(x: r.luts, y: r.valuesPerSecond,
-                                    label: "\(r.coder == "huffman" ? "H" : "T") \(r.role == "decoder" ? "dec" : "enc")\(kind == "one-lane" ? "" : kind.hasPrefix("engines") ? " N=\(r.size)" : " K=\(r.size)")")
+                                    label: "\(Self.coderLabel(r.coder)) \(r.role == "decoder" ? "dec" : "enc")\(kind == "one-lane" ? "" : kind.hasPrefix("engines") ? " N=\(r.size)" : " K=\(r.size)")")
             }
             chart.series.append(.init(Self.legend(kind), color: colors[kind] ?? "gray", points: points))
         }
