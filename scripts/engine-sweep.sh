@@ -18,8 +18,10 @@ counts=("$@"); [ ${#counts[@]} -gt 0 ] || counts=(1 2 4 8 16)
 books=${BOOKS:-huffman tans}
 roles=${ROLES:-decoder encoder}
 frame=${FRAME:-4096}
-kind=engines; [ "$frame" = 4096 ] || kind="engines f$frame"
-words=(); [ -z "${WORDS:-}" ] || { words=(--words-per-beat "$WORDS"); kind="$kind q$WORDS"; }
+words=(); suffix=""
+[ "$frame" = 4096 ] || suffix=" f$frame"
+[ -z "${WORDS:-}" ] || { words=(--words-per-beat "$WORDS"); suffix="$suffix q$WORDS"; }
+kind="engines$suffix"    # the figures' kind; the work folders' names end in the suffix too
 export SEEDS=${SEEDS:-1 2 3} SMALL_DEVICES=0
 mkdir -p "$(dirname "$figures")"
 [ -f "$figures" ] || echo "kind,coder,role,N,xilinx_luts,lut4,ffs,bram,fmax_mhz,fmax_range,seeds,values_per_cycle" >"$figures"
@@ -28,7 +30,7 @@ for book in $books; do
   json=examples/minilm_ffn1_$book.json
   for role in $roles; do
     for n in "${counts[@]}"; do
-      name="engines-$book-$role-n$n"; [ "$frame" = 4096 ] || name="$name-f$frame"; [ -z "${WORDS:-}" ] || name="$name-q$WORDS"
+      name="engines-$book-$role-n$n${suffix// /-}"
       rtl=build/sweep/$name/rtl && rm -rf "$rtl" && mkdir -p "$rtl"
       "$hwgen" generate --codebook "$json" --"$role" --engines "$n" --max-frame "$frame" "${words[@]}" --pin-wrapper --output "$rtl" >/dev/null
       top=$(cd "$rtl" && ls *_"$role"_pins.v | sed 's/\.v$//')

@@ -151,11 +151,8 @@ public enum FrameEngineCore {
             m.comment("P = \(p) values per beat in (s_axis\(keepPorts ? ", tkeep per value" : ""), tlast on a frame's last value), Q = \(q) words per beat out (m_axis\(keepPorts ? ", tkeep per word" : ""), tlast on a frame's last word).")
             m.comment("Frame f is coded by engine f mod \(n) (\(engine.name), one value per cycle), and its words leave in stream order.")
             if isTANS { m.comment("MAX_FRAME = \(maxFrame) values: a longer input frame is cut into frames of \(maxFrame) values (the last one shorter), each a valid frame.") }
-            var sharing: [String] = []
-            if shared.input { sharing.append("the values in through one buffer of \(max(n, p)) banks shared by the engines (engine e reads bank (e + t) mod \(max(n, p)) at cycle t)") }
-            if shared.output { sharing.append("the words out through one buffer of \(q) banks shared by the engines (bank j holds word j of each row; engine e writes bank (e + t) mod \(q) at cycle t)") }
             m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(p) values in (\(maxFrame) values a frame), \(BlockFifo.rounded(outputRows)) rows of \(q) words out (\(outputRows >= 2 * frameRows ? "two frames" : "more than a frame") of about \(words) words), in block RAM"
-                      + (sharing.isEmpty ? "." : "; " + sharing.joined(separator: "; ") + "."))
+                      + sharingNote(shared, engines: n, input: ("values", p), output: ("word", q)))
             books.header(m, timing: [
                 "Throughput: up to \(n) values per cycle (one per engine) while Q = \(q) words per cycle carry the output (\(String(format: "%.2f", average)) bits per value on average).",
                 "Latency: about a frame: a frame's words leave after its engine has coded it\(isTANS ? " (a tANS engine holds the whole frame first)" : "").",
@@ -224,11 +221,8 @@ public enum FrameEngineCore {
             m.comment("Q = \(q) words per beat in (s_axis\(keepPorts ? ", tkeep per word" : ""), tlast on the beat with a frame's last word; a beat holds words of one frame), P = \(p) values per beat out (m_axis\(keepPorts ? ", tkeep per value" : ""), tlast on a frame's last value).")
             m.comment("Frame f is decoded by engine f mod \(n) (\(engine.name), one value per cycle), and its values leave in stream order; an empty frame gives no beat.")
             m.comment("error (sticky until reset) rises when the frames before a corrupt one have left: an invalid code, a tANS frame not ending in state 0, or EOF not ending in the tlast word (early or late).")
-            var sharing: [String] = []
-            if shared.input { sharing.append("the words in through one buffer of \(max(n, q)) banks shared by the engines (engine e reads bank (e + t) mod \(max(n, q)) at cycle t)") }
-            if shared.output { sharing.append("the values out through one buffer of \(p) banks shared by the engines (bank j holds value j of each row; engine e writes bank (e + t) mod \(p) at cycle t)") }
             m.comment("Buffering per engine: \(BlockFifo.rounded(inputRows)) beats of \(q) words in (a frame of \(maxFrame) values at about \(words) words), \(BlockFifo.rounded(outputRows)) rows of \(p) values out, in block RAM"
-                      + (sharing.isEmpty ? "." : "; " + sharing.joined(separator: "; ") + "."))
+                      + sharingNote(shared, engines: n, input: ("words", q), output: ("value", p)))
             books.header(m, timing: [
                 "Throughput: up to \(n) values per cycle (one per engine) while Q = \(q) words per cycle carry the input (\(String(format: "%.2f", average)) bits per value on average) and frames are about \(maxFrame) values or fewer.",
                 "Latency: about a frame: a frame's values leave once the frames before it have left (each engine starts on its frame's first word).",
@@ -241,6 +235,20 @@ public enum FrameEngineCore {
             drive(values, from: farm.output, in: m)
             error.assign(farm.error ?? m.constant(0, width: 1))
         }
+    }
+
+    /// The end of the header's buffering sentence: which sides go through banks shared by the
+    /// engines (`input`: what comes in, per beat; `output`: one element out, per row).
+    static func sharingNote(_ shared: (input: Bool, output: Bool), engines n: Int, input: (name: String, perBeat: Int),
+                            output: (element: String, perRow: Int)) -> String {
+        var sharing: [String] = []
+        let inBanks = max(n, input.perBeat)
+        if shared.input { sharing.append("the \(input.name) in through one buffer of \(inBanks) banks shared by the engines (engine e reads bank (e + t) mod \(inBanks) at cycle t)") }
+        if shared.output {
+            let b = output.perRow
+            sharing.append("the \(output.element)s out through one buffer of \(b) banks shared by the engines (bank j holds \(output.element) j of each row; engine e writes bank (e + t) mod \(b) at cycle t)")
+        }
+        return sharing.isEmpty ? "." : "; " + sharing.joined(separator: "; ") + "."
     }
 }
 

@@ -41,9 +41,9 @@ struct BankedFrameInput {
     ///   - input: beats of `parts` parts, `keep` a prefix (its `ready` is the caller's).
     ///   - lastIndex: the index of the beat's last kept part; `ends`: the beat ends its frame.
     ///   - turn: the engine whose frame the beat belongs to; `writes`: the beat is taken now;
-    ///     `advances`: the turn moves on to the next engine after this cycle.
+    ///     `advances`: the turn moves on to `nextTurn` after this cycle.
     ///   - partsPerFrame: parts a ring should hold (rounded up to whole rows of B, a power of two of them).
-    init(_ m: ModuleBuilder, input: Stream, parts q: Int, lastIndex: Signal, ends: Signal, turn: Signal, writes: Signal, advances: Signal,
+    init(_ m: ModuleBuilder, input: Stream, parts q: Int, lastIndex: Signal, ends: Signal, turn: Signal, nextTurn: Signal, writes: Signal, advances: Signal,
          scopes: [Scope], partsPerFrame: Int, prefetchDepth: Int) {
         let n = scopes.count
         let width = input.data.width / q
@@ -143,7 +143,6 @@ struct BankedFrameInput {
         }
         // The ring whose turn it is next cycle: the next one's when this beat ends its frame.
         let room = m.register("in_ready", width: 1, reset: 0)
-        let nextTurn = n == 1 ? turn : mux(turn == n - 1, m.constant(0, width: turn.width), turn + 1)
         room.assign(mux(advances, LaneSelect.pick(roomy, by: nextTurn), LaneSelect.pick(roomy, by: turn)))
         ready = room
         beatValid.assign(writes)

@@ -133,7 +133,7 @@ public struct FrameEngines {
         if shared.input {
             let takes = m.wire("dispatch_takes", width: 1)
             let block = m.within(m.scope("in")) {
-                BankedFrameInput(m, input: input, parts: inParts, lastIndex: lastIndexIn, ends: dispatchEnds, turn: dispatchTurn,
+                BankedFrameInput(m, input: input, parts: inParts, lastIndex: lastIndexIn, ends: dispatchEnds, turn: dispatchTurn, nextTurn: next(dispatchTurn),
                                  writes: takes, advances: input.fires && dispatchEnds, scopes: engineScopes, partsPerFrame: inputDepth * inParts, prefetchDepth: 16)
             }
             takes.assign(input.valid && block.ready && !failed)
