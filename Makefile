@@ -126,6 +126,9 @@ else
 	@echo "== $(TANS_LANES8_BOOK): the K = 8 lane tANS decoder and encoder at 8 values per beat, full rate, then tvalid $(VALID)% / tready $(READY)%"
 	@$(HWGEN) sim --codebook $(TANS_LANES8_BOOK) --values-per-beat 8 --seed $(SEED) $(EXAMPLE_DATA)
 	@$(HWGEN) sim --codebook $(TANS_LANES8_BOOK) --values-per-beat 8 --seed $(SEED) --valid $(VALID) --ready $(READY) $(EXAMPLE_DATA)
+	@echo "== $(TANS_BOOK): the one-lane tANS encoder with two frames in flight (--interleave 2: a two-cycle state loop; the sample's last frame codes alone at half rate), full rate, then tvalid $(VALID)% / tready $(READY)%"
+	@$(HWGEN) sim --codebook $(TANS_BOOK) --interleave 2 --seed $(SEED) $(EXAMPLE_DATA)
+	@$(HWGEN) sim --codebook $(TANS_BOOK) --interleave 2 --seed $(SEED) --valid $(VALID) --ready $(READY) $(EXAMPLE_DATA)
 	@echo "== $(HUFFMAN_BOOK) and $(TANS_BOOK): decoders and encoders with 8 frame engines (8 values per beat), full rate (the sample is 18 frames: the first frame's start shows)"
 	@$(HWGEN) sim --codebook $(HUFFMAN_BOOK) --engines 8 --seed $(SEED) $(EXAMPLE_DATA)
 	@$(HWGEN) sim --codebook $(TANS_BOOK) --engines 8 --seed $(SEED) $(EXAMPLE_DATA)

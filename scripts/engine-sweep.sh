@@ -7,7 +7,8 @@
 #   scripts/engine-sweep.sh [N ...]          (default: 1 2 4 8 16)
 # BOOKS="huffman tans" ROLES="decoder encoder" SEEDS="1 2 3" select; SIM=0 skips the simulation;
 # FRAME=1024 sizes the buffers for (and simulates) frames of that many values instead of 4,096,
-# recorded as kind "engines f1024"; WORDS=Q gives Q words per beat (kind "engines q16", say).
+# recorded as kind "engines f1024"; WORDS=Q gives Q words per beat (kind "engines q16", say);
+# INTERLEAVE=2 makes each tANS encoder engine code two frames at once (kind "engines i2").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hwgen=${HWGEN:-.build/release/hwgen}
@@ -21,6 +22,8 @@ frame=${FRAME:-4096}
 words=(); suffix=""
 [ "$frame" = 4096 ] || suffix=" f$frame"
 [ -z "${WORDS:-}" ] || { words=(--words-per-beat "$WORDS"); suffix="$suffix q$WORDS"; }
+interleave=()
+[ "${INTERLEAVE:-1}" = 1 ] || { interleave=(--interleave "$INTERLEAVE"); suffix="$suffix i$INTERLEAVE"; }
 kind="engines$suffix"    # the figures' kind; the work folders' names end in the suffix too
 export SEEDS=${SEEDS:-1 2 3} SMALL_DEVICES=0
 mkdir -p "$(dirname "$figures")"
@@ -31,13 +34,15 @@ for book in $books; do
   for role in $roles; do
     for n in "${counts[@]}"; do
       name="engines-$book-$role-n$n${suffix// /-}"
+      # (Two frames in flight are an encoder's: decoders are built as they are.)
+      flags=("${words[@]}"); [ "$role" = decoder ] || flags+=("${interleave[@]}")
       rtl=build/sweep/$name/rtl && rm -rf "$rtl" && mkdir -p "$rtl"
-      "$hwgen" generate --codebook "$json" --"$role" --engines "$n" --max-frame "$frame" "${words[@]}" --pin-wrapper --output "$rtl" >/dev/null
+      "$hwgen" generate --codebook "$json" --"$role" --engines "$n" --max-frame "$frame" "${flags[@]}" --pin-wrapper --output "$rtl" >/dev/null
       top=$(cd "$rtl" && ls *_"$role"_pins.v | sed 's/\.v$//')
       vpc=-
       if [ "${SIM:-1}" = 1 ]; then
         # The whole layer-4 tensor (3,987,456 values), frames of $frame, full rate.
-        vpc=$("$hwgen" sim --codebook "$json" --engines "$n" --frame-size "$frame" "${words[@]}" --limit 4000000 --tensors 'layer\.4\..*pre_gelu' "$data" |
+        vpc=$("$hwgen" sim --codebook "$json" --engines "$n" --frame-size "$frame" "${flags[@]}" --limit 4000000 --tensors 'layer\.4\..*pre_gelu' "$data" |
               grep "_$role:" | sed -E 's/.* ([0-9.]+) values\/cycle.*/\1/')
       fi
       echo "== $name: $vpc values/cycle"

@@ -41,6 +41,8 @@ public struct CoreCheck: Sendable {
     public var sharedBuffers: Bool? = nil
     /// Frame engines: 32-bit words per beat, Q (nil: the generator's default).
     public var wordsPerBeat: Int? = nil
+    /// The one-lane tANS encoder's frames in flight (2: `TANSPairEncoderCore`), alone or as engines.
+    public var framesInFlight = 1
 
     public init(codebook: Codebook, frameSize: Int) {
         self.codebook = codebook
@@ -65,7 +67,7 @@ public struct CoreCheck: Sendable {
             let decoderCheck = LaneDecoderCheck(codebook: codebook, validPercent: validPercent, readyPercent: readyPercent, seed: seed)
             outcomes.append(try decoderCheck.run(core: decoder, values: values, words: stream.map { ($0.word, $0.endsFrame) }, frameSizes: sizes))
             let core = try CoreGenerator.module(for: codebook, CoreRequest(role: .encoder, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, engines: engines, maxFrame: max(frameSize, 1),
-                                                                                           sharedBuffers: sharedBuffers))
+                                                                                           sharedBuffers: sharedBuffers, framesInFlight: framesInFlight))
             let p = core.port(named: "s_axis_tkeep")?.width ?? 1
             let isTANS: Bool = if case .tans = codebook.coder { true } else { false }
             let cut = max(p, frameSize - frameSize % p)
@@ -93,7 +95,7 @@ public struct CoreCheck: Sendable {
             modules = try CoreGenerator.modules(for: codebook, decoder: false, encoder: true, maxFrame: max(frameSize, 1), valuesPerBeat: 1)
         } else {
             // Both cores; K lanes at P = 1: the pipelined decoder and the K-lane encoder (section 8's ports).
-            modules = try CoreGenerator.modules(for: codebook, maxFrame: max(frameSize, 1), valuesPerBeat: valuesPerBeat)
+            modules = try CoreGenerator.modules(for: codebook, maxFrame: max(frameSize, 1), valuesPerBeat: valuesPerBeat, framesInFlight: framesInFlight)
         }
         let library = try SimulationBuilder(trace: traceFolder != nil, traceFormat: traceFormat).build(modules)
         for module in modules {

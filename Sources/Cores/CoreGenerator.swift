@@ -19,10 +19,15 @@ public struct CoreRequest: Sendable, Equatable {
     public var sharedBuffers: Bool?
     /// A core whose tables are loaded at run time through `s_table` (a set's: one slot per member).
     public var loadable: Bool
+    /// Frames a one-lane tANS encoder codes at once, a step of each in turn (1, or 2:
+    /// `TANSPairEncoderCore`, whose state loop has two cycles); with engines, each engine's.
+    public var framesInFlight: Int
 
     public init(role: Role, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil, engines: Int? = nil,
-                maxFrame: Int = TANSEncoderCore.defaultMaxFrame, sharedBuffers: Bool? = nil, loadable: Bool = false) {
+                maxFrame: Int = TANSEncoderCore.defaultMaxFrame, sharedBuffers: Bool? = nil, loadable: Bool = false,
+                framesInFlight: Int = 1) {
         self.loadable = loadable
+        self.framesInFlight = framesInFlight
         self.role = role
         self.valuesPerBeat = valuesPerBeat
         self.wordsPerBeat = wordsPerBeat
@@ -35,6 +40,8 @@ public struct CoreRequest: Sendable, Equatable {
 /// One design the generator knows: which requests it serves, and how it is built.
 struct CoreDesign: Sendable {
     let name: String
+    /// The frames in flight it takes (`CoreRequest.framesInFlight`).
+    var framesInFlight: ClosedRange<Int> = 1...1
     let serves: @Sendable (Codebook, CoreRequest) -> Bool
     let build: @Sendable (Codebook, CoreRequest) throws -> Module
 }
@@ -51,8 +58,9 @@ public enum CoreGenerator {
     /// Every design, the first that serves a request wins. P and Q of nil are the design's
     /// defaults; a one-lane codebook's cores move one value and one word per beat.
     static let designs: [CoreDesign] = [
-        CoreDesign(name: "encoder with frame engines", serves: { _, r in r.engines != nil && r.role == .encoder }) { book, r in
+        CoreDesign(name: "encoder with frame engines", framesInFlight: 1...2, serves: { _, r in r.engines != nil && r.role == .encoder }) { book, r in
             try FrameEngineCore.encoder(codebook: book, engines: r.engines ?? 1, valuesPerBeat: r.valuesPerBeat, wordsPerBeat: r.wordsPerBeat, maxFrame: r.maxFrame,
+                                        framesInFlight: r.framesInFlight,
                                        sharedBuffers: r.sharedBuffers)
         },
         CoreDesign(name: "decoder with frame engines", serves: { _, r in r.engines != nil && r.role == .decoder }) { book, r in
@@ -65,6 +73,9 @@ public enum CoreGenerator {
             case .tans: try TANSDecoderCore.module(codebook: book)
             }
         },
+        CoreDesign(name: "one-lane tANS encoder, two frames in flight", framesInFlight: 2...2, serves: { b, r in
+            r.engines == nil && b.lanes == 1 && !b.isHuffman && r.role == .encoder && r.isOneByOne
+        }) { book, r in try TANSPairEncoderCore.module(codebook: book, maxFrame: r.maxFrame) },
         CoreDesign(name: "one-lane encoder", serves: { b, r in r.engines == nil && b.lanes == 1 && r.role == .encoder && r.isOneByOne }) { book, r in
             try oneValueEncoder(book, maxFrame: r.maxFrame)
         },
@@ -89,7 +100,7 @@ public enum CoreGenerator {
     /// - Throws: `CoreError.unsupported` naming what the codebook's cores take when no design
     ///   serves the request; `ElaborationError` if the core fails its checks.
     public static func module(for codebook: Codebook, _ request: CoreRequest) throws -> Module {
-        guard let design = designs.first(where: { $0.serves(codebook, request) }) else {
+        guard let design = designs.first(where: { $0.framesInFlight.contains(request.framesInFlight) && $0.serves(codebook, request) }) else {
             throw CoreError.unsupported(refusal(codebook, request))
         }
         return try design.build(codebook, request)
@@ -102,11 +113,13 @@ public enum CoreGenerator {
     /// other); `engines`, N frame engines.
     public static func modules(for codebook: Codebook, decoder: Bool = true, encoder: Bool = true,
                                maxFrame: Int = TANSEncoderCore.defaultMaxFrame, valuesPerBeat: Int? = nil,
-                               wordsPerBeat: Int? = nil, engines: Int? = nil, sharedBuffers: Bool? = nil) throws -> [Module] {
+                               wordsPerBeat: Int? = nil, engines: Int? = nil, sharedBuffers: Bool? = nil,
+                               framesInFlight: Int = 1) throws -> [Module] {
         let roles = [decoder ? CoreRequest.Role.decoder : nil, encoder ? .encoder : nil].compactMap { $0 }
         return try roles.map { role in
             try module(for: codebook, CoreRequest(role: role, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, engines: engines,
-                                                  maxFrame: maxFrame, sharedBuffers: sharedBuffers))
+                                                  maxFrame: maxFrame, sharedBuffers: sharedBuffers,
+                                                  framesInFlight: role == .encoder ? framesInFlight : 1))
         }
     }
 
@@ -166,6 +179,9 @@ public enum CoreGenerator {
     /// coded by the member its `tuser` id names.
     /// - Throws: `CoreError.unsupported` naming what is built when no design serves the request.
     public static func module(for set: CodebookSet, _ request: CoreRequest) throws -> Module {
+        guard request.framesInFlight == 1 else {
+            throw CoreError.unsupported("--interleave \(request.framesInFlight): a set's encoders code one frame at a time (two frames in flight are for one codebook's one-lane tANS encoder)")
+        }
         guard let design = setDesigns.first(where: { $0.serves(set, request) && (request.loadable == $0.name.hasPrefix("loadable")) }) else {
             if request.loadable {
                 throw CoreError.unsupported("loadable cores are decoders and encoders of one value per beat without engines: drop --loadable, or --engines and --values-per-beat")
@@ -179,6 +195,9 @@ public enum CoreGenerator {
     static func refusal(_ book: Codebook, _ r: CoreRequest) -> String {
         let k = book.lanes
         let p = r.valuesPerBeat ?? 1, q = r.wordsPerBeat ?? 1
+        if r.framesInFlight != 1 {
+            return "--interleave \(r.framesInFlight): only the one-lane tANS encoder (P = Q = 1, with or without engines) codes 2 frames at once"
+        }
         if r.engines != nil {
             return "no core with frame engines (--engines) serves this request"
         }

@@ -95,9 +95,12 @@ public enum FrameEngineCore {
     /// length need). tANS engines hold MAX_FRAME values (`maxFrame`, a multiple of P): the core
     /// cuts longer input frames there, as a tANS encoder without engines does. The buffers are
     /// sized for frames of `maxFrame` values.
+    /// `framesInFlight` 2: each engine a `TANSPairEncoderCore` (one-lane tANS codebooks).
     public static func encoder(codebook: Codebook, engines n: Int, valuesPerBeat: Int? = nil, wordsPerBeat: Int? = nil,
-                               maxFrame requestedFrame: Int = TANSEncoderCore.defaultMaxFrame, sharedBuffers: Bool? = nil) throws -> Module {
-        try encoder(EngineBooks(codebook), engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, maxFrame: requestedFrame, sharedBuffers: sharedBuffers)
+                               maxFrame requestedFrame: Int = TANSEncoderCore.defaultMaxFrame, framesInFlight: Int = 1,
+                               sharedBuffers: Bool? = nil) throws -> Module {
+        try encoder(EngineBooks(codebook), engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, maxFrame: requestedFrame,
+                    framesInFlight: framesInFlight, sharedBuffers: sharedBuffers)
     }
 
     /// The encoder for a codebook set with `engines` engines: each engine is the set's one-frame
@@ -112,7 +115,7 @@ public enum FrameEngineCore {
     }
 
     static func encoder(_ books: EngineBooks, engines n: Int, valuesPerBeat: Int?, wordsPerBeat: Int?,
-                        maxFrame requestedFrame: Int, sharedBuffers: Bool?) throws -> Module {
+                        maxFrame requestedFrame: Int, framesInFlight: Int = 1, sharedBuffers: Bool?) throws -> Module {
         let codebook = books.first
         let (p, q, average) = try beatWidths(books, engines: n, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, role: .encoder)
         let isTANS: Bool = if case .tans = codebook.coder { true } else { false }
@@ -128,7 +131,8 @@ public enum FrameEngineCore {
             let one = try CoreGenerator.module(for: set, CoreRequest(role: .encoder, maxFrame: maxFrame)).renamed("\(books.name)_encoder_engine_core")
             engine = try UserInData.wrap(one, name: "\(books.name)_encoder_engine")
         } else {
-            guard let one = try CoreGenerator.modules(for: codebook, decoder: false, encoder: true, maxFrame: maxFrame, valuesPerBeat: 1).first else {
+            guard let one = try CoreGenerator.modules(for: codebook, decoder: false, encoder: true, maxFrame: maxFrame, valuesPerBeat: 1,
+                                                      framesInFlight: framesInFlight).first else {
                 throw CoreError.unsupported("no encoder for codebook '\(codebook.name)'")
             }
             engine = one.renamed("\(codebook.name)_encoder_engine")

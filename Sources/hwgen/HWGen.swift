@@ -117,6 +117,9 @@ struct Generate: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Frame engines: buffers shared by all engines (banks) or a FIFO per engine on both sides (default: on each side whichever takes fewer block RAMs).")
     var sharedBuffers: Bool?
 
+    @Option(help: "One-lane tANS encoders (alone or as engines): frames coded at once, a step of each in turn; 2 gives the state loop two cycles (a higher Fmax for a second value buffer and chunk buffer), at one value per cycle while two frames are in (default 1).")
+    var interleave: Int?
+
     @Flag(help: "Write block-RAM ROM contents to <module>_<rom>.hex files read by $readmemh (run the tools from the output folder), not into the Verilog.")
     var romFiles = false
 
@@ -131,6 +134,7 @@ struct Generate: ParsableCommand {
             if wordsPerBeat != nil { throw ValidationError("--words-per-beat needs --codebook") }
             if valuesPerBeat != nil { throw ValidationError("--values-per-beat needs --codebook") }
             if engines != nil { throw ValidationError("--engines needs --codebook") }
+            if interleave != nil { throw ValidationError("--interleave needs --codebook") }
         } else if design != nil {
             throw ValidationError("--design and --\(set == nil ? "codebook" : "set") name two different things to write; give one")
         }
@@ -144,6 +148,8 @@ struct Generate: ParsableCommand {
         if let maxFrame, !range.contains(maxFrame) {
             throw ValidationError("--max-frame must be \(range.lowerBound) to \(range.upperBound) values (MAX_FRAME), is \(maxFrame)")
         }
+        if let interleave, !(1...2).contains(interleave) { throw ValidationError("--interleave must be 1 or 2 frames, is \(interleave)") }
+        if interleave == 2 && decoder && !encoder { throw ValidationError("--interleave 2 is for encoders (a tANS encoder codes two frames at once); --decoder writes only a decoder") }
     }
 
     func run() throws {
@@ -160,7 +166,7 @@ struct Generate: ParsableCommand {
                 let roles: [CoreRequest.Role] = both ? [.decoder, .encoder] : [encoder ? .encoder : .decoder]
                 modules = try roles.map { role in
                     try CoreGenerator.module(for: capacitySet, CoreRequest(role: role, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat,
-                                                                           engines: engines, loadable: true))
+                                                                           engines: engines, loadable: true, framesInFlight: interleave ?? 1))
                 }
             } else if let codebook {
                 let book = try Codebook.load(path: codebook)
@@ -168,13 +174,15 @@ struct Generate: ParsableCommand {
                 let both = decoder == encoder
                 modules = try CoreGenerator.modules(for: book, decoder: both || decoder, encoder: both || encoder,
                                                    maxFrame: maxFrame ?? TANSEncoderCore.defaultMaxFrame, valuesPerBeat: valuesPerBeat,
-                                                   wordsPerBeat: wordsPerBeat, engines: engines, sharedBuffers: sharedBuffers)
+                                                   wordsPerBeat: wordsPerBeat, engines: engines, sharedBuffers: sharedBuffers,
+                                                   framesInFlight: interleave ?? 1)
             } else if let set {
                 let loaded = try CodebookSet.load(path: set)
                 let both = decoder == encoder
                 modules = try [both || decoder ? CoreRequest.Role.decoder : nil, both || encoder ? .encoder : nil].compactMap { $0 }.map { role in
                     try CoreGenerator.module(for: loaded, CoreRequest(role: role, valuesPerBeat: valuesPerBeat, wordsPerBeat: wordsPerBeat, engines: engines,
-                                                                      maxFrame: maxFrame ?? TANSEncoderCore.defaultMaxFrame, sharedBuffers: sharedBuffers))
+                                                                      maxFrame: maxFrame ?? TANSEncoderCore.defaultMaxFrame, sharedBuffers: sharedBuffers,
+                                                                      framesInFlight: interleave ?? 1))
                 }
             } else if let design {
                 modules = [try design.module()]

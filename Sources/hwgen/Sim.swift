@@ -29,6 +29,8 @@ struct Sim: ParsableCommand {
     var sharedBuffers: Bool?
     @Option(help: "Frame engines: 32-bit words per beat, Q (default: what N engines need on the codebook's average entry; Q >= N lets the encoder's output share banks).")
     var wordsPerBeat: Int?
+    @Option(help: "One-lane tANS encoder (alone or as engines): frames coded at once (2: the two-cycle state loop; default 1).")
+    var interleave: Int?
     @OptionGroup var input: ValueInputOptions
     @Argument(help: "Data: .safetensors, .npy, model folders, or raw values.") var files: [String]
 
@@ -40,6 +42,8 @@ struct Sim: ParsableCommand {
         guard (1...100).contains(valid), (1...100).contains(ready) else { throw ValidationError("--valid and --ready are percentages, 1 to 100") }
         if let sharedBuffers, engines == nil { throw ValidationError("--\(sharedBuffers ? "" : "no-")shared-buffers needs --engines") }
         if wordsPerBeat != nil, engines == nil { throw ValidationError("--words-per-beat needs --engines") }
+        if let interleave, !(1...2).contains(interleave) { throw ValidationError("--interleave must be 1 or 2 frames, is \(interleave)") }
+        if set != nil && interleave != nil { throw ValidationError("--interleave takes --codebook: a set's encoders code one frame at a time") }
         guard TANSEncoderCore.maxFrameRange.contains(frameSize) else {
             throw ValidationError("--frame-size must be \(TANSEncoderCore.maxFrameRange.lowerBound) to \(TANSEncoderCore.maxFrameRange.upperBound)")
         }
@@ -67,6 +71,7 @@ struct Sim: ParsableCommand {
         check.engines = engines
         check.sharedBuffers = sharedBuffers
         check.wordsPerBeat = wordsPerBeat
+        check.framesInFlight = interleave ?? 1
         let (outcomes, bits) = try check.run(values)
         print(String(format: "%@: %d values in frames of %d, %.4f bits/value, ratio %.3f; tvalid %d%%, tready %d%%",
                      book.name, values.count, frameSize, bits, Double(book.layout.valueBits) / bits, valid, ready))

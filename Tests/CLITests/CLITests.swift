@@ -245,6 +245,30 @@ struct CLITests {
         #expect(refused.status == 1 && refused.error.contains("--engines must be 1 to 64") && refused.error.split(separator: "\n").count == 1, "\(refused.error)")
     }
 
+    @Test("--interleave 2: the one-lane tANS encoder with two frames in flight, alone and as engines, bit-exact; other cores refuse it by name")
+    func interleave() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let tans = root.appendingPathComponent("examples/minilm_ffn1_tans.json").path
+        let rtl = HWGen.temporary("rtl")
+        #expect(try HWGen.run(["generate", "--codebook", tans, "--encoder", "--interleave", "2", "-o", rtl]).status == 0)
+        let encoder = try String(contentsOfFile: rtl + "/minilm_ffn1_tans_encoder.v", encoding: .utf8)
+        #expect(encoder.contains("two frames in flight") && encoder.contains("odd_values") && encoder.contains("input  wire s_axis_tlast"), "\(encoder.prefix(2000))")
+        let sample = root.appendingPathComponent("examples/minilm_l1_ffn1_pre_gelu_sample.bf16.safetensors").path
+        for extra in [[String](), ["--engines", "2"]] {
+            let sim = try HWGen.run(["sim", "--codebook", tans, "--interleave", "2", "--frame-size", "300", "--valid", "70", "--ready", "60", "--limit", "6000", sample] + extra)
+            #expect(sim.status == 0 && sim.output.split(separator: "\n").filter { $0.contains("_encoder:") && $0.contains("BIT-EXACT") }.count == 1,
+                    "\(extra): \(sim.output) \(sim.error)")
+        }
+        for (book, role) in [("minilm_ffn1_huffman", "--encoder"), ("minilm_ffn1_tans_lanes2", "--encoder")] {
+            let path = root.appendingPathComponent("examples/\(book).json").path
+            let refused = try HWGen.run(["generate", "--codebook", path, role, "--interleave", "2", "-o", HWGen.temporary("rtl")])
+            #expect(refused.status == 1 && refused.error.contains("only the one-lane tANS encoder") && refused.error.split(separator: "\n").count == 1,
+                    "\(book): \(refused.error)")
+        }
+        let three = try HWGen.run(["generate", "--codebook", tans, "--interleave", "3", "-o", HWGen.temporary("rtl")])
+        #expect(three.status != 0 && three.error.contains("--interleave must be 1 or 2"), "\(three.error)")
+    }
+
     struct Failure: CustomTestStringConvertible, Sendable {
         let label: String
         let arguments: @Sendable (String) throws -> [String]

@@ -21,9 +21,12 @@ struct FourStateTests {
         case laneEncoder = "K-lane encoder (P = 1)"
         case fullRateDecoder = "decoder at P = K"
         case fullRateEncoder = "encoder at P = K"
+        case pairEncoder = "one-lane tANS encoder, two frames in flight"
 
         var isDecoder: Bool { [.decoder, .pipelinedDecoder, .fullRateDecoder].contains(self) }
-        var hasLanes: Bool { self != .decoder && self != .encoder }
+        var hasLanes: Bool { self != .decoder && self != .encoder && self != .pairEncoder }
+        /// The coders it is built for.
+        var coders: [String] { self == .pairEncoder ? ["tans"] : ["huffman", "tans"] }
     }
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -41,12 +44,12 @@ struct FourStateTests {
         func module() throws -> Module {
             let k = codebook.lanes
             let p: Int? = switch kind {
-            case .decoder, .encoder, .pipelinedDecoder, .laneEncoder: 1
+            case .decoder, .encoder, .pipelinedDecoder, .laneEncoder, .pairEncoder: 1
             case .fullRateDecoder, .fullRateEncoder: k
             }
             let frame = isTANS && kind == .fullRateEncoder && maxFrame % k != 0 ? max(k, maxFrame - maxFrame % k) : maxFrame
             let modules = try CoreGenerator.modules(for: codebook, decoder: kind.isDecoder, encoder: !kind.isDecoder, maxFrame: frame,
-                                                    valuesPerBeat: p, wordsPerBeat: wordsPerBeat)
+                                                    valuesPerBeat: p, wordsPerBeat: wordsPerBeat, framesInFlight: kind == .pairEncoder ? 2 : 1)
             guard let module = modules.first else { throw CoreError.unsupported("no core") }
             return module
         }
@@ -93,7 +96,7 @@ struct FourStateTests {
         var gen = RandomCodebooks(seed: 2626)
         let perKind = TestScale.pick(quick: 2, long: 12)
         for kind in Kind.allCases {
-            for coder in ["huffman", "tans"] {
+            for coder in kind.coders {
                 var made = 0, tried = 0
                 while made < perKind && tried < 500 {
                     tried += 1
@@ -124,7 +127,8 @@ struct FourStateTests {
         let realFrames = Array(repeating: 4096, count: real.count / 4096) + [real.count % 4096]
         for file in ["minilm_ffn1_huffman", "minilm_ffn1_tans", "minilm_ffn1_huffman_lanes8", "minilm_ffn1_tans_lanes2", "minilm_ffn1_tans_lanes8"] {
             let book = try Codebook.load(path: root.appendingPathComponent("examples/\(file).json").path)
-            let kinds: [Kind] = book.lanes == 1 ? [.decoder, .encoder] : [.pipelinedDecoder, .laneEncoder, .fullRateDecoder, .fullRateEncoder]
+            let kinds: [Kind] = book.lanes > 1 ? [.pipelinedDecoder, .laneEncoder, .fullRateDecoder, .fullRateEncoder]
+                : book.coder.name == "tans" ? [.decoder, .encoder, .pairEncoder] : [.decoder, .encoder]
             for kind in kinds {
                 cases.append(Case(kind: kind, codebook: book, values: real, frameSizes: realFrames))
             }
@@ -156,7 +160,7 @@ struct FourStateTests {
     func coverage() throws {
         let cases = try Self.cases.get()
         for kind in Kind.allCases {
-            for coder in ["huffman", "tans"] {
+            for coder in kind.coders {
                 #expect(cases.filter { $0.kind == kind && $0.codebook.coder.name == coder }.count >= 3, "\(kind.rawValue), \(coder)")
             }
         }
