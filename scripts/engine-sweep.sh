@@ -8,7 +8,8 @@
 # BOOKS="huffman tans" ROLES="decoder encoder" SEEDS="1 2 3" select; SIM=0 skips the simulation;
 # FRAME=1024 sizes the buffers for (and simulates) frames of that many values instead of 4,096,
 # recorded as kind "engines f1024"; WORDS=Q gives Q words per beat (kind "engines q16", say);
-# INTERLEAVE=2 makes each tANS encoder engine code two frames at once (kind "engines i2").
+# INTERLEAVE=2 makes each tANS encoder engine code two frames at once (kind "engines i2");
+# SHARED=1 or SHARED=0 forces shared banks or a FIFO per engine (kind "engines shared" or "engines fifo").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hwgen=${HWGEN:-.build/release/hwgen}
@@ -23,6 +24,10 @@ words=(); suffix=""
 [ "$frame" = 4096 ] || suffix=" f$frame"
 [ -z "${WORDS:-}" ] || { words=(--words-per-beat "$WORDS"); suffix="$suffix q$WORDS"; }
 interleave=()
+case "${SHARED:-}" in
+  1) words+=(--shared-buffers); suffix="$suffix shared" ;;
+  0) words+=(--no-shared-buffers); suffix="$suffix fifo" ;;
+esac
 [ "${INTERLEAVE:-1}" = 1 ] || { interleave=(--interleave "$INTERLEAVE"); suffix="$suffix i$INTERLEAVE"; }
 kind="engines$suffix"    # the figures' kind; the work folders' names end in the suffix too
 export SEEDS=${SEEDS:-1 2 3} SMALL_DEVICES=0

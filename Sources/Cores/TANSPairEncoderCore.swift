@@ -65,9 +65,9 @@ public enum TANSPairEncoderCore {
                 Side(m, name: name, index: index, phase: phase, fillSide: fillSide, ports: ports, frameEnds: cut,
                      depth: depth, maxFrame: maxFrame, layout: layout, encoding: encoding)
             }
-            let taken = m.wire("value_taken", ports.values.valid && mux(fillSide, sides[1].valueWriteReady, sides[0].valueWriteReady))
-            ports.values.ready.assign(mux(fillSide, sides[1].valueWriteReady, sides[0].valueWriteReady))
-            m.when(taken) {
+            let inputReady = m.wire("input_ready", mux(fillSide, sides[1].valueWriteReady, sides[0].valueWriteReady))
+            ports.values.ready.assign(inputReady)
+            m.when(ports.values.valid && inputReady) {
                 m.when(cut) {
                     fillSide.assign(!fillSide)
                     fillCount.assign(0)
@@ -98,7 +98,7 @@ public enum TANSPairEncoderCore {
             let stateIndex = m.wire("state_index", (mux(more, fewer >> 1, fewer).truncated(to: r) + parameters.field("offset", of: word)).truncated(to: r))
             let escaped = parameters.field("escaped", of: word) && !isEnd
             let coded = encoding.chunk(m, x: x, nb: nb, escaped: escaped, symbol: pick { $0.loopSymbol },
-                                       raw: sides[0].loopRaw.map { _ in pick { $0.loopRaw ?? $0.loopSymbol } }, isEnd: nil)
+                                       raw: zip2(sides[0].loopRaw, sides[1].loopRaw).map { mux(phase, $1, $0) }, isEnd: nil)
             let nextState = m.rom("states", width: r, contents: tables.statesByEntry.map(UInt64.init), style: .blockMemory,
                                   address: stateIndex, readEnable: sides[0].loopStep || sides[1].loopStep, synchronous: true)
             for side in sides {

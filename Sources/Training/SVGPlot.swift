@@ -140,8 +140,8 @@ public struct SVGLogScatter: Sendable {
     /// Straight lines y = slope * x through the origin (on log axes: parallel diagonals), e.g.
     /// lines of equal cost per unit, drawn dashed and labelled.
     public var guides: [(slope: Double, label: String)] = []
-    let width = 960.0, height = 560.0
-    let left = 80.0, right = 290.0, top = 40.0, bottom = 55.0
+    let width = 1040.0, height = 560.0
+    let left = 80.0, right = 370.0, top = 40.0, bottom = 55.0
 
     public init(title: String, xLabel: String, yLabel: String) {
         self.title = title

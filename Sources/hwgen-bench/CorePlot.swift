@@ -40,28 +40,33 @@ struct CoreFigures {
         return "\(letter)(K=\(coder[lanes.upperBound...]))"
     }
 
-    /// A kind as the legend says it: "engines f1024 q16" -> "frame engines, frames of 1024, Q = 16".
+    /// A kind as the legend says it: "engines f1024 q16" -> "frame engines, frames of 1024, Q = 16";
+    /// "i2" (two frames in flight in each tANS encoder) also after "one-lane".
     static func legend(_ kind: String) -> String {
-        guard kind.hasPrefix("engines") else { return kind }
-        let parts = kind.split(separator: " ").dropFirst().map { part -> String in
+        guard kind.hasPrefix("engines") || kind.hasPrefix("one-lane ") else { return kind }
+        let words = kind.split(separator: " ")
+        let parts = words.dropFirst().map { part -> String in
             if part == "shared" { return "shared (forced)" }
+            if part == "fifo" { return "a FIFO per engine (forced)" }
+            if part == "i2" { return "2 frames in flight" }
             if part.hasPrefix("f"), let n = Int(part.dropFirst()) { return "frames of \(n)" }
             if part.hasPrefix("q"), let q = Int(part.dropFirst()) { return "Q = \(q)" }
             return String(part)
         }
-        return (["frame engines"] + parts).joined(separator: ", ")
+        return ([words[0] == "engines" ? "frame engines" : String(words[0])] + parts).joined(separator: ", ")
     }
 
     var chart: SVGLogScatter {
         var chart = SVGLogScatter(title: "hwgen cores on ECP5-85k: throughput against area (block RAMs apart)",
                                   xLabel: "Xilinx 7 LUTs (Yosys synth_xilinx)", yLabel: "M values/s (ECP5-85k Fmax x values per cycle)")
         let colors = ["one-lane": "black", "pipelined P=1": "#8c564b", "lanes P=1": "#9467bd", "lanes P=K": "#d62728", "engines": "#1f77b4",
-                      "engines shared": "#17becf", "engines f1024": "#2ca02c", "engines f1024 q16": "#ff7f0e"]
+                      "engines shared": "#17becf", "engines f1024": "#2ca02c", "engines f1024 q16": "#ff7f0e",
+                      "one-lane i2": "#7f7f7f", "engines f1024 i2": "#bcbd22", "engines f1024 fifo": "#8c8c00", "engines f1024 q16 i2": "#e377c2"]
         let kinds = rows.map(\.kind).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         for kind in kinds {
             let points = rows.filter { $0.kind == kind }.map { r in
                 SVGLogScatter.Point(x: r.luts, y: r.valuesPerSecond,
-                                    label: "\(Self.coderLabel(r.coder)) \(r.role == "decoder" ? "dec" : "enc")\(kind == "one-lane" ? "" : kind.hasPrefix("engines") ? " N=\(r.size)" : " K=\(r.size)")")
+                                    label: "\(Self.coderLabel(r.coder)) \(r.role == "decoder" ? "dec" : "enc")\(kind.hasPrefix("one-lane") ? "" : kind.hasPrefix("engines") ? " N=\(r.size)" : " K=\(r.size)")")
             }
             chart.series.append(.init(Self.legend(kind), color: colors[kind] ?? "gray", points: points))
         }
