@@ -171,7 +171,7 @@ public enum TANSPairEncoderCore {
         private let entryFrameStart: Signal
         private let entryRaw: Signal?
         private let secondAdvance: Signal
-        // Assigned in `finish`.
+        // The chunk register and buffer (their inputs driven in `finish`).
         let chunks: ReversingBuffer
         let chunkReady: Signal
         let frameState: Signal
