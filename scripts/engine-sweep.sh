@@ -20,13 +20,13 @@ counts=("$@"); [ ${#counts[@]} -gt 0 ] || counts=(1 2 4 8 16)
 books=${BOOKS:-huffman tans}
 roles=${ROLES:-decoder encoder}
 frame=${FRAME:-4096}
-words=(); suffix=""
+options=(); suffix=""
 [ "$frame" = 4096 ] || suffix=" f$frame"
-[ -z "${WORDS:-}" ] || { words=(--words-per-beat "$WORDS"); suffix="$suffix q$WORDS"; }
+[ -z "${WORDS:-}" ] || { options=(--words-per-beat "$WORDS"); suffix="$suffix q$WORDS"; }
 interleave=()
 case "${SHARED:-}" in
-  1) words+=(--shared-buffers); suffix="$suffix shared" ;;
-  0) words+=(--no-shared-buffers); suffix="$suffix fifo" ;;
+  1) options+=(--shared-buffers); suffix="$suffix shared" ;;
+  0) options+=(--no-shared-buffers); suffix="$suffix fifo" ;;
 esac
 [ "${INTERLEAVE:-1}" = 1 ] || { interleave=(--interleave "$INTERLEAVE"); suffix="$suffix i$INTERLEAVE"; }
 kind="engines$suffix"    # the figures' kind; the work folders' names end in the suffix too
@@ -40,7 +40,7 @@ for book in $books; do
     for n in "${counts[@]}"; do
       name="engines-$book-$role-n$n${suffix// /-}"
       # (Two frames in flight are an encoder's: decoders are built as they are.)
-      flags=("${words[@]}"); [ "$role" = decoder ] || flags+=("${interleave[@]}")
+      flags=("${options[@]}"); [ "$role" = decoder ] || flags+=("${interleave[@]}")
       rtl=build/sweep/$name/rtl && rm -rf "$rtl" && mkdir -p "$rtl"
       "$hwgen" generate --codebook "$json" --"$role" --engines "$n" --max-frame "$frame" "${flags[@]}" --pin-wrapper --output "$rtl" >/dev/null
       top=$(cd "$rtl" && ls *_"$role"_pins.v | sed 's/\.v$//')

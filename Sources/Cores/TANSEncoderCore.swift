@@ -74,13 +74,18 @@ public enum TANSEncoderCore {
         return try module(name: "\(name)_encoder", codebooks: [standIn], ids: SetIds(count: capacity.slots), maxFrame: maxFrame, loadable: capacity)
     }
 
+    /// Throws unless `maxFrame` is a MAX_FRAME the encoders can be generated for.
+    static func checkMaxFrame(_ maxFrame: Int) throws {
+        guard maxFrameRange.contains(maxFrame) else {
+            throw CoreError.unsupported("MAX_FRAME must be \(maxFrameRange.lowerBound) to \(maxFrameRange.upperBound) values, is \(maxFrame)")
+        }
+    }
+
     static func module(name: String, codebooks: [Codebook], ids: SetIds?, maxFrame: Int, loadable: LoadableCapacity? = nil) throws -> Module {
         let (logs, countsList) = try SetIds.tansCoders(codebooks)
         let codebook = codebooks[0]
         let tableLog = logs.max() ?? logs[0]
-        guard maxFrameRange.contains(maxFrame) else {
-            throw CoreError.unsupported("MAX_FRAME must be \(maxFrameRange.lowerBound) to \(maxFrameRange.upperBound) values, is \(maxFrame)")
-        }
+        try checkMaxFrame(maxFrame)
         let lanes = codebook.lanes
         let layout = codebook.layout
         let isSet = ids != nil
@@ -103,8 +108,7 @@ public enum TANSEncoderCore {
         // A set's symbol words: each member's 2^symbolBits (of the widest member), in id order.
         let symbolWords = isSet ? encodings.flatMap { $0.symbolWords + [UInt64](repeating: 0, count: n - $0.symbolWords.count) } : encoding.symbolWords
         let chunkLayout = isSet ? WordLayout([("chunk", chunkWidth), ("length", encoding.lengthWidth)]) : encoding.chunkLayout
-        // EOF's chunk as kept per frame: its state bits left-aligned in R bits, and their count.
-        let endLayout = WordLayout([("state_bits", r), ("count", 4)])
+        let endLayout = encoding.endLayout
         if lanes > 1, chunkWidth > longestLaneEntry {
             throw CoreError.unsupported("codebook '\(codebook.name)' has entries of up to \(chunkWidth) bits; the K-lane tANS encoder takes entries of at most \(longestLaneEntry) bits")
         }
@@ -474,6 +478,8 @@ struct TANSEncodeTables {
     let lengthWidth = 6
     /// The chunk buffer's word: the chunk left-aligned, and its length.
     let chunkLayout: WordLayout
+    /// EOF's chunk as kept per frame: its state bits left-aligned in R bits, and their count.
+    var endLayout: WordLayout { WordLayout([("state_bits", tableLog), ("count", 4)]) }
     /// Per symbol, the fewest bits its value's chunk has (its entry's fewest state bits, raw bits, literal).
     let fewestValueBits: [Int]
 

@@ -31,16 +31,14 @@ public enum TANSPairEncoderCore {
         guard codebook.lanes == 1 else {
             throw CoreError.unsupported("--interleave 2 is for one-lane codebooks; '\(codebook.name)' has K = \(codebook.lanes) lanes, whose states already take turns in the loop")
         }
-        guard TANSEncoderCore.maxFrameRange.contains(maxFrame) else {
-            throw CoreError.unsupported("MAX_FRAME must be \(TANSEncoderCore.maxFrameRange.lowerBound) to \(TANSEncoderCore.maxFrameRange.upperBound) values, is \(maxFrame)")
-        }
+        try TANSEncoderCore.checkMaxFrame(maxFrame)
         let layout = codebook.layout
         let tables = TANSTables(tableLog: tableLog, counts: counts)
         let encoding = try TANSEncodeTables(tables: tables, layout: layout)
         let parameters = encoding.parameters
         let r = tableLog
         let chunkLayout = encoding.chunkLayout
-        let endLayout = WordLayout([("state_bits", r), ("count", 4)])
+        let endLayout = encoding.endLayout
         let depth = 1 << max(1, bitsToAddress(maxFrame))
         let symbolWords = encoding.symbolWords.count >= 2 ? encoding.symbolWords : encoding.symbolWords + [0]
 
@@ -150,13 +148,13 @@ public enum TANSPairEncoderCore {
     /// phase (the loop's logic is shared).
     private struct Side {
         let index: Int
-        let prefix: String
-        let mine: Signal
+        private let prefix: String
+        private let mine: Signal
         let valueWriteReady: Signal
         /// The first entry register's symbol (the entry ROM's address, read in the other side's cycle).
         let symbol: Signal
         /// The second entry register: what the loop codes when this side steps.
-        let loopValid: Signal
+        private let loopValid: Signal
         let loopIsEnd: Signal
         let loopFrameStart: Signal
         let loopSymbol: Signal
@@ -234,7 +232,7 @@ public enum TANSPairEncoderCore {
             chunkValid = m.register(p + "coded_valid", width: 1, reset: 0)
             chunkData = m.register(p + "coded_chunk", width: encoding.chunkLayout.width, reset: nil)
             chunkLast = m.register(p + "coded_last", width: 1, reset: nil)
-            endChunk = m.register(p + "end_chunk", width: r + 4, reset: nil)
+            endChunk = m.register(p + "end_chunk", width: encoding.endLayout.width, reset: nil)
             writeReady = m.wire(p + "coded_write_ready", width: 1)
             written = m.wire(p + "coded_written", mine && chunkValid && writeReady)
             loopStep.assign(mine && loopValid && (!chunkValid || writeReady))
@@ -246,7 +244,7 @@ public enum TANSPairEncoderCore {
             // the frame's last chunk is written (the state register holds the final state then:
             // the chunk is written in this side's cycle after the one that coded it).
             let frameStates = (0..<2).map { m.register(p + "frame_state\($0)", width: r, reset: nil) }
-            let frameEnds = (0..<2).map { m.register(p + "frame_end\($0)", width: r + 4, reset: nil) }
+            let frameEnds = (0..<2).map { m.register(p + "frame_end\($0)", width: encoding.endLayout.width, reset: nil) }
             let (finalState, frameEndChunk) = (state, endChunk)
             for q in 0..<2 {
                 m.when(written && chunkLast && (chunks.writeParity == q)) {
@@ -277,9 +275,8 @@ public enum TANSPairEncoderCore {
             let stepped = m.register(prefix + "stepped", width: 1, reset: 0)
             stepped.assign(loopStep)
             m.when(stepped) { state.assign(nextState) }
-            let endLayout = WordLayout([("state_bits", encoding.tableLog), ("count", 4)])
             m.when(loopStep && loopIsEnd) {
-                endChunk.assign(endLayout.word(["state_bits": stateBitsLeft, "count": nb], in: m))
+                endChunk.assign(encoding.endLayout.word(["state_bits": stateBitsLeft, "count": nb], in: m))
             }
             m.when(loopStep && !loopIsEnd) {
                 chunkValid.assign(1)
