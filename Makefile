@@ -267,7 +267,7 @@ synth: hwgen
 FUZZ_SECONDS ?= 60
 FUZZ_CI_SECONDS ?= 20
 FUZZ_DIR := $(BUILD)/fuzz
-FUZZ_FLAGS := -sanitize=fuzzer,address -parse-as-library -O -I $(FUZZ_DIR) -I Sources/CCRC32C/include
+FUZZ_FLAGS := -sanitize=fuzzer,address -parse-as-library -O -I $(FUZZ_DIR) -I Sources/CCRC32C/include -I Sources/CCodecKernels/include
 # ld.gold warns once per ASan helper symbol; the warnings say nothing about the harness.
 FUZZ_QUIET := 2>&1 | { grep -v "Cannot export local symbol" || true; }
 define fuzz_module
@@ -275,15 +275,16 @@ define fuzz_module
 	  $(FUZZ_FLAGS) Sources/$(1)/*.swift -o $(FUZZ_DIR)/lib$(1).a $(FUZZ_QUIET)
 endef
 
-$(FUZZ_DIR)/hwgen-fuzz: Fuzz/HWGenFuzz.swift $(wildcard Sources/Codec/*.swift Sources/FileIO/*.swift Sources/Training/*.swift Sources/CCRC32C/*.c)
+$(FUZZ_DIR)/hwgen-fuzz: Fuzz/HWGenFuzz.swift $(wildcard Sources/Codec/*.swift Sources/FileIO/*.swift Sources/Training/*.swift Sources/CCRC32C/*.c Sources/CCodecKernels/*.c Sources/CCodecKernels/include/*.h)
 	@scripts/ensure-tools.sh
 	mkdir -p $(FUZZ_DIR)
 	clang -O2 -fsanitize=fuzzer-no-link,address -I Sources/CCRC32C/include -c Sources/CCRC32C/ccrc32c.c -o $(FUZZ_DIR)/ccrc32c.o
+	clang -O2 -fsanitize=fuzzer-no-link,address -I Sources/CCodecKernels/include -c Sources/CCodecKernels/ccodeckernels.c -o $(FUZZ_DIR)/ccodeckernels.o
 	$(call fuzz_module,Codec)
 	$(call fuzz_module,FileIO)
 	$(call fuzz_module,Training)
 	swiftc $(FUZZ_FLAGS) Fuzz/HWGenFuzz.swift $(FUZZ_DIR)/libTraining.a $(FUZZ_DIR)/libFileIO.a $(FUZZ_DIR)/libCodec.a \
-	  $(FUZZ_DIR)/ccrc32c.o -o $@ $(FUZZ_QUIET)
+	  $(FUZZ_DIR)/ccrc32c.o $(FUZZ_DIR)/ccodeckernels.o -o $@ $(FUZZ_QUIET)
 
 fuzz: $(FUZZ_DIR)/hwgen-fuzz
 	mkdir -p $(FUZZ_DIR)/corpus && cp Fuzz/corpus/* $(FUZZ_DIR)/corpus/

@@ -5,6 +5,7 @@ import PackageDescription
 /// (BMI2 shifts and the like on x86-64), as the peers in `make bench` are; the default build
 /// runs on any processor of the architecture.
 let codecSettings: [SwiftSetting] = Context.environment["HWGEN_TARGET_CPU"].map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
+let kernelSettings: [CSetting] = Context.environment["HWGEN_TARGET_CPU"].map { [.unsafeFlags(["-march=\($0)"])] } ?? []
 
 let package = Package(
     name: "hwgen",
@@ -27,9 +28,12 @@ let package = Package(
         .target(name: "HDL"),
         // CRC-32C with the processor's instruction where it has one (Codec falls back to Swift).
         .target(name: "CCRC32C"),
+        // Inner loops of the software coders in C where Swift's code measurably falls short
+        // (each the twin of a Swift loop the tests check it against).
+        .target(name: "CCodecKernels", cSettings: kernelSettings),
         // The software reference: codebook format, bit I/O, Huffman and tANS frame coders.
         // Knows nothing about hardware.
-        .target(name: "Codec", dependencies: ["CCRC32C"], swiftSettings: codecSettings),
+        .target(name: "Codec", dependencies: ["CCRC32C", "CCodecKernels"], swiftSettings: codecSettings),
         // Files for the command line: inputs read in chunks or at offsets, outputs that are
         // complete or absent (temporary file, rename; removed on a signal), all-or-none folders.
         .target(name: "FileIO", dependencies: ["Codec"]),

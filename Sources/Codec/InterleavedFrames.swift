@@ -1,3 +1,5 @@
+import CCodecKernels
+
 /// Stored frames of a one-lane stream decoded four at a time on one thread.
 ///
 /// One frame's decode is a chain: a Huffman code's table slot says where the next code starts,
@@ -71,21 +73,22 @@ enum InterleavedFrames {
 
     /// Decodes `frames` (words and value counts) with a one-lane coder; per frame its values,
     /// or nil where the frame must be decoded alone to learn what is wrong with it.
-    static func decode<C: InterleavedCoder>(_ frames: [(words: PaddedStream, valueCount: Int)], coder: C) -> [[UInt32]?] {
+    static func decode<C: InterleavedCoder>(_ frames: [(words: PaddedStream, valueCount: Int)], coder: C, loop: InnerLoop) -> [[UInt32]?] {
         switch coder.layout.transform {
-        case .identity: decode(frames, coder: coder, IdentityKernel.self)
-        case .split: decode(frames, coder: coder, SplitKernel.self)
-        case .bf16Exponent: decode(frames, coder: coder, BF16Kernel.self)
+        case .identity: decode(frames, coder: coder, loop: loop, IdentityKernel.self)
+        case .split: decode(frames, coder: coder, loop: loop, SplitKernel.self)
+        case .bf16Exponent: decode(frames, coder: coder, loop: loop, BF16Kernel.self)
         }
     }
 
-    private static func decode<C: InterleavedCoder, K: TransformKernel>(_ frames: [(words: PaddedStream, valueCount: Int)], coder: C, _: K.Type) -> [[UInt32]?] {
+    private static func decode<C: InterleavedCoder, K: TransformKernel>(_ frames: [(words: PaddedStream, valueCount: Int)], coder: C, loop: InnerLoop,
+                                                                       _: K.Type) -> [[UInt32]?] {
         var results: [[UInt32]?] = []
         var start = 0
         while start < frames.count {
             let group = Array(frames[start..<min(frames.count, start + width)])
             let together = group.count == width && group.allSatisfy { $0.valueCount <= groupValueLimit }
-            results += together ? decodeGroup(group, coder: coder, K.self) : group.map { decodeAlone($0, coder: coder, K.self) }
+            results += together ? decodeGroup(group, coder: coder, loop: loop, K.self) : group.map { decodeAlone($0, coder: coder, K.self) }
             start += width
         }
         return results
@@ -123,7 +126,8 @@ enum InterleavedFrames {
 
     /// Four frames in one loop, each decoded straight into its array (uninitialized until
     /// written, with room for the one-frame path's blocks past the count).
-    private static func decodeGroup<C: InterleavedCoder, K: TransformKernel>(_ frames: [(words: PaddedStream, valueCount: Int)], coder: C, _: K.Type) -> [[UInt32]?] {
+    private static func decodeGroup<C: InterleavedCoder, K: TransformKernel>(_ frames: [(words: PaddedStream, valueCount: Int)], coder: C, loop: InnerLoop,
+                                                                            _: K.Type) -> [[UInt32]?] {
         var ok = [Bool](repeating: false, count: frames.count)
         let counts = frames.map(\.valueCount)
         var out1: [UInt32] = [], out2: [UInt32] = [], out3: [UInt32] = []
@@ -135,7 +139,7 @@ enum InterleavedFrames {
                         let bases = [b0, b1, b2, b3].compactMap(\.baseAddress)
                         guard bases.count == width else { return }
                         withReaders(frames.map(\.words)) { readers in
-                            ok = run(&readers, outputs: bases, capacities: [b0.count, b1.count, b2.count, b3.count], counts: counts, coder: coder, K.self)
+                            ok = run(&readers, outputs: bases, capacities: [b0.count, b1.count, b2.count, b3.count], counts: counts, coder: coder, loop: loop, K.self)
                         }
                         n0 = ok[0] ? counts[0] : 0
                         n1 = ok[1] ? counts[1] : 0
@@ -150,7 +154,7 @@ enum InterleavedFrames {
 
     /// The interleaved loop over four readers, then each frame's end on the one-frame path.
     private static func run<C: InterleavedCoder, K: TransformKernel>(_ readers: inout [BitReader], outputs: [UnsafeMutablePointer<UInt32>], capacities: [Int],
-                                                                    counts: [Int], coder: C, _: K.Type) -> [Bool] {
+                                                                    counts: [Int], coder: C, loop: InnerLoop, _: K.Type) -> [Bool] {
         let windowBits = coder.windowBits
         let context = coder.stepContext()
         var c0 = Cursor(readers[0], out: outputs[0], count: counts[0]), c1 = Cursor(readers[1], out: outputs[1], count: counts[1])
@@ -165,9 +169,7 @@ enum InterleavedFrames {
             let budget = min(c0.budget(perLoad: perLoad, perStep: perStep, windowBits: windowBits), c1.budget(perLoad: perLoad, perStep: perStep, windowBits: windowBits),
                              c2.budget(perLoad: perLoad, perStep: perStep, windowBits: windowBits), c3.budget(perLoad: perLoad, perStep: perStep, windowBits: windowBits))
             guard budget > 0 else { break }
-            var done = 0
-            while done < budget && coder.step(&c0, context, perLoad: perLoad, K.self) && coder.step(&c1, context, perLoad: perLoad, K.self)
-                && coder.step(&c2, context, perLoad: perLoad, K.self) && coder.step(&c3, context, perLoad: perLoad, K.self) { done += 1 }
+            let done = coder.rounds(&c0, &c1, &c2, &c3, budget: budget, context, perLoad: perLoad, loop: loop, K.self)
             if done == budget { continue }
             // One met a slot that is no direct symbol: an ESC goes on in place; anything else
             // ends the loop. (Each step stops before such a slot, so every frame is whole.)
@@ -183,6 +185,18 @@ enum InterleavedFrames {
         }
     }
 
+    /// Up to `budget` rounds of `coder.step` over the four cursors in turn, stopping where a
+    /// step does (the cursors after it not stepped); the rounds completed. The Swift loop every
+    /// coder has (`InterleavedCoder.rounds`).
+    @inline(__always)
+    static func swiftRounds<C: InterleavedCoder, K: TransformKernel>(_ c0: inout Cursor, _ c1: inout Cursor, _ c2: inout Cursor, _ c3: inout Cursor, budget: Int,
+                                                                      _ context: C.StepContext, perLoad: Int, coder: C, _: K.Type) -> Int {
+        var done = 0
+        while done < budget && coder.step(&c0, context, perLoad: perLoad, K.self) && coder.step(&c1, context, perLoad: perLoad, K.self)
+            && coder.step(&c2, context, perLoad: perLoad, K.self) && coder.step(&c3, context, perLoad: perLoad, K.self) { done += 1 }
+        return done
+    }
+
     /// Runs `body` with a reader at the start of each stream.
     private static func withReaders(_ streams: [PaddedStream], _ body: (inout [BitReader]) -> Void) {
         func nest(_ i: Int, _ readers: [BitReader]) {
@@ -195,6 +209,17 @@ enum InterleavedFrames {
         }
         nest(0, [])
     }
+}
+
+/// Which inner loops code frames several at a time (`StreamCodec.decodeStoredFrames`,
+/// `StreamCodec.encodeFrames`).
+public enum InnerLoop: Sendable {
+    /// The C twins of the Swift loops where the coder has them (one-lane tANS: decoding where
+    /// placed values fit 31 bits, encoding four frames at a time where values fit 16 bits),
+    /// else the Swift loops: the fastest correct choice, and the default.
+    case fastest
+    /// The Swift loops for every coder: the twins the C loops are checked against.
+    case swift
 }
 
 /// What a one-lane coder gives the four-frame loop (`InterleavedFrames`).
@@ -212,6 +237,10 @@ protocol InterleavedCoder {
     /// Up to `perLoad` directly coded values from one load; false when an entry that is no
     /// direct symbol stops it (the values before it are taken, the cursor is before it).
     func step<K: TransformKernel>(_ c: inout InterleavedFrames.Cursor, _ context: StepContext, perLoad: Int, _: K.Type) -> Bool
+    /// Up to `budget` rounds of `step` over the four cursors in turn (`InterleavedFrames.swiftRounds`,
+    /// or a C twin of it where `loop` allows and the coder has one); the rounds completed.
+    func rounds<K: TransformKernel>(_ c0: inout InterleavedFrames.Cursor, _ c1: inout InterleavedFrames.Cursor, _ c2: inout InterleavedFrames.Cursor,
+                                    _ c3: inout InterleavedFrames.Cursor, budget: Int, _ context: StepContext, perLoad: Int, loop: InnerLoop, _: K.Type) -> Int
     /// Whether the next entry is a direct symbol with bits to spare.
     func stepsOn(_ c: InterleavedFrames.Cursor) -> Bool
     /// Takes an ESC entry in place (true), or false when the next entry is not one or the
@@ -260,6 +289,11 @@ extension HuffmanCoder: InterleavedCoder {
         }
         for _ in 0..<perLoad where !value(&c, &bits, context, K.self) { return false }
         return true
+    }
+
+    func rounds<K: TransformKernel>(_ c0: inout InterleavedFrames.Cursor, _ c1: inout InterleavedFrames.Cursor, _ c2: inout InterleavedFrames.Cursor,
+                                    _ c3: inout InterleavedFrames.Cursor, budget: Int, _ context: StepContext, perLoad: Int, loop: InnerLoop, _: K.Type) -> Int {
+        InterleavedFrames.swiftRounds(&c0, &c1, &c2, &c3, budget: budget, context, perLoad: perLoad, coder: self, K.self)
     }
 
     /// One or two values from a `pairTable` lookup (both slots written, the count moves on), or
@@ -347,6 +381,34 @@ extension TANSCoder: InterleavedCoder {
             for _ in 0..<perLoad where !value(&c, &bits, context, K.self) { return false }
             return true
         }
+    }
+
+    /// The C loop (`hwgen_tans_decode4`, on `kernelTable`) where `loop` allows and the coder has
+    /// its table, else the Swift loop; the same steps either way.
+    func rounds<K: TransformKernel>(_ c0: inout InterleavedFrames.Cursor, _ c1: inout InterleavedFrames.Cursor, _ c2: inout InterleavedFrames.Cursor,
+                                    _ c3: inout InterleavedFrames.Cursor, budget: Int, _ context: StepContext, perLoad: Int, loop: InnerLoop, _: K.Type) -> Int {
+        guard loop == .fastest, let kernel = decodeKernel else {
+            return InterleavedFrames.swiftRounds(&c0, &c1, &c2, &c3, budget: budget, context, perLoad: perLoad, coder: self, K.self)
+        }
+        func frame(_ c: InterleavedFrames.Cursor) -> hwgen_tans_frame {
+            hwgen_tans_frame(base: c.base.assumingMemoryBound(to: UInt8.self), position: Int64(c.position), state: UInt64(c.state), out: c.out)
+        }
+        var frames = (frame(c0), frame(c1), frame(c2), frame(c3))
+        let done = withUnsafeMutableBytes(of: &frames) { bytes in
+            // (A homogeneous tuple is laid out as an array.)
+            Int(hwgen_tans_decode4(bytes.baseAddress?.assumingMemoryBound(to: hwgen_tans_frame.self), kernel.table.pointer, Int32(perLoad),
+                                   Int32(layout.rawBits), kernel.placement, Int64(budget)))
+        }
+        func update(_ c: inout InterleavedFrames.Cursor, _ f: hwgen_tans_frame) {
+            c.position = Int(f.position)
+            c.state = Int(f.state)
+            c.out = f.out
+        }
+        update(&c0, frames.0)
+        update(&c1, frames.1)
+        update(&c2, frames.2)
+        update(&c3, frames.3)
+        return done
     }
 
     /// One directly coded value from `bits` (the stream at the cursor, left-aligned), or false

@@ -27,10 +27,10 @@ public struct StreamCodec: Sendable {
     }
 
     /// Encodes `values` cut into frames of `frameSizes` values each, and says where each frame
-    /// ends in the bytes.
+    /// ends in the bytes. `loop` chooses the inner loops (the bytes are the same either way).
     /// - Throws: `StreamError.valueTooWide` for a value that does not fit in valueBits (naming
     ///   its index in `values`), `frameSizesMismatch`, or `frameTooLarge`.
-    public func encodeFrames(_ values: ArraySlice<UInt32>, frameSizes: [Int]) throws(StreamError) -> EncodedFrames {
+    public func encodeFrames(_ values: ArraySlice<UInt32>, frameSizes: [Int], loop: InnerLoop = .fastest) throws(StreamError) -> EncodedFrames {
         var total = 0
         for size in frameSizes {
             guard size >= 0 else { throw .frameSizesMismatch(values: values.count, total: -1) }
@@ -53,9 +53,15 @@ public struct StreamCodec: Sendable {
                 ends.append(writer.bitCount / 8)
             }
         case .tans(let t):
-            // tANS frames go in pairs (one lane: two independent state chains overlap).
+            // tANS frames go four at a time in C where it can, else in pairs (one lane:
+            // independent state chains overlap).
             var i = 0
             while i < frames.count {
+                if loop == .fastest, i + 4 <= frames.count, let four = t.encodeFour(Array(frames[i..<(i + 4)]), into: writer) {
+                    ends += four.map { $0 / 8 }
+                    i += 4
+                    continue
+                }
                 let firstEnd = t.encodeFrames(frames[i], i + 1 < frames.count ? frames[i + 1] : nil, into: writer)
                 ends.append(firstEnd / 8)
                 if i + 1 < frames.count { ends.append(writer.bitCount / 8) }
@@ -159,14 +165,14 @@ public struct StreamCodec: Sendable {
 
     /// Decodes frames stored with their word and value counts (as `decodeStoredFrame` each),
     /// several at a time where the coder can (one lane: four frames in one loop,
-    /// `InterleavedFrames`); per frame its values or its error.
-    public func decodeStoredFrames(_ frames: [(words: PaddedStream, valueCount: Int)]) -> [Result<[UInt32], StoredFrameError>] {
+    /// `InterleavedFrames`, in `loop`); per frame its values or its error.
+    public func decodeStoredFrames(_ frames: [(words: PaddedStream, valueCount: Int)], loop: InnerLoop = .fastest) -> [Result<[UInt32], StoredFrameError>] {
         let decoded: [[UInt32]?]
         switch coder {
         case .huffman(let huffman) where huffman.lanes == 1 && frames.count >= InterleavedFrames.width:
-            decoded = InterleavedFrames.decode(frames, coder: huffman)
+            decoded = InterleavedFrames.decode(frames, coder: huffman, loop: loop)
         case .tans(let tans) where tans.lanes == 1 && frames.count >= InterleavedFrames.width:
-            decoded = InterleavedFrames.decode(frames, coder: tans)
+            decoded = InterleavedFrames.decode(frames, coder: tans, loop: loop)
         default:
             return frames.map { frame in Result { () throws(StoredFrameError) -> [UInt32] in try decodeStoredFrame(frame.words, valueCount: frame.valueCount) } }
         }

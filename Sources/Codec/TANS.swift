@@ -1,3 +1,5 @@
+import CCodecKernels
+
 /// tANS tables from counts (FORMAT.md section 7): spread, decode table and encode table.
 public struct TANSTables: Sendable, Equatable {
     public let tableLog: Int
@@ -97,6 +99,14 @@ public struct TANSCoder: Sendable, FrameDecoding {
     /// bits, or ESC's literal and raw bits) in bits 19-63, its entry (a symbol or ESC) in 6-18
     /// and how many bits it adds in 0-5, so a value costs one load before its step.
     let valueSteps: FixedTable<UInt64>?
+    /// For values of up to 16 bits, the C encode loop's word per value (`hwgen_tans_encode4`):
+    /// the bits it adds after its state bits (6-21) and how many (0-5), as in `valueSteps`, and
+    /// its entry's deltas in place of the entry: deltaState + 2^16
+    /// (bits 24-41) and deltaBits (42-63, signed), so a value costs one load before its step.
+    let encodeKernelTable: FixedTable<UInt64>?
+    /// The four-frame decode loop's table in C (`hwgen_tans_decode4`); nil where a placed value
+    /// needs 32 bits.
+    let decodeKernel: TANSDecodeKernel?
     let escape: Int
     let endOfFrame: Int
 
@@ -117,6 +127,7 @@ public struct TANSCoder: Sendable, FrameDecoding {
                 | UInt64(entry) << 32 | (entry >= layout.symbolCount ? 1 << 48 : 0)
         })
         entryValue = FixedTable((0..<counts.count).map { e in e < layout.symbolCount ? layout.value(symbol: UInt32(e), raw: 0) : 0 })
+        decodeKernel = TANSDecodeKernel(tables: t, layout: layout)
         var dBits = [Int32](repeating: 0, count: counts.count)
         var dState = [Int32](repeating: 0, count: counts.count)
         for (e, c) in counts.enumerated() where c > 0 {
@@ -138,6 +149,12 @@ public struct TANSCoder: Sendable, FrameDecoding {
             })
         } else {
             valueSteps = nil
+        }
+        encodeKernelTable = valueSteps.map { steps in
+            FixedTable((0..<steps.count).map { v -> UInt64 in
+                let word = steps[v], entry = Int((word >> 6) & 0x1FFF)
+                return word & 0x3F | (word >> 19) << 6 | UInt64(Int(dState[entry]) + 0x10000) << 24 | UInt64(bitPattern: Int64(dBits[entry]) << 42)
+            })
         }
     }
 
@@ -161,6 +178,58 @@ public struct TANSCoder: Sendable, FrameDecoding {
         let firstEnd = writer.bitCount
         if let second { encodeLanes(second, lanes: lanes, into: writer, K.self) }
         return firstEnd
+    }
+
+    /// Appends four frames, their values coded a value of each in turn in C
+    /// (`hwgen_tans_encode4`, the twin of `TANSReverseFrame`'s steps: four state chains overlap
+    /// where the Swift loop keeps two), and returns the writer's bit count after each; nil, with
+    /// nothing written, unless the coder has one lane and a value table (values of up to 16
+    /// bits) and the writer is at a word boundary. The values must fit the layout's value bits.
+    func encodeFour(_ frames: [ArraySlice<UInt32>], into writer: BitWriter) -> [Int]? {
+        guard frames.count == 4, lanes == 1, let valueSteps, let kernelTable = encodeKernelTable, writer.bitCount % 32 == 0 else { return nil }
+        let table = valueSteps.pointer
+        var coders = frames.map { TANSReverseFrame(coder: self, values: $0.count) }
+        defer { coders.forEach { $0.release() } }
+        for i in coders.indices { coders[i].addEnd(endOfFrame) }
+        let rounds = frames.map(\.count).min() ?? 0
+        var left = frames.map(\.count)
+        if rounds > 0 {
+            Self.withBases(frames) { bases in
+                var kernel = (coders[0].kernelFrame(values: bases[0], count: left[0]), coders[1].kernelFrame(values: bases[1], count: left[1]),
+                              coders[2].kernelFrame(values: bases[2], count: left[2]), coders[3].kernelFrame(values: bases[3], count: left[3]))
+                withUnsafeMutableBytes(of: &kernel) { bytes in
+                    // (A homogeneous tuple is laid out as an array.)
+                    hwgen_tans_encode4(bytes.baseAddress?.assumingMemoryBound(to: hwgen_tans_encode_frame.self), kernelTable.pointer, states.pointer, Int64(rounds))
+                }
+                for (i, frame) in [kernel.0, kernel.1, kernel.2, kernel.3].enumerated() {
+                    coders[i].take(frame)
+                    left[i] = Int(frame.count)
+                }
+            }
+        }
+        // The longer frames' first values, one frame at a time.
+        for (i, frame) in frames.enumerated() {
+            var index = frame.startIndex + left[i]
+            while index > frame.startIndex {
+                index &-= 1
+                coders[i].add(step: table[Int(truncatingIfNeeded: frame[index])])
+            }
+        }
+        return coders.indices.map { i in
+            coders[i].finish(into: writer)
+            return writer.bitCount
+        }
+    }
+
+    /// Runs `body` with the first element's address of each of `slices` (none empty).
+    private static func withBases(_ slices: [ArraySlice<UInt32>], _ body: ([UnsafePointer<UInt32>]) -> Void) {
+        func nest(_ i: Int, _ bases: [UnsafePointer<UInt32>]) {
+            guard i < slices.count else { return body(bases) }
+            slices[i].withUnsafeBufferPointer { buffer in
+                if let base = buffer.baseAddress { nest(i + 1, bases + [base]) }
+            }
+        }
+        nest(0, [])
     }
 
     private func encodePair<K: TransformKernel>(_ first: ArraySlice<UInt32>, _ second: ArraySlice<UInt32>?, into writer: BitWriter, _: K.Type) -> Int {

@@ -7,6 +7,8 @@
 /// the end of a buffer backwards (every step stores; a full word moves the buffer's front). The
 /// frame's words then end exactly at its last bit; one pass over them shifts the whole frame up
 /// by the bits its first word lacks (the padding goes to the end), into the writer.
+import CCodecKernels
+
 struct TANSReverseFrame {
     /// Words from the buffer's end backwards; `front` is the first stored one.
     private let words: UnsafeMutablePointer<UInt32>
@@ -66,6 +68,19 @@ struct TANSReverseFrame {
     @inline(__always)
     mutating func add(step e: UInt64) {
         step(entry: Int(truncatingIfNeeded: (e &>> 6) & 0x1FFF), extra: e &>> 19, extraBits: Int(truncatingIfNeeded: e & 0x3F))
+    }
+
+    /// The frame's fields for the C loop (`hwgen_tans_encode4`), coding `values[0 ..< count]`.
+    func kernelFrame(values: UnsafePointer<UInt32>, count: Int) -> hwgen_tans_encode_frame {
+        hwgen_tans_encode_frame(values: values, count: Int64(count), words: words, front: Int64(front), container: container, pending: Int64(pending), x: UInt64(x))
+    }
+
+    /// Takes the C loop's progress back.
+    mutating func take(_ frame: hwgen_tans_encode_frame) {
+        front = Int(frame.front)
+        container = frame.container
+        pending = Int(frame.pending)
+        x = Int(frame.x)
     }
 
     /// The first state (X - T in tableLog bits) in front, then the frame's words forward into

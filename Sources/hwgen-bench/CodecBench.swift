@@ -66,8 +66,10 @@ func storedFrames(_ values: [UInt32], codec: StreamCodec) throws -> [(words: Pad
 /// exponent bytes of the same values in the same run, for K = 1, 2, 4, 8, 16 lanes; then the
 /// whole decode of a stream file (frames read, checked, decoded, turned into bytes) on one thread.
 ///
-/// `coders` and `laneCounts` narrow the run (`--coder huffman --lanes 4`, for profiling one loop).
-func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.huffman, .tans], laneCounts: [Int] = [1, 2, 4, 8, 16]) throws {
+/// `coders`, `laneCounts` and `parts` narrow the run (`--coder huffman --lanes 4 --part bare`,
+/// for profiling one loop; parts: bare, stored, bytes, file).
+func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.huffman, .tans], laneCounts: [Int] = [1, 2, 4, 8, 16],
+                parts: Set<String> = ["bare", "stored", "bytes", "file"]) throws {
     let dir = dataDirectory ?? "../shared/data"
     let path = dir + "/minilm_ffn1_acts_layers_1_4.bf16.safetensors"
     let values = try TensorValues.load(path: path, tensors: "layer\\.1\\..*pre_gelu").all
@@ -80,7 +82,7 @@ func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.
                  peers.huffmanEncode, peers.huffmanDecode, peers.huffmanBits, peers.tansEncode, peers.tansDecode, peers.tansBits))
     print("hwgen codes whole bf16 values (exponent coded, sign and mantissa carried, 16-bit values rebuilt); the peers code the exponent bytes only")
 
-    for coder in coders {
+    for coder in coders where parts.contains("bare") {
         let trained = try Trainer.train(values, valueBits: 16, options: TrainingOptions(name: "bench", coder: coder)).best.codebook
         let peerEncode = coder == .huffman ? peers.huffmanEncode : peers.tansEncode
         let peerDecode = coder == .huffman ? peers.huffmanDecode : peers.tansDecode
@@ -103,7 +105,7 @@ func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.
 
     // Stored frames (a stream file's, CRC aside) decoded one at a time and, where the codec
     // can, four at a time in one loop (`decodeStoredFrames`), for K = 1.
-    for coder in coders where laneCounts.contains(1) {
+    for coder in coders where laneCounts.contains(1) && parts.contains("stored") {
         let book = try Trainer.train(values, valueBits: 16, options: TrainingOptions(name: "bench", coder: coder)).best.codebook
         let codec = StreamCodec(codebook: book)
         let frames = try storedFrames(values, codec: codec)
@@ -112,38 +114,54 @@ func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.
             decoded = 0
             for frame in frames { decoded += try codec.decodeStoredFrame(frame.words, valueCount: frame.valueCount).count }
         }
+        let swiftLoop = try bestOf(9) {
+            decoded = 0
+            for result in codec.decodeStoredFrames(frames, loop: .swift) { decoded += try result.get().count }
+        }
+        guard decoded == values.count else { throw TrainingError.invalidOption("stored frames decoded to \(decoded) values, not \(values.count)") }
         let together = try bestOf(9) {
             decoded = 0
             for result in codec.decodeStoredFrames(frames) { decoded += try result.get().count }
         }
         guard decoded == values.count else { throw TrainingError.invalidOption("stored frames decoded to \(decoded) values, not \(values.count)") }
         report("stored frames, \(coder.rawValue) K=1: one / four at a time",
-               String(format: "%7.1f / %7.1f M values/s (%.2f x)", n / alone / 1e6, n / together / 1e6, alone / together))
+               String(format: "%7.1f / %7.1f M values/s (%.2f x; the Swift loop %.1f, %.2f x peer; fastest %.2f x peer)", n / alone / 1e6, n / together / 1e6, alone / together,
+                      n / swiftLoop / 1e6, n / swiftLoop / 1e6 / (coder == .huffman ? peers.huffmanDecode : peers.tansDecode),
+                      n / together / 1e6 / (coder == .huffman ? peers.huffmanDecode : peers.tansDecode)))
     }
 
     // The peers' own task: the exponent bytes alone (an identity codebook, 8-bit symbols, no raw
     // bits), stored frames four at a time (Huffman: two symbols a lookup where the codes allow).
-    for coder in coders where laneCounts.contains(1) {
+    for coder in coders where laneCounts.contains(1) && parts.contains("bytes") {
         let bytes = values.map { ($0 >> 7) & 0xFF }
         let book = try Trainer.train(bytes, valueBits: 8, options: TrainingOptions(name: "bytes", coder: coder, transform: .fixed(.identity, symbolBits: 8))).best.codebook
         let codec = StreamCodec(codebook: book)
         let frames = try storedFrames(bytes, codec: codec)
         var decoded = 0
+        let swiftLoop = try bestOf(9) {
+            decoded = 0
+            for result in codec.decodeStoredFrames(frames, loop: .swift) { decoded += try result.get().count }
+        }
+        guard decoded == bytes.count else { throw TrainingError.invalidOption("exponent frames decoded to \(decoded) symbols") }
         let time = try bestOf(9) {
             decoded = 0
             for result in codec.decodeStoredFrames(frames) { decoded += try result.get().count }
         }
-        let encode = try bestOf(9) { _ = try codec.encode(bytes, frameSize: 65536) }
+        let sizes = try StreamCodec.frameSizes(count: bytes.count, frameSize: 65536)
+        let swiftEncode = try bestOf(9) { _ = try codec.encodeFrames(bytes[...], frameSizes: sizes, loop: .swift) }
+        let encode = try bestOf(9) { _ = try codec.encodeFrames(bytes[...], frameSizes: sizes) }
         guard decoded == bytes.count else { throw TrainingError.invalidOption("exponent frames decoded to \(decoded) symbols") }
         let d = n / time / 1e6, e = n / encode / 1e6
         let (peerEncode, peerDecode, peer) = coder == .huffman ? (peers.huffmanEncode, peers.huffmanDecode, "huff0") : (peers.tansEncode, peers.tansDecode, "FSE")
         report("exponent bytes alone, \(coder.rawValue) (as the peers)",
-               String(format: "encode %7.1f (%.2f x %@)  decode four at a time %7.1f M symbols/s (%.2f x %@)", e, e / peerEncode, peer, d, d / peerDecode, peer))
+               String(format: "encode %7.1f (%.2f x %@; the Swift loop %.1f, %.2f x)  decode four at a time %7.1f M symbols/s (%.2f x %@; the Swift loop %.1f, %.2f x)",
+                      e, e / peerEncode, peer, n / swiftEncode / 1e6, n / swiftEncode / 1e6 / peerEncode,
+                      d, d / peerDecode, peer, n / swiftLoop / 1e6, n / swiftLoop / 1e6 / peerDecode))
     }
 
     // End to end on one thread: a stream file of the values, decoded to bytes as `hwgen decode`
     // does (read, CRC-32C, decode, little-endian bytes), for both coders at K = 1 and 8.
-    for coder in coders {
+    for coder in coders where parts.contains("file") {
         let trained = try Trainer.train(values, valueBits: 16, options: TrainingOptions(name: "bench", coder: coder)).best.codebook
         for lanes in [1, 8] where laneCounts.contains(lanes) {
             var book = trained

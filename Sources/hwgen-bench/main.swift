@@ -1,6 +1,6 @@
 // Benchmarks behind `make bench`. Each prints figures and ratios against baselines measured in
 // the same run; docs/BENCHMARKS.md records them.
-//   hwgen-bench [bridge|codec|all] [--data DIR] [--coder huffman|tans] [--lanes K]
+//   hwgen-bench [bridge|codec|all] [--data DIR] [--coder huffman|tans] [--lanes K] [--part bare|stored|bytes|file]
 //   hwgen-bench plot-cores [--figures docs/figures/cores.csv] [--output docs/figures/cores.svg]
 import Foundation
 import Training
@@ -30,6 +30,7 @@ func option(_ name: String) -> String? {
 }
 let coders = option("--coder").map { [TrainingOptions.CoderKind(rawValue: $0)].compactMap { $0 } } ?? [.huffman, .tans]
 let laneCounts = option("--lanes").map { [Int($0)].compactMap { $0 } } ?? [1, 2, 4, 8, 16]
+let parts = option("--part").map { Set([$0]) } ?? ["bare", "stored", "bytes", "file"]
 do {
     if which == "plot-cores" {
         try plotCores(figures: option("--figures") ?? "docs/figures/cores.csv", output: option("--output") ?? "docs/figures/cores.svg")
@@ -37,7 +38,7 @@ do {
     }
     print("hwgen-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores")
     if which == "bridge" || which == "all" { try bridgeBench() }
-    if which == "codec" || which == "all" { try codecBench(dataDirectory: dataDir, coders: coders, laneCounts: laneCounts) }
+    if which == "codec" || which == "all" { try codecBench(dataDirectory: dataDir, coders: coders, laneCounts: laneCounts, parts: parts) }
 } catch {
     FileHandle.standardError.write(Data("hwgen-bench: \(error)\n".utf8))
     exit(1)

@@ -1,0 +1,163 @@
+/* The four-frame tANS decode and encode loops (see ccodeckernels.h). Their Swift twins (the
+   step of `TANSCoder: InterleavedCoder` in Sources/Codec/InterleavedFrames.swift, and
+   TANSReverseFrame in Sources/Codec/TANSReverseEncoding.swift) stay the checked definitions:
+   Swift's code for four frames' cursors kept many of its instructions as spills and reloads
+   (docs/BENCHMARKS.md, session 20). */
+#include "ccodeckernels.h"
+#include <string.h>
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* bf16's raw byte placed: the sign (bit 7) to bit 15, the mantissa (bits 0-6) in place. A
+   load costs one operation where the arithmetic ((raw * 0x101) & 0x807F) costs three. */
+static const uint16_t bf16_raw_placed[256] = {
+#define P4(r) (uint16_t)((((r) & 0x80u) << 8) | ((r) & 0x7Fu)), (uint16_t)((((r + 1) & 0x80u) << 8) | ((r + 1) & 0x7Fu)), \
+              (uint16_t)((((r + 2) & 0x80u) << 8) | ((r + 2) & 0x7Fu)), (uint16_t)((((r + 3) & 0x80u) << 8) | ((r + 3) & 0x7Fu))
+#define P16(r) P4(r), P4(r + 4), P4(r + 8), P4(r + 12)
+#define P64(r) P16(r), P16(r + 16), P16(r + 32), P16(r + 48)
+    P64(0), P64(64), P64(128), P64(192)
+#undef P64
+#undef P16
+#undef P4
+};
+
+/* The 64 bits from `position` on, left-aligned. */
+ALWAYS_INLINE uint64_t load_bits(const uint8_t *base, int64_t position) {
+    uint64_t word;
+    memcpy(&word, base + (position >> 3), 8);
+    return __builtin_bswap64(word) << (position & 7);
+}
+
+/* One frame's step: `per_load` values from one load, or 0 before a flagged entry (the values
+   before it taken). `per_load`, `raw_bits` and `place` are constants where this is inlined. */
+ALWAYS_INLINE int step(const uint8_t *base, int64_t *position, uint64_t *state, uint32_t **out,
+                       const uint64_t *table, const int per_load, const int raw_bits, const int place) {
+    uint64_t bits = load_bits(base, *position);
+    uint64_t s = *state;
+    uint32_t *o = *out;
+    /* The bits taken in this step, added to the position once at its end (the position is the
+       next step's load address: adding to it per value would chain those adds). */
+    uint64_t taken = 0;
+    const uint64_t raw_mask = raw_bits > 0 ? (UINT64_C(1) << raw_bits) - 1 : 0;
+    for (int j = 0; j < per_load; j++) {
+        const uint64_t e = table[s];
+        if ((int64_t)e < 0) {
+            *position += (int64_t)taken;
+            *state = s;
+            *out = o + j;
+            return 0;
+        }
+        const uint64_t used = e & 0xFF;
+        /* The top nb bits are the state bits: shifted right by one, then by 63 - nb. */
+        s = ((e >> 16) & 0xFFFF) + ((bits >> 1) >> ((e >> 8) & 63));
+        uint32_t value = (uint32_t)(e >> 32);
+        if (place != HWGEN_PLACE_NONE) {
+            /* The raw bits end the entry's `used` bits. */
+            const uint32_t raw = (uint32_t)((bits >> ((64 - used) & 63)) & raw_mask);
+            value |= place == HWGEN_PLACE_BF16 ? bf16_raw_placed[raw & 0xFF] : raw;
+        }
+        o[j] = value;
+        bits <<= used;
+        taken += used;
+    }
+    *position += (int64_t)taken;
+    *state = s;
+    *out = o + per_load;
+    return 1;
+}
+
+/* The rounds with the four frames' cursors in locals (registers where they fit). */
+ALWAYS_INLINE int64_t rounds4(hwgen_tans_frame frames[4], const uint64_t *table, const int per_load,
+                              const int raw_bits, const int place, int64_t rounds) {
+    const uint8_t *b0 = frames[0].base, *b1 = frames[1].base, *b2 = frames[2].base, *b3 = frames[3].base;
+    int64_t p0 = frames[0].position, p1 = frames[1].position, p2 = frames[2].position, p3 = frames[3].position;
+    uint64_t s0 = frames[0].state, s1 = frames[1].state, s2 = frames[2].state, s3 = frames[3].state;
+    uint32_t *o0 = frames[0].out, *o1 = frames[1].out, *o2 = frames[2].out, *o3 = frames[3].out;
+    int64_t done = 0;
+    while (done < rounds
+           && step(b0, &p0, &s0, &o0, table, per_load, raw_bits, place)
+           && step(b1, &p1, &s1, &o1, table, per_load, raw_bits, place)
+           && step(b2, &p2, &s2, &o2, table, per_load, raw_bits, place)
+           && step(b3, &p3, &s3, &o3, table, per_load, raw_bits, place)) {
+        done++;
+    }
+    frames[0].position = p0; frames[1].position = p1; frames[2].position = p2; frames[3].position = p3;
+    frames[0].state = s0; frames[1].state = s1; frames[2].state = s2; frames[3].state = s3;
+    frames[0].out = o0; frames[1].out = o1; frames[2].out = o2; frames[3].out = o3;
+    return done;
+}
+
+/* One specialised loop per values-per-load for a placement. */
+#define PER_LOAD_CASES(PLACE, RAW)                                                   \
+    switch (per_load) {                                                              \
+    case 1: return rounds4(frames, table, 1, RAW, PLACE, rounds);                    \
+    case 2: return rounds4(frames, table, 2, RAW, PLACE, rounds);                    \
+    case 3: return rounds4(frames, table, 3, RAW, PLACE, rounds);                    \
+    case 4: return rounds4(frames, table, 4, RAW, PLACE, rounds);                    \
+    case 5: return rounds4(frames, table, 5, RAW, PLACE, rounds);                    \
+    case 6: return rounds4(frames, table, 6, RAW, PLACE, rounds);                    \
+    case 7: return rounds4(frames, table, 7, RAW, PLACE, rounds);                    \
+    default: return rounds4(frames, table, 8, RAW, PLACE, rounds);                   \
+    }
+
+static int64_t decode_none(hwgen_tans_frame frames[4], const uint64_t *table, int per_load, int64_t rounds) {
+    PER_LOAD_CASES(HWGEN_PLACE_NONE, 0)
+}
+
+static int64_t decode_low(hwgen_tans_frame frames[4], const uint64_t *table, int per_load, int raw_bits, int64_t rounds) {
+    PER_LOAD_CASES(HWGEN_PLACE_LOW, raw_bits)
+}
+
+static int64_t decode_bf16(hwgen_tans_frame frames[4], const uint64_t *table, int per_load, int64_t rounds) {
+    PER_LOAD_CASES(HWGEN_PLACE_BF16, 8)
+}
+
+int64_t hwgen_tans_decode4(hwgen_tans_frame frames[4], const uint64_t *table, int per_load, int raw_bits, int place, int64_t rounds) {
+    if (per_load < 1 || rounds <= 0) return 0;  /* more than 8 a load: 8 (fewer is always safe) */
+    switch (place) {
+    case HWGEN_PLACE_NONE: return decode_none(frames, table, per_load, rounds);
+    case HWGEN_PLACE_BF16: return decode_bf16(frames, table, per_load, rounds);
+    default: return decode_low(frames, table, per_load, raw_bits, rounds);
+    }
+}
+
+/* One value's step of an encode frame (TANSReverseFrame.step and prepend), from its word in
+   `table` (see ccodeckernels.h). */
+ALWAYS_INLINE void encode_value(uint32_t value, uint32_t *words, int64_t *front, uint64_t *container, int64_t *pending, uint64_t *x,
+                                const uint64_t *table, const uint16_t *states) {
+    const uint64_t w = table[value];
+    const int64_t state = (int64_t)*x;
+    const int64_t nb = (state + ((int64_t)w >> 42)) >> 16;
+    const uint64_t bits = (uint64_t)state & ((UINT64_C(1) << nb) - 1);
+    *x = states[(state >> nb) + (int64_t)((w >> 24) & 0x3FFFF) - 0x10000];
+    const uint64_t extra_bits = w & 0x3F;
+    const uint64_t chunk = (bits << extra_bits) | ((w >> 6) & 0xFFFF);
+    uint64_t c = *container | (chunk << *pending);
+    int64_t p = *pending + nb + (int64_t)extra_bits;
+    words[*front - 1] = __builtin_bswap32((uint32_t)c);
+    const int64_t full = p >> 5;
+    *front -= full;
+    *container = c >> (full << 5);
+    *pending = p & 31;
+}
+
+void hwgen_tans_encode4(hwgen_tans_encode_frame frames[4], const uint64_t *table, const uint16_t *states, int64_t rounds) {
+    const uint32_t *v0 = frames[0].values, *v1 = frames[1].values, *v2 = frames[2].values, *v3 = frames[3].values;
+    int64_t n0 = frames[0].count, n1 = frames[1].count, n2 = frames[2].count, n3 = frames[3].count;
+    uint32_t *w0 = frames[0].words, *w1 = frames[1].words, *w2 = frames[2].words, *w3 = frames[3].words;
+    int64_t f0 = frames[0].front, f1 = frames[1].front, f2 = frames[2].front, f3 = frames[3].front;
+    uint64_t c0 = frames[0].container, c1 = frames[1].container, c2 = frames[2].container, c3 = frames[3].container;
+    int64_t p0 = frames[0].pending, p1 = frames[1].pending, p2 = frames[2].pending, p3 = frames[3].pending;
+    uint64_t x0 = frames[0].x, x1 = frames[1].x, x2 = frames[2].x, x3 = frames[3].x;
+    for (int64_t r = 0; r < rounds; r++) {
+        encode_value(v0[--n0], w0, &f0, &c0, &p0, &x0, table, states);
+        encode_value(v1[--n1], w1, &f1, &c1, &p1, &x1, table, states);
+        encode_value(v2[--n2], w2, &f2, &c2, &p2, &x2, table, states);
+        encode_value(v3[--n3], w3, &f3, &c3, &p3, &x3, table, states);
+    }
+    frames[0].count = n0; frames[1].count = n1; frames[2].count = n2; frames[3].count = n3;
+    frames[0].front = f0; frames[1].front = f1; frames[2].front = f2; frames[3].front = f3;
+    frames[0].container = c0; frames[1].container = c1; frames[2].container = c2; frames[3].container = c3;
+    frames[0].pending = p0; frames[1].pending = p1; frames[2].pending = p2; frames[3].pending = p3;
+    frames[0].x = x0; frames[1].x = x1; frames[2].x = x2; frames[3].x = x3;
+}
