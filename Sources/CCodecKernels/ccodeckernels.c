@@ -1,6 +1,7 @@
-/* The four-frame tANS decode and encode loops (see ccodeckernels.h). Their Swift twins (the
-   step of `TANSCoder: InterleavedCoder` in Sources/Codec/InterleavedFrames.swift, and
-   TANSReverseFrame in Sources/Codec/TANSReverseEncoding.swift) stay the checked definitions:
+/* The four-frame decode loops of both coders and the tANS encode loop (see ccodeckernels.h).
+   Their Swift twins (the steps of `TANSCoder` and `HuffmanCoder: InterleavedCoder` in
+   Sources/Codec/InterleavedFrames.swift, and TANSReverseFrame in
+   Sources/Codec/TANSReverseEncoding.swift) stay the checked definitions:
    Swift's code for four frames' cursors kept many of its instructions as spills and reloads
    (docs/BENCHMARKS.md, session 20). */
 #include "ccodeckernels.h"
@@ -29,9 +30,13 @@ ALWAYS_INLINE uint64_t load_bits(const uint8_t *base, int64_t position) {
 }
 
 /* One frame's step: `per_load` values from one load, or 0 before a flagged entry (the values
-   before it taken). `per_load`, `raw_bits` and `place` are constants where this is inlined. */
-ALWAYS_INLINE int step(const uint8_t *base, int64_t *position, uint64_t *state, uint32_t **out,
-                       const uint64_t *table, const int per_load, const int raw_bits, const int place) {
+   before it taken). `per_load`, `raw_bits`, `place` and `coder` are constants where this is
+   inlined. tANS looks up the frame's state (a 64-bit word); Huffman the next `64 - shift` bits
+   (a 32-bit word). */
+enum { CODER_TANS = 0, CODER_HUFFMAN = 1 };
+
+ALWAYS_INLINE int step(const uint8_t *base, int64_t *position, uint64_t *state, uint32_t **out, const void *table, const int per_load,
+                       const int raw_bits, const int place, const int coder, const uint64_t shift) {
     uint64_t bits = load_bits(base, *position);
     uint64_t s = *state;
     uint32_t *o = *out;
@@ -40,17 +45,21 @@ ALWAYS_INLINE int step(const uint8_t *base, int64_t *position, uint64_t *state, 
     uint64_t taken = 0;
     const uint64_t raw_mask = raw_bits > 0 ? (UINT64_C(1) << raw_bits) - 1 : 0;
     for (int j = 0; j < per_load; j++) {
-        const uint64_t e = table[s];
-        if ((int64_t)e < 0) {
-            *position += (int64_t)taken;
-            *state = s;
-            *out = o + j;
-            return 0;
+        uint64_t used;
+        uint32_t value;
+        if (coder == CODER_TANS) {
+            const uint64_t e = ((const uint64_t *)table)[s];
+            if ((int64_t)e < 0) goto stop;
+            used = e & 0xFF;
+            /* The top nb bits are the state bits: shifted right by one, then by 63 - nb. */
+            s = ((e >> 16) & 0xFFFF) + ((bits >> 1) >> ((e >> 8) & 63));
+            value = (uint32_t)(e >> 32);
+        } else {
+            const uint32_t e = ((const uint32_t *)table)[bits >> shift];
+            if (e & 0x80) goto stop;
+            used = e & 0xFF;
+            value = e >> 8;
         }
-        const uint64_t used = e & 0xFF;
-        /* The top nb bits are the state bits: shifted right by one, then by 63 - nb. */
-        s = ((e >> 16) & 0xFFFF) + ((bits >> 1) >> ((e >> 8) & 63));
-        uint32_t value = (uint32_t)(e >> 32);
         if (place != HWGEN_PLACE_NONE) {
             /* The raw bits end the entry's `used` bits. */
             const uint32_t raw = (uint32_t)((bits >> ((64 - used) & 63)) & raw_mask);
@@ -59,6 +68,12 @@ ALWAYS_INLINE int step(const uint8_t *base, int64_t *position, uint64_t *state, 
         o[j] = value;
         bits <<= used;
         taken += used;
+        continue;
+    stop:
+        *position += (int64_t)taken;
+        *state = s;
+        *out = o + j;
+        return 0;
     }
     *position += (int64_t)taken;
     *state = s;
@@ -67,18 +82,18 @@ ALWAYS_INLINE int step(const uint8_t *base, int64_t *position, uint64_t *state, 
 }
 
 /* The rounds with the four frames' cursors in locals (registers where they fit). */
-ALWAYS_INLINE int64_t rounds4(hwgen_tans_frame frames[4], const uint64_t *table, const int per_load,
-                              const int raw_bits, const int place, int64_t rounds) {
+ALWAYS_INLINE int64_t rounds4(hwgen_decode_frame frames[4], const void *table, const int per_load, const int raw_bits, const int place,
+                              const int coder, const uint64_t shift, int64_t rounds) {
     const uint8_t *b0 = frames[0].base, *b1 = frames[1].base, *b2 = frames[2].base, *b3 = frames[3].base;
     int64_t p0 = frames[0].position, p1 = frames[1].position, p2 = frames[2].position, p3 = frames[3].position;
     uint64_t s0 = frames[0].state, s1 = frames[1].state, s2 = frames[2].state, s3 = frames[3].state;
     uint32_t *o0 = frames[0].out, *o1 = frames[1].out, *o2 = frames[2].out, *o3 = frames[3].out;
     int64_t done = 0;
     while (done < rounds
-           && step(b0, &p0, &s0, &o0, table, per_load, raw_bits, place)
-           && step(b1, &p1, &s1, &o1, table, per_load, raw_bits, place)
-           && step(b2, &p2, &s2, &o2, table, per_load, raw_bits, place)
-           && step(b3, &p3, &s3, &o3, table, per_load, raw_bits, place)) {
+           && step(b0, &p0, &s0, &o0, table, per_load, raw_bits, place, coder, shift)
+           && step(b1, &p1, &s1, &o1, table, per_load, raw_bits, place, coder, shift)
+           && step(b2, &p2, &s2, &o2, table, per_load, raw_bits, place, coder, shift)
+           && step(b3, &p3, &s3, &o3, table, per_load, raw_bits, place, coder, shift)) {
         done++;
     }
     frames[0].position = p0; frames[1].position = p1; frames[2].position = p2; frames[3].position = p3;
@@ -87,43 +102,58 @@ ALWAYS_INLINE int64_t rounds4(hwgen_tans_frame frames[4], const uint64_t *table,
     return done;
 }
 
-/* One specialised loop per values-per-load for a placement. */
-#define PER_LOAD_CASES(PLACE, RAW)                                                   \
-    switch (per_load) {                                                              \
-    case 1: return rounds4(frames, table, 1, RAW, PLACE, rounds);                    \
-    case 2: return rounds4(frames, table, 2, RAW, PLACE, rounds);                    \
-    case 3: return rounds4(frames, table, 3, RAW, PLACE, rounds);                    \
-    case 4: return rounds4(frames, table, 4, RAW, PLACE, rounds);                    \
-    case 5: return rounds4(frames, table, 5, RAW, PLACE, rounds);                    \
-    case 6: return rounds4(frames, table, 6, RAW, PLACE, rounds);                    \
-    case 7: return rounds4(frames, table, 7, RAW, PLACE, rounds);                    \
-    default: return rounds4(frames, table, 8, RAW, PLACE, rounds);                   \
+/* One specialised loop per values-per-load for a coder and placement. */
+#define PER_LOAD_CASES(CODER, PLACE, RAW)                                                   \
+    switch (per_load) {                                                                     \
+    case 1: return rounds4(frames, table, 1, RAW, PLACE, CODER, shift, rounds);             \
+    case 2: return rounds4(frames, table, 2, RAW, PLACE, CODER, shift, rounds);             \
+    case 3: return rounds4(frames, table, 3, RAW, PLACE, CODER, shift, rounds);             \
+    case 4: return rounds4(frames, table, 4, RAW, PLACE, CODER, shift, rounds);             \
+    case 5: return rounds4(frames, table, 5, RAW, PLACE, CODER, shift, rounds);             \
+    case 6: return rounds4(frames, table, 6, RAW, PLACE, CODER, shift, rounds);             \
+    case 7: return rounds4(frames, table, 7, RAW, PLACE, CODER, shift, rounds);             \
+    default: return rounds4(frames, table, 8, RAW, PLACE, CODER, shift, rounds);            \
     }
 
-static int64_t decode_none(hwgen_tans_frame frames[4], const uint64_t *table, int per_load, int64_t rounds) {
-    PER_LOAD_CASES(HWGEN_PLACE_NONE, 0)
-}
+#define DECODER(NAME, CODER)                                                                                       \
+    static int64_t NAME##_none(hwgen_decode_frame frames[4], const void *table, int per_load, uint64_t shift,      \
+                               int64_t rounds) {                                                                   \
+        PER_LOAD_CASES(CODER, HWGEN_PLACE_NONE, 0)                                                                 \
+    }                                                                                                              \
+    static int64_t NAME##_low(hwgen_decode_frame frames[4], const void *table, int per_load, int raw_bits,         \
+                              uint64_t shift, int64_t rounds) {                                                    \
+        PER_LOAD_CASES(CODER, HWGEN_PLACE_LOW, raw_bits)                                                           \
+    }                                                                                                              \
+    static int64_t NAME##_bf16(hwgen_decode_frame frames[4], const void *table, int per_load, uint64_t shift,      \
+                               int64_t rounds) {                                                                   \
+        PER_LOAD_CASES(CODER, HWGEN_PLACE_BF16, 8)                                                                 \
+    }
 
-static int64_t decode_low(hwgen_tans_frame frames[4], const uint64_t *table, int per_load, int raw_bits, int64_t rounds) {
-    PER_LOAD_CASES(HWGEN_PLACE_LOW, raw_bits)
-}
+DECODER(tans, CODER_TANS)
+DECODER(huffman, CODER_HUFFMAN)
 
-static int64_t decode_bf16(hwgen_tans_frame frames[4], const uint64_t *table, int per_load, int64_t rounds) {
-    PER_LOAD_CASES(HWGEN_PLACE_BF16, 8)
-}
-
-int64_t hwgen_tans_decode4(hwgen_tans_frame frames[4], const uint64_t *table, int per_load, int raw_bits, int place, int64_t rounds) {
+int64_t hwgen_tans_decode4(hwgen_decode_frame frames[4], const uint64_t *table, int per_load, int raw_bits, int place, int64_t rounds) {
     if (per_load < 1 || rounds <= 0) return 0;  /* more than 8 a load: 8 (fewer is always safe) */
     switch (place) {
-    case HWGEN_PLACE_NONE: return decode_none(frames, table, per_load, rounds);
-    case HWGEN_PLACE_BF16: return decode_bf16(frames, table, per_load, rounds);
-    default: return decode_low(frames, table, per_load, raw_bits, rounds);
+    case HWGEN_PLACE_NONE: return tans_none(frames, table, per_load, 0, rounds);
+    case HWGEN_PLACE_BF16: return tans_bf16(frames, table, per_load, 0, rounds);
+    default: return tans_low(frames, table, per_load, raw_bits, 0, rounds);
+    }
+}
+
+int64_t hwgen_huffman_decode4(hwgen_decode_frame frames[4], const uint32_t *table, int max_length, int per_load, int raw_bits, int place, int64_t rounds) {
+    if (per_load < 1 || rounds <= 0 || max_length < 1 || max_length > 32) return 0;
+    const uint64_t shift = (uint64_t)(64 - max_length);
+    switch (place) {
+    case HWGEN_PLACE_NONE: return huffman_none(frames, table, per_load, shift, rounds);
+    case HWGEN_PLACE_BF16: return huffman_bf16(frames, table, per_load, shift, rounds);
+    default: return huffman_low(frames, table, per_load, raw_bits, shift, rounds);
     }
 }
 
 /* One value's step of an encode frame (TANSReverseFrame.step and prepend), from its word in
-   `table` (see ccodeckernels.h). */
-ALWAYS_INLINE void encode_value(uint32_t value, uint32_t *words, int64_t *front, uint64_t *container, int64_t *pending, uint64_t *x,
+   `table` (see ccodeckernels.h); `*next` is the word after the next one to store. */
+ALWAYS_INLINE void encode_value(uint32_t value, uint32_t **next, uint64_t *container, int64_t *pending, uint64_t *x,
                                 const uint64_t *table, const uint16_t *states) {
     const uint64_t w = table[value];
     const int64_t state = (int64_t)*x;
@@ -132,31 +162,35 @@ ALWAYS_INLINE void encode_value(uint32_t value, uint32_t *words, int64_t *front,
     *x = states[(state >> nb) + (int64_t)((w >> 24) & 0x3FFFF) - 0x10000];
     const uint64_t extra_bits = w & 0x3F;
     const uint64_t chunk = (bits << extra_bits) | ((w >> 6) & 0xFFFF);
-    uint64_t c = *container | (chunk << *pending);
-    int64_t p = *pending + nb + (int64_t)extra_bits;
-    words[*front - 1] = __builtin_bswap32((uint32_t)c);
+    const uint64_t c = *container | (chunk << *pending);
+    const int64_t p = *pending + nb + (int64_t)extra_bits;
+    (*next)[-1] = __builtin_bswap32((uint32_t)c);
     const int64_t full = p >> 5;
-    *front -= full;
+    *next -= full;
     *container = c >> (full << 5);
     *pending = p & 31;
 }
 
 void hwgen_tans_encode4(hwgen_tans_encode_frame frames[4], const uint64_t *table, const uint16_t *states, int64_t rounds) {
-    const uint32_t *v0 = frames[0].values, *v1 = frames[1].values, *v2 = frames[2].values, *v3 = frames[3].values;
-    int64_t n0 = frames[0].count, n1 = frames[1].count, n2 = frames[2].count, n3 = frames[3].count;
-    uint32_t *w0 = frames[0].words, *w1 = frames[1].words, *w2 = frames[2].words, *w3 = frames[3].words;
-    int64_t f0 = frames[0].front, f1 = frames[1].front, f2 = frames[2].front, f3 = frames[3].front;
+    /* The frames' values from a shared index counting down (every frame takes one a round). */
+    const uint32_t *v0 = frames[0].values + frames[0].count - rounds, *v1 = frames[1].values + frames[1].count - rounds;
+    const uint32_t *v2 = frames[2].values + frames[2].count - rounds, *v3 = frames[3].values + frames[3].count - rounds;
+    uint32_t *w0 = frames[0].words + frames[0].front, *w1 = frames[1].words + frames[1].front;
+    uint32_t *w2 = frames[2].words + frames[2].front, *w3 = frames[3].words + frames[3].front;
     uint64_t c0 = frames[0].container, c1 = frames[1].container, c2 = frames[2].container, c3 = frames[3].container;
     int64_t p0 = frames[0].pending, p1 = frames[1].pending, p2 = frames[2].pending, p3 = frames[3].pending;
     uint64_t x0 = frames[0].x, x1 = frames[1].x, x2 = frames[2].x, x3 = frames[3].x;
-    for (int64_t r = 0; r < rounds; r++) {
-        encode_value(v0[--n0], w0, &f0, &c0, &p0, &x0, table, states);
-        encode_value(v1[--n1], w1, &f1, &c1, &p1, &x1, table, states);
-        encode_value(v2[--n2], w2, &f2, &c2, &p2, &x2, table, states);
-        encode_value(v3[--n3], w3, &f3, &c3, &p3, &x3, table, states);
+    for (int64_t i = rounds - 1; i >= 0; i--) {
+        encode_value(v0[i], &w0, &c0, &p0, &x0, table, states);
+        encode_value(v1[i], &w1, &c1, &p1, &x1, table, states);
     }
-    frames[0].count = n0; frames[1].count = n1; frames[2].count = n2; frames[3].count = n3;
-    frames[0].front = f0; frames[1].front = f1; frames[2].front = f2; frames[3].front = f3;
+    for (int64_t i = rounds - 1; i >= 0; i--) {
+        encode_value(v2[i], &w2, &c2, &p2, &x2, table, states);
+        encode_value(v3[i], &w3, &c3, &p3, &x3, table, states);
+    }
+    for (int f = 0; f < 4; f++) frames[f].count -= rounds;
+    frames[0].front = w0 - frames[0].words; frames[1].front = w1 - frames[1].words;
+    frames[2].front = w2 - frames[2].words; frames[3].front = w3 - frames[3].words;
     frames[0].container = c0; frames[1].container = c1; frames[2].container = c2; frames[3].container = c3;
     frames[0].pending = p0; frames[1].pending = p1; frames[2].pending = p2; frames[3].pending = p3;
     frames[0].x = x0; frames[1].x = x1; frames[2].x = x2; frames[3].x = x3;

@@ -56,6 +56,9 @@ public struct HuffmanCoder: Sendable, FrameDecoding {
     /// for a slot that is not a symbol's), the first value (8-19) and the second (20-31).
     let pairTable: FixedTable<UInt32>?
     static let pairTableBits = 12
+    /// The four-frame decode loop's table in C (`hwgen_huffman_decode4`); nil where a placed
+    /// value needs more than 24 bits.
+    let decodeKernel: HuffmanDecodeKernel?
     let escape: Int
     let endOfFrame: Int
 
@@ -102,6 +105,7 @@ public struct HuffmanCoder: Sendable, FrameDecoding {
             for i in first..<(first + (1 << (bits - length))) { table[i] = slot }
         }
         decodeTable = FixedTable(table)
+        decodeKernel = HuffmanDecodeKernel(decodeTable: decodeTable, layout: layout)
         if layout.rawBits == 0 && layout.symbolBits <= 12 && bits <= Self.pairTableBits && bits > 0 && self.lanes == 1 {
             let mask = (1 << bits) - 1
             pairTable = FixedTable((0..<(1 << bits)).map { w -> UInt32 in

@@ -197,6 +197,29 @@ enum InterleavedFrames {
         return done
     }
 
+    /// Runs a C loop (`body`, given the four cursors as `hwgen_decode_frame`s, returning the
+    /// rounds it completed) and takes the cursors' progress back.
+    @inline(__always)
+    static func inC(_ c0: inout Cursor, _ c1: inout Cursor, _ c2: inout Cursor, _ c3: inout Cursor,
+                    _ body: (UnsafeMutablePointer<hwgen_decode_frame>?) -> Int64) -> Int {
+        func frame(_ c: Cursor) -> hwgen_decode_frame {
+            hwgen_decode_frame(base: c.base.assumingMemoryBound(to: UInt8.self), position: Int64(c.position), state: UInt64(c.state), out: c.out)
+        }
+        var frames = (frame(c0), frame(c1), frame(c2), frame(c3))
+        // (A homogeneous tuple is laid out as an array.)
+        let done = withUnsafeMutableBytes(of: &frames) { body($0.baseAddress?.assumingMemoryBound(to: hwgen_decode_frame.self)) }
+        func update(_ c: inout Cursor, _ f: hwgen_decode_frame) {
+            c.position = Int(f.position)
+            c.state = Int(f.state)
+            c.out = f.out
+        }
+        update(&c0, frames.0)
+        update(&c1, frames.1)
+        update(&c2, frames.2)
+        update(&c3, frames.3)
+        return Int(done)
+    }
+
     /// Runs `body` with a reader at the start of each stream.
     private static func withReaders(_ streams: [PaddedStream], _ body: (inout [BitReader]) -> Void) {
         func nest(_ i: Int, _ readers: [BitReader]) {
@@ -293,7 +316,13 @@ extension HuffmanCoder: InterleavedCoder {
 
     func rounds<K: TransformKernel>(_ c0: inout InterleavedFrames.Cursor, _ c1: inout InterleavedFrames.Cursor, _ c2: inout InterleavedFrames.Cursor,
                                     _ c3: inout InterleavedFrames.Cursor, budget: Int, _ context: StepContext, perLoad: Int, loop: InnerLoop, _: K.Type) -> Int {
-        InterleavedFrames.swiftRounds(&c0, &c1, &c2, &c3, budget: budget, context, perLoad: perLoad, coder: self, K.self)
+        // The C loop for one value a lookup (where two a lookup apply, the Swift pair loop is faster).
+        guard loop == .fastest, context.pairs == nil, let kernel = decodeKernel else {
+            return InterleavedFrames.swiftRounds(&c0, &c1, &c2, &c3, budget: budget, context, perLoad: perLoad, coder: self, K.self)
+        }
+        return InterleavedFrames.inC(&c0, &c1, &c2, &c3) { frames in
+            hwgen_huffman_decode4(frames, kernel.table.pointer, Int32(code.maxLength), Int32(perLoad), Int32(layout.rawBits), kernel.placement, Int64(budget))
+        }
     }
 
     /// One or two values from a `pairTable` lookup (both slots written, the count moves on), or
@@ -390,25 +419,9 @@ extension TANSCoder: InterleavedCoder {
         guard loop == .fastest, let kernel = decodeKernel else {
             return InterleavedFrames.swiftRounds(&c0, &c1, &c2, &c3, budget: budget, context, perLoad: perLoad, coder: self, K.self)
         }
-        func frame(_ c: InterleavedFrames.Cursor) -> hwgen_tans_frame {
-            hwgen_tans_frame(base: c.base.assumingMemoryBound(to: UInt8.self), position: Int64(c.position), state: UInt64(c.state), out: c.out)
+        return InterleavedFrames.inC(&c0, &c1, &c2, &c3) { frames in
+            hwgen_tans_decode4(frames, kernel.table.pointer, Int32(perLoad), Int32(layout.rawBits), kernel.placement, Int64(budget))
         }
-        var frames = (frame(c0), frame(c1), frame(c2), frame(c3))
-        let done = withUnsafeMutableBytes(of: &frames) { bytes in
-            // (A homogeneous tuple is laid out as an array.)
-            Int(hwgen_tans_decode4(bytes.baseAddress?.assumingMemoryBound(to: hwgen_tans_frame.self), kernel.table.pointer, Int32(perLoad),
-                                   Int32(layout.rawBits), kernel.placement, Int64(budget)))
-        }
-        func update(_ c: inout InterleavedFrames.Cursor, _ f: hwgen_tans_frame) {
-            c.position = Int(f.position)
-            c.state = Int(f.state)
-            c.out = f.out
-        }
-        update(&c0, frames.0)
-        update(&c1, frames.1)
-        update(&c2, frames.2)
-        update(&c3, frames.3)
-        return done
     }
 
     /// One directly coded value from `bits` (the stream at the cursor, left-aligned), or false

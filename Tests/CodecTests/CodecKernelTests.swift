@@ -3,10 +3,10 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The C inner loops (`CCodecKernels`: one-lane tANS decoding of stored frames four at a time,
-/// and encoding four frames at a time) against their Swift twins (`InnerLoop.swift`) and the
-/// one-frame reference path, on random codebooks of every transform.
-@Suite("C inner loops against the Swift loops (one-lane tANS)")
+/// The C inner loops (`CCodecKernels`: one-lane decoding of stored frames four at a time for
+/// both coders, tANS encoding four frames at a time) against their Swift twins
+/// (`InnerLoop.swift`) and the one-frame reference path, on random codebooks of every transform.
+@Suite("C inner loops against the Swift loops (one lane)")
 struct CodecKernelTests {
     /// A random tANS codebook of every transform; every third with a layout of at most 16 bits
     /// so the encode loop's value table exists.
@@ -43,12 +43,13 @@ struct CodecKernelTests {
         #expect(grouped >= 30)
     }
 
-    @Test("stored frames decoded four at a time in C give the Swift loop's values and the encoder's input (escapes, raw fields of 0 to 31 bits, tableLog 5 to 15)")
-    func decodeFour() throws {
-        var random = RandomCodebooks(seed: 2021)
+    @Test("stored frames decoded four at a time in C give the Swift loop's values and the encoder's input (escapes, incomplete codes, raw fields of 0 to 31 bits, tableLog 5 to 15, codes of 1 to 16 bits)",
+          arguments: ["tans", "huffman"])
+    func decodeFour(coder: String) throws {
+        var random = RandomCodebooks(seed: coder == "tans" ? 2021 : 2022)
         var checked = 0
         for trial in 0..<48 {
-            let book = random.codebook(coder: "tans", name: "d\(trial)")
+            let book = random.codebook(coder: coder, name: "d\(trial)")
             let codec = StreamCodec(codebook: book)
             let sizes = (0..<(4 + trial % 5)).map { f in trial % 4 == 0 ? [0, 1, 3, 40, 700, 3000][(f + trial) % 6] : [700, 3000, 1500, 2200][(f + trial) % 4] }
             var frames: [(words: PaddedStream, valueCount: Int)] = []

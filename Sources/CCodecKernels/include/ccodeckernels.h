@@ -7,14 +7,14 @@
    checked definition; Codec's tests and fuzzers run both on the same inputs. The callers check
    every bound before a call: these loops read and write only where they are told they may. */
 
-/* One frame of the four-frame tANS decode: its bytes, the bit position of its next entry, its
-   state (0 to 2^tableLog - 1) and where its next value goes. */
+/* One frame of the four-frame decode loops: its bytes, the bit position of its next entry, its
+   state (tANS: 0 to 2^tableLog - 1) and where its next value goes. */
 typedef struct {
     const uint8_t *base;
     int64_t position;
     uint64_t state;
     uint32_t *out;
-} hwgen_tans_frame;
+} hwgen_decode_frame;
 
 /* How a value is rebuilt from its symbol's placed bits and its raw bits. */
 enum {
@@ -32,7 +32,13 @@ enum {
    after it are not stepped) and returns the rounds completed: `rounds` when none stopped.
    The caller guarantees that `rounds` rounds of loads lie inside every frame's bytes (8 readable
    bytes at each position / 8) and that every frame's output has room for them. */
-int64_t hwgen_tans_decode4(hwgen_tans_frame frames[4], const uint64_t *table, int per_load, int raw_bits, int place, int64_t rounds);
+int64_t hwgen_tans_decode4(hwgen_decode_frame frames[4], const uint64_t *table, int per_load, int raw_bits, int place, int64_t rounds);
+
+/* The same rounds for Huffman: each value looks up the next `max_length` bits (1 to 32) in
+   `table`, a word per pattern: bits 0-5 the bits the value reads (its code and `raw_bits` raw
+   bits), bit 7 set where the pattern starts no direct symbol's code (ESC, EOF, no code), bits
+   8-31 the value with the symbol's bits placed. */
+int64_t hwgen_huffman_decode4(hwgen_decode_frame frames[4], const uint32_t *table, int max_length, int per_load, int raw_bits, int place, int64_t rounds);
 
 /* One frame of the four-frame tANS encode, coded backwards (TANSReverseFrame's fields): the
    values not yet coded are values[0 ..< count] (the last first); words are stored big-endian
@@ -48,7 +54,8 @@ typedef struct {
     uint64_t x;
 } hwgen_tans_encode_frame;
 
-/* Codes the last `rounds` values of each of four frames, a value of each in turn. `table` has
+/* Codes the last `rounds` values of each of four frames: frames 0 and 1 a value of each in
+   turn, then frames 2 and 3 (two state chains overlap; four would spill registers). `table` has
    a word per value: the bits it adds after its state bits (raw bits, or ESC's literal and raw
    bits) in bits 6-21 and how many in 0-5, and its entry's step: deltaState + 2^16 in bits 24-41
    and deltaBits (signed) in 42-63 (nb = (X + deltaBits) >> 16, the next X is
