@@ -111,13 +111,19 @@ public enum StreamFileDecoder {
             return computed == frame.storedCRC ? nil : .frameCRC(frame: frame.index, stored: frame.storedCRC, computed: computed)
         }
         let good = zip(frames, checked).filter { $0.1 == nil }.map(\.0)
-        var decoded = codec.decodeStoredFrames(good.map { ($0.words, $0.valueCount) }).makeIterator()
+        var decoded = codec.decodeStoredFrames(good.map { ($0.words, $0.valueCount) })
+        var next = 0
         return zip(frames, checked).map { frame, crcError in
             if let crcError { return .failure(crcError) }
-            switch decoded.next() {
+            guard next < decoded.count else { return .failure(.frame(frame: frame.index, .fewerValues(decoded: 0, stored: frame.valueCount))) }
+            // Taken out of `decoded`, so `convert` gets the only reference to the values and
+            // can reuse their storage (a shared array would be copied first).
+            let result = decoded[next]
+            decoded[next] = .success([])
+            next += 1
+            switch consume result {
             case .success(let values): return .success(convert(values))
             case .failure(let error): return .failure(.frame(frame: frame.index, error))
-            case nil: return .failure(.frame(frame: frame.index, .fewerValues(decoded: 0, stored: frame.valueCount)))
             }
         }
     }
