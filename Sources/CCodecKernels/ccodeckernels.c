@@ -31,9 +31,10 @@ ALWAYS_INLINE uint64_t load_bits(const uint8_t *base, int64_t position) {
 
 /* One frame's step: `per_load` values from one load, or 0 before a flagged entry (the values
    before it taken). `per_load`, `raw_bits`, `place` and `coder` are constants where this is
-   inlined. tANS looks up the frame's state (a 64-bit word); Huffman the next `64 - shift` bits
-   (a 32-bit word). */
-enum { CODER_TANS = 0, CODER_HUFFMAN = 1 };
+   inlined. tANS looks up the frame's state (a 64-bit word; CODER_TANS_NO_ZERO where no direct
+   entry has zero state bits, so one shift takes them); Huffman the next `64 - shift` bits (a
+   32-bit word). */
+enum { CODER_TANS = 0, CODER_HUFFMAN = 1, CODER_TANS_NO_ZERO = 2 };
 
 ALWAYS_INLINE int step(const uint8_t *base, int64_t *position, uint64_t *state, uint32_t **out, const void *table, const int per_load,
                        const int raw_bits, const int place, const int coder, const uint64_t shift) {
@@ -47,12 +48,14 @@ ALWAYS_INLINE int step(const uint8_t *base, int64_t *position, uint64_t *state, 
     for (int j = 0; j < per_load; j++) {
         uint64_t used;
         uint32_t value;
-        if (coder == CODER_TANS) {
+        if (coder == CODER_TANS || coder == CODER_TANS_NO_ZERO) {
             const uint64_t e = ((const uint64_t *)table)[s];
             if ((int64_t)e < 0) goto stop;
-            used = e & 0xFF;
-            /* The top nb bits are the state bits: shifted right by one, then by 63 - nb. */
-            s = ((e >> 16) & 0xFFFF) + ((bits >> 1) >> ((e >> 8) & 63));
+            used = (e >> 8) & 0xFF;
+            /* The top nb bits are the state bits: shifted right by 64 - nb where nb > 0 for
+               every entry, else by one and then by 63 - nb (0 bits when nb is 0). */
+            const uint64_t state_bits = coder == CODER_TANS_NO_ZERO ? bits >> (e & 63) : (bits >> 1) >> (e & 63);
+            s = ((e >> 16) & 0xFFFF) + state_bits;
             value = (uint32_t)(e >> 32);
         } else {
             const uint32_t e = ((const uint32_t *)table)[bits >> shift];
@@ -130,10 +133,18 @@ ALWAYS_INLINE int64_t rounds4(hwgen_decode_frame frames[4], const void *table, c
     }
 
 DECODER(tans, CODER_TANS)
+DECODER(tans_no_zero, CODER_TANS_NO_ZERO)
 DECODER(huffman, CODER_HUFFMAN)
 
-int64_t hwgen_tans_decode4(hwgen_decode_frame frames[4], const uint64_t *table, int per_load, int raw_bits, int place, int64_t rounds) {
+int64_t hwgen_tans_decode4(hwgen_decode_frame frames[4], const uint64_t *table, int no_zero, int per_load, int raw_bits, int place, int64_t rounds) {
     if (per_load < 1 || rounds <= 0) return 0;  /* more than 8 a load: 8 (fewer is always safe) */
+    if (no_zero) {
+        switch (place) {
+        case HWGEN_PLACE_NONE: return tans_no_zero_none(frames, table, per_load, 0, rounds);
+        case HWGEN_PLACE_BF16: return tans_no_zero_bf16(frames, table, per_load, 0, rounds);
+        default: return tans_no_zero_low(frames, table, per_load, raw_bits, 0, rounds);
+        }
+    }
     switch (place) {
     case HWGEN_PLACE_NONE: return tans_none(frames, table, per_load, 0, rounds);
     case HWGEN_PLACE_BF16: return tans_bf16(frames, table, per_load, 0, rounds);

@@ -3,12 +3,15 @@ import CCodecKernels
 /// The table and value placement of the C four-frame tANS decode loop (`hwgen_tans_decode4`),
 /// the twin of `TANSCoder`'s Swift step in `InterleavedFrames`.
 ///
-/// One 64-bit word per state holds all a step needs, so a value costs one table load: the bits
-/// the entry reads (state and raw bits, bits 0-7), 63 minus its state bits (8-15: the state bits
-/// are the top bits shifted right by one and then by this), the next state's base (16-31), the
-/// value with the symbol's bits placed (32-62), and bit 63 where the entry is ESC or EOF.
+/// One 64-bit word per state holds all a step needs, so a value costs one table load: the shift
+/// that leaves the entry's nb state bits (bits 0-7: 64 - nb when no direct entry has nb = 0,
+/// else 63 - nb after a shift by one), the bits it reads (state and raw bits, 8-15), the next
+/// state's base (16-31), the value with the symbol's bits placed (32-62), and bit 63 where the
+/// entry is ESC or EOF.
 struct TANSDecodeKernel {
     let table: FixedTable<UInt64>
+    /// Every direct entry has state bits (one shift takes them).
+    let noZero: Bool
     /// How raw bits land in the value (`HWGEN_PLACE_*`).
     let placement: Int32
 
@@ -17,6 +20,7 @@ struct TANSDecodeKernel {
     init?(tables t: TANSTables, layout: ValueLayout) {
         var words: [UInt64] = []
         words.reserveCapacity(t.tableSize)
+        let noZero = (0..<t.tableSize).allSatisfy { t.bitCount[$0] > 0 || Int(t.symbol[$0]) >= layout.symbolCount }
         for u in 0..<t.tableSize {
             let nb = Int(t.bitCount[u]), entry = Int(t.symbol[u])
             let used = nb + layout.rawBits
@@ -27,9 +31,10 @@ struct TANSDecodeKernel {
             }
             let value = UInt64(layout.value(symbol: UInt32(entry), raw: 0))
             guard value < 1 << 31 else { return nil }
-            words.append(UInt64(used) | UInt64(63 - nb) << 8 | UInt64(t.base[u]) << 16 | value << 32)
+            words.append(UInt64(noZero ? 64 - nb : 63 - nb) | UInt64(used) << 8 | UInt64(t.base[u]) << 16 | value << 32)
         }
         table = FixedTable(words)
+        self.noZero = noZero
         placement = Self.placement(of: layout)
     }
 

@@ -420,7 +420,7 @@ extension TANSCoder: InterleavedCoder {
             return InterleavedFrames.swiftRounds(&c0, &c1, &c2, &c3, budget: budget, context, perLoad: perLoad, coder: self, K.self)
         }
         return InterleavedFrames.inC(&c0, &c1, &c2, &c3) { frames in
-            hwgen_tans_decode4(frames, kernel.table.pointer, Int32(perLoad), Int32(layout.rawBits), kernel.placement, Int64(budget))
+            hwgen_tans_decode4(frames, kernel.table.pointer, kernel.noZero ? 1 : 0, Int32(perLoad), Int32(layout.rawBits), kernel.placement, Int64(budget))
         }
     }
 

@@ -25,14 +25,15 @@ enum {
 
 /* Up to `rounds` rounds of tANS decoding over four frames; in a round each frame in turn takes
    `per_load` values (1 to 8) from one 64-bit load at its position. `table` holds a word per
-   state: bits 0-7 the bits an entry reads (state bits and `raw_bits` raw bits), bits 8-15
-   63 minus its state bits, bits 16-31 the next state's base, bits 32-62 the value with the
-   symbol's bits placed, bit 63 set where the entry is no direct symbol (ESC, EOF). Stops before
-   the first entry with bit 63 (that frame's earlier values in the round are taken, the frames
-   after it are not stepped) and returns the rounds completed: `rounds` when none stopped.
-   The caller guarantees that `rounds` rounds of loads lie inside every frame's bytes (8 readable
-   bytes at each position / 8) and that every frame's output has room for them. */
-int64_t hwgen_tans_decode4(hwgen_decode_frame frames[4], const uint64_t *table, int per_load, int raw_bits, int place, int64_t rounds);
+   state: bits 0-7 the shift that leaves an entry's nb state bits (64 - nb where `no_zero` says
+   no direct entry has nb = 0, else 63 - nb after a shift by one), bits 8-15 the bits it reads
+   (state bits and `raw_bits` raw bits), bits 16-31 the next state's base, bits 32-62 the value
+   with the symbol's bits placed, bit 63 set where the entry is no direct symbol (ESC, EOF).
+   Stops before the first entry with bit 63 (that frame's earlier values in the round are taken,
+   the frames after it are not stepped) and returns the rounds completed: `rounds` when none
+   stopped. The caller guarantees that `rounds` rounds of loads lie inside every frame's bytes
+   (8 readable bytes at each position / 8) and that every frame's output has room for them. */
+int64_t hwgen_tans_decode4(hwgen_decode_frame frames[4], const uint64_t *table, int no_zero, int per_load, int raw_bits, int place, int64_t rounds);
 
 /* The same rounds for Huffman: each value looks up the next `max_length` bits (1 to 32) in
    `table`, a word per pattern: bits 0-5 the bits the value reads (its code and `raw_bits` raw
