@@ -48,13 +48,23 @@ ALWAYS_INLINE int step(const uint8_t *base, int64_t *position, uint64_t *state, 
     for (int j = 0; j < per_load; j++) {
         uint64_t used;
         uint32_t value;
+        uint32_t raw = 0;
         if (coder == CODER_TANS || coder == CODER_TANS_NO_ZERO) {
             const uint64_t e = ((const uint64_t *)table)[s];
             if ((int64_t)e < 0) goto stop;
             used = (e >> 8) & 0xFF;
-            /* The top nb bits are the state bits: shifted right by 64 - nb where nb > 0 for
-               every entry, else by one and then by 63 - nb (0 bits when nb is 0). */
-            const uint64_t state_bits = coder == CODER_TANS_NO_ZERO ? bits >> (e & 63) : (bits >> 1) >> (e & 63);
+            uint64_t state_bits;
+            if (place != HWGEN_PLACE_NONE) {
+                /* The entry's bits right-aligned by one shift (64 - used: used > 0): its state
+                   bits, then its raw bits. */
+                const uint64_t entry_bits = bits >> (e & 63);
+                state_bits = entry_bits >> raw_bits;
+                raw = (uint32_t)(entry_bits & raw_mask);
+            } else {
+                /* The top nb bits are the state bits: shifted right by 64 - nb where nb > 0 for
+                   every entry, else by one and then by 63 - nb (0 bits when nb is 0). */
+                state_bits = coder == CODER_TANS_NO_ZERO ? bits >> (e & 63) : (bits >> 1) >> (e & 63);
+            }
             s = ((e >> 16) & 0xFFFF) + state_bits;
             value = (uint32_t)(e >> 32);
         } else {
@@ -62,12 +72,10 @@ ALWAYS_INLINE int step(const uint8_t *base, int64_t *position, uint64_t *state, 
             if (e & 0x80) goto stop;
             used = e & 0xFF;
             value = e >> 8;
-        }
-        if (place != HWGEN_PLACE_NONE) {
             /* The raw bits end the entry's `used` bits. */
-            const uint32_t raw = (uint32_t)((bits >> ((64 - used) & 63)) & raw_mask);
-            value |= place == HWGEN_PLACE_BF16 ? bf16_raw_placed[raw & 0xFF] : raw;
+            if (place != HWGEN_PLACE_NONE) raw = (uint32_t)((bits >> ((64 - used) & 63)) & raw_mask);
         }
+        if (place != HWGEN_PLACE_NONE) value |= place == HWGEN_PLACE_BF16 ? bf16_raw_placed[raw & 0xFF] : raw;
         o[j] = value;
         bits <<= used;
         taken += used;

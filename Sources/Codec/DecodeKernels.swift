@@ -3,9 +3,10 @@ import CCodecKernels
 /// The table and value placement of the C four-frame tANS decode loop (`hwgen_tans_decode4`),
 /// the twin of `TANSCoder`'s Swift step in `InterleavedFrames`.
 ///
-/// One 64-bit word per state holds all a step needs, so a value costs one table load: the shift
-/// that leaves the entry's nb state bits (bits 0-7: 64 - nb when no direct entry has nb = 0,
-/// else 63 - nb after a shift by one), the bits it reads (state and raw bits, 8-15), the next
+/// One 64-bit word per state holds all a step needs, so a value costs one table load: a shift
+/// count (bits 0-7: with raw bits, 64 minus the bits the entry reads, which one shift then
+/// leaves right-aligned, state bits above raw bits; without, 64 - nb when no direct entry has
+/// nb = 0, else 63 - nb after a shift by one), the bits it reads (state and raw bits, 8-15), the next
 /// state's base (16-31), the value with the symbol's bits placed (32-62), and bit 63 where the
 /// entry is ESC or EOF.
 struct TANSDecodeKernel {
@@ -31,7 +32,8 @@ struct TANSDecodeKernel {
             }
             let value = UInt64(layout.value(symbol: UInt32(entry), raw: 0))
             guard value < 1 << 31 else { return nil }
-            words.append(UInt64(noZero ? 64 - nb : 63 - nb) | UInt64(used) << 8 | UInt64(t.base[u]) << 16 | value << 32)
+            let shift = layout.rawBits > 0 ? 64 - used : noZero ? 64 - nb : 63 - nb
+            words.append(UInt64(shift) | UInt64(used) << 8 | UInt64(t.base[u]) << 16 | value << 32)
         }
         table = FixedTable(words)
         self.noZero = noZero

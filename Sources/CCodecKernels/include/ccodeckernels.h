@@ -25,8 +25,9 @@ enum {
 
 /* Up to `rounds` rounds of tANS decoding over four frames; in a round each frame in turn takes
    `per_load` values (1 to 8) from one 64-bit load at its position. `table` holds a word per
-   state: bits 0-7 the shift that leaves an entry's nb state bits (64 - nb where `no_zero` says
-   no direct entry has nb = 0, else 63 - nb after a shift by one), bits 8-15 the bits it reads
+   state: bits 0-7 a shift count (with raw bits: 64 - the bits the entry reads, leaving them
+   right-aligned; without: 64 - nb, leaving its nb state bits, where `no_zero` says no direct
+   entry has nb = 0, else 63 - nb after a shift by one), bits 8-15 the bits it reads
    (state bits and `raw_bits` raw bits), bits 16-31 the next state's base, bits 32-62 the value
    with the symbol's bits placed, bit 63 set where the entry is no direct symbol (ESC, EOF).
    Stops before the first entry with bit 63 (that frame's earlier values in the round are taken,
