@@ -237,9 +237,10 @@ enum InterleavedFrames {
 /// Which inner loops code frames several at a time (`StreamCodec.decodeStoredFrames`,
 /// `StreamCodec.encodeFrames`).
 public enum InnerLoop: Sendable {
-    /// The C twins of the Swift loops where the coder has them (one-lane tANS: decoding where
-    /// placed values fit 31 bits, encoding four frames at a time where values fit 16 bits),
-    /// else the Swift loops: the fastest correct choice, and the default.
+    /// The C twins of the Swift loops where the coder has them (one lane: decoding tANS where
+    /// placed values fit 31 bits and Huffman of one value a lookup where they fit 24; encoding
+    /// tANS four frames at a time where values fit 16 bits), else the Swift loops: the fastest
+    /// correct choice, and the default.
     case fastest
     /// The Swift loops for every coder: the twins the C loops are checked against.
     case swift
@@ -412,7 +413,7 @@ extension TANSCoder: InterleavedCoder {
         }
     }
 
-    /// The C loop (`hwgen_tans_decode4`, on `kernelTable`) where `loop` allows and the coder has
+    /// The C loop (`hwgen_tans_decode4`, on `decodeKernel`'s table) where `loop` allows and the coder has
     /// its table, else the Swift loop; the same steps either way.
     func rounds<K: TransformKernel>(_ c0: inout InterleavedFrames.Cursor, _ c1: inout InterleavedFrames.Cursor, _ c2: inout InterleavedFrames.Cursor,
                                     _ c3: inout InterleavedFrames.Cursor, budget: Int, _ context: StepContext, perLoad: Int, loop: InnerLoop, _: K.Type) -> Int {

@@ -180,9 +180,9 @@ public struct TANSCoder: Sendable, FrameDecoding {
         return firstEnd
     }
 
-    /// Appends four frames, their values coded a value of each in turn in C
-    /// (`hwgen_tans_encode4`, the twin of `TANSReverseFrame`'s steps: four state chains overlap
-    /// where the Swift loop keeps two), and returns the writer's bit count after each; nil, with
+    /// Appends four frames, their values coded in C (`hwgen_tans_encode4`, the twin of
+    /// `TANSReverseFrame`'s steps: two frames' state chains at a time, as the Swift pair loop,
+    /// from one table word per value), and returns the writer's bit count after each; nil, with
     /// nothing written, unless the coder has one lane and a value table (values of up to 16
     /// bits) and the writer is at a word boundary. The values must fit the layout's value bits.
     func encodeFour(_ frames: [ArraySlice<UInt32>], into writer: BitWriter) -> [Int]? {
