@@ -190,7 +190,86 @@ ALWAYS_INLINE void encode_value(uint32_t value, uint32_t **next, uint64_t *conta
     *pending = p & 31;
 }
 
-void hwgen_tans_encode4(hwgen_tans_encode_frame frames[4], const uint64_t *table, const uint16_t *states, int64_t rounds) {
+/* The same step without the flush, for two values between flushes (`flush_bytes`). */
+ALWAYS_INLINE void encode_chunk(uint32_t value, uint64_t *container, int64_t *pending, uint64_t *x, const uint64_t *table, const uint16_t *states) {
+    const uint64_t w = table[value];
+    const int64_t state = (int64_t)*x;
+    const int64_t nb = (state + ((int64_t)w >> 42)) >> 16;
+    const uint64_t bits = (uint64_t)state & ((UINT64_C(1) << nb) - 1);
+    *x = states[(state >> nb) + (int64_t)((w >> 24) & 0x3FFFF) - 0x10000];
+    const uint64_t extra_bits = w & 0x3F;
+    const uint64_t chunk = (bits << extra_bits) | ((w >> 6) & 0xFFFF);
+    *container |= chunk << *pending;
+    *pending += nb + (int64_t)extra_bits;
+}
+
+/* Stores the container's whole bytes in front of `*front` (8 bytes big-endian ending there:
+   those past its whole bytes are stored again by the next flush) and keeps the rest (fewer
+   than 8 bits). The container holds at most 63 bits. */
+ALWAYS_INLINE void flush_bytes(uint8_t **front, uint64_t *container, int64_t *pending) {
+    const uint64_t word = __builtin_bswap64(*container);
+    memcpy(*front - 8, &word, 8);
+    const int64_t bytes = *pending >> 3;
+    *front -= bytes;
+    *container >>= bytes << 3;
+    *pending &= 7;
+}
+
+/* Back from a byte front to TANSReverseFrame's word form: the whole words from `front` on, the
+   bytes before the first of them (ahead of `front`'s word boundary) back into the container. */
+ALWAYS_INLINE void to_words(uint8_t *front, const uint32_t *words, int64_t *word_front, uint64_t *container, int64_t *pending) {
+    const int64_t offset = front - (const uint8_t *)words;
+    const int64_t partial = (4 - (offset & 3)) & 3;
+    /* The partial word's final bytes are the stream's bits right after the container's. */
+    uint64_t tail = 0;
+    for (int64_t i = 0; i < partial; i++) tail = (tail << 8) | front[i];
+    *container = (*container << (8 * partial)) | tail;
+    *pending += 8 * partial;
+    *word_front = (offset + partial) >> 2;
+}
+
+/* Two frames at a time, two values of each between flushes of whole bytes. */
+ALWAYS_INLINE void encode_pair_bytes(hwgen_tans_encode_frame *a, hwgen_tans_encode_frame *b, const uint64_t *table, const uint16_t *states, int64_t rounds) {
+    const uint32_t *va = a->values + a->count - rounds, *vb = b->values + b->count - rounds;
+    uint8_t *fa = (uint8_t *)(a->words + a->front), *fb = (uint8_t *)(b->words + b->front);
+    uint64_t ca = a->container, cb = b->container, xa = a->x, xb = b->x;
+    int64_t pa = a->pending, pb = b->pending;
+    /* Fewer than 8 bits pending before every pair of values. */
+    flush_bytes(&fa, &ca, &pa);
+    flush_bytes(&fb, &cb, &pb);
+    int64_t i = rounds - 1;
+    for (; i >= 1; i -= 2) {
+        encode_chunk(va[i], &ca, &pa, &xa, table, states);
+        encode_chunk(vb[i], &cb, &pb, &xb, table, states);
+        encode_chunk(va[i - 1], &ca, &pa, &xa, table, states);
+        encode_chunk(vb[i - 1], &cb, &pb, &xb, table, states);
+        flush_bytes(&fa, &ca, &pa);
+        flush_bytes(&fb, &cb, &pb);
+    }
+    if (i == 0) {
+        encode_chunk(va[0], &ca, &pa, &xa, table, states);
+        encode_chunk(vb[0], &cb, &pb, &xb, table, states);
+        flush_bytes(&fa, &ca, &pa);
+        flush_bytes(&fb, &cb, &pb);
+    }
+    a->count -= rounds;
+    b->count -= rounds;
+    a->x = xa;
+    b->x = xb;
+    a->container = ca;
+    b->container = cb;
+    a->pending = pa;
+    b->pending = pb;
+    to_words(fa, a->words, &a->front, &a->container, &a->pending);
+    to_words(fb, b->words, &b->front, &b->container, &b->pending);
+}
+
+void hwgen_tans_encode4(hwgen_tans_encode_frame frames[4], const uint64_t *table, const uint16_t *states, int two_per_flush, int64_t rounds) {
+    if (two_per_flush) {
+        encode_pair_bytes(&frames[0], &frames[1], table, states, rounds);
+        encode_pair_bytes(&frames[2], &frames[3], table, states, rounds);
+        return;
+    }
     /* The frames' values from a shared index counting down (every frame takes one a round). */
     const uint32_t *v0 = frames[0].values + frames[0].count - rounds, *v1 = frames[1].values + frames[1].count - rounds;
     const uint32_t *v2 = frames[2].values + frames[2].count - rounds, *v3 = frames[3].values + frames[3].count - rounds;

@@ -104,6 +104,9 @@ public struct TANSCoder: Sendable, FrameDecoding {
     /// its entry's deltas in place of the entry: deltaState + 2^16
     /// (bits 24-41) and deltaBits (42-63, signed), so a value costs one load before its step.
     let encodeKernelTable: FixedTable<UInt64>?
+    /// Every value adds at most 28 bits (its entry's most state bits and the bits after them),
+    /// so the C encode loop stores whole bytes after every two values.
+    let encodeKernelTwoPerFlush: Bool
     /// The four-frame decode loop's table in C (`hwgen_tans_decode4`); nil where a placed value
     /// needs 32 bits.
     let decodeKernel: TANSDecodeKernel?
@@ -150,6 +153,12 @@ public struct TANSCoder: Sendable, FrameDecoding {
         } else {
             valueSteps = nil
         }
+        encodeKernelTwoPerFlush = valueSteps.map { steps in
+            (0..<steps.count).allSatisfy { v in
+                let word = steps[v], entry = Int((word >> 6) & 0x1FFF)
+                return t.encodeStep(for: entry).k + Int(word & 0x3F) <= 28
+            }
+        } ?? false
         encodeKernelTable = valueSteps.map { steps in
             FixedTable((0..<steps.count).map { v -> UInt64 in
                 let word = steps[v], entry = Int((word >> 6) & 0x1FFF)
@@ -199,7 +208,7 @@ public struct TANSCoder: Sendable, FrameDecoding {
                               coders[2].kernelFrame(values: bases[2], count: left[2]), coders[3].kernelFrame(values: bases[3], count: left[3]))
                 withUnsafeMutableBytes(of: &kernel) { bytes in
                     // (A homogeneous tuple is laid out as an array.)
-                    hwgen_tans_encode4(bytes.baseAddress?.assumingMemoryBound(to: hwgen_tans_encode_frame.self), kernelTable.pointer, states.pointer, Int64(rounds))
+                    hwgen_tans_encode4(bytes.baseAddress?.assumingMemoryBound(to: hwgen_tans_encode_frame.self), kernelTable.pointer, states.pointer, encodeKernelTwoPerFlush ? 1 : 0, Int64(rounds))
                 }
                 for (i, frame) in [kernel.0, kernel.1, kernel.2, kernel.3].enumerated() {
                     coders[i].take(frame)

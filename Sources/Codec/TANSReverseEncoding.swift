@@ -28,8 +28,9 @@ struct TANSReverseFrame {
     init(coder: TANSCoder, values: Int) {
         size = coder.tables.tableSize
         tableLog = coder.tables.tableLog
-        // Chunks of at most 31 bits per entry (EOF's included), the first state, a word spare.
-        capacity = ((values + 1) * 31 + tableLog) / 32 + 2
+        // Chunks of at most 31 bits per entry (EOF's included), the first state, a word for
+        // the rounding, and two in front for the C loop's 8-byte stores.
+        capacity = ((values + 1) * 31 + tableLog) / 32 + 3
         words = .allocate(capacity: capacity)
         front = capacity
         deltas = coder.deltas.pointer

@@ -61,8 +61,10 @@ typedef struct {
    a word per value: the bits it adds after its state bits (raw bits, or ESC's literal and raw
    bits) in bits 6-21 and how many in 0-5, and its entry's step: deltaState + 2^16 in bits 24-41
    and deltaBits (signed) in 42-63 (nb = (X + deltaBits) >> 16, the next X is
-   states[(X >> nb) + deltaState]). The caller guarantees rounds <= every count, values inside
-   `table`, and room for the words. */
-void hwgen_tans_encode4(hwgen_tans_encode_frame frames[4], const uint64_t *table, const uint16_t *states, int64_t rounds);
+   states[(X >> nb) + deltaState]). With `two_per_flush` (every value adds at most 28 bits) the
+   frames store whole bytes after every two values, else a word after every value. The caller
+   guarantees rounds <= every count, values inside `table`, and room for the words and 8 bytes
+   in front of them. */
+void hwgen_tans_encode4(hwgen_tans_encode_frame frames[4], const uint64_t *table, const uint16_t *states, int two_per_flush, int64_t rounds);
 
 #endif
