@@ -271,6 +271,7 @@ FUZZ_FLAGS := -sanitize=fuzzer,address -parse-as-library -O -I $(FUZZ_DIR) -I So
 # ld.gold warns once per ASan helper symbol; the warnings say nothing about the harness.
 FUZZ_QUIET := 2>&1 | { grep -v "Cannot export local symbol" || true; }
 define fuzz_module
+	rm -f $(FUZZ_DIR)/lib$(1).a  # (an archive keeps members of renamed source files)
 	swiftc -emit-library -static -module-name $(1) -emit-module -emit-module-path $(FUZZ_DIR)/$(1).swiftmodule \
 	  $(FUZZ_FLAGS) Sources/$(1)/*.swift -o $(FUZZ_DIR)/lib$(1).a $(FUZZ_QUIET)
 endef
