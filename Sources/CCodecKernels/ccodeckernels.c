@@ -170,27 +170,8 @@ int64_t hwgen_huffman_decode4(hwgen_decode_frame frames[4], const uint32_t *tabl
     }
 }
 
-/* One value's step of an encode frame (TANSReverseFrame.step and prepend), from its word in
-   `table` (see ccodeckernels.h); `*next` is the word after the next one to store. */
-ALWAYS_INLINE void encode_value(uint32_t value, uint32_t **next, uint64_t *container, int64_t *pending, uint64_t *x,
-                                const uint64_t *table, const uint16_t *states) {
-    const uint64_t w = table[value];
-    const int64_t state = (int64_t)*x;
-    const int64_t nb = (state + ((int64_t)w >> 42)) >> 16;
-    const uint64_t bits = (uint64_t)state & ((UINT64_C(1) << nb) - 1);
-    *x = states[(state >> nb) + (int64_t)((w >> 24) & 0x3FFFF) - 0x10000];
-    const uint64_t extra_bits = w & 0x3F;
-    const uint64_t chunk = (bits << extra_bits) | ((w >> 6) & 0xFFFF);
-    const uint64_t c = *container | (chunk << *pending);
-    const int64_t p = *pending + nb + (int64_t)extra_bits;
-    (*next)[-1] = __builtin_bswap32((uint32_t)c);
-    const int64_t full = p >> 5;
-    *next -= full;
-    *container = c >> (full << 5);
-    *pending = p & 31;
-}
-
-/* The same step without the flush, for two values between flushes (`flush_bytes`). */
+/* One value's step of an encode frame (TANSReverseFrame.step), from its word in `table` (see
+   ccodeckernels.h): its chunk put in front of the container's bits. */
 ALWAYS_INLINE void encode_chunk(uint32_t value, uint64_t *container, int64_t *pending, uint64_t *x, const uint64_t *table, const uint16_t *states) {
     const uint64_t w = table[value];
     const int64_t state = (int64_t)*x;
@@ -201,6 +182,18 @@ ALWAYS_INLINE void encode_chunk(uint32_t value, uint64_t *container, int64_t *pe
     const uint64_t chunk = (bits << extra_bits) | ((w >> 6) & 0xFFFF);
     *container |= chunk << *pending;
     *pending += nb + (int64_t)extra_bits;
+}
+
+/* The step with TANSReverseFrame's flush: a word stored after every value (the container holds
+   fewer than 32 bits between values); `*next` is the word after the next one to store. */
+ALWAYS_INLINE void encode_value(uint32_t value, uint32_t **next, uint64_t *container, int64_t *pending, uint64_t *x,
+                                const uint64_t *table, const uint16_t *states) {
+    encode_chunk(value, container, pending, x, table, states);
+    (*next)[-1] = __builtin_bswap32((uint32_t)*container);
+    const int64_t full = *pending >> 5;
+    *next -= full;
+    *container >>= full << 5;
+    *pending &= 31;
 }
 
 /* Stores the container's whole bytes in front of `*front` (8 bytes big-endian ending there:
@@ -228,29 +221,44 @@ ALWAYS_INLINE void to_words(uint8_t *front, const uint32_t *words, int64_t *word
     *word_front = (offset + partial) >> 2;
 }
 
-/* Two frames at a time, two values of each between flushes of whole bytes. */
-ALWAYS_INLINE void encode_pair_bytes(hwgen_tans_encode_frame *a, hwgen_tans_encode_frame *b, const uint64_t *table, const uint16_t *states, int64_t rounds) {
+/* Two frames at a time, a value of each in turn; with `two_per_flush` (a constant where this
+   is inlined), two values of each between flushes of whole bytes, else a word flushed after
+   every value. */
+ALWAYS_INLINE void encode_pair(hwgen_tans_encode_frame *a, hwgen_tans_encode_frame *b, const uint64_t *table, const uint16_t *states,
+                               const int two_per_flush, int64_t rounds) {
     const uint32_t *va = a->values + a->count - rounds, *vb = b->values + b->count - rounds;
-    uint8_t *fa = (uint8_t *)(a->words + a->front), *fb = (uint8_t *)(b->words + b->front);
     uint64_t ca = a->container, cb = b->container, xa = a->x, xb = b->x;
     int64_t pa = a->pending, pb = b->pending;
-    /* Fewer than 8 bits pending before every pair of values. */
-    flush_bytes(&fa, &ca, &pa);
-    flush_bytes(&fb, &cb, &pb);
-    int64_t i = rounds - 1;
-    for (; i >= 1; i -= 2) {
-        encode_chunk(va[i], &ca, &pa, &xa, table, states);
-        encode_chunk(vb[i], &cb, &pb, &xb, table, states);
-        encode_chunk(va[i - 1], &ca, &pa, &xa, table, states);
-        encode_chunk(vb[i - 1], &cb, &pb, &xb, table, states);
+    if (two_per_flush) {
+        uint8_t *fa = (uint8_t *)(a->words + a->front), *fb = (uint8_t *)(b->words + b->front);
+        /* Fewer than 8 bits pending before every pair of values. */
         flush_bytes(&fa, &ca, &pa);
         flush_bytes(&fb, &cb, &pb);
-    }
-    if (i == 0) {
-        encode_chunk(va[0], &ca, &pa, &xa, table, states);
-        encode_chunk(vb[0], &cb, &pb, &xb, table, states);
-        flush_bytes(&fa, &ca, &pa);
-        flush_bytes(&fb, &cb, &pb);
+        int64_t i = rounds - 1;
+        for (; i >= 1; i -= 2) {
+            encode_chunk(va[i], &ca, &pa, &xa, table, states);
+            encode_chunk(vb[i], &cb, &pb, &xb, table, states);
+            encode_chunk(va[i - 1], &ca, &pa, &xa, table, states);
+            encode_chunk(vb[i - 1], &cb, &pb, &xb, table, states);
+            flush_bytes(&fa, &ca, &pa);
+            flush_bytes(&fb, &cb, &pb);
+        }
+        if (i == 0) {
+            encode_chunk(va[0], &ca, &pa, &xa, table, states);
+            encode_chunk(vb[0], &cb, &pb, &xb, table, states);
+            flush_bytes(&fa, &ca, &pa);
+            flush_bytes(&fb, &cb, &pb);
+        }
+        to_words(fa, a->words, &a->front, &ca, &pa);
+        to_words(fb, b->words, &b->front, &cb, &pb);
+    } else {
+        uint32_t *wa = a->words + a->front, *wb = b->words + b->front;
+        for (int64_t i = rounds - 1; i >= 0; i--) {
+            encode_value(va[i], &wa, &ca, &pa, &xa, table, states);
+            encode_value(vb[i], &wb, &cb, &pb, &xb, table, states);
+        }
+        a->front = wa - a->words;
+        b->front = wb - b->words;
     }
     a->count -= rounds;
     b->count -= rounds;
@@ -260,36 +268,15 @@ ALWAYS_INLINE void encode_pair_bytes(hwgen_tans_encode_frame *a, hwgen_tans_enco
     b->container = cb;
     a->pending = pa;
     b->pending = pb;
-    to_words(fa, a->words, &a->front, &a->container, &a->pending);
-    to_words(fb, b->words, &b->front, &b->container, &b->pending);
 }
 
 void hwgen_tans_encode4(hwgen_tans_encode_frame frames[4], const uint64_t *table, const uint16_t *states, int two_per_flush, int64_t rounds) {
+    if (rounds <= 0) return;
     if (two_per_flush) {
-        encode_pair_bytes(&frames[0], &frames[1], table, states, rounds);
-        encode_pair_bytes(&frames[2], &frames[3], table, states, rounds);
-        return;
+        encode_pair(&frames[0], &frames[1], table, states, 1, rounds);
+        encode_pair(&frames[2], &frames[3], table, states, 1, rounds);
+    } else {
+        encode_pair(&frames[0], &frames[1], table, states, 0, rounds);
+        encode_pair(&frames[2], &frames[3], table, states, 0, rounds);
     }
-    /* The frames' values from a shared index counting down (every frame takes one a round). */
-    const uint32_t *v0 = frames[0].values + frames[0].count - rounds, *v1 = frames[1].values + frames[1].count - rounds;
-    const uint32_t *v2 = frames[2].values + frames[2].count - rounds, *v3 = frames[3].values + frames[3].count - rounds;
-    uint32_t *w0 = frames[0].words + frames[0].front, *w1 = frames[1].words + frames[1].front;
-    uint32_t *w2 = frames[2].words + frames[2].front, *w3 = frames[3].words + frames[3].front;
-    uint64_t c0 = frames[0].container, c1 = frames[1].container, c2 = frames[2].container, c3 = frames[3].container;
-    int64_t p0 = frames[0].pending, p1 = frames[1].pending, p2 = frames[2].pending, p3 = frames[3].pending;
-    uint64_t x0 = frames[0].x, x1 = frames[1].x, x2 = frames[2].x, x3 = frames[3].x;
-    for (int64_t i = rounds - 1; i >= 0; i--) {
-        encode_value(v0[i], &w0, &c0, &p0, &x0, table, states);
-        encode_value(v1[i], &w1, &c1, &p1, &x1, table, states);
-    }
-    for (int64_t i = rounds - 1; i >= 0; i--) {
-        encode_value(v2[i], &w2, &c2, &p2, &x2, table, states);
-        encode_value(v3[i], &w3, &c3, &p3, &x3, table, states);
-    }
-    for (int f = 0; f < 4; f++) frames[f].count -= rounds;
-    frames[0].front = w0 - frames[0].words; frames[1].front = w1 - frames[1].words;
-    frames[2].front = w2 - frames[2].words; frames[3].front = w3 - frames[3].words;
-    frames[0].container = c0; frames[1].container = c1; frames[2].container = c2; frames[3].container = c3;
-    frames[0].pending = p0; frames[1].pending = p1; frames[2].pending = p2; frames[3].pending = p3;
-    frames[0].x = x0; frames[1].x = x1; frames[2].x = x2; frames[3].x = x3;
 }
