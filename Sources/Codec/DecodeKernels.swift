@@ -37,16 +37,7 @@ struct TANSDecodeKernel {
         }
         table = FixedTable(words)
         self.noZero = noZero
-        placement = Self.placement(of: layout)
-    }
-
-    /// How a layout's raw bits land in its values (`HWGEN_PLACE_*`).
-    static func placement(of layout: ValueLayout) -> Int32 {
-        switch layout.transform {
-        case .identity: Int32(HWGEN_PLACE_NONE)
-        case .split: Int32(layout.rawBits == 0 ? HWGEN_PLACE_NONE : HWGEN_PLACE_LOW)
-        case .bf16Exponent: Int32(HWGEN_PLACE_BF16)
-        }
+        placement = layout.kernelPlacement
     }
 }
 
@@ -77,6 +68,17 @@ struct HuffmanDecodeKernel {
             words.append(used | value << 8)
         }
         table = FixedTable(words)
-        placement = TANSDecodeKernel.placement(of: layout)
+        placement = layout.kernelPlacement
+    }
+}
+
+extension ValueLayout {
+    /// How the C loops place a value's raw bits (`HWGEN_PLACE_*`).
+    var kernelPlacement: Int32 {
+        switch transform {
+        case .identity: Int32(HWGEN_PLACE_NONE)
+        case .split: Int32(rawBits == 0 ? HWGEN_PLACE_NONE : HWGEN_PLACE_LOW)
+        case .bf16Exponent: Int32(HWGEN_PLACE_BF16)
+        }
     }
 }
