@@ -11,14 +11,7 @@ public enum Transform: String, Sendable, Codable, CaseIterable {
 /// The index of the first of `values` that does not fit in `valueBits` bits, or nil. One
 /// vectorisable pass; the index is looked for only when some value is too wide.
 public func firstValueTooWide<C: Collection>(_ values: C, valueBits: Int) -> C.Index? where C.Element == UInt32 {
-    guard valueBits < 32 else { return nil }
-    // (Over contiguous storage the OR of all values compiles to vector instructions.)
-    let all = values.withContiguousStorageIfAvailable { buffer in
-        var all: UInt32 = 0
-        for value in buffer { all |= value }
-        return all
-    } ?? values.reduce(0, |)
-    guard all >> UInt32(valueBits) != 0 else { return nil }
+    guard valueBits < 32, values.reduce(0, |) >> UInt32(valueBits) != 0 else { return nil }
     return values.firstIndex { $0 >> UInt32(valueBits) != 0 }
 }
 

@@ -62,6 +62,18 @@ func storedFrames(_ values: [UInt32], codec: StreamCodec) throws -> [(words: Pad
     return frames
 }
 
+/// The best of 9 timings of decoding `frames` four at a time in `loop`; throws unless they
+/// decode to `values` values.
+func timeStoredFrames(_ frames: [(words: PaddedStream, valueCount: Int)], codec: StreamCodec, loop: InnerLoop, values: Int) throws -> Double {
+    var decoded = 0
+    let time = try bestOf(9) {
+        decoded = 0
+        for result in codec.decodeStoredFrames(frames, loop: loop) { decoded += try result.get().count }
+    }
+    guard decoded == values else { throw TrainingError.invalidOption("stored frames decoded to \(decoded) values, not \(values)") }
+    return time
+}
+
 /// Reference-coder speed on real bf16 tensors, one core, against huff0 and FSE run on the
 /// exponent bytes of the same values in the same run, for K = 1, 2, 4, 8, 16 lanes; then the
 /// whole decode of a stream file (frames read, checked, decoded, turned into bytes) on one thread.
@@ -114,16 +126,9 @@ func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.
             decoded = 0
             for frame in frames { decoded += try codec.decodeStoredFrame(frame.words, valueCount: frame.valueCount).count }
         }
-        let swiftLoop = try bestOf(9) {
-            decoded = 0
-            for result in codec.decodeStoredFrames(frames, loop: .swift) { decoded += try result.get().count }
-        }
         guard decoded == values.count else { throw TrainingError.invalidOption("stored frames decoded to \(decoded) values, not \(values.count)") }
-        let together = try bestOf(9) {
-            decoded = 0
-            for result in codec.decodeStoredFrames(frames) { decoded += try result.get().count }
-        }
-        guard decoded == values.count else { throw TrainingError.invalidOption("stored frames decoded to \(decoded) values, not \(values.count)") }
+        let swiftLoop = try timeStoredFrames(frames, codec: codec, loop: .swift, values: values.count)
+        let together = try timeStoredFrames(frames, codec: codec, loop: .fastest, values: values.count)
         report("stored frames, \(coder.rawValue) K=1: one / four at a time",
                String(format: "%7.1f / %7.1f M values/s (%.2f x; the Swift loop %.1f, %.2f x peer; fastest %.2f x peer)", n / alone / 1e6, n / together / 1e6, alone / together,
                       n / swiftLoop / 1e6, n / swiftLoop / 1e6 / (coder == .huffman ? peers.huffmanDecode : peers.tansDecode),
@@ -137,20 +142,11 @@ func codecBench(dataDirectory: String?, coders: [TrainingOptions.CoderKind] = [.
         let book = try Trainer.train(bytes, valueBits: 8, options: TrainingOptions(name: "bytes", coder: coder, transform: .fixed(.identity, symbolBits: 8))).best.codebook
         let codec = StreamCodec(codebook: book)
         let frames = try storedFrames(bytes, codec: codec)
-        var decoded = 0
-        let swiftLoop = try bestOf(9) {
-            decoded = 0
-            for result in codec.decodeStoredFrames(frames, loop: .swift) { decoded += try result.get().count }
-        }
-        guard decoded == bytes.count else { throw TrainingError.invalidOption("exponent frames decoded to \(decoded) symbols") }
-        let time = try bestOf(9) {
-            decoded = 0
-            for result in codec.decodeStoredFrames(frames) { decoded += try result.get().count }
-        }
+        let swiftLoop = try timeStoredFrames(frames, codec: codec, loop: .swift, values: bytes.count)
+        let time = try timeStoredFrames(frames, codec: codec, loop: .fastest, values: bytes.count)
         let sizes = try StreamCodec.frameSizes(count: bytes.count, frameSize: 65536)
         let swiftEncode = try bestOf(9) { _ = try codec.encodeFrames(bytes[...], frameSizes: sizes, loop: .swift) }
         let encode = try bestOf(9) { _ = try codec.encodeFrames(bytes[...], frameSizes: sizes) }
-        guard decoded == bytes.count else { throw TrainingError.invalidOption("exponent frames decoded to \(decoded) symbols") }
         let d = n / time / 1e6, e = n / encode / 1e6
         let (peerEncode, peerDecode, peer) = coder == .huffman ? (peers.huffmanEncode, peers.huffmanDecode, "huff0") : (peers.tansEncode, peers.tansDecode, "FSE")
         report("exponent bytes alone, \(coder.rawValue) (as the peers)",

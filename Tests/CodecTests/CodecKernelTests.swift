@@ -52,18 +52,13 @@ struct CodecKernelTests {
             let book = random.codebook(coder: coder, name: "d\(trial)")
             let codec = StreamCodec(codebook: book)
             let sizes = (0..<(4 + trial % 5)).map { f in trial % 4 == 0 ? [0, 1, 3, 40, 700, 3000][(f + trial) % 6] : [700, 3000, 1500, 2200][(f + trial) % 4] }
-            var frames: [(words: PaddedStream, valueCount: Int)] = []
-            var inputs: [[UInt32]] = []
-            for size in sizes {
-                let values = random.values(count: size, for: book)
-                frames.append((PaddedStream(try codec.encode(values, frameSizes: [size])), size))
-                inputs.append(values)
-            }
+            let encoded = try InterleavedFramesTests.frames(book, sizes: sizes, random: &random)
+            let frames = encoded.map { ($0.words, $0.values.count) }
             let fast = codec.decodeStoredFrames(frames)
             let swift = codec.decodeStoredFrames(frames, loop: .swift)
             for f in frames.indices {
-                #expect((try? fast[f].get()) == inputs[f], "trial \(trial) (\(book.layout), \(book.coder)), frame \(f) of \(sizes[f]) values: the C loop")
-                #expect((try? swift[f].get()) == inputs[f], "trial \(trial), frame \(f): the Swift loop")
+                #expect((try? fast[f].get()) == encoded[f].values, "trial \(trial) (\(book.layout), \(book.coder)), frame \(f) of \(sizes[f]) values: the C loop")
+                #expect((try? swift[f].get()) == encoded[f].values, "trial \(trial), frame \(f): the Swift loop")
                 checked += 1
             }
         }
